@@ -1,0 +1,122 @@
+"""What every command shares: the workspace it acts on, ``--json`` output, errors, progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tasman.core.errors import ExitCode, TasmanError
+from tasman.core.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class State:
+    workspace_dir: Path | None = None
+    db_url: str | None = None
+    user: str | None = None
+    json: bool = False
+    _ws: Workspace | None = field(default=None, repr=False)
+
+    def ws(self) -> Workspace:
+        if self._ws is None:
+            self._ws = Workspace.open(self.workspace_dir, self.db_url, self.user)
+        return self._ws
+
+    def close(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+            self._ws = None
+
+
+def state() -> State:
+    return click.get_current_context().ensure_object(State)
+
+
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(State).json = True
+    return value
+
+
+def json_option(f: F) -> F:
+    """``--json`` accepted after any command as well as before it."""
+    return click.option("--json", "json_", is_flag=True, expose_value=False, callback=_set_json,
+                        is_eager=True, help="Print machine-readable JSON.")(f)
+
+
+def emit(data: Any, human: Callable[[Console], None]) -> None:
+    """Print ``data`` as JSON when ``--json`` was given, else let ``human`` render it."""
+    if state().json:
+        click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    else:
+        human(Console())
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    t = Table(title=title, show_lines=False)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*("" if v is None else str(v) for v in r))
+    return t
+
+
+@contextmanager
+def byte_progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for long reads; silent when stderr is no terminal or with --json."""
+    console = Console(stderr=True)
+    if state().json or not console.is_terminal:
+        yield lambda _n: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"tasman: error: {message}", err=True)
+    raise SystemExit(code)
+
+
+class TasmanGroup(click.Group):
+    """Maps library errors to one line and an exit code; a bug is logged, never shown as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TasmanError as exc:
+            fail(str(exc), int(exc.exit_code))
+        except KeyboardInterrupt:
+            fail("interrupted; finished work is kept, run the command again to resume", int(ExitCode.INTERRUPTED))
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            log = _log_crash()
+            fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", int(ExitCode.INTERNAL))
+        finally:
+            if ctx.parent is None and isinstance(ctx.obj, State):
+                ctx.obj.close()
+        return None
+
+
+def _log_crash() -> Path:
+    import tempfile
+    import time
+
+    path = Path(tempfile.gettempdir()) / f"tasman-crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    path.write_text("".join(traceback.format_exception(*sys.exc_info())), encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""Shared core: configuration, database, models every stage uses, errors and the audit chain."""

@@ -1,0 +1,132 @@
+"""Append-only, hash-chained audit log.
+
+Each entry's hash covers its content and the previous entry's hash, so an edited entry no
+longer matches its hash, and a deleted or moved entry breaks the link to its neighbour.
+A one-row head table holds the chain's length and last hash: it serialises appends (the
+``UPDATE ... RETURNING`` takes the write lock on SQLite and a row lock on PostgreSQL) and
+lets ``verify`` notice entries cut from the end. Anyone able to rewrite the whole database
+can rewrite the whole chain; publish ``head`` hashes outside the database (case notes,
+referral packages) to anchor it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tasman.core.models import AuditEvent, AuditHead
+from tasman.core.timeutil import iso, utcnow
+
+GENESIS = "0" * 64
+
+
+def canonical(details: dict[str, Any]) -> str:
+    return json.dumps(details, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def entry_hash(
+    prev_hash: str, ts: str, actor: str, action: str, case_ref: str | None, target: str, details: str
+) -> str:
+    body = canonical(
+        {"prev": prev_hash, "ts": ts, "actor": actor, "action": action, "case": case_ref,
+         "target": target, "details": details}
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    *,
+    case_ref: str | None = None,
+    target: str = "",
+    **details: Any,
+) -> AuditEvent:
+    """Append one entry in the caller's transaction: it commits or rolls back with the change."""
+    row = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(count=AuditHead.count + 1)
+        .returning(AuditHead.count, AuditHead.last_hash)
+    ).one()
+    seq, prev = int(row[0]), str(row[1])
+    ts = iso(utcnow())
+    text = canonical(details)
+    h = entry_hash(prev, ts, actor, action, case_ref, target, text)
+    event = AuditEvent(
+        seq=seq, ts=ts, actor=actor, action=action, case_ref=case_ref, target=target,
+        details=text, prev_hash=prev, hash=h,
+    )
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=h))
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int | None
+    kind: str  # edited | deleted | reordered | truncated
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    head: str = GENESIS
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session) -> VerifyReport:
+    """Walk the chain in sequence order and name every entry that was edited, deleted or moved."""
+    rows = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
+    head = session.get(AuditHead, 1)
+    report = VerifyReport(entries=len(rows))
+    by_hash = {r.hash: r for r in rows}
+    prev, expected_seq = GENESIS, 1
+    for r in rows:
+        recomputed = entry_hash(r.prev_hash, r.ts, r.actor, r.action, r.case_ref, r.target, r.details)
+        if recomputed != r.hash:
+            report.problems.append(
+                Problem(r.seq, "edited", f"entry {r.seq} ({r.action} by {r.actor}) was edited after it was written")
+            )
+        elif r.prev_hash != prev:
+            earlier = by_hash.get(r.prev_hash)
+            if earlier is not None:
+                report.problems.append(
+                    Problem(r.seq, "reordered",
+                            f"entry {r.seq} is out of order: it was written right after entry {earlier.seq}")
+                )
+            elif r.seq != expected_seq:
+                report.problems.append(
+                    Problem(r.seq, "deleted",
+                            f"entries {expected_seq}..{r.seq - 1} were deleted (chain broken before entry {r.seq})")
+                )
+            else:
+                report.problems.append(
+                    Problem(r.seq, "deleted", f"the entry before entry {r.seq} was deleted or replaced")
+                )
+        elif r.seq != expected_seq:
+            report.problems.append(Problem(r.seq, "reordered", f"entry {r.seq} sits at position {expected_seq}"))
+        prev = r.hash
+        expected_seq = r.seq + 1
+    if head is None:
+        report.problems.append(Problem(None, "truncated", "the audit head row is missing"))
+    else:
+        if head.count != len(rows) or head.last_hash != prev:
+            missing = head.count - len(rows)
+            what = f"{missing} entries after entry {len(rows)} were deleted" if missing > 0 else (
+                "the last entry does not match the recorded head")
+            report.problems.append(Problem(None, "truncated", what))
+        report.head = head.last_hash
+    return report

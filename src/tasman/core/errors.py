@@ -1,0 +1,56 @@
+"""One error hierarchy for the whole library, each class tied to a documented exit code.
+
+The CLI maps a :class:`TasmanError` to a one-line message and its exit code; anything else is
+a bug and gets exit code ``INTERNAL`` (the traceback goes to a log file, never to the terminal).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    ALREADY_EXISTS = 4
+    BAD_INPUT = 5
+    DATABASE = 6
+    INTEGRITY = 7
+    PERMISSION = 8
+    INTERRUPTED = 130
+
+
+class TasmanError(Exception):
+    """Base of every error a user can cause; ``str(err)`` is the one-line message shown."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class NotFoundError(TasmanError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class AlreadyExistsError(TasmanError):
+    exit_code = ExitCode.ALREADY_EXISTS
+
+
+class InputError(TasmanError):
+    """The user's input (a file, a value, an option) cannot be used."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class DatabaseError(TasmanError):
+    exit_code = ExitCode.DATABASE
+
+
+class IntegrityError(TasmanError):
+    """Evidence or an audit entry is not what was recorded: a changed file, a broken chain."""
+
+    exit_code = ExitCode.INTEGRITY
+
+
+class PermissionDeniedError(TasmanError):
+    exit_code = ExitCode.PERMISSION

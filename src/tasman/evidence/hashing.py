@@ -1,0 +1,61 @@
+"""Acquisition hashes: a file's SHA-256, or a folder's manifest hash.
+
+A folder's hash is the SHA-256 of its manifest (one ``sha256  size  relative/path`` line per
+file, sorted by path), so adding, removing, renaming or changing any file changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from tasman.core.errors import InputError
+
+CHUNK = 1 << 20
+Progress = Callable[[int], None]
+
+
+def sha256_file(path: Path, progress: Progress | None = None) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:  # read-only: evidence is never opened for writing
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+                if progress:
+                    progress(len(chunk))
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return digest.hexdigest()
+
+
+def walk_files(root: Path) -> list[Path]:
+    """Every regular file under ``root``, sorted, without following symlinks out of it."""
+    files: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in filenames:
+            p = Path(dirpath) / name
+            if p.is_file() and not p.is_symlink():
+                files.append(p)
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def measure(path: Path) -> tuple[str, int, int]:
+    """(kind, total bytes, file count) of a file or folder."""
+    if path.is_dir():
+        files = walk_files(path)
+        return "folder", sum(f.stat().st_size for f in files), len(files)
+    return "file", path.stat().st_size, 1
+
+
+def acquisition_hash(path: Path, progress: Progress | None = None) -> str:
+    if not path.is_dir():
+        return sha256_file(path, progress)
+    manifest = hashlib.sha256()
+    for f in walk_files(path):
+        rel = f.relative_to(path).as_posix()
+        line = f"{sha256_file(f, progress)}  {f.stat().st_size}  {rel}\n"
+        manifest.update(line.encode("utf-8"))
+    return manifest.hexdigest()

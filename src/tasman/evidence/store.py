@@ -1,0 +1,137 @@
+"""Evidence items: recorded with their hash on arrival, checked against it later, never modified.
+
+By default Tasman records evidence where it lies (disk images are large) and only ever opens
+it read-only. ``copy_into`` stores a copy inside the workspace, made read-only on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tasman.core import audit
+from tasman.core.errors import InputError, IntegrityError, NotFoundError
+from tasman.core.models import Evidence
+from tasman.evidence.cases import get_case
+from tasman.evidence.hashing import Progress, acquisition_hash, measure
+
+
+@dataclass(frozen=True)
+class AddResult:
+    evidence: Evidence
+    created: bool
+
+
+def _check_readable(path: Path) -> Path:
+    if not path.exists():
+        raise NotFoundError(f"no such file or folder: {path}")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read {path}: permission denied")
+    return path.resolve()
+
+
+def _make_read_only(root: Path) -> None:
+    targets = [root] if root.is_file() else [*root.rglob("*"), root]
+    for p in targets:
+        mode = p.stat().st_mode
+        p.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def add_evidence(
+    session: Session,
+    actor: str,
+    case_ref: str,
+    path: Path,
+    *,
+    custodian: str = "",
+    note: str = "",
+    copy_into: Path | None = None,
+    progress: Progress | None = None,
+) -> AddResult:
+    """Record ``path`` as evidence of the case. Adding the same unchanged path again is a no-op;
+    adding it after it changed raises :class:`IntegrityError` and stores nothing."""
+    case = get_case(session, case_ref)
+    path = _check_readable(path)
+    kind, size, count = measure(path)
+    digest = acquisition_hash(path, progress)
+    existing = session.scalar(select(Evidence).where(Evidence.case_id == case.id, Evidence.path == str(path)))
+    if existing is not None:
+        if existing.sha256 != digest:
+            raise IntegrityError(
+                f"{path} changed since it was recorded as evidence {existing.id} on "
+                f"{existing.acquired_at:%Y-%m-%d %H:%M} UTC (sha256 {existing.sha256[:16]}..., now {digest[:16]}...)"
+            )
+        audit.record(session, actor, "evidence.readd", case_ref=case_ref, target=str(path), sha256=digest)
+        return AddResult(existing, created=False)
+    stored: str | None = None
+    if copy_into is not None:
+        dest = copy_into / digest[:2] / digest / path.name
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "folder":
+                shutil.copytree(path, dest, symlinks=True)
+            else:
+                shutil.copy2(path, dest)
+            if acquisition_hash(dest) != digest:
+                raise IntegrityError(f"the copy of {path} at {dest} does not match its hash")
+            _make_read_only(dest)
+        stored = str(dest)
+    ev = Evidence(
+        case_id=case.id, name=path.name, path=str(path), kind=kind, sha256=digest, size=size,
+        file_count=count, custodian=custodian, note=note, added_by=actor, stored_copy=stored,
+    )
+    session.add(ev)
+    session.flush()
+    audit.record(session, actor, "evidence.add", case_ref=case_ref, target=str(path),
+                 evidence_id=ev.id, sha256=digest, size=size, kind=kind)
+    return AddResult(ev, created=True)
+
+
+def list_evidence(session: Session, actor: str, case_ref: str) -> list[Evidence]:
+    case = get_case(session, case_ref)
+    items = list(session.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)))
+    audit.record(session, actor, "evidence.list", case_ref=case_ref, count=len(items))
+    return items
+
+
+def get_evidence(session: Session, case_ref: str, ident: int | str) -> Evidence:
+    """An evidence item by id, or by name or path."""
+    case = get_case(session, case_ref)
+    q = select(Evidence).where(Evidence.case_id == case.id)
+    if isinstance(ident, int) or str(ident).isdigit():
+        found = session.scalar(q.where(Evidence.id == int(ident)))
+    else:
+        found = session.scalar(q.where((Evidence.name == ident) | (Evidence.path == str(ident))))
+    if found is None:
+        raise NotFoundError(f"no evidence {ident!r} in case {case_ref!r}")
+    return found
+
+
+@dataclass(frozen=True)
+class CustodyCheck:
+    evidence: Evidence
+    status: str  # ok | changed | missing
+    sha256_now: str | None
+
+
+def verify_evidence(
+    session: Session, actor: str, case_ref: str, progress: Progress | None = None
+) -> list[CustodyCheck]:
+    """Re-hash every evidence item of the case (its stored copy where there is one)."""
+    checks: list[CustodyCheck] = []
+    for ev in list_evidence(session, actor, case_ref):
+        where = Path(ev.stored_copy or ev.path)
+        if not where.exists():
+            checks.append(CustodyCheck(ev, "missing", None))
+            continue
+        now = acquisition_hash(where, progress)
+        checks.append(CustodyCheck(ev, "ok" if now == ev.sha256 else "changed", now))
+    audit.record(session, actor, "evidence.verify", case_ref=case_ref,
+                 results={str(c.evidence.id): c.status for c in checks})
+    return checks

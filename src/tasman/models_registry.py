@@ -1,0 +1,6 @@
+"""Imports every stage's models so that ``Base.metadata`` knows all tables (for Alembic and tests).
+
+A new stage adds one import line here.
+"""
+
+import tasman.core.models  # noqa: F401

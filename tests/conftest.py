@@ -1,0 +1,71 @@
+"""Shared fixtures: every storage test runs on SQLite, and on PostgreSQL when
+``TASMAN_TEST_DATABASE_URL`` is set (CI sets it). Each test gets its own database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, text
+
+from tasman.core.db import normalise_url
+from tasman.core.workspace import Workspace
+
+PG_ENV = "TASMAN_TEST_DATABASE_URL"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("TASMAN_DATABASE_URL", "TASMAN_WORKSPACE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TASMAN_USER", "tester")
+
+
+def _pg_database() -> Iterator[str]:
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url:
+        pytest.skip(f"{PG_ENV} not set")
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"tasman_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = normalise_url(admin_url).rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        yield from _pg_database()
+
+
+@pytest.fixture
+def ws(db_url: str, tmp_path: Path) -> Iterator[Workspace]:
+    """A fresh workspace on each backend."""
+    w = Workspace.init(tmp_path / "ws", db_url=db_url, actor="tester")
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Invoke the CLI in-process; returns click's Result (exit code, stdout, stderr)."""
+    from tasman.cli.main import cli
+
+    def run(*args: str | Path) -> Result:
+        return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+    return run

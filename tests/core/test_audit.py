@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from tasman.core import audit
+from tasman.core.models import AuditEvent
+from tasman.core.workspace import Workspace
+
+
+def _fill(ws: Workspace, n: int = 5) -> None:
+    for i in range(n):
+        with ws.session() as s:
+            audit.record(s, "alice", "thing.do", case_ref="C1", target=f"t{i}", n=i)
+
+
+def _problems(ws: Workspace) -> list[tuple[int | None, str]]:
+    with ws.session() as s:
+        return [(p.seq, p.kind) for p in audit.verify(s).problems]
+
+
+def test_intact_chain_verifies(ws: Workspace) -> None:
+    _fill(ws)
+    with ws.session() as s:
+        report = audit.verify(s)
+    assert report.ok
+    assert report.entries == 6  # workspace.init + 5
+
+
+def test_edited_entry_is_named(ws: Workspace) -> None:
+    _fill(ws)
+    with ws.session() as s:
+        s.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(actor="mallory"))
+    assert _problems(ws) == [(3, "edited")]
+
+
+def test_edited_entry_with_recomputed_hash_breaks_the_next_link(ws: Workspace) -> None:
+    _fill(ws)
+    with ws.session() as s:
+        e = s.get(AuditEvent, 3)
+        assert e is not None
+        e.actor = "mallory"
+        e.hash = audit.entry_hash(e.prev_hash, e.ts, e.actor, e.action, e.case_ref, e.target, e.details)
+    assert (4, "deleted") in _problems(ws)
+
+
+def test_deleted_entry_is_named(ws: Workspace) -> None:
+    _fill(ws)
+    with ws.session() as s:
+        s.delete(s.get(AuditEvent, 4))
+    probs = _problems(ws)
+    assert probs[0] == (5, "deleted")
+
+
+def test_deleted_tail_is_noticed(ws: Workspace) -> None:
+    _fill(ws)
+    with ws.session() as s:
+        s.delete(s.get(AuditEvent, 6))
+    assert _problems(ws) == [(None, "truncated")]
+
+
+def test_reordered_entries_are_named(ws: Workspace) -> None:
+    _fill(ws)
+    with ws.session() as s:  # swap the positions of entries 3 and 4
+        s.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(seq=-3))
+        s.execute(update(AuditEvent).where(AuditEvent.seq == 4).values(seq=3))
+        s.execute(update(AuditEvent).where(AuditEvent.seq == -3).values(seq=4))
+    probs = _problems(ws)
+    assert (3, "reordered") in probs
+    assert all(kind == "reordered" for _, kind in probs)
+
+
+def test_failed_transaction_leaves_no_entry(ws: Workspace) -> None:
+    with pytest.raises(RuntimeError), ws.session() as s:
+        audit.record(s, "alice", "thing.do")
+        raise RuntimeError("boom")
+    with ws.session() as s:
+        assert [e.action for e in s.scalars(select(AuditEvent))] == ["workspace.init"]
+        assert audit.verify(s).ok

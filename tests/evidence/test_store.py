@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tasman.core.errors import AlreadyExistsError, IntegrityError, NotFoundError
+from tasman.core.models import AuditEvent, Evidence
+from tasman.core.workspace import Workspace
+from tasman.evidence import add_evidence, create_case, list_evidence, verify_evidence
+from tasman.evidence.paths import join_path, safe_member, split_path
+
+
+@pytest.fixture
+def case(ws: Workspace) -> str:
+    with ws.session() as s:
+        create_case(s, "tester", "C1", "test case")
+    return "C1"
+
+
+def test_add_is_idempotent(ws: Workspace, case: str, tmp_path: Path) -> None:
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"evidence bytes")
+    with ws.session() as s:
+        first = add_evidence(s, "tester", case, f)
+    with ws.session() as s:
+        again = add_evidence(s, "tester", case, f)
+    assert first.created and not again.created
+    assert first.evidence.id == again.evidence.id
+    with ws.session() as s:
+        assert s.scalar(select(func.count()).select_from(Evidence)) == 1
+    assert first.evidence.sha256 == hashlib.sha256(b"evidence bytes").hexdigest()
+
+
+def test_changed_file_is_refused_and_nothing_stored(ws: Workspace, case: str, tmp_path: Path) -> None:
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"original")
+    with ws.session() as s:
+        original = add_evidence(s, "tester", case, f).evidence.sha256
+    f.write_bytes(b"tampered")
+    with ws.session() as s:
+        n_audit = s.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(IntegrityError, match="changed since it was recorded"), ws.session() as s:
+        add_evidence(s, "tester", case, f)
+    with ws.session() as s:
+        rows = list(s.scalars(select(Evidence)))
+        assert [r.sha256 for r in rows] == [original]
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == n_audit
+
+
+def test_folder_hash_changes_when_a_file_is_added(ws: Workspace, case: str, tmp_path: Path) -> None:
+    d = tmp_path / "uploads"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "x.txt").write_text("x")
+    with ws.session() as s:
+        ev = add_evidence(s, "tester", case, d).evidence
+    assert ev.kind == "folder" and ev.file_count == 1
+    (d / "y.txt").write_text("y")
+    with ws.session() as s:
+        checks = verify_evidence(s, "tester", case)
+    assert [c.status for c in checks] == ["changed"]
+
+
+def test_verify_reports_missing(ws: Workspace, case: str, tmp_path: Path) -> None:
+    f = tmp_path / "gone.bin"
+    f.write_bytes(b"1")
+    with ws.session() as s:
+        add_evidence(s, "tester", case, f)
+    f.unlink()
+    with ws.session() as s:
+        assert [c.status for c in verify_evidence(s, "tester", case)] == ["missing"]
+
+
+def test_copy_is_read_only_and_verified(ws: Workspace, case: str, tmp_path: Path) -> None:
+    f = tmp_path / "img.dd"
+    f.write_bytes(b"\0" * 4096)
+    with ws.session() as s:
+        ev = add_evidence(s, "tester", case, f, copy_into=ws.root / "evidence").evidence
+    assert ev.stored_copy is not None
+    copy = Path(ev.stored_copy)
+    assert copy.read_bytes() == f.read_bytes()
+    assert not copy.stat().st_mode & 0o222
+
+
+def test_missing_path_and_case(ws: Workspace, case: str, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="no such file"), ws.session() as s:
+        add_evidence(s, "tester", case, tmp_path / "nope")
+    f = tmp_path / "a"
+    f.write_text("a")
+    with pytest.raises(NotFoundError, match="no case 'C9'"), ws.session() as s:
+        add_evidence(s, "tester", "C9", f)
+
+
+def test_duplicate_case_refused(ws: Workspace, case: str) -> None:
+    with pytest.raises(AlreadyExistsError), ws.session() as s:
+        create_case(s, "tester", case)
+
+
+def test_reads_are_audited(ws: Workspace, case: str) -> None:
+    with ws.session() as s:
+        list_evidence(s, "bob", case)
+    with ws.session() as s:
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert last is not None and (last.actor, last.action, last.case_ref) == ("bob", "evidence.list", case)
+
+
+def test_artifact_paths() -> None:
+    p = join_path("backup.zip", "inner.zip", "DCIM/a.jpg")
+    assert p == "backup.zip!/inner.zip!/DCIM/a.jpg"
+    assert split_path(p) == ["backup.zip", "inner.zip", "DCIM/a.jpg"]
+    assert safe_member("/DCIM//./a.jpg") == "DCIM/a.jpg"
+    with pytest.raises(ValueError, match="climbs out"):
+        safe_member("../../etc/passwd")

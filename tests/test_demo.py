@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasman.core.errors import InputError
+from tasman.demo import run_demo
+
+
+def test_demo_runs_and_reruns(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    first = run_demo(out)
+    assert first.report.exists()
+    html = first.report.read_text()
+    assert "backup.zip" in html and "Audit chain intact" in html
+    second = run_demo(out)  # re-running replaces an earlier demo folder
+    assert second.report.exists()
+
+
+def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    with pytest.raises(InputError):
+        run_demo(tmp_path)
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
