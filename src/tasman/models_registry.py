@@ -3,4 +3,6 @@
 A new stage adds one import line here.
 """
 
-import tasman.core.models  # noqa: F401
+import tasman.core.models
+import tasman.extract.models
+import tasman.link.models  # noqa: F401

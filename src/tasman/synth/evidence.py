@@ -8,7 +8,6 @@ from pathlib import Path
 
 from tasman.synth.images import draw_picture, write_pictures
 
-
 FIXED_TIME = (2024, 1, 1, 12, 0, 0)  # so generated archives hash the same on every run
 
 

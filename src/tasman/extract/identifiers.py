@@ -1,0 +1,222 @@
+"""Typed identifiers: one ``clean`` per type, shared by extraction, record import and linking.
+
+Each cleaner takes raw text (and context such as a default region) and returns an
+:class:`Identifier` with the normalised value, or ``None`` when the text is not a valid value
+of that type. The validation is the libraries' (phonenumbers, email-validator, schwifty,
+tldextract, ipaddress, pycountry, normality), never hand-written rules where one exists.
+"""
+
+from __future__ import annotations
+
+import gettext
+import ipaddress
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+import phonenumbers
+import pycountry
+import tldextract
+from email_validator import EmailNotValidError, validate_email
+from normality import ascii_text
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+
+class IdType(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    IP = "ip"
+    URL = "url"
+    DOMAIN = "domain"
+    HANDLE = "handle"
+    IBAN = "iban"
+    CARD = "card"
+    PAYPAL = "paypal"
+    BTC = "btc"
+    ETH = "eth"
+    MTCN = "mtcn"
+    COUNTRY = "country"
+    CITY = "city"
+    GPS = "gps"
+    CAMERA = "camera"
+
+
+@dataclass(frozen=True)
+class Identifier:
+    type: IdType
+    value: str
+    country: str | None = None  # ISO 3166-1 alpha-2 the value itself points to, if any
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+# ---- email -----------------------------------------------------------------------------
+
+def clean_email(raw: str) -> Identifier | None:
+    """Syntax-checked (no DNS), domain lower-cased and IDNA-normalised; the local part is kept."""
+    text = raw.strip().strip("<>").removeprefix("mailto:")
+    try:
+        v = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    normalised = f"{v.local_part}@{v.domain.lower()}"
+    return Identifier(IdType.EMAIL, normalised, meta={"domain": v.domain.lower()})
+
+
+# ---- phone -----------------------------------------------------------------------------
+
+_PHONE_TYPES = {v: k.lower() for k, v in vars(phonenumbers.PhoneNumberType).items() if k.isupper()}
+
+
+def clean_phone(raw: str, region: str | None = None) -> Identifier | None:
+    """E.164 with its region and line type; a national number needs ``region`` (e.g. the record's
+    country). Invalid numbers are rejected."""
+    try:
+        num = phonenumbers.parse(raw, (region or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(num):
+        return None
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    cc = phonenumbers.region_code_for_number(num)
+    kind = _PHONE_TYPES.get(phonenumbers.number_type(num), "unknown")
+    return Identifier(IdType.PHONE, e164, country=cc if cc and cc != "001" else None, meta={"line_type": kind})
+
+
+# ---- network ---------------------------------------------------------------------------
+
+def clean_ip(raw: str) -> Identifier | None:
+    """Canonical text form; ``meta['scope']`` is ``public`` or why it is not (private, loopback,
+    reserved...): only public addresses can say anything about a country."""
+    try:
+        ip = ipaddress.ip_address(raw.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    scope = "public"
+    for name in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
+        if getattr(ip, f"is_{name}"):
+            scope = name
+            break
+    else:
+        if not ip.is_global:
+            scope = "reserved"
+    return Identifier(IdType.IP, str(ip), meta={"scope": scope, "version": ip.version})
+
+
+@cache
+def _tld() -> tldextract.TLDExtract:
+    # The bundled public suffix list: never fetched, evidence labs are offline.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def clean_domain(raw: str) -> Identifier | None:
+    host = raw.strip().rstrip(".").lower()
+    parts = _tld()(host)
+    if not parts.domain or not parts.suffix:
+        return None
+    registered = f"{parts.domain}.{parts.suffix}"
+    cc = parts.suffix.rsplit(".", 1)[-1].upper()
+    country = cc if len(cc) == 2 and pycountry.countries.get(alpha_2="GB" if cc == "UK" else cc) else None
+    if country == "UK":
+        country = "GB"
+    return Identifier(IdType.DOMAIN, registered, country=country, meta={"host": host})
+
+
+_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>[^/:?#\s]+)(?::\d+)?(?P<rest>[^\s]*)$", re.I)
+
+
+def clean_url(raw: str) -> Identifier | None:
+    m = _URL.match(raw.strip())
+    if not m or m.group("scheme").lower() not in ("http", "https", "ftp"):
+        return None
+    dom = clean_domain(m.group("host"))
+    if dom is None and clean_ip(m.group("host")) is None:
+        return None
+    value = f"{m.group('scheme').lower()}://{m.group('host').lower()}{m.group('rest')}"
+    return Identifier(IdType.URL, value, country=dom.country if dom else None,
+                      meta={"domain": dom.value if dom else m.group("host")})
+
+
+# ---- handles ---------------------------------------------------------------------------
+
+PLATFORMS = ("skype", "telegram", "kik", "snapchat", "discord", "whatsapp", "wickr", "instagram",
+             "twitter", "facebook", "tiktok", "signal", "session", "threema", "line", "wechat", "viber")
+
+
+def clean_handle(raw: str, platform: str) -> Identifier | None:
+    """A user name on a named platform, compared case-insensitively (``@`` and ``live:`` kept apart)."""
+    p = platform.strip().lower()
+    if p not in PLATFORMS:
+        return None
+    name = raw.strip().lstrip("@").strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        return None
+    return Identifier(IdType.HANDLE, f"{p}:{name.casefold()}", meta={"platform": p, "name": name})
+
+
+# ---- payments --------------------------------------------------------------------------
+
+def clean_iban(raw: str) -> Identifier | None:
+    try:
+        iban = IBAN(raw)
+    except (SchwiftyException, ValueError):
+        return None
+    return Identifier(IdType.IBAN, iban.compact, country=iban.country_code, meta={"bank_code": iban.bank_code})
+
+
+# ---- places and names --------------------------------------------------------------------
+
+def fold(text: str) -> str:
+    """Unicode-folded, transliterated, lower-case, single-spaced: 'Jürgen  MÜLLER' -> 'jurgen muller'."""
+    t = unicodedata.normalize("NFKC", text)
+    t = ascii_text(t) or ""
+    return " ".join(re.sub(r"[^\w\s'-]", " ", t).casefold().split())
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Every name of every country in every language pycountry ships, folded -> alpha-2."""
+    names: dict[str, str] = {}
+    countries = list(pycountry.countries)
+    english: list[tuple[str, str]] = []
+    for c in countries:
+        for attr in ("name", "official_name", "common_name"):
+            if (v := getattr(c, attr, None)):
+                english.append((v, c.alpha_2))
+    for lang in sorted(os.listdir(pycountry.LOCALES_DIR)):
+        try:
+            tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+        except OSError:
+            continue
+        for v, a2 in english:
+            names.setdefault(fold(tr.gettext(v)), a2)
+    for v, a2 in english:  # English wins over a clash in another language
+        names[fold(v)] = a2
+    for c in countries:
+        names[fold(c.alpha_3)] = c.alpha_2
+    names.update({"uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+                  "usa": "US", "u s a": "US", "united states of america": "US", "america": "US",
+                  "holland": "NL", "russia": "RU", "south korea": "KR", "north korea": "KP",
+                  "vietnam": "VN", "iran": "IR", "syria": "SY", "laos": "LA", "bolivia": "BO",
+                  "venezuela": "VE", "tanzania": "TZ", "moldova": "MD", "czech republic": "CZ",
+                  "ivory coast": "CI", "phillipines": "PH", "philippines": "PH", "uae": "AE"})
+    return names
+
+
+def clean_country(raw: str) -> Identifier | None:
+    """ISO 3166-1 alpha-2 from a code or a name in any language pycountry knows."""
+    text = raw.strip()
+    if len(text) == 2 and text.isalpha():
+        code = text.upper()
+        code = "GB" if code == "UK" else code
+        if pycountry.countries.get(alpha_2=code):
+            return Identifier(IdType.COUNTRY, code, country=code)
+        return None
+    code = _country_names().get(fold(text))
+    return Identifier(IdType.COUNTRY, code, country=code) if code else None

@@ -1,0 +1,1 @@
+"""Entity resolution: records and observations -> subjects, each link explained."""

@@ -1,0 +1,82 @@
+"""Subjects and how they were formed: runs (with their saved settings), members, explained
+links, and analysts' decisions that later runs respect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tasman.core.models import Base, UTCDateTime
+from tasman.core.timeutil import utcnow
+
+
+class LinkRun(Base):
+    __tablename__ = "link_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    threshold: Mapped[float] = mapped_column(Float)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the Splink settings, for reproduction
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(120))
+
+
+class Subject(Base):
+    """A resolved person: the records (and through them the observations) that belong together."""
+
+    __tablename__ = "subjects"
+    __table_args__ = (UniqueConstraint("case_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(32))          # stable, human: "S-000123"
+    name: Mapped[str] = mapped_column(String(300), default="")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | confirmed
+    # attribution (filled by the attribute stage)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SubjectRecord(Base):
+    __tablename__ = "subject_records"
+    __table_args__ = (UniqueConstraint("record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+
+
+class RecordLink(Base):
+    """Why two records were joined: the rule or the Fellegi-Sunter weight and the fields that agreed."""
+
+    __tablename__ = "record_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
+    record_a: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    record_b: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    match_weight: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(120), default="")  # deterministic rule name, or "probabilistic"
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> level, weight
+
+
+class Decision(Base):
+    """An analyst's confirm / split / merge, replayed on every later run."""
+
+    __tablename__ = "link_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # confirm | split | merge
+    record_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    other_record_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # split: the part split off
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,48 @@
+"""The contract between the triage pipeline (readers, hashers, runner) and the matchers.
+
+The pipeline turns every file into a :class:`FileHashes`; a matcher built from hash sets turns
+it into zero or more :class:`Match`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Category(IntEnum):
+    """Project VIC categories; other schemes map onto these (see ``hashsets.categories``)."""
+
+    NON_PERTINENT = 0
+    CAM = 1            # child abuse material
+    EXPLOITIVE = 2     # exploitive / age-difficult
+    CGI = 3            # CGI / animation
+    COMPARISON = 4
+
+
+@dataclass(frozen=True)
+class FileHashes:
+    path: str                        # the !/ path, relative to the evidence argument's parent
+    size: int
+    mime: str | None = None
+    md5: str | None = None           # lower-case hex
+    sha1: str | None = None
+    sha256: str | None = None
+    pdq: str | None = None           # 64 hex chars (256 bits)
+    pdq_quality: int | None = None
+    # Extra PDQ hashes of the same picture (e.g. the 8 dihedral transforms) a matcher may use.
+    pdq_variants: tuple[str, ...] = ()
+    vpdq: tuple[tuple[int, str, int], ...] = ()   # video: (frame index, pdq hex, quality) at 1 fps
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    path: str
+    match_type: str                  # "exact" | "perceptual" | "crop" | "video"
+    hash_name: str                   # which hash matched: md5 | sha1 | sha256 | pdq | vpdq
+    hashset: str
+    category: int | None
+    distance: int = 0                # Hamming distance for perceptual matches, else 0
+    known_good: bool = False         # matched a known-good list (NSRL): removes the file from review
+    detail: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
