@@ -218,5 +218,5 @@ def clean_country(raw: str) -> Identifier | None:
         if pycountry.countries.get(alpha_2=code):
             return Identifier(IdType.COUNTRY, code, country=code)
         return None
-    code = _country_names().get(fold(text))
-    return Identifier(IdType.COUNTRY, code, country=code) if code else None
+    found = _country_names().get(fold(text))
+    return Identifier(IdType.COUNTRY, found, country=found) if found else None
