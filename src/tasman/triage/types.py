@@ -32,6 +32,8 @@ class FileHashes:
     pdq_quality: int | None = None
     # Extra PDQ hashes of the same picture (e.g. the 8 dihedral transforms) a matcher may use.
     pdq_variants: tuple[str, ...] = ()
+    # Query-side sub-region PDQs for the crop-tolerant stage (tasman.triage.match.regions).
+    pdq_regions: tuple[str, ...] = ()
     vpdq: tuple[tuple[int, str, int], ...] = ()   # video: (frame index, pdq hex, quality) at 1 fps
     deleted: bool = False
 
