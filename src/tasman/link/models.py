@@ -38,6 +38,9 @@ class Subject(Base):
     name: Mapped[str] = mapped_column(String(300), default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | confirmed | retired
+    # what the members hold, normalised: {"emails": [...], "phones": [...], "handles": [...],
+    # "payrefs": [...], "countries": [...]}
+    identifiers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # attribution (filled by the attribute stage)
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)

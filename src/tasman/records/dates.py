@@ -1,8 +1,9 @@
 """Dates and timestamps in whatever form a source wrote them, to one ISO form.
 
-Day-first is the rule for ``03/04/1985`` (most of the world writes it so); a mapping can say
-``dayfirst: false`` and a record whose country writes month first (US and a few others) is
-read month-first. A day above 12 settles it either way.
+A file is written by one program, so the order of ``03/04/1985`` is decided per column: a
+mapping can say ``dayfirst``; otherwise the column's own values decide (a day above 12 in
+first or second place), and only a column that never tells falls back to the record's
+country (month-first in the US and a few others, day-first elsewhere).
 """
 
 from __future__ import annotations
@@ -19,6 +20,27 @@ _EXCEL_EPOCH = datetime(1899, 12, 30, tzinfo=UTC)
 
 def dayfirst_for(country: str | None, default: bool = True) -> bool:
     return False if country and country.upper() in MONTH_FIRST else default
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}\b")
+
+
+def detect_dayfirst(values: list[str]) -> bool | None:
+    """How a column writes ``NN/NN/YYYY``: a day above 12 in first place says day-first, in
+    second place month-first. ``None`` when the column never tells (every day <= 12)."""
+    day = month = 0
+    for v in values:
+        m = _DMY.match(v)
+        if not m:
+            continue
+        a, b = int(m.group(1)), int(m.group(2))
+        if a > 12 >= b:
+            day += 1
+        elif b > 12 >= a:
+            month += 1
+    if day == month:
+        return None
+    return day > month
 
 
 def _parse(raw: str, dayfirst: bool) -> datetime | None:

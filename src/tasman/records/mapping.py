@@ -8,7 +8,7 @@ A mapping file is YAML::
       E-Mail: email
       Notiz: ~
     country: DE         # optional: the country of records that do not name one
-    dayfirst: true      # optional: how to read 03/04/1985
+    dayfirst: true      # optional: how to read 03/04/1985 (otherwise decided from the column)
     delimiter: ";"      # optional: otherwise sniffed
     encoding: cp1252    # optional: otherwise detected
     sheet: Orders       # optional: XLSX sheet (otherwise the first)
@@ -81,6 +81,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "beneficiary_account": ("beneficiary account", "to account", "payee account", "beneficiary iban",
                             "creditor account", "receiver account"),
     "beneficiary_city": ("beneficiary city", "to city", "payee city", "receiver city", "recipient city"),
+    "sender_dob": ("sender dob", "sender date of birth", "payer dob", "remitter dob"),
+    "sender_street": ("sender address", "sender street", "payer address", "remitter address"),
+    "sender_postcode": ("sender postcode", "sender zip", "sender postal code"),
+    "beneficiary_dob": ("beneficiary dob", "beneficiary date of birth", "receiver dob"),
+    "beneficiary_street": ("beneficiary address", "beneficiary street", "receiver address", "payee address"),
+    "beneficiary_postcode": ("beneficiary postcode", "beneficiary zip", "receiver postcode"),
     "beneficiary_country": ("beneficiary country", "to country", "payee country", "receiver country",
                             "destination country", "recipient country"),
 }
@@ -95,7 +101,7 @@ class Mapping:
     kind: str
     columns: dict[str, str | None]
     country: str | None = None
-    dayfirst: bool = True
+    dayfirst: bool | None = None  # None: decided from the column's values
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | None = None
@@ -107,7 +113,8 @@ class Mapping:
         for k in ("country", "delimiter", "encoding", "sheet"):
             if getattr(self, k) is not None:
                 doc[k] = getattr(self, k)
-        doc["dayfirst"] = self.dayfirst
+        if self.dayfirst is not None:
+            doc["dayfirst"] = self.dayfirst
         head = "# Tasman column mapping: source column -> field (~ ignores a column). See docs/records.md.\n"
         if self.guessed:
             head += "# Guessed from the header names: check it, correct it, and import again with --map.\n"
@@ -178,5 +185,7 @@ def load_mapping(path: Path, kind: str) -> Mapping:
         if c is None:
             raise InputError(f"mapping {path.name}: unknown country {country!r}")
         country = c.value
-    return Mapping(kind=kind, columns=columns, country=country, dayfirst=bool(doc.get("dayfirst", True)),
+    dayfirst = doc.get("dayfirst")
+    return Mapping(kind=kind, columns=columns, country=country,
+                   dayfirst=None if dayfirst is None else bool(dayfirst),
                    delimiter=doc.get("delimiter"), encoding=doc.get("encoding"), sheet=doc.get("sheet"))

@@ -1,4 +1,4 @@
-"""link: record imports, party roles on members and links
+"""link: record imports, party roles on members and links, subject identifiers
 
 Revision ID: 0201_link_roles
 Revises: 0200_link
@@ -51,6 +51,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("role_a", sa.String(length=16), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("role_b", sa.String(length=16), nullable=False, server_default=""))
 
+    with op.batch_alter_table("subjects", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("identifiers", sa.JSON(), nullable=False, server_default="{}"))
+
     with op.batch_alter_table("subject_records", schema=None) as batch_op:
         batch_op.add_column(sa.Column("role", sa.String(length=16), nullable=False, server_default=""))
         batch_op.drop_constraint(batch_op.f("uq_subject_records_record_id"), type_="unique")
@@ -65,6 +68,9 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("uq_subject_records_record_id"), type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_subject_records_record_id"), ["record_id"])
         batch_op.drop_column("role")
+
+    with op.batch_alter_table("subjects", schema=None) as batch_op:
+        batch_op.drop_column("identifiers")
 
     with op.batch_alter_table("record_links", schema=None) as batch_op:
         batch_op.drop_column("role_b")

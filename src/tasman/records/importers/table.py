@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from tasman.core.errors import InputError
 from tasman.extract.identifiers import clean_country
-from tasman.records.dates import dayfirst_for, parse_date, parse_timestamp
+from tasman.records.dates import dayfirst_for, detect_dayfirst, parse_date, parse_timestamp
 from tasman.records.fields import DATE_FIELDS, NUMBER_FIELDS, TIMESTAMP_FIELDS
 from tasman.records.importers.base import Importer, Options, Parsed, clean_text, parse_amount, plausible
 from tasman.records.mapping import Mapping, guess_mapping
@@ -32,13 +32,18 @@ class TableImporter(Importer):
         out.mapping = mapping
         out.notes.extend(mapping.notes)
         index = self._index(table.headers, mapping, out)
-        ids_seen: dict[str, int] = {}
+        raw_rows: list[tuple[int, dict[str, Any]]] = []
         for n, values in table.rows:
             out.total += 1
             if len(values) != len(table.headers):
                 out.warn(f"row {n}", f"{len(values)} values for {len(table.headers)} columns "
                          "(wrong delimiter or a stray separator?)")
-            fields = self._fields(values, index, mapping, out, n)
+            raw_rows.append((n, self._raw_fields(values, index, mapping)))
+        dayfirst = {f: mapping.dayfirst if mapping.dayfirst is not None else detect_dayfirst(
+            [str(r[f]) for _, r in raw_rows if isinstance(r.get(f), str)]) for f in (*DATE_FIELDS, *TIMESTAMP_FIELDS)}
+        ids_seen: dict[str, int] = {}
+        for n, fields in raw_rows:
+            self._convert(fields, dayfirst, out, n)
             if not any(f in fields and plausible(f, str(fields[f])) for f in self.identifying):
                 out.skip(f"row {n}", "nothing that identifies anyone ("
                          + ", ".join(self.identifying) + ")")
@@ -70,8 +75,7 @@ class TableImporter(Importer):
                              "write a mapping and pass --map")
         return index
 
-    def _fields(self, values: list[Any], index: list[tuple[int, str]], mapping: Mapping, out: Parsed,
-                n: int) -> dict[str, Any]:
+    def _raw_fields(self, values: list[Any], index: list[tuple[int, str]], mapping: Mapping) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         for i, name in index:
             if i >= len(values):
@@ -79,19 +83,27 @@ class TableImporter(Importer):
             raw = values[i]
             if raw is None or raw == "":
                 continue
-            if name in DATE_FIELDS or name in TIMESTAMP_FIELDS:
-                fields[name] = raw if isinstance(raw, (date, datetime)) else clean_text(raw)
+            if isinstance(raw, (date, datetime)):
+                fields[name] = raw
                 continue
             text = clean_text(raw)
             if text:
                 fields[name] = text
         if mapping.country and self.country_field not in fields:
             fields[self.country_field] = mapping.country
-        c = clean_country(str(fields.get(self.country_field, ""))) if self.country_field in fields else None
-        dayfirst = dayfirst_for(c.value if c else None, mapping.dayfirst)
+        return fields
+
+    def _convert(self, fields: dict[str, Any], dayfirst: dict[str, bool | None], out: Parsed, n: int) -> None:
+        country: str | None = None
         for name in [f for f in fields if f in DATE_FIELDS or f in TIMESTAMP_FIELDS]:
+            first = dayfirst.get(name)
+            if first is None:
+                if country is None:
+                    c = clean_country(str(fields.get(self.country_field, "")))
+                    country = c.value if c else ""
+                first = dayfirst_for(country or None)
             raw = fields[name]
-            parsed = parse_date(raw, dayfirst) if name in DATE_FIELDS else parse_timestamp(raw, dayfirst)
+            parsed = parse_date(raw, first) if name in DATE_FIELDS else parse_timestamp(raw, first)
             if parsed is None:
                 out.warn(f"row {n}", f"{name} {str(raw)!r} is not a date: left out")
                 del fields[name]
@@ -106,4 +118,3 @@ class TableImporter(Importer):
             fields[name] = amount[0]
             if amount[1] and "currency" not in fields:
                 fields["currency"] = amount[1]
-        return fields
