@@ -4,6 +4,7 @@ JSON document) and the transfer graph as GraphML for Gephi-like tools. Never med
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -21,9 +22,14 @@ SENDER_COLUMNS = ("rank", "key", "name", "country", "score", "alerted", "indicat
 TIMELINE_COLUMNS = ("ts", "kind", "who", "summary", "ref", "minutes_to_chat")
 
 
+_PHONES = re.compile(r"^\+\d+(;\+\d+)*$")  # E.164 lists are data, not formulas
+
+
 def _cell(value: object) -> str:
     """Text a spreadsheet will not run as a formula (names come from seized data)."""
     text = "" if value is None else str(value)
+    if _PHONES.match(text):
+        return text
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

@@ -3,7 +3,7 @@ report needs no script, font or file from anywhere."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from tasman.money.document import Series
@@ -49,7 +49,7 @@ def amounts_chart(series: tuple[Series, ...] | list[Series], width: int = 760, h
                    f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end">{v:g}</text>')
     for i in range(5):
         ts = t0 + span * i / 4
-        label = datetime.fromtimestamp(ts).strftime("%Y-%m-%d")
+        label = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
         out.append(f'<text x="{left + pw * i / 4:.1f}" y="{top + ph + 18}" font-size="11" '
                    f'text-anchor="middle">{label}</text>')
     out.append(f'<text x="14" y="{top + ph / 2:.0f}" font-size="11" transform="rotate(-90 14 {top + ph / 2:.0f})" '

@@ -12,9 +12,12 @@ Four kinds of beneficiary, all made up, with neutral text only:
 
 from __future__ import annotations
 
+import json
 import random
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
@@ -219,3 +222,69 @@ def generate_transfers(n_beneficiaries: int = 500, seed: int = 7, facilitator_sh
         {"f": lambda: _facilitator(g), "m": lambda: _family(g), "s": lambda: _seller(g),
          "n": lambda: _noise(g, pool)}[k]()
     return g.out
+
+
+def _phone_parts(raw: str) -> tuple[str, str]:
+    """``(country prefix, number)`` as goAML writes phones; a national number keeps no prefix."""
+    if raw.startswith("+"):
+        num = phonenumbers.parse(raw)
+        return str(num.country_code), str(num.national_number)
+    return "", raw
+
+
+def write_goaml(rows: list[dict[str, Any]], path: Path, entity_id: str = "9999") -> Path:
+    """A goAML report holding ``rows`` (TRANSACTION_FIELDS) as bi-party transactions between persons."""
+    root = ET.Element("report")
+    for tag, text in (("rentity_id", entity_id), ("submission_code", "E"), ("report_code", "STR"),
+                      ("submission_date", "2025-01-15T00:00:00"), ("currency_code_local", "USD"),
+                      ("reason", "Synthetic test report")):
+        ET.SubElement(root, tag).text = text
+
+    def person(parent: ET.Element, tag: str, row: dict[str, Any], side: str) -> None:
+        p = ET.SubElement(parent, tag)
+        first, _, last = str(row.get(f"{side}_name", "")).partition(" ")
+        ET.SubElement(p, "first_name").text = first
+        ET.SubElement(p, "last_name").text = last
+        if row.get(f"{side}_phone"):
+            prefix, number = _phone_parts(str(row[f"{side}_phone"]))
+            ph = ET.SubElement(ET.SubElement(p, "phones"), "phone")
+            ET.SubElement(ph, "tph_contact_type").text = "2"
+            ET.SubElement(ph, "tph_communication_type").text = "M"
+            if prefix:
+                ET.SubElement(ph, "tph_country_prefix").text = prefix
+            ET.SubElement(ph, "tph_number").text = number
+        if row.get(f"{side}_country"):
+            addr = ET.SubElement(ET.SubElement(p, "addresses"), "address")
+            ET.SubElement(addr, "address_type").text = "1"
+            ET.SubElement(addr, "city").text = str(row.get(f"{side}_city") or "")
+            ET.SubElement(addr, "country_code").text = str(row[f"{side}_country"])
+
+    for row in rows:
+        tx = ET.SubElement(root, "transaction")
+        ET.SubElement(tx, "transactionnumber").text = str(row["record_id"])
+        ET.SubElement(tx, "transaction_description").text = str(row.get("reference", ""))
+        ET.SubElement(tx, "date_transaction").text = str(row.get("timestamp", ""))
+        ET.SubElement(tx, "transmode_code").text = str(row.get("channel", ""))
+        ET.SubElement(tx, "amount_local").text = str(row.get("amount", ""))
+        src = ET.SubElement(tx, "t_from_my_client")
+        ET.SubElement(src, "from_funds_code").text = "K"
+        fx = ET.SubElement(src, "from_foreign_currency")
+        ET.SubElement(fx, "foreign_currency_code").text = str(row.get("currency", ""))
+        ET.SubElement(fx, "foreign_amount").text = str(row.get("amount", ""))
+        person(src, "from_person", row, "sender")
+        ET.SubElement(src, "from_country").text = str(row.get("sender_country", ""))
+        dst = ET.SubElement(tx, "t_to")
+        ET.SubElement(dst, "to_funds_code").text = "K"
+        person(dst, "to_person", row, "beneficiary")
+        ET.SubElement(dst, "to_country").text = str(row.get("beneficiary_country", ""))
+    ET.indent(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def write_chats_jsonl(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Chat sessions as JSON lines (one session per line: record_id, timestamp, name, phone, ...)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+    return path
