@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, state, table
+from tasman.cli.common import TasmanGroup, emit, json_option, state, table
 from tasman.core.errors import NotFoundError
 from tasman.money.config import load_config
 from tasman.money.importer import import_transactions
@@ -27,6 +27,7 @@ def money() -> None:
 @click.option("--map", "mapping", type=click.Path(path_type=Path, dir_okay=False),
               help="bank-csv: YAML column mapping (see docs/money.md).")
 @click.option("--account-holder", metavar="NAME", help="bank-csv: whose statement it is.")
+@json_option
 def import_(file: Path, case_ref: str, fmt: str, mapping: Path | None, account_holder: str | None) -> None:
     """Import FILE as transactions records (re-importing the same file changes nothing)."""
     ws = state().ws()
@@ -52,6 +53,7 @@ def import_(file: Path, case_ref: str, fmt: str, mapping: Path | None, account_h
               help="YAML settings: risk countries, corridors, weights, threshold (see docs/money.md).")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
               help="Output folder (default: WORKSPACE/out/CASE/money).")
+@json_option
 def analyse(case_ref: str, config: Path | None, out: Path | None) -> None:
     """Score senders and beneficiaries, write beneficiaries.csv, senders.csv, timeline.csv and money.html."""
     if config is not None and not config.is_file():

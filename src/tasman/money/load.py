@@ -42,9 +42,9 @@ def person_keys(fields: dict[str, Any]) -> set[str]:
 
 def load_case(session: Session, case_id: int, cfg: MoneyConfig) -> CaseInputs:
     out = CaseInputs()
-    subject_of: dict[int, str] = dict(session.execute(
+    subject_of: dict[int, str] = {rid: ref for rid, ref in session.execute(
         select(SubjectRecord.record_id, Subject.ref).join(Subject, Subject.id == SubjectRecord.subject_id)
-        .where(Subject.case_id == case_id)).tuples().all())
+        .where(Subject.case_id == case_id))}
     records = session.scalars(select(Record).where(Record.case_id == case_id).order_by(Record.id))
     rows = []
     for r in records:

@@ -209,9 +209,9 @@ def _noise(g: _Gen, pool: list[Person]) -> None:
 
 def generate_transfers(n_beneficiaries: int = 500, seed: int = 7, facilitator_share: float = 0.01,
                        family_share: float = 0.2, seller_share: float = 0.02) -> TransferCorpus:
-    """About ``n_beneficiaries`` beneficiaries of the four kinds (at least one facilitator)."""
+    """About ``n_beneficiaries`` beneficiaries of the four kinds (at least one facilitator unless the share is 0)."""
     g = _Gen(seed)
-    n_fac = max(1, round(n_beneficiaries * facilitator_share))
+    n_fac = max(1 if facilitator_share > 0 else 0, round(n_beneficiaries * facilitator_share))
     n_fam = round(n_beneficiaries * family_share)
     n_sel = round(n_beneficiaries * seller_share)
     n_noise = max(0, n_beneficiaries - n_fac - n_fam - n_sel)
