@@ -14,7 +14,7 @@ from tasman.core.models import UTCDateTime
 revision: str = "0600_money"
 down_revision: str | Sequence[str] | None = "0001_core"
 branch_labels: str | Sequence[str] | None = ("money",)
-depends_on: str | Sequence[str] | None = "0200_link"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
