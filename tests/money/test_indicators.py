@@ -124,12 +124,16 @@ def test_paid_by_several_subjects_and_ranked_first() -> None:
     assert first.profile.party.name == "Maria Lintam" and "paid_by_several_subjects" in fired(first)
     assert first.subject_payers == 2
     assert bene(r, "Lu Santos").score > first.score  # ranked below despite the higher score
+    assert "paid_by_several_subjects" not in fired(bene(r, "Lu Santos"))
 
 
 def test_pays_alerted_beneficiary_second_pass() -> None:
     r = analyse(facilitator_rows(n_senders=4, per_sender=3))
     assert bene(r, "Maria Lintam").alerted
     assert all("pays_alerted_beneficiary" in fired(s) for s in r.senders)
+    quiet = analyse(facilitator_rows(n_senders=2, per_sender=3, night=False))
+    assert not any("pays_alerted_beneficiary" in fired(s) for s in quiet.senders)
+    assert "senders_buy_capture_or_travel" not in fired(bene(quiet, "Maria Lintam"))
 
 
 def test_regular_remittance_mitigates() -> None:
