@@ -8,7 +8,7 @@ from typing import Any
 from tasman.money.analysis import AnalysisResult, ChatSession, analyse_transfers
 from tasman.money.config import MoneyConfig
 from tasman.money.scoring import PartyScore
-from tasman.money.transfers import Transfer, to_transfer
+from tasman.money.transfers import Transfer, to_transfer, zone
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 PHONES = {  # valid mobile numbers per country (example ranges)
@@ -74,7 +74,6 @@ def facilitator_rows(n_senders: int = 4, per_sender: int = 3, night: bool = True
             k += 1
             day = T0 + timedelta(days=2 * j + i)
             # 23:30 local time of the sender's zone when night, else 14:00
-            from tasman.money.transfers import zone
             tzname = {"US": "America/New_York", "AU": "Australia/Sydney", "GB": "Europe/London",
                       "DE": "Europe/Berlin"}[c]
             local = day.astimezone(zone(tzname)).replace(hour=23 if night else 14, minute=30)

@@ -62,5 +62,5 @@ def test_analyse_errors(run_cli, tmp_path: Path) -> None:  # type: ignore[no-unt
     cfg.write_text("threshold: high\n")
     res = run_cli("-w", w, "money", "analyse", "--case", "C1", "--config", cfg)
     assert res.exit_code == 5 and "threshold" in res.output
-    res = run_cli("-w", w, "money", "analyse", "--case", "NOPE")
-    assert res.exit_code == 3
+    res = run_cli("-w", w, "money", "analyse", "--case", "../NOPE")
+    assert res.exit_code == 3 and not (tmp_path / "ws" / "NOPE").exists()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tasman.core.models import Base, UTCDateTime
@@ -45,4 +45,4 @@ class MoneyParty(Base):
     identifiers: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)  # phones, emails, accounts
     subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
     record_refs: Mapped[list[str]] = mapped_column(JSON, default=list)             # "source#source_id"
-    note: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # first/last seen, counterparties...

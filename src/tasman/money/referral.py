@@ -8,7 +8,6 @@ no one from another country.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from tasman.money.run import latest_run
 
 
 def _party(row: MoneyParty) -> Party:
-    extra = json.loads(row.note or "{}") if row.note.startswith("{") else {}
+    extra = row.extra or {}
     ids = row.identifiers or {}
     return Party(role=row.role, key=row.key, name=row.name, country=row.country, rank=row.rank, score=row.score,
                  alerted=row.alerted, transfers=row.transfers, total_usd=row.total_usd,

@@ -57,8 +57,8 @@ def _store(session: Session, run: MoneyRun, parties: list[Party]) -> None:
             indicators=[r.model_dump() for r in p.reasons],
             identifiers={"phones": list(p.phones), "emails": list(p.emails), "accounts": list(p.accounts)},
             subjects=list(p.subjects), record_refs=list(p.record_refs),
-            note=json.dumps({"first_seen": p.first_seen, "last_seen": p.last_seen, "counterparties": p.counterparties,
-                             "subject_payers": p.subject_payers}),
+            extra={"first_seen": p.first_seen, "last_seen": p.last_seen, "counterparties": p.counterparties,
+                   "subject_payers": p.subject_payers},
         ))
 
 

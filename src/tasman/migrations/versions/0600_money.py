@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("identifiers", sa.JSON(), nullable=False),
         sa.Column("subjects", sa.JSON(), nullable=False),
         sa.Column("record_refs", sa.JSON(), nullable=False),
-        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("extra", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["money_runs.id"], name=op.f("fk_money_parties_run_id_money_runs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_money_parties")),
         sa.UniqueConstraint("run_id", "role", "key", name=op.f("uq_money_parties_run_id")),
