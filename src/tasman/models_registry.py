@@ -6,4 +6,4 @@ A new stage adds one import line here.
 import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
-import tasman.money.models  # noqa: F401
+import tasman.money.models
