@@ -6,4 +6,5 @@ A new stage adds one import line here.
 import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
+import tasman.money.models
 import tasman.records.models  # noqa: F401

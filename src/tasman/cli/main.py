@@ -12,7 +12,17 @@ from pathlib import Path
 import click
 
 from tasman import __version__
-from tasman.cli import audit_cmd, case_cmd, demo_cmd, evidence_cmd, export_cmd, link_cmd, records_cmd, workspace_cmd
+from tasman.cli import (
+    audit_cmd,
+    case_cmd,
+    demo_cmd,
+    evidence_cmd,
+    export_cmd,
+    link_cmd,
+    money_cmd,
+    records_cmd,
+    workspace_cmd,
+)
 from tasman.cli.common import State, TasmanGroup, json_option
 
 
@@ -45,6 +55,7 @@ cli.add_command(export_cmd.export)
 cli.add_command(records_cmd.records)
 cli.add_command(link_cmd.link)
 cli.add_command(link_cmd.subject)
+cli.add_command(money_cmd.money)
 
 
 def main() -> None:
