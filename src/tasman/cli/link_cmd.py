@@ -31,7 +31,8 @@ def link(case_ref: str, threshold: float | None) -> None:
                   f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
                   f"{stored['retired']} retired); {st['links']} explained links; threshold {st['threshold']}")
         for c in st["deterministic"].get("too_common", [])[:5]:
-            con.print(f"note: {c['kind']} {c['value']!r} is shared by {c['parties']} records: not used to link")
+            con.print(f"note: {c['kind']} {c['value']!r} is shared by {c['parties']} records: not used to link",
+                      markup=False)
         if st["decisions"]["decisions"]:
             con.print(f"{st['decisions']['decisions']} analyst decisions replayed; "
                       f"{st['edges']['refused_by_decisions']} links refused by splits")
@@ -76,7 +77,7 @@ def show(ref: str, case_ref: str) -> None:
         data = show_subject(s, ws.actor, case_ref, ref).as_dict()
 
     def human(con: Console) -> None:
-        con.print(f"{data['ref']} {data['name']} [{data['status']}] {data['records']} records")
+        con.print(f"{data['ref']} {data['name']} [{data['status']}] {data['records']} records", markup=False)
         for k, v in data["identifiers"].items():
             con.print(f"  {k}: {', '.join(v)}", markup=False)
         con.print(table("Records", ["record", "kind", "fields"],

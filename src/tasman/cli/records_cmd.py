@@ -48,16 +48,18 @@ def import_(path: Path, case_ref: str, kind: str, mapping: Path | None, source: 
             con.print(table(None, ["column", "field"],
                             [[c, f or "(ignored)"] for c, f in rep.mapping.columns.items()]))
             if rep.mapping_saved:
-                con.print(f"Saved as {rep.mapping_saved}; correct it and import again with --map if needed.")
+                con.print(f"Saved as {rep.mapping_saved}; correct it and import again with --map if needed.",
+                          markup=False)
         for note in rep.notes:
-            con.print(f"note: {note}")
+            con.print(f"note: {note}", markup=False)
         for w in rep.warnings[:SHOWN_WARNINGS]:
             con.print(f"warning: {w}", markup=False)
         if len(rep.warnings) > SHOWN_WARNINGS:
             con.print(f"... and {len(rep.warnings) - SHOWN_WARNINGS} more warnings (--json lists all)")
         status = "complete" if rep.complete else f"PARTIAL: {rep.skipped} of {rep.total} rows skipped"
         con.print(f"{rep.source}: {rep.total} rows read, {rep.imported} imported ({rep.added} new, "
-                  f"{rep.updated} updated, {rep.unchanged} unchanged), {rep.skipped} skipped [{status}]")
+                  f"{rep.updated} updated, {rep.unchanged} unchanged), {rep.skipped} skipped [{status}]",
+                  markup=False, soft_wrap=True)
 
     emit(data, human)
     if not rep.complete:

@@ -50,8 +50,15 @@ def _parse(raw: str, dayfirst: bool) -> datetime | None:
     if _EPOCH.match(text):
         secs = float(text) / (1000 if len(text.split(".")[0]) == 13 else 1)
         return datetime.fromtimestamp(secs, UTC)
+    year_first = bool(re.match(r"^\d{4}\D", text))
+    if year_first:  # ISO 8601 and YYYY/MM/DD: the month always comes second
+        try:
+            return datetime.fromisoformat(text.replace("/", "-").replace(".", "-").replace(" ", "T", 1)
+                                          .replace("Z", "+00:00"))
+        except ValueError:
+            pass
     try:
-        return dtparser.parse(text, dayfirst=dayfirst, yearfirst=bool(re.match(r"^\d{4}", text)))
+        return dtparser.parse(text, dayfirst=dayfirst and not year_first, yearfirst=year_first)
     except (ValueError, OverflowError, TypeError):
         return None
 

@@ -71,9 +71,9 @@ def import_file(session: Session, actor: str, case_ref: str, path: Path, kind: s
     importer = importer_for(kind)
     if not path.is_file():
         raise NotFoundError(f"no such file {str(path)!r}")
-    mapping = load_mapping(mapping_path, kind) if mapping_path is not None else None
-    if mapping is not None and kind not in ("customers", "transactions"):
+    if mapping_path is not None and kind not in ("customers", "transactions"):
         raise InputError(f"--map applies to table kinds (customers, transactions), not {kind!r}")
+    mapping = load_mapping(mapping_path, kind) if mapping_path is not None else None
     parsed = importer.parse(path, Options(mapping=mapping, source=source))
     report = ImportReport(kind=kind, source=parsed.source, path=str(path), sha256=file_sha256(path),
                           total=parsed.total, skipped=parsed.skipped, notes=list(parsed.notes),

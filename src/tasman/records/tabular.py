@@ -44,10 +44,10 @@ def decode_lines(data: bytes) -> tuple[str, str, list[tuple[int, str]]]:
         pass
     lines = data.split(b"\n")
     bad = [ln for ln in lines if not _is_utf8(ln)]
-    guess = from_bytes(b"\n".join(bad)).best()
-    legacy = guess.encoding if guess is not None and guess.encoding not in ("utf_8", "ascii") else "cp1252"
-    if len(bad) == len(lines):  # the whole file is in one legacy encoding: nothing to report per line
-        return data.decode(legacy, errors="replace"), legacy, []
+    legacy = legacy_encoding(b"\n".join(bad))
+    if not any(_is_utf8(ln) and not ln.isascii() for ln in lines):
+        # every line with accents is in the legacy code page: the file is, one note for all of it
+        return data.decode(legacy, errors="replace"), legacy, [(0, legacy)]
     out, odd = [], []
     for i, ln in enumerate(lines, start=1):
         if _is_utf8(ln):
@@ -56,6 +56,18 @@ def decode_lines(data: bytes) -> tuple[str, str, list[tuple[int, str]]]:
             out.append(ln.decode(legacy, errors="replace"))
             odd.append((i, legacy))
     return "\n".join(out), "utf-8", odd
+
+
+def legacy_encoding(sample: bytes) -> str:
+    """The code page of non-UTF-8 bytes. Short samples fit several code pages equally well;
+    among the equally good, Windows-1252 (Western Europe, the Americas) is taken, and a mapping
+    file's ``encoding:`` settles any other case."""
+    matches = [m for m in from_bytes(sample) if m.encoding not in ("utf_8", "ascii")]
+    if not matches:
+        return "cp1252"
+    best = min(m.chaos for m in matches)
+    tied = [m.encoding for m in matches if m.chaos <= best]
+    return "cp1252" if "cp1252" in tied else tied[0]
 
 
 def _is_utf8(b: bytes) -> bool:
@@ -107,7 +119,8 @@ def read_delimited(path: Path, delimiter: str | None = None, encoding: str | Non
             break
     if headers is None:
         raise InputError(f"{path.name} has no header row: nothing imported")
-    warnings = [f"#line {line}: not UTF-8, read as {e}" for line, e in odd]
+    warnings = [f"#line {line}: not UTF-8, read as {e}" if line else f"#file: not UTF-8, read as {e}"
+                for line, e in odd]
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         n = 1

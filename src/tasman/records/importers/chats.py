@@ -98,7 +98,8 @@ class ChatsImporter(Importer):
             raise InputError(f"{source} is empty: nothing imported")
         text, _enc, odd = decode_lines(data)
         out = Parsed(kind=self.kind, source=source)
-        out.warnings.extend(f"{source}#line {ln}: not UTF-8, read as {e}" for ln, e in odd)
+        out.warnings.extend(f"{source}#line {ln}: not UTF-8, read as {e}" if ln else
+                            f"{source}#file: not UTF-8, read as {e}" for ln, e in odd)
         sessions: dict[str, dict[str, Any]] = {}
         first_line: dict[str, int] = {}
         for n, line in enumerate(text.splitlines(), start=1):
