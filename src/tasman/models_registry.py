@@ -7,4 +7,4 @@ import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
 import tasman.money.models
-import tasman.records.models  # noqa: F401
+import tasman.records.models
