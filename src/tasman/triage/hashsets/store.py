@@ -1,0 +1,216 @@
+"""Import, list and remove hash sets. An import streams the file through its format's parser
+into a staging hash set and only then swaps it for the old one, in one transaction: a failed
+import leaves the old list as it was, and a re-import reports what it added and removed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
+
+from tasman.core import audit
+from tasman.core.errors import InputError, NotFoundError
+from tasman.triage.hashsets import HEAD_BYTES, Entry, HashSetFormat, ParseWarning, detect_format, get_format
+from tasman.triage.hashsets.bulk import BulkWriter
+from tasman.triage.hashsets.categories import LOSSY, map_category, scheme
+from tasman.triage.hashsets.models import HashSet, HashSetEntry
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,119}$")
+KEY_COLUMNS = "kind, ref, part, md5, sha1, sha256, pdq, quality, category"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    name: str
+    format: str
+    known_good: bool
+    entries: int
+    added: int
+    removed: int
+    replaced: bool
+    counts: dict[str, int]
+    warning_count: int
+    warnings: tuple[ParseWarning, ...] = field(default=())
+    seconds: float = 0.0
+
+
+class _HashingReader:
+    """Hashes what the parser reads, so the stored source hash costs no second pass."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.sha256 = raw, hashlib.sha256()
+        self.name = getattr(raw, "name", "")
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.sha256.update(data)
+        return data
+
+    def read1(self, n: int = -1) -> bytes:
+        return self.read(n)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def __getattr__(self, item: str) -> Any:   # closed, seekable, ... for io wrappers
+        return getattr(self.raw, item)
+
+    def finish(self) -> str:
+        while self.read(1 << 20):
+            pass
+        return self.sha256.hexdigest()
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise InputError(f"hash-set name {name!r} must be 1-120 letters, digits, '.', '_', ':' or '-'")
+    return name
+
+
+def resolve_format(path: Path, fmt: str | None) -> type[HashSetFormat]:
+    if fmt:
+        try:
+            return get_format(fmt)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    found = detect_format(head, path.name)
+    if found is None:
+        raise InputError(f"cannot tell the format of {path}: pass --format (see 'tasman hashset formats')")
+    return found
+
+
+def _row(entry: Entry, hashset_id: int, mapper: Callable[[Any], Any], lossy: bool, default: int | None,
+         parser: HashSetFormat, number: int) -> tuple[Any, ...]:
+    extra = dict(entry.extra) if entry.extra else None
+    category: int | None = default
+    if entry.category is not None and str(entry.category).strip() != "":
+        try:
+            category = int(mapper(entry.category))
+            if lossy:
+                extra = {**(extra or {}), "source_category": str(entry.category)}
+        except ValueError as exc:
+            parser.warn(f"entry {number}", f"{exc}; stored without a category")
+    return (hashset_id, entry.kind, entry.ref, entry.part, entry.md5, entry.sha1, entry.sha256, entry.pdq,
+            entry.quality, category, json.dumps(extra, separators=(",", ":"), default=str) if extra else None)
+
+
+def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: str | None = None,
+                   known_good: bool | None = None, category_scheme: str = "vic",
+                   category: str | int | None = None) -> ImportResult:
+    """Import (or re-import, replacing in place) the list at ``path`` as hash set ``name``."""
+    started = time.perf_counter()
+    check_name(name)
+    if not path.exists():
+        raise NotFoundError(f"no file {str(path)!r}")
+    if not path.is_file():
+        raise InputError(f"{str(path)!r} is not a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{str(path)!r} is empty")
+    try:
+        mapper = scheme(category_scheme)
+        default = map_category(category, category_scheme) if category is not None else None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    fmt_cls = resolve_format(path, fmt)
+    good = fmt_cls.known_good if known_good is None else known_good
+    staging = HashSet(name=f"~import~{uuid.uuid4().hex[:16]}", format=fmt_cls.name, source=str(path),
+                      known_good=good, category_scheme=category_scheme, imported_by=actor, counts={})
+    session.add(staging)
+    session.flush()
+    parser = fmt_cls()
+    writer = BulkWriter(session)
+    counts = dict.fromkeys(("md5", "sha1", "sha256", "pdq", "video", "frame", "region"), 0)
+    total = 0
+    lossy = category_scheme.lower() in LOSSY
+    dflt = int(default) if default is not None else None
+    with path.open("rb") as raw:
+        reader = _HashingReader(raw)
+        try:
+            for entry in parser.parse(reader):  # type: ignore[arg-type]
+                total += 1
+                writer.add(_row(entry, staging.id, mapper, lossy, dflt, parser, total))
+                for key in ("md5", "sha1", "sha256", "pdq"):
+                    if getattr(entry, key):
+                        counts[key] += 1
+                if entry.kind != "file":
+                    counts[entry.kind] = counts.get(entry.kind, 0) + 1
+        except ValueError as exc:
+            raise InputError(f"{path}: {exc}") from None
+        source_sha256 = reader.finish()
+    writer.flush()
+    if total == 0:
+        first = f"; first problem: {parser.warnings[0].where}: {parser.warnings[0].message}" if parser.warnings else ""
+        raise InputError(f"no hashes found in {str(path)!r} read as {fmt_cls.name}{first}")
+    old = session.scalar(select(HashSet).where(HashSet.name == name))
+    added, removed = total, 0
+    if old is not None:
+        added, removed = _diff(session, staging.id, old.id)
+        session.execute(delete(HashSetEntry).where(HashSetEntry.hashset_id == old.id))
+        session.delete(old)
+        session.flush()
+    staging.name = name
+    staging.source_sha256 = source_sha256
+    staging.entry_count = total
+    staging.counts = {**counts, "warnings": parser.warning_count}
+    session.flush()
+    audit.record(session, actor, "hashset.replace" if old is not None else "hashset.import", target=name,
+                 format=fmt_cls.name, source=str(path), sha256=source_sha256, entries=total, added=added,
+                 removed=removed, known_good=good, category_scheme=category_scheme, warnings=parser.warning_count)
+    return ImportResult(name=name, format=fmt_cls.name, known_good=good, entries=total, added=added,
+                        removed=removed, replaced=old is not None, counts=counts,
+                        warning_count=parser.warning_count, warnings=tuple(parser.warnings),
+                        seconds=time.perf_counter() - started)
+
+
+def _diff(session: Session, new_id: int, old_id: int) -> tuple[int, int]:
+    """(added, removed) distinct entries between two versions of a list, counted in the database."""
+    def count(a: int, b: int) -> int:
+        sql = (f"SELECT COUNT(*) FROM (SELECT {KEY_COLUMNS} FROM hashset_entries WHERE hashset_id = :a "
+               f"EXCEPT SELECT {KEY_COLUMNS} FROM hashset_entries WHERE hashset_id = :b) AS d")
+        return int(session.execute(text(sql), {"a": a, "b": b}).scalar_one())
+    return count(new_id, old_id), count(old_id, new_id)
+
+
+def hashset_dict(h: HashSet) -> dict[str, Any]:
+    return {"name": h.name, "format": h.format, "known_good": h.known_good, "entries": h.entry_count,
+            "counts": h.counts, "category_scheme": h.category_scheme, "source": h.source,
+            "source_sha256": h.source_sha256, "imported_at": h.imported_at.isoformat(), "imported_by": h.imported_by}
+
+
+def list_hashsets(session: Session, actor: str) -> list[HashSet]:
+    rows = list(session.scalars(select(HashSet).where(~HashSet.name.startswith("~import~")).order_by(HashSet.name)))
+    audit.record(session, actor, "hashset.list", count=len(rows))
+    return rows
+
+
+def get_hashset(session: Session, name: str) -> HashSet:
+    h = session.scalar(select(HashSet).where(HashSet.name == name))
+    if h is None:
+        raise NotFoundError(f"no hash set {name!r}: see 'tasman hashset list'")
+    return h
+
+
+def remove_hashset(session: Session, actor: str, name: str) -> int:
+    h = get_hashset(session, name)
+    n = session.scalar(select(func.count()).select_from(HashSetEntry).where(HashSetEntry.hashset_id == h.id)) or 0
+    session.execute(delete(HashSetEntry).where(HashSetEntry.hashset_id == h.id))
+    session.delete(h)
+    session.flush()
+    audit.record(session, actor, "hashset.remove", target=name, entries=int(n), source_sha256=h.source_sha256)
+    return int(n)
