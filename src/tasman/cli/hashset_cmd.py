@@ -10,7 +10,14 @@ from rich.console import Console
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
 from tasman.triage.hashsets import FORMATS
 from tasman.triage.hashsets.categories import SCHEMES
-from tasman.triage.hashsets.store import ImportResult, hashset_dict, import_hashset, list_hashsets, remove_hashset
+from tasman.triage.hashsets.store import (
+    ImportResult,
+    build_hashset,
+    hashset_dict,
+    import_hashset,
+    list_hashsets,
+    remove_hashset,
+)
 
 SHOWN_WARNINGS = 5
 
@@ -58,6 +65,24 @@ def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, sch
     with ws.session() as s:
         r = import_hashset(s, ws.actor, file, name, fmt=fmt, known_good=known_good, category_scheme=scheme,
                            category=category)
+    emit(result_dict(r), lambda con: print_result(con, r))
+
+
+@hashset.command("build")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="Name of the hash set (building a name again replaces it).")
+@click.option("--category", metavar="C", help="Category of every file (in --category-scheme).")
+@click.option("--category-scheme", "scheme", default="vic", show_default=True, metavar="S",
+              help=f"How --category is given: {', '.join(SCHEMES)}.")
+@click.option("--known-good", is_flag=True, help="The files are known-good (hits leave review).")
+@json_option
+def build(folder: Path, name: str, category: str | None, scheme: str, known_good: bool) -> None:
+    """Build hash set NAME from the files under FOLDER: crypto hashes, PDQ and the region hashes
+    that let cropped or captioned copies match. No picture is shown."""
+    ws = state().ws()
+    with ws.session() as s:
+        r = build_hashset(s, ws.actor, folder, name, category=category, known_good=known_good,
+                          category_scheme=scheme)
     emit(result_dict(r), lambda con: print_result(con, r))
 
 

@@ -9,7 +9,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -114,7 +114,6 @@ def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: 
                    known_good: bool | None = None, category_scheme: str = "vic",
                    category: str | int | None = None) -> ImportResult:
     """Import (or re-import, replacing in place) the list at ``path`` as hash set ``name``."""
-    started = time.perf_counter()
     check_name(name)
     if not path.exists():
         raise NotFoundError(f"no file {str(path)!r}")
@@ -122,41 +121,69 @@ def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: 
         raise InputError(f"{str(path)!r} is not a file")
     if path.stat().st_size == 0:
         raise InputError(f"{str(path)!r} is empty")
+    mapper, default = _scheme(category_scheme, category)
+    fmt_cls = resolve_format(path, fmt)
+    parser = fmt_cls()
+    with path.open("rb") as raw:
+        reader = _HashingReader(raw)
+        return _ingest(session, actor, name, parser, lambda: parser.parse(reader),  # type: ignore[arg-type]
+                       reader.finish, source=str(path), known_good=known_good, scheme_name=category_scheme,
+                       mapper=mapper, default=default)
+
+
+def build_hashset(session: Session, actor: str, folder: Path, name: str, *, category: str | int | None = None,
+                  known_good: bool = False, category_scheme: str = "vic") -> ImportResult:
+    """Build hash set ``name`` from the files under ``folder`` (with region hashes for the crop stage)."""
+    from tasman.triage.hashsets.folder import FolderSource
+
+    check_name(name)
+    if not folder.is_dir():
+        raise NotFoundError(f"no folder {str(folder)!r}")
+    mapper, default = _scheme(category_scheme, category)
+    source = FolderSource(folder, int(default) if default is not None else None)
+    return _ingest(session, actor, name, source, source.parse, lambda: "", source=str(folder), known_good=known_good,
+                   scheme_name=category_scheme, mapper=mapper, default=None)
+
+
+def _scheme(name: str, category: str | int | None) -> tuple[Callable[[Any], Any], int | None]:
     try:
-        mapper = scheme(category_scheme)
-        default = map_category(category, category_scheme) if category is not None else None
+        mapper = scheme(name)
+        default = map_category(category, name) if category is not None else None
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    fmt_cls = resolve_format(path, fmt)
-    good = fmt_cls.known_good if known_good is None else known_good
-    staging = HashSet(name=f"~import~{uuid.uuid4().hex[:16]}", format=fmt_cls.name, source=str(path),
-                      known_good=good, category_scheme=category_scheme, imported_by=actor, counts={})
+    return mapper, None if default is None else int(default)
+
+
+def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entries: Callable[[], Iterator[Entry]],
+            source_hash: Callable[[], str], *, source: str, known_good: bool | None, scheme_name: str,
+            mapper: Callable[[Any], Any], default: int | None) -> ImportResult:
+    """Stream entries into a staging set, then swap it for the old one (all in the caller's transaction)."""
+    started = time.perf_counter()
+    good = parser.known_good if known_good is None else known_good
+    staging = HashSet(name=f"~import~{uuid.uuid4().hex[:16]}", format=parser.name, source=source,
+                      known_good=good, category_scheme=scheme_name, imported_by=actor, counts={})
     session.add(staging)
     session.flush()
-    parser = fmt_cls()
     writer = BulkWriter(session)
     counts = dict.fromkeys(("md5", "sha1", "sha256", "pdq", "video", "frame", "region"), 0)
     total = 0
-    lossy = category_scheme.lower() in LOSSY
-    dflt = int(default) if default is not None else None
-    with path.open("rb") as raw:
-        reader = _HashingReader(raw)
-        try:
-            for entry in parser.parse(reader):  # type: ignore[arg-type]
-                total += 1
-                writer.add(_row(entry, staging.id, mapper, lossy, dflt, parser, total))
-                for key in ("md5", "sha1", "sha256", "pdq"):
-                    if getattr(entry, key):
-                        counts[key] += 1
-                if entry.kind != "file":
-                    counts[entry.kind] = counts.get(entry.kind, 0) + 1
-        except ValueError as exc:
-            raise InputError(f"{path}: {exc}") from None
-        source_sha256 = reader.finish()
+    lossy = scheme_name.lower() in LOSSY
+    try:
+        for entry in entries():
+            total += 1
+            writer.add(_row(entry, staging.id, mapper, lossy, default, parser, total))
+            for key in ("md5", "sha1", "sha256", "pdq"):
+                if getattr(entry, key):
+                    counts[key] += 1
+            if entry.kind != "file":
+                counts[entry.kind] = counts.get(entry.kind, 0) + 1
+    except ValueError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    source_sha256 = source_hash()
     writer.flush()
     if total == 0:
         first = f"; first problem: {parser.warnings[0].where}: {parser.warnings[0].message}" if parser.warnings else ""
-        raise InputError(f"no hashes found in {str(path)!r} read as {fmt_cls.name}{first}")
+        raise InputError(f"no hashes found in {source!r} read as {parser.name}{first}")
     old = session.scalar(select(HashSet).where(HashSet.name == name))
     added, removed = total, 0
     if old is not None:
@@ -170,9 +197,9 @@ def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: 
     staging.counts = {**counts, "warnings": parser.warning_count}
     session.flush()
     audit.record(session, actor, "hashset.replace" if old is not None else "hashset.import", target=name,
-                 format=fmt_cls.name, source=str(path), sha256=source_sha256, entries=total, added=added,
-                 removed=removed, known_good=good, category_scheme=category_scheme, warnings=parser.warning_count)
-    return ImportResult(name=name, format=fmt_cls.name, known_good=good, entries=total, added=added,
+                 format=parser.name, source=source, sha256=source_sha256, entries=total, added=added,
+                 removed=removed, known_good=good, category_scheme=scheme_name, warnings=parser.warning_count)
+    return ImportResult(name=name, format=parser.name, known_good=good, entries=total, added=added,
                         removed=removed, replaced=old is not None, counts=counts,
                         warning_count=parser.warning_count, warnings=tuple(parser.warnings),
                         seconds=time.perf_counter() - started)
