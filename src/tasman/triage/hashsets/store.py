@@ -172,9 +172,10 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
         for entry in entries():
             total += 1
             writer.add(_row(entry, staging.id, mapper, lossy, default, parser, total))
-            for key in ("md5", "sha1", "sha256", "pdq"):
-                if getattr(entry, key):
-                    counts[key] += 1
+            if entry.kind in ("file", "video"):       # frames and regions are counted by kind
+                for key in ("md5", "sha1", "sha256", "pdq"):
+                    if getattr(entry, key):
+                        counts[key] += 1
             if entry.kind != "file":
                 counts[entry.kind] = counts.get(entry.kind, 0) + 1
     except ValueError as exc:

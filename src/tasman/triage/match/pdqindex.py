@@ -154,7 +154,7 @@ class FaissIndex(PdqIndex):
         if not len(queries) or self.index.ntotal == 0:
             return self.empty()
         lims, dist, ids = self.index.range_search(queries, radius + 1)   # FAISS: distance < threshold
-        qi = np.repeat(np.arange(len(queries)), np.diff(lims))
+        qi = np.repeat(np.arange(len(queries)), np.diff(lims).astype(np.int64))
         return qi.astype(np.int64), ids.astype(np.int64), dist.astype(np.int32)
 
 
