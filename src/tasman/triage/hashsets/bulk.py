@@ -26,8 +26,9 @@ class BulkWriter:
         self.written = 0
 
     def add(self, row: Row) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.chunk:
+        rows = self.rows
+        rows.append(row)
+        if len(rows) >= self.chunk:
             self.flush()
 
     def flush(self) -> None:

@@ -65,38 +65,50 @@ class CsvFormat(HashSetFormat):
         if not (set(fields.values()) & set(HASH_FIELDS)) and not {"hash_type", "hash"} <= set(fields.values()):
             raise ValueError(f"the header {first.strip()[:120]!r} names no md5, sha1, sha256 or pdq column")
         others = {i: h.strip() for i, h in enumerate(header) if i not in fields and h.strip()}
+        columns = Columns(fields, others)
         for number, row in enumerate(csv.reader(text, delimiter=delimiter), 2):
-            if not row or all(not v.strip() for v in row):
-                continue
             try:
-                entry = self._entry(row, fields, others)
+                entry = columns.entry(row)
             except ValueError as exc:
                 self.warn(f"line {number}", str(exc))
                 continue
             if entry is not None:
                 yield entry
-            else:
+            elif any(v.strip() for v in row):
                 self.warn(f"line {number}", "no hash in this row")
         text.detach()
 
-    @staticmethod
-    def _entry(row: list[str], fields: dict[int, str], others: dict[int, str]) -> Entry | None:
-        got: dict[str, Any] = {}
-        for i, field in fields.items():
-            if i < len(row) and row[i].strip():
-                got[field] = row[i].strip()
-        if "hash_type" in got and "hash" in got:
-            kind = _norm(got.pop("hash_type"))
+
+class Columns:
+    """Where each field sits in a row, worked out once from the header."""
+
+    def __init__(self, fields: dict[int, str], others: dict[int, str]) -> None:
+        self.hashes = [(i, f, LENGTHS[f], f.upper()) for i, f in fields.items() if f in LENGTHS]
+        self.quality = next((i for i, f in fields.items() if f == "quality"), None)
+        self.category = next((i for i, f in fields.items() if f == "category"), None)
+        self.typed = next((i for i, f in fields.items() if f == "hash_type"), None)
+        self.value = next((i for i, f in fields.items() if f == "hash"), None)
+        self.others = list(others.items())
+        self.width = max([*fields, *others, 0]) + 1
+
+    def entry(self, row: list[str]) -> Entry | None:
+        if len(row) < self.width:
+            row = row + [""] * (self.width - len(row))
+        values: dict[str, Any] = {}
+        for i, field, length, label in self.hashes:
+            v = row[i].strip()
+            if v:
+                values[field] = clean_hex(v, length, label)
+        if self.typed is not None and self.value is not None and row[self.value].strip():
+            kind = _norm(row[self.typed])
             kind = {"videomd5": "md5", "photopdq": "pdq"}.get(kind, kind)
             if kind not in LENGTHS:
-                raise ValueError(f"hash type {kind!r} is not md5, sha1, sha256 or pdq")
-            got.setdefault(kind, got.pop("hash"))
-        got.pop("hash", None)
-        got.pop("hash_type", None)
-        values: dict[str, Any] = {f: clean_hex(got[f], LENGTHS[f], f.upper()) for f in HASH_FIELDS if f in got}
+                raise ValueError(f"hash type {row[self.typed].strip()[:40]!r} is not md5, sha1, sha256 or pdq")
+            values.setdefault(kind, clean_hex(row[self.value].strip(), LENGTHS[kind], kind.upper()))
         if not values:
             return None
-        if "quality" in got:
-            values["quality"] = clean_quality(got["quality"])
-        extra = {name: row[i].strip() for i, name in others.items() if i < len(row) and row[i].strip()}
-        return Entry(**values, category=got.get("category"), extra=extra or None)
+        if self.quality is not None and row[self.quality].strip():
+            values["quality"] = clean_quality(row[self.quality])
+        category = row[self.category].strip() if self.category is not None else ""
+        extra = {name: row[i].strip() for i, name in self.others if row[i].strip()} if self.others else None
+        return Entry(**values, category=category or None, extra=extra or None)

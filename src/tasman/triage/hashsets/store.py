@@ -4,6 +4,7 @@ import leaves the old list as it was, and a re-import reports what it added and 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -95,19 +96,22 @@ def resolve_format(path: Path, fmt: str | None) -> type[HashSetFormat]:
     return found
 
 
-def _row(entry: Entry, hashset_id: int, mapper: Callable[[Any], Any], lossy: bool, default: int | None,
-         parser: HashSetFormat, number: int) -> tuple[Any, ...]:
-    extra = dict(entry.extra) if entry.extra else None
-    category: int | None = default
-    if entry.category is not None and str(entry.category).strip() != "":
-        try:
-            category = int(mapper(entry.category))
-            if lossy:
-                extra = {**(extra or {}), "source_category": str(entry.category)}
-        except ValueError as exc:
-            parser.warn(f"entry {number}", f"{exc}; stored without a category")
-    return (hashset_id, entry.kind, entry.ref, entry.part, entry.md5, entry.sha1, entry.sha256, entry.pdq,
-            entry.quality, category, json.dumps(extra, separators=(",", ":"), default=str) if extra else None)
+def _rows(entries: Iterator[Entry], hashset_id: int, mapper: Callable[[Any], Any], lossy: bool, default: int | None,
+          parser: HashSetFormat) -> Iterator[tuple[Any, ...]]:
+    """Table rows from entries, with categories mapped to Project VIC (the import's hot loop)."""
+    dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
+    for number, (md5, sha1, sha256, pdq, quality, raw, kind, ref, part, extra) in enumerate(entries, 1):
+        category = default
+        if raw is not None:
+            try:
+                category = int(mapper(raw))
+                if lossy:
+                    extra = {**(extra or {}), "source_category": str(raw)}
+            except ValueError as exc:
+                if str(raw).strip():
+                    parser.warn(f"entry {number}", f"{exc}; stored without a category")
+        yield (hashset_id, kind, ref, part, md5, sha1, sha256, pdq, quality, category,
+               dumps(extra) if extra else None)
 
 
 def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: str | None = None,
@@ -165,23 +169,17 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
     session.add(staging)
     session.flush()
     writer = BulkWriter(session)
-    counts = dict.fromkeys(("md5", "sha1", "sha256", "pdq", "video", "frame", "region"), 0)
-    total = 0
+    mapper = functools.lru_cache(maxsize=4096)(mapper)     # a list repeats a handful of labels
     lossy = scheme_name.lower() in LOSSY
     try:
-        for entry in entries():
-            total += 1
-            writer.add(_row(entry, staging.id, mapper, lossy, default, parser, total))
-            if entry.kind in ("file", "video"):       # frames and regions are counted by kind
-                for key in ("md5", "sha1", "sha256", "pdq"):
-                    if getattr(entry, key):
-                        counts[key] += 1
-            if entry.kind != "file":
-                counts[entry.kind] = counts.get(entry.kind, 0) + 1
+        for row in _rows(entries(), staging.id, mapper, lossy, default, parser):
+            writer.add(row)
     except ValueError as exc:
         raise InputError(f"{source}: {exc}") from None
     source_sha256 = source_hash()
     writer.flush()
+    total = writer.written
+    counts = _counts(session, staging.id)
     if total == 0:
         first = f"; first problem: {parser.warnings[0].where}: {parser.warnings[0].message}" if parser.warnings else ""
         raise InputError(f"no hashes found in {source!r} read as {parser.name}{first}")
@@ -204,6 +202,19 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
                         removed=removed, replaced=old is not None, counts=counts,
                         warning_count=parser.warning_count, warnings=tuple(parser.warnings),
                         seconds=time.perf_counter() - started)
+
+
+def _counts(session: Session, hashset_id: int) -> dict[str, int]:
+    """Hashes a kind, counted by the database after the insert (cheaper than per row in Python)."""
+    counts = dict.fromkeys(("md5", "sha1", "sha256", "pdq", "video", "frame", "region"), 0)
+    row = session.execute(text(
+        "SELECT COUNT(md5), COUNT(sha1), COUNT(sha256), COUNT(pdq) FROM hashset_entries "
+        "WHERE hashset_id = :h AND kind IN ('file', 'video')"), {"h": hashset_id}).one()
+    counts.update(zip(("md5", "sha1", "sha256", "pdq"), (int(v) for v in row), strict=True))
+    for kind, n in session.execute(text("SELECT kind, COUNT(*) FROM hashset_entries WHERE hashset_id = :h "
+                                        "AND kind <> 'file' GROUP BY kind"), {"h": hashset_id}):
+        counts[str(kind)] = int(n)
+    return counts
 
 
 def _diff(session: Session, new_id: int, old_id: int) -> tuple[int, int]:
