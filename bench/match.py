@@ -27,13 +27,13 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tasman.core.workspace import Workspace  # noqa: E402
-from tasman.synth.images import draw_picture  # noqa: E402
-from tasman.triage.hashsets.store import build_hashset, import_hashset  # noqa: E402
-from tasman.triage.match import dihedral_variants, load_matcher, pdq_hash  # noqa: E402
-from tasman.triage.match.pdqindex import FaissIndex, MihIndex  # noqa: E402
-from tasman.triage.match.regions import region_hashes  # noqa: E402
-from tasman.triage.types import FileHashes  # noqa: E402
+from tasman.core.workspace import Workspace
+from tasman.synth.images import draw_picture
+from tasman.triage.hashsets.store import build_hashset, import_hashset
+from tasman.triage.match import dihedral_variants, load_matcher, pdq_hash
+from tasman.triage.match.pdqindex import FaissIndex, MihIndex
+from tasman.triage.match.regions import region_hashes
+from tasman.triage.types import FileHashes
 
 RADIUS = 31
 
@@ -249,8 +249,9 @@ def bench_import(rows: int, repeats: int) -> None:
             ws.close()
             if db:
                 drop_pg(url, db)
-        print(f"{label:>10}: import {statistics.median(first):.1f} s, re-import in place {statistics.median(again):.1f} s "
-              f"(+{res.added} -{res.removed}), load_matcher {statistics.median(loads):.1f} s  (target: well under 60 s)")
+        print(f"{label:>10}: import {statistics.median(first):.1f} s, "
+              f"re-import in place {statistics.median(again):.1f} s (+{res.added} -{res.removed}), "
+              f"load_matcher {statistics.median(loads):.1f} s  (target: well under 60 s)")
 
 
 def fresh_pg(admin_url: str, n: int) -> str:

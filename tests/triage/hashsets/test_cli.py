@@ -31,8 +31,10 @@ def test_import_list_build_remove(run_cli, w: list[object], tmp_path: Path) -> N
     pics = tmp_path / "pics"
     pics.mkdir()
     draw_picture(1, (200, 150)).save(pics / "a.png")
-    r = run_cli(*w, "hashset", "build", pics, "--name", "lab", "--category", "A", "--category-scheme", "caid")
+    r = run_cli(*w, "hashset", "build", pics, "--name", "lab", "--category", "A", "--category-scheme", "caid",
+                "--json")
     assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["warning_count"] == 0 and json.loads(r.stdout)["counts"]["region"] == 5
     r = run_cli(*w, "hashset", "list", "--json")
     assert [(h["name"], h["format"]) for h in json.loads(r.stdout)] == [("lab", "folder"), ("partner", "csv")]
     assert "partner" in run_cli(*w, "hashset", "list").stdout

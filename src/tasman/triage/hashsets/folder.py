@@ -33,7 +33,7 @@ class FolderSource(HashSetFormat):
     name = "folder"
     description = "pictures in a folder (tasman hashset build): crypto hashes, PDQ and region PDQs"
 
-    def __init__(self, folder: Path, category: int | None = None) -> None:
+    def __init__(self, folder: Path, category: str | int | None = None) -> None:
         super().__init__()
         self.folder, self.category = folder, category
 
@@ -49,18 +49,16 @@ class FolderSource(HashSetFormat):
             except OSError as exc:
                 self.warn(rel, f"cannot read: {exc.strerror or exc}")
                 continue
-            ref = hashes["sha1"]
-            crypto = {"md5": hashes["md5"], "sha1": hashes["sha1"], "sha256": hashes["sha256"]}
+            md5, sha1, sha256 = hashes["md5"], hashes["sha1"], hashes["sha256"]
             picture = self._picture(path, rel)
             if picture is None:
-                yield Entry(md5=crypto["md5"], sha1=crypto["sha1"], sha256=crypto["sha256"], category=self.category,
-                            ref=ref, extra={"name": rel})
+                yield Entry(md5=md5, sha1=sha1, sha256=sha256, category=self.category, ref=sha1, extra={"name": rel})
                 continue
             pdq, quality = pdq_hash(picture)
-            yield Entry(md5=crypto["md5"], sha1=crypto["sha1"], sha256=crypto["sha256"], pdq=pdq, quality=quality,
-                        category=self.category, ref=ref, extra={"name": rel})
+            yield Entry(md5=md5, sha1=sha1, sha256=sha256, pdq=pdq, quality=quality, category=self.category,
+                        ref=sha1, extra={"name": rel})
             for part, hx, q in listed_region_hashes(picture):
-                yield Entry(pdq=hx, quality=q, category=self.category, kind="region", ref=ref, part=part)
+                yield Entry(pdq=hx, quality=q, category=self.category, kind="region", ref=sha1, part=part)
 
     def _picture(self, path: Path, rel: str) -> Image.Image | None:
         try:

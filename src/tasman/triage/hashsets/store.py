@@ -143,8 +143,8 @@ def build_hashset(session: Session, actor: str, folder: Path, name: str, *, cate
     check_name(name)
     if not folder.is_dir():
         raise NotFoundError(f"no folder {str(folder)!r}")
-    mapper, default = _scheme(category_scheme, category)
-    source = FolderSource(folder, int(default) if default is not None else None)
+    mapper, _ = _scheme(category_scheme, category)          # refuses a bad label before any work
+    source = FolderSource(folder, category)
     return _ingest(session, actor, name, source, source.parse, lambda: "", source=str(folder), known_good=known_good,
                    scheme_name=category_scheme, mapper=mapper, default=None)
 
