@@ -7,3 +7,4 @@ import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
 import tasman.money.models
+import tasman.triage.hashsets.models

@@ -7,12 +7,12 @@ Exit codes (``tasman.core.errors.ExitCode``): 0 ok, 1 internal error, 2 usage, 3
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
 
 from tasman import __version__
-from tasman.cli import audit_cmd, case_cmd, demo_cmd, evidence_cmd, export_cmd, money_cmd, workspace_cmd
 from tasman.cli.common import State, TasmanGroup, json_option
 
 
@@ -36,13 +36,20 @@ def cli(ctx: click.Context, workspace_dir: Path | None, db_url: str | None, user
     st.workspace_dir, st.db_url, st.user = workspace_dir, db_url, user
 
 
-cli.add_command(workspace_cmd.init)
-cli.add_command(case_cmd.case)
-cli.add_command(evidence_cmd.evidence)
-cli.add_command(audit_cmd.audit)
-cli.add_command(demo_cmd.demo)
-cli.add_command(export_cmd.export)
-cli.add_command(money_cmd.money)
+# One line per command group (kept one per line so stage branches merge cleanly).
+COMMANDS = [
+    "tasman.cli.workspace_cmd:init",
+    "tasman.cli.case_cmd:case",
+    "tasman.cli.evidence_cmd:evidence",
+    "tasman.cli.audit_cmd:audit",
+    "tasman.cli.demo_cmd:demo",
+    "tasman.cli.export_cmd:export",
+    "tasman.cli.money_cmd:money",
+    "tasman.cli.hashset_cmd:hashset",
+]
+for _spec in COMMANDS:
+    _module, _name = _spec.split(":")
+    cli.add_command(getattr(importlib.import_module(_module), _name))
 
 
 def main() -> None:
