@@ -10,6 +10,7 @@ from rich.console import Console
 
 from tasman.attribute import attribute_case, load_weights, make_env, show
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.say import say
 
 _file = click.Path(path_type=Path, dir_okay=False)
 
@@ -33,7 +34,7 @@ def attribute(case_ref: str, weights_path: Path | None, mmdb: Path | None, tor_e
             "conflicts": summary.conflicts, "by_country": summary.by_country}
 
     def human(con: Console) -> None:
-        con.print(f"Attributed {summary.attributed} of {summary.subjects} subjects of {case_ref} "
+        say(con, f"Attributed {summary.attributed} of {summary.subjects} subjects of {case_ref} "
                   f"({summary.conflicts} with conflicting signals); run {summary.run_id}")
         if summary.by_country:
             con.print(table(None, ["country", "subjects"], sorted(summary.by_country.items())))
@@ -65,16 +66,14 @@ def show_cmd(case_ref: str, subject: str | None) -> None:
                               "yes" if r["conflict"] else "", _cands(r["ranked"])] for r in rows]))
             return
         r = rows[0]
-        con.print(f"{r['subject']} {r['name']}: {r['country'] or 'no country'} "
+        say(con, f"{r['subject']} {r['name']}: {r['country'] or 'no country'} "
                   f"(confidence {_conf(r['confidence'])}){'  CONFLICTING SIGNALS' if r['conflict'] else ''}")
         for c in r["ranked"]:
-            con.print(f"  #{c['rank']} {c['country']}  score {c['score']:.2f}  confidence {c['confidence']:.2f}")
+            say(con, f"  #{c['rank']} {c['country']}  score {c['score']:.2f}  confidence {c['confidence']:.2f}")
             for reason in c["reasons"]:
-                con.print(f"      +{reason['points']:.2f} {reason['detail']}  [{', '.join(reason['sources'])}]",
-                          markup=False)
+                say(con, f"      +{reason['points']:.2f} {reason['detail']}  [{', '.join(reason['sources'])}]")
         for n in r["ignored"]:
-            con.print(f"  no weight: {n['signal']} {n['value']}: {n['why']}  [{', '.join(n['sources'])}]",
-                      markup=False)
+            say(con, f"  no weight: {n['signal']} {n['value']}: {n['why']}  [{', '.join(n['sources'])}]")
 
     emit(data, human)
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.say import say
 from tasman.core.errors import AlreadyExistsError
 from tasman.evidence import get_case
 from tasman.refer import keys
@@ -51,7 +52,7 @@ def report(case_ref: str, package_id: str, subjects: tuple[str, ...], status: st
         out_file.write_text(json.dumps(signed.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
                             encoding="utf-8")
     data = {"report_id": signed.report.report_id, "sequence": signed.report.sequence, "file": str(out_file)}
-    emit(data, lambda con: con.print(f"Signed outcome report {data['report_id']} (sequence {data['sequence']}) "
+    emit(data, lambda con: say(con, f"Signed outcome report {data['report_id']} (sequence {data['sequence']}) "
                                      f"written to {out_file}"))
 
 
@@ -64,7 +65,7 @@ def import_cmd(file: Path, case_ref: str) -> None:
     ws = state().ws()
     with ws.session() as s:
         data = import_outcome(s, ws.actor, case_ref, file)
-    emit(data, lambda con: con.print(f"Imported {data['items']} outcomes from {data['agency']} for "
+    emit(data, lambda con: say(con, f"Imported {data['items']} outcomes from {data['agency']} for "
                                      f"{data['package_id']} (sequence {data['sequence']})"))
 
 

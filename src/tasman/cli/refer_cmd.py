@@ -11,6 +11,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.say import say
 from tasman.core.errors import NotFoundError
 from tasman.core.workspace import Workspace
 from tasman.refer import agencies, keys
@@ -52,11 +53,11 @@ def refer(case_ref: str, out_dir: Path, tlp: str, countries: tuple[str, ...], mi
             con.print(table(f"Packages built for {case_ref}", ["package", "agency", "subjects", "file"],
                             [[b["package_id"], b["agency"], b["subjects"], b["file"]] for b in summary.built]))
         for u in summary.unchanged:
-            con.print(f"{u['country']}: unchanged since {u['package_id']}; no new version")
+            say(con, f"{u['country']}: unchanged since {u['package_id']}; no new version")
         for sk in summary.skipped:
-            con.print(f"{sk['country']}: skipped: {sk['why']}")
+            say(con, f"{sk['country']}: skipped: {sk['why']}")
         if summary.unattributed:
-            con.print(f"{len(summary.unattributed)} subjects have no country and were not referred")
+            say(con, f"{len(summary.unattributed)} subjects have no country and were not referred")
 
     emit(data, human)
 
@@ -81,7 +82,7 @@ def agency_add(name: str, countries: tuple[str, ...], age_recipient: str, signin
     with ws.session() as s:
         row = agencies.as_entry(agencies.add_agency(s, ws.actor, name, list(countries), age_recipient, signing_key,
                                                     contact, replace))
-    emit(row, lambda con: con.print(f"Added {row['name']} for {', '.join(row['countries'])}"))
+    emit(row, lambda con: say(con, f"Added {row['name']} for {', '.join(row['countries'])}"))
 
 
 @agency.command("import")
@@ -93,7 +94,7 @@ def agency_import(file: Path, replace: bool) -> None:
     ws = state().ws()
     with ws.session() as s:
         rows = [agencies.as_entry(a) for a in agencies.import_directory(s, ws.actor, file, replace)]
-    emit(rows, lambda con: con.print(f"Added {len(rows)} agencies: {', '.join(r['name'] for r in rows)}"))
+    emit(rows, lambda con: say(con, f"Added {len(rows)} agencies: {', '.join(r['name'] for r in rows)}"))
 
 
 @agency.command("list")
@@ -129,7 +130,7 @@ def keys_generate(name: str, countries: tuple[str, ...], contact: str) -> None:
 
         audit.record(s, ws.actor, "keys.generate", target=name, fingerprint=local.fingerprint)
     emit({**entry, "fingerprint": local.fingerprint, "folder": str(ws.root / keys.KEYS_DIR)},
-         lambda con: con.print(f"Keys for {name} in {ws.root / keys.KEYS_DIR} (fingerprint {local.fingerprint}).\n"
+         lambda con: say(con, f"Keys for {name} in {ws.root / keys.KEYS_DIR} (fingerprint {local.fingerprint}).\n"
                                f"Give partners {ws.root / keys.KEYS_DIR / keys.IDENTITY_FILE} for their directory."))
 
 
@@ -163,7 +164,7 @@ def _with_session(ws: Workspace | None, fn):  # type: ignore[no-untyped-def]
 def package_verify(file: Path) -> None:
     """Check the signature and digests and say who signed (exit 7 if anything changed)."""
     data = _with_session(_maybe_ws(), lambda s, actor: verify(s, actor, file))
-    emit(data, lambda con: con.print(_who(data)))
+    emit(data, lambda con: say(con, _who(data)))
 
 
 def _who(d: dict[str, object]) -> str:
@@ -182,7 +183,7 @@ def package_open(file: Path, key_file: Path, out_dir: Path) -> None:
     """Verify, decrypt and write package.json, the dossier and the manifest to OUT/PACKAGE_ID/."""
     ident = keys.read_age_identity(key_file)
     data = _with_session(_maybe_ws(), lambda s, actor: open_to(s, actor, file, ident, out_dir))
-    emit(data, lambda con: con.print(f"{_who(data)}\nOpened {data['subjects']} subjects into {data['out']}"))
+    emit(data, lambda con: say(con, f"{_who(data)}\nOpened {data['subjects']} subjects into {data['out']}"))
 
 
 @package.command("import")
@@ -196,7 +197,7 @@ def package_import(file: Path, case_ref: str, key_file: Path | None) -> None:
     ident = keys.read_age_identity(key_file or ws.root / keys.KEYS_DIR / keys.AGE_FILE)
     with ws.session() as s:
         data = import_package(s, ws.actor, case_ref, file, ident)
-    emit(data, lambda con: con.print(f"{_who(data)}\nImported {data['subjects']} subjects "
+    emit(data, lambda con: say(con, f"{_who(data)}\nImported {data['subjects']} subjects "
                                      f"({data['records_added']} records) into {case_ref}"))
 
 

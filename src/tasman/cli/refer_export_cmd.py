@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tasman.cli.common import emit, json_option, state
+from tasman.cli.say import say
 from tasman.refer.document import TLPS
 from tasman.refer.exports import export_set
 from tasman.refer.exports.csv_rows import to_csv
@@ -30,7 +31,7 @@ def _write(kind: str, case_ref: str, countries: tuple[str, ...], tlp: str, out_f
         es = export_set(s, ws.actor, case_ref, kind, list(countries) or None, tlp)
     out_file.write_text(render(es), encoding="utf-8")
     data = {"file": str(out_file), "subjects": len(es.subjects), "countries": es.countries}
-    emit(data, lambda con: con.print(f"Wrote {len(es.subjects)} subjects ({', '.join(es.countries) or 'none'}) "
+    emit(data, lambda con: say(con, f"Wrote {len(es.subjects)} subjects ({', '.join(es.countries) or 'none'}) "
                                      f"to {out_file}"))
 
 
