@@ -13,6 +13,7 @@ from pathlib import Path
 from tasman.core.errors import InputError
 from tasman.core.workspace import CONFIG_NAME, Workspace
 from tasman.evidence import add_evidence, create_case
+from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
 from tasman.synth.evidence import make_evidence_set
 
@@ -54,6 +55,7 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
         with ws.session() as s:
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
+    result.steps += referral_demo(ws, CASE_REF, root / "partners")
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")

@@ -76,8 +76,17 @@ def head_revisions(engine: Engine) -> set[str]:
 
 
 def current_revisions(engine: Engine) -> set[str]:
+    """The branch heads the database has reached. Alembic records only the newest revision of
+    a set joined by ``depends_on`` (0500_refer implies 0200_link and 0400_attribute), so the heads
+    those imply are added back."""
     with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads())
+        stored = set(MigrationContext.configure(conn).get_current_heads())
+    if not stored:
+        return stored
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    done = {r.revision for r in script.revision_map.iterate_revisions(tuple(stored), "base", implicit_base=True,
+                                                                     inclusive=True)}
+    return stored | (set(script.get_heads()) & done)
 
 
 def migrate(engine: Engine) -> bool:

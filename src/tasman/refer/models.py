@@ -77,7 +77,8 @@ class OutcomeReport(Base):
     for one we imported as sender. (agency, series, sequence) and nonce refuse replays."""
 
     __tablename__ = "outcome_reports"
-    __table_args__ = (UniqueConstraint("direction", "nonce"), UniqueConstraint("direction", "report_id"))
+    __table_args__ = (UniqueConstraint("direction", "nonce", name="uq_outcome_reports_nonce"),
+                      UniqueConstraint("direction", "report_id", name="uq_outcome_reports_report_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -53,8 +53,8 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(length=120), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_outcome_reports_case_id_cases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outcome_reports")),
-        sa.UniqueConstraint("direction", "nonce", name=op.f("uq_outcome_reports_direction")),
-        sa.UniqueConstraint("direction", "report_id", name=op.f("uq_outcome_reports_direction")),
+        sa.UniqueConstraint("direction", "nonce", name=op.f("uq_outcome_reports_nonce")),
+        sa.UniqueConstraint("direction", "report_id", name=op.f("uq_outcome_reports_report_id")),
     )
     with op.batch_alter_table("outcome_reports", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outcome_reports_case_id"), ["case_id"], unique=False)
