@@ -66,16 +66,18 @@ def test_verify_says_who_signed(sent: Sent) -> None:
     assert got["known"] is False  # our own key is not in our directory of partners
 
 
-@pytest.mark.parametrize("where", ["start", "envelope", "signature", "payload", "end"])
-def test_a_changed_byte_fails_verify(sent: Sent, where: str, tmp_path: Path) -> None:
-    data = bytearray(sent.package("PH").read_bytes())
-    pos = {"start": 0, "end": len(data) - 3, "envelope": data.index(b'"format"') + 2,
-           "signature": data.index(b"envelope.sig") + 60, "payload": data.index(b"age-encryption.org") + 200}[where]
-    data[pos] ^= 0x01
-    bad = tmp_path / "bad.tasman"
-    bad.write_bytes(bytes(data))
-    with pytest.raises(IntegrityError):
-        check(bad)
+def test_a_changed_byte_fails_verify(sent: Sent, tmp_path: Path) -> None:
+    good = sent.package("PH").read_bytes()
+    check(sent.package("PH"))
+    spots = {"start": 0, "end": len(good) - 3, "envelope": good.index(b'"format"') + 2,
+             "signature": good.index(b"envelope.sig") + 60, "payload": good.index(b"age-encryption.org") + 200}
+    for where, pos in spots.items():
+        data = bytearray(good)
+        data[pos] ^= 0x01
+        bad = tmp_path / f"bad-{where}.tasman"
+        bad.write_bytes(bytes(data))
+        with pytest.raises(IntegrityError):
+            check(bad)
 
 
 def test_wrong_key_fails_open(sent: Sent) -> None:
@@ -146,3 +148,25 @@ def test_dossier_html_and_pdf_render_from_the_document(sent: Sent, monkeypatch: 
     assert files["dossier.pdf"].startswith(b"%PDF")
     manifest = json.loads(files["manifest.json"])
     assert set(manifest["files"]) == {"package.json", "dossier.html", "dossier.pdf"}
+
+
+def test_triage_matches_are_referenced_when_triage_stored_them(sent: Sent) -> None:
+    """Triage's ``matches`` table is read by reflection (tasman.refer.triage_refs)."""
+    from sqlalchemy import text
+
+    from tasman.core.models import Artifact
+    from tasman.link.models import Subject
+    from tasman.refer.build import subject_entries
+
+    with sent.ws.session() as s:
+        s.execute(text("CREATE TABLE matches (id INTEGER PRIMARY KEY, run INTEGER, artifact_id INTEGER, "
+                       "match_type VARCHAR(16), hash_name VARCHAR(16), hashset VARCHAR(100), category INTEGER, "
+                       "distance INTEGER)"))
+        photo = s.scalars(select(Artifact).where(Artifact.path.like("%IMG_0001.jpg"))).one()
+        s.execute(text("INSERT INTO matches (run, artifact_id, match_type, hash_name, hashset, category, distance) "
+                       "VALUES (1, :a, 'perceptual', 'pdq', 'test-list', 1, 12)"), {"a": photo.id})
+    with sent.ws.session() as s:
+        ana = s.scalars(select(Subject).where(Subject.ref == "S-000001")).one()
+        (entry,) = subject_entries(s, ana.case_id, [ana])
+    (ref,) = [e for e in entry.evidence if e.path.endswith("IMG_0001.jpg")]
+    assert [(m.hashset, m.category_name, m.distance) for m in ref.matches] == [("test-list", "cam", 12)]
