@@ -140,3 +140,14 @@ def test_weights_file_overrides_and_rejects_unknown(tmp_path: Path) -> None:
     f.write_text("signals:\n  ip: {weight: -1}\n")
     with pytest.raises(InputError, match=r"signals\.ip\.weight"):
         load_weights(f)
+
+
+def test_time_zones_corroborate_other_evidence_and_stand_alone_otherwise() -> None:
+    ts = Fact(TIMESTAMP, "2024-03-01 22:10+08:00", "chat#1", meta={"offset_minutes": 480, "at": "2024-03-01"})
+    v = assess(SubjectFacts(1, "S-1", [Fact(PHONE, "+63 917 123 4567", "a#1"), ts]), W, Env())
+    assert [c.country for c in v.ranked] == ["PH"]
+    assert {r.signal for r in v.ranked[0].reasons} == {"phone", "timezone"}
+    (note,) = v.ignored
+    assert note["signal"] == "timezone" and "also fits" in note["why"] and "CN" in note["why"]
+    alone = assess(SubjectFacts(1, "S-1", [ts]), W, Env())
+    assert len(alone.ranked) > 5 and alone.ranked[0].confidence < 0.05

@@ -64,6 +64,24 @@ class _Piece:
     sources: set[str] = field(default_factory=set)
 
 
+def _corroborate(pieces: dict[tuple[str, str, str], _Piece], ignored: dict[tuple[str, str, str], set[str]],
+                 weights: Weights) -> None:
+    """Pieces of a corroborating-only signal (time zones) pointing to a country no other signal
+    names are dropped, and listed as ignored with every country they fitted, unless no other
+    signal said anything at all (then they are all there is)."""
+    weak = {k for k in pieces if weights.of(k[0]).corroborating_only}
+    named = {p.country for k, p in pieces.items() if k not in weak}
+    if not named:
+        return
+    dropped: dict[tuple[str, str], list[_Piece]] = defaultdict(list)
+    for k in sorted(weak):
+        if pieces[k].country not in named:
+            dropped[(k[0], k[2])].append(pieces.pop(k))
+    for (signal, value), ps in dropped.items():
+        why = f"also fits {', '.join(p.country for p in ps)}: counted only where other evidence points"
+        ignored[(signal, value, why)].update(*(p.sources for p in ps))
+
+
 def score(findings: Iterable[Finding], weights: Weights) -> Verdict:
     pieces: dict[tuple[str, str, str], _Piece] = {}
     ignored: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -80,6 +98,7 @@ def score(findings: Iterable[Finding], weights: Weights) -> Verdict:
             p.strength, p.detail = f.strength, f.detail
         p.sources.add(f.source)
 
+    _corroborate(pieces, ignored, weights)
     by_country: dict[str, list[Reason]] = defaultdict(list)
     groups: dict[tuple[str, str], list[_Piece]] = defaultdict(list)
     for p in pieces.values():

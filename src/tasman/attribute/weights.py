@@ -24,6 +24,7 @@ class SignalWeight(BaseModel):
     voip_factor: float = Field(default=0.3, ge=0, le=1)
     city_factor: float = Field(default=0.7, ge=0, le=1)
     generic_tlds: tuple[str, ...] = ()
+    corroborating_only: bool = False  # counts only for countries other evidence points to
 
 
 class Weights(BaseModel):

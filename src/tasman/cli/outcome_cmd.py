@@ -17,7 +17,7 @@ from tasman.evidence import get_case
 from tasman.refer import keys
 from tasman.refer.models import Outcome, OutcomeReport
 from tasman.refer.outcomes import STATUSES, import_outcome, report_outcome
-from tasman.refer.summary import COLUMNS, build_summary, to_csv, to_html
+from tasman.refer.summary import build_summary, to_csv, to_html
 
 _file = click.Path(path_type=Path, dir_okay=False)
 
@@ -106,8 +106,12 @@ def summary(case_ref: str, csv_file: Path | None, html_file: Path | None) -> Non
         html_file.write_text(to_html(doc), encoding="utf-8")
 
     def human(con: Console) -> None:
-        cols = [c for c in COLUMNS if c != "latest_version"]
-        con.print(table(f"Operation summary: {case_ref}", [c.replace("_", " ") for c in cols],
-                        [[getattr(r, c) for c in cols] for r in [*doc.rows, doc.total]]))
+        short = {"country": "country", "packages": "pkgs", "subjects": "subjects", "acknowledged": "ack",
+                 "investigations": "invest.", "searches": "searches", "arrested": "arrested", "charged": "charged",
+                 "convicted": "convicted", "children_safeguarded": "children", "no_further_action": "nfa"}
+        con.print(table(f"Operation summary: {case_ref}", list(short.values()),
+                        [[getattr(r, c) for c in short] for r in [*doc.rows, doc.total]]))
+        if doc.rows:
+            say(con, "agencies: " + "; ".join(f"{r.country} {r.agency} (v{r.latest_version})" for r in doc.rows))
 
     emit(doc.model_dump(mode="json"), human)
