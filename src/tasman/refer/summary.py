@@ -85,7 +85,8 @@ def build_summary(session: Session, actor: str, case_ref: str) -> Summary:
                                **{c: len(st[c]) for c in _STATUS_COL.values()},
                                children_safeguarded=sum(children[cc].values())))
     nums = [c for c in COLUMNS if c not in ("country", "agency", "latest_version")]
-    total = SummaryRow(country="ALL", agency=f"{len(rows)} countries", latest_version=0,
+    total = SummaryRow(country="ALL", agency=f"{len(rows)} countries",
+                       latest_version=max([0, *(r.latest_version for r in rows)]),
                        **{c: sum(getattr(r, c) for r in rows) for c in nums})
     audit.record(session, actor, "summary.build", case_ref=case_ref, countries=len(rows))
     return Summary(case_ref=case_ref, generated_at=iso(utcnow()), rows=rows, total=total)
@@ -109,7 +110,8 @@ def chart_svg(s: Summary, width: int = 720) -> str:
     from html import escape
 
     rows = s.rows or []
-    top = max([1, *(getattr(r, k) for r in rows for k, _, _ in SERIES)])
+    peak = max([1, *(getattr(r, k) for r in rows for k, _, _ in SERIES)])
+    top = -(-peak // 4) * 4  # a multiple of 4, so the 5 gridlines fall on whole numbers
     left, bottom, height, legend = 48, 36, 260, 24
     group = max(40, (width - left - 10) // max(1, len(rows)))
     bar = max(6, (group - 14) // len(SERIES))
