@@ -51,9 +51,9 @@ def test_round_trip_replays_and_summary(sent: Sent, tmp_path: Path) -> None:
         got = import_outcome(s, sent.ws.actor, "OP-1", first)
         assert got["agency"].startswith("PNP") and got["sequence"] == 1
         import_outcome(s, sent.ws.actor, "OP-1", second)
-    with sent.ws.session() as s, pytest.raises(IntegrityError, match="replay refused: outcome report"):
+    with pytest.raises(IntegrityError, match="replay refused: outcome report"), sent.ws.session() as s:
         import_outcome(s, sent.ws.actor, "OP-1", second)          # the same report again
-    with sent.ws.session() as s, pytest.raises(IntegrityError, match="replay refused"):
+    with pytest.raises(IntegrityError, match="replay refused"), sent.ws.session() as s:
         import_outcome(s, sent.ws.actor, "OP-1", first)           # an old one
     with sent.ws.session() as s:
         summary = build_summary(s, sent.ws.actor, "OP-1")
@@ -76,7 +76,7 @@ def test_old_sequence_with_a_fresh_nonce_is_refused(sent: Sent, tmp_path: Path) 
         w.close()
     with sent.ws.session() as s:
         import_outcome(s, sent.ws.actor, "OP-1", two)
-    with sent.ws.session() as s, pytest.raises(IntegrityError, match=r"sequence 1 .* is not after the last imported"):
+    with pytest.raises(IntegrityError, match=r"sequence 1 .* is not after the last imported"), sent.ws.session() as s:
         import_outcome(s, sent.ws.actor, "OP-1", one)
 
 
@@ -91,16 +91,16 @@ def test_tampered_unknown_or_misdirected_reports_are_refused(sent: Sent, tmp_pat
     data["report"]["items"][0]["status"] = "convicted"
     tampered = tmp_path / "t.json"
     tampered.write_text(json.dumps(data))
-    with sent.ws.session() as s, pytest.raises(IntegrityError, match="signature does not match"):
+    with pytest.raises(IntegrityError, match="signature does not match"), sent.ws.session() as s:
         import_outcome(s, sent.ws.actor, "OP-1", tampered)
     with sent.ws.session() as s:  # the PH agency's entry now holds another key
         (tmp_path / "k").mkdir()
         other = keys.generate(tmp_path / "k", "x", [], "")
         agencies.add_agency(s, sent.ws.actor, "PNP Women and Children Protection Center", ["PH"],
                             other.age_recipient, other.public_key, replace=True)
-    with sent.ws.session() as s, pytest.raises(IntegrityError, match="not in the agency directory"):
+    with pytest.raises(IntegrityError, match="not in the agency directory"), sent.ws.session() as s:
         import_outcome(s, sent.ws.actor, "OP-1", good)
     with sent.ws.session() as s:  # a directory entry for that key, but not the agency the package went to
         agencies.add_agency(s, sent.ws.actor, "Someone Else", ["TH"], theirs.age_recipient, theirs.public_key)
-    with sent.ws.session() as s, pytest.raises(IntegrityError, match="went to"):
+    with pytest.raises(IntegrityError, match="went to"), sent.ws.session() as s:
         import_outcome(s, sent.ws.actor, "OP-1", good)

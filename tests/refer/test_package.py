@@ -132,7 +132,7 @@ def test_a_directory_key_mismatch_is_refused(sent: Sent) -> None:
     other = keys.generate(sent.out, "Impostor", [], "")
     with sent.ws.session() as s:
         agencies.add_agency(s, sent.ws.actor, "Hotline Unit", ["GB"], other.age_recipient, other.public_key)
-    with sent.ws.session() as s, pytest.raises(IntegrityError, match="that agency's key in the directory"):
+    with pytest.raises(IntegrityError, match="that agency's key in the directory"), sent.ws.session() as s:
         verify(s, sent.ws.actor, sent.package("PH"))
 
 
@@ -170,3 +170,16 @@ def test_triage_matches_are_referenced_when_triage_stored_them(sent: Sent) -> No
         (entry,) = subject_entries(s, ana.case_id, [ana])
     (ref,) = [e for e in entry.evidence if e.path.endswith("IMG_0001.jpg")]
     assert [(m.hashset, m.category_name, m.distance) for m in ref.matches] == [("test-list", "cam", 12)]
+
+
+def test_a_failed_run_leaves_no_file_without_its_row(sent: Sent) -> None:
+    with sent.ws.session() as s:
+        for rec in s.scalars(select(Record).where(Record.source_id.in_(["18", "20"]))):
+            rec.fields = {**rec.fields, "postcode": "12345"}
+    (sent.out / "OP-1-NL-v2.tasman").write_bytes(b"someone else's file")
+    with pytest.raises(AlreadyExistsError, match="never overwritten"), sent.ws.session() as s:
+        refer_case(s, sent.ws.actor, "OP-1", sent.out, sent.keys)
+    assert not (sent.out / "OP-1-DE-v2.tasman").exists()
+    assert (sent.out / "OP-1-NL-v2.tasman").read_bytes() == b"someone else's file"
+    with sent.ws.session() as s:
+        assert {r.version for r in s.scalars(select(ReferralPackage))} == {1}

@@ -210,7 +210,7 @@ def package_list(case_ref: str) -> None:
     with ws.session() as s:
         rows = [{"package_id": p.package_id, "country": p.country, "version": p.version, "agency": p.agency,
                  "tlp": p.tlp, "subjects": len(p.subjects), "file": p.file_name, "sha256": p.file_sha256,
-                 "created_at": p.created_at.isoformat()} for p in list_packages(s, case_ref)]
+                 "created_at": p.created_at.isoformat()} for p in list_packages(s, ws.actor, case_ref)]
     cols = ["package", "agency", "tlp", "subjects", "created"]
     emit(rows, lambda con: con.print(table(f"Packages of {case_ref}", cols,
                                            [[r["package_id"], r["agency"], r["tlp"], r["subjects"],

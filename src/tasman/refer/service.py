@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tasman import __version__
 from tasman.core import audit
 from tasman.core.errors import AlreadyExistsError, InputError, IntegrityError, NotFoundError
+from tasman.core.models import Case
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case
 from tasman.link.models import Subject
@@ -57,52 +58,68 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
     head = audit.verify(session).head
     sender = AgencyInfo(name=keys.name, countries=list(keys.countries), contact=keys.contact,
                         key_fingerprint=keys.fingerprint)
-    for cc in sorted(by_country):
-        if wanted is not None and cc not in wanted:
-            continue
-        agency = agencies.for_country(session, cc)
-        if agency is None:
-            summary.skipped.append({"country": cc, "why": f"no agency for {cc} in the directory ('tasman agency add')"})
-            continue
-        last = session.scalars(select(ReferralPackage).where(ReferralPackage.case_id == case.id,
-                                                             ReferralPackage.country == cc)
-                               .order_by(ReferralPackage.version.desc()).limit(1)).first()
-        version = last.version + 1 if last else 1
-        series = series_of(case_ref, cc)
-        doc = PackageDocument(
-            package_id=f"{series}-v{version}", series=series, version=version,
-            supersedes=last.package_id if last else None, created_at=iso(utcnow()), generator=f"tasman {__version__}",
-            tlp=tlp,  # type: ignore[arg-type]
-            handling=HANDLING[tlp], country=cc, case_ref=case_ref, sender=sender,
-            recipient=AgencyInfo(name=agency.name, countries=agency.countries, contact=agency.contact,
-                                 key_fingerprint=agency.fingerprint or None),
-            audit_head=head, subjects=subject_entries(session, case.id, by_country[cc]),
-        )
-        digest = doc.content_digest()
-        if last is not None and last.content_digest == digest:
-            summary.unchanged.append({"country": cc, "package_id": last.package_id})
-            continue
-        path = out_dir / f"{doc.package_id}.tasman"
-        if path.exists():
-            raise AlreadyExistsError(f"{path} exists and packages are never overwritten; move it or use another --out")
-        file_sha = write_package(path, doc, keys, agency.name, agency.age_recipient)
-        refs = [s.ref for s in doc.subjects]
-        session.add(ReferralPackage(case_id=case.id, country=cc, version=version, package_id=doc.package_id,
-                                    agency=agency.name, tlp=tlp, content_digest=digest, file_name=path.name,
-                                    file_sha256=file_sha, subjects=refs, document=doc.model_dump(mode="json"),
-                                    created_by=actor))
-        session.flush()
-        audit.record(session, actor, "refer.package", case_ref=case_ref, target=doc.package_id, country=cc,
-                     agency=agency.name, subjects=refs, file_sha256=file_sha, tlp=tlp)
-        summary.built.append({"package_id": doc.package_id, "country": cc, "version": version,
-                              "agency": agency.name, "subjects": len(refs), "file": str(path), "sha256": file_sha})
+    written: list[Path] = []
+    try:
+        for cc in sorted(by_country):
+            if wanted is None or cc in wanted:
+                _refer_country(session, actor, case, cc, by_country[cc], out_dir, keys, tlp, sender, head, summary,
+                               written)
+    except BaseException:
+        for path in written:  # the transaction rolls back: no row may be missing for a file left behind
+            path.unlink(missing_ok=True)
+        raise
     return summary
 
 
-def list_packages(session: Session, case_ref: str) -> list[ReferralPackage]:
+def _refer_country(session: Session, actor: str, case: Case, cc: str, subjects: list[Subject], out_dir: Path,
+                   keys: LocalKeys, tlp: str, sender: AgencyInfo, head: str, summary: ReferSummary,
+                   written: list[Path]) -> None:
+    case_ref = case.ref
+    agency = agencies.for_country(session, cc)
+    if agency is None:
+        summary.skipped.append({"country": cc, "why": f"no agency for {cc} in the directory ('tasman agency add')"})
+        return
+    last = session.scalars(select(ReferralPackage).where(ReferralPackage.case_id == case.id,
+                                                         ReferralPackage.country == cc)
+                           .order_by(ReferralPackage.version.desc()).limit(1)).first()
+    version = last.version + 1 if last else 1
+    series = series_of(case_ref, cc)
+    doc = PackageDocument(
+        package_id=f"{series}-v{version}", series=series, version=version,
+        supersedes=last.package_id if last else None, created_at=iso(utcnow()), generator=f"tasman {__version__}",
+        tlp=tlp,  # type: ignore[arg-type]
+        handling=HANDLING[tlp], country=cc, case_ref=case_ref, sender=sender,
+        recipient=AgencyInfo(name=agency.name, countries=agency.countries, contact=agency.contact,
+                             key_fingerprint=agency.fingerprint or None),
+        audit_head=head, subjects=subject_entries(session, case.id, subjects),
+    )
+    digest = doc.content_digest()
+    if last is not None and last.content_digest == digest:
+        summary.unchanged.append({"country": cc, "package_id": last.package_id})
+        return
+    path = out_dir / f"{doc.package_id}.tasman"
+    if path.exists():
+        raise AlreadyExistsError(f"{path} exists and packages are never overwritten; move it or use another --out")
+    file_sha = write_package(path, doc, keys, agency.name, agency.age_recipient)
+    written.append(path)
+    refs = [s.ref for s in doc.subjects]
+    session.add(ReferralPackage(case_id=case.id, country=cc, version=version, package_id=doc.package_id,
+                                agency=agency.name, tlp=tlp, content_digest=digest, file_name=path.name,
+                                file_sha256=file_sha, subjects=refs, document=doc.model_dump(mode="json"),
+                                created_by=actor))
+    session.flush()
+    audit.record(session, actor, "refer.package", case_ref=case_ref, target=doc.package_id, country=cc,
+                 agency=agency.name, subjects=refs, file_sha256=file_sha, tlp=tlp)
+    summary.built.append({"package_id": doc.package_id, "country": cc, "version": version,
+                          "agency": agency.name, "subjects": len(refs), "file": str(path), "sha256": file_sha})
+
+
+def list_packages(session: Session, actor: str, case_ref: str) -> list[ReferralPackage]:
     case = get_case(session, case_ref)
-    return list(session.scalars(select(ReferralPackage).where(ReferralPackage.case_id == case.id)
+    rows = list(session.scalars(select(ReferralPackage).where(ReferralPackage.case_id == case.id)
                                 .order_by(ReferralPackage.country, ReferralPackage.version)))
+    audit.record(session, actor, "package.list", case_ref=case_ref, count=len(rows))
+    return rows
 
 
 def signer_status(session: Session | None, checked: Checked) -> dict[str, Any]:
