@@ -7,4 +7,5 @@ import tasman.attribute.models
 import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
-import tasman.refer.models  # noqa: F401
+import tasman.money.models
+import tasman.refer.models

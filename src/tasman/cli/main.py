@@ -19,6 +19,7 @@ from tasman.cli import (
     demo_cmd,
     evidence_cmd,
     export_cmd,
+    money_cmd,
     outcome_cmd,
     refer_cmd,
     refer_export_cmd,
@@ -63,6 +64,7 @@ cli.add_command(outcome_cmd.outcome)
 cli.add_command(outcome_cmd.summary)
 for _cmd in (refer_export_cmd.misp, refer_export_cmd.ftm, refer_export_cmd.csv_):
     export_cmd.export.add_command(_cmd)
+cli.add_command(money_cmd.money)
 
 
 def main() -> None:
