@@ -159,7 +159,7 @@ def test_triage_matches_are_referenced_when_triage_stored_them(sent: Sent) -> No
     from tasman.refer.build import subject_entries
 
     with sent.ws.session() as s:
-        s.execute(text("CREATE TABLE matches (id INTEGER PRIMARY KEY, run INTEGER, artifact_id INTEGER, "
+        s.execute(text("CREATE TABLE matches (run INTEGER, artifact_id INTEGER, "
                        "match_type VARCHAR(16), hash_name VARCHAR(16), hashset VARCHAR(100), category INTEGER, "
                        "distance INTEGER)"))
         photo = s.scalars(select(Artifact).where(Artifact.path.like("%IMG_0001.jpg"))).one()
