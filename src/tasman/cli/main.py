@@ -13,6 +13,19 @@ from pathlib import Path
 import click
 
 from tasman import __version__
+from tasman.cli import (
+    attribute_cmd,
+    audit_cmd,
+    case_cmd,
+    demo_cmd,
+    evidence_cmd,
+    export_cmd,
+    money_cmd,
+    outcome_cmd,
+    refer_cmd,
+    refer_export_cmd,
+    workspace_cmd,
+)
 from tasman.cli.common import State, TasmanGroup, json_option
 
 
@@ -50,6 +63,23 @@ COMMANDS = [
 for _spec in COMMANDS:
     _module, _name = _spec.split(":")
     cli.add_command(getattr(importlib.import_module(_module), _name))
+cli.add_command(workspace_cmd.init)
+cli.add_command(case_cmd.case)
+cli.add_command(evidence_cmd.evidence)
+cli.add_command(audit_cmd.audit)
+cli.add_command(demo_cmd.demo)
+cli.add_command(export_cmd.export)
+cli.add_command(attribute_cmd.attribute)
+cli.add_command(attribute_cmd.attribution)
+cli.add_command(refer_cmd.refer)
+cli.add_command(refer_cmd.agency)
+cli.add_command(refer_cmd.keys_group)
+cli.add_command(refer_cmd.package)
+cli.add_command(outcome_cmd.outcome)
+cli.add_command(outcome_cmd.summary)
+for _cmd in (refer_export_cmd.misp, refer_export_cmd.ftm, refer_export_cmd.csv_):
+    export_cmd.export.add_command(_cmd)
+cli.add_command(money_cmd.money)
 
 
 def main() -> None:
