@@ -16,6 +16,7 @@ from tasman.evidence import add_evidence, create_case
 from tasman.money.importer import import_transactions
 from tasman.money.run import analyse_case
 from tasman.records.store import store_records
+from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
 from tasman.synth.evidence import make_evidence_set
 from tasman.synth.transfers import generate_transfers, write_goaml
@@ -76,6 +77,7 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
     _money_step(ws, data, result)
+    result.steps += referral_demo(ws, CASE_REF, root / "partners")
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")

@@ -3,8 +3,11 @@
 A new stage adds one import line here.
 """
 
+import tasman.attribute.models
 import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
 import tasman.money.models
+import tasman.triage.hashsets.models
+import tasman.refer.models
 import tasman.records.models

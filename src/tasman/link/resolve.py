@@ -93,6 +93,7 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
                 stats["predict_error"] = str(exc)
         stats["predictions_table"] = predicted
         splink_dict = linker.misc.save_model_to_json()
+    stats["lambda"] = splink_dict["probability_two_random_records_match"]
     with stage("cluster"):
         clusters, links = _cluster(be, parties, predicted, constraints, splink_dict, stats)
         subjects = _subjects(be, clusters)
