@@ -131,9 +131,9 @@ def baseline_table(ws: Workspace) -> tuple[pa.Table, list[tuple[str, str, str]]]
                 name = str(fields.get(p + "name") or "").lower().replace(",", " ").split()
                 first = str(fields.get(p + "first_name") or (name[0] if name else "")).lower() or None
                 last = str(fields.get(p + "last_name") or (name[-1] if len(name) > 1 else "")).lower() or None
-                email = fields.get(p + "email") or next(
-                    (i.get("value") or i.get("raw") for i in fields.get("identifiers") or [] if i.get("type") == "email"),
-                    None)
+                listed = [i.get("value") or i.get("raw") for i in fields.get("identifiers") or []
+                          if i.get("type") == "email"]
+                email = fields.get(p + "email") or (listed[0] if listed and not role else None)
                 phone = "".join(ch for ch in str(fields.get(p + "phone") or "") if ch.isdigit()) or None
                 cols["unique_id"].append(len(keys))
                 cols["first_name"].append(first)

@@ -13,11 +13,14 @@ from pathlib import Path
 from tasman.core.errors import InputError
 from tasman.core.workspace import CONFIG_NAME, Workspace
 from tasman.evidence import add_evidence, create_case
+from tasman.link.run import run_link
 from tasman.money.importer import import_transactions
 from tasman.money.run import analyse_case
+from tasman.records.importing import import_file
 from tasman.records.store import store_records
 from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
+from tasman.synth.corpus import make_corpus
 from tasman.synth.evidence import make_evidence_set
 from tasman.synth.transfers import generate_transfers, write_goaml
 
@@ -60,6 +63,27 @@ def _money_step(ws: Workspace, data: Path, result: DemoResult) -> None:
                         f"beneficiaries alerted; outputs in {money.out_dir}")
 
 
+def _link_step(ws: Workspace, data: Path, result: DemoResult) -> None:
+    """Generated order lists, tips and transfers in (every record kind the checkout can read),
+    subjects out."""
+    import importlib.util
+
+    corpus = make_corpus(data / "records", records=120, seed=3, countries=["GB", "PH", "DE"])
+    imported = 0
+    for source, (kind, path) in corpus.files.items():
+        if kind == "chats" and importlib.util.find_spec("tasman.extract.scan") is None:
+            continue
+        with ws.session() as s:
+            rep = import_file(s, ws.actor, CASE_REF, path, kind)
+        imported += rep.imported
+        result.steps.append(f"imported {rep.imported} {kind} records from {source}")
+    with ws.session() as s:
+        run = run_link(s, ws.actor, CASE_REF)
+    st = run.stats
+    result.steps.append(f"linked {st['parties']} parties (with the transfers above) into "
+                        f"{st['subjects']} subjects ({st['links']} explained links)")
+
+
 def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoResult:
     root = root.resolve()
     _prepare(root)
@@ -77,6 +101,7 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
     _money_step(ws, data, result)
+    _link_step(ws, data, result)
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)

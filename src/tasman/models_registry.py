@@ -8,6 +8,6 @@ import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
 import tasman.money.models
-import tasman.triage.hashsets.models
-import tasman.refer.models
 import tasman.records.models
+import tasman.refer.models
+import tasman.triage.hashsets.models

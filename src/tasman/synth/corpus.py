@@ -134,13 +134,15 @@ def _cell(row: dict[str, str], f: str, src: TableSource) -> str:
     return v
 
 
-def make_corpus(folder: Path, records: int = 2000, seed: int = 7, people: list[Person] | None = None) -> Corpus:
-    """Write a corpus of about ``records`` records under ``folder``; the truth goes to ``truth.csv``."""
+def make_corpus(folder: Path, records: int = 2000, seed: int = 7, people: list[Person] | None = None,
+                countries: list[str] | None = None) -> Corpus:
+    """Write a corpus of about ``records`` records under ``folder``; the truth goes to ``truth.csv``.
+    ``countries`` limits where persons (and beneficiaries) live (default: all 40)."""
     rng = random.Random(seed)
     reset_registry()
     folder.mkdir(parents=True, exist_ok=True)
     n_people, counts = plan(rng, records)
-    persons = people or make_people(rng, n_people)
+    persons = people or make_people(rng, n_people, countries)
     by_kind: dict[str, list[Person]] = {k: [] for k in KINDS}
     for p, k in zip(persons, counts, strict=False):
         for _ in range(k):
@@ -175,7 +177,7 @@ def make_corpus(folder: Path, records: int = 2000, seed: int = 7, people: list[P
         corpus.truth.extend(truth)
     if by_kind["transactions"]:
         senders = by_kind["transactions"]
-        pool = make_people(rng, max(1, len(senders) // 4), BENEFICIARY_COUNTRIES, start=1, prefix="B")
+        pool = make_people(rng, max(1, len(senders) // 4), countries or BENEFICIARY_COUNTRIES, start=1, prefix="B")
         transfers = [(s, rng.choice(pool)) for s in senders]
         rows, truth = transaction_rows(rng, transfers, "transfers.csv")
         fields = ["record_id", "timestamp", "amount", "currency", "reference", "channel",
