@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import cache
 from itertools import accumulate
 
@@ -68,7 +69,7 @@ def _zipf(n: int, s: float = 0.6) -> list[float]:
 @cache
 def _weights(locale: str) -> tuple[list[float], list[float]]:
     first, last = NAMES[locale]
-    return _zipf(len(first)), _zipf(len(last))
+    return _zipf(len(first), 0.35), _zipf(len(last))
 
 
 def ascii_fold(text: str) -> str:
@@ -215,6 +216,31 @@ def _surname(rng: random.Random, locale: str) -> str:
     return head[:cut_a] + tail[cut_b:]
 
 
+_SYLLABLES = ("ba", "be", "bo", "da", "de", "do", "ka", "ke", "ko", "la", "le", "lo", "ma", "me", "mo", "na", "ne",
+              "no", "ra", "re", "ro", "sa", "se", "so", "ta", "te", "to", "va", "ve", "vi", "gu", "hi", "pu", "ri")
+_TOWN_ENDINGS = {"en": ("ton", "field", "by", "wood", "ford", "bury"), "de": ("dorf", "heim", "burg", "berg", "hausen"),
+                 "nl": ("dam", "dorp", "veen", "hoven"), "sv": ("stad", "by", "köping", "ås"), "no": ("vik", "dal", "stad"),
+                 "da": ("by", "rup", "sted"), "fr": ("ville", "court", "mont", "ac"), "es": ("ia", "illa", "ar", "ejo"),
+                 "pt": ("inha", "al", "ópolis"), "it": ("ino", "ello", "ano")}
+
+
+@cache
+def towns(country: str, n: int = 40) -> tuple[str, ...]:
+    """Smaller places: most people live outside the few big cities a list holds. Made-up names
+    (syllables and a local-sounding ending), distinct from each other, deterministic per country."""
+    rng = random.Random(f"towns-{country}")
+    endings = _TOWN_ENDINGS.get(COUNTRIES[country].locales[0], ("",))
+    taken = [c.lower() for c in COUNTRIES[country].cities]
+    out: list[str] = []
+    while len(out) < n:
+        stem = "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
+        name = (stem + rng.choice(endings)).capitalize()
+        if all(SequenceMatcher(None, name.lower(), t).ratio() < 0.7 for t in taken):
+            out.append(name)
+            taken.append(name.lower())
+    return tuple(out)
+
+
 def make_person(rng: random.Random, pid: str, country: str, reg: _Registry) -> Person:
     c = COUNTRIES[country]
     locale = rng.choice(c.locales)
@@ -232,7 +258,8 @@ def make_person(rng: random.Random, pid: str, country: str, reg: _Registry) -> P
         given = given + rng.choice(first_names).lower()
     year = rng.randrange(1950, 2006)
     dob = f"{year:04d}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
-    city = rng.choices(c.cities, cum_weights=_zipf(len(c.cities), 1.0))[0]
+    city = rng.choices(c.cities, cum_weights=_zipf(len(c.cities), 0.8))[0] if rng.random() < 0.55 \
+        else rng.choice(towns(country))
     number = rng.randrange(1, 200)
     word = rng.choice(c.street_words)
     street = f"{number} {word}" if c.number_first else f"{word} {number}"
