@@ -218,10 +218,12 @@ def _surname(rng: random.Random, locale: str) -> str:
 
 _SYLLABLES = ("ba", "be", "bo", "da", "de", "do", "ka", "ke", "ko", "la", "le", "lo", "ma", "me", "mo", "na", "ne",
               "no", "ra", "re", "ro", "sa", "se", "so", "ta", "te", "to", "va", "ve", "vi", "gu", "hi", "pu", "ri")
-_TOWN_ENDINGS = {"en": ("ton", "field", "by", "wood", "ford", "bury"), "de": ("dorf", "heim", "burg", "berg", "hausen"),
-                 "nl": ("dam", "dorp", "veen", "hoven"), "sv": ("stad", "by", "köping", "ås"), "no": ("vik", "dal", "stad"),
-                 "da": ("by", "rup", "sted"), "fr": ("ville", "court", "mont", "ac"), "es": ("ia", "illa", "ar", "ejo"),
-                 "pt": ("inha", "al", "ópolis"), "it": ("ino", "ello", "ano")}
+_TOWN_ENDINGS = {
+    "en": ("ton", "field", "by", "wood", "ford", "bury"), "de": ("dorf", "heim", "burg", "berg", "hausen"),
+    "nl": ("dam", "dorp", "veen", "hoven"), "sv": ("stad", "by", "köping", "ås"), "no": ("vik", "dal", "stad"),
+    "da": ("by", "rup", "sted"), "fr": ("ville", "court", "mont", "ac"), "es": ("ia", "illa", "ar", "ejo"),
+    "pt": ("inha", "al", "ópolis"), "it": ("ino", "ello", "ano"),
+}
 
 
 @cache
