@@ -120,7 +120,7 @@ def blocking_rules() -> list[Any]:
         block_on("last_name", "dob"),
         block_on("first_name", "dob"),
         block_on("last_name", "city"),
-        block_on("first_name", "city", "country"),
+        block_on("first_name", "city", "substr(last_name, 1, 1)"),
         block_on("dob", "city"),
         block_on("dob", "postcode"),
         block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "country"),
