@@ -16,7 +16,7 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 
 @click.command("link")
 @click.option("--case", "case_ref", required=True, help="The case whose records to resolve.")
-@click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.97).")
+@click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.99).")
 @json_option
 def link(case_ref: str, threshold: float | None) -> None:
     """Resolve the records of CASE into subjects (analysts' decisions are kept)."""

@@ -29,7 +29,9 @@ class LinkSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     version: int = VERSION
-    threshold: float = Field(default=0.97, gt=0, lt=1)  # match probability at which two parties are joined
+    # match probability at which two parties are joined: high, because joining two people is worse
+    # than leaving one person in two subjects (an analyst can merge; a wrong merge can reach a dossier)
+    threshold: float = Field(default=0.99, gt=0, lt=1)
     deterministic: tuple[str, ...] = tuple(DETERMINISTIC)
     max_group: int = 50       # an identifier shared by more parties than this is not evidence of identity
     deterministic_recall: float = 0.6  # share of true pairs the rules are assumed to find (for the prior)
@@ -69,7 +71,8 @@ def name_comparison() -> cl.CustomComparison:
             cll.Or(cll.And(_jw("first_name", 0.92), _jw("last_name", 0.92)),
                    cll.And(cll.CustomLevel('jaro_winkler_similarity("first_name_l", "last_name_r") >= 0.92'),
                            cll.CustomLevel('jaro_winkler_similarity("last_name_l", "first_name_r") >= 0.92'))
-                   ).configure(label_for_charts="first and last name nearly the same (typo or swapped order)"),
+                   ).configure(label_for_charts="first and last name nearly the same (typo or swapped order)",
+                               tf_adjustment_column="last_name", tf_adjustment_weight=0.5),
             cll.And(cll.ArrayIntersectLevel("first_forms", 1), _jw("last_name", 0.92)).configure(
                 label_for_charts="nickname of the same first name, same last name"),
             cll.And(cll.ExactMatchLevel("last_name"), cll.CustomLevel(
