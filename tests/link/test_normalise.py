@@ -70,3 +70,31 @@ def test_a_transfer_has_two_parties_and_nothing_makes_no_party() -> None:
 def test_party_keys() -> None:
     assert key_of_uid(uid(12, "beneficiary")) == "12:beneficiary" and uid_of_key("12") == uid(12)
     assert parse_party_key("5:sender") == (5, "sender")
+
+
+def test_blank_or_punctuation_is_no_country() -> None:
+    assert _one({"name": "Ann Lee", "country": "-"})["country"] is None
+    assert _one({"name": "Ann Lee", "country": "Éire"})["country"] == "IE"
+
+
+def test_fast_paths_agree_with_the_shared_cleaners() -> None:
+    import random
+
+    from tasman.extract.identifiers import clean_email, clean_phone
+    from tasman.link.normalise import _email, _phone
+    from tasman.synth.people import format_phone, make_people, reset_registry
+
+    rng = random.Random(3)
+    reset_registry()
+    people = make_people(rng, 150)
+    emails = [e for p in people for e in p.emails] + ["A.B@Example.ORG", "x@mail.local", "a..b@example.com",
+                                                     "Ünïcode@example.org", "a@b@example.org", "<c@example.net>"]
+    for e in emails:
+        ident = clean_email(e)
+        assert _email(e) == (ident.value.lower() if ident else None), e
+    for p in people:
+        for ph in p.phones:
+            for raw in (format_phone(rng, ph), format_phone(rng, ph, national_ok=False), ph, "12", "+1 (555) 0100 x12"):
+                region = p.country if rng.random() < 0.7 else None
+                ident = clean_phone(raw, region) or (clean_phone(raw, None) if region else None)
+                assert _phone(raw, region) == (ident.value if ident else None), (raw, region)

@@ -81,6 +81,8 @@ def _phone_digits(digits: str, region: str | None) -> str | None:
 
 @lru_cache(maxsize=1 << 14)
 def _country(raw: str) -> str | None:
+    if sum(c.isalpha() for c in raw) < 2:  # blank or punctuation: no country (the cleaner would name one)
+        return None
     ident = clean_country(raw)
     return ident.value if ident else None
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tasman.extract.identifiers import clean_country
 from tasman.records.mapping import Mapping
 
 
@@ -46,6 +47,16 @@ class Importer(ABC):
     @abstractmethod
     def parse(self, path: Path, options: Options) -> Parsed:
         """Read ``path``; raise InputError only when nothing of it can be used."""
+
+
+def country_code(raw: object) -> str | None:
+    """ISO 3166 alpha-2 of a country as written, or ``None``. Blank and punctuation-only values
+    are no country (the shared cleaner maps an empty name to a country)."""
+    text = "" if raw is None else str(raw).strip()
+    if sum(c.isalpha() for c in text) < 2:
+        return None
+    ident = clean_country(text)
+    return ident.value if ident else None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tasman.core.errors import InputError, NotFoundError
-from tasman.extract.identifiers import clean_country
 from tasman.records.dates import parse_timestamp
-from tasman.records.importers.base import Importer, Options, Parsed, clean_text
+from tasman.records.importers.base import Importer, Options, Parsed, clean_text, country_code
 from tasman.records.tabular import decode_lines
 
 FLAT = {"email": "email", "phone": "phone", "ip": "ip", "city": "city", "country": "country"}
@@ -41,8 +40,7 @@ def session_fields(session: dict[str, Any]) -> dict[str, Any]:
     msgs = [m for m in session.get("messages") or [] if isinstance(m, dict)]
     theirs = [(i, clean_text(m.get("text") or "")) for i, m in enumerate(msgs)
               if _same_person(str(m.get("from") or ""), counterpart)]
-    stated = clean_country(str(session.get("country") or ""))
-    region = stated.value if stated else None
+    region = country_code(session.get("country"))
     found: list[tuple[int, Any]] = [(i, f) for i, t in theirs for f in _scan(t, region)]
     if region is None:
         countries = [f.identifier.value for _, f in found if str(f.identifier.type) == "country"]

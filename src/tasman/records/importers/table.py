@@ -7,10 +7,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tasman.core.errors import InputError
-from tasman.extract.identifiers import clean_country
 from tasman.records.dates import dayfirst_for, detect_dayfirst, parse_date, parse_timestamp
 from tasman.records.fields import DATE_FIELDS, NUMBER_FIELDS, TIMESTAMP_FIELDS
-from tasman.records.importers.base import Importer, Options, Parsed, clean_text, parse_amount, plausible
+from tasman.records.importers.base import (
+    Importer,
+    Options,
+    Parsed,
+    clean_text,
+    country_code,
+    parse_amount,
+    plausible,
+)
 from tasman.records.mapping import Mapping, guess_mapping
 from tasman.records.tabular import read_table
 
@@ -99,8 +106,7 @@ class TableImporter(Importer):
             first = dayfirst.get(name)
             if first is None:
                 if country is None:
-                    c = clean_country(str(fields.get(self.country_field, "")))
-                    country = c.value if c else ""
+                    country = country_code(fields.get(self.country_field)) or ""
                 first = dayfirst_for(country or None)
             raw = fields[name]
             parsed = parse_date(raw, first) if name in DATE_FIELDS else parse_timestamp(raw, first)

@@ -15,9 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from tasman.core.errors import InputError
-from tasman.extract.identifiers import clean_country
 from tasman.records.dates import parse_date, parse_timestamp
-from tasman.records.importers.base import Importer, Options, Parsed, clean_text
+from tasman.records.importers.base import Importer, Options, Parsed, clean_text, country_code
 from tasman.records.importers.tips_xml import xml_reports
 from tasman.records.tabular import decode_lines
 from tasman.records.tipformat import Tip
@@ -75,9 +74,9 @@ def tip_fields(tip: Tip) -> dict[str, Any]:
     extra: dict[str, Any] = {"incident": tip.incident.model_dump(exclude_defaults=True),
                              "reporter": tip.reporter.model_dump(exclude_defaults=True)}
     if loc is not None:
-        country = clean_country(loc.country_code) if loc.country_code else None
+        country = country_code(loc.country_code)
         extra["estimated_location"] = {**loc.model_dump(exclude_defaults=True),
-                                       **({"country": country.value} if country else {})}
+                                       **({"country": country} if country else {})}
     if p.display_names:
         extra["display_names"] = list(p.display_names)
     if p.profile_urls:
