@@ -446,8 +446,8 @@ COUNTERPART_SMALL_TALK = ("hi there", "not bad, busy week", "working mostly", "y
 def _disclosures(rng: random.Random, p: Person, platform: str) -> list[str]:
     out: list[str] = []
     choices = ["email", "phone", "handle", "city"]
-    k = rng.choices((0, 1, 2, 3), (0.08, 0.42, 0.35, 0.15))[0]
-    for what in rng.sample(choices, k):
+    k = rng.choices((0, 1, 2, 3), (0.04, 0.4, 0.38, 0.18))[0]
+    for what in rng.sample(choices, k, counts=(3, 3, 2, 1)) if k else []:
         if what == "email":
             out.append(rng.choice(("my email is {}", "write me at {}", "mail: {}")).format(rng.choice(p.emails)))
         elif what == "phone":
@@ -460,8 +460,11 @@ def _disclosures(rng: random.Random, p: Person, platform: str) -> list[str]:
                 num = phonenumbers.parse(e164)
                 out.append("call me on " + phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL))
             else:
-                out.append(rng.choice(("my number is {}", "call me on {}", "text me: {}")).format(
-                    format_phone(rng, e164, national_ok=False)))
+                # without a stated country only a number written internationally can be read
+                num = phonenumbers.parse(e164)
+                written = e164 if rng.random() < 0.5 else phonenumbers.format_number(
+                    num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+                out.append(rng.choice(("my number is {}", "call me on {}", "text me: {}")).format(written))
         elif what == "handle":
             others = [h for h in p.handles if h[0] != platform]
             if others:

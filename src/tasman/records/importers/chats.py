@@ -9,7 +9,9 @@ country the counterpart names is used to read their national-format phone number
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,27 @@ from tasman.records.tabular import decode_lines
 FLAT = {"email": "email", "phone": "phone", "ip": "ip", "city": "city", "country": "country"}
 
 
-def _scan(text: str, region: str | None) -> list[Any]:
-    from tasman.extract.scan import scan_text
+def _scan_all(texts: list[str], region: str | None) -> list[list[Any]]:
+    """Finds per text: in one engine call when the scanner offers it (many short messages),
+    else one ``scan_text`` each."""
+    scan = importlib.import_module("tasman.extract.scan")  # the extraction stage's scanner
+    if not texts:
+        return []
+    segments = getattr(scan, "default_scanner", None)
+    if segments is not None and hasattr(segments(), "scan_segments"):
+        return [list(fs) for fs in segments().scan_segments(texts, region)]
+    return [list(scan.scan_text(t, region=region)) for t in texts]
 
-    return list(scan_text(text, region=region))
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+def _first_last(stamps: list[Any]) -> tuple[str, str] | None:
+    if stamps and all(isinstance(t, str) and _ISO.match(t) for t in stamps):  # ordered as text: parse two
+        a, b = parse_timestamp(min(stamps)), parse_timestamp(max(stamps))
+        return (a, b) if a and b else None
+    parsed = sorted(ts for t in stamps if (ts := parse_timestamp(t)))
+    return (parsed[0], parsed[-1]) if parsed else None
 
 
 def _same_person(sender: str, counterpart: str) -> bool:
@@ -41,12 +60,17 @@ def session_fields(session: dict[str, Any]) -> dict[str, Any]:
     theirs = [(i, clean_text(m.get("text") or "")) for i, m in enumerate(msgs)
               if _same_person(str(m.get("from") or ""), counterpart)]
     region = country_code(session.get("country"))
-    found: list[tuple[int, Any]] = [(i, f) for i, t in theirs for f in _scan(t, region)]
+    texts = [t for _, t in theirs]
+
+    def scan_all(reg: str | None) -> list[tuple[int, Any]]:
+        return [(i, f) for (i, _), fs in zip(theirs, _scan_all(texts, reg), strict=True) for f in fs]
+
+    found = scan_all(region)
     if region is None:
         countries = [f.identifier.value for _, f in found if str(f.identifier.type) == "country"]
         if countries:  # read national numbers with the country they say they are in
             region = countries[0]
-            found = [(i, f) for i, t in theirs for f in _scan(t, region)]
+            found = scan_all(region)
     f: dict[str, Any] = {}
     if platform:
         f["platform"] = platform
@@ -70,16 +94,19 @@ def session_fields(session: dict[str, Any]) -> dict[str, Any]:
         ids.append(entry)
         flat = FLAT.get(str(ident.type))
         if flat and flat not in f:
-            f[flat] = ident.value
+            # a city is stored as written (its identifier value carries the country: "US:reno")
+            f[flat] = item.raw if flat == "city" else ident.value
+        if str(ident.type) == "city" and ident.country and "country" not in f:
+            f["country"] = ident.country
     if region and "country" not in f:
         f["country"] = region
-    times = [ts for m in msgs if (ts := parse_timestamp(m.get("t"))) if m.get("t") not in (None, "")]
-    if times:
-        f["timestamp"] = min(times)
+    span = _first_last([m.get("t") for m in msgs if m.get("t") not in (None, "")])
+    if span:
+        f["timestamp"] = span[0]
     if ids:
         f["identifiers"] = ids
     f["extra"] = {"messages": len(msgs), "counterpart_messages": len(theirs),
-                  **({"first": min(times), "last": max(times)} if times else {})}
+                  **({"first": span[0], "last": span[1]} if span else {})}
     return f
 
 
