@@ -10,6 +10,7 @@ country the counterpart names is used to read their national-format phone number
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -117,6 +118,9 @@ class ChatsImporter(Importer):
     def parse(self, path: Path, options: Options) -> Parsed:
         if not path.is_file():
             raise NotFoundError(f"no such file {str(path)!r}")
+        if importlib.util.find_spec("tasman.extract.scan") is None:
+            raise InputError("importing chats needs the extraction stage's scanner (tasman.extract.scan), "
+                             "which this installation lacks")
         data = path.read_bytes()
         source = options.source or path.name
         if not data.strip():
