@@ -16,8 +16,8 @@ from typing import Any
 import libarchive
 from libarchive.exception import ArchiveError
 
-from tasman.evidence.paths import SEP, join_path, safe_member
-from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, release
+from tasman.evidence.paths import SEP, safe_member
+from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
 from tasman.triage.readers.sniff import is_compressed_stream
 
 BLOCK = 1 << 20
@@ -86,11 +86,11 @@ class ArchiveReader(Reader):
                         continue  # folders, links and devices carry no content of their own
                     raw = raw_member_name(container.name) if fmt == "raw" else _name(member.pathname)
                     try:
-                        name = safe_member(raw).replace(SEP, "%21/")
+                        name = safe_member(raw)
                     except ValueError as exc:
                         ctx.warn(f"{container.path}{SEP}{raw}", f"{exc}; not followed")
                         continue
-                    path = join_path(container.path, name)
+                    path = child_path(container.path, name)
                     sink = Sink(ctx, name)
                     try:
                         for block in member.get_blocks(BLOCK):

@@ -108,6 +108,13 @@ class ReadContext:
         return os.fdopen(fd, "w+b"), Path(name)
 
 
+def child_path(container_path: str, inner: str) -> str:
+    """The ``!/`` path of a file inside a container (``inner`` already made safe)."""
+    from tasman.evidence.paths import SEP
+
+    return f"{container_path}{SEP}{inner.strip('/').replace(SEP, '%21/')}"
+
+
 def _safe_suffix(suffix: str) -> str:
     return "".join(c for c in suffix if c.isalnum() or c == ".")[-16:]
 

@@ -17,8 +17,7 @@ from typing import Any
 
 import pytsk3
 
-from tasman.evidence.paths import SEP, join_path
-from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, release
+from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
 from tasman.triage.readers.sniff import disk_signature, is_ewf
 
 CHUNK = 1 << 20
@@ -173,7 +172,7 @@ class DiskReader(Reader):
                 fs = pytsk3.FS_Info(img, offset=part.start * block)
             except (OSError, RuntimeError) as exc:
                 desc = _text(part.desc)
-                ctx.warn(join_path(container.path, prefix),
+                ctx.warn(child_path(container.path, prefix),
                          f"partition {n} ({desc}): no file system The Sleuth Kit reads ({_tsk(exc)})")
                 continue
             yield from FileSystemWalker(fs, container, prefix, ctx).walk()
@@ -189,7 +188,7 @@ class FileSystemWalker:
 
     def path(self, rel: str) -> str:
         inner = f"{self.prefix}/{rel}" if self.prefix else rel
-        return join_path(self.container.path, inner.replace(SEP, "%21/"))
+        return child_path(self.container.path, inner)
 
     def walk(self) -> Iterator[Entry]:
         root = self.fs.info.root_inum
@@ -200,7 +199,9 @@ class FileSystemWalker:
         try:
             directory = self.fs.open_dir(inode=inode)
         except (OSError, RuntimeError) as exc:
-            self.ctx.warn(self.path(rel or "."), f"cannot list folder: {_tsk(exc)}")
+            where = self.path(rel) if rel else (child_path(self.container.path, self.prefix) if self.prefix
+                                                 else self.container.path)
+            self.ctx.warn(where, f"cannot list folder: {_tsk(exc)}")
             return
         subdirs: list[tuple[int, str]] = []
         files: list[Any] = []
