@@ -34,8 +34,11 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> None:
         raise InputError(f"{Path(args[0]).name} failed: {(proc.stderr or proc.stdout).strip()[:300]}")
 
 
-def _mtools_env() -> dict[str, str]:
-    return {**os.environ, "MTOOLS_SKIP_CHECK": "1", "MCWD": os.devnull, "MTOOLSRC": os.devnull}
+def _mtools_env(tmp: Path) -> dict[str, str]:
+    """No user or system mtools configuration, and no state file in the home folder."""
+    rc = tmp / "mtoolsrc"
+    rc.write_text("", encoding="utf-8")
+    return {**os.environ, "MTOOLS_SKIP_CHECK": "1", "MCWD": str(tmp / "mcwd"), "MTOOLSRC": str(rc)}
 
 
 def make_fat_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes] | None = None,
@@ -46,10 +49,10 @@ def make_fat_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     _run([mkfs, "-C", "-n", label, "-i", "1234ABCD", str(path), str(size_kib)])
-    env = _mtools_env()
     made: set[str] = set()
     everything = {**files, **(deleted or {})}
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".fat-") as tmp:
+        env = _mtools_env(Path(tmp))
         for i, (name, data) in enumerate(everything.items()):
             parts = name.strip("/").split("/")
             for depth in range(1, len(parts)):
@@ -61,8 +64,8 @@ def make_fat_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes
             src.write_bytes(data)
             os.utime(src, (FIXED_MTIME, FIXED_MTIME))
             _run([mcopy, "-m", "-i", str(path), str(src), f"::/{'/'.join(parts)}"], env)
-    for name in deleted or {}:
-        _run([mdel, "-i", str(path), f"::/{name.strip('/')}"], env)
+        for name in deleted or {}:
+            _run([mdel, "-i", str(path), f"::/{name.strip('/')}"], env)
     return path
 
 
