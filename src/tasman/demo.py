@@ -15,6 +15,8 @@ from tasman.core.workspace import CONFIG_NAME, Workspace
 from tasman.evidence import add_evidence, create_case
 from tasman.report import write_case_report
 from tasman.synth.evidence import make_evidence_set
+from tasman.synth.triage_set import make_triage_set
+from tasman.triage.run import TriageOptions, run_triage
 
 MARKER = ".tasman-demo"
 CASE_REF = "DEMO-1"
@@ -26,6 +28,7 @@ class DemoResult:
     workspace: Path
     report: Path
     steps: list[str] = field(default_factory=list)
+    triage_report: Path | None = None
 
 
 def _prepare(root: Path) -> None:
@@ -36,6 +39,20 @@ def _prepare(root: Path) -> None:
             raise InputError(f"{root} exists and is not an earlier demo folder; choose another folder")
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("made by tasman demo; safe to delete\n", encoding="utf-8")
+
+
+def _triage_step(ws: Workspace, where: Path, result: DemoResult) -> None:
+    """Seized media (folder, nested archive, FAT card image with a deleted picture) against a generated list."""
+    seized = make_triage_set(where)
+    # TODO(triage-match): import seized.hashlist (known.csv: md5,sha1,sha256,pdq,category) through the
+    # match helper's hash-set API once it is on main, so that the run below matches against it.
+    evidence = [seized.items[k] for k in ("folder", "archive", "disk")]
+    run = run_triage(ws, CASE_REF, evidence, TriageOptions(workers=0))
+    c = run.counts
+    result.triage_report = run.outputs["report_html"]
+    result.steps.append(f"triaged {c['files']} files ({c['pictures']} pictures, {c['videos']} video(s), "
+                        f"{c['deleted']} deleted): {c['matched_files']} matched, {c['errors']} unreadable")
+    result.steps.append(f"triage report: {result.triage_report}")
 
 
 def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoResult:
@@ -54,6 +71,7 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
         with ws.session() as s:
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
+    _triage_step(ws, data / "seized", result)
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")
