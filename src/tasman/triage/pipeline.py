@@ -12,6 +12,7 @@ import multiprocessing
 import os
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
 
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_batch, hash_item, init_worker
 
@@ -42,6 +43,22 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
+    # The fork server imports the preloaded modules before it applies the parent's sys.path, so
+    # point PYTHONPATH at the tasman the parent runs (a checkout may shadow an installed one).
+    from multiprocessing import forkserver
+
+    import tasman
+
+    root = str(Path(tasman.__file__).resolve().parents[1])
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, saved) if p)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
     return ctx
 
 

@@ -21,7 +21,7 @@ from typing import BinaryIO
 from tasman.triage.hashing.crypto import CHUNK, MultiHash
 from tasman.triage.hashing.pictures import PictureError, RegionFn, hash_picture
 from tasman.triage.hashing.video import VideoError, hash_video
-from tasman.triage.readers.sniff import MAGIC_BYTES, mime_of
+from tasman.triage.filetypes import MAGIC_BYTES, mime_of
 from tasman.triage.types import FileHashes
 
 PICTURE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".webp", ".heic", ".heif",
@@ -39,6 +39,7 @@ class HashOptions:
     max_picture_bytes: int = 256 << 20
     video: bool = True
     regions: bool = True
+    decode: bool = True                         # False: cryptographic hashes and type only
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def _hash(item: WorkItem, opts: HashOptions) -> WorkResult:
         with _source(item) as fh:
             first = fh.read(CHUNK)
             mime = mime_of(first[:MAGIC_BYTES]) if first else "application/x-empty"
-            keep = is_picture(mime) and item.size <= opts.max_picture_bytes
+            keep = opts.decode and is_picture(mime) and item.size <= opts.max_picture_bytes
             chunk = first
             while chunk:
                 digest.update(chunk)
@@ -129,6 +130,8 @@ def _hash(item: WorkItem, opts: HashOptions) -> WorkResult:
     base = FileHashes(item.path, digest.size, mime, md5, sha1, sha256, deleted=item.deleted)
     suffix = PurePosixPath(item.path.rsplit("!/", 1)[-1]).suffix.lower()
     meta: dict[str, object] = {}
+    if not opts.decode:
+        return WorkResult(base, "other")
     if is_picture(mime):
         if not kept:
             errors.append(f"picture of {item.size} bytes is over the {opts.max_picture_bytes}-byte limit; "

@@ -86,7 +86,7 @@ class Entry:
     def mime(self) -> str:
         """The content type by content (libmagic), never by name."""
         if self._mime is None:
-            from tasman.triage.readers.sniff import mime_of
+            from tasman.triage.filetypes import mime_of
 
             self._mime = mime_of(self.head())
         return self._mime

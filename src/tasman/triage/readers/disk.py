@@ -18,7 +18,7 @@ from typing import Any
 import pytsk3
 
 from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
-from tasman.triage.readers.sniff import disk_signature, is_ewf
+from tasman.triage.filetypes import disk_signature, is_ewf
 
 CHUNK = 1 << 20
 SPLIT = re.compile(r"^(?P<stem>.+)\.(?P<num>\d{3})$")

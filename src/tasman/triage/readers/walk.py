@@ -16,7 +16,7 @@ from tasman.triage.readers.archive import ArchiveReader
 from tasman.triage.readers.base import Entry, Limits, OnError, ReadContext, Reader, ReaderError
 from tasman.triage.readers.disk import DiskReader
 from tasman.triage.readers.folder import folder_entries
-from tasman.triage.readers.sniff import disk_signature, is_archive
+from tasman.triage.filetypes import disk_signature, is_archive
 
 ARCHIVES = ArchiveReader()
 DISKS = DiskReader()
