@@ -70,10 +70,16 @@ class PdqResult:
 
 
 def to_hex(dct16: np.ndarray) -> str:
-    values = dct16.reshape(-1)
-    median = np.partition(values, 127)[127]       # torben: the lower median of 256 values
-    bits = (values > median).astype(np.uint8)
-    return np.packbits(bits[::-1]).tobytes().hex()
+    return to_hexes(dct16[None])[0]
+
+
+def to_hexes(dcts: np.ndarray) -> list[str]:
+    """Hex hashes of a stack of 16x16 DCT outputs (k x 16 x 16) in one pass."""
+    values = dcts.reshape(len(dcts), 256)
+    median = np.partition(values, 127, axis=1)[:, 127:128]    # torben: the lower median of 256 values
+    bits = (values > median).astype(np.uint8)[:, ::-1]
+    packed = np.packbits(bits, axis=1)
+    return [row.tobytes().hex() for row in packed]
 
 
 def quality_of(a: np.ndarray) -> int:
@@ -108,7 +114,7 @@ def pdq_from_luma(luma: np.ndarray, full_size: tuple[int, int] | None = None, sc
     else:
         a = folded_operator(height, rows, scale) @ luma @ folded_operator(width, cols, scale).T
     b = _DCT @ a @ _DCT.T
-    variants = tuple(to_hex(v) for v in _dihedral(b)) if dihedral else ()
+    variants = tuple(to_hexes(np.stack(_dihedral(b)))) if dihedral else ()
     return PdqResult(variants[0] if variants else to_hex(b), quality_of(a), variants)
 
 
