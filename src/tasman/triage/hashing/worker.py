@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from tasman.triage.filetypes import MAGIC_BYTES, mime_of
 from tasman.triage.hashing.crypto import CHUNK, MultiHash
 from tasman.triage.hashing.pictures import PictureError, RegionFn, hash_picture
 from tasman.triage.hashing.video import VideoError, hash_video
-from tasman.triage.filetypes import MAGIC_BYTES, mime_of
 from tasman.triage.types import FileHashes
 
 PICTURE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".webp", ".heic", ".heif",

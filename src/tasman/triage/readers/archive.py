@@ -17,8 +17,8 @@ import libarchive
 from libarchive.exception import ArchiveError
 
 from tasman.evidence.paths import SEP, safe_member
-from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
 from tasman.triage.filetypes import is_compressed_stream
+from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
 
 BLOCK = 1 << 20
 RAW_SUFFIXES = {".gz": "", ".tgz": ".tar", ".bz2": "", ".tbz2": ".tar", ".xz": "", ".txz": ".tar",

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytsk3
 
-from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
 from tasman.triage.filetypes import disk_signature, is_ewf
+from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
 
 CHUNK = 1 << 20
 SPLIT = re.compile(r"^(?P<stem>.+)\.(?P<num>\d{3})$")

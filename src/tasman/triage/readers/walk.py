@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tasman.core.errors import NotFoundError
+from tasman.triage.filetypes import disk_signature, is_archive
 from tasman.triage.readers.archive import ArchiveReader
 from tasman.triage.readers.base import Entry, Limits, OnError, ReadContext, Reader, ReaderError
 from tasman.triage.readers.disk import DiskReader
 from tasman.triage.readers.folder import folder_entries
-from tasman.triage.filetypes import disk_signature, is_archive
 
 ARCHIVES = ArchiveReader()
 DISKS = DiskReader()
