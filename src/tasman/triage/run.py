@@ -256,8 +256,15 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
     options = options or TriageOptions()
     if not evidence_paths:
         raise InputError("no evidence given")
-    case_id, evidence = _record_evidence(ws, case_ref, [Path(p) for p in evidence_paths])
+    paths = [Path(p) for p in evidence_paths]
+    for p in paths:
+        if not p.exists():
+            raise NotFoundError(f"no such file or folder: {p}")
+    with ws.session() as s:
+        get_case(s, case_ref)
+    # the hash sets first: a wrong list name should fail before a disk image is hashed for custody
     matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
+    case_id, evidence = _record_evidence(ws, case_ref, paths)
     hashsets = _hashset_names(matcher, options)
     run_id, resumed, target, state = _open_run(ws, case_ref, case_id, evidence, hashsets, options, out_dir)
     workers = options.workers if options.workers is not None else default_workers()
