@@ -24,7 +24,7 @@ from tasman.evidence import add_evidence, get_case
 from tasman.triage import outputs
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
 from tasman.triage.models import TriageRun
-from tasman.triage.pipeline import default_workers, hash_all
+from tasman.triage.pipeline import HashPool, default_workers
 from tasman.triage.readers import Limits, iter_entries
 from tasman.triage.report import TriageReport, build_report, write_report
 from tasman.triage.store import Batch, ResumeState, counts, find_resumable, load_state, run_key, write_batch
@@ -215,14 +215,14 @@ class _Runner:
         self.errors += len(batch.errors)
         return Batch()
 
-    def run(self, evidence: list[dict[str, Any]], workers: int) -> None:
+    def run(self, evidence: list[dict[str, Any]], pool: HashPool) -> None:
         shutil.rmtree(self.temp, ignore_errors=True)       # leftovers of a killed session
         (self.temp / "spill").mkdir(parents=True, exist_ok=True)
         opts = HashOptions(temp_dir=str(self.temp / "video"), max_pixels=self.options.limits.max_pixels,
                            min_side=self.options.min_side, video=self.options.video, regions=self.options.crop)
         batch = Batch()
         last = time.monotonic()
-        results: Generator[WorkResult, None, None] = hash_all(self.items(evidence), opts, workers)
+        results: Generator[WorkResult, None, None] = pool.run(self.items(evidence), opts)
         try:
             for r in results:
                 ev, link = self.tags.pop(r.tag)
@@ -262,16 +262,24 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
             raise NotFoundError(f"no such file or folder: {p}")
     with ws.session() as s:
         get_case(s, case_ref)
-    # the hash sets first: a wrong list name should fail before a disk image is hashed for custody
-    matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
-    case_id, evidence = _record_evidence(ws, case_ref, paths)
-    hashsets = _hashset_names(matcher, options)
-    run_id, resumed, target, state = _open_run(ws, case_ref, case_id, evidence, hashsets, options, out_dir)
     workers = options.workers if options.workers is not None else default_workers()
-    runner = _Runner(ws, run_id, state, matcher, options, progress)
-    started = time.monotonic()
+    with HashPool(workers) as pool:          # the workers start while the evidence is hashed for custody
+        # the hash sets first: a wrong list name should fail before a disk image is hashed for custody
+        matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
+        case_id, evidence = _record_evidence(ws, case_ref, paths)
+        hashsets = _hashset_names(matcher, options)
+        run_id, resumed, target, state = _open_run(ws, case_ref, case_id, evidence, hashsets, options, out_dir)
+        runner = _Runner(ws, run_id, state, matcher, options, progress)
+        started = time.monotonic()
+        _run_session(ws, case_ref, run_id, runner, evidence, pool)
+    seconds = time.monotonic() - started
+    return _finish(ws, case_ref, run_id, resumed, target, runner, seconds)
+
+
+def _run_session(ws: Workspace, case_ref: str, run_id: int, runner: _Runner, evidence: list[dict[str, Any]],
+                 pool: HashPool) -> None:
     try:
-        runner.run(evidence, workers)
+        runner.run(evidence, pool)
     except KeyboardInterrupt:
         with ws.session() as s:
             run = s.get(TriageRun, run_id)
@@ -279,8 +287,6 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
             run.status = "interrupted"
             audit.record(s, ws.actor, "triage.interrupt", case_ref=case_ref, run_id=run_id, files=runner.files)
         raise
-    seconds = time.monotonic() - started
-    return _finish(ws, case_ref, run_id, resumed, target, runner, seconds)
 
 
 def _finish(ws: Workspace, case_ref: str, run_id: int, resumed: bool, target: Path, runner: _Runner,
