@@ -8,5 +8,5 @@ import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
 import tasman.money.models
-import tasman.triage.hashsets.models
 import tasman.refer.models
+import tasman.triage.hashsets.models
