@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # against them), hashdeep (the triage benchmark's peer), chromium (browser tests), dosfstools +
 # mtools + ewf-tools (synthetic FAT and E01 disk images for triage tests and the demo).
 DEBS="pkg-config libmagic1 libarchive13 libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-      libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium dosfstools mtools ewf-tools"
+      libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium dosfstools mtools ewf-tools
+      fonts-dejavu-core"
 missing=""
 for p in $DEBS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -13,9 +13,15 @@ from pathlib import Path
 from tasman.core.errors import InputError
 from tasman.core.workspace import CONFIG_NAME, Workspace
 from tasman.evidence import add_evidence, create_case
+from tasman.money.importer import import_transactions
+from tasman.money.run import analyse_case
+from tasman.records.store import store_records
+from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
 from tasman.synth.evidence import make_evidence_set
+from tasman.synth.transfers import generate_transfers, write_goaml
 from tasman.synth.triage_set import make_triage_set
+from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.run import TriageOptions, run_triage
 
 MARKER = ".tasman-demo"
@@ -29,6 +35,7 @@ class DemoResult:
     report: Path
     steps: list[str] = field(default_factory=list)
     triage_report: Path | None = None
+    money: Path | None = None
 
 
 def _prepare(root: Path) -> None:
@@ -44,15 +51,32 @@ def _prepare(root: Path) -> None:
 def _triage_step(ws: Workspace, where: Path, result: DemoResult) -> None:
     """Seized media (folder, nested archive, FAT card image with a deleted picture) against a generated list."""
     seized = make_triage_set(where)
-    # TODO(triage-match): import seized.hashlist (known.csv: md5,sha1,sha256,pdq,category) through the
-    # match helper's hash-set API once it is on main, so that the run below matches against it.
+    with ws.session() as s:
+        listed = import_hashset(s, ws.actor, seized.hashlist, "demo-known")
+    result.steps.append(f"imported hash list {seized.hashlist.name} as 'demo-known' ({listed.entries} entries)")
     evidence = [seized.items[k] for k in ("folder", "archive", "disk")]
-    run = run_triage(ws, CASE_REF, evidence, TriageOptions(workers=0))
+    run = run_triage(ws, CASE_REF, evidence, TriageOptions(hashsets=("demo-known",), workers=0))
     c = run.counts
     result.triage_report = run.outputs["report_html"]
     result.steps.append(f"triaged {c['files']} files ({c['pictures']} pictures, {c['videos']} video(s), "
                         f"{c['deleted']} deleted): {c['matched_files']} matched, {c['errors']} unreadable")
     result.steps.append(f"triage report: {result.triage_report}")
+
+
+def _money_step(ws: Workspace, data: Path, result: DemoResult) -> None:
+    """Generated transfers (goAML) and chat sessions in, money trails out."""
+    corpus = generate_transfers(200, seed=5, facilitator_share=0.02)
+    report = write_goaml(corpus.transfers, data / "transfers-goaml.xml")
+    with ws.session() as s:
+        imported = import_transactions(s, ws.actor, CASE_REF, report, "goaml")
+        store_records(s, ws.actor, CASE_REF, "chats", "chat-sessions.jsonl",
+                      [(c["record_id"], c) for c in corpus.chats])
+    result.steps.append(f"imported {imported.added} generated transfers from {report.name}")
+    with ws.session() as s:
+        money = analyse_case(s, ws.actor, CASE_REF, out_dir=ws.out_dir(CASE_REF, "money"))
+    result.money = money.out_dir / "money.html"
+    result.steps.append(f"money trails: {money.stats['alerted_beneficiaries']} of {money.stats['beneficiaries']} "
+                        f"beneficiaries alerted; outputs in {money.out_dir}")
 
 
 def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoResult:
@@ -72,6 +96,8 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
     _triage_step(ws, data / "seized", result)
+    _money_step(ws, data, result)
+    result.steps += referral_demo(ws, CASE_REF, root / "partners")
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")

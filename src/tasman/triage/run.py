@@ -35,13 +35,6 @@ class MatcherLike(Protocol):
     def match(self, files: Sequence[FileHashes]) -> list[Match]: ...
 
 
-class NullMatcher:
-    """Used when no hash set exists yet: the run still inventories and hashes everything."""
-
-    def match(self, files: Sequence[FileHashes]) -> list[Match]:
-        return []
-
-
 @dataclass(frozen=True)
 class TriageOptions:
     hashsets: tuple[str, ...] = ()          # empty: every imported hash set
@@ -84,13 +77,9 @@ class TriageResult:
 
 
 def default_matcher(ws: Workspace, case_ref: str, options: TriageOptions) -> MatcherLike:
-    try:
-        from tasman.triage.match import load_matcher
-    except ImportError:
-        if options.hashsets:
-            raise InputError("hash-set matching is not available in this installation "
-                             "(tasman.triage.match is missing)") from None
-        return NullMatcher()
+    """The named hash sets (all imported ones when none is named), loaded once for the run."""
+    from tasman.triage.match import load_matcher
+
     with ws.session() as s:
         matcher: MatcherLike = load_matcher(s, list(options.hashsets) or None, pdq_threshold=options.pdq_threshold,
                                             min_quality=options.min_quality, crop=options.crop,
