@@ -12,6 +12,7 @@ from tasman.core.models import Artifact, AuditEvent, Evidence
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
 from tasman.synth.triage_set import TriageSet
+from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.models import TriageError, TriageFile, TriageMatch, TriageRun
 from tasman.triage.readers import Limits
 from tasman.triage.run import TriageOptions, run_triage
@@ -34,11 +35,12 @@ def tree(root: Path, skip: Path) -> set[Path]:
     return {p for p in root.rglob("*") if skip not in p.parents and p != skip}
 
 
-def test_triage_of_the_generated_set(ws: Workspace, triage_set: TriageSet, fake_matcher: FakeMatcher) -> None:
+def test_triage_of_the_generated_set(ws: Workspace, triage_set: TriageSet) -> None:
     with ws.session() as s:
         create_case(s, ws.actor, "T-1")
+        import_hashset(s, ws.actor, triage_set.hashlist, "known")       # the real hash-set import and matcher
     ev = [triage_set.items[k] for k in ("folder", "archive", "disk")]
-    r = run_triage(ws, "T-1", ev, TriageOptions(workers=0, batch_files=7), matcher=fake_matcher)
+    r = run_triage(ws, "T-1", ev, TriageOptions(hashsets=("known",), workers=0, batch_files=7))
     assert r.status == "finished" and not r.resumed
 
     matches = {m["path"]: m for m in rows(r.outputs["matches_csv"])}
@@ -80,12 +82,12 @@ def test_triage_of_the_generated_set(ws: Workspace, triage_set: TriageSet, fake_
         a = s.scalar(select(Artifact).where(Artifact.path == "card.img!/DCIM/_MG_0002.JPG"))
         assert a is not None and a.deleted and names[a.evidence_id] == "card.img"
         assert a.meta["pdq"] and a.meta["pdq_quality"] > 0
-        assert s.scalar(select(func.count()).select_from(TriageMatch)) == len(triage_set.expected)
+        assert s.scalar(select(func.count(func.distinct(TriageMatch.artifact_id)))) == len(triage_set.expected)
         actions = set(s.scalars(select(AuditEvent.action)))
-        assert {"evidence.add", "triage.start", "triage.finish"} <= actions
+        assert {"evidence.add", "hashset.use", "triage.start", "triage.finish"} <= actions
         artifacts = s.scalar(select(func.count()).select_from(Artifact))
 
-    again = run_triage(ws, "T-1", ev, TriageOptions(workers=0), matcher=fake_matcher)
+    again = run_triage(ws, "T-1", ev, TriageOptions(hashsets=("known",), workers=0))
     assert again.run_id != r.run_id and not again.resumed      # a finished run is not resumed
     with ws.session() as s:
         assert s.scalar(select(func.count()).select_from(Artifact)) == artifacts   # updated, not duplicated
