@@ -23,7 +23,7 @@ from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash
 
 CHUNK_ITEMS = 64          # round trips to the workers are slow on a loaded machine: send work in bulk
 CHUNK_BYTES = 32 << 20    # ...but not so much that one chunk holds a worker for long
-_PRELOAD = ["tasman.triage.hashing.worker"]
+_PRELOAD = ["tasman.triage.hashing.worker", "tasman.triage.hashing.regions"]
 
 
 def default_workers() -> int:

@@ -66,17 +66,17 @@ _regions_loaded = False
 
 
 def _region_fn(opts: HashOptions) -> RegionFn | None:
-    """The crop stage's query-side region hashes, when the match package provides them."""
+    """The crop stage's query-side region hashes (see ``hashing.regions``)."""
     global _regions, _regions_loaded
     if not opts.regions:
         return None
     if not _regions_loaded:
         _regions_loaded = True
         try:
-            from tasman.triage.match.regions import region_hashes
+            from tasman.triage.hashing.regions import region_hashes
 
             _regions = region_hashes
-        except ImportError:
+        except ImportError:  # the match package is not installed: no crop stage
             _regions = None
     return _regions
 
