@@ -43,8 +43,12 @@ def mime_of(head: bytes) -> str:
         return "application/octet-stream"
 
 
+_AT_START = tuple(sig for off, sig in ARCHIVE_SIGNATURES if off == 0)
+_ELSEWHERE = tuple((off, sig) for off, sig in ARCHIVE_SIGNATURES if off != 0)
+
+
 def is_archive(head: bytes) -> bool:
-    return any(head[off:off + len(sig)] == sig for off, sig in ARCHIVE_SIGNATURES)
+    return head.startswith(_AT_START) or any(head[off:off + len(sig)] == sig for off, sig in _ELSEWHERE)
 
 
 def is_compressed_stream(head: bytes) -> bool:

@@ -18,6 +18,7 @@ from tasman.triage.readers.base import Entry, Limits, OnError, ReadContext, Read
 from tasman.triage.readers.disk import DiskReader
 from tasman.triage.readers.folder import folder_entries
 
+SNIFF_BYTES = 2048          # every signature we look for lies in the first 1,082 bytes
 ARCHIVES = ArchiveReader()
 DISKS = DiskReader()
 
@@ -26,7 +27,7 @@ def reader_for(entry: Entry) -> Reader | None:
     """The reader that opens ``entry`` as a container, chosen by content; None for plain files."""
     if entry.size == 0:
         return None
-    head = entry.head()
+    head = entry.head(SNIFF_BYTES)
     if is_archive(head):
         return ARCHIVES
     if disk_signature(head) is not None:
