@@ -8,31 +8,27 @@ last batch ended: finished files are skipped, not hashed again, and no row is wr
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from sqlalchemy import select
 
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError
+from tasman.core.models import Evidence
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence import add_evidence, get_case
 from tasman.triage import outputs
-from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
 from tasman.triage.models import TriageRun
 from tasman.triage.pipeline import HashPool, default_workers
-from tasman.triage.readers import Limits, iter_entries
+from tasman.triage.readers import Limits
 from tasman.triage.report import TriageReport, build_report, write_report
-from tasman.triage.store import Batch, ResumeState, counts, find_resumable, load_state, run_key, write_batch
-from tasman.triage.types import FileHashes, Match
-
-
-class MatcherLike(Protocol):
-    def match(self, files: Sequence[FileHashes]) -> list[Match]: ...
+from tasman.triage.runner import Custody, MatcherLike, ProgressInfo, RunHandle, Session
+from tasman.triage.store import counts, find_resumable, load_state, run_key
 
 
 @dataclass(frozen=True)
@@ -53,15 +49,6 @@ class TriageOptions:
         """What makes results comparable (and a run resumable): saved with the run."""
         return {"pdq_threshold": self.pdq_threshold, "min_quality": self.min_quality, "crop": self.crop,
                 "min_side": self.min_side, "video": self.video}
-
-
-@dataclass(frozen=True)
-class ProgressInfo:
-    files: int
-    bytes: int
-    skipped: int
-    matched: int
-    errors: int
 
 
 @dataclass(frozen=True)
@@ -94,24 +81,30 @@ def _hashset_names(matcher: MatcherLike, options: TriageOptions) -> list[str]:
     return list(options.hashsets)
 
 
-def _record_evidence(ws: Workspace, case_ref: str, paths: Sequence[Path]) -> tuple[int, list[dict[str, Any]]]:
-    for p in paths:
-        if not p.exists():
-            raise NotFoundError(f"no such file or folder: {p}")
-    items: list[dict[str, Any]] = []
+def _known_evidence(ws: Workspace, case_ref: str, paths: Sequence[Path]) -> tuple[int, list[int] | None]:
+    """The case id, and the evidence ids when every path is already recorded (no hashing here)."""
     with ws.session() as s:
         case_id = get_case(s, case_ref).id
+        found = {e.path: e.id for e in s.scalars(select(Evidence).where(
+            Evidence.case_id == case_id, Evidence.path.in_([str(p.resolve()) for p in paths])))}
+    ids = [found.get(str(p.resolve())) for p in paths]
+    return case_id, None if any(i is None for i in ids) else [int(i) for i in ids if i is not None]
+
+
+def _record_evidence(ws: Workspace, case_ref: str, paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Every item recorded as evidence (hashed on arrival) or checked unchanged (hashed again)."""
+    items: list[dict[str, Any]] = []
     for p in paths:
         with ws.session() as s:
             ev = add_evidence(s, ws.actor, case_ref, p).evidence
             items.append({"arg": str(p), "evidence_id": ev.id, "name": ev.name})
     if len({i["evidence_id"] for i in items}) != len(items):
         raise InputError("the same evidence was given twice")
-    return case_id, items
+    return items
 
 
 def _open_run(ws: Workspace, case_ref: str, case_id: int, evidence: list[dict[str, Any]], hashsets: list[str],
-              options: TriageOptions, out_dir: Path | None) -> tuple[int, bool, Path, ResumeState]:
+              options: TriageOptions, out_dir: Path | None) -> RunHandle:
     params = options.parameters()
     key = run_key(case_id, [e["evidence_id"] for e in evidence], hashsets, params)
     with ws.session() as s:
@@ -137,111 +130,17 @@ def _open_run(ws: Workspace, case_ref: str, case_id: int, evidence: list[dict[st
         run.out_dir = str(target)
         audit.record(s, ws.actor, "triage.resume" if resumed else "triage.start", case_ref=case_ref,
                      target=",".join(e["arg"] for e in evidence), run_id=run.id, hashsets=hashsets, parameters=params)
-        state = load_state(s, run.id)
-        return run.id, resumed, target, state
-
-
-class _Runner:
-    """One session of a run: the walk, the hashing, the batches."""
-
-    def __init__(self, ws: Workspace, run_id: int, state: ResumeState, matcher: MatcherLike,
-                 options: TriageOptions, progress: Callable[[ProgressInfo], None] | None) -> None:
-        self.ws, self.run_id, self.state, self.matcher, self.options = ws, run_id, state, matcher, options
-        self.progress = progress
-        self.temp = ws.root / "tmp" / f"triage-{run_id}"
-        self.walk_errors: list[tuple[int, str, str]] = []
-        self.tags: dict[int, tuple[int, Path | None]] = {}
-        self.next_tag = 1
-        self.files = self.bytes = self.skipped = self.matched = self.errors = 0
-
-    def items(self, evidence: list[dict[str, Any]]) -> Iterator[WorkItem]:
-        for item in evidence:
-            ev = int(item["evidence_id"])
-
-            def on_error(path: str, reason: str, ev: int = ev) -> None:
-                self.walk_errors.append((ev, path, reason))
-
-            for entry in iter_entries(Path(item["arg"]), on_error=on_error, temp_dir=self.temp / "spill",
-                                      limits=self.options.limits):
-                if self.state.is_done(ev, entry.path):
-                    self.skipped += 1
-                    continue
-                tag = self.next_tag
-                self.next_tag += 1
-                link: Path | None = None
-                if entry.data is not None:
-                    work = WorkItem(entry.path, entry.size, entry.deleted, data=entry.data, tag=tag)
-                else:
-                    assert entry.file is not None
-                    source = entry.file
-                    if entry.temp:  # the reader deletes its spill when it moves on; keep our own name
-                        link = self.temp / f"work-{tag}"
-                        try:
-                            os.link(source, link)
-                        except OSError:
-                            shutil.copyfile(source, link)
-                        source = link
-                    work = WorkItem(entry.path, entry.size, entry.deleted, file=str(source), tag=tag)
-                self.tags[tag] = (ev, link)
-                yield work
-
-    def flush(self, batch: Batch) -> Batch:
-        batch.errors.extend(self.walk_errors)
-        self.walk_errors = []
-        if not len(batch):
-            return batch
-        groups: dict[int, list[FileHashes]] = {}
-        for ev, r in batch.results:
-            groups.setdefault(ev, []).append(r.hashes)
-        for ev, files in groups.items():
-            found = self.matcher.match(files)
-            batch.matches.extend((ev, m) for m in found)
-            self.matched += len({m.path for m in found if not m.known_good})
-        with self.ws.session() as s:
-            run = s.get(TriageRun, self.run_id)
-            assert run is not None
-            write_batch(s, run, self.state, batch)
-        self.errors += len(batch.errors)
-        return Batch()
-
-    def run(self, evidence: list[dict[str, Any]], pool: HashPool) -> None:
-        shutil.rmtree(self.temp, ignore_errors=True)       # leftovers of a killed session
-        (self.temp / "spill").mkdir(parents=True, exist_ok=True)
-        opts = HashOptions(temp_dir=str(self.temp / "video"), max_pixels=self.options.limits.max_pixels,
-                           min_side=self.options.min_side, video=self.options.video, regions=self.options.crop)
-        batch = Batch()
-        last = time.monotonic()
-        results: Generator[WorkResult, None, None] = pool.run(self.items(evidence), opts)
-        try:
-            for r in results:
-                ev, link = self.tags.pop(r.tag)
-                if link is not None:
-                    link.unlink(missing_ok=True)
-                batch.results.append((ev, r))
-                batch.errors.extend((ev, r.hashes.path, reason) for reason in r.errors)
-                self.files += 1
-                self.bytes += r.hashes.size
-                due = time.monotonic() - last > self.options.batch_seconds
-                if len(batch.results) >= self.options.batch_files or due:
-                    batch = self.flush(batch)
-                    last = time.monotonic()
-                if self.progress is not None:
-                    self.progress(ProgressInfo(self.files, self.bytes, self.skipped, self.matched, self.errors))
-        except BaseException:
-            results.close()                      # stop the workers first
-            try:
-                self.flush(batch)                # keep what was already hashed
-            finally:
-                shutil.rmtree(self.temp, ignore_errors=True)
-            raise
-        self.flush(batch)
-        shutil.rmtree(self.temp, ignore_errors=True)
+        return RunHandle(run.id, resumed, target, load_state(s, run.id))
 
 
 def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], options: TriageOptions | None = None,
                *, out_dir: Path | None = None, matcher: MatcherLike | None = None,
                progress: Callable[[ProgressInfo], None] | None = None) -> TriageResult:
-    """Triage ``evidence_paths`` for ``case_ref`` and write matches.csv, files.csv, errors.csv and the report."""
+    """Triage ``evidence_paths`` for ``case_ref`` and write matches.csv, files.csv, errors.csv and the report.
+
+    The evidence's custody hash (``add_evidence``) runs in a background thread while the files are
+    already being walked and hashed; nothing is committed before it has finished.
+    """
     options = options or TriageOptions()
     if not evidence_paths:
         raise InputError("no evidence given")
@@ -249,37 +148,48 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
     for p in paths:
         if not p.exists():
             raise NotFoundError(f"no such file or folder: {p}")
-    with ws.session() as s:
-        get_case(s, case_ref)
+    if len({p.resolve() for p in paths}) != len(paths):
+        raise InputError("the same evidence was given twice")
     workers = options.workers if options.workers is not None else default_workers()
-    with HashPool(workers) as pool:          # the workers start while the evidence is hashed for custody
-        # the hash sets first: a wrong list name should fail before a disk image is hashed for custody
+    with HashPool(workers) as pool:          # the workers start while the run is being set up
+        case_id, known = _known_evidence(ws, case_ref, paths)
+        # the hash sets before any hashing: a wrong list name fails at once
         matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
-        case_id, evidence = _record_evidence(ws, case_ref, paths)
         hashsets = _hashset_names(matcher, options)
-        run_id, resumed, target, state = _open_run(ws, case_ref, case_id, evidence, hashsets, options, out_dir)
-        runner = _Runner(ws, run_id, state, matcher, options, progress)
+
+        def open_run(evidence: list[dict[str, Any]]) -> RunHandle:
+            return _open_run(ws, case_ref, case_id, evidence, hashsets, options, out_dir)
+
+        handle = None
+        if known is not None:                # a resumable run needs recorded evidence: find it first
+            handle = open_run([{"arg": str(p), "evidence_id": i, "name": p.resolve().name}
+                               for p, i in zip(paths, known, strict=True)])
+        custody = Custody(lambda: _record_evidence(ws, case_ref, paths))
+        session = Session(ws, matcher, options, progress, paths, known, handle, custody, open_run)
         started = time.monotonic()
-        _run_session(ws, case_ref, run_id, runner, evidence, pool)
-    seconds = time.monotonic() - started
-    return _finish(ws, case_ref, run_id, resumed, target, runner, seconds)
+        try:
+            session.run(pool)
+        except BaseException as exc:
+            _stop(ws, case_ref, session, exc)
+            raise
+    assert session.handle is not None
+    return _finish(ws, case_ref, session.handle, session, time.monotonic() - started)
 
 
-def _run_session(ws: Workspace, case_ref: str, run_id: int, runner: _Runner, evidence: list[dict[str, Any]],
-                 pool: HashPool) -> None:
-    try:
-        runner.run(evidence, pool)
-    except KeyboardInterrupt:
-        with ws.session() as s:
-            run = s.get(TriageRun, run_id)
-            assert run is not None
-            run.status = "interrupted"
-            audit.record(s, ws.actor, "triage.interrupt", case_ref=case_ref, run_id=run_id, files=runner.files)
-        raise
+def _stop(ws: Workspace, case_ref: str, session: Session, exc: BaseException) -> None:
+    """An interrupted run stays resumable; one that failed on its evidence does not."""
+    if session.handle is None:
+        return
+    with ws.session() as s:
+        run = s.get(TriageRun, session.handle.run_id)
+        assert run is not None
+        run.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        audit.record(s, ws.actor, f"triage.{run.status}", case_ref=case_ref, run_id=run.id, files=session.files,
+                     reason=str(exc)[:300])
 
 
-def _finish(ws: Workspace, case_ref: str, run_id: int, resumed: bool, target: Path, runner: _Runner,
-            seconds: float) -> TriageResult:
+def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, seconds: float) -> TriageResult:
+    run_id, resumed, target = handle.run_id, handle.resumed, handle.target
     target.mkdir(parents=True, exist_ok=True)
     paths = {"matches_csv": target / "matches.csv", "files_csv": target / "files.csv",
              "errors_csv": target / "errors.csv", "report_html": target / "report.html",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tasman.core.errors import IntegrityError
 from tasman.core.models import Artifact, AuditEvent, Evidence
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
@@ -147,7 +148,8 @@ def test_ctrl_c_keeps_finished_batches_and_resumes(ws: Workspace, triage_set: Tr
         run = s.scalars(select(TriageRun)).one()
         assert run.status == "interrupted"
         committed = s.scalar(select(func.count()).select_from(TriageFile)) or 0
-    assert committed == 9           # two batches before Ctrl-C, and the one in hand when it came
+    # every batch the matcher finished before Ctrl-C was committed, and the one in hand when it came
+    assert 0 < committed == len(matcher.seen) < 20
     r = run_triage(ws, "INT", ev, options, matcher=matcher)
     assert r.resumed and r.run_id == run.id
     assert r.figures["skipped_as_done"] == committed
@@ -160,3 +162,21 @@ def test_ctrl_c_keeps_finished_batches_and_resumes(ws: Workspace, triage_set: Tr
         assert len(paths) == len(set(paths))
         assert s.scalar(select(func.count()).select_from(TriageError)) == 1          # broken.jpg, once
     assert len(rows(r.outputs["files_csv"])) == r.counts["files"]
+
+
+def test_changed_evidence_stops_the_run_before_anything_is_stored(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws", actor="tester")
+    with ws.session() as s:
+        create_case(s, ws.actor, "CHG")
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    (folder / "a.txt").write_text("first")
+    first = run_triage(ws, "CHG", [folder], TriageOptions(workers=0), matcher=FakeMatcherNone())
+    (folder / "a.txt").write_text("changed since it was recorded")
+    with pytest.raises(IntegrityError):
+        run_triage(ws, "CHG", [folder], TriageOptions(workers=0), matcher=FakeMatcherNone())
+    with ws.session() as s:
+        runs = list(s.scalars(select(TriageRun).order_by(TriageRun.id)))
+        assert [r.status for r in runs] == ["finished", "failed"]
+        assert s.scalar(select(func.count()).select_from(TriageFile).where(TriageFile.run_id != first.run_id)) == 0
+    ws.close()
