@@ -78,7 +78,7 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
         c = result.counts
         verb = "Resumed and finished" if result.resumed else "Finished"
         con.print(f"{verb} triage run {result.run_id}: {c['files']} files ({c['bytes'] / 1e6:,.1f} MB), "
-                  f"{c['pictures']} pictures, {c['videos']} videos, {c['deleted']} deleted")
+                  f"{c['pictures']} pictures, {c['videos']} video(s), {c['deleted']} deleted")
         con.print(table(None, ["matched files", "known-good files", "errors", "files/s"],
                         [[c["matched_files"], c["known_good_files"], c["errors"],
                           result.figures.get("files_per_second")]]))
