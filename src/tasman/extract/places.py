@@ -54,9 +54,10 @@ def _gazetteer() -> tuple[dict[str, tuple[City, ...]], list[City]]:
              float(c["latitude"]), float(c["longitude"]))
         for gid, c in raw.items()
     ]
-    index: dict[str, list[City]] = {}
+    index: dict[str, list[tuple[int, City]]] = {}
     for city in cities:
-        names = {_fold(city.name)}
+        primary = _fold(city.name)
+        names = {primary}
         for alt in raw[city.geonameid].get("alternatenames") or ():
             # Latin-script spellings only: transliterating every script costs seconds per process
             # and a chat in another script names its cities in that script, not in our folds.
@@ -64,8 +65,10 @@ def _gazetteer() -> tuple[dict[str, tuple[City, ...]], list[City]]:
                 names.add(_fold(alt))
         for n in names:
             if len(n) >= 3:
-                index.setdefault(n, []).append(city)
-    frozen = {k: tuple(sorted(v, key=lambda c: -c.population)) for k, v in index.items()}
+                index.setdefault(n, []).append((0 if n == primary else 1, city))
+    # a city's own name beats another city's alternate spelling ("Porto" is Porto before it is
+    # an old name of Bordeaux); then the most populous
+    frozen = {k: tuple(c for _, c in sorted(v, key=lambda pc: (pc[0], -pc[1].population))) for k, v in index.items()}
     return frozen, cities
 
 

@@ -68,9 +68,9 @@ def _resolve(finds: list[Found]) -> list[Found]:
 
 
 def _overlaps(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
-    """``spans`` sorted by start; True if one other than (start, end) itself overlaps it."""
+    """``spans`` sorted by start; True if one of them overlaps [start, end)."""
     i = bisect.bisect_left(spans, (end, end))
-    return any(e > start and (s, e) != (start, end) for s, e in reversed(spans[max(0, i - 64):i]))
+    return any(e > start for s, e in reversed(spans[max(0, i - 64):i]))
 
 
 def _with_context(finds: list[Found], buf: Buffer) -> list[Found]:

@@ -32,7 +32,9 @@ class EmailDetector(Detector):
             if ident is None:
                 continue
             out = found(ident, buf, start, end, self.name)
-            if "paypal" in buf.before(start, 40).lower():
+            before = buf.before(start, 40).lower()
+            between = before[before.rfind("paypal") + 6:] if "paypal" in before else "@"
+            if len(between) <= 24 and "@" not in between:
                 out += found(clean_paypal(raw), buf, start, end, "paypal")
             return out
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -11,7 +12,7 @@ from tasman.extract.identifiers import IdType, clean_ip
 
 _ip = lru_cache(maxsize=65536)(clean_ip)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
-_VERSION_WORDS = ("version", "ver", "v.", "release", "build", "firmware", "chrome/", "firefox/", "safari/")
+_VERSION = re.compile(r"(?:\b(?:version|ver|release|build|firmware|chrome|firefox|safari)\s*[:=/]?\s*|\bv)$", re.I)
 
 
 class IpDetector(Detector):
@@ -33,7 +34,7 @@ class IpDetector(Detector):
                 return []
             if nxt == 46 and 48 <= buf.byte_at(end + 1) <= 57:
                 return []  # 1.2.3.4.5: an OID or a version, not an address
-            if any(w in buf.before(start, 12).lower() for w in _VERSION_WORDS):
+            if _VERSION.search(buf.before(start, 12)):
                 return []
             return found(_ip(buf.text(start, end)), buf, start, end, self.name)
         if is_word_byte(before) or before == 58:

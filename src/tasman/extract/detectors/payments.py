@@ -84,7 +84,7 @@ class CryptoDetector(Detector):
         return found(_btc(raw), buf, start, end, "btc")
 
 
-_NUMBER = re.compile(r"(?<![\d])(\d(?:[ -]?\d){6,11})(?![\d])")
+_NUMBER = re.compile(r"(?<![\w-])(\d{3,}(?:[ -]\d{3,})*)(?!\w)")
 
 
 class TransferDetector(Detector):
@@ -109,9 +109,11 @@ class TransferDetector(Detector):
         window = window if cut < 0 else window[:cut]
         lengths = SERVICES[service][1]
         for m in _NUMBER.finditer(window):
-            digits = re.sub(r"[ -]", "", m.group(1))
-            if len(digits) in lengths:
-                a = end + len(window[:m.start(1)].encode("utf-8"))
-                b = a + len(m.group(1))
-                return found(clean_mtcn(digits, service), buf, a, b, self.name)
+            groups = re.split(r"(?<=\d)(?=[ -])", m.group(1))  # "123-456-7890 204" -> try "123-456-7890"
+            for k in range(len(groups), 0, -1):
+                raw = "".join(groups[:k])
+                digits = re.sub(r"[ -]", "", raw)
+                if len(digits) in lengths:
+                    a = end + len(window[:m.start(1)].encode("utf-8"))
+                    return found(clean_mtcn(digits, service), buf, a, a + len(raw), self.name)
         return []
