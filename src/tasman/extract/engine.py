@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 class PatternSpec:
     regex: bytes
     caseless: bool = False
+    regional: bool = False  # only worth running when a region is known (national phone numbers)
 
 
 # One candidate: pattern index, leftmost start, and every end reported for that start (ascending).
@@ -55,23 +56,18 @@ class HyperscanEngine(Engine):
         self._scratch = hyperscan.Scratch(self._db)
 
     def scan(self, data: bytes) -> list[Hit]:
-        raw: list[tuple[int, int, int]] = []
-        add = raw.append
+        ends: dict[tuple[int, int], list[int]] = {}
 
         def on_match(pid: int, start: int, end: int, _flags: int, _ctx: object) -> None:
-            add((start, pid, end))
+            key = (start, pid)
+            got = ends.get(key)
+            if got is None:
+                ends[key] = [end]
+            else:
+                got.append(end)  # Hyperscan reports ends in ascending order
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
-        raw.sort()
-        hits: list[Hit] = []
-        last: tuple[int, int] | None = None
-        for start, pid, end in raw:
-            if last == (start, pid):
-                hits[-1][2].append(end)
-            else:
-                hits.append((pid, start, [end]))
-                last = (start, pid)
-        return hits
+        return [(pid, start, e) for (start, pid), e in sorted(ends.items())]
 
 
 class RegexEngine(Engine):

@@ -10,6 +10,7 @@ from tasman.extract.engine import PatternSpec
 from tasman.extract.identifiers import IdType, clean_email, clean_paypal
 
 _email = lru_cache(maxsize=65536)(clean_email)
+_paypal = lru_cache(maxsize=16384)(clean_paypal)
 _LOCAL = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-")
 
 
@@ -35,6 +36,6 @@ class EmailDetector(Detector):
             before = buf.before(start, 40).lower()
             between = before[before.rfind("paypal") + 6:] if "paypal" in before else "@"
             if len(between) <= 24 and "@" not in between:
-                out += found(clean_paypal(raw), buf, start, end, "paypal")
+                out += found(_paypal(raw), buf, start, end, "paypal")
             return out
         return []

@@ -45,9 +45,20 @@ class CardDetector(Detector):
 
     name = "card"
     types = (IdType.CARD,)
-    patterns = (PatternSpec(rb"[0-9](?:[ -]?[0-9]){11,18}[^0-9]"),)
+    patterns = (
+        # written like a card: 4-4-4-x or 4-6-5
+        PatternSpec(rb"[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}[^0-9]|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}[^0-9]"),
+        # or named as one, then any run of 12-19 digits
+        PatternSpec(rb"(?:card|visa|master ?card|amex|american express|maestro|discover|jcb|diners|unionpay|cc|"
+                    rb"credit|debit|kreditkarte|karte|carte|tarjeta|carta|pan)[^0-9\n]{0,24}[0-9](?:[ -]?[0-9]){11,18}"
+                    rb"[^0-9]", caseless=True),
+    )
 
     def detect(self, buf: Buffer, index: int, start: int, ends: list[int]) -> Iterable[Found]:
+        if index == 1:
+            head = buf.text(start, ends[-1])
+            lead = next((i for i, c in enumerate(head) if c.isdigit()), 0)
+            start += len(head[:lead].encode("utf-8"))
         if is_word_byte(buf.byte_before(start)) or buf.byte_before(start) in b".,+":
             return []
         for end in reversed(ends):

@@ -71,7 +71,10 @@ def _match(window: str, region: str | None) -> tuple[tuple[int, int, str], ...]:
 class PhoneDetector(Detector):
     name = "phone"
     types = (IdType.PHONE,)
-    patterns = (PatternSpec(rb"[+(]{0,2}[0-9][0-9 ().\-/]{5,26}[0-9][^0-9]"),)
+    patterns = (
+        PatternSpec(rb"\(?\+[0-9][0-9 ().\-/]{5,26}[0-9][^0-9]"),                   # +CC ...: any text
+        PatternSpec(rb"\(?[0-9][0-9 ().\-/]{5,26}[0-9][^0-9]", regional=True),       # national: with a region
+    )
 
     def detect(self, buf: Buffer, index: int, start: int, ends: list[int]) -> Iterable[Found]:
         end = ends[-1] - 1
