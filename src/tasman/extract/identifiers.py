@@ -62,6 +62,8 @@ def clean_phone(raw: str, region: str | None = None) -> Identifier | None:
         return None
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     cc = phonenumbers.region_code_for_number(num)
+    if region and cc != region.upper() and phonenumbers.is_valid_number_for_region(num, region.upper()):
+        cc = region.upper()  # +44 7911 is GB and GG alike: the caller's region decides
     kind = _PHONE_TYPES.get(phonenumbers.number_type(num), "unknown")
     return Identifier(IdType.PHONE, e164, country=cc if cc and cc != "001" else None, meta={"line_type": kind})
 

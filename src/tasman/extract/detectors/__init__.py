@@ -16,4 +16,5 @@ ALL: tuple[type[Detector], ...] = (
     TransferDetector, HandleDetector, PlaceDetector,
 )
 
-__all__ = ["ALL", "Buffer", "Detector", "Found"]
+__all__ = ["ALL", "Buffer", "CardDetector", "CryptoDetector", "Detector", "EmailDetector", "Found", "HandleDetector",
+           "IbanDetector", "IpDetector", "PhoneDetector", "PlaceDetector", "TransferDetector", "UrlDetector"]

@@ -11,7 +11,7 @@ from tasman.extract.identifiers import IdType, clean_email, clean_paypal
 
 _email = lru_cache(maxsize=65536)(clean_email)
 _paypal = lru_cache(maxsize=16384)(clean_paypal)
-_LOCAL = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-")
+_LOCAL = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-") | frozenset(range(128, 256))
 
 
 class EmailDetector(Detector):
@@ -19,7 +19,9 @@ class EmailDetector(Detector):
     types = (IdType.EMAIL, IdType.PAYPAL)
     # the terminator (any byte that cannot continue a domain) makes one report per address end
     # (no bounded repeats: Hyperscan cannot track the start of large ones; lengths are checked below)
-    patterns = (PatternSpec(rb"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}[^A-Za-z0-9-]"),)
+    # (bytes >= 0x80: UTF-8 letters of internationalised addresses)
+    patterns = (PatternSpec(rb"[A-Za-z0-9._%+'\x80-\xff-]+@[A-Za-z0-9\x80-\xff-]+(?:\.[A-Za-z0-9\x80-\xff-]+)*"
+                            rb"\.[A-Za-z]{2,24}[^A-Za-z0-9\x80-\xff-]"),)
 
     def detect(self, buf: Buffer, index: int, start: int, ends: list[int]) -> Iterable[Found]:
         if buf.byte_before(start) in _LOCAL or ends[-1] - start > 320:

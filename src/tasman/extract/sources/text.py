@@ -36,7 +36,8 @@ def detect_encoding(head: bytes) -> tuple[str | None, int]:
         return "utf-16-le", 0
     if even.count(0) > len(even) * 0.3 and odd.count(0) < len(odd) * 0.05:
         return "utf-16-be", 0
-    if head.count(0) > len(head) * 0.01:
+    controls = sum(head.count(bytes([c])) for c in (*range(0, 9), *range(14, 32)))
+    if head.count(0) > len(head) * 0.01 or controls > len(head) * 0.05:
         return None, 0  # binary: scan the bytes, ASCII identifiers show through
     best = from_bytes(head[:65536]).best()
     if best is None or best.encoding in ("utf_8", "ascii"):
