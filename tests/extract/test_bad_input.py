@@ -23,7 +23,7 @@ def test_binary_junk(tmp_path: Path) -> None:
 def test_invalid_encodings(tmp_path: Path) -> None:
     p = tmp_path / "mixed.txt"
     p.write_bytes(b"caf\xe9 \xff\xfe\xfd anna.b@example.org \xc3\x28 ok\n" * 10)
-    name, got, _ = read(p)
+    _, got, _ = read(p)
     assert EMAIL in vals(got)
 
 
@@ -67,7 +67,7 @@ def test_truncated_sqlite(tmp_path: Path) -> None:
     make_sqlite(p)
     data = p.read_bytes()
     p.write_bytes(data[: len(data) // 2])
-    name, got, warnings = read(p)
+    name, _, _ = read(p)
     assert name == "sqlite"  # whatever was readable is kept; the rest is a warning, not a crash
 
 

@@ -17,7 +17,7 @@ def test_text_encodings(tmp_path: Path) -> None:
     for enc in ("utf-8", "utf-16", "cp1251"):
         p = tmp_path / f"{enc}.txt"
         p.write_bytes(text.encode(enc) * 40)
-        name, got, warnings = read(p)
+        name, got, _ = read(p)
         assert name == "text" and {EMAIL, PHONE} <= vals(got), enc
         raw = p.read_bytes()
         for s in got:
@@ -80,7 +80,8 @@ def test_email_eml_and_mbox(tmp_path: Path) -> None:
     name, got, _ = read(tmp_path / "m.eml")
     assert name == "eml" and {EMAIL, PHONE, ("ip", "203.0.113.9")} <= vals(got)
     assert all(s.message_id == "<m1@example.org>" for s in got) and got[0].seen_at is not None
-    (tmp_path / "box.mbox").write_text("From a@b Fri Mar  1 10:00:00 2024\n" + msg + "\nFrom c@d Fri Mar  1 11:00:00 2024\n"
+    sep = "From c@d Fri Mar  1 11:00:00 2024\n"
+    (tmp_path / "box.mbox").write_text("From a@b Fri Mar  1 10:00:00 2024\n" + msg + "\n" + sep
                                        + msg.replace("m1@", "m2@"))
     name, got, _ = read(tmp_path / "box.mbox")
     assert name == "mbox" and {s.message_id for s in got} == {"<m1@example.org>", "<m2@example.org>"}
