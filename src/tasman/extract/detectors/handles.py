@@ -13,7 +13,7 @@ from tasman.extract.identifiers import IdType, clean_handle, platform_name
 # Platform words that are also ordinary words (or log fields) need a ':' or '=' after them.
 _STRICT = {"line", "signal", "session", "facebook", "fb", "ig", "tg", "sc", "x", "wa"}
 _KEYWORDS = rb"skype|telegram|kik|snapchat|snap|discord|wickr(?: ?me)?|instagram|insta|twitter|tiktok|threema|" \
-            rb"wechat|viber|signal|session|line|facebook|fb|ig|tg|sc"
+            rb"wechat|viber|(?:signal|session|line|facebook|fb|ig|tg|sc)[ \t]*[:=]"
 
 _AFTER = re.compile(
     r"""(?ix)
@@ -39,6 +39,10 @@ class HandleDetector(Detector):
 
     def detect(self, buf: Buffer, index: int, start: int, ends: list[int]) -> Iterable[Found]:
         end = ends[-1]
+        if buf.data[end - 1] in b":=":  # a strict word matched with its colon: step back before it
+            end -= 1
+            while buf.data[end - 1] in b" \t":
+                end -= 1
         if is_word_byte(buf.byte_before(start)) or is_word_byte(buf.byte_at(end)) or buf.byte_before(start) in b"./":
             return []
         word = buf.text(start, end)
