@@ -54,6 +54,10 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
         with ws.session() as s:
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
+    from tasman.extract.runner import extract_case
+
+    run = extract_case(ws, CASE_REF, workers=1)
+    result.steps.append(f"extracted {run.added} identifiers from {run.files} files ({', '.join(sorted(run.by_type))})")
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")
