@@ -16,9 +16,9 @@ def _no_traceback(result) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def wsdir(run_cli, tmp_path: Path, db_url: str) -> Path:  # type: ignore[no-untyped-def]
+def wsdir(run_cli, tmp_path: Path, migrated_db_url: str) -> Path:  # type: ignore[no-untyped-def]
     d = tmp_path / "ws"
-    r = run_cli("--db", db_url, "init", d)
+    r = run_cli("--db", migrated_db_url, "init", d)
     assert r.exit_code == 0, r.output
     # later commands find the database from the workspace config
     return d
@@ -114,3 +114,14 @@ def test_help_lists_commands(run_cli) -> None:  # type: ignore[no-untyped-def]
     r = run_cli("--help")
     for cmd in ("init", "case", "evidence", "audit", "demo"):
         assert cmd in r.stdout
+
+
+def test_database_url_from_environment(run_cli, tmp_path: Path, db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TASMAN_DATABASE_URL", db_url)
+    d = tmp_path / "envws"
+    assert run_cli("init", d).exit_code == 0
+    assert "database_url" not in (d / "tasman.yaml").read_text()  # the env var is not written down
+    assert run_cli("-w", d, "case", "create", "E1").exit_code == 0
+    monkeypatch.setenv("TASMAN_WORKSPACE", str(d))
+    r = run_cli("--json", "case", "list")
+    assert [c["ref"] for c in json.loads(r.stdout)] == ["E1"]
