@@ -29,6 +29,7 @@ from tasman.extract.records import scan_record
 from tasman.extract.store import ObservationWriter, Where
 
 COMMIT_EVERY = 200  # files (or ranges) per transaction
+MAX_WARNINGS = 10_000  # kept in the run row; beyond that only counted
 
 
 @dataclass
@@ -43,12 +44,20 @@ class RunSummary:
     duplicates: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    warnings_dropped: int = 0
     status: str = "done"
+
+    def warn(self, path: str, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append((path, message))
+        else:
+            self.warnings_dropped += 1
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "case": self.case_ref, "status": self.status, "files": self.files,
                 "skipped": self.skipped, "records": self.records, "bytes": self.bytes_read, "added": self.added,
                 "duplicates": self.duplicates, "by_type": dict(sorted(self.by_type.items())),
+                "warnings_not_kept": self.warnings_dropped,
                 "warnings": [{"path": p, "message": m} for p, m in self.warnings]}
 
 
@@ -136,8 +145,7 @@ def extract_case(ws: Workspace, case_ref: str, *, region: str | None = None, wor
         case_id, run_id = case.id, run.id
     summary = RunSummary(run_id, case_ref)
 
-    def warn(path: str, message: str) -> None:
-        summary.warnings.append((path, message))
+    warn = summary.warn
 
     try:
         with tempfile.TemporaryDirectory(prefix="tasman-extract-") as tmp:
@@ -192,7 +200,8 @@ def _store_files(ws: Workspace, case_id: int, run_id: int, region: str | None, w
                     summary.files += 1
                     summary.skipped += r.source is None
                 summary.bytes_read += r.bytes_read
-                summary.warnings.extend(r.warnings)
+                for p, m in r.warnings:
+                    summary.warn(p, m)
                 ref: _Ref = r.ref
                 where = Where(r.task_path, ref.artifact_id, ref.evidence_id)
                 for sighting in r.sightings:
