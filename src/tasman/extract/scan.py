@@ -75,7 +75,8 @@ class Scanner:
             b = f.end - starts[i]
             if b > len(parts[i]):
                 continue  # ran across the separator
-            out[i].append(Found(f.identifier, f.raw, a, b, f.context, f.extractor, f.meta))
+            f.start, f.end = a, b
+            out[i].append(f)
         return [_to_chars(t, p, fs) for t, p, fs in zip(texts, parts, out, strict=True)]
 
 
@@ -139,7 +140,8 @@ def _with_context(finds: list[Found], buf: Buffer, bounds: Sequence[int] = ()) -
         if sensitive and masked.overlaps(a, b):
             window = _mask(window, a, sensitive)
         text = window.decode("utf-8", "replace").strip("\ufffd")
-        out.append(Found(f.identifier, f.raw, f.start, f.end, " ".join(text.split()), f.extractor, f.meta))
+        f.context = " ".join(text.split())
+        out.append(f)
     return out
 
 
@@ -194,5 +196,6 @@ def _to_chars(text: str, data: bytes, finds: list[Found]) -> list[Found]:
         chars += len(data[prev:p].decode("utf-8", "surrogatepass"))
         to_char[p] = chars
         prev = p
-    return [Found(f.identifier, f.raw, to_char[f.start], to_char[f.end], f.context, f.extractor, f.meta)
-            for f in finds]
+    for f in finds:
+        f.start, f.end = to_char[f.start], to_char[f.end]
+    return finds

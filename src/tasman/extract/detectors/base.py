@@ -14,10 +14,13 @@ from tasman.extract.idtypes import Identifier, IdType
 CONTEXT_CHARS = 60
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Found:
     """One identifier found in a text: ``start``/``end`` are offsets into what was scanned
-    (characters for :func:`scan_text`, bytes for files), ``context`` a short window around it."""
+    (characters for :func:`scan_text`, bytes for files), ``context`` a short window around it.
+
+    Not frozen: the scanner fills in ``context`` and turns offsets in place (a dense text makes
+    tens of thousands of these per window, and a frozen dataclass costs twice as much to build)."""
 
     identifier: Identifier
     raw: str
@@ -25,7 +28,7 @@ class Found:
     end: int
     context: str = ""
     extractor: str = "scan"
-    meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    meta: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
     def type(self) -> IdType:
