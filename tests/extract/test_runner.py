@@ -109,3 +109,21 @@ def test_cli_extract_and_export(ws: Workspace, tmp_path: Path, run_cli) -> None:
     assert r.exit_code == 3
     r = run_cli("-w", w, "--db", ws.db_url, "extract", "--case", "C1", "--region", "Atlantis")
     assert r.exit_code == 5
+
+
+def test_large_text_files_split_into_ranges_find_everything_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tasman.extract import files
+
+    monkeypatch.setattr(files, "RANGE", 100_000)
+    p = tmp_path / "big.log"
+    line = b"entry %06d from user%06d@example.org at 10.1.%d.%d\n"
+    with p.open("wb") as fh:
+        for i in range(20_000):
+            fh.write(line % (i, i, i % 250, i % 200 + 1))
+    tasks = files.split_text_file(p, "big.log", None, None)
+    assert tasks is not None and len(tasks) > 5
+    got = [s for t in tasks for s in files.run_task(t).sightings]
+    emails = [s for s in got if s.found.type.value == "email"]
+    assert len(emails) == 20_000 and len({s.offset for s in emails}) == 20_000
+    data = p.read_bytes()
+    assert all(data[s.offset:s.offset + 21] == s.found.raw[:21].encode() for s in emails[:: 997])
