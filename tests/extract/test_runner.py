@@ -114,16 +114,16 @@ def test_cli_extract_and_export(ws: Workspace, tmp_path: Path, run_cli) -> None:
 def test_large_text_files_split_into_ranges_find_everything_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tasman.extract import files
 
-    monkeypatch.setattr(files, "RANGE", 100_000)
+    monkeypatch.setattr(files, "RANGE", 30_000)
     p = tmp_path / "big.log"
     line = b"entry %06d from user%06d@example.org at 10.1.%d.%d\n"
     with p.open("wb") as fh:
-        for i in range(20_000):
+        for i in range(4_000):
             fh.write(line % (i, i, i % 250, i % 200 + 1))
     tasks = files.split_text_file(p, "big.log", None, None)
     assert tasks is not None and len(tasks) > 5
     got = [s for t in tasks for s in files.run_task(t).sightings]
     emails = [s for s in got if s.found.type.value == "email"]
-    assert len(emails) == 20_000 and len({s.offset for s in emails}) == 20_000
+    assert len(emails) == 4_000 and len({s.offset for s in emails}) == 4_000
     data = p.read_bytes()
-    assert all(data[s.offset:s.offset + 21] == s.found.raw[:21].encode() for s in emails[:: 997])
+    assert all(data[s.offset:s.offset + 21] == s.found.raw[:21].encode() for s in emails[:: 97])
