@@ -5,4 +5,5 @@ A new stage adds one import line here.
 
 import tasman.core.models
 import tasman.extract.models
-import tasman.link.models  # noqa: F401
+import tasman.link.models
+import tasman.serve.models  # noqa: F401

@@ -12,7 +12,17 @@ from pathlib import Path
 import click
 
 from tasman import __version__
-from tasman.cli import audit_cmd, case_cmd, demo_cmd, evidence_cmd, export_cmd, workspace_cmd
+from tasman.cli import (
+    audit_cmd,
+    case_cmd,
+    demo_cmd,
+    evidence_cmd,
+    export_cmd,
+    serve_cmd,
+    tip_cmd,
+    user_cmd,
+    workspace_cmd,
+)
 from tasman.cli.common import State, TasmanGroup, json_option
 
 
@@ -42,6 +52,9 @@ cli.add_command(evidence_cmd.evidence)
 cli.add_command(audit_cmd.audit)
 cli.add_command(demo_cmd.demo)
 cli.add_command(export_cmd.export)
+cli.add_command(serve_cmd.serve)
+cli.add_command(user_cmd.user)
+cli.add_command(tip_cmd.tip)
 
 
 def main() -> None:
