@@ -60,7 +60,9 @@ def _is_api(request: Request) -> bool:
 def _error(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     if _is_api(request):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
-    return render(request, "error.html", None, status_code=status, status=status, message=message)
+    response = render(request, "error.html", None, status_code=status, status=status, message=message)
+    response.headers.update(headers or {})
+    return response
 
 
 def create_app(ws: Workspace, settings: ServeSettings | None = None) -> FastAPI:

@@ -131,9 +131,9 @@ def case_access(request: Request, ref: str, s: Session, viewer: Viewer) -> CaseC
 
     case = s.scalar(select(Case).where(Case.ref == ref))
     if case is None or not accounts.is_member(s, viewer.user, case):
-        with state(request).ws.session() as side:  # kept although this request fails
-            audit.record(side, viewer.name, "case.access.denied", case_ref=ref if case else None,
-                         target=request.url.path, channel=viewer.channel, exists=case is not None)
+        audit.record(s, viewer.name, "case.access.denied", case_ref=ref if case else None,
+                     target=request.url.path, channel=viewer.channel, exists=case is not None)
+        s.commit()  # the denial is kept although the request fails (and rolls back what follows)
         raise NotFoundError(f"no case {ref!r}")
     audit.record(s, viewer.name, "case.read" if request.method == "GET" else "case.request", case_ref=ref,
                  target=request.url.path, method=request.method, channel=viewer.channel)
