@@ -92,7 +92,8 @@ def test_adding_a_member_opens_the_case_to_them(make_client: Callable[..., Clien
     assert ("ada", "case.member.add", CASE, "out") in audit_actions(ws, "ada")
 
 
-def test_auditor_reads_but_changes_nothing(make_client: Callable[..., Client], api: Callable[[str], TestClient]) -> None:
+def test_auditor_reads_but_changes_nothing(make_client: Callable[..., Client],
+                                           api: Callable[[str], TestClient]) -> None:
     aud = make_client("aud")
     assert aud.get(f"/cases/{CASE}/audit").status_code == 200
     assert aud.post("/cases", {"ref": "OP-9"}).status_code == 403

@@ -9,9 +9,9 @@ calls the library function directly.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -78,16 +78,39 @@ def _claim(ws: Workspace) -> Job | None:
     return None
 
 
-def _progress_writer(ws: Workspace, job_id: int, every: float = 0.5) -> Progress:
-    last = [0.0]
+# Progress of running jobs lives in memory (the worker runs inside the server process): a job's
+# library call may hold a long write transaction, and on SQLite a second writer would wait for it.
+_LIVE: dict[int, tuple[int, int | None, str]] = {}
+_LIVE_LOCK = threading.Lock()
 
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    kind: str
+    status: str
+    done: int
+    total: int | None
+    message: str
+    result: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+def view(job: Job) -> JobView:
+    """The job as stored, with live progress while it runs."""
+    done, total, message = job.done, job.total, job.message
+    if job.status == "running":
+        with _LIVE_LOCK:
+            done, total, message = _LIVE.get(job.id, (done, total, message))
+    return JobView(job.id, job.kind, job.status, done, total, message, job.result or {}, job.created_by,
+                   job.created_at)
+
+
+def _progress_writer(job_id: int) -> Progress:
     def write(done: int, total: int | None, message: str) -> None:
-        now = time.monotonic()
-        if now - last[0] < every and (total is None or done < total):
-            return
-        last[0] = now
-        with ws.session() as s:
-            s.execute(update(Job).where(Job.id == job_id).values(done=done, total=total, message=message[:500]))
+        with _LIVE_LOCK:
+            _LIVE[job_id] = (done, total, message[:500])
 
     return write
 
@@ -98,14 +121,18 @@ def run_one(ws: Workspace, job: Job) -> None:
     try:
         if kind is None:
             raise InputError(f"no handler for job kind {job.kind!r} in this installation")
-        result = kind.run(ws, job, _progress_writer(ws, job.id))
+        result = kind.run(ws, job, _progress_writer(job.id))
     except TasmanError as exc:
         status, message = "failed", str(exc)
     except Exception as exc:  # a bug in a job must not take the worker down
         status, message = "failed", f"internal error ({type(exc).__name__}: {exc})"
+    with _LIVE_LOCK:
+        done, total, _msg = _LIVE.pop(job.id, (0, None, ""))
+    if status == "done" and total is not None:
+        done = total
     with ws.session() as s:
         s.execute(update(Job).where(Job.id == job.id).values(status=status, message=message[:500], result=result,
-                                                             finished_at=utcnow()))
+                                                             finished_at=utcnow(), done=done, total=total))
         case_ref = None
         if job.case_id is not None:
             from tasman.core.models import Case

@@ -27,7 +27,8 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=API, tags=["triage"])
 
 
-def job_out(j: Job) -> JobOut:
+def job_out(job: Job) -> JobOut:
+    j = jobs.view(job)
     return JobOut(id=j.id, kind=j.kind, status=j.status, done=j.done, total=j.total, message=j.message,
                   result=j.result, created_by=j.created_by, created_at=j.created_at.isoformat())
 
@@ -51,8 +52,9 @@ def triage_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response
     review = [a for a in ctx.session.scalars(select(Artifact).where(Artifact.case_id == ctx.case.id)
                                             .order_by(Artifact.id).limit(2000)) if reviewable(a)][:200]
     kinds = [k for k in jobs.KINDS.values() if ctx.viewer.can(k.perm)]
+    job_rows = [jobs.view(j) for j in jobs.case_jobs(ctx.session, ctx.case.id)]
     return render(request, "triage.html", ctx.viewer, case=ctx.case, tab="triage", total=total, deleted=deleted,
-                  by_type=by_type, review=review, jobs=jobs.case_jobs(ctx.session, ctx.case.id), kinds=kinds,
+                  by_type=by_type, review=review, jobs=job_rows, kinds=kinds,
                   matches_available=matches_available(), triage_installed="triage" in jobs.KINDS)
 
 
@@ -66,7 +68,7 @@ def start_job_page(kind: str = Form(max_length=40), ctx: CaseCtx = Depends(page_
 def job_fragment(request: Request, job_id: int, ctx: CaseCtx = Depends(page_case)) -> Response:
     """One job's row; while it runs the row asks for itself again every second (htmx)."""
     job = jobs.get_job(ctx.session, ctx.case.id, job_id)
-    return render(request, "_job.html", ctx.viewer, case=ctx.case, job=job)
+    return render(request, "_job.html", ctx.viewer, case=ctx.case, job=jobs.view(job))
 
 
 def _start(ctx: CaseCtx, kind: str, params: dict[str, object]) -> Job:
