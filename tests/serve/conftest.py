@@ -22,6 +22,14 @@ USERS = {"ada": "admin", "eve": "examiner", "ana": "analyst", "lia": "liaison", 
 CASE = "OP-1"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keeps each phase's report on the test item, so the browser fixture knows to take a screenshot."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"rep_{report.when}", report)
+
+
 @pytest.fixture(autouse=True)
 def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap argon2 parameters in tests only (the real ones cost ~100 ms a hash by design)."""

@@ -85,15 +85,20 @@ def state(request: Request) -> AppState:
 
 
 def db(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent (``scope="function"``
+    everywhere): a browser that follows a redirect must find what the POST stored."""
     with state(request).ws.session() as s:
         yield s
+
+
+DB = Depends(db, scope="function")
 
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def page_user(request: Request, s: Session = Depends(db)) -> Viewer:
+def page_user(request: Request, s: Session = DB) -> Viewer:
     raw = request.cookies.get(SESSION_COOKIE)
     found = accounts.lookup_session(s, raw) if raw else None
     if found is None:
@@ -119,7 +124,7 @@ async def csrf_protect(request: Request, viewer: Viewer = Depends(page_user)) ->
 bearer = HTTPBearer(auto_error=False, description="An API token from `tasman user token NAME`.")
 
 
-def api_user(s: Session = Depends(db), cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Viewer:
+def api_user(s: Session = DB, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Viewer:
     user = accounts.user_for_token(s, cred.credentials) if cred is not None else None
     if user is None:
         raise Unauthorized("a valid API token is required (Authorization: Bearer ...)")
@@ -140,9 +145,9 @@ def case_access(request: Request, ref: str, s: Session, viewer: Viewer) -> CaseC
     return CaseCtx(case, viewer, s)
 
 
-def page_case(request: Request, ref: str, s: Session = Depends(db), viewer: Viewer = Depends(csrf_protect)) -> CaseCtx:
+def page_case(request: Request, ref: str, s: Session = DB, viewer: Viewer = Depends(csrf_protect)) -> CaseCtx:
     return case_access(request, ref, s, viewer)
 
 
-def api_case(request: Request, ref: str, s: Session = Depends(db), viewer: Viewer = Depends(api_user)) -> CaseCtx:
+def api_case(request: Request, ref: str, s: Session = DB, viewer: Viewer = Depends(api_user)) -> CaseCtx:
     return case_access(request, ref, s, viewer)

@@ -124,8 +124,14 @@ class GraphOut(Doc):
     edges: list[dict[str, Any]]
 
 
+def _job_kinds(schema: dict[str, Any]) -> None:
+    from tasman.serve.jobs import KINDS  # the kinds installed when the schema is generated
+
+    schema["enum"] = sorted(KINDS)
+
+
 class JobIn(Doc):
-    kind: str = Field(min_length=1, max_length=40)
+    kind: str = Field(min_length=1, max_length=40, json_schema_extra=_job_kinds)
     params: dict[str, Any] = Field(default_factory=dict)
 
 

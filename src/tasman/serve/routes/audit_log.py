@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.serve.auditview import read_log
-from tasman.serve.deps import CaseCtx, Viewer, api_case, api_user, csrf_protect, db, page_case
+from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS
 from tasman.serve.schemas import AuditOut
@@ -26,7 +26,7 @@ def case_audit_page(request: Request, before: int | None = None, ctx: CaseCtx = 
 
 @router.get("/audit")
 def audit_page(request: Request, before: int | None = None, viewer: Viewer = Depends(csrf_protect),
-               s: Session = Depends(db)) -> Response:
+               s: Session = DB) -> Response:
     viewer.need(Perm.READ_AUDIT)
     report = audit.verify(s)
     rows = read_log(s, viewer.name, None, before)
@@ -42,7 +42,7 @@ def case_audit(before: int | None = Query(None, ge=0, le=2**31), limit: int = Qu
 
 @api.get("/audit", response_model=list[AuditOut], responses=ERRORS)
 def all_audit(before: int | None = Query(None, ge=0, le=2**31), limit: int = Query(100, ge=1, le=500),
-              viewer: Viewer = Depends(api_user), s: Session = Depends(db)) -> list[AuditOut]:
+              viewer: Viewer = Depends(api_user), s: Session = DB) -> list[AuditOut]:
     """Every audit entry, newest first: admins and auditors."""
     viewer.need(Perm.READ_AUDIT)
     return read_log(s, viewer.name, None, before, limit)

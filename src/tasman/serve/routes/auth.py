@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.serve import accounts
-from tasman.serve.deps import SESSION_COOKIE, Viewer, api_user, client_address, csrf_protect, db, state
+from tasman.serve.deps import DB, SESSION_COOKIE, Viewer, api_user, client_address, csrf_protect, state
 from tasman.serve.roles import PERMISSIONS, Role
 from tasman.serve.routes.common import API, ERRORS, safe_next, secure, see_other, set_session_cookie
 from tasman.serve.schemas import Me
@@ -41,7 +41,7 @@ def login_page(request: Request, next: str = "/cases") -> Response:
 @router.post("/login")
 def login(request: Request, name: str = Form(max_length=120), password: str = Form(max_length=1000),
           form_token: str = Form(default=""), next: str = Form(default="/cases"),
-          s: Session = Depends(db)) -> Response:
+          s: Session = DB) -> Response:
     st = state(request)
     st.limiter.hit("login-address", client_address(request), st.settings.login_per_address)
     if not check_form_token(st.app_key, request.cookies.get(FORM_COOKIE), form_token):
@@ -63,7 +63,7 @@ def login(request: Request, name: str = Form(max_length=120), password: str = Fo
 
 
 @router.post("/logout")
-def logout(request: Request, viewer: Viewer = Depends(csrf_protect), s: Session = Depends(db)) -> Response:
+def logout(request: Request, viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
     accounts.close_session(s, request.cookies.get(SESSION_COOKIE, ""))
     audit.record(s, viewer.name, "user.logout")
     response = see_other("/login")

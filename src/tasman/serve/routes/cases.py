@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.core.models import Case
 from tasman.serve import accounts
-from tasman.serve.deps import CaseCtx, Viewer, api_case, api_user, csrf_protect, db, page_case
+from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case
 from tasman.serve.overview import case_counts
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
@@ -31,13 +31,13 @@ def _visible_cases(s: Session, viewer: Viewer) -> list[Case]:
 
 
 @router.get("/cases")
-def cases_page(request: Request, viewer: Viewer = Depends(csrf_protect), s: Session = Depends(db)) -> Response:
+def cases_page(request: Request, viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
     return render(request, "cases.html", viewer, cases=_visible_cases(s, viewer))
 
 
 @router.post("/cases")
 def create_case_page(ref: str = Form(max_length=64), title: str = Form(default="", max_length=300),
-                     viewer: Viewer = Depends(csrf_protect), s: Session = Depends(db)) -> Response:
+                     viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
     viewer.need(Perm.CREATE_CASE)
     accounts.open_case(s, viewer.user, ref.strip(), title.strip())
     return see_other(f"/cases/{ref.strip()}")
@@ -65,13 +65,13 @@ def remove_member_page(name: str, ctx: CaseCtx = Depends(page_case)) -> Response
 
 
 @api.get("/cases", response_model=list[CaseOut], responses=ERRORS)
-def list_cases(viewer: Viewer = Depends(api_user), s: Session = Depends(db)) -> list[CaseOut]:
+def list_cases(viewer: Viewer = Depends(api_user), s: Session = DB) -> list[CaseOut]:
     """The cases the token's user is a member of."""
     return [case_out(c) for c in _visible_cases(s, viewer)]
 
 
 @api.post("/cases", response_model=CaseOut, status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
-def create_case(body: CaseIn, viewer: Viewer = Depends(api_user), s: Session = Depends(db)) -> CaseOut:
+def create_case(body: CaseIn, viewer: Viewer = Depends(api_user), s: Session = DB) -> CaseOut:
     """Create a case; its creator becomes its first member."""
     viewer.need(Perm.CREATE_CASE)
     return case_out(accounts.open_case(s, viewer.user, body.ref, body.title))

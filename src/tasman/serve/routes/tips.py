@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tasman.core.errors import InputError
 from tasman.serve import accounts, tips
-from tasman.serve.deps import Viewer, api_user, case_access, client_address, csrf_protect, db, state
+from tasman.serve.deps import DB, Viewer, api_user, case_access, client_address, csrf_protect, state
 from tasman.serve.models import Tip, TipFile
 from tasman.serve.roles import Perm
 from tasman.serve.routes.auth import anonymous_form
@@ -61,7 +61,7 @@ async def report(request: Request, what: str = Form(default="", max_length=10_00
                  username: str = Form(default="", max_length=500), seen_when: str = Form(default="", max_length=500),
                  contact: str = Form(default="", max_length=500), website: str = Form(default="", max_length=500),
                  form_token: str = Form(default=""), files: list[UploadFile] | None = None,
-                 s: Session = Depends(db)) -> Response:
+                 s: Session = DB) -> Response:
     st = state(request)
     address = client_address(request)
     st.limiter.hit("report-address", address, st.settings.reports_per_address)
@@ -85,14 +85,14 @@ async def report(request: Request, what: str = Form(default="", max_length=10_00
 
 @router.get("/tips")
 def tips_page(request: Request, status: str = "new", viewer: Viewer = Depends(csrf_protect),
-              s: Session = Depends(db)) -> Response:
+              s: Session = DB) -> Response:
     viewer.need(Perm.TIPS)
     rows = tips.list_tips(s, viewer.name, status if status in ("new", "imported", "dismissed") else None)
     return render(request, "tips.html", viewer, tips=rows, status=status)
 
 
 @router.get("/tips/{ref}")
-def tip_page(request: Request, ref: str, viewer: Viewer = Depends(csrf_protect), s: Session = Depends(db)) -> Response:
+def tip_page(request: Request, ref: str, viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
     viewer.need(Perm.TIPS)
     tip, files = tips.get_tip(s, viewer.name, ref)
     return render(request, "tip.html", viewer, tip=tip, files=files, cases=accounts.member_cases(s, viewer.user))
@@ -100,7 +100,7 @@ def tip_page(request: Request, ref: str, viewer: Viewer = Depends(csrf_protect),
 
 @router.post("/tips/{ref}/import")
 def import_tip_page(request: Request, ref: str, case: str = Form(max_length=64),
-                    viewer: Viewer = Depends(csrf_protect), s: Session = Depends(db)) -> Response:
+                    viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
     viewer.need(Perm.TIPS)
     case_access(request, case, s, viewer)
     tips.import_tip(s, viewer.name, ref, case)
@@ -109,7 +109,7 @@ def import_tip_page(request: Request, ref: str, case: str = Form(max_length=64),
 
 @router.post("/tips/{ref}/dismiss")
 def dismiss_tip_page(ref: str, reason: str = Form(default="", max_length=500), viewer: Viewer = Depends(csrf_protect),
-                     s: Session = Depends(db)) -> Response:
+                     s: Session = DB) -> Response:
     viewer.need(Perm.TIPS)
     tips.dismiss_tip(s, viewer.name, ref, reason)
     return see_other("/tips")
@@ -117,7 +117,7 @@ def dismiss_tip_page(ref: str, reason: str = Form(default="", max_length=500), v
 
 @api.post("/tips", response_model=TipReceipt, status_code=201, responses=WRITE_ERRORS)
 def submit_tip(request: Request, body: TipIn, viewer: Viewer = Depends(api_user),
-               s: Session = Depends(db)) -> TipReceipt:
+               s: Session = DB) -> TipReceipt:
     """Submit a tip from a partner system (a platform, a hotline); files go through ``/report``."""
     st = state(request)
     st.limiter.hit("upload-user", viewer.name, st.settings.uploads_per_user)
@@ -126,13 +126,13 @@ def submit_tip(request: Request, body: TipIn, viewer: Viewer = Depends(api_user)
 
 
 @api.get("/tips", response_model=list[TipOut], responses=ERRORS)
-def list_tips(status: str | None = None, viewer: Viewer = Depends(api_user), s: Session = Depends(db)) -> list[TipOut]:
+def list_tips(status: str | None = None, viewer: Viewer = Depends(api_user), s: Session = DB) -> list[TipOut]:
     viewer.need(Perm.TIPS)
     return [tip_out(t) for t in tips.list_tips(s, viewer.name, status)]
 
 
 @api.get("/tips/{ref}", response_model=TipOut, responses=ERRORS)
-def get_tip(ref: str, viewer: Viewer = Depends(api_user), s: Session = Depends(db)) -> TipOut:
+def get_tip(ref: str, viewer: Viewer = Depends(api_user), s: Session = DB) -> TipOut:
     viewer.need(Perm.TIPS)
     tip, files = tips.get_tip(s, viewer.name, ref)
     return tip_out(tip, files)
@@ -140,7 +140,7 @@ def get_tip(ref: str, viewer: Viewer = Depends(api_user), s: Session = Depends(d
 
 @api.post("/tips/{ref}/import", response_model=TipOut, responses=WRITE_ERRORS)
 def import_tip(request: Request, ref: str, body: TipImportIn, viewer: Viewer = Depends(api_user),
-               s: Session = Depends(db)) -> TipOut:
+               s: Session = DB) -> TipOut:
     """Import the tip into a case the user is a member of, as a ``tips`` record."""
     viewer.need(Perm.TIPS)
     case_access(request, body.case, s, viewer)
@@ -148,7 +148,7 @@ def import_tip(request: Request, ref: str, body: TipImportIn, viewer: Viewer = D
 
 
 @api.post("/tips/{ref}/dismiss", response_model=TipOut, responses=WRITE_ERRORS)
-def dismiss_tip(ref: str, viewer: Viewer = Depends(api_user), s: Session = Depends(db)) -> TipOut:
+def dismiss_tip(ref: str, viewer: Viewer = Depends(api_user), s: Session = DB) -> TipOut:
     viewer.need(Perm.TIPS)
     return tip_out(tips.dismiss_tip(s, viewer.name, ref))
 
