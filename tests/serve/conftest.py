@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -11,15 +15,19 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
+from tasman.core.db import normalise_url
 from tasman.core.workspace import Workspace
 from tasman.serve import accounts
 from tasman.serve.app import create_app
 from tasman.serve.settings import ServeSettings
+from tests.conftest import BACKENDS, PG_ENV
 
 PASSWORD = "correct horse battery staple"
 USERS = {"ada": "admin", "eve": "examiner", "ana": "analyst", "lia": "liaison", "aud": "auditor", "out": "analyst"}
 CASE = "OP-1"
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -33,7 +41,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(autouse=True)
 def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap argon2 parameters in tests only (the real ones cost ~100 ms a hash by design)."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "_hasher", FAST_HASHER)
 
 
 @pytest.fixture
@@ -41,8 +49,7 @@ def settings() -> ServeSettings:
     return ServeSettings(start_worker=False)
 
 
-@pytest.fixture
-def tokens(ws: Workspace) -> dict[str, str]:
+def _populate(ws: Workspace) -> dict[str, str]:
     """Users of every role; all but 'out' are members of OP-1. Returns their API tokens."""
     out = {}
     with ws.session() as s:
@@ -55,6 +62,89 @@ def tokens(ws: Workspace) -> dict[str, str]:
                 accounts.add_member(s, "setup", CASE, name)
             out[name] = accounts.issue_token(s, "setup", name).token
     return out
+
+
+def _template(root: Path, url: str) -> dict[str, str]:
+    real = accounts._hasher
+    accounts._hasher = FAST_HASHER
+    try:
+        w = Workspace.init(root / "ws", db_url=url, actor="tester")
+        tokens = _populate(w)
+        w.close()
+    finally:
+        accounts._hasher = real
+    return tokens
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """One migrated and populated SQLite workspace, copied for each test (migrating costs ~1 s)."""
+    root = tmp_path_factory.mktemp("serve-template")
+    return root, _template(root, f"sqlite:///{root / 'test.db'}")
+
+
+@pytest.fixture(scope="session")
+def _pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str], str]]:
+    """The same on PostgreSQL: a template database each test's database is cloned from."""
+    admin = create_engine(normalise_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
+    name = f"tasman_tpl_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    root = tmp_path_factory.mktemp("serve-pg-template")
+    base = normalise_url(os.environ[PG_ENV]).rsplit("/", 1)[0]
+    try:
+        yield root, _template(root, f"{base}/{name}"), name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Overrides the root ``db_url``: a copy of the populated template database on each backend."""
+    if request.param == "sqlite":
+        root, _tokens = request.getfixturevalue("_sqlite_template")
+        for suffix in ("", "-wal", "-shm"):
+            if (root / f"test.db{suffix}").exists():
+                shutil.copyfile(root / f"test.db{suffix}", tmp_path / f"test.db{suffix}")
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    _root, _tokens, template = request.getfixturevalue("_pg_template")
+    admin = create_engine(normalise_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
+    name = f"tasman_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield f"{normalise_url(os.environ[PG_ENV]).rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def populated(db_url: str, tmp_path: Path,
+              request: pytest.FixtureRequest) -> Iterator[tuple[Workspace, dict[str, str]]]:
+    if db_url.startswith("sqlite"):
+        root, tokens = request.getfixturevalue("_sqlite_template")
+    else:
+        root, tokens, _template_name = request.getfixturevalue("_pg_template")
+    shutil.copytree(root / "ws", tmp_path / "ws")
+    w = Workspace.open(tmp_path / "ws", db_url=db_url, actor="tester")
+    yield w, tokens
+    w.close()
+
+
+@pytest.fixture
+def ws(populated: tuple[Workspace, dict[str, str]]) -> Workspace:
+    """Overrides the root ``ws``: a workspace that already holds the users and case OP-1."""
+    return populated[0]
+
+
+@pytest.fixture
+def tokens(populated: tuple[Workspace, dict[str, str]]) -> dict[str, str]:
+    return populated[1]
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +13,13 @@ from tasman.serve.app import create_app
 from tasman.serve.settings import Limit, ServeSettings
 from tests.serve.conftest import Client, audit_actions
 
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """HTTP behaviour only: run on SQLite (the storage tests run on both backends)."""
+    root, _tokens = request.getfixturevalue("_sqlite_template")
+    shutil.copyfile(root / "test.db", tmp_path / "test.db")
+    return f"sqlite:///{tmp_path / 'test.db'}"
 
 def test_pages_need_a_session(make_client: Callable[..., Client]) -> None:
     c = make_client()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tasman.core.models import Artifact
@@ -18,6 +20,13 @@ from tasman.serve.thumbs import THUMB_PIXELS, blurred_thumbnail
 from tasman.synth.images import draw_picture
 from tests.serve.conftest import CASE, Client, audit_actions
 
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """HTTP behaviour only: run on SQLite (the storage tests run on both backends)."""
+    root, _tokens = request.getfixturevalue("_sqlite_template")
+    shutil.copyfile(root / "test.db", tmp_path / "test.db")
+    return f"sqlite:///{tmp_path / 'test.db'}"
 
 def edge_energy(img: Image.Image) -> float:
     a = np.asarray(img.convert("L"), dtype=np.float32)
