@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # against them), hashdeep (the triage benchmark's peer), chromium (browser tests), nodejs/npm
 # (the web app's front-end packages, installed from the npm registry, never from a CDN).
 DEBS="pkg-config libmagic1 libarchive13 libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-      libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium nodejs"
+      libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium
+      fonts-dejavu-core nodejs"
 missing=""
 for p in $DEBS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -114,3 +114,14 @@ def test_help_lists_commands(run_cli) -> None:  # type: ignore[no-untyped-def]
     r = run_cli("--help")
     for cmd in ("init", "case", "evidence", "audit", "demo"):
         assert cmd in r.stdout
+
+
+def test_database_url_from_environment(run_cli, tmp_path: Path, db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TASMAN_DATABASE_URL", db_url)
+    d = tmp_path / "envws"
+    assert run_cli("init", d).exit_code == 0
+    assert "database_url" not in (d / "tasman.yaml").read_text()  # the env var is not written down
+    assert run_cli("-w", d, "case", "create", "E1").exit_code == 0
+    monkeypatch.setenv("TASMAN_WORKSPACE", str(d))
+    r = run_cli("--json", "case", "list")
+    assert [c["ref"] for c in json.loads(r.stdout)] == ["E1"]

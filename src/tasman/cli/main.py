@@ -7,20 +7,23 @@ Exit codes (``tasman.core.errors.ExitCode``): 0 ok, 1 internal error, 2 usage, 3
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
 
 from tasman import __version__
 from tasman.cli import (
+    attribute_cmd,
     audit_cmd,
     case_cmd,
     demo_cmd,
     evidence_cmd,
     export_cmd,
-    serve_cmd,
-    tip_cmd,
-    user_cmd,
+    money_cmd,
+    outcome_cmd,
+    refer_cmd,
+    refer_export_cmd,
     workspace_cmd,
 )
 from tasman.cli.common import State, TasmanGroup, json_option
@@ -46,15 +49,40 @@ def cli(ctx: click.Context, workspace_dir: Path | None, db_url: str | None, user
     st.workspace_dir, st.db_url, st.user = workspace_dir, db_url, user
 
 
+# One line per command group (kept one per line so stage branches merge cleanly).
+COMMANDS = [
+    "tasman.cli.workspace_cmd:init",
+    "tasman.cli.case_cmd:case",
+    "tasman.cli.evidence_cmd:evidence",
+    "tasman.cli.audit_cmd:audit",
+    "tasman.cli.demo_cmd:demo",
+    "tasman.cli.export_cmd:export",
+    "tasman.cli.money_cmd:money",
+    "tasman.cli.hashset_cmd:hashset",
+    "tasman.cli.serve_cmd:serve",
+    "tasman.cli.user_cmd:user",
+    "tasman.cli.tip_cmd:tip",
+]
+for _spec in COMMANDS:
+    _module, _name = _spec.split(":")
+    cli.add_command(getattr(importlib.import_module(_module), _name))
 cli.add_command(workspace_cmd.init)
 cli.add_command(case_cmd.case)
 cli.add_command(evidence_cmd.evidence)
 cli.add_command(audit_cmd.audit)
 cli.add_command(demo_cmd.demo)
 cli.add_command(export_cmd.export)
-cli.add_command(serve_cmd.serve)
-cli.add_command(user_cmd.user)
-cli.add_command(tip_cmd.tip)
+cli.add_command(attribute_cmd.attribute)
+cli.add_command(attribute_cmd.attribution)
+cli.add_command(refer_cmd.refer)
+cli.add_command(refer_cmd.agency)
+cli.add_command(refer_cmd.keys_group)
+cli.add_command(refer_cmd.package)
+cli.add_command(outcome_cmd.outcome)
+cli.add_command(outcome_cmd.summary)
+for _cmd in (refer_export_cmd.misp, refer_export_cmd.ftm, refer_export_cmd.csv_):
+    export_cmd.export.add_command(_cmd)
+cli.add_command(money_cmd.money)
 
 
 def main() -> None:

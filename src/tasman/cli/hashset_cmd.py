@@ -1,0 +1,127 @@
+"""``tasman hashset``: import, build, list and remove the hash sets triage matches against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.triage.hashsets import FORMATS
+from tasman.triage.hashsets.categories import SCHEMES
+from tasman.triage.hashsets.store import (
+    ImportResult,
+    build_hashset,
+    hashset_dict,
+    import_hashset,
+    list_hashsets,
+    remove_hashset,
+)
+
+SHOWN_WARNINGS = 5
+
+
+def result_dict(r: ImportResult) -> dict[str, object]:
+    return {"name": r.name, "format": r.format, "known_good": r.known_good, "entries": r.entries,
+            "added": r.added, "removed": r.removed, "replaced": r.replaced, "counts": r.counts,
+            "warning_count": r.warning_count, "seconds": round(r.seconds, 2),
+            "warnings": [{"where": w.where, "message": w.message} for w in r.warnings[:100]]}
+
+
+def print_result(con: Console, r: ImportResult) -> None:
+    kinds = ", ".join(f"{v} {k}" for k, v in r.counts.items() if v)
+    verb = f"Replaced {r.name}: +{r.added} -{r.removed}," if r.replaced else f"Imported {r.name}:"
+    good = " known-good" if r.known_good else ""
+    con.print(f"{verb} {r.entries} entries ({kinds}) from {r.format}{good} list in {r.seconds:.1f} s")
+    if r.warning_count:
+        err = Console(stderr=True)
+        err.print(f"{r.warning_count} rows skipped or changed:")
+        for w in r.warnings[:SHOWN_WARNINGS]:
+            err.print(f"  {w.where}: {w.message}", markup=False, highlight=False)
+        if r.warning_count > SHOWN_WARNINGS:
+            err.print(f"  ... and {r.warning_count - SHOWN_WARNINGS} more (see --json)")
+
+
+@click.group(cls=TasmanGroup)
+def hashset() -> None:
+    """Hash sets of known material (or known-good files) to triage against."""
+
+
+@hashset.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
+@click.option("--name", required=True, help="Name of the hash set (re-importing a name replaces it).")
+@click.option("--format", "fmt", metavar="F", help="Format (default: detected). See 'tasman hashset formats'.")
+@click.option("--known-good", is_flag=True, default=None,
+              help="A list of known-good files (hits leave review), like NSRL.")
+@click.option("--category-scheme", "scheme", default="vic", show_default=True, metavar="S",
+              help=f"How the list names categories: {', '.join(SCHEMES)}.")
+@click.option("--category", metavar="C", help="Category for rows that give none (in the list's scheme).")
+@json_option
+def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, scheme: str,
+            category: str | None) -> None:
+    """Import FILE as hash set NAME, streaming; bad rows are skipped and reported."""
+    ws = state().ws()
+    with ws.session() as s:
+        r = import_hashset(s, ws.actor, file, name, fmt=fmt, known_good=known_good, category_scheme=scheme,
+                           category=category)
+    emit(result_dict(r), lambda con: print_result(con, r))
+
+
+@hashset.command("build")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="Name of the hash set (building a name again replaces it).")
+@click.option("--category", metavar="C", help="Category of every file (in --category-scheme).")
+@click.option("--category-scheme", "scheme", default="vic", show_default=True, metavar="S",
+              help=f"How --category is given: {', '.join(SCHEMES)}.")
+@click.option("--known-good", is_flag=True, help="The files are known-good (hits leave review).")
+@json_option
+def build(folder: Path, name: str, category: str | None, scheme: str, known_good: bool) -> None:
+    """Build hash set NAME from the files under FOLDER: crypto hashes, PDQ and the region hashes
+    that let cropped or captioned copies match. No picture is shown."""
+    ws = state().ws()
+    with ws.session() as s:
+        r = build_hashset(s, ws.actor, folder, name, category=category, known_good=known_good,
+                          category_scheme=scheme)
+    emit(result_dict(r), lambda con: print_result(con, r))
+
+
+@hashset.command("list")
+@json_option
+def list_() -> None:
+    """List the hash sets in the workspace."""
+    ws = state().ws()
+    with ws.session() as s:
+        rows = [hashset_dict(h) for h in list_hashsets(s, ws.actor)]
+
+    def human(con: Console) -> None:
+        con.print(table("Hash sets", ["name", "format", "entries", "known-good", "imported", "by"],
+                        [[r["name"], r["format"], r["entries"], "yes" if r["known_good"] else "",
+                          str(r["imported_at"])[:19], r["imported_by"]] for r in rows]))
+
+    emit(rows, human)
+
+
+@hashset.command("remove")
+@click.argument("name")
+@json_option
+def remove(name: str) -> None:
+    """Remove hash set NAME and its entries."""
+    ws = state().ws()
+    with ws.session() as s:
+        n = remove_hashset(s, ws.actor, name)
+    emit({"name": name, "removed_entries": n}, lambda con: con.print(f"Removed hash set {name} ({n} entries)"))
+
+
+@hashset.command("formats")
+@json_option
+def formats() -> None:
+    """List the formats that can be imported and the category schemes."""
+    rows = [{"name": f.name, "description": f.description, "known_good": f.known_good} for f in FORMATS]
+
+    def human(con: Console) -> None:
+        con.print(table("Formats (detected in this order)", ["name", "description"],
+                        [[r["name"], r["description"]] for r in rows]))
+        con.print(f"Category schemes: {', '.join(SCHEMES)}")
+
+    emit({"formats": rows, "category_schemes": list(SCHEMES)}, human)

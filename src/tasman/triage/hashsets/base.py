@@ -1,0 +1,108 @@
+"""The extension point for hash-set formats: one small class per format (python-threatexchange
+style). A format says whether a file looks like its own (``detect``) and streams entries out of
+it (``parse``). Parsers never touch storage and never crash on a bad row: they record a warning
+tied to the line and go on (plaso style); the importer decides what to do with the entries."""
+
+from __future__ import annotations
+
+import io
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO, ClassVar, NamedTuple
+
+HEX = re.compile(r"^[0-9a-fA-F]+$")
+HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256"}
+
+
+class Entry(NamedTuple):
+    """One listed item as the list gives it; the category is still in the list's own scheme.
+    (A named tuple: a million of them are made per import, at a fifth of a dataclass's cost.)"""
+
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    pdq: str | None = None
+    quality: int | None = None
+    category: str | int | None = None
+    kind: str = "file"              # file | video | frame | region
+    ref: str | None = None          # groups a video's frames / a picture's regions
+    part: int | None = None         # frame number or region index
+    extra: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseWarning:
+    where: str                      # "line 12", "Media[3]"
+    message: str
+
+
+def clean_hex(value: object, length: int, what: str) -> str:
+    """Lower-case hex of exactly ``length`` digits, or ValueError quoting the value."""
+    if type(value) is str and len(value) == length:      # the fast path: a million of these an import
+        try:
+            if len(bytes.fromhex(value)) * 2 == length:
+                return value.lower()
+        except ValueError:
+            pass
+    text = str(value).strip()
+    if text.lower().startswith("0x"):
+        text = text[2:]
+    if len(text) != length or not HEX.match(text):
+        raise ValueError(f"{what} {str(value)[:80]!r} is not {length} hex digits")
+    return text.lower()
+
+
+def clean_quality(value: object) -> int:
+    try:
+        q = int(float(str(value).strip()))
+    except ValueError:
+        raise ValueError(f"quality {str(value)[:20]!r} is not a number") from None
+    if not 0 <= q <= 100:
+        raise ValueError(f"quality {q} is not between 0 and 100")
+    return q
+
+
+def text_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """(line number, stripped line) for every line that is not blank or a comment."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    for number, line in enumerate(text, 1):
+        line = line.strip()
+        if line and not line.startswith(("#", "//")):
+            yield number, line
+    text.detach()
+
+
+def head_lines(head: bytes, limit: int = 20) -> list[str]:
+    """The first complete, non-comment lines of a file's head, for ``detect``."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = text.splitlines()
+    if len(head) >= 4096 and lines and not text.endswith("\n"):
+        lines = lines[:-1]          # the last one may be cut
+    return [s.strip() for s in lines if s.strip() and not s.strip().startswith(("#", "//"))][:limit]
+
+
+class HashSetFormat(ABC):
+    name: ClassVar[str]             # stable: stored with the hash set and given to --format
+    description: ClassVar[str]
+    known_good: ClassVar[bool] = False   # lists of this format are known-good by nature (NSRL)
+    max_warnings: ClassVar[int] = 1000
+
+    def __init__(self) -> None:
+        self.warnings: list[ParseWarning] = []
+        self.warning_count = 0
+
+    def warn(self, where: str, message: str) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < self.max_warnings:
+            self.warnings.append(ParseWarning(where, message))
+
+    @classmethod
+    @abstractmethod
+    def detect(cls, head: bytes, filename: str) -> bool:
+        """True if the first bytes (up to 64 KiB) look like this format."""
+
+    @abstractmethod
+    def parse(self, stream: BinaryIO) -> Iterator[Entry]:
+        """Stream the entries; bad rows become warnings, a wrong format raises ValueError."""

@@ -1,0 +1,114 @@
+"""CSV (or TSV, ';'- or '|'-separated) with a header: md5, sha1, sha256, pdq, quality and
+category columns in any order and under common spellings ("MD5 Hash", "SHA-1", "pdq_hash",
+"Category"); other non-empty columns are kept in ``extra``. A ``hash_type``/``signal_type``
+column with a ``hash``/``signal`` column (one hash of any kind a row, as ThreatExchange exports
+signals) is read too."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from tasman.triage.hashsets.base import Entry, HashSetFormat, clean_hex, clean_quality, head_lines
+
+ALIASES = {
+    "md5": ("md5", "md5hash", "hashmd5", "md5sum"),
+    "sha1": ("sha1", "sha1hash", "hashsha1", "sha1sum"),
+    "sha256": ("sha256", "sha256hash", "hashsha256", "sha256sum"),
+    "pdq": ("pdq", "pdqhash", "hashpdq"),
+    "quality": ("quality", "pdqquality", "hashquality"),
+    "category": ("category", "cat", "viccategory", "caidcategory", "classification", "class", "severity"),
+    "hash_type": ("hashtype", "signaltype", "algorithm", "hashalgorithm", "type"),
+    "hash": ("hash", "signal", "signalvalue", "hashvalue", "value"),
+}
+LOOKUP = {alias: field for field, names in ALIASES.items() for alias in names}
+LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
+HASH_FIELDS = ("md5", "sha1", "sha256", "pdq")
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+def _dialect(sample: str) -> str:
+    first = sample.splitlines()[0] if sample else ""
+    counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _fields(header: list[str]) -> dict[int, str]:
+    return {i: LOOKUP[_norm(h)] for i, h in enumerate(header) if _norm(h) in LOOKUP}
+
+
+class CsvFormat(HashSetFormat):
+    name = "csv"
+    description = "CSV/TSV with a header naming md5, sha1, sha256, pdq, quality, category columns"
+
+    @classmethod
+    def detect(cls, head: bytes, filename: str) -> bool:
+        lines = head_lines(head, 2)
+        if not lines:
+            return False
+        header = next(csv.reader([lines[0]], delimiter=_dialect(lines[0])))
+        fields = set(_fields(header).values())
+        return bool(fields & set(HASH_FIELDS)) or {"hash_type", "hash"} <= fields
+
+    def parse(self, stream: BinaryIO) -> Iterator[Entry]:
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+        first = text.readline()
+        delimiter = _dialect(first)
+        header = next(csv.reader([first], delimiter=delimiter), [])
+        fields = _fields(header)
+        if not (set(fields.values()) & set(HASH_FIELDS)) and not {"hash_type", "hash"} <= set(fields.values()):
+            raise ValueError(f"the header {first.strip()[:120]!r} names no md5, sha1, sha256 or pdq column")
+        others = {i: h.strip() for i, h in enumerate(header) if i not in fields and h.strip()}
+        columns = Columns(fields, others)
+        for number, row in enumerate(csv.reader(text, delimiter=delimiter), 2):
+            try:
+                entry = columns.entry(row)
+            except ValueError as exc:
+                self.warn(f"line {number}", str(exc))
+                continue
+            if entry is not None:
+                yield entry
+            elif any(v.strip() for v in row):
+                self.warn(f"line {number}", "no hash in this row")
+        text.detach()
+
+
+class Columns:
+    """Where each field sits in a row, worked out once from the header."""
+
+    def __init__(self, fields: dict[int, str], others: dict[int, str]) -> None:
+        self.hashes = [(i, f, LENGTHS[f], f.upper()) for i, f in fields.items() if f in LENGTHS]
+        self.quality = next((i for i, f in fields.items() if f == "quality"), None)
+        self.category = next((i for i, f in fields.items() if f == "category"), None)
+        self.typed = next((i for i, f in fields.items() if f == "hash_type"), None)
+        self.value = next((i for i, f in fields.items() if f == "hash"), None)
+        self.others = list(others.items())
+        self.width = max([*fields, *others, 0]) + 1
+
+    def entry(self, row: list[str]) -> Entry | None:
+        if len(row) < self.width:
+            row = row + [""] * (self.width - len(row))
+        values: dict[str, Any] = {}
+        for i, field, length, label in self.hashes:
+            v = row[i].strip()
+            if v:
+                values[field] = clean_hex(v, length, label)
+        if self.typed is not None and self.value is not None and row[self.value].strip():
+            kind = _norm(row[self.typed])
+            kind = {"videomd5": "md5", "photopdq": "pdq"}.get(kind, kind)
+            if kind not in LENGTHS:
+                raise ValueError(f"hash type {row[self.typed].strip()[:40]!r} is not md5, sha1, sha256 or pdq")
+            values.setdefault(kind, clean_hex(row[self.value].strip(), LENGTHS[kind], kind.upper()))
+        if not values:
+            return None
+        if self.quality is not None and row[self.quality].strip():
+            values["quality"] = clean_quality(row[self.quality])
+        category = row[self.category].strip() if self.category is not None else ""
+        extra = {name: row[i].strip() for i, name in self.others if row[i].strip()} if self.others else None
+        return Entry(**values, category=category or None, extra=extra or None)

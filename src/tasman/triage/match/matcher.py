@@ -1,0 +1,174 @@
+"""The matcher the triage runner calls: built once from the chosen hash sets, then fed batches
+of :class:`FileHashes`. Exact matches on any crypto hash a list carries (an entry that carries a
+second hash the file disagrees with is a collision, not a match); perceptual matches on PDQ
+(and its dihedral variants) within ``pdq_threshold`` bits; the crop-tolerant stage pairs
+sub-region hashes (see ``regions``); videos by the vPDQ frame rule (see ``video``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from tasman.core import audit
+from tasman.core.workspace import default_actor
+from tasman.triage.match.codes import hex_to_bytes
+from tasman.triage.match.exact import HEX, ExactIndex
+from tasman.triage.match.loader import KINDS, ListInfo, Loaded, load, select_sets
+from tasman.triage.match.pdqindex import PdqIndex, build_index
+from tasman.triage.match.video import VideoIndex
+from tasman.triage.types import FileHashes, Match
+
+STRENGTH = ("sha256", "sha1", "md5")
+HASH_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
+SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, -1: 5}     # which category wins when entries disagree
+Q_FULL, Q_VARIANT, Q_REGION = 0, 1, 2
+REGION = KINDS.index("region")
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    pdq_threshold: int = 31
+    min_quality: int = 50
+    crop: bool = True
+    crop_threshold: int = 31
+    video_query_pct: float = 80.0
+    video_index_pct: float = 0.0
+    index: str = "mih"
+
+
+class Matcher:
+    def __init__(self, loaded: Loaded, settings: MatchSettings) -> None:
+        self.settings = settings
+        self.sets: list[ListInfo] = loaded.sets
+        self._l = loaded
+        self._exact = {k: ExactIndex(k, *loaded.exact[k]) for k in STRENGTH if loaded.exact[k][0]}
+        hexes, entries = loaded.pdq
+        if not settings.crop:   # region hashes only serve the crop stage
+            keep = [j for j, e in enumerate(entries) if loaded.kind_of[e] != REGION]
+            hexes, entries = [hexes[j] for j in keep], [entries[j] for j in keep]
+        radius = max(settings.pdq_threshold, settings.crop_threshold if settings.crop else 0)
+        self._pdq_entries = np.asarray(entries, dtype=np.int64)
+        self._pdq: PdqIndex | None = build_index(hex_to_bytes(hexes, 32), radius, settings.index) if hexes else None
+        self._video = VideoIndex(loaded, settings) if loaded.frames[0] else None
+        loaded.exact.clear()
+        loaded.pdq, loaded.frames = ([], []), ([], [])
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """What a run should save to be reproducible: lists (with their source hashes) and settings."""
+        return {"hashsets": [vars(s) for s in self.sets], "settings": vars(self.settings),
+                "pdq_hashes": len(self._pdq_entries),
+                "index": getattr(self._pdq, "name", None), "substrings": getattr(self._pdq, "m", None)}
+
+    def match(self, files: Sequence[FileHashes]) -> list[Match]:
+        found: dict[tuple[int, int], Match] = {}
+        self._match_exact(files, found)
+        self._match_pdq(files, found)
+        if self._video is not None:
+            for i, entry, distance, detail in self._video.match(files):
+                m = self._make(files[i], entry, "video", "vpdq", distance, **detail)
+                self._better(found, (i, int(self._l.set_of[entry])), m)
+        return [found[k] for k in sorted(found)]
+
+    def _make(self, f: FileHashes, entry: int, match_type: str, hash_name: str, distance: int = 0,
+              **detail: Any) -> Match:
+        info = self.sets[int(self._l.set_of[entry])]
+        category = int(self._l.category_of[entry])
+        ref = self._l.ref_of[entry]
+        if ref is not None:
+            detail["listed_ref"] = ref
+        return Match(path=f.path, match_type=match_type, hash_name=hash_name, hashset=info.name,
+                     category=None if category < 0 else category, distance=int(distance),
+                     known_good=info.known_good, detail=detail)
+
+    def _better(self, found: dict[tuple[int, int], Match], key: tuple[int, int], m: Match) -> None:
+        old = found.get(key)
+        if old is None:
+            found[key] = m
+            return
+        rank = {"exact": 0, "perceptual": 1, "video": 1, "crop": 2}
+        def order(x: Match) -> tuple[int, int, int]:
+            return rank[x.match_type], x.distance, SEVERITY.get(-1 if x.category is None else x.category, 5)
+        if order(m) < order(old):
+            found[key] = m
+
+    def _match_exact(self, files: Sequence[FileHashes], found: dict[tuple[int, int], Match]) -> None:
+        hits: dict[tuple[int, int], set[str]] = {}
+        for kind, index in self._exact.items():
+            for i, entry in index.lookup([getattr(f, kind) for f in files]):
+                hits.setdefault((i, entry), set()).add(kind)
+        for (i, entry), kinds in hits.items():
+            f = files[i]
+            carried = int(self._l.hashes_of[entry])
+            if any(carried & HASH_BIT[k] and getattr(f, k) and k not in kinds for k in STRENGTH):
+                continue    # the list's other hash disagrees: a collision on the weaker one
+            strongest = next(k for k in STRENGTH if k in kinds)
+            self._better(found, (i, int(self._l.set_of[entry])), self._make(f, entry, "exact", strongest))
+
+    def _queries(self, files: Sequence[FileHashes]) -> tuple[list[str], list[tuple[int, int, int]]]:
+        st = self.settings
+        hexes: list[str] = []
+        owners: list[tuple[int, int, int]] = []     # (file, query kind, number)
+        for i, f in enumerate(files):
+            seen: set[str] = set()
+            if f.pdq and (f.pdq_quality is None or f.pdq_quality >= st.min_quality):
+                for n, h in enumerate((f.pdq, *f.pdq_variants)):
+                    if h not in seen and len(h) == 64 and HEX.fullmatch(h):
+                        seen.add(h)
+                        hexes.append(h)
+                        owners.append((i, Q_FULL if n == 0 else Q_VARIANT, n))
+            if st.crop:
+                for n, h in enumerate(f.pdq_regions):
+                    if h not in seen and len(h) == 64 and HEX.fullmatch(h):
+                        seen.add(h)
+                        hexes.append(h)
+                        owners.append((i, Q_REGION, n))
+        return hexes, owners
+
+    def _match_pdq(self, files: Sequence[FileHashes], found: dict[tuple[int, int], Match]) -> None:
+        if self._pdq is None:
+            return
+        hexes, owners = self._queries(files)
+        if not hexes:
+            return
+        qi, li, dist = self._pdq.search(hex_to_bytes(hexes, 32))
+        st = self.settings
+        for q, pos, d in zip(qi.tolist(), li.tolist(), dist.tolist(), strict=True):
+            entry = int(self._pdq_entries[pos])
+            i, qkind, n = owners[q]
+            listed_region = self._l.kind_of[entry] == REGION
+            if qkind != Q_REGION and not listed_region:
+                if d > st.pdq_threshold:
+                    continue
+                detail: dict[str, Any] = {"variant": n} if qkind == Q_VARIANT else {}
+                m = self._make(files[i], entry, "perceptual", "pdq", d, **detail)
+            else:
+                if d > st.crop_threshold:
+                    continue
+                detail = {"query_region": n if qkind == Q_REGION else None,
+                          "listed_region": int(self._l.part_of[entry]) if listed_region else None}
+                m = self._make(files[i], entry, "crop", "pdq", d, **detail)
+            self._better(found, (i, int(self._l.set_of[entry])), m)
+
+
+def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq_threshold: int = 31,
+                 min_quality: int = 50, crop: bool = True, crop_threshold: int | None = None,
+                 video_query_pct: float = 80.0, video_index_pct: float = 0.0, index: str = "mih",
+                 actor: str | None = None, case_ref: str | None = None) -> Matcher:
+    """A matcher over the named hash sets (all of them when None); the use is audited."""
+    if not 0 <= pdq_threshold <= 128:
+        raise ValueError(f"pdq_threshold {pdq_threshold} is not between 0 and 128")
+    settings = MatchSettings(pdq_threshold=pdq_threshold, min_quality=min_quality, crop=crop,
+                             crop_threshold=pdq_threshold if crop_threshold is None else crop_threshold,
+                             video_query_pct=video_query_pct, video_index_pct=video_index_pct, index=index)
+    sets = select_sets(session, hashsets)
+    matcher = Matcher(load(session, sets, min_quality), settings)
+    audit.record(session, actor or default_actor(), "hashset.use", case_ref=case_ref,
+                 target=",".join(s.name for s in sets),
+                 hashsets=[{"name": s.name, "entries": s.entry_count, "sha256": s.source_sha256} for s in sets],
+                 settings=vars(settings))
+    return matcher

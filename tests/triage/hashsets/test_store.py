@@ -1,0 +1,88 @@
+"""Importing hash sets into the workspace database (SQLite and PostgreSQL): counts, re-import in
+place, categories, known-good, audit, and errors that leave stored lists untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tasman.core.errors import InputError, NotFoundError
+from tasman.core.models import AuditEvent
+from tasman.core.workspace import Workspace
+from tasman.triage.hashsets.models import HashSetEntry
+from tasman.triage.hashsets.store import import_hashset, list_hashsets, remove_hashset
+from tests.triage.hashsets.test_formats import MD5, PDQ, SHA1, make_rdsv3
+
+MD5S = [f"{i:032x}" for i in range(1, 9)]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_reimport_in_place_and_remove(ws: Workspace, tmp_path: Path) -> None:
+    first = write(tmp_path / "v1.csv", "md5,category\n" + "".join(f"{m},1\n" for m in MD5S[:5]) + "zz,1\n")
+    with ws.session() as s:
+        r = import_hashset(s, ws.actor, first, "partner")
+    assert (r.format, r.entries, r.added, r.removed, r.replaced, r.warning_count) == ("csv", 5, 5, 0, False, 1)
+    second = write(tmp_path / "v2.txt", "".join(f"{m}\n" for m in MD5S[2:8]))
+    with ws.session() as s:
+        r = import_hashset(s, ws.actor, second, "partner", category=1)
+    assert (r.format, r.entries, r.added, r.removed, r.replaced) == ("plain", 6, 3, 2, True)
+    with ws.session() as s:
+        sets = list_hashsets(s, ws.actor)
+        assert [(h.name, h.entry_count, h.format) for h in sets] == [("partner", 6, "plain")]
+        rows = s.scalars(select(HashSetEntry.md5).order_by(HashSetEntry.md5)).all()
+        assert rows == MD5S[2:8]
+        assert {c for c in s.scalars(select(HashSetEntry.category))} == {1}
+    with ws.session() as s:
+        assert remove_hashset(s, ws.actor, "partner") == 6
+        assert s.scalars(select(HashSetEntry)).all() == []
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.target == "partner")).all()
+    assert actions == ["hashset.import", "hashset.replace", "hashset.remove"]
+
+
+def test_failed_reimport_keeps_the_old_list(ws: Workspace, tmp_path: Path) -> None:
+    good = write(tmp_path / "good.txt", f"{MD5}\n")
+    with ws.session() as s:
+        import_hashset(s, ws.actor, good, "kept")
+    cases = [
+        (write(tmp_path / "junk.txt", "nothing here\n"), None, InputError, "cannot tell the format"),
+        (write(tmp_path / "bad.txt", "zz\nyy\n"), "plain", InputError, "no hashes found"),
+        (write(tmp_path / "empty.txt", ""), None, InputError, "is empty"),
+        (tmp_path / "missing.txt", None, NotFoundError, "no file"),
+        (good, "nope", InputError, "unknown hash-set format 'nope'"),
+    ]
+    for path, fmt, error, text in cases:
+        with pytest.raises(error, match=text), ws.session() as s:
+            import_hashset(s, ws.actor, path, "kept", fmt=fmt)
+    with ws.session() as s:
+        assert [h.entry_count for h in list_hashsets(s, ws.actor)] == [1]
+
+
+def test_category_schemes_and_known_good(ws: Workspace, tmp_path: Path) -> None:
+    caid = write(tmp_path / "caid.csv", f"md5,category\n{MD5S[0]},A\n{MD5S[1]},C\n{MD5S[2]},Z\n")
+    db = make_rdsv3(tmp_path / "nsrl.db", [(PDQ, SHA1.upper(), MD5.upper(), "calc.exe", 10)])
+    with ws.session() as s:
+        r = import_hashset(s, ws.actor, caid, "uk", category_scheme="caid")
+        assert r.warning_count == 1 and r.entries == 3          # the unknown label keeps its hash
+        n = import_hashset(s, ws.actor, db, "nsrl")
+        assert n.known_good and n.format == "nsrl"
+    with ws.session() as s:
+        rows = s.execute(select(HashSetEntry.md5, HashSetEntry.category, HashSetEntry.extra)
+                         .order_by(HashSetEntry.md5)).all()
+    by_md5 = {m: (c, e) for m, c, e in rows}
+    assert by_md5[MD5S[0]] == (1, {"source_category": "A"})
+    assert by_md5[MD5S[2]] == (None, None)
+    with pytest.raises(InputError, match="unknown category scheme"), ws.session() as s:
+        import_hashset(s, ws.actor, caid, "x", category_scheme="martian")
+    with pytest.raises(InputError, match="bad name"), ws.session() as s:
+        import_hashset(s, ws.actor, caid, "bad name")
+
+
+def test_remove_unknown(ws: Workspace) -> None:
+    with pytest.raises(NotFoundError, match="'ghost'"), ws.session() as s:
+        remove_hashset(s, ws.actor, "ghost")
