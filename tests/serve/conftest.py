@@ -110,6 +110,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
                 shutil.copyfile(root / f"test.db{suffix}", tmp_path / f"test.db{suffix}")
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    if not os.environ.get(PG_ENV):
+        pytest.skip(f"{PG_ENV} not set")
     _root, _tokens, template = request.getfixturevalue("_pg_template")
     admin = create_engine(normalise_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
     name = f"tasman_t_{uuid.uuid4().hex[:12]}"

@@ -17,7 +17,8 @@ from tasman.serve.app import create_app
 from tasman.serve.models import Tip, TipFile
 from tasman.serve.settings import Limit, ServeSettings
 from tasman.synth.images import draw_picture
-from tasman.triage.types import FileHashes, Match
+from tasman.triage.hashsets.store import import_hashset
+from tasman.triage.match import pdq_hash
 from tests.serve.conftest import CASE, Client, audit_actions
 
 
@@ -152,39 +153,42 @@ def test_api_tip_intake_and_queue(api: Callable[[str], TestClient], ws: Workspac
     assert api("ana").post(f"/api/v1/tips/{ref}/dismiss").json()["status"] == "dismissed"
 
 
-class FakeMatcher:
-    """Stands in for the triage matcher: the picture with this SHA-256 is 'known' (in a test list)."""
-
-    def __init__(self, known: str) -> None:
-        self.known = known
-
-    def match(self, fh: FileHashes) -> list[Match]:
-        if fh.sha256 == self.known:
-            return [Match(path=fh.path, match_type="exact", hash_name="sha256", hashset="test-list", category=1)]
-        return []
-
-
-def test_files_are_matched_on_arrival_when_a_matcher_is_installed(
-        make_client: Callable[..., Client], ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    pic = picture_bytes(11)
-    monkeypatch.setattr(tipmatch, "_matcher", lambda session: FakeMatcher(hashlib.sha256(pic).hexdigest()))
-    report(make_client(), [("a.png", pic, "image/png")])
-    report(make_client(), [("b.png", picture_bytes(12), "image/png")])
-    statuses = sorted(t.match_status for t in stored_tips(ws))
-    assert statuses == ["clear", "matched"]
+def import_list(ws: Workspace, tmp_path: Path, sha256: list[str], pdq: list[str]) -> None:
+    """A test hash list ('known' = listed here): CSV with sha256 and pdq columns, category 1."""
+    rows = ["sha256,pdq,category"] + [f"{h},,1" for h in sha256] + [f",{p},1" for p in pdq]
+    path = tmp_path / "list.csv"
+    path.write_text("\n".join(rows) + "\n")
     with ws.session() as s:
-        hit = s.scalar(select(TipFile).where(TipFile.sha256 == hashlib.sha256(pic).hexdigest()))
-        assert hit is not None and hit.matches[0]["hashset"] == "test-list" and hit.matches[0]["category"] == 1
+        import_hashset(s, "setup", path, "test-list")
 
 
-def test_pending_tips_are_matched_later(make_client: Callable[..., Client], ws: Workspace,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_files_are_matched_on_arrival_against_the_hash_lists(
+        make_client: Callable[..., Client], ws: Workspace, tmp_path: Path) -> None:
+    listed, rotated_source, other = picture_bytes(11), draw_picture(14, (320, 240)), picture_bytes(12)
+    pdq, _quality = pdq_hash(rotated_source)
+    import_list(ws, tmp_path, [hashlib.sha256(listed).hexdigest()], [pdq])
+    buf = io.BytesIO()
+    rotated_source.rotate(90, expand=True).save(buf, "PNG")  # a rotated copy of a listed picture
+    report(make_client(), [("a.png", listed, "image/png")])
+    report(make_client(), [("b.png", other, "image/png")])
+    report(make_client(), [("c.png", buf.getvalue(), "image/png")])
+    statuses = [t.match_status for t in sorted(stored_tips(ws), key=lambda t: t.id)]
+    assert statuses == ["matched", "clear", "matched"]
+    with ws.session() as s:
+        files = list(s.scalars(select(TipFile).order_by(TipFile.id)))
+    assert files[0].matches[0]["match_type"] == "exact" and files[0].matches[0]["hashset"] == "test-list"
+    assert files[0].matches[0]["category"] == 1
+    assert files[2].matches[0]["match_type"] == "perceptual"
+
+
+def test_pending_tips_are_matched_once_a_list_is_imported(make_client: Callable[..., Client], ws: Workspace,
+                                                          tmp_path: Path) -> None:
     pic = picture_bytes(13)
     report(make_client(), [("a.png", pic, "image/png")])
-    assert stored_tips(ws)[0].match_status == "pending"
+    assert stored_tips(ws)[0].match_status == "pending"  # no hash list yet
     with ws.session() as s:
-        assert tipmatch.rematch_pending(s, "ana") == 0  # still no matcher
-    monkeypatch.setattr(tipmatch, "_matcher", lambda session: FakeMatcher(hashlib.sha256(pic).hexdigest()))
+        assert tipmatch.rematch_pending(s, "ana") == 0
+    import_list(ws, tmp_path, [hashlib.sha256(pic).hexdigest()], [])
     with ws.session() as s:
         assert tipmatch.rematch_pending(s, "ana") == 1
     assert stored_tips(ws)[0].match_status == "matched"

@@ -104,6 +104,7 @@ class TipFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     pdq: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pdq_variants: Mapped[list[str]] = mapped_column(JSON, default=list)  # dihedral hashes, for matching
     blob: Mapped[str] = mapped_column(String(200))             # encrypted file, relative to the tip store
     matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 

@@ -1,10 +1,8 @@
-"""Matching tip files against the workspace's hash lists with the triage matcher.
+"""Matching tip files against the workspace's hash lists with the triage matcher
+(``tasman.triage.match.load_matcher``: exact hashes, PDQ with its dihedral variants).
 
-The triage stage provides ``tasman.triage.match.load_matcher(session, ...)``; until it is
-installed, files keep ``match_status = "pending"`` and ``rematch_pending`` matches them later
-(``tasman tip rematch``). STAGE-API: the call below follows the triage contract
-(``load_matcher(session)`` returning an object with ``match(FileHashes) -> list[Match]``);
-adjust it here if the landed signature differs.
+With no hash list imported yet a tip stays ``pending``; ``tasman tip rematch`` matches the
+pending ones later (after ``tasman hashset import``).
 """
 
 from __future__ import annotations
@@ -17,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.serve.models import Tip, TipFile
-from tasman.serve.stageapi import available, stage_function
-from tasman.triage.types import FileHashes, Match
+from tasman.triage.match import load_matcher
+from tasman.triage.types import FileHashes
 
 
-def _matcher(session: Session) -> Any | None:
-    if not available("tasman.triage.match", "load_matcher"):
-        return None
-    return stage_function("tasman.triage.match", "load_matcher", "triage")(session)
+def _matcher(session: Session, actor: str = "public") -> Any | None:
+    """A matcher over every hash list, or None while there is none to match against."""
+    matcher = load_matcher(session, actor=actor)
+    return matcher if matcher.sets else None
 
 
 def match_tip(session: Session, tip: Tip, files: list[TipFile], matcher: Any | None = None) -> str:
@@ -33,20 +31,22 @@ def match_tip(session: Session, tip: Tip, files: list[TipFile], matcher: Any | N
     if matcher is None:
         tip.match_status = "pending"
         return tip.match_status
-    hits = 0
-    for f in files:
-        fh = FileHashes(path=f"{tip.ref}!/{f.id}", size=f.size, mime=f.mime, md5=f.md5, sha1=f.sha1,
-                        sha256=f.sha256, pdq=f.pdq, pdq_quality=f.pdq_quality)
-        found: list[Match] = list(matcher.match(fh))
-        f.matches = [{k: v for k, v in asdict(m).items() if k != "detail"} for m in found if not m.known_good]
-        hits += len(f.matches)
-    tip.match_status = "matched" if hits else "clear"
+    queries = [FileHashes(path=f"{tip.ref}!/{f.id}", size=f.size, mime=f.mime, md5=f.md5, sha1=f.sha1,
+                          sha256=f.sha256, pdq=f.pdq, pdq_quality=f.pdq_quality,
+                          pdq_variants=tuple(f.pdq_variants or ())) for f in files]
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for m in matcher.match(queries):
+        if not m.known_good:
+            by_path.setdefault(m.path, []).append({k: v for k, v in asdict(m).items() if k != "detail"})
+    for f, q in zip(files, queries, strict=True):
+        f.matches = by_path.get(q.path, [])
+    tip.match_status = "matched" if by_path else "clear"
     return tip.match_status
 
 
 def rematch_pending(session: Session, actor: str) -> int:
-    """Match every tip still pending; the number matched now (0 when no matcher is installed)."""
-    matcher = _matcher(session)
+    """Match every tip still pending; the number matched now (0 while no hash list exists)."""
+    matcher = _matcher(session, actor)
     if matcher is None:
         return 0
     tips = list(session.scalars(select(Tip).where(Tip.match_status == "pending")))

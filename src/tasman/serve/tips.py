@@ -108,7 +108,8 @@ def submit_tip(session: Session, vault: TipVault, tip: TipInput, uploads: list[U
     for up, mime in typed:
         h = hash_upload(up.data, mime in PICTURES)
         tf = TipFile(tip_id=row.id, size=h.size, mime=mime, md5=h.md5, sha1=h.sha1, sha256=h.sha256,
-                     pdq=h.pdq, pdq_quality=h.pdq_quality, blob=vault.put(up.data))
+                     pdq=h.pdq, pdq_quality=h.pdq_quality, pdq_variants=list(h.pdq_variants),
+                     blob=vault.put(up.data))
         session.add(tf)
         files.append(tf)
     session.flush()

@@ -127,6 +127,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('pdq', sa.String(length=64), nullable=True),
     sa.Column('pdq_quality', sa.Integer(), nullable=True),
+    sa.Column('pdq_variants', sa.JSON(), nullable=False),
     sa.Column('blob', sa.String(length=200), nullable=False),
     sa.Column('matches', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['tip_id'], ['tips.id'], name=op.f('fk_tip_files_tip_id_tips')),
