@@ -23,6 +23,7 @@ class Perm(StrEnum):
     TIPS = "tips"
     DECIDE_SUBJECTS = "decide_subjects"
     RUN_LINK = "run_link"
+    ATTRIBUTE = "attribute"
     REFER = "refer"
     READ_AUDIT = "read_audit"
 
@@ -31,8 +32,8 @@ _ALL = set(Perm)
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL - {Perm.REVIEW_THUMBNAIL}),
     Role.EXAMINER: frozenset({Perm.CREATE_CASE, Perm.ADD_EVIDENCE, Perm.RUN_TRIAGE, Perm.REVIEW_THUMBNAIL}),
-    Role.ANALYST: frozenset({Perm.TIPS, Perm.DECIDE_SUBJECTS, Perm.RUN_LINK}),
-    Role.LIAISON: frozenset({Perm.REFER}),
+    Role.ANALYST: frozenset({Perm.TIPS, Perm.DECIDE_SUBJECTS, Perm.RUN_LINK, Perm.ATTRIBUTE}),
+    Role.LIAISON: frozenset({Perm.ATTRIBUTE, Perm.REFER}),
     Role.AUDITOR: frozenset({Perm.READ_AUDIT}),
 }
 

@@ -169,13 +169,20 @@ class CountryCount(Doc):
     country: str
     name: str
     subjects: int
+    referred: int = 0
+    packages: int = 0
+    acknowledged: int = 0
+    arrested: int = 0
+    children_safeguarded: int = 0
 
 
 class SummaryOut(Doc):
     subjects: int
     attributed: int
+    packages: int
+    arrested: int
+    children_safeguarded: int
     countries: list[CountryCount]
-    packages_available: bool
 
 
 class TipIn(Doc):

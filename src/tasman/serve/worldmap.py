@@ -82,10 +82,13 @@ def shade(count: int, top: int) -> str:
     return SHADES[1 + min(len(SHADES) - 2, (count * (len(SHADES) - 1) - 1) // top)]
 
 
-def map_shapes(counts: dict[str, int]) -> list[dict[str, Any]] | None:
+def map_shapes(counts: dict[str, int], details: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+    """One shape per country, shaded by ``counts``; ``details`` (by code) go into its tooltip."""
     paths = country_paths()
     if paths is None:
         return None
     top = max(counts.values(), default=0)
+    details = details or {}
     return [{"code": code or "", "name": name, "d": d, "count": counts.get(code or "", 0),
-             "fill": shade(counts.get(code or "", 0), top)} for code, name, d in paths]
+             "detail": details.get(code or ""), "fill": shade(counts.get(code or "", 0), top)}
+            for code, name, d in paths]
