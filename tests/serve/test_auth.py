@@ -171,3 +171,13 @@ def test_disabled_user_loses_sessions_and_tokens(make_client: Callable[..., Clie
 def test_global_audit_log_is_for_admins_and_auditors(make_client: Callable[..., Client], role_user: str,
                                                      allowed: int) -> None:
     assert make_client(role_user).get("/audit").status_code == allowed
+
+
+def test_every_form_carries_a_filled_csrf_token(make_client: Callable[..., Client]) -> None:
+    """Macros imported into templates need the page context; an empty token would fail every form."""
+    c = make_client("ada")
+    for url in ("/cases", "/cases/OP-1", "/cases/OP-1/triage", "/admin/users", "/cases/OP-1/attribution",
+                "/cases/OP-1/referrals"):
+        html = c.get(url).text
+        assert 'name="csrf_token" value=""' not in html, url
+        assert html.count('name="csrf_token" value="') >= 2, url  # the page's form and the sign-out form
