@@ -48,10 +48,16 @@ def _ring(arcs: list[list[tuple[float, float]]], indices: list[int]) -> list[tup
 
 
 def _path(rings: list[list[tuple[float, float]]]) -> str:
+    """SVG path data; a ring that jumps across the antimeridian (Russia, Fiji) is cut there
+    instead of drawing a line across the whole map."""
     parts = []
     for ring in rings:
-        coords = " ".join(f"{(lon + 180) * WIDTH / 360:.1f},{(90 - lat) * HEIGHT / 180:.1f}" for lon, lat in ring)
-        parts.append(f"M{coords}Z")
+        out, prev = [], None
+        for lon, lat in ring:
+            xy = f"{(lon + 180) * WIDTH / 360:.1f},{(90 - lat) * HEIGHT / 180:.1f}"
+            out.append(("M" if prev is None or abs(lon - prev) > 180 else "L") + xy)
+            prev = lon
+        parts.append("".join(out) + ("" if any(o.startswith("M") for o in out[1:]) else "Z"))
     return "".join(parts)
 
 

@@ -12,7 +12,8 @@
     window.cytoscape({
       container: el,
       elements: elements,
-      layout: { name: "cose", animate: false, nodeRepulsion: 8000 },
+      layout: { name: "cose", animate: false, nodeRepulsion: 8000, padding: 40 },
+      maxZoom: 1.2,
       style: [
         { selector: "node", style: { "label": "data(label)", "font-size": 9, "color": "#1d2733",
           "text-valign": "bottom", "text-margin-y": 3, "width": 14, "height": 14 } },
