@@ -31,8 +31,9 @@ def case_graph(session: Session, case: Case, subject_ref: str | None = None) -> 
                                         "kind": "subject", "country": sub.country})
         edges.append({"source": f"s{sub.id}", "target": f"r{rid}", "kind": "member"})
         record_ids.add(rid)
-    if not subject_ref:
-        record_ids |= set(session.scalars(select(Record.id).where(Record.case_id == case.id).limit(MAX_NODES)))
+    if not subject_ref:  # records not (yet) in a subject still show the identifiers they share
+        record_ids |= set(session.scalars(select(Observation.record_id).where(
+            Observation.case_id == case.id, Observation.record_id.is_not(None)).distinct().limit(MAX_NODES)))
     for rec in session.scalars(select(Record).where(Record.id.in_(record_ids))):
         nodes[f"r{rec.id}"] = {"id": f"r{rec.id}", "label": f"{rec.source}#{rec.source_id}", "kind": "record"}
     for obs in session.scalars(select(Observation).where(Observation.record_id.in_(record_ids)).limit(MAX_NODES * 2)):

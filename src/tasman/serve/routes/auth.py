@@ -55,6 +55,8 @@ def login(request: Request, name: str = Form(max_length=120), password: str = Fo
         return anonymous_form(request, "login.html", 401, next=safe_next(next),
                               error="Wrong user name or password.")
     st.limiter.reset("login-user", name)
+    if request.cookies.get(SESSION_COOKIE):  # a new sign-in never keeps an earlier session id
+        accounts.close_session(s, request.cookies[SESSION_COOKIE])
     opened = accounts.open_session(s, user)
     audit.record(s, user.name, "user.login", address=client_address(request))
     response = see_other(safe_next(next))
