@@ -77,14 +77,14 @@ def _template(root: Path, url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def _serve_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """One migrated and populated SQLite workspace, copied for each test (migrating costs ~1 s)."""
     root = tmp_path_factory.mktemp("serve-template")
     return root, _template(root, f"sqlite:///{root / 'test.db'}")
 
 
 @pytest.fixture(scope="session")
-def _pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str], str]]:
+def _serve_pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str], str]]:
     """The same on PostgreSQL: a template database each test's database is cloned from."""
     admin = create_engine(normalise_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
     name = f"tasman_tpl_{uuid.uuid4().hex[:12]}"
@@ -104,7 +104,7 @@ def _pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Overrides the root ``db_url``: a copy of the populated template database on each backend."""
     if request.param == "sqlite":
-        root, _tokens = request.getfixturevalue("_sqlite_template")
+        root, _tokens = request.getfixturevalue("_serve_sqlite_template")
         for suffix in ("", "-wal", "-shm"):
             if (root / f"test.db{suffix}").exists():
                 shutil.copyfile(root / f"test.db{suffix}", tmp_path / f"test.db{suffix}")
@@ -112,7 +112,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not os.environ.get(PG_ENV):
         pytest.skip(f"{PG_ENV} not set")
-    _root, _tokens, template = request.getfixturevalue("_pg_template")
+    _root, _tokens, template = request.getfixturevalue("_serve_pg_template")
     admin = create_engine(normalise_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
     name = f"tasman_t_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
@@ -129,9 +129,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def populated(db_url: str, tmp_path: Path,
               request: pytest.FixtureRequest) -> Iterator[tuple[Workspace, dict[str, str]]]:
     if db_url.startswith("sqlite"):
-        root, tokens = request.getfixturevalue("_sqlite_template")
+        root, tokens = request.getfixturevalue("_serve_sqlite_template")
     else:
-        root, tokens, _template_name = request.getfixturevalue("_pg_template")
+        root, tokens, _template_name = request.getfixturevalue("_serve_pg_template")
     shutil.copytree(root / "ws", tmp_path / "ws")
     w = Workspace.open(tmp_path / "ws", db_url=db_url, actor="tester")
     yield w, tokens

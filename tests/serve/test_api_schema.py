@@ -23,7 +23,7 @@ from tests.serve.conftest import CASE
 @pytest.fixture(params=["sqlite"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The API contract does not depend on the backend: checked once, on SQLite."""
-    root, _tokens = request.getfixturevalue("_sqlite_template")
+    root, _tokens = request.getfixturevalue("_serve_sqlite_template")
     shutil.copyfile(root / "test.db", tmp_path / "test.db")
     return f"sqlite:///{tmp_path / 'test.db'}"
 

@@ -24,7 +24,7 @@ from tests.serve.conftest import CASE, Client, audit_actions
 @pytest.fixture(params=["sqlite"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """HTTP behaviour only: run on SQLite (the storage tests run on both backends)."""
-    root, _tokens = request.getfixturevalue("_sqlite_template")
+    root, _tokens = request.getfixturevalue("_serve_sqlite_template")
     shutil.copyfile(root / "test.db", tmp_path / "test.db")
     return f"sqlite:///{tmp_path / 'test.db'}"
 
