@@ -139,10 +139,10 @@ def hashes(name: str, img: Image.Image, regions: bool) -> FileHashes:
                       pdq_regions=region_hashes(img) if regions else ())
 
 
-def listed_job(args: tuple[int, tuple[int, int], str]) -> list[tuple[str, FileHashes]]:
-    seed, size, folder = args
+def listed_job(args: tuple[int, tuple[int, int], str, int]) -> list[tuple[str, FileHashes]]:
+    seed, size, folder, min_quality = args
     img = draw_picture(seed, size)
-    if pdq_hash(img)[1] < 80:
+    if pdq_hash(img)[1] < min_quality:
         return []                      # too flat to be listed: PDQ would never let it claim a match
     img.save(Path(folder) / f"{seed}.png")
     out = [(t, hashes(f"{seed}/{t}", f(img), False)) for t, f in TRANSFORMS.items()]
@@ -155,32 +155,35 @@ def unrelated_job(args: tuple[int, tuple[int, int]]) -> FileHashes:
     return hashes(f"u{seed}", draw_picture(seed, size), True)
 
 
-def bench_pictures(ws: Workspace, n: int, n_unrelated: int, size: tuple[int, int], workers: int) -> None:
+def bench_pictures(ws: Workspace, n: int, n_unrelated: int, size: tuple[int, int], workers: int,
+                   min_quality: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="tasman-bench-lab-"))
     t = time.perf_counter()
     queries: dict[str, list[FileHashes]] = {}
-    listed = 0
+    listed = skipped = 0
     seed = 0
     with ProcessPoolExecutor(workers) as pool:
         while listed < n:
-            batch = [(s, size, str(folder)) for s in range(seed, seed + (n - listed) + 16)]
+            batch = [(s, size, str(folder), min_quality) for s in range(seed, seed + (n - listed) + 16)]
             seed += len(batch)
             for result in pool.map(listed_job, batch, chunksize=8):
-                if result and listed < n:
+                if not result:
+                    skipped += 1
+                elif listed < n:
                     listed += 1
                     for t_name, fh in result:
                         queries.setdefault(t_name, []).append(fh)
-                elif result:       # one too many: keep the listed folder and the queries in step
+                else:              # one too many: keep the listed folder and the queries in step
                     Path(folder, f"{result[0][1].path.split('/')[0]}.png").unlink()
         unrelated = list(pool.map(unrelated_job, [(1_000_000 + s, size) for s in range(n_unrelated)], chunksize=8))
-    skipped = seed - listed - 16 if seed > listed else 0
     prep = time.perf_counter() - t
     with ws.session() as s:
         built = build_hashset(s, ws.actor, folder, "lab", category="1")
         pdq_only = load_matcher(s, ["lab"], crop=False)
         with_crop = load_matcher(s, ["lab"], crop=True)
-    print(f"\n== Perceptual matching: {listed} listed generated pictures ({size[0]}x{size[1]}, PDQ quality >= 80; "
-          f"~{max(skipped, 0)} flatter seeds skipped), {n_unrelated} unrelated; prepared in {prep:.0f} s, "
+    print(f"\n== Perceptual matching: {listed} listed generated pictures ({size[0]}x{size[1]}, "
+          f"PDQ quality >= {min_quality}; "
+          f"{skipped} flatter seeds skipped), {n_unrelated} unrelated; prepared in {prep:.0f} s, "
           f"list built in {built.seconds:.0f} s ==")
     total_hits = total = 0
     for name in TRANSFORMS:
@@ -288,7 +291,10 @@ def main() -> None:
     ap.add_argument("--unrelated", type=int, default=1000, help="unrelated generated pictures")
     ap.add_argument("--picture-size", type=int, nargs=2, default=(320, 240), metavar=("W", "H"))
     ap.add_argument("--import-rows", type=int, default=1_000_000)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs of the index searches (median)")
+    ap.add_argument("--import-repeats", type=int, default=1, help="imports a backend (median)")
+    ap.add_argument("--min-listed-quality", type=int, default=80,
+                    help="PDQ quality a generated picture needs to be listed (the matcher's own bar is 50)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes drawing/hashing pictures")
     ap.add_argument("--skip", nargs="*", default=[], choices=["index", "pictures", "import"])
     args = ap.parse_args()
@@ -296,10 +302,11 @@ def main() -> None:
         bench_index(args.list_size, args.queries, args.faiss_queries, args.repeats)
     if "pictures" not in args.skip:
         ws = Workspace.init(Path(tempfile.mkdtemp(prefix="tasman-bench-ws-")) / "ws", actor="bench")
-        bench_pictures(ws, args.pictures, args.unrelated, tuple(args.picture_size), args.workers)
+        bench_pictures(ws, args.pictures, args.unrelated, tuple(args.picture_size), args.workers,
+                       args.min_listed_quality)
         ws.close()
     if "import" not in args.skip:
-        bench_import(args.import_rows, max(1, min(args.repeats, 2)))
+        bench_import(args.import_rows, max(1, args.import_repeats))
 
 
 if __name__ == "__main__":
