@@ -66,7 +66,15 @@ class CsvFormat(HashSetFormat):
             raise ValueError(f"the header {first.strip()[:120]!r} names no md5, sha1, sha256 or pdq column")
         others = {i: h.strip() for i, h in enumerate(header) if i not in fields and h.strip()}
         columns = Columns(fields, others)
-        for number, row in enumerate(csv.reader(text, delimiter=delimiter), 2):
+        reader = csv.reader((line.replace("\0", "") for line in text), delimiter=delimiter)
+        try:
+            yield from self._entries(reader, columns)
+        except csv.Error as exc:
+            raise ValueError(f"line {reader.line_num + 1}: {exc}") from None
+        text.detach()
+
+    def _entries(self, reader: Any, columns: Columns) -> Iterator[Entry]:
+        for number, row in enumerate(reader, 2):
             try:
                 entry = columns.entry(row)
             except ValueError as exc:
@@ -76,7 +84,6 @@ class CsvFormat(HashSetFormat):
                 yield entry
             elif any(v.strip() for v in row):
                 self.warn(f"line {number}", "no hash in this row")
-        text.detach()
 
 
 class Columns:

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 import re
+import sqlite3
 import time
 import uuid
 from array import array
@@ -183,6 +184,8 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
             writer.add(row)
     except ValueError as exc:
         raise InputError(f"{source}: {exc}") from None
+    except (OSError, sqlite3.DatabaseError) as exc:
+        raise InputError(f"{source}: cannot be read: {exc}") from None
     source_sha256 = source_hash()
     writer.flush()
     total = writer.written
