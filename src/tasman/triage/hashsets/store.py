@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError
 from tasman.triage.hashsets import HEAD_BYTES, Entry, HashSetFormat, ParseWarning, detect_format, get_format
-from tasman.triage.hashsets.bulk import BulkWriter
+from tasman.triage.hashsets.bulk import BulkWriter, stream_rows
 from tasman.triage.hashsets.categories import LOSSY, map_category, scheme
 from tasman.triage.hashsets.models import HashSet, HashSetEntry
 
@@ -231,10 +231,8 @@ def _diff(session: Session, new_keys: array[int], old_id: int) -> tuple[int, int
     of their identity (kind, ref, part, hashes, quality, category). An SQL EXCEPT over two million
     rows took minutes on SQLite; this takes seconds."""
     old = array("q")
-    result = session.execute(text(f"SELECT {KEY_COLUMNS} FROM hashset_entries WHERE hashset_id = :h"),
-                             {"h": old_id}, execution_options={"yield_per": 100_000})
-    for part in result.partitions(100_000):
-        old.extend(hash(tuple(r)) for r in part)
+    for part in stream_rows(session, f"SELECT {KEY_COLUMNS} FROM hashset_entries WHERE hashset_id = ?", [old_id]):
+        old.extend(map(hash, part))
     new_u = np.unique(np.frombuffer(new_keys, dtype=np.int64))
     old_u = np.unique(np.frombuffer(old, dtype=np.int64))
     added = int((~np.isin(new_u, old_u, assume_unique=True)).sum())

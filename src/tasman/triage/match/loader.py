@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasman.core.errors import NotFoundError
+from tasman.triage.hashsets.bulk import stream_rows
 from tasman.triage.hashsets.models import HashSet
 
 KINDS = ("file", "video", "frame", "region")
 SELECT = ("SELECT hashset_id, kind, ref, part, md5, sha1, sha256, pdq, quality, category "
-          "FROM hashset_entries WHERE hashset_id IN :ids")
+          "FROM hashset_entries WHERE hashset_id IN ({marks})")
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,8 @@ def load(session: Session, sets: list[HashSet], min_quality: int, partition: int
     kind_code = {k: i for i, k in enumerate(KINDS)}
     base = 0
     if sets:
-        stmt = text(SELECT).bindparams(bindparam("ids", expanding=True))
-        result = session.execute(stmt, {"ids": list(index_of)}, execution_options={"yield_per": partition})
-        for part in result.partitions(partition):
+        ids = list(index_of)
+        for part in stream_rows(session, SELECT.format(marks=", ".join("?" * len(ids))), ids, partition):
             hs, kind, ref, num, md5, sha1, sha256, p, quality, category = zip(*part, strict=True)
             n = len(hs)
             set_of.append(np.array([index_of[h] for h in hs], dtype=np.int32))

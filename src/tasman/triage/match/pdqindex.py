@@ -81,7 +81,7 @@ class MihIndex(PdqIndex):
         all_keys = self._keys(self.codes)
         for t, b in enumerate(self.bits):
             k = all_keys[t]
-            order = np.argsort(k, kind="stable").astype(np.int32 if n < 2**31 else np.int64)
+            order = np.argsort(k).astype(np.int32 if n < 2**31 else np.int64)   # order in a bucket is free
             offsets = np.zeros((1 << b) + 1, dtype=np.int64 if n >= 2**31 else np.int32)
             np.cumsum(np.bincount(k, minlength=1 << b), out=offsets[1:])
             self.tables.append((order, offsets, _flip_masks(b, self.flips)))
