@@ -197,10 +197,24 @@ def bench_pictures(ws: Workspace, n: int, n_unrelated: int, size: tuple[int, int
     print(f"false matches among {n_unrelated} unrelated pictures: PDQ {fp_pdq}, PDQ + crop stage {fp_crop}  (target 0)")
     dists = nearest_unrelated(unrelated, with_crop)
     print(f"closest unrelated pair (any query hash incl. regions vs any listed hash): {dists} bits")
+    sample = [draw_picture(2_000_000 + i, size) for i in range(50)]
+    t_dihedral = statistics.median(timed(lambda im: dihedral_variants(im), sample))
+    t_regions = statistics.median(timed(lambda im: region_hashes(im), sample))
+    print(f"cost a picture ({size[0]}x{size[1]}): 8 dihedral PDQs {t_dihedral * 1000:.1f} ms, "
+          f"region_hashes {t_regions * 1000:.1f} ms")
     for name in CROPS:
         base = {m.path for m in pdq_only.match(queries[name])}
         crop = {m.path for m in with_crop.match(queries[name])}
         print(f"{name:>15}: recall without crop stage {len(base) / listed:.4f}, with it {len(crop) / listed:.4f}")
+
+
+def timed(fn: Callable[[Image.Image], object], items: list[Image.Image]) -> list[float]:
+    out = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        out.append(time.perf_counter() - t)
+    return out
 
 
 def nearest_unrelated(unrelated: list[FileHashes], matcher: object) -> int:
