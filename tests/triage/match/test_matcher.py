@@ -159,4 +159,4 @@ def test_caption_band_detection() -> None:
     arr = np.asarray(strip)
     assert 40 <= caption_band(arr, from_top=True) <= 43
     assert caption_band(arr, from_top=False) == 0
-    assert caption_band(np.asarray(picture), from_top=True) == 0
+    assert caption_band(np.asarray(draw_picture(4, (256, 160))), from_top=True) == 0
