@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # Debian packages: libmagic (file types), libarchive (archives), FFmpeg headers (vPDQ builds
 # against them), hashdeep (the triage benchmark's peer), chromium (browser tests).
 DEBS="pkg-config libmagic1 libarchive13 libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-      libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium"
+      libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium
+      fonts-dejavu-core"
 missing=""
 for p in $DEBS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -14,6 +14,7 @@ def test_demo_runs_and_reruns(tmp_path: Path) -> None:
     assert first.report.exists()
     html = first.report.read_text()
     assert "backup.zip" in html and "Audit chain intact" in html
+    assert first.money is not None and "<svg" in first.money.read_text()
     second = run_demo(out)  # re-running replaces an earlier demo folder
     assert second.report.exists()
 

@@ -13,8 +13,13 @@ from pathlib import Path
 from tasman.core.errors import InputError
 from tasman.core.workspace import CONFIG_NAME, Workspace
 from tasman.evidence import add_evidence, create_case
+from tasman.money.importer import import_transactions
+from tasman.money.run import analyse_case
+from tasman.records.store import store_records
+from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
 from tasman.synth.evidence import make_evidence_set
+from tasman.synth.transfers import generate_transfers, write_goaml
 
 MARKER = ".tasman-demo"
 CASE_REF = "DEMO-1"
@@ -26,6 +31,7 @@ class DemoResult:
     workspace: Path
     report: Path
     steps: list[str] = field(default_factory=list)
+    money: Path | None = None
 
 
 def _prepare(root: Path) -> None:
@@ -36,6 +42,22 @@ def _prepare(root: Path) -> None:
             raise InputError(f"{root} exists and is not an earlier demo folder; choose another folder")
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("made by tasman demo; safe to delete\n", encoding="utf-8")
+
+
+def _money_step(ws: Workspace, data: Path, result: DemoResult) -> None:
+    """Generated transfers (goAML) and chat sessions in, money trails out."""
+    corpus = generate_transfers(200, seed=5, facilitator_share=0.02)
+    report = write_goaml(corpus.transfers, data / "transfers-goaml.xml")
+    with ws.session() as s:
+        imported = import_transactions(s, ws.actor, CASE_REF, report, "goaml")
+        store_records(s, ws.actor, CASE_REF, "chats", "chat-sessions.jsonl",
+                      [(c["record_id"], c) for c in corpus.chats])
+    result.steps.append(f"imported {imported.added} generated transfers from {report.name}")
+    with ws.session() as s:
+        money = analyse_case(s, ws.actor, CASE_REF, out_dir=ws.out_dir(CASE_REF, "money"))
+    result.money = money.out_dir / "money.html"
+    result.steps.append(f"money trails: {money.stats['alerted_beneficiaries']} of {money.stats['beneficiaries']} "
+                        f"beneficiaries alerted; outputs in {money.out_dir}")
 
 
 def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoResult:
@@ -54,6 +76,8 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
         with ws.session() as s:
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
+    _money_step(ws, data, result)
+    result.steps += referral_demo(ws, CASE_REF, root / "partners")
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")

@@ -3,7 +3,10 @@
 A new stage adds one import line here.
 """
 
+import tasman.attribute.models
 import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
-import tasman.triage.hashsets.models  # noqa: F401
+import tasman.money.models
+import tasman.refer.models
+import tasman.triage.hashsets.models

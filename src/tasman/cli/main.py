@@ -7,12 +7,12 @@ Exit codes (``tasman.core.errors.ExitCode``): 0 ok, 1 internal error, 2 usage, 3
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
 
 from tasman import __version__
-from tasman.cli import audit_cmd, case_cmd, demo_cmd, evidence_cmd, export_cmd, hashset_cmd, workspace_cmd
 from tasman.cli.common import State, TasmanGroup, json_option
 
 
@@ -36,13 +36,42 @@ def cli(ctx: click.Context, workspace_dir: Path | None, db_url: str | None, user
     st.workspace_dir, st.db_url, st.user = workspace_dir, db_url, user
 
 
-cli.add_command(workspace_cmd.init)
-cli.add_command(case_cmd.case)
-cli.add_command(evidence_cmd.evidence)
-cli.add_command(audit_cmd.audit)
-cli.add_command(demo_cmd.demo)
-cli.add_command(export_cmd.export)
-cli.add_command(hashset_cmd.hashset)
+# One line per command group (kept one per line so stage branches merge cleanly).
+COMMANDS = [
+    "tasman.cli.workspace_cmd:init",
+    "tasman.cli.case_cmd:case",
+    "tasman.cli.evidence_cmd:evidence",
+    "tasman.cli.audit_cmd:audit",
+    "tasman.cli.demo_cmd:demo",
+    "tasman.cli.export_cmd:export",
+    "tasman.cli.money_cmd:money",
+    "tasman.cli.hashset_cmd:hashset",
+    "tasman.cli.attribute_cmd:attribute",
+    "tasman.cli.attribute_cmd:attribution",
+    "tasman.cli.refer_cmd:refer",
+    "tasman.cli.refer_cmd:agency",
+    "tasman.cli.refer_cmd:keys_group",
+    "tasman.cli.refer_cmd:package",
+    "tasman.cli.outcome_cmd:outcome",
+    "tasman.cli.outcome_cmd:summary",
+    "tasman.cli.refer_export_cmd:misp in export",
+    "tasman.cli.refer_export_cmd:ftm in export",
+    "tasman.cli.refer_export_cmd:csv_ in export",
+]
+
+
+def _register(spec: str) -> None:
+    """``module:command`` adds a top-level command; ``module:command in group`` adds it to a group."""
+    target, _, parent = spec.partition(" in ")
+    module, name = target.split(":")
+    command = getattr(importlib.import_module(module), name)
+    group = cli if not parent else cli.commands[parent]
+    assert isinstance(group, click.Group), spec
+    group.add_command(command)
+
+
+for _spec in COMMANDS:
+    _register(_spec)
 
 
 def main() -> None:

@@ -1,0 +1,135 @@
+"""``tasman attribute``: score every subject of a case, store the run, set each subject's
+country and confidence to its top candidate (or clear them when nothing points anywhere)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tasman.attribute.facts import SubjectFacts
+from tasman.attribute.iplocate import AddressList
+from tasman.attribute.models import AttributionRun, AttributionScore, SubjectAttribution
+from tasman.attribute.scoring import Verdict, score
+from tasman.attribute.signals import SIGNALS, Env, Finding, Signal
+from tasman.attribute.weights import Weights, default_weights
+from tasman.core import audit
+from tasman.core.errors import NotFoundError
+from tasman.evidence import get_case
+from tasman.link.models import Subject
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    subjects: int = 0
+    attributed: int = 0
+    conflicts: int = 0
+    by_country: dict[str, int] = field(default_factory=dict)
+
+
+def make_env(mmdb: Path | None = None, tor_exits: Path | None = None, vpn_ranges: Path | None = None) -> Env:
+    lists = []
+    if tor_exits:
+        lists.append(AddressList.read("Tor exit", tor_exits))
+    if vpn_ranges:
+        lists.append(AddressList.read("VPN", vpn_ranges))
+    env = Env(mmdb=mmdb, anonymisers=lists)
+    if mmdb:
+        env.locator()  # a bad file fails now, before anything is stored
+    return env
+
+
+def assess(facts: SubjectFacts, weights: Weights, env: Env) -> Verdict:
+    signals: list[Signal] = [cls(weights.of(name), env) for name, cls in SIGNALS.items()]
+    findings: list[Finding] = []
+    for fact in facts.facts:
+        for sig in signals:
+            if fact.kind in sig.kinds:
+                findings.extend(sig.assess(fact))
+    return score(findings, weights)
+
+
+def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights | None = None,
+                   env: Env | None = None) -> RunSummary:
+    from tasman.attribute.gather import gather
+
+    case = get_case(session, case_ref)
+    weights = weights or default_weights()
+    env = env or Env()
+    run = AttributionRun(case_id=case.id, actor=actor, weights=weights.model_dump(mode="json"),
+                         settings={"ip_database": str(env.mmdb) if env.mmdb else "geoip2fast (embedded)",
+                                   "anonymiser_lists": [a.label for a in env.anonymisers]})
+    session.add(run)
+    session.flush()
+    summary = RunSummary(run_id=run.id)
+    subjects = {s.id: s for s in session.scalars(select(Subject).where(Subject.case_id == case.id))}
+    for facts in gather(session, case.id):
+        verdict = assess(facts, weights, env)
+        _store(session, run.id, subjects[facts.subject_id], verdict)
+        summary.subjects += 1
+        if verdict.top is not None:
+            summary.attributed += 1
+            summary.by_country[verdict.top.country] = summary.by_country.get(verdict.top.country, 0) + 1
+        summary.conflicts += int(verdict.conflict)
+    run.stats = {"subjects": summary.subjects, "attributed": summary.attributed, "conflicts": summary.conflicts,
+                 "by_country": summary.by_country}
+    audit.record(session, actor, "attribute.run", case_ref=case_ref, target=f"run {run.id}", **run.stats)
+    return summary
+
+
+def _store(session: Session, run_id: int, subject: Subject, v: Verdict) -> None:
+    top = v.top
+    session.add(SubjectAttribution(run_id=run_id, subject_id=subject.id, country=top.country if top else None,
+                                   confidence=top.confidence if top else None, conflict=v.conflict,
+                                   ignored=list(v.ignored)))
+    for cs in v.ranked:
+        session.add(AttributionScore(run_id=run_id, subject_id=subject.id, country=cs.country, score=cs.score,
+                                     confidence=cs.confidence, rank=cs.rank,
+                                     reasons=[r.as_dict() for r in cs.reasons]))
+    subject.country = top.country if top else None
+    subject.confidence = top.confidence if top else None
+
+
+def latest_run(session: Session, case_id: int) -> AttributionRun | None:
+    return session.scalars(select(AttributionRun).where(AttributionRun.case_id == case_id)
+                           .order_by(AttributionRun.id.desc()).limit(1)).first()
+
+
+def subject_ranking(session: Session, run_id: int, subject_id: int) -> dict[str, Any]:
+    sa = session.scalar(select(SubjectAttribution).where(SubjectAttribution.run_id == run_id,
+                                                         SubjectAttribution.subject_id == subject_id))
+    scores = session.scalars(select(AttributionScore).where(AttributionScore.run_id == run_id,
+                                                            AttributionScore.subject_id == subject_id)
+                             .order_by(AttributionScore.rank))
+    return {
+        "conflict": bool(sa.conflict) if sa else False,
+        "ignored": list(sa.ignored) if sa else [],
+        "ranked": [{"country": s.country, "score": s.score, "confidence": s.confidence, "rank": s.rank,
+                    "reasons": list(s.reasons)} for s in scores],
+    }
+
+
+def show(session: Session, actor: str, case_ref: str, subject_ref: str | None = None) -> dict[str, Any]:
+    """The latest run's results: every subject (or one, with its reasons)."""
+    case = get_case(session, case_ref)
+    run = latest_run(session, case.id)
+    if run is None:
+        raise NotFoundError(f"case {case_ref!r} has no attribution yet: run 'tasman attribute --case {case_ref}'")
+    q = select(Subject).where(Subject.case_id == case.id).order_by(Subject.ref)
+    if subject_ref is not None:
+        q = q.where(Subject.ref == subject_ref)
+    subjects: Iterable[Subject] = list(session.scalars(q))
+    if subject_ref is not None and not subjects:
+        raise NotFoundError(f"no subject {subject_ref!r} in case {case_ref!r}")
+    rows = []
+    for s in subjects:
+        detail = subject_ranking(session, run.id, s.id)
+        rows.append({"subject": s.ref, "name": s.name, "country": s.country, "confidence": s.confidence, **detail})
+    audit.record(session, actor, "attribute.show", case_ref=case_ref, target=subject_ref or "all",
+                 run=run.id, subjects=len(rows))
+    return {"run": run.id, "started_at": run.started_at.isoformat(), "settings": run.settings, "subjects": rows}

@@ -1,0 +1,36 @@
+"""Places the subject stated in a chat ("I live in Cebu"), as extraction found them: a country
+counts fully, a city a little less (split between countries that have a town of that name)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tasman.attribute import places
+from tasman.attribute.facts import CITY, COUNTRY, Fact
+from tasman.attribute.signals.base import Finding, Signal
+from tasman.extract.identifiers import clean_country
+
+
+class StatedPlaceSignal(Signal):
+    name = "stated_place"
+    kinds = (COUNTRY, CITY)
+    description = "a country or city stated in a chat"
+
+    def assess(self, fact: Fact) -> Iterable[Finding]:
+        if fact.kind == COUNTRY:
+            found = clean_country(fact.value)
+            if found is None:
+                yield self.ignore(fact, f"unknown country {fact.value!r}")
+            else:
+                yield self.vote(found.value, fact, f"stated country {fact.value!r}", 1.0, found.value)
+            return
+        factor = self.weight.city_factor
+        if fact.hint:
+            yield self.vote(fact.hint, fact, f"stated city {fact.value!r} ({fact.hint})", factor)
+            return
+        candidates = places.city_countries(fact.value)
+        if not candidates:
+            yield self.ignore(fact, f"no known town called {fact.value!r}")
+        for cc, share in candidates:
+            yield self.vote(cc, fact, f"stated city {fact.value!r}: {share:.0%} of towns of that name "
+                            f"(by population) are in {cc}", factor * share)

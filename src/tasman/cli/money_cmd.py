@@ -1,0 +1,83 @@
+"""``tasman money``: import transfer records (goAML, bank statements) and analyse money trails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.core.errors import NotFoundError
+from tasman.evidence import get_case
+from tasman.money.config import load_config
+from tasman.money.importer import import_transactions
+from tasman.money.readers import READERS
+from tasman.money.run import analyse_case
+
+
+@click.group(cls=TasmanGroup)
+def money() -> None:
+    """Money trails: transfers to facilitators, indicators, beneficiaries by country."""
+
+
+@money.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@click.option("--format", "fmt", required=True, type=click.Choice(sorted(READERS)), help="File format.")
+@click.option("--map", "mapping", type=click.Path(path_type=Path, dir_okay=False),
+              help="bank-csv: YAML column mapping (see docs/money.md).")
+@click.option("--account-holder", metavar="NAME", help="bank-csv: whose statement it is.")
+@json_option
+def import_(file: Path, case_ref: str, fmt: str, mapping: Path | None, account_holder: str | None) -> None:
+    """Import FILE as transactions records (re-importing the same file changes nothing)."""
+    ws = state().ws()
+    with ws.session() as s:
+        summary = import_transactions(s, ws.actor, case_ref, file, fmt, mapping, account_holder)
+    data = {"source": summary.source, "added": summary.added, "updated": summary.updated,
+            "unchanged": summary.unchanged, "skipped": len(summary.warnings), "warnings": summary.warnings}
+
+    def human(c: Console) -> None:
+        c.print(f"{summary.source}: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
+                f"{len(summary.warnings)} skipped")
+        for w in summary.warnings[:20]:
+            c.print(f"  warning: {w}", markup=False, highlight=False)
+        if len(summary.warnings) > 20:
+            c.print(f"  ... and {len(summary.warnings) - 20} more (use --json for all)")
+
+    emit(data, human)
+
+
+@money.command("analyse")
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML settings: risk countries, corridors, weights, threshold (see docs/money.md).")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder (default: WORKSPACE/out/CASE/money).")
+@json_option
+def analyse(case_ref: str, config: Path | None, out: Path | None) -> None:
+    """Score senders and beneficiaries, write beneficiaries.csv, senders.csv, timeline.csv and money.html."""
+    if config is not None and not config.is_file():
+        raise NotFoundError(f"no such config file {str(config)!r}")
+    cfg = load_config(config)
+    ws = state().ws()
+    with ws.session() as s:
+        ref = get_case(s, case_ref).ref  # checked before any folder is named after it
+        summary = analyse_case(s, ws.actor, ref, cfg, out or ws.out_dir(ref, "money"))
+    data = {"case": summary.case_ref, "run": summary.run_id, "out": str(summary.out_dir), "stats": summary.stats,
+            "files": summary.files,
+            "top_beneficiaries": [{"rank": p.rank, "key": p.key, "name": p.name, "country": p.country,
+                                   "score": p.score, "alerted": p.alerted, "indicators": p.indicator_names}
+                                  for p in summary.top_beneficiaries]}
+
+    def human(c: Console) -> None:
+        st = summary.stats
+        c.print(f"run {summary.run_id}: {st['transfers']} transfers, {st['beneficiaries']} beneficiaries "
+                f"({st['alerted_beneficiaries']} alerted), {st['senders']} senders ({st['alerted_senders']} alerted), "
+                f"{st['warnings']} records not usable")
+        c.print(table("Top beneficiaries", ("#", "name", "country", "score", "alert", "indicators"),
+                      [(p.rank, p.name, p.country or "?", p.score, "yes" if p.alerted else "",
+                        ", ".join(p.indicator_names)) for p in summary.top_beneficiaries]))
+        c.print(f"outputs in {summary.out_dir}: {', '.join(Path(v).name for v in summary.files.values())}")
+
+    emit(data, human)

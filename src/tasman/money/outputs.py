@@ -1,0 +1,70 @@
+"""Files of a money analysis: beneficiaries.csv, senders.csv, timeline.csv, money.html (with its
+JSON document) and the transfer graph as GraphML for Gephi-like tools. Never media."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import networkx as nx
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from tasman.money.document import MoneyReport, Party, TimelineEvent
+from tasman.money.svg import amounts_chart
+
+BENEFICIARY_COLUMNS = ("rank", "key", "name", "country", "score", "alerted", "indicators", "reasons", "transfers",
+                       "total_usd", "first_seen", "last_seen", "senders", "subject_payers", "subjects", "phones",
+                       "accounts", "emails")
+SENDER_COLUMNS = ("rank", "key", "name", "country", "score", "alerted", "indicators", "reasons", "transfers",
+                  "total_usd", "first_seen", "last_seen", "beneficiaries", "subjects", "phones", "accounts", "emails")
+TIMELINE_COLUMNS = ("ts", "kind", "who", "summary", "ref", "minutes_to_chat")
+
+
+_PHONES = re.compile(r"^\+\d+(;\+\d+)*$")  # E.164 lists are data, not formulas
+
+
+def _cell(value: object) -> str:
+    """Text a spreadsheet will not run as a formula (names come from seized data)."""
+    text = "" if value is None else str(value)
+    if _PHONES.match(text):
+        return text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _row(p: Party) -> dict[str, object]:
+    return {"rank": p.rank, "key": p.key, "name": p.name, "country": p.country or "", "score": p.score,
+            "alerted": "yes" if p.alerted else "no", "indicators": ";".join(p.indicator_names),
+            "reasons": " | ".join(p.reason_lines()), "transfers": p.transfers, "total_usd": p.total_usd,
+            "first_seen": p.first_seen or "", "last_seen": p.last_seen or "", "senders": p.counterparties,
+            "beneficiaries": p.counterparties, "subject_payers": p.subject_payers, "subjects": ";".join(p.subjects),
+            "phones": ";".join(p.phones), "accounts": ";".join(p.accounts), "emails": ";".join(p.emails)}
+
+
+def write_parties_csv(path: Path, parties: list[Party], columns: tuple[str, ...]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(columns)
+        for p in parties:
+            row = _row(p)
+            w.writerow([_cell(row[c]) for c in columns])
+
+
+def write_timeline_csv(path: Path, events: tuple[TimelineEvent, ...]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(TIMELINE_COLUMNS)
+        for e in events:
+            w.writerow([_cell(getattr(e, c)) for c in TIMELINE_COLUMNS])
+
+
+def write_graph(path: Path, graph: nx.DiGraph) -> None:
+    nx.write_graphml(graph, path)
+
+
+_env = Environment(loader=PackageLoader("tasman.money", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def render_html(doc: MoneyReport) -> str:
+    return _env.get_template("money.html").render(r=doc, chart=Markup(amounts_chart(doc.chart)))

@@ -1,0 +1,161 @@
+"""From a case's subjects to the entries of a country's package, with data minimisation.
+
+What goes in for a subject: its own records (only fields of the documented vocabulary; for a
+transfer, only the subject's own party plus amount, currency, date and reference, with the
+counterparty reduced to its country), the identifiers taken from those records and their
+observations, its attribution with every candidate and reason, and references to the evidence
+artifacts where its identifiers were found (hashes, paths, triage match categories; never
+media). What never goes in: other subjects, records not linked to the subject, observation
+context snippets (they can quote other people), free-text fields outside the vocabulary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tasman.attribute.gather import party, values
+from tasman.attribute.service import latest_run, subject_ranking
+from tasman.core.models import Artifact, Evidence, Record
+from tasman.extract.identifiers import (
+    Identifier,
+    clean_country,
+    clean_email,
+    clean_handle,
+    clean_iban,
+    clean_ip,
+    clean_phone,
+    fold,
+)
+from tasman.extract.models import Observation
+from tasman.link.models import Subject, SubjectRecord
+from tasman.records.fields import PERSON_FIELDS, TRANSACTION_FIELDS
+from tasman.refer.document import (
+    Attribution,
+    EvidenceRef,
+    FieldValue,
+    IdentifierEntry,
+    RecordEntry,
+    SubjectEntry,
+)
+from tasman.refer.triage_refs import matches_for
+
+ID_TYPES = ("email", "phone", "ip", "url", "domain", "handle", "iban", "card", "paypal", "btc", "eth", "mtcn")
+STRONG = ("email", "phone", "handle", "iban", "paypal", "btc", "eth", "card")
+SHARED_TX = ("record_id", "timestamp", "amount", "currency", "reference", "channel")
+
+
+def _value(v: Any) -> FieldValue:
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    if isinstance(v, list | tuple):
+        return [str(x) for x in v]
+    return json.dumps(v, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def minimise(r: Record, subject_name: str, known_ids: set[str]) -> tuple[dict[str, FieldValue], list[str]]:
+    """The record's fields a recipient needs, and the names of those withheld."""
+    if r.kind != "transactions":
+        keep = {k: _value(v) for k, v in r.fields.items() if k in PERSON_FIELDS}
+        return keep, sorted(k for k in r.fields if k not in PERSON_FIELDS)
+    side = party(r.fields, {"ids": known_ids}, subject_name)
+    keep = {k: _value(r.fields[k]) for k in SHARED_TX if k in r.fields}
+    if side is not None:
+        other = "beneficiary" if side == "sender" else "sender"
+        keep.update({k: _value(v) for k, v in r.fields.items() if k.startswith(side + "_") and k in TRANSACTION_FIELDS})
+        if r.fields.get(f"{other}_country"):
+            keep[f"{other}_country"] = _value(r.fields[f"{other}_country"])
+        keep["subject_side"] = side
+    withheld = sorted(k for k in r.fields if k not in keep)
+    return keep, withheld
+
+
+def _record_identifiers(fields: dict[str, FieldValue]) -> list[Identifier]:
+    region_raw = next(iter(values(fields.get("country"))), "")
+    region = clean_country(region_raw) if region_raw else None
+    out: list[Identifier | None] = []
+    for side in ("", "sender_", "beneficiary_"):
+        out += [clean_email(v) for v in values(fields.get(side + "email"))]
+        out += [clean_phone(v) or clean_phone(v, region.value if region else None)
+                for v in values(fields.get(side + "phone"))]
+        out += [clean_iban(v) for v in values(fields.get(side + "account"))]
+    out += [clean_iban(v) for v in values(fields.get("payment_ref"))]
+    out += [ip for ip in (clean_ip(v) for v in values(fields.get("ip"))) if ip and ip.meta.get("scope") == "public"]
+    platform = next(iter(values(fields.get("platform"))), "")
+    if platform:
+        out += [clean_handle(v, platform) for v in values(fields.get("username"))]
+    return [i for i in out if i is not None]
+
+
+def subject_entries(session: Session, case_id: int, subjects: list[Subject]) -> list[SubjectEntry]:
+    ids = [s.id for s in subjects]
+    members: dict[int, list[Record]] = defaultdict(list)
+    for sid, rec in session.execute(
+        select(SubjectRecord.subject_id, Record).join(Record, Record.id == SubjectRecord.record_id)
+        .where(SubjectRecord.subject_id.in_(ids)).order_by(Record.source, Record.source_id)
+    ).all():
+        members[sid].append(rec)
+    rec_ids = [r.id for rs in members.values() for r in rs]
+    obs: dict[int, list[Observation]] = defaultdict(list)
+    if rec_ids:
+        for o in session.scalars(select(Observation).where(Observation.record_id.in_(rec_ids),
+                                                           Observation.type.in_(ID_TYPES))):
+            obs[o.record_id or 0].append(o)
+    run = latest_run(session, case_id)
+    entries = []
+    for s in subjects:
+        recs = members.get(s.id, [])
+        known = {fold(v) for r in recs if r.kind != "transactions"
+                 for k in ("phone", "email", "payment_ref") for v in values(r.fields.get(k))}
+        records: list[RecordEntry] = []
+        idents: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
+        for r in recs:
+            ref = f"{r.source}#{r.source_id}"
+            kept, withheld = minimise(r, s.name, known)
+            records.append(RecordEntry(ref=ref, kind=r.kind, source=r.source, source_id=r.source_id, fields=kept,
+                                       withheld=withheld))
+            found = [(i.type.value, i.value, i.country) for i in _record_identifiers(kept)]
+            found += [(o.type, o.value, o.country) for o in obs.get(r.id, [])]
+            for typ, val, cc in found:
+                key = (typ, val)
+                prev = idents.get(key)
+                idents[key] = (cc or (prev[0] if prev else None), sorted({*(prev[1] if prev else []), ref}))
+        identifiers = [IdentifierEntry(type=t, value=v, country=cc, sources=src)
+                       for (t, v), (cc, src) in sorted(idents.items())]
+        entries.append(SubjectEntry(ref=s.ref, name=s.name, attribution=_attribution(session, run, s),
+                                    identifiers=identifiers, records=records,
+                                    evidence=_evidence(session, case_id, identifiers)))
+    return entries
+
+
+def _attribution(session: Session, run: Any, s: Subject) -> Attribution:
+    detail = subject_ranking(session, run.id, s.id) if run is not None else {}
+    return Attribution.model_validate({"country": s.country, "confidence": s.confidence, **detail})
+
+
+def _evidence(session: Session, case_id: int, identifiers: list[IdentifierEntry]) -> list[EvidenceRef]:
+    strong = {(i.type, i.value) for i in identifiers if i.type in STRONG}
+    if not strong:
+        return []
+    via: dict[int, set[str]] = defaultdict(set)
+    for typ, val, aid in session.execute(
+        select(Observation.type, Observation.value, Observation.artifact_id)
+        .where(Observation.case_id == case_id, Observation.artifact_id.is_not(None),
+               Observation.value.in_(sorted({v for _, v in strong})))
+    ).all():
+        if (typ, val) in strong and aid is not None:
+            via[aid].add(f"{typ}:{val}")
+    if not via:
+        return []
+    matches = matches_for(session, via)
+    out = []
+    for art, ev in session.execute(select(Artifact, Evidence).join(Evidence, Evidence.id == Artifact.evidence_id)
+                                   .where(Artifact.id.in_(sorted(via))).order_by(Evidence.name, Artifact.path)):
+        out.append(EvidenceRef(evidence=ev.name, evidence_sha256=ev.sha256, path=art.path, size=art.size,
+                               md5=art.md5, sha1=art.sha1, sha256=art.sha256, via=sorted(via[art.id]),
+                               matches=matches.get(art.id, [])))
+    return out

@@ -1,0 +1,161 @@
+"""The referral package document: one frozen, versioned pydantic model that every renderer
+(JSON, HTML and PDF dossier, MISP, FollowTheMoney, CSV) works from.
+
+Its JSON Schema is published in ``docs/schemas/referral-package.schema.json`` (``tasman package
+schema`` prints it; a test keeps the file current). Changing the document means raising
+``SCHEMA_VERSION``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
+Tlp = Literal["clear", "green", "amber", "amber+strict", "red"]
+TLPS: tuple[str, ...] = ("clear", "green", "amber", "amber+strict", "red")
+FieldValue = str | int | float | bool | None | list[str]
+
+HANDLING = {
+    "clear": "TLP:CLEAR. No restriction on disclosure beyond applicable law.",
+    "green": "TLP:GREEN. Share within your community, not publicly.",
+    "amber": ("TLP:AMBER. Law-enforcement sensitive: for the receiving agency and those in it who need to know "
+              "to act on it. Not for onward disclosure without the sender's agreement. Subjects are suspects, "
+              "not convicted persons."),
+    "amber+strict": ("TLP:AMBER+STRICT. Law-enforcement sensitive: the receiving agency only. Not for onward "
+                     "disclosure. Subjects are suspects, not convicted persons."),
+    "red": "TLP:RED. For the named recipients only. Not for disclosure. Subjects are suspects.",
+}
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AgencyInfo(Frozen):
+    name: str
+    countries: list[str] = Field(default_factory=list)
+    contact: str = ""
+    key_fingerprint: str | None = None
+
+
+class Reason(Frozen):
+    signal: str
+    value: str
+    detail: str
+    points: float
+    sources: list[str]
+
+
+class Candidate(Frozen):
+    country: str
+    score: float
+    confidence: float
+    rank: int
+    reasons: list[Reason]
+
+
+class IgnoredNote(Frozen):
+    signal: str
+    value: str
+    why: str
+    sources: list[str]
+
+
+class Attribution(Frozen):
+    country: str = Field(description="ISO 3166-1 alpha-2 the subject is referred to")
+    confidence: float | None = None
+    conflict: bool = False
+    ranked: list[Candidate] = Field(default_factory=list, description="every candidate country, conflicts included")
+    ignored: list[IgnoredNote] = Field(default_factory=list, description="evidence that carried no weight, and why")
+
+
+class IdentifierEntry(Frozen):
+    type: str
+    value: str
+    country: str | None = None
+    sources: list[str]
+
+
+class RecordEntry(Frozen):
+    ref: str = Field(description="the sender's reference: source#source_id")
+    kind: str
+    source: str
+    source_id: str
+    fields: dict[str, FieldValue]
+    withheld: list[str] = Field(default_factory=list, description="fields left out for data minimisation")
+
+
+class MatchRef(Frozen):
+    hashset: str
+    category: int | None = None
+    category_name: str | None = None
+    match_type: str
+    hash_name: str
+    distance: int = 0
+
+
+class EvidenceRef(Frozen):
+    """Where an identifier of the subject was found: references and hashes, never the media."""
+
+    evidence: str
+    evidence_sha256: str
+    path: str
+    size: int | None = None
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    via: list[str] = Field(default_factory=list, description="the subject's identifiers found in it (type:value)")
+    matches: list[MatchRef] = Field(default_factory=list)
+
+
+class SubjectEntry(Frozen):
+    ref: str
+    name: str = ""
+    attribution: Attribution
+    identifiers: list[IdentifierEntry] = Field(default_factory=list)
+    records: list[RecordEntry] = Field(default_factory=list)
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+
+
+class PackageDocument(Frozen):
+    """One country's referral: only that country's subjects and what belongs to them."""
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    package_id: str = Field(description="CASE-CC-vN, unique per sender")
+    series: str = Field(description="CASE-CC: every version of this country's package")
+    version: int = Field(ge=1)
+    supersedes: str | None = None
+    created_at: str
+    generator: str
+    tlp: Tlp
+    handling: str
+    country: str
+    case_ref: str
+    sender: AgencyInfo
+    recipient: AgencyInfo
+    audit_head: str = Field(description="the sender's audit chain head when the package was built")
+    subjects: list[SubjectEntry]
+
+    def canonical(self) -> bytes:
+        return canonical_json(self.model_dump(mode="json"))
+
+    def content_digest(self) -> str:
+        """SHA-256 of what the package says, without the fields that change with every build."""
+        body = self.model_dump(mode="json", exclude={"package_id", "version", "supersedes", "created_at",
+                                                     "generator", "audit_head"})
+        return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def schema() -> dict[str, Any]:
+    out = PackageDocument.model_json_schema()
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["$id"] = "https://tasman.invalid/schemas/referral-package-1.0.json"
+    return out

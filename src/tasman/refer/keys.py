@@ -1,0 +1,138 @@
+"""The local agency's keys: an Ed25519 signing key (packages and outcome reports are signed
+with it) and an age X25519 identity (packages sent to us are encrypted to it).
+
+They live in ``WORKSPACE/keys/`` (folder 0700, secret files 0600) beside a public
+``identity.yaml``, which is exactly the entry partners add to their agency directory. Secret
+keys are stored unencrypted: protect the workspace (full-disk encryption, access control).
+Keys are never overwritten; rotating them means a new workspace folder or moving the old ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyrage
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pyrage import x25519
+
+from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, PermissionDeniedError
+
+KEYS_DIR = "keys"
+SIGNING_FILE = "signing.pem"
+AGE_FILE = "age.key"
+IDENTITY_FILE = "identity.yaml"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def public_raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def fingerprint(public_key_b64: str) -> str:
+    """``ed25519:`` and the first 32 hex digits of SHA-256 of the raw public key."""
+    return "ed25519:" + hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()[:32]
+
+
+def load_public(public_key_b64: str) -> Ed25519PublicKey:
+    try:
+        raw = base64.b64decode(public_key_b64, validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError as exc:
+        raise InputError(f"{public_key_b64!r} is not a base64 Ed25519 public key") from exc
+
+
+@dataclass(frozen=True)
+class LocalKeys:
+    name: str
+    countries: tuple[str, ...]
+    contact: str
+    signing: Ed25519PrivateKey
+    age_identity: str
+
+    @property
+    def public_key(self) -> str:
+        return b64(public_raw(self.signing.public_key()))
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_key)
+
+    @property
+    def age_recipient(self) -> str:
+        return str(x25519.Identity.from_str(self.age_identity).to_public())
+
+    def sign(self, data: bytes) -> str:
+        return b64(self.signing.sign(data))
+
+    def entry(self) -> dict[str, Any]:
+        """This agency as an entry of a partner's directory (public keys only)."""
+        return {"name": self.name, "countries": list(self.countries), "contact": self.contact,
+                "age_recipient": self.age_recipient, "signing_key": self.public_key}
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(path, 0o600)
+
+
+def generate(root: Path, name: str, countries: list[str], contact: str = "") -> LocalKeys:
+    folder = root / KEYS_DIR
+    if (folder / SIGNING_FILE).exists() or (folder / AGE_FILE).exists():
+        raise AlreadyExistsError(f"keys already exist in {folder}; they are never overwritten")
+    if not name.strip():
+        raise InputError("the agency name must not be empty")
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)
+    signing = Ed25519PrivateKey.generate()
+    ident = x25519.Identity.generate()
+    _write_secret(folder / SIGNING_FILE, signing.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _write_secret(folder / AGE_FILE, f"# public key: {ident.to_public()}\n{ident}\n".encode())
+    keys = LocalKeys(name.strip(), tuple(countries), contact, signing, str(ident))
+    (folder / IDENTITY_FILE).write_text(yaml.safe_dump(keys.entry(), sort_keys=False), encoding="utf-8")
+    return keys
+
+
+def read_age_identity(path: Path) -> str:
+    """The ``AGE-SECRET-KEY-1...`` line of an age identity file."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise NotFoundError(f"cannot read key file {str(path)!r}: {exc.strerror}") from exc
+    for line in lines:
+        if line.strip().startswith("AGE-SECRET-KEY-"):
+            try:
+                x25519.Identity.from_str(line.strip())
+            except pyrage.IdentityError as exc:
+                raise InputError(f"{str(path)!r} holds a damaged age identity") from exc
+            return line.strip()
+    raise InputError(f"{str(path)!r} is not an age identity file (no AGE-SECRET-KEY line)")
+
+
+def load(root: Path) -> LocalKeys:
+    folder = root / KEYS_DIR
+    if not (folder / SIGNING_FILE).exists():
+        raise NotFoundError(f"no agency keys in {folder}: run 'tasman keys generate --agency NAME' first")
+    if os.name == "posix" and (folder / SIGNING_FILE).stat().st_mode & 0o077:
+        raise PermissionDeniedError(f"{folder / SIGNING_FILE} is readable by others: chmod 600 it")
+    try:
+        info = yaml.safe_load((folder / IDENTITY_FILE).read_text(encoding="utf-8")) or {}
+        key = serialization.load_pem_private_key((folder / SIGNING_FILE).read_bytes(), password=None)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read the agency keys in {folder}: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise InputError(f"{folder / SIGNING_FILE} is not an Ed25519 key")
+    return LocalKeys(str(info.get("name", "")), tuple(info.get("countries") or ()), str(info.get("contact", "")),
+                     key, read_age_identity(folder / AGE_FILE))

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tasman.attribute import attribute_case, show
+from tasman.attribute.models import AttributionRun
+from tasman.core.models import AuditEvent
+from tasman.core.workspace import Workspace
+from tasman.link.models import Subject
+from tests.attribute import factory as f
+
+
+def test_attribute_sets_country_and_keeps_every_reason(ws: Workspace) -> None:
+    with ws.session() as s:
+        f.operation(s)
+    with ws.session() as s:
+        summary = attribute_case(s, ws.actor, "OP-1")
+    assert (summary.subjects, summary.attributed) == (4, 3)
+    assert summary.by_country == {"PH": 1, "NL": 1, "DE": 1}
+    with ws.session() as s:
+        got = {x.ref: (x.country, x.confidence) for x in s.scalars(select(Subject))}
+        assert got["S-000001"][0] == "PH" and got["S-000001"][1] > 0.8  # type: ignore[operator]
+        assert got["S-000002"][0] == "NL"
+        assert got["S-000003"][0] == "DE"
+        assert got["S-000004"] == (None, None)
+        data = show(s, ws.actor, "OP-1", "S-000003")
+    max_ = data["subjects"][0]
+    assert max_["conflict"] is True
+    assert [c["country"] for c in max_["ranked"]] == ["DE", "PH"]
+    assert max_["ranked"][1]["reasons"][0]["signal"] == "phone"
+
+
+def test_nl_subject_conflict_ip_and_evidence_from_artifacts(ws: Workspace) -> None:
+    with ws.session() as s:
+        f.operation(s)
+        attribute_case(s, ws.actor, "OP-1")
+        jan = show(s, ws.actor, "OP-1", "S-000002")["subjects"][0]
+        ana = show(s, ws.actor, "OP-1", "S-000001")["subjects"][0]
+        nobody = show(s, ws.actor, "OP-1", "S-000004")["subjects"][0]
+    assert [c["country"] for c in jan["ranked"]][:2] == ["NL", "GB"]  # the GB IP is shown, not hidden
+    ph = ana["ranked"][0]
+    signals = {r["signal"] for r in ph["reasons"]}
+    assert {"phone", "address", "email_domain", "stated_place", "gps", "timezone"} <= signals
+    gps = next(r for r in ph["reasons"] if r["signal"] == "gps")
+    assert gps["sources"] == ["phone.zip!/DCIM/IMG_0001.jpg"]
+    assert ana["ignored"][0]["value"] == "192.168.1.20"
+    assert nobody["ranked"] == [] and nobody["ignored"][0]["why"].startswith("a private address")
+
+
+def test_rerun_makes_a_new_run_and_is_audited(ws: Workspace) -> None:
+    with ws.session() as s:
+        f.operation(s)
+        attribute_case(s, ws.actor, "OP-1")
+        attribute_case(s, ws.actor, "OP-1")
+        assert len(list(s.scalars(select(AttributionRun)))) == 2
+        actions = [e.action for e in s.scalars(select(AuditEvent))]
+    assert actions.count("attribute.run") == 2
+
+
+def test_transfer_reads_only_the_subjects_own_party(ws: Workspace) -> None:
+    with ws.session() as s:
+        c = f.case(s)
+        f.subject(s, c, "S-000010", "Maria Santos",
+                  {"record_id": "t1", "sender_name": "Pat Doe", "sender_phone": "+44 7700 900123",
+                   "sender_country": "GB", "beneficiary_name": "Maria Santos", "beneficiary_phone": "+63 917 555 0101",
+                   "beneficiary_country": "PH", "amount": "50", "currency": "USD"},
+                  kind="transactions", source="transfers.csv")
+        attribute_case(s, ws.actor, "OP-1")
+        data = show(s, ws.actor, "OP-1", "S-000010")["subjects"][0]
+    assert [c["country"] for c in data["ranked"]] == ["PH"]
