@@ -72,7 +72,7 @@ def caption_band(arr: np.ndarray, from_top: bool) -> int:
     mostly the edge's colour (text allowed), ending in clean rows (the strip's margin)."""
     h = arr.shape[0]
     limit = int(h * MAX_BAND)
-    rows = (arr[:limit] if from_top else arr[::-1][:limit]).astype(np.int16)
+    rows = (arr[:limit, ::3] if from_top else arr[::-1][:limit, ::3]).astype(np.int16)   # every 3rd column
     colour = np.median(rows[0], axis=0).astype(np.int16)
     close = (np.abs(rows - colour).max(axis=2) <= BAND_TOLERANCE).mean(axis=1)
     mostly = close >= 0.3
