@@ -104,7 +104,7 @@ def test_build_download_and_outcomes(make_client: Callable[..., Client], api: Ca
         with partner.session() as s:
             create_case(s, partner.actor, "PH-1")
             import_package(s, partner.actor, "PH-1", ws.root / "out" / "referrals" / OP / f"{OP}-PH-v1.tasman",
-                           theirs.age_identity)
+                           theirs.age_identity, allow_unknown_sender=True)
             signed = report_outcome(s, partner.actor, "PH-1", f"{OP}-PH-v1", [
                 {"subject_ref": "S-000001", "status": "arrested", "date": date(2024, 5, 2)},
                 {"subject_ref": "S-000001", "status": "children_safeguarded", "date": date(2024, 5, 2),
