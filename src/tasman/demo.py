@@ -19,6 +19,7 @@ from tasman.money.run import analyse_case
 from tasman.records.store import store_records
 from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
+from tasman.serve.demo import serve_demo
 from tasman.synth.evidence import make_evidence_set
 from tasman.synth.transfers import generate_transfers, write_goaml
 
@@ -82,6 +83,7 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
     result.steps.append(f"extracted {run.added} identifiers from {run.files} files ({kinds})")
     _money_step(ws, data, result)
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
+    result.steps += serve_demo(ws, CASE_REF)
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")

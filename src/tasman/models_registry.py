@@ -9,4 +9,5 @@ import tasman.extract.models
 import tasman.link.models
 import tasman.money.models
 import tasman.refer.models
+import tasman.serve.models
 import tasman.triage.hashsets.models
