@@ -96,7 +96,9 @@ def test_handles(raw: str, platform: str, value: str) -> None:
     assert clean_handle(raw, platform).value == value  # type: ignore[union-attr]
 
 
-def test_handles_follow_platform_rules() -> None:
-    assert clean_handle("abc", "telegram") is None  # Telegram names have 5+ characters
-    assert clean_handle("x" * 20, "twitter") is None
+def test_handles_follow_platform_rules_when_strict() -> None:
+    assert clean_handle("abc", "telegram", strict=True) is None  # Telegram names have 5+ characters
+    assert clean_handle("x" * 20, "twitter", strict=True) is None
+    assert clean_handle("abc", "telegram").value == "telegram:abc"  # type: ignore[union-attr]  # a record's field
     assert clean_handle("name", "myspace") is None
+    assert clean_handle("two words", "kik") is None

@@ -154,16 +154,23 @@ def platform_name(text: str) -> str | None:
     return p if p in PLATFORMS else None
 
 
-def clean_handle(raw: str, platform: str) -> Identifier | None:
+_LOOSE = re.compile(r"[^\s@/\\<>\"']{1,64}")
+
+
+def clean_handle(raw: str, platform: str, *, strict: bool = False) -> Identifier | None:
     """A user name on a named platform, compared case-insensitively (``@`` and ``live:`` kept apart).
-    The name must fit the platform's own sign-up rules where they are known."""
+
+    ``strict`` (what scanning free text uses): the name must fit the platform's own sign-up
+    rules where they are known (Telegram 5-32 characters, Skype 6-32...). Without it (a
+    record's ``username`` field, where the platform is given) any plausible name is taken:
+    old accounts and exports do not always follow today's rules."""
     p = platform_name(platform)
     if p is None:
         return None
     name = raw.strip().lstrip("@").strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
         return None
-    rule = _HANDLE_RULES.get(p)
+    rule = _HANDLE_RULES.get(p) if strict else _LOOSE
     if rule is not None and not rule.fullmatch(name):
         return None
     return Identifier(IdType.HANDLE, f"{p}:{name.casefold()}", meta={"platform": p, "name": name})

@@ -55,9 +55,10 @@ class HandleDetector(Detector):
             m = _BEFORE.search(buf.before(start, 40))
             if m is not None:
                 raw = m.group("name").rstrip(".,")
-                b = start - len(buf.before(start, 40).encode("utf-8")) + len(buf.before(start, 40)[:m.start("name")]
-                                                                               .encode("utf-8"))
-                out = found(clean_handle(raw, platform), buf, b, b + len(raw), self.name, platform=platform)
+                before = buf.before(start, 40)
+                b = start - len(before.encode("utf-8")) + len(before[:m.start("name")].encode("utf-8"))
+                ident = clean_handle(raw, platform, strict=True)
+                out = found(ident, buf, b, b + len(raw), self.name, platform=platform)
         return out
 
     def _after(self, buf: Buffer, word: str, platform: str, end: int, tail: str) -> list[Found]:
@@ -77,5 +78,5 @@ class HandleDetector(Detector):
         if not marked and not seps.strip():
             return []  # "skype johnsmith" with nothing between is too loose; "skype: x" or "skype is x"
         a = end + len(tail[:m.start("name")].encode("utf-8"))
-        return found(clean_handle(name, platform), buf, a, a + len(name.encode("utf-8")), self.name,
+        return found(clean_handle(name, platform, strict=True), buf, a, a + len(name.encode("utf-8")), self.name,
                      platform=platform)

@@ -70,5 +70,5 @@ class UrlDetector(Detector):
             h = m2.group("host").lower()
             platform = _PROFILE_HOSTS.get(h.removeprefix("www.").removeprefix("m."))
             if platform and m2.group("name").lower() not in _NOT_PROFILES:
-                out += found(clean_handle(m2.group("name"), platform), buf, start, end, "handle.link")
+                out += found(clean_handle(m2.group("name"), platform, strict=True), buf, start, end, "handle.link")
         return out
