@@ -11,3 +11,4 @@ import tasman.money.models
 import tasman.refer.models
 import tasman.serve.models
 import tasman.triage.hashsets.models
+import tasman.triage.models

@@ -50,6 +50,7 @@ COMMANDS = [
     "tasman.cli.serve_cmd:serve",
     "tasman.cli.user_cmd:user",
     "tasman.cli.tip_cmd:tip",
+    "tasman.cli.triage_cmd:triage",
     "tasman.cli.attribute_cmd:attribute",
     "tasman.cli.attribute_cmd:attribution",
     "tasman.cli.refer_cmd:refer",

@@ -65,7 +65,7 @@ def iter_entries(evidence_path: Path, on_error: Callable[..., None]) -> Iterator
         from tasman.triage.readers import iter_entries as triage_entries  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return _walk(evidence_path, on_error)
-    return triage_entries(evidence_path, on_error=on_error)  # type: ignore[no-any-return,unused-ignore]
+    return triage_entries(evidence_path, on_error=on_error)  # type: ignore[return-value,no-any-return,unused-ignore]
 
 
 def real_file(evidence_path: Path, entry: EntryLike) -> Path | None:
