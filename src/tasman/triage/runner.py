@@ -217,7 +217,7 @@ class Session:
             self.flush(held, final=True)
         except BaseException:
             results.close()                          # stop the workers first
-            if self.ids is not None:                 # keep what was already hashed
+            if self.ids is not None or self.custody.done():    # keep what was hashed, never wait for custody
                 with contextlib.suppress(Exception):
                     self.flush(held, final=True)
             raise
