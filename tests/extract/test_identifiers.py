@@ -102,3 +102,11 @@ def test_handles_follow_platform_rules_when_strict() -> None:
     assert clean_handle("abc", "telegram").value == "telegram:abc"  # type: ignore[union-attr]  # a record's field
     assert clean_handle("name", "myspace") is None
     assert clean_handle("two words", "kik") is None
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "!!", "—"])
+def test_blank_or_unreadable_country_is_no_country(blank: str) -> None:
+    # a stated country that folds to nothing must never become a country (it once became Aruba)
+    from tasman.extract.identifiers import clean_country
+
+    assert clean_country(blank) is None

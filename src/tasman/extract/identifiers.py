@@ -205,7 +205,9 @@ def _country_names() -> dict[str, str]:
         except OSError:
             continue
         for v, a2 in english:
-            names.setdefault(fold(tr.gettext(v)), a2)
+            key = fold(tr.gettext(v))
+            if any(c.isalpha() for c in key):  # a name that folds to nothing (or to '-') says nothing
+                names.setdefault(key, a2)
     for v, a2 in english:  # English wins over a clash in another language
         names[fold(v)] = a2
     for c in countries:
@@ -222,12 +224,15 @@ def _country_names() -> dict[str, str]:
 def clean_country(raw: str) -> Identifier | None:
     """ISO 3166-1 alpha-2 from a code or a name in any language pycountry knows."""
     text = raw.strip()
+    if not text:
+        return None
     if len(text) == 2 and text.isalpha():
         code = text.upper()
         code = "GB" if code == "UK" else code
         if pycountry.countries.get(alpha_2=code):
             return Identifier(IdType.COUNTRY, code, country=code)
         return None
-    found = _country_names().get(fold(text))
+    key = fold(text)
+    found = _country_names().get(key) if any(c.isalpha() for c in key) else None
     return Identifier(IdType.COUNTRY, found, country=found) if found else None
 
