@@ -62,6 +62,29 @@ def explain_probabilistic(row: dict[str, Any], labels: LevelLabels) -> dict[str,
             "probability": round(float(row["match_probability"]), 6), "agreed": agreed, "fields": fields}
 
 
+def explain_columns(cols: dict[str, list[Any]], labels: LevelLabels) -> list[dict[str, Any]]:
+    """:func:`explain_probabilistic` for a whole column-wise result (no per-row dictionaries)."""
+    n = len(cols["match_weight"])
+    names = [name for name, levels in labels.levels.items() if levels and f"mw_{name}" in cols]
+    zero = [0.0] * n
+    parts = [(name, cols[f"mw_{name}"], cols.get(f"mw_tf_adj_{name}") or zero) for name in names]
+    out = []
+    for i in range(n):
+        fields: dict[str, Any] = {}
+        agreed: list[str] = []
+        for name, mws, tfs in parts:
+            base = mws[i]
+            if base is None:
+                continue
+            weight = base + (tfs[i] or 0.0)
+            fields[name] = {"level": labels.label(name, base), "weight": round(weight, 2)}
+            if weight > 0:
+                agreed.append(name)
+        out.append({"match_weight": round(cols["match_weight"][i], 2),
+                    "probability": round(cols["match_probability"][i], 6), "agreed": agreed, "fields": fields})
+    return out
+
+
 def explain_deterministic(why: list[str]) -> tuple[str, dict[str, Any]]:
     """``(rule name, explanation)`` from ``["emails=a@b.example", ...]``."""
     shared = []

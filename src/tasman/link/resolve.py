@@ -17,7 +17,7 @@ from splink.internals.exceptions import SplinkException
 
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
-from tasman.link.explain import explain_deterministic, explain_probabilistic, level_labels
+from tasman.link.explain import explain_columns, explain_deterministic, level_labels
 from tasman.link.rules import deterministic_edges
 from tasman.link.settings import LinkSettings, apply_priors
 from tasman.link.training import prior_lambda, train
@@ -75,8 +75,8 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
     be.load("parties", parties)
     with stage("rules"):
         stats["deterministic"] = deterministic_edges(be, settings)
+        det_pairs = _deterministic_pairs(be, parties)
     splink_dict = apply_priors(settings.splink_settings().create_settings_dict("duckdb"))
-    det_pairs = _deterministic_pairs(be, parties)
     splink_dict["probability_two_random_records_match"] = prior_lambda(n, det_pairs, settings.deterministic_recall)
     stats["deterministic"]["pairs"] = det_pairs
     predicted = None
@@ -134,10 +134,11 @@ def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints:
         links.append(Link(a, b, "analyst decision", DETERMINISTIC_WEIGHT, 1.0, {"decision": "kept together"}))
     sel = pa.table({"a": pa.array(ca[cs == RULE], pa.int64()), "b": pa.array(cb[cs == RULE], pa.int64())})
     be.load("chosen_rule", sel)
-    for r in be.query("SELECT d.a, d.b, d.why FROM det_edges d JOIN chosen_rule c ON d.a = c.a AND d.b = c.b"
-                      ).to_pylist():
-        rule, expl = explain_deterministic(r["why"])
-        links.append(Link(r["a"], r["b"], rule, DETERMINISTIC_WEIGHT, 1.0, expl))
+    det = be.query("SELECT d.a, d.b, d.why FROM det_edges d JOIN chosen_rule c ON d.a = c.a AND d.b = c.b")
+    for a, b, why in zip(det.column("a").to_pylist(), det.column("b").to_pylist(), det.column("why").to_pylist(),
+                         strict=True):
+        rule, expl = explain_deterministic(why)
+        links.append(Link(a, b, rule, DETERMINISTIC_WEIGHT, 1.0, expl))
     if predicted:
         labels = level_labels(splink_dict)
         sel = pa.table({"a": pa.array(ca[cs == MODEL], pa.int64()), "b": pa.array(cb[cs == MODEL], pa.int64())})
@@ -145,13 +146,13 @@ def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints:
         cols = ", ".join(["match_weight", "match_probability"]
                          + [f"mw_{c}" for c in labels]
                          + [f"mw_tf_adj_{c}" for c in labels if _has_column(be, predicted, f"mw_tf_adj_{c}")])
-        rows = be.query(f"""
+        result = be.query(f"""
             SELECT least(p.uid_l, p.uid_r) AS a, greatest(p.uid_l, p.uid_r) AS b, {cols}
             FROM {predicted} p JOIN chosen_model c ON least(p.uid_l, p.uid_r) = c.a AND greatest(p.uid_l, p.uid_r) = c.b
-        """).to_pylist()
-        for r in rows:
-            expl = explain_probabilistic(r, labels)
-            links.append(Link(r["a"], r["b"], "probabilistic", expl["match_weight"], expl["probability"], expl))
+        """)
+        columns = {name: result.column(name).to_pylist() for name in result.column_names}
+        for a, b, expl in zip(columns["a"], columns["b"], explain_columns(columns, labels), strict=True):
+            links.append(Link(a, b, "probabilistic", expl["match_weight"], expl["probability"], expl))
     return clusters, links
 
 
@@ -165,13 +166,8 @@ def _deterministic_pairs(be: Backend, parties: pa.Table) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-_COLUMNS: dict[str, set[str]] = {}
-
-
 def _has_column(be: Backend, table: str, column: str) -> bool:
-    if table not in _COLUMNS:
-        _COLUMNS[table] = set(be.query(f"SELECT * FROM {table} LIMIT 0").column_names)
-    return column in _COLUMNS[table]
+    return column in be.query(f"SELECT * FROM {table} LIMIT 0").column_names
 
 
 def _subjects(be: Backend, clusters: Clusters) -> list[SubjectDraft]:

@@ -123,7 +123,8 @@ def blocking_rules() -> list[Any]:
         block_on("first_name", "city", "substr(last_name, 1, 1)"),
         block_on("dob", "city"),
         block_on("dob", "postcode"),
-        block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "country"),
+        block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "city"),
+        block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "substr(dob, 1, 4)"),
     ]
 
 

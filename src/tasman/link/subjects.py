@@ -9,11 +9,12 @@ stages attached to it (attribution, referrals) stays traceable.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from tasman.core.models import Record
@@ -49,6 +50,21 @@ def current_members(session: Session, case_id: int) -> dict[tuple[int, str], int
         select(SubjectRecord.record_id, SubjectRecord.role, SubjectRecord.subject_id)
         .join(Subject, Subject.id == SubjectRecord.subject_id).where(Subject.case_id == case_id))
     return {(r, role): s for r, role, s in rows}
+
+
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert. On SQLite straight through the driver's executemany (JSON serialised as the
+    JSON type would): a million rows in seconds rather than a minute; elsewhere through Core."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(insert(table), rows)
+        return
+    cols = list(rows[0])
+    json_cols = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+    params = [tuple(json.dumps(r[c]) if c in json_cols else r[c] for c in cols) for r in rows]
+    session.connection().exec_driver_sql(sql, params)
 
 
 def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resolution) -> StoreStats:
@@ -108,7 +124,7 @@ def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resoluti
         for i in range(0, len(rows), CHUNK):
             session.execute(upd, rows[i:i + CHUNK])
     for i in range(0, len(new_rows), CHUNK):
-        session.execute(insert(subjects), new_rows[i:i + CHUNK])
+        _insert(session, subjects, new_rows[i:i + CHUNK])
     by_ref = {r: i for r, i in session.execute(select(subjects.c.ref, subjects.c.id)
                                                 .where(subjects.c.case_id == case_id))}
     new_iter = iter(new_rows)
@@ -121,10 +137,9 @@ def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resoluti
             rid, role = from_uid(u)
             batch.append({"subject_id": sid, "record_id": rid, "role": role})
         if len(batch) >= CHUNK:
-            session.execute(insert(members_t), batch)
+            _insert(session, members_t, batch)
             batch = []
-    if batch:
-        session.execute(insert(members_t), batch)
+    _insert(session, members_t, batch)
     # links: only the latest run's are kept (earlier runs keep their settings and figures)
     session.execute(delete(links_t).where(links_t.c.run_id.in_(
         select(LinkRun.id).where(LinkRun.case_id == case_id, LinkRun.id != run.id))))
@@ -135,7 +150,7 @@ def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resoluti
             rows.append({"run_id": run.id, "record_a": ra, "role_a": rla, "record_b": rb, "role_b": rlb,
                          "match_weight": lk.weight, "probability": lk.probability, "rule": lk.rule[:120],
                          "explanation": lk.explanation})
-        session.execute(insert(links_t), rows)
+        _insert(session, links_t, rows)
     session.flush()
     return stats
 
