@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("tasman.extract.scan")
 
-from tasman.records.importers import Options, importer_for  # noqa: E402
+from tasman.records.importers import Options, importer_for
 
 
 def _session(sid: str, counterpart: str, lines: list[tuple[str, str]], **extra: object) -> str:
