@@ -13,11 +13,16 @@ from pathlib import Path
 from tasman.core.errors import InputError
 from tasman.core.workspace import CONFIG_NAME, Workspace
 from tasman.evidence import add_evidence, create_case
+from tasman.extract.runner import extract_case
+from tasman.link.run import run_link
 from tasman.money.importer import import_transactions
 from tasman.money.run import analyse_case
+from tasman.records.importing import import_file
 from tasman.records.store import store_records
 from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
+from tasman.serve.demo import serve_demo
+from tasman.synth.corpus import make_corpus
 from tasman.synth.evidence import make_evidence_set
 from tasman.synth.transfers import generate_transfers, write_goaml
 from tasman.synth.triage_set import make_triage_set
@@ -79,6 +84,27 @@ def _money_step(ws: Workspace, data: Path, result: DemoResult) -> None:
                         f"beneficiaries alerted; outputs in {money.out_dir}")
 
 
+def _link_step(ws: Workspace, data: Path, result: DemoResult) -> None:
+    """Generated order lists, tips and transfers in (every record kind the checkout can read),
+    subjects out."""
+    import importlib.util
+
+    corpus = make_corpus(data / "records", records=120, seed=3, countries=["GB", "PH", "DE"])
+    imported = 0
+    for source, (kind, path) in corpus.files.items():
+        if kind == "chats" and importlib.util.find_spec("tasman.extract.scan") is None:
+            continue
+        with ws.session() as s:
+            rep = import_file(s, ws.actor, CASE_REF, path, kind)
+        imported += rep.imported
+        result.steps.append(f"imported {rep.imported} {kind} records from {source}")
+    with ws.session() as s:
+        run = run_link(s, ws.actor, CASE_REF)
+    st = run.stats
+    result.steps.append(f"linked {st['parties']} parties (with the transfers above) into "
+                        f"{st['subjects']} subjects ({st['links']} explained links)")
+
+
 def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoResult:
     root = root.resolve()
     _prepare(root)
@@ -96,8 +122,13 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
     _triage_step(ws, data / "seized", result)
+    run = extract_case(ws, CASE_REF, workers=1)
+    kinds = ", ".join(sorted(run.by_type))
+    result.steps.append(f"extracted {run.added} identifiers from {run.files} files ({kinds})")
+    _link_step(ws, data, result)
     _money_step(ws, data, result)
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
+    result.steps += serve_demo(ws, CASE_REF)
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")

@@ -8,6 +8,8 @@ import tasman.core.models
 import tasman.extract.models
 import tasman.link.models
 import tasman.money.models
+import tasman.records.models
 import tasman.refer.models
+import tasman.serve.models
 import tasman.triage.hashsets.models
 import tasman.triage.models

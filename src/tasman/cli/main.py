@@ -44,8 +44,12 @@ COMMANDS = [
     "tasman.cli.audit_cmd:audit",
     "tasman.cli.demo_cmd:demo",
     "tasman.cli.export_cmd:export",
+    "tasman.cli.extract_cmd:extract",
     "tasman.cli.money_cmd:money",
     "tasman.cli.hashset_cmd:hashset",
+    "tasman.cli.serve_cmd:serve",
+    "tasman.cli.user_cmd:user",
+    "tasman.cli.tip_cmd:tip",
     "tasman.cli.triage_cmd:triage",
     "tasman.cli.attribute_cmd:attribute",
     "tasman.cli.attribute_cmd:attribution",
@@ -58,6 +62,9 @@ COMMANDS = [
     "tasman.cli.refer_export_cmd:misp in export",
     "tasman.cli.refer_export_cmd:ftm in export",
     "tasman.cli.refer_export_cmd:csv_ in export",
+    "tasman.cli.records_cmd:records",
+    "tasman.cli.link_cmd:link",
+    "tasman.cli.link_cmd:subject",
 ]
 
 

@@ -37,19 +37,26 @@ class Subject(Base):
     ref: Mapped[str] = mapped_column(String(32))          # stable, human: "S-000123"
     name: Mapped[str] = mapped_column(String(300), default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | confirmed
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | confirmed | retired
+    # what the members hold, normalised: {"emails": [...], "phones": [...], "handles": [...],
+    # "payrefs": [...], "countries": [...]}
+    identifiers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # attribution (filled by the attribute stage)
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class SubjectRecord(Base):
+    """A record's party in a subject. Most records describe one person (``role`` ""); a transfer
+    describes two, its ``sender`` and its ``beneficiary``, who may belong to different subjects."""
+
     __tablename__ = "subject_records"
-    __table_args__ = (UniqueConstraint("record_id"),)
+    __table_args__ = (UniqueConstraint("record_id", "role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    role: Mapped[str] = mapped_column(String(16), default="")  # "" | sender | beneficiary
 
 
 class RecordLink(Base):
@@ -61,6 +68,8 @@ class RecordLink(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
     record_a: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
     record_b: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    role_a: Mapped[str] = mapped_column(String(16), default="")
+    role_b: Mapped[str] = mapped_column(String(16), default="")
     match_weight: Mapped[float] = mapped_column(Float)
     probability: Mapped[float] = mapped_column(Float)
     rule: Mapped[str] = mapped_column(String(120), default="")  # deterministic rule name, or "probabilistic"
@@ -75,8 +84,10 @@ class Decision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # confirm | split | merge
-    record_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    other_record_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # split: the part split off
+    # party keys (tasman.link.keys): "123" for record 123's person, "123:sender", "123:beneficiary"
+    record_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    other_record_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # split: the part split off
+    subject_refs: Mapped[list[str]] = mapped_column(JSON, default=list)  # the subjects as the analyst saw them
     note: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(120))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

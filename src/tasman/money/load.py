@@ -42,15 +42,16 @@ def person_keys(fields: dict[str, Any]) -> set[str]:
 
 def load_case(session: Session, case_id: int, cfg: MoneyConfig) -> CaseInputs:
     out = CaseInputs()
-    subject_of: dict[int, str] = {rid: ref for rid, ref in session.execute(
-        select(SubjectRecord.record_id, Subject.ref).join(Subject, Subject.id == SubjectRecord.subject_id)
-        .where(Subject.case_id == case_id))}
+    # A transfer has two parties (SubjectRecord.role "sender" / "beneficiary"); other records one ("").
+    subject_of: dict[tuple[int, str], str] = {(rid, role): ref for rid, role, ref in session.execute(
+        select(SubjectRecord.record_id, SubjectRecord.role, Subject.ref)
+        .join(Subject, Subject.id == SubjectRecord.subject_id).where(Subject.case_id == case_id))}
     records = session.scalars(select(Record).where(Record.case_id == case_id).order_by(Record.id))
     rows = []
     for r in records:
         ref = f"{r.source}#{r.source_id}"
         fields = r.fields if isinstance(r.fields, dict) else {}
-        subject = subject_of.get(r.id)
+        subject = subject_of.get((r.id, "sender" if r.kind == "transactions" else ""))
         if r.kind == "transactions":
             rows.append((ref, r.id, fields))
             if subject:

@@ -17,4 +17,26 @@ TRANSACTION_FIELDS = (
     "sender_name", "sender_phone", "sender_email", "sender_account", "sender_city", "sender_country",
     "beneficiary_name", "beneficiary_phone", "beneficiary_email", "beneficiary_account",
     "beneficiary_city", "beneficiary_country",
+    # added with the records importers: what transfer offices and goAML reports also give
+    "sender_dob", "sender_street", "sender_postcode",
+    "beneficiary_dob", "beneficiary_street", "beneficiary_postcode",
 )
+
+# Beside the flat fields above, a record may carry:
+IDENTIFIERS = "identifiers"  # list of {"type", "value", "raw", ...}: every identifier when a record has several
+EXTRA = "extra"              # dict: kind-specific detail kept as given (tip incident and files, chat counts)
+
+DATE_FIELDS = ("dob", "sender_dob", "beneficiary_dob")  # stored as YYYY-MM-DD
+TIMESTAMP_FIELDS = ("timestamp",)      # stored as ISO 8601 (UTC when the source gives a zone)
+NUMBER_FIELDS = ("amount",)            # stored as a decimal string with a dot
+
+# What identifies a person well enough that a row without any of it is not worth keeping
+IDENTIFYING_FIELDS = ("name", "first_name", "last_name", "email", "phone", "username", "payment_ref", "ip")
+IDENTIFYING_TRANSACTION_FIELDS = (
+    "sender_name", "sender_phone", "sender_email", "sender_account",
+    "beneficiary_name", "beneficiary_phone", "beneficiary_email", "beneficiary_account",
+)
+
+
+def fields_for(kind: str) -> tuple[str, ...]:
+    return TRANSACTION_FIELDS if kind == "transactions" else PERSON_FIELDS

@@ -36,7 +36,7 @@ def _bounds(box: spec.Box, h: int, w: int) -> tuple[int, int, int, int]:
     return round(top * h), h - round(bottom * h), round(left * w), w - round(right * w)
 
 
-def region_hashes(image: Image.Image, min_quality: int = 50, grid: bool = True) -> tuple[str, ...]:
+def region_hashes(image: Image.Image, min_quality: int = 50, grid: bool = False) -> tuple[str, ...]:
     """What ``spec.region_hashes`` returns for the same picture (given as its luma)."""
     arr = working_luma(image)
     h, w = arr.shape

@@ -1,0 +1,153 @@
+"""``tasman link``, ``tasman subject ...`` and ``tasman export subjects``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.export_cmd import export
+from tasman.link import decisions
+from tasman.link.run import run_link
+from tasman.link.views import export_subjects, list_subjects, show_subject
+
+
+@click.command("link")
+@click.option("--case", "case_ref", required=True, help="The case whose records to resolve.")
+@click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.97).")
+@json_option
+def link(case_ref: str, threshold: float | None) -> None:
+    """Resolve the records of CASE into subjects (analysts' decisions are kept)."""
+    ws = state().ws()
+    with ws.session() as s:
+        result = run_link(s, ws.actor, case_ref, threshold=threshold)
+    st = result.stats
+
+    def human(con: Console) -> None:
+        stored = st["stored"]
+        con.print(f"Run {result.run_id}: {st['parties']} parties -> {st['subjects']} subjects "
+                  f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
+                  f"{stored['retired']} retired); {st['links']} explained links; threshold {st['threshold']}")
+        for c in st["deterministic"].get("too_common", [])[:5]:
+            con.print(f"note: {c['kind']} {c['value']!r} is shared by {c['parties']} records: not used to link",
+                      markup=False)
+        if st["decisions"]["decisions"]:
+            con.print(f"{st['decisions']['decisions']} analyst decisions replayed; "
+                      f"{st['edges']['refused_by_decisions']} links refused by splits")
+
+    emit({"run": result.run_id, **st}, human)
+
+
+@click.group(cls=TasmanGroup)
+def subject() -> None:
+    """List and show subjects; confirm, split and merge them."""
+
+
+@subject.command("list")
+@click.option("--case", "case_ref", required=True)
+@click.option("--min-records", type=int, default=1, show_default=True, help="Only subjects with this many records.")
+@click.option("--limit", type=int, help="Show at most this many (largest first).")
+@click.option("--all", "include_retired", is_flag=True, help="Include retired subjects.")
+@json_option
+def list_(case_ref: str, min_records: int, limit: int | None, include_retired: bool) -> None:
+    """List the subjects of CASE, largest first."""
+    ws = state().ws()
+    with ws.session() as s:
+        rows = [x.as_dict() for x in list_subjects(s, ws.actor, case_ref, include_retired, min_records, limit)]
+
+    def human(con: Console) -> None:
+        con.print(table(f"Subjects of {case_ref}", ["subject", "name", "records", "status", "emails", "phones"],
+                        [[r["ref"], r["name"], r["records"], r["status"],
+                          ", ".join(r["identifiers"].get("emails", [])[:2]),
+                          ", ".join(r["identifiers"].get("phones", [])[:2])] for r in rows]))
+
+    emit(rows, human)
+
+
+@subject.command("show")
+@click.argument("ref", metavar="SUBJECT")
+@click.option("--case", "case_ref", required=True)
+@json_option
+def show(ref: str, case_ref: str) -> None:
+    """Show SUBJECT: its records and the links (with the fields that agreed) that join them."""
+    ws = state().ws()
+    with ws.session() as s:
+        data = show_subject(s, ws.actor, case_ref, ref).as_dict()
+
+    def human(con: Console) -> None:
+        con.print(f"{data['ref']} {data['name']} [{data['status']}] {data['records']} records", markup=False)
+        for k, v in data["identifiers"].items():
+            con.print(f"  {k}: {', '.join(v)}", markup=False)
+        con.print(table("Records", ["record", "kind", "fields"],
+                        [[m["party"], m["kind"], "; ".join(f"{k}={v}" for k, v in m["fields"].items()
+                                                           if k != "identifiers")[:160]]
+                         for m in data["members"]]))
+        rows = []
+        for lk in data["links"]:
+            ex = lk["explanation"]
+            why = ", ".join(f"{s['field']}={s['value']}" for s in ex.get("shared", [])) or ", ".join(
+                f"{f} ({v['level']}, {v['weight']:+.1f})" for f, v in ex.get("fields", {}).items()
+                if f in ex.get("agreed", []))
+            rows.append([lk["a"], lk["b"], lk["rule"], f"{lk['match_weight']:.1f}", why or ex.get("decision", "")])
+        con.print(table("Why they are linked", ["record", "record", "rule", "weight", "agreed"], rows))
+
+    emit(data, human)
+
+
+@subject.command("confirm")
+@click.argument("ref", metavar="SUBJECT")
+@click.option("--case", "case_ref", required=True)
+@click.option("--note", default="", help="Why (kept in the decision and the audit log).")
+@json_option
+def confirm(ref: str, case_ref: str, note: str) -> None:
+    """Confirm SUBJECT: later runs keep its records together."""
+    ws = state().ws()
+    with ws.session() as s:
+        subj = decisions.confirm(s, ws.actor, case_ref, ref, note)
+        data = {"ref": subj.ref, "status": subj.status}
+    emit(data, lambda con: con.print(f"Confirmed {ref}"))
+
+
+@subject.command("split")
+@click.argument("ref", metavar="SUBJECT")
+@click.argument("records", nargs=-1, required=True)
+@click.option("--case", "case_ref", required=True)
+@click.option("--note", default="")
+@json_option
+def split(ref: str, records: tuple[str, ...], case_ref: str, note: str) -> None:
+    """Split RECORDS (SOURCE#ID as 'subject show' lists them) off SUBJECT into a new subject;
+    later runs keep the two apart."""
+    ws = state().ws()
+    with ws.session() as s:
+        kept, new = decisions.split(s, ws.actor, case_ref, ref, list(records), note)
+        data = {"kept": kept.ref, "new": new.ref}
+    emit(data, lambda con: con.print(f"Split {len(records)} records off {ref} into {data['new']}"))
+
+
+@subject.command("merge")
+@click.argument("refs", metavar="SUBJECT...", nargs=-1, required=True)
+@click.option("--case", "case_ref", required=True)
+@click.option("--note", default="")
+@json_option
+def merge(refs: tuple[str, ...], case_ref: str, note: str) -> None:
+    """Merge SUBJECTs into the first; later runs keep them together."""
+    ws = state().ws()
+    with ws.session() as s:
+        target = decisions.merge(s, ws.actor, case_ref, list(refs), note)
+        data = {"ref": target.ref, "merged": list(refs[1:])}
+    emit(data, lambda con: con.print(f"Merged {', '.join(refs[1:])} into {data['ref']}"))
+
+
+@export.command("subjects")
+@click.option("--case", "case_ref", required=True)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
+@json_option
+def export_subjects_cmd(case_ref: str, out: Path) -> None:
+    """Write one row per record: subject_id,source,source_id, the subject's name and identifiers,
+    and country,confidence (filled by attribution)."""
+    ws = state().ws()
+    with ws.session() as s:
+        n = export_subjects(s, ws.actor, case_ref, out)
+    emit({"rows": n, "out": str(out)}, lambda con: con.print(f"Wrote {n} rows to {out}"))

@@ -1,0 +1,191 @@
+"""The resolution pipeline on a parties table, without the database: rules, training,
+inference, clustering, explanation. Each step is its own module; this one only wires them
+and reports stage by stage (the benchmark times them)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from splink import Linker
+from splink.internals.exceptions import SplinkException
+
+from tasman.link.backends import Backend, open_backend
+from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
+from tasman.link.explain import explain_columns, explain_deterministic, level_labels
+from tasman.link.rules import deterministic_edges
+from tasman.link.settings import LinkSettings, apply_priors
+from tasman.link.training import prior_lambda, train
+
+StageHook = Callable[[str], AbstractContextManager[Any]]
+DETERMINISTIC_WEIGHT = 99.0  # stored as the match weight of a deterministic link (documented)
+TOGETHER, RULE, MODEL = 0, 1, 2
+
+
+@dataclass
+class Link:
+    a: int
+    b: int
+    rule: str
+    weight: float
+    probability: float
+    explanation: dict[str, Any]
+
+
+@dataclass
+class SubjectDraft:
+    uids: list[int]
+    name: str
+    identifiers: dict[str, list[str]]
+
+
+@dataclass
+class Resolution:
+    clusters: Clusters
+    links: list[Link]
+    subjects: list[SubjectDraft]
+    splink_settings: dict[str, Any]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _no_stage(_name: str) -> AbstractContextManager[Any]:
+    return nullcontext()
+
+
+def resolve(parties: pa.Table, settings: LinkSettings, constraints: Constraints | None = None,
+            backend: Backend | None = None, stage: StageHook = _no_stage) -> Resolution:
+    own = backend is None
+    be = backend or open_backend(settings.backend)
+    try:
+        return _resolve(be, parties, settings, constraints or Constraints(), stage)
+    finally:
+        if own:
+            be.close()
+
+
+def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints: Constraints,
+             stage: StageHook) -> Resolution:
+    n = parties.num_rows
+    stats: dict[str, Any] = {"parties": n, "threshold": settings.threshold}
+    be.load("parties", parties)
+    with stage("rules"):
+        stats["deterministic"] = deterministic_edges(be, settings)
+        det_pairs = _deterministic_pairs(be, parties)
+    splink_dict = apply_priors(settings.splink_settings().create_settings_dict("duckdb"))
+    splink_dict["probability_two_random_records_match"] = prior_lambda(n, det_pairs, settings.deterministic_recall)
+    stats["deterministic"]["pairs"] = det_pairs
+    predicted = None
+    if n >= 2:
+        logging.getLogger("splink").setLevel(logging.ERROR)
+        linker = Linker(be.splink_api().register("parties"), splink_dict, log_level=None)
+        with stage("train"):
+            stats["training"] = train(linker, settings, n)
+        with stage("predict"):
+            try:
+                predicted = linker.inference.predict(threshold_match_probability=settings.threshold,
+                                                     warning_mode="never").physical_name
+            except SplinkException as exc:  # pragma: no cover - defensive: keep the deterministic links
+                stats["predict_error"] = str(exc)
+        stats["predictions_table"] = predicted
+        splink_dict = linker.misc.save_model_to_json()
+    stats["lambda"] = splink_dict["probability_two_random_records_match"]
+    with stage("cluster"):
+        clusters, links = _cluster(be, parties, predicted, constraints, splink_dict, stats)
+        subjects = _subjects(be, clusters)
+    stats["subjects"] = clusters.count
+    stats["links"] = len(links)
+    return Resolution(clusters=clusters, links=links, subjects=subjects, splink_settings=splink_dict, stats=stats)
+
+
+def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints: Constraints,
+             splink_dict: dict[str, Any], stats: dict[str, Any]) -> tuple[Clusters, list[Link]]:
+    ta, tb = together_edges(constraints.together)
+    be.load("together_edges", pa.table({"a": pa.array(ta, pa.int64()), "b": pa.array(tb, pa.int64()),
+                                        "w": pa.array(range(len(ta), 0, -1), pa.float64())}))
+    model = (f"UNION ALL SELECT least(uid_l, uid_r), greatest(uid_l, uid_r), match_weight, {MODEL} FROM {predicted}"
+             if predicted else "")
+    be.execute(f"""
+        CREATE OR REPLACE TABLE ordered_edges AS
+        SELECT a, b, w, src FROM (
+            SELECT a, b, 1e12 + w AS w, {TOGETHER} AS src FROM together_edges
+            UNION ALL SELECT a, b, {DETERMINISTIC_WEIGHT} * 1e6 AS w, {RULE} AS src FROM det_edges
+            {model}
+        ) ORDER BY w DESC, src, a, b
+    """)
+    e = be.query("SELECT a, b, src FROM ordered_edges")
+    uids = np.sort(parties.column("uid").to_numpy())
+    edge_a = e.column("a").to_numpy()
+    edge_b = e.column("b").to_numpy()
+    src = e.column("src").to_numpy()
+    clusters = cluster(uids, edge_a, edge_b, constraints)
+    stats["edges"] = {"together": int((src == TOGETHER).sum()), "deterministic": int((src == RULE).sum()),
+                      "model": int((src == MODEL).sum()), "refused_by_decisions": clusters.refused}
+    chosen = np.asarray(clusters.chosen, dtype=np.int64)
+    links: list[Link] = []
+    if len(chosen) == 0:
+        return clusters, links
+    ca, cb, cs = edge_a[chosen], edge_b[chosen], src[chosen]
+    for a, b in zip(ca[cs == TOGETHER].tolist(), cb[cs == TOGETHER].tolist(), strict=True):
+        links.append(Link(a, b, "analyst decision", DETERMINISTIC_WEIGHT, 1.0, {"decision": "kept together"}))
+    sel = pa.table({"a": pa.array(ca[cs == RULE], pa.int64()), "b": pa.array(cb[cs == RULE], pa.int64())})
+    be.load("chosen_rule", sel)
+    det = be.query("SELECT d.a, d.b, d.why FROM det_edges d JOIN chosen_rule c ON d.a = c.a AND d.b = c.b")
+    for a, b, why in zip(det.column("a").to_pylist(), det.column("b").to_pylist(), det.column("why").to_pylist(),
+                         strict=True):
+        rule, expl = explain_deterministic(why)
+        links.append(Link(a, b, rule, DETERMINISTIC_WEIGHT, 1.0, expl))
+    if predicted:
+        labels = level_labels(splink_dict)
+        sel = pa.table({"a": pa.array(ca[cs == MODEL], pa.int64()), "b": pa.array(cb[cs == MODEL], pa.int64())})
+        be.load("chosen_model", sel)
+        cols = ", ".join(["match_weight", "match_probability"]
+                         + [f"mw_{c}" for c in labels]
+                         + [f"mw_tf_adj_{c}" for c in labels if _has_column(be, predicted, f"mw_tf_adj_{c}")])
+        result = be.query(f"""
+            SELECT least(p.uid_l, p.uid_r) AS a, greatest(p.uid_l, p.uid_r) AS b, {cols}
+            FROM {predicted} p JOIN chosen_model c ON least(p.uid_l, p.uid_r) = c.a AND greatest(p.uid_l, p.uid_r) = c.b
+        """)
+        columns = {name: result.column(name).to_pylist() for name in result.column_names}
+        for a, b, expl in zip(columns["a"], columns["b"], explain_columns(columns, labels), strict=True):
+            links.append(Link(a, b, "probabilistic", expl["match_weight"], expl["probability"], expl))
+    return clusters, links
+
+
+def _deterministic_pairs(be: Backend, parties: pa.Table) -> int:
+    """Pairs inside the groups the deterministic rules form (for the prior probability)."""
+    e = be.query("SELECT a, b FROM det_edges")
+    if e.num_rows == 0:
+        return 0
+    c = cluster(np.sort(parties.column("uid").to_numpy()), e.column("a").to_numpy(), e.column("b").to_numpy())
+    sizes = np.bincount(c.labels)
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def _has_column(be: Backend, table: str, column: str) -> bool:
+    return column in be.query(f"SELECT * FROM {table} LIMIT 0").column_names
+
+
+def _subjects(be: Backend, clusters: Clusters) -> list[SubjectDraft]:
+    be.load("members", pa.table({"uid": pa.array(clusters.uids, pa.int64()),
+                                 "label": pa.array(clusters.labels, pa.int64())}))
+    empty = "[]::VARCHAR[]"
+    rows = be.query(f"""
+        SELECT m.label, list(m.uid ORDER BY m.uid) AS uids,
+               mode(p.display_name) AS name,
+               list_sort(list_distinct(flatten(list(coalesce(p.emails, {empty}))))) AS emails,
+               list_sort(list_distinct(flatten(list(coalesce(p.phones, {empty}))))) AS phones,
+               list_sort(list_distinct(flatten(list(coalesce(p.handles, {empty}))))) AS handles,
+               list_sort(list_distinct(flatten(list(coalesce(p.payrefs, {empty}))))) AS payrefs,
+               list_sort(list_distinct(list(p.country))) AS countries
+        FROM members m JOIN parties p ON p.uid = m.uid
+        GROUP BY m.label ORDER BY m.label
+    """).to_pylist()
+    return [SubjectDraft(uids=r["uids"], name=r["name"] or "",
+                         identifiers={k: [v for v in r[k] if v] for k in
+                                      ("emails", "phones", "handles", "payrefs", "countries") if r[k]})
+            for r in rows]

@@ -1,0 +1,43 @@
+"""Deterministic rules: parties sharing a strong identifier (email, phone, payment reference,
+handle on one platform) are the same person, unless the identifier is shared so widely that
+it says nothing (a shop's own address typed into every order, a family phone)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasman.link.backends.base import Backend
+from tasman.link.settings import DETERMINISTIC, LinkSettings
+
+
+def deterministic_edges(backend: Backend, settings: LinkSettings, parties: str = "parties") -> dict[str, Any]:
+    """Create table ``det_edges(a, b, why)``: one edge from each party to the first party holding
+    the same identifier (a star per identifier is enough to join them all); ``why`` lists the
+    identifiers shared. Returns counts and the identifiers left out as too common."""
+    cols = [c for c in settings.deterministic if c in DETERMINISTIC]
+    if not cols:
+        backend.execute("CREATE OR REPLACE TABLE det_edges (a BIGINT, b BIGINT, why VARCHAR[])")
+        return {"identifiers": 0, "edges": 0, "too_common": []}
+    union = " UNION ALL ".join(
+        f"SELECT uid, '{c}' AS kind, unnest({c}) AS value FROM {parties} WHERE {c} IS NOT NULL" for c in cols)
+    backend.execute(f"CREATE OR REPLACE TABLE det_ids AS SELECT DISTINCT uid, kind, value FROM ({union})")
+    backend.execute("""
+        CREATE OR REPLACE TABLE det_groups AS
+        SELECT kind, value, min(uid) AS root, count(*) AS n FROM det_ids GROUP BY kind, value HAVING count(*) >= 2
+    """)
+    backend.execute(f"""
+        CREATE OR REPLACE TABLE det_edges AS
+        SELECT g.root AS a, i.uid AS b, list(i.kind || '=' || i.value ORDER BY i.kind, i.value) AS why
+        FROM det_ids i JOIN det_groups g ON i.kind = g.kind AND i.value = g.value
+        WHERE g.n <= {int(settings.max_group)} AND i.uid <> g.root
+        GROUP BY g.root, i.uid
+    """)
+    common = backend.query(f"""
+        SELECT kind, value, n FROM det_groups WHERE n > {int(settings.max_group)} ORDER BY n DESC LIMIT 20
+    """).to_pylist()
+    counts = backend.query("SELECT (SELECT count(*) FROM det_ids) AS ids, (SELECT count(*) FROM det_edges) AS edges"
+                           ).to_pylist()[0]
+    backend.execute("DROP TABLE det_ids")
+    return {"identifiers": counts["ids"], "edges": counts["edges"],
+            "too_common": [{"kind": DETERMINISTIC[r["kind"]], "value": r["value"], "parties": r["n"]}
+                           for r in common]}

@@ -1,0 +1,163 @@
+"""Link settings: everything that decides a result, saved with every run so it can be reproduced.
+
+Two parts: Tasman's own (threshold, deterministic rules, training choices) and the Splink
+model (comparisons, blocking rules, and after training the estimated m and u values), which
+is Splink's own settings dictionary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from pydantic import BaseModel, ConfigDict, Field
+from splink import SettingsCreator, block_on
+
+VERSION = 1
+
+# Deterministic rules: sharing one of these normalised identifiers joins two parties outright.
+DETERMINISTIC = {
+    "emails": "same email",
+    "phones": "same phone",
+    "payrefs": "same payment reference",
+    "handles": "same handle on the same platform",
+}
+
+
+class LinkSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int = VERSION
+    threshold: float = Field(default=0.97, gt=0, lt=1)  # match probability at which two parties are joined
+    deterministic: tuple[str, ...] = tuple(DETERMINISTIC)
+    max_group: int = 50       # an identifier shared by more parties than this is not evidence of identity
+    deterministic_recall: float = 0.6  # share of true pairs the rules are assumed to find (for the prior)
+    seed: int = 42
+    u_max_pairs: float = 2e6
+    em_max_pairs: float = 2e6
+    min_parties_to_train: int = 400  # below this the priors are used (too few pairs to estimate from)
+    em_rules: tuple[str, ...] = ("name_key", "dob")
+    backend: str = "duckdb"
+
+    def splink_settings(self) -> SettingsCreator:
+        return SettingsCreator(
+            link_type="dedupe_only",
+            unique_id_column_name="uid",
+            comparisons=comparisons(),
+            blocking_rules_to_generate_predictions=blocking_rules(),
+            retain_matching_columns=False,
+            retain_intermediate_calculation_columns=True,
+            max_iterations=20,
+            em_convergence=0.001,
+        )
+
+
+def _jw(col: str, t: float) -> cll.JaroWinklerLevel:
+    return cll.JaroWinklerLevel(col, t)
+
+
+def name_comparison() -> cl.CustomComparison:
+    """Whole names: order-free token key, shared tokens (middle names, second surnames), typos,
+    swapped order, nicknames, then a surname or a first name alone (term-frequency weighted)."""
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.Or(cll.NullLevel("name_key"), cll.NullLevel("last_name")).configure(is_null_level=True),
+            cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key", label_for_charts="same name"),
+            cll.ArrayIntersectLevel("name_tokens", 2).configure(label_for_charts="two or more name parts shared"),
+            cll.Or(cll.And(_jw("first_name", 0.92), _jw("last_name", 0.92)),
+                   cll.And(cll.CustomLevel('jaro_winkler_similarity("first_name_l", "last_name_r") >= 0.92'),
+                           cll.CustomLevel('jaro_winkler_similarity("last_name_l", "first_name_r") >= 0.92'))
+                   ).configure(label_for_charts="first and last name nearly the same (typo or swapped order)"),
+            cll.And(cll.ArrayIntersectLevel("first_forms", 1), _jw("last_name", 0.92)).configure(
+                label_for_charts="nickname of the same first name, same last name"),
+            cll.And(cll.ExactMatchLevel("last_name"), cll.CustomLevel(
+                'substr("first_name_l", 1, 1) = substr("first_name_r", 1, 1)')).configure(
+                tf_adjustment_column="last_name", label_for_charts="same last name, same first initial"),
+            cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name",
+                                                       label_for_charts="same last name only"),
+            cll.ArrayIntersectLevel("first_forms", 1).configure(label_for_charts="same first name only"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def location_comparison() -> cl.CustomComparison:
+    """City and country as one field: the same city implies the same country, and counting both
+    would credit one fact twice."""
+    return cl.CustomComparison(output_column_name="location", comparison_levels=[
+        cll.And(cll.NullLevel("city"), cll.NullLevel("country")).configure(is_null_level=True),
+        cll.ExactMatchLevel("city").configure(tf_adjustment_column="city", label_for_charts="same city"),
+        cll.And(cll.JaroWinklerLevel("city", 0.9), cll.Or(cll.ExactMatchLevel("country"), cll.NullLevel("country"))
+                ).configure(label_for_charts="nearly the same city"),
+        cll.And(cll.ExactMatchLevel("country"), cll.NullLevel("city")).configure(
+            label_for_charts="same country, city unknown"),
+        cll.ExactMatchLevel("country").configure(label_for_charts="same country, another city"),
+        cll.ElseLevel().configure(label_for_charts="another country"),
+    ])
+
+
+def comparisons() -> list[Any]:
+    return [
+        name_comparison(),
+        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
+        location_comparison(),
+        cl.ExactMatch("postcode"),
+        cl.JaroWinklerAtThresholds("street", [0.92]),
+        cl.ArrayIntersectAtSizes("emails", [1]),
+        cl.ArrayIntersectAtSizes("phones", [1]),
+        cl.ArrayIntersectAtSizes("handles", [1]),
+        cl.ArrayIntersectAtSizes("payrefs", [1]),
+    ]
+
+
+def blocking_rules() -> list[Any]:
+    """Which pairs are scored at all: each rule is cheap to join and catches matches the
+    others miss (typos in one name, a missing date of birth, swapped order)."""
+    return [
+        block_on("name_key"),
+        block_on("last_name", "dob"),
+        block_on("first_name", "dob"),
+        block_on("last_name", "city"),
+        block_on("first_name", "city", "substr(last_name, 1, 1)"),
+        block_on("dob", "city"),
+        block_on("dob", "postcode"),
+        block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "city"),
+        block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "substr(dob, 1, 4)"),
+    ]
+
+
+def em_blocking(rule: str) -> Any:
+    return block_on(*rule.split("+"))
+
+
+# Priors used when there is too little data to train (and as EM's starting point):
+# how often each level occurs among true matches (m) and among non-matches (u).
+PRIORS: dict[str, tuple[list[float], list[float]]] = {
+    "name": ([0.55, 0.15, 0.15, 0.05, 0.04, 0.02, 0.02, 0.02], [0.0005, 0.0005, 0.001, 0.0002, 0.002, 0.02, 0.05,
+                                                              0.9263]),
+    "dob": ([0.9, 0.04, 0.01, 0.01, 0.01, 0.03], [0.0001, 0.001, 0.002, 0.02, 0.2, 0.7769]),
+    "location": ([0.8, 0.05, 0.1, 0.04, 0.01], [0.01, 0.002, 0.03, 0.05, 0.908]),
+    "postcode": ([0.85, 0.15], [0.0005, 0.9995]),
+    "street": ([0.8, 0.1, 0.1], [0.0005, 0.0005, 0.999]),
+    "emails": ([0.6, 0.4], [0.00001, 0.99999]),
+    "phones": ([0.7, 0.3], [0.00001, 0.99999]),
+    "handles": ([0.6, 0.4], [0.00001, 0.99999]),
+    "payrefs": ([0.6, 0.4], [0.00001, 0.99999]),
+}
+
+
+def apply_priors(settings_dict: dict[str, Any]) -> dict[str, Any]:
+    """Fill m and u of every non-null level that has none yet from :data:`PRIORS`."""
+    for comp in settings_dict["comparisons"]:
+        prior = PRIORS.get(comp["output_column_name"])
+        if prior is None:
+            continue
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        if len(levels) != len(prior[0]):
+            continue
+        for lv, m, u in zip(levels, prior[0], prior[1], strict=True):
+            lv.setdefault("m_probability", m)
+            lv.setdefault("u_probability", u)
+    return settings_dict

@@ -1,0 +1,49 @@
+"""Estimating the Fellegi-Sunter parameters from the case's own data: u (how often fields agree
+by chance) by random sampling, m (how often they agree for the same person) by expectation
+maximisation on blocked pairs. A small case keeps the documented priors instead: a few hundred
+records hold too few pairs to estimate from, and a wrong estimate is worse than a prior."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from splink.internals.exceptions import SplinkException
+
+from tasman.link.settings import LinkSettings, em_blocking
+
+log = logging.getLogger(__name__)
+
+
+def prior_lambda(parties: int, deterministic_pairs: int = 0, recall: float = 0.6) -> float:
+    """Probability that two random parties are the same person.
+
+    Estimated the way Splink does from deterministic rules: the pairs the strong-identifier
+    rules join, divided by the share of true pairs such rules are assumed to find
+    (``recall``), over all pairs. Without any such pair, about two other records per person."""
+    total = parties * (parties - 1) / 2
+    if deterministic_pairs > 0 and total > 0:
+        return min(0.5, max(1.0 / total, deterministic_pairs / recall / total))
+    return min(0.5, 2.0 / max(parties, 5))
+
+
+def train(linker: Any, settings: LinkSettings, parties: int) -> dict[str, Any]:
+    report: dict[str, Any] = {"trained": False, "u": None, "m": [], "lambda": None, "notes": []}
+    if parties < settings.min_parties_to_train:
+        report["notes"].append(f"{parties} parties: below {settings.min_parties_to_train}, priors kept")
+        return report
+    try:
+        pairs = min(settings.u_max_pairs, max(1e5, 60.0 * parties))  # enough to see the rarer levels
+        linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=settings.seed)
+        report["u"] = "random sampling"
+    except (SplinkException, ValueError) as exc:
+        report["notes"].append(f"u not estimated ({exc}); priors kept")
+    for rule in settings.em_rules:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                em_blocking(rule), estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs)
+            report["m"].append(rule)
+        except (SplinkException, ValueError, ZeroDivisionError) as exc:
+            report["notes"].append(f"EM blocked on {rule} failed ({exc}); kept earlier values")
+    report["trained"] = bool(report["u"] or report["m"])
+    return report

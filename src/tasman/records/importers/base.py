@@ -1,0 +1,109 @@
+"""One small abstract class per record kind: an importer parses a file into ``(source_id, fields)``
+rows and warnings; it never touches storage (plaso style), so a bad row is a warning tied to its
+row reference and the caller decides what to store."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tasman.records.mapping import Mapping
+
+
+@dataclass
+class Parsed:
+    kind: str
+    source: str
+    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "source#ref: reason"
+    total: int = 0        # rows (or lines, reports, sessions) read
+    skipped: int = 0      # of which not imported
+    mapping: Mapping | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def warn(self, ref: object, reason: str) -> None:
+        self.warnings.append(f"{self.source}#{ref}: {reason}")
+
+    def skip(self, ref: object, reason: str) -> None:
+        self.skipped += 1
+        self.warn(ref, f"{reason}: skipped")
+
+
+@dataclass
+class Options:
+    mapping: Mapping | None = None
+    source: str | None = None  # the source name to store (default: the file name)
+
+
+class Importer(ABC):
+    kind: ClassVar[str]
+    description: ClassVar[str]
+
+    @abstractmethod
+    def parse(self, path: Path, options: Options) -> Parsed:
+        """Read ``path``; raise InputError only when nothing of it can be used."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: object) -> str:
+    """Trimmed, NFC, control characters removed: a value as the source meant it."""
+    text = value if isinstance(value, str) else str(value)
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text)).strip()
+
+
+def plausible(field_name: str, value: str) -> bool:
+    """Does ``value`` look like something a person could be identified by? (cheap: garbage rows only)"""
+    letters = sum(c.isalpha() for c in value)
+    digits = sum(c.isdigit() for c in value)
+    if field_name in ("name", "first_name", "last_name", "sender_name", "beneficiary_name"):
+        return letters >= 2 and letters >= 0.6 * len(value.replace(" ", ""))
+    if field_name.endswith("email"):
+        return bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value))
+    if field_name.endswith("phone"):
+        return 6 <= digits <= 17 and digits >= 0.6 * len(re.sub(r"[\s().+-]", "", value) or "x")
+    if field_name == "ip":
+        return bool(re.fullmatch(r"[0-9a-fA-F:.]{3,45}", value)) and digits > 0
+    return letters + digits >= 3 and (letters + digits) >= 0.5 * len(value)
+
+
+_NUM = re.compile(r"-?\d[\d.,' ]*")
+_CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₱": "PHP", "₹": "INR", "₽": "RUB", "₩": "KRW",
+                   "₺": "TRY", "R$": "BRL", "A$": "AUD", "C$": "CAD", "CHF": "CHF"}
+
+
+def parse_amount(raw: str) -> tuple[str, str | None] | None:
+    """``("1234.56", currency or None)`` from '1.234,56 €', '$1,234.56', '12,50', 'EUR 12.50'."""
+    text = raw.strip()
+    cur = None
+    for sign, code in sorted(_CURRENCY_SIGNS.items(), key=lambda kv: -len(kv[0])):
+        if sign in text:
+            cur = code
+            text = text.replace(sign, " ")
+            break
+    m3 = re.search(r"\b([A-Z]{3})\b", text)
+    if m3 and cur is None:
+        cur = m3.group(1)
+        text = text.replace(m3.group(1), " ")
+    m = _NUM.search(text)
+    if not m or re.search(r"[A-Za-z]", text.replace(m.group(0), "")):
+        return None
+    num = m.group(0).strip().replace(" ", "").replace("'", "")
+    if "," in num and "." in num:
+        dec = "," if num.rfind(",") > num.rfind(".") else "."
+        num = num.replace("." if dec == "," else ",", "").replace(",", ".")
+    elif "," in num:
+        frac = num.rpartition(",")[2]
+        num = num.replace(",", ".") if num.count(",") == 1 and len(frac) != 3 else num.replace(",", "")
+    elif num.count(".") > 1:
+        num = num.replace(".", "")
+    try:
+        value = float(num)
+    except ValueError:
+        return None
+    return (f"{value:.2f}", cur)

@@ -1,0 +1,166 @@
+"""Tip reports: the Tasman tip JSON (a document, a list, or JSONL) and CyberTipline-style XML.
+
+One record per report: the reported person or user. Every email, phone, screen name and IP
+capture event goes into ``identifiers``; the first of each also fills the flat field, so tips
+and order lists are compared on the same columns. Incident and file details (names and hashes,
+never content) are kept under ``extra``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tasman.core.errors import InputError
+from tasman.extract.identifiers import clean_country
+from tasman.records.dates import parse_date, parse_timestamp
+from tasman.records.importers.base import Importer, Options, Parsed, clean_text
+from tasman.records.importers.tips_xml import xml_reports
+from tasman.records.tabular import decode_lines
+from tasman.records.tipformat import Tip
+
+
+def tip_fields(tip: Tip) -> dict[str, Any]:
+    p = tip.person_or_user_reported
+    f: dict[str, Any] = {}
+    ids: list[dict[str, Any]] = []
+    for k, v in (("name", p.name), ("first_name", p.first_name), ("last_name", p.last_name)):
+        if v:
+            f[k] = clean_text(v)
+    if p.dob and (d := parse_date(p.dob)):
+        f["dob"] = d
+    for e in p.emails:
+        ids.append({"type": "email", "raw": e})
+    for ph in p.phones:
+        ids.append({"type": "phone", "raw": ph})
+    platform = (p.esp_service or tip.incident.platform).strip()
+    if p.screen_name:
+        ids.append({"type": "handle", "raw": p.screen_name, "platform": platform.lower()})
+        f["username"] = p.screen_name
+        if platform:
+            f["platform"] = platform.lower()
+    for acc in p.associated_accounts:
+        if acc.screen_name:
+            ids.append({"type": "handle", "raw": acc.screen_name, "platform": acc.platform.lower()})
+        ids.extend({"type": "email", "raw": e} for e in acc.emails)
+        ids.extend({"type": "phone", "raw": ph} for ph in acc.phones)
+    for ev in p.ip_capture_events:
+        item: dict[str, Any] = {"type": "ip", "raw": ev.ip_address, "event": ev.event_name}
+        if ev.date_time:
+            item["at"] = parse_timestamp(ev.date_time) or ev.date_time
+        ids.append(item)
+    firsts = {"email": "email", "phone": "phone", "ip": "ip"}
+    for item in ids:
+        key = firsts.get(item["type"])
+        if key and key not in f:
+            f[key] = clean_text(item["raw"])
+    addr = p.addresses[0] if p.addresses else None
+    loc = p.estimated_location
+    if addr is not None:
+        for k in ("street", "city", "postcode", "region", "country"):
+            if getattr(addr, k):
+                f[k] = clean_text(getattr(addr, k))
+    elif loc is not None:
+        for k, v in (("city", loc.city), ("region", loc.region), ("country", loc.country_code)):
+            if v:
+                f[k] = clean_text(v)
+    when = tip.incident.date_time or tip.received_at
+    if when and (ts := parse_timestamp(when)):
+        f["timestamp"] = ts
+    if ids:
+        f["identifiers"] = ids
+    extra: dict[str, Any] = {"incident": tip.incident.model_dump(exclude_defaults=True),
+                             "reporter": tip.reporter.model_dump(exclude_defaults=True)}
+    if loc is not None:
+        country = clean_country(loc.country_code) if loc.country_code else None
+        extra["estimated_location"] = {**loc.model_dump(exclude_defaults=True),
+                                       **({"country": country.value} if country else {})}
+    if p.display_names:
+        extra["display_names"] = list(p.display_names)
+    if p.profile_urls:
+        extra["profile_urls"] = list(p.profile_urls)
+    if tip.files:
+        extra["files"] = [x.model_dump(exclude_defaults=True) for x in tip.files]
+    f["extra"] = {k: v for k, v in extra.items() if v}
+    return f
+
+
+def _json_reports(text: str, source: str) -> list[tuple[str, Any]]:
+    """``(reference, object)`` for every report in a JSON document or a JSONL file."""
+    stripped = text.lstrip()
+    try:
+        doc = json.loads(stripped)
+    except json.JSONDecodeError:
+        doc = None
+        if not stripped.startswith("{") or "\n" not in stripped.strip():
+            raise InputError(f"{source} is neither JSON nor JSON lines") from None
+    if doc is not None:
+        if isinstance(doc, dict) and isinstance(doc.get("tips"), list):
+            items = doc["tips"]
+        elif isinstance(doc, list):
+            items = doc
+        elif isinstance(doc, dict):
+            items = [doc]
+        else:
+            raise InputError(f"{source}: expected a tip, a list of tips or {{\"tips\": [...]}}")
+        return [(f"report {i}", obj) for i, obj in enumerate(items, start=1)]
+    out: list[tuple[str, Any]] = []
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append((f"line {i}", json.loads(line)))
+        except json.JSONDecodeError as exc:
+            out.append((f"line {i}", exc))
+    return out
+
+
+class TipsImporter(Importer):
+    kind = "tips"
+    description = "tip reports: Tasman tip JSON/JSONL or CyberTipline-style XML"
+
+    def parse(self, path: Path, options: Options) -> Parsed:
+        if not path.is_file():
+            from tasman.core.errors import NotFoundError
+
+            raise NotFoundError(f"no such file {str(path)!r}")
+        data = path.read_bytes()
+        source = options.source or path.name
+        if not data.strip():
+            raise InputError(f"{source} is empty: nothing imported")
+        out = Parsed(kind=self.kind, source=source)
+        text = decode_lines(data)[0]
+        if text.lstrip().startswith("<"):
+            reports: list[tuple[str, Any]] = xml_reports(data, source)
+        else:
+            reports = _json_reports(text, source)
+        seen: dict[str, str] = {}
+        for n, (ref, obj) in enumerate(reports, start=1):
+            out.total += 1
+            if isinstance(obj, Exception):
+                out.skip(ref, f"not JSON ({obj})")
+                continue
+            if not isinstance(obj, dict):
+                out.skip(ref, "not a tip object")
+                continue
+            try:
+                tip = Tip.model_validate(obj)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"])
+                out.skip(ref, f"{where}: {first['msg']}")
+                continue
+            fields = tip_fields(tip)
+            if not any(k in fields for k in ("name", "first_name", "last_name", "identifiers", "username")):
+                out.skip(ref, "no reported person or user")
+                continue
+            source_id = tip.report_id or str(n)
+            if source_id in seen:
+                out.skip(ref, f"report id {source_id!r} already used by {seen[source_id]}")
+                continue
+            seen[source_id] = ref
+            out.rows.append((source_id, fields))
+        return out

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from tasman.link.keys import from_uid, key_of_uid, parse_party_key, uid, uid_of_key
+from tasman.link.normalise import name_parts, normalise_rows, parties, payref
+
+
+def _one(fields: dict[str, object], kind: str = "customers") -> dict[str, object]:
+    (p,) = parties(7, kind, fields)
+    return p
+
+
+def test_phones_use_the_records_country_for_national_formats() -> None:
+    assert _one({"name": "Ann Lee", "phone": "0151 23456789", "country": "Deutschland"})["phones"] == ["+4915123456789"]
+    assert _one({"name": "Ann Lee", "phone": "(202) 555-0143", "country": "USA"})["phones"] == ["+12025550143"]
+    assert _one({"name": "Ann Lee", "phone": "0049 151 23456789"})["phones"] is None  # 00 needs a country to dial from
+    assert _one({"name": "Ann Lee", "phone": "+49 151 23456789"})["phones"] == ["+4915123456789"]
+    assert _one({"name": "Ann Lee", "phone": "12"})["phones"] is None
+
+
+def test_emails_names_countries() -> None:
+    p = _one({"first_name": "Дмитрий", "last_name": "Иванов", "email": "D.Ivanov@Mail.EXAMPLE", "country": "España",
+              "city": "Málaga", "postcode": "29 001"})
+    assert p["emails"] == ["d.ivanov@mail.example"]
+    assert (p["first_name"], p["last_name"], p["name_key"]) == ("dmitrij", "ivanov", "dmitrij ivanov")
+    assert p["first_forms"] == ["dmitrij"]
+    assert (p["country"], p["city"], p["postcode"]) == ("ES", "malaga", "29001")
+    assert _one({"name": "Müller, Jürgen"})["name_key"] == _one({"name": "Jürgen Müller"})["name_key"]
+    assert _one({"name": "MÜLLER Jürgen"})["name_key"] == "jurgen muller"
+    assert _one({"name": "Bill Smith"})["first_forms"] == ["bill", "william"]
+
+
+def test_name_parts_particles_and_two_surnames() -> None:
+    assert name_parts("Daan de Jong", None, None)[:3] == ("daan", "jong", ["daan", "jong"])
+    assert name_parts(None, "José", "García López")[:2] == ("jose", "garcia")
+    assert name_parts("José García López", None, None)[:2] == ("jose", "lopez")
+    assert name_parts("", None, None) == (None, None, [], None)
+
+
+def test_payment_references() -> None:
+    assert payref("DE89 3704 0044 0532 0130 00") == ("iban:DE89370400440532013000", None)
+    assert payref("Ann.Lee@Example.org") == ("paypal:ann.lee@example.org", "ann.lee@example.org")
+    assert payref("**** **** **** 1234") == (None, None)
+    assert payref("ACC-12345678") == ("ref:ACC12345678", None)
+    assert payref("cash") == (None, None)
+    p = _one({"name": "Ann Lee", "payment_ref": "ann.lee@example.org"})
+    assert p["payrefs"] == ["paypal:ann.lee@example.org"] and p["emails"] == ["ann.lee@example.org"]
+
+
+def test_identifier_lists_and_handles() -> None:
+    p = _one({"username": "AnnLee99", "platform": "Kik", "identifiers": [
+        {"type": "email", "raw": "ann@example.org"}, {"type": "phone", "raw": "+63 917 123 4567"},
+        {"type": "handle", "raw": "ann_tg", "platform": "telegram"}, {"type": "ip", "raw": "203.0.113.9"},
+        {"type": "handle", "value": "skype:live:ann"}]}, kind="tips")
+    assert p["handles"] == ["kik:annlee99", "skype:live:ann", "telegram:ann_tg"]
+    assert p["emails"] == ["ann@example.org"] and p["phones"] == ["+639171234567"]
+    assert p["name_key"] is None
+
+
+def test_a_transfer_has_two_parties_and_nothing_makes_no_party() -> None:
+    tx = {"sender_name": "Bob Ray", "sender_phone": "+1 202 555 0143", "beneficiary_name": "Maria Santos",
+          "beneficiary_phone": "0917 123 4567", "beneficiary_country": "PH", "amount": "50.00"}
+    s, b = parties(9, "transactions", tx)
+    assert from_uid(s["uid"]) == (9, "sender") and from_uid(b["uid"]) == (9, "beneficiary")
+    assert b["phones"] == ["+639171234567"] and b["country"] == "PH"
+    assert parties(9, "customers", {"amount": "5"}) == []
+    table = normalise_rows([(1, "transactions", tx), (2, "customers", '{"name": "Ann Lee"}')])
+    assert table.num_rows == 3
+
+
+def test_party_keys() -> None:
+    assert key_of_uid(uid(12, "beneficiary")) == "12:beneficiary" and uid_of_key("12") == uid(12)
+    assert parse_party_key("5:sender") == (5, "sender")
