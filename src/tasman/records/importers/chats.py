@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tasman.core.errors import InputError, NotFoundError
 from tasman.extract.identifiers import clean_country
 from tasman.records.dates import parse_timestamp
 from tasman.records.importers.base import Importer, Options, Parsed, clean_text
@@ -90,12 +89,7 @@ class ChatsImporter(Importer):
     description = "operation chat logs, generic JSONL chat format (one record per session)"
 
     def parse(self, path: Path, options: Options) -> Parsed:
-        if not path.is_file():
-            raise NotFoundError(f"no such file {str(path)!r}")
-        data = path.read_bytes()
-        source = options.source or path.name
-        if not data.strip():
-            raise InputError(f"{source} is empty: nothing imported")
+        data, source = self.read_source(path, options)
         text, _enc, odd = decode_lines(data)
         out = Parsed(kind=self.kind, source=source)
         out.warnings.extend(f"{source}#line {ln}: not UTF-8, read as {e}" if ln else
