@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench setup clean
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml scripts/setup.sh src/tasman/serve/frontend/package-lock.json
 	bash scripts/setup.sh
 
 setup: $(STAMP)

@@ -139,10 +139,10 @@ def hashes(name: str, img: Image.Image, regions: bool) -> FileHashes:
                       pdq_regions=region_hashes(img) if regions else ())
 
 
-def listed_job(args: tuple[int, tuple[int, int], str]) -> list[tuple[str, FileHashes]]:
-    seed, size, folder = args
+def listed_job(args: tuple[int, tuple[int, int], str, int]) -> list[tuple[str, FileHashes]]:
+    seed, size, folder, min_quality = args
     img = draw_picture(seed, size)
-    if pdq_hash(img)[1] < 80:
+    if pdq_hash(img)[1] < min_quality:
         return []                      # too flat to be listed: PDQ would never let it claim a match
     img.save(Path(folder) / f"{seed}.png")
     out = [(t, hashes(f"{seed}/{t}", f(img), False)) for t, f in TRANSFORMS.items()]
@@ -155,32 +155,35 @@ def unrelated_job(args: tuple[int, tuple[int, int]]) -> FileHashes:
     return hashes(f"u{seed}", draw_picture(seed, size), True)
 
 
-def bench_pictures(ws: Workspace, n: int, n_unrelated: int, size: tuple[int, int], workers: int) -> None:
+def bench_pictures(ws: Workspace, n: int, n_unrelated: int, size: tuple[int, int], workers: int,
+                   min_quality: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="tasman-bench-lab-"))
     t = time.perf_counter()
     queries: dict[str, list[FileHashes]] = {}
-    listed = 0
+    listed = skipped = 0
     seed = 0
     with ProcessPoolExecutor(workers) as pool:
         while listed < n:
-            batch = [(s, size, str(folder)) for s in range(seed, seed + (n - listed) + 16)]
+            batch = [(s, size, str(folder), min_quality) for s in range(seed, seed + (n - listed) + 16)]
             seed += len(batch)
             for result in pool.map(listed_job, batch, chunksize=8):
-                if result and listed < n:
+                if not result:
+                    skipped += 1
+                elif listed < n:
                     listed += 1
                     for t_name, fh in result:
                         queries.setdefault(t_name, []).append(fh)
-                elif result:       # one too many: keep the listed folder and the queries in step
+                else:              # one too many: keep the listed folder and the queries in step
                     Path(folder, f"{result[0][1].path.split('/')[0]}.png").unlink()
         unrelated = list(pool.map(unrelated_job, [(1_000_000 + s, size) for s in range(n_unrelated)], chunksize=8))
-    skipped = seed - listed - 16 if seed > listed else 0
     prep = time.perf_counter() - t
     with ws.session() as s:
         built = build_hashset(s, ws.actor, folder, "lab", category="1")
         pdq_only = load_matcher(s, ["lab"], crop=False)
         with_crop = load_matcher(s, ["lab"], crop=True)
-    print(f"\n== Perceptual matching: {listed} listed generated pictures ({size[0]}x{size[1]}, PDQ quality >= 80; "
-          f"~{max(skipped, 0)} flatter seeds skipped), {n_unrelated} unrelated; prepared in {prep:.0f} s, "
+    print(f"\n== Perceptual matching: {listed} listed generated pictures ({size[0]}x{size[1]}, "
+          f"PDQ quality >= {min_quality}; "
+          f"{skipped} flatter seeds skipped), {n_unrelated} unrelated; prepared in {prep:.0f} s, "
           f"list built in {built.seconds:.0f} s ==")
     total_hits = total = 0
     for name in TRANSFORMS:
@@ -194,10 +197,24 @@ def bench_pictures(ws: Workspace, n: int, n_unrelated: int, size: tuple[int, int
     print(f"false matches among {n_unrelated} unrelated pictures: PDQ {fp_pdq}, PDQ + crop stage {fp_crop}  (target 0)")
     dists = nearest_unrelated(unrelated, with_crop)
     print(f"closest unrelated pair (any query hash incl. regions vs any listed hash): {dists} bits")
+    sample = [draw_picture(2_000_000 + i, size) for i in range(50)]
+    t_dihedral = statistics.median(timed(lambda im: dihedral_variants(im), sample))
+    t_regions = statistics.median(timed(lambda im: region_hashes(im), sample))
+    print(f"cost a picture ({size[0]}x{size[1]}): 8 dihedral PDQs {t_dihedral * 1000:.1f} ms, "
+          f"region_hashes {t_regions * 1000:.1f} ms")
     for name in CROPS:
         base = {m.path for m in pdq_only.match(queries[name])}
         crop = {m.path for m in with_crop.match(queries[name])}
         print(f"{name:>15}: recall without crop stage {len(base) / listed:.4f}, with it {len(crop) / listed:.4f}")
+
+
+def timed(fn: Callable[[Image.Image], object], items: list[Image.Image]) -> list[float]:
+    out = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        out.append(time.perf_counter() - t)
+    return out
 
 
 def nearest_unrelated(unrelated: list[FileHashes], matcher: object) -> int:
@@ -216,18 +233,24 @@ def nearest_unrelated(unrelated: list[FileHashes], matcher: object) -> int:
 
 
 # ---------------------------------------------------------------- import
-def write_list(path: Path, rows: int) -> None:
-    rng = random.Random(5)
+def write_list(path: Path, rows: int, changed: int = 0) -> None:
+    """``rows`` random rows; with ``changed``, the first ``changed`` rows are swapped for new ones
+    (the next version of the list: +changed -changed)."""
+    rng, fresh = random.Random(5), random.Random(6)
     with path.open("w", encoding="utf-8") as fh:
         fh.write("md5,sha1,pdq,category\n")
-        for _ in range(rows):
-            fh.write(f"{rng.getrandbits(128):032x},{rng.getrandbits(160):040x},{rng.getrandbits(256):064x},1\n")
+        for i in range(rows):
+            r = fresh if i < changed else rng
+            if i < changed:
+                rng.getrandbits(128), rng.getrandbits(160), rng.getrandbits(256)
+            fh.write(f"{r.getrandbits(128):032x},{r.getrandbits(160):040x},{r.getrandbits(256):064x},1\n")
 
 
 def bench_import(rows: int, repeats: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="tasman-bench-import-"))
-    lst = folder / "list.csv"
+    lst, nxt = folder / "list.csv", folder / "list-v2.csv"
     write_list(lst, rows)
+    write_list(nxt, rows, changed=rows // 100)
     print(f"\n== Hash-set import: {rows:,} rows (md5, sha1, pdq, category), {lst.stat().st_size / 1e6:.0f} MB CSV ==")
     backends = [("SQLite", None)]
     if os.environ.get("TASMAN_TEST_DATABASE_URL"):
@@ -240,7 +263,7 @@ def bench_import(rows: int, repeats: int) -> None:
             with ws.session() as s:
                 first.append(import_hashset(s, ws.actor, lst, "big").seconds)
             with ws.session() as s:
-                res = import_hashset(s, ws.actor, lst, "big")
+                res = import_hashset(s, ws.actor, nxt, "big")
                 again.append(res.seconds)
             t = time.perf_counter()
             with ws.session() as s:
@@ -250,7 +273,8 @@ def bench_import(rows: int, repeats: int) -> None:
             if db:
                 drop_pg(url, db)
         print(f"{label:>10}: import {statistics.median(first):.1f} s, "
-              f"re-import in place {statistics.median(again):.1f} s (+{res.added} -{res.removed}), "
+              f"re-import of a version with 1% changed {statistics.median(again):.1f} s "
+              f"(+{res.added:,} -{res.removed:,}), "
               f"load_matcher {statistics.median(loads):.1f} s  (target: well under 60 s)")
 
 
@@ -288,7 +312,10 @@ def main() -> None:
     ap.add_argument("--unrelated", type=int, default=1000, help="unrelated generated pictures")
     ap.add_argument("--picture-size", type=int, nargs=2, default=(320, 240), metavar=("W", "H"))
     ap.add_argument("--import-rows", type=int, default=1_000_000)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs of the index searches (median)")
+    ap.add_argument("--import-repeats", type=int, default=1, help="imports a backend (median)")
+    ap.add_argument("--min-listed-quality", type=int, default=80,
+                    help="PDQ quality a generated picture needs to be listed (the matcher's own bar is 50)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes drawing/hashing pictures")
     ap.add_argument("--skip", nargs="*", default=[], choices=["index", "pictures", "import"])
     args = ap.parse_args()
@@ -296,10 +323,11 @@ def main() -> None:
         bench_index(args.list_size, args.queries, args.faiss_queries, args.repeats)
     if "pictures" not in args.skip:
         ws = Workspace.init(Path(tempfile.mkdtemp(prefix="tasman-bench-ws-")) / "ws", actor="bench")
-        bench_pictures(ws, args.pictures, args.unrelated, tuple(args.picture_size), args.workers)
+        bench_pictures(ws, args.pictures, args.unrelated, tuple(args.picture_size), args.workers,
+                       args.min_listed_quality)
         ws.close()
     if "import" not in args.skip:
-        bench_import(args.import_rows, max(1, min(args.repeats, 2)))
+        bench_import(args.import_rows, max(1, args.import_repeats))
 
 
 if __name__ == "__main__":

@@ -5,14 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: libmagic (file types), libarchive (archives), FFmpeg headers (vPDQ builds
-# against them), hashdeep (the triage benchmark's peer), chromium (browser tests).
+# against them), hashdeep (the triage benchmark's peer), chromium (browser tests), dosfstools +
+# mtools + ewf-tools (synthetic FAT and E01 disk images for triage tests and the demo), nodejs/npm
+# (the web app's front-end packages, installed from the npm registry, never from a CDN).
 DEBS="pkg-config libmagic1 libarchive13 libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-      libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium
-      fonts-dejavu-core"
+      libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium dosfstools mtools ewf-tools
+      fonts-dejavu-core nodejs"
 missing=""
 for p in $DEBS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
+# Debian's nodejs leaves npm to a package of its own; NodeSource's nodejs already has it.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
   echo "setup: installing Debian packages:$missing"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -26,4 +30,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev]"
+
+# Web app front end: htmx, cytoscape, Chart.js, world-atlas from package-lock.json, copied into
+# src/tasman/serve/static/vendor (ignored by git, shipped in the package).
+FRONTEND=src/tasman/serve/frontend
+if [ ! -f "$FRONTEND/node_modules/.package-lock.json" ] || [ "$FRONTEND/package-lock.json" -nt "$FRONTEND/node_modules/.package-lock.json" ]; then
+  (cd "$FRONTEND" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+.venv/bin/python -m tasman.serve.assets "$FRONTEND/node_modules" >/dev/null
 touch .venv/.installed

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
-from tasman.core.db import normalise_url
+from tasman.core.db import make_engine, migrate, normalise_url
 from tasman.core.workspace import Workspace
 
 PG_ENV = "TASMAN_TEST_DATABASE_URL"
@@ -26,14 +27,46 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TASMAN_USER", "tester")
 
 
-def _pg_database() -> Iterator[str]:
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str | None]:
+    """A PostgreSQL database migrated once per session; each test copies it (CREATE ... TEMPLATE)."""
     admin_url = os.environ.get(PG_ENV)
     if not admin_url:
+        yield None
+        return
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"tasman_tpl_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = normalise_url(admin_url).rsplit("/", 1)[0]
+    engine = make_engine(f"{base}/{name}")
+    migrate(engine)
+    engine.dispose()
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+def _pg_database(template: str | None, migrated: bool) -> Iterator[str]:
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url or template is None:
         pytest.skip(f"{PG_ENV} not set")
     admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
     name = f"tasman_t_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if migrated else "")))
     base = normalise_url(admin_url).rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
@@ -44,18 +77,31 @@ def _pg_database() -> Iterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database URL on each backend."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, _pg_template: str | None) -> Iterator[str]:
+    """A fresh, EMPTY database URL on each backend (for tests of migrations and init)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
     else:
-        yield from _pg_database()
+        yield from _pg_database(_pg_template, migrated=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def migrated_db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, _pg_template: str | None, _sqlite_template: Path
+) -> Iterator[str]:
+    """A fresh database already at the latest schema (copied from a per-session template: fast)."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(_sqlite_template, path)
+        yield f"sqlite:///{path}"
+    else:
+        yield from _pg_database(_pg_template, migrated=True)
 
 
 @pytest.fixture
-def ws(db_url: str, tmp_path: Path) -> Iterator[Workspace]:
+def ws(migrated_db_url: str, tmp_path: Path) -> Iterator[Workspace]:
     """A fresh workspace on each backend."""
-    w = Workspace.init(tmp_path / "ws", db_url=db_url, actor="tester")
+    w = Workspace.init(tmp_path / "ws", db_url=migrated_db_url, actor="tester")
     yield w
     w.close()
 

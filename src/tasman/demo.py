@@ -13,6 +13,7 @@ from pathlib import Path
 from tasman.core.errors import InputError
 from tasman.core.workspace import CONFIG_NAME, Workspace
 from tasman.evidence import add_evidence, create_case
+from tasman.extract.runner import extract_case
 from tasman.link.run import run_link
 from tasman.money.importer import import_transactions
 from tasman.money.run import analyse_case
@@ -20,9 +21,13 @@ from tasman.records.importing import import_file
 from tasman.records.store import store_records
 from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
+from tasman.serve.demo import serve_demo
 from tasman.synth.corpus import make_corpus
 from tasman.synth.evidence import make_evidence_set
 from tasman.synth.transfers import generate_transfers, write_goaml
+from tasman.synth.triage_set import make_triage_set
+from tasman.triage.hashsets.store import import_hashset
+from tasman.triage.run import TriageOptions, run_triage
 
 MARKER = ".tasman-demo"
 CASE_REF = "DEMO-1"
@@ -34,6 +39,7 @@ class DemoResult:
     workspace: Path
     report: Path
     steps: list[str] = field(default_factory=list)
+    triage_report: Path | None = None
     money: Path | None = None
 
 
@@ -45,6 +51,21 @@ def _prepare(root: Path) -> None:
             raise InputError(f"{root} exists and is not an earlier demo folder; choose another folder")
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("made by tasman demo; safe to delete\n", encoding="utf-8")
+
+
+def _triage_step(ws: Workspace, where: Path, result: DemoResult) -> None:
+    """Seized media (folder, nested archive, FAT card image with a deleted picture) against a generated list."""
+    seized = make_triage_set(where)
+    with ws.session() as s:
+        listed = import_hashset(s, ws.actor, seized.hashlist, "demo-known")
+    result.steps.append(f"imported hash list {seized.hashlist.name} as 'demo-known' ({listed.entries} entries)")
+    evidence = [seized.items[k] for k in ("folder", "archive", "disk")]
+    run = run_triage(ws, CASE_REF, evidence, TriageOptions(hashsets=("demo-known",), workers=0))
+    c = run.counts
+    result.triage_report = run.outputs["report_html"]
+    result.steps.append(f"triaged {c['files']} files ({c['pictures']} pictures, {c['videos']} video(s), "
+                        f"{c['deleted']} deleted): {c['matched_files']} matched, {c['errors']} unreadable")
+    result.steps.append(f"triage report: {result.triage_report}")
 
 
 def _money_step(ws: Workspace, data: Path, result: DemoResult) -> None:
@@ -100,9 +121,14 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
         with ws.session() as s:
             ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
-    _money_step(ws, data, result)
+    _triage_step(ws, data / "seized", result)
+    run = extract_case(ws, CASE_REF, workers=1)
+    kinds = ", ".join(sorted(run.by_type))
+    result.steps.append(f"extracted {run.added} identifiers from {run.files} files ({kinds})")
     _link_step(ws, data, result)
+    _money_step(ws, data, result)
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
+    result.steps += serve_demo(ws, CASE_REF)
     with ws.session() as s:
         write_case_report(s, ws.actor, CASE_REF, result.report)
     result.steps.append("wrote the case report")

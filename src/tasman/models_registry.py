@@ -10,4 +10,6 @@ import tasman.link.models
 import tasman.money.models
 import tasman.records.models
 import tasman.refer.models
+import tasman.serve.models
 import tasman.triage.hashsets.models
+import tasman.triage.models

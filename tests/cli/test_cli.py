@@ -16,9 +16,9 @@ def _no_traceback(result) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def wsdir(run_cli, tmp_path: Path, db_url: str) -> Path:  # type: ignore[no-untyped-def]
+def wsdir(run_cli, tmp_path: Path, migrated_db_url: str) -> Path:  # type: ignore[no-untyped-def]
     d = tmp_path / "ws"
-    r = run_cli("--db", db_url, "init", d)
+    r = run_cli("--db", migrated_db_url, "init", d)
     assert r.exit_code == 0, r.output
     # later commands find the database from the workspace config
     return d

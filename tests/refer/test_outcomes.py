@@ -21,7 +21,7 @@ def _recipient(sent: Sent, cc: str, tmp_path: Path) -> tuple[Workspace, keys.Loc
     w = Workspace.init(root / "ws", actor=f"{cc.lower()}-officer")
     with w.session() as s:
         create_case(s, w.actor, f"{cc}-1")
-        import_package(s, w.actor, f"{cc}-1", sent.package(cc), theirs.age_identity)
+        import_package(s, w.actor, f"{cc}-1", sent.package(cc), theirs.age_identity, allow_unknown_sender=True)
     return w, theirs
 
 

@@ -13,19 +13,6 @@ from pathlib import Path
 import click
 
 from tasman import __version__
-from tasman.cli import (
-    attribute_cmd,
-    audit_cmd,
-    case_cmd,
-    demo_cmd,
-    evidence_cmd,
-    export_cmd,
-    money_cmd,
-    outcome_cmd,
-    refer_cmd,
-    refer_export_cmd,
-    workspace_cmd,
-)
 from tasman.cli.common import State, TasmanGroup, json_option
 
 
@@ -57,32 +44,42 @@ COMMANDS = [
     "tasman.cli.audit_cmd:audit",
     "tasman.cli.demo_cmd:demo",
     "tasman.cli.export_cmd:export",
+    "tasman.cli.extract_cmd:extract",
     "tasman.cli.money_cmd:money",
     "tasman.cli.hashset_cmd:hashset",
+    "tasman.cli.serve_cmd:serve",
+    "tasman.cli.user_cmd:user",
+    "tasman.cli.tip_cmd:tip",
+    "tasman.cli.triage_cmd:triage",
+    "tasman.cli.attribute_cmd:attribute",
+    "tasman.cli.attribute_cmd:attribution",
+    "tasman.cli.refer_cmd:refer",
+    "tasman.cli.refer_cmd:agency",
+    "tasman.cli.refer_cmd:keys_group",
+    "tasman.cli.refer_cmd:package",
+    "tasman.cli.outcome_cmd:outcome",
+    "tasman.cli.outcome_cmd:summary",
+    "tasman.cli.refer_export_cmd:misp in export",
+    "tasman.cli.refer_export_cmd:ftm in export",
+    "tasman.cli.refer_export_cmd:csv_ in export",
     "tasman.cli.records_cmd:records",
     "tasman.cli.link_cmd:link",
     "tasman.cli.link_cmd:subject",
 ]
+
+
+def _register(spec: str) -> None:
+    """``module:command`` adds a top-level command; ``module:command in group`` adds it to a group."""
+    target, _, parent = spec.partition(" in ")
+    module, name = target.split(":")
+    command = getattr(importlib.import_module(module), name)
+    group = cli if not parent else cli.commands[parent]
+    assert isinstance(group, click.Group), spec
+    group.add_command(command)
+
+
 for _spec in COMMANDS:
-    _module, _name = _spec.split(":")
-    cli.add_command(getattr(importlib.import_module(_module), _name))
-cli.add_command(workspace_cmd.init)
-cli.add_command(case_cmd.case)
-cli.add_command(evidence_cmd.evidence)
-cli.add_command(audit_cmd.audit)
-cli.add_command(demo_cmd.demo)
-cli.add_command(export_cmd.export)
-cli.add_command(attribute_cmd.attribute)
-cli.add_command(attribute_cmd.attribution)
-cli.add_command(refer_cmd.refer)
-cli.add_command(refer_cmd.agency)
-cli.add_command(refer_cmd.keys_group)
-cli.add_command(refer_cmd.package)
-cli.add_command(outcome_cmd.outcome)
-cli.add_command(outcome_cmd.summary)
-for _cmd in (refer_export_cmd.misp, refer_export_cmd.ftm, refer_export_cmd.csv_):
-    export_cmd.export.add_command(_cmd)
-cli.add_command(money_cmd.money)
+    _register(_spec)
 
 
 def main() -> None:

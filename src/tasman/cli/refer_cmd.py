@@ -50,8 +50,10 @@ def refer(case_ref: str, out_dir: Path, tlp: str, countries: tuple[str, ...], mi
 
     def human(con: Console) -> None:
         if summary.built:
-            con.print(table(f"Packages built for {case_ref}", ["package", "agency", "subjects", "file"],
-                            [[b["package_id"], b["agency"], b["subjects"], b["file"]] for b in summary.built]))
+            con.print(table(f"Packages built for {case_ref}", ["package", "agency", "subjects", "money parties",
+                                                                 "file"],
+                            [[b["package_id"], b["agency"], b["subjects"], b["money_parties"], b["file"]]
+                             for b in summary.built]))
         for u in summary.unchanged:
             say(con, f"{u['country']}: unchanged since {u['package_id']}; no new version")
         for sk in summary.skipped:
@@ -190,15 +192,18 @@ def package_open(file: Path, key_file: Path, out_dir: Path) -> None:
 @click.argument("file", type=_file)
 @click.option("--case", "case_ref", required=True, help="Our case to load it into.")
 @click.option("--key", "key_file", type=_file, help="Our age identity (default: WORKSPACE/keys/age.key).")
+@click.option("--allow-unknown-sender", is_flag=True,
+              help="Import even when the signing key is not in the agency directory (refused by default, exit 7).")
 @json_option
-def package_import(file: Path, case_ref: str, key_file: Path | None) -> None:
+def package_import(file: Path, case_ref: str, key_file: Path | None, allow_unknown_sender: bool) -> None:
     """Load a received package into our own case, keeping the sender's references."""
     ws = state().ws()
     ident = keys.read_age_identity(key_file or ws.root / keys.KEYS_DIR / keys.AGE_FILE)
     with ws.session() as s:
-        data = import_package(s, ws.actor, case_ref, file, ident)
+        data = import_package(s, ws.actor, case_ref, file, ident, allow_unknown_sender)
     emit(data, lambda con: say(con, f"{_who(data)}\nImported {data['subjects']} subjects "
-                                     f"({data['records_added']} records) into {case_ref}"))
+                                     f"({data['records_added']} records) and {data['money_parties']} money-trail "
+                                     f"parties into {case_ref}"))
 
 
 @package.command("list")

@@ -12,46 +12,25 @@ import gettext
 import ipaddress
 import os
 import re
-import unicodedata
-from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cache
-from typing import Any
 
 import phonenumbers
 import pycountry
 import tldextract
 from email_validator import EmailNotValidError, validate_email
-from normality import ascii_text
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from tasman.extract.idtypes import Identifier, IdType, fold
+from tasman.extract.payments import card_brand, clean_btc, clean_card, clean_eth, clean_mtcn, clean_paypal, luhn_ok
+from tasman.extract.places import clean_camera, clean_city, clean_gps
 
-class IdType(StrEnum):
-    EMAIL = "email"
-    PHONE = "phone"
-    IP = "ip"
-    URL = "url"
-    DOMAIN = "domain"
-    HANDLE = "handle"
-    IBAN = "iban"
-    CARD = "card"
-    PAYPAL = "paypal"
-    BTC = "btc"
-    ETH = "eth"
-    MTCN = "mtcn"
-    COUNTRY = "country"
-    CITY = "city"
-    GPS = "gps"
-    CAMERA = "camera"
-
-
-@dataclass(frozen=True)
-class Identifier:
-    type: IdType
-    value: str
-    country: str | None = None  # ISO 3166-1 alpha-2 the value itself points to, if any
-    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+__all__ = [
+    "PLATFORMS", "PLATFORM_ALIASES", "IdType", "Identifier", "card_brand", "clean_btc", "clean_camera",
+    "clean_card", "clean_city",
+    "clean_country", "clean_domain", "clean_email", "clean_eth", "clean_gps", "clean_handle", "clean_iban",
+    "clean_ip", "clean_mtcn", "clean_paypal", "clean_phone", "clean_url", "fold", "luhn_ok", "platform_name",
+]
 
 
 # ---- email -----------------------------------------------------------------------------
@@ -83,6 +62,8 @@ def clean_phone(raw: str, region: str | None = None) -> Identifier | None:
         return None
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     cc = phonenumbers.region_code_for_number(num)
+    if region and cc != region.upper() and phonenumbers.is_valid_number_for_region(num, region.upper()):
+        cc = region.upper()  # +44 7911 is GB and GG alike: the caller's region decides
     kind = _PHONE_TYPES.get(phonenumbers.number_type(num), "unknown")
     return Identifier(IdType.PHONE, e164, country=cc if cc and cc != "001" else None, meta={"line_type": kind})
 
@@ -148,14 +129,49 @@ def clean_url(raw: str) -> Identifier | None:
 PLATFORMS = ("skype", "telegram", "kik", "snapchat", "discord", "whatsapp", "wickr", "instagram",
              "twitter", "facebook", "tiktok", "signal", "session", "threema", "line", "wechat", "viber")
 
+PLATFORM_ALIASES = {"snap": "snapchat", "sc": "snapchat", "tg": "telegram", "insta": "instagram", "ig": "instagram",
+                    "fb": "facebook", "x": "twitter", "wickr me": "wickr", "wickrme": "wickr", "wa": "whatsapp"}
 
-def clean_handle(raw: str, platform: str) -> Identifier | None:
-    """A user name on a named platform, compared case-insensitively (``@`` and ``live:`` kept apart)."""
-    p = platform.strip().lower()
-    if p not in PLATFORMS:
+# What each platform allows in a user name (its sign-up rules); a name that breaks them is not
+# that platform's name, whatever the text says.
+_HANDLE_RULES: dict[str, re.Pattern[str]] = {
+    "skype": re.compile(r"(?:live:[A-Za-z0-9._-]{1,40}|[A-Za-z][A-Za-z0-9.,_-]{5,31})"),
+    "telegram": re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}"),
+    "kik": re.compile(r"[A-Za-z0-9._]{2,20}"),
+    "snapchat": re.compile(r"[A-Za-z][A-Za-z0-9._-]{2,14}"),
+    "discord": re.compile(r"(?:[a-z0-9_.]{2,32}|[^@#:`\s]{2,32}#\d{4})"),
+    "instagram": re.compile(r"[A-Za-z0-9._]{1,30}"),
+    "twitter": re.compile(r"[A-Za-z0-9_]{1,15}"),
+    "tiktok": re.compile(r"[A-Za-z0-9._]{2,24}"),
+    "wickr": re.compile(r"[A-Za-z0-9._-]{5,32}"),
+    "threema": re.compile(r"[A-Za-z0-9*]{8}"),
+}
+
+
+def platform_name(text: str) -> str | None:
+    p = " ".join(text.strip().lower().split())
+    p = PLATFORM_ALIASES.get(p, p)
+    return p if p in PLATFORMS else None
+
+
+_LOOSE = re.compile(r"[^\s@/\\<>\"']{1,64}")
+
+
+def clean_handle(raw: str, platform: str, *, strict: bool = False) -> Identifier | None:
+    """A user name on a named platform, compared case-insensitively (``@`` and ``live:`` kept apart).
+
+    ``strict`` (what scanning free text uses): the name must fit the platform's own sign-up
+    rules where they are known (Telegram 5-32 characters, Skype 6-32...). Without it (a
+    record's ``username`` field, where the platform is given) any plausible name is taken:
+    old accounts and exports do not always follow today's rules."""
+    p = platform_name(platform)
+    if p is None:
         return None
     name = raw.strip().lstrip("@").strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
+        return None
+    rule = _HANDLE_RULES.get(p) if strict else _LOOSE
+    if rule is not None and not rule.fullmatch(name):
         return None
     return Identifier(IdType.HANDLE, f"{p}:{name.casefold()}", meta={"platform": p, "name": name})
 
@@ -170,14 +186,8 @@ def clean_iban(raw: str) -> Identifier | None:
     return Identifier(IdType.IBAN, iban.compact, country=iban.country_code, meta={"bank_code": iban.bank_code})
 
 
+
 # ---- places and names --------------------------------------------------------------------
-
-def fold(text: str) -> str:
-    """Unicode-folded, transliterated, lower-case, single-spaced: 'Jürgen  MÜLLER' -> 'jurgen muller'."""
-    t = unicodedata.normalize("NFKC", text)
-    t = ascii_text(t) or ""
-    return " ".join(re.sub(r"[^\w\s'-]", " ", t).casefold().split())
-
 
 @cache
 def _country_names() -> dict[str, str]:
@@ -195,7 +205,9 @@ def _country_names() -> dict[str, str]:
         except OSError:
             continue
         for v, a2 in english:
-            names.setdefault(fold(tr.gettext(v)), a2)
+            key = fold(tr.gettext(v))
+            if any(c.isalpha() for c in key):  # a name that folds to nothing (or to '-') says nothing
+                names.setdefault(key, a2)
     for v, a2 in english:  # English wins over a clash in another language
         names[fold(v)] = a2
     for c in countries:
@@ -212,11 +224,15 @@ def _country_names() -> dict[str, str]:
 def clean_country(raw: str) -> Identifier | None:
     """ISO 3166-1 alpha-2 from a code or a name in any language pycountry knows."""
     text = raw.strip()
+    if not text:
+        return None
     if len(text) == 2 and text.isalpha():
         code = text.upper()
         code = "GB" if code == "UK" else code
         if pycountry.countries.get(alpha_2=code):
             return Identifier(IdType.COUNTRY, code, country=code)
         return None
-    found = _country_names().get(fold(text))
+    key = fold(text)
+    found = _country_names().get(key) if any(c.isalpha() for c in key) else None
     return Identifier(IdType.COUNTRY, found, country=found) if found else None
+

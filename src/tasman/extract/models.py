@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tasman.core.models import Base, UTCDateTime
@@ -15,6 +15,7 @@ class Observation(Base):
     __tablename__ = "observations"
     __table_args__ = (
         Index("ix_observations_case_type_value", "case_id", "type", "value"),
+        UniqueConstraint("case_id", "key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -33,3 +34,23 @@ class Observation(Base):
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     extractor: Mapped[str] = mapped_column(String(64))
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # sha256 of (type, value, where, offset/message, extractor): re-running adds nothing twice
+    key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"), nullable=True, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("extract_runs.id"), nullable=True)
+
+
+class ExtractRun(Base):
+    """One run of ``tasman extract``: its settings, counts, and the warnings of bad input."""
+
+    __tablename__ = "extract_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done | interrupted | failed
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # [{"path", "message"}]

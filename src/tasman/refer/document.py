@@ -3,7 +3,8 @@
 
 Its JSON Schema is published in ``docs/schemas/referral-package.schema.json`` (``tasman package
 schema`` prints it; a test keeps the file current). Changing the document means raising
-``SCHEMA_VERSION``.
+``SCHEMA_VERSION``: minor for additions a newer reader can take from an older document (1.1
+added ``money_parties``; a 1.0 document still validates), major for anything else.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal["1.0"] = "1.0"
+SCHEMA_VERSION: Literal["1.1"] = "1.1"
+SchemaVersion = Literal["1.0", "1.1"]  # what this reader accepts
 Tlp = Literal["clear", "green", "amber", "amber+strict", "red"]
 TLPS: tuple[str, ...] = ("clear", "green", "amber", "amber+strict", "red")
 FieldValue = str | int | float | bool | None | list[str]
@@ -121,10 +123,43 @@ class SubjectEntry(Frozen):
     evidence: list[EvidenceRef] = Field(default_factory=list)
 
 
-class PackageDocument(Frozen):
-    """One country's referral: only that country's subjects and what belongs to them."""
+class MoneyReason(Frozen):
+    indicator: str
+    weight: float
+    strength: float
+    points: float
+    why: str = Field(description="counts and countries only: never another party's identifiers")
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+
+class MoneyPartyEntry(Frozen):
+    """An alerted sender or beneficiary of the sender's latest money analysis whose country is
+    the package's: its own identifiers, score and reasons, and the records they rest on."""
+
+    role: Literal["beneficiary", "sender"]
+    key: str = Field(description="the party's smallest identifier (account:, email:, phone: or name:)")
+    name: str = ""
+    country: str
+    rank: int = Field(description="its rank among the analysis's parties of the same role")
+    score: float
+    transfers: int
+    total_usd: float
+    first_seen: str | None = None
+    last_seen: str | None = None
+    counterparties: int = 0
+    subject_payers: int = 0
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+    accounts: list[str] = Field(default_factory=list)
+    subjects: list[str] = Field(default_factory=list, description="refs of this package's subjects it belongs to")
+    reasons: list[MoneyReason]
+    records: list[str] = Field(default_factory=list, description="the sender's transfer records: source#source_id")
+
+
+class PackageDocument(Frozen):
+    """One country's referral: only that country's subjects and money parties, and what belongs
+    to them."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
     package_id: str = Field(description="CASE-CC-vN, unique per sender")
     series: str = Field(description="CASE-CC: every version of this country's package")
     version: int = Field(ge=1)
@@ -139,14 +174,23 @@ class PackageDocument(Frozen):
     recipient: AgencyInfo
     audit_head: str = Field(description="the sender's audit chain head when the package was built")
     subjects: list[SubjectEntry]
+    money_parties: list[MoneyPartyEntry] = Field(
+        default_factory=list, description="alerted money-trail parties of this country (schema 1.1)")
 
     def canonical(self) -> bytes:
         return canonical_json(self.model_dump(mode="json"))
 
     def content_digest(self) -> str:
-        """SHA-256 of what the package says, without the fields that change with every build."""
-        body = self.model_dump(mode="json", exclude={"package_id", "version", "supersedes", "created_at",
-                                                     "generator", "audit_head"})
+        """SHA-256 of what the package says, without the fields that change with every build.
+
+        A document without money parties is digested as the 1.0 document it could have been, so
+        upgrading Tasman alone never makes a new version of an unchanged package."""
+        skip = {"package_id", "version", "supersedes", "created_at", "generator", "audit_head"}
+        if not self.money_parties:
+            skip.add("money_parties")
+        body = self.model_dump(mode="json", exclude=skip)
+        if not self.money_parties:
+            body["schema_version"] = "1.0"
         return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
@@ -157,5 +201,5 @@ def canonical_json(data: Any) -> bytes:
 def schema() -> dict[str, Any]:
     out = PackageDocument.model_json_schema()
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    out["$id"] = "https://tasman.invalid/schemas/referral-package-1.0.json"
+    out["$id"] = f"https://tasman.invalid/schemas/referral-package-{SCHEMA_VERSION}.json"
     return out

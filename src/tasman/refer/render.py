@@ -93,4 +93,19 @@ def pdf(doc: PackageDocument) -> bytes | None:
             for e in s.evidence:
                 m = "; ".join(f"{x.hashset}: {x.category_name or x.category} ({x.match_type})" for x in e.matches)
                 line(f"   {e.evidence}: {e.path} sha256={e.sha256 or '-'} md5={e.md5 or '-'} {m}", 8)
+    if doc.money_parties:
+        out.ln(3)
+        line(f"Money trails: alerted parties in {doc.country}", 13, True, 7)
+        line("Indicators are not proof: a party alerts only when several fired. Reasons give counts and "
+             "countries, never other parties' identifiers.", 8)
+        for p in doc.money_parties:
+            line(f"{p.role.capitalize()} #{p.rank}: {p.name or p.key} ({p.country}), score {p.score:.2f}", 10, True)
+            span = f", {p.first_seen} to {p.last_seen}" if p.first_seen else ""
+            line(f"   {p.transfers} transfers ({p.total_usd:.2f} USD approx.){span}", 8)
+            ids = [*p.phones, *p.emails, *p.accounts]
+            if ids:
+                line(f"   identifiers: {', '.join(ids)}", 8)
+            for mr in p.reasons:
+                line(f"   {mr.indicator} ({mr.points:+.2f}): {mr.why}", 8)
+            line(f"   records: {', '.join(p.records)}", 8)
     return bytes(out.output())

@@ -2,7 +2,8 @@
 
 Packages are frozen: a built version is never rewritten. Re-running ``refer`` builds version
 N+1 of a country's package only when what it would say changed (subjects, records, evidence,
-attribution, recipient or TLP); otherwise the country is reported as unchanged.
+attribution, money parties, recipient or TLP); otherwise the country is reported as unchanged.
+A country gets a package when it has attributed subjects or alerted money-trail parties.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tasman.core.models import Case
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case
 from tasman.link.models import Subject
+from tasman.money.document import Party
 from tasman.records.store import store_records
 from tasman.refer import agencies
 from tasman.refer.build import subject_entries
@@ -28,11 +30,13 @@ from tasman.refer.container import Checked, Opened, check, open_package, write_p
 from tasman.refer.document import HANDLING, TLPS, AgencyInfo, PackageDocument
 from tasman.refer.keys import LocalKeys
 from tasman.refer.models import ReceivedPackage, ReferralPackage
+from tasman.refer.money import money_by_country, money_entries
 
 
 @dataclass
 class ReferSummary:
-    built: list[dict[str, Any]] = field(default_factory=list)      # package_id, country, version, subjects, file
+    built: list[dict[str, Any]] = field(default_factory=list)      # package_id, country, version, subjects,
+    #                                                                money_parties, file
     unchanged: list[dict[str, Any]] = field(default_factory=list)  # country, package_id (latest)
     skipped: list[dict[str, Any]] = field(default_factory=list)    # country, why
     unattributed: list[str] = field(default_factory=list)          # subject refs without a country
@@ -53,6 +57,7 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
     for s in subjects:
         if s.country and (s.confidence is None or s.confidence >= min_confidence):
             by_country.setdefault(s.country, []).append(s)
+    money = money_by_country(session, case_ref, actor)
     wanted = {c.upper() for c in countries} if countries else None
     out_dir.mkdir(parents=True, exist_ok=True)
     head = audit.verify(session).head
@@ -60,10 +65,10 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
                         key_fingerprint=keys.fingerprint)
     written: list[Path] = []
     try:
-        for cc in sorted(by_country):
+        for cc in sorted({*by_country, *money}):
             if wanted is None or cc in wanted:
-                _refer_country(session, actor, case, cc, by_country[cc], out_dir, keys, tlp, sender, head, summary,
-                               written)
+                _refer_country(session, actor, case, cc, by_country.get(cc, []), money, out_dir, keys, tlp, sender,
+                               head, summary, written)
     except BaseException:
         for path in written:  # the transaction rolls back: no row may be missing for a file left behind
             path.unlink(missing_ok=True)
@@ -71,9 +76,9 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
     return summary
 
 
-def _refer_country(session: Session, actor: str, case: Case, cc: str, subjects: list[Subject], out_dir: Path,
-                   keys: LocalKeys, tlp: str, sender: AgencyInfo, head: str, summary: ReferSummary,
-                   written: list[Path]) -> None:
+def _refer_country(session: Session, actor: str, case: Case, cc: str, subjects: list[Subject],
+                   money: dict[str, list[Party]], out_dir: Path, keys: LocalKeys, tlp: str, sender: AgencyInfo,
+                   head: str, summary: ReferSummary, written: list[Path]) -> None:
     case_ref = case.ref
     agency = agencies.for_country(session, cc)
     if agency is None:
@@ -92,6 +97,7 @@ def _refer_country(session: Session, actor: str, case: Case, cc: str, subjects: 
         recipient=AgencyInfo(name=agency.name, countries=agency.countries, contact=agency.contact,
                              key_fingerprint=agency.fingerprint or None),
         audit_head=head, subjects=subject_entries(session, case.id, subjects),
+        money_parties=money_entries(money, cc, {s.ref for s in subjects}),
     )
     digest = doc.content_digest()
     if last is not None and last.content_digest == digest:
@@ -103,15 +109,17 @@ def _refer_country(session: Session, actor: str, case: Case, cc: str, subjects: 
     file_sha = write_package(path, doc, keys, agency.name, agency.age_recipient)
     written.append(path)
     refs = [s.ref for s in doc.subjects]
+    parties = [p.key for p in doc.money_parties]
     session.add(ReferralPackage(case_id=case.id, country=cc, version=version, package_id=doc.package_id,
                                 agency=agency.name, tlp=tlp, content_digest=digest, file_name=path.name,
                                 file_sha256=file_sha, subjects=refs, document=doc.model_dump(mode="json"),
                                 created_by=actor))
     session.flush()
     audit.record(session, actor, "refer.package", case_ref=case_ref, target=doc.package_id, country=cc,
-                 agency=agency.name, subjects=refs, file_sha256=file_sha, tlp=tlp)
+                 agency=agency.name, subjects=refs, money_parties=parties, file_sha256=file_sha, tlp=tlp)
     summary.built.append({"package_id": doc.package_id, "country": cc, "version": version,
-                          "agency": agency.name, "subjects": len(refs), "file": str(path), "sha256": file_sha})
+                          "agency": agency.name, "subjects": len(refs), "money_parties": len(parties),
+                          "file": str(path), "sha256": file_sha})
 
 
 def list_packages(session: Session, actor: str, case_ref: str) -> list[ReferralPackage]:
@@ -165,13 +173,21 @@ def open_to(session: Session | None, actor: str, path: Path, age_identity: str, 
     return {**status, "out": str(target), "files": sorted(opened.files), "subjects": len(opened.document.subjects)}
 
 
-def import_package(session: Session, actor: str, case_ref: str, path: Path, age_identity: str) -> dict[str, Any]:
+def import_package(session: Session, actor: str, case_ref: str, path: Path, age_identity: str,
+                   allow_unknown_sender: bool = False) -> dict[str, Any]:
     """Load a received package into our case: its records (as new sources named after the
-    sender and package series, keeping the sender's source#id) and the whole document."""
+    sender and package series, keeping the sender's source#id) and the whole document.
+
+    A package signed by a key that is not in our agency directory is refused unless
+    ``allow_unknown_sender``: anyone can sign, so only the directory says who a sender is."""
     case = get_case(session, case_ref)
     opened: Opened = open_package(path, age_identity)
     status = signer_status(session, opened.checked)
     doc = opened.document
+    if not status["known"] and not allow_unknown_sender:
+        raise IntegrityError(f"{path.name} is signed by {opened.checked.signer!r} with key "
+                             f"{opened.checked.fingerprint}, which is not in the agency directory: add the sender "
+                             "('tasman agency add/import') or pass --allow-unknown-sender")
     if session.scalar(select(ReceivedPackage).where(ReceivedPackage.case_id == case.id,
                                                     ReceivedPackage.package_id == doc.package_id)):
         raise AlreadyExistsError(f"package {doc.package_id!r} is already imported into case {case_ref!r}")
@@ -200,8 +216,9 @@ def import_package(session: Session, actor: str, case_ref: str, path: Path, age_
     session.flush()
     audit.record(session, actor, "package.import", case_ref=case_ref, target=doc.package_id,
                  sender=doc.sender.name, fingerprint=opened.checked.fingerprint, known=status["known"],
-                 subjects=len(doc.subjects), records_added=added)
-    return {**status, "case": case_ref, "subjects": len(doc.subjects), "records_added": added}
+                 subjects=len(doc.subjects), money_parties=len(doc.money_parties), records_added=added)
+    return {**status, "case": case_ref, "subjects": len(doc.subjects), "money_parties": len(doc.money_parties),
+            "records_added": added}
 
 
 def received(session: Session, case_ref: str, package_id: str) -> ReceivedPackage:

@@ -116,6 +116,16 @@ def test_vics_tolerant_variants_and_bad_records() -> None:
         parse("vics", json.dumps(doc).encode()[:150])
 
 
+@pytest.mark.parametrize("doc", [
+    {"odata.metadata": "x", "value": {"Media": [{"MD5": MD5, "Category": 1}]}},      # Media directly under value
+    {"Media": [{"MD5": MD5, "Category": 1}]},
+    [{"MD5": MD5, "Category": 1}],
+])
+def test_vics_other_shapes(doc: object) -> None:
+    entries, parser = parse("vics", json.dumps(doc).encode())
+    assert [(e.md5, e.category) for e in entries] == [(MD5, 1)] and parser.warning_count == 0
+
+
 def test_pdq_lists_with_and_without_quality_told_from_sha256() -> None:
     data = f"{PDQ},95\n{PDQ2} 80 from HMA bank\npdq {PDQ}\n{PDQ[:60]}\n".encode()
     entries, parser = parse("pdq", data)

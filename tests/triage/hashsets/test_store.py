@@ -55,6 +55,9 @@ def test_failed_reimport_keeps_the_old_list(ws: Workspace, tmp_path: Path) -> No
         (write(tmp_path / "empty.txt", ""), None, InputError, "is empty"),
         (tmp_path / "missing.txt", None, NotFoundError, "no file"),
         (good, "nope", InputError, "unknown hash-set format 'nope'"),
+        (good, "vics", InputError, "broken JSON"),
+        (good, "nsrl", InputError, "not a readable SQLite database"),
+        (write(tmp_path / "noise.bin", "\x00\x9f\x80garbage\x00" * 50), "csv", InputError, "names no md5"),
     ]
     for path, fmt, error, text in cases:
         with pytest.raises(error, match=text), ws.session() as s:
@@ -81,6 +84,12 @@ def test_category_schemes_and_known_good(ws: Workspace, tmp_path: Path) -> None:
         import_hashset(s, ws.actor, caid, "x", category_scheme="martian")
     with pytest.raises(InputError, match="bad name"), ws.session() as s:
         import_hashset(s, ws.actor, caid, "bad name")
+
+
+def test_csv_with_nul_bytes_keeps_good_rows(ws: Workspace, tmp_path: Path) -> None:
+    path = write(tmp_path / "nul.csv", f"md5\n{MD5S[0]}\n\x00{MD5S[1]}\x00\n{MD5S[2]}\n")
+    with ws.session() as s:
+        assert import_hashset(s, ws.actor, path, "nul").entries == 3
 
 
 def test_remove_unknown(ws: Workspace) -> None:

@@ -17,7 +17,7 @@ from tasman.core.workspace import Workspace
 from tasman.synth.images import draw_picture
 from tasman.triage.hashsets.store import build_hashset, import_hashset
 from tasman.triage.match import dihedral_variants, load_matcher, pdq_hash
-from tasman.triage.match.regions import region_hashes
+from tasman.triage.match.regions import caption_band, region_hashes
 from tasman.triage.types import FileHashes
 
 SIZE = (320, 240)
@@ -146,4 +146,17 @@ def test_crop_stage_finds_crops_and_captions(ws: Workspace, tmp_path: Path) -> N
 
 def test_region_hashes_of_flat_picture_are_dropped() -> None:
     assert region_hashes(Image.new("RGB", (100, 80), "white")) == ()
-    assert len(region_hashes(np.asarray(draw_picture(3, SIZE)))) >= 3
+    picture = draw_picture(4, SIZE)
+    assert len(region_hashes(np.asarray(picture))) == 1              # no strip: the whole picture only
+    assert len(region_hashes(picture, grid=True)) >= 3
+
+
+def test_caption_band_detection() -> None:
+    picture = draw_picture(5, (256, 160))
+    strip = Image.new("RGB", (256, 200), "black")
+    strip.paste(picture, (0, 40))
+    ImageDraw.Draw(strip).text((8, 12), "caption text", fill="white")
+    arr = np.asarray(strip)
+    assert 40 <= caption_band(arr, from_top=True) <= 43
+    assert caption_band(arr, from_top=False) == 0
+    assert caption_band(np.asarray(draw_picture(4, (256, 160))), from_top=True) == 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tasman.core.errors import InputError, NotFoundError
 from tasman.extract.identifiers import clean_country
 from tasman.records.mapping import Mapping
 
@@ -47,6 +48,17 @@ class Importer(ABC):
     @abstractmethod
     def parse(self, path: Path, options: Options) -> Parsed:
         """Read ``path``; raise InputError only when nothing of it can be used."""
+
+    @staticmethod
+    def read_source(path: Path, options: Options) -> tuple[bytes, str]:
+        """The file's bytes and the source name to store; a missing or empty file is refused."""
+        if not path.is_file():
+            raise NotFoundError(f"no such file {str(path)!r}")
+        data = path.read_bytes()
+        source = options.source or path.name
+        if not data.strip():
+            raise InputError(f"{source} is empty: nothing imported")
+        return data, source
 
 
 def country_code(raw: object) -> str | None:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tasman.core.errors import InputError, NotFoundError
+from tasman.core.errors import InputError
 from tasman.records.dates import parse_timestamp
 from tasman.records.importers.base import Importer, Options, Parsed, clean_text, country_code
 from tasman.records.tabular import decode_lines
@@ -116,15 +116,10 @@ class ChatsImporter(Importer):
     description = "operation chat logs, generic JSONL chat format (one record per session)"
 
     def parse(self, path: Path, options: Options) -> Parsed:
-        if not path.is_file():
-            raise NotFoundError(f"no such file {str(path)!r}")
         if importlib.util.find_spec("tasman.extract.scan") is None:
             raise InputError("importing chats needs the extraction stage's scanner (tasman.extract.scan), "
                              "which this installation lacks")
-        data = path.read_bytes()
-        source = options.source or path.name
-        if not data.strip():
-            raise InputError(f"{source} is empty: nothing imported")
+        data, source = self.read_source(path, options)
         text, _enc, odd = decode_lines(data)
         out = Parsed(kind=self.kind, source=source)
         out.warnings.extend(f"{source}#line {ln}: not UTF-8, read as {e}" if ln else

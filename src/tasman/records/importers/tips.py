@@ -122,14 +122,7 @@ class TipsImporter(Importer):
     description = "tip reports: Tasman tip JSON/JSONL or CyberTipline-style XML"
 
     def parse(self, path: Path, options: Options) -> Parsed:
-        if not path.is_file():
-            from tasman.core.errors import NotFoundError
-
-            raise NotFoundError(f"no such file {str(path)!r}")
-        data = path.read_bytes()
-        source = options.source or path.name
-        if not data.strip():
-            raise InputError(f"{source} is empty: nothing imported")
+        data, source = self.read_source(path, options)
         out = Parsed(kind=self.kind, source=source)
         text = decode_lines(data)[0]
         if text.lstrip().startswith("<"):

@@ -1,5 +1,6 @@
-"""Exports for the tools partners already run, all from package documents' subject entries:
-MISP event JSON (``misp``), FollowTheMoney entities (``ftm``) and CSV (``csv_rows``)."""
+"""Exports for the tools partners already run, all from package documents' entries (subjects
+and money-trail parties, minimised as in a package): MISP event JSON (``misp``),
+FollowTheMoney entities (``ftm``) and CSV (``csv_rows``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from tasman.core import audit
 from tasman.evidence import get_case
 from tasman.link.models import Subject
 from tasman.refer.build import subject_entries
-from tasman.refer.document import SubjectEntry
+from tasman.refer.document import MoneyPartyEntry, SubjectEntry
+from tasman.refer.money import money_by_country, money_entries
 
 
 class ExportSet(BaseModel):
@@ -20,6 +22,7 @@ class ExportSet(BaseModel):
     tlp: str
     countries: list[str]
     subjects: list[SubjectEntry]
+    money_parties: list[MoneyPartyEntry] = []
 
 
 def export_set(session: Session, actor: str, case_ref: str, kind: str, countries: list[str] | None = None,
@@ -31,7 +34,13 @@ def export_set(session: Session, actor: str, case_ref: str, kind: str, countries
         q = q.where(Subject.country.in_([c.upper() for c in countries]))
     subjects = list(session.scalars(q))
     entries = subject_entries(session, case.id, subjects)
+    wanted = {c.upper() for c in countries} if countries else None
+    by_country = money_by_country(session, case_ref, actor)
+    refs = {s.ref for s in subjects}
+    money = [m for cc in sorted(by_country) if wanted is None or cc in wanted
+             for m in money_entries(by_country, cc, refs)]
     audit.record(session, actor, f"export.{kind}", case_ref=case_ref, countries=countries or "all",
-                 subjects=[s.ref for s in subjects])
-    return ExportSet(case_ref=case_ref, tlp=tlp, countries=sorted({s.country or "" for s in subjects}),
-                     subjects=entries)
+                 subjects=[s.ref for s in subjects], money_parties=[m.key for m in money])
+    return ExportSet(case_ref=case_ref, tlp=tlp,
+                     countries=sorted({s.country or "" for s in subjects} | {m.country for m in money}),
+                     subjects=entries, money_parties=money)

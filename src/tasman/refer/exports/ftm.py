@@ -1,6 +1,11 @@
 """FollowTheMoney entities (JSONL) for Aleph-like tools: a ``Person`` per subject (names,
 e-mails and phones as properties), a ``BankAccount`` per IBAN tied to it by ``Ownership``, a
-``UserAccount`` per handle (``owner``), IPs on the accounts' ``ipAddress``."""
+``UserAccount`` per handle (``owner``), IPs on the accounts' ``ipAddress``.
+
+Money-trail parties: a ``Person`` (a ``LegalEntity`` when only an identifier is known) with its
+score and indicators in ``notes``, a ``BankAccount`` per account by ``Ownership``, and a
+``Payment`` per transfer record that two parties of the same export share (payer and
+beneficiary both present, so a country's export never names another country's party)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from typing import Any
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
 
+from tasman.extract.identifiers import clean_iban
+from tasman.refer.document import MoneyPartyEntry
 from tasman.refer.exports import ExportSet
 
 
@@ -64,6 +71,61 @@ def ftm_entities(es: ExportSet) -> Iterator[EntityProxy]:
                 yield ua
 
 
+def _money_party(es: ExportSet, p: MoneyPartyEntry) -> Iterator[EntityProxy]:
+    key = (es.case_ref, "money", p.role, p.key)
+    who = _entity("Person" if p.name else "LegalEntity", *key)
+    who.add("name", p.name or p.key)
+    who.add("country", p.country)
+    who.add("email", p.emails)
+    who.add("phone", p.phones)
+    reasons = "; ".join(f"{r.indicator} ({r.points:+g}): {r.why}" for r in p.reasons)
+    who.add("notes", f"Money-trail {p.role} #{p.rank} of case {es.case_ref}, score {p.score:g} from indicators "
+                     f"(not proof): {reasons}. TLP:{es.tlp.upper()}.")
+    yield who
+    for number in p.accounts:
+        iban = clean_iban(number)
+        acct = _entity("BankAccount", *key, number)
+        if iban is not None:
+            acct.add("iban", iban.value)
+        else:
+            acct.add("accountNumber", number)
+        yield acct
+        own = _entity("Ownership", *key, "owns", number)
+        own.add("owner", who.id)
+        own.add("asset", acct.id)
+        own.add("role", "account holder (transfer records)")
+        yield own
+
+
+def _payments(es: ExportSet, ids: dict[tuple[str, str], str]) -> Iterator[EntityProxy]:
+    paid_to: dict[str, str] = {}
+    for p in es.money_parties:
+        if p.role == "beneficiary":
+            for ref in p.records:
+                paid_to[ref] = ids[(p.role, p.key)]
+    for p in es.money_parties:
+        if p.role != "sender":
+            continue
+        for ref in p.records:
+            if ref in paid_to:
+                pay = _entity("Payment", es.case_ref, "money", ref)
+                pay.add("payer", ids[(p.role, p.key)])
+                pay.add("beneficiary", paid_to[ref])
+                pay.add("recordId", ref)
+                pay.add("summary", f"transfer record {ref} of case {es.case_ref}")
+                yield pay
+
+
+def money_entities(es: ExportSet) -> Iterator[EntityProxy]:
+    ids: dict[tuple[str, str], str] = {}
+    for p in es.money_parties:
+        for e in _money_party(es, p):
+            if e.schema.name in ("Person", "LegalEntity"):
+                ids[(p.role, p.key)] = str(e.id)
+            yield e
+    yield from _payments(es, ids)
+
+
 def validate(data: dict[str, Any]) -> EntityProxy:
     """Raise followthemoney's InvalidData (or ValueError) unless ``data`` is a valid entity."""
     schema = model.get(data.get("schema", ""))
@@ -74,4 +136,5 @@ def validate(data: dict[str, Any]) -> EntityProxy:
 
 
 def to_jsonl(es: ExportSet) -> str:
-    return "".join(json.dumps(e.to_dict(), sort_keys=True, ensure_ascii=False) + "\n" for e in ftm_entities(es))
+    return "".join(json.dumps(e.to_dict(), sort_keys=True, ensure_ascii=False) + "\n"
+                   for gen in (ftm_entities(es), money_entities(es)) for e in gen)

@@ -1,10 +1,14 @@
 """MISP event JSON: one event, a ``person`` object per subject with ``email``, ``phone-number``,
-``bank-account`` and ``user-account`` objects referenced from it, TLP and distribution set."""
+``bank-account`` and ``user-account`` objects referenced from it, TLP and distribution set.
+Money-trail parties are ``person`` objects too, their role, score and indicators in ``text``,
+with their phones, e-mails and accounts."""
 
 from __future__ import annotations
 
 from pymisp import MISPEvent, MISPObject
 
+from tasman.extract.identifiers import clean_iban
+from tasman.refer.document import MoneyPartyEntry
 from tasman.refer.exports import ExportSet
 
 DISTRIBUTIONS = {0: "your organisation only", 1: "this community only", 2: "connected communities",
@@ -34,7 +38,31 @@ def misp_event(es: ExportSet, distribution: int = 0) -> MISPEvent:
                 continue
             ev.add_object(obj)
             person.add_reference(obj.uuid, "associated-with")
+    for p in es.money_parties:
+        _add_money_party(ev, es, p)
     return ev
+
+
+def _add_money_party(ev: MISPEvent, es: ExportSet, p: MoneyPartyEntry) -> None:
+    person = MISPObject("person", standalone=False)
+    person.distribution = 5
+    person.add_attribute("full-name", value=p.name or p.key)
+    reasons = "; ".join(f"{r.indicator} ({r.points:+g}): {r.why}" for r in p.reasons)
+    person.add_attribute("text", value=f"Money-trail {p.role} in {p.country}, #{p.rank}, score {p.score:g} from "
+                                       f"indicators (not proof): {reasons}. Case {es.case_ref}; records "
+                                       f"{', '.join(p.records[:20])}.")
+    ev.add_object(person)
+    objs = [_object_for("phone", v, p.country) for v in p.phones] + [_object_for("email", v, None) for v in p.emails]
+    for number in p.accounts:
+        acct = MISPObject("bank-account", standalone=False)
+        iban = clean_iban(number)
+        acct.add_attribute("iban" if iban else "account", value=iban.value if iban else number)
+        acct.distribution = 5
+        objs.append(acct)
+    for obj in objs:
+        if obj is not None:
+            ev.add_object(obj)
+            person.add_reference(obj.uuid, "associated-with")
 
 
 def _object_for(typ: str, value: str, country: str | None) -> MISPObject | None:

@@ -4,6 +4,7 @@ inserts for a million rows), a plain Core insert elsewhere."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import insert
@@ -49,3 +50,20 @@ class BulkWriter:
             self.session.execute(insert(HashSetEntry), [dict(zip(COLUMNS, r, strict=True)) for r in self.rows])
         self.written += len(self.rows)
         self.rows = []
+
+
+def stream_rows(session: Session, sql: str, params: Sequence[Any],
+                size: int = 100_000) -> Iterator[list[tuple[Any, ...]]]:
+    """Plain DBAPI tuples in partitions (SQLAlchemy's Row objects cost a third of the time on a
+    million rows), streamed: SQLite steps lazily, PostgreSQL gets a server-side cursor. ``sql``
+    marks parameters with ``?``."""
+    conn = session.connection()
+    driver: Any = conn.connection.driver_connection
+    sqlite = conn.dialect.name == "sqlite"
+    cur = driver.cursor() if sqlite else driver.cursor(name="tasman_hashset_stream")
+    try:
+        cur.execute(sql if sqlite else sql.replace("?", "%s"), list(params))
+        while part := cur.fetchmany(size):
+            yield part
+    finally:
+        cur.close()

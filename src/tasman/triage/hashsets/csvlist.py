@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -66,7 +67,15 @@ class CsvFormat(HashSetFormat):
             raise ValueError(f"the header {first.strip()[:120]!r} names no md5, sha1, sha256 or pdq column")
         others = {i: h.strip() for i, h in enumerate(header) if i not in fields and h.strip()}
         columns = Columns(fields, others)
-        for number, row in enumerate(csv.reader(text, delimiter=delimiter), 2):
+        reader = csv.reader(_lines_without_nul(text), delimiter=delimiter)
+        try:
+            yield from self._entries(reader, columns)
+        except csv.Error as exc:
+            raise ValueError(f"line {reader.line_num + 1}: {exc}") from None
+        text.detach()
+
+    def _entries(self, reader: Any, columns: Columns) -> Iterator[Entry]:
+        for number, row in enumerate(reader, 2):
             try:
                 entry = columns.entry(row)
             except ValueError as exc:
@@ -76,7 +85,19 @@ class CsvFormat(HashSetFormat):
                 yield entry
             elif any(v.strip() for v in row):
                 self.warn(f"line {number}", "no hash in this row")
-        text.detach()
+
+
+def _lines_without_nul(text: io.TextIOWrapper) -> Iterator[str]:
+    """Lines with NUL characters dropped (the csv module refuses them), a megabyte at a time."""
+    def chunks() -> Iterator[list[str]]:
+        rest = ""
+        while chunk := text.read(1 << 20):
+            lines = (rest + chunk).replace("\0", "").splitlines(keepends=True)
+            rest = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
+            yield lines
+        if rest:
+            yield [rest]
+    return itertools.chain.from_iterable(chunks())
 
 
 class Columns:
@@ -96,7 +117,15 @@ class Columns:
             row = row + [""] * (self.width - len(row))
         values: dict[str, Any] = {}
         for i, field, length, label in self.hashes:
-            v = row[i].strip()
+            v = row[i]
+            if len(v) == length:                # the common case, without clean_hex's call
+                try:
+                    if len(bytes.fromhex(v)) * 2 == length:
+                        values[field] = v.lower()
+                        continue
+                except ValueError:
+                    pass
+            v = v.strip()
             if v:
                 values[field] = clean_hex(v, length, label)
         if self.typed is not None and self.value is not None and row[self.value].strip():

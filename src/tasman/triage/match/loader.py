@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasman.core.errors import NotFoundError
+from tasman.triage.hashsets.bulk import stream_rows
 from tasman.triage.hashsets.models import HashSet
 
 KINDS = ("file", "video", "frame", "region")
 SELECT = ("SELECT hashset_id, kind, ref, part, md5, sha1, sha256, pdq, quality, category "
-          "FROM hashset_entries WHERE hashset_id IN :ids")
+          "FROM hashset_entries WHERE hashset_id IN ({marks})")
 
 
 @dataclass(frozen=True)
@@ -56,41 +57,47 @@ def select_sets(session: Session, names: Sequence[str] | None) -> list[HashSet]:
 
 
 def load(session: Session, sets: list[HashSet], min_quality: int, partition: int = 200_000) -> Loaded:
+    """Column by column, a partition at a time (a per-row loop costs twice as much)."""
     index_of = {h.id: i for i, h in enumerate(sets)}
     info = [ListInfo(h.name, h.known_good, h.format, h.entry_count, h.source_sha256) for h in sets]
-    set_of: list[int] = []
-    kind_of: list[int] = []
-    category_of: list[int] = []
-    hashes_of: list[int] = []
+    set_of: list[np.ndarray] = []
+    kind_of: list[np.ndarray] = []
+    category_of: list[np.ndarray] = []
+    hashes_of: list[np.ndarray] = []
+    part_of: list[np.ndarray] = []
     ref_of: list[str | None] = []
-    part_of: list[int] = []
     exact: dict[str, tuple[list[str], list[int]]] = {k: ([], []) for k in ("md5", "sha1", "sha256")}
     pdq: tuple[list[str], list[int]] = ([], [])
     frames: tuple[list[str], list[int]] = ([], [])
     kind_code = {k: i for i, k in enumerate(KINDS)}
+    base = 0
     if sets:
-        stmt = text(SELECT).bindparams(bindparam("ids", expanding=True))
-        result = session.execute(stmt, {"ids": list(index_of)}, execution_options={"yield_per": partition})
-        i = 0
-        for part in result.partitions():
-            for hs, kind, ref, num, md5, sha1, sha256, p, quality, category in part:
-                set_of.append(index_of[hs])
-                kind_of.append(kind_code.get(kind, 0))
-                category_of.append(-1 if category is None else int(category))
-                ref_of.append(ref)
-                part_of.append(-1 if num is None else int(num))
-                mask = 0
-                for bit, name, value in ((1, "md5", md5), (2, "sha1", sha1), (4, "sha256", sha256)):
-                    if value:
-                        mask |= bit
-                        exact[name][0].append(value)
-                        exact[name][1].append(i)
-                hashes_of.append(mask)
-                if p and (quality is None or quality >= min_quality):
-                    target = frames if kind == "frame" else pdq
-                    target[0].append(p)
-                    target[1].append(i)
-                i += 1
-    return Loaded(sets=info, set_of=np.array(set_of, dtype=np.int32), kind_of=np.array(kind_of, dtype=np.uint8),
-                  category_of=np.array(category_of, dtype=np.int8), hashes_of=np.array(hashes_of, dtype=np.uint8),
-                  ref_of=ref_of, part_of=np.array(part_of, dtype=np.int32), exact=exact, pdq=pdq, frames=frames)
+        ids = list(index_of)
+        for part in stream_rows(session, SELECT.format(marks=", ".join("?" * len(ids))), ids, partition):
+            hs, kind, ref, num, md5, sha1, sha256, p, quality, category = zip(*part, strict=True)
+            n = len(hs)
+            set_of.append(np.array([index_of[h] for h in hs], dtype=np.int32))
+            kind_of.append(np.array([kind_code.get(k, 0) for k in kind], dtype=np.uint8))
+            category_of.append(np.array([-1 if c is None else c for c in category], dtype=np.int8))
+            part_of.append(np.array([-1 if x is None else x for x in num], dtype=np.int32))
+            ref_of.extend(ref)
+            mask = np.zeros(n, dtype=np.uint8)
+            for bit, name, column in ((1, "md5", md5), (2, "sha1", sha1), (4, "sha256", sha256)):
+                where = [i for i, v in enumerate(column) if v]
+                if where:
+                    mask[where] |= bit
+                    exact[name][0].extend(column[i] for i in where)
+                    exact[name][1].extend(base + i for i in where)
+            hashes_of.append(mask)
+            for i in (i for i, v in enumerate(p) if v and (quality[i] is None or quality[i] >= min_quality)):
+                target = frames if kind[i] == "frame" else pdq
+                target[0].append(p[i])
+                target[1].append(base + i)
+            base += n
+
+    def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    return Loaded(sets=info, set_of=joined(set_of, np.int32), kind_of=joined(kind_of, np.uint8),
+                  category_of=joined(category_of, np.int8), hashes_of=joined(hashes_of, np.uint8),
+                  ref_of=ref_of, part_of=joined(part_of, np.int32), exact=exact, pdq=pdq, frames=frames)

@@ -78,25 +78,26 @@ class MihIndex(PdqIndex):
         self.starts = [sum(self.bits[:t]) for t in range(self.m)]
         self.flips = radius // self.m
         self.tables: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        all_keys = self._keys(self.codes)
-        for t, b in enumerate(self.bits):
-            k = all_keys[t]
-            order = np.argsort(k, kind="stable").astype(np.int32 if n < 2**31 else np.int64)
+        for t, b in enumerate(self.bits):   # one table at a time: 8 bytes a hash of temporary keys
+            k = self._keys(self.codes, [t])[0]
+            order = np.argsort(k).astype(np.int32 if n < 2**31 else np.int64)   # order in a bucket is free
             offsets = np.zeros((1 << b) + 1, dtype=np.int64 if n >= 2**31 else np.int32)
             np.cumsum(np.bincount(k, minlength=1 << b), out=offsets[1:])
             self.tables.append((order, offsets, _flip_masks(b, self.flips)))
 
-    def _keys(self, codes: np.ndarray, chunk: int = 1 << 20) -> list[np.ndarray]:
-        """Each substring of each code as an integer key, one array a table."""
-        out = [np.empty(len(codes), dtype=np.int64) for _ in range(self.m)]
+    def _keys(self, codes: np.ndarray, tables: list[int] | None = None, chunk: int = 1 << 20) -> list[np.ndarray]:
+        """Each substring of each code as an integer key, one array a table (all tables by default)."""
+        tables = list(range(self.m)) if tables is None else tables
+        out = [np.empty(len(codes), dtype=np.int64) for _ in tables]
         for lo in range(0, len(codes), chunk):
             part = codes[lo:lo + chunk]
             padded = np.zeros((len(part), 40), dtype=np.uint8)
             padded[:, :32] = part
-            for t, (start, b) in enumerate(zip(self.starts, self.bits, strict=True)):
-                byte, shift = divmod(start, 8)
+            for j, t in enumerate(tables):
+                byte, shift = divmod(self.starts[t], 8)
+                b = self.bits[t]
                 window = padded[:, byte:byte + 8].copy().view(">u8").ravel().astype(np.uint64)
-                out[t][lo:lo + len(part)] = (window >> np.uint64(64 - shift - b)) & np.uint64((1 << b) - 1)
+                out[j][lo:lo + len(part)] = (window >> np.uint64(64 - shift - b)) & np.uint64((1 << b) - 1)
         return out
 
     def search(self, queries: np.ndarray, radius: int | None = None) -> Hits:

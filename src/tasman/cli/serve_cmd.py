@@ -1,0 +1,35 @@
+"""``tasman serve``: the web app, the API and the public report form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tasman.cli.common import state
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--secure-cookies", is_flag=True,
+              help="Mark cookies Secure (set this behind a TLS proxy; automatic with --certfile).")
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TLS certificate.")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TLS key.")
+@click.option("--evidence-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder from which evidence may be recorded in the web app (default: none).")
+def serve(host: str, port: int, secure_cookies: bool, certfile: Path | None, keyfile: Path | None,
+          evidence_root: Path | None) -> None:
+    """Serve the workspace: pages at /, the API at /api/v1 (schema at /api/v1/openapi.json), tips at /report."""
+    import uvicorn
+
+    from tasman.serve.app import create_app
+    from tasman.serve.settings import ServeSettings
+
+    ws = state().ws()
+    settings = ServeSettings(secure_cookies=secure_cookies or certfile is not None, evidence_root=evidence_root)
+    app = create_app(ws, settings)
+    click.echo(f"Tasman serving {ws.root} on {'https' if certfile else 'http'}://{host}:{port}/", err=True)
+    uvicorn.run(app, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
+                ssl_keyfile=str(keyfile) if keyfile else None, log_level="info", server_header=False,
+                proxy_headers=False)

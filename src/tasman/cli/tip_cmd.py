@@ -1,0 +1,53 @@
+"""``tasman tip``: the public tips queue from the command line."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.serve import tipmatch, tips
+
+
+@click.group(cls=TasmanGroup)
+def tip() -> None:
+    """Tips received from the public report form (/report)."""
+
+
+@tip.command("list")
+@click.option("--status", type=click.Choice(["new", "imported", "dismissed"]), help="Only tips with this status.")
+@json_option
+def list_(status: str | None) -> None:
+    """List tips, newest first."""
+    ws = state().ws()
+    with ws.session() as s:
+        rows = [{"ref": t.ref, "received_at": t.received_at.isoformat(), "platform": t.platform,
+                 "username": t.username, "url": t.url, "status": t.status, "match_status": t.match_status}
+                for t in tips.list_tips(s, ws.actor, status)]
+
+    def human(con: Console) -> None:
+        con.print(table("Tips", ["ref", "received", "platform", "user name", "matching", "status"],
+                        [[r["ref"], r["received_at"][:16], r["platform"], r["username"], r["match_status"],
+                          r["status"]] for r in rows]))
+
+    emit(rows, human)
+
+
+@tip.command("import")
+@click.argument("ref")
+@click.option("--case", "case_ref", required=True, help="The case to import the tip into, as a 'tips' record.")
+def import_(ref: str, case_ref: str) -> None:
+    """Import tip REF into a case (what was reported, never the reporter's contact)."""
+    ws = state().ws()
+    with ws.session() as s:
+        tips.import_tip(s, ws.actor, ref, case_ref)
+    click.echo(f"Imported {ref} into {case_ref}")
+
+
+@tip.command("rematch")
+def rematch() -> None:
+    """Match the files of tips still pending against the hash lists (once a matcher is installed)."""
+    ws = state().ws()
+    with ws.session() as s:
+        n = tipmatch.rematch_pending(s, ws.actor)
+    click.echo(f"Matched {n} pending tip(s)")

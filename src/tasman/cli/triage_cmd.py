@@ -1,0 +1,91 @@
+"""``tasman triage``: find listed material in evidence by hash, without showing any of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from tasman.cli.common import emit, fail, json_option, state, table
+from tasman.core.errors import ExitCode
+from tasman.triage.run import ProgressInfo, TriageOptions, TriageResult, run_triage
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    console = Console(stderr=True)
+    if state().json or not console.is_terminal:
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("triage"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("triage", total=None, detail="")
+
+        def tick(p: ProgressInfo) -> None:
+            bar.update(task, completed=p.files, detail=f"{p.bytes / 1e6:,.0f} MB  {p.matched} matched  "
+                                                      f"{p.errors} errors  {p.skipped} already done")
+
+        yield tick
+
+
+def summary(r: TriageResult) -> dict[str, Any]:
+    return {"run_id": r.run_id, "status": r.status, "resumed": r.resumed, "out_dir": str(r.out_dir),
+            **r.counts, "figures": r.figures, "outputs": {k: str(v) for k, v in r.outputs.items()}}
+
+
+@click.command("triage")
+@click.argument("evidence", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--case", "case_ref", required=True, metavar="CASE", help="The case the evidence belongs to.")
+@click.option("--hashset", "hashsets", multiple=True, metavar="NAME",
+              help="Hash set to match against (repeatable; default: every imported set).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder (default: the workspace's out/triage-RUN).")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Hashing processes (default: one per core; 0 hashes in this process).")
+@click.option("--pdq-threshold", type=click.IntRange(0, 128), default=31, show_default=True,
+              help="Largest PDQ Hamming distance (of 256 bits) that counts as a match.")
+@click.option("--min-quality", type=click.IntRange(0, 100), default=50, show_default=True,
+              help="PDQ hashes of lower quality never claim a match.")
+@click.option("--no-crop", is_flag=True, help="Skip the crop-tolerant stage.")
+@click.option("--no-video", is_flag=True, help="Do not decode videos (their file hashes are still taken).")
+@click.option("--restart", is_flag=True, help="Start a new run instead of resuming an interrupted one.")
+@click.option("--strict", is_flag=True, help="Exit with code 5 when any file could not be read.")
+@click.option("--batch-files", type=click.IntRange(min=1), default=500, hidden=True)
+@json_option
+def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...], out_dir: Path | None,
+           workers: int | None, pdq_threshold: int, min_quality: int, no_crop: bool, no_video: bool, restart: bool,
+           strict: bool, batch_files: int) -> None:
+    """Inventory, hash and match every file of EVIDENCE (folders, archives, disk images) for CASE.
+
+    Writes matches.csv, files.csv, errors.csv and report.html (never a picture) and stores the
+    results in the case database. An interrupted run (Ctrl-C, kill) resumes when the same
+    command is run again.
+    """
+    ws = state().ws()
+    options = TriageOptions(hashsets=hashsets, pdq_threshold=pdq_threshold, min_quality=min_quality,
+                            crop=not no_crop, video=not no_video, workers=workers, restart=restart,
+                            batch_files=batch_files)
+    with _progress() as tick:
+        result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)
+    data = summary(result)
+
+    def human(con: Console) -> None:
+        c = result.counts
+        verb = "Resumed and finished" if result.resumed else "Finished"
+        con.print(f"{verb} triage run {result.run_id}: {c['files']} files ({c['bytes'] / 1e6:,.1f} MB), "
+                  f"{c['pictures']} pictures, {c['videos']} video(s), {c['deleted']} deleted")
+        con.print(table(None, ["matched files", "known-good files", "errors", "files/s"],
+                        [[c["matched_files"], c["known_good_files"], c["errors"],
+                          result.figures.get("files_per_second")]]))
+        con.print(f"Report: {result.outputs['report_html']}")
+        con.print(f"Matches: {result.outputs['matches_csv']}")
+
+    emit(data, human)
+    if strict and result.counts["errors"]:
+        fail(f"{result.counts['errors']} file(s) could not be read; see {result.outputs['errors_csv']}",
+             int(ExitCode.BAD_INPUT))

@@ -1,0 +1,43 @@
+"""E-mail addresses; an address next to the word PayPal is also a PayPal account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from tasman.extract.detectors.base import Buffer, Detector, Found, found
+from tasman.extract.engine import PatternSpec
+from tasman.extract.identifiers import IdType, clean_email, clean_paypal
+
+_email = lru_cache(maxsize=65536)(clean_email)
+_paypal = lru_cache(maxsize=16384)(clean_paypal)
+_LOCAL = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-") | frozenset(range(128, 256))
+
+
+class EmailDetector(Detector):
+    name = "email"
+    types = (IdType.EMAIL, IdType.PAYPAL)
+    # the terminator (any byte that cannot continue a domain) makes one report per address end
+    # (no bounded repeats: Hyperscan cannot track the start of large ones; lengths are checked below)
+    # (bytes >= 0x80: UTF-8 letters of internationalised addresses)
+    patterns = (PatternSpec(rb"[A-Za-z0-9._%+'\x80-\xff-]+@[A-Za-z0-9\x80-\xff-]+(?:\.[A-Za-z0-9\x80-\xff-]+)*"
+                            rb"\.[A-Za-z]{2,24}[^A-Za-z0-9\x80-\xff-]"),)
+
+    def detect(self, buf: Buffer, index: int, start: int, ends: list[int]) -> Iterable[Found]:
+        if buf.byte_before(start) in _LOCAL or ends[-1] - start > 320:
+            return []
+        while start < ends[0] and buf.data[start] in b".'-":
+            start += 1
+        for end in reversed(ends):
+            end -= 1  # the terminator
+            raw = buf.text(start, end)
+            ident = _email(raw)
+            if ident is None:
+                continue
+            out = found(ident, buf, start, end, self.name)
+            before = buf.before(start, 40).lower()
+            between = before[before.rfind("paypal") + 6:] if "paypal" in before else "@"
+            if len(between) <= 24 and "@" not in between:
+                out += found(_paypal(raw), buf, start, end, "paypal")
+            return out
+        return []

@@ -1,0 +1,168 @@
+"""Which files a run reads, and reading one of them (in a worker process).
+
+:func:`iter_entries` is the one place that knows how evidence is opened: the triage readers
+(``tasman.triage.readers.iter_entries``) when they are installed, else a plain walk of folders
+and single files (no containers) so that extraction works on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from tasman.extract.process import scan_units
+from tasman.extract.sources import FileBlob, Sighting, pick
+from tasman.extract.sources.base import CHUNK, BytesBlob, TextUnit
+from tasman.extract.sources.text import TextSource, detect_encoding, windows
+
+RANGE = 8 * CHUNK           # a plain text file larger than this is split among workers
+INLINE_BYTES = 64 * 1024 * 1024  # container members up to this size travel to workers as bytes
+
+
+class EntryLike(Protocol):
+    path: str
+    size: int | None
+    deleted: bool
+    mime: str | None
+
+    def open(self) -> IO[bytes]: ...
+
+
+@dataclass
+class _PlainEntry:
+    path: str
+    file: Path
+    size: int | None
+    deleted: bool = False
+    mime: str | None = None
+
+    def open(self) -> IO[bytes]:
+        return self.file.open("rb")
+
+
+def _walk(evidence_path: Path, on_error: Callable[..., None]) -> Iterator[EntryLike]:
+    if evidence_path.is_file():
+        yield _PlainEntry(evidence_path.name, evidence_path, evidence_path.stat().st_size)
+        return
+    for root, dirs, files in os.walk(evidence_path, onerror=lambda e: on_error(str(e.filename), e)):
+        dirs.sort()
+        for name in sorted(files):
+            p = Path(root) / name
+            if p.is_symlink() or not p.is_file():
+                continue
+            rel = p.relative_to(evidence_path.parent).as_posix()
+            try:
+                yield _PlainEntry(rel, p, p.stat().st_size)
+            except OSError as exc:
+                on_error(rel, exc)
+
+
+def iter_entries(evidence_path: Path, on_error: Callable[..., None]) -> Iterator[EntryLike]:
+    try:
+        from tasman.triage.readers import iter_entries as triage_entries  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return _walk(evidence_path, on_error)
+    return triage_entries(evidence_path, on_error=on_error)  # type: ignore[return-value,no-any-return,unused-ignore]
+
+
+def real_file(evidence_path: Path, entry: EntryLike) -> Path | None:
+    """The file on disk behind an entry that is not inside a container (read in place)."""
+    if "!/" in entry.path:
+        return None
+    direct = getattr(entry, "file", None)
+    if isinstance(direct, Path):
+        return direct
+    candidate = evidence_path.parent / entry.path
+    return candidate if candidate.is_file() else None
+
+
+@dataclass(frozen=True)
+class Task:
+    path: str
+    file: str | None = None
+    data: bytes | None = None
+    region: str | None = None
+    span: tuple[int, int] | None = None   # byte range of a large plain text file
+    encoding: str | None = None
+    temp: bool = False
+    ref: Any = None                       # what the caller needs back (artifact/evidence ids)
+
+
+@dataclass
+class TaskResult:
+    task_path: str
+    ref: Any
+    source: str | None
+    bytes_read: int
+    sightings: list[Sighting] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _range_units(task: Task) -> Iterator[TextUnit]:
+    assert task.file is not None and task.span is not None
+    start, end = task.span
+    with open(task.file, "rb") as fh:
+        # begin a window early so that the first bytes of the range have their left context
+        begin = max(0, start - 4096)
+        begin -= begin % 2 if task.encoding and task.encoding.startswith("utf-16") else 0
+        for offset, data, a, b in windows(fh, begin, 2 if task.encoding else 1):
+            if offset + a >= end:
+                break
+            own = (max(a, start - offset), min(b, end - offset))
+            if own[0] >= own[1]:
+                continue
+            if task.encoding is None:
+                yield TextUnit(data=data, offset=offset, own=own)
+            else:
+                yield TextUnit(text=data.decode(task.encoding, "replace"), offset=offset, encoding=task.encoding,
+                               own=own)
+
+
+def run_task(task: Task) -> TaskResult:
+    """Read one file (or one range of a large one): never raises for bad input."""
+    result = TaskResult(task.path, task.ref, None, 0)
+
+    def warn(path: str, message: str) -> None:
+        result.warnings.append((path, message))
+
+    try:
+        if task.span is not None:
+            result.source = "text"
+            result.sightings = list(scan_units(_range_units(task), task.region))
+            result.bytes_read = task.span[1] - task.span[0]
+            return result
+        blob = FileBlob(Path(task.file), task.path) if task.file else BytesBlob(task.data or b"", task.path)
+        with blob.open() as fh:
+            head = fh.read(65536)
+        source = pick(task.path.rsplit("!/", 1)[-1].rsplit("/", 1)[-1], head)
+        if source is None:
+            return result
+        result.source = source.name
+        result.sightings = list(scan_units(source.read(blob, warn), task.region))
+        result.bytes_read = Path(task.file).stat().st_size if task.file else len(task.data or b"")
+    except MemoryError:
+        warn(task.path, "out of memory reading this file: skipped")
+    except Exception as exc:  # a reader bug must cost one file, not the run
+        warn(task.path, f"not read ({type(exc).__name__}: {exc})")
+    finally:
+        if task.temp and task.file:
+            Path(task.file).unlink(missing_ok=True)
+    return result
+
+
+def split_text_file(file: Path, path: str, region: str | None, ref: Any) -> list[Task] | None:
+    """Range tasks for a large plain text file, or None when it is small or not plain text."""
+    size = file.stat().st_size
+    if size <= RANGE:
+        return None
+    with file.open("rb") as fh:
+        head = fh.read(65536)
+    if not isinstance(pick(file.name, head), TextSource):
+        return None
+    encoding, skip = detect_encoding(head)
+    step = RANGE
+    return [Task(path, str(file), region=region, span=(max(s, skip), min(s + step, size)), encoding=encoding,
+                 ref=ref) for s in range(0, size, step)]

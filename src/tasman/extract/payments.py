@@ -1,0 +1,188 @@
+"""Payment identifiers: card (last four only), PayPal, Bitcoin, Ethereum, money-transfer numbers.
+
+Checksums are the libraries' (base58 for Base58Check, bech32m for BIP-173/BIP-350 segwit
+addresses, pycryptodomex's Keccak-256 for EIP-55). A full card number is never returned, kept
+in ``meta`` or logged: only the brand and the last four digits survive a Luhn check.
+"""
+
+from __future__ import annotations
+
+import re
+
+import base58
+import bech32m
+from Cryptodome.Hash import keccak
+
+from tasman.extract.idtypes import Identifier, IdType
+
+# ---- cards -----------------------------------------------------------------------------
+
+# Issuer prefixes (ISO/IEC 7812 IIN ranges published by the schemes) -> brand, with valid lengths.
+_BRANDS: tuple[tuple[str, tuple[tuple[int, int], ...], tuple[int, ...]], ...] = (
+    ("amex", ((34, 34), (37, 37)), (15,)),
+    ("visa", ((4, 4),), (13, 16, 19)),
+    ("mastercard", ((51, 55), (2221, 2720)), (16,)),
+    ("discover", ((6011, 6011), (644, 649), (65, 65)), (16, 19)),
+    ("jcb", ((3528, 3589),), (16, 17, 18, 19)),
+    ("diners", ((300, 305), (36, 36), (38, 39)), (14, 16, 19)),
+    ("unionpay", ((62, 62),), (16, 17, 18, 19)),
+    ("maestro", ((5018, 5018), (5020, 5020), (5038, 5038), (6304, 6304), (6759, 6759), (6761, 6763)),
+     (12, 13, 14, 15, 16, 17, 18, 19)),
+)
+
+
+def luhn_ok(digits: str) -> bool:
+    if not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def card_brand(digits: str) -> str | None:
+    for brand, ranges, lengths in _BRANDS:
+        if len(digits) not in lengths:
+            continue
+        for lo, hi in ranges:
+            width = len(str(lo))
+            if lo <= int(digits[:width]) <= hi:
+                return brand
+    return None
+
+
+def clean_card(raw: str) -> Identifier | None:
+    """``brand:last4`` of a number that passes Luhn and a scheme's prefix and length; the full
+    number is dropped here and nowhere kept."""
+    digits = re.sub(r"[ -]", "", raw.strip())
+    if not 12 <= len(digits) <= 19 or not luhn_ok(digits):
+        return None
+    brand = card_brand(digits)
+    if brand is None:
+        return None
+    return Identifier(IdType.CARD, f"{brand}:{digits[-4:]}", meta={"brand": brand, "last4": digits[-4:],
+                                                                    "length": len(digits)})
+
+
+def mask_card(raw: str) -> str:
+    """The raw text with every digit but the last four replaced, separators kept."""
+    total = sum(c.isdigit() for c in raw)
+    out, seen = [], 0
+    for c in raw:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > total - 4 else "*")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+# ---- PayPal ----------------------------------------------------------------------------
+
+_PAYPAL_ME = re.compile(r"^(?:https?://)?(?:www\.)?paypal\.me/([A-Za-z0-9_.-]{1,64})/?", re.I)
+
+
+def clean_paypal(raw: str) -> Identifier | None:
+    """A PayPal account: the email it is registered to, or a ``paypal.me/NAME`` link."""
+    m = _PAYPAL_ME.match(raw.strip())
+    if m:
+        name = m.group(1).lower()
+        return Identifier(IdType.PAYPAL, f"paypal.me/{name}", meta={"kind": "paypal.me"})
+    from tasman.extract.identifiers import clean_email  # a cycle at import time otherwise
+
+    email = clean_email(raw)
+    if email is None:
+        return None
+    return Identifier(IdType.PAYPAL, email.value, meta={"kind": "email"})
+
+
+# ---- Bitcoin ---------------------------------------------------------------------------
+
+def clean_btc(raw: str) -> Identifier | None:
+    """Mainnet P2PKH/P2SH (Base58Check, version 0x00/0x05) or segwit (bech32 v0, bech32m v1+)."""
+    text = raw.strip()
+    if text[:3].lower() == "bc1":
+        if text != text.lower() and text != text.upper():
+            return None  # BIP-173: mixed case is invalid
+        try:
+            dec = bech32m.decode("bc", text.lower())
+        except (bech32m.DecodeError, ValueError, IndexError):
+            return None
+        kind = {0: "p2wpkh" if len(dec.witprog) == 20 else "p2wsh", 1: "p2tr"}.get(dec.witver, f"witness_v{dec.witver}")
+        return Identifier(IdType.BTC, text.lower(), meta={"kind": kind})
+    if not 25 <= len(text) <= 35 or text[0] not in "13":
+        return None
+    try:
+        payload = base58.b58decode_check(text)
+    except ValueError:
+        return None
+    if len(payload) != 21 or payload[0] not in (0x00, 0x05):
+        return None
+    return Identifier(IdType.BTC, text, meta={"kind": "p2pkh" if payload[0] == 0 else "p2sh"})
+
+
+# ---- Ethereum --------------------------------------------------------------------------
+
+def _keccak_hex(text: str) -> str:
+    h = keccak.new(digest_bits=256)
+    h.update(text.encode("ascii"))
+    return h.hexdigest()
+
+
+def eip55(address_hex: str) -> str:
+    """The EIP-55 mixed-case checksum form of 40 hex digits (without ``0x``)."""
+    lower = address_hex.lower()
+    digest = _keccak_hex(lower)
+    return "0x" + "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(lower))
+
+
+_ETH = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+def clean_eth(raw: str) -> Identifier | None:
+    """An Ethereum address, normalised to its EIP-55 form. Mixed case must match the checksum;
+    an all-lower or all-upper address carries no checksum and is kept, flagged as unchecked."""
+    text = raw.strip()
+    if not _ETH.match(text):
+        return None
+    body = text[2:]
+    checked = eip55(body)
+    mixed = body != body.lower() and body != body.upper()
+    if mixed and checked != text:
+        return None
+    if int(body, 16) == 0:
+        return None
+    return Identifier(IdType.ETH, checked, meta={"checksummed": mixed})
+
+
+# ---- money-transfer control numbers ------------------------------------------------------
+
+# service -> (aliases as written in text, allowed digit counts of its tracking number)
+SERVICES: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
+    "westernunion": (("western union", "westernunion", "mtcn", "wu"), (10,)),
+    "moneygram": (("moneygram", "money gram", "mgi"), (8,)),
+    "ria": (("ria money transfer", "ria"), (8, 9, 10, 11, 12)),
+    "worldremit": (("worldremit", "world remit"), (8, 9, 10, 11, 12)),
+}
+
+
+def service_name(text: str) -> str | None:
+    t = " ".join(text.lower().split())
+    for key, (aliases, _lengths) in SERVICES.items():
+        if t == key or t in aliases:
+            return key
+    return None
+
+
+def clean_mtcn(raw: str, service: str) -> Identifier | None:
+    """A transfer's control/reference number, only together with the service that issued it."""
+    key = service_name(service)
+    if key is None:
+        return None
+    digits = re.sub(r"[ -]", "", raw.strip())
+    if not digits.isdigit() or len(digits) not in SERVICES[key][1]:
+        return None
+    return Identifier(IdType.MTCN, f"{key}:{digits}", meta={"service": key})

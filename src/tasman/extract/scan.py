@@ -1,0 +1,201 @@
+"""One pass per buffer: every detector's patterns in one multi-pattern engine, then validation.
+
+``scan_text`` is what the records stage calls; ``scan_bytes`` is what file sources call (UTF-8
+bytes, byte offsets). Overlaps are settled here: a phone-looking run inside an IBAN, a card,
+a transfer number, a crypto address, an e-mail or a URL is not a phone.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from tasman.extract.detectors import ALL, Buffer, Detector, Found
+from tasman.extract.detectors.base import CONTEXT_CHARS
+from tasman.extract.engine import Engine, PatternSpec, make_engine
+from tasman.extract.idtypes import IdType
+
+__all__ = ["Found", "Scanner", "default_scanner", "scan_bytes", "scan_text"]
+
+# types whose span hides a phone, a card or a handle found inside it
+_BLOCKING = {IdType.EMAIL, IdType.URL, IdType.IBAN, IdType.CARD, IdType.MTCN, IdType.BTC, IdType.ETH, IdType.IP,
+             IdType.PAYPAL, IdType.DOMAIN}
+_YIELDING = {IdType.PHONE: frozenset(_BLOCKING), IdType.CARD: frozenset(_BLOCKING - {IdType.CARD}),
+             IdType.HANDLE: frozenset({IdType.EMAIL}), IdType.IP: frozenset({IdType.IBAN, IdType.CARD})}
+
+
+class Scanner:
+    def __init__(self, detectors: Sequence[type[Detector]] = ALL, engine: str = "hyperscan") -> None:
+        self.detectors = [d() for d in detectors]
+        self._engines: dict[bool, tuple[Engine, list[tuple[Detector, int]]]] = {}
+        for regional in (False, True):
+            specs: list[PatternSpec] = []
+            route: list[tuple[Detector, int]] = []
+            for det in self.detectors:
+                for i, spec in enumerate(det.patterns):
+                    if regional or not spec.regional:
+                        specs.append(spec)
+                        route.append((det, i))
+            self._engines[regional] = (make_engine(specs, engine), route)
+        self.engine = self._engines[False][0]
+
+    def scan_bytes(self, data: bytes, region: str | None = None, bounds: Sequence[int] = ()) -> list[Found]:
+        """Finds in UTF-8 ``data`` with byte offsets, ordered by start. ``bounds`` (sorted
+        segment starts) keeps each context inside its own segment."""
+        buf = Buffer(data + b"\n", (region or "").upper() or None)
+        engine, route = self._engines[buf.region is not None]
+        finds: list[Found] = []
+        # tens of thousands of small tuples and no cycles: the cyclic collector would only
+        # rescan them again and again (a third of the time on dense text)
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for pid, start, ends in engine.scan(buf.data):
+                det, idx = route[pid]
+                finds.extend(det.detect(buf, idx, start, ends))
+            return _with_context(_resolve(finds), buf, bounds)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def scan_segments(self, texts: Sequence[str], region: str | None = None) -> list[list[Found]]:
+        """Many short texts (messages, cells, JSON strings) in one engine call; finds per text,
+        offsets in characters of that text."""
+        parts = [t.encode("utf-8", "surrogatepass") for t in texts]
+        starts, pos = [], 0
+        for p in parts:
+            starts.append(pos)
+            pos += len(p) + len(_SEP)
+        out: list[list[Found]] = [[] for _ in texts]
+        for f in self.scan_bytes(_SEP.join(parts), region, starts):
+            i = bisect.bisect_right(starts, f.start) - 1
+            a = f.start - starts[i]
+            b = f.end - starts[i]
+            if b > len(parts[i]):
+                continue  # ran across the separator
+            f.start, f.end = a, b
+            out[i].append(f)
+        return [_to_chars(t, p, fs) for t, p, fs in zip(texts, parts, out, strict=True)]
+
+
+class Spans:
+    """Intervals sorted by start with a running maximum of ends: "does any overlap [s, e)?" in
+    one bisection."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]], presorted: bool = False) -> None:
+        ordered = spans if presorted and isinstance(spans, list) else sorted(spans)
+        self.starts = [s for s, _ in ordered]
+        self.max_end: list[int] = []
+        top = -1
+        for _, e in ordered:
+            top = max(top, e)
+            self.max_end.append(top)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.starts, end) - 1
+        return i >= 0 and self.max_end[i] > start
+
+
+def _resolve(finds: list[Found]) -> list[Found]:
+    finds.sort(key=lambda f: (f.start, f.end))
+    seen: set[tuple[str, str, int]] = set()
+    unique = []
+    for f in finds:
+        key = (f.identifier.type.value, f.identifier.value, f.start)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    index: dict[frozenset[IdType], Spans] = {}
+    out = []
+    for f in unique:
+        blockers = _YIELDING.get(f.identifier.type)
+        if blockers:
+            spans = index.get(blockers)
+            if spans is None:
+                spans = index[blockers] = Spans([(g.start, g.end) for g in unique if g.identifier.type in blockers],
+                                                 presorted=True)
+            if spans.overlaps(f.start, f.end):
+                continue
+        out.append(f)
+    return out
+
+
+_SEP = b"\n\x1e\n"
+
+
+def _with_context(finds: list[Found], buf: Buffer, bounds: Sequence[int] = ()) -> list[Found]:
+    sensitive = sorted(buf.sensitive)
+    masked = Spans(sensitive, presorted=True)
+    out = []
+    for f in finds:
+        a, b = max(0, f.start - CONTEXT_CHARS), f.end + CONTEXT_CHARS
+        if bounds:
+            i = bisect.bisect_right(bounds, f.start) - 1
+            a = max(a, bounds[i])
+            if i + 1 < len(bounds):
+                b = min(b, bounds[i + 1] - len(_SEP))
+        window = buf.data[a:b]
+        if sensitive and masked.overlaps(a, b):
+            window = _mask(window, a, sensitive)
+        text = window.decode("utf-8", "replace").strip("\ufffd")
+        f.context = " ".join(text.split())
+        out.append(f)
+    return out
+
+
+def _mask(window: bytes, offset: int, sensitive: list[tuple[int, int]]) -> bytes:
+    """Digits of every sensitive span in the window replaced by '*', but a span's last four."""
+    arr = bytearray(window)
+    end = offset + len(window)
+    i = bisect.bisect_left(sensitive, (offset - 4096, 0))
+    while i < len(sensitive) and sensitive[i][0] < end:
+        s, e = sensitive[i]
+        i += 1
+        if e <= offset:
+            continue
+        lo, hi = max(s, offset), min(e, end)
+        keep = 4  # the last four digits of the span stay; count them from its end
+        for j in range(e - 1, s - 1, -1):
+            if lo <= j < hi and 48 <= arr[j - offset] <= 57:
+                if keep > 0:
+                    keep -= 1
+                else:
+                    arr[j - offset] = 42
+            elif not lo <= j < hi and keep > 0:
+                keep -= 1  # outside the window: assume a digit, which can only mask more
+    return bytes(arr)
+
+
+@cache
+def default_scanner() -> Scanner:
+    """One compiled scanner per process (compiling takes a moment; each worker builds its own)."""
+    return Scanner()
+
+
+def scan_bytes(data: bytes, *, region: str | None = None) -> list[Found]:
+    return default_scanner().scan_bytes(data, region)
+
+
+def scan_text(text: str, *, region: str | None = None) -> list[Found]:
+    """Every identifier in ``text``; ``start``/``end`` are character offsets into ``text``.
+    ``region`` (ISO 3166 alpha-2) resolves national phone numbers and ambiguous city names."""
+    data = text.encode("utf-8", "surrogatepass")
+    return _to_chars(text, data, scan_bytes(data, region=region))
+
+
+def _to_chars(text: str, data: bytes, finds: list[Found]) -> list[Found]:
+    """Byte offsets into ``data`` (``text`` encoded) turned into character offsets into ``text``."""
+    if text.isascii() or not finds:
+        return finds
+    points = sorted({p for f in finds for p in (f.start, f.end)})
+    to_char: dict[int, int] = {}
+    chars = prev = 0
+    for p in points:
+        chars += len(data[prev:p].decode("utf-8", "surrogatepass"))
+        to_char[p] = chars
+        prev = p
+    for f in finds:
+        f.start, f.end = to_char[f.start], to_char[f.end]
+    return finds

@@ -1,0 +1,174 @@
+"""Background jobs: long library calls (a triage run, a custody check) started from a page and
+watched while they run. A job is a row; one worker thread in the server claims queued rows and
+runs the library function registered for the job's kind, writing progress as it goes.
+
+The pages only enqueue and read rows, so the same work stays reachable from the CLI, which
+calls the library function directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tasman.core import audit
+from tasman.core.errors import InputError, NotFoundError, TasmanError
+from tasman.core.timeutil import utcnow
+from tasman.core.workspace import Workspace
+from tasman.evidence.cases import get_case
+from tasman.serve.models import Job
+from tasman.serve.roles import Perm
+
+Progress = Callable[[int, int | None, str], None]
+JobFn = Callable[[Workspace, Job, Progress], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    label: str
+    perm: Perm
+    run: JobFn
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def enqueue(session: Session, actor: str, kind: str, case_ref: str | None, params: dict[str, Any]) -> Job:
+    if kind not in KINDS:
+        raise InputError(f"unknown job kind {kind!r}: one of {', '.join(sorted(KINDS)) or 'none installed'}")
+    case_id = get_case(session, case_ref).id if case_ref else None
+    job = Job(kind=kind, case_id=case_id, params=params, created_by=actor)
+    session.add(job)
+    session.flush()
+    audit.record(session, actor, "job.enqueue", case_ref=case_ref, target=f"job {job.id}", kind=kind, params=params)
+    return job
+
+
+def get_job(session: Session, case_id: int | None, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.case_id != case_id:
+        raise NotFoundError(f"no job {job_id} in this case")
+    return job
+
+
+def case_jobs(session: Session, case_id: int, limit: int = 20) -> list[Job]:
+    return list(session.scalars(select(Job).where(Job.case_id == case_id).order_by(Job.id.desc()).limit(limit)))
+
+
+def _claim(ws: Workspace) -> Job | None:
+    with ws.session() as s:
+        for job in s.scalars(select(Job).where(Job.status == "queued").order_by(Job.id).limit(5)):
+            taken = s.execute(update(Job).where(Job.id == job.id, Job.status == "queued")
+                              .values(status="running", started_at=utcnow(), message="started"))
+            if taken.rowcount:  # type: ignore[attr-defined]
+                s.refresh(job)
+                return job
+    return None
+
+
+# Progress of running jobs lives in memory (the worker runs inside the server process): a job's
+# library call may hold a long write transaction, and on SQLite a second writer would wait for it.
+_LIVE: dict[int, tuple[int, int | None, str]] = {}
+_LIVE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    kind: str
+    status: str
+    done: int
+    total: int | None
+    message: str
+    result: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+def view(job: Job) -> JobView:
+    """The job as stored, with live progress while it runs."""
+    done, total, message = job.done, job.total, job.message
+    if job.status == "running":
+        with _LIVE_LOCK:
+            done, total, message = _LIVE.get(job.id, (done, total, message))
+    return JobView(job.id, job.kind, job.status, done, total, message, job.result or {}, job.created_by,
+                   job.created_at)
+
+
+def _progress_writer(job_id: int) -> Progress:
+    def write(done: int, total: int | None, message: str) -> None:
+        with _LIVE_LOCK:
+            _LIVE[job_id] = (done, total, message[:500])
+
+    return write
+
+
+def run_one(ws: Workspace, job: Job) -> None:
+    kind = KINDS.get(job.kind)
+    status, message, result = "done", "finished", {}
+    try:
+        if kind is None:
+            raise InputError(f"no handler for job kind {job.kind!r} in this installation")
+        result = kind.run(ws, job, _progress_writer(job.id))
+    except TasmanError as exc:
+        status, message = "failed", str(exc)
+    except Exception as exc:  # a bug in a job must not take the worker down
+        status, message = "failed", f"internal error ({type(exc).__name__}: {exc})"
+    with _LIVE_LOCK:
+        done, total, _msg = _LIVE.pop(job.id, (0, None, ""))
+    if status == "done" and total is not None:
+        done = total
+    with ws.session() as s:
+        s.execute(update(Job).where(Job.id == job.id).values(status=status, message=message[:500], result=result,
+                                                             finished_at=utcnow(), done=done, total=total))
+        case_ref = None
+        if job.case_id is not None:
+            from tasman.core.models import Case
+
+            case_ref = s.get(Case, job.case_id).ref  # type: ignore[union-attr]
+        audit.record(s, job.created_by, f"job.{status}", case_ref=case_ref, target=f"job {job.id}", kind=job.kind,
+                     message=message[:200])
+
+
+def run_pending(ws: Workspace) -> int:
+    """Run queued jobs until none is left (the worker's loop, and a synchronous helper for tests)."""
+    n = 0
+    while (job := _claim(ws)) is not None:
+        run_one(ws, job)
+        n += 1
+    return n
+
+
+def requeue_interrupted(ws: Workspace) -> int:
+    """Jobs left 'running' by a server that stopped are queued again (the library functions resume)."""
+    with ws.session() as s:
+        r = s.execute(update(Job).where(Job.status == "running")
+                      .values(status="queued", message="queued again after the server restarted"))
+        return int(r.rowcount)  # type: ignore[attr-defined]
+
+
+class Worker(threading.Thread):
+    def __init__(self, ws: Workspace, poll: float = 0.5) -> None:
+        super().__init__(name="tasman-jobs", daemon=True)
+        self.ws, self.poll, self.stopping = ws, poll, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            if run_pending(self.ws) == 0:
+                self.stopping.wait(self.poll)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=10)

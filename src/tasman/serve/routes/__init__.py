@@ -1,0 +1,25 @@
+"""One module per stage, each with a ``router`` of pages (and an ``api`` of JSON endpoints)."""
+
+from fastapi import APIRouter
+
+from tasman.serve.routes import (
+    attribution,
+    audit_log,
+    auth,
+    cases,
+    evidence,
+    graph,
+    identifiers,
+    media,
+    records,
+    referrals,
+    subjects,
+    summary,
+    tips,
+    triage,
+    users,
+)
+
+_MODULES = [auth, cases, evidence, triage, media, records, identifiers, subjects, graph, attribution, referrals,
+            summary, audit_log, tips, users]
+ROUTERS: list[APIRouter] = [r for m in _MODULES for r in (getattr(m, "router", None), getattr(m, "api", None)) if r]

@@ -1,0 +1,51 @@
+"""The review gate for perceptual matches: a click (POST, CSRF-checked, audited) issues a
+one-time grant; the grant fetches one small, heavily blurred PNG made on the server.
+There is no API for it: a partner system never receives pictures."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from tasman.core import audit
+from tasman.core.errors import NotFoundError, PermissionDeniedError
+from tasman.core.models import Artifact
+from tasman.serve.deps import CaseCtx, page_case, state
+from tasman.serve.roles import Perm
+from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail, reviewable
+from tasman.serve.web import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _artifact(ctx: CaseCtx, artifact_id: int) -> Artifact:
+    art = ctx.session.scalar(select(Artifact).where(Artifact.id == artifact_id, Artifact.case_id == ctx.case.id))
+    if art is None:
+        raise NotFoundError(f"no artifact {artifact_id} in case {ctx.ref!r}")
+    if not reviewable(art):
+        raise PermissionDeniedError("only perceptual matches awaiting review have a preview")
+    return art
+
+
+@router.post("/cases/{ref}/artifacts/{artifact_id}/reveal")
+def reveal(request: Request, artifact_id: int, ctx: CaseCtx = Depends(page_case)) -> Response:
+    ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
+    art = _artifact(ctx, artifact_id)
+    audit.record(ctx.session, ctx.viewer.name, "media.preview.reveal", case_ref=ctx.ref, target=art.path,
+                 artifact_id=art.id, sha1=art.sha1)
+    st = state(request)
+    grant = st.grants.issue(ctx.viewer.user.id, art.id, st.settings.thumbnail_grant_seconds)
+    return render(request, "_preview.html", ctx.viewer, case=ctx.case, artifact=art, grant=grant)
+
+
+@router.get("/cases/{ref}/artifacts/{artifact_id}/preview.png")
+def preview(request: Request, artifact_id: int, grant: str = Query(max_length=64),
+            ctx: CaseCtx = Depends(page_case)) -> Response:
+    ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
+    art = _artifact(ctx, artifact_id)
+    state(request).grants.redeem(grant, ctx.viewer.user.id, art.id)
+    png = blurred_thumbnail(artifact_bytes(ctx.session, art))
+    audit.record(ctx.session, ctx.viewer.name, "media.preview.view", case_ref=ctx.ref, target=art.path,
+                 artifact_id=art.id)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store, private"})

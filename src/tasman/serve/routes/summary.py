@@ -1,0 +1,62 @@
+"""The operation summary: subjects per country, packages sent and what came back (arrests,
+children safeguarded), as a bar chart (Chart.js) and a world map (server-drawn SVG)."""
+
+from __future__ import annotations
+
+import pycountry
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from tasman.link.models import Subject
+from tasman.refer.summary import build_summary
+from tasman.serve.deps import CaseCtx, api_case, page_case
+from tasman.serve.routes.common import API, ERRORS
+from tasman.serve.schemas import CountryCount, SummaryOut
+from tasman.serve.web import render
+from tasman.serve.worldmap import HEIGHT, WIDTH, map_shapes
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix=API, tags=["summary"])
+
+
+def country_name(code: str) -> str:
+    c = pycountry.countries.get(alpha_2=code)
+    return c.name if c is not None else code
+
+
+def summary(ctx: CaseCtx) -> SummaryOut:
+    s, case = ctx.session, ctx.case
+    total = int(s.scalar(select(func.count()).where(Subject.case_id == case.id)) or 0)
+    subjects = {c: int(n) for c, n in s.execute(
+        select(Subject.country, func.count()).where(Subject.case_id == case.id, Subject.country.is_not(None))
+        .group_by(Subject.country)) if c}
+    referred = {r.country: r for r in build_summary(s, ctx.viewer.name, ctx.ref).rows}
+    countries = [CountryCount(country=cc, name=country_name(cc), subjects=subjects.get(cc, 0),
+                              referred=r.subjects if r else 0, packages=r.packages if r else 0,
+                              acknowledged=r.acknowledged if r else 0, arrested=r.arrested if r else 0,
+                              children_safeguarded=r.children_safeguarded if r else 0)
+                 for cc in set(subjects) | set(referred) for r in [referred.get(cc)]]
+    countries.sort(key=lambda c: (-c.subjects, c.country))
+    return SummaryOut(subjects=total, attributed=sum(subjects.values()), countries=countries,
+                      packages=sum(c.packages for c in countries), arrested=sum(c.arrested for c in countries),
+                      children_safeguarded=sum(c.children_safeguarded for c in countries))
+
+
+@router.get("/cases/{ref}/summary")
+def summary_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
+    data = summary(ctx)
+    shapes = map_shapes({c.country: c.subjects for c in data.countries},
+                        {c.country: c for c in data.countries})
+    chart = {"labels": [c.country for c in data.countries],
+             "series": [{"label": "subjects", "values": [c.subjects for c in data.countries]},
+                        {"label": "arrested", "values": [c.arrested for c in data.countries]},
+                        {"label": "children safeguarded", "values": [c.children_safeguarded for c in data.countries]}]}
+    return render(request, "summary.html", ctx.viewer, case=ctx.case, tab="summary", data=data, shapes=shapes,
+                  chart=chart, width=WIDTH, height=HEIGHT)
+
+
+@api.get("/cases/{ref}/summary", response_model=SummaryOut, responses=ERRORS)
+def get_summary(ctx: CaseCtx = Depends(api_case)) -> SummaryOut:
+    """Per country: subjects attributed and referred, packages, acknowledgements, arrests, children safeguarded."""
+    return summary(ctx)

@@ -1,0 +1,242 @@
+"""The API's JSON documents (frozen pydantic models; they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Doc(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Problem(Doc):
+    detail: str
+
+
+class Me(Doc):
+    name: str
+    role: str
+    system: bool
+    permissions: list[str]
+
+
+class CaseOut(Doc):
+    ref: str
+    title: str
+    created_at: str
+    created_by: str
+
+
+class CaseIn(Doc):
+    ref: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    title: str = Field(default="", max_length=300)
+
+
+class MemberIn(Doc):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class MemberOut(Doc):
+    name: str
+    role: str
+
+
+class EvidenceOut(Doc):
+    id: int
+    name: str
+    kind: str
+    sha256: str
+    size: int
+    files: int
+    custodian: str
+    acquired_at: str
+    added_by: str
+
+
+class RecordOut(Doc):
+    id: int
+    kind: str
+    source: str
+    source_id: str
+    fields: dict[str, Any]
+
+
+class Page(Doc):
+    total: int
+    offset: int
+    limit: int
+
+
+class RecordPage(Page):
+    items: list[RecordOut]
+
+
+class ObservationOut(Doc):
+    id: int
+    type: str
+    value: str
+    country: str | None
+    path: str
+    offset: int | None
+    context: str
+    extractor: str
+
+
+class ObservationPage(Page):
+    counts: dict[str, int]
+    items: list[ObservationOut]
+
+
+class SubjectOut(Doc):
+    ref: str
+    name: str
+    status: str
+    country: str | None
+    confidence: float | None
+    records: int
+
+
+class LinkOut(Doc):
+    record_a: int
+    record_b: int
+    rule: str
+    match_weight: float
+    probability: float
+    explanation: dict[str, Any]
+
+
+class SubjectDetail(SubjectOut):
+    members: list[RecordOut]
+    links: list[LinkOut]
+
+
+class DecisionIn(Doc):
+    kind: str = Field(pattern=r"^(confirm|split|merge)$")
+    record_ids: list[int] = Field(default_factory=list, max_length=10_000)
+    other_subject: str | None = Field(default=None, max_length=32)
+    note: str = Field(default="", max_length=2000)
+
+
+class GraphOut(Doc):
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+def _job_kinds(schema: dict[str, Any]) -> None:
+    from tasman.serve.jobs import KINDS  # the kinds installed when the schema is generated
+
+    schema["enum"] = sorted(KINDS)
+
+
+class JobIn(Doc):
+    kind: str = Field(min_length=1, max_length=40, json_schema_extra=_job_kinds)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobOut(Doc):
+    id: int
+    kind: str
+    status: str
+    done: int
+    total: int | None
+    message: str
+    result: dict[str, Any]
+    created_by: str
+    created_at: str
+
+
+class TriageOut(Doc):
+    artifacts: int
+    deleted: int
+    by_type: dict[str, int]
+    matches_available: bool
+    jobs: list[JobOut]
+
+
+class AuditOut(Doc):
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    case: str | None
+    target: str
+    details: dict[str, Any]
+
+
+class CountryCount(Doc):
+    country: str
+    name: str
+    subjects: int
+    referred: int = 0
+    packages: int = 0
+    acknowledged: int = 0
+    arrested: int = 0
+    children_safeguarded: int = 0
+
+
+class SummaryOut(Doc):
+    subjects: int
+    attributed: int
+    packages: int
+    arrested: int
+    children_safeguarded: int
+    countries: list[CountryCount]
+
+
+class TipIn(Doc):
+    what: str = Field(min_length=1, max_length=10_000)
+    url: str = Field(default="", max_length=500)
+    platform: str = Field(default="", max_length=500)
+    username: str = Field(default="", max_length=500)
+    seen_when: str = Field(default="", max_length=500)
+    contact: str = Field(default="", max_length=500)
+
+
+class TipReceipt(Doc):
+    ref: str
+    files: int
+    match_status: str
+
+
+class TipFileOut(Doc):
+    size: int
+    mime: str
+    md5: str
+    sha1: str
+    sha256: str
+    pdq: str | None
+    matches: list[dict[str, Any]]
+
+
+class TipOut(Doc):
+    ref: str
+    received_at: str
+    what: str
+    url: str
+    platform: str
+    username: str
+    seen_when: str
+    status: str
+    match_status: str
+    case: str | None
+    files: list[TipFileOut] = Field(default_factory=list)
+
+
+class TipImportIn(Doc):
+    case: str = Field(min_length=1, max_length=64)
+
+
+class UserIn(Doc):
+    name: str = Field(min_length=1, max_length=120, pattern=r"^\S+$")
+    role: str = Field(pattern=r"^(admin|examiner|analyst|liaison|auditor)$")
+    password: str | None = Field(default=None, min_length=12, max_length=1000)
+    system: bool = False
+
+
+class UserOut(Doc):
+    name: str
+    role: str
+    system: bool
+    active: bool

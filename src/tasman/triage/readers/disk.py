@@ -1,0 +1,280 @@
+"""Disk images through The Sleuth Kit (pytsk3): raw/dd, split raw (.001, .002...) and EWF/E01
+(libewf), with their partitions (MBR, GPT...) and file systems (FAT, exFAT, NTFS, ext, HFS+).
+
+Deleted files whose metadata still points at data are yielded with ``deleted=True``. A
+partition is a path step: ``disk.E01!/p2/Users/a/x.jpg``; a bare file-system image has none:
+``usb.raw!/DCIM/IMG_1.JPG``. A read error (bad sector, truncated image) is a warning for that
+one file.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytsk3
+
+from tasman.triage.filetypes import disk_signature, is_ewf
+from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
+
+CHUNK = 1 << 20
+SPLIT = re.compile(r"^(?P<stem>.+)\.(?P<num>\d{3})$")
+SKIP_NAMES = {".", ".."}
+
+
+class _ExternalImage(pytsk3.Img_Info):
+    """A TSK image over any random-access byte source."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+
+    def get_size(self) -> int:
+        return self._size
+
+    def close(self) -> None:
+        pass
+
+
+class _BytesImage(_ExternalImage):
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        super().__init__(len(data))
+
+    def read(self, offset: int, size: int) -> bytes:
+        return self._data[offset:offset + size]
+
+
+class _SplitImage(_ExternalImage):
+    """Split raw: segments read as one image, in order."""
+
+    def __init__(self, segments: list[Path]) -> None:
+        self._files = [open(p, "rb") for p in segments]  # noqa: SIM115 - read-only, closed in close()
+        self._starts: list[int] = []
+        pos = 0
+        for p in segments:
+            self._starts.append(pos)
+            pos += p.stat().st_size
+        super().__init__(pos)
+
+    def read(self, offset: int, size: int) -> bytes:
+        out = bytearray()
+        for i, fh in enumerate(self._files):
+            start = self._starts[i]
+            end = self._starts[i + 1] if i + 1 < len(self._starts) else self._size
+            if offset + size <= start or offset >= end:
+                continue
+            lo = max(offset, start)
+            hi = min(offset + size, end)
+            fh.seek(lo - start)
+            out += fh.read(hi - lo)
+        return bytes(out)
+
+    def close(self) -> None:
+        for fh in self._files:
+            fh.close()
+
+
+class _EwfImage(_ExternalImage):
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        super().__init__(handle.get_media_size())
+
+    def read(self, offset: int, size: int) -> bytes:
+        self._handle.seek(offset)
+        return bytes(self._handle.read(size))
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def split_segments(path: Path) -> list[Path]:
+    """``disk.001`` and its siblings ``disk.002``, ``disk.003``... in order (just ``path`` otherwise)."""
+    m = SPLIT.match(path.name)
+    if not m or int(m["num"]) != 1:
+        return [path]
+    segments = [path]
+    n = 2
+    while (nxt := path.with_name(f"{m['stem']}.{n:03d}")).is_file():
+        segments.append(nxt)
+        n += 1
+    return segments
+
+
+def _open_ewf(container: Entry) -> Any:
+    import pyewf
+
+    handle = pyewf.handle()
+    if container.data is not None:
+        handle.open_file_objects([io.BytesIO(container.data)])
+        return handle
+    assert container.file is not None
+    try:
+        names = pyewf.glob(str(container.file)) if not container.temp else [str(container.file)]
+    except (OSError, ValueError):
+        names = [str(container.file)]
+    handle.open(names)
+    return handle
+
+
+def open_image(container: Entry) -> pytsk3.Img_Info:
+    try:
+        if is_ewf(container.head(16)):
+            return _EwfImage(_open_ewf(container))
+        if container.data is not None:
+            return _BytesImage(container.data)
+        assert container.file is not None
+        segments = [container.file] if container.temp else split_segments(container.file)
+        if len(segments) > 1:
+            return _SplitImage(segments)
+        return pytsk3.Img_Info(str(container.file))
+    except (OSError, RuntimeError) as exc:
+        raise ReaderError(f"cannot open disk image: {exc}") from None
+
+
+class DiskReader(Reader):
+    name = "disk"
+
+    def entries(self, container: Entry, ctx: ReadContext) -> Iterator[Entry]:
+        strength = disk_signature(container.head())
+        img = open_image(container)
+        try:
+            yield from self._volumes(img, container, ctx, strength == "strong")
+        finally:
+            img.close()
+
+    def _volumes(self, img: Any, container: Entry, ctx: ReadContext, strong: bool) -> Iterator[Entry]:
+        try:
+            volumes = pytsk3.Volume_Info(img)
+        except (OSError, RuntimeError):
+            volumes = None
+        if volumes is None:
+            try:
+                fs = pytsk3.FS_Info(img, offset=0)
+            except (OSError, RuntimeError) as exc:
+                if strong:
+                    raise ReaderError(f"no partition table or file system The Sleuth Kit reads ({_tsk(exc)})") \
+                        from None
+                return
+            yield from FileSystemWalker(fs, container, "", ctx).walk()
+            return
+        block = volumes.info.block_size
+        n = 0
+        for part in volumes:
+            if not part.flags & pytsk3.TSK_VS_PART_FLAG_ALLOC:
+                continue
+            n += 1
+            prefix = f"p{n}"
+            try:
+                fs = pytsk3.FS_Info(img, offset=part.start * block)
+            except (OSError, RuntimeError) as exc:
+                desc = _text(part.desc)
+                ctx.warn(child_path(container.path, prefix),
+                         f"partition {n} ({desc}): no file system The Sleuth Kit reads ({_tsk(exc)})")
+                continue
+            yield from FileSystemWalker(fs, container, prefix, ctx).walk()
+
+
+class FileSystemWalker:
+    """Walks one file system by inode, deleted entries included, each inode at most once."""
+
+    def __init__(self, fs: Any, container: Entry, prefix: str, ctx: ReadContext) -> None:
+        self.fs, self.container, self.prefix, self.ctx = fs, container, prefix, ctx
+        self.seen: set[int] = set()
+        self.ntfs = bool(fs.info.ftype & pytsk3.TSK_FS_TYPE_NTFS_DETECT)
+
+    def path(self, rel: str) -> str:
+        inner = f"{self.prefix}/{rel}" if self.prefix else rel
+        return child_path(self.container.path, inner)
+
+    def walk(self) -> Iterator[Entry]:
+        root = self.fs.info.root_inum
+        self.seen.add(root)
+        yield from self._dir(root, "")
+
+    def _dir(self, inode: int, rel: str) -> Iterator[Entry]:
+        try:
+            directory = self.fs.open_dir(inode=inode)
+        except (OSError, RuntimeError) as exc:
+            where = self.path(rel) if rel else (child_path(self.container.path, self.prefix) if self.prefix
+                                                 else self.container.path)
+            self.ctx.warn(where, f"cannot list folder: {_tsk(exc)}")
+            return
+        subdirs: list[tuple[int, str]] = []
+        files: list[Any] = []
+        for f in directory:
+            name = _text(f.info.name.name)
+            meta = f.info.meta
+            if name in SKIP_NAMES or meta is None or not name:
+                continue
+            if meta.addr in self.seen and meta.type != pytsk3.TSK_FS_META_TYPE_REG:
+                continue
+            if meta.type in (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR):
+                self.seen.add(meta.addr)
+                subdirs.append((meta.addr, f"{rel}/{name}" if rel else name))
+            elif meta.type == pytsk3.TSK_FS_META_TYPE_REG:
+                if name.endswith("(Volume Label Entry)") or (self.ntfs and not rel and name.startswith("$")):
+                    continue
+                files.append(f)
+        for f in sorted(files, key=lambda f: _text(f.info.name.name)):
+            yield from self._file(f, rel)
+        for addr, sub in sorted(subdirs, key=lambda t: t[1]):
+            yield from self._dir(addr, sub)
+
+    def _file(self, f: Any, rel: str) -> Iterator[Entry]:
+        meta = f.info.meta
+        key = meta.addr
+        deleted = bool(f.info.name.flags & pytsk3.TSK_FS_NAME_FLAG_UNALLOC
+                       or meta.flags & pytsk3.TSK_FS_META_FLAG_UNALLOC)
+        if key in self.seen and not deleted:
+            return
+        self.seen.add(key)
+        name = _text(f.info.name.name)
+        path = self.path(f"{rel}/{name}" if rel else name)
+        size = int(meta.size)
+        if size > self.ctx.limits.max_member_bytes:
+            limit = self.ctx.limits.max_member_bytes
+            self.ctx.warn(path, f"claims {size} bytes, over the {limit}-byte limit; not read")
+            return
+        sink = Sink(self.ctx, name)
+        try:
+            offset = 0
+            while offset < size:
+                chunk = f.read_random(offset, min(CHUNK, size - offset))
+                if not chunk:
+                    raise OSError("short read")
+                sink.write(chunk)
+                offset += len(chunk)
+        except (OSError, RuntimeError) as exc:
+            sink.discard()
+            what = "deleted file, data not recoverable" if deleted else "unreadable data"
+            self.ctx.warn(path, f"{what} ({_tsk(exc)})")
+            return
+        except BaseException:
+            sink.discard()
+            raise
+        entry = sink.entry(path, deleted=deleted, meta={"inode": int(key), "mtime": _num(meta.mtime)})
+        try:
+            yield entry
+        finally:
+            release(entry)
+
+
+def _text(raw: Any) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+
+
+def _tsk(exc: BaseException) -> str:
+    """TSK messages carry a source location prefix; keep the readable part."""
+    text = " ".join(str(exc).split())
+    return re.sub(r"^\w+: \([^)]*\) ", "", text)
+
+
+def _num(v: Any) -> float | None:
+    try:
+        return float(v) if v else None
+    except (TypeError, ValueError):
+        return None

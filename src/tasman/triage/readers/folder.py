@@ -1,0 +1,42 @@
+"""A folder on disk: every regular file below it, in a stable order, symlinks never followed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from tasman.triage.readers.base import Entry, ReadContext
+
+
+def folder_entries(root: Path, base: str, ctx: ReadContext) -> Iterator[Entry]:
+    """Yield the files below ``root``, sorted by name at each level, files before sub-folders;
+    their paths start with ``base`` (the folder's own name). Plain strings and ``os.scandir``
+    keep this cheap: it runs once per file in the walking process."""
+    stack: list[tuple[str, str]] = [(os.fspath(root), base)]
+    while stack:
+        where, rel = stack.pop()
+        try:
+            with os.scandir(where) as it:
+                items = sorted(it, key=lambda d: d.name)
+        except OSError as exc:
+            ctx.warn(rel, f"cannot list folder: {exc.strerror or exc}")
+            continue
+        folders: list[tuple[str, str]] = []
+        for d in items:
+            path = f"{rel}/{d.name}"
+            try:
+                st = d.stat(follow_symlinks=False)
+            except OSError as exc:
+                ctx.warn(path, f"cannot read: {exc.strerror or exc}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                folders.append((d.path, path))
+            elif stat.S_ISLNK(st.st_mode):
+                ctx.warn(path, f"symbolic link to {os.readlink(d.path)!r}, not followed")
+            elif not stat.S_ISREG(st.st_mode):
+                ctx.warn(path, "not a regular file (device, pipe or socket), not read")
+            else:
+                yield Entry(path, st.st_size, file=Path(d.path))
+        stack.extend(reversed(folders))

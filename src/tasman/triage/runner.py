@@ -1,0 +1,225 @@
+"""One session of a triage run: the walk, the hashing and the batches, with the evidence's
+custody hash running beside them.
+
+Files are walked here and hashed by the worker pool from the first second; their results wait
+in memory (up to ``HOLD_RESULTS``) until the custody hash has recorded or checked the evidence,
+and are then matched and committed batch by batch. Evidence is referred to by its position in
+the command line until its database id is known.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
+from tasman.triage.models import TriageRun
+from tasman.triage.pipeline import HashPool
+from tasman.triage.readers import iter_entries
+from tasman.triage.store import Batch, ResumeState, write_batch
+from tasman.triage.types import FileHashes, Match
+
+if TYPE_CHECKING:
+    from tasman.core.workspace import Workspace
+    from tasman.triage.run import TriageOptions
+
+HOLD_RESULTS = 20_000      # hashed files kept in memory while the custody hash finishes (~1 KB each)
+OpenRun = Callable[[list[dict[str, Any]]], "RunHandle"]
+
+
+class MatcherLike(Protocol):
+    def match(self, files: Sequence[FileHashes]) -> list[Match]: ...
+
+
+@dataclass(frozen=True)
+class ProgressInfo:
+    files: int
+    bytes: int
+    skipped: int
+    matched: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    run_id: int
+    resumed: bool
+    target: Path
+    state: ResumeState
+
+
+class Custody:
+    """``add_evidence`` for every item (hashed on arrival, or hashed again to check it is unchanged)
+    in a daemon thread: hashlib releases the GIL, so it runs beside the walk."""
+
+    def __init__(self, fn: Callable[[], list[dict[str, Any]]]) -> None:
+        self._fn = fn
+        self._value: list[dict[str, Any]] | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._run, name="tasman-custody", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # handed to the main thread by wait()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self) -> list[dict[str, Any]]:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+@dataclass
+class _Held:
+    """Results and warnings by evidence position, before the evidence ids are known."""
+
+    results: list[tuple[int, WorkResult]] = field(default_factory=list)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _clean_stale(tmp: Path) -> None:
+    """Temporary folders of triage processes that no longer run (killed ones)."""
+    for d in tmp.glob("triage-*"):
+        pid = d.name.removeprefix("triage-")
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(d, ignore_errors=True)
+            except PermissionError:
+                pass
+
+
+class Session:
+    def __init__(self, ws: Workspace, matcher: MatcherLike, options: TriageOptions,
+                 progress: Callable[[ProgressInfo], None] | None, paths: list[Path], known: list[int] | None,
+                 handle: RunHandle | None, custody: Custody, open_run: OpenRun) -> None:
+        self.ws, self.matcher, self.options, self.progress = ws, matcher, options, progress
+        self.paths, self.known, self.handle, self.custody, self.open_run = paths, known, handle, custody, open_run
+        self.ids: list[int] | None = None
+        self.temp = ws.root / "tmp" / f"triage-{os.getpid()}"
+        self.walk_errors: list[tuple[int, str, str]] = []
+        self.tags: dict[int, tuple[int, Path | None]] = {}
+        self.next_tag = 1
+        self.files = self.bytes = self.skipped = self.matched = self.errors = 0
+
+    def _is_done(self, index: int, path: str) -> bool:
+        if self.handle is None or self.known is None:
+            return False
+        return self.handle.state.is_done(self.known[index], path)
+
+    def items(self) -> Iterator[WorkItem]:
+        for index, arg in enumerate(self.paths):
+            def on_error(path: str, reason: str, index: int = index) -> None:
+                self.walk_errors.append((index, path, reason))
+
+            for entry in iter_entries(arg, on_error=on_error, temp_dir=self.temp / "spill",
+                                      limits=self.options.limits):
+                if self._is_done(index, entry.path):
+                    self.skipped += 1
+                    continue
+                tag = self.next_tag
+                self.next_tag += 1
+                link: Path | None = None
+                if entry.data is not None:
+                    work = WorkItem(entry.path, entry.size, entry.deleted, data=entry.data, tag=tag)
+                else:
+                    assert entry.file is not None
+                    source = entry.file
+                    if entry.temp:  # the reader deletes its spill when it moves on; keep our own name
+                        link = self.temp / f"work-{tag}"
+                        try:
+                            os.link(source, link)
+                        except OSError:
+                            shutil.copyfile(source, link)
+                        source = link
+                    work = WorkItem(entry.path, entry.size, entry.deleted, file=str(source), tag=tag)
+                self.tags[tag] = (index, link)
+                yield work
+
+    def _ready(self, final: bool, held: int) -> bool:
+        """Whether batches can be committed: once the custody hash has finished (waiting for it
+        when the run ends or too much is held)."""
+        if self.ids is not None:
+            return True
+        if not final and held < HOLD_RESULTS and not self.custody.done():
+            return False
+        evidence = self.custody.wait()
+        if self.handle is None:
+            self.handle = self.open_run(evidence)
+        self.ids = [int(e["evidence_id"]) for e in evidence]
+        return True
+
+    def flush(self, held: _Held, final: bool = False) -> _Held:
+        held.errors.extend(self.walk_errors)
+        self.walk_errors = []
+        if not self._ready(final, len(held.results)) or not (held.results or held.errors):
+            return held
+        assert self.ids is not None and self.handle is not None
+        ids = self.ids
+        batch = Batch(results=[(ids[i], r) for i, r in held.results],
+                      errors=[(ids[i], p, reason) for i, p, reason in held.errors])
+        groups: dict[int, list[FileHashes]] = {}
+        for ev, r in batch.results:
+            groups.setdefault(ev, []).append(r.hashes)
+        for ev, files in groups.items():
+            found = self.matcher.match(files)
+            batch.matches.extend((ev, m) for m in found)
+            self.matched += len({m.path for m in found if not m.known_good})
+        with self.ws.session() as s:
+            run = s.get(TriageRun, self.handle.run_id)
+            assert run is not None
+            write_batch(s, run, self.handle.state, batch)
+        self.errors += len(batch.errors)
+        return _Held()
+
+    def run(self, pool: HashPool) -> None:
+        tmp = self.ws.root / "tmp"
+        _clean_stale(tmp)
+        shutil.rmtree(self.temp, ignore_errors=True)
+        (self.temp / "spill").mkdir(parents=True, exist_ok=True)
+        opts = HashOptions(temp_dir=str(self.temp / "video"), max_pixels=self.options.limits.max_pixels,
+                           min_side=self.options.min_side, video=self.options.video, regions=self.options.crop)
+        held = _Held()
+        last = time.monotonic()
+        results: Generator[WorkResult, None, None] = pool.run(self.items(), opts)
+        try:
+            for r in results:
+                index, link = self.tags.pop(r.tag)
+                if link is not None:
+                    link.unlink(missing_ok=True)
+                held.results.append((index, r))
+                held.errors.extend((index, r.hashes.path, reason) for reason in r.errors)
+                self.files += 1
+                self.bytes += r.hashes.size
+                due = time.monotonic() - last > self.options.batch_seconds
+                if len(held.results) >= self.options.batch_files or due:
+                    held = self.flush(held)
+                    last = time.monotonic()
+                if self.progress is not None:
+                    self.progress(ProgressInfo(self.files, self.bytes, self.skipped, self.matched, self.errors))
+            self.flush(held, final=True)
+        except BaseException:
+            results.close()                          # stop the workers first
+            if self.ids is not None or self.custody.done():    # keep what was hashed, never wait for custody
+                with contextlib.suppress(Exception):
+                    self.flush(held, final=True)
+            raise
+        finally:
+            shutil.rmtree(self.temp, ignore_errors=True)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+
+from tasman.extract.detectors import EmailDetector, HandleDetector, IbanDetector, IpDetector, PhoneDetector
+from tasman.extract.identifiers import IdType
+from tasman.extract.scan import Scanner, scan_text
+
+
+def values(text: str, region: str | None = None, t: IdType | None = None) -> set[tuple[str, str]]:
+    return {(f.type.value, f.value) for f in scan_text(text, region=region) if t is None or f.type is t}
+
+
+def test_one_pass_finds_every_type() -> None:
+    text = ("mail John.Doe@Example.COM, call +44 7911 123456, IP 8.8.8.8, IBAN DE89 3704 0044 0532 0130 00, "
+            "card 4111 1111 1111 1111, eth 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed, "
+            "btc bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq, Western Union MTCN 123-456-7890, "
+            "see https://t.me/petrov_ivan, I live in Leeds. From Germany.")
+    got = values(text)
+    for expected in [("email", "John.Doe@example.com"), ("phone", "+447911123456"), ("ip", "8.8.8.8"),
+                     ("iban", "DE89370400440532013000"), ("card", "visa:1111"),
+                     ("eth", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+                     ("btc", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"), ("mtcn", "westernunion:1234567890"),
+                     ("url", "https://t.me/petrov_ivan"), ("handle", "telegram:petrov_ivan"),
+                     ("city", "GB:leeds"), ("country", "DE")]:
+        assert expected in got, expected
+
+
+def test_offsets_are_characters_and_context_is_short() -> None:
+    text = "Grüße aus München! Schreib an jörg@example.org bitte."
+    (f,) = [f for f in scan_text(text) if f.type is IdType.EMAIL]
+    assert text[f.start:f.end] == "jörg@example.org" == f.raw
+    assert "jörg@example.org" in f.context and len(f.context) <= 200
+
+
+@pytest.mark.parametrize("text", [
+    "my skype is live:anna_1990", "skype: anna.smith", "telegram @petrov_ivan", "kik: kiki.22",
+    "snap: zed_99", "discord anna#1234", "@petrov_ivan on telegram",
+])
+def test_handles_when_the_platform_is_said(text: str) -> None:
+    assert values(text, t=IdType.HANDLE), text
+
+
+@pytest.mark.parametrize("text", ["thanks @petrov_ivan!", "skype is down again", "my telegram is broken"])
+def test_no_handle_without_a_platform_or_a_name(text: str) -> None:
+    assert not values(text, t=IdType.HANDLE), text
+
+
+@pytest.mark.parametrize("text", [
+    "on 2024-01-05 10:30:01 we met", "due 05/01/2024", "Order #2024010512345 shipped", "order number 0412345678",
+    "invoice no. 412345678", "total $1,299,000.00", "price EUR 4123456,78", "tracking 412345678901",
+    "ref 07911123456", "paid 7911123456 USD",
+])
+def test_dates_orders_prices_are_not_phones(text: str) -> None:
+    assert not values(text, region="GB", t=IdType.PHONE), text
+    assert not values(text, region="AU", t=IdType.PHONE), text
+
+
+def test_national_numbers_need_a_region() -> None:
+    assert not values("call 07911 123456", t=IdType.PHONE)
+    assert values("call 07911 123456", region="GB", t=IdType.PHONE) == {("phone", "+447911123456")}
+    assert values("invoice 123. Call +44 7911 123456", t=IdType.PHONE) == {("phone", "+447911123456")}
+
+
+def test_card_number_never_shown_in_full() -> None:
+    text = "please charge card 4111 1111 1111 1111 and email me at pay@example.org"
+    for f in scan_text(text):
+        assert "4111 1111 1111 1111" not in f.raw and "4111 1111 1111 1111" not in f.context
+    assert ("card", "visa:1111") in values(text)
+    assert not values("order 4111111111111111 shipped", t=IdType.CARD)  # no card form, no card word
+
+
+def test_bad_checksums_are_dropped() -> None:
+    assert not values("IBAN DE89 3704 0044 0532 0130 01")
+    assert not values("to 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD")
+    assert not values("card 4111 1111 1111 1112")
+
+
+def test_private_ips_are_flagged() -> None:
+    (f,) = scan_text("server at 10.0.0.5 answered")
+    assert f.identifier.meta["scope"] == "private"
+    assert not values("version 1.2.3.4 released", t=IdType.IP)
+
+
+def test_regex_engine_gives_the_same_answers() -> None:
+    text = "mail a.b@example.org, +44 7911 123456, 8.8.8.8, DE89 3704 0044 0532 0130 00, skype: anna.smith"
+    dets = (EmailDetector, PhoneDetector, IpDetector, IbanDetector, HandleDetector)
+    fast = {(f.type, f.value) for f in Scanner(dets).scan_bytes(text.encode())}
+    slow = {(f.type, f.value) for f in Scanner(dets, engine="regex").scan_bytes(text.encode())}
+    assert fast == slow and len(fast) >= 5

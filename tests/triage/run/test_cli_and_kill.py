@@ -1,0 +1,111 @@
+"""The command line, and resuming after the process was killed outright (kill -9)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tasman.core.errors import ExitCode
+from tasman.synth.images import write_pictures
+from tasman.synth.triage_set import TriageSet
+
+SRC = Path(__file__).resolve().parents[3] / "src"
+
+
+@pytest.fixture
+def wsdir(run_cli, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    d = tmp_path / "ws"
+    assert run_cli("init", d).exit_code == 0
+    assert run_cli("-w", d, "case", "create", "CLI-1").exit_code == 0
+    return d
+
+
+def one_line_error(result, code: int) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = [ln for ln in (result.stderr or "").splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("tasman: error:"), lines
+
+
+def test_triage_command_json(run_cli, wsdir: Path, triage_set: TriageSet, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "results"
+    r = run_cli("-w", wsdir, "triage", triage_set.items["archive"], triage_set.items["disk"], "--case", "CLI-1",
+                "--out", out, "--workers", "0", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["status"] == "finished" and data["files"] >= 10 and data["deleted"] == 1
+    for name in ("matches.csv", "files.csv", "errors.csv", "report.html", "report.json"):
+        assert (out / name).is_file()
+    r = run_cli("-w", wsdir, "triage", triage_set.items["folder"], "--case", "CLI-1", "--workers", "0", "--strict")
+    assert r.exit_code == ExitCode.BAD_INPUT                    # broken.jpg could not be read
+    assert "could not be read" in r.stderr
+
+
+def test_cli_errors_are_one_line(run_cli, wsdir: Path, triage_set: TriageSet, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = ("-w", wsdir)
+    one_line_error(run_cli(*w, "triage", tmp_path / "missing.E01", "--case", "CLI-1"), ExitCode.NOT_FOUND)
+    one_line_error(run_cli(*w, "triage", triage_set.items["disk"], "--case", "NOPE"), ExitCode.NOT_FOUND)
+    r = run_cli(*w, "triage", triage_set.items["disk"], "--case", "CLI-1", "--hashset", "no-such-list")
+    assert r.exit_code in (ExitCode.NOT_FOUND, ExitCode.BAD_INPUT) and "Traceback" not in r.output
+    assert run_cli(*w, "triage", triage_set.items["disk"]).exit_code == ExitCode.USAGE          # no --case
+    assert run_cli(*w, "triage", "--case", "CLI-1").exit_code == ExitCode.USAGE                 # no evidence
+    r = run_cli(*w, "triage", triage_set.items["disk"], "--case", "CLI-1", "--pdq-threshold", "300")
+    assert r.exit_code == ExitCode.USAGE
+
+
+def _count(db: Path, sql: str) -> int:
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(con.execute(sql).fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_resume_after_kill_9(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    evidence = tmp_path / "many"
+    write_pictures(evidence, range(300), (48, 36))
+    ws = tmp_path / "ws"
+    assert run_cli("init", ws).exit_code == 0
+    assert run_cli("-w", ws, "case", "create", "KILL").exit_code == 0
+    cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage", str(evidence),
+           "--case", "KILL", "--workers", "1", "--batch-files", "10"]
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    db = ws / "tasman.db"
+    deadline = time.monotonic() + 60
+    while _count(db, "SELECT count(*) FROM triage_files") < 20 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)                    # the CLI and its worker, no chance to clean up
+    proc.wait()
+    proc.stderr.close() if proc.stderr else None
+    done_before = _count(db, "SELECT count(*) FROM triage_files")
+    assert 20 <= done_before < 300, done_before
+    assert _count(db, "SELECT count(*) FROM triage_runs WHERE status = 'running'") == 1
+
+    r = run_cli("-w", ws, "triage", evidence, "--case", "KILL", "--workers", "0", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["resumed"] is True and data["run_id"] == 1
+    assert data["files"] == 300
+    assert data["figures"]["skipped_as_done"] == done_before
+    assert data["figures"]["hashed_this_session"] == 300 - done_before        # nothing hashed twice
+    assert _count(db, "SELECT count(*) FROM triage_files") == 300
+    assert _count(db, "SELECT count(DISTINCT artifact_id) FROM triage_files") == 300
+    assert _count(db, "SELECT count(*) FROM artifacts") == 300                # no row twice
+    with open(Path(data["outputs"]["files_csv"]), newline="") as fh:
+        paths = [row["path"] for row in csv.DictReader(fh)]
+    assert len(paths) == len(set(paths)) == 300
+    assert not (ws / "tmp" / "triage-1").exists()

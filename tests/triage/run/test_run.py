@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tasman.core.errors import IntegrityError
+from tasman.core.models import Artifact, AuditEvent, Evidence
+from tasman.core.workspace import Workspace
+from tasman.evidence import create_case
+from tasman.synth.triage_set import TriageSet
+from tasman.triage.hashsets.store import import_hashset
+from tasman.triage.models import TriageError, TriageFile, TriageMatch, TriageRun
+from tasman.triage.readers import Limits
+from tasman.triage.run import ProgressInfo, TriageOptions, run_triage
+from tasman.triage.types import FileHashes, Match
+from tests.triage.badinput import write_bad_folder
+from tests.triage.conftest import FakeMatcher
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def header(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh))
+
+
+def tree(root: Path, skip: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if skip not in p.parents and p != skip}
+
+
+def test_triage_of_the_generated_set(ws: Workspace, triage_set: TriageSet) -> None:
+    with ws.session() as s:
+        create_case(s, ws.actor, "T-1")
+        import_hashset(s, ws.actor, triage_set.hashlist, "known")       # the real hash-set import and matcher
+    ev = [triage_set.items[k] for k in ("folder", "archive", "disk")]
+    r = run_triage(ws, "T-1", ev, TriageOptions(hashsets=("known",), workers=0, batch_files=7))
+    assert r.status == "finished" and not r.resumed
+
+    matches = {m["path"]: m for m in rows(r.outputs["matches_csv"])}
+    assert header(r.outputs["matches_csv"])[:7] == ["path", "sha1", "md5", "match_type", "distance", "hashset",
+                                                    "category"]
+    assert {p: m["match_type"] for p, m in matches.items()} == triage_set.expected
+    assert matches["card.img!/DCIM/_MG_0002.JPG"]["deleted"] == "true"
+    assert matches["backup.zip!/inner.zip!/DCIM/img_102.jpg"]["category"] == "2"
+    assert int(matches["uploads/Pictures/img_0004_mirror.jpg"]["distance"]) <= 31      # via a dihedral variant
+
+    files = {f["path"]: f for f in rows(r.outputs["files_csv"])}
+    assert header(r.outputs["files_csv"]) == ["path", "size", "type", "md5", "sha1", "sha256", "pdq", "quality",
+                                              "deleted"]
+    assert len(files) == r.counts["files"]
+    assert files["card.img!/DCIM/_MG_0002.JPG"]["deleted"] == "true"
+    assert files["uploads/Pictures/drawing.png"]["type"] == "image/png" and files["uploads/Pictures/drawing.png"]["pdq"]
+    assert files["backup.zip"]["type"] == "application/zip"
+    assert files["uploads/Videos/clip.mp4"]["type"] == "video/mp4"
+    assert r.counts["videos"] == 1 and r.counts["deleted"] == 1
+
+    errors = rows(r.outputs["errors_csv"])
+    assert [e["path"] for e in errors] == ["uploads/Pictures/broken.jpg"]
+    assert "truncated" in errors[0]["reason"]
+
+    html = r.outputs["report_html"].read_text()
+    assert "<img" not in html.lower() and "data:" not in html and "url(" not in html
+    assert "card.img!/DCIM/_MG_0002.JPG" in html and "1 child abuse material" in html
+    doc = json.loads(r.outputs["report_json"].read_text())
+    assert doc["matches_total"] == len(triage_set.expected) and doc["errors_total"] == 1
+    assert {e["name"] for e in doc["evidence"]} == {"uploads", "backup.zip", "card.img"}
+    assert doc["top_folders"][0]["matched_files"] >= 1
+
+    with ws.session() as s:
+        run = s.get(TriageRun, r.run_id)
+        assert run is not None and run.status == "finished" and run.finished_at is not None
+        assert s.scalar(select(func.count()).select_from(TriageFile).where(TriageFile.run_id == r.run_id)) \
+            == r.counts["files"]
+        names = {e.id: e.name for e in s.scalars(select(Evidence))}
+        a = s.scalar(select(Artifact).where(Artifact.path == "card.img!/DCIM/_MG_0002.JPG"))
+        assert a is not None and a.deleted and names[a.evidence_id] == "card.img"
+        assert a.meta["pdq"] and a.meta["pdq_quality"] > 0
+        assert s.scalar(select(func.count(func.distinct(TriageMatch.artifact_id)))) == len(triage_set.expected)
+        actions = set(s.scalars(select(AuditEvent.action)))
+        assert {"evidence.add", "hashset.use", "triage.start", "triage.finish"} <= actions
+        artifacts = s.scalar(select(func.count()).select_from(Artifact))
+
+    again = run_triage(ws, "T-1", ev, TriageOptions(hashsets=("known",), workers=0))
+    assert again.run_id != r.run_id and not again.resumed      # a finished run is not resumed
+    with ws.session() as s:
+        assert s.scalar(select(func.count()).select_from(Artifact)) == artifacts   # updated, not duplicated
+
+
+def test_every_bad_input_is_an_error_row_and_nothing_is_written_outside(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws", actor="tester")
+    with ws.session() as s:
+        create_case(s, ws.actor, "BAD")
+    expected = write_bad_folder(tmp_path / "evidence" / "bad")
+    before = tree(tmp_path, tmp_path / "ws")
+    r = run_triage(ws, "BAD", [tmp_path / "evidence" / "bad"],
+                   TriageOptions(workers=0, limits=Limits(ratio_floor=4 << 20)), matcher=FakeMatcherNone())
+    errors = {e["path"]: e["reason"] for e in rows(r.outputs["errors_csv"])}
+    for path, word in expected.items():
+        assert path in errors, path
+        assert word in errors[path].lower() or word in errors[path], (path, errors[path])
+    assert all("\n" not in reason for reason in errors.values())
+    files = {f["path"] for f in rows(r.outputs["files_csv"])}
+    assert "bad/fine.jpg" in files and "bad/traversal.zip!/ok/fine.jpg" in files    # the run went on
+    assert r.status == "finished"
+    assert tree(tmp_path, tmp_path / "ws") == before                                # nothing written outside
+    assert not (ws.root / "tmp" / f"triage-{r.run_id}").exists()                    # temporary files cleaned
+    ws.close()
+
+
+class FakeMatcherNone:
+    def match(self, files: Sequence[FileHashes]) -> list[Match]:
+        return []
+
+
+class Recording(FakeMatcher):
+    def __init__(self, hashlist: Path) -> None:
+        super().__init__(hashlist)
+        self.seen: list[str] = []
+
+    def match(self, files: Sequence[FileHashes]) -> list[Match]:
+        self.seen.extend(f.path for f in files)
+        return super().match(files)
+
+
+def test_ctrl_c_keeps_finished_work_and_resumes(ws: Workspace, triage_set: TriageSet) -> None:
+    with ws.session() as s:
+        create_case(s, ws.actor, "INT")
+    ev = [triage_set.items["folder"], triage_set.items["archive"]]
+    matcher = Recording(triage_set.hashlist)
+    options = TriageOptions(workers=0, batch_files=3, batch_seconds=60)
+
+    def ctrl_c_at_twelve(p: ProgressInfo) -> None:
+        if p.files == 12:
+            time.sleep(0.5)                 # the custody hash of this small evidence is done by now
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_triage(ws, "INT", ev, options, matcher=matcher, progress=ctrl_c_at_twelve)
+    with ws.session() as s:
+        run = s.scalars(select(TriageRun)).one()
+        assert run.status == "interrupted"
+        committed = s.scalar(select(func.count()).select_from(TriageFile)) or 0
+    assert committed == len(matcher.seen) == 12    # everything hashed before Ctrl-C was kept
+    r = run_triage(ws, "INT", ev, options, matcher=matcher)
+    assert r.resumed and r.run_id == run.id
+    assert r.figures["skipped_as_done"] == committed
+    assert r.figures["hashed_this_session"] == r.counts["files"] - committed
+    assert len(matcher.seen) == len(set(matcher.seen)) == r.counts["files"]   # nothing matched (or hashed) twice
+    with ws.session() as s:
+        ids = list(s.scalars(select(TriageFile.artifact_id).where(TriageFile.run_id == r.run_id)))
+        assert len(ids) == len(set(ids)) == r.counts["files"]
+        paths = list(s.scalars(select(Artifact.path)))
+        assert len(paths) == len(set(paths))
+        assert s.scalar(select(func.count()).select_from(TriageError)) == 1          # broken.jpg, once
+    assert len(rows(r.outputs["files_csv"])) == r.counts["files"]
+
+
+def test_changed_evidence_stops_the_run_before_anything_is_stored(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws", actor="tester")
+    with ws.session() as s:
+        create_case(s, ws.actor, "CHG")
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    (folder / "a.txt").write_text("first")
+    first = run_triage(ws, "CHG", [folder], TriageOptions(workers=0), matcher=FakeMatcherNone())
+    (folder / "a.txt").write_text("changed since it was recorded")
+    with pytest.raises(IntegrityError):
+        run_triage(ws, "CHG", [folder], TriageOptions(workers=0), matcher=FakeMatcherNone())
+    with ws.session() as s:
+        runs = list(s.scalars(select(TriageRun).order_by(TriageRun.id)))
+        assert [r.status for r in runs] == ["finished", "failed"]
+        assert s.scalar(select(func.count()).select_from(TriageFile).where(TriageFile.run_id != first.run_id)) == 0
+    ws.close()
