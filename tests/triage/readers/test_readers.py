@@ -10,10 +10,10 @@ from pathlib import Path
 import py7zr
 import pytest
 
-from tasman.core.errors import NotFoundError
+from tasman.core.errors import InputError, NotFoundError
 from tasman.synth.disks import make_fat_image
 from tasman.synth.triage_set import TriageSet, jpeg
-from tasman.triage.readers import Entry, Limits, iter_entries
+from tasman.triage.readers import Entry, Limits, iter_entries, read_member
 from tests.triage.badinput import bomb_zip, broken_zip, traversal_tar, traversal_zip, zip_bytes
 
 
@@ -213,3 +213,39 @@ def test_evidence_is_opened_read_only(tmp_path: Path, triage_set: TriageSet) -> 
     os.chmod(card, 0o444)
     entries, errors = walk(card)
     assert not errors and "ro.img!/DCIM/IMG_0001.JPG" in entries
+
+
+def test_read_member_finds_one_file_by_its_path(tmp_path: Path, triage_set: TriageSet) -> None:
+    """What a walk named, read back alone: only the containers on the path are opened."""
+    folder, archive, card = (triage_set.items[k] for k in ("folder", "archive", "disk"))
+    for evidence in (folder, archive, card):
+        entries, _ = walk(evidence)
+        wanted = [p for p, e in entries.items() if e.size and p.lower().endswith((".jpg", ".txt"))]
+        assert wanted
+        for path in wanted:
+            data = read_member(evidence, path, max_bytes=1 << 24, temp_dir=tmp_path / "spill")
+            assert hashlib.md5(data).hexdigest() == entries[path].meta["md5"], path
+    assert read_member(archive, "backup.zip!/inner.zip!/DCIM/img_102.jpg", max_bytes=1 << 20) == jpeg(102)
+
+
+def test_read_member_refuses_what_is_not_there_too_big_or_outside(tmp_path: Path, triage_set: TriageSet) -> None:
+    folder, archive = triage_set.items["folder"], triage_set.items["archive"]
+    with pytest.raises(NotFoundError):
+        read_member(archive, "backup.zip!/inner.zip!/DCIM/nope.jpg", max_bytes=1 << 20)
+    with pytest.raises(NotFoundError):
+        read_member(archive, "other.zip!/a.jpg", max_bytes=1 << 20)
+    with pytest.raises(InputError):
+        read_member(archive, "backup.zip!/inner.zip!/DCIM/img_102.jpg", max_bytes=100)
+    with pytest.raises(InputError):
+        read_member(folder, "uploads/../backup.zip", max_bytes=1 << 20)
+    root = tmp_path / "box"
+    root.mkdir()
+    (root / "link.jpg").symlink_to(folder / "Pictures" / "img_0001.jpg")
+    with pytest.raises(NotFoundError):
+        read_member(root, "box/link.jpg", max_bytes=1 << 20)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z, pytest.warns(UserWarning):
+        z.writestr("same.txt", b"first")
+        z.writestr("same.txt", b"second")
+    (tmp_path / "dup.zip").write_bytes(buf.getvalue())
+    assert read_member(tmp_path / "dup.zip", "dup.zip!/same.txt~2", max_bytes=100) == b"second"

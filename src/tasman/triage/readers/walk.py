@@ -7,11 +7,15 @@ path, and keeps paths unique inside each container.
 
 from __future__ import annotations
 
+import os
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from tasman.core.errors import NotFoundError
+from tasman.core.errors import InputError, NotFoundError
+from tasman.evidence.paths import SEP
 from tasman.triage.filetypes import disk_signature, is_archive
 from tasman.triage.readers.archive import ArchiveReader
 from tasman.triage.readers.base import Entry, Limits, OnError, ReadContext, Reader, ReaderError
@@ -54,8 +58,7 @@ def iter_entries(
     evidence_path = Path(evidence_path)
     if not evidence_path.exists():
         raise NotFoundError(f"no such file or folder: {evidence_path}")
-    ctx = ReadContext(on_error, Path(temp_dir) if temp_dir else Path(tempfile.gettempdir()) / "tasman-spill",
-                      limits or Limits())
+    ctx = _context(on_error, temp_dir, limits)
     base = evidence_path.resolve().name
     if evidence_path.is_dir():
         top: Iterator[Entry] = folder_entries(evidence_path, base, ctx)
@@ -63,6 +66,42 @@ def iter_entries(
         top = iter([Entry(base, evidence_path.stat().st_size, file=evidence_path)])
     for entry in top:
         yield from _expand(entry, ctx, 0, expand)
+
+
+def _context(on_error: OnError, temp_dir: Path | None, limits: Limits | None) -> ReadContext:
+    return ReadContext(on_error, Path(temp_dir) if temp_dir else Path(tempfile.gettempdir()) / "tasman-spill",
+                       limits or Limits())
+
+
+def _children(entry: Entry, reader: Reader, ctx: ReadContext) -> Generator[Entry, None, None]:
+    """The members of one container with paths made unique (``a.txt``, ``a.txt~2``), as the walk names them."""
+    seen: dict[str, int] = {}
+    members = reader.entries(entry, ctx)
+    try:
+        for child in members:
+            n = seen.get(child.path, 0) + 1
+            seen[child.path] = n
+            if n > 1:
+                child.path = f"{child.path}~{n}"
+            yield child
+    finally:
+        close = getattr(members, "close", None)
+        if close is not None:
+            close()
+
+
+@contextmanager
+def _members(entry: Entry, reader: Reader, ctx: ReadContext) -> Iterator[Iterator[Entry]]:
+    """A container's members; a failure of the container becomes a warning tied to its path."""
+    children = _children(entry, reader, ctx)
+    try:
+        yield children
+    except ReaderError as exc:
+        ctx.warn(entry.path, str(exc))
+    except (OSError, RuntimeError, ValueError, EOFError, MemoryError) as exc:
+        ctx.warn(entry.path, f"unreadable {reader.name}: {type(exc).__name__}: {exc}")
+    finally:
+        children.close()
 
 
 def _expand(entry: Entry, ctx: ReadContext, depth: int, expand: bool) -> Iterator[Entry]:
@@ -79,20 +118,67 @@ def _expand(entry: Entry, ctx: ReadContext, depth: int, expand: bool) -> Iterato
     if depth >= ctx.limits.max_depth:
         ctx.warn(entry.path, f"nested more than {ctx.limits.max_depth} containers deep; not opened")
         return
-    seen: dict[str, int] = {}
-    children = reader.entries(entry, ctx)
-    try:
+    with _members(entry, reader, ctx) as children:
         for child in children:
-            n = seen.get(child.path, 0) + 1
-            seen[child.path] = n
-            if n > 1:
-                child.path = f"{child.path}~{n}"
             yield from _expand(child, ctx, depth + 1, expand)
-    except ReaderError as exc:
-        ctx.warn(entry.path, str(exc))
-    except (OSError, RuntimeError, ValueError, EOFError, MemoryError) as exc:
-        ctx.warn(entry.path, f"unreadable {reader.name}: {type(exc).__name__}: {exc}")
-    finally:
-        close = getattr(children, "close", None)
-        if close is not None:
-            close()
+
+
+def read_member(evidence_path: Path, artifact_path: str, *, max_bytes: int, temp_dir: Path | None = None,
+                limits: Limits | None = None) -> bytes:
+    """The bytes of one file of an evidence item, found by the ``!/`` path a walk gave it.
+
+    Only the containers on the path are opened (``backup.zip!/inner.zip!/a.jpg`` opens two
+    archives and reads one member), read-only like every walk. A file larger than ``max_bytes``
+    is refused rather than read: callers want a bounded amount of memory.
+    """
+    evidence_path = Path(evidence_path)
+    if not evidence_path.exists():
+        raise NotFoundError(f"no such file or folder: {evidence_path}")
+    reasons: list[str] = []
+    ctx = _context(lambda p, r: reasons.append(f"{p}: {r}"), temp_dir, limits)
+    top = _top_entry(evidence_path, artifact_path.split(SEP, 1)[0])
+    data = _descend(top, artifact_path, ctx, 0, max_bytes)
+    if data is None:
+        why = f" ({reasons[0]})" if reasons else ""
+        raise NotFoundError(f"{artifact_path!r} is not in {evidence_path.name}{why}")
+    return data
+
+
+def _top_entry(evidence_path: Path, first: str) -> Entry:
+    """The file on disk the path starts with: the evidence file itself, or a file below the evidence folder
+    (regular files only, symbolic links never followed, nothing outside the folder)."""
+    base = evidence_path.resolve().name
+    if evidence_path.is_dir():
+        if not first.startswith(base + "/"):
+            raise NotFoundError(f"{first!r} is not below the evidence folder {base!r}")
+        parts = first[len(base) + 1:].split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            raise InputError(f"{first!r} is not a plain path inside the evidence folder")
+        target = evidence_path.joinpath(*parts)
+    elif first == base:
+        target = evidence_path
+    else:
+        raise NotFoundError(f"{first!r} is not the evidence file {base!r}")
+    try:
+        st = target.lstat()
+    except OSError as exc:
+        raise NotFoundError(f"{first!r} cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise NotFoundError(f"{first!r} is not a regular file")
+    return Entry(first, st.st_size, file=Path(os.fspath(target)))
+
+
+def _descend(entry: Entry, target: str, ctx: ReadContext, depth: int, max_bytes: int) -> bytes | None:
+    if entry.path == target:
+        if entry.size > max_bytes:
+            raise InputError(f"{target!r} is larger than {max_bytes:,} bytes")
+        with entry.open() as fh:
+            return fh.read(max_bytes)
+    reader = reader_for(entry)
+    if reader is None or depth >= ctx.limits.max_depth:
+        return None
+    with _members(entry, reader, ctx) as children:
+        for child in children:
+            if child.path == target or target.startswith(child.path + SEP):
+                return _descend(child, target, ctx, depth + 1, max_bytes)
+    return None
