@@ -27,6 +27,13 @@ TYPE_RANK = {"exact": 0, "perceptual": 1, "video": 1, "crop": 2}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4}
 
 
+def output_paths(folder: Path) -> dict[str, Path]:
+    """Where a run writes its files, by name: the CSVs and the report (HTML and JSON)."""
+    return {"matches_csv": folder / "matches.csv", "files_csv": folder / "files.csv",
+            "errors_csv": folder / "errors.csv", "report_html": folder / "report.html",
+            "report_json": folder / "report.json"}
+
+
 @dataclass(frozen=True)
 class MatchedFile:
     """A file of interest: its best match first, then the others (other lists, other hashes)."""

@@ -191,9 +191,7 @@ def _stop(ws: Workspace, case_ref: str, session: Session, exc: BaseException) ->
 def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, seconds: float) -> TriageResult:
     run_id, resumed, target = handle.run_id, handle.resumed, handle.target
     target.mkdir(parents=True, exist_ok=True)
-    paths = {"matches_csv": target / "matches.csv", "files_csv": target / "files.csv",
-             "errors_csv": target / "errors.csv", "report_html": target / "report.html",
-             "report_json": target / "report.json"}
+    paths = outputs.output_paths(target)
     with ws.session() as s:
         run = s.get(TriageRun, run_id)
         assert run is not None
