@@ -8,10 +8,15 @@ from fastapi.testclient import TestClient
 from tasman.core.workspace import Workspace
 from tests.serve.conftest import CASE, Client, audit_actions
 
-CASE_PAGES = ["", "/evidence", "/triage", "/records", "/identifiers", "/subjects", "/graph", "/graph.json",
-              "/attribution", "/referrals", "/summary", "/audit", "/jobs/1", "/subjects/S-000001"]
+CASE_PAGES = ["", "/evidence", "/triage", "/triage/results", "/records", "/identifiers", "/subjects", "/graph",
+              "/graph.json", "/attribution", "/referrals", "/summary", "/audit", "/triage?run=1", "/jobs/1",
+              "/subjects/S-000001", "/referrals/OP-1-PH-v1/download"]
 CASE_API = ["", "/members", "/evidence", "/records", "/identifiers", "/subjects", "/subjects/S-000001", "/graph",
-            "/triage", "/jobs", "/jobs/1", "/audit", "/summary"]
+            "/triage", "/triage/runs/1", "/jobs", "/jobs/1", "/attribution", "/referrals", "/referrals/OP-1-PH-v1",
+            "/audit", "/summary"]
+CASE_PAGE_POSTS = ["/jobs", "/subjects/S-000001/decisions", "/attribution", "/referrals", "/artifacts/1/reveal"]
+CASE_API_POSTS = {"/jobs": {"kind": "triage"}, "/subjects/S-000001/decisions": {"kind": "confirm"},
+                  "/attribution": None, "/referrals": None}
 
 
 def test_a_non_member_gets_404_on_every_case_page_and_the_attempt_is_audited(
@@ -24,6 +29,8 @@ def test_a_non_member_gets_404_on_every_case_page_and_the_attempt_is_audited(
         assert r.status_code == 404, sub
         assert f"no case &#39;{CASE}&#39;" in r.text  # the same answer as for a case that does not exist
     assert outsider.post(f"/cases/{CASE}/members", {"name": "out"}).status_code == 404
+    for sub in CASE_PAGE_POSTS:
+        assert outsider.post(f"/cases/{CASE}{sub}", {"kind": "confirm"}).status_code == 404, sub
     denied = [a for a in audit_actions(ws, "out") if a[1] == "case.access.denied" and a[3] != "/cases/NO-SUCH-CASE"]
     assert len(denied) >= len(CASE_PAGES) and all(a[2] == CASE for a in denied)
     assert CASE not in outsider.get("/cases").text
@@ -35,13 +42,15 @@ def test_a_non_member_gets_404_on_every_case_api_endpoint(api: Callable[[str], T
         r = outsider.get(f"/api/v1/cases/{CASE}{sub}")
         assert r.status_code == 404, sub
         assert r.json() == {"detail": f"no case '{CASE}'"}
-    assert outsider.post(f"/api/v1/cases/{CASE}/jobs", json={"kind": "custody"}).status_code == 404
+    for sub, body in CASE_API_POSTS.items():
+        r = outsider.post(f"/api/v1/cases/{CASE}{sub}", json=body)
+        assert r.status_code == 404 and r.json() == {"detail": f"no case '{CASE}'"}, sub
     assert outsider.get("/api/v1/cases").json() == []
 
 
 def test_members_see_every_case_page(make_client: Callable[..., Client]) -> None:
     member = make_client("ana")
-    for sub in CASE_PAGES[:-2]:
+    for sub in CASE_PAGES[:-4]:
         assert member.get(f"/cases/{CASE}{sub}").status_code == 200, sub
 
 

@@ -56,4 +56,4 @@ def test_tip_commands(ws: Workspace, tmp_path: Path) -> None:
 
 def test_serve_help() -> None:
     r = CliRunner().invoke(cli, ["serve", "--help"])
-    assert r.exit_code == 0 and "--host" in r.output and "--port" in r.output
+    assert r.exit_code == 0 and "--host" in r.output and "--port" in r.output and "--blurred-previews" in r.output

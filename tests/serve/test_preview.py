@@ -1,5 +1,6 @@
-"""The review gate: a blurred thumbnail of a perceptual match, for examiners, after an audited click.
-Pictures here are procedurally drawn abstract shapes (tasman.synth.images)."""
+"""The review gate: a blurred thumbnail of a perceptual match found by a real triage run, for
+examiners, after an audited click, on a server that turned the gate on. Pictures here are
+procedurally drawn abstract shapes (tasman.synth.images)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from tasman.core.models import Artifact
 from tasman.core.workspace import Workspace
-from tasman.evidence import add_evidence
+from tasman.serve.app import create_app
+from tasman.serve.settings import ServeSettings
 from tasman.serve.thumbs import THUMB_PIXELS, blurred_thumbnail
 from tasman.synth.images import draw_picture
+from tasman.synth.triage_set import jpeg
+from tasman.triage.run import TriageOptions, run_triage
 from tests.serve.conftest import CASE, Client, audit_actions
+from tests.serve.triage_data import LIST_NAME, SmallSet, import_list, make_small_set
 
 
 @pytest.fixture(params=["sqlite"])
@@ -43,28 +49,29 @@ def test_thumbnail_is_small_and_heavily_blurred() -> None:
     assert edge_energy(thumb) < 0.35 * edge_energy(plain)
 
 
-def _setup(ws: Workspace, tmp_path: Path) -> tuple[int, int]:
-    folder = tmp_path / "uploads"
-    folder.mkdir()
-    draw_picture(5, (640, 480)).save(folder / "a.jpg", "JPEG", quality=90)
-    draw_picture(6, (640, 480)).save(folder / "b.jpg", "JPEG", quality=90)
+@pytest.fixture
+def settings() -> ServeSettings:
+    """The review gate is off unless the operator turns it on; these tests turn it on."""
+    return ServeSettings(start_worker=False, blurred_previews=True)
+
+
+def _triaged(ws: Workspace, tmp_path: Path) -> tuple[SmallSet, int, int]:
+    """A real triage run over a small drawn folder: one exact and one perceptual match (inside a zip)."""
+    small = make_small_set(tmp_path)
+    import_list(ws, small)
+    run_triage(ws, CASE, [small.folder], TriageOptions(hashsets=(LIST_NAME,), workers=0))
     with ws.session() as s:
-        ev = add_evidence(s, "setup", CASE, folder).evidence
-        perceptual = Artifact(case_id=ev.case_id, evidence_id=ev.id, path="uploads/a.jpg", mime="image/jpeg",
-                              meta={"matches": [{"match_type": "perceptual", "hashset": "test-list", "distance": 12}]})
-        exact = Artifact(case_id=ev.case_id, evidence_id=ev.id, path="uploads/b.jpg", mime="image/jpeg",
-                         meta={"matches": [{"match_type": "exact", "hashset": "test-list", "distance": 0}]})
-        s.add_all([perceptual, exact])
-        s.flush()
-        return perceptual.id, exact.id
+        ids = dict(s.execute(select(Artifact.path, Artifact.id)).all())
+    return small, ids[small.perceptual], ids[small.exact]
 
 
 def test_examiner_sees_a_blurred_preview_after_an_audited_click(
         make_client: Callable[..., Client], ws: Workspace, tmp_path: Path) -> None:
-    pid, _ = _setup(ws, tmp_path)
+    small, pid, _ = _triaged(ws, tmp_path)
     eve = make_client("eve")
     page = eve.get(f"/cases/{CASE}/triage").text
-    assert "uploads/a.jpg" in page and "uploads/b.jpg" not in page  # exact matches need no look
+    review = page.split('id="review"', 1)[1].split("</table>", 1)[0]
+    assert small.perceptual in review and small.exact not in review  # exact matches need no look
     assert "<img" not in page  # nothing is shown before the click
     assert eve.get(f"/cases/{CASE}/artifacts/{pid}/preview.png?grant=guess").status_code == 403
     assert eve.post(f"/cases/{CASE}/artifacts/{pid}/reveal", csrf=False).status_code == 403
@@ -74,15 +81,20 @@ def test_examiner_sees_a_blurred_preview_after_an_audited_click(
     r = eve.get(src.group(1).replace("&amp;", "&"))
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert "no-store" in r.headers["cache-control"]
-    assert max(Image.open(io.BytesIO(r.content)).size) <= THUMB_PIXELS
+    thumb = Image.open(io.BytesIO(r.content))
+    assert max(thumb.size) <= THUMB_PIXELS
+    # made from the real bytes inside the zip: its colours are those of the drawn picture, blurred
+    source = Image.open(io.BytesIO(jpeg(13))).convert("RGB").resize(thumb.size, Image.Resampling.BOX)
+    diff = np.abs(np.asarray(thumb.convert("RGB"), dtype=np.float32) - np.asarray(source, dtype=np.float32))
+    assert diff.mean() < 25  # (another drawn picture differs by 60 to 85)
     assert eve.get(src.group(1)).status_code == 403  # a grant is good for one view
     actions = [(a[1], a[3]) for a in audit_actions(ws, "eve")]
-    assert ("media.preview.reveal", "uploads/a.jpg") in actions and ("media.preview.view", "uploads/a.jpg") in actions
+    assert ("media.preview.reveal", small.perceptual) in actions and ("media.preview.view", small.perceptual) in actions
 
 
 def test_preview_is_refused_to_other_roles_and_for_exact_matches(
         make_client: Callable[..., Client], ws: Workspace, tmp_path: Path) -> None:
-    pid, eid = _setup(ws, tmp_path)
+    _small, pid, eid = _triaged(ws, tmp_path)
     for user in ("ana", "ada", "aud", "lia"):
         c = make_client(user)
         assert c.post(f"/cases/{CASE}/artifacts/{pid}/reveal").status_code == 403, user
@@ -95,3 +107,13 @@ def test_preview_is_refused_to_other_roles_and_for_exact_matches(
     # a grant belongs to the examiner who clicked, not to anyone holding the link
     eve2 = make_client("ada")
     assert eve2.get(f"/cases/{CASE}/artifacts/{pid}/preview.png?grant={grant.group(1)}").status_code == 403
+
+
+def test_the_review_gate_is_off_by_default(ws: Workspace, tokens: dict[str, str], tmp_path: Path) -> None:
+    _small, pid, _ = _triaged(ws, tmp_path)
+    eve = Client(create_app(ws, ServeSettings(start_worker=False)))
+    with eve.http:
+        assert eve.login("eve").status_code == 303
+        page = eve.get(f"/cases/{CASE}/triage").text
+        assert "Perceptual matches awaiting review" in page and "Show blurred preview" not in page
+        assert eve.post(f"/cases/{CASE}/artifacts/{pid}/reveal").status_code == 403

@@ -123,3 +123,47 @@ def test_build_download_and_outcomes(make_client: Callable[..., Client], api: Ca
     assert summary["children_safeguarded"] == 2
     page = lia.get(f"/cases/{OP}/summary").text
     assert 'id="per-country-data"' in page and "Philippines: " in page  # chart data and the map tooltip
+
+
+def test_confirm_split_and_merge_from_the_page_and_the_api(
+        make_client: Callable[..., Client], api: Callable[[str], TestClient], operation: object,
+        ws: Workspace) -> None:
+    ana = make_client("ana")
+    page = ana.get(f"/cases/{OP}/subjects/S-000002").text
+    keys = re.findall(r'name="records" value="([^"]+)"', page)
+    assert len(keys) == 2
+    url = f"/cases/{OP}/subjects/S-000002/decisions"
+    assert ana.post(url, {"kind": "split", "records": keys[1]}, csrf=False).status_code == 403
+    assert make_client("lia").post(url, {"kind": "split", "records": keys[1]}).status_code == 403
+    assert make_client("aud").post(url, {"kind": "split", "records": keys[1]}).status_code == 403
+    assert make_client("out").post(url, {"kind": "split", "records": keys[1]}).status_code == 404
+    assert ana.post(url, {"kind": "split"}).status_code == 400                    # nothing ticked
+    assert ana.post(url, {"kind": "split", "records": keys}).status_code == 400   # every record
+    assert ana.post(url, {"kind": "nonsense"}).status_code == 400
+    r = ana.post(url, {"kind": "split", "records": keys[1], "note": "different people"})
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{OP}/subjects/S-000002"
+    after = ana.get(f"/cases/{OP}/subjects/S-000002").text
+    assert re.findall(r'name="records" value="([^"]+)"', after) == keys[:1]
+    new_ref = re.search(r"split <a[^>]*>S-000002</a>, <a[^>]*>(S-\d+)</a> — different people", after)
+    assert new_ref is not None
+    moved = api("ana").get(f"/api/v1/cases/{OP}/subjects/{new_ref.group(1)}").json()
+    assert [m["key"] for m in moved["members"]] == keys[1:] and moved["status"] == "confirmed"
+
+    client = api("ana")
+    base = f"/api/v1/cases/{OP}/subjects"
+    confirmed = client.post(f"{base}/S-000001/decisions", json={"kind": "confirm", "note": "checked by hand"})
+    assert confirmed.status_code == 201 and confirmed.json() == {"kind": "confirm", "subjects": ["S-000001"]}
+    assert client.get(f"{base}/S-000001").json()["status"] == "confirmed"
+    assert client.post(f"{base}/S-000003/decisions", json={"kind": "merge"}).status_code == 400
+    assert client.post(f"{base}/S-000003/decisions", json={"kind": "merge", "subjects": ["S-999999"]}).status_code \
+        == 404
+    assert client.post(f"{base}/S-999999/decisions", json={"kind": "confirm"}).status_code == 404
+    assert api("lia").post(f"{base}/S-000003/decisions", json={"kind": "confirm"}).status_code == 403
+    assert api("out").post(f"{base}/S-000003/decisions", json={"kind": "confirm"}).status_code == 404
+    merged = client.post(f"{base}/S-000003/decisions", json={"kind": "merge", "subjects": ["S-000004"]})
+    assert merged.status_code == 201 and merged.json()["subjects"] == ["S-000003", "S-000004"]
+    listed = {s["ref"]: s for s in client.get(base).json()}
+    assert listed["S-000003"]["records"] == 2 and "S-000004" not in listed  # retired
+    actions = [(a[1], a[3]) for a in audit_actions(ws, "ana")]
+    assert ("subject.split", f"S-000002,{new_ref.group(1)}") in actions
+    assert ("subject.confirm", "S-000001") in actions and ("subject.merge", "S-000003,S-000004") in actions

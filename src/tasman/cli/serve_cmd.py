@@ -18,8 +18,11 @@ from tasman.cli.common import state
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TLS key.")
 @click.option("--evidence-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder from which evidence may be recorded in the web app (default: none).")
+@click.option("--blurred-previews", is_flag=True,
+              help="Let examiners open a small, heavily blurred preview of a perceptual match, one audited "
+                   "click at a time (off by default).")
 def serve(host: str, port: int, secure_cookies: bool, certfile: Path | None, keyfile: Path | None,
-          evidence_root: Path | None) -> None:
+          evidence_root: Path | None, blurred_previews: bool) -> None:
     """Serve the workspace: pages at /, the API at /api/v1 (schema at /api/v1/openapi.json), tips at /report."""
     import uvicorn
 
@@ -27,7 +30,8 @@ def serve(host: str, port: int, secure_cookies: bool, certfile: Path | None, key
     from tasman.serve.settings import ServeSettings
 
     ws = state().ws()
-    settings = ServeSettings(secure_cookies=secure_cookies or certfile is not None, evidence_root=evidence_root)
+    settings = ServeSettings(secure_cookies=secure_cookies or certfile is not None, evidence_root=evidence_root,
+                             blurred_previews=blurred_previews)
     app = create_app(ws, settings)
     click.echo(f"Tasman serving {ws.root} on {'https' if certfile else 'http'}://{host}:{port}/", err=True)
     uvicorn.run(app, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,

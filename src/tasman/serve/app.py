@@ -37,13 +37,11 @@ from tasman.serve.routes import ROUTERS
 from tasman.serve.secrets_store import app_key
 from tasman.serve.security import BodyLimit, SecurityHeaders
 from tasman.serve.settings import ServeSettings
-from tasman.serve.stageapi import StageMissing
 from tasman.serve.web import render
 
 STATUS: list[tuple[type[TasmanError], int]] = [
     (LoginRequired, 401), (Unauthorized, 401), (CsrfFailed, 403), (PermissionDeniedError, 403),
     (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (InputError, 400),
-    (StageMissing, 501),
 ]
 
 DESCRIPTION = """The Tasman API: everything the web pages do, as JSON.

@@ -1,24 +1,33 @@
-"""The job kinds this installation can run, each a thin call of a library function.
-
-STAGE-API: ``triage`` is registered when ``tasman.triage.run.run_triage`` exists (the triage
-stage lands it); its call below follows the CLI's ``tasman triage EVIDENCE... --case CASE``.
+"""The job kinds the web app runs, each a thin call of the library function the CLI calls:
+``custody`` is ``tasman evidence verify``, ``triage`` is ``tasman triage EVIDENCE... --case CASE``
+over evidence already recorded in the case.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tasman.core.errors import InputError, NotFoundError
+from tasman.core.models import Case, Evidence
 from tasman.core.workspace import Workspace
+from tasman.evidence.cases import get_case
 from tasman.evidence.store import verify_evidence
 from tasman.serve.jobs import JobKind, Progress, register
 from tasman.serve.models import Job
 from tasman.serve.roles import Perm
-from tasman.serve.stageapi import available, stage_function
+from tasman.triage.match.loader import select_sets
+from tasman.triage.run import ProgressInfo, TriageOptions, run_triage
+
+TRIAGE_PARAMS = {"evidence", "hashsets", "workers"}
+MAX_WORKERS = 64
 
 
 def _case_ref(ws: Workspace, job: Job) -> str:
-    from tasman.core.models import Case
-
     with ws.session() as s:
         case = s.get(Case, job.case_id)
         assert case is not None
@@ -27,12 +36,9 @@ def _case_ref(ws: Workspace, job: Job) -> str:
 
 def custody_check(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
     """Re-hash every evidence item of the case (``tasman evidence verify``), with byte progress."""
-    from tasman.core.models import Evidence
-    from tasman.evidence.cases import get_case
-
     ref = _case_ref(ws, job)
     with ws.session() as s:
-        total = sum(e.size for e in s.query(Evidence).filter(Evidence.case_id == get_case(s, ref).id))
+        total = sum(e.size for e in s.scalars(select(Evidence).where(Evidence.case_id == get_case(s, ref).id)))
     done = [0]
 
     def tick(n: int) -> None:
@@ -46,22 +52,58 @@ def custody_check(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]
     return {"results": results, "changed_or_missing": sum(1 for v in results.values() if v != "ok")}
 
 
+def _int_list(value: object, what: str) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise InputError(f"{what} must be a list of numbers")
+    return list(dict.fromkeys(value))
+
+
+def check_triage(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``evidence``: ids of the case's evidence items (default: all of them); ``hashsets``: names
+    of imported hash sets (default: all); ``workers``: hashing processes (default: one per core)."""
+    unknown = sorted(set(params) - TRIAGE_PARAMS)
+    if unknown:
+        raise InputError(f"unknown triage parameter {unknown[0]!r}: use {', '.join(sorted(TRIAGE_PARAMS))}")
+    case = get_case(session, case_ref)
+    recorded = list(session.scalars(select(Evidence.id).where(Evidence.case_id == case.id).order_by(Evidence.id)))
+    ids = _int_list(params.get("evidence") or recorded, "evidence")
+    if not ids:
+        raise NotFoundError(f"case {case_ref} has no evidence to triage yet: record it first (tasman evidence add)")
+    strangers = [i for i in ids if i not in recorded]
+    if strangers:
+        raise NotFoundError(f"no evidence {strangers[0]} in case {case_ref}")
+    names = params.get("hashsets") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InputError("hashsets must be a list of hash set names")
+    if names:
+        select_sets(session, names)     # a missing list: NotFoundError
+    workers = params.get("workers")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool)
+                                or not 0 <= workers <= MAX_WORKERS):
+        raise InputError(f"workers must be a number from 0 to {MAX_WORKERS}")
+    return {"evidence": ids, "hashsets": list(dict.fromkeys(names)), "workers": workers}
+
+
+def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+    """A triage run of recorded evidence; progress says how many files are done (the total is
+    unknown until archives and disk images have been walked)."""
+    ref = _case_ref(ws, job)
+    params = job.params
+    with ws.session() as s:
+        paths = [Path(p) for p in s.scalars(select(Evidence.path).where(Evidence.id.in_(params["evidence"]))
+                                            .order_by(Evidence.id))]
+    options = TriageOptions(hashsets=tuple(params.get("hashsets") or ()), workers=params.get("workers"))
+
+    def tick(p: ProgressInfo) -> None:
+        progress(p.files, None, f"{p.files:,} files ({p.bytes / 1e6:,.1f} MB) hashed, {p.matched} matched, "
+                                f"{p.errors} unreadable" + (f", {p.skipped} already done" if p.skipped else ""))
+
+    result = run_triage(dataclasses.replace(ws, actor=job.created_by), ref, paths, options, progress=tick)
+    c = result.counts
+    progress(c["files"], c["files"], f"triage run {result.run_id} finished: {c['files']:,} files, "
+                                     f"{c['matched_files']} matched, {c['errors']} unreadable")
+    return {"run_id": result.run_id, "resumed": result.resumed, **result.counts}
+
+
 register(JobKind("custody", "Custody check (re-hash evidence)", Perm.ADD_EVIDENCE, custody_check))
-
-
-def _register_triage() -> None:
-    if not available("tasman.triage.run", "run_triage"):
-        return
-    run_triage = stage_function("tasman.triage.run", "run_triage", "triage")
-
-    def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
-        ref = _case_ref(ws, job)
-        result = run_triage(ws, ref, evidence_ids=job.params.get("evidence_ids"),
-                            hashsets=job.params.get("hashsets"), actor=job.created_by,
-                            progress=lambda done, total: progress(done, total, f"{done} of {total} files"))
-        return result if isinstance(result, dict) else {"summary": str(result)}
-
-    register(JobKind("triage", "Triage against hash lists", Perm.RUN_TRIAGE, triage))
-
-
-_register_triage()
+register(JobKind("triage", "Triage against hash lists", Perm.RUN_TRIAGE, triage, check_triage))

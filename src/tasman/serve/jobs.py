@@ -27,6 +27,13 @@ from tasman.serve.roles import Perm
 
 Progress = Callable[[int, int | None, str], None]
 JobFn = Callable[[Workspace, Job, Progress], dict[str, Any]]
+# Checks a job's parameters when it is queued (bad input answers 400 at once, not a failed job
+# later) and returns them cleaned.
+CheckFn = Callable[[Session, str, dict[str, Any]], dict[str, Any]]
+
+
+def _as_given(_session: Session, _case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
+    return params
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class JobKind:
     label: str
     perm: Perm
     run: JobFn
+    check: CheckFn = _as_given
 
 
 KINDS: dict[str, JobKind] = {}
@@ -46,9 +54,12 @@ def register(kind: JobKind) -> JobKind:
 
 
 def enqueue(session: Session, actor: str, kind: str, case_ref: str | None, params: dict[str, Any]) -> Job:
-    if kind not in KINDS:
+    spec = KINDS.get(kind)
+    if spec is None:
         raise InputError(f"unknown job kind {kind!r}: one of {', '.join(sorted(KINDS)) or 'none installed'}")
     case_id = get_case(session, case_ref).id if case_ref else None
+    if case_ref:
+        params = spec.check(session, case_ref, params)
     job = Job(kind=kind, case_id=case_id, params=params, created_by=actor)
     session.add(job)
     session.flush()

@@ -96,11 +96,20 @@ class SubjectOut(Doc):
     country: str | None
     confidence: float | None
     records: int
+    identifiers: dict[str, list[str]]
+
+
+class PartyOut(Doc):
+    party: str = Field(description="SOURCE#ID[:ROLE], as 'tasman subject show' prints it")
+    key: str = Field(description="RECORD_ID[:ROLE]: what a split names")
+    kind: str
+    role: str
+    fields: dict[str, Any]
 
 
 class LinkOut(Doc):
-    record_a: int
-    record_b: int
+    a: str
+    b: str
     rule: str
     match_weight: float
     probability: float
@@ -108,15 +117,23 @@ class LinkOut(Doc):
 
 
 class SubjectDetail(SubjectOut):
-    members: list[RecordOut]
+    members: list[PartyOut]
     links: list[LinkOut]
 
 
 class DecisionIn(Doc):
     kind: str = Field(pattern=r"^(confirm|split|merge)$")
-    record_ids: list[int] = Field(default_factory=list, max_length=10_000)
-    other_subject: str | None = Field(default=None, max_length=32)
+    records: list[str] = Field(default_factory=list, max_length=10_000,
+                               description="split: the parties to split off (RECORD_ID[:ROLE] or SOURCE#ID)")
+    subjects: list[str] = Field(default_factory=list, max_length=1000,
+                                description="merge: the subjects merged into this one")
     note: str = Field(default="", max_length=2000)
+
+
+class DecisionOut(Doc):
+    kind: str
+    subjects: list[str] = Field(description="confirm: the subject; split: the one kept and the new one; "
+                                            "merge: the one kept and those merged into it")
 
 
 class GraphOut(Doc):
@@ -130,9 +147,21 @@ def _job_kinds(schema: dict[str, Any]) -> None:
     schema["enum"] = sorted(KINDS)
 
 
+class JobParams(Doc):
+    """What a job kind takes; ``custody`` takes nothing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    evidence: list[int] = Field(default_factory=list, max_length=1000,
+                                description="triage: ids of the case's evidence items (default: all of them)")
+    hashsets: list[str] = Field(default_factory=list, max_length=100,
+                                description="triage: names of imported hash sets (default: every one)")
+    workers: int | None = Field(default=None, ge=0, le=64,
+                                description="triage: hashing processes (default: one per core; 0: none)")
+
+
 class JobIn(Doc):
     kind: str = Field(min_length=1, max_length=40, json_schema_extra=_job_kinds)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: JobParams = Field(default_factory=JobParams)
 
 
 class JobOut(Doc):
@@ -147,11 +176,23 @@ class JobOut(Doc):
     created_at: str
 
 
+class TriageRunOut(Doc):
+    id: int
+    status: str
+    evidence: list[str]
+    hashsets: list[str]
+    started_by: str
+    started_at: str
+    finished_at: str | None
+    counts: dict[str, int]
+
+
 class TriageOut(Doc):
     artifacts: int
     deleted: int
     by_type: dict[str, int]
-    matches_available: bool
+    runs: list[TriageRunOut]
+    latest_report: int | None = Field(description="The latest finished run: GET .../triage/runs/{id} has its report")
     jobs: list[JobOut]
 
 

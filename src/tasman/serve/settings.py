@@ -24,4 +24,5 @@ class ServeSettings:
     uploads_per_user: Limit = field(default_factory=lambda: Limit(30, 600))
     start_worker: bool = True
     evidence_root: Path | None = None     # the only folder the web app may record evidence from
+    blurred_previews: bool = False        # the review gate for perceptual matches (off unless turned on)
     thumbnail_grant_seconds: float = 60.0

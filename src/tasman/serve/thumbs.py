@@ -1,5 +1,6 @@
 """The one way a picture from evidence reaches a screen: small, heavily blurred, made on the
-server, for a role that may review perceptual matches, after an explicit and audited click.
+server, for a role that may review perceptual matches, after an explicit and audited click, and
+only where the operator turned the review gate on (``tasman serve --blurred-previews``).
 
 The picture is shrunk to at most 16 pixels a side (all detail is gone there) and then blown up
 to a small thumbnail with a Gaussian blur, enough to compare layout and colours with a listed
@@ -22,24 +23,13 @@ from sqlalchemy.orm import Session
 
 from tasman.core.errors import InputError, NotFoundError, PermissionDeniedError
 from tasman.core.models import Artifact, Evidence
-from tasman.evidence.paths import SEP
-from tasman.serve.stageapi import stage_function
+from tasman.core.workspace import Workspace
+from tasman.triage.readers import read_member
 
 DETAIL_PIXELS = 16
 THUMB_PIXELS = 96
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
 MAX_SOURCE_PIXELS = 80_000_000
-REVIEW_MATCH_TYPES = {"perceptual", "crop", "video"}
-
-
-def reviewable(artifact: Artifact) -> bool:
-    """Only perceptual (and crop/video) matches need a human look; exact matches never do.
-
-    STAGE-API: reads ``artifact.meta["matches"]`` (a list of match dicts with ``match_type``); the
-    triage stage decides where matches live, adjust here when it lands.
-    """
-    matches = (artifact.meta or {}).get("matches") or []
-    return any(isinstance(m, dict) and m.get("match_type") in REVIEW_MATCH_TYPES for m in matches)
 
 
 def blurred_thumbnail(data: bytes) -> bytes:
@@ -63,29 +53,14 @@ def blurred_thumbnail(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def artifact_bytes(session: Session, artifact: Artifact) -> bytes:
-    """The artifact's bytes, read-only; inside containers through the triage readers."""
+def artifact_bytes(ws: Workspace, session: Session, artifact: Artifact) -> bytes:
+    """The artifact's bytes, read-only, through the triage readers (its ``!/`` path opens only the
+    containers it names); the evidence's verified copy is read where there is one."""
     ev = session.get(Evidence, artifact.evidence_id)
     if ev is None:
         raise NotFoundError(f"no evidence for artifact {artifact.id}")
-    if SEP in artifact.path:
-        read = stage_function("tasman.triage.readers", "read_artifact", "triage")
-        data: bytes = read(ev, artifact.path, MAX_SOURCE_BYTES)
-        return data
-    source = Path(ev.stored_copy or ev.path)
-    if ev.kind == "file":
-        target = source
-    else:
-        base = source.parent.resolve()
-        target = (base / artifact.path).resolve()
-        if source.resolve() not in target.parents:
-            raise InputError(f"artifact path {artifact.path!r} is outside its evidence folder")
-    if not target.is_file():
-        raise NotFoundError(f"the file of artifact {artifact.id} is not at {target}")
-    if target.stat().st_size > MAX_SOURCE_BYTES:
-        raise InputError("file too large to preview")
-    with open(target, "rb") as fh:
-        return fh.read()
+    return read_member(Path(ev.stored_copy or ev.path), artifact.path, max_bytes=MAX_SOURCE_BYTES,
+                       temp_dir=ws.root / "tmp" / "preview")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,5 @@
 """Identifiers extracted in a case (emails, phones, handles, IPs, payment references, places).
-
-STAGE-API: reads the ``observations`` table directly; running extraction (``tasman extract``)
-becomes a job here once the extract stage lands.
+Extraction itself runs from the CLI (``tasman extract``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The review gate for perceptual matches: a click (POST, CSRF-checked, audited) issues a
 one-time grant; the grant fetches one small, heavily blurred PNG made on the server.
-There is no API for it: a partner system never receives pictures."""
+There is no API for it: a partner system never receives pictures. Off unless the server was
+started with ``--blurred-previews``."""
 
 from __future__ import annotations
 
@@ -13,25 +14,28 @@ from tasman.core.errors import NotFoundError, PermissionDeniedError
 from tasman.core.models import Artifact
 from tasman.serve.deps import CaseCtx, page_case, state
 from tasman.serve.roles import Perm
-from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail, reviewable
+from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail
 from tasman.serve.web import render
+from tasman.triage.results import needs_review
 
 router = APIRouter(include_in_schema=False)
 
 
-def _artifact(ctx: CaseCtx, artifact_id: int) -> Artifact:
+def _artifact(request: Request, ctx: CaseCtx, artifact_id: int) -> Artifact:
+    if not state(request).settings.blurred_previews:
+        raise PermissionDeniedError("blurred previews are off on this server (tasman serve --blurred-previews)")
+    ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
     art = ctx.session.scalar(select(Artifact).where(Artifact.id == artifact_id, Artifact.case_id == ctx.case.id))
     if art is None:
         raise NotFoundError(f"no artifact {artifact_id} in case {ctx.ref!r}")
-    if not reviewable(art):
+    if not needs_review(ctx.session, ctx.case.id, art.id):
         raise PermissionDeniedError("only perceptual matches awaiting review have a preview")
     return art
 
 
 @router.post("/cases/{ref}/artifacts/{artifact_id}/reveal")
 def reveal(request: Request, artifact_id: int, ctx: CaseCtx = Depends(page_case)) -> Response:
-    ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
-    art = _artifact(ctx, artifact_id)
+    art = _artifact(request, ctx, artifact_id)
     audit.record(ctx.session, ctx.viewer.name, "media.preview.reveal", case_ref=ctx.ref, target=art.path,
                  artifact_id=art.id, sha1=art.sha1)
     st = state(request)
@@ -42,10 +46,10 @@ def reveal(request: Request, artifact_id: int, ctx: CaseCtx = Depends(page_case)
 @router.get("/cases/{ref}/artifacts/{artifact_id}/preview.png")
 def preview(request: Request, artifact_id: int, grant: str = Query(max_length=64),
             ctx: CaseCtx = Depends(page_case)) -> Response:
-    ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
-    art = _artifact(ctx, artifact_id)
-    state(request).grants.redeem(grant, ctx.viewer.user.id, art.id)
-    png = blurred_thumbnail(artifact_bytes(ctx.session, art))
+    art = _artifact(request, ctx, artifact_id)
+    st = state(request)
+    st.grants.redeem(grant, ctx.viewer.user.id, art.id)
+    png = blurred_thumbnail(artifact_bytes(st.ws, ctx.session, art))
     audit.record(ctx.session, ctx.viewer.name, "media.preview.view", case_ref=ctx.ref, target=art.path,
                  artifact_id=art.id)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store, private"})

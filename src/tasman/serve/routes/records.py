@@ -1,7 +1,7 @@
 """Imported records of a case (orders, chats, tips, transfers), paged.
 
-STAGE-API: uploading a records file belongs to the records importers (``tasman records import``),
-which land with the link stage; the page lists what is stored (tips imported here included).
+Records files are imported from the CLI (``tasman records import``); the page lists what is
+stored, tips imported from the queue included.
 """
 
 from __future__ import annotations

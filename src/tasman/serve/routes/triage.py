@@ -1,30 +1,35 @@
-"""Triage of a case: what was inventoried, match results, and background jobs with live progress.
+"""Triage of a case: the runs and what they found (counts per category, matched files by path and
+hash, unreadable files; never a picture), and background jobs with live progress.
 
-The run itself is a job (``tasman.serve.jobkinds``) calling the triage library; the page polls
-the job's row with htmx every second until it is finished.
-STAGE-API: match counts per category and the match list read the triage stage's results once it
-lands (``tasman.triage.report``); until then the page shows the inventory and the jobs.
+A run started here is a job (``tasman.serve.jobkinds``) calling ``tasman.triage.run.run_triage``;
+its row polls itself with htmx every second, and when it finishes the results section reloads
+(the ``jobFinished`` event). The results are read by ``tasman.triage.results``.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tasman.core.models import Artifact, Case
+from tasman.evidence.store import list_evidence
 from tasman.serve import jobs
-from tasman.serve.deps import CaseCtx, api_case, page_case
+from tasman.serve.deps import CaseCtx, api_case, page_case, state
 from tasman.serve.models import Job
+from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
-from tasman.serve.schemas import JobIn, JobOut, TriageOut
-from tasman.serve.stageapi import available
-from tasman.serve.thumbs import reviewable
+from tasman.serve.schemas import JobIn, JobOut, TriageOut, TriageRunOut
 from tasman.serve.web import render
+from tasman.triage.hashsets.store import list_hashsets
+from tasman.triage.report import TriageReport
+from tasman.triage.results import RunInfo, inventory, list_runs, review_items, run_report
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=API, tags=["triage"])
+PAGE_MATCHES = 500          # rows on the page; matches.csv and the API hold them all
+FINISHED_EVENT = "jobFinished"
 
 
 def job_out(job: Job) -> JobOut:
@@ -33,45 +38,68 @@ def job_out(job: Job) -> JobOut:
                   result=j.result, created_by=j.created_by, created_at=j.created_at.isoformat())
 
 
-def inventory(s: Session, case: Case) -> tuple[int, int, dict[str, int]]:
-    total = int(s.scalar(select(func.count()).where(Artifact.case_id == case.id)) or 0)
-    deleted = int(s.scalar(select(func.count()).where(Artifact.case_id == case.id, Artifact.deleted)) or 0)
-    by_type = {str(m or "unknown"): int(n) for m, n in s.execute(
-        select(Artifact.mime, func.count()).where(Artifact.case_id == case.id).group_by(Artifact.mime)
-        .order_by(func.count().desc()).limit(12))}
-    return total, deleted, by_type
+def run_out(r: RunInfo) -> TriageRunOut:
+    return TriageRunOut(**r.as_dict())
 
 
-def matches_available() -> bool:
-    return available("tasman.triage.report", "case_matches")
+def results(ctx: CaseCtx, run_id: int | None) -> dict[str, Any]:
+    """What the results section shows: the run's report, and its perceptual matches awaiting a look."""
+    report = run_report(ctx.session, ctx.viewer.name, ctx.ref, run_id)
+    review = review_items(ctx.session, report.run_id) if report is not None else []
+    return {"report": report, "review": review, "page_matches": PAGE_MATCHES, "pinned": run_id}
+
+
+def _start_form(s: Session, ctx: CaseCtx) -> dict[str, Any]:
+    if not ctx.viewer.can(Perm.RUN_TRIAGE):
+        return {"evidence": [], "hashsets": []}
+    return {"evidence": list_evidence(s, ctx.viewer.name, ctx.ref), "hashsets": list_hashsets(s, ctx.viewer.name)}
 
 
 @router.get("/cases/{ref}/triage")
-def triage_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
-    total, deleted, by_type = inventory(ctx.session, ctx.case)
-    review = [a for a in ctx.session.scalars(select(Artifact).where(Artifact.case_id == ctx.case.id)
-                                            .order_by(Artifact.id).limit(2000)) if reviewable(a)][:200]
+def triage_page(request: Request, run: int | None = Query(None, ge=1), ctx: CaseCtx = Depends(page_case)) -> Response:
     kinds = [k for k in jobs.KINDS.values() if ctx.viewer.can(k.perm)]
     job_rows = [jobs.view(j) for j in jobs.case_jobs(ctx.session, ctx.case.id)]
-    return render(request, "triage.html", ctx.viewer, case=ctx.case, tab="triage", total=total, deleted=deleted,
-                  by_type=by_type, review=review, jobs=job_rows, kinds=kinds,
-                  matches_available=matches_available(), triage_installed="triage" in jobs.KINDS)
+    return render(request, "triage.html", ctx.viewer, case=ctx.case, tab="triage",
+                  inventory=inventory(ctx.session, ctx.case.id), runs=list_runs(ctx.session, ctx.viewer.name, ctx.ref),
+                  jobs=job_rows, kinds={k.name for k in kinds}, start=_start_form(ctx.session, ctx),
+                  previews=state(request).settings.blurred_previews, **results(ctx, run))
+
+
+@router.get("/cases/{ref}/triage/results")
+def results_fragment(request: Request, run: int | None = Query(None, ge=1),
+                     ctx: CaseCtx = Depends(page_case)) -> Response:
+    """The results section alone, for htmx to swap in when a run finishes."""
+    return render(request, "_triage_results.html", ctx.viewer, case=ctx.case,
+                  previews=state(request).settings.blurred_previews, **results(ctx, run))
 
 
 @router.post("/cases/{ref}/jobs")
-def start_job_page(kind: str = Form(max_length=40), ctx: CaseCtx = Depends(page_case)) -> Response:
-    _start(ctx, kind, {})
+async def start_job_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
+    form = await request.form()
+    kind = str(form.get("kind", ""))[:40]
+    params: dict[str, Any] = {}
+    evidence = [int(v) for v in form.getlist("evidence") if isinstance(v, str) and v.isdigit()]
+    hashsets = [v for v in form.getlist("hashsets") if isinstance(v, str) and v]
+    if evidence:
+        params["evidence"] = evidence
+    if hashsets:
+        params["hashsets"] = hashsets
+    _start(ctx, kind, params)
     return see_other(f"/cases/{ctx.ref}/triage")
 
 
 @router.get("/cases/{ref}/jobs/{job_id}")
 def job_fragment(request: Request, job_id: int, ctx: CaseCtx = Depends(page_case)) -> Response:
-    """One job's row; while it runs the row asks for itself again every second (htmx)."""
-    job = jobs.get_job(ctx.session, ctx.case.id, job_id)
-    return render(request, "_job.html", ctx.viewer, case=ctx.case, job=jobs.view(job))
+    """One job's row; while it runs the row asks for itself again every second (htmx). The answer
+    that finds it finished tells the page (HX-Trigger) to reload its results."""
+    job = jobs.view(jobs.get_job(ctx.session, ctx.case.id, job_id))
+    response = render(request, "_job.html", ctx.viewer, case=ctx.case, job=job)
+    if job.status in ("done", "failed"):
+        response.headers["HX-Trigger"] = FINISHED_EVENT
+    return response
 
 
-def _start(ctx: CaseCtx, kind: str, params: dict[str, object]) -> Job:
+def _start(ctx: CaseCtx, kind: str, params: dict[str, Any]) -> Job:
     spec = jobs.KINDS.get(kind)
     if spec is not None:
         ctx.viewer.need(spec.perm)
@@ -80,9 +108,21 @@ def _start(ctx: CaseCtx, kind: str, params: dict[str, object]) -> Job:
 
 @api.get("/cases/{ref}/triage", response_model=TriageOut, responses=ERRORS)
 def triage_summary(ctx: CaseCtx = Depends(api_case)) -> TriageOut:
-    total, deleted, by_type = inventory(ctx.session, ctx.case)
-    return TriageOut(artifacts=total, deleted=deleted, by_type=by_type, matches_available=matches_available(),
-                     jobs=[job_out(j) for j in jobs.case_jobs(ctx.session, ctx.case.id)])
+    """Files inventoried, the triage runs (newest first) and the jobs; the latest finished run's id."""
+    inv = inventory(ctx.session, ctx.case.id)
+    runs = list_runs(ctx.session, ctx.viewer.name, ctx.ref)
+    latest = next((r.id for r in runs if r.status == "finished"), None)
+    return TriageOut(artifacts=inv.files, deleted=inv.deleted, by_type=inv.by_type, runs=[run_out(r) for r in runs],
+                     latest_report=latest, jobs=[job_out(j) for j in jobs.case_jobs(ctx.session, ctx.case.id)])
+
+
+@api.get("/cases/{ref}/triage/runs/{run_id}", response_model=TriageReport, responses=ERRORS)
+def triage_run(run_id: int, ctx: CaseCtx = Depends(api_case)) -> TriageReport:
+    """A finished run's report: counts per category, matched files (paths, hashes, lists; never a
+    picture), unreadable files and the run's figures: the document report.json holds."""
+    report = run_report(ctx.session, ctx.viewer.name, ctx.ref, run_id)
+    assert report is not None  # a named run is found or raises
+    return report
 
 
 @api.get("/cases/{ref}/jobs", response_model=list[JobOut], responses=ERRORS)
@@ -92,8 +132,9 @@ def list_jobs(ctx: CaseCtx = Depends(api_case)) -> list[JobOut]:
 
 @api.post("/cases/{ref}/jobs", response_model=JobOut, status_code=202, responses=WRITE_ERRORS)
 def start_job(body: JobIn, ctx: CaseCtx = Depends(api_case)) -> JobOut:
-    """Queue a job (``custody``, and ``triage`` once the triage stage is installed); poll it for progress."""
-    return job_out(_start(ctx, body.kind, body.params))
+    """Queue a job and poll it for progress: ``custody`` re-hashes the evidence, ``triage`` runs
+    the case's evidence against the hash lists (``params`` chooses which, and how many processes)."""
+    return job_out(_start(ctx, body.kind, body.params.model_dump(exclude_defaults=True)))
 
 
 @api.get("/cases/{ref}/jobs/{job_id}", response_model=JobOut, responses=ERRORS)
