@@ -19,6 +19,7 @@ from tasman.serve import accounts
 from tasman.serve.app import create_app
 from tasman.serve.settings import ServeSettings
 from tasman.synth.images import draw_picture
+from tests.serve.triage_data import import_list, make_small_set
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -54,7 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         from tasman.evidence.cases import create_case
 
         create_case(s, "setup", "OTHER-1", "Someone else's case")
-        for name, role in {"eve": "examiner", "ana": "analyst", "out": "analyst"}.items():
+        for name, role in {"eve": "examiner", "ana": "analyst", "lia": "liaison", "out": "analyst"}.items():
             accounts.create_user(s, "setup", name, role, PASSWORD)
             tokens[name] = accounts.issue_token(s, "setup", name).token
         accounts.add_member(s, "setup", "OTHER-1", "ana")
@@ -146,12 +147,15 @@ def test_submit_a_public_tip_and_an_analyst_finds_it(page: Any, server: dict[str
 def test_a_non_member_gets_404_for_another_case(page: Any, server: dict[str, Any]) -> None:
     base = server["url"]
     login(page, base, "out")
-    response = page.goto(f"{base}/cases/OTHER-1/subjects")
-    assert response.status == 404
-    assert "Not found" in page.locator("h1").inner_text()
-    api = page.request.get(f"{base}/api/v1/cases/OTHER-1",
-                           headers={"Authorization": f"Bearer {server['tokens']['out']}"})
-    assert api.status == 404
+    for sub in ("subjects", "triage", "triage/results", "referrals", "subjects/S-000001"):
+        response = page.goto(f"{base}/cases/OTHER-1/{sub}")
+        assert response.status == 404, sub
+        assert "Not found" in page.locator("h1").inner_text()
+    bearer = {"Authorization": f"Bearer {server['tokens']['out']}"}
+    for sub in ("", "/triage", "/triage/runs/1", "/subjects", "/referrals"):
+        assert page.request.get(f"{base}/api/v1/cases/OTHER-1{sub}", headers=bearer).status == 404, sub
+    for sub, body in (("/jobs", {"kind": "triage"}), ("/subjects/S-000001/decisions", {"kind": "confirm"})):
+        assert page.request.post(f"{base}/api/v1/cases/OTHER-1{sub}", headers=bearer, data=body).status == 404, sub
     member = page.request.get(f"{base}/api/v1/cases/OTHER-1",
                               headers={"Authorization": f"Bearer {server['tokens']['ana']}"})
     assert member.status == 200
@@ -172,8 +176,129 @@ def test_a_running_job_updates_live_without_reloading(page: Any, server: dict[st
         add_evidence(s, "setup", "OP-JOBS", folder)
     login(page, base, "eve")
     page.goto(f"{base}/cases/OP-JOBS/triage")
-    page.select_option("select[name=kind]", "custody")
-    page.click("button:has-text('Start')")
+    page.click("text=Start custody check")
     page.wait_for_url(f"{base}/cases/OP-JOBS/triage")
     page.locator("tr.job.done").wait_for(timeout=15_000)  # swapped in by htmx, no reload
     assert "100%" in page.locator("tr.job").first.inner_text()
+
+
+def _member_case(ws: Workspace, ref: str, *users: str) -> None:
+    with ws.session() as s:
+        from tasman.evidence import create_case
+
+        create_case(s, "setup", ref, ref)
+        for user in users:
+            accounts.add_member(s, "setup", ref, user)
+
+
+def test_run_a_triage_and_watch_it_finish(page: Any, server: dict[str, Any]) -> None:
+    """A drawn folder and a test hash list naming two of its pictures (one exactly, one resized
+    inside a zip): the run starts from the page, its row updates live, the match count appears."""
+    base, ws = server["url"], server["ws"]
+    small = make_small_set(server["root"] / "triage-evidence")
+    import_list(ws, small)
+    _member_case(ws, "OP-TRIAGE", "eve")
+    with ws.session() as s:
+        from tasman.evidence import add_evidence
+
+        add_evidence(s, "setup", "OP-TRIAGE", small.folder)
+    login(page, base, "eve")
+    page.goto(f"{base}/cases/OP-TRIAGE/triage")
+    assert "No triage run has finished" in page.locator("#triage-results").inner_text()
+    page.click("text=Start triage")
+    page.wait_for_url(f"{base}/cases/OP-TRIAGE/triage")
+    page.evaluate("window.tasmanMarker = 42")   # gone if the page reloads
+    row = page.locator("tr.job").first
+    assert row.get_attribute("hx-trigger") == "every 1s"  # queued or running: it polls itself
+    page.locator("tr.job.done").wait_for(timeout=90_000)
+    assert "2 matched" in page.locator("tr.job").first.inner_text()
+    page.locator("#matched-files").wait_for()              # the results section, swapped in by htmx
+    assert page.locator("#matched-files b").inner_text() == "2"
+    assert page.evaluate("window.tasmanMarker") == 42
+    matches = page.locator("#matches").inner_text()
+    assert small.exact in matches and small.perceptual in matches and small.plain not in matches
+    assert "2 exploitive / age-difficult" in page.locator("#categories").inner_text()
+    assert page.locator("img").count() == 0
+
+
+def test_review_a_subject_and_split_it(page: Any, server: dict[str, Any]) -> None:
+    """Generated order lists, tips and transfers, imported and linked by the link stage."""
+    from tasman.link.run import run_link
+    from tasman.records.importing import import_file
+    from tasman.synth.corpus import make_corpus
+
+    base, ws = server["url"], server["ws"]
+    _member_case(ws, "OP-LINK", "ana")
+    corpus = make_corpus(server["root"] / "records", records=40, seed=3, countries=["GB", "PH"])
+    for kind, path in corpus.files.values():
+        if kind != "chats":   # chats need the extraction scanner; the other kinds link well enough
+            with ws.session() as s:
+                import_file(s, "setup", "OP-LINK", path, kind)
+    with ws.session() as s:
+        run_link(s, "setup", "OP-LINK")
+    login(page, base, "ana")
+    page.goto(f"{base}/cases/OP-LINK/subjects")
+    biggest = page.locator("table tbody tr a").first
+    ref = biggest.inner_text()
+    biggest.click()
+    page.wait_for_url(f"{base}/cases/OP-LINK/subjects/{ref}")
+    assert page.locator("h3:has-text('Why these records were linked') + table tbody tr").count() >= 1
+    before = int(page.locator("#record-count").inner_text())
+    assert before >= 3
+    last = page.locator("#members tbody tr").last
+    party = last.locator("td").nth(1).inner_text()
+    last.locator("input[name=records]").check()
+    page.fill("input[name=note]", "the last record is someone else")
+    page.click("text=Split ticked records off")
+    page.wait_for_url(f"{base}/cases/OP-LINK/subjects/{ref}")
+    assert int(page.locator("#record-count").inner_text()) == before - 1
+    assert party not in page.locator("#members").inner_text()
+    decision = page.locator("#decisions li").first
+    assert "split" in decision.inner_text() and "the last record is someone else" in decision.inner_text()
+    new_ref = decision.locator("a").nth(1).inner_text()
+    decision.locator("a").nth(1).click()
+    page.wait_for_url(f"{base}/cases/OP-LINK/subjects/{new_ref}")
+    assert page.locator("#record-count").inner_text() == "1"
+    assert party in page.locator("#members").inner_text()
+    assert page.locator("#subject-status").inner_text() == "confirmed"
+
+
+def test_build_a_referral_package(page: Any, server: dict[str, Any], tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attribution and then one signed, encrypted package per country from the referrals page;
+    the package is listed and its download is the file recorded when it was built."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from tasman.refer import agencies, keys, render
+    from tasman.refer.models import ReferralPackage
+    from tests.attribute import factory
+
+    monkeypatch.setattr(render, "WITH_PDF", False)   # the PDF dossier is not what this checks
+    base, ws = server["url"], server["ws"]
+    keys.generate(ws.root, "Hotline Unit", ["GB"], "unit@example.invalid")
+    with ws.session() as s:
+        factory.operation(s, "OP-REFER")
+        accounts.add_member(s, "setup", "OP-REFER", "lia")
+        for cc in ("PH", "NL", "DE"):
+            (tmp_path / cc).mkdir()
+            theirs = keys.generate(tmp_path / cc, f"Partner unit {cc}", [cc], f"{cc.lower()}@example.invalid")
+            agencies.add_agency(s, "setup", f"Partner unit {cc}", [cc], theirs.age_recipient, theirs.public_key,
+                                theirs.contact)
+    login(page, base, "lia")
+    page.goto(f"{base}/cases/OP-REFER/attribution")
+    page.click("text=Run attribution")
+    page.wait_for_url(f"{base}/cases/OP-REFER/attribution")
+    page.click(".tabs >> text=Referrals")
+    page.select_option("select[name=tlp]", "amber")
+    page.click("text=Build packages")
+    assert "3 package(s) built" in page.locator(".notice").first.inner_text()
+    listed = page.locator("table").first.inner_text()
+    assert all(f"OP-REFER-{cc}-v1" in listed for cc in ("PH", "NL", "DE"))
+    with page.expect_download() as info:
+        page.click("a[href='/cases/OP-REFER/referrals/OP-REFER-PH-v1/download']")
+    data = Path(info.value.path()).read_bytes()
+    with ws.session() as s:
+        recorded = s.scalar(select(ReferralPackage.file_sha256).where(ReferralPackage.package_id == "OP-REFER-PH-v1"))
+    assert hashlib.sha256(data).hexdigest() == recorded
