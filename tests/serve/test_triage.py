@@ -37,6 +37,8 @@ def test_a_triage_started_from_the_page_runs_and_its_results_show(
     eve = make_client("eve")
     form = eve.get(f"/cases/{CASE}/triage").text
     assert data.folder.name in form and LIST_NAME in form and "No triage run has finished" in form
+    assert eve.post(f"/cases/{CASE}/jobs", {"kind": "triage", "hashsets": [LIST_NAME]}).status_code == 400
+    assert eve.post(f"/cases/{CASE}/jobs", {"kind": "triage", "evidence": [str(evidence_id)]}).status_code == 400
     r = eve.post(f"/cases/{CASE}/jobs", {"kind": "triage", "evidence": [str(evidence_id)], "hashsets": [LIST_NAME]})
     assert r.status_code == 303
     with ws.session() as s:

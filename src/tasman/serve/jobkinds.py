@@ -59,29 +59,35 @@ def _int_list(value: object, what: str) -> list[int]:
 
 
 def check_triage(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``evidence``: ids of the case's evidence items (default: all of them); ``hashsets``: names
-    of imported hash sets (default: all); ``workers``: hashing processes (default: one per core)."""
+    """``evidence``: ids of the case's evidence items (left out: all of them); ``hashsets``: names
+    of imported hash sets (left out: all of them); ``workers``: hashing processes (left out: one
+    per core). An empty list given on purpose (a form with nothing ticked) is refused."""
     unknown = sorted(set(params) - TRIAGE_PARAMS)
     if unknown:
         raise InputError(f"unknown triage parameter {unknown[0]!r}: use {', '.join(sorted(TRIAGE_PARAMS))}")
     case = get_case(session, case_ref)
     recorded = list(session.scalars(select(Evidence.id).where(Evidence.case_id == case.id).order_by(Evidence.id)))
-    ids = _int_list(params.get("evidence") or recorded, "evidence")
-    if not ids:
+    if not recorded:
         raise NotFoundError(f"case {case_ref} has no evidence to triage yet: record it first (tasman evidence add)")
+    chosen = params.get("evidence")
+    if chosen == []:     # named explicitly (a form with nothing ticked), not left to the default
+        raise InputError("choose at least one evidence item")
+    ids = _int_list(recorded if chosen is None else chosen, "evidence")
     strangers = [i for i in ids if i not in recorded]
     if strangers:
         raise NotFoundError(f"no evidence {strangers[0]} in case {case_ref}")
-    names = params.get("hashsets") or []
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+    names = params.get("hashsets")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
         raise InputError("hashsets must be a list of hash set names")
     if names:
         select_sets(session, names)     # a missing list: NotFoundError
+    elif names == [] and select_sets(session, None):
+        raise InputError("choose at least one hash list")
     workers = params.get("workers")
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool)
                                 or not 0 <= workers <= MAX_WORKERS):
         raise InputError(f"workers must be a number from 0 to {MAX_WORKERS}")
-    return {"evidence": ids, "hashsets": list(dict.fromkeys(names)), "workers": workers}
+    return {"evidence": ids, "hashsets": list(dict.fromkeys(names or [])), "workers": workers}
 
 
 def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:

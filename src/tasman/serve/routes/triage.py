@@ -78,12 +78,9 @@ async def start_job_page(request: Request, ctx: CaseCtx = Depends(page_case)) ->
     form = await request.form()
     kind = str(form.get("kind", ""))[:40]
     params: dict[str, Any] = {}
-    evidence = [int(v) for v in form.getlist("evidence") if isinstance(v, str) and v.isdigit()]
-    hashsets = [v for v in form.getlist("hashsets") if isinstance(v, str) and v]
-    if evidence:
-        params["evidence"] = evidence
-    if hashsets:
-        params["hashsets"] = hashsets
+    if kind == "triage":    # the boxes ticked; none ticked is refused rather than read as "all"
+        params = {"evidence": [int(v) for v in form.getlist("evidence") if isinstance(v, str) and v.isdigit()],
+                  "hashsets": [v for v in form.getlist("hashsets") if isinstance(v, str) and v]}
     _start(ctx, kind, params)
     return see_other(f"/cases/{ctx.ref}/triage")
 
