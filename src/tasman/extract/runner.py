@@ -128,9 +128,17 @@ def _results(tasks: Iterator[Task], workers: int) -> Iterator[TaskResult]:
             yield f.result()
 
 
+Progress = Callable[[RunSummary], None]
+
+
+def _quiet(_summary: RunSummary) -> None:
+    return None
+
+
 def extract_case(ws: Workspace, case_ref: str, *, region: str | None = None, workers: int | None = None,
-                 records: bool = True, files: bool = True) -> RunSummary:
-    """Run extraction over a case and store its observations; returns what the run did."""
+                 records: bool = True, files: bool = True, progress: Progress = _quiet) -> RunSummary:
+    """Run extraction over a case and store its observations; returns what the run did.
+    ``progress`` is told the running totals after each committed batch (the web app's job row)."""
     region = region.upper() if region else None
     workers = workers or os.cpu_count() or 1
     with ws.session() as s:
@@ -150,9 +158,9 @@ def extract_case(ws: Workspace, case_ref: str, *, region: str | None = None, wor
     try:
         with tempfile.TemporaryDirectory(prefix="tasman-extract-") as tmp:
             if files:
-                _store_files(ws, case_id, run_id, region, workers, summary, warn, Path(tmp))
+                _store_files(ws, case_id, run_id, region, workers, summary, warn, Path(tmp), progress)
         if records:
-            _store_records(ws, case_id, run_id, summary)
+            _store_records(ws, case_id, run_id, summary, progress)
     except KeyboardInterrupt:
         summary.status = "interrupted"
         raise
@@ -183,7 +191,7 @@ def _absorb(summary: RunSummary, writer: ObservationWriter) -> None:
 
 
 def _store_files(ws: Workspace, case_id: int, run_id: int, region: str | None, workers: int, summary: RunSummary,
-                 warn: Callable[[str, str], None], tmp: Path) -> None:
+                 warn: Callable[[str, str], None], tmp: Path, progress: Progress) -> None:
     results = _results(_tasks(ws, case_id, region, warn, tmp), workers)
     done = False
     seen_paths: set[str] = set()
@@ -208,9 +216,10 @@ def _store_files(ws: Workspace, case_id: int, run_id: int, region: str | None, w
                     writer.add(sighting, where)
             writer.flush()
             _absorb(summary, writer)
+        progress(summary)
 
 
-def _store_records(ws: Workspace, case_id: int, run_id: int, summary: RunSummary) -> None:
+def _store_records(ws: Workspace, case_id: int, run_id: int, summary: RunSummary, progress: Progress) -> None:
     with ws.session() as s:
         ids = list(s.scalars(select(Record.id).where(Record.case_id == case_id).order_by(Record.id)))
     for i in range(0, len(ids), 2000):
@@ -223,3 +232,4 @@ def _store_records(ws: Workspace, case_id: int, run_id: int, summary: RunSummary
                     writer.add(sighting, where)
             writer.flush()
             _absorb(summary, writer)
+        progress(summary)
