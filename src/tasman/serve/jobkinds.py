@@ -1,22 +1,38 @@
-"""The job kinds the web app runs, each a thin call of the library function the CLI calls:
-``custody`` is ``tasman evidence verify``, ``triage`` is ``tasman triage EVIDENCE... --case CASE``
-over evidence already recorded in the case.
+"""The job kinds the web app runs, each a thin call of the library function the CLI calls, as the
+user who started it:
+
+- ``custody`` is ``tasman evidence verify``;
+- ``triage`` is ``tasman triage EVIDENCE... --case CASE`` over evidence already recorded in the case;
+- ``extract`` is ``tasman extract --case CASE``;
+- ``link`` is ``tasman link --case CASE``;
+- ``money`` is ``tasman money analyse --case CASE`` (default settings, files in ``out/CASE/money``).
+
+Each kind checks its parameters when it is queued (bad input answers at once, not as a failed job
+later), reads its page's start form, and says in a few words what a finished run did.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from tasman.core.errors import InputError, NotFoundError
-from tasman.core.models import Case, Evidence
+from tasman.core.models import Case, Evidence, Record
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
 from tasman.evidence.store import verify_evidence
+from tasman.extract.identifiers import clean_country
+from tasman.extract.runner import RunSummary, extract_case
+from tasman.link.run import run_link
+from tasman.money.config import load_config
+from tasman.money.run import analyse_case
 from tasman.serve.jobs import JobKind, Progress, register
 from tasman.serve.models import Job
 from tasman.serve.roles import Perm
@@ -24,7 +40,12 @@ from tasman.triage.match.loader import select_sets
 from tasman.triage.run import ProgressInfo, TriageOptions, run_triage
 
 TRIAGE_PARAMS = {"evidence", "hashsets", "workers"}
+EXTRACT_PARAMS = {"region", "workers"}
+LINK_PARAMS = {"threshold"}
 MAX_WORKERS = 64
+LINK_STAGES = {"normalise": "reading and normalising the records", "rules": "applying the deterministic rules",
+               "train": "training the model", "predict": "scoring record pairs",
+               "cluster": "clustering records into subjects", "store": "storing the subjects"}
 
 
 def _case_ref(ws: Workspace, job: Job) -> str:
@@ -33,6 +54,31 @@ def _case_ref(ws: Workspace, job: Job) -> str:
         assert case is not None
         return case.ref
 
+
+def _as_user(ws: Workspace, job: Job) -> Workspace:
+    """The workspace acting as the user who started the job (library calls audit ``ws.actor``)."""
+    return dataclasses.replace(ws, actor=job.created_by)
+
+
+def _only(params: dict[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InputError(f"unknown {what} parameter {unknown[0]!r}: "
+                         + (f"use {', '.join(sorted(allowed))}" if allowed else "it takes none"))
+
+
+def _count(session: Session, model: type[Evidence] | type[Record], case: Case, *where: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(model.case_id == case.id, *where)) or 0)
+
+
+def _workers(value: object) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                              or not 0 <= value <= MAX_WORKERS):
+        raise InputError(f"workers must be a number from 0 to {MAX_WORKERS}")
+    return value
+
+
+# -- custody ------------------------------------------------------------------------------------
 
 def custody_check(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
     """Re-hash every evidence item of the case (``tasman evidence verify``), with byte progress."""
@@ -52,6 +98,13 @@ def custody_check(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]
     return {"results": results, "changed_or_missing": sum(1 for v in results.values() if v != "ok")}
 
 
+def custody_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
+    checked, bad = len(result.get("results", {})), result.get("changed_or_missing", 0)
+    return f"{checked} items checked, {bad} changed or missing", "evidence"
+
+
+# -- triage -------------------------------------------------------------------------------------
+
 def _int_list(value: object, what: str) -> list[int]:
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise InputError(f"{what} must be a list of numbers")
@@ -62,9 +115,7 @@ def check_triage(session: Session, case_ref: str, params: dict[str, Any]) -> dic
     """``evidence``: ids of the case's evidence items (left out: all of them); ``hashsets``: names
     of imported hash sets (left out: all of them); ``workers``: hashing processes (left out: one
     per core). An empty list given on purpose (a form with nothing ticked) is refused."""
-    unknown = sorted(set(params) - TRIAGE_PARAMS)
-    if unknown:
-        raise InputError(f"unknown triage parameter {unknown[0]!r}: use {', '.join(sorted(TRIAGE_PARAMS))}")
+    _only(params, TRIAGE_PARAMS, "triage")
     case = get_case(session, case_ref)
     recorded = list(session.scalars(select(Evidence.id).where(Evidence.case_id == case.id).order_by(Evidence.id)))
     if not recorded:
@@ -83,11 +134,13 @@ def check_triage(session: Session, case_ref: str, params: dict[str, Any]) -> dic
         select_sets(session, names)     # a missing list: NotFoundError
     elif names == [] and select_sets(session, None):
         raise InputError("choose at least one hash list")
-    workers = params.get("workers")
-    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool)
-                                or not 0 <= workers <= MAX_WORKERS):
-        raise InputError(f"workers must be a number from 0 to {MAX_WORKERS}")
-    return {"evidence": ids, "hashsets": list(dict.fromkeys(names or [])), "workers": workers}
+    return {"evidence": ids, "hashsets": list(dict.fromkeys(names or [])), "workers": _workers(params.get("workers"))}
+
+
+def triage_form(form: FormData) -> dict[str, Any]:
+    """The boxes ticked; none ticked is refused rather than read as "all"."""
+    return {"evidence": [int(v) for v in form.getlist("evidence") if isinstance(v, str) and v.isdigit()],
+            "hashsets": [v for v in form.getlist("hashsets") if isinstance(v, str) and v]}
 
 
 def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
@@ -104,12 +157,137 @@ def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
         progress(p.files, None, f"{p.files:,} files ({p.bytes / 1e6:,.1f} MB) hashed, {p.matched} matched, "
                                 f"{p.errors} unreadable" + (f", {p.skipped} already done" if p.skipped else ""))
 
-    result = run_triage(dataclasses.replace(ws, actor=job.created_by), ref, paths, options, progress=tick)
+    result = run_triage(_as_user(ws, job), ref, paths, options, progress=tick)
     c = result.counts
     progress(c["files"], c["files"], f"triage run {result.run_id} finished: {c['files']:,} files, "
                                      f"{c['matched_files']} matched, {c['errors']} unreadable")
     return {"run_id": result.run_id, "resumed": result.resumed, **result.counts}
 
 
-register(JobKind("custody", "Custody check (re-hash evidence)", Perm.ADD_EVIDENCE, custody_check))
-register(JobKind("triage", "Triage against hash lists", Perm.RUN_TRIAGE, triage, check_triage))
+def triage_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
+    run = result.get("run_id")
+    return (f"run {run}: {result.get('files', 0)} files, {result.get('matched_files', 0)} matched, "
+            f"{result.get('errors', 0)} unreadable", f"triage?run={run}")
+
+
+# -- extract ------------------------------------------------------------------------------------
+
+def check_extract(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``region``: the country (ISO code or name) national phone numbers in evidence belong to;
+    ``workers``: scanning processes (left out: one per core; 0: none)."""
+    _only(params, EXTRACT_PARAMS, "extraction")
+    case = get_case(session, case_ref)
+    if not _count(session, Evidence, case) and not _count(session, Record, case):
+        raise InputError(f"case {case_ref} has nothing to extract from yet: record evidence or import records first")
+    region = params.get("region")
+    if region is not None and not isinstance(region, str):
+        raise InputError("region must be a country code or name")
+    country = clean_country(region) if region else None
+    if region and country is None:
+        raise InputError(f"unknown region {region!r}: use an ISO 3166 code such as GB")
+    return {"region": country.value if country else None, "workers": _workers(params.get("workers"))}
+
+
+def extract_form(form: FormData) -> dict[str, Any]:
+    region = form.get("region")
+    return {"region": region.strip()[:64]} if isinstance(region, str) and region.strip() else {}
+
+
+def extract(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+    """An extraction run over the case's evidence files and records; progress after each stored batch."""
+    ref = _case_ref(ws, job)
+    workers = job.params.get("workers")
+
+    def tick(s: RunSummary) -> None:
+        progress(s.files + s.records, None, f"{s.files:,} files and {s.records:,} records read, "
+                                            f"{s.added:,} new identifiers, {len(s.warnings)} warnings")
+
+    summary = extract_case(_as_user(ws, job), ref, region=job.params.get("region"),
+                           workers=None if workers is None else max(1, workers), progress=tick)
+    return {"run_id": summary.run_id, "files": summary.files, "skipped": summary.skipped,
+            "records": summary.records, "added": summary.added, "duplicates": summary.duplicates,
+            "by_type": summary.by_type, "warnings": len(summary.warnings) + summary.warnings_dropped}
+
+
+def extract_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
+    return (f"extraction run {result.get('run_id')}: {result.get('added', 0)} new identifiers from "
+            f"{result.get('files', 0)} files and {result.get('records', 0)} records, "
+            f"{result.get('warnings', 0)} warnings", "identifiers")
+
+
+# -- link ---------------------------------------------------------------------------------------
+
+def check_link(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``threshold``: the match probability at which records are joined (left out: the default)."""
+    _only(params, LINK_PARAMS, "link")
+    if not _count(session, Record, get_case(session, case_ref)):
+        raise InputError(f"case {case_ref} has no records to link yet: import some first (Records page)")
+    threshold = params.get("threshold")
+    if threshold is not None and (not isinstance(threshold, int | float) or isinstance(threshold, bool)
+                                  or not 0 < threshold < 1):
+        raise InputError("threshold must be a probability between 0 and 1 (exclusive)")
+    return {"threshold": threshold}
+
+
+def link(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+    """A link run: the case's records resolved into subjects, analysts' decisions kept; progress
+    names the stage it is in."""
+    ref = _case_ref(ws, job)
+    order = list(LINK_STAGES)
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        step = order.index(name) if name in LINK_STAGES else 0
+        progress(step, len(order), f"linking: {LINK_STAGES.get(name, name)}")
+        yield
+
+    with ws.session() as s:
+        result = run_link(s, job.created_by, ref, threshold=job.params.get("threshold"), stage=stage)
+    st, stored = result.stats, result.stats.get("stored", {})
+    return {"run_id": result.run_id, "parties": st["parties"], "subjects": st["subjects"], "links": st["links"],
+            "threshold": st["threshold"], "kept_refs": stored.get("kept_refs", 0),
+            "new_refs": stored.get("new_refs", 0), "retired": stored.get("retired", 0)}
+
+
+def link_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
+    return (f"link run {result.get('run_id')}: {result.get('parties', 0)} parties into "
+            f"{result.get('subjects', 0)} subjects ({result.get('new_refs', 0)} new, "
+            f"{result.get('retired', 0)} retired)", "subjects")
+
+
+# -- money --------------------------------------------------------------------------------------
+
+def check_money(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Takes no parameters (the default settings of docs/money.md); the case needs transfers."""
+    _only(params, set(), "money analysis")
+    if not _count(session, Record, get_case(session, case_ref), Record.kind == "transactions"):
+        raise InputError(f"case {case_ref} has no transactions records yet: import a transfers file first "
+                         "(Records page, kind transactions)")
+    return {}
+
+
+def money(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+    """A money analysis with the default settings; its files go where the CLI puts them."""
+    ref = _case_ref(ws, job)
+    progress(0, None, "analysing the transfers")
+    with ws.session() as s:
+        summary = analyse_case(s, job.created_by, ref, load_config(None), ws.out_dir(ref, "money"))
+    return {"run_id": summary.run_id, **summary.stats}
+
+
+def money_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
+    return (f"money run {result.get('run_id')}: {result.get('transfers', 0)} transfers, "
+            f"{result.get('beneficiaries', 0)} beneficiaries ({result.get('alerted_beneficiaries', 0)} alerted), "
+            f"{result.get('senders', 0)} senders ({result.get('alerted_senders', 0)} alerted)", None)
+
+
+register(JobKind("custody", "Custody check (re-hash evidence)", Perm.ADD_EVIDENCE, custody_check,
+                 outcome=custody_outcome))
+register(JobKind("triage", "Triage against hash lists", Perm.RUN_TRIAGE, triage, check_triage, form=triage_form,
+                 outcome=triage_outcome))
+register(JobKind("extract", "Extract identifiers", Perm.RUN_EXTRACT, extract, check_extract, page="identifiers",
+                 form=extract_form, outcome=extract_outcome))
+register(JobKind("link", "Link records into subjects", Perm.RUN_LINK, link, check_link, page="subjects",
+                 outcome=link_outcome))
+register(JobKind("money", "Money analysis", Perm.ANALYSE_MONEY, money, check_money, page="",
+                 outcome=money_outcome))

@@ -9,13 +9,14 @@ calls the library function directly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError, TasmanError
@@ -30,10 +31,22 @@ JobFn = Callable[[Workspace, Job, Progress], dict[str, Any]]
 # Checks a job's parameters when it is queued (bad input answers 400 at once, not a failed job
 # later) and returns them cleaned.
 CheckFn = Callable[[Session, str, dict[str, Any]], dict[str, Any]]
+# Reads the start form of a page into parameters (checked afterwards like the API's).
+FormFn = Callable[[FormData], dict[str, Any]]
+# A finished job's result in a few words, and where under the case to see more (or None).
+OutcomeFn = Callable[[dict[str, Any]], tuple[str, str | None]]
 
 
 def _as_given(_session: Session, _case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
     return params
+
+
+def _no_form(_form: FormData) -> dict[str, Any]:
+    return {}
+
+
+def _no_outcome(_result: dict[str, Any]) -> tuple[str, str | None]:
+    return "", None
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,9 @@ class JobKind:
     perm: Perm
     run: JobFn
     check: CheckFn = _as_given
+    page: str = "triage"        # the case page that starts it and lists its jobs ("" is the overview)
+    form: FormFn = _no_form
+    outcome: OutcomeFn = _no_outcome
 
 
 KINDS: dict[str, JobKind] = {}
@@ -74,8 +90,12 @@ def get_job(session: Session, case_id: int | None, job_id: int) -> Job:
     return job
 
 
-def case_jobs(session: Session, case_id: int, limit: int = 20) -> list[Job]:
-    return list(session.scalars(select(Job).where(Job.case_id == case_id).order_by(Job.id.desc()).limit(limit)))
+def case_jobs(session: Session, case_id: int, limit: int = 20, kinds: Collection[str] | None = None) -> list[Job]:
+    """The case's latest jobs, newest first (of the given kinds only, when named)."""
+    q = select(Job).where(Job.case_id == case_id)
+    if kinds is not None:
+        q = q.where(Job.kind.in_(sorted(kinds)))
+    return list(session.scalars(q.order_by(Job.id.desc()).limit(limit)))
 
 
 def _claim(ws: Workspace) -> Job | None:
@@ -106,16 +126,20 @@ class JobView:
     result: dict[str, Any]
     created_by: str
     created_at: datetime
+    outcome: str = ""             # a finished job's result in words
+    link: str | None = None       # where under the case to see it
 
 
 def view(job: Job) -> JobView:
-    """The job as stored, with live progress while it runs."""
+    """The job as stored, with live progress while it runs and its outcome once done."""
     done, total, message = job.done, job.total, job.message
     if job.status == "running":
         with _LIVE_LOCK:
             done, total, message = _LIVE.get(job.id, (done, total, message))
+    kind = KINDS.get(job.kind)
+    outcome, link = kind.outcome(job.result or {}) if kind is not None and job.status == "done" else ("", None)
     return JobView(job.id, job.kind, job.status, done, total, message, job.result or {}, job.created_by,
-                   job.created_at)
+                   job.created_at, outcome, link)
 
 
 def _progress_writer(job_id: int) -> Progress:

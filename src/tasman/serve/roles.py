@@ -7,8 +7,8 @@ from enum import StrEnum
 
 class Role(StrEnum):
     ADMIN = "admin"          # accounts, memberships, and everything an examiner/analyst/liaison does
-    EXAMINER = "examiner"    # evidence and triage; may open the blurred review thumbnail
-    ANALYST = "analyst"      # tips queue, identifiers, subjects (confirm/split/merge)
+    EXAMINER = "examiner"    # evidence, triage and extraction; may open the blurred review thumbnail
+    ANALYST = "analyst"      # tips queue, records, extraction, linking, subjects (confirm/split/merge), money
     LIAISON = "liaison"      # attribution, referral packages, outcomes
     AUDITOR = "auditor"      # reads everything of the cases they belong to, changes nothing
 
@@ -21,8 +21,11 @@ class Perm(StrEnum):
     RUN_TRIAGE = "run_triage"
     REVIEW_THUMBNAIL = "review_thumbnail"
     TIPS = "tips"
+    IMPORT_RECORDS = "import_records"
+    RUN_EXTRACT = "run_extract"
     DECIDE_SUBJECTS = "decide_subjects"
     RUN_LINK = "run_link"
+    ANALYSE_MONEY = "analyse_money"
     ATTRIBUTE = "attribute"
     REFER = "refer"
     READ_AUDIT = "read_audit"
@@ -31,8 +34,10 @@ class Perm(StrEnum):
 _ALL = set(Perm)
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(_ALL - {Perm.REVIEW_THUMBNAIL}),
-    Role.EXAMINER: frozenset({Perm.CREATE_CASE, Perm.ADD_EVIDENCE, Perm.RUN_TRIAGE, Perm.REVIEW_THUMBNAIL}),
-    Role.ANALYST: frozenset({Perm.TIPS, Perm.DECIDE_SUBJECTS, Perm.RUN_LINK, Perm.ATTRIBUTE}),
+    Role.EXAMINER: frozenset({Perm.CREATE_CASE, Perm.ADD_EVIDENCE, Perm.RUN_TRIAGE, Perm.RUN_EXTRACT,
+                              Perm.REVIEW_THUMBNAIL}),
+    Role.ANALYST: frozenset({Perm.TIPS, Perm.IMPORT_RECORDS, Perm.RUN_EXTRACT, Perm.DECIDE_SUBJECTS, Perm.RUN_LINK,
+                             Perm.ANALYSE_MONEY, Perm.ATTRIBUTE}),
     Role.LIAISON: frozenset({Perm.ATTRIBUTE, Perm.REFER}),
     Role.AUDITOR: frozenset({Perm.READ_AUDIT}),
 }

@@ -148,7 +148,8 @@ def _job_kinds(schema: dict[str, Any]) -> None:
 
 
 class JobParams(Doc):
-    """What a job kind takes; ``custody`` takes nothing."""
+    """What a job kind takes; ``custody`` and ``money`` take nothing. A parameter another kind
+    takes is refused (400)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     evidence: list[int] = Field(default_factory=list, max_length=1000,
@@ -156,7 +157,12 @@ class JobParams(Doc):
     hashsets: list[str] = Field(default_factory=list, max_length=100,
                                 description="triage: names of imported hash sets (default: every one)")
     workers: int | None = Field(default=None, ge=0, le=64,
-                                description="triage: hashing processes (default: one per core; 0: none)")
+                                description="triage, extract: worker processes (default: one per core; 0: none)")
+    region: str | None = Field(default=None, max_length=64,
+                               description="extract: country (ISO code or name) of national phone numbers")
+    threshold: float | None = Field(default=None, gt=0, lt=1,
+                                    description="link: match probability at which records are joined "
+                                                "(default 0.99)")
 
 
 class JobIn(Doc):
@@ -172,6 +178,7 @@ class JobOut(Doc):
     total: int | None
     message: str
     result: dict[str, Any]
+    outcome: str = Field(description="A finished job's result in words (empty until it is done)")
     created_by: str
     created_at: str
 

@@ -10,6 +10,7 @@ from tasman.serve.routes import (
     evidence,
     graph,
     identifiers,
+    jobs,
     media,
     records,
     referrals,
@@ -20,6 +21,6 @@ from tasman.serve.routes import (
     users,
 )
 
-_MODULES = [auth, cases, evidence, triage, media, records, identifiers, subjects, graph, attribution, referrals,
+_MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, graph, attribution, referrals,
             summary, audit_log, tips, users]
 ROUTERS: list[APIRouter] = [r for m in _MODULES for r in (getattr(m, "router", None), getattr(m, "api", None)) if r]

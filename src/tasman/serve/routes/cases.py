@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.core.models import Case
+from tasman.money.run import latest_run
 from tasman.serve import accounts
 from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case
 from tasman.serve.overview import case_counts
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
+from tasman.serve.routes.jobs import page_jobs
 from tasman.serve.schemas import CaseIn, CaseOut, MemberIn, MemberOut
 from tasman.serve.web import render
 
@@ -47,7 +49,8 @@ def create_case_page(ref: str = Form(max_length=64), title: str = Form(default="
 def case_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
     members = accounts.case_members(ctx.session, ctx.case)
     return render(request, "case.html", ctx.viewer, case=ctx.case, tab="overview",
-                  counts=case_counts(ctx.session, ctx.case), members=members)
+                  counts=case_counts(ctx.session, ctx.case), members=members,
+                  money_run=latest_run(ctx.session, ctx.case.id), **page_jobs(ctx, ""))
 
 
 @router.post("/cases/{ref}/members")

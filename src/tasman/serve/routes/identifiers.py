@@ -1,5 +1,5 @@
 """Identifiers extracted in a case (emails, phones, handles, IPs, payment references, places).
-Extraction itself runs from the CLI (``tasman extract``).
+Extraction (``tasman extract``) is started here as a job (``tasman.serve.jobkinds``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from tasman.core.models import Case
 from tasman.extract.models import Observation
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.routes.common import API, ERRORS, paging
+from tasman.serve.routes.jobs import page_jobs
 from tasman.serve.schemas import ObservationOut, ObservationPage
 from tasman.serve.web import render
 
@@ -43,7 +44,7 @@ def identifiers_page(request: Request, type: str | None = Query(None, max_length
                      ctx: CaseCtx = Depends(page_case)) -> Response:
     page = observation_page(ctx.session, ctx.case, type or None, q or None, offset, 100)
     return render(request, "identifiers.html", ctx.viewer, case=ctx.case, tab="identifiers", page=page,
-                  type=type or "", q=q or "")
+                  type=type or "", q=q or "", **page_jobs(ctx, "identifiers"))
 
 
 @api.get("/cases/{ref}/identifiers", response_model=ObservationPage, responses=ERRORS)

@@ -1,6 +1,7 @@
 """Subjects: resolved persons with their records, why each link was made, and the analyst's
 confirm / split / merge. Reads go through ``tasman.link.views`` and decisions through
-``tasman.link.decisions``: the functions ``tasman subject show|confirm|split|merge`` call.
+``tasman.link.decisions``: the functions ``tasman subject show|confirm|split|merge`` call. A link
+run (``tasman link``) is started here as a job (``tasman.serve.jobkinds``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tasman.link.views import SubjectSummary, list_subjects, show_subject
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
+from tasman.serve.routes.jobs import page_jobs
 from tasman.serve.schemas import DecisionIn, DecisionOut, LinkOut, PartyOut, SubjectDetail, SubjectOut
 from tasman.serve.web import render
 
@@ -54,7 +56,7 @@ def decide(ctx: CaseCtx, sref: str, body: DecisionIn) -> DecisionOut:
 @router.get("/cases/{ref}/subjects")
 def subjects_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
     return render(request, "subjects.html", ctx.viewer, case=ctx.case, tab="subjects",
-                  subjects=list_subjects(ctx.session, ctx.viewer.name, ctx.ref))
+                  subjects=list_subjects(ctx.session, ctx.viewer.name, ctx.ref), **page_jobs(ctx, "subjects"))
 
 
 @router.get("/cases/{ref}/subjects/{sref}")
