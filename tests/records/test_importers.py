@@ -105,6 +105,13 @@ def test_xlsx(tmp_path: Path) -> None:
     assert p.rows[0][1]["first_name"] == "Chloé" and p.rows[0][0] == "2"
 
 
+def test_a_file_named_xlsx_that_is_no_workbook_is_one_clear_error(tmp_path: Path) -> None:
+    f = tmp_path / "book.xlsx"
+    f.write_bytes(b"plain text, not a zip archive\n" * 10)
+    with pytest.raises(InputError, match=r"book\.xlsx is not a readable XLSX workbook"):
+        _parse("customers", f)
+
+
 def test_empty_and_header_only_files(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,7 +140,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise InputError(f"{path.name} is not a readable XLSX workbook: {exc}") from exc
     if sheet is not None and sheet not in wb.sheetnames:
         raise InputError(f"{path.name} has no sheet {sheet!r}: sheets are {', '.join(wb.sheetnames)}")
