@@ -17,32 +17,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tasman import __version__
-from tasman.core.errors import (
-    AlreadyExistsError,
-    InputError,
-    IntegrityError,
-    NotFoundError,
-    PermissionDeniedError,
-    TasmanError,
-)
+from tasman.core.errors import TasmanError
 from tasman.core.workspace import Workspace
 from tasman.serve import (
     jobkinds,  # noqa: F401  (registers the job kinds)
     jobs,
 )
 from tasman.serve.assets import static_dir
-from tasman.serve.deps import AppState, CsrfFailed, LoginRequired, Unauthorized
+from tasman.serve.deps import AppState, LoginRequired, Unauthorized, error_status
 from tasman.serve.ratelimit import RateLimited, RateLimiter
 from tasman.serve.routes import ROUTERS
 from tasman.serve.secrets_store import app_key
 from tasman.serve.security import BodyLimit, SecurityHeaders
 from tasman.serve.settings import ServeSettings
 from tasman.serve.web import render
-
-STATUS: list[tuple[type[TasmanError], int]] = [
-    (LoginRequired, 401), (Unauthorized, 401), (CsrfFailed, 403), (PermissionDeniedError, 403),
-    (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (InputError, 400),
-]
 
 DESCRIPTION = """The Tasman API: everything the web pages do, as JSON.
 
@@ -90,7 +78,7 @@ def create_app(ws: Workspace, settings: ServeSettings | None = None) -> FastAPI:
         if isinstance(exc, LoginRequired) and not _is_api(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        status = next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
+        status = error_status(exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return _error(request, status, str(exc), headers)
 

@@ -16,7 +16,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
-from tasman.core.errors import NotFoundError, PermissionDeniedError, TasmanError
+from tasman.core.errors import (
+    AlreadyExistsError,
+    InputError,
+    IntegrityError,
+    NotFoundError,
+    PermissionDeniedError,
+    TasmanError,
+)
 from tasman.core.models import Case
 from tasman.core.workspace import Workspace
 from tasman.serve import accounts
@@ -39,6 +46,17 @@ class Unauthorized(TasmanError):
 
 class CsrfFailed(TasmanError):
     """A form arrived without the page's CSRF token (403)."""
+
+
+STATUS: list[tuple[type[TasmanError], int]] = [
+    (LoginRequired, 401), (Unauthorized, 401), (CsrfFailed, 403), (PermissionDeniedError, 403),
+    (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (InputError, 400),
+]
+
+
+def error_status(exc: TasmanError) -> int:
+    """The HTTP status of a library error (anything unexpected is a 500)."""
+    return next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
 
 
 @dataclass

@@ -178,7 +178,8 @@ def check_extract(session: Session, case_ref: str, params: dict[str, Any]) -> di
     _only(params, EXTRACT_PARAMS, "extraction")
     case = get_case(session, case_ref)
     if not _count(session, Evidence, case) and not _count(session, Record, case):
-        raise InputError(f"case {case_ref} has nothing to extract from yet: record evidence or import records first")
+        raise NotFoundError(f"case {case_ref} has nothing to extract from yet: record evidence or import records "
+                            "first")
     region = params.get("region")
     if region is not None and not isinstance(region, str):
         raise InputError("region must be a country code or name")
@@ -221,7 +222,7 @@ def check_link(session: Session, case_ref: str, params: dict[str, Any]) -> dict[
     """``threshold``: the match probability at which records are joined (left out: the default)."""
     _only(params, LINK_PARAMS, "link")
     if not _count(session, Record, get_case(session, case_ref)):
-        raise InputError(f"case {case_ref} has no records to link yet: import some first (Records page)")
+        raise NotFoundError(f"case {case_ref} has no records to link yet: import some first (Records page)")
     threshold = params.get("threshold")
     if threshold is not None and (not isinstance(threshold, int | float) or isinstance(threshold, bool)
                                   or not 0 < threshold < 1):
@@ -261,8 +262,8 @@ def check_money(session: Session, case_ref: str, params: dict[str, Any]) -> dict
     """Takes no parameters (the default settings of docs/money.md); the case needs transfers."""
     _only(params, set(), "money analysis")
     if not _count(session, Record, get_case(session, case_ref), Record.kind == "transactions"):
-        raise InputError(f"case {case_ref} has no transactions records yet: import a transfers file first "
-                         "(Records page, kind transactions)")
+        raise NotFoundError(f"case {case_ref} has no transactions records yet: import a transfers file first "
+                            "(Records page, kind transactions)")
     return {}
 
 

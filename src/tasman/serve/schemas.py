@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class Doc(BaseModel):
@@ -71,6 +72,47 @@ class Page(Doc):
 
 class RecordPage(Page):
     items: list[RecordOut]
+
+
+class RecordImportOut(Doc):
+    """One row of a case's import log (``tasman records list``)."""
+
+    id: int
+    kind: str
+    source: str
+    sha256: str
+    size: int
+    rows: int
+    added: int
+    updated: int
+    unchanged: int
+    skipped: int
+    complete: bool = Field(description="Every row read was imported")
+    warnings: int
+    by: str
+    at: str
+
+
+class RecordUploadOut(Doc):
+    """What an uploaded records file's import did (``tasman records import --json``, less server paths)."""
+
+    kind: str
+    source: str
+    sha256: str = Field(description="SHA-256 of the file as it arrived; the server keeps it read-only")
+    rows: int
+    imported: int
+    added: int
+    updated: int
+    unchanged: int
+    skipped: int
+    complete: bool
+    warnings: list[str] = Field(description="One per skipped or doubtful row (the first 1000)")
+    warning_count: int
+    notes: list[str]
+    mapping: dict[str, str | None] | None = Field(description="Column -> field, as given or guessed")
+    mapping_guessed: bool
+    mapping_saved: str | None = Field(description="The name a guessed mapping was saved under (to correct "
+                                                  "and choose next time)")
 
 
 class ObservationOut(Doc):
@@ -147,6 +189,18 @@ def _job_kinds(schema: dict[str, Any]) -> None:
     schema["enum"] = sorted(KINDS)
 
 
+COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
+
+
+def _known_country(code: str) -> str:
+    if code.upper() not in COUNTRY_CODES:
+        raise ValueError(f"unknown country code {code!r}: use an ISO 3166 code such as GB")
+    return code.upper()
+
+
+CountryCode = Annotated[str, AfterValidator(_known_country), Field(json_schema_extra={"enum": COUNTRY_CODES})]
+
+
 class JobParams(Doc):
     """What a job kind takes; ``custody`` and ``money`` take nothing. A parameter another kind
     takes is refused (400)."""
@@ -158,8 +212,8 @@ class JobParams(Doc):
                                 description="triage: names of imported hash sets (default: every one)")
     workers: int | None = Field(default=None, ge=0, le=64,
                                 description="triage, extract: worker processes (default: one per core; 0: none)")
-    region: str | None = Field(default=None, max_length=64,
-                               description="extract: country (ISO code or name) of national phone numbers")
+    region: CountryCode | None = Field(default=None, description="extract: the country (ISO 3166 code) national "
+                                                                 "phone numbers in the evidence belong to")
     threshold: float | None = Field(default=None, gt=0, lt=1,
                                     description="link: match probability at which records are joined "
                                                 "(default 0.99)")

@@ -1,28 +1,53 @@
-"""Imported records of a case (orders, chats, tips, transfers), paged.
-
-Records files are imported from the CLI (``tasman records import``); the page lists what is
-stored, tips imported from the queue included.
+"""Records of a case (orders, chats, tips, transfers): the paged list, the import log, and
+importing a records file sent from the browser or the API (``tasman.serve.recordfiles``, over the
+function ``tasman records import`` calls). Tips imported from the queue land here too.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from typing import Any, Literal, get_args
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tasman.core.errors import PermissionDeniedError, TasmanError
 from tasman.core.models import Case, Record
-from tasman.serve.deps import CaseCtx, api_case, page_case
-from tasman.serve.routes.common import API, ERRORS, paging
-from tasman.serve.schemas import RecordOut, RecordPage
+from tasman.records.fields import KINDS
+from tasman.records.importing import ImportReport, list_imports
+from tasman.records.models import RecordImport
+from tasman.serve import recordfiles
+from tasman.serve.deps import CaseCtx, Viewer, api_case, api_user, error_status, page_case, state
+from tasman.serve.roles import Perm
+from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, paging
+from tasman.serve.schemas import RecordImportOut, RecordOut, RecordPage, RecordUploadOut
 from tasman.serve.web import render
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=API, tags=["records"])
+RecordKind = Literal["customers", "chats", "tips", "transactions"]
+SHOWN_WARNINGS = 50
+assert set(get_args(RecordKind)) == set(KINDS)   # the schema's enum is the library's list
 
 
 def record_out(r: Record) -> RecordOut:
     return RecordOut(id=r.id, kind=r.kind, source=r.source, source_id=r.source_id, fields=r.fields)
+
+
+def import_out(r: RecordImport) -> RecordImportOut:
+    return RecordImportOut(id=r.id, kind=r.kind, source=r.source, sha256=r.sha256, size=r.size, rows=r.total,
+                           added=r.added, updated=r.updated, unchanged=r.unchanged, skipped=r.skipped,
+                           complete=r.complete, warnings=r.warning_count, by=r.actor, at=r.imported_at.isoformat())
+
+
+def upload_out(rep: ImportReport) -> RecordUploadOut:
+    return RecordUploadOut(
+        kind=rep.kind, source=rep.source, sha256=rep.sha256, rows=rep.total, imported=rep.imported, added=rep.added,
+        updated=rep.updated, unchanged=rep.unchanged, skipped=rep.skipped, complete=rep.complete,
+        warnings=rep.warnings[:1000], warning_count=len(rep.warnings), notes=rep.notes,
+        mapping=rep.mapping.columns if rep.mapping else None, mapping_guessed=bool(rep.mapping and rep.mapping.guessed),
+        mapping_saved=rep.mapping_saved.rsplit("/", 1)[-1] if rep.mapping_saved else None)
 
 
 def record_page(s: Session, case: Case, kind: str | None, offset: int, limit: int) -> RecordPage:
@@ -35,14 +60,71 @@ def record_page(s: Session, case: Case, kind: str | None, offset: int, limit: in
     return RecordPage(total=total, offset=offset, limit=limit, items=[record_out(r) for r in rows])
 
 
+def _page(request: Request, ctx: CaseCtx, kind: str | None, offset: int = 0, status_code: int = 200,
+          **extra: Any) -> Response:
+    imports = [import_out(r) for r in list_imports(ctx.session, ctx.viewer.name, ctx.ref)][::-1]
+    return render(request, "records.html", ctx.viewer, status_code, case=ctx.case, tab="records",
+                  page=record_page(ctx.session, ctx.case, kind, offset, 100), kind=kind, kinds=KINDS,
+                  imports=imports, mappings=recordfiles.mapping_names(state(request).ws), **extra)
+
+
+async def _upload(request: Request, ctx: CaseCtx, file: UploadFile, kind: str, mapping: str | None,
+                  strict: bool) -> ImportReport:
+    ctx.viewer.need(Perm.IMPORT_RECORDS)
+    st = state(request)
+    st.limiter.hit("upload-user", ctx.viewer.name, st.settings.uploads_per_user)
+    return await recordfiles.upload_records(ctx, st.ws, file, kind, mapping or None, strict,
+                                            st.settings.max_records_bytes)
+
+
 @router.get("/cases/{ref}/records")
 def records_page(request: Request, kind: str | None = Query(None, max_length=32), offset: int = 0,
                  ctx: CaseCtx = Depends(page_case)) -> Response:
-    page = record_page(ctx.session, ctx.case, kind, offset, 100)
-    return render(request, "records.html", ctx.viewer, case=ctx.case, tab="records", page=page, kind=kind)
+    return _page(request, ctx, kind, offset)
+
+
+@router.post("/cases/{ref}/records")
+async def upload_page(request: Request, file: UploadFile = File(), kind: RecordKind = Form(),
+                      mapping: str = Form("", max_length=200), strict: bool = Form(False),
+                      ctx: CaseCtx = Depends(page_case)) -> Response:
+    """Import a records file; the page shows what the import did, or why the file was refused."""
+    try:
+        report = await _upload(request, ctx, file, kind, mapping, strict)
+    except PermissionDeniedError:
+        raise
+    except TasmanError as exc:
+        return _page(request, ctx, None, status_code=error_status(exc), error=str(exc))
+    return _page(request, ctx, None, result=upload_out(report), shown_warnings=SHOWN_WARNINGS)
 
 
 @api.get("/cases/{ref}/records", response_model=RecordPage, responses=ERRORS)
 def list_records(kind: str | None = Query(None, max_length=32), offset: int = Query(0, ge=0, le=10**9),
                  limit: int = Query(100, ge=1, le=500), ctx: CaseCtx = Depends(api_case)) -> RecordPage:
     return record_page(ctx.session, ctx.case, kind, offset, limit)
+
+
+@api.post("/cases/{ref}/records", response_model=RecordUploadOut, status_code=201, responses=WRITE_ERRORS)
+async def upload_records(request: Request, file: UploadFile = File(description="The records file"),
+                         kind: RecordKind = Form(description="What the file holds"),
+                         mapping: str = Form("", max_length=200,
+                                             description="customers, transactions: a saved column mapping "
+                                                         "(GET /records/mappings); without it one is guessed "
+                                                         "and saved"),
+                         strict: bool = Form(False, description="Import nothing if any row is bad"),
+                         ctx: CaseCtx = Depends(api_case)) -> RecordUploadOut:
+    """Import a records file into the case, as ``tasman records import`` does: the file is kept
+    read-only with its SHA-256, re-importing it changes nothing, bad rows are skipped with a
+    warning each (``complete`` is false), and a file that cannot be imported stores nothing."""
+    return upload_out(await _upload(request, ctx, file, kind, mapping, strict))
+
+
+@api.get("/cases/{ref}/records/imports", response_model=list[RecordImportOut], responses=ERRORS)
+def get_imports(ctx: CaseCtx = Depends(api_case)) -> list[RecordImportOut]:
+    """The case's import log, oldest first: rows read, added, skipped, and whether each was complete."""
+    return [import_out(r) for r in list_imports(ctx.session, ctx.viewer.name, ctx.ref)]
+
+
+@api.get("/records/mappings", response_model=list[str], responses=ERRORS)
+def get_mappings(request: Request, _viewer: Viewer = Depends(api_user)) -> list[str]:
+    """The column mappings saved in the workspace, by the name an import takes."""
+    return recordfiles.mapping_names(state(request).ws)
