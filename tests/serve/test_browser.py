@@ -238,7 +238,7 @@ def test_review_a_subject_and_split_it(page: Any, server: dict[str, Any]) -> Non
         run_link(s, "setup", "OP-LINK")
     login(page, base, "ana")
     page.goto(f"{base}/cases/OP-LINK/subjects")
-    biggest = page.locator("table tbody tr a").first
+    biggest = page.locator("#subjects tbody tr a").first
     ref = biggest.inner_text()
     biggest.click()
     page.wait_for_url(f"{base}/cases/OP-LINK/subjects/{ref}")
@@ -302,3 +302,37 @@ def test_build_a_referral_package(page: Any, server: dict[str, Any], tmp_path: P
     with ws.session() as s:
         recorded = s.scalar(select(ReferralPackage.file_sha256).where(ReferralPackage.package_id == "OP-REFER-PH-v1"))
     assert hashlib.sha256(data).hexdigest() == recorded
+
+
+def test_upload_records_run_linking_and_see_subjects_appear(page: Any, server: dict[str, Any]) -> None:
+    """An analyst uploads an order list and a transfers file on the records page, starts linking on
+    the subjects page and watches the subjects appear without reloading."""
+    from tasman.synth.corpus import make_corpus
+
+    base, ws = server["url"], server["ws"]
+    _member_case(ws, "OP-UPLOAD", "ana")
+    corpus = make_corpus(server["root"] / "upload-records", records=40, seed=3, countries=["GB", "PH"])
+    login(page, base, "ana")
+    page.goto(f"{base}/cases/OP-UPLOAD/records")
+    for source in ("storefront_orders.csv", "transfers.csv"):
+        kind, path = corpus.files[source]
+        page.set_input_files("#import-records input[name=file]", str(path))
+        page.select_option("#import-records select[name=kind]", kind)
+        page.click("text=Import file")
+        result = page.locator("#import-result").inner_text()
+        rows = path.read_text(encoding="utf-8").count("\n") - 1
+        assert f"{source}: {rows} rows read, {rows} imported" in result and "[complete]" in result
+    assert page.locator("#imports tbody tr").count() == 2
+    page.click(".tabs >> text=Subjects")
+    assert "No subjects yet" in page.locator("#subjects-list").inner_text()
+    page.click("text=Run linking")
+    page.wait_for_url(f"{base}/cases/OP-UPLOAD/subjects")
+    page.evaluate("window.tasmanMarker = 7")   # gone if the page reloads
+    page.locator("tr.job.done").wait_for(timeout=60_000)
+    assert "link run" in page.locator("tr.job").first.inner_text()
+    page.locator("#subjects tbody tr").first.wait_for()    # the list, swapped in by htmx
+    assert page.evaluate("window.tasmanMarker") == 7
+    shown = page.locator("#subjects tbody tr").count()
+    token = server["tokens"]["ana"]
+    listed = page.request.get(f"{base}/api/v1/cases/OP-UPLOAD/subjects", headers={"Authorization": f"Bearer {token}"})
+    assert shown == len(listed.json()) > 0
