@@ -21,6 +21,7 @@ from tasman.core.db import normalise_url
 from tasman.core.workspace import Workspace
 from tasman.serve import accounts
 from tasman.serve.app import create_app
+from tasman.serve.models import Job
 from tasman.serve.settings import ServeSettings
 from tests.conftest import BACKENDS, PG_ENV
 
@@ -202,8 +203,8 @@ def make_client(app: FastAPI) -> Iterator[Callable[..., Client]]:
         c.http.__exit__(None, None, None)
 
 
-@pytest.fixture
-def api(app: FastAPI, tokens: dict[str, str]) -> Iterator[Callable[[str], TestClient]]:
+def token_clients(app: FastAPI, tokens: dict[str, str]) -> Iterator[Callable[[str], TestClient]]:
+    """API clients of ``app`` by user name, each sending that user's token; closed afterwards."""
     clients: list[TestClient] = []
 
     def make(user: str) -> TestClient:
@@ -214,6 +215,22 @@ def api(app: FastAPI, tokens: dict[str, str]) -> Iterator[Callable[[str], TestCl
     yield make
     for c in clients:
         c.close()
+
+
+@pytest.fixture
+def api(app: FastAPI, tokens: dict[str, str]) -> Iterator[Callable[[str], TestClient]]:
+    yield from token_clients(app, tokens)
+
+
+def queued_job(ws: Workspace, actor: str, kind: str, params: dict[str, Any]) -> Job:
+    """A job queued as ``actor`` and detached from its session, to run a job kind directly."""
+    from tasman.serve import jobs
+
+    with ws.session() as s:
+        job = jobs.enqueue(s, actor, kind, CASE, params)
+        s.flush()
+        s.expunge(job)
+    return job
 
 
 def audit_actions(ws: Workspace, actor: str | None = None) -> list[tuple[str, str, str | None, str]]:

@@ -21,7 +21,7 @@ from tasman.serve import jobkinds, jobs
 from tasman.serve.models import Job
 from tasman.synth.corpus import Corpus
 from tasman.synth.evidence import make_evidence_set
-from tests.serve.conftest import CASE, Client, audit_actions
+from tests.serve.conftest import CASE, Client, audit_actions, queued_job
 from tests.serve.records_data import file_of, small_corpus, upload
 
 JOBS = f"/api/v1/cases/{CASE}/jobs"
@@ -114,10 +114,7 @@ def test_extraction_from_the_identifiers_page(make_client: Callable[..., Client]
 def test_a_running_extraction_reports_what_it_has_read(api: Callable[[str], TestClient], ws: Workspace,
                                                        corpus: Corpus) -> None:
     orders = _import(api, corpus, ORDERS)[ORDERS]
-    with ws.session() as s:
-        job = jobs.enqueue(s, "eve", "extract", CASE, {"workers": 0})
-        s.flush()
-        s.expunge(job)
+    job = queued_job(ws, "eve", "extract", {"workers": 0})
     seen: list[tuple[int, int | None, str]] = []
     result = jobkinds.extract(ws, job, lambda done, total, message: seen.append((done, total, message)))
     assert seen and seen[-1][0] == len(orders) == result["records"]
@@ -145,10 +142,7 @@ def test_linking_over_the_api(api: Callable[[str], TestClient], ws: Workspace, c
 
 def test_a_running_link_names_its_stage(api: Callable[[str], TestClient], ws: Workspace, corpus: Corpus) -> None:
     _import(api, corpus, ORDERS)
-    with ws.session() as s:
-        job = jobs.enqueue(s, "ana", "link", CASE, {})
-        s.flush()
-        s.expunge(job)
+    job = queued_job(ws, "ana", "link", {})
     seen: list[tuple[int, int | None, str]] = []
     jobkinds.link(ws, job, lambda done, total, message: seen.append((done, total, message)))
     assert seen[0] == (0, 6, "linking: reading and normalising the records")

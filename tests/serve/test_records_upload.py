@@ -18,7 +18,7 @@ from tasman.records.models import RecordImport
 from tasman.serve.app import create_app
 from tasman.serve.settings import Limit, ServeSettings
 from tasman.synth.corpus import Corpus
-from tests.serve.conftest import CASE, Client, audit_actions
+from tests.serve.conftest import CASE, Client, audit_actions, token_clients
 from tests.serve.records_data import file_of, small_corpus, upload
 
 ORDERS = "storefront_orders.csv"
@@ -142,16 +142,7 @@ def strict_app(ws: Workspace, tokens: dict[str, str]) -> Iterator[Callable[[str]
     """The app with a small records file limit and a small upload rate limit."""
     app = create_app(ws, ServeSettings(start_worker=False, max_records_bytes=2000,
                                        uploads_per_user=Limit(3, 600)))
-    clients: list[TestClient] = []
-
-    def make(user: str) -> TestClient:
-        c = TestClient(app, base_url="http://testserver", headers={"Authorization": f"Bearer {tokens[user]}"})
-        clients.append(c)
-        return c
-
-    yield make
-    for c in clients:
-        c.close()
+    yield from token_clients(app, tokens)
 
 
 def test_an_oversize_file_is_refused_before_it_is_kept(strict_app: Callable[[str], TestClient],

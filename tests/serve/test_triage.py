@@ -14,7 +14,7 @@ from tasman.core.workspace import Workspace
 from tasman.evidence import add_evidence
 from tasman.serve import jobkinds, jobs
 from tasman.serve.models import Job
-from tests.serve.conftest import CASE, Client, audit_actions
+from tests.serve.conftest import CASE, Client, audit_actions, queued_job
 from tests.serve.triage_data import LIST_NAME, SmallSet, import_list, make_small_set
 
 
@@ -96,10 +96,7 @@ def test_triage_over_the_api(api: Callable[[str], TestClient], ws: Workspace, tm
 
 def test_a_running_triage_reports_files_done_and_matches_so_far(
         ws: Workspace, small: tuple[SmallSet, int]) -> None:
-    with ws.session() as s:
-        job = jobs.enqueue(s, "eve", "triage", CASE, {"workers": 0})
-        s.flush()
-        s.expunge(job)
+    job = queued_job(ws, "eve", "triage", {"workers": 0})
     seen: list[tuple[int, int | None, str]] = []
     result = jobkinds.triage(ws, job, lambda done, total, message: seen.append((done, total, message)))
     live = [(d, m) for d, t, m in seen if t is None]
