@@ -91,8 +91,9 @@ def analyse_case(session: Session, actor: str, case_ref: str, cfg: MoneyConfig |
     senders = [party_doc(s) for s in result.senders]
     _store(session, run, benes + senders)
     focus = [b for b in result.beneficiaries if b.alerted][:10] or result.beneficiaries[:5]
-    subjects = sorted({s for b in focus for t in b.profile.transfers for s in result.parties[t.sender_party].subjects})
-    timeline = tuple(build_timeline(result, focus, triage_hits(session, case_ref, subjects)))
+    subjects = {s for b in focus for t in b.profile.transfers for s in result.parties[t.sender_party].subjects}
+    subjects |= {s for b in focus for s in b.profile.party.subjects}
+    timeline = tuple(build_timeline(result, focus, triage_hits(session, case.id, subjects)))
     folder = out_dir or Path("money")
     folder.mkdir(parents=True, exist_ok=True)
     files = {"beneficiaries": "beneficiaries.csv", "senders": "senders.csv", "timeline": "timeline.csv",
