@@ -39,7 +39,7 @@ def test_members_keep_the_side_linking_stored(ws: Workspace) -> None:
         c = f.case(s)
         fields = {"sender_name": "Pat Doe", "sender_phone": "+44 7700 900123", "beneficiary_name": "Pat Doe",
                   "beneficiary_phone": "+63 917 555 0101", "timestamp": "2024-03-01T10:00:00Z"}
-        subj, (rec,) = f.subject(s, c, "S-000002", "Pat Doe", fields, kind="transactions", role="sender")
+        subj, _ = f.subject(s, c, "S-000002", "Pat Doe", fields, kind="transactions", role="sender")
         bare, _ = f.subject(s, c, "S-000003", "Pat Doe", fields, kind="transactions")   # no role: no side
         (m,) = members_of(s, [subj.id])[subj.id]
         assert m.side == "sender" and m.is_own("sender_phone") and not m.is_own("beneficiary_phone")
