@@ -14,6 +14,7 @@ def test_demo_runs_and_reruns(tmp_path: Path) -> None:
     assert first.report.exists()
     html = first.report.read_text()
     assert "backup.zip" in html and "Audit chain intact" in html
+    assert '<section id="money">' in html and html.count("<svg") >= 2 and "Money trails" in html
     assert first.triage_report is not None and "card.img!/DCIM/_MG_0002.JPG" in first.triage_report.read_text()
     assert first.money is not None and "<svg" in first.money.read_text()
     assert any("money-trail parties each in its own country's package" in step for step in first.steps)

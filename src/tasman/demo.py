@@ -130,8 +130,9 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
     result.steps += serve_demo(ws, CASE_REF)
     with ws.session() as s:
-        write_case_report(s, ws.actor, CASE_REF, result.report)
-    result.steps.append("wrote the case report")
+        doc = write_case_report(s, ws.actor, CASE_REF, result.report)
+    money = f" (money trails: {len(doc.money.chart)} beneficiaries charted)" if doc.money else ""
+    result.steps.append(f"wrote the case report{money}: {result.report}")
     for step in result.steps:
         say(step)
     ws.close()

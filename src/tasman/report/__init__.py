@@ -13,6 +13,9 @@ from tasman import __version__
 from tasman.core import audit
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case, list_evidence
+from tasman.money.document import MoneyReport
+from tasman.money.outputs import render_section
+from tasman.money.run import latest_report
 
 
 class EvidenceRow(BaseModel):
@@ -39,17 +42,19 @@ class CaseReport(BaseModel):
     audit_entries: int
     audit_head: str
     audit_ok: bool
+    money: MoneyReport | None = None  # the latest money analysis, as analysed
 
 
 def build_case_report(session: Session, actor: str, case_ref: str) -> CaseReport:
     case = get_case(session, case_ref)
     items = list_evidence(session, actor, case_ref)
+    money = latest_report(session, case.ref, actor)
     chain = audit.verify(session)
     return CaseReport(
         tasman_version=__version__, generated_at=iso(utcnow()), case_ref=case.ref, case_title=case.title,
         evidence=[EvidenceRow(id=e.id, name=e.name, kind=e.kind, size=e.size, files=e.file_count, sha256=e.sha256,
                               acquired_at=iso(e.acquired_at), custodian=e.custodian) for e in items],
-        audit_entries=chain.entries, audit_head=chain.head, audit_ok=chain.ok,
+        audit_entries=chain.entries, audit_head=chain.head, audit_ok=chain.ok, money=money,
     )
 
 
@@ -57,7 +62,7 @@ _env = Environment(loader=PackageLoader("tasman.report", "templates"), autoescap
 
 
 def render_html(doc: CaseReport) -> str:
-    return _env.get_template("case_report.html").render(r=doc)
+    return _env.get_template("case_report.html").render(r=doc, money=render_section(doc.money) if doc.money else None)
 
 
 def write_case_report(session: Session, actor: str, case_ref: str, out: Path) -> CaseReport:
