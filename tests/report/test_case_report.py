@@ -55,3 +55,20 @@ def test_a_case_without_money_analysis_has_no_money_section(ws: Workspace, tmp_p
     with ws.session() as s:
         doc = write_case_report(s, "t", "C2", tmp_path / "r.html")
     assert doc.money is None and 'id="money"' not in (tmp_path / "r.html").read_text()
+
+
+def test_the_report_command_writes_html_and_json_and_refuses_an_unknown_case(  # type: ignore[no-untyped-def]
+        run_cli, tmp_path: Path) -> None:
+    w = tmp_path / "ws"
+    assert run_cli("init", w).exit_code == 0
+    assert run_cli("-w", w, "case", "create", "C1").exit_code == 0
+    res = run_cli("-w", w, "--json", "report", "--case", "C1")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    html = Path(data["html"])
+    assert html == w / "out" / "C1" / "report.html" and html.exists() and Path(data["json"]).exists()
+    assert data["subjects"] == 0 and data["audit_ok"] is True
+    assert "<h2>Triage</h2>" not in html.read_text()  # no run, no section
+    res = run_cli("-w", w, "report", "--case", "NOPE")
+    assert res.exit_code == 3 and "no case 'NOPE'" in res.stderr and "Traceback" not in res.output
+    assert not (w / "out" / "NOPE").exists()
