@@ -36,6 +36,11 @@ def test_demo_runs_and_reruns(tmp_path: Path) -> None:
                     "<h2>Referrals and outcomes</h2>"):
         assert heading in html
     assert json.loads(first.report.with_suffix(".json").read_text())["case_ref"] == doc.case_ref
+    # a listed picture carries a sender's address in its EXIF: its hit sits on the money timeline by file time
+    assert doc.money is not None
+    hits = [e for e in doc.money.timeline if e.kind == "triage"]
+    assert hits and hits[0].ref == "uploads/Pictures/img_0002.jpg" and "file time" in hits[0].summary
+    assert "uploads/Pictures/img_0002.jpg" in html
     second = run_demo(out)  # re-running replaces an earlier demo folder
     assert second.report.exists()
 

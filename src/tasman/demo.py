@@ -5,9 +5,11 @@ Each stage adds its step here as it lands; ``tasman demo`` and ``make demo`` run
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tasman.core.errors import InputError
@@ -22,7 +24,7 @@ from tasman.records.store import store_records
 from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
 from tasman.serve.demo import serve_demo
-from tasman.synth.corpus import make_corpus
+from tasman.synth.corpus import Corpus, make_corpus
 from tasman.synth.transfers import generate_transfers, write_goaml
 from tasman.synth.triage_set import TriageSet, make_triage_set
 from tasman.triage.hashsets.store import import_hashset
@@ -90,12 +92,28 @@ def _extract_step(ws: Workspace, result: DemoResult) -> None:
                         f"({kinds})")
 
 
-def _link_step(ws: Workspace, data: Path, result: DemoResult) -> None:
+def _owner_of_pictures(corpus: Corpus) -> tuple[str, float] | None:
+    """A sender (with an e-mail address) of the beneficiary most senders pay, and a time two hours
+    after one of that sender's transfers: the demo writes them into a listed picture's EXIF and
+    file time, so the money timeline shows a triage hit beside that sender's transfers."""
+    with corpus.files["transfers.csv"][1].open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    payers: dict[str, set[str]] = {}
+    for r in rows:
+        payers.setdefault(" ".join(sorted(r["beneficiary_name"].lower().split())), set()).add(r["sender_name"])
+    ranked = sorted(rows, key=lambda r: -len(payers[" ".join(sorted(r["beneficiary_name"].lower().split()))]))
+    for r in ranked:
+        if r["sender_email"]:
+            when = datetime.fromisoformat(r["timestamp"]).replace(tzinfo=UTC) + timedelta(hours=2)
+            return r["sender_email"], when.timestamp()
+    return None
+
+
+def _link_step(ws: Workspace, corpus: Corpus, result: DemoResult) -> None:
     """Generated order lists, tips and transfers in (every record kind the checkout can read),
     identifiers extracted from them and the evidence, subjects out."""
     import importlib.util
 
-    corpus = make_corpus(data / "records", records=120, seed=3, countries=["GB", "PH", "DE"])
     imported = 0
     for source, (kind, path) in corpus.files.items():
         if kind == "chats" and importlib.util.find_spec("tasman.extract.scan") is None:
@@ -116,7 +134,10 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
     root = root.resolve()
     _prepare(root)
     data = root / "data"
-    seized = make_triage_set(data / "seized")
+    corpus = make_corpus(data / "records", records=120, seed=3, countries=["GB", "PH", "DE"])
+    owner = _owner_of_pictures(corpus)
+    seized = make_triage_set(data / "seized", owner=owner[0] if owner else None,
+                             owner_time=owner[1] if owner else None)
     say(f"generated benign evidence in {seized.root}")
     ws = Workspace.init(root / "workspace", db_url=f"sqlite:///{root / 'workspace' / 'tasman.db'}", actor="demo")
     assert (ws.root / CONFIG_NAME).exists()
@@ -130,7 +151,7 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
                               note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
     _triage_step(ws, seized, result)
-    _link_step(ws, data, result)
+    _link_step(ws, corpus, result)
     _money_step(ws, data, result)
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
     result.steps += serve_demo(ws, CASE_REF)
