@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 import pytest
 
 from tasman.core.errors import InputError
 from tasman.demo import run_demo
+from tasman.report import CaseReport
 
 
 def test_demo_runs_and_reruns(tmp_path: Path) -> None:
@@ -14,9 +17,30 @@ def test_demo_runs_and_reruns(tmp_path: Path) -> None:
     assert first.report.exists()
     html = first.report.read_text()
     assert "backup.zip" in html and "Audit chain intact" in html
+    assert '<section id="money">' in html and html.count("<svg") >= 2 and "Money trails" in html
     assert first.triage_report is not None and "card.img!/DCIM/_MG_0002.JPG" in first.triage_report.read_text()
     assert first.money is not None and "<svg" in first.money.read_text()
     assert any("money-trail parties each in its own country's package" in step for step in first.steps)
+    # every stage has its section, and its figures agree with what the stages wrote themselves
+    doc = CaseReport.model_validate_json(first.report.with_suffix(".json").read_text())
+    assert first.triage_report is not None and doc.triage is not None
+    with (first.triage_report.parent / "matches.csv").open(newline="") as f:
+        matched = {row["path"] for row in csv.DictReader(f)}
+    assert doc.triage.matched_files == len(matched) > 0
+    assert sum(c.files for c in doc.triage.categories) >= doc.triage.matched_files
+    assert {i.type for i in doc.identifiers} >= {"email", "phone"}
+    assert doc.subjects is not None and doc.subjects.total >= len(doc.subjects.top) > 0
+    assert doc.subjects.attributed == sum(doc.subjects.by_country.values()) > 0
+    assert doc.referrals is not None and doc.referrals.total.packages == len(doc.referrals.rows) > 0
+    for heading in ("<h2>Triage</h2>", "<h2>Identifiers</h2>", "<h2>Subjects and attribution</h2>",
+                    "<h2>Referrals and outcomes</h2>"):
+        assert heading in html
+    assert json.loads(first.report.with_suffix(".json").read_text())["case_ref"] == doc.case_ref
+    # a listed picture carries a sender's address in its EXIF: its hit sits on the money timeline by file time
+    assert doc.money is not None
+    hits = [e for e in doc.money.timeline if e.kind == "triage"]
+    assert hits and hits[0].ref == "uploads/Pictures/img_0002.jpg" and "file time" in hits[0].summary
+    assert "uploads/Pictures/img_0002.jpg" in html
     second = run_demo(out)  # re-running replaces an earlier demo folder
     assert second.report.exists()
 

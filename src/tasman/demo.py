@@ -5,9 +5,11 @@ Each stage adds its step here as it lands; ``tasman demo`` and ``make demo`` run
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tasman.core.errors import InputError
@@ -22,10 +24,9 @@ from tasman.records.store import store_records
 from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
 from tasman.serve.demo import serve_demo
-from tasman.synth.corpus import make_corpus
-from tasman.synth.evidence import make_evidence_set
+from tasman.synth.corpus import Corpus, make_corpus
 from tasman.synth.transfers import generate_transfers, write_goaml
-from tasman.synth.triage_set import make_triage_set
+from tasman.synth.triage_set import TriageSet, make_triage_set
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.run import TriageOptions, run_triage
 
@@ -53,9 +54,8 @@ def _prepare(root: Path) -> None:
     (root / MARKER).write_text("made by tasman demo; safe to delete\n", encoding="utf-8")
 
 
-def _triage_step(ws: Workspace, where: Path, result: DemoResult) -> None:
+def _triage_step(ws: Workspace, seized: TriageSet, result: DemoResult) -> None:
     """Seized media (folder, nested archive, FAT card image with a deleted picture) against a generated list."""
-    seized = make_triage_set(where)
     with ws.session() as s:
         listed = import_hashset(s, ws.actor, seized.hashlist, "demo-known")
     result.steps.append(f"imported hash list {seized.hashlist.name} as 'demo-known' ({listed.entries} entries)")
@@ -84,12 +84,36 @@ def _money_step(ws: Workspace, data: Path, result: DemoResult) -> None:
                         f"beneficiaries alerted; outputs in {money.out_dir}")
 
 
-def _link_step(ws: Workspace, data: Path, result: DemoResult) -> None:
+def _extract_step(ws: Workspace, result: DemoResult) -> None:
+    """Identifiers from every inventoried file and every imported record."""
+    run = extract_case(ws, CASE_REF, workers=1)
+    kinds = ", ".join(sorted(run.by_type))
+    result.steps.append(f"extracted {run.added} identifiers from {run.files} files and {run.records} records "
+                        f"({kinds})")
+
+
+def _owner_of_pictures(corpus: Corpus) -> tuple[str, float] | None:
+    """A sender (with an e-mail address) of the beneficiary most senders pay, and a time two hours
+    after one of that sender's transfers: the demo writes them into a listed picture's EXIF and
+    file time, so the money timeline shows a triage hit beside that sender's transfers."""
+    with corpus.files["transfers.csv"][1].open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    payers: dict[str, set[str]] = {}
+    for r in rows:
+        payers.setdefault(" ".join(sorted(r["beneficiary_name"].lower().split())), set()).add(r["sender_name"])
+    ranked = sorted(rows, key=lambda r: -len(payers[" ".join(sorted(r["beneficiary_name"].lower().split()))]))
+    for r in ranked:
+        if r["sender_email"]:
+            when = datetime.fromisoformat(r["timestamp"]).replace(tzinfo=UTC) + timedelta(hours=2)
+            return r["sender_email"], when.timestamp()
+    return None
+
+
+def _link_step(ws: Workspace, corpus: Corpus, result: DemoResult) -> None:
     """Generated order lists, tips and transfers in (every record kind the checkout can read),
-    subjects out."""
+    identifiers extracted from them and the evidence, subjects out."""
     import importlib.util
 
-    corpus = make_corpus(data / "records", records=120, seed=3, countries=["GB", "PH", "DE"])
     imported = 0
     for source, (kind, path) in corpus.files.items():
         if kind == "chats" and importlib.util.find_spec("tasman.extract.scan") is None:
@@ -98,6 +122,7 @@ def _link_step(ws: Workspace, data: Path, result: DemoResult) -> None:
             rep = import_file(s, ws.actor, CASE_REF, path, kind)
         imported += rep.imported
         result.steps.append(f"imported {rep.imported} {kind} records from {source}")
+    _extract_step(ws, result)
     with ws.session() as s:
         run = run_link(s, ws.actor, CASE_REF)
     st = run.stats
@@ -109,29 +134,31 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
     root = root.resolve()
     _prepare(root)
     data = root / "data"
-    items = make_evidence_set(data)
-    say(f"generated benign evidence in {data}")
+    corpus = make_corpus(data / "records", records=120, seed=3, countries=["GB", "PH", "DE"])
+    owner = _owner_of_pictures(corpus)
+    seized = make_triage_set(data / "seized", owner=owner[0] if owner else None,
+                             owner_time=owner[1] if owner else None)
+    say(f"generated benign evidence in {seized.root}")
     ws = Workspace.init(root / "workspace", db_url=f"sqlite:///{root / 'workspace' / 'tasman.db'}", actor="demo")
     assert (ws.root / CONFIG_NAME).exists()
     result = DemoResult(root=root, workspace=ws.root, report=ws.root / "out" / "report.html")
     with ws.session() as s:
         create_case(s, ws.actor, CASE_REF, "Demo: synthetic seized uploads")
     result.steps.append(f"created case {CASE_REF}")
-    for path in items.values():
+    for key in ("folder", "archive", "disk"):
         with ws.session() as s:
-            ev = add_evidence(s, ws.actor, CASE_REF, path, custodian="Demo unit", note="generated").evidence
+            ev = add_evidence(s, ws.actor, CASE_REF, seized.items[key], custodian="Demo unit",
+                              note="generated").evidence
             result.steps.append(f"recorded evidence {ev.name} sha256 {ev.sha256[:16]}...")
-    _triage_step(ws, data / "seized", result)
-    run = extract_case(ws, CASE_REF, workers=1)
-    kinds = ", ".join(sorted(run.by_type))
-    result.steps.append(f"extracted {run.added} identifiers from {run.files} files ({kinds})")
-    _link_step(ws, data, result)
+    _triage_step(ws, seized, result)
+    _link_step(ws, corpus, result)
     _money_step(ws, data, result)
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
     result.steps += serve_demo(ws, CASE_REF)
     with ws.session() as s:
-        write_case_report(s, ws.actor, CASE_REF, result.report)
-    result.steps.append("wrote the case report")
+        doc = write_case_report(s, ws.actor, CASE_REF, result.report)
+    money = f" (money trails: {len(doc.money.chart)} beneficiaries charted)" if doc.money else ""
+    result.steps.append(f"wrote the case report{money}: {result.report}")
     for step in result.steps:
         say(step)
     ws.close()

@@ -12,6 +12,7 @@ from tasman.core.models import Artifact, Case, Evidence, Record
 from tasman.evidence import create_case
 from tasman.extract.models import Observation
 from tasman.link.models import Subject, SubjectRecord
+from tasman.triage.models import TriageMatch, TriageRun
 
 
 def case(s: Session, ref: str = "OP-1") -> Case:
@@ -19,14 +20,15 @@ def case(s: Session, ref: str = "OP-1") -> Case:
 
 
 def subject(s: Session, c: Case, ref: str, name: str, *records: dict[str, Any], kind: str = "customers",
-            source: str = "orders.csv") -> tuple[Subject, list[Record]]:
+            source: str = "orders.csv", role: str = "") -> tuple[Subject, list[Record]]:
+    """``role``: the transfer side of each record that is the subject (as linking stores it)."""
     subj = Subject(case_id=c.id, ref=ref, name=name)
     s.add(subj)
     s.flush()
     recs = []
     for fields in records:
         recs.append(record(s, c, fields, kind=kind, source=source))
-        s.add(SubjectRecord(subject_id=subj.id, record_id=recs[-1].id))
+        s.add(SubjectRecord(subject_id=subj.id, record_id=recs[-1].id, role=role))
     s.flush()
     return subj, recs
 
@@ -95,3 +97,17 @@ def operation(s: Session, ref: str = "OP-1") -> Case:
     observation(s, c, "email", "ana.reyes@example.ph", artifact=photo)
     observation(s, c, "gps", "10.3157,123.8854", artifact=photo)
     return c
+
+
+def triage_match(s: Session, c: Case, art: Artifact, *, hashset: str = "test-list", category: int | None = 1,
+                 match_type: str = "exact", hash_name: str = "md5", distance: int = 0,
+                 known_good: bool = False) -> TriageMatch:
+    """A triage run that matched ``art`` against a (test) hash list, stored as triage stores it."""
+    run = TriageRun(case_id=c.id, key=f"test-{art.id}-{hashset}", started_by="tester", status="finished")
+    s.add(run)
+    s.flush()
+    m = TriageMatch(run_id=run.id, artifact_id=art.id, match_type=match_type, hash_name=hash_name, hashset=hashset,
+                    category=category, distance=distance, known_good=known_good)
+    s.add(m)
+    s.flush()
+    return m

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from tasman.core.models import Record
+from tasman.core.workspace import Workspace
+from tasman.evidence import create_case
+from tasman.link.models import Subject, SubjectRecord
 from tasman.money.analysis import AnalysisResult, ChatSession, analyse_transfers
 from tasman.money.config import MoneyConfig
+from tasman.money.importer import import_transactions
 from tasman.money.scoring import PartyScore
 from tasman.money.transfers import Transfer, to_transfer, zone
+from tasman.records.store import store_records
+from tasman.synth.transfers import generate_transfers, write_goaml
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 PHONES = {  # valid mobile numbers per country (example ranges)
@@ -79,3 +89,30 @@ def facilitator_rows(n_senders: int = 4, per_sender: int = 3, night: bool = True
             local = day.astimezone(zone(tzname)).replace(hour=23 if night else 14, minute=30)
             out.append(row(k, s=s, b=fac, ts=local.astimezone(UTC), amount=amount, ref=ref))
     return out
+
+
+def store_case(ws: Workspace, tmp_path: Path) -> None:
+    """Case C1: a facilitator paid by 4 senders (goAML) among generated noise, one chat session
+    per facilitator transfer, and two subjects S-000001 and S-000002 holding the chat records
+    (and phones) of senders 0 and 1, as linking would make them."""
+    rows = facilitator_rows(n_senders=4, per_sender=3)
+    noise = generate_transfers(40, seed=4, facilitator_share=0.0, family_share=0.3)
+    for i, r in enumerate(noise.transfers):
+        r["record_id"] = f"n{i}"
+    report = write_goaml(rows + noise.transfers, tmp_path / "str.xml")
+    chats = [(f"c{i}", {"timestamp": r["timestamp"], "phone": r["sender_phone"], "name": r["sender_name"],
+                        "country": r["sender_country"]}) for i, r in enumerate(rows)]
+    with ws.session() as s:
+        create_case(s, "t", "C1")
+    with ws.session() as s:
+        summary = import_transactions(s, "t", "C1", report, "goaml")
+        assert summary.added == len(rows) + len(noise.transfers) and not summary.warnings
+        store_records(s, "t", "C1", "chats", "chats.jsonl", chats)
+    with ws.session() as s:
+        recs = {r.source_id: r.id for r in s.scalars(select(Record).where(Record.source == "chats.jsonl"))}
+        for n, chat_id in enumerate(("c0", "c3"), 1):
+            phone_ = dict(chats)[chat_id]["phone"]
+            subj = Subject(case_id=1, ref=f"S-{n:06d}", name=f"subject {n}", identifiers={"phones": [phone_]})
+            s.add(subj)
+            s.flush()
+            s.add(SubjectRecord(subject_id=subj.id, record_id=recs[chat_id]))

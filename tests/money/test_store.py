@@ -8,45 +8,18 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tasman.core.models import AuditEvent, Record
+from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
-from tasman.evidence import create_case
-from tasman.link.models import Subject, SubjectRecord
 from tasman.money.importer import import_transactions
 from tasman.money.outputs import BENEFICIARY_COLUMNS, SENDER_COLUMNS, TIMELINE_COLUMNS
 from tasman.money.referral import parties_by_country
 from tasman.money.run import analyse_case
-from tasman.records.store import store_records
-from tasman.synth.transfers import generate_transfers, write_goaml
 
-from .helpers import facilitator_rows
-
-
-def _setup(ws: Workspace, tmp_path: Path) -> None:
-    rows = facilitator_rows(n_senders=4, per_sender=3)
-    noise = generate_transfers(40, seed=4, facilitator_share=0.0, family_share=0.3)
-    for i, r in enumerate(noise.transfers):
-        r["record_id"] = f"n{i}"
-    report = write_goaml(rows + noise.transfers, tmp_path / "str.xml")
-    chats = [(f"c{i}", {"timestamp": r["timestamp"], "phone": r["sender_phone"], "name": r["sender_name"],
-                        "country": r["sender_country"]}) for i, r in enumerate(rows)]
-    with ws.session() as s:
-        create_case(s, "t", "C1")
-    with ws.session() as s:
-        summary = import_transactions(s, "t", "C1", report, "goaml")
-        assert summary.added == len(rows) + len(noise.transfers) and not summary.warnings
-        store_records(s, "t", "C1", "chats", "chats.jsonl", chats)
-    with ws.session() as s:  # two subjects, each with the chat records of one sender (as linking would)
-        recs = {r.source_id: r.id for r in s.scalars(select(Record).where(Record.source == "chats.jsonl"))}
-        for n, chat_id in enumerate(("c0", "c3"), 1):
-            subj = Subject(case_id=1, ref=f"S-{n:06d}", name=f"subject {n}")
-            s.add(subj)
-            s.flush()
-            s.add(SubjectRecord(subject_id=subj.id, record_id=recs[chat_id]))
+from .helpers import store_case
 
 
 def test_import_analyse_outputs_and_referral(ws: Workspace, tmp_path: Path) -> None:
-    _setup(ws, tmp_path)
+    store_case(ws, tmp_path)
     out = tmp_path / "money"
     with ws.session() as s:
         summary = analyse_case(s, "t", "C1", out_dir=out)
@@ -86,7 +59,7 @@ def test_import_analyse_outputs_and_referral(ws: Workspace, tmp_path: Path) -> N
 
 
 def test_rerun_is_a_new_run_and_referral_reads_the_latest(ws: Workspace, tmp_path: Path) -> None:
-    _setup(ws, tmp_path)
+    store_case(ws, tmp_path)
     from tasman.money.config import MoneyConfig
 
     with ws.session() as s:

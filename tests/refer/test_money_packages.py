@@ -15,7 +15,7 @@ import pytest
 from pymisp import MISPEvent
 
 from tasman.attribute import attribute_case
-from tasman.core.errors import IntegrityError
+from tasman.core.errors import InputError, IntegrityError
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
 from tasman.money.importer import import_transactions
@@ -30,7 +30,10 @@ from tasman.refer.exports.ftm import to_jsonl, validate
 from tasman.refer.exports.misp import misp_event
 from tasman.refer.keys import LocalKeys
 from tasman.refer.money import scrub
+from tasman.refer.outcomes import import_outcome, report_outcome
 from tasman.refer.service import ReferSummary, import_package, refer_case
+from tasman.refer.summary import build_summary
+from tasman.refer.summary import to_csv as summary_csv
 from tasman.synth.transfers import TransferCorpus, generate_transfers, write_goaml
 from tests.attribute import factory as f
 
@@ -126,12 +129,13 @@ def test_schema_dossier_and_versions(money_sent: MoneySent, monkeypatch: pytest.
 
     m = money_sent
     ph = m.doc("PH")
-    assert ph.schema_version == "1.1"
+    assert ph.schema_version == "1.2"
     published = json.loads((DOCS / "referral-package.schema.json").read_text())
     jsonschema.validate(ph.model_dump(mode="json"), published)
     html = render.html(ph)
     fac = ph.money_parties[0]
     assert "Money trails: alerted parties in PH" in html and fac.name in html and fac.phones[0] in html
+    assert fac.ref is not None and f"reference {fac.ref}" in html
     assert "<script" not in html
     monkeypatch.setattr(render, "WITH_PDF", True)
     assert inner_files(ph, m.keys)["dossier.pdf"].startswith(b"%PDF")
@@ -213,3 +217,46 @@ def test_scrub_keeps_counts_and_countries_and_drops_identifiers() -> None:
     got = scrub("like Kalo Renta at +63 905 123 4567 or kalo@example.invalid, DE89370400440532013000, phone:+6390",
                 ["Kalo Renta"], set())
     assert got == "like [withheld] at [withheld] or [withheld], [withheld], [withheld]"
+
+
+def test_outcomes_can_be_about_a_money_trail_party(money_sent: MoneySent, tmp_path: Path) -> None:
+    """A package holding only money-trail parties (AU: senders, no subject) can get outcomes too:
+    the recipient names a party by its P- reference, stable across analyses."""
+    from datetime import date
+
+    m = money_sent
+    au = m.doc("AU")
+    assert au.subjects == [] and au.money_parties
+    party = au.money_parties[0]
+    assert party.ref and party.ref.startswith("P-") and party.ref not in json.dumps(m.doc("PH").model_dump())
+    with m.ws.session() as s:  # a later analysis gives the same party the same reference
+        analyse_case(s, m.ws.actor, "OP-1", out_dir=tmp_path / "again")
+        again = parties_by_country(s, "OP-1", actor="t")["AU"]
+    assert party.ref in {p.ref for p in again}
+    w = Workspace.init(tmp_path / "partner-AU" / "ws", actor="au-officer")
+    try:
+        with w.session() as s:
+            create_case(s, w.actor, "AU-1")
+            import_package(s, w.actor, "AU-1", m.out / "OP-1-AU-v1.tasman", m.partners["AU"].age_identity,
+                           allow_unknown_sender=True)
+        day = date(2024, 6, 1)
+        with pytest.raises(InputError, match="P-0000000000"), w.session() as s:
+            report_outcome(s, w.actor, "AU-1", "OP-1-AU-v1", [{"subject_ref": "P-0000000000", "status": "arrested",
+                                                                "date": day}], m.partners["AU"])
+        with w.session() as s:
+            signed = report_outcome(s, w.actor, "AU-1", "OP-1-AU-v1", [
+                {"subject_ref": party.ref, "status": "arrested", "date": day},
+                {"subject_ref": party.ref, "status": "children_safeguarded", "date": day, "children_safeguarded": 2}],
+                m.partners["AU"])
+    finally:
+        w.close()
+    report = tmp_path / "au-outcome.json"
+    report.write_text(json.dumps(signed.model_dump(mode="json")))
+    with m.ws.session() as s:
+        got = import_outcome(s, m.ws.actor, "OP-1", report)
+        summary = build_summary(s, m.ws.actor, "OP-1")
+    assert got["items"] == 2
+    row = next(r for r in summary.rows if r.country == "AU")
+    assert (row.subjects, row.money_parties, row.acknowledged, row.arrested, row.children_safeguarded) == (
+        0, len(au.money_parties), 1, 1, 2)
+    assert "money_parties" in summary_csv(summary).splitlines()[0]

@@ -14,6 +14,7 @@ from tasman.refer.container import check, open_package
 from tasman.refer.document import PackageDocument, schema
 from tasman.refer.models import ReceivedPackage, ReferralPackage
 from tasman.refer.service import import_package, refer_case, verify
+from tests.attribute import factory as f
 from tests.refer.conftest import Sent
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
@@ -151,25 +152,24 @@ def test_dossier_html_and_pdf_render_from_the_document(sent: Sent, monkeypatch: 
 
 
 def test_triage_matches_are_referenced_when_triage_stored_them(sent: Sent) -> None:
-    """Triage's ``matches`` table is read by reflection (tasman.refer.triage_refs)."""
-    from sqlalchemy import text
-
-    from tasman.core.models import Artifact
+    """Triage's own ``triage_matches`` rows (read through ``tasman.triage.hits``); a known-good
+    match only takes a file out of review and is no hit."""
+    from tasman.core.models import Artifact, Case
     from tasman.link.models import Subject
     from tasman.refer.build import subject_entries
 
     with sent.ws.session() as s:
-        s.execute(text("CREATE TABLE matches (run INTEGER, artifact_id INTEGER, "
-                       "match_type VARCHAR(16), hash_name VARCHAR(16), hashset VARCHAR(100), category INTEGER, "
-                       "distance INTEGER)"))
+        case = s.scalars(select(Case).where(Case.ref == "OP-1")).one()
         photo = s.scalars(select(Artifact).where(Artifact.path.like("%IMG_0001.jpg"))).one()
-        s.execute(text("INSERT INTO matches (run, artifact_id, match_type, hash_name, hashset, category, distance) "
-                       "VALUES (1, :a, 'perceptual', 'pdq', 'test-list', 1, 12)"), {"a": photo.id})
+        f.triage_match(s, case, photo, match_type="perceptual", hash_name="pdq", distance=12)
+        f.triage_match(s, case, photo, hashset="nsrl", category=None, known_good=True)
     with sent.ws.session() as s:
         ana = s.scalars(select(Subject).where(Subject.ref == "S-000001")).one()
         (entry,) = subject_entries(s, ana.case_id, [ana])
     (ref,) = [e for e in entry.evidence if e.path.endswith("IMG_0001.jpg")]
-    assert [(m.hashset, m.category_name, m.distance) for m in ref.matches] == [("test-list", "cam", 12)]
+    assert [(m.hashset, m.category_name, m.match_type, m.distance) for m in ref.matches] == [
+        ("test-list", "cam", "perceptual", 12)]
+    assert ref.via == ["email:ana.reyes@example.ph"]
 
 
 def test_a_failed_run_leaves_no_file_without_its_row(sent: Sent) -> None:
@@ -183,3 +183,29 @@ def test_a_failed_run_leaves_no_file_without_its_row(sent: Sent) -> None:
     assert (sent.out / "OP-1-NL-v2.tasman").read_bytes() == b"someone else's file"
     with sent.ws.session() as s:
         assert {r.version for r in s.scalars(select(ReferralPackage))} == {1}
+
+
+def test_a_transfer_gives_the_package_the_side_linking_put_in_the_subject(ws: Workspace) -> None:
+    """The side comes from ``SubjectRecord.role``: a namesake sender (the guess by name would have
+    picked it) and an observation of the sender's phone stay out."""
+    from tasman.link.models import Subject
+    from tasman.refer.build import subject_entries
+
+    with ws.session() as s:
+        c = f.case(s)
+        subj, (rec,) = f.subject(s, c, "S-000020", "Maria Santos",
+                                 {"record_id": "t9", "sender_name": "Maria Santos", "sender_phone": "+44 7700 900125",
+                                  "sender_country": "GB", "beneficiary_name": "M. Santos",
+                                  "beneficiary_phone": "+63 917 555 0103", "beneficiary_country": "PH",
+                                  "amount": "50", "currency": "USD", "reference": "school"},
+                                 kind="transactions", source="transfers.csv", role="beneficiary")
+        obs = f.observation(s, c, "phone", "+447700900125", record=rec, country="GB")
+        obs.message_id = "sender_phone"
+        subj.country = "PH"  # as attribution would set it
+        s.flush()
+        (entry,) = subject_entries(s, c.id, [s.get(Subject, subj.id)])  # type: ignore[list-item]
+    (record,) = entry.records
+    assert record.fields["subject_side"] == "beneficiary"
+    assert record.fields["beneficiary_phone"] == "+63 917 555 0103" and record.fields["sender_country"] == "GB"
+    assert "sender_phone" in record.withheld and "sender_name" in record.withheld
+    assert [(i.type, i.value) for i in entry.identifiers] == [("phone", "+639175550103")]

@@ -1,9 +1,10 @@
 """Facts about each subject, read from its records and the observations tied to them.
 
 What belongs to a subject: its member records (``subject_records``); observations extracted
-from those records; and EXIF GPS observations of artifacts that share a strong identifier
-(e-mail, phone, handle, IBAN) with the subject. A transfer record has two parties: only the
-party that matches the subject (by name or identifier, or a ``subject_side`` field) is read.
+from those records; and EXIF GPS observations of artifacts that hold one of the subject's strong
+identifiers (``tasman.link.artifacts``). A transfer record has two parties: only the side that
+linking put in the subject (``SubjectRecord.role``, read through ``tasman.link.members``) is
+read, with the observations found in that side's fields.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from tasman.attribute.facts import ADDRESS, CITY, COUNTRY, EMAIL, GPS, IBAN, IP, PHONE, TIMESTAMP, Fact, SubjectFacts
 from tasman.core.models import Record
-from tasman.extract.identifiers import clean_country, clean_email, clean_iban, clean_phone, fold
+from tasman.extract.identifiers import clean_country, clean_email, clean_iban, clean_phone
 from tasman.extract.models import Observation
-from tasman.link.models import Subject, SubjectRecord
+from tasman.link.artifacts import STRONG_TYPES, artifacts_holding
+from tasman.link.members import members_of
+from tasman.link.models import Subject
 
-STRONG = ("email", "phone", "handle", "iban")
 _OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:UTC|GMT)?\s*([+-])(\d{2}):?(\d{2})\s*$", re.I)
 
 
@@ -75,26 +77,6 @@ def person_facts(f: dict[str, Any], source: str, origin: str = "record") -> list
     return out
 
 
-def party(fields: dict[str, Any], known: dict[str, set[str]], name: str) -> str | None:
-    """Which party of a transfer the subject is: ``sender``, ``beneficiary`` or None (unclear)."""
-    side = str(fields.get("subject_side") or "").lower()
-    if side in ("sender", "beneficiary"):
-        return side
-    hits = []
-    for p in ("sender", "beneficiary"):
-        ids = {fold(v) for k in ("phone", "email", "account") for v in values(fields.get(f"{p}_{k}"))}
-        same_name = bool(name) and fold(str(fields.get(f"{p}_name") or "")) == fold(name)
-        if same_name or ids & known["ids"]:
-            hits.append(p)
-    return hits[0] if len(hits) == 1 else None
-
-
-def _party_fields(fields: dict[str, Any], p: str) -> dict[str, Any]:
-    out = {k[len(p) + 1:]: v for k, v in fields.items() if k.startswith(p + "_")}
-    out["timestamp"] = fields.get("timestamp")
-    return out
-
-
 def record_source(r: Record) -> str:
     return f"{r.source}#{r.source_id}"
 
@@ -129,45 +111,32 @@ def gather(session: Session, case_id: int, subject_ids: Iterable[int] | None = N
     if subject_ids is not None:
         q = q.where(Subject.id.in_(list(subject_ids)))
     subjects = list(session.scalars(q))
-    ids = [s.id for s in subjects]
-    members: dict[int, list[Record]] = defaultdict(list)
-    for sid, rec in session.execute(
-        select(SubjectRecord.subject_id, Record).join(Record, Record.id == SubjectRecord.record_id)
-        .where(SubjectRecord.subject_id.in_(ids)).order_by(Record.id)
-    ).all():
-        members[sid].append(rec)
-    owner = {r.id: sid for sid, recs in members.items() for r in recs}
+    members = members_of(session, [s.id for s in subjects])
+    owned = {m.record.id for ms in members.values() for m in ms}
     obs_by_record: dict[int, list[Observation]] = defaultdict(list)
-    if owner:
+    if owned:
         for o in session.scalars(select(Observation).where(Observation.case_id == case_id,
                                                            Observation.record_id.is_not(None))):
-            if o.record_id in owner:
+            if o.record_id in owned:
                 obs_by_record[o.record_id].append(o)
 
     out: list[SubjectFacts] = []
     strong: dict[int, set[tuple[str, str]]] = {}
     for s in subjects:
         sf = SubjectFacts(s.id, s.ref)
-        recs = members.get(s.id, [])
-        known: dict[str, set[str]] = {"ids": set()}
-        for r in recs:
-            if r.kind != "transactions":
-                known["ids"] |= {fold(v) for k in ("phone", "email", "payment_ref") for v in values(r.fields.get(k))}
-        for r in recs:
-            src = record_source(r)
-            if r.kind == "transactions":
-                side = party(r.fields, known, s.name)
-                if side is not None:
-                    for fact in person_facts(_party_fields(r.fields, side), src):
-                        sf.add(fact)
-            else:
-                for fact in person_facts(r.fields, src, "chat" if r.kind == "chats" else "record"):
-                    sf.add(fact)
-            for o in obs_by_record.get(r.id, []):
-                got = _obs_fact(o, "chat" if r.kind == "chats" else "record")
+        own_obs: list[Observation] = []
+        for m in members.get(s.id, []):
+            origin = "chat" if m.record.kind == "chats" else "record"
+            for fact in person_facts(m.own_fields(), record_source(m.record), origin):
+                sf.add(fact)
+            # of a transfer's observations, only those found in the subject's own side's fields
+            mine = [o for o in obs_by_record.get(m.record.id, []) if m.is_own(o.message_id or "")]
+            own_obs += mine
+            for o in mine:
+                got = _obs_fact(o, origin)
                 if got is not None:
                     sf.add(got)
-        strong[s.id] = {(o.type, o.value) for r in recs for o in obs_by_record.get(r.id, []) if o.type in STRONG}
+        strong[s.id] = {(o.type, o.value) for o in own_obs if o.type in STRONG_TYPES}
         strong[s.id] |= _strong_of(sf.facts)
         out.append(sf)
     _artifact_gps(session, case_id, out, strong)
@@ -177,18 +146,8 @@ def gather(session: Session, case_id: int, subject_ids: Iterable[int] | None = N
 def _artifact_gps(session: Session, case_id: int, subjects: list[SubjectFacts],
                   strong: dict[int, set[tuple[str, str]]]) -> None:
     """EXIF GPS of artifacts that carry one of the subject's strong identifiers."""
-    wanted = {k for ks in strong.values() for k in ks}
-    if not wanted:
-        return
-    holders: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for typ, value, aid in session.execute(
-        select(Observation.type, Observation.value, Observation.artifact_id)
-        .where(Observation.case_id == case_id, Observation.artifact_id.is_not(None),
-               Observation.type.in_(STRONG))
-    ).all():
-        if (typ, value) in wanted and aid is not None:
-            holders[(typ, value)].add(aid)
-    arts = {sid: set().union(*(holders.get(k, set()) for k in ks)) if ks else set() for sid, ks in strong.items()}
+    holding = artifacts_holding(session, case_id, {k for ks in strong.values() for k in ks})
+    arts = {sid: {aid for aid, via in holding.items() if via & ks} for sid, ks in strong.items()}
     every = set().union(*arts.values()) if arts else set()
     if not every:
         return

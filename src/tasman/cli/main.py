@@ -65,6 +65,7 @@ COMMANDS = [
     "tasman.cli.records_cmd:records",
     "tasman.cli.link_cmd:link",
     "tasman.cli.link_cmd:subject",
+    "tasman.cli.report_cmd:report",
 ]
 
 

@@ -30,7 +30,8 @@ def outcome() -> None:
 @outcome.command("report")
 @click.option("--case", "case_ref", required=True, help="Our case the package was imported into.")
 @click.option("--package", "package_id", required=True, help="The received package's id (e.g. OP-7-PH-v1).")
-@click.option("--subject", "subjects", multiple=True, required=True, help="The sender's subject ref (repeatable).")
+@click.option("--subject", "subjects", multiple=True, required=True,
+              help="The sender's subject ref, or a money-trail party's P- ref (repeatable).")
 @click.option("--status", type=click.Choice(STATUSES), required=True)
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
 @click.option("--children", type=click.IntRange(min=0), help="Children safeguarded (with that status).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
@@ -39,3 +39,10 @@ def export_identifiers(session: Session, actor: str, case_ref: str, out: Path,
     audit.record(session, actor, "export.identifiers", case_ref=case_ref, target=str(out), rows=n,
                  types=list(types))
     return n
+
+
+def type_counts(session: Session, case_id: int) -> list[tuple[str, int, int]]:
+    """Per identifier type: (type, sightings, distinct values), most sightings first."""
+    rows = session.execute(select(Observation.type, func.count(), func.count(distinct(Observation.value)))
+                           .where(Observation.case_id == case_id).group_by(Observation.type)).all()
+    return sorted(((str(t), int(n), int(d)) for t, n, d in rows), key=lambda r: (-r[1], r[0]))

@@ -3,12 +3,21 @@ money report (HTML and JSON come from it), the timeline events and the chart ser
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import BaseModel, ConfigDict
 
 from tasman.core.timeutil import iso
 from tasman.money.scoring import PartyScore
 
 UNKNOWN_COUNTRY = "ZZ"  # ISO 3166 user-assigned code, for parties whose country is not known
+
+
+def party_ref(key: str) -> str:
+    """A party's short, stable reference: ``P-`` and 10 hex digits of its key's SHA-256. The same
+    party (same smallest identifier) keeps it across analyses, so a recipient can report outcomes
+    about it the way it does about subjects; it tells nothing of the identifier itself."""
+    return "P-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10].upper()
 
 
 class Reason(BaseModel):
@@ -44,6 +53,10 @@ class Party(BaseModel):
     subjects: tuple[str, ...] = ()
     reasons: tuple[Reason, ...] = ()
     record_refs: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return party_ref(self.key)
 
     @property
     def indicator_names(self) -> list[str]:

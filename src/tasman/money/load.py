@@ -51,15 +51,17 @@ def load_case(session: Session, case_id: int, cfg: MoneyConfig) -> CaseInputs:
     for r in records:
         ref = f"{r.source}#{r.source_id}"
         fields = r.fields if isinstance(r.fields, dict) else {}
-        subject = subject_of.get((r.id, "sender" if r.kind == "transactions" else ""))
         if r.kind == "transactions":
             rows.append((ref, r.id, fields))
-            if subject:
-                # A transfer record linked to a subject is that subject's outgoing transfer.
-                out.sender_subjects[r.id] = subject
-                for k in make_side(fields, "sender").strong_keys():
+            for side in ("sender", "beneficiary"):  # each side joins the subject linking put it in
+                if (subject := subject_of.get((r.id, side))) is None:
+                    continue
+                if side == "sender":
+                    out.sender_subjects[r.id] = subject
+                for k in make_side(fields, side).strong_keys():
                     out.subject_keys[k].add(subject)
             continue
+        subject = subject_of.get((r.id, ""))
         keys = person_keys(fields)
         if subject:
             for k in keys:

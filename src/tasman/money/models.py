@@ -22,6 +22,8 @@ class MoneyRun(Base):
     actor: Mapped[str] = mapped_column(String(120))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the MoneyConfig used, for reproduction
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the run's MoneyReport (tables, chart series, timeline), so the case report shows the run as analysed
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class MoneyParty(Base):

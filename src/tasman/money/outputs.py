@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -66,5 +67,22 @@ def write_graph(path: Path, graph: nx.DiGraph) -> None:
 _env = Environment(loader=PackageLoader("tasman.money", "templates"), autoescape=select_autoescape(["html"]))
 
 
+@dataclass(frozen=True)
+class _Card:
+    party: Party
+    svg: Markup
+
+
+def render_section(doc: MoneyReport) -> Markup:
+    """The money section (``<section id="money">``) the case report and ``money.html`` share: one
+    chart of the top beneficiaries together, then one per beneficiary beside its score and
+    indicators, the ranked tables with every reason, the timeline and the weights."""
+    by_key = {p.key: p for p in doc.beneficiaries}
+    cards = [_Card(by_key[s.key], Markup(amounts_chart((s,), width=440, height=200, legend=False, first_colour=i)))
+             for i, s in enumerate(doc.chart) if s.key in by_key]
+    return Markup(_env.get_template("money_section.html").render(r=doc, chart=Markup(amounts_chart(doc.chart)),
+                                                                 cards=cards))
+
+
 def render_html(doc: MoneyReport) -> str:
-    return _env.get_template("money.html").render(r=doc, chart=Markup(amounts_chart(doc.chart)))
+    return _env.get_template("money.html").render(r=doc, section=render_section(doc))

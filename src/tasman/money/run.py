@@ -91,8 +91,9 @@ def analyse_case(session: Session, actor: str, case_ref: str, cfg: MoneyConfig |
     senders = [party_doc(s) for s in result.senders]
     _store(session, run, benes + senders)
     focus = [b for b in result.beneficiaries if b.alerted][:10] or result.beneficiaries[:5]
-    subjects = sorted({s for b in focus for t in b.profile.transfers for s in result.parties[t.sender_party].subjects})
-    timeline = tuple(build_timeline(result, focus, triage_hits(session, case_ref, subjects)))
+    subjects = {s for b in focus for t in b.profile.transfers for s in result.parties[t.sender_party].subjects}
+    subjects |= {s for b in focus for s in b.profile.party.subjects}
+    timeline = tuple(build_timeline(result, focus, triage_hits(session, case.id, subjects)))
     folder = out_dir or Path("money")
     folder.mkdir(parents=True, exist_ok=True)
     files = {"beneficiaries": "beneficiaries.csv", "senders": "senders.csv", "timeline": "timeline.csv",
@@ -107,6 +108,7 @@ def analyse_case(session: Session, actor: str, case_ref: str, cfg: MoneyConfig |
         senders=tuple(p for p in senders if p.alerted or p.rank <= REPORT_PARTIES),
         chart=_chart(result), timeline=timeline, warnings=tuple(result.warnings[:100]), files=files,
     )
+    run.document = doc.model_dump(mode="json")
     write_parties_csv(folder / files["beneficiaries"], benes, BENEFICIARY_COLUMNS)
     write_parties_csv(folder / files["senders"], senders, SENDER_COLUMNS)
     write_timeline_csv(folder / files["timeline"], timeline)
@@ -123,3 +125,15 @@ def analyse_case(session: Session, actor: str, case_ref: str, cfg: MoneyConfig |
 def latest_run(session: Session, case_id: int) -> MoneyRun | None:
     return session.scalars(select(MoneyRun).where(MoneyRun.case_id == case_id)
                            .order_by(MoneyRun.id.desc()).limit(1)).first()
+
+
+def latest_report(session: Session, case_ref: str, actor: str) -> MoneyReport | None:
+    """The report document of the case's latest money analysis, as it was analysed (tables,
+    chart series, timeline); None when no analysis ran (or only one from before runs kept their
+    document). The read is audited."""
+    case = get_case(session, case_ref)
+    run = latest_run(session, case.id)
+    doc = MoneyReport.model_validate(run.document) if run is not None and run.document else None
+    audit.record(session, actor, "money.report.read", case_ref=case.ref, target=f"run {run.id if run else '-'}",
+                 found=doc is not None)
+    return doc

@@ -21,9 +21,12 @@ def _nice_max(v: float) -> float:
     return 10 * mag
 
 
-def amounts_chart(series: tuple[Series, ...] | list[Series], width: int = 760, height: int = 320) -> str:
-    """Amount (USD) against time; an empty chart says so instead of drawing nothing."""
-    left, right, top, bottom = 60, 170, 20, 40
+def amounts_chart(series: tuple[Series, ...] | list[Series], width: int = 760, height: int = 320,
+                  legend: bool = True, first_colour: int = 0) -> str:
+    """Amount (USD) against time; an empty chart says so instead of drawing nothing. Without
+    ``legend`` (one beneficiary's chart, titled by its caller) the plot takes the whole width;
+    ``first_colour`` keeps a beneficiary's colour from the chart of all of them."""
+    left, right, top, bottom = 60, 170 if legend else 40, 20, 40
     pw, ph = width - left - right, height - top - bottom
     pts = [(datetime.fromisoformat(p.ts.replace("Z", "+00:00")), p.amount_usd) for s in series for p in s.points]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
@@ -55,12 +58,14 @@ def amounts_chart(series: tuple[Series, ...] | list[Series], width: int = 760, h
     out.append(f'<text x="14" y="{top + ph / 2:.0f}" font-size="11" transform="rotate(-90 14 {top + ph / 2:.0f})" '
                'text-anchor="middle">amount (USD)</text>')
     for i, s in enumerate(series):
-        colour = PALETTE[i % len(PALETTE)]
+        colour = PALETTE[(first_colour + i) % len(PALETTE)]
         coords = [(x(datetime.fromisoformat(p.ts.replace("Z", "+00:00"))), y(p.amount_usd)) for p in s.points]
         if len(coords) > 1:
             path = " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
             out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{path}"/>')
         out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="{colour}"/>' for a, b in coords)
+        if not legend:
+            continue
         ly = top + 14 + i * 18
         out.append(f'<rect x="{left + pw + 12}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
                    f'<text x="{left + pw + 28}" y="{ly}" font-size="11">{escape(s.label[:24])}</text>')

@@ -9,19 +9,33 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from tasman.core.timeutil import iso
+from tasman.link.artifacts import subject_artifacts
 from tasman.money.analysis import AnalysisResult
 from tasman.money.document import TimelineEvent
 from tasman.money.scoring import PartyScore
+from tasman.triage.hits import hits_for
 
 
-def triage_hits(session: Session, case_ref: str, subject_refs: Iterable[str]) -> list[TimelineEvent]:
-    """Triage matches (known material by hash) tied to these subjects, as timeline events.
-
-    The one place the money stage reads triage results. Triage matches are not stored on this
-    branch yet, so there is nothing to read; when they land, this function maps each match of
-    a subject's evidence to ``TimelineEvent(kind="triage", ref=<evidence path>, summary=<category>)``
-    (never the media itself)."""
-    return []
+def triage_hits(session: Session, case_id: int, subject_refs: Iterable[str]) -> list[TimelineEvent]:
+    """Triage hits (known material by hash) in artifacts that hold a strong identifier of one of
+    these subjects, as timeline events: the artifact's path, list, category and match, never
+    the media. The time is the file's own time when triage stored one, else the triage run's
+    start (the summary says which): a run time tells when material was found, not when it was
+    made, so it says nothing about closeness to a transfer."""
+    by_subject = subject_artifacts(session, case_id, subject_refs)
+    hits = hits_for(session, {aid for arts in by_subject.values() for aid in arts})
+    events = []
+    for ref, arts in sorted(by_subject.items()):
+        for aid in sorted(arts):
+            via = ", ".join(sorted(t for t, _ in arts[aid]))
+            for h in hits.get(aid, []):
+                category = h.category_name or (f"category {h.category}" if h.category is not None else "no category")
+                when = "file time" if h.time_source == "file" else "time of the triage run"
+                events.append(TimelineEvent(
+                    ts=iso(h.time), kind="triage", who=ref, ref=h.path,
+                    summary=f"hash-list hit: {category}, {h.match_type} match ({h.hash_name}) in list {h.hashset!r}; "
+                            f"holds the subject's {via}; {when}"))
+    return events
 
 
 def build_timeline(result: AnalysisResult, focus: list[PartyScore], extra: Iterable[TimelineEvent] = (),
@@ -47,6 +61,7 @@ def build_timeline(result: AnalysisResult, focus: list[PartyScore], extra: Itera
         who = ",".join(sorted(party.subjects)) or party.name or key
         events.extend(TimelineEvent(ts=iso(c.ts), kind="chat", who=who, ref=c.ref, summary="chat session")
                       for c in result.chats.get(key, []))
-    events.extend(extra)
     events.sort(key=lambda e: (e.ts, e.kind, e.ref))
-    return events[:limit]
+    # the limit is for transfers and chats; triage hits (few, and dated apart) are never cut by them
+    hits = sorted(extra, key=lambda e: (e.ts, e.kind, e.ref, e.who))[:limit]
+    return sorted(events[:limit] + hits, key=lambda e: (e.ts, e.kind, e.ref, e.who))

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasman.attribute.gather import party, values
+from tasman.attribute.gather import values
 from tasman.attribute.service import latest_run, subject_ranking
-from tasman.core.models import Artifact, Evidence, Record
+from tasman.core.models import Artifact, Evidence
 from tasman.extract.identifiers import (
     Identifier,
     clean_country,
@@ -29,23 +29,24 @@ from tasman.extract.identifiers import (
     clean_iban,
     clean_ip,
     clean_phone,
-    fold,
 )
 from tasman.extract.models import Observation
-from tasman.link.models import Subject, SubjectRecord
+from tasman.link.artifacts import artifacts_holding
+from tasman.link.members import Member, members_of
+from tasman.link.models import Subject
 from tasman.records.fields import PERSON_FIELDS, TRANSACTION_FIELDS
 from tasman.refer.document import (
     Attribution,
     EvidenceRef,
     FieldValue,
     IdentifierEntry,
+    MatchRef,
     RecordEntry,
     SubjectEntry,
 )
-from tasman.refer.triage_refs import matches_for
+from tasman.triage.hits import hits_for
 
 ID_TYPES = ("email", "phone", "ip", "url", "domain", "handle", "iban", "card", "paypal", "btc", "eth", "mtcn")
-STRONG = ("email", "phone", "handle", "iban", "paypal", "btc", "eth", "card")
 SHARED_TX = ("record_id", "timestamp", "amount", "currency", "reference", "channel")
 
 
@@ -57,19 +58,22 @@ def _value(v: Any) -> FieldValue:
     return json.dumps(v, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def minimise(r: Record, subject_name: str, known_ids: set[str]) -> tuple[dict[str, FieldValue], list[str]]:
-    """The record's fields a recipient needs, and the names of those withheld."""
+def minimise(m: Member) -> tuple[dict[str, FieldValue], list[str]]:
+    """The member record's fields a recipient needs, and the names of those withheld. For a
+    transfer: the side linking put in the subject (``SubjectRecord.role``) and what both sides
+    share, with the counterparty reduced to its country; nothing of either side when the
+    membership has no role."""
+    r = m.record
     if r.kind != "transactions":
         keep = {k: _value(v) for k, v in r.fields.items() if k in PERSON_FIELDS}
         return keep, sorted(k for k in r.fields if k not in PERSON_FIELDS)
-    side = party(r.fields, {"ids": known_ids}, subject_name)
     keep = {k: _value(r.fields[k]) for k in SHARED_TX if k in r.fields}
-    if side is not None:
-        other = "beneficiary" if side == "sender" else "sender"
-        keep.update({k: _value(v) for k, v in r.fields.items() if k.startswith(side + "_") and k in TRANSACTION_FIELDS})
+    if m.side is not None:
+        other = "beneficiary" if m.side == "sender" else "sender"
+        keep.update({k: _value(v) for k, v in r.fields.items() if m.is_own(k) and k in TRANSACTION_FIELDS})
         if r.fields.get(f"{other}_country"):
             keep[f"{other}_country"] = _value(r.fields[f"{other}_country"])
-        keep["subject_side"] = side
+        keep["subject_side"] = m.side
     withheld = sorted(k for k in r.fields if k not in keep)
     return keep, withheld
 
@@ -92,14 +96,8 @@ def _record_identifiers(fields: dict[str, FieldValue]) -> list[Identifier]:
 
 
 def subject_entries(session: Session, case_id: int, subjects: list[Subject]) -> list[SubjectEntry]:
-    ids = [s.id for s in subjects]
-    members: dict[int, list[Record]] = defaultdict(list)
-    for sid, rec in session.execute(
-        select(SubjectRecord.subject_id, Record).join(Record, Record.id == SubjectRecord.record_id)
-        .where(SubjectRecord.subject_id.in_(ids)).order_by(Record.source, Record.source_id)
-    ).all():
-        members[sid].append(rec)
-    rec_ids = [r.id for rs in members.values() for r in rs]
+    members = members_of(session, [s.id for s in subjects])
+    rec_ids = [m.record.id for ms in members.values() for m in ms]
     obs: dict[int, list[Observation]] = defaultdict(list)
     if rec_ids:
         for o in session.scalars(select(Observation).where(Observation.record_id.in_(rec_ids),
@@ -108,18 +106,16 @@ def subject_entries(session: Session, case_id: int, subjects: list[Subject]) -> 
     run = latest_run(session, case_id)
     entries = []
     for s in subjects:
-        recs = members.get(s.id, [])
-        known = {fold(v) for r in recs if r.kind != "transactions"
-                 for k in ("phone", "email", "payment_ref") for v in values(r.fields.get(k))}
         records: list[RecordEntry] = []
         idents: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
-        for r in recs:
+        for m in sorted(members.get(s.id, []), key=lambda m: (m.record.source, m.record.source_id, m.role)):
+            r = m.record
             ref = f"{r.source}#{r.source_id}"
-            kept, withheld = minimise(r, s.name, known)
+            kept, withheld = minimise(m)
             records.append(RecordEntry(ref=ref, kind=r.kind, source=r.source, source_id=r.source_id, fields=kept,
                                        withheld=withheld))
             found = [(i.type.value, i.value, i.country) for i in _record_identifiers(kept)]
-            found += [(o.type, o.value, o.country) for o in obs.get(r.id, [])]
+            found += [(o.type, o.value, o.country) for o in obs.get(r.id, []) if m.is_own(o.message_id or "")]
             for typ, val, cc in found:
                 key = (typ, val)
                 prev = idents.get(key)
@@ -138,24 +134,17 @@ def _attribution(session: Session, run: Any, s: Subject) -> Attribution:
 
 
 def _evidence(session: Session, case_id: int, identifiers: list[IdentifierEntry]) -> list[EvidenceRef]:
-    strong = {(i.type, i.value) for i in identifiers if i.type in STRONG}
-    if not strong:
+    holding = artifacts_holding(session, case_id, {(i.type, i.value) for i in identifiers})
+    if not holding:
         return []
-    via: dict[int, set[str]] = defaultdict(set)
-    for typ, val, aid in session.execute(
-        select(Observation.type, Observation.value, Observation.artifact_id)
-        .where(Observation.case_id == case_id, Observation.artifact_id.is_not(None),
-               Observation.value.in_(sorted({v for _, v in strong})))
-    ).all():
-        if (typ, val) in strong and aid is not None:
-            via[aid].add(f"{typ}:{val}")
-    if not via:
-        return []
-    matches = matches_for(session, via)
+    hits = hits_for(session, holding)
     out = []
     for art, ev in session.execute(select(Artifact, Evidence).join(Evidence, Evidence.id == Artifact.evidence_id)
-                                   .where(Artifact.id.in_(sorted(via))).order_by(Evidence.name, Artifact.path)):
+                                   .where(Artifact.id.in_(sorted(holding))).order_by(Evidence.name, Artifact.path)):
+        matches = [MatchRef(hashset=h.hashset, category=h.category, category_name=h.category_name,
+                            match_type=h.match_type, hash_name=h.hash_name, distance=h.distance)
+                   for h in hits.get(art.id, [])]
         out.append(EvidenceRef(evidence=ev.name, evidence_sha256=ev.sha256, path=art.path, size=art.size,
-                               md5=art.md5, sha1=art.sha1, sha256=art.sha256, via=sorted(via[art.id]),
-                               matches=matches.get(art.id, [])))
+                               md5=art.md5, sha1=art.sha1, sha256=art.sha256,
+                               via=sorted(f"{t}:{v}" for t, v in holding[art.id]), matches=matches))
     return out

@@ -4,7 +4,7 @@
 Its JSON Schema is published in ``docs/schemas/referral-package.schema.json`` (``tasman package
 schema`` prints it; a test keeps the file current). Changing the document means raising
 ``SCHEMA_VERSION``: minor for additions a newer reader can take from an older document (1.1
-added ``money_parties``; a 1.0 document still validates), major for anything else.
+added ``money_parties``, 1.2 their ``ref``; older documents still validate), major for anything else.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Literal["1.1"] = "1.1"
-SchemaVersion = Literal["1.0", "1.1"]  # what this reader accepts
+SCHEMA_VERSION: Literal["1.2"] = "1.2"
+SchemaVersion = Literal["1.0", "1.1", "1.2"]  # what this reader accepts
 Tlp = Literal["clear", "green", "amber", "amber+strict", "red"]
 TLPS: tuple[str, ...] = ("clear", "green", "amber", "amber+strict", "red")
 FieldValue = str | int | float | bool | None | list[str]
@@ -136,6 +136,8 @@ class MoneyPartyEntry(Frozen):
     the package's: its own identifiers, score and reasons, and the records they rest on."""
 
     role: Literal["beneficiary", "sender"]
+    ref: str | None = Field(default=None, description="the party's stable reference (P-...), what outcome reports "
+                                                      "name (schema 1.2; absent in 1.1 documents)")
     key: str = Field(description="the party's smallest identifier (account:, email:, phone: or name:)")
     name: str = ""
     country: str

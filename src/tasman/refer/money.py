@@ -66,7 +66,7 @@ def money_entries(by_country: dict[str, list[Party]], country: str,
                                why=scrub(r.why, others, subject_refs)) for r in p.reasons]
         out.append(MoneyPartyEntry(
             role=p.role,  # type: ignore[arg-type]
-            key=p.key, name=p.name, country=country, rank=p.rank, score=p.score, transfers=p.transfers,
+            ref=p.ref, key=p.key, name=p.name, country=country, rank=p.rank, score=p.score, transfers=p.transfers,
             total_usd=p.total_usd, first_seen=p.first_seen, last_seen=p.last_seen, counterparties=p.counterparties,
             subject_payers=p.subject_payers, phones=list(p.phones), emails=list(p.emails), accounts=list(p.accounts),
             subjects=[s for s in p.subjects if s in subject_refs], reasons=reasons, records=list(p.record_refs)))

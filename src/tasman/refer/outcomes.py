@@ -1,11 +1,12 @@
 """Outcomes travel back as small signed documents.
 
-The recipient (``tasman outcome report``) writes a report about subjects of a package it
-received, signed with its Ed25519 key, numbered with a sequence per package series and
-carrying a random nonce. The sender (``tasman outcome import``) accepts it only when the
-signature is good, the signing key is the one its agency directory holds for the agency the
-package went to, and the report is new: a nonce or report id seen before, or a sequence not
-above the last one imported from that agency for that series, is refused as a replay.
+The recipient (``tasman outcome report``) writes a report about subjects (or money-trail
+parties, by their ``P-`` reference) of a package it received, signed with its Ed25519 key,
+numbered with a sequence per package series and carrying a random nonce. The sender
+(``tasman outcome import``) accepts it only when the signature is good, the signing key is the
+one its agency directory holds for the agency the package went to, and the report is new: a
+nonce or report id seen before, or a sequence not above the last one imported from that agency
+for that series, is refused as a replay.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ Status = Literal["acknowledged", "investigation_opened", "search_executed", "arr
 
 
 class OutcomeItem(Frozen):
-    subject_ref: str
+    subject_ref: str = Field(description="a subject of the package (S-...) or one of its money-trail parties (P-...)")
     status: Status
     date: date
     children_safeguarded: int | None = Field(default=None, ge=0)
@@ -70,11 +71,18 @@ class SignedOutcome(Frozen):
     signature: str
 
 
+def package_refs(document: dict[str, Any]) -> set[str]:
+    """What outcomes can be about: the package's subjects and (schema 1.2) its money-trail parties."""
+    refs = {str(s["ref"]) for s in document.get("subjects", [])}
+    return refs | {str(p["ref"]) for p in document.get("money_parties", []) if p.get("ref")}
+
+
 def report_outcome(session: Session, actor: str, case_ref: str, package_id: str, items: list[dict[str, Any]],
                    keys: LocalKeys) -> SignedOutcome:
-    """Recipient side: sign a report about subjects of a package received into ``case_ref``."""
+    """Recipient side: sign a report about subjects or money-trail parties of a package received
+    into ``case_ref``."""
     pkg = received(session, case_ref, package_id)
-    refs = {s["ref"] for s in pkg.document.get("subjects", [])}
+    refs = package_refs(pkg.document)
     try:
         parsed = [OutcomeItem.model_validate(i) for i in items]
     except ValidationError as exc:
@@ -82,7 +90,7 @@ def report_outcome(session: Session, actor: str, case_ref: str, package_id: str,
         raise InputError(f"outcome: {'.'.join(map(str, err['loc'])) or 'item'}: {err['msg']}") from exc
     for item in parsed:
         if item.subject_ref not in refs:
-            raise InputError(f"subject {item.subject_ref!r} is not in package {package_id!r}")
+            raise InputError(f"subject or party {item.subject_ref!r} is not in package {package_id!r}")
     last = session.scalar(select(func.max(OutcomeReport.sequence)).where(
         OutcomeReport.direction == "out", OutcomeReport.series == pkg.series, OutcomeReport.agency == pkg.sender))
     doc = OutcomeReportDoc(report_id=uuid.uuid4().hex, package_id=package_id, series=pkg.series,
@@ -140,11 +148,11 @@ def import_outcome(session: Session, actor: str, case_ref: str, path: Path) -> d
     if last is not None and doc.sequence <= last:
         raise IntegrityError(f"replay refused: sequence {doc.sequence} from {agency.name!r} for {doc.series} is not "
                              f"after the last imported ({last})")
-    sent_refs = {r for p in session.scalars(select(ReferralPackage.subjects).where(
-        ReferralPackage.case_id == case.id, ReferralPackage.country == pkg.country)) for r in p}
+    sent_refs = {r for d in session.scalars(select(ReferralPackage.document).where(
+        ReferralPackage.case_id == case.id, ReferralPackage.country == pkg.country)) for r in package_refs(d)}
     unknown = sorted({i.subject_ref for i in doc.items} - sent_refs)
     if unknown:
-        raise InputError(f"{path.name}: subject {unknown[0]!r} was never referred to {pkg.country}")
+        raise InputError(f"{path.name}: subject or party {unknown[0]!r} was never referred to {pkg.country}")
     row = OutcomeReport(case_id=case.id, direction="in", report_id=doc.report_id, package_id=doc.package_id,
                         series=doc.series, agency=agency.name, signer_fingerprint=fp, sequence=doc.sequence,
                         nonce=doc.nonce, document=json.loads(signed.model_dump_json()), recorded_by=actor)

@@ -1,8 +1,9 @@
 """The operation summary: per country, packages sent and what came back.
 
-Counts are of distinct subjects: a subject counts as acknowledged once any outcome arrived for
-it, as arrested once an ``arrested`` outcome arrived, and so on. Children safeguarded is the
-sum over subjects of the latest reported count for each (a later report corrects an earlier).
+Counts are of distinct subjects and money-trail parties (outcome reports name either): one
+counts as acknowledged once any outcome arrived for it, as arrested once an ``arrested`` outcome
+arrived, and so on. ``subjects`` and ``money_parties`` count those referred. Children safeguarded
+is the sum over them of the latest reported count for each (a later report corrects an earlier).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from tasman.core import audit
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case
 from tasman.refer.models import Outcome, OutcomeReport, ReferralPackage
+from tasman.refer.outcomes import package_refs
 
 COLUMNS = ("country", "agency", "packages", "latest_version", "subjects", "acknowledged", "investigations",
-           "searches", "arrested", "charged", "convicted", "children_safeguarded", "no_further_action")
+           "searches", "arrested", "charged", "convicted", "children_safeguarded", "no_further_action",
+           "money_parties")  # last: columns added later go at the end, so CSV readers keep their positions
 _STATUS_COL = {"investigation_opened": "investigations", "search_executed": "searches", "arrested": "arrested",
                "charged": "charged", "convicted": "convicted", "no_further_action": "no_further_action"}
 
@@ -35,6 +38,7 @@ class SummaryRow(BaseModel):
     packages: int
     latest_version: int
     subjects: int
+    money_parties: int = 0
     acknowledged: int
     investigations: int
     searches: int
@@ -60,13 +64,14 @@ def build_summary(session: Session, actor: str, case_ref: str) -> Summary:
                                .where(Outcome.case_id == case.id)
                                .order_by(Outcome.on, OutcomeReport.sequence, Outcome.id)).all()
     per: dict[str, dict[str, Any]] = defaultdict(lambda: {"agency": "", "packages": 0, "latest_version": 0,
-                                                          "subjects": set()})
+                                                          "subjects": set(), "money_parties": set()})
     for p in pkgs:
         d = per[p.country]
         d["packages"] += 1
         if p.version >= d["latest_version"]:
             d["latest_version"], d["agency"] = p.version, p.agency
         d["subjects"] |= set(p.subjects)
+        d["money_parties"] |= package_refs(p.document) - set(p.subjects)
     status: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     children: dict[str, dict[str, int]] = defaultdict(dict)
     for o, _seq in outcomes:
@@ -81,6 +86,7 @@ def build_summary(session: Session, actor: str, case_ref: str) -> Summary:
         d, st = per[cc], status[cc]
         rows.append(SummaryRow(country=cc, agency=d["agency"], packages=d["packages"],
                                latest_version=d["latest_version"], subjects=len(d["subjects"]),
+                               money_parties=len(d["money_parties"]),
                                acknowledged=len(st["acknowledged"]),
                                **{c: len(st[c]) for c in _STATUS_COL.values()},
                                children_safeguarded=sum(children[cc].values())))

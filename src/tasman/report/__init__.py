@@ -1,5 +1,8 @@
-"""The case report: one HTML page summarising what the case holds. A top layer (like cli and
-serve): it reads every stage's results, and no stage imports it. Never shows media."""
+"""The case report: one HTML page summarising what the case holds, stage by stage (evidence,
+triage, identifiers, subjects, attribution, referrals and outcomes, money trails, audit). A top
+layer (like cli and serve): it reads every stage's results through the stages' own read
+functions (each audited), and no stage imports it. Never shows media: triage appears as counts.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,19 @@ from sqlalchemy.orm import Session
 
 from tasman import __version__
 from tasman.core import audit
+from tasman.core.errors import NotFoundError
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case, list_evidence
+from tasman.extract.export import type_counts
+from tasman.link.views import list_subjects
+from tasman.money.document import MoneyReport
+from tasman.money.outputs import render_section
+from tasman.money.run import latest_report
+from tasman.refer.summary import Summary, build_summary, chart_svg
+from tasman.triage.report import CategoryCount
+from tasman.triage.results import run_report
+
+TOP_SUBJECTS = 25  # the subjects listed by name; the rest are counted
 
 
 class EvidenceRow(BaseModel):
@@ -27,6 +41,46 @@ class EvidenceRow(BaseModel):
     custodian: str
 
 
+class TriageSection(BaseModel):
+    """The latest finished triage run, as counts: the matched files themselves are in that run's
+    own report (matches.csv, report.html), never repeated here."""
+
+    model_config = ConfigDict(frozen=True)
+    run_id: int
+    finished_at: str | None
+    hashsets: list[str]
+    files: int
+    matched_files: int
+    known_good_files: int
+    errors: int
+    categories: list[CategoryCount]
+    report_html: str | None
+
+
+class IdentifierCount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    type: str
+    sightings: int
+    values: int
+
+
+class SubjectRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    ref: str
+    name: str
+    records: int
+    country: str | None
+    confidence: float | None
+
+
+class SubjectsSection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    total: int
+    attributed: int
+    by_country: dict[str, int]  # attributed country -> subjects
+    top: list[SubjectRow]       # the TOP_SUBJECTS with the most records
+
+
 class CaseReport(BaseModel):
     """The document every renderer works from."""
 
@@ -39,17 +93,56 @@ class CaseReport(BaseModel):
     audit_entries: int
     audit_head: str
     audit_ok: bool
+    triage: TriageSection | None = None
+    identifiers: list[IdentifierCount] = []
+    subjects: SubjectsSection | None = None
+    referrals: Summary | None = None
+    money: MoneyReport | None = None  # the latest money analysis, as analysed
+
+
+def _triage(session: Session, actor: str, case_ref: str) -> TriageSection | None:
+    try:
+        doc = run_report(session, actor, case_ref)
+    except NotFoundError:
+        return None
+    if doc is None:
+        return None
+    f = doc.figures
+    return TriageSection(run_id=doc.run_id, finished_at=doc.finished_at, hashsets=doc.hashsets, files=f.files,
+                         matched_files=f.matched_files, known_good_files=f.known_good_files, errors=f.errors,
+                         categories=doc.categories, report_html=doc.outputs.get("report_html"))
+
+
+def _subjects(session: Session, actor: str, case_ref: str) -> SubjectsSection | None:
+    subjects = list_subjects(session, actor, case_ref)
+    if not subjects:
+        return None
+    by_country: dict[str, int] = {}
+    for s in subjects:
+        if s.country:
+            by_country[s.country] = by_country.get(s.country, 0) + 1
+    return SubjectsSection(
+        total=len(subjects), attributed=sum(by_country.values()),
+        by_country=dict(sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))),
+        top=[SubjectRow(ref=s.ref, name=s.name, records=s.records, country=s.country, confidence=s.confidence)
+             for s in subjects[:TOP_SUBJECTS]])
 
 
 def build_case_report(session: Session, actor: str, case_ref: str) -> CaseReport:
     case = get_case(session, case_ref)
     items = list_evidence(session, actor, case_ref)
-    chain = audit.verify(session)
+    triage = _triage(session, actor, case_ref)
+    identifiers = [IdentifierCount(type=t, sightings=n, values=d) for t, n, d in type_counts(session, case.id)]
+    subjects = _subjects(session, actor, case_ref)
+    summary = build_summary(session, actor, case_ref)
+    money = latest_report(session, case.ref, actor)
+    chain = audit.verify(session)  # last, so the head covers this report's own reads
     return CaseReport(
         tasman_version=__version__, generated_at=iso(utcnow()), case_ref=case.ref, case_title=case.title,
         evidence=[EvidenceRow(id=e.id, name=e.name, kind=e.kind, size=e.size, files=e.file_count, sha256=e.sha256,
                               acquired_at=iso(e.acquired_at), custodian=e.custodian) for e in items],
-        audit_entries=chain.entries, audit_head=chain.head, audit_ok=chain.ok,
+        audit_entries=chain.entries, audit_head=chain.head, audit_ok=chain.ok, triage=triage,
+        identifiers=identifiers, subjects=subjects, referrals=summary if summary.rows else None, money=money,
     )
 
 
@@ -57,7 +150,11 @@ _env = Environment(loader=PackageLoader("tasman.report", "templates"), autoescap
 
 
 def render_html(doc: CaseReport) -> str:
-    return _env.get_template("case_report.html").render(r=doc)
+    from markupsafe import Markup
+
+    return _env.get_template("case_report.html").render(
+        r=doc, money=render_section(doc.money) if doc.money else None,
+        referrals_chart=Markup(chart_svg(doc.referrals)) if doc.referrals else None)
 
 
 def write_case_report(session: Session, actor: str, case_ref: str, out: Path) -> CaseReport:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,17 @@ SIZE = (320, 240)
 def jpeg(seed: int, size: tuple[int, int] = SIZE, quality: int = 90) -> bytes:
     buf = io.BytesIO()
     draw_picture(seed, size).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def with_artist(data: bytes, artist: str) -> bytes:
+    """The same JPEG re-saved with an EXIF Artist tag: cameras and editors write an owner's name or
+    address there, which is how a picture can tie to a person without anyone looking at it."""
+    im = Image.open(io.BytesIO(data))
+    exif = Image.Exif()
+    exif[0x013B] = artist
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90, exif=exif.tobytes())
     return buf.getvalue()
 
 
@@ -76,7 +88,10 @@ def _variant(data: bytes, how: str) -> bytes:
     return buf.getvalue()
 
 
-def make_triage_set(root: Path, *, disk_extras: bool = False) -> TriageSet:
+def make_triage_set(root: Path, *, disk_extras: bool = False, owner: str | None = None,
+                    owner_time: float | None = None) -> TriageSet:
+    """``owner``: an address written into the EXIF Artist tag of the listed ``img_0002.jpg``;
+    ``owner_time``: that file's modification time (seconds since the epoch)."""
     root.mkdir(parents=True, exist_ok=True)
     listed: list[Listed] = []
     expected: dict[str, str] = {}
@@ -84,9 +99,12 @@ def make_triage_set(root: Path, *, disk_extras: bool = False) -> TriageSet:
     folder = root / "uploads"
     pics = folder / "Pictures"
     pics.mkdir(parents=True, exist_ok=True)
+    tagged = with_artist(jpeg(2), owner) if owner else jpeg(2)
     for seed in (1, 2, 5):
-        (pics / f"img_{seed:04d}.jpg").write_bytes(jpeg(seed))
-    listed.append(Listed("uploads exact", jpeg(2), 1))
+        (pics / f"img_{seed:04d}.jpg").write_bytes(tagged if seed == 2 else jpeg(seed))
+    if owner_time is not None:
+        os.utime(pics / "img_0002.jpg", (owner_time, owner_time))
+    listed.append(Listed("uploads exact", tagged, 1))
     expected["uploads/Pictures/img_0002.jpg"] = "exact"
     listed.append(Listed("resized original", jpeg(3), 1))
     (pics / "img_0003_small.jpg").write_bytes(_variant(jpeg(3), "resized"))

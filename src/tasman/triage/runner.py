@@ -10,6 +10,7 @@ the command line until its database id is known.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import threading
@@ -93,6 +94,14 @@ class _Held:
     errors: list[tuple[int, str, str]] = field(default_factory=list)
 
 
+KEPT_META = ("mtime", "inode")  # what a reader knows of a file that is worth storing with its artifact
+
+
+def _kept_meta(meta: dict[str, object]) -> dict[str, object]:
+    """The file's own time (seconds since the epoch) and inode, where its container records them."""
+    return {k: meta[k] for k in KEPT_META if isinstance(meta.get(k), int | float) and not isinstance(meta[k], bool)}
+
+
 def _clean_stale(tmp: Path) -> None:
     """Temporary folders of triage processes that no longer run (killed ones)."""
     for d in tmp.glob("triage-*"):
@@ -115,7 +124,7 @@ class Session:
         self.ids: list[int] | None = None
         self.temp = ws.root / "tmp" / f"triage-{os.getpid()}"
         self.walk_errors: list[tuple[int, str, str]] = []
-        self.tags: dict[int, tuple[int, Path | None]] = {}
+        self.tags: dict[int, tuple[int, Path | None, dict[str, object]]] = {}
         self.next_tag = 1
         self.files = self.bytes = self.skipped = self.matched = self.errors = 0
 
@@ -150,7 +159,7 @@ class Session:
                             shutil.copyfile(source, link)
                         source = link
                     work = WorkItem(entry.path, entry.size, entry.deleted, file=str(source), tag=tag)
-                self.tags[tag] = (index, link)
+                self.tags[tag] = (index, link, _kept_meta(entry.meta))
                 yield work
 
     def _ready(self, final: bool, held: int) -> bool:
@@ -201,9 +210,11 @@ class Session:
         results: Generator[WorkResult, None, None] = pool.run(self.items(), opts)
         try:
             for r in results:
-                index, link = self.tags.pop(r.tag)
+                index, link, seen = self.tags.pop(r.tag)
                 if link is not None:
                     link.unlink(missing_ok=True)
+                if seen:
+                    r = dataclasses.replace(r, meta={**seen, **r.meta})
                 held.results.append((index, r))
                 held.errors.extend((index, r.hashes.path, reason) for reason in r.errors)
                 self.files += 1

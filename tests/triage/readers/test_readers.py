@@ -47,6 +47,10 @@ def test_folder_paths_and_types_by_content(tmp_path: Path) -> None:
     assert entries["phone/DCIM/really-a-png.jpg"].mime == "image/png"     # content, not the name
     assert entries["phone/notes.jpg"].mime == "text/plain"
     assert "not followed" in errors["phone/link.jpg"]
+    os.utime(root / "notes.jpg", (1_600_000_000, 1_600_000_000))
+    assert walk(root)[0]["phone/notes.jpg"].meta["mtime"] == 1_600_000_000  # file times travel with entries
+    os.utime(root / "notes.jpg", (1_600_000_100, 1_600_000_100))
+    assert walk(root / "notes.jpg")[0]["notes.jpg"].meta["mtime"] == 1_600_000_100
 
 
 def test_zip_in_zip(triage_set: TriageSet) -> None:

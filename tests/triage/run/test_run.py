@@ -84,6 +84,10 @@ def test_triage_of_the_generated_set(ws: Workspace, triage_set: TriageSet) -> No
         a = s.scalar(select(Artifact).where(Artifact.path == "card.img!/DCIM/_MG_0002.JPG"))
         assert a is not None and a.deleted and names[a.evidence_id] == "card.img"
         assert a.meta["pdq"] and a.meta["pdq_quality"] > 0
+        assert isinstance(a.meta["mtime"], int | float) and isinstance(a.meta["inode"], int)  # the FAT entry's
+        pic = triage_set.items["folder"] / "Pictures" / "img_0002.jpg"
+        b = s.scalar(select(Artifact).where(Artifact.path == "uploads/Pictures/img_0002.jpg"))
+        assert b is not None and b.meta["mtime"] == pic.stat().st_mtime      # the file's own time, for timelines
         assert s.scalar(select(func.count(func.distinct(TriageMatch.artifact_id)))) == len(triage_set.expected)
         actions = set(s.scalars(select(AuditEvent.action)))
         assert {"evidence.add", "hashset.use", "triage.start", "triage.finish"} <= actions

@@ -38,5 +38,5 @@ def folder_entries(root: Path, base: str, ctx: ReadContext) -> Iterator[Entry]:
             elif not stat.S_ISREG(st.st_mode):
                 ctx.warn(path, "not a regular file (device, pipe or socket), not read")
             else:
-                yield Entry(path, st.st_size, file=Path(d.path))
+                yield Entry(path, st.st_size, file=Path(d.path), meta={"mtime": st.st_mtime})
         stack.extend(reversed(folders))

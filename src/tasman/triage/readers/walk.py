@@ -63,7 +63,8 @@ def iter_entries(
     if evidence_path.is_dir():
         top: Iterator[Entry] = folder_entries(evidence_path, base, ctx)
     else:
-        top = iter([Entry(base, evidence_path.stat().st_size, file=evidence_path)])
+        st = evidence_path.stat()
+        top = iter([Entry(base, st.st_size, file=evidence_path, meta={"mtime": st.st_mtime})])
     for entry in top:
         yield from _expand(entry, ctx, 0, expand)
 
