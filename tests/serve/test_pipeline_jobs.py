@@ -1,7 +1,7 @@
 """Extraction, linking and money analysis run as jobs from their pages and from the API, over
-records files uploaded into the case (tasman.synth.corpus) and a small drawn evidence set
-(tasman.synth.evidence): each runs the library function its CLI command calls, as the user who
-started it, and its results appear on its page."""
+records files uploaded into the case (tasman.synth.corpus) and a folder of neutral messages with
+made-up identifiers (tasman.synth.identifiers) recorded as evidence: each runs the library
+function its CLI command calls, as the user who started it, and its results appear on its page."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tasman.evidence import add_evidence
 from tasman.serve import jobkinds, jobs
 from tasman.serve.models import Job
 from tasman.synth.corpus import Corpus
-from tasman.synth.evidence import make_evidence_set
+from tasman.synth.identifiers import make_corpus as make_messages
 from tests.serve.conftest import CASE, Client, audit_actions, queued_job
 from tests.serve.records_data import file_of, small_corpus, upload
 
@@ -69,9 +69,13 @@ def test_extraction_over_the_api(api: Callable[[str], TestClient], ws: Workspace
     nothing = api("eve").post(JOBS, json={"kind": "extract"})
     assert nothing.status_code == 404 and "nothing to extract" in nothing.json()["detail"]
     orders = _import(api, corpus, ORDERS)[ORDERS]
-    evidence = make_evidence_set(tmp_path / "seized")
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    messages = make_messages(20, seed=5)
+    for i, doc in enumerate(messages):
+        (seized / f"message-{i:02d}.txt").write_text(doc.text + "\n", encoding="utf-8")
     with ws.session() as s:
-        add_evidence(s, "setup", CASE, evidence["folder"])
+        add_evidence(s, "setup", CASE, seized)
     for params, status in (({"region": "Atlantis"}, 422), ({"threshold": 0.5}, 400), ({"evidence": [1]}, 400),
                            ({"workers": 65}, 422)):
         assert api("eve").post(JOBS, json={"kind": "extract", "params": params}).status_code == status, params
@@ -80,10 +84,11 @@ def test_extraction_over_the_api(api: Callable[[str], TestClient], ws: Workspace
     assert _last_job(ws).params == {"region": "GB", "workers": 0}
     done = _finished(api, ws, started.json()["id"])
     result = done["result"]
-    assert result["records"] == len(orders) and result["files"] >= 1 and result["added"] > 0
+    assert result["records"] == len(orders) and result["files"] == len(messages) and result["added"] > 0
     assert done["outcome"].startswith(f"extraction run {result['run_id']}: {result['added']} new identifiers")
     emails = _values(api, "email")
-    assert "demo.user@example.org" in emails                       # from notes.txt in the evidence
+    in_messages = {value for doc in messages for kind, value in doc.truth if kind == "email"}
+    assert in_messages and in_messages <= emails                    # from the evidence files
     assert {r["email"] for r in orders if r["email"]} <= emails     # from the uploaded order list
     assert ("eve", "extract.run", CASE, f"run {result['run_id']}") in audit_actions(ws, "eve")
 
