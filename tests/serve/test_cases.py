@@ -9,11 +9,11 @@ from tasman.core.workspace import Workspace
 from tests.serve.conftest import CASE, Client, audit_actions
 
 CASE_PAGES = ["", "/evidence", "/triage", "/triage/results", "/records", "/identifiers", "/subjects", "/graph",
-              "/graph.json", "/attribution", "/referrals", "/summary", "/audit", "/triage?run=1", "/jobs/1",
-              "/subjects/S-000001", "/referrals/OP-1-PH-v1/download"]
+              "/graph.json", "/attribution", "/referrals", "/summary", "/audit", "/report.html", "/triage?run=1",
+              "/jobs/1", "/subjects/S-000001", "/referrals/OP-1-PH-v1/download"]
 CASE_API = ["", "/members", "/evidence", "/records", "/identifiers", "/subjects", "/subjects/S-000001", "/graph",
             "/triage", "/triage/runs/1", "/jobs", "/jobs/1", "/attribution", "/referrals", "/referrals/OP-1-PH-v1",
-            "/audit", "/summary"]
+            "/audit", "/summary", "/report"]
 CASE_PAGE_POSTS = ["/jobs", "/subjects/S-000001/decisions", "/attribution", "/referrals", "/artifacts/1/reveal"]
 CASE_API_POSTS = {"/jobs": {"kind": "triage"}, "/subjects/S-000001/decisions": {"kind": "confirm"},
                   "/attribution": None, "/referrals": None}

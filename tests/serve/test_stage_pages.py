@@ -123,6 +123,16 @@ def test_build_download_and_outcomes(make_client: Callable[..., Client], api: Ca
     assert summary["children_safeguarded"] == 2
     page = lia.get(f"/cases/{OP}/summary").text
     assert 'id="per-country-data"' in page and "Philippines: " in page  # chart data and the map tooltip
+    # the case report, as `tasman report` writes it: the outcome is in it, no media, the read audited
+    assert 'id="case-report"' in page
+    got = lia.get(f"/cases/{OP}/report.html")
+    assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+    assert "<h2>Referrals and outcomes</h2>" in got.text and "<img" not in got.text
+    doc = api("aud").get(f"/api/v1/cases/{OP}/report").json()
+    ph_row = next(r for r in doc["referrals"]["rows"] if r["country"] == "PH")
+    assert (ph_row["arrested"], ph_row["children_safeguarded"]) == (1, 2)
+    assert [a[1] for a in audit_actions(ws, "lia")].count("report.read") == 1
+    assert [a[1] for a in audit_actions(ws, "aud")].count("report.read") == 1
 
 
 def test_confirm_split_and_merge_from_the_page_and_the_api(

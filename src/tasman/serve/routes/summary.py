@@ -8,8 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from tasman.core import audit
 from tasman.link.models import Subject
 from tasman.refer.summary import build_summary
+from tasman.report import CaseReport, build_case_report, render_html
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.routes.common import API, ERRORS
 from tasman.serve.schemas import CountryCount, SummaryOut
@@ -60,3 +62,24 @@ def summary_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Respons
 def get_summary(ctx: CaseCtx = Depends(api_case)) -> SummaryOut:
     """Per country: subjects attributed and referred, packages, acknowledgements, arrests, children safeguarded."""
     return summary(ctx)
+
+
+def case_report(ctx: CaseCtx) -> CaseReport:
+    """The case report as ``tasman report`` writes it (each stage's read audited), never media."""
+    doc = build_case_report(ctx.session, ctx.viewer.name, ctx.ref)
+    audit.record(ctx.session, ctx.viewer.name, "report.read", case_ref=ctx.ref, channel=ctx.viewer.channel)
+    return doc
+
+
+@router.get("/cases/{ref}/report.html")
+def case_report_download(ctx: CaseCtx = Depends(page_case)) -> Response:
+    """The case report as a file to keep (its inline styles are not for this site's pages)."""
+    return Response(render_html(case_report(ctx)), media_type="text/html; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{ctx.ref}-report.html"'})
+
+
+@api.get("/cases/{ref}/report", response_model=CaseReport, responses=ERRORS)
+def get_case_report(ctx: CaseCtx = Depends(api_case)) -> CaseReport:
+    """The case report document: evidence, triage counts, identifiers, subjects and attribution,
+    referrals and outcomes, the latest money analysis, the audit chain's state."""
+    return case_report(ctx)
