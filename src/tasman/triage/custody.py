@@ -44,7 +44,8 @@ class OwnDigest:
     manifest, or a single file's own hash. Filled by the session's thread, read by the custody thread."""
 
     def __init__(self, root: Path, folder: bool) -> None:
-        self.root, self.folder = root, folder
+        self.folder = folder
+        self.prefix = os.path.join(os.fspath(root), "")     # the walk's file names start with it
         self.files: dict[str, tuple[str, int]] = {}
         self.expected: int | None = None
         self.value: str | None = None
@@ -60,7 +61,7 @@ class OwnDigest:
         if sha256 is None:           # unreadable: add_evidence reports it
             self.give_up()
             return
-        rel = Path(file).relative_to(self.root).as_posix() if self.folder else ""
+        rel = file.removeprefix(self.prefix).replace(os.sep, "/") if self.folder else ""
         self.files[rel] = (sha256, size)
         self._check()
 

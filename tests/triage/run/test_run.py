@@ -140,7 +140,7 @@ def test_ctrl_c_keeps_finished_work_and_resumes(ws: Workspace, triage_set: Triag
     options = TriageOptions(workers=0, batch_files=3, batch_seconds=60, own_custody_seconds=0)
 
     def ctrl_c_at_twelve(p: ProgressInfo) -> None:
-        if p.files == 12:
+        if p.files >= 12:                       # a container's own row (custody read) may come in between
             time.sleep(0.5)                 # the custody hash of this small evidence is done by now
             raise KeyboardInterrupt
 
