@@ -3,8 +3,9 @@
 A FAT file system is made in a plain file with ``mkfs.fat`` and filled with ``mcopy``
 (Debian ``dosfstools`` and ``mtools``); ``mdel`` deletes a file so that its directory entry is
 marked free while its clusters keep the data, which is what a deleted photo on a memory card
-looks like. An MBR in front makes a partitioned disk; ``ewfacquire`` (``ewf-tools``) turns a
-raw image into an E01.
+looks like. ext2/3/4 come from ``mke2fs -d`` and ``debugfs`` (``e2fsprogs``); NTFS and exFAT
+have modules of their own (``ntfs``, ``exfat``). An MBR in front makes a partitioned disk;
+``ewfacquire`` (``ewf-tools``) turns a raw image into an E01.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ FIXED_MTIME = 1_704_110_400  # 2024-01-01 12:00 UTC, so images only differ by wh
 
 
 def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
+    """The tool's path; file-system makers live in sbin, which a user's PATH may leave out."""
+    path = shutil.which(name) or shutil.which(name, path=os.pathsep.join(("/usr/sbin", "/sbin")))
     if path is None:
         raise InputError(f"{name!r} is not installed (Debian package {package}); run scripts/setup.sh")
     return path
@@ -66,6 +68,33 @@ def make_fat_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes
             _run([mcopy, "-m", "-i", str(path), str(src), f"::/{'/'.join(parts)}"], env)
         for name in deleted or {}:
             _run([mdel, "-i", str(path), f"::/{name.strip('/')}"], env)
+    return path
+
+
+def make_ext_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes] | None = None,
+                   size_kib: int = 4096, fs_type: str = "ext4") -> Path:
+    """An ext2/3/4 image holding ``files`` and the ``deleted`` ones, removed.
+
+    ``mke2fs -d`` fills the new file system from a folder (e2fsprogs, no mounting). ``debugfs rm``
+    unlinks a file and frees its inode and blocks in the bitmaps, but, unlike the kernel, leaves
+    the inode's block map in place: the data stays findable, as on many real disks."""
+    mke2fs, debugfs = _tool("mke2fs", "e2fsprogs"), _tool("debugfs", "e2fsprogs")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ext-") as tmp:
+        root = Path(tmp) / "root"
+        for name, data in {**files, **(deleted or {})}.items():
+            target = root / name.strip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            os.utime(target, (FIXED_MTIME, FIXED_MTIME))
+        root.mkdir(exist_ok=True)
+        env = {**os.environ, "E2FSPROGS_FAKE_TIME": str(FIXED_MTIME)}
+        _run([mke2fs, "-q", "-F", "-t", fs_type, "-b", "1024", "-N", "128", "-E", "root_owner=0:0",
+              "-U", "0b5e2f1c-0000-4000-8000-000000000001", "-L", "disk", "-d", str(root), str(path),
+              f"{size_kib}k"], env)
+    for name in deleted or {}:
+        _run([debugfs, "-w", "-R", f"rm /{name.strip('/')}", str(path)], env)
     return path
 
 
