@@ -22,7 +22,7 @@ from tasman.core.errors import InputError
 FIXED_MTIME = 1_704_110_400  # 2024-01-01 12:00 UTC, so images only differ by what the tools stamp
 
 
-def _tool(name: str, package: str) -> str:
+def find_tool(name: str, package: str) -> str:
     """The tool's path; file-system makers live in sbin, which a user's PATH may leave out."""
     path = shutil.which(name) or shutil.which(name, path=os.pathsep.join(("/usr/sbin", "/sbin")))
     if path is None:
@@ -30,7 +30,7 @@ def _tool(name: str, package: str) -> str:
     return path
 
 
-def _run(args: list[str], env: dict[str, str] | None = None) -> None:
+def run_tool(args: list[str], env: dict[str, str] | None = None) -> None:
     proc = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         raise InputError(f"{Path(args[0]).name} failed: {(proc.stderr or proc.stdout).strip()[:300]}")
@@ -46,11 +46,11 @@ def _mtools_env(tmp: Path) -> dict[str, str]:
 def make_fat_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes] | None = None,
                    size_kib: int = 4096, label: str = "CARD") -> Path:
     """A FAT image holding ``files`` (``"DCIM/IMG_1.JPG": bytes``) and the ``deleted`` ones, removed."""
-    mkfs = _tool("mkfs.fat", "dosfstools")
-    mcopy, mmd, mdel = (_tool(t, "mtools") for t in ("mcopy", "mmd", "mdel"))
+    mkfs = find_tool("mkfs.fat", "dosfstools")
+    mcopy, mmd, mdel = (find_tool(t, "mtools") for t in ("mcopy", "mmd", "mdel"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    _run([mkfs, "-C", "-n", label, "-i", "1234ABCD", str(path), str(size_kib)])
+    run_tool([mkfs, "-C", "-n", label, "-i", "1234ABCD", str(path), str(size_kib)])
     made: set[str] = set()
     everything = {**files, **(deleted or {})}
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".fat-") as tmp:
@@ -60,14 +60,14 @@ def make_fat_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes
             for depth in range(1, len(parts)):
                 folder = "/".join(parts[:depth])
                 if folder not in made:
-                    _run([mmd, "-i", str(path), f"::/{folder}"], env)
+                    run_tool([mmd, "-i", str(path), f"::/{folder}"], env)
                     made.add(folder)
             src = Path(tmp) / f"f{i}"
             src.write_bytes(data)
             os.utime(src, (FIXED_MTIME, FIXED_MTIME))
-            _run([mcopy, "-m", "-i", str(path), str(src), f"::/{'/'.join(parts)}"], env)
+            run_tool([mcopy, "-m", "-i", str(path), str(src), f"::/{'/'.join(parts)}"], env)
         for name in deleted or {}:
-            _run([mdel, "-i", str(path), f"::/{name.strip('/')}"], env)
+            run_tool([mdel, "-i", str(path), f"::/{name.strip('/')}"], env)
     return path
 
 
@@ -78,7 +78,7 @@ def make_ext_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes
     ``mke2fs -d`` fills the new file system from a folder (e2fsprogs, no mounting). ``debugfs rm``
     unlinks a file and frees its inode and blocks in the bitmaps, but, unlike the kernel, leaves
     the inode's block map in place: the data stays findable, as on many real disks."""
-    mke2fs, debugfs = _tool("mke2fs", "e2fsprogs"), _tool("debugfs", "e2fsprogs")
+    mke2fs, debugfs = find_tool("mke2fs", "e2fsprogs"), find_tool("debugfs", "e2fsprogs")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ext-") as tmp:
@@ -90,11 +90,11 @@ def make_ext_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes
             os.utime(target, (FIXED_MTIME, FIXED_MTIME))
         root.mkdir(exist_ok=True)
         env = {**os.environ, "E2FSPROGS_FAKE_TIME": str(FIXED_MTIME)}
-        _run([mke2fs, "-q", "-F", "-t", fs_type, "-b", "1024", "-N", "128", "-E", "root_owner=0:0",
+        run_tool([mke2fs, "-q", "-F", "-t", fs_type, "-b", "1024", "-N", "128", "-E", "root_owner=0:0",
               "-U", "0b5e2f1c-0000-4000-8000-000000000001", "-L", "disk", "-d", str(root), str(path),
               f"{size_kib}k"], env)
     for name in deleted or {}:
-        _run([debugfs, "-w", "-R", f"rm /{name.strip('/')}", str(path)], env)
+        run_tool([debugfs, "-w", "-R", f"rm /{name.strip('/')}", str(path)], env)
     return path
 
 
@@ -145,7 +145,7 @@ def make_e01(raw: Path, target: Path) -> Path | None:
     stem.parent.mkdir(parents=True, exist_ok=True)
     for old in stem.parent.glob(stem.name + ".E0*"):
         old.unlink()
-    _run([tool, "-u", "-q", "-t", str(stem), "-c", "deflate:fast", "-C", "SYNTH-1", "-D", "synthetic test image",
+    run_tool([tool, "-u", "-q", "-t", str(stem), "-c", "deflate:fast", "-C", "SYNTH-1", "-D", "synthetic test image",
           "-e", "tasman", "-E", "1", "-N", "benign generated data", "-m", "removable", str(raw)])
     made = stem.with_name(stem.name + ".E01")
     return made if made.exists() else None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tasman.core.errors import InputError
-from tasman.synth.disks import FIXED_MTIME, _run, _tool
+from tasman.synth.disks import FIXED_MTIME, find_tool, run_tool
 
 ENTRY = 32
 FILE, STREAM, NAME, BITMAP = 0x85, 0xC0, 0xC1, 0x81
@@ -193,11 +193,11 @@ class Volume:
 def make_exfat_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes] | None = None,
                      size_kib: int = 8192, label: str = "CARD") -> Path:
     """An exFAT image holding ``files`` (``"DCIM/IMG_1.JPG": bytes``) and the ``deleted`` ones, removed."""
-    mkfs = _tool("mkfs.exfat", "exfatprogs")
+    mkfs = find_tool("mkfs.exfat", "exfatprogs")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         fh.truncate(size_kib * 1024)
-    _run([mkfs, "-L", label, str(path)])
+    run_tool([mkfs, "-L", label, str(path)])
     with open(path, "r+b") as fh:
         volume = Volume(fh)
         for name, data in {**files, **(deleted or {})}.items():

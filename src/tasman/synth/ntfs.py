@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tasman.core.errors import InputError
-from tasman.synth.disks import FIXED_MTIME, _run, _tool
+from tasman.synth.disks import FIXED_MTIME, find_tool, run_tool
 
 INDX_HEADER = 0x18            # where an index record's node header starts
 LAST_ENTRY = 0x02
@@ -114,20 +114,20 @@ def delete_file(image: Path, name: str) -> None:
 def make_ntfs_image(path: Path, files: dict[str, bytes], deleted: dict[str, bytes] | None = None,
                     size_kib: int = 4096, label: str = "DISK") -> Path:
     """An NTFS image holding ``files`` (names in the root folder) and the ``deleted`` ones, removed."""
-    mkntfs, ntfscp = _tool("mkntfs", "ntfs-3g"), _tool("ntfscp", "ntfs-3g")
+    mkntfs, ntfscp = find_tool("mkntfs", "ntfs-3g"), find_tool("ntfscp", "ntfs-3g")
     everything = {**files, **(deleted or {})}
     if any("/" in name for name in everything):
         raise InputError("ntfscp cannot make folders: NTFS test files go in the root folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         fh.truncate(size_kib * 1024)
-    _run([mkntfs, "-q", "-F", "-f", "-s", "512", "-L", label, str(path)])
+    run_tool([mkntfs, "-q", "-F", "-f", "-s", "512", "-L", label, str(path)])
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ntfs-") as tmp:
         for i, (name, data) in enumerate(everything.items()):
             src = Path(tmp) / f"f{i}"
             src.write_bytes(data)
             os.utime(src, (FIXED_MTIME, FIXED_MTIME))
-            _run([ntfscp, "-q", "-t", str(path), str(src), name])
+            run_tool([ntfscp, "-q", "-t", str(path), str(src), name])
     for name in deleted or {}:
         delete_file(path, name)
     return path

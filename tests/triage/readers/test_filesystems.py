@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tasman.synth.disks import _tool, make_ext_image, make_mbr_disk
+from tasman.synth.disks import find_tool, make_ext_image, make_mbr_disk
 from tasman.synth.exfat import make_exfat_image
 from tasman.synth.ntfs import make_ntfs_image
 from tasman.synth.rar import rar4_stored, rar5_stored
@@ -55,7 +55,7 @@ def test_ntfs_image_with_a_deleted_file(tmp_path: Path) -> None:
 
 def test_exfat_image_with_a_deleted_file(tmp_path: Path) -> None:
     image = make_exfat_image(tmp_path / "card.img", LIVE, GONE)
-    fsck = subprocess.run([_tool("fsck.exfat", "exfatprogs"), "-n", str(image)], capture_output=True, text=True,
+    fsck = subprocess.run([find_tool("fsck.exfat", "exfatprogs"), "-n", str(image)], capture_output=True, text=True,
                           check=False)
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr           # the hand-written entries are valid exFAT
     check(image, LIVE, GONE)
