@@ -77,16 +77,18 @@ def caption_bands(arr: np.ndarray, step: int = 3) -> tuple[int, int]:
     """:func:`caption_band` at the top and at the bottom (both edges in one pass: the arrays are
     small, so the cost is numpy's per-call overhead). ``arr`` is rows x cols (x channels); every
     ``step``-th column is looked at (1 for an array already thinned that way)."""
-    cube = arr if arr.ndim == 3 else arr[:, :, None]
-    h = cube.shape[0]
+    h = arr.shape[0]
     limit = int(h * MAX_BAND)
     if limit < 1:
         return 0, 0
-    edges = np.stack([cube[:limit, ::step], cube[::-1][:limit, ::step]]).astype(np.int16)
-    first = np.sort(edges[:, 0], axis=1)                     # 2 x columns x channels
+    edges = np.stack([arr[:limit, ::step], arr[::-1][:limit, ::step]])   # 2 x rows x columns (x channels)
+    if edges.dtype.kind in "ui":                             # differences must not wrap around
+        edges = edges.astype(np.int16)
+    first = np.sort(edges[:, 0], axis=1)
     n = first.shape[1]                                       # np.median, truncated to an integer
     colour = first[:, n // 2] if n % 2 else (first[:, n // 2 - 1] + first[:, n // 2]) // 2
-    close = (np.abs(edges - colour[:, None, None, :]).max(axis=3) <= BAND_TOLERANCE).mean(axis=2)
+    diff = np.abs(edges - colour[:, None, None])
+    close = ((diff.max(axis=3) if diff.ndim == 4 else diff) <= BAND_TOLERANCE).mean(axis=2)
     return _band_end(close[0], limit, h), _band_end(close[1], limit, h)
 
 
