@@ -10,6 +10,7 @@ from tasman.core.errors import AlreadyExistsError, IntegrityError, NotFoundError
 from tasman.core.models import AuditEvent, Evidence
 from tasman.core.workspace import Workspace
 from tasman.evidence import add_evidence, create_case, list_evidence, verify_evidence
+from tasman.evidence.hashing import acquisition_hash, manifest_hash
 from tasman.evidence.paths import join_path, safe_member, split_path
 
 
@@ -61,6 +62,22 @@ def test_folder_hash_changes_when_a_file_is_added(ws: Workspace, case: str, tmp_
     with ws.session() as s:
         checks = verify_evidence(s, "tester", case)
     assert [c.status for c in checks] == ["changed"]
+
+
+def test_a_hash_from_the_callers_own_read_is_recorded_and_checked(ws: Workspace, case: str, tmp_path: Path) -> None:
+    d = tmp_path / "upload"
+    (d / "b").mkdir(parents=True)
+    (d / "a.txt").write_text("a")
+    (d / "b" / "c.txt").write_text("cc")
+    (d / "a b.txt").write_text("space sorts before the folder")
+    files = [(f.relative_to(d).as_posix(), hashlib.sha256(f.read_bytes()).hexdigest(), f.stat().st_size)
+             for f in d.rglob("*") if f.is_file()]
+    own = manifest_hash(reversed(files))                     # any order: the manifest is sorted
+    assert own == acquisition_hash(d)
+    with ws.session() as s:
+        assert add_evidence(s, "tester", case, d, sha256=own).evidence.sha256 == own
+    with pytest.raises(IntegrityError, match="changed since it was recorded"), ws.session() as s:
+        add_evidence(s, "tester", case, d, sha256=manifest_hash(files[1:]))
 
 
 def test_verify_reports_missing(ws: Workspace, case: str, tmp_path: Path) -> None:

@@ -56,10 +56,11 @@ def summary(r: TriageResult) -> dict[str, Any]:
 @click.option("--restart", is_flag=True, help="Start a new run instead of resuming an interrupted one.")
 @click.option("--strict", is_flag=True, help="Exit with code 5 when any file could not be read.")
 @click.option("--batch-files", type=click.IntRange(min=1), default=500, hidden=True)
+@click.option("--own-custody-seconds", type=click.FloatRange(min=0), default=60.0, hidden=True)
 @json_option
 def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...], out_dir: Path | None,
            workers: int | None, pdq_threshold: int, min_quality: int, no_crop: bool, no_video: bool, restart: bool,
-           strict: bool, batch_files: int) -> None:
+           strict: bool, batch_files: int, own_custody_seconds: float) -> None:
     """Inventory, hash and match every file of EVIDENCE (folders, archives, disk images) for CASE.
 
     Writes matches.csv, files.csv, errors.csv and report.html (never a picture) and stores the
@@ -69,7 +70,7 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
     ws = state().ws()
     options = TriageOptions(hashsets=hashsets, pdq_threshold=pdq_threshold, min_quality=min_quality,
                             crop=not no_crop, video=not no_video, workers=workers, restart=restart,
-                            batch_files=batch_files)
+                            batch_files=batch_files, own_custody_seconds=own_custody_seconds)
     with _progress() as tick:
         result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)
     data = summary(result)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tasman.core.errors import InputError
@@ -50,12 +50,17 @@ def measure(path: Path) -> tuple[str, int, int]:
     return "file", path.stat().st_size, 1
 
 
+def manifest_hash(files: Iterable[tuple[str, str, int]]) -> str:
+    """A folder's hash from its files' ``(relative path, sha256, size)``, in any order: a caller that
+    hashed every file in its own read (triage does) gets the folder's hash without reading again."""
+    manifest = hashlib.sha256()
+    for rel, sha256, size in sorted(files):
+        manifest.update(f"{sha256}  {size}  {rel}\n".encode())
+    return manifest.hexdigest()
+
+
 def acquisition_hash(path: Path, progress: Progress | None = None) -> str:
     if not path.is_dir():
         return sha256_file(path, progress)
-    manifest = hashlib.sha256()
-    for f in walk_files(path):
-        rel = f.relative_to(path).as_posix()
-        line = f"{sha256_file(f, progress)}  {f.stat().st_size}  {rel}\n"
-        manifest.update(line.encode("utf-8"))
-    return manifest.hexdigest()
+    return manifest_hash((f.relative_to(path).as_posix(), sha256_file(f, progress), f.stat().st_size)
+                         for f in walk_files(path))

@@ -53,13 +53,18 @@ def add_evidence(
     note: str = "",
     copy_into: Path | None = None,
     progress: Progress | None = None,
+    sha256: str | None = None,
 ) -> AddResult:
     """Record ``path`` as evidence of the case. Adding the same unchanged path again is a no-op;
-    adding it after it changed raises :class:`IntegrityError` and stores nothing."""
+    adding it after it changed raises :class:`IntegrityError` and stores nothing.
+
+    ``sha256`` is the acquisition hash (see ``hashing``) when the caller computed it in its own
+    read of the evidence, as triage does, so that every byte is read once; it is checked and
+    recorded exactly like one computed here."""
     case = get_case(session, case_ref)
     path = _check_readable(path)
     kind, size, count = measure(path)
-    digest = acquisition_hash(path, progress)
+    digest = sha256 or acquisition_hash(path, progress)
     existing = session.scalar(select(Evidence).where(Evidence.case_id == case.id, Evidence.path == str(path)))
     if existing is not None:
         if existing.sha256 != digest:

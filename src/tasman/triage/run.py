@@ -23,11 +23,14 @@ from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence import add_evidence, get_case
 from tasman.triage import outputs
+from tasman.triage.custody import Custody
+from tasman.triage.custody import plan as plan_custody
+from tasman.triage.hashing.worker import HashOptions
 from tasman.triage.models import TriageRun
 from tasman.triage.pipeline import HashPool, default_workers
 from tasman.triage.readers import Limits
 from tasman.triage.report import TriageReport, build_report, write_report
-from tasman.triage.runner import Custody, MatcherLike, ProgressInfo, RunHandle, Session
+from tasman.triage.runner import MatcherLike, ProgressInfo, RunHandle, Session
 from tasman.triage.store import counts, find_resumable, load_state, run_key
 
 
@@ -43,6 +46,8 @@ class TriageOptions:
     restart: bool = False                   # start a new run even if an interrupted one matches
     batch_files: int = 500
     batch_seconds: float = 2.0
+    own_custody_seconds: float = 60.0       # a folder's custody hash from the run's own read if it is
+                                            # complete by then (else a separate pass: see ``custody``)
     limits: Limits = field(default_factory=Limits)
 
     def parameters(self) -> dict[str, Any]:
@@ -91,16 +96,12 @@ def _known_evidence(ws: Workspace, case_ref: str, paths: Sequence[Path]) -> tupl
     return case_id, None if any(i is None for i in ids) else [int(i) for i in ids if i is not None]
 
 
-def _record_evidence(ws: Workspace, case_ref: str, paths: Sequence[Path]) -> list[dict[str, Any]]:
-    """Every item recorded as evidence (hashed on arrival) or checked unchanged (hashed again)."""
-    items: list[dict[str, Any]] = []
-    for p in paths:
-        with ws.session() as s:
-            ev = add_evidence(s, ws.actor, case_ref, p).evidence
-            items.append({"arg": str(p), "evidence_id": ev.id, "name": ev.name})
-    if len({i["evidence_id"] for i in items}) != len(items):
-        raise InputError("the same evidence was given twice")
-    return items
+def _record_evidence(ws: Workspace, case_ref: str, path: Path, sha256: str | None) -> dict[str, Any]:
+    """One item recorded as evidence or checked unchanged, with the hash the run's own read gave
+    (``custody``), or hashed by ``add_evidence`` itself."""
+    with ws.session() as s:
+        ev = add_evidence(s, ws.actor, case_ref, path, sha256=sha256).evidence
+        return {"arg": str(path), "evidence_id": ev.id, "name": ev.name}
 
 
 def _open_run(ws: Workspace, case_ref: str, case_id: int, evidence: list[dict[str, Any]], hashsets: list[str],
@@ -138,8 +139,9 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
                progress: Callable[[ProgressInfo], None] | None = None) -> TriageResult:
     """Triage ``evidence_paths`` for ``case_ref`` and write matches.csv, files.csv, errors.csv and the report.
 
-    The evidence's custody hash (``add_evidence``) runs in a background thread while the files are
-    already being walked and hashed; nothing is committed before it has finished.
+    The evidence's custody hash (``add_evidence``) comes from the run's own read where it can
+    (see ``custody``), otherwise from a pass in a background thread while the files are already
+    being walked and hashed; nothing is committed before it is known.
     """
     options = options or TriageOptions()
     if not evidence_paths:
@@ -164,7 +166,10 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
         if known is not None:                # a resumable run needs recorded evidence: find it first
             handle = open_run([{"arg": str(p), "evidence_id": i, "name": p.resolve().name}
                                for p, i in zip(paths, known, strict=True)])
-        custody = Custody(lambda: _record_evidence(ws, case_ref, paths))
+        custody = Custody(plan_custody(paths, resumed=handle is not None and handle.resumed),
+                          lambda p, sha256: _record_evidence(ws, case_ref, p, sha256),
+                          HashOptions(temp_dir=str(ws.root / "tmp"), max_pixels=options.limits.max_pixels,
+                                      video=False, regions=False))
         session = Session(ws, matcher, options, progress, paths, known, handle, custody, open_run)
         started = time.monotonic()
         try:

@@ -1,5 +1,5 @@
 """One session of a triage run: the walk, the hashing and the batches, with the evidence's
-custody hash running beside them.
+custody hash (``custody``) made from the same read wherever it can be.
 
 Files are walked here and hashed by the worker pool from the first second; their results wait
 in memory (up to ``HOLD_RESULTS``) until the custody hash has recorded or checked the evidence,
@@ -13,17 +13,17 @@ import contextlib
 import dataclasses
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tasman.triage.custody import HOLD_RESULTS, Custody
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
 from tasman.triage.models import TriageRun
 from tasman.triage.pipeline import HashPool
-from tasman.triage.readers import iter_entries
+from tasman.triage.readers import Entry, iter_entries
 from tasman.triage.store import Batch, ResumeState, write_batch
 from tasman.triage.types import FileHashes, Match
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from tasman.core.workspace import Workspace
     from tasman.triage.run import TriageOptions
 
-HOLD_RESULTS = 20_000      # hashed files kept in memory while the custody hash finishes (~1 KB each)
 OpenRun = Callable[[list[dict[str, Any]]], "RunHandle"]
 
 
@@ -54,36 +53,6 @@ class RunHandle:
     resumed: bool
     target: Path
     state: ResumeState
-
-
-class Custody:
-    """``add_evidence`` for every item (hashed on arrival, or hashed again to check it is unchanged)
-    in a daemon thread: hashlib releases the GIL, so it runs beside the walk."""
-
-    def __init__(self, fn: Callable[[], list[dict[str, Any]]]) -> None:
-        self._fn = fn
-        self._value: list[dict[str, Any]] | None = None
-        self._error: BaseException | None = None
-        self._done = threading.Event()
-        threading.Thread(target=self._run, name="tasman-custody", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._fn()
-        except BaseException as exc:  # handed to the main thread by wait()
-            self._error = exc
-        finally:
-            self._done.set()
-
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self) -> list[dict[str, Any]]:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._value is not None
-        return self._value
 
 
 @dataclass
@@ -124,9 +93,11 @@ class Session:
         self.ids: list[int] | None = None
         self.temp = ws.root / "tmp" / f"triage-{os.getpid()}"
         self.walk_errors: list[tuple[int, str, str]] = []
-        self.tags: dict[int, tuple[int, Path | None, dict[str, object]]] = {}
+        self.tags: dict[int, tuple[int, Path | None, str | None, dict[str, object]]] = {}  # index, link, own file, meta
+        self.tops: list[int] = []            # containers whose inventory row the custody read gives
         self.next_tag = 1
         self.files = self.bytes = self.skipped = self.matched = self.errors = 0
+        self.started = time.monotonic()
 
     def _is_done(self, index: int, path: str) -> bool:
         if self.handle is None or self.known is None:
@@ -138,37 +109,57 @@ class Session:
             def on_error(path: str, reason: str, index: int = index) -> None:
                 self.walk_errors.append((index, path, reason))
 
+            plan = self.custody.plans[index]
+            own_files = 0
             for entry in iter_entries(arg, on_error=on_error, temp_dir=self.temp / "spill",
                                       limits=self.options.limits):
+                own = plan.is_own_file(entry)
                 if self._is_done(index, entry.path):
                     self.skipped += 1
+                    if own and plan.own is not None:
+                        plan.own.give_up()
                     continue
-                tag = self.next_tag
-                self.next_tag += 1
-                link: Path | None = None
-                if entry.data is not None:
-                    work = WorkItem(entry.path, entry.size, entry.deleted, data=entry.data, tag=tag)
-                else:
-                    assert entry.file is not None
-                    source = entry.file
-                    if entry.temp:  # the reader deletes its spill when it moves on; keep our own name
-                        link = self.temp / f"work-{tag}"
-                        try:
-                            os.link(source, link)
-                        except OSError:
-                            shutil.copyfile(source, link)
-                        source = link
-                    work = WorkItem(entry.path, entry.size, entry.deleted, file=str(source), tag=tag)
-                self.tags[tag] = (index, link, _kept_meta(entry.meta))
-                yield work
+                if own and plan.container:       # hashed by the custody read: never read twice
+                    self.tops.append(index)
+                    continue
+                own_files += own
+                yield self._work(index, entry, own)
+            if plan.own is not None:
+                plan.own.walked(own_files)
+
+    def _work(self, index: int, entry: Entry, own: bool) -> WorkItem:
+        tag = self.next_tag
+        self.next_tag += 1
+        link: Path | None = None
+        if entry.data is not None:
+            work = WorkItem(entry.path, entry.size, entry.deleted, data=entry.data, tag=tag)
+        else:
+            assert entry.file is not None
+            source = entry.file
+            if entry.temp:  # the reader deletes its spill when it moves on; keep our own name
+                link = self.temp / f"work-{tag}"
+                try:
+                    os.link(source, link)
+                except OSError:
+                    shutil.copyfile(source, link)
+                source = link
+            work = WorkItem(entry.path, entry.size, entry.deleted, file=str(source), tag=tag)
+        self.tags[tag] = (index, link, str(entry.file) if own else None, _kept_meta(entry.meta))
+        return work
 
     def _ready(self, final: bool, held: int) -> bool:
         """Whether batches can be committed: once the custody hash has finished (waiting for it
-        when the run ends or too much is held)."""
+        when the run ends or too much is held). Digests the run's own read has not completed by
+        then, or within ``own_custody_seconds`` (so that a long run commits, and keeps on
+        interruption, its work as it goes), are left to the custody thread's own pass."""
         if self.ids is not None:
             return True
-        if not final and held < HOLD_RESULTS and not self.custody.done():
-            return False
+        if not self.custody.done():
+            overdue = time.monotonic() - self.started > self.options.own_custody_seconds
+            if final or held >= HOLD_RESULTS or overdue:
+                self.custody.fall_back()      # the separate pass: it never waits for this thread
+            if not final and held < HOLD_RESULTS:
+                return False
         evidence = self.custody.wait()
         if self.handle is None:
             self.handle = self.open_run(evidence)
@@ -178,7 +169,10 @@ class Session:
     def flush(self, held: _Held, final: bool = False) -> _Held:
         held.errors.extend(self.walk_errors)
         self.walk_errors = []
-        if not self._ready(final, len(held.results)) or not (held.results or held.errors):
+        if not self._ready(final, len(held.results)):
+            return held
+        self._take_tops(held)
+        if not (held.results or held.errors):
             return held
         assert self.ids is not None and self.handle is not None
         ids = self.ids
@@ -198,6 +192,20 @@ class Session:
         self.errors += len(batch.errors)
         return _Held()
 
+    def _take_tops(self, held: _Held) -> None:
+        """The inventory rows of single-file containers, from the custody read."""
+        for index in self.tops:
+            top = self.custody.plans[index].top
+            assert top is not None
+            self._hold(held, index, top)
+        self.tops = []
+
+    def _hold(self, held: _Held, index: int, r: WorkResult) -> None:
+        held.results.append((index, r))
+        held.errors.extend((index, r.hashes.path, reason) for reason in r.errors)
+        self.files += 1
+        self.bytes += r.hashes.size
+
     def run(self, pool: HashPool) -> None:
         tmp = self.ws.root / "tmp"
         _clean_stale(tmp)
@@ -210,15 +218,15 @@ class Session:
         results: Generator[WorkResult, None, None] = pool.run(self.items(), opts)
         try:
             for r in results:
-                index, link, seen = self.tags.pop(r.tag)
+                index, link, own_file, seen = self.tags.pop(r.tag)
                 if link is not None:
                     link.unlink(missing_ok=True)
+                own = self.custody.plans[index].own
+                if own_file is not None and own is not None:
+                    own.add(own_file, r.hashes.sha256, r.hashes.size)
                 if seen:
                     r = dataclasses.replace(r, meta={**seen, **r.meta})
-                held.results.append((index, r))
-                held.errors.extend((index, r.hashes.path, reason) for reason in r.errors)
-                self.files += 1
-                self.bytes += r.hashes.size
+                self._hold(held, index, r)
                 due = time.monotonic() - last > self.options.batch_seconds
                 if len(held.results) >= self.options.batch_files or due:
                     held = self.flush(held)
@@ -231,6 +239,8 @@ class Session:
             if self.ids is not None or self.custody.done():    # keep what was hashed, never wait for custody
                 with contextlib.suppress(Exception):
                     self.flush(held, final=True)
+            else:
+                self.custody.cancel()
             raise
         finally:
             shutil.rmtree(self.temp, ignore_errors=True)

@@ -80,7 +80,7 @@ def test_resume_after_kill_9(tmp_path: Path, run_cli) -> None:  # type: ignore[n
     assert run_cli("init", ws).exit_code == 0
     assert run_cli("-w", ws, "case", "create", "KILL").exit_code == 0
     cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage", str(evidence),
-           "--case", "KILL", "--workers", "1", "--batch-files", "10"]
+           "--case", "KILL", "--workers", "1", "--batch-files", "10", "--own-custody-seconds", "0"]
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     db = ws / "tasman.db"

@@ -56,17 +56,32 @@ def folded_operator(n: int, m: int, s: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Band:
-    """A 64 x m operator kept as its non-zero band: output sample ``r`` reads decoded pixels
-    ``idx[r]`` with weights ``w[r]``. The tent is a few pixels wide, so gathering those beats a
+    """A 64 x m operator (or any k x m one) kept as its non-zero band: output sample ``r`` reads
+    decoded pixels ``idx[r]`` with weights ``w[r]``. The tent is a few pixels wide, so gathering those beats a
     dense matrix product by one or two orders of magnitude."""
 
     idx: np.ndarray     # 64 x K
     w: np.ndarray       # 64 x K, zero past a row's band
 
+    def rows(self, a: np.ndarray) -> np.ndarray:
+        """The operator applied down the rows of ``a`` (m x c -> k x c)."""
+        out: np.ndarray = np.einsum("rk,rkc->rc", self.w, a[self.idx])
+        return out
+
+    def cols(self, a: np.ndarray) -> np.ndarray:
+        """The operator applied along the columns of ``a`` (r x m -> r x k)."""
+        out: np.ndarray = np.einsum("ck,rck->rc", self.w, a[:, self.idx])
+        return out
+
 
 @lru_cache(maxsize=1024)
 def folded_band(n: int, m: int, s: int) -> Band:
-    op = folded_operator(n, m, s)
+    return band_of(folded_operator(n, m, s))
+
+
+def band_of(op: np.ndarray) -> Band:
+    """The non-zero band of a k x m operator whose rows each read one run of neighbouring pixels."""
+    m = op.shape[1]
     nonzero = np.abs(op) > 1e-7 * np.abs(op).max(axis=1, keepdims=True)   # cumsum leaves ~1e-17 residues
     first = nonzero.argmax(axis=1)
     last = m - 1 - nonzero[:, ::-1].argmax(axis=1)
@@ -81,10 +96,7 @@ def downsample(luma: np.ndarray, full_size: tuple[int, int], scale: int) -> np.n
     """PDQ's 64x64 buffer (tent-filtered, decimated) of a luma plane decoded at ``1/scale``."""
     rows, cols = luma.shape
     width, height = full_size
-    rb = folded_band(height, rows, scale)
-    cb = folded_band(width, cols, scale)
-    r = np.einsum("rk,rkc->rc", rb.w, luma[rb.idx])
-    return np.einsum("ck,rck->rc", cb.w, r[:, cb.idx])
+    return folded_band(width, cols, scale).cols(folded_band(height, rows, scale).rows(luma))
 
 
 _DCT = np.array([[math.sqrt(2 / 64) * math.cos(math.pi / 128 * (i + 1) * (2 * j + 1)) for j in range(64)]
@@ -94,12 +106,21 @@ _ODD_ROW = _ODD_COL.T
 _ODD_SUM = ((np.arange(16)[:, None] + np.arange(16)[None, :]) & 1).astype(bool)
 
 
+# The DCT of each rotation/flip of the picture, from the original's DCT: sign flips by row/column
+# parity, then a transpose for the four that swap the axes (the reference's order, see PdqResult).
+_PLUS = np.ones((16, 16))
+_COL_SIGN, _ROW_SIGN, _SUM_SIGN = (np.where(m, 1.0, -1.0) for m in (_ODD_COL, _ODD_ROW, ~_ODD_SUM))
+_SIGNS = np.stack([_PLUS, _COL_SIGN, _SUM_SIGN, _ROW_SIGN, _ROW_SIGN, _COL_SIGN, _PLUS, _SUM_SIGN]).astype(np.float32)
+_TRANSPOSED = [1, 3, 6, 7]
+
+
 @dataclass(frozen=True)
 class PdqResult:
     hash: str
     quality: int
     variants: tuple[str, ...] = ()   # the eight dihedral hashes: original, rot90, rot180, rot270,
                                      # flipX, flipY, flip+1, flip-1 (the reference's order)
+    extra: tuple[tuple[str, int], ...] = ()   # (hex, quality) of the extra buffers handed in
 
 
 def to_hex(dct16: np.ndarray) -> str:
@@ -115,37 +136,46 @@ def to_hexes(dcts: np.ndarray) -> list[str]:
     return [row.tobytes().hex() for row in packed]
 
 
+def qualities(buffers: np.ndarray) -> np.ndarray:
+    """The reference's gradient count of each 64x64 buffer (k x 64 x 64): sum of int((u - v) * 100 / 255)
+    magnitudes, / 90, capped at 100 (|trunc(x)| is floor(|x|), and taking |.| first is exact)."""
+    dv = np.floor(np.abs(buffers[:, :-1, :] - buffers[:, 1:, :]) * 100 / 255).sum(axis=(1, 2))
+    dh = np.floor(np.abs(buffers[:, :, :-1] - buffers[:, :, 1:]) * 100 / 255).sum(axis=(1, 2))
+    return np.minimum(100, (dv + dh).astype(np.int64) // 90)
+
+
 def quality_of(a: np.ndarray) -> int:
-    """The reference's gradient count: sum of int((u - v) * 100 / 255) magnitudes, / 90, capped at 100
-    (|trunc(x)| is floor(|x|), and taking |.| first is exact)."""
-    dv = np.floor(np.abs(a[:-1, :] - a[1:, :]) * 100 / 255).sum()
-    dh = np.floor(np.abs(a[:, :-1] - a[:, 1:]) * 100 / 255).sum()
-    return min(100, int(dv + dh) // 90)
+    return int(qualities(a[None])[0])
 
 
 def hashes_of_buffers(buffers: np.ndarray) -> list[tuple[str, int]]:
     """(hex, quality) of a stack of 64x64 downsampled buffers (k x 64 x 64)."""
     dcts = _DCT @ buffers @ _DCT.T
-    return list(zip(to_hexes(dcts), (quality_of(b) for b in buffers), strict=True))
+    return list(zip(to_hexes(dcts), (int(q) for q in qualities(buffers)), strict=True))
 
 
-def _dihedral(b: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The DCT of each rotation/flip of the picture, from the original's DCT (sign flips, transposes)."""
-    return (
-        b,
-        np.where(_ODD_COL, b, -b).T,       # rotate 90
-        np.where(_ODD_SUM, -b, b),         # rotate 180
-        np.where(_ODD_ROW, b, -b).T,       # rotate 270
-        np.where(_ODD_ROW, b, -b),         # flip x
-        np.where(_ODD_COL, b, -b),         # flip y
-        b.T,                               # flip +1 (transpose)
-        np.where(_ODD_SUM, -b, b).T,       # flip -1
-    )
+def distinct_hashes(pairs: tuple[tuple[str, int], ...] | list[tuple[str, int]], min_quality: int) -> tuple[str, ...]:
+    """The hashes of quality ``min_quality`` or more, each once, in order."""
+    out: list[str] = []
+    for hx, quality in pairs:
+        if quality >= min_quality and hx not in out:
+            out.append(hx)
+    return tuple(out)
+
+
+def dihedral_dcts(b: np.ndarray) -> np.ndarray:
+    """The DCTs (8 x 16 x 16) of the picture's eight rotations and mirror images, from its own DCT."""
+    out = b[None] * _SIGNS
+    out[_TRANSPOSED] = out[_TRANSPOSED].transpose(0, 2, 1)
+    return out
 
 
 def pdq_from_luma(luma: np.ndarray, full_size: tuple[int, int] | None = None, scale: int = 1,
-                  dihedral: bool = True) -> PdqResult:
-    """PDQ of a luma plane (float32, rows x cols) decoded at ``1/scale`` of ``full_size`` (width, height)."""
+                  dihedral: bool = True, extra: np.ndarray | None = None) -> PdqResult:
+    """PDQ of a luma plane (float32, rows x cols) decoded at ``1/scale`` of ``full_size`` (width, height).
+
+    ``extra`` (k x 64 x 64 buffers, e.g. the crop stage's regions) are hashed in the same batch:
+    small numpy operations cost their call overhead, so one batch for all is markedly cheaper."""
     rows, cols = luma.shape
     width, height = full_size or (cols, rows)
     if width < MIN_HASHABLE_DIM or height < MIN_HASHABLE_DIM:
@@ -154,9 +184,13 @@ def pdq_from_luma(luma: np.ndarray, full_size: tuple[int, int] | None = None, sc
         a = luma.astype(np.float32)
     else:
         a = downsample(luma, (width, height), scale)
-    b = _DCT @ a @ _DCT.T
-    variants = tuple(to_hexes(np.stack(_dihedral(b)))) if dihedral else ()
-    return PdqResult(variants[0] if variants else to_hex(b), quality_of(a), variants)
+    stack = a[None] if extra is None or not len(extra) else np.concatenate([a[None], extra.astype(np.float32)])
+    dcts = _DCT @ stack @ _DCT.T
+    quality = qualities(stack)
+    firsts = dihedral_dcts(dcts[0]) if dihedral else dcts[:1]
+    hexes = to_hexes(np.concatenate([firsts, dcts[1:]]))
+    rest = zip(hexes[len(firsts):], (int(q) for q in quality[1:]), strict=True)
+    return PdqResult(hexes[0], int(quality[0]), tuple(hexes[:8]) if dihedral else (), tuple(rest))
 
 
 def hamming(a: str, b: str) -> int:

@@ -66,16 +66,16 @@ _regions_loaded = False
 
 
 def _region_fn(opts: HashOptions) -> RegionFn | None:
-    """The crop stage's query-side region hashes (see ``hashing.regions``)."""
+    """The crop stage's query-side regions (see ``hashing.regions``), hashed with the picture's PDQ."""
     global _regions, _regions_loaded
     if not opts.regions:
         return None
     if not _regions_loaded:
         _regions_loaded = True
         try:
-            from tasman.triage.hashing.regions import region_hashes
+            from tasman.triage.hashing.regions import region_buffers
 
-            _regions = region_hashes
+            _regions = region_buffers
         except ImportError:  # the match package is not installed: no crop stage
             _regions = None
     return _regions

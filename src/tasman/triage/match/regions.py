@@ -70,11 +70,29 @@ def _hash(arr: np.ndarray, min_quality: int) -> str | None:
 def caption_band(arr: np.ndarray, from_top: bool) -> int:
     """Rows of a caption strip at one edge (0 if none): a run of rows from the edge that are
     mostly the edge's colour (text allowed), ending in clean rows (the strip's margin)."""
+    return caption_bands(arr)[0 if from_top else 1]
+
+
+def caption_bands(arr: np.ndarray, step: int = 3) -> tuple[int, int]:
+    """:func:`caption_band` at the top and at the bottom (both edges in one pass: the arrays are
+    small, so the cost is numpy's per-call overhead). ``arr`` is rows x cols (x channels); every
+    ``step``-th column is looked at (1 for an array already thinned that way)."""
     h = arr.shape[0]
     limit = int(h * MAX_BAND)
-    rows = (arr[:limit, ::3] if from_top else arr[::-1][:limit, ::3]).astype(np.int16)   # every 3rd column
-    colour = np.median(rows[0], axis=0).astype(np.int16)
-    close = (np.abs(rows - colour).max(axis=2) <= BAND_TOLERANCE).mean(axis=1)
+    if limit < 1:
+        return 0, 0
+    edges = np.stack([arr[:limit, ::step], arr[::-1][:limit, ::step]])   # 2 x rows x columns (x channels)
+    if edges.dtype.kind in "ui":                             # differences must not wrap around
+        edges = edges.astype(np.int16)
+    first = np.sort(edges[:, 0], axis=1)
+    n = first.shape[1]                                       # np.median, truncated to an integer
+    colour = first[:, n // 2] if n % 2 else (first[:, n // 2 - 1] + first[:, n // 2]) // 2
+    diff = np.abs(edges - colour[:, None, None])
+    close = ((diff.max(axis=3) if diff.ndim == 4 else diff) <= BAND_TOLERANCE).mean(axis=2)
+    return _band_end(close[0], limit, h), _band_end(close[1], limit, h)
+
+
+def _band_end(close: np.ndarray, limit: int, h: int) -> int:
     mostly = close >= 0.3
     end = int(np.argmin(mostly)) if not mostly.all() else limit     # first row that is not band
     clean = np.nonzero(close[:end] >= 0.97)[0]

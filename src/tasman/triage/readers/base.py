@@ -77,9 +77,13 @@ class Entry:
         if self._head is None or len(self._head) < min(n, self.size):
             if self.data is not None:
                 self._head = self.data[:n]
-            else:
-                with self.open() as fh:
-                    self._head = fh.read(n)
+            else:                    # once per file of the walk: the bare system calls, no file object
+                assert self.file is not None
+                fd = os.open(self.file, os.O_RDONLY)
+                try:
+                    self._head = os.read(fd, n)
+                finally:
+                    os.close(fd)
         return self._head[:n]
 
     @property

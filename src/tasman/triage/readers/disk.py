@@ -23,6 +23,9 @@ from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, 
 CHUNK = 1 << 20
 SPLIT = re.compile(r"^(?P<stem>.+)\.(?P<num>\d{3})$")
 SKIP_NAMES = {".", ".."}
+# file-system metadata TSK shows as files in the root folder: not evidence
+EXFAT_METADATA = {"$ALLOC_BITMAP", "$UPCASE_TABLE", "$VOLUME_GUID", "$VOLUME_LABEL_NONE", "$TEX_FAT", "$ACT"}
+NTFS_METADATA_FOLDER = "$Extend"
 
 
 class _ExternalImage(pytsk3.Img_Info):
@@ -185,6 +188,7 @@ class FileSystemWalker:
         self.fs, self.container, self.prefix, self.ctx = fs, container, prefix, ctx
         self.seen: set[int] = set()
         self.ntfs = bool(fs.info.ftype & pytsk3.TSK_FS_TYPE_NTFS_DETECT)
+        self.exfat = fs.info.ftype == pytsk3.TSK_FS_TYPE_EXFAT
 
     def path(self, rel: str) -> str:
         inner = f"{self.prefix}/{rel}" if self.prefix else rel
@@ -204,35 +208,64 @@ class FileSystemWalker:
             self.ctx.warn(where, f"cannot list folder: {_tsk(exc)}")
             return
         subdirs: list[tuple[int, str]] = []
-        files: list[Any] = []
+        files: list[tuple[str, bool, Any]] = []       # name, deleted name, file
         for f in directory:
             name = _text(f.info.name.name)
-            meta = f.info.meta
-            if name in SKIP_NAMES or meta is None or not name:
+            if name in SKIP_NAMES or not name:
                 continue
+            unalloc = bool(f.info.name.flags & pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
+            if f.info.meta is None:
+                f = self._orphaned(f, name) if unalloc else None
+                if f is None:
+                    continue
+            meta = f.info.meta
             if meta.addr in self.seen and meta.type != pytsk3.TSK_FS_META_TYPE_REG:
                 continue
             if meta.type in (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR):
+                if self.ntfs and not rel and name == NTFS_METADATA_FOLDER:
+                    continue
                 self.seen.add(meta.addr)
                 subdirs.append((meta.addr, f"{rel}/{name}" if rel else name))
-            elif meta.type == pytsk3.TSK_FS_META_TYPE_REG:
-                if name.endswith("(Volume Label Entry)") or (self.ntfs and not rel and name.startswith("$")):
-                    continue
-                files.append(f)
-        for f in sorted(files, key=lambda f: _text(f.info.name.name)):
-            yield from self._file(f, rel)
+            elif meta.type == pytsk3.TSK_FS_META_TYPE_REG and not self._metadata(name, rel):
+                files.append((name, unalloc, f))
+        for name, unalloc, f in sorted(files, key=lambda t: t[0]):
+            yield from self._file(f, rel, name, unalloc)
         for addr, sub in sorted(subdirs, key=lambda t: t[1]):
             yield from self._dir(addr, sub)
 
-    def _file(self, f: Any, rel: str) -> Iterator[Entry]:
+    def _metadata(self, name: str, rel: str) -> bool:
+        """Whether a root entry is the file system's own bookkeeping (NTFS ``$MFT``..., exFAT's
+        bitmap and up-case table, FAT volume labels)."""
+        if name.endswith("(Volume Label Entry)"):
+            return True
+        if rel:
+            return False
+        return (self.ntfs and name.startswith("$")) or (self.exfat and name in EXFAT_METADATA)
+
+    def _orphaned(self, f: Any, name: str) -> Any | None:
+        """The record a deleted name points at when TSK did not attach it (on NTFS, a name rebuilt
+        from a deleted record carries no sequence number, so TSK cannot match the two): taken
+        when it is a free regular file and, on NTFS, still carries this name, so that a record
+        reused by another file never lends its content."""
+        try:
+            g = self.fs.open_meta(inode=f.info.name.meta_addr)
+        except (OSError, RuntimeError):
+            return None
+        meta = g.info.meta
+        free = meta is not None and bool(meta.flags & pytsk3.TSK_FS_META_FLAG_UNALLOC)
+        if not free or meta.type != pytsk3.TSK_FS_META_TYPE_REG:
+            return None
+        if self.ntfs and name not in _ntfs_names(g):
+            return None
+        return g
+
+    def _file(self, f: Any, rel: str, name: str, unalloc: bool) -> Iterator[Entry]:
         meta = f.info.meta
         key = meta.addr
-        deleted = bool(f.info.name.flags & pytsk3.TSK_FS_NAME_FLAG_UNALLOC
-                       or meta.flags & pytsk3.TSK_FS_META_FLAG_UNALLOC)
+        deleted = unalloc or bool(meta.flags & pytsk3.TSK_FS_META_FLAG_UNALLOC)
         if key in self.seen and not deleted:
             return
         self.seen.add(key)
-        name = _text(f.info.name.name)
         path = self.path(f"{rel}/{name}" if rel else name)
         size = int(meta.size)
         if size > self.ctx.limits.max_member_bytes:
@@ -261,6 +294,21 @@ class FileSystemWalker:
             yield entry
         finally:
             release(entry)
+
+
+def _ntfs_names(f: Any) -> set[str]:
+    """The names an NTFS record's ``$FILE_NAME`` attributes hold."""
+    names = set()
+    for attr in f:
+        if attr.info.type != pytsk3.TSK_FS_ATTR_TYPE_NTFS_FNAME:
+            continue
+        try:
+            raw = f.read_random(0, attr.info.size, attr.info.type, attr.info.id)
+        except (OSError, RuntimeError):
+            continue
+        if len(raw) > 0x42:
+            names.add(raw[0x42:0x42 + 2 * raw[0x40]].decode("utf-16-le", "replace"))
+    return names
 
 
 def _text(raw: Any) -> str:
