@@ -45,6 +45,21 @@ def record(s: Session, c: Case, fields: dict[str, Any], kind: str = "customers",
     return r
 
 
+def namesake_beneficiary(s: Session, c: Case, ref: str, n: int, **extra: str) -> tuple[Subject, Record]:
+    """A subject who is the beneficiary of a transfer whose sender carries the subject's name, with
+    the sender's phone (+44 7700 90012n) observed in the record: what a guess by name gets wrong."""
+    subj, (rec,) = subject(s, c, ref, "Maria Santos",
+                           {"record_id": f"t{n}", "sender_name": "Maria Santos", "sender_phone": f"+44 7700 90012{n}",
+                            "sender_country": "GB", "beneficiary_name": "M. Santos",
+                            "beneficiary_phone": f"+63 917 555 010{n}", "beneficiary_country": "PH",
+                            "amount": "50", "currency": "USD", **extra},
+                           kind="transactions", source="transfers.csv", role="beneficiary")
+    obs = observation(s, c, "phone", f"+4477009001{20 + n}", record=rec, country="GB")
+    obs.message_id = "sender_phone"
+    s.flush()
+    return subj, rec
+
+
 def observation(s: Session, c: Case, type_: str, value: str, *, record: Record | None = None,
                 artifact: Artifact | None = None, country: str | None = None, meta: dict[str, Any] | None = None,
                 path: str = "") -> Observation:

@@ -75,15 +75,7 @@ def test_transfer_side_comes_from_the_membership_role_not_from_names(ws: Workspa
     record's observations must not move the subject: linking said it is the beneficiary."""
     with ws.session() as s:
         c = f.case(s)
-        _, (rec,) = f.subject(s, c, "S-000011", "Maria Santos",
-                              {"record_id": "t2", "sender_name": "Maria Santos", "sender_phone": "+44 7700 900124",
-                               "sender_country": "GB", "beneficiary_name": "M. Santos",
-                               "beneficiary_phone": "+63 917 555 0102", "beneficiary_country": "PH",
-                               "amount": "50", "currency": "USD"},
-                              kind="transactions", source="transfers.csv", role="beneficiary")
-        obs = f.observation(s, c, "phone", "+447700900124", record=rec, country="GB")
-        obs.message_id = "sender_phone"
-        s.flush()
+        f.namesake_beneficiary(s, c, "S-000011", 4)
         attribute_case(s, ws.actor, "OP-1")
         data = show(s, ws.actor, "OP-1", "S-000011")["subjects"][0]
     assert [c["country"] for c in data["ranked"]] == ["PH"]

@@ -193,19 +193,12 @@ def test_a_transfer_gives_the_package_the_side_linking_put_in_the_subject(ws: Wo
 
     with ws.session() as s:
         c = f.case(s)
-        subj, (rec,) = f.subject(s, c, "S-000020", "Maria Santos",
-                                 {"record_id": "t9", "sender_name": "Maria Santos", "sender_phone": "+44 7700 900125",
-                                  "sender_country": "GB", "beneficiary_name": "M. Santos",
-                                  "beneficiary_phone": "+63 917 555 0103", "beneficiary_country": "PH",
-                                  "amount": "50", "currency": "USD", "reference": "school"},
-                                 kind="transactions", source="transfers.csv", role="beneficiary")
-        obs = f.observation(s, c, "phone", "+447700900125", record=rec, country="GB")
-        obs.message_id = "sender_phone"
+        subj, _ = f.namesake_beneficiary(s, c, "S-000020", 5, reference="school")
         subj.country = "PH"  # as attribution would set it
         s.flush()
         (entry,) = subject_entries(s, c.id, [s.get(Subject, subj.id)])  # type: ignore[list-item]
     (record,) = entry.records
     assert record.fields["subject_side"] == "beneficiary"
-    assert record.fields["beneficiary_phone"] == "+63 917 555 0103" and record.fields["sender_country"] == "GB"
+    assert record.fields["beneficiary_phone"] == "+63 917 555 0105" and record.fields["sender_country"] == "GB"
     assert "sender_phone" in record.withheld and "sender_name" in record.withheld
-    assert [(i.type, i.value) for i in entry.identifiers] == [("phone", "+639175550103")]
+    assert [(i.type, i.value) for i in entry.identifiers] == [("phone", "+639175550105")]
