@@ -88,3 +88,20 @@ def test_regex_engine_gives_the_same_answers() -> None:
     fast = {(f.type, f.value) for f in Scanner(dets).scan_bytes(text.encode())}
     slow = {(f.type, f.value) for f in Scanner(dets, engine="regex").scan_bytes(text.encode())}
     assert fast == slow and len(fast) >= 5
+
+
+def test_email_start_from_its_end_is_the_leftmost_start() -> None:
+    """The e-mail pattern runs without Hyperscan's start-of-match tracking: the start its detector
+    computes from the '@' must be the one the tracking would have reported, on awkward input too."""
+    import dataclasses
+
+    from tasman.extract.engine import HyperscanEngine
+
+    spec = EmailDetector.patterns[0]
+    assert spec.start_of is not None
+    data = (b"a.b@example.org, x@y.co.uk. .lead@dot.example.com ..x@@y.example.net q@r.io@s.de "
+            b"J\xc3\xb6rg@example.org <u+tag@example.co.uk>" + b"l" * 2500 + b"@long.example.org '-x@a.bc\n")
+    tracked = HyperscanEngine([dataclasses.replace(spec, start_of=None)]).scan(data)
+    computed = HyperscanEngine([spec]).scan(data)
+    assert len(tracked) >= 8
+    assert sorted(computed) == sorted(tracked)

@@ -11,6 +11,8 @@ import bisect
 import gc
 from collections.abc import Iterable, Sequence
 from functools import cache
+from itertools import accumulate
+from operator import attrgetter
 
 from tasman.extract.detectors import ALL, Buffer, Detector, Found
 from tasman.extract.detectors.base import CONTEXT_CHARS
@@ -87,35 +89,37 @@ class Spans:
     def __init__(self, spans: Iterable[tuple[int, int]], presorted: bool = False) -> None:
         ordered = spans if presorted and isinstance(spans, list) else sorted(spans)
         self.starts = [s for s, _ in ordered]
-        self.max_end: list[int] = []
-        top = -1
-        for _, e in ordered:
-            top = max(top, e)
-            self.max_end.append(top)
+        self.max_end = list(accumulate((e for _, e in ordered), max))
 
     def overlaps(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.starts, end) - 1
         return i >= 0 and self.max_end[i] > start
 
 
+_BY_SPAN = attrgetter("start", "end")
+
+
 def _resolve(finds: list[Found]) -> list[Found]:
-    finds.sort(key=lambda f: (f.start, f.end))
-    seen: set[tuple[str, str, int]] = set()
+    finds.sort(key=_BY_SPAN)
+    seen: set[tuple[IdType, str, int]] = set()
     unique = []
+    types = []
     for f in finds:
-        key = (f.identifier.type.value, f.identifier.value, f.start)
+        ident = f.identifier
+        key = (ident.type, ident.value, f.start)
         if key not in seen:
             seen.add(key)
             unique.append(f)
+            types.append(ident.type)
     index: dict[frozenset[IdType], Spans] = {}
     out = []
-    for f in unique:
-        blockers = _YIELDING.get(f.identifier.type)
+    for f, t in zip(unique, types, strict=True):
+        blockers = _YIELDING.get(t)
         if blockers:
             spans = index.get(blockers)
             if spans is None:
-                spans = index[blockers] = Spans([(g.start, g.end) for g in unique if g.identifier.type in blockers],
-                                                 presorted=True)
+                spans = index[blockers] = Spans([(g.start, g.end) for g, u in zip(unique, types, strict=True)
+                                                 if u in blockers], presorted=True)
             if spans.overlaps(f.start, f.end):
                 continue
         out.append(f)
