@@ -36,9 +36,18 @@ _CURRENCY_AFTER = re.compile(
     r"^\s*(?:[$€£¥₹₽₩₺₦%]|(?:usd|eur|gbp|aud|cad|chf|jpy|inr|rub|nzd|sek|nok|dkk|pln|czk|huf|brl|mxn|zar|"
     r"btc|eth|dollars?|euros?|pounds?|kr|zł)\b)", re.I)
 _DATEISH = re.compile(r"^\(?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:\D|$)")
-_CLAUSE = re.compile(r".*(?:(?<!\bno)(?<!\bnr)(?<!\bref)(?<!\binv)(?<!\btel)(?<!\bacct)\.\s|[!?;]\s|\n)",
-                     re.S | re.I)
+# the end of a clause: a full stop (not the one of "no.", "ref."...), ! ? ; or a line break
+_CLAUSE_END = re.compile(r"(?<!\bno)(?<!\bnr)(?<!\bref)(?<!\binv)(?<!\btel)(?<!\bacct)\.\s|[!?;]\s|\n", re.I)
 _MIN_DIGITS = 7
+
+
+def _clause_tail(text: str) -> str:
+    """What follows the last clause end in ``text`` (one forward pass: a greedy ``.*`` before
+    the clause end backtracked over the whole text and cost a fifth of phone detection)."""
+    end = 0
+    for m in _CLAUSE_END.finditer(text):
+        end = m.end()
+    return text[end:]
 
 
 def decoy(buf: Buffer, start: int, end: int, raw: str) -> bool:
@@ -52,7 +61,7 @@ def decoy(buf: Buffer, start: int, end: int, raw: str) -> bool:
     if _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.search(after):
         return True
     # only words of the same clause speak for the number: "invoice 123. Call +44..." is a phone
-    before = _CLAUSE.sub("", before)
+    before = _clause_tail(before)
     if raw.startswith("+"):
         before = before[-16:]
     bad = [m.end() for m in _NOT_PHONE.finditer(before)]
