@@ -105,3 +105,35 @@ def test_email_start_from_its_end_is_the_leftmost_start() -> None:
     computed = HyperscanEngine([spec]).scan(data)
     assert len(tracked) >= 8
     assert sorted(computed) == sorted(tracked)
+
+
+def test_overlaps_are_settled_as_the_rule_says() -> None:
+    """The one-sweep resolution against the rule written plainly: drop repeats (type, value,
+    start), then every find of a yielding type that any find of one of its blocker types overlaps."""
+    import random
+
+    from tasman.extract.detectors.base import Found
+    from tasman.extract.idtypes import Identifier
+    from tasman.extract.scan import _YIELDING, _resolve
+
+    r = random.Random(7)
+    types = [IdType.PHONE, IdType.CARD, IdType.IP, IdType.HANDLE, IdType.EMAIL, IdType.IBAN, IdType.URL,
+             IdType.CITY]
+    blocked = 0
+    for _ in range(300):
+        finds = []
+        for _ in range(r.randint(0, 30)):
+            a = r.randint(0, 120)
+            t = r.choice(types)
+            finds.append(Found(Identifier(t, f"v{r.randint(0, 3)}"), "x", a, a + r.randint(1, 25)))
+        unique: dict[tuple[IdType, str, int], Found] = {}
+        for f in sorted(finds, key=lambda f: (f.start, f.end)):
+            unique.setdefault((f.type, f.value, f.start), f)
+        expected = [f for f in unique.values()
+                    if not any(g.type in _YIELDING.get(f.type, ()) and g.start < f.end and g.end > f.start
+                               for g in unique.values())]
+        got = _resolve(list(finds))
+        blocked += len(unique) - len(got)
+        assert [(f.type, f.value, f.start, f.end) for f in got] == \
+            [(f.type, f.value, f.start, f.end) for f in expected]
+    assert blocked > 100

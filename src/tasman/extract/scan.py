@@ -100,30 +100,43 @@ _BY_SPAN = attrgetter("start", "end")
 
 
 def _resolve(finds: list[Found]) -> list[Found]:
+    """Duplicates (same type, value and start) dropped, then every find of a yielding type that
+    overlaps a find of one of its blocker types. One sweep in start order: what started before
+    a find overlaps it when the furthest end of its type reaches past the find's start; what
+    starts inside it is the next few finds."""
     finds.sort(key=_BY_SPAN)
     seen: set[tuple[IdType, str, int]] = set()
     unique = []
-    types = []
     for f in finds:
         ident = f.identifier
         key = (ident.type, ident.value, f.start)
         if key not in seen:
             seen.add(key)
             unique.append(f)
-            types.append(ident.type)
-    index: dict[frozenset[IdType], Spans] = {}
+    reach: dict[IdType, int] = {}  # the furthest end of each blocking type so far
     out = []
-    for f, t in zip(unique, types, strict=True):
+    for i, f in enumerate(unique):
+        t = f.identifier.type
         blockers = _YIELDING.get(t)
-        if blockers:
-            spans = index.get(blockers)
-            if spans is None:
-                spans = index[blockers] = Spans([(g.start, g.end) for g, u in zip(unique, types, strict=True)
-                                                 if u in blockers], presorted=True)
-            if spans.overlaps(f.start, f.end):
-                continue
-        out.append(f)
+        if blockers is None or not _blocked(unique, i, blockers, reach):
+            out.append(f)
+        if t in _BLOCKING and f.end > reach.get(t, -1):
+            reach[t] = f.end
     return out
+
+
+def _blocked(finds: list[Found], i: int, blockers: frozenset[IdType], reach: dict[IdType, int]) -> bool:
+    """Whether a find of a ``blockers`` type overlaps ``finds[i]`` (sorted by start, then end)."""
+    start, end = finds[i].start, finds[i].end
+    if any(reach.get(t, -1) > start for t in blockers):
+        return True
+    for j in range(i + 1, len(finds)):
+        g = finds[j]
+        if g.start >= end:
+            return False
+        if g.identifier.type in blockers:
+            return True
+    return False
 
 
 _SEP = b"\n\x1e\n"

@@ -52,12 +52,17 @@ def _clause_tail(text: str) -> str:
 
 def decoy(buf: Buffer, start: int, end: int, raw: str) -> bool:
     """True when what surrounds a valid-looking number says it is not a phone number."""
+    return _decoy(buf.before(start, 40), raw, buf.after(end, 10))
+
+
+@lru_cache(maxsize=65536)
+def _decoy(before: str, raw: str, after: str) -> bool:
+    """The words around a number decide, and nothing else: kept by those words (the same line
+    recurs in logs, signatures, repeated messages and the overlaps of windows)."""
     if _DATEISH.match(raw.strip()):
         return True
-    after = buf.after(end, 10)
     if after[:1] == ":" and after[1:2].isdigit():
         return True  # a time follows: 2024-01-05 10:30
-    before = buf.before(start, 40)
     if _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.search(after):
         return True
     # only words of the same clause speak for the number: "invoice 123. Call +44..." is a phone
