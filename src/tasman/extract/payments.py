@@ -96,8 +96,11 @@ def clean_paypal(raw: str) -> Identifier | None:
     from tasman.extract.identifiers import clean_email  # a cycle at import time otherwise
 
     email = clean_email(raw)
-    if email is None:
-        return None
+    return None if email is None else paypal_account(email)
+
+
+def paypal_account(email: Identifier) -> Identifier:
+    """The PayPal account of an already validated e-mail address (the text named PayPal)."""
     return Identifier(IdType.PAYPAL, email.value, meta={"kind": "email"})
 
 

@@ -7,10 +7,10 @@ from functools import lru_cache
 
 from tasman.extract.detectors.base import Buffer, Detector, Found, found
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import IdType, clean_email, clean_paypal
+from tasman.extract.identifiers import IdType, clean_email
+from tasman.extract.payments import paypal_account
 
 _email = lru_cache(maxsize=65536)(clean_email)
-_paypal = lru_cache(maxsize=16384)(clean_paypal)
 _LOCAL_BYTES = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-" + bytes(range(128, 256))
 _LOCAL = frozenset(_LOCAL_BYTES)
 _MAX_LEN = 320
@@ -54,6 +54,6 @@ class EmailDetector(Detector):
             before = buf.before(start, 40).lower()
             between = before[before.rfind("paypal") + 6:] if "paypal" in before else "@"
             if len(between) <= 24 and "@" not in between:
-                out += found(_paypal(raw), buf, start, end, "paypal")
+                out += found(paypal_account(ident), buf, start, end, "paypal")
             return out
         return []

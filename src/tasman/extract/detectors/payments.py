@@ -18,6 +18,7 @@ _eth = lru_cache(maxsize=65536)(clean_eth)
 _CARD_WORDS = re.compile(r"\b(?:card|cards|visa|master ?card|mc|amex|american express|maestro|discover|jcb|"
                          r"diners|unionpay|cc|credit|debit|kreditkarte|karte|carte|tarjeta|cartão|carta|pan)\b",
                          re.I)
+_DIGIT = re.compile(rb"[0-9]")
 _GROUPED = re.compile(r"^\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}$|^\d{4}([ -])\d{6}\2\d{4,5}$")
 
 
@@ -55,10 +56,9 @@ class CardDetector(Detector):
     )
 
     def detect(self, buf: Buffer, index: int, start: int, ends: list[int]) -> Iterable[Found]:
-        if index == 1:
-            head = buf.text(start, ends[-1])
-            lead = next((i for i, c in enumerate(head) if c.isdigit()), 0)
-            start += len(head[:lead].encode("utf-8"))
+        if index == 1:  # the number starts at the first digit after the card word
+            first = _DIGIT.search(buf.data, start, ends[-1])
+            start = first.start() if first else start
         if is_word_byte(buf.byte_before(start)) or buf.byte_before(start) in b".,+":
             return []
         for end in reversed(ends):
