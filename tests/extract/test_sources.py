@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+from tasman.extract.process import scan_units
 from tasman.extract.sources import BytesBlob
 from tasman.extract.sources.chats import parse_chat_jsonl
+from tasman.extract.sources.mail import MsgSource, pst_units
 from tasman.extract.sources.text import TextSource, windows
-from tests.extract.helpers import jpeg_with_exif, make_sqlite, read, vals
+from tests.extract.helpers import jpeg_with_exif, make_msg, make_sqlite, read, vals
 
 EMAIL = ("email", "anna.b@example.org")
 PHONE = ("phone", "+447911123456")
@@ -85,6 +88,78 @@ def test_email_eml_and_mbox(tmp_path: Path) -> None:
                                        + msg.replace("m1@", "m2@"))
     name, got, _ = read(tmp_path / "box.mbox")
     assert name == "mbox" and {s.message_id for s in got} == {"<m1@example.org>", "<m2@example.org>"}
+
+
+def _outlook_message(path: Path) -> None:
+    make_msg(path, subject="meeting", body="call me on +44 7911 123456 or skype: anna.smith99",
+             sender=("Anna B", "anna.b@example.org"), to=("Jo", "jo@example.net"),
+             sent=datetime(2024, 3, 1, 10, 0, tzinfo=UTC),
+             internet_headers="From: Anna B <anna.b@example.org>\r\nTo: jo@example.net\r\nSubject: meeting\r\n"
+                              "Date: Fri, 01 Mar 2024 10:00:00 +0000\r\nMessage-ID: <m1@example.org>\r\n"
+                              "Received: from mail.example.net (mail.example.net [203.0.113.9])\r\n"
+                              "X-Originating-IP: [81.2.69.160]\r\n\r\n")
+
+
+def test_outlook_msg(tmp_path: Path) -> None:
+    p = tmp_path / "meeting.msg"
+    _outlook_message(p)
+    name, got, warnings = read(p)
+    assert name == "msg" and not warnings
+    assert {EMAIL, PHONE, ("handle", "skype:anna.smith99"), ("email", "jo@example.net"), ("ip", "203.0.113.9"),
+            ("ip", "81.2.69.160")} <= vals(got)
+    assert {s.message_id for s in got} == {"<m1@example.org>"}
+    assert {s.seen_at for s in got} == {datetime(2024, 3, 1, 10, 0, tzinfo=UTC)}
+    parts = {s.found.value: s.meta.get("part") for s in got}
+    assert parts["+447911123456"] == "body" and parts["81.2.69.160"] == "headers"
+
+
+def test_outlook_msg_inside_a_container_and_truncated(tmp_path: Path) -> None:
+    p = tmp_path / "meeting.msg"
+    _outlook_message(p)
+    data = p.read_bytes()
+    warnings: list[tuple[str, str]] = []
+    units = MsgSource().read(BytesBlob(data, "mail.zip!/meeting.msg"), lambda w, m: warnings.append((w, m)))
+    assert PHONE in vals(list(scan_units(units))) and not warnings
+    (tmp_path / "cut.msg").write_bytes(data[: len(data) // 2])
+    name, got, warnings = read(tmp_path / "cut.msg")
+    assert name == "msg" and not got and warnings and "cut.msg" in warnings[0][0]
+
+
+class _PffMessage:
+    """What libpff's message object offers (no tool on PyPI or Debian writes a PST to test with)."""
+
+    def __init__(self, body: bytes = b"", html: bytes | None = None, sent: datetime | None = None,
+                 broken: bool = False) -> None:
+        self.plain_text_body, self.html_body, self.client_submit_time = body, html, sent
+        self.delivery_time = None
+        self.transport_headers = "Received: from mx.example.net ([203.0.113.9])\r\n"
+        self.sender_name, self._broken = "Anna", broken
+
+    @property
+    def subject(self) -> str:
+        if self._broken:
+            raise OSError("unable to retrieve subject")
+        return "hi"
+
+
+class _PffFolder:
+    def __init__(self, name: str, messages: list[_PffMessage], folders: list[_PffFolder] | None = None) -> None:
+        self.name, self.sub_messages, self.sub_folders = name, messages, folders or []
+
+
+def test_pst_walk_every_folder_and_message() -> None:
+    sent = datetime(2024, 3, 1, 10, 0)  # libpff gives naive UTC times
+    inbox = _PffFolder("Inbox", [_PffMessage(b"call me +44 7911 123456", sent=sent), _PffMessage(broken=True)],
+                       [_PffFolder("Old", [_PffMessage(html=b"<p>mail <b>anna.b@example.org</b></p>")])])
+    root = _PffFolder("", [], [inbox, _PffFolder("Sent", [])])
+    warnings: list[tuple[str, str]] = []
+    units = list(pst_units(root, lambda p, m: warnings.append((p, m)), "box.pst"))
+    assert [u.message_id for u in units] == ["Inbox/1", "Old/3"]
+    assert warnings == [("box.pst", "message 2: not readable (unable to retrieve subject)")]
+    assert units[0].seen_at == datetime(2024, 3, 1, 10, 0, tzinfo=UTC) and units[1].seen_at is None
+    got = vals(list(scan_units(units)))
+    assert {PHONE, EMAIL, ("ip", "203.0.113.9")} <= got
+    assert "<b>" not in (units[1].text or "")
 
 
 def test_corrupt_msg_and_pst_are_warnings(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
 
 from tasman.extract.sources.base import Blob, Source, TextUnit, Unit, Warn, local_copy
 from tasman.extract.sources.html import html_text
@@ -28,6 +29,11 @@ def _date(msg: Message) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
+def _text_header_lines(msg: Message) -> list[str]:
+    """Subject, Received and originating-IP lines (the sender's network is in these)."""
+    return [f"{h}: {v}" for h in _TEXT_HEADERS for v in msg.get_all(h, [])]
+
+
 def message_units(msg: Message, where: str, warn: Warn, path: str) -> Iterator[TextUnit]:
     """Units of one parsed message; ``where`` names it within its file (index or Message-ID)."""
     mid = str(msg.get("message-id", "") or where).strip()[:200]
@@ -36,8 +42,7 @@ def message_units(msg: Message, where: str, warn: Warn, path: str) -> Iterator[T
     for h in _ADDRESS_HEADERS:
         for name, addr in getaddresses([str(v) for v in msg.get_all(h, [])]):
             lines.append(f"{h}: {name} <{addr}>" if name else f"{h}: {addr}")
-    for h in _TEXT_HEADERS:
-        lines += [f"{h}: {v}" for v in msg.get_all(h, [])]
+    lines += _text_header_lines(msg)
     yield TextUnit(text="\n".join(lines), message_id=mid, seen_at=when, meta={"part": "headers"})
     for part in msg.walk():
         ctype = part.get_content_type()
@@ -118,7 +123,11 @@ class MsgSource(Source):
             try:
                 # openMsg returns whichever class the file holds (message, appointment...): ask politely
                 fields = [(k, getattr(msg, k, None)) for k in ("sender", "to", "cc", "subject")]
-                header = "\n".join(f"{k}: {v}" for k, v in fields if v)
+                lines = [f"{k}: {v}" for k, v in fields if v]
+                transport = getattr(msg, "header", None)  # the internet headers, when it came by SMTP
+                if isinstance(transport, Message):
+                    lines += [line for line in _text_header_lines(transport) if not line.startswith("subject:")]
+                header = "\n".join(lines)
                 date = getattr(msg, "date", None)
                 when = date if isinstance(date, datetime) else None
                 mid = str(getattr(msg, "messageId", "") or "message")[:200]
@@ -127,6 +136,44 @@ class MsgSource(Source):
                 yield TextUnit(text=str(body), message_id=mid, seen_at=when, meta={"part": "body"})
             finally:
                 msg.close()
+
+
+def pst_units(root: Any, warn: Warn, path: str) -> Iterator[TextUnit]:
+    """One unit per message of every folder under ``root`` (libpff's folder objects: ``name``,
+    ``sub_folders``, ``sub_messages``): transport headers, sender, subject and body (the HTML
+    body's text when there is no plain one), with the time it was sent (libpff's times are UTC).
+    A message libpff cannot read is a warning, and the walk goes on. Message ids are
+    ``folder/N``, N counting messages across the whole file."""
+    stack = [root]
+    n = 0
+    while stack:
+        folder = stack.pop()
+        stack.extend(folder.sub_folders)
+        for msg in folder.sub_messages:
+            n += 1
+            try:
+                headers = msg.transport_headers or ""
+                text = _text(msg.plain_text_body)
+                if not text.strip():  # many Outlook messages carry only an HTML body
+                    text = html_text(_text(msg.html_body))
+                sender = msg.sender_name or ""
+                subject = msg.subject or ""
+                when = msg.client_submit_time or msg.delivery_time
+            except OSError as exc:
+                warn(path, f"message {n}: not readable ({exc})")
+                continue
+            mid = f"{folder.name or 'folder'}/{n}"[:200]
+            seen = when.replace(tzinfo=UTC) if isinstance(when, datetime) and when.tzinfo is None else when
+            yield TextUnit(text=f"{headers}\nfrom: {sender}\nsubject: {subject}\n{text}", message_id=mid,
+                           seen_at=seen if isinstance(seen, datetime) else None)
+
+
+def _text(body: bytes | str | None) -> str:
+    """libpff hands bodies over as bytes (UTF-8 for the plain text, the message's charset for
+    HTML, which names itself in its markup)."""
+    if body is None:
+        return ""
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
 
 
 class PstSource(Source):
@@ -151,23 +198,6 @@ class PstSource(Source):
                 warn(blob.path, f"not a readable PST ({exc})")
                 return
             try:
-                stack = [pst.get_root_folder()]
-                n = 0
-                while stack:
-                    folder = stack.pop()
-                    stack.extend(folder.sub_folders)
-                    for msg in folder.sub_messages:
-                        n += 1
-                        try:
-                            headers = msg.transport_headers or ""
-                            body = msg.plain_text_body or b""
-                            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-                            sender = msg.sender_name or ""
-                            subject = msg.subject or ""
-                        except OSError as exc:
-                            warn(blob.path, f"message {n}: not readable ({exc})")
-                            continue
-                        mid = f"{folder.name or 'folder'}/{n}"[:200]
-                        yield TextUnit(text=f"{headers}\nfrom: {sender}\nsubject: {subject}\n{text}", message_id=mid)
+                yield from pst_units(pst.get_root_folder(), warn, blob.path)
             finally:
                 pst.close()
