@@ -146,6 +146,8 @@ def _with_context(finds: list[Found], buf: Buffer, bounds: Sequence[int] = ()) -
     sensitive = sorted(buf.sensitive)
     masked = Spans(sensitive, presorted=True)
     out = []
+    last: tuple[int, int] = (-1, -1)
+    context = ""
     for f in finds:
         a, b = max(0, f.start - CONTEXT_CHARS), f.end + CONTEXT_CHARS
         if bounds:
@@ -153,10 +155,12 @@ def _with_context(finds: list[Found], buf: Buffer, bounds: Sequence[int] = ()) -
             a = max(a, bounds[i])
             if i + 1 < len(bounds):
                 b = min(b, bounds[i + 1] - len(_SEP))
-        window = buf.data[a:b]
-        if sensitive and masked.overlaps(a, b):
-            window = _mask(window, a, sensitive)
-        f.context = _one_line(window)
+        if (a, b) != last:  # a URL and its domain, an address and its PayPal account share one
+            window = buf.data[a:b]
+            if sensitive and masked.overlaps(a, b):
+                window = _mask(window, a, sensitive)
+            context, last = _one_line(window), (a, b)
+        f.context = context
         out.append(f)
     return out
 
