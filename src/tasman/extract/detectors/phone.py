@@ -15,9 +15,7 @@ import phonenumbers
 
 from tasman.extract.detectors.base import Buffer, Detector, Found, found, is_word_byte
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import Identifier, IdType, clean_phone
-
-_phone = lru_cache(maxsize=65536)(clean_phone)
+from tasman.extract.identifiers import Identifier, IdType, phone_identifier
 
 # words that make the number that follows something else than a phone, or a phone
 _NOT_PHONE = re.compile(
@@ -77,8 +75,10 @@ def _decoy(before: str, raw: str, after: str) -> bool:
 
 
 @lru_cache(maxsize=32768)
-def _match(window: str, region: str | None) -> tuple[tuple[int, int, str], ...]:
-    return tuple((m.start, m.end, m.raw_string)
+def _match(window: str, region: str | None) -> tuple[tuple[int, int, str, Identifier], ...]:
+    """Every valid number phonenumbers' matcher finds in ``window``: its span, its text and its
+    identifier (made from the matcher's own parse: parsing the text again gives the same)."""
+    return tuple((m.start, m.end, m.raw_string, phone_identifier(m.number, region))
                  for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID))
 
 
@@ -125,11 +125,9 @@ class PhoneDetector(Detector):
                 if not matches:
                     continue
                 out: list[Found] = []
-                for ms, me, raw in matches:
+                for ms, me, raw, ident in matches:
                     a, b = start + s0 + ms, start + s0 + me
-                    if decoy(buf, a, b, raw):
-                        continue
-                    ident: Identifier | None = _phone(raw, buf.region)
-                    out += found(ident, buf, a, b, self.name)
+                    if not decoy(buf, a, b, raw):
+                        out += found(ident, buf, a, b, self.name)
                 return out
         return []
