@@ -70,6 +70,17 @@ def test_card_number_never_shown_in_full() -> None:
     assert not values("order 4111111111111111 shipped", t=IdType.CARD)  # no card form, no card word
 
 
+def test_card_digits_masked_in_every_context_but_the_last_four() -> None:
+    filler = "x" * 48
+    text = (f"mail pay@example.org {filler[:40]} card 4111 1111 1111 1111 {filler} jo@example.net "
+            "ref 5500 0055-5555 5559 (not written as a card, still masked) ann@example.com")
+    ctx = {f.value: f.context for f in scan_text(text)}
+    assert "4111" not in ctx["pay@example.org"] and "**** **" in ctx["pay@example.org"]  # window ends in it
+    assert ctx["jo@example.net"].startswith("**** 1111 xxx")  # the window starts inside the number
+    assert "**** ****-**** 5559" in ctx["ann@example.com"]
+    assert ("card", "visa:1111") in values(text) and ("card", "mastercard:5559") not in values(text)
+
+
 def test_bad_checksums_are_dropped() -> None:
     assert not values("IBAN DE89 3704 0044 0532 0130 01")
     assert not values("to 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD")
