@@ -7,9 +7,9 @@ from pathlib import Path
 from tasman.extract.process import scan_units
 from tasman.extract.sources import BytesBlob
 from tasman.extract.sources.chats import parse_chat_jsonl
-from tasman.extract.sources.mail import MsgSource, pst_units
+from tasman.extract.sources.mail import MsgSource
 from tasman.extract.sources.text import TextSource, windows
-from tests.extract.helpers import jpeg_with_exif, make_msg, make_sqlite, read, vals
+from tests.extract.helpers import PstFolder, PstMessage, jpeg_with_exif, make_msg, make_pst, make_sqlite, read, vals
 
 EMAIL = ("email", "anna.b@example.org")
 PHONE = ("phone", "+447911123456")
@@ -125,41 +125,26 @@ def test_outlook_msg_inside_a_container_and_truncated(tmp_path: Path) -> None:
     assert name == "msg" and not got and warnings and "cut.msg" in warnings[0][0]
 
 
-class _PffMessage:
-    """What libpff's message object offers (no tool on PyPI or Debian writes a PST to test with)."""
-
-    def __init__(self, body: bytes = b"", html: bytes | None = None, sent: datetime | None = None,
-                 broken: bool = False) -> None:
-        self.plain_text_body, self.html_body, self.client_submit_time = body, html, sent
-        self.delivery_time = None
-        self.transport_headers = "Received: from mx.example.net ([203.0.113.9])\r\n"
-        self.sender_name, self._broken = "Anna", broken
-
-    @property
-    def subject(self) -> str:
-        if self._broken:
-            raise OSError("unable to retrieve subject")
-        return "hi"
-
-
-class _PffFolder:
-    def __init__(self, name: str, messages: list[_PffMessage], folders: list[_PffFolder] | None = None) -> None:
-        self.name, self.sub_messages, self.sub_folders = name, messages, folders or []
-
-
-def test_pst_walk_every_folder_and_message() -> None:
-    sent = datetime(2024, 3, 1, 10, 0)  # libpff gives naive UTC times
-    inbox = _PffFolder("Inbox", [_PffMessage(b"call me +44 7911 123456", sent=sent), _PffMessage(broken=True)],
-                       [_PffFolder("Old", [_PffMessage(html=b"<p>mail <b>anna.b@example.org</b></p>")])])
-    root = _PffFolder("", [], [inbox, _PffFolder("Sent", [])])
-    warnings: list[tuple[str, str]] = []
-    units = list(pst_units(root, lambda p, m: warnings.append((p, m)), "box.pst"))
-    assert [u.message_id for u in units] == ["Inbox/1", "Old/3"]
-    assert warnings == [("box.pst", "message 2: not readable (unable to retrieve subject)")]
-    assert units[0].seen_at == datetime(2024, 3, 1, 10, 0, tzinfo=UTC) and units[1].seen_at is None
-    got = vals(list(scan_units(units)))
-    assert {PHONE, EMAIL, ("ip", "203.0.113.9")} <= got
-    assert "<b>" not in (units[1].text or "")
+def test_outlook_pst(tmp_path: Path) -> None:
+    sent = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+    inbox = PstFolder("Inbox", (
+        PstMessage("hi", "call me on +44 7911 123456", sent=sent,
+                   headers="Received: from mx.example.net (mx.example.net [203.0.113.9])\r\n"),
+        PstMessage(corrupt=True),
+        PstMessage("html only", html=b"<html><p>mail <b>anna.b@example.org</b></p></html>")),
+        (PstFolder("Old", (PstMessage("old", "my skype is anna.smith99"),)),))
+    p = tmp_path / "backup.pst"
+    make_pst(p, [inbox, PstFolder("Sent")])
+    name, got, warnings = read(p)
+    assert name == "pst"
+    assert [m for _, m in warnings] == [warnings[0][1]] and warnings[0][1].startswith("message 2: not readable")
+    assert {PHONE, EMAIL, ("ip", "203.0.113.9"), ("handle", "skype:anna.smith99")} <= vals(got)
+    ids = {s.found.value: (s.message_id, s.seen_at) for s in got}
+    assert ids["+447911123456"] == ("Inbox/1", sent)
+    assert ids["anna.b@example.org"] == ("Inbox/3", None) and ids["skype:anna.smith99"][0] == "Old/4"
+    (tmp_path / "cut.pst").write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+    name, got, warnings = read(tmp_path / "cut.pst")
+    assert name == "pst" and warnings and all(w[0].endswith("cut.pst") for w in warnings)
 
 
 def test_corrupt_msg_and_pst_are_warnings(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
@@ -139,33 +140,47 @@ class MsgSource(Source):
 
 
 def pst_units(root: Any, warn: Warn, path: str) -> Iterator[TextUnit]:
-    """One unit per message of every folder under ``root`` (libpff's folder objects: ``name``,
-    ``sub_folders``, ``sub_messages``): transport headers, sender, subject and body (the HTML
-    body's text when there is no plain one), with the time it was sent (libpff's times are UTC).
-    A message libpff cannot read is a warning, and the walk goes on. Message ids are
-    ``folder/N``, N counting messages across the whole file."""
+    """One unit per message of every folder under ``root`` (a libpff folder): transport headers,
+    sender, subject and body (the HTML body's text when there is no plain one), with the time it
+    was sent (libpff's times are UTC). Folders and messages are fetched one by one by index: a
+    message or folder libpff cannot read is a warning, and the walk goes on (iterating
+    ``sub_messages`` would stop at the first bad one). Message ids are ``folder/N``, N counting
+    messages across the whole file."""
     stack = [root]
     n = 0
     while stack:
         folder = stack.pop()
-        stack.extend(folder.sub_folders)
-        for msg in folder.sub_messages:
+        name = _pff(warn, path, "a folder's name", getattr, folder, "name") or "folder"
+        for i in range(_pff(warn, path, f"folder {name}", getattr, folder, "number_of_sub_folders") or 0):
+            sub = _pff(warn, path, f"folder {i + 1} in {name}", folder.get_sub_folder, i)
+            if sub is not None:
+                stack.append(sub)
+        for i in range(_pff(warn, path, f"folder {name}", getattr, folder, "number_of_sub_messages") or 0):
             n += 1
-            try:
-                headers = msg.transport_headers or ""
-                text = _text(msg.plain_text_body)
-                if not text.strip():  # many Outlook messages carry only an HTML body
-                    text = html_text(_text(msg.html_body))
-                sender = msg.sender_name or ""
-                subject = msg.subject or ""
-                when = msg.client_submit_time or msg.delivery_time
-            except OSError as exc:
-                warn(path, f"message {n}: not readable ({exc})")
-                continue
-            mid = f"{folder.name or 'folder'}/{n}"[:200]
-            seen = when.replace(tzinfo=UTC) if isinstance(when, datetime) and when.tzinfo is None else when
-            yield TextUnit(text=f"{headers}\nfrom: {sender}\nsubject: {subject}\n{text}", message_id=mid,
-                           seen_at=seen if isinstance(seen, datetime) else None)
+            msg = _pff(warn, path, f"message {n}", folder.get_sub_message, i)
+            unit = None if msg is None else _pff(warn, path, f"message {n}", _pst_unit, msg)
+            if unit is not None:
+                yield replace(unit, message_id=f"{name}/{n}"[:200])
+
+
+def _pff(warn: Warn, path: str, what: str, read: Callable[..., Any], *args: Any) -> Any:
+    """``read(*args)``: what libpff reads, or None and a warning when it cannot (it raises OSError)."""
+    try:
+        return read(*args)
+    except OSError as exc:
+        warn(path, f"{what}: not readable ({exc})")
+        return None
+
+
+def _pst_unit(msg: Any) -> TextUnit:
+    headers = msg.transport_headers or ""
+    text = _text(msg.plain_text_body)
+    if not text.strip():  # many Outlook messages carry only an HTML body
+        text = html_text(_text(msg.html_body))
+    when = msg.client_submit_time or msg.delivery_time
+    seen = when.replace(tzinfo=UTC) if isinstance(when, datetime) and when.tzinfo is None else when
+    return TextUnit(text=f"{headers}\nfrom: {msg.sender_name or ''}\nsubject: {msg.subject or ''}\n{text}",
+                    seen_at=seen if isinstance(seen, datetime) else None)
 
 
 def _text(body: bytes | str | None) -> str:
