@@ -64,7 +64,7 @@ class HandleDetector(Detector):
 Spot = tuple[int, int, Identifier]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _name_after(word: str, platform: str, tail: str) -> Spot | None:
     """The name that follows the platform's word: "skype: x", "kik is x", "telegram @x"."""
     m = _AFTER.match(tail)
@@ -89,7 +89,7 @@ def _name_after(word: str, platform: str, tail: str) -> Spot | None:
     return a, a + len(name.encode("utf-8")), ident
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _name_before(platform: str, before: str) -> Spot | None:
     """The name just before the platform's word: "@x on snapchat"."""
     m = _BEFORE.search(before)

@@ -123,7 +123,7 @@ class TransferDetector(Detector):
         return found(ident, buf, end + a, end + b, self.name)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _control_number(service: str, window: str) -> tuple[int, int, Identifier] | None:
     """The first number of the service's length in the words after its name (before a blank
     line), as byte offsets into ``window``: "123-456-7890 204" tries "123-456-7890" first."""

@@ -53,7 +53,7 @@ def decoy(buf: Buffer, start: int, end: int, raw: str) -> bool:
     return _decoy(buf.before(start, 40), raw, buf.after(end, 10))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _decoy(before: str, raw: str, after: str) -> bool:
     """The words around a number decide, and nothing else: kept by those words (the same line
     recurs in logs, signatures, repeated messages and the overlaps of windows)."""

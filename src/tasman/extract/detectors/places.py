@@ -113,7 +113,7 @@ class PlaceDetector(Detector):
         return found(ident, buf, kw_end - 2 + a, kw_end - 2 + b, "city")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _city_after(tail: str, region: str | None) -> tuple[int, int, Identifier] | None:
     """The city named by the capitalised words after a place word ("live in Leeds"): the
     longest run of them that is a city of 15,000+ people, as byte offsets into ``tail``."""
