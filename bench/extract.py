@@ -213,7 +213,7 @@ def main() -> int:
     mine, base = statistics.median(ours), statistics.median(theirs)
     mine_cpu, base_cpu = statistics.median(ours_cpu), statistics.median(theirs_cpu)
     print()
-    print("                               wall MB/s   wall/core   MB per CPU-second (per core, load-independent)")
+    print("                               wall MB/s   wall/core   MB per CPU-second (per core)")
     print(f"tasman (Hyperscan, one pass)  {mine:9.1f}   {mine / args.workers:9.1f}   {mine_cpu:9.1f}")
     print(f"re, one pass per pattern      {base:9.1f}   {base / args.workers:9.1f}   {base_cpu:9.1f}")
     print(f"ratio (wall) {mine / base:.1f}x   ratio (CPU) {mine_cpu / base_cpu:.1f}x   identifiers found: {n_ours} vs "
