@@ -70,6 +70,17 @@ def test_card_number_never_shown_in_full() -> None:
     assert not values("order 4111111111111111 shipped", t=IdType.CARD)  # no card form, no card word
 
 
+def test_card_digits_masked_in_every_context_but_the_last_four() -> None:
+    filler = "x" * 48
+    text = (f"mail pay@example.org {filler[:40]} card 4111 1111 1111 1111 {filler} jo@example.net "
+            "ref 5500 0055-5555 5559 (not written as a card, still masked) ann@example.com")
+    ctx = {f.value: f.context for f in scan_text(text)}
+    assert "4111" not in ctx["pay@example.org"] and "**** **" in ctx["pay@example.org"]  # window ends in it
+    assert ctx["jo@example.net"].startswith("**** 1111 xxx")  # the window starts inside the number
+    assert "**** ****-**** 5559" in ctx["ann@example.com"]
+    assert ("card", "visa:1111") in values(text) and ("card", "mastercard:5559") not in values(text)
+
+
 def test_bad_checksums_are_dropped() -> None:
     assert not values("IBAN DE89 3704 0044 0532 0130 01")
     assert not values("to 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD")
@@ -88,3 +99,52 @@ def test_regex_engine_gives_the_same_answers() -> None:
     fast = {(f.type, f.value) for f in Scanner(dets).scan_bytes(text.encode())}
     slow = {(f.type, f.value) for f in Scanner(dets, engine="regex").scan_bytes(text.encode())}
     assert fast == slow and len(fast) >= 5
+
+
+def test_email_start_from_its_end_is_the_leftmost_start() -> None:
+    """The e-mail pattern runs without Hyperscan's start-of-match tracking: the start its detector
+    computes from the '@' must be the one the tracking would have reported, on awkward input too."""
+    import dataclasses
+
+    from tasman.extract.engine import HyperscanEngine
+
+    spec = EmailDetector.patterns[0]
+    assert spec.start_of is not None
+    data = (b"a.b@example.org, x@y.co.uk. .lead@dot.example.com ..x@@y.example.net q@r.io@s.de "
+            b"J\xc3\xb6rg@example.org <u+tag@example.co.uk>" + b"l" * 2500 + b"@long.example.org '-x@a.bc\n")
+    tracked = HyperscanEngine([dataclasses.replace(spec, start_of=None)]).scan(data)
+    computed = HyperscanEngine([spec]).scan(data)
+    assert len(tracked) >= 8
+    assert sorted(computed) == sorted(tracked)
+
+
+def test_overlaps_are_settled_as_the_rule_says() -> None:
+    """The one-sweep resolution against the rule written plainly: drop repeats (type, value,
+    start), then every find of a yielding type that any find of one of its blocker types overlaps."""
+    import random
+
+    from tasman.extract.detectors.base import Found
+    from tasman.extract.idtypes import Identifier
+    from tasman.extract.scan import _YIELDING, _resolve
+
+    r = random.Random(7)
+    types = [IdType.PHONE, IdType.CARD, IdType.IP, IdType.HANDLE, IdType.EMAIL, IdType.IBAN, IdType.URL,
+             IdType.CITY]
+    blocked = 0
+    for _ in range(300):
+        finds = []
+        for _ in range(r.randint(0, 30)):
+            a = r.randint(0, 120)
+            t = r.choice(types)
+            finds.append(Found(Identifier(t, f"v{r.randint(0, 3)}"), "x", a, a + r.randint(1, 25)))
+        unique: dict[tuple[IdType, str, int], Found] = {}
+        for f in sorted(finds, key=lambda f: (f.start, f.end)):
+            unique.setdefault((f.type, f.value, f.start), f)
+        expected = [f for f in unique.values()
+                    if not any(g.type in _YIELDING.get(f.type, ()) and g.start < f.end and g.end > f.start
+                               for g in unique.values())]
+        got = _resolve(list(finds))
+        blocked += len(unique) - len(got)
+        assert [(f.type, f.value, f.start, f.end) for f in got] == \
+            [(f.type, f.value, f.start, f.end) for f in expected]
+    assert blocked > 100

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+from tasman.extract.process import scan_units
 from tasman.extract.sources import BytesBlob
 from tasman.extract.sources.chats import parse_chat_jsonl
+from tasman.extract.sources.mail import MsgSource
 from tasman.extract.sources.text import TextSource, windows
-from tests.extract.helpers import jpeg_with_exif, make_sqlite, read, vals
+from tests.extract.helpers import PstFolder, PstMessage, jpeg_with_exif, make_msg, make_pst, make_sqlite, read, vals
 
 EMAIL = ("email", "anna.b@example.org")
 PHONE = ("phone", "+447911123456")
@@ -85,6 +88,63 @@ def test_email_eml_and_mbox(tmp_path: Path) -> None:
                                        + msg.replace("m1@", "m2@"))
     name, got, _ = read(tmp_path / "box.mbox")
     assert name == "mbox" and {s.message_id for s in got} == {"<m1@example.org>", "<m2@example.org>"}
+
+
+def _outlook_message(path: Path) -> None:
+    make_msg(path, subject="meeting", body="call me on +44 7911 123456 or skype: anna.smith99",
+             sender=("Anna B", "anna.b@example.org"), to=("Jo", "jo@example.net"),
+             sent=datetime(2024, 3, 1, 10, 0, tzinfo=UTC),
+             internet_headers="From: Anna B <anna.b@example.org>\r\nTo: jo@example.net\r\nSubject: meeting\r\n"
+                              "Date: Fri, 01 Mar 2024 10:00:00 +0000\r\nMessage-ID: <m1@example.org>\r\n"
+                              "Received: from mail.example.net (mail.example.net [203.0.113.9])\r\n"
+                              "X-Originating-IP: [81.2.69.160]\r\n\r\n")
+
+
+def test_outlook_msg(tmp_path: Path) -> None:
+    p = tmp_path / "meeting.msg"
+    _outlook_message(p)
+    name, got, warnings = read(p)
+    assert name == "msg" and not warnings
+    assert {EMAIL, PHONE, ("handle", "skype:anna.smith99"), ("email", "jo@example.net"), ("ip", "203.0.113.9"),
+            ("ip", "81.2.69.160")} <= vals(got)
+    assert {s.message_id for s in got} == {"<m1@example.org>"}
+    assert {s.seen_at for s in got} == {datetime(2024, 3, 1, 10, 0, tzinfo=UTC)}
+    parts = {s.found.value: s.meta.get("part") for s in got}
+    assert parts["+447911123456"] == "body" and parts["81.2.69.160"] == "headers"
+
+
+def test_outlook_msg_inside_a_container_and_truncated(tmp_path: Path) -> None:
+    p = tmp_path / "meeting.msg"
+    _outlook_message(p)
+    data = p.read_bytes()
+    warnings: list[tuple[str, str]] = []
+    units = MsgSource().read(BytesBlob(data, "mail.zip!/meeting.msg"), lambda w, m: warnings.append((w, m)))
+    assert PHONE in vals(list(scan_units(units))) and not warnings
+    (tmp_path / "cut.msg").write_bytes(data[: len(data) // 2])
+    name, got, warnings = read(tmp_path / "cut.msg")
+    assert name == "msg" and not got and warnings and "cut.msg" in warnings[0][0]
+
+
+def test_outlook_pst(tmp_path: Path) -> None:
+    sent = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+    inbox = PstFolder("Inbox", (
+        PstMessage("hi", "call me on +44 7911 123456", sent=sent,
+                   headers="Received: from mx.example.net (mx.example.net [203.0.113.9])\r\n"),
+        PstMessage(corrupt=True),
+        PstMessage("html only", html=b"<html><p>mail <b>anna.b@example.org</b></p></html>")),
+        (PstFolder("Old", (PstMessage("old", "my skype is anna.smith99"),)),))
+    p = tmp_path / "backup.pst"
+    make_pst(p, [inbox, PstFolder("Sent")])
+    name, got, warnings = read(p)
+    assert name == "pst"
+    assert [m for _, m in warnings] == [warnings[0][1]] and warnings[0][1].startswith("message 2: not readable")
+    assert {PHONE, EMAIL, ("ip", "203.0.113.9"), ("handle", "skype:anna.smith99")} <= vals(got)
+    ids = {s.found.value: (s.message_id, s.seen_at) for s in got}
+    assert ids["+447911123456"] == ("Inbox/1", sent)
+    assert ids["anna.b@example.org"] == ("Inbox/3", None) and ids["skype:anna.smith99"][0] == "Old/4"
+    (tmp_path / "cut.pst").write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+    name, got, warnings = read(tmp_path / "cut.pst")
+    assert name == "pst" and warnings and all(w[0].endswith("cut.pst") for w in warnings)
 
 
 def test_corrupt_msg_and_pst_are_warnings(tmp_path: Path) -> None:

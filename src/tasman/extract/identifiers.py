@@ -29,7 +29,8 @@ __all__ = [
     "PLATFORMS", "PLATFORM_ALIASES", "IdType", "Identifier", "card_brand", "clean_btc", "clean_camera",
     "clean_card", "clean_city",
     "clean_country", "clean_domain", "clean_email", "clean_eth", "clean_gps", "clean_handle", "clean_iban",
-    "clean_ip", "clean_mtcn", "clean_paypal", "clean_phone", "clean_url", "fold", "luhn_ok", "platform_name",
+    "clean_ip", "clean_mtcn", "clean_paypal", "clean_phone", "clean_url", "fold", "luhn_ok", "phone_identifier",
+    "platform_name",
 ]
 
 
@@ -60,6 +61,12 @@ def clean_phone(raw: str, region: str | None = None) -> Identifier | None:
         return None
     if not phonenumbers.is_valid_number(num):
         return None
+    return phone_identifier(num, region)
+
+
+def phone_identifier(num: phonenumbers.PhoneNumber, region: str | None = None) -> Identifier:
+    """The identifier of a number phonenumbers has parsed and found valid (``clean_phone``, or
+    its ``PhoneNumberMatcher`` at leniency VALID, which parses and validates each match)."""
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     cc = phonenumbers.region_code_for_number(num)
     if region and cc != region.upper() and phonenumbers.is_valid_number_for_region(num, region.upper()):

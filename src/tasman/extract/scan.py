@@ -11,6 +11,8 @@ import bisect
 import gc
 from collections.abc import Iterable, Sequence
 from functools import cache
+from itertools import accumulate
+from operator import attrgetter
 
 from tasman.extract.detectors import ALL, Buffer, Detector, Found
 from tasman.extract.detectors.base import CONTEXT_CHARS
@@ -87,39 +89,54 @@ class Spans:
     def __init__(self, spans: Iterable[tuple[int, int]], presorted: bool = False) -> None:
         ordered = spans if presorted and isinstance(spans, list) else sorted(spans)
         self.starts = [s for s, _ in ordered]
-        self.max_end: list[int] = []
-        top = -1
-        for _, e in ordered:
-            top = max(top, e)
-            self.max_end.append(top)
+        self.max_end = list(accumulate((e for _, e in ordered), max))
 
     def overlaps(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.starts, end) - 1
         return i >= 0 and self.max_end[i] > start
 
 
+_BY_SPAN = attrgetter("start", "end")
+
+
 def _resolve(finds: list[Found]) -> list[Found]:
-    finds.sort(key=lambda f: (f.start, f.end))
-    seen: set[tuple[str, str, int]] = set()
+    """Duplicates (same type, value and start) dropped, then every find of a yielding type that
+    overlaps a find of one of its blocker types. One sweep in start order: what started before
+    a find overlaps it when the furthest end of its type reaches past the find's start; what
+    starts inside it is the next few finds."""
+    finds.sort(key=_BY_SPAN)
+    seen: set[tuple[IdType, str, int]] = set()
     unique = []
     for f in finds:
-        key = (f.identifier.type.value, f.identifier.value, f.start)
+        ident = f.identifier
+        key = (ident.type, ident.value, f.start)
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    index: dict[frozenset[IdType], Spans] = {}
+    reach: dict[IdType, int] = {}  # the furthest end of each blocking type so far
     out = []
-    for f in unique:
-        blockers = _YIELDING.get(f.identifier.type)
-        if blockers:
-            spans = index.get(blockers)
-            if spans is None:
-                spans = index[blockers] = Spans([(g.start, g.end) for g in unique if g.identifier.type in blockers],
-                                                 presorted=True)
-            if spans.overlaps(f.start, f.end):
-                continue
-        out.append(f)
+    for i, f in enumerate(unique):
+        t = f.identifier.type
+        blockers = _YIELDING.get(t)
+        if blockers is None or not _blocked(unique, i, blockers, reach):
+            out.append(f)
+        if t in _BLOCKING and f.end > reach.get(t, -1):
+            reach[t] = f.end
     return out
+
+
+def _blocked(finds: list[Found], i: int, blockers: frozenset[IdType], reach: dict[IdType, int]) -> bool:
+    """Whether a find of a ``blockers`` type overlaps ``finds[i]`` (sorted by start, then end)."""
+    start, end = finds[i].start, finds[i].end
+    if any(reach.get(t, -1) > start for t in blockers):
+        return True
+    for j in range(i + 1, len(finds)):
+        g = finds[j]
+        if g.start >= end:
+            return False
+        if g.identifier.type in blockers:
+            return True
+    return False
 
 
 _SEP = b"\n\x1e\n"
@@ -129,6 +146,8 @@ def _with_context(finds: list[Found], buf: Buffer, bounds: Sequence[int] = ()) -
     sensitive = sorted(buf.sensitive)
     masked = Spans(sensitive, presorted=True)
     out = []
+    last: tuple[int, int] = (-1, -1)
+    context = ""
     for f in finds:
         a, b = max(0, f.start - CONTEXT_CHARS), f.end + CONTEXT_CHARS
         if bounds:
@@ -136,13 +155,29 @@ def _with_context(finds: list[Found], buf: Buffer, bounds: Sequence[int] = ()) -
             a = max(a, bounds[i])
             if i + 1 < len(bounds):
                 b = min(b, bounds[i + 1] - len(_SEP))
-        window = buf.data[a:b]
-        if sensitive and masked.overlaps(a, b):
-            window = _mask(window, a, sensitive)
-        text = window.decode("utf-8", "replace").strip("\ufffd")
-        f.context = " ".join(text.split())
+        if (a, b) != last:  # a URL and its domain, an address and its PayPal account share one
+            window = buf.data[a:b]
+            if sensitive and masked.overlaps(a, b):
+                window = _mask(window, a, sensitive)
+            context, last = _one_line(window), (a, b)
+        f.context = context
         out.append(f)
     return out
+
+
+# the ASCII bytes str.split() takes for whitespace and bytes.split() does not
+_SEPARATORS_AS_SPACE = bytes.maketrans(b"\x1c\x1d\x1e\x1f", b"    ")
+
+
+def _one_line(window: bytes) -> str:
+    """The window as one line of text, runs of white space made one space (``str.split`` rules;
+    ASCII, most windows, is split as bytes, which is the same and several times cheaper)."""
+    if window.isascii():
+        return b" ".join(window.translate(_SEPARATORS_AS_SPACE).split()).decode("ascii")
+    return " ".join(window.decode("utf-8", "replace").strip("\ufffd").split())
+
+
+_STAR_DIGITS = bytes.maketrans(b"0123456789", b"*" * 10)
 
 
 def _mask(window: bytes, offset: int, sensitive: list[tuple[int, int]]) -> bytes:
@@ -155,16 +190,14 @@ def _mask(window: bytes, offset: int, sensitive: list[tuple[int, int]]) -> bytes
         i += 1
         if e <= offset:
             continue
-        lo, hi = max(s, offset), min(e, end)
-        keep = 4  # the last four digits of the span stay; count them from its end
-        for j in range(e - 1, s - 1, -1):
-            if lo <= j < hi and 48 <= arr[j - offset] <= 57:
-                if keep > 0:
-                    keep -= 1
-                else:
-                    arr[j - offset] = 42
-            elif not lo <= j < hi and keep > 0:
-                keep -= 1  # outside the window: assume a digit, which can only mask more
+        lo, hi = max(s, offset) - offset, min(e, end) - offset
+        # the last four digits of the span stay; bytes of it past the window's end are counted
+        # as digits (they are not seen here), which can only mask more
+        keep, cut = 4 - (e - offset - hi), hi
+        while keep > 0 and cut > lo:
+            cut -= 1
+            keep -= 48 <= arr[cut] <= 57
+        arr[lo:cut] = arr[lo:cut].translate(_STAR_DIGITS)
     return bytes(arr)
 
 

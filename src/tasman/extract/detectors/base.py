@@ -50,7 +50,7 @@ class Buffer:
     sensitive: list[tuple[int, int]] = field(default_factory=list)
 
     def text(self, start: int, end: int) -> str:
-        return self.data[max(0, start):end].decode("utf-8", "replace")
+        return self.data[start if start > 0 else 0:end].decode("utf-8", "replace")
 
     def before(self, start: int, n: int) -> str:
         return self.text(start - n, start)
@@ -82,7 +82,12 @@ def found(ident: Identifier | None, buf: Buffer, start: int, end: int, detector:
     """A one-element list for a valid identifier, else empty (context is filled in later)."""
     if ident is None:
         return []
-    return [Found(ident, buf.text(start, end), start, end, extractor=f"scan.{detector}", meta=dict(meta))]
+    return [Found(ident, buf.text(start, end), start, end, "", _EXTRACTOR.get(detector) or f"scan.{detector}", meta)]
+
+
+_EXTRACTOR = {name: f"scan.{name}" for name in ("email", "paypal", "url", "domain", "phone", "phone.link", "ip",
+                                                 "iban", "card", "btc", "eth", "mtcn", "handle", "handle.link",
+                                                 "country", "city")}
 
 
 def is_word_byte(b: int) -> bool:

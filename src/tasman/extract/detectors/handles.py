@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from tasman.extract.detectors.base import Buffer, Detector, Found, found, is_word_byte
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import IdType, clean_handle, platform_name
+from tasman.extract.identifiers import Identifier, IdType, clean_handle, platform_name
 
 # Platform words that are also ordinary words (or log fields) need a ':' or '=' after them.
 _STRICT = {"line", "signal", "session", "facebook", "fb", "ig", "tg", "sc", "x", "wa"}
@@ -49,34 +50,54 @@ class HandleDetector(Detector):
         platform = platform_name(word)
         if platform is None or platform == "whatsapp":
             return []
-        tail = buf.text(end, end + 60)
-        out = self._after(buf, word, platform, end, tail)
-        if not out:
-            m = _BEFORE.search(buf.before(start, 40))
-            if m is not None:
-                raw = m.group("name").rstrip(".,")
-                before = buf.before(start, 40)
-                b = start - len(before.encode("utf-8")) + len(before[:m.start("name")].encode("utf-8"))
-                ident = clean_handle(raw, platform, strict=True)
-                out = found(ident, buf, b, b + len(raw), self.name, platform=platform)
-        return out
+        spot, base = _name_after(word, platform, buf.text(end, end + 60)), end
+        if spot is None:
+            before = buf.before(start, 40)
+            spot, base = _name_before(platform, before), start - len(before.encode("utf-8"))
+        if spot is None:
+            return []
+        a, b, ident = spot
+        return found(ident, buf, base + a, base + b, self.name, platform=platform)
 
-    def _after(self, buf: Buffer, word: str, platform: str, end: int, tail: str) -> list[Found]:
-        m = _AFTER.match(tail)
-        if m is None:
-            return []
-        seps = m.group("sep") or ""
-        strong_sep = any(c in seps for c in ":=>-–")
-        if word.lower() in _STRICT and not (strong_sep or m.group("at")):
-            return []
-        name = m.group("name")
-        if "#" not in name:
-            name = name.rstrip(".,-")
-        if name.lower() in _STOP or name.lower().removeprefix("@") == word.lower():
-            return []
-        marked = bool(m.group("at")) or strong_sep or any(c in name for c in "0123456789_.:#")
-        if not marked and not seps.strip():
-            return []  # "skype johnsmith" with nothing between is too loose; "skype: x" or "skype is x"
-        a = end + len(tail[:m.start("name")].encode("utf-8"))
-        return found(clean_handle(name, platform, strict=True), buf, a, a + len(name.encode("utf-8")), self.name,
-                     platform=platform)
+
+# where a name lies in the text examined (byte offsets) and the handle it makes
+Spot = tuple[int, int, Identifier]
+
+
+@lru_cache(maxsize=16384)
+def _name_after(word: str, platform: str, tail: str) -> Spot | None:
+    """The name that follows the platform's word: "skype: x", "kik is x", "telegram @x"."""
+    m = _AFTER.match(tail)
+    if m is None:
+        return None
+    seps = m.group("sep") or ""
+    strong_sep = any(c in seps for c in ":=>-–")
+    if word.lower() in _STRICT and not (strong_sep or m.group("at")):
+        return None
+    name = m.group("name")
+    if "#" not in name:
+        name = name.rstrip(".,-")
+    if name.lower() in _STOP or name.lower().removeprefix("@") == word.lower():
+        return None
+    marked = bool(m.group("at")) or strong_sep or any(c in name for c in "0123456789_.:#")
+    if not marked and not seps.strip():
+        return None  # "skype johnsmith" with nothing between is too loose; "skype: x" or "skype is x"
+    ident = clean_handle(name, platform, strict=True)
+    if ident is None:
+        return None
+    a = len(tail[:m.start("name")].encode("utf-8"))
+    return a, a + len(name.encode("utf-8")), ident
+
+
+@lru_cache(maxsize=16384)
+def _name_before(platform: str, before: str) -> Spot | None:
+    """The name just before the platform's word: "@x on snapchat"."""
+    m = _BEFORE.search(before)
+    if m is None:
+        return None
+    raw = m.group("name").rstrip(".,")
+    ident = clean_handle(raw, platform, strict=True)
+    if ident is None:
+        return None
+    a = len(before[:m.start("name")].encode("utf-8"))
+    return a, a + len(raw), ident

@@ -19,7 +19,8 @@ class IpDetector(Detector):
     name = "ip"
     types = (IdType.IP,)
     patterns = (
-        PatternSpec(rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
+        # the terminator: one report per address, not one per length of its last number
+        PatternSpec(rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[^0-9]"),
         PatternSpec(rb"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}[^0-9A-Za-z:]"),
         PatternSpec(rb"(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?[^0-9A-Za-z:]"),
         PatternSpec(rb"::(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4}[^0-9A-Za-z:.]"),
@@ -28,9 +29,9 @@ class IpDetector(Detector):
     def detect(self, buf: Buffer, index: int, start: int, ends: list[int]) -> Iterable[Found]:
         before = buf.byte_before(start)
         if index == 0:
-            end = ends[-1]
+            end = ends[-1] - 1
             nxt = buf.byte_at(end)
-            if is_word_byte(before) or before == 46 or 48 <= nxt <= 57:
+            if is_word_byte(before) or before == 46:
                 return []
             if nxt == 46 and 48 <= buf.byte_at(end + 1) <= 57:
                 return []  # 1.2.3.4.5: an OID or a version, not an address

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from tasman.extract.detectors.base import Buffer, Detector, Found, found, is_word_byte
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import IdType, clean_btc, clean_card, clean_eth, clean_iban, clean_mtcn
+from tasman.extract.identifiers import Identifier, IdType, clean_btc, clean_card, clean_eth, clean_iban, clean_mtcn
 from tasman.extract.payments import SERVICES, mask_card, service_name
 
 _iban = lru_cache(maxsize=65536)(clean_iban)
@@ -18,6 +18,7 @@ _eth = lru_cache(maxsize=65536)(clean_eth)
 _CARD_WORDS = re.compile(r"\b(?:card|cards|visa|master ?card|mc|amex|american express|maestro|discover|jcb|"
                          r"diners|unionpay|cc|credit|debit|kreditkarte|karte|carte|tarjeta|cartão|carta|pan)\b",
                          re.I)
+_DIGIT = re.compile(rb"[0-9]")
 _GROUPED = re.compile(r"^\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}$|^\d{4}([ -])\d{6}\2\d{4,5}$")
 
 
@@ -55,10 +56,9 @@ class CardDetector(Detector):
     )
 
     def detect(self, buf: Buffer, index: int, start: int, ends: list[int]) -> Iterable[Found]:
-        if index == 1:
-            head = buf.text(start, ends[-1])
-            lead = next((i for i, c in enumerate(head) if c.isdigit()), 0)
-            start += len(head[:lead].encode("utf-8"))
+        if index == 1:  # the number starts at the first digit after the card word
+            first = _DIGIT.search(buf.data, start, ends[-1])
+            start = first.start() if first else start
         if is_word_byte(buf.byte_before(start)) or buf.byte_before(start) in b".,+":
             return []
         for end in reversed(ends):
@@ -95,6 +95,7 @@ class CryptoDetector(Detector):
         return found(_btc(raw), buf, start, end, "btc")
 
 
+_GROUP_STARTS = re.compile(r"(?<=\d)(?=[ -])")
 _NUMBER = re.compile(r"(?<![\w-])(\d{3,}(?:[ -]\d{3,})*)(?!\w)")
 
 
@@ -115,16 +116,29 @@ class TransferDetector(Detector):
         service = service_name(buf.text(start, end))
         if service is None:
             return []
-        window = buf.text(end, end + 80)
-        cut = window.find("\n\n")
-        window = window if cut < 0 else window[:cut]
-        lengths = SERVICES[service][1]
-        for m in _NUMBER.finditer(window):
-            groups = re.split(r"(?<=\d)(?=[ -])", m.group(1))  # "123-456-7890 204" -> try "123-456-7890"
-            for k in range(len(groups), 0, -1):
-                raw = "".join(groups[:k])
-                digits = re.sub(r"[ -]", "", raw)
-                if len(digits) in lengths:
-                    a = end + len(window[:m.start(1)].encode("utf-8"))
-                    return found(clean_mtcn(digits, service), buf, a, a + len(raw), self.name)
-        return []
+        spot = _control_number(service, buf.text(end, end + 80))
+        if spot is None:
+            return []
+        a, b, ident = spot
+        return found(ident, buf, end + a, end + b, self.name)
+
+
+@lru_cache(maxsize=16384)
+def _control_number(service: str, window: str) -> tuple[int, int, Identifier] | None:
+    """The first number of the service's length in the words after its name (before a blank
+    line), as byte offsets into ``window``: "123-456-7890 204" tries "123-456-7890" first."""
+    cut = window.find("\n\n")
+    window = window if cut < 0 else window[:cut]
+    lengths = SERVICES[service][1]
+    for m in _NUMBER.finditer(window):
+        groups = _GROUP_STARTS.split(m.group(1))
+        for k in range(len(groups), 0, -1):
+            raw = "".join(groups[:k])
+            digits = raw.replace(" ", "").replace("-", "")
+            if len(digits) in lengths:
+                ident = clean_mtcn(digits, service)
+                if ident is None:
+                    return None
+                a = len(window[:m.start(1)].encode("utf-8"))
+                return a, a + len(raw), ident
+    return None

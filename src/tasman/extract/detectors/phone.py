@@ -15,9 +15,7 @@ import phonenumbers
 
 from tasman.extract.detectors.base import Buffer, Detector, Found, found, is_word_byte
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import Identifier, IdType, clean_phone
-
-_phone = lru_cache(maxsize=65536)(clean_phone)
+from tasman.extract.identifiers import Identifier, IdType, phone_identifier
 
 # words that make the number that follows something else than a phone, or a phone
 _NOT_PHONE = re.compile(
@@ -36,23 +34,37 @@ _CURRENCY_AFTER = re.compile(
     r"^\s*(?:[$€£¥₹₽₩₺₦%]|(?:usd|eur|gbp|aud|cad|chf|jpy|inr|rub|nzd|sek|nok|dkk|pln|czk|huf|brl|mxn|zar|"
     r"btc|eth|dollars?|euros?|pounds?|kr|zł)\b)", re.I)
 _DATEISH = re.compile(r"^\(?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:\D|$)")
-_CLAUSE = re.compile(r".*(?:(?<!\bno)(?<!\bnr)(?<!\bref)(?<!\binv)(?<!\btel)(?<!\bacct)\.\s|[!?;]\s|\n)",
-                     re.S | re.I)
+# the end of a clause: a full stop (not the one of "no.", "ref."...), ! ? ; or a line break
+_CLAUSE_END = re.compile(r"(?<!\bno)(?<!\bnr)(?<!\bref)(?<!\binv)(?<!\btel)(?<!\bacct)\.\s|[!?;]\s|\n", re.I)
 _MIN_DIGITS = 7
+
+
+def _clause_tail(text: str) -> str:
+    """What follows the last clause end in ``text`` (one forward pass: a greedy ``.*`` before
+    the clause end backtracked over the whole text and cost a fifth of phone detection)."""
+    end = 0
+    for m in _CLAUSE_END.finditer(text):
+        end = m.end()
+    return text[end:]
 
 
 def decoy(buf: Buffer, start: int, end: int, raw: str) -> bool:
     """True when what surrounds a valid-looking number says it is not a phone number."""
+    return _decoy(buf.before(start, 40), raw, buf.after(end, 10))
+
+
+@lru_cache(maxsize=16384)
+def _decoy(before: str, raw: str, after: str) -> bool:
+    """The words around a number decide, and nothing else: kept by those words (the same line
+    recurs in logs, signatures, repeated messages and the overlaps of windows)."""
     if _DATEISH.match(raw.strip()):
         return True
-    after = buf.after(end, 10)
     if after[:1] == ":" and after[1:2].isdigit():
         return True  # a time follows: 2024-01-05 10:30
-    before = buf.before(start, 40)
     if _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.search(after):
         return True
     # only words of the same clause speak for the number: "invoice 123. Call +44..." is a phone
-    before = _CLAUSE.sub("", before)
+    before = _clause_tail(before)
     if raw.startswith("+"):
         before = before[-16:]
     bad = [m.end() for m in _NOT_PHONE.finditer(before)]
@@ -63,8 +75,10 @@ def decoy(buf: Buffer, start: int, end: int, raw: str) -> bool:
 
 
 @lru_cache(maxsize=32768)
-def _match(window: str, region: str | None) -> tuple[tuple[int, int, str], ...]:
-    return tuple((m.start, m.end, m.raw_string)
+def _match(window: str, region: str | None) -> tuple[tuple[int, int, str, Identifier], ...]:
+    """Every valid number phonenumbers' matcher finds in ``window``: its span, its text and its
+    identifier (made from the matcher's own parse: parsing the text again gives the same)."""
+    return tuple((m.start, m.end, m.raw_string, phone_identifier(m.number, region))
                  for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID))
 
 
@@ -111,11 +125,9 @@ class PhoneDetector(Detector):
                 if not matches:
                     continue
                 out: list[Found] = []
-                for ms, me, raw in matches:
+                for ms, me, raw, ident in matches:
                     a, b = start + s0 + ms, start + s0 + me
-                    if decoy(buf, a, b, raw):
-                        continue
-                    ident: Identifier | None = _phone(raw, buf.region)
-                    out += found(ident, buf, a, b, self.name)
+                    if not decoy(buf, a, b, raw):
+                        out += found(ident, buf, a, b, self.name)
                 return out
         return []

@@ -16,7 +16,7 @@ import pycountry
 
 from tasman.extract.detectors.base import Buffer, Detector, Found, found, is_word_byte
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import IdType, clean_city, clean_country
+from tasman.extract.identifiers import Identifier, IdType, clean_city, clean_country
 
 _country = lru_cache(maxsize=4096)(clean_country)
 _city = lru_cache(maxsize=65536)(clean_city)
@@ -66,6 +66,7 @@ _STOP_CITY_WORDS = (
     "Country State Street Road Avenue Phone Email Mobile Payment "
 )
 _STOP_CITY = frozenset(_STOP_CITY_WORDS.split())
+_WORD_STARTS = re.compile(r"(?<=\S)(?=[ -])")
 _CAP_WORDS = re.compile(r"[ \t]+(?P<w>[A-ZÀ-Þ][\w'’.-]*(?:[ -](?:[A-ZÀ-Þ][\w'’-]*|de|del|la|le|am|upon|on|sur|"
                         r"en|di|do|da|im)){0,3})")
 
@@ -105,17 +106,27 @@ class PlaceDetector(Detector):
     def _city(self, buf: Buffer, start: int, kw_end: int) -> list[Found]:
         if is_word_byte(buf.byte_before(start)):
             return []
-        tail = buf.text(kw_end - 2, kw_end + 80)
-        m = _CAP_WORDS.match(tail, 0)
-        if m is None:
+        spot = _city_after(buf.text(kw_end - 2, kw_end + 80), buf.region)
+        if spot is None:
             return []
-        words = re.split(r"(?<=\S)(?=[ -])", m.group("w"))
-        for n in range(len(words), 0, -1):
-            raw = "".join(words[:n]).strip().rstrip(".’'")
-            if not raw or raw.split()[0] in _STOP_CITY or raw in _STOP_CITY or _country(raw) is not None:
-                continue
-            ident = _city(raw, buf.region) or _city(raw)
-            if ident is not None and ident.meta.get("population", 0) >= 15000:
-                a = kw_end - 2 + len(tail[:m.start("w")].encode("utf-8"))
-                return found(ident, buf, a, a + len(raw.encode("utf-8")), "city")
-        return []
+        a, b, ident = spot
+        return found(ident, buf, kw_end - 2 + a, kw_end - 2 + b, "city")
+
+
+@lru_cache(maxsize=16384)
+def _city_after(tail: str, region: str | None) -> tuple[int, int, Identifier] | None:
+    """The city named by the capitalised words after a place word ("live in Leeds"): the
+    longest run of them that is a city of 15,000+ people, as byte offsets into ``tail``."""
+    m = _CAP_WORDS.match(tail, 0)
+    if m is None:
+        return None
+    words = _WORD_STARTS.split(m.group("w"))
+    for n in range(len(words), 0, -1):
+        raw = "".join(words[:n]).strip().rstrip(".’'")
+        if not raw or raw.split()[0] in _STOP_CITY or raw in _STOP_CITY or _country(raw) is not None:
+            continue
+        ident = _city(raw, region) or _city(raw)
+        if ident is not None and ident.meta.get("population", 0) >= 15000:
+            a = len(tail[:m.start("w")].encode("utf-8"))
+            return a, a + len(raw.encode("utf-8")), ident
+    return None

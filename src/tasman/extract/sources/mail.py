@@ -7,10 +7,12 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
 
 from tasman.extract.sources.base import Blob, Source, TextUnit, Unit, Warn, local_copy
 from tasman.extract.sources.html import html_text
@@ -28,6 +30,11 @@ def _date(msg: Message) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
+def _text_header_lines(msg: Message) -> list[str]:
+    """Subject, Received and originating-IP lines (the sender's network is in these)."""
+    return [f"{h}: {v}" for h in _TEXT_HEADERS for v in msg.get_all(h, [])]
+
+
 def message_units(msg: Message, where: str, warn: Warn, path: str) -> Iterator[TextUnit]:
     """Units of one parsed message; ``where`` names it within its file (index or Message-ID)."""
     mid = str(msg.get("message-id", "") or where).strip()[:200]
@@ -36,8 +43,7 @@ def message_units(msg: Message, where: str, warn: Warn, path: str) -> Iterator[T
     for h in _ADDRESS_HEADERS:
         for name, addr in getaddresses([str(v) for v in msg.get_all(h, [])]):
             lines.append(f"{h}: {name} <{addr}>" if name else f"{h}: {addr}")
-    for h in _TEXT_HEADERS:
-        lines += [f"{h}: {v}" for v in msg.get_all(h, [])]
+    lines += _text_header_lines(msg)
     yield TextUnit(text="\n".join(lines), message_id=mid, seen_at=when, meta={"part": "headers"})
     for part in msg.walk():
         ctype = part.get_content_type()
@@ -118,7 +124,11 @@ class MsgSource(Source):
             try:
                 # openMsg returns whichever class the file holds (message, appointment...): ask politely
                 fields = [(k, getattr(msg, k, None)) for k in ("sender", "to", "cc", "subject")]
-                header = "\n".join(f"{k}: {v}" for k, v in fields if v)
+                lines = [f"{k}: {v}" for k, v in fields if v]
+                transport = getattr(msg, "header", None)  # the internet headers, when it came by SMTP
+                if isinstance(transport, Message):
+                    lines += [line for line in _text_header_lines(transport) if not line.startswith("subject:")]
+                header = "\n".join(lines)
                 date = getattr(msg, "date", None)
                 when = date if isinstance(date, datetime) else None
                 mid = str(getattr(msg, "messageId", "") or "message")[:200]
@@ -127,6 +137,58 @@ class MsgSource(Source):
                 yield TextUnit(text=str(body), message_id=mid, seen_at=when, meta={"part": "body"})
             finally:
                 msg.close()
+
+
+def pst_units(root: Any, warn: Warn, path: str) -> Iterator[TextUnit]:
+    """One unit per message of every folder under ``root`` (a libpff folder): transport headers,
+    sender, subject and body (the HTML body's text when there is no plain one), with the time it
+    was sent (libpff's times are UTC). Folders and messages are fetched one by one by index: a
+    message or folder libpff cannot read is a warning, and the walk goes on (iterating
+    ``sub_messages`` would stop at the first bad one). Message ids are ``folder/N``, N counting
+    messages across the whole file."""
+    stack = [root]
+    n = 0
+    while stack:
+        folder = stack.pop()
+        name = _pff(warn, path, "a folder's name", getattr, folder, "name") or "folder"
+        for i in range(_pff(warn, path, f"folder {name}", getattr, folder, "number_of_sub_folders") or 0):
+            sub = _pff(warn, path, f"folder {i + 1} in {name}", folder.get_sub_folder, i)
+            if sub is not None:
+                stack.append(sub)
+        for i in range(_pff(warn, path, f"folder {name}", getattr, folder, "number_of_sub_messages") or 0):
+            n += 1
+            msg = _pff(warn, path, f"message {n}", folder.get_sub_message, i)
+            unit = None if msg is None else _pff(warn, path, f"message {n}", _pst_unit, msg)
+            if unit is not None:
+                yield replace(unit, message_id=f"{name}/{n}"[:200])
+
+
+def _pff(warn: Warn, path: str, what: str, read: Callable[..., Any], *args: Any) -> Any:
+    """``read(*args)``: what libpff reads, or None and a warning when it cannot (it raises OSError)."""
+    try:
+        return read(*args)
+    except OSError as exc:
+        warn(path, f"{what}: not readable ({exc})")
+        return None
+
+
+def _pst_unit(msg: Any) -> TextUnit:
+    headers = msg.transport_headers or ""
+    text = _text(msg.plain_text_body)
+    if not text.strip():  # many Outlook messages carry only an HTML body
+        text = html_text(_text(msg.html_body))
+    when = msg.client_submit_time or msg.delivery_time
+    seen = when.replace(tzinfo=UTC) if isinstance(when, datetime) and when.tzinfo is None else when
+    return TextUnit(text=f"{headers}\nfrom: {msg.sender_name or ''}\nsubject: {msg.subject or ''}\n{text}",
+                    seen_at=seen if isinstance(seen, datetime) else None)
+
+
+def _text(body: bytes | str | None) -> str:
+    """libpff hands bodies over as bytes (UTF-8 for the plain text, the message's charset for
+    HTML, which names itself in its markup)."""
+    if body is None:
+        return ""
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
 
 
 class PstSource(Source):
@@ -151,23 +213,6 @@ class PstSource(Source):
                 warn(blob.path, f"not a readable PST ({exc})")
                 return
             try:
-                stack = [pst.get_root_folder()]
-                n = 0
-                while stack:
-                    folder = stack.pop()
-                    stack.extend(folder.sub_folders)
-                    for msg in folder.sub_messages:
-                        n += 1
-                        try:
-                            headers = msg.transport_headers or ""
-                            body = msg.plain_text_body or b""
-                            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-                            sender = msg.sender_name or ""
-                            subject = msg.subject or ""
-                        except OSError as exc:
-                            warn(blob.path, f"message {n}: not readable ({exc})")
-                            continue
-                        mid = f"{folder.name or 'folder'}/{n}"[:200]
-                        yield TextUnit(text=f"{headers}\nfrom: {sender}\nsubject: {subject}\n{text}", message_id=mid)
+                yield from pst_units(pst.get_root_folder(), warn, blob.path)
             finally:
                 pst.close()
