@@ -120,7 +120,12 @@ def connect(address: str | None, workers: int | None) -> bool:
                          object_store_memory=LOCAL_OBJECT_STORE, **quiet)
         else:
             ray.init(address=address, **quiet)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except ConnectionError as exc:
+        if address == "auto":
+            raise InputError("no running Ray found for --ray-address auto: start one (ray start) or give "
+                             "HOST:PORT") from None
+        raise InputError(f"cannot use the Ray cluster at {address}: {_one_line(exc)}") from None
+    except (OSError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise InputError(f"cannot use {where}: {_one_line(exc)}") from None
     return True
