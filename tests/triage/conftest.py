@@ -14,7 +14,6 @@ from tasman.synth.triage_set import TriageSet, make_triage_set
 from tasman.triage.hashing.pdq import hamming
 from tasman.triage.types import FileHashes, Match
 
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
