@@ -10,7 +10,8 @@ What travels to the workers:
 
 - a Ray that this process starts (no address) or had already started in it with every node on
   this machine: the work items' *paths*, as the process pool does; the workers read the files;
-- a cluster given by address (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``): the files' *bytes*
+- a cluster given by address (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``), which also gets this
+  process's ``tasman`` package with the job (Ray's ``py_modules``): the files' *bytes*
   (``WorkItem.data``), in chunks of at most ``SHIP_CHUNK_BYTES`` with at most
   ``SHIP_IN_FLIGHT_BYTES`` outstanding, because other nodes (and nodes the cluster adds later)
   cannot open this machine's paths. A file over ``SHIP_FILE_BYTES`` (a long video) is not sent:
@@ -29,6 +30,7 @@ import contextlib
 import logging
 import socket
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
@@ -57,6 +59,7 @@ SHIP_FILE_BYTES = 128 << 20          # larger files are hashed on the submitting
 IN_FLIGHT_PER_CPU = 3                # chunks outstanding per CPU: one running, the next ones queued
 LOCAL_OBJECT_STORE = 128 << 20       # a Ray started here only carries paths and hashes
 CONNECT_SECONDS = 5.0
+CANCEL_SECONDS = 10.0
 CLIENT_PORT = 10001                  # Ray Client's default port
 CRASHES = (WorkerCrashedError, OutOfMemoryError)      # what a file can do to a worker
 
@@ -119,7 +122,7 @@ def connect(address: str | None, workers: int | None) -> bool:
                 ray.init(address="local", num_cpus=workers or default_workers(), include_dashboard=False,
                          object_store_memory=LOCAL_OBJECT_STORE, **quiet)
         else:
-            ray.init(address=address, **quiet)
+            ray.init(address=address, runtime_env=_code_for_the_cluster(), **quiet)
     except ConnectionError as exc:
         if address == "auto":
             raise InputError("no running Ray found for --ray-address auto: start one (ray start) or give "
@@ -129,6 +132,20 @@ def connect(address: str | None, workers: int | None) -> bool:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise InputError(f"cannot use {where}: {_one_line(exc)}") from None
     return True
+
+
+def _code_for_the_cluster() -> dict[str, Any]:
+    """This process's tasman travels with the job (Ray's ``py_modules``), so every node runs the
+    same hashing code as the submitting machine; the nodes provide its dependencies."""
+    import tasman
+
+    return {"py_modules": [str(Path(tasman.__file__).resolve().parent)],
+            "excludes": ["node_modules/", "__pycache__/", "*.pyc"]}
+
+
+def _cannot_run(exc: BaseException) -> InputError:
+    return InputError(f"the Ray cluster's workers cannot run Tasman's hashing ({_one_line(exc)}); "
+                      "install Tasman's dependencies on every node (pip install 'tasman[ray]')")
 
 
 def _all_nodes_here() -> bool:
@@ -215,7 +232,10 @@ class RayEngine(Engine):
 
     def _send(self, items: list[WorkItem], tries: int = 1) -> None:
         assert self.opts is not None
-        ref = _remote_chunk.remote(self.fn, items, self.opts, self.ship)
+        try:
+            ref = _remote_chunk.remote(self.fn, items, self.opts, self.ship)
+        except ImportError as exc:                  # Ray Client: the cluster could not load the call
+            raise _cannot_run(exc) from None
         sent = sum(len(i.data) for i in items if i.data is not None) if self.ship else 0
         self.pending[ref.future()] = _Task(ref, items, sent, tries)
         self.sent += sent
@@ -235,8 +255,11 @@ class RayEngine(Engine):
                     for item in task.items:
                         self._send([item])
                 continue
-            except RayTaskError:                    # the hashing code itself failed: a bug
-                raise
+            except RayTaskError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, ImportError) or "failed to import" in str(cause):
+                    raise _cannot_run(cause or exc) from None
+                raise                               # the hashing code itself failed: a bug
             except (RayError, ConnectionError) as exc:
                 if isinstance(exc, TaskCancelledError) or task.tries > 1:
                     raise InputError(f"the Ray cluster lost work twice ({_one_line(exc)}); "
@@ -251,15 +274,30 @@ class RayEngine(Engine):
 
     def close(self, cancel: bool = False) -> None:
         """Outstanding tasks are cancelled (their workers killed); a Ray started here is shut down."""
-        for task in self.pending.values():
-            with contextlib.suppress(Exception):      # best effort: the cluster may be gone already
-                ray.cancel(task.ref, force=True)
+        self._cancel([task.ref for task in self.pending.values()])
         self.pending.clear()
         self.sent = 0
         if self.local is not None:
             self.local.close(cancel)
             self.local = None
         self._shutdown()
+
+    def _cancel(self, refs: list[Any]) -> None:
+        """Ray can miss a cancellation that arrives while a task waits for a worker (one starting
+        again after a crash, say), so on a cluster that outlives the run it is asked again each
+        second until every task has ended, for ``CANCEL_SECONDS`` at most. A Ray started here is
+        shut down next, which ends everything in it."""
+        deadline = time.monotonic() + CANCEL_SECONDS
+        while refs:
+            for ref in refs:
+                with contextlib.suppress(Exception):      # best effort: the cluster may be gone already
+                    ray.cancel(ref, force=True)
+            if self.owned or time.monotonic() >= deadline:
+                return
+            try:
+                _, refs = ray.wait(refs, num_returns=len(refs), timeout=1.0)
+            except Exception:                              # the cluster is gone: nothing left to cancel
+                return
 
     def _shutdown(self) -> None:
         if self.owned:

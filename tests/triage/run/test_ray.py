@@ -184,6 +184,65 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def ray_head() -> Iterator[tuple[str, str]]:
+    """A one-CPU Ray cluster started apart (``ray start --head``), as a cluster's head would be,
+    without this checkout on its path: it gets Tasman's code with each job. Its GCS address and
+    its Ray Client address."""
+    gcs, client = _closed_port(), _closed_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    env.pop("PYTHONPATH", None)
+    cmd = [str(Path(sys.executable).parent / "ray"), "start", "--head", "--port", str(gcs),
+           "--ray-client-server-port", str(client), "--num-cpus", "1", "--include-dashboard=false",
+           "--object-store-memory", str(80 << 20), "--block"]
+    head = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, cwd="/")
+    try:
+        deadline = time.monotonic() + 120
+        while not _answers(client) and time.monotonic() < deadline:
+            assert head.poll() is None, "ray start --head failed"
+            time.sleep(0.2)
+        yield f"127.0.0.1:{gcs}", f"ray://127.0.0.1:{client}"
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)             # ray start --block stops its cluster...
+        try:
+            head.wait(timeout=10)
+        except subprocess.TimeoutExpired:               # ...slowly on a loaded machine: its whole group goes
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+
+
+def test_a_cluster_joined_by_address_gets_bytes_and_gives_the_pools_results(  # type: ignore[no-untyped-def]
+        run_cli, ray_head: tuple[str, str], triage_set: TriageSet, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    assert run_cli("init", ws).exit_code == 0
+    assert run_cli("-w", ws, "case", "create", "CL-1").exit_code == 0
+    ev = [triage_set.items["folder"], triage_set.items["archive"]]
+    r = run_cli("-w", ws, "triage", *ev, "--case", "CL-1", "--out", tmp_path / "pool", "--workers", "2", "--json")
+    assert r.exit_code == 0, r.output
+    pool = rows(Path(json.loads(r.stdout)["outputs"]["files_csv"]))
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "RAY_AUTH_MODE": "disabled"}
+    for n, address in enumerate(ray_head):
+        cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage",
+               *map(str, ev), "--case", "CL-1", "--out", str(tmp_path / f"cluster-{n}"), "--json",
+               "--engine", "ray", "--ray-address", address]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        report = json.loads(Path(data["outputs"]["report_json"]).read_text())
+        assert report["parameters"]["ray_sends"] == "bytes" and report["parameters"]["ray_address"] == address
+        assert rows(Path(data["outputs"]["files_csv"])) == pool, address
+
+
 def test_a_cluster_that_cannot_be_reached_is_a_one_line_error(run_cli, triage_set: TriageSet,  # type: ignore[no-untyped-def]
                                                               tmp_path: Path) -> None:
     ws = tmp_path / "ws"
