@@ -20,7 +20,7 @@ import pytest
 import ray
 from ray.exceptions import TaskCancelledError
 
-from tasman.core.errors import ExitCode
+from tasman.core.errors import ExitCode, InputError
 from tasman.synth.images import write_pictures
 from tasman.synth.triage_set import TriageSet, jpeg
 from tasman.triage import rayengine
@@ -111,6 +111,19 @@ def test_a_ray_worker_dying_on_one_file_costs_only_that_file(tmp_path: Path, shi
     assert boom.hashes.md5 == hashlib.md5(jpeg(17, (64, 48))).hexdigest()      # still inventoried
     others = [r for p, r in results.items() if p != "ev/boom.jpg"]
     assert all(not r.errors and r.hashes.pdq for r in others)
+
+
+def batch_without_its_dependency(items: Sequence[WorkItem], opts: HashOptions) -> list[WorkResult]:
+    """A node lacking one of Tasman's dependencies."""
+    import tasman_dependency_not_installed  # type: ignore[import-not-found]  # noqa: F401
+
+    return hash_batch(items, opts)
+
+
+def test_workers_that_cannot_import_the_hashing_stop_the_run_with_one_line(tmp_path: Path) -> None:
+    items = [WorkItem("ev/a.txt", 4, data=b"text", tag=1)]
+    with pytest.raises(InputError, match=r"cannot run Tasman's hashing.*tasman_dependency_not_installed"):
+        _by_path(RayEngine(fn=batch_without_its_dependency), items, HashOptions(temp_dir=str(tmp_path)))
 
 
 def slow_batch(items: Sequence[WorkItem], opts: HashOptions) -> list[WorkResult]:
