@@ -149,7 +149,12 @@ def _cannot_run(exc: BaseException) -> InputError:
 
 
 def _all_nodes_here() -> bool:
-    """Whether every live node of the cluster is this machine (a caller's own Ray)."""
+    """Whether every live node of the cluster is this machine (a caller's own Ray, not reached
+    through Ray Client, whose nodes are elsewhere by design)."""
+    from ray.util.client import ray as client
+
+    if client.is_connected():
+        return False
     here = ray.util.get_node_ip_address()
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     return bool(nodes) and all(n.get("NodeManagerAddress") == here for n in nodes)
