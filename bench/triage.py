@@ -15,8 +15,13 @@ processes for everyone, prints medians of ``--repeat`` runs:
 4. python-threatexchange's PDQ hashing (``pdq_from_file``, the library under HMA) in files/s on
    the same pictures, as the peer to beat.
 
+With ``--ray``, only the full triage is measured, on the process pool against the Ray engine on
+a local Ray of the same number of CPUs (started once, its start-up timed apart, as a cluster
+already running would be): reading paths (a Ray started here) and sending bytes (what a
+cluster given by address gets).
+
 Usage: python bench/triage.py [--jpegs 2000] [--pngs 200] [--megapixels 1.0] [--workers N]
-       [--repeat 5] [--te-repeat 3] [--corpus DIR] [--quick]
+       [--repeat 5] [--te-repeat 3] [--corpus DIR] [--quick] [--ray]
 """
 
 from __future__ import annotations
@@ -261,13 +266,14 @@ def make_matcher(ws: Workspace, listfile: Path, listed: list[tuple[str, str]]) -
 
 
 def run_full_triage(folder: Path, workers: int, listfile: Path, listed: list[tuple[str, str]],
-                    scratch: Path, crop: bool = True, tally: Tally | None = None) -> tuple[Any, str]:
+                    scratch: Path, crop: bool = True, tally: Tally | None = None,
+                    engine: str = "local", ray_address: str | None = None) -> tuple[Any, str]:
     shutil.rmtree(scratch, ignore_errors=True)
     ws = Workspace.init(scratch / "ws", actor="bench")
     with ws.session() as s:
         create_case(s, ws.actor, "BENCH")
     matcher, how = make_matcher(ws, listfile, listed)
-    options = TriageOptions(workers=workers, crop=crop)
+    options = TriageOptions(workers=workers, crop=crop, engine=engine, ray_address=ray_address)
     result = (tally or Tally()).run(lambda: run_triage(ws, "BENCH", [folder], options, matcher=matcher))
     ws.close()
     return result, how
@@ -288,6 +294,59 @@ def dist_stats(d: list[int]) -> str:
             f"max {a.max()} (share <= 10 bits: {np.mean(a <= 10):.4f})")
 
 
+def bench_ray(tree: Path, files: list[Path], n: int, repeat: int, scratch: Path) -> None:
+    """Full triage on the process pool and on the Ray engine, same corpus, same CPUs."""
+    import logging
+
+    import ray
+
+    from tasman.triage.pipeline import tasman_on_path
+
+    refs = {str(f): _ref_pdq(str(f)) for f in files[::20]}       # the listed pictures' reference PDQ
+    listfile = scratch / "list.csv"
+    listed = write_list(files, refs, listfile)
+    started = Tally()              # as `tasman triage --engine ray` does: a local Ray started and stopped by the run
+    for _ in range(repeat):
+        run_full_triage(tree, n, listfile, listed, scratch / "run", tally=started, engine="ray")
+    t = time.perf_counter()
+    with tasman_on_path():
+        ray.init(address="local", num_cpus=n, include_dashboard=False, object_store_memory=256 << 20,
+                 log_to_driver=False, logging_level=logging.ERROR)
+    print(f"\nlocal Ray started in {time.perf_counter() - t:.1f} s ({n} CPUs; not counted below)", flush=True)
+    contenders: dict[str, dict[str, Any]] = {
+        "process pool": {},
+        "ray, paths (a Ray started here)": {"engine": "ray"},
+        "ray, bytes (what a cluster given by address gets)": {"engine": "ray", "ray_address": "auto"},
+    }
+    tallies = {name: Tally() for name in contenders}
+    results: dict[str, Any] = {}
+    try:
+        for how in contenders.values():                  # warm-up, not counted: page cache, workers' imports
+            run_full_triage(tree, n, listfile, listed, scratch / "run", **how)
+        for _ in range(repeat):                          # contenders alternate, so load swings hit all
+            for name, how in contenders.items():
+                results[name], _ = run_full_triage(tree, n, listfile, listed, scratch / "run",
+                                                   tally=tallies[name], **how)
+    finally:
+        ray.shutdown()
+    k = len(files)
+    pool = tallies["process pool"]
+    print(f"\n5. full triage, {k} files, medians of {repeat} run(s): files/s, CPU-ms per file (all processes, "
+          "Ray's own included), ratio to the process pool")
+    for name, tally in tallies.items():
+        fps = k / med(tally.wall)
+        found = results[name].counts["matched_files"]
+        print(f"   {name}: {fps:.0f} files/s, {tally.per_file_ms(k):.2f} CPU-ms/file -> "
+              f"{med(pool.wall) / med(tally.wall):.2f}x (CPU {pool.per_file_ms(k) / tally.per_file_ms(k):.2f}x); "
+              f"matched {found} of {len(files[::20])} planted", flush=True)
+    print(f"   ray started and stopped by each run (as `tasman triage --engine ray`): {k / med(started.wall):.0f} "
+          f"files/s -> {med(pool.wall) / med(started.wall):.2f}x, of which Ray's start-up and shutdown "
+          f"{med(started.wall) - med(tallies['ray, paths (a Ray started here)'].wall):.1f} s")
+    tallies["ray started by the run"] = started
+    print("raw wall seconds: " + " | ".join(f"{name} " + ", ".join(f"{x:.2f}" for x in t.wall)
+                                            for name, t in tallies.items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jpegs", type=int, default=2000)
@@ -298,6 +357,7 @@ def main() -> None:
     ap.add_argument("--te-repeat", type=int, default=3, help="repeats of the (slow) threatexchange peer")
     ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "tasman-bench-triage")
     ap.add_argument("--quick", action="store_true", help="400 JPEGs, 40 PNGs, one repeat")
+    ap.add_argument("--ray", action="store_true", help="full triage only: the process pool against the Ray engine")
     args = ap.parse_args()
     if args.quick:
         args.jpegs, args.pngs, args.repeat, args.te_repeat = 400, 40, 1, 1
@@ -308,6 +368,12 @@ def main() -> None:
     print(f"corpus: {len(files)} pictures, {size / 1e6:.1f} MB in {tree}; {n} processes for every contender; "
           f"medians of {args.repeat} run(s) ({args.te_repeat} for threatexchange)", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="tasman-bench-"))
+    if args.ray:
+        try:
+            bench_ray(tree, files, n, args.repeat, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
     try:
         run_hashdeep(tree, n)                   # warm-up, not counted: page cache, Tasman's fork server
         run_exact(tree, n, scratch / "t")

@@ -4,7 +4,8 @@ stand-in matcher (exact MD5 and PDQ within 31 bits, variants included) for the r
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,24 @@ import pytest
 from tasman.synth.triage_set import TriageSet, make_triage_set
 from tasman.triage.hashing.pdq import hamming
 from tasman.triage.types import FileHashes, Match
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def ray_local() -> Iterator[None]:
+    """One local Ray per test session (2 CPUs, no dashboard, a small object store): the Ray
+    engine uses a Ray this process already started and leaves it running. Its workers import
+    this checkout's tasman and the tests' own batch functions."""
+    import ray
+
+    from tasman.triage.pipeline import tasman_on_path
+
+    with tasman_on_path(str(ROOT)):
+        ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=80 << 20,
+                 ignore_reinit_error=True, log_to_driver=False, logging_level=logging.ERROR)
+    yield
+    ray.shutdown()
 
 
 @pytest.fixture(scope="session")

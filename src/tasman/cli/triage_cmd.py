@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from tasman.cli.common import emit, fail, json_option, state, table
 from tasman.core.errors import ExitCode
+from tasman.triage.pipeline import ENGINES
 from tasman.triage.run import ProgressInfo, TriageOptions, TriageResult, run_triage
 
 
@@ -46,7 +47,13 @@ def summary(r: TriageResult) -> dict[str, Any]:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Output folder (default: the workspace's out/triage-RUN).")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Hashing processes (default: one per core; 0 hashes in this process).")
+              help="Hashing processes (default: one per core; 0 hashes in this process). With --engine ray: "
+                   "the local Ray's CPUs, or on a cluster how many CPUs' worth of work to keep in flight.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where files are hashed: local worker processes, or tasks on a Ray cluster.")
+@click.option("--ray-address", metavar="ADDR",
+              help="With --engine ray: join a running cluster (auto, HOST:PORT or ray://HOST:PORT); "
+                   "without it a local Ray is started.")
 @click.option("--pdq-threshold", type=click.IntRange(0, 128), default=31, show_default=True,
               help="Largest PDQ Hamming distance (of 256 bits) that counts as a match.")
 @click.option("--min-quality", type=click.IntRange(0, 100), default=50, show_default=True,
@@ -59,7 +66,8 @@ def summary(r: TriageResult) -> dict[str, Any]:
 @click.option("--own-custody-seconds", type=click.FloatRange(min=0), default=60.0, hidden=True)
 @json_option
 def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...], out_dir: Path | None,
-           workers: int | None, pdq_threshold: int, min_quality: int, no_crop: bool, no_video: bool, restart: bool,
+           workers: int | None, engine: str, ray_address: str | None, pdq_threshold: int, min_quality: int,
+           no_crop: bool, no_video: bool, restart: bool,
            strict: bool, batch_files: int, own_custody_seconds: float) -> None:
     """Inventory, hash and match every file of EVIDENCE (folders, archives, disk images) for CASE.
 
@@ -69,7 +77,8 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
     """
     ws = state().ws()
     options = TriageOptions(hashsets=hashsets, pdq_threshold=pdq_threshold, min_quality=min_quality,
-                            crop=not no_crop, video=not no_video, workers=workers, restart=restart,
+                            crop=not no_crop, video=not no_video, workers=workers, engine=engine,
+                            ray_address=ray_address, restart=restart,
                             batch_files=batch_files, own_custody_seconds=own_custody_seconds)
     with _progress() as tick:
         result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)

@@ -1,5 +1,9 @@
-"""Hashing on all cores: work items go to a process pool in chunks, results come back as they
+"""Hashing on all cores: work items go to an engine in chunks, results come back as they
 finish, with a bounded number of chunks in flight so memory stays flat whatever the evidence.
+
+Two engines share that loop (:class:`Engine`): the default :class:`HashPool`, a process pool on
+this machine, and ``rayengine.RayEngine``, the same chunks as tasks on a Ray cluster (imported
+only when chosen, so the CLI starts without Ray).
 
 Processes, not threads: decoding and hashing hold the GIL for much of their time. The pool
 uses the ``forkserver`` start method, so workers never inherit the parent's threads, database
@@ -11,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +24,7 @@ from dataclasses import replace
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 
+from tasman.core.errors import InputError
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_batch, hash_item, init_worker
 
 CHUNK_ITEMS = 64          # round trips to the workers are slow on a loaded machine: send work in bulk
@@ -30,17 +36,36 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def _chunks(items: Iterable[WorkItem]) -> Iterator[list[WorkItem]]:
+def chunks(items: Iterable[WorkItem], max_items: int = CHUNK_ITEMS,
+           max_bytes: int = CHUNK_BYTES) -> Iterator[list[WorkItem]]:
     chunk: list[WorkItem] = []
     size = 0
     for item in items:
         chunk.append(item)
         size += item.size
-        if len(chunk) >= CHUNK_ITEMS or size >= CHUNK_BYTES:
+        if len(chunk) >= max_items or size >= max_bytes:
             yield chunk
             chunk, size = [], 0
     if chunk:
         yield chunk
+
+
+@contextmanager
+def tasman_on_path(*more: str) -> Iterator[None]:
+    """``PYTHONPATH`` names the tasman this process runs (a checkout may shadow an installed one),
+    then ``more`` folders, while worker processes are started, so that they import the same code."""
+    import tasman
+
+    root = str(Path(tasman.__file__).resolve().parents[1])
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, *more, saved) if p)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -48,27 +73,23 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
-    # The fork server imports the preloaded modules before it applies the parent's sys.path, so
-    # point PYTHONPATH at the tasman the parent runs (a checkout may shadow an installed one).
+    # The fork server imports the preloaded modules before it applies the parent's sys.path.
     from multiprocessing import forkserver
 
-    import tasman
-
-    root = str(Path(tasman.__file__).resolve().parents[1])
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, saved) if p)
-    try:
+    with tasman_on_path():
         forkserver.ensure_running()
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
     return ctx
 
 
 BatchFn = Callable[[Sequence[WorkItem], HashOptions], list[WorkResult]]
 CRASHED = "the hashing process died on this file (a decoder crash?); cryptographic hashes only"
+
+
+def crashed(item: WorkItem, opts: HashOptions) -> WorkResult:
+    """The file that kills a worker on its own: its cryptographic hashes, computed here without
+    decoding (nothing that could crash), and the reason, so it is still inventoried."""
+    crypto = hash_item(item, replace(opts, decode=False))
+    return replace(crypto, kind="other", errors=(CRASHED,))
 
 
 def hash_all(items: Iterable[WorkItem], opts: HashOptions, workers: int,
@@ -103,7 +124,56 @@ def _main_not_needed() -> Iterator[None]:
         main.__spec__ = saved
 
 
-class HashPool:
+class Engine(ABC):
+    """What hashes a run's work items: chunks are submitted as the walk yields them, at most a
+    bounded number at a time, and results are given back in the order they finish (the runner
+    commits what it has, so an interrupted run keeps them). Leaving the engine with an error,
+    or closing the generator of ``run`` early (Ctrl-C), cancels what is still outstanding."""
+
+    opts: HashOptions | None = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(cancel=exc[0] is not None)
+
+    def run(self, items: Iterable[WorkItem], opts: HashOptions) -> Generator[WorkResult, None, None]:
+        self.opts = opts
+        finished = False
+        try:
+            for chunk in self._chunks(items):
+                yield from self._submit(chunk)
+            while self._outstanding():
+                yield from self._next()
+            finished = True
+        finally:
+            if not finished:
+                self.close(cancel=True)
+
+    def _chunks(self, items: Iterable[WorkItem]) -> Iterator[list[WorkItem]]:
+        return chunks(items)
+
+    @abstractmethod
+    def _submit(self, chunk: list[WorkItem]) -> Iterator[WorkResult]:
+        """Hand ``chunk`` over, first giving back results while too many chunks are in flight."""
+
+    @abstractmethod
+    def _outstanding(self) -> bool: ...
+
+    @abstractmethod
+    def _next(self) -> Iterator[WorkResult]:
+        """The results of at least one finished chunk (waiting for one)."""
+
+    @abstractmethod
+    def close(self, cancel: bool = False) -> None: ...
+
+    @abstractmethod
+    def describe(self) -> dict[str, object]:
+        """What a run records of the engine that hashed it (its parameters)."""
+
+
+class HashPool(Engine):
     """Worker processes for hashing, started as soon as the pool is made (so their start-up
     overlaps whatever the caller does next, e.g. the evidence's custody hash).
 
@@ -118,12 +188,6 @@ class HashPool:
         self.opts: HashOptions | None = None
         self.pending: dict[Future[list[WorkResult]], list[WorkItem]] = {}
         self.pool = self._new() if workers > 0 else None
-
-    def __enter__(self) -> HashPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close(cancel=exc[0] is not None)
 
     def _new(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=init_worker)
@@ -140,17 +204,13 @@ class HashPool:
                 for item in items:
                     yield from self.fn([item], opts)
             return
-        self.opts = opts
-        finished = False
-        try:
-            for chunk in _chunks(items):
-                yield from self._submit(chunk)
-            while self.pending:
-                yield from self._next()
-            finished = True
-        finally:
-            if not finished:
-                self.close(cancel=True)
+        yield from super().run(items, opts)
+
+    def _outstanding(self) -> bool:
+        return bool(self.pending)
+
+    def describe(self) -> dict[str, object]:
+        return {"engine": "local", "workers": self.workers}
 
     def _submit(self, chunk: list[WorkItem]) -> Iterator[WorkResult]:
         assert self.pool is not None and self.opts is not None
@@ -179,8 +239,7 @@ class HashPool:
             try:
                 yield from self.pool.submit(self.fn, [item], self.opts).result()
             except BrokenProcessPool:
-                crypto = hash_item(item, replace(self.opts, decode=False))
-                yield replace(crypto, kind="other", errors=(CRASHED,))
+                yield crashed(item, self.opts)
         self._restart()
 
     def _restart(self) -> None:
@@ -193,3 +252,23 @@ class HashPool:
             self.pool.shutdown(wait=True, cancel_futures=cancel)
             self.pool = None
         self.pending.clear()
+
+
+ENGINES = ("local", "ray")
+
+
+def make_engine(engine: str = "local", workers: int | None = None, ray_address: str | None = None) -> Engine:
+    """The engine a run asked for: ``local``, worker processes on this machine (``workers``: one
+    per core by default, 0 hashes in this process), or ``ray``, tasks on a Ray cluster
+    (``ray_address``: see ``rayengine``; Ray is imported only here)."""
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine == "local":
+        if ray_address is not None:
+            raise InputError("a Ray address needs the Ray engine (--engine ray)")
+        return HashPool(workers if workers is not None else default_workers())
+    try:
+        from tasman.triage.rayengine import RayEngine
+    except ImportError:
+        raise InputError("the Ray engine needs Ray: pip install 'tasman[ray]'") from None
+    return RayEngine(ray_address, workers)

@@ -27,7 +27,7 @@ from tasman.triage.custody import Custody
 from tasman.triage.custody import plan as plan_custody
 from tasman.triage.hashing.worker import HashOptions
 from tasman.triage.models import TriageRun
-from tasman.triage.pipeline import HashPool, default_workers
+from tasman.triage.pipeline import make_engine
 from tasman.triage.readers import Limits
 from tasman.triage.report import TriageReport, build_report, write_report
 from tasman.triage.runner import MatcherLike, ProgressInfo, RunHandle, Session
@@ -40,7 +40,9 @@ class TriageOptions:
     pdq_threshold: int = 31
     min_quality: int = 50
     crop: bool = True
-    workers: int | None = None              # None: all cores; 0: hash in this process
+    workers: int | None = None              # None: all cores (a Ray cluster's CPUs); 0: hash in this process
+    engine: str = "local"                   # local: a process pool here; ray: tasks on a Ray cluster
+    ray_address: str | None = None          # engine ray: None starts a local Ray; auto, HOST:PORT, ray://HOST:PORT
     min_side: int = 160                     # reduced-scale decode keeps this many pixels on the short side
     video: bool = True
     restart: bool = False                   # start a new run even if an interrupted one matches
@@ -105,7 +107,7 @@ def _record_evidence(ws: Workspace, case_ref: str, path: Path, sha256: str | Non
 
 
 def _open_run(ws: Workspace, case_ref: str, case_id: int, evidence: list[dict[str, Any]], hashsets: list[str],
-              options: TriageOptions, out_dir: Path | None) -> RunHandle:
+              options: TriageOptions, out_dir: Path | None, engine: dict[str, object]) -> RunHandle:
     params = options.parameters()
     key = run_key(case_id, [e["evidence_id"] for e in evidence], hashsets, params)
     with ws.session() as s:
@@ -123,7 +125,7 @@ def _open_run(ws: Workspace, case_ref: str, case_id: int, evidence: list[dict[st
         else:
             run.resumed += 1
             run.status = "running"
-        run.parameters = {**params, "workers": options.workers if options.workers is not None else default_workers()}
+        run.parameters = {**params, **engine}          # how this session hashed (not part of the key)
         if out_dir is not None:
             target = out_dir.resolve()
         else:
@@ -152,15 +154,15 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
             raise NotFoundError(f"no such file or folder: {p}")
     if len({p.resolve() for p in paths}) != len(paths):
         raise InputError("the same evidence was given twice")
-    workers = options.workers if options.workers is not None else default_workers()
-    with HashPool(workers) as pool:          # the workers start while the run is being set up
+    # the workers start while the run is being set up; a Ray cluster that cannot be used stops here
+    with make_engine(options.engine, options.workers, options.ray_address) as pool:
         case_id, known = _known_evidence(ws, case_ref, paths)
         # the hash sets before any hashing: a wrong list name fails at once
         matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
         hashsets = _hashset_names(matcher, options)
 
         def open_run(evidence: list[dict[str, Any]]) -> RunHandle:
-            return _open_run(ws, case_ref, case_id, evidence, hashsets, options, out_dir)
+            return _open_run(ws, case_ref, case_id, evidence, hashsets, options, out_dir, pool.describe())
 
         handle = None
         if known is not None:                # a resumable run needs recorded evidence: find it first

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tasman.triage.custody import HOLD_RESULTS, Custody
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
 from tasman.triage.models import TriageRun
-from tasman.triage.pipeline import HashPool
+from tasman.triage.pipeline import Engine
 from tasman.triage.readers import Entry, iter_entries
 from tasman.triage.store import Batch, ResumeState, write_batch
 from tasman.triage.types import FileHashes, Match
@@ -206,7 +206,7 @@ class Session:
         self.files += 1
         self.bytes += r.hashes.size
 
-    def run(self, pool: HashPool) -> None:
+    def run(self, pool: Engine) -> None:
         tmp = self.ws.root / "tmp"
         _clean_stale(tmp)
         shutil.rmtree(self.temp, ignore_errors=True)

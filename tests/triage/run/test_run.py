@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import time
 from collections.abc import Sequence
@@ -135,13 +136,18 @@ class Recording(FakeMatcher):
         return super().match(files)
 
 
-def test_ctrl_c_keeps_finished_work_and_resumes(ws: Workspace, triage_set: TriageSet) -> None:
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_ctrl_c_keeps_finished_work_and_resumes(ws: Workspace, triage_set: TriageSet, engine: str,
+                                                request: pytest.FixtureRequest) -> None:
     with ws.session() as s:
         create_case(s, ws.actor, "INT")
     ev = [triage_set.items["folder"], triage_set.items["archive"]]
     matcher = Recording(triage_set.hashlist)
     # a long run: the custody hash is a separate pass (see ``custody``), so work is committed as it goes
     options = TriageOptions(workers=0, batch_files=3, batch_seconds=60, own_custody_seconds=0)
+    if engine == "ray":                         # the tests' local Ray (2 CPUs)
+        request.getfixturevalue("ray_local")
+        options = dataclasses.replace(options, engine="ray", workers=None)
 
     def ctrl_c_at_twelve(p: ProgressInfo) -> None:
         if p.files >= 12:                       # a container's own row (custody read) may come in between

@@ -1,0 +1,311 @@
+"""Triage's hashing as tasks on a Ray cluster, so that one machine's triage can spread over many.
+
+Only the hashing travels: the walk (readers, archives, disk images), the custody hash, the
+matching and the database stay in the process that runs ``tasman triage``. Chunks of work
+items become Ray tasks running the same ``hash_batch`` as the process pool; results come back
+in the order they finish and the runner commits them in batches, so resume and Ctrl-C behave
+as with the pool. This module imports Ray, so it is imported only when the engine is chosen.
+
+What travels to the workers:
+
+- a Ray that this process starts (no address) or had already started in it with every node on
+  this machine: the work items' *paths*, as the process pool does; the workers read the files;
+- a cluster given by address (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``), which also gets this
+  process's ``tasman`` package with the job (Ray's ``py_modules``): the files' *bytes*
+  (``WorkItem.data``), in chunks of at most ``SHIP_CHUNK_BYTES`` with at most
+  ``SHIP_IN_FLIGHT_BYTES`` outstanding, because other nodes (and nodes the cluster adds later)
+  cannot open this machine's paths. A file over ``SHIP_FILE_BYTES`` (a long video) is not sent:
+  it is hashed here by a local worker process while the cluster goes on with what it holds.
+
+A worker that dies on a file (a decoder crash) or is killed for memory costs only that file, as
+with the pool: its chunk is tried again one file per task, and a file that kills a worker on its
+own gets its cryptographic hashes (computed here, no decoding) and an error. Work the cluster
+loses for other reasons (a node gone) is sent once more as it was; lost twice, the run stops
+and resumes later where it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray.exceptions import OutOfMemoryError, RayError, RayTaskError, TaskCancelledError, WorkerCrashedError
+
+from tasman.core.errors import InputError
+from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_batch, one_blas_thread
+from tasman.triage.pipeline import (
+    CHUNK_ITEMS,
+    BatchFn,
+    Engine,
+    HashPool,
+    chunks,
+    crashed,
+    default_workers,
+    tasman_on_path,
+)
+
+SHIP_CHUNK_BYTES = 8 << 20           # bytes sent in one task: many tasks, so a cluster's cores all get work
+SHIP_IN_FLIGHT_BYTES = 512 << 20     # bytes outstanding at once: the submitting machine's memory stays bounded
+SHIP_FILE_BYTES = 128 << 20          # larger files are hashed on the submitting machine
+IN_FLIGHT_PER_CPU = 3                # chunks outstanding per CPU: one running, the next ones queued
+LOCAL_OBJECT_STORE = 128 << 20       # a Ray started here only carries paths and hashes
+CONNECT_SECONDS = 5.0
+CANCEL_SECONDS = 10.0
+CLIENT_PORT = 10001                  # Ray Client's default port
+CRASHES = (WorkerCrashedError, OutOfMemoryError)      # what a file can do to a worker
+
+_ready = False
+
+
+def _hash_chunk(fn: BatchFn, items: list[WorkItem], opts: HashOptions, node_temp: bool) -> list[WorkResult]:
+    """What a Ray worker runs. Sent bytes get a temporary folder on the node itself (videos are
+    hashed from a file); the submitting machine's workspace does not exist there."""
+    global _ready
+    if not _ready:
+        one_blas_thread()          # as in the pool's workers: threads fighting over cores cost 10x
+        _ready = True
+    if not node_temp:
+        return fn(items, opts)
+    with tempfile.TemporaryDirectory(prefix="tasman-triage-") as temp:
+        return fn(items, replace(opts, temp_dir=temp))
+
+
+_remote_chunk = ray.remote(max_retries=0, num_cpus=1)(_hash_chunk)   # retried here, file by file
+
+
+def check_address(address: str) -> None:
+    """``ray.init`` waits minutes for a head node that is not there; a plain TCP connection
+    says so in seconds, before anything is started or stored."""
+    if address == "auto":
+        return
+    client = address.startswith("ray://")
+    target = address.removeprefix("ray://")
+    host, colon, port = target.rpartition(":")
+    if client and (not colon or not port.isdigit()) and "]" not in port:
+        host, port = target, str(CLIENT_PORT)
+    if not host or not port.isdigit():
+        raise InputError(f"Ray address {address!r} is not auto, HOST:PORT or ray://HOST[:PORT]")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+
+
+def connect(address: str | None, workers: int | None) -> bool:
+    """Ray for this process; True when it was started here (and is shut down with the engine).
+
+    A process that has already called ``ray.init`` (a notebook, the tests) keeps its Ray.
+    Without an address a local Ray is started with ``workers`` CPUs (all cores by default),
+    no dashboard and a small object store."""
+    if address is not None:
+        check_address(address)
+    if ray.is_initialized():
+        return False
+    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
+    try:
+        if address is None:
+            with tasman_on_path():         # the workers import the tasman this process runs
+                ray.init(address="local", num_cpus=workers or default_workers(), include_dashboard=False,
+                         object_store_memory=LOCAL_OBJECT_STORE, **quiet)
+        else:
+            ray.init(address=address, runtime_env=_code_for_the_cluster(), **quiet)
+    except ConnectionError as exc:
+        if address == "auto":
+            raise InputError("no running Ray found for --ray-address auto: start one (ray start) or give "
+                             "HOST:PORT") from None
+        raise InputError(f"cannot use the Ray cluster at {address}: {_one_line(exc)}") from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        raise InputError(f"cannot use {where}: {_one_line(exc)}") from None
+    return True
+
+
+def _code_for_the_cluster() -> dict[str, Any]:
+    """This process's tasman travels with the job (Ray's ``py_modules``), so every node runs the
+    same hashing code as the submitting machine; the nodes provide its dependencies."""
+    import tasman
+
+    return {"py_modules": [str(Path(tasman.__file__).resolve().parent)],
+            "excludes": ["node_modules/", "__pycache__/", "*.pyc"]}
+
+
+def _cannot_run(exc: BaseException) -> InputError:
+    return InputError(f"the Ray cluster's workers cannot run Tasman's hashing ({_one_line(exc)}); "
+                      "install Tasman's dependencies on every node (pip install 'tasman[ray]')")
+
+
+def _all_nodes_here() -> bool:
+    """Whether every live node of the cluster is this machine (a caller's own Ray, not reached
+    through Ray Client, whose nodes are elsewhere by design)."""
+    from ray.util.client import ray as client
+
+    if client.is_connected():
+        return False
+    here = ray.util.get_node_ip_address()
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    return bool(nodes) and all(n.get("NodeManagerAddress") == here for n in nodes)
+
+
+@dataclass
+class _Task:
+    ref: Any                        # ray.ObjectRef (or a Ray Client's), kept until its result is read
+    items: list[WorkItem]
+    sent: int                       # bytes shipped with it
+    tries: int = 1
+
+
+class RayEngine(Engine):
+    """Hashing as Ray tasks (see the module's docstring for what travels).
+
+    ``address``: None starts a local Ray (``workers`` CPUs); ``auto``, ``HOST:PORT`` or
+    ``ray://HOST:PORT`` joins a running cluster, where ``workers`` (default: the cluster's CPUs)
+    sets how many chunks are kept in flight. ``ship`` overrides the choice between paths and bytes.
+    """
+
+    def __init__(self, address: str | None = None, workers: int | None = None, fn: BatchFn = hash_batch,
+                 ship: bool | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise InputError("the Ray engine needs at least one worker (--workers 0 hashes in this process)")
+        self.fn = fn
+        self.owned = connect(address, workers)
+        try:
+            self.workers = workers if workers is not None else int(ray.cluster_resources().get("CPU", 1))
+            if ship is None:
+                ship = address is not None or not (self.owned or _all_nodes_here())
+        except BaseException:
+            self._shutdown()
+            raise
+        self.ship = ship
+        self.address = address
+        self.limit = max(1, self.workers) * IN_FLIGHT_PER_CPU
+        self.pending: dict[Future[list[WorkResult]], _Task] = {}
+        self.sent = 0
+        self.local: HashPool | None = None          # files too large to send
+
+    def _chunks(self, items: Iterable[WorkItem]) -> Iterator[list[WorkItem]]:
+        return chunks(items, CHUNK_ITEMS, SHIP_CHUNK_BYTES) if self.ship else chunks(items)
+
+    def _outstanding(self) -> bool:
+        return bool(self.pending)
+
+    def _submit(self, chunk: list[WorkItem]) -> Iterator[WorkResult]:
+        if self.ship:
+            chunk, here = self._load(chunk)
+            if here:
+                yield from self._hash_here(here)
+        if chunk:
+            self._send(chunk)
+        while self.pending and (len(self.pending) >= self.limit or self.sent >= SHIP_IN_FLIGHT_BYTES):
+            yield from self._next()
+
+    def _load(self, chunk: list[WorkItem]) -> tuple[list[WorkItem], list[WorkItem]]:
+        """The chunk with its files' bytes, and the items that stay here: files too large to send,
+        and files that cannot be read (the local worker words the error as the pool would)."""
+        out: list[WorkItem] = []
+        here: list[WorkItem] = []
+        for item in chunk:
+            if item.data is not None:
+                out.append(item)
+            elif item.size > SHIP_FILE_BYTES or item.file is None:
+                here.append(item)
+            else:
+                try:
+                    out.append(replace(item, data=Path(item.file).read_bytes(), file=None))
+                except OSError:
+                    here.append(item)
+        return out, here
+
+    def _hash_here(self, items: list[WorkItem]) -> Iterator[WorkResult]:
+        assert self.opts is not None
+        if self.local is None:
+            self.local = HashPool(1, self.fn)
+        yield from self.local.run(items, self.opts)
+
+    def _send(self, items: list[WorkItem], tries: int = 1) -> None:
+        assert self.opts is not None
+        try:
+            ref = _remote_chunk.remote(self.fn, items, self.opts, self.ship)
+        except ImportError as exc:                  # Ray Client: the cluster could not load the call
+            raise _cannot_run(exc) from None
+        sent = sum(len(i.data) for i in items if i.data is not None) if self.ship else 0
+        self.pending[ref.future()] = _Task(ref, items, sent, tries)
+        self.sent += sent
+
+    def _next(self) -> Iterator[WorkResult]:
+        assert self.opts is not None
+        done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            task = self.pending.pop(fut)
+            self.sent -= task.sent
+            try:
+                results = fut.result()
+            except CRASHES:
+                if len(task.items) == 1:
+                    yield crashed(task.items[0], self.opts)
+                else:                               # find the file that did it: one task each
+                    for item in task.items:
+                        self._send([item])
+                continue
+            except RayTaskError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, ImportError) or "failed to import" in str(cause):
+                    raise _cannot_run(cause or exc) from None
+                raise                               # the hashing code itself failed: a bug
+            except (RayError, ConnectionError) as exc:
+                if isinstance(exc, TaskCancelledError) or task.tries > 1:
+                    raise InputError(f"the Ray cluster lost work twice ({_one_line(exc)}); "
+                                     "run the same command again to resume") from None
+                self._send(task.items, task.tries + 1)
+                continue
+            yield from results
+
+    def describe(self) -> dict[str, object]:
+        return {"engine": "ray", "workers": self.workers, "ray_address": self.address or "local",
+                "ray_sends": "bytes" if self.ship else "paths"}
+
+    def close(self, cancel: bool = False) -> None:
+        """Outstanding tasks are cancelled (their workers killed); a Ray started here is shut down."""
+        self._cancel([task.ref for task in self.pending.values()])
+        self.pending.clear()
+        self.sent = 0
+        if self.local is not None:
+            self.local.close(cancel)
+            self.local = None
+        self._shutdown()
+
+    def _cancel(self, refs: list[Any]) -> None:
+        """Ray can miss a cancellation that arrives while a task waits for a worker (one starting
+        again after a crash, say), so on a cluster that outlives the run it is asked again each
+        second until every task has ended, for ``CANCEL_SECONDS`` at most. A Ray started here is
+        shut down next, which ends everything in it."""
+        deadline = time.monotonic() + CANCEL_SECONDS
+        while refs:
+            for ref in refs:
+                with contextlib.suppress(Exception):      # best effort: the cluster may be gone already
+                    ray.cancel(ref, force=True)
+            if self.owned or time.monotonic() >= deadline:
+                return
+            try:
+                _, refs = ray.wait(refs, num_returns=len(refs), timeout=1.0)
+            except Exception:                              # the cluster is gone: nothing left to cancel
+                return
+
+    def _shutdown(self) -> None:
+        if self.owned:
+            self.owned = False
+            ray.shutdown()
+
