@@ -76,7 +76,7 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
     with stage("rules"):
         stats["deterministic"] = deterministic_edges(be, settings)
         det_pairs = _deterministic_pairs(be, parties)
-    splink_dict = apply_priors(settings.splink_settings().create_settings_dict("duckdb"))
+    splink_dict = apply_priors(settings.splink_settings().create_settings_dict(be.dialect))
     splink_dict["probability_two_random_records_match"] = prior_lambda(n, det_pairs, settings.deterministic_recall)
     stats["deterministic"]["pairs"] = det_pairs
     predicted = None
@@ -109,15 +109,14 @@ def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints:
                                         "w": pa.array(range(len(ta), 0, -1), pa.float64())}))
     model = (f"UNION ALL SELECT least(uid_l, uid_r), greatest(uid_l, uid_r), match_weight, {MODEL} FROM {predicted}"
              if predicted else "")
-    be.execute(f"""
-        CREATE OR REPLACE TABLE ordered_edges AS
-        SELECT a, b, w, src FROM (
+    # strongest first; ties in a fixed order, so every engine gives the same spanning forest
+    e = be.query(f"""
+        SELECT a, b, src FROM (
             SELECT a, b, 1e12 + w AS w, {TOGETHER} AS src FROM together_edges
             UNION ALL SELECT a, b, {DETERMINISTIC_WEIGHT} * 1e6 AS w, {RULE} AS src FROM det_edges
             {model}
         ) ORDER BY w DESC, src, a, b
     """)
-    e = be.query("SELECT a, b, src FROM ordered_edges")
     uids = np.sort(parties.column("uid").to_numpy())
     edge_a = e.column("a").to_numpy()
     edge_b = e.column("b").to_numpy()
@@ -174,15 +173,24 @@ def _subjects(be: Backend, clusters: Clusters) -> list[SubjectDraft]:
     be.load("members", pa.table({"uid": pa.array(clusters.uids, pa.int64()),
                                  "label": pa.array(clusters.labels, pa.int64())}))
     empty = "[]::VARCHAR[]"
+    # the name: the most frequent one, the first in sort order among equally frequent ones
     rows = be.query(f"""
-        SELECT m.label, list(m.uid ORDER BY m.uid) AS uids,
-               mode(p.display_name) AS name,
+        WITH names AS (
+            SELECT m.label, p.display_name AS name, count(*) AS n
+            FROM members m JOIN parties p ON p.uid = m.uid WHERE p.display_name IS NOT NULL
+            GROUP BY m.label, p.display_name
+        ), named AS (
+            SELECT label, name FROM (
+                SELECT label, name, row_number() OVER (PARTITION BY label ORDER BY n DESC, name) AS r FROM names
+            ) WHERE r = 1
+        )
+        SELECT m.label, list_sort(list(m.uid)) AS uids, max(nm.name) AS name,
                list_sort(list_distinct(flatten(list(coalesce(p.emails, {empty}))))) AS emails,
                list_sort(list_distinct(flatten(list(coalesce(p.phones, {empty}))))) AS phones,
                list_sort(list_distinct(flatten(list(coalesce(p.handles, {empty}))))) AS handles,
                list_sort(list_distinct(flatten(list(coalesce(p.payrefs, {empty}))))) AS payrefs,
                list_sort(list_distinct(list(p.country))) AS countries
-        FROM members m JOIN parties p ON p.uid = m.uid
+        FROM members m JOIN parties p ON p.uid = m.uid LEFT JOIN named nm ON nm.label = m.label
         GROUP BY m.label ORDER BY m.label
     """).to_pylist()
     return [SubjectDraft(uids=r["uids"], name=r["name"] or "",
