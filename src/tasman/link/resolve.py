@@ -19,7 +19,7 @@ from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
 from tasman.link.explain import explain_columns, explain_deterministic, level_labels
 from tasman.link.rules import deterministic_edges
-from tasman.link.settings import LinkSettings, apply_priors
+from tasman.link.settings import LinkSettings, apply_model, apply_priors
 from tasman.link.training import prior_lambda, train
 
 StageHook = Callable[[str], AbstractContextManager[Any]]
@@ -58,18 +58,22 @@ def _no_stage(_name: str) -> AbstractContextManager[Any]:
 
 
 def resolve(parties: pa.Table, settings: LinkSettings, constraints: Constraints | None = None,
-            backend: Backend | None = None, stage: StageHook = _no_stage) -> Resolution:
+            backend: Backend | None = None, stage: StageHook = _no_stage,
+            model: dict[str, Any] | None = None) -> Resolution:
+    """``backend``: where the SQL runs (default: a new one of ``settings.backend``, closed after).
+    ``model``: the trained Splink model of an earlier run (``Resolution.splink_settings``, stored
+    as ``link_runs.settings["splink"]``), used as it is instead of training, on any backend."""
     own = backend is None
     be = backend or open_backend(settings.backend)
     try:
-        return _resolve(be, parties, settings, constraints or Constraints(), stage)
+        return _resolve(be, parties, settings, constraints or Constraints(), stage, model)
     finally:
         if own:
             be.close()
 
 
 def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints: Constraints,
-             stage: StageHook) -> Resolution:
+             stage: StageHook, model: dict[str, Any] | None) -> Resolution:
     n = parties.num_rows
     stats: dict[str, Any] = {"parties": n, "threshold": settings.threshold}
     be.load("parties", parties)
@@ -78,13 +82,16 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
         det_pairs = _deterministic_pairs(be, parties)
     splink_dict = apply_priors(settings.splink_settings().create_settings_dict(be.dialect))
     splink_dict["probability_two_random_records_match"] = prior_lambda(n, det_pairs, settings.deterministic_recall)
+    if model is not None:
+        apply_model(splink_dict, model)
     stats["deterministic"]["pairs"] = det_pairs
     predicted = None
     if n >= 2:
         logging.getLogger("splink").setLevel(logging.ERROR)
         linker = Linker(be.splink_api().register("parties"), splink_dict, log_level=None)
         with stage("train"):
-            stats["training"] = train(linker, settings, n)
+            stats["training"] = train(linker, settings, n) if model is None else {
+                "trained": False, "u": None, "m": [], "lambda": None, "notes": ["an earlier run's model, as it is"]}
         with stage("predict"):
             try:
                 predicted = linker.inference.predict(threshold_match_probability=settings.threshold,

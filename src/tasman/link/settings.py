@@ -13,8 +13,10 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from pydantic import BaseModel, ConfigDict, Field
 from splink import ColumnExpression, SettingsCreator, block_on
-from splink.internals.comparison_creator import ComparisonLevelCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
+
+from tasman.core.errors import InputError
 
 VERSION = 1
 
@@ -96,7 +98,7 @@ def name_comparison() -> cl.CustomComparison:
             cll.And(cll.ArrayIntersectLevel("first_forms", 1), _jw("last_name", 0.92)).configure(
                 label_for_charts="nickname of the same first name, same last name"),
             cll.And(cll.ExactMatchLevel("last_name"), cll.CustomLevel(
-                'substr("first_name_l", 1, 1) = substr("first_name_r", 1, 1)')).configure(
+                'substr("first_name_l", 1, 1) = substr("first_name_r", 1, 1)', base_dialect_str="duckdb")).configure(
                 tf_adjustment_column="last_name", label_for_charts="same last name, same first initial"),
             cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name",
                                                        label_for_charts="same last name only"),
@@ -124,7 +126,7 @@ def location_comparison() -> cl.CustomComparison:
 def comparisons() -> list[Any]:
     return [
         name_comparison(),
-        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
+        cl.DateOfBirthComparison("dob", input_is_string=True),  # ISO dates, in each engine's own format syntax
         location_comparison(),
         cl.ExactMatch("postcode"),
         cl.JaroWinklerAtThresholds("street", [0.92]),
@@ -183,4 +185,22 @@ def apply_priors(settings_dict: dict[str, Any]) -> dict[str, Any]:
         for lv, m, u in zip(levels, prior[0], prior[1], strict=True):
             lv.setdefault("m_probability", m)
             lv.setdefault("u_probability", u)
+    return settings_dict
+
+
+def apply_model(settings_dict: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
+    """Put an earlier run's estimates (m and u per level, the prior match probability) into
+    settings rendered for this engine. The model's own SQL is not reused: it is written in the
+    dialect of the engine that trained it. Levels are matched by comparison and position."""
+    known = {c["output_column_name"]: c["comparison_levels"] for c in model.get("comparisons", [])}
+    for comp in settings_dict["comparisons"]:
+        levels = known.get(comp["output_column_name"])
+        if levels is None or len(levels) != len(comp["comparison_levels"]):
+            raise InputError(f"the model has no comparison {comp['output_column_name']!r} like these settings' "
+                             "(trained with other settings)")
+        for lv, old in zip(comp["comparison_levels"], levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in old:
+                    lv[key] = old[key]
+    settings_dict["probability_two_random_records_match"] = model["probability_two_random_records_match"]
     return settings_dict
