@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Mapping
 from typing import Any
@@ -99,6 +100,8 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int | None =
     }
     if master.startswith("local"):
         settings["spark.driver.memory"] = driver_memory
+        if "PYSPARK_PYTHON" not in os.environ:  # Spark's Python workers: this interpreter, not PATH's python3
+            settings["spark.pyspark.python"] = sys.executable
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions or 4 * _local_cores(master))
     elif shuffle_partitions:
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
