@@ -3,6 +3,7 @@ beside a plain Splink run on the same records in the same process.
 
     PYTHONPATH=src python bench/link.py [--records 100000] [--seed 7] [--threshold 0.99]
                                         [--workers 2] [--no-baseline] [--keep DIR] [--json OUT]
+                                        [--backend spark [--spark-master URL]]
 
 Generates the synthetic corpus (src/tasman/synth/corpus.py), imports every file into a fresh
 SQLite workspace, links it with ``tasman.link.run.run_link`` and prints per stage the wall time
@@ -11,6 +12,11 @@ and F1 of the stored subjects against the generator's truth. The peer is Splink 
 uses it: lower-cased raw columns, ``NameComparison``/``DateOfBirthComparison``/``EmailComparison``,
 blocking on name, date of birth, email and phone, u by random sampling, m by EM, clustering at
 0.95; its time and figures are printed beside Tasman's.
+
+With ``--backend spark`` the case is linked with Splink on Spark (``--spark-master``, default
+``local[*]``; the session's start is not timed), then again on DuckDB in the same process as
+the peer, and the two are printed stage by stage with their ratio. The engines' training draws
+different random samples, so their subjects may differ slightly; both are scored.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from sqlalchemy import select
 from tasman.core.models import Record
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
+from tasman.link.backends import Backend, open_backend
 from tasman.link.evaluation import pairwise_scores
 from tasman.link.models import Subject, SubjectRecord
 from tasman.link.run import run_link
@@ -175,6 +182,30 @@ def run_baseline(table: pa.Table) -> tuple[Any, float]:
     return result, time.perf_counter() - t0
 
 
+def link_once(ws: Workspace, settings: LinkSettings, workers: int, truth: dict[tuple[str, str, str], str],
+              backend: Backend | None) -> dict[str, Any]:
+    """One ``run_link`` of the case, timed stage by stage and scored against the truth."""
+    first = len(STAGES)
+    t_link = time.perf_counter()
+    with ws.session() as s:
+        result = run_link(s, ws.actor, "BENCH", settings=settings, stage=stage, workers=workers, backend=backend)
+    link_total = time.perf_counter() - t_link
+    stages = STAGES[first:]
+    scores = stored_scores(ws, truth)
+    figures: dict[str, Any] = {
+        "parties": result.stats["parties"], "subjects": result.stats["subjects"],
+        "link_seconds": round(link_total, 1), "scores": scores,
+        "stages": [{"stage": n, "seconds": round(t, 1), "peak_mib": round(m / 2**20)} for n, t, m in stages],
+        "peak_mib": round(max(m for _, _, m in stages) / 2**20),
+        "edges": result.stats["edges"], "lambda": result.stats.get("lambda"),
+    }
+    print(f"Tasman: {figures['parties']} parties -> {figures['subjects']} subjects in {link_total:.1f} s "
+          f"(import excluded), peak {figures['peak_mib']} MiB")
+    print(f"  pairwise precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  F1 {scores['f1']:.4f} "
+          f"({scores['true_pairs']} true pairs)", flush=True)
+    return figures
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=100_000)
@@ -184,6 +215,9 @@ def main() -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip the plain Splink peer")
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    ap.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb",
+                    help="link on this backend; with spark, DuckDB runs after it as the peer")
+    ap.add_argument("--spark-master", default="local[*]", help="Spark master URL for --backend spark")
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="tasman-bench-link-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -199,23 +233,34 @@ def main() -> int:
     with stage("import"):
         counts = import_all(ws, corpus.files)
     settings = LinkSettings(threshold=args.threshold)
-    t_link = time.perf_counter()
-    with ws.session() as s:
-        result = run_link(s, ws.actor, "BENCH", settings=settings, stage=stage, workers=args.workers)
-    link_total = time.perf_counter() - t_link
     truth = read_truth(corpus.truth_path)
-    scores = stored_scores(ws, truth)
-    figures: dict[str, Any] = {
-        "records": sum(counts.values()), "parties": result.stats["parties"], "subjects": result.stats["subjects"],
-        "link_seconds": round(link_total, 1), "scores": scores,
-        "stages": [{"stage": n, "seconds": round(t, 1), "peak_mib": round(m / 2**20)} for n, t, m in STAGES],
-        "peak_mib": round(max(m for _, _, m in STAGES) / 2**20),
-        "edges": result.stats["edges"], "lambda": result.stats.get("lambda"),
-    }
-    print(f"Tasman: {figures['records']} records ({figures['parties']} parties) -> {figures['subjects']} subjects "
-          f"in {link_total:.1f} s (import excluded), peak {figures['peak_mib']} MiB")
-    print(f"  pairwise precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  F1 {scores['f1']:.4f} "
-          f"({scores['true_pairs']} true pairs)", flush=True)
+    engine = None
+    if args.backend != "duckdb":
+        engine = open_backend(args.backend, master=args.spark_master)
+        t0 = time.perf_counter()
+        engine.splink_api()  # start the session (the JVM) before the clock
+        print(f"  {args.backend} session on {args.spark_master} started in {time.perf_counter() - t0:.1f} s "
+              "(not timed below)", flush=True)
+    print(f"link on {args.backend}:", flush=True)
+    figures = link_once(ws, settings, args.workers, truth, engine)
+    figures["records"] = sum(counts.values())
+    figures["import_seconds"] = round(STAGES[0][1], 1)
+    if engine is not None:
+        engine.close()
+        print("link on duckdb (the peer, same records, same process):", flush=True)
+        peer = link_once(ws, settings, args.workers, truth, None)
+        figures = {"records": figures["records"], args.backend: figures, "duckdb": peer}
+        print(f"stage        {args.backend:>8} {'duckdb':>8}  ratio")
+        for other, duck in zip(figures[args.backend]["stages"], peer["stages"], strict=True):
+            print(f"  {other['stage']:<10} {other['seconds']:8.1f} {duck['seconds']:8.1f}  "
+                  f"{other['seconds'] / max(duck['seconds'], 0.05):5.1f}")
+        ours, theirs = figures[args.backend], peer
+        print(f"  {'total':<10} {ours['link_seconds']:8.1f} {theirs['link_seconds']:8.1f}  "
+              f"{ours['link_seconds'] / theirs['link_seconds']:5.1f}   F1 {ours['scores']['f1']:.4f} vs "
+              f"{theirs['scores']['f1']:.4f}; subjects {ours['subjects']} vs {theirs['subjects']}", flush=True)
+        link_total, scores = theirs["link_seconds"], theirs["scores"]
+    else:
+        link_total, scores = figures["link_seconds"], figures["scores"]
     if not args.no_baseline:
         gc.collect()
         with Peak() as peak:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +31,16 @@ def import_corpus(ws: Workspace, corpus: Corpus, case: str = "C1") -> None:
     for _source, (kind, path) in usable(corpus).items():
         with ws.session() as s:
             import_file(s, ws.actor, case, path, kind)
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One small local Spark session for the whole test run (the JVM takes seconds to start):
+    two cores, two shuffle partitions, no UI, checkpoints under pytest's temporary folder."""
+    pytest.importorskip("pyspark", reason="the Spark backend's tests need pyspark (pip install 'tasman[spark]')")
+    from tasman.link.backends.spark import spark_session
+
+    session = spark_session("local[2]", shuffle_partitions=2, driver_memory="1g")
+    session.sparkContext.setCheckpointDir(str(tmp_path_factory.mktemp("spark-checkpoints")))
+    yield session
+    session.stop()

@@ -9,7 +9,10 @@ from rich.console import Console
 
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
 from tasman.cli.export_cmd import export
+from tasman.core.errors import InputError
 from tasman.link import decisions
+from tasman.link.backends import BACKENDS, open_backend
+from tasman.link.backends.spark import DEFAULT_MASTER
 from tasman.link.run import run_link
 from tasman.link.views import export_subjects, list_subjects, show_subject
 
@@ -17,12 +20,26 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 @click.command("link")
 @click.option("--case", "case_ref", required=True, help="The case whose records to resolve.")
 @click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.99).")
+@click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="duckdb", show_default=True,
+              help="Where the linkage runs: DuckDB in this process, or Splink on Spark.")
+@click.option("--spark-master", metavar="URL",
+              help=f"Spark master for --backend spark: {DEFAULT_MASTER} (default: every core here), "
+                   "spark://HOST:7077, yarn, k8s://...")
+@click.option("--spark-checkpoint-dir", metavar="DIR",
+              help="For --backend spark: where intermediate tables are written; on a cluster, storage every node "
+                   "sees (hdfs://, s3a://, a shared mount).")
 @json_option
-def link(case_ref: str, threshold: float | None) -> None:
+def link(case_ref: str, threshold: float | None, backend: str, spark_master: str | None,
+         spark_checkpoint_dir: str | None) -> None:
     """Resolve the records of CASE into subjects (analysts' decisions are kept)."""
+    options: dict[str, object] = {}
+    if backend == "spark":
+        options = {"master": spark_master or DEFAULT_MASTER, "checkpoint_dir": spark_checkpoint_dir}
+    elif spark_master or spark_checkpoint_dir:
+        raise InputError("--spark-master and --spark-checkpoint-dir need --backend spark")
     ws = state().ws()
-    with ws.session() as s:
-        result = run_link(s, ws.actor, case_ref, threshold=threshold)
+    with open_backend(backend, **options) as be, ws.session() as s:
+        result = run_link(s, ws.actor, case_ref, threshold=threshold, backend=be)
     st = result.stats
 
     def human(con: Console) -> None:

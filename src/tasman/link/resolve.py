@@ -19,7 +19,7 @@ from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
 from tasman.link.explain import explain_columns, explain_deterministic, level_labels
 from tasman.link.rules import deterministic_edges
-from tasman.link.settings import LinkSettings, apply_priors
+from tasman.link.settings import LinkSettings, apply_model, apply_priors
 from tasman.link.training import prior_lambda, train
 
 StageHook = Callable[[str], AbstractContextManager[Any]]
@@ -58,33 +58,40 @@ def _no_stage(_name: str) -> AbstractContextManager[Any]:
 
 
 def resolve(parties: pa.Table, settings: LinkSettings, constraints: Constraints | None = None,
-            backend: Backend | None = None, stage: StageHook = _no_stage) -> Resolution:
+            backend: Backend | None = None, stage: StageHook = _no_stage,
+            model: dict[str, Any] | None = None) -> Resolution:
+    """``backend``: where the SQL runs (default: a new one of ``settings.backend``, closed after).
+    ``model``: the trained Splink model of an earlier run (``Resolution.splink_settings``, stored
+    as ``link_runs.settings["splink"]``), used as it is instead of training, on any backend."""
     own = backend is None
     be = backend or open_backend(settings.backend)
     try:
-        return _resolve(be, parties, settings, constraints or Constraints(), stage)
+        return _resolve(be, parties, settings, constraints or Constraints(), stage, model)
     finally:
         if own:
             be.close()
 
 
 def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints: Constraints,
-             stage: StageHook) -> Resolution:
+             stage: StageHook, model: dict[str, Any] | None) -> Resolution:
     n = parties.num_rows
     stats: dict[str, Any] = {"parties": n, "threshold": settings.threshold}
     be.load("parties", parties)
     with stage("rules"):
         stats["deterministic"] = deterministic_edges(be, settings)
         det_pairs = _deterministic_pairs(be, parties)
-    splink_dict = apply_priors(settings.splink_settings().create_settings_dict("duckdb"))
+    splink_dict = apply_priors(settings.splink_settings().create_settings_dict(be.dialect))
     splink_dict["probability_two_random_records_match"] = prior_lambda(n, det_pairs, settings.deterministic_recall)
+    if model is not None:
+        apply_model(splink_dict, model)
     stats["deterministic"]["pairs"] = det_pairs
     predicted = None
     if n >= 2:
         logging.getLogger("splink").setLevel(logging.ERROR)
         linker = Linker(be.splink_api().register("parties"), splink_dict, log_level=None)
         with stage("train"):
-            stats["training"] = train(linker, settings, n)
+            stats["training"] = train(linker, settings, n) if model is None else {
+                "trained": False, "u": None, "m": [], "lambda": None, "notes": ["an earlier run's model, as it is"]}
         with stage("predict"):
             try:
                 predicted = linker.inference.predict(threshold_match_probability=settings.threshold,
@@ -109,15 +116,14 @@ def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints:
                                         "w": pa.array(range(len(ta), 0, -1), pa.float64())}))
     model = (f"UNION ALL SELECT least(uid_l, uid_r), greatest(uid_l, uid_r), match_weight, {MODEL} FROM {predicted}"
              if predicted else "")
-    be.execute(f"""
-        CREATE OR REPLACE TABLE ordered_edges AS
-        SELECT a, b, w, src FROM (
+    # strongest first; ties in a fixed order, so every engine gives the same spanning forest
+    e = be.query(f"""
+        SELECT a, b, src FROM (
             SELECT a, b, 1e12 + w AS w, {TOGETHER} AS src FROM together_edges
             UNION ALL SELECT a, b, {DETERMINISTIC_WEIGHT} * 1e6 AS w, {RULE} AS src FROM det_edges
             {model}
         ) ORDER BY w DESC, src, a, b
     """)
-    e = be.query("SELECT a, b, src FROM ordered_edges")
     uids = np.sort(parties.column("uid").to_numpy())
     edge_a = e.column("a").to_numpy()
     edge_b = e.column("b").to_numpy()
@@ -174,15 +180,24 @@ def _subjects(be: Backend, clusters: Clusters) -> list[SubjectDraft]:
     be.load("members", pa.table({"uid": pa.array(clusters.uids, pa.int64()),
                                  "label": pa.array(clusters.labels, pa.int64())}))
     empty = "[]::VARCHAR[]"
+    # the name: the most frequent one, the first in sort order among equally frequent ones
     rows = be.query(f"""
-        SELECT m.label, list(m.uid ORDER BY m.uid) AS uids,
-               mode(p.display_name) AS name,
+        WITH names AS (
+            SELECT m.label, p.display_name AS name, count(*) AS n
+            FROM members m JOIN parties p ON p.uid = m.uid WHERE p.display_name IS NOT NULL
+            GROUP BY m.label, p.display_name
+        ), named AS (
+            SELECT label, name FROM (
+                SELECT label, name, row_number() OVER (PARTITION BY label ORDER BY n DESC, name) AS r FROM names
+            ) WHERE r = 1
+        )
+        SELECT m.label, list_sort(list(m.uid)) AS uids, max(nm.name) AS name,
                list_sort(list_distinct(flatten(list(coalesce(p.emails, {empty}))))) AS emails,
                list_sort(list_distinct(flatten(list(coalesce(p.phones, {empty}))))) AS phones,
                list_sort(list_distinct(flatten(list(coalesce(p.handles, {empty}))))) AS handles,
                list_sort(list_distinct(flatten(list(coalesce(p.payrefs, {empty}))))) AS payrefs,
                list_sort(list_distinct(list(p.country))) AS countries
-        FROM members m JOIN parties p ON p.uid = m.uid
+        FROM members m JOIN parties p ON p.uid = m.uid LEFT JOIN named nm ON nm.label = m.label
         GROUP BY m.label ORDER BY m.label
     """).to_pylist()
     return [SubjectDraft(uids=r["uids"], name=r["name"] or "",

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 from tasman.link.backends.base import Backend
 from tasman.link.settings import DETERMINISTIC, LinkSettings
 
@@ -16,28 +18,28 @@ def deterministic_edges(backend: Backend, settings: LinkSettings, parties: str =
     identifiers shared. Returns counts and the identifiers left out as too common."""
     cols = [c for c in settings.deterministic if c in DETERMINISTIC]
     if not cols:
-        backend.execute("CREATE OR REPLACE TABLE det_edges (a BIGINT, b BIGINT, why VARCHAR[])")
+        backend.load("det_edges", pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.int64()),
+                                            "why": pa.array([], pa.list_(pa.string()))}))
         return {"identifiers": 0, "edges": 0, "too_common": []}
     union = " UNION ALL ".join(
         f"SELECT uid, '{c}' AS kind, unnest({c}) AS value FROM {parties} WHERE {c} IS NOT NULL" for c in cols)
-    backend.execute(f"CREATE OR REPLACE TABLE det_ids AS SELECT DISTINCT uid, kind, value FROM ({union})")
-    backend.execute("""
-        CREATE OR REPLACE TABLE det_groups AS
+    backend.create("det_ids", f"SELECT DISTINCT uid, kind, value FROM ({union})")
+    backend.create("det_groups", """
         SELECT kind, value, min(uid) AS root, count(*) AS n FROM det_ids GROUP BY kind, value HAVING count(*) >= 2
     """)
-    backend.execute(f"""
-        CREATE OR REPLACE TABLE det_edges AS
-        SELECT g.root AS a, i.uid AS b, list(i.kind || '=' || i.value ORDER BY i.kind, i.value) AS why
+    # sorting 'kind=value' sorts by kind, then value: no kind is the start of another
+    backend.create("det_edges", f"""
+        SELECT g.root AS a, i.uid AS b, list_sort(list(i.kind || '=' || i.value)) AS why
         FROM det_ids i JOIN det_groups g ON i.kind = g.kind AND i.value = g.value
         WHERE g.n <= {int(settings.max_group)} AND i.uid <> g.root
         GROUP BY g.root, i.uid
     """)
     common = backend.query(f"""
-        SELECT kind, value, n FROM det_groups WHERE n > {int(settings.max_group)} ORDER BY n DESC LIMIT 20
+        SELECT kind, value, n FROM det_groups WHERE n > {int(settings.max_group)} ORDER BY n DESC, kind, value LIMIT 20
     """).to_pylist()
     counts = backend.query("SELECT (SELECT count(*) FROM det_ids) AS ids, (SELECT count(*) FROM det_edges) AS edges"
                            ).to_pylist()[0]
-    backend.execute("DROP TABLE det_ids")
+    backend.drop("det_ids")
     return {"identifiers": counts["ids"], "edges": counts["edges"],
             "too_common": [{"kind": DETERMINISTIC[r["kind"]], "value": r["value"], "parties": r["n"]}
                            for r in common]}

@@ -15,6 +15,7 @@ from tasman.core.errors import InputError
 from tasman.core.models import Record
 from tasman.core.timeutil import utcnow
 from tasman.evidence.cases import get_case
+from tasman.link.backends import Backend
 from tasman.link.decisions import compile_constraints, list_decisions
 from tasman.link.models import LinkRun
 from tasman.link.normalise import normalise_rows
@@ -39,8 +40,13 @@ def load_parties(session: Session, case_id: int, workers: int | None = None) -> 
 
 
 def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings | None = None,
-             threshold: float | None = None, stage: StageHook = _no_stage, workers: int | None = None) -> LinkResult:
+             threshold: float | None = None, stage: StageHook = _no_stage, workers: int | None = None,
+             backend: Backend | None = None) -> LinkResult:
+    """``backend``: where the linkage runs, left open for the caller (default: a new backend of
+    ``settings.backend`` on this machine); the run records its name in its settings."""
     settings = settings or LinkSettings()
+    if backend is not None:
+        settings = settings.model_copy(update={"backend": backend.name})
     if threshold is not None:
         if not 0 < threshold < 1:
             raise InputError(f"threshold {threshold!r} must be a probability between 0 and 1 (exclusive)")
@@ -56,7 +62,7 @@ def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings
     run = LinkRun(case_id=case.id, threshold=settings.threshold, actor=actor, settings={}, stats={})
     session.add(run)
     session.flush()
-    res = resolve(parties, settings, constraints, stage=stage)
+    res = resolve(parties, settings, constraints, backend=backend, stage=stage)
     with stage("store"):
         stored = store_resolution(session, case.id, run, res)
     res.stats.pop("predictions_table", None)

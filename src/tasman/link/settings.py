@@ -12,7 +12,11 @@ from typing import Any
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from pydantic import BaseModel, ConfigDict, Field
-from splink import SettingsCreator, block_on
+from splink import ColumnExpression, SettingsCreator, block_on
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.dialects import SplinkDialect
+
+from tasman.core.errors import InputError
 
 VERSION = 1
 
@@ -59,6 +63,26 @@ def _jw(col: str, t: float) -> cll.JaroWinklerLevel:
     return cll.JaroWinklerLevel(col, t)
 
 
+class SwappedNamesLevel(ComparisonLevelCreator):
+    """First name on one side nearly the same as the last name on the other, both ways round.
+
+    Splink's own levels compare a column with itself; this one crosses two, with the engine's
+    Jaro-Winkler function as Splink's dialect names it (DuckDB and Spark call it differently)."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = float(threshold)
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        jw = sql_dialect.jaro_winkler_function_name
+        first = ColumnExpression("first_name", sql_dialect=sql_dialect)
+        last = ColumnExpression("last_name", sql_dialect=sql_dialect)
+        return (f"{jw}({first.name_l}, {last.name_r}) >= {self.threshold} AND "
+                f"{jw}({last.name_l}, {first.name_r}) >= {self.threshold}")
+
+    def create_label_for_charts(self) -> str:
+        return f"first and last name swapped (Jaro-Winkler >= {self.threshold})"
+
+
 def name_comparison() -> cl.CustomComparison:
     """Whole names: order-free token key, shared tokens (middle names, second surnames), typos,
     swapped order, nicknames, then a surname or a first name alone (term-frequency weighted)."""
@@ -68,15 +92,13 @@ def name_comparison() -> cl.CustomComparison:
             cll.Or(cll.NullLevel("name_key"), cll.NullLevel("last_name")).configure(is_null_level=True),
             cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key", label_for_charts="same name"),
             cll.ArrayIntersectLevel("name_tokens", 2).configure(label_for_charts="two or more name parts shared"),
-            cll.Or(cll.And(_jw("first_name", 0.92), _jw("last_name", 0.92)),
-                   cll.And(cll.CustomLevel('jaro_winkler_similarity("first_name_l", "last_name_r") >= 0.92'),
-                           cll.CustomLevel('jaro_winkler_similarity("last_name_l", "first_name_r") >= 0.92'))
+            cll.Or(cll.And(_jw("first_name", 0.92), _jw("last_name", 0.92)), SwappedNamesLevel(0.92)
                    ).configure(label_for_charts="first and last name nearly the same (typo or swapped order)",
                                tf_adjustment_column="last_name", tf_adjustment_weight=0.5),
             cll.And(cll.ArrayIntersectLevel("first_forms", 1), _jw("last_name", 0.92)).configure(
                 label_for_charts="nickname of the same first name, same last name"),
             cll.And(cll.ExactMatchLevel("last_name"), cll.CustomLevel(
-                'substr("first_name_l", 1, 1) = substr("first_name_r", 1, 1)')).configure(
+                'substr("first_name_l", 1, 1) = substr("first_name_r", 1, 1)', base_dialect_str="duckdb")).configure(
                 tf_adjustment_column="last_name", label_for_charts="same last name, same first initial"),
             cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name",
                                                        label_for_charts="same last name only"),
@@ -104,7 +126,7 @@ def location_comparison() -> cl.CustomComparison:
 def comparisons() -> list[Any]:
     return [
         name_comparison(),
-        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
+        cl.DateOfBirthComparison("dob", input_is_string=True),  # ISO dates, in each engine's own format syntax
         location_comparison(),
         cl.ExactMatch("postcode"),
         cl.JaroWinklerAtThresholds("street", [0.92]),
@@ -163,4 +185,22 @@ def apply_priors(settings_dict: dict[str, Any]) -> dict[str, Any]:
         for lv, m, u in zip(levels, prior[0], prior[1], strict=True):
             lv.setdefault("m_probability", m)
             lv.setdefault("u_probability", u)
+    return settings_dict
+
+
+def apply_model(settings_dict: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
+    """Put an earlier run's estimates (m and u per level, the prior match probability) into
+    settings rendered for this engine. The model's own SQL is not reused: it is written in the
+    dialect of the engine that trained it. Levels are matched by comparison and position."""
+    known = {c["output_column_name"]: c["comparison_levels"] for c in model.get("comparisons", [])}
+    for comp in settings_dict["comparisons"]:
+        levels = known.get(comp["output_column_name"])
+        if levels is None or len(levels) != len(comp["comparison_levels"]):
+            raise InputError(f"the model has no comparison {comp['output_column_name']!r} like these settings' "
+                             "(trained with other settings)")
+        for lv, old in zip(comp["comparison_levels"], levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in old:
+                    lv[key] = old[key]
+    settings_dict["probability_two_random_records_match"] = model["probability_two_random_records_match"]
     return settings_dict

@@ -6,8 +6,9 @@ from __future__ import annotations
 from tasman.core.errors import InputError
 from tasman.link.backends.base import Backend
 from tasman.link.backends.duckdb import DuckDBBackend
+from tasman.link.backends.spark import SparkBackend
 
-BACKENDS: dict[str, type[Backend]] = {DuckDBBackend.name: DuckDBBackend}
+BACKENDS: dict[str, type[Backend]] = {DuckDBBackend.name: DuckDBBackend, SparkBackend.name: SparkBackend}
 
 
 def open_backend(name: str = "duckdb", **options: object) -> Backend:

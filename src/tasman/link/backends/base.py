@@ -1,4 +1,9 @@
-"""The backend interface: load a table, run SQL, hand Splink its database API."""
+"""The backend interface: load a table, materialise a query, read a result, hand Splink its
+database API on the same data.
+
+Tasman's own SQL (deterministic rules, edge ordering, subject summaries) is written once, in
+DuckDB's dialect; a backend on another engine translates it with sqlglot, the translator
+Splink itself uses, so no statement is kept twice."""
 
 from __future__ import annotations
 
@@ -10,18 +15,25 @@ import pyarrow as pa
 
 class Backend(ABC):
     name: ClassVar[str]
+    #: Splink's name for the engine's SQL dialect (the settings dictionary is rendered in it)
+    dialect: ClassVar[str]
 
     @abstractmethod
     def load(self, name: str, table: pa.Table) -> None:
         """Make ``table`` available to SQL under ``name`` (replacing any earlier one)."""
 
     @abstractmethod
-    def execute(self, sql: str) -> None:
-        """Run a statement that returns nothing (CREATE TABLE ... AS, DROP ...)."""
+    def create(self, name: str, sql: str) -> None:
+        """Compute the query ``sql`` now and keep its result under ``name`` (replacing any
+        earlier one), so later statements read the result rather than recompute it."""
+
+    @abstractmethod
+    def drop(self, name: str) -> None:
+        """Forget the table ``name`` (nothing happens when there is none)."""
 
     @abstractmethod
     def query(self, sql: str) -> pa.Table:
-        """Run a query and return its result."""
+        """Run a query and return its result (in the query's order)."""
 
     @abstractmethod
     def splink_api(self) -> Any:

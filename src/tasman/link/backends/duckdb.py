@@ -14,6 +14,7 @@ from tasman.link.backends.base import Backend
 
 class DuckDBBackend(Backend):
     name = "duckdb"
+    dialect = "duckdb"
 
     def __init__(self, threads: int | None = None, memory_limit: str = "4GB", temp_dir: str | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="tasman-link-") if temp_dir is None else None
@@ -31,8 +32,11 @@ class DuckDBBackend(Backend):
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM __tasman_incoming")
         self.con.unregister("__tasman_incoming")
 
-    def execute(self, sql: str) -> None:
-        self.con.execute(sql)
+    def create(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
