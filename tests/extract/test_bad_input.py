@@ -15,7 +15,11 @@ EMAIL = ("email", "anna.b@example.org")
 
 def test_binary_junk(tmp_path: Path) -> None:
     p = tmp_path / "junk.bin"
-    p.write_bytes(os.urandom(300_000) + b"\x00anna.b@example.org\x00" + os.urandom(1000))
+    p.write_bytes(b"\x7fJNK" + os.urandom(300_000) + b"\x00anna.b@example.org\x00" + os.urandom(1000))
+    name, got, warnings = read(p)
+    assert name == "text" and EMAIL in vals(got) and not warnings
+    # junk that happens to start with a brace is still junk: read as text, the address still found
+    p.write_bytes(b"{\x00" + os.urandom(2000) + b"\x00anna.b@example.org\x00")
     name, got, warnings = read(p)
     assert name == "text" and EMAIL in vals(got) and not warnings
 

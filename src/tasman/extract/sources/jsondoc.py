@@ -58,7 +58,8 @@ class JsonSource(Source):
     name = "json"
 
     def accepts(self, name: str, head: bytes) -> bool:
-        return name.lower().endswith(".json") or head.lstrip()[:1] in (b"{", b"[")
+        # a brace first and no NUL byte: binary data that merely starts with "{" is not sniffed as JSON
+        return name.lower().endswith(".json") or (head.lstrip()[:1] in (b"{", b"[") and b"\x00" not in head)
 
     def read(self, blob: Blob, warn: Warn) -> Iterator[Unit]:
         doc = load_json(blob, warn)
