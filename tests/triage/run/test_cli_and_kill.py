@@ -73,21 +73,33 @@ def _count(db: Path, sql: str) -> int:
         return 0
 
 
-def test_resume_after_kill_9(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+def start_triage(tmp_path: Path, run_cli, case: str, *extra: str  # type: ignore[no-untyped-def]
+                 ) -> tuple[subprocess.Popen[bytes], Path, Path, Path]:
+    """``tasman triage`` of 300 small pictures in a process group of its own (so a test can kill
+    or interrupt the whole group), committing every 10 files: (process, workspace, evidence, db)."""
     evidence = tmp_path / "many"
     write_pictures(evidence, range(300), (48, 36))
     ws = tmp_path / "ws"
     assert run_cli("init", ws).exit_code == 0
-    assert run_cli("-w", ws, "case", "create", "KILL").exit_code == 0
+    assert run_cli("-w", ws, "case", "create", case).exit_code == 0
     cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage", str(evidence),
-           "--case", "KILL", "--workers", "1", "--batch-files", "10", "--own-custody-seconds", "0"]
+           "--case", case, "--workers", "1", "--batch-files", "10", "--own-custody-seconds", "0", *extra]
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    db = ws / "tasman.db"
-    deadline = time.monotonic() + 60
-    while _count(db, "SELECT count(*) FROM triage_files") < 20 and time.monotonic() < deadline:
+    return proc, ws, evidence, ws / "tasman.db"
+
+
+def wait_for_files(proc: subprocess.Popen[bytes], db: Path, n: int, timeout: float) -> None:
+    """Until the running triage has committed ``n`` files (it must not exit before)."""
+    deadline = time.monotonic() + timeout
+    while _count(db, "SELECT count(*) FROM triage_files") < n and time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
         time.sleep(0.02)
+
+
+def test_resume_after_kill_9(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    proc, ws, evidence, db = start_triage(tmp_path, run_cli, "KILL")
+    wait_for_files(proc, db, 20, timeout=60)
     os.killpg(proc.pid, signal.SIGKILL)                    # the CLI and its worker, no chance to clean up
     proc.wait()
     proc.stderr.close() if proc.stderr else None

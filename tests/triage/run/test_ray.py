@@ -21,7 +21,6 @@ import ray
 from ray.exceptions import TaskCancelledError
 
 from tasman.core.errors import ExitCode, InputError
-from tasman.synth.images import write_pictures
 from tasman.synth.triage_set import TriageSet, jpeg
 from tasman.triage import rayengine
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_batch
@@ -29,7 +28,7 @@ from tasman.triage.pipeline import CRASHED, Engine, HashPool
 from tasman.triage.rayengine import RayEngine
 from tasman.triage.readers import iter_entries
 from tests.triage.hashing.test_pipeline import crashing_batch
-from tests.triage.run.test_cli_and_kill import SRC, _count, one_line_error
+from tests.triage.run.test_cli_and_kill import SRC, _count, one_line_error, start_triage, wait_for_files
 
 pytestmark = pytest.mark.usefixtures("ray_local")
 
@@ -155,20 +154,8 @@ def test_closing_the_run_early_cancels_the_tasks_in_flight(tmp_path: Path) -> No
 
 
 def test_ctrl_c_stops_the_ray_it_started_and_the_run_resumes(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
-    evidence = tmp_path / "many"
-    write_pictures(evidence, range(300), (48, 36))
-    ws = tmp_path / "ws"
-    assert run_cli("init", ws).exit_code == 0
-    assert run_cli("-w", ws, "case", "create", "INT").exit_code == 0
-    cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage", str(evidence),
-           "--case", "INT", "--engine", "ray", "--workers", "1", "--batch-files", "10", "--own-custody-seconds", "0"]
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    db = ws / "tasman.db"
-    deadline = time.monotonic() + 120                  # a local Ray takes seconds to start
-    while _count(db, "SELECT count(*) FROM triage_files") < 20 and time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        time.sleep(0.05)
+    proc, ws, evidence, db = start_triage(tmp_path, run_cli, "INT", "--engine", "ray")
+    wait_for_files(proc, db, 20, timeout=120)                # a local Ray takes seconds to start
     tree = psutil.Process(proc.pid).children(recursive=True)
     assert any("raylet" in " ".join(p.cmdline()) for p in tree)
     os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C at a terminal: the whole process group
