@@ -98,10 +98,13 @@ def _owner_of_pictures(corpus: Corpus) -> tuple[str, float] | None:
     file time, so the money timeline shows a triage hit beside that sender's transfers."""
     with corpus.files["transfers.csv"][1].open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
+    def beneficiary(r: dict[str, str]) -> str:  # the name's words in any order: "Schter Mia" is "Mia Schter"
+        return " ".join(sorted(r["beneficiary_name"].lower().split()))
+
     payers: dict[str, set[str]] = {}
     for r in rows:
-        payers.setdefault(" ".join(sorted(r["beneficiary_name"].lower().split())), set()).add(r["sender_name"])
-    ranked = sorted(rows, key=lambda r: -len(payers[" ".join(sorted(r["beneficiary_name"].lower().split()))]))
+        payers.setdefault(beneficiary(r), set()).add(r["sender_name"])
+    ranked = sorted(rows, key=lambda r: -len(payers[beneficiary(r)]))
     for r in ranked:
         if r["sender_email"]:
             when = datetime.fromisoformat(r["timestamp"]).replace(tzinfo=UTC) + timedelta(hours=2)

@@ -6,6 +6,7 @@ functions (each audited), and no stage imports it. Never shows media: triage app
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from tasman import __version__
 from tasman.core import audit
-from tasman.core.errors import NotFoundError
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case, list_evidence
 from tasman.extract.export import type_counts
@@ -101,10 +101,7 @@ class CaseReport(BaseModel):
 
 
 def _triage(session: Session, actor: str, case_ref: str) -> TriageSection | None:
-    try:
-        doc = run_report(session, actor, case_ref)
-    except NotFoundError:
-        return None
+    doc = run_report(session, actor, case_ref)  # the latest finished run, or None
     if doc is None:
         return None
     f = doc.figures
@@ -117,10 +114,7 @@ def _subjects(session: Session, actor: str, case_ref: str) -> SubjectsSection | 
     subjects = list_subjects(session, actor, case_ref)
     if not subjects:
         return None
-    by_country: dict[str, int] = {}
-    for s in subjects:
-        if s.country:
-            by_country[s.country] = by_country.get(s.country, 0) + 1
+    by_country = Counter(s.country for s in subjects if s.country)
     return SubjectsSection(
         total=len(subjects), attributed=sum(by_country.values()),
         by_country=dict(sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))),
