@@ -52,7 +52,8 @@ from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
 from tasman.synth.images import draw_picture
 from tasman.triage.hashing.worker import HashOptions, WorkItem
-from tasman.triage.pipeline import default_workers, hash_all
+from tasman.core.procs import default_workers
+from tasman.triage.pipeline import hash_all
 from tasman.triage.readers import iter_entries
 from tasman.triage.run import TriageOptions, run_triage
 from tasman.triage.types import FileHashes, Match

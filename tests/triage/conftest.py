@@ -24,7 +24,7 @@ def ray_local() -> Iterator[None]:
     this checkout's tasman and the tests' own batch functions."""
     import ray
 
-    from tasman.triage.pipeline import tasman_on_path
+    from tasman.core.procs import tasman_on_path
 
     with tasman_on_path(str(ROOT)):
         ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=80 << 20,

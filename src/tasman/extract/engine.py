@@ -9,10 +9,17 @@ look-around, no back-references, no ``\\b``; boundaries are checked by the detec
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import logging
+import os
+import platform
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import regex
 
@@ -56,9 +63,14 @@ class HyperscanEngine(Engine):
         som, caseless = hyperscan.HS_FLAG_SOM_LEFTMOST, hyperscan.HS_FLAG_CASELESS
         flags = [(0 if p.start_of else som) | (caseless if p.caseless else 0) for p in self.patterns]
         self._start_of = [p.start_of for p in self.patterns]
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(expressions=[p.regex for p in self.patterns], ids=list(range(len(self.patterns))),
-                         flags=flags)
+        expressions = [p.regex for p in self.patterns]
+        cached = _cache_path(expressions, flags)
+        self._db = _load(cached) if cached else None
+        if self._db is None:
+            self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags)
+            if cached:
+                _save(cached, self._db)
         self._scratch = hyperscan.Scratch(self._db)
 
     def scan(self, data: bytes) -> list[Hit]:
@@ -79,6 +91,57 @@ class HyperscanEngine(Engine):
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
         # in order of first end: detectors need no order, the scanner sorts what they find
         return [(pid, start, e) for (start, pid), e in ends.items()]
+
+
+# ---- the compiled database, kept on disk --------------------------------------------------------
+# Compiling every detector's patterns takes seconds of CPU, in every worker process of every run;
+# loading the serialised database takes milliseconds. The file is named by a hash of what went
+# into it (patterns, flags, Hyperscan's version, the machine), so a changed pattern or a new
+# Hyperscan makes a new file; one that does not load (truncated, another CPU) is compiled again.
+
+def cache_dir() -> Path:
+    """``$TASMAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tasman``, else ``~/.cache/tasman``."""
+    if env := os.environ.get("TASMAN_CACHE_DIR"):
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasman"
+
+
+def _cache_path(expressions: Sequence[bytes], flags: Sequence[int]) -> Path | None:
+    import hyperscan
+
+    h = hashlib.sha256()
+    for part in (importlib.metadata.version("hyperscan"), platform.machine(), platform.python_version()):
+        h.update(part.encode() + b"\0")
+    for expression, flag in zip(expressions, flags, strict=True):
+        h.update(b"%d\0%d\0%s\0" % (flag, len(expression), expression))
+    h.update(b"%d" % hyperscan.HS_MODE_BLOCK)
+    return cache_dir() / "hyperscan" / f"{h.hexdigest()[:32]}.hsdb"
+
+
+def _load(path: Path) -> Any:
+    import hyperscan
+
+    try:
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except FileNotFoundError:
+        return None
+    except (OSError, hyperscan.error) as exc:
+        log.warning("compiled patterns at %s not usable (%s): compiling them again", path, exc)
+        return None
+
+
+def _save(path: Path, db: Any) -> None:
+    """Written to a temporary name, then renamed: a worker never reads half a file."""
+    import hyperscan
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".hsdb")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hyperscan.dumpb(db))
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only home: compile every time, as without the cache
+        log.info("compiled patterns not cached at %s (%s)", path, exc)
 
 
 class RegexEngine(Engine):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from tasman.extract.process import scan_units
+from tasman.extract.scan import default_scanner
 from tasman.extract.sources import FileBlob, Sighting, pick
 from tasman.extract.sources.base import CHUNK, BytesBlob, TextUnit
 from tasman.extract.sources.text import TextSource, detect_encoding, windows
@@ -119,6 +120,12 @@ def _range_units(task: Task) -> Iterator[TextUnit]:
             else:
                 yield TextUnit(text=data.decode(task.encoding, "replace"), offset=offset, encoding=task.encoding,
                                own=own)
+
+
+def init_worker() -> None:
+    """A worker's first act: load the scanner (its compiled patterns come from the disk cache
+    after the first run), so the first file it is given is not also the slow one."""
+    default_scanner()
 
 
 def run_task(task: Task) -> TaskResult:

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,27 @@ from sqlalchemy import select
 
 from tasman.core import audit
 from tasman.core.models import Artifact, Evidence, Record
+from tasman.core.procs import default_workers, start_pool
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
-from tasman.extract.files import INLINE_BYTES, Task, TaskResult, iter_entries, real_file, run_task, split_text_file
+from tasman.extract.files import (
+    INLINE_BYTES,
+    Task,
+    TaskResult,
+    init_worker,
+    iter_entries,
+    real_file,
+    run_task,
+    split_text_file,
+)
 from tasman.extract.models import ExtractRun
 from tasman.extract.records import scan_record
 from tasman.extract.store import ObservationWriter, Where
 
 COMMIT_EVERY = 200  # files (or ranges) per transaction
 MAX_WARNINGS = 10_000  # kept in the run row; beyond that only counted
+_PRELOAD = ["tasman.extract.files"]  # imported once by the fork server, not by every worker
 
 
 @dataclass
@@ -116,7 +127,7 @@ def _results(tasks: Iterator[Task], workers: int) -> Iterator[TaskResult]:
         for t in tasks:
             yield run_task(t)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with start_pool(workers, _PRELOAD, init_worker) as pool:
         pending: set[Future[TaskResult]] = set()
         for t in tasks:
             pending.add(pool.submit(run_task, t))
@@ -140,7 +151,7 @@ def extract_case(ws: Workspace, case_ref: str, *, region: str | None = None, wor
     """Run extraction over a case and store its observations; returns what the run did.
     ``progress`` is told the running totals after each committed batch (the web app's job row)."""
     region = region.upper() if region else None
-    workers = workers or os.cpu_count() or 1
+    workers = workers or default_workers()
     with ws.session() as s:
         case = get_case(s, case_ref)
         run = ExtractRun(case_id=case.id, actor=ws.actor, started_at=utcnow(), status="running",

@@ -12,28 +12,19 @@ connections or progress bar.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import replace
-from importlib.machinery import ModuleSpec
-from pathlib import Path
 
 from tasman.core.errors import InputError
+from tasman.core.procs import default_workers, start_pool
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_batch, hash_item, init_worker
 
 CHUNK_ITEMS = 64          # round trips to the workers are slow on a loaded machine: send work in bulk
 CHUNK_BYTES = 32 << 20    # ...but not so much that one chunk holds a worker for long
 _PRELOAD = ["tasman.triage.hashing.worker", "tasman.triage.hashing.regions"]
-
-
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def chunks(items: Iterable[WorkItem], max_items: int = CHUNK_ITEMS,
@@ -48,37 +39,6 @@ def chunks(items: Iterable[WorkItem], max_items: int = CHUNK_ITEMS,
             chunk, size = [], 0
     if chunk:
         yield chunk
-
-
-@contextmanager
-def tasman_on_path(*more: str) -> Iterator[None]:
-    """``PYTHONPATH`` names the tasman this process runs (a checkout may shadow an installed one),
-    then ``more`` folders, while worker processes are started, so that they import the same code."""
-    import tasman
-
-    root = str(Path(tasman.__file__).resolve().parents[1])
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, *more, saved) if p)
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)
-    # The fork server imports the preloaded modules before it applies the parent's sys.path.
-    from multiprocessing import forkserver
-
-    with tasman_on_path():
-        forkserver.ensure_running()
-    return ctx
 
 
 BatchFn = Callable[[Sequence[WorkItem], HashOptions], list[WorkResult]]
@@ -97,31 +57,6 @@ def hash_all(items: Iterable[WorkItem], opts: HashOptions, workers: int,
     """Results for ``items`` in completion order; ``workers=0`` hashes in this process."""
     with HashPool(workers, fn) as pool:
         yield from pool.run(items, opts)
-
-
-def _noop() -> None:
-    return None
-
-
-@contextmanager
-def _main_not_needed() -> Iterator[None]:
-    """Workers start without running the caller's main module again.
-
-    multiprocessing re-imports ``__main__`` in every new worker (unless it names a package's
-    ``__main__``), which for the CLI means every command module: seconds per worker on a busy
-    machine, and a trap for unguarded scripts. Hashing needs nothing from it, so while the
-    workers start, ``__main__`` is presented as one that is skipped.
-    """
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    saved = getattr(main, "__spec__", None)
-    main.__spec__ = ModuleSpec("tasman.__main__", None)
-    try:
-        yield
-    finally:
-        main.__spec__ = saved
 
 
 class Engine(ABC):
@@ -190,11 +125,7 @@ class HashPool(Engine):
         self.pool = self._new() if workers > 0 else None
 
     def _new(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=init_worker)
-        with _main_not_needed():
-            for _ in range(self.workers):
-                pool.submit(_noop)      # start the processes now, without waiting for them
-        return pool
+        return start_pool(self.workers, _PRELOAD, init_worker)
 
     def run(self, items: Iterable[WorkItem], opts: HashOptions) -> Generator[WorkResult, None, None]:
         if self.pool is None:

@@ -41,6 +41,7 @@ import ray
 from ray.exceptions import OutOfMemoryError, RayError, RayTaskError, TaskCancelledError, WorkerCrashedError
 
 from tasman.core.errors import InputError
+from tasman.core.procs import default_workers, tasman_on_path
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_batch, one_blas_thread
 from tasman.triage.pipeline import (
     CHUNK_ITEMS,
@@ -49,8 +50,6 @@ from tasman.triage.pipeline import (
     HashPool,
     chunks,
     crashed,
-    default_workers,
-    tasman_on_path,
 )
 
 SHIP_CHUNK_BYTES = 8 << 20           # bytes sent in one task: many tasks, so a cluster's cores all get work

@@ -52,7 +52,7 @@ def country_names() -> tuple[str, ...]:
 
 
 def _country_pattern() -> bytes:
-    alts = sorted({re.escape(n).encode("utf-8") for n in country_names()}, key=len, reverse=True)
+    alts = sorted(sorted({re.escape(n).encode("utf-8") for n in country_names()}), key=len, reverse=True)
     return b"(?:" + b"|".join(alts) + b")"
 
 
