@@ -65,12 +65,12 @@ class HyperscanEngine(Engine):
         self._start_of = [p.start_of for p in self.patterns]
         expressions = [p.regex for p in self.patterns]
         cached = _cache_path(expressions, flags)
-        self._db = _load(cached) if cached else None
-        if self._db is None:
-            self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self._db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags)
-            if cached:
-                _save(cached, self._db)
+        db = _load(cached)
+        if db is None:
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags)
+            _save(cached, db)
+        self._db = db
         self._scratch = hyperscan.Scratch(self._db)
 
     def scan(self, data: bytes) -> list[Hit]:
@@ -106,7 +106,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasman"
 
 
-def _cache_path(expressions: Sequence[bytes], flags: Sequence[int]) -> Path | None:
+def _cache_path(expressions: Sequence[bytes], flags: Sequence[int]) -> Path:
     import hyperscan
 
     h = hashlib.sha256()

@@ -1,83 +1,38 @@
 """Which files a run reads, and reading one of them (in a worker process).
 
 :func:`iter_entries` is the one place that knows how evidence is opened: the triage readers
-(``tasman.triage.readers.iter_entries``) when they are installed, else a plain walk of folders
-and single files (no containers) so that extraction works on its own.
+(``tasman.triage.readers.iter_entries``: folders, archives, disk images), so extraction reads
+exactly the entries, by the same paths, that triage inventoried.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
 from tasman.extract.process import scan_units
 from tasman.extract.scan import default_scanner
 from tasman.extract.sources import FileBlob, Sighting, pick
 from tasman.extract.sources.base import CHUNK, BytesBlob, TextUnit
 from tasman.extract.sources.text import TextSource, detect_encoding, windows
+from tasman.triage.readers import Entry
+from tasman.triage.readers import iter_entries as triage_entries
 
 RANGE = 8 * CHUNK           # a plain text file larger than this is split among workers
 INLINE_BYTES = 64 * 1024 * 1024  # container members up to this size travel to workers as bytes
 
 
-class EntryLike(Protocol):
-    path: str
-    size: int | None
-    deleted: bool
-    mime: str | None
-
-    def open(self) -> IO[bytes]: ...
+def iter_entries(evidence_path: Path, on_error: Callable[..., None], temp_dir: Path | None = None) -> Iterator[Entry]:
+    """The entries triage walks (folders, archives, disk images, by the same ``!/`` paths its
+    inventory holds), so that an observation finds its artifact."""
+    return triage_entries(evidence_path, on_error=on_error, temp_dir=temp_dir)
 
 
-@dataclass
-class _PlainEntry:
-    path: str
-    file: Path
-    size: int | None
-    deleted: bool = False
-    mime: str | None = None
-
-    def open(self) -> IO[bytes]:
-        return self.file.open("rb")
-
-
-def _walk(evidence_path: Path, on_error: Callable[..., None]) -> Iterator[EntryLike]:
-    if evidence_path.is_file():
-        yield _PlainEntry(evidence_path.name, evidence_path, evidence_path.stat().st_size)
-        return
-    for root, dirs, files in os.walk(evidence_path, onerror=lambda e: on_error(str(e.filename), e)):
-        dirs.sort()
-        for name in sorted(files):
-            p = Path(root) / name
-            if p.is_symlink() or not p.is_file():
-                continue
-            rel = p.relative_to(evidence_path.parent).as_posix()
-            try:
-                yield _PlainEntry(rel, p, p.stat().st_size)
-            except OSError as exc:
-                on_error(rel, exc)
-
-
-def iter_entries(evidence_path: Path, on_error: Callable[..., None]) -> Iterator[EntryLike]:
-    try:
-        from tasman.triage.readers import iter_entries as triage_entries  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _walk(evidence_path, on_error)
-    return triage_entries(evidence_path, on_error=on_error)  # type: ignore[return-value,no-any-return,unused-ignore]
-
-
-def real_file(evidence_path: Path, entry: EntryLike) -> Path | None:
+def real_file(entry: Entry) -> Path | None:
     """The file on disk behind an entry that is not inside a container (read in place)."""
-    if "!/" in entry.path:
-        return None
-    direct = getattr(entry, "file", None)
-    if isinstance(direct, Path):
-        return direct
-    candidate = evidence_path.parent / entry.path
-    return candidate if candidate.is_file() else None
+    return None if "!/" in entry.path or entry.file is None else entry.file
 
 
 @dataclass(frozen=True)

@@ -98,12 +98,12 @@ def _tasks(ws: Workspace, case_id: int, region: str | None, warn: Callable[[str,
             where = str(args[0]) if args else _ev.path
             warn(where, " ".join(str(a) for a in args[1:]) or "unreadable")
 
-        for entry in iter_entries(root, on_error):
+        for entry in iter_entries(root, on_error, tmp):
             art = inventory.get((ev.id, entry.path))
             if ev.id in inventoried and art is None:
                 continue  # triage chose not to inventory it (e.g. known-good): neither do we
             ref = _Ref(ev.id, art)
-            file = real_file(root, entry)
+            file = real_file(entry)
             if file is not None:
                 yield from split_text_file(file, entry.path, region, ref) or [Task(entry.path, str(file),
                                                                                     region=region, ref=ref)]
