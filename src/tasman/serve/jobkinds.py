@@ -30,9 +30,10 @@ from tasman.evidence.cases import get_case
 from tasman.evidence.store import verify_evidence
 from tasman.extract.identifiers import clean_country
 from tasman.extract.runner import RunSummary, extract_case
-from tasman.link.run import run_link
+from tasman.link.resolve import StageHook
+from tasman.link.run import link_case
 from tasman.money.config import load_config
-from tasman.money.run import analyse_case
+from tasman.money.run import analyse_workspace
 from tasman.serve.jobs import JobKind, Progress, register
 from tasman.serve.models import Job
 from tasman.serve.roles import Perm
@@ -46,6 +47,21 @@ MAX_WORKERS = 64
 LINK_STAGES = {"normalise": "reading and normalising the records", "rules": "applying the deterministic rules",
                "train": "training the model", "predict": "scoring record pairs",
                "cluster": "clustering records into subjects", "store": "storing the subjects"}
+MONEY_STAGES = {"load": "reading the transfers", "analyse": "scoring senders and beneficiaries",
+                "files": "writing the files", "store": "storing the run"}
+
+
+def _stages(progress: Progress, stages: dict[str, str], what: str) -> StageHook:
+    """A stage hook that reports which stage a run is in (step N of the stages)."""
+    order = list(stages)
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        step = order.index(name) if name in stages else 0
+        progress(step, len(order), f"{what}: {stages.get(name, name)}")
+        yield
+
+    return stage
 
 
 def _case_ref(ws: Workspace, job: Job) -> str:
@@ -234,16 +250,8 @@ def link(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
     """A link run: the case's records resolved into subjects, analysts' decisions kept; progress
     names the stage it is in."""
     ref = _case_ref(ws, job)
-    order = list(LINK_STAGES)
-
-    @contextmanager
-    def stage(name: str) -> Iterator[None]:
-        step = order.index(name) if name in LINK_STAGES else 0
-        progress(step, len(order), f"linking: {LINK_STAGES.get(name, name)}")
-        yield
-
-    with ws.session() as s:
-        result = run_link(s, job.created_by, ref, threshold=job.params.get("threshold"), stage=stage)
+    result = link_case(_as_user(ws, job), ref, threshold=job.params.get("threshold"),
+                       stage=_stages(progress, LINK_STAGES, "linking"))
     st, stored = result.stats, result.stats.get("stored", {})
     return {"run_id": result.run_id, "parties": st["parties"], "subjects": st["subjects"], "links": st["links"],
             "threshold": st["threshold"], "kept_refs": stored.get("kept_refs", 0),
@@ -270,9 +278,8 @@ def check_money(session: Session, case_ref: str, params: dict[str, Any]) -> dict
 def money(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
     """A money analysis with the default settings; its files go where the CLI puts them."""
     ref = _case_ref(ws, job)
-    progress(0, None, "analysing the transfers")
-    with ws.session() as s:
-        summary = analyse_case(s, job.created_by, ref, load_config(None), ws.out_dir(ref, "money"))
+    summary = analyse_workspace(_as_user(ws, job), ref, load_config(None),
+                                stage=_stages(progress, MONEY_STAGES, "money analysis"))
     return {"run_id": summary.run_id, **summary.stats}
 
 
