@@ -181,3 +181,44 @@ def test_cli_flow_and_errors(run_cli, tmp_path: Path, db_url: str, small_corpus:
         r = run_cli(*args)
         assert r.exit_code == code, (args, r.output)
         assert text in r.stderr and "Traceback" not in r.output
+
+
+def test_a_decision_recorded_while_a_run_computes_is_replayed(ws: Workspace, small_corpus: Corpus) -> None:
+    """link_case computes outside any transaction; a decision recorded meanwhile makes it compute
+    again, and one recorded during every attempt fails the run with nothing stored."""
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    from tasman.link.run import DecisionsChanged, link_case
+
+    import_corpus(ws, small_corpus)
+    with ws.session() as s:
+        run_link(s, ws.actor, "C1", settings=FAST)
+    target = _biggest(ws)[0]
+    computed: list[int] = []
+
+    def deciding(times: int):  # type: ignore[no-untyped-def]
+        @contextmanager
+        def stage(name: str) -> Iterator[None]:
+            if name == "cluster":
+                computed.append(1)
+                if len(computed) <= times:      # an analyst decides while this attempt computes
+                    with ws.session() as s:
+                        decisions.confirm(s, "analyst", "C1", target, note=f"during attempt {len(computed)}")
+            yield
+        return stage
+
+    result = link_case(ws, "C1", settings=FAST, stage=deciding(1))
+    assert len(computed) == 2 and result.stats["decisions"]["decisions"] == 1
+    with ws.session() as s:
+        assert s.scalar(select(func.count()).select_from(LinkRun)) == 2
+    before = _membership(ws)
+    computed.clear()
+    with pytest.raises(DecisionsChanged, match="run linking again"):
+        link_case(ws, "C1", settings=FAST, stage=deciding(3), attempts=3)
+    assert len(computed) == 3
+    with ws.session() as s:
+        assert s.scalar(select(func.count()).select_from(LinkRun)) == 2     # nothing of the failed run
+        assert [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))] == [
+            "subject.confirm"]      # the failed run's audit entry went with it
+    assert _membership(ws) == before

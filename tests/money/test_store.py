@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tasman.core.models import AuditEvent
@@ -72,3 +73,27 @@ def test_rerun_is_a_new_run_and_referral_reads_the_latest(ws: Workspace, tmp_pat
     with ws.session() as s:
         again = import_transactions(s, "t", "C1", tmp_path / "str.xml", "goaml")
     assert again.added == 0 and again.unchanged > 0
+
+
+def test_a_failed_analysis_leaves_no_run_and_the_previous_files(ws: Workspace, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files are staged and take their places only once the run is stored."""
+    from tasman.money import run as money_run
+    from tasman.money.models import MoneyRun
+
+    store_case(ws, tmp_path)
+    out = tmp_path / "money"
+    first = money_run.analyse_workspace(ws, "C1", out_dir=out)
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(files) == set(money_run.FILES.values())
+    assert json.loads(files["money.json"])["run_id"] == first.run_id
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(money_run.audit, "record", broken)     # the last write of the store fails
+    with pytest.raises(OSError, match="disk full"):
+        money_run.analyse_workspace(ws, "C1", out_dir=out)
+    with ws.session() as s:
+        assert [r.id for r in s.scalars(select(MoneyRun))] == [first.run_id]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == files      # no staging folder left either

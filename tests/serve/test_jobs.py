@@ -50,6 +50,9 @@ def test_jobs_over_the_api(api: Callable[[str], TestClient], ws: Workspace) -> N
     r = api("eve").post(f"/api/v1/cases/{CASE}/jobs", json={"kind": "custody"})
     assert r.status_code == 202 and r.json()["status"] == "queued"
     assert api("eve").post(f"/api/v1/cases/{CASE}/jobs", json={"kind": "nope"}).status_code == 400
+    refused = api("eve").post(f"/api/v1/cases/{CASE}/jobs", json={"kind": "custody", "params": {"workers": 2}})
+    assert (refused.status_code, refused.json()) == (422, {"detail": "unknown custody check parameter 'workers': "
+                                                                     "it takes none"})
     assert api("ana").post(f"/api/v1/cases/{CASE}/jobs", json={"kind": "custody"}).status_code == 403
     jobs.run_pending(ws)
     done = api("ana").get(f"/api/v1/cases/{CASE}/jobs/{r.json()['id']}").json()

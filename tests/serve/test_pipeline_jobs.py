@@ -76,9 +76,13 @@ def test_extraction_over_the_api(api: Callable[[str], TestClient], ws: Workspace
         (seized / f"message-{i:02d}.txt").write_text(doc.text + "\n", encoding="utf-8")
     with ws.session() as s:
         add_evidence(s, "setup", CASE, seized)
-    for params, status in (({"region": "Atlantis"}, 422), ({"threshold": 0.5}, 400), ({"evidence": [1]}, 400),
-                           ({"workers": 65}, 422)):
-        assert api("eve").post(JOBS, json={"kind": "extract", "params": params}).status_code == status, params
+    for params, why in (({"region": "Atlantis"}, "unknown region 'Atlantis': use an ISO 3166 code such as GB"),
+                        ({"threshold": 0.5}, "unknown extraction parameter 'threshold': use region, workers"),
+                        ({"evidence": [1]}, "unknown extraction parameter 'evidence': use region, workers"),
+                        ({"workers": 65}, "workers must be a number from 0 to 64"),
+                        ({"workers": True}, "workers must be a number from 0 to 64")):
+        refused = api("eve").post(JOBS, json={"kind": "extract", "params": params})
+        assert (refused.status_code, refused.json()) == (422, {"detail": why}), params
     started = api("eve").post(JOBS, json={"kind": "extract", "params": {"region": "gb", "workers": 0}})
     assert started.status_code == 202 and started.json()["status"] == "queued"
     assert _last_job(ws).params == {"region": "GB", "workers": 0}
@@ -113,7 +117,11 @@ def test_extraction_from_the_identifiers_page(make_client: Callable[..., Client]
     listed = eve.get(f"/cases/{CASE}/identifiers?type=email").text.split('id="identifiers-list"', 1)[1]
     assert all(r["email"] in listed for r in orders if r["email"])
     assert "Run extraction" not in make_client("aud").get(f"/cases/{CASE}/identifiers").text
-    assert eve.post(f"/cases/{CASE}/jobs", {"kind": "extract", "region": "Atlantis"}).status_code == 400
+    refused = eve.post(f"/cases/{CASE}/jobs", {"kind": "extract", "region": "Atlantis"})
+    assert refused.status_code == 400 and 'id="start-extract"' in refused.text    # the page again, its form
+    assert ('id="job-error">The job was not started: unknown region &#39;Atlantis&#39;: use an ISO 3166 code '
+            'such as GB</div>') in refused.text
+    assert 'id="job-error"' not in eve.get(f"/cases/{CASE}/identifiers").text
 
 
 def test_a_running_extraction_reports_what_it_has_read(api: Callable[[str], TestClient], ws: Workspace,
@@ -130,8 +138,12 @@ def test_linking_over_the_api(api: Callable[[str], TestClient], ws: Workspace, c
     nothing = api("ana").post(JOBS, json={"kind": "link"})
     assert nothing.status_code == 404 and "no records to link" in nothing.json()["detail"]
     _import(api, corpus, ORDERS, TIPS, TRANSFERS)
-    for params, status in (({"threshold": 1.5}, 422), ({"region": "GB"}, 400), ({"workers": 2}, 400)):
-        assert api("ana").post(JOBS, json={"kind": "link", "params": params}).status_code == status, params
+    for params, why in (({"threshold": 1.5}, "threshold must be a probability between 0 and 1 (exclusive)"),
+                        ({"threshold": "high"}, "threshold must be a probability between 0 and 1 (exclusive)"),
+                        ({"region": "GB"}, "unknown link parameter 'region': use threshold"),
+                        ({"workers": 2}, "unknown link parameter 'workers': use threshold")):
+        refused = api("ana").post(JOBS, json={"kind": "link", "params": params})
+        assert (refused.status_code, refused.json()) == (422, {"detail": why}), params
     started = api("ana").post(JOBS, json={"kind": "link", "params": {"threshold": 0.95}})
     assert started.status_code == 202 and _last_job(ws).params == {"threshold": 0.95}
     first = _finished(api, ws, started.json()["id"])["result"]
@@ -180,8 +192,13 @@ def test_money_analysis_from_the_case_page_and_the_api(make_client: Callable[...
     _import(api, corpus, ORDERS)
     none = api("ana").post(JOBS, json={"kind": "money"})
     assert none.status_code == 404 and "no transactions records" in none.json()["detail"]
+    on_page = make_client("ana").post(f"/cases/{CASE}/jobs", {"kind": "money"})
+    assert on_page.status_code == 404 and "Run money analysis" in on_page.text
+    assert f'id="job-error">The job was not started: case {CASE} has no transactions records yet' in on_page.text
     transfers = _import(api, corpus, TRANSFERS)[TRANSFERS]
-    assert api("ana").post(JOBS, json={"kind": "money", "params": {"workers": 1}}).status_code == 400
+    refused = api("ana").post(JOBS, json={"kind": "money", "params": {"workers": 1}})
+    assert (refused.status_code, refused.json()) == (422, {"detail": "unknown money analysis parameter 'workers': "
+                                                                     "it takes none"})
     ana = make_client("ana")
     page = ana.get(f"/cases/{CASE}").text
     assert "Run money analysis" in page and "No money analysis yet" in page

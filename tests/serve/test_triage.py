@@ -37,8 +37,11 @@ def test_a_triage_started_from_the_page_runs_and_its_results_show(
     eve = make_client("eve")
     form = eve.get(f"/cases/{CASE}/triage").text
     assert data.folder.name in form and LIST_NAME in form and "No triage run has finished" in form
-    assert eve.post(f"/cases/{CASE}/jobs", {"kind": "triage", "hashsets": [LIST_NAME]}).status_code == 400
-    assert eve.post(f"/cases/{CASE}/jobs", {"kind": "triage", "evidence": [str(evidence_id)]}).status_code == 400
+    for ticked, why in (({"hashsets": [LIST_NAME]}, "choose at least one evidence item"),
+                        ({"evidence": [str(evidence_id)]}, "choose at least one hash list")):
+        refused = eve.post(f"/cases/{CASE}/jobs", {"kind": "triage", **ticked})
+        assert refused.status_code == 400 and 'id="start-triage"' in refused.text, ticked
+        assert f'id="job-error">The job was not started: {why}</div>' in refused.text
     r = eve.post(f"/cases/{CASE}/jobs", {"kind": "triage", "evidence": [str(evidence_id)], "hashsets": [LIST_NAME]})
     assert r.status_code == 303
     with ws.session() as s:

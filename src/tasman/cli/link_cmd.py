@@ -13,7 +13,7 @@ from tasman.core.errors import InputError
 from tasman.link import decisions
 from tasman.link.backends import BACKENDS, open_backend
 from tasman.link.backends.spark import DEFAULT_MASTER
-from tasman.link.run import run_link
+from tasman.link.run import link_case
 from tasman.link.views import export_subjects, list_subjects, show_subject
 
 
@@ -38,8 +38,8 @@ def link(case_ref: str, threshold: float | None, backend: str, spark_master: str
     elif spark_master or spark_checkpoint_dir:
         raise InputError("--spark-master and --spark-checkpoint-dir need --backend spark")
     ws = state().ws()
-    with open_backend(backend, **options) as be, ws.session() as s:
-        result = run_link(s, ws.actor, case_ref, threshold=threshold, backend=be)
+    with open_backend(backend, **options) as be:
+        result = link_case(ws, case_ref, threshold=threshold, backend=be)
     st = result.stats
 
     def human(con: Console) -> None:

@@ -9,11 +9,10 @@ from rich.console import Console
 
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
 from tasman.core.errors import NotFoundError
-from tasman.evidence import get_case
 from tasman.money.config import load_config
 from tasman.money.importer import import_transactions
 from tasman.money.readers import READERS
-from tasman.money.run import analyse_case
+from tasman.money.run import analyse_workspace
 
 
 @click.group(cls=TasmanGroup)
@@ -61,9 +60,7 @@ def analyse(case_ref: str, config: Path | None, out: Path | None) -> None:
         raise NotFoundError(f"no such config file {str(config)!r}")
     cfg = load_config(config)
     ws = state().ws()
-    with ws.session() as s:
-        ref = get_case(s, case_ref).ref  # checked before any folder is named after it
-        summary = analyse_case(s, ws.actor, ref, cfg, out or ws.out_dir(ref, "money"))
+    summary = analyse_workspace(ws, case_ref, cfg, out)    # default folder: WORKSPACE/out/CASE/money
     data = {"case": summary.case_ref, "run": summary.run_id, "out": str(summary.out_dir), "stats": summary.stats,
             "files": summary.files,
             "top_beneficiaries": [{"rank": p.rank, "key": p.key, "name": p.name, "country": p.country,

@@ -1,9 +1,17 @@
 """``tasman link``: load the case's records, resolve them with the analysts' decisions, store
-subjects, members and explained links with the run's settings, in one transaction."""
+subjects, members and explained links with the run's settings.
+
+A run reads, computes, then writes its whole result in one short transaction: the run's row, its
+subjects, members, links and audit entry commit together or not at all, so a run that fails or is
+interrupted leaves nothing behind, and other writers (the web app's pages, which audit every read)
+wait at most for that final write, never for the computation. ``link_case`` reads and writes in
+two transactions of its own (the CLI and the web app's job); ``run_link`` does all of it in the
+caller's transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -14,20 +22,42 @@ from tasman.core import audit
 from tasman.core.errors import InputError
 from tasman.core.models import Record
 from tasman.core.timeutil import utcnow
+from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
 from tasman.link.backends import Backend
+from tasman.link.clustering import Constraints
 from tasman.link.decisions import compile_constraints, list_decisions
-from tasman.link.models import LinkRun
+from tasman.link.models import Decision, LinkRun
 from tasman.link.normalise import normalise_rows
-from tasman.link.resolve import StageHook, _no_stage, resolve
+from tasman.link.resolve import Resolution, StageHook, _no_stage, resolve
 from tasman.link.settings import LinkSettings
 from tasman.link.subjects import store_resolution
+
+# How often link_case computes again when analysts record decisions while it computes.
+ATTEMPTS = 3
 
 
 @dataclass
 class LinkResult:
     run_id: int
     stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LinkInput:
+    """What a run read: the case's parties and the decisions it replays."""
+
+    case_id: int
+    case_ref: str
+    parties: pa.Table
+    decision_ids: list[int]
+    constraints: Constraints
+    decision_stats: dict[str, Any]
+    started_at: datetime
+
+
+class DecisionsChanged(InputError):
+    """An analyst recorded a decision after the run read them: its result would ignore it."""
 
 
 def load_parties(session: Session, case_id: int, workers: int | None = None) -> pa.Table:
@@ -39,11 +69,10 @@ def load_parties(session: Session, case_id: int, workers: int | None = None) -> 
     return normalise_rows(((r[0], r[1], r[2]) for r in rows), workers=workers)
 
 
-def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings | None = None,
-             threshold: float | None = None, stage: StageHook = _no_stage, workers: int | None = None,
-             backend: Backend | None = None) -> LinkResult:
-    """``backend``: where the linkage runs, left open for the caller (default: a new backend of
-    ``settings.backend`` on this machine); the run records its name in its settings."""
+def link_settings(settings: LinkSettings | None = None, threshold: float | None = None,
+                  backend: Backend | None = None) -> LinkSettings:
+    """The run's settings: ``settings`` (default: the defaults) with the threshold and the name of
+    the backend given."""
     settings = settings or LinkSettings()
     if backend is not None:
         settings = settings.model_copy(update={"backend": backend.name})
@@ -51,6 +80,17 @@ def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings
         if not 0 < threshold < 1:
             raise InputError(f"threshold {threshold!r} must be a probability between 0 and 1 (exclusive)")
         settings = settings.model_copy(update={"threshold": threshold})
+    return settings
+
+
+def _decision_ids(session: Session, case_id: int) -> list[int]:
+    return list(session.scalars(select(Decision.id).where(Decision.case_id == case_id).order_by(Decision.id)))
+
+
+def read_input(session: Session, case_ref: str, stage: StageHook = _no_stage,
+               workers: int | None = None) -> LinkInput:
+    """The run's reads (no writes): the case's parties, normalised, and the analysts' decisions."""
+    started = utcnow()
     case = get_case(session, case_ref)
     with stage("normalise"):
         parties = load_parties(session, case.id, workers)
@@ -58,19 +98,72 @@ def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings
         raise InputError(f"case {case_ref!r} has no records with a name or an identifier: "
                          "import some with 'tasman records import'")
     present = set(parties.column("uid").to_pylist())
-    constraints, decision_stats = compile_constraints(list_decisions(session, case.id), present)
-    run = LinkRun(case_id=case.id, threshold=settings.threshold, actor=actor, settings={}, stats={})
+    decided = list_decisions(session, case.id)
+    constraints, decision_stats = compile_constraints(decided, present)
+    return LinkInput(case.id, case.ref, parties, [d.id for d in decided], constraints, decision_stats, started)
+
+
+def compute(inp: LinkInput, settings: LinkSettings, backend: Backend | None = None,
+            stage: StageHook = _no_stage) -> Resolution:
+    """The resolution (no database: the run's long part)."""
+    return resolve(inp.parties, settings, inp.constraints, backend=backend, stage=stage)
+
+
+def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, res: Resolution,
+          stage: StageHook = _no_stage) -> LinkResult:
+    """Write the run, its subjects, members, links and audit entry in the caller's transaction.
+
+    The run's row comes first (on SQLite the write lock), then the audit entry (on PostgreSQL the
+    audit chain's row lock, which every audited write takes first too): from there no decision can
+    be recorded until this transaction ends, and one recorded since the run read them refuses the
+    store (``DecisionsChanged``: compute again)."""
+    run = LinkRun(case_id=inp.case_id, threshold=settings.threshold, actor=actor, settings={}, stats={},
+                  started_at=inp.started_at)
     session.add(run)
     session.flush()
-    res = resolve(parties, settings, constraints, backend=backend, stage=stage)
+    audit.record(session, actor, "link.run", case_ref=inp.case_ref, target=f"run {run.id}",
+                 threshold=settings.threshold, parties=inp.parties.num_rows, subjects=len(res.subjects),
+                 links=len(res.links), decisions=inp.decision_stats["decisions"])
+    if _decision_ids(session, inp.case_id) != inp.decision_ids:
+        raise DecisionsChanged(f"analysts recorded decisions on case {inp.case_ref} while linking ran; "
+                               "run linking again to replay them")
     with stage("store"):
-        stored = store_resolution(session, case.id, run, res)
+        stored = store_resolution(session, inp.case_id, run, res)
     res.stats.pop("predictions_table", None)
     run.settings = {"tasman": settings.model_dump(mode="json"), "splink": res.splink_settings}
-    run.stats = {**res.stats, "decisions": decision_stats, "stored": stored.as_dict()}
+    run.stats = {**res.stats, "decisions": inp.decision_stats, "stored": stored.as_dict()}
     run.finished_at = utcnow()
     session.flush()
-    audit.record(session, actor, "link.run", case_ref=case_ref, target=f"run {run.id}",
-                 threshold=settings.threshold, parties=parties.num_rows, subjects=stored.subjects,
-                 links=len(res.links), decisions=decision_stats["decisions"])
     return LinkResult(run_id=run.id, stats=run.stats)
+
+
+def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings | None = None,
+             threshold: float | None = None, stage: StageHook = _no_stage, workers: int | None = None,
+             backend: Backend | None = None) -> LinkResult:
+    """A whole run in the caller's transaction (which, on SQLite, takes the write lock only when
+    the result is stored). ``backend``: where the linkage runs, left open for the caller (default:
+    a new backend of ``settings.backend`` on this machine); the run records its name in its settings."""
+    settings = link_settings(settings, threshold, backend)
+    inp = read_input(session, case_ref, stage, workers)
+    res = compute(inp, settings, backend, stage)
+    return store(session, actor, inp, settings, res, stage)
+
+
+def link_case(ws: Workspace, case_ref: str, settings: LinkSettings | None = None, threshold: float | None = None,
+              stage: StageHook = _no_stage, workers: int | None = None, backend: Backend | None = None,
+              attempts: int = ATTEMPTS) -> LinkResult:
+    """A run as ``ws.actor`` in two transactions of its own: one that reads, one that stores the
+    result; the computation between them holds no transaction. A decision recorded meanwhile
+    makes it compute again (up to ``attempts`` times), so the stored run replays every decision."""
+    settings = link_settings(settings, threshold, backend)
+    for attempt in range(1, attempts + 1):
+        with ws.session() as s:
+            inp = read_input(s, case_ref, stage, workers)
+        res = compute(inp, settings, backend, stage)
+        try:
+            with ws.session() as s:
+                return store(s, ws.actor, inp, settings, res, stage)
+        except DecisionsChanged:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")

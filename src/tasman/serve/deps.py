@@ -27,6 +27,7 @@ from tasman.core.errors import (
 from tasman.core.models import Case
 from tasman.core.workspace import Workspace
 from tasman.serve import accounts
+from tasman.serve.jobs import ParamsError
 from tasman.serve.models import User, WebSession
 from tasman.serve.ratelimit import RateLimiter
 from tasman.serve.roles import Perm, allowed
@@ -50,7 +51,7 @@ class CsrfFailed(TasmanError):
 
 STATUS: list[tuple[type[TasmanError], int]] = [
     (LoginRequired, 401), (Unauthorized, 401), (CsrfFailed, 403), (PermissionDeniedError, 403),
-    (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (InputError, 400),
+    (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (ParamsError, 422), (InputError, 400),
 ]
 
 
@@ -91,6 +92,7 @@ class CaseCtx:
     case: Case
     viewer: Viewer
     session: Session
+    job_error: str = ""      # why a job the page's form asked for was not started (shown on the page)
 
     @property
     def ref(self) -> str:

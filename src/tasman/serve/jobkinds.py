@@ -7,8 +7,10 @@ user who started it:
 - ``link`` is ``tasman link --case CASE``;
 - ``money`` is ``tasman money analyse --case CASE`` (default settings, files in ``out/CASE/money``).
 
-Each kind checks its parameters when it is queued (bad input answers at once, not as a failed job
-later), reads its page's start form, and says in a few words what a finished run did.
+Each kind names the pydantic model of its parameters (``tasman.serve.schemas``: the one
+validation, for the API and the pages alike), checks them against what the case holds when it is
+queued (bad input answers at once, not as a failed job later), reads its page's start form, and
+says in a few words what a finished run did.
 """
 
 from __future__ import annotations
@@ -28,24 +30,36 @@ from tasman.core.models import Case, Evidence, Record
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
 from tasman.evidence.store import verify_evidence
-from tasman.extract.identifiers import clean_country
 from tasman.extract.runner import RunSummary, extract_case
-from tasman.link.run import run_link
+from tasman.link.resolve import StageHook
+from tasman.link.run import link_case
 from tasman.money.config import load_config
-from tasman.money.run import analyse_case
+from tasman.money.run import analyse_workspace
 from tasman.serve.jobs import JobKind, Progress, register
 from tasman.serve.models import Job
 from tasman.serve.roles import Perm
+from tasman.serve.schemas import ExtractParams, LinkParams, TriageParams
 from tasman.triage.match.loader import select_sets
 from tasman.triage.run import ProgressInfo, TriageOptions, run_triage
 
-TRIAGE_PARAMS = {"evidence", "hashsets", "workers"}
-EXTRACT_PARAMS = {"region", "workers"}
-LINK_PARAMS = {"threshold"}
-MAX_WORKERS = 64
 LINK_STAGES = {"normalise": "reading and normalising the records", "rules": "applying the deterministic rules",
                "train": "training the model", "predict": "scoring record pairs",
                "cluster": "clustering records into subjects", "store": "storing the subjects"}
+MONEY_STAGES = {"load": "reading the transfers", "analyse": "scoring senders and beneficiaries",
+                "files": "writing the files", "store": "storing the run"}
+
+
+def _stages(progress: Progress, stages: dict[str, str], what: str) -> StageHook:
+    """A stage hook that reports which stage a run is in (step N of the stages)."""
+    order = list(stages)
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        step = order.index(name) if name in stages else 0
+        progress(step, len(order), f"{what}: {stages.get(name, name)}")
+        yield
+
+    return stage
 
 
 def _case_ref(ws: Workspace, job: Job) -> str:
@@ -60,22 +74,8 @@ def _as_user(ws: Workspace, job: Job) -> Workspace:
     return dataclasses.replace(ws, actor=job.created_by)
 
 
-def _only(params: dict[str, Any], allowed: set[str], what: str) -> None:
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise InputError(f"unknown {what} parameter {unknown[0]!r}: "
-                         + (f"use {', '.join(sorted(allowed))}" if allowed else "it takes none"))
-
-
 def _count(session: Session, model: type[Evidence] | type[Record], case: Case, *where: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(model.case_id == case.id, *where)) or 0)
-
-
-def _workers(value: object) -> int | None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                              or not 0 <= value <= MAX_WORKERS):
-        raise InputError(f"workers must be a number from 0 to {MAX_WORKERS}")
-    return value
 
 
 # -- custody ------------------------------------------------------------------------------------
@@ -105,42 +105,29 @@ def custody_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
 
 # -- triage -------------------------------------------------------------------------------------
 
-def _int_list(value: object, what: str) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise InputError(f"{what} must be a list of numbers")
-    return list(dict.fromkeys(value))
-
-
 def check_triage(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``evidence``: ids of the case's evidence items (left out: all of them); ``hashsets``: names
-    of imported hash sets (left out: all of them); ``workers``: hashing processes (left out: one
-    per core). An empty list given on purpose (a form with nothing ticked) is refused."""
-    _only(params, TRIAGE_PARAMS, "triage")
+    """``evidence`` (left out: all of the case's items) must be the case's; ``hashsets`` (left
+    out: every list) must be imported. None ticked on a form (an empty list) is refused, rather
+    than read as "all", where there are lists to tick."""
     case = get_case(session, case_ref)
     recorded = list(session.scalars(select(Evidence.id).where(Evidence.case_id == case.id).order_by(Evidence.id)))
     if not recorded:
         raise NotFoundError(f"case {case_ref} has no evidence to triage yet: record it first (tasman evidence add)")
-    chosen = params.get("evidence")
-    if chosen == []:     # named explicitly (a form with nothing ticked), not left to the default
-        raise InputError("choose at least one evidence item")
-    ids = _int_list(recorded if chosen is None else chosen, "evidence")
+    ids = recorded if params["evidence"] is None else params["evidence"]
     strangers = [i for i in ids if i not in recorded]
     if strangers:
         raise NotFoundError(f"no evidence {strangers[0]} in case {case_ref}")
-    names = params.get("hashsets")
-    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
-        raise InputError("hashsets must be a list of hash set names")
+    names = params["hashsets"]
     if names:
         select_sets(session, names)     # a missing list: NotFoundError
     elif names == [] and select_sets(session, None):
         raise InputError("choose at least one hash list")
-    return {"evidence": ids, "hashsets": list(dict.fromkeys(names or [])), "workers": _workers(params.get("workers"))}
+    return {"evidence": ids, "hashsets": names or [], "workers": params["workers"]}
 
 
 def triage_form(form: FormData) -> dict[str, Any]:
-    """The boxes ticked; none ticked is refused rather than read as "all"."""
-    return {"evidence": [int(v) for v in form.getlist("evidence") if isinstance(v, str) and v.isdigit()],
-            "hashsets": [v for v in form.getlist("hashsets") if isinstance(v, str) and v]}
+    """The boxes ticked (none ticked is an empty list, refused rather than read as "all")."""
+    return {"evidence": form.getlist("evidence"), "hashsets": form.getlist("hashsets")}
 
 
 def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
@@ -173,25 +160,17 @@ def triage_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
 # -- extract ------------------------------------------------------------------------------------
 
 def check_extract(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``region``: the country (ISO code or name) national phone numbers in evidence belong to;
-    ``workers``: scanning processes (left out: one per core; 0: none)."""
-    _only(params, EXTRACT_PARAMS, "extraction")
+    """The case must hold evidence or records."""
     case = get_case(session, case_ref)
     if not _count(session, Evidence, case) and not _count(session, Record, case):
         raise NotFoundError(f"case {case_ref} has nothing to extract from yet: record evidence or import records "
                             "first")
-    region = params.get("region")
-    if region is not None and not isinstance(region, str):
-        raise InputError("region must be a country code or name")
-    country = clean_country(region) if region else None
-    if region and country is None:
-        raise InputError(f"unknown region {region!r}: use an ISO 3166 code such as GB")
-    return {"region": country.value if country else None, "workers": _workers(params.get("workers"))}
+    return params
 
 
 def extract_form(form: FormData) -> dict[str, Any]:
     region = form.get("region")
-    return {"region": region.strip()[:64]} if isinstance(region, str) and region.strip() else {}
+    return {"region": region.strip()} if isinstance(region, str) and region.strip() else {}
 
 
 def extract(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
@@ -219,31 +198,18 @@ def extract_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
 # -- link ---------------------------------------------------------------------------------------
 
 def check_link(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``threshold``: the match probability at which records are joined (left out: the default)."""
-    _only(params, LINK_PARAMS, "link")
+    """The case must hold records."""
     if not _count(session, Record, get_case(session, case_ref)):
         raise NotFoundError(f"case {case_ref} has no records to link yet: import some first (Records page)")
-    threshold = params.get("threshold")
-    if threshold is not None and (not isinstance(threshold, int | float) or isinstance(threshold, bool)
-                                  or not 0 < threshold < 1):
-        raise InputError("threshold must be a probability between 0 and 1 (exclusive)")
-    return {"threshold": threshold}
+    return params
 
 
 def link(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
     """A link run: the case's records resolved into subjects, analysts' decisions kept; progress
     names the stage it is in."""
     ref = _case_ref(ws, job)
-    order = list(LINK_STAGES)
-
-    @contextmanager
-    def stage(name: str) -> Iterator[None]:
-        step = order.index(name) if name in LINK_STAGES else 0
-        progress(step, len(order), f"linking: {LINK_STAGES.get(name, name)}")
-        yield
-
-    with ws.session() as s:
-        result = run_link(s, job.created_by, ref, threshold=job.params.get("threshold"), stage=stage)
+    result = link_case(_as_user(ws, job), ref, threshold=job.params.get("threshold"),
+                       stage=_stages(progress, LINK_STAGES, "linking"))
     st, stored = result.stats, result.stats.get("stored", {})
     return {"run_id": result.run_id, "parties": st["parties"], "subjects": st["subjects"], "links": st["links"],
             "threshold": st["threshold"], "kept_refs": stored.get("kept_refs", 0),
@@ -260,7 +226,6 @@ def link_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
 
 def check_money(session: Session, case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
     """Takes no parameters (the default settings of docs/money.md); the case needs transfers."""
-    _only(params, set(), "money analysis")
     if not _count(session, Record, get_case(session, case_ref), Record.kind == "transactions"):
         raise NotFoundError(f"case {case_ref} has no transactions records yet: import a transfers file first "
                             "(Records page, kind transactions)")
@@ -270,9 +235,8 @@ def check_money(session: Session, case_ref: str, params: dict[str, Any]) -> dict
 def money(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
     """A money analysis with the default settings; its files go where the CLI puts them."""
     ref = _case_ref(ws, job)
-    progress(0, None, "analysing the transfers")
-    with ws.session() as s:
-        summary = analyse_case(s, job.created_by, ref, load_config(None), ws.out_dir(ref, "money"))
+    summary = analyse_workspace(_as_user(ws, job), ref, load_config(None),
+                                stage=_stages(progress, MONEY_STAGES, "money analysis"))
     return {"run_id": summary.run_id, **summary.stats}
 
 
@@ -282,13 +246,13 @@ def money_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
             f"{result.get('senders', 0)} senders ({result.get('alerted_senders', 0)} alerted)", None)
 
 
-register(JobKind("custody", "Custody check (re-hash evidence)", Perm.ADD_EVIDENCE, custody_check,
+register(JobKind("custody", "Custody check (re-hash evidence)", Perm.ADD_EVIDENCE, custody_check, what="custody check",
                  outcome=custody_outcome))
-register(JobKind("triage", "Triage against hash lists", Perm.RUN_TRIAGE, triage, check_triage, form=triage_form,
-                 outcome=triage_outcome))
-register(JobKind("extract", "Extract identifiers", Perm.RUN_EXTRACT, extract, check_extract, page="identifiers",
-                 form=extract_form, outcome=extract_outcome))
-register(JobKind("link", "Link records into subjects", Perm.RUN_LINK, link, check_link, page="subjects",
-                 outcome=link_outcome))
-register(JobKind("money", "Money analysis", Perm.ANALYSE_MONEY, money, check_money, page="",
-                 outcome=money_outcome))
+register(JobKind("triage", "Triage against hash lists", Perm.RUN_TRIAGE, triage, check_triage, TriageParams,
+                 form=triage_form, outcome=triage_outcome))
+register(JobKind("extract", "Extract identifiers", Perm.RUN_EXTRACT, extract, check_extract, ExtractParams,
+                 what="extraction", page="identifiers", form=extract_form, outcome=extract_outcome))
+register(JobKind("link", "Link records into subjects", Perm.RUN_LINK, link, check_link, LinkParams,
+                 page="subjects", outcome=link_outcome))
+register(JobKind("money", "Money analysis", Perm.ANALYSE_MONEY, money, check_money, what="money analysis",
+                 page="", outcome=money_outcome))

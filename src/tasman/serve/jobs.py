@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -25,13 +26,15 @@ from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
 from tasman.serve.models import Job
 from tasman.serve.roles import Perm
+from tasman.serve.schemas import JobParams, NoParams
 
 Progress = Callable[[int, int | None, str], None]
 JobFn = Callable[[Workspace, Job, Progress], dict[str, Any]]
-# Checks a job's parameters when it is queued (bad input answers 400 at once, not a failed job
-# later) and returns them cleaned.
+# Checks a job's parameters, once its kind's model (``JobKind.params``) has validated them, against
+# what the case holds (bad input answers at once, not as a failed job later) and returns them
+# completed (a default filled in from the case).
 CheckFn = Callable[[Session, str, dict[str, Any]], dict[str, Any]]
-# Reads the start form of a page into parameters (checked afterwards like the API's).
+# Reads the start form of a page into parameters (validated afterwards like the API's).
 FormFn = Callable[[FormData], dict[str, Any]]
 # A finished job's result in a few words, and where under the case to see more (or None).
 OutcomeFn = Callable[[dict[str, Any]], tuple[str, str | None]]
@@ -49,6 +52,10 @@ def _no_outcome(_result: dict[str, Any]) -> tuple[str, str | None]:
     return "", None
 
 
+class ParamsError(InputError):
+    """A job's parameters do not validate (the API answers 422, a page shows the line)."""
+
+
 @dataclass(frozen=True)
 class JobKind:
     name: str
@@ -56,6 +63,8 @@ class JobKind:
     perm: Perm
     run: JobFn
     check: CheckFn = _as_given
+    params: type[JobParams] = NoParams
+    what: str = ""              # the kind in words, in messages ("link", "money analysis")
     page: str = "triage"        # the case page that starts it and lists its jobs ("" is the overview)
     form: FormFn = _no_form
     outcome: OutcomeFn = _no_outcome
@@ -69,17 +78,43 @@ def register(kind: JobKind) -> JobKind:
     return kind
 
 
-def enqueue(session: Session, actor: str, kind: str, case_ref: str | None, params: dict[str, Any]) -> Job:
+def parse_params(spec: JobKind, params: object) -> dict[str, Any]:
+    """The parameters as the kind's model validates them, every field named; one line on what
+    is wrong otherwise (the first problem)."""
+    model = spec.params
+    try:
+        return model.model_validate(params).model_dump()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        what = spec.what or spec.name
+        if not field:
+            message = f"{what} parameters must be an object of names and values"
+        elif first["type"] == "extra_forbidden":
+            allowed = sorted(model.model_fields)
+            message = (f"unknown {what} parameter {field!r}: "
+                       + (f"use {', '.join(allowed)}" if allowed else "it takes none"))
+        elif first["type"] == "tasman":
+            message = first["msg"]
+        elif field in model.problems:
+            message = model.problems[field]
+        else:
+            message = f"{what} parameter {field!r}: {first['msg']}"
+        raise ParamsError(message) from None
+
+
+def enqueue(session: Session, actor: str, kind: str, case_ref: str | None, params: object) -> Job:
     spec = KINDS.get(kind)
     if spec is None:
         raise InputError(f"unknown job kind {kind!r}: one of {', '.join(sorted(KINDS)) or 'none installed'}")
+    clean = parse_params(spec, params)
     case_id = get_case(session, case_ref).id if case_ref else None
     if case_ref:
-        params = spec.check(session, case_ref, params)
-    job = Job(kind=kind, case_id=case_id, params=params, created_by=actor)
+        clean = spec.check(session, case_ref, clean)
+    job = Job(kind=kind, case_id=case_id, params=clean, created_by=actor)
     session.add(job)
     session.flush()
-    audit.record(session, actor, "job.enqueue", case_ref=case_ref, target=f"job {job.id}", kind=kind, params=params)
+    audit.record(session, actor, "job.enqueue", case_ref=case_ref, target=f"job {job.id}", kind=kind, params=clean)
     return job
 
 

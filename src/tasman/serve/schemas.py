@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from tasman.extract.identifiers import clean_country
 
 
 class Doc(BaseModel):
@@ -183,45 +186,111 @@ class GraphOut(Doc):
     edges: list[dict[str, Any]]
 
 
-def _job_kinds(schema: dict[str, Any]) -> None:
-    from tasman.serve.jobs import KINDS  # the kinds installed when the schema is generated
-
-    schema["enum"] = sorted(KINDS)
-
-
+MAX_WORKERS = 64
 COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
 
 
-def _known_country(code: str) -> str:
-    if code.upper() not in COUNTRY_CODES:
-        raise ValueError(f"unknown country code {code!r}: use an ISO 3166 code such as GB")
-    return code.upper()
+def _say(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown to the user as it is."""
+    return PydanticCustomError("tasman", message)
 
 
-CountryCode = Annotated[str, AfterValidator(_known_country), Field(json_schema_extra={"enum": COUNTRY_CODES})]
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false")
+    return value
+
+
+def _region(value: str) -> str:
+    country = clean_country(value.strip())
+    if country is None:
+        raise _say(f"unknown region {value[:64]!r}: use an ISO 3166 code such as GB")
+    return str(country.value)
+
+
+def _some(value: list[Any], what: str) -> list[Any]:
+    if not value:
+        raise _say(f"choose at least one {what}")
+    return list(dict.fromkeys(value))
+
+
+Workers = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_WORKERS)]
 
 
 class JobParams(Doc):
-    """What a job kind takes; ``custody`` and ``money`` take nothing. A parameter another kind
-    takes is refused (400)."""
+    """What a job kind takes: the one check of a job's parameters, for the API and the pages
+    alike (``tasman.serve.jobs.parse_params``). ``problems`` says in one line what a field that
+    does not validate must be; a parameter another kind takes is refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    evidence: list[int] = Field(default_factory=list, max_length=1000,
-                                description="triage: ids of the case's evidence items (default: all of them)")
-    hashsets: list[str] = Field(default_factory=list, max_length=100,
-                                description="triage: names of imported hash sets (default: every one)")
-    workers: int | None = Field(default=None, ge=0, le=64,
-                                description="triage, extract: worker processes (default: one per core; 0: none)")
-    region: CountryCode | None = Field(default=None, description="extract: the country (ISO 3166 code) national "
-                                                                 "phone numbers in the evidence belong to")
-    threshold: float | None = Field(default=None, gt=0, lt=1,
-                                    description="link: match probability at which records are joined "
-                                                "(default 0.99)")
+    problems: ClassVar[dict[str, str]] = {}
+
+
+class NoParams(JobParams):
+    """``custody`` and ``money`` take nothing."""
+
+
+class TriageParams(JobParams):
+    problems: ClassVar[dict[str, str]] = {
+        "evidence": "evidence must be a list of evidence item numbers",
+        "hashsets": "hashsets must be a list of hash set names",
+        "workers": f"workers must be a number from 0 to {MAX_WORKERS}"}
+    evidence: Annotated[list[Annotated[int, BeforeValidator(_no_bool)]],
+                        AfterValidator(lambda v: _some(v, "evidence item"))] | None = Field(
+        default=None, max_length=1000, description="ids of the case's evidence items (default: all of them)")
+    hashsets: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+                        AfterValidator(lambda v: list(dict.fromkeys(v)))] | None = Field(
+        default=None, max_length=100, description="names of imported hash sets (default: every one)")
+    workers: Workers | None = Field(default=None, description="hashing processes (default: one per core)")
+
+
+class ExtractParams(JobParams):
+    problems: ClassVar[dict[str, str]] = {
+        "region": "region must be a country code or name",
+        "workers": f"workers must be a number from 0 to {MAX_WORKERS}"}
+    region: Annotated[str, Field(max_length=64, json_schema_extra={"enum": COUNTRY_CODES}),
+                      AfterValidator(_region)] | None = Field(
+        default=None,
+        description="the country (ISO 3166 code, or its name) national phone numbers in the evidence belong to")
+    workers: Workers | None = Field(default=None, description="scanning processes (default: one per core; 0: none)")
+
+
+class LinkParams(JobParams):
+    problems: ClassVar[dict[str, str]] = {
+        "threshold": "threshold must be a probability between 0 and 1 (exclusive)"}
+    threshold: Annotated[float, BeforeValidator(_no_bool), Field(gt=0, lt=1)] | None = Field(
+        default=None, description="match probability at which records are joined (default 0.99)")
+
+
+def _job_schema(schema: dict[str, Any]) -> None:
+    """One body per installed kind (the kinds registered when the schema is generated), so the
+    schema says which parameters go with which kind."""
+    from tasman.serve.jobs import KINDS
+
+    variants = []
+    for name, kind in sorted(KINDS.items()):
+        params = kind.params.model_json_schema()
+        params.pop("title", None)
+        variants.append({"type": "object", "title": name, "required": ["kind"], "additionalProperties": False,
+                         "properties": {"kind": {"type": "string", "enum": [name]}, "params": params}})
+    for key in ("properties", "required", "type", "additionalProperties"):
+        schema.pop(key, None)
+    schema["oneOf"] = variants
+
+
+class ValidationProblem(Doc):
+    detail: str | list[dict[str, Any]] = Field(
+        description="One line saying which parameter is wrong and why; a body that is not a job at all (no "
+                    "kind, params not an object) gets the list of what is wrong with it")
 
 
 class JobIn(Doc):
-    kind: str = Field(min_length=1, max_length=40, json_schema_extra=_job_kinds)
-    params: JobParams = Field(default_factory=JobParams)
+    """A job to queue: its kind and the parameters that kind takes (checked by the kind's
+    parameter model when it is queued: 422 with one line saying what is wrong)."""
+
+    model_config = ConfigDict(frozen=True, json_schema_extra=_job_schema)
+    kind: str = Field(min_length=1, max_length=40)
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class JobOut(Doc):

@@ -14,7 +14,7 @@ from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_prot
 from tasman.serve.overview import case_counts
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
-from tasman.serve.routes.jobs import page_jobs
+from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
 from tasman.serve.schemas import CaseIn, CaseOut, MemberIn, MemberOut
 from tasman.serve.web import render
 
@@ -51,6 +51,9 @@ def case_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
     return render(request, "case.html", ctx.viewer, case=ctx.case, tab="overview",
                   counts=case_counts(ctx.session, ctx.case), members=members,
                   money_run=latest_run(ctx.session, ctx.case.id), **page_jobs(ctx, ""))
+
+
+PAGE_VIEWS[""] = case_page
 
 
 @router.post("/cases/{ref}/members")

@@ -13,7 +13,7 @@ from tasman.core.models import Case
 from tasman.extract.models import Observation
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.routes.common import API, ERRORS, paging
-from tasman.serve.routes.jobs import page_jobs
+from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
 from tasman.serve.schemas import ObservationOut, ObservationPage
 from tasman.serve.web import render
 
@@ -45,6 +45,9 @@ def identifiers_page(request: Request, type: str | None = Query(None, max_length
     page = observation_page(ctx.session, ctx.case, type or None, q or None, offset, 100)
     return render(request, "identifiers.html", ctx.viewer, case=ctx.case, tab="identifiers", page=page,
                   type=type or "", q=q or "", **page_jobs(ctx, "identifiers"))
+
+
+PAGE_VIEWS["identifiers"] = lambda request, ctx: identifiers_page(request, None, None, 0, ctx)
 
 
 @api.get("/cases/{ref}/identifiers", response_model=ObservationPage, responses=ERRORS)

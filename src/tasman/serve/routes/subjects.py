@@ -18,7 +18,7 @@ from tasman.link.views import SubjectSummary, list_subjects, show_subject
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
-from tasman.serve.routes.jobs import page_jobs
+from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
 from tasman.serve.schemas import DecisionIn, DecisionOut, LinkOut, PartyOut, SubjectDetail, SubjectOut
 from tasman.serve.web import render
 
@@ -57,6 +57,9 @@ def decide(ctx: CaseCtx, sref: str, body: DecisionIn) -> DecisionOut:
 def subjects_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
     return render(request, "subjects.html", ctx.viewer, case=ctx.case, tab="subjects",
                   subjects=list_subjects(ctx.session, ctx.viewer.name, ctx.ref), **page_jobs(ctx, "subjects"))
+
+
+PAGE_VIEWS["subjects"] = subjects_page
 
 
 @router.get("/cases/{ref}/subjects/{sref}")

@@ -20,7 +20,7 @@ from tasman.serve import jobs
 from tasman.serve.deps import CaseCtx, api_case, page_case, state
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS
-from tasman.serve.routes.jobs import job_out, page_jobs
+from tasman.serve.routes.jobs import PAGE_VIEWS, job_out, page_jobs
 from tasman.serve.schemas import TriageOut, TriageRunOut
 from tasman.serve.web import render
 from tasman.triage.hashsets.store import list_hashsets
@@ -55,6 +55,9 @@ def triage_page(request: Request, run: int | None = Query(None, ge=1), ctx: Case
                   inventory=inventory(ctx.session, ctx.case.id), runs=list_runs(ctx.session, ctx.viewer.name, ctx.ref),
                   start=_start_form(ctx.session, ctx), previews=state(request).settings.blurred_previews,
                   **page_jobs(ctx, "triage"), **results(ctx, run))
+
+
+PAGE_VIEWS["triage"] = lambda request, ctx: triage_page(request, None, ctx)
 
 
 @router.get("/cases/{ref}/triage/results")
