@@ -48,11 +48,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from tasman.core.procs import default_workers
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
 from tasman.synth.images import draw_picture
 from tasman.triage.hashing.worker import HashOptions, WorkItem
-from tasman.core.procs import default_workers
 from tasman.triage.pipeline import hash_all
 from tasman.triage.readers import iter_entries
 from tasman.triage.run import TriageOptions, run_triage
