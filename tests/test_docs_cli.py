@@ -108,6 +108,19 @@ def test_every_documented_command_line_fits_the_cli() -> None:
     assert not wrong, "documented command lines the CLI does not take:\n" + "\n".join(wrong)
 
 
+def test_every_command_but_serve_takes_json() -> None:
+    """The README: "Every command takes `--json` for scripting" (`serve`, a server, prints no result)."""
+    def leaves(cmd: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
+        if not isinstance(cmd, click.Group):
+            yield path, cmd
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from leaves(sub, f"{path} {name}")
+
+    lacking = [path for path, cmd in leaves(cli, "tasman") if path != "tasman serve"
+               and not any("--json" in p.opts for p in cmd.params)]
+    assert not lacking, lacking
+
+
 def test_the_checker_catches_what_the_cli_lacks() -> None:
     text = ("Run\n\n    tasman -w ~/c --json triage EV --case C [--hashset NAME ...] \\\n"
             "        --no-such-thing   # a comment --neither\n"
