@@ -39,7 +39,9 @@ def test_user_commands(ws: Workspace) -> None:
     assert run(ws, "user", "member", "zoe", "NOPE")[0] == 3
     code, out = run(ws, "user", "list", "--json")
     assert {"name": "zoe", "role": "liaison", "system": False, "active": True} in json.loads(out)
-    assert run(ws, "user", "disable", "zoe")[0] == 0
+    assert json.loads(run(ws, "user", "member", "zoe", "OP-1", "--remove", "--json")[1]) == \
+        {"name": "zoe", "case": "OP-1", "member": False}
+    assert run(ws, "user", "disable", "zoe")[1] == "Disabled zoe\n"
     with ws.session() as s:
         assert accounts.authenticate(s, "zoe", "a long enough password") is None
 
@@ -49,9 +51,10 @@ def test_tip_commands(ws: Workspace, tmp_path: Path) -> None:
         ref = tips.submit_tip(s, TipVault(ws.root), tips.TipInput(what="seen in a forum", username="u1"), []).ref
     code, out = run(ws, "tip", "list", "--json")
     assert code == 0 and [t["ref"] for t in json.loads(out)] == [ref]
-    assert run(ws, "tip", "import", ref, "--case", "OP-1")[0] == 0
+    assert json.loads(run(ws, "tip", "import", ref, "--case", "OP-1", "--json")[1]) == {"ref": ref, "case": "OP-1"}
     assert json.loads(run(ws, "tip", "list", "--status", "imported", "--json")[1])[0]["status"] == "imported"
     assert run(ws, "tip", "rematch")[1].startswith("Matched 0")
+    assert json.loads(run(ws, "--json", "tip", "rematch")[1]) == {"matched": 0}
 
 
 def test_serve_help() -> None:

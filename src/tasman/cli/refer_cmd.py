@@ -225,6 +225,7 @@ def package_list(case_ref: str) -> None:
 @package.command("schema")
 @click.option("--outcome", is_flag=True, help="The outcome report's schema instead of the package's.")
 @click.option("--out", "out_file", type=_file, help="Write to a file instead of standard output.")
+@json_option
 def package_schema(outcome: bool, out_file: Path | None) -> None:
     """Print the JSON Schema of the package document (docs/schemas/ holds the published copy)."""
     text = json.dumps(outcome_schema() if outcome else schema(), indent=2, sort_keys=True) + "\n"

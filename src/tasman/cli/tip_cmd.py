@@ -36,18 +36,20 @@ def list_(status: str | None) -> None:
 @tip.command("import")
 @click.argument("ref")
 @click.option("--case", "case_ref", required=True, help="The case to import the tip into, as a 'tips' record.")
+@json_option
 def import_(ref: str, case_ref: str) -> None:
     """Import tip REF into a case (what was reported, never the reporter's contact)."""
     ws = state().ws()
     with ws.session() as s:
         tips.import_tip(s, ws.actor, ref, case_ref)
-    click.echo(f"Imported {ref} into {case_ref}")
+    emit({"ref": ref, "case": case_ref}, lambda con: con.print(f"Imported {ref} into {case_ref}", markup=False))
 
 
 @tip.command("rematch")
+@json_option
 def rematch() -> None:
     """Match the files of tips still pending against the hash lists (once a matcher is installed)."""
     ws = state().ws()
     with ws.session() as s:
         n = tipmatch.rematch_pending(s, ws.actor)
-    click.echo(f"Matched {n} pending tip(s)")
+    emit({"matched": n}, lambda con: con.print(f"Matched {n} pending tip(s)", markup=False))

@@ -73,29 +73,32 @@ def list_() -> None:
 @user.command("password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@json_option
 def password(name: str, password_stdin: bool) -> None:
     """Set NAME's password (signs the account out everywhere)."""
     new = _read_password(password_stdin)
     ws = state().ws()
     with ws.session() as s:
         accounts.set_password(s, ws.actor, name, new)
-    click.echo(f"Password of {name} changed")
+    emit({"name": name, "password_changed": True}, lambda con: con.print(f"Password of {name} changed", markup=False))
 
 
 @user.command("disable")
 @click.argument("name")
+@json_option
 def disable(name: str) -> None:
     """Disable account NAME: its sessions end and its tokens stop working."""
     ws = state().ws()
     with ws.session() as s:
         accounts.set_active(s, ws.actor, name, False)
-    click.echo(f"Disabled {name}")
+    emit({"name": name, "active": False}, lambda con: con.print(f"Disabled {name}", markup=False))
 
 
 @user.command("member")
 @click.argument("name")
 @click.argument("case_ref", metavar="CASE")
 @click.option("--remove", is_flag=True, help="Remove the membership instead.")
+@json_option
 def member(name: str, case_ref: str, remove: bool) -> None:
     """Make NAME a member of CASE (only members see a case's data)."""
     ws = state().ws()
@@ -104,4 +107,5 @@ def member(name: str, case_ref: str, remove: bool) -> None:
             accounts.remove_member(s, ws.actor, case_ref, name)
         else:
             accounts.add_member(s, ws.actor, case_ref, name)
-    click.echo(f"{name} {'removed from' if remove else 'is a member of'} {case_ref}")
+    emit({"name": name, "case": case_ref, "member": not remove},
+         lambda con: con.print(f"{name} {'removed from' if remove else 'is a member of'} {case_ref}", markup=False))
