@@ -121,6 +121,11 @@ def test_build_download_and_outcomes(make_client: Callable[..., Client], api: Ca
     ph = next(c for c in summary["countries"] if c["country"] == "PH")
     assert (ph["packages"], ph["arrested"], ph["children_safeguarded"]) == (1, 1, 2)
     assert summary["children_safeguarded"] == 2
+    referrals = lia.get(f"/cases/{OP}/referrals").text
+    assert "<th class=\"num\">Money-trail parties</th>" in referrals  # the summary's last column too
+    outcomes = referrals[referrals.index("Outcomes reported back"):]
+    rows = re.findall(r"<tr(?: class=\"total\")?><td>.*?</tr>", outcomes)
+    assert len(rows) == 4 and all(r.count('<td class="num">') == 10 for r in rows)  # DE, NL, PH, total
     page = lia.get(f"/cases/{OP}/summary").text
     assert 'id="per-country-data"' in page and "Philippines: " in page  # chart data and the map tooltip
     # the case report, as `tasman report` writes it: the outcome is in it, no media, the read audited
