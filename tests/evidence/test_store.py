@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from tasman.core.errors import AlreadyExistsError, IntegrityError, NotFoundError
+from tasman.core.errors import AlreadyExistsError, InputError, IntegrityError, NotFoundError
 from tasman.core.models import AuditEvent, Evidence
 from tasman.core.workspace import Workspace
 from tasman.evidence import add_evidence, create_case, list_evidence, verify_evidence
@@ -130,3 +131,28 @@ def test_artifact_paths() -> None:
     assert safe_member("/DCIM//./a.jpg") == "DCIM/a.jpg"
     with pytest.raises(ValueError, match="climbs out"):
         safe_member("../../etc/passwd")
+
+
+def _unlistable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """``folder`` cannot be listed, as if it were mode 000 (the tests may run as root, who reads anything)."""
+    real = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if os.fspath(path) == os.fspath(folder):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_a_folder_with_an_unreadable_subfolder_is_refused(ws: Workspace, case: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "seized"
+    (root / "locked").mkdir(parents=True)
+    (root / "locked" / "a.txt").write_text("a")
+    (root / "b.txt").write_text("b")
+    _unlistable(monkeypatch, root / "locked")
+    with pytest.raises(InputError, match=r"cannot read folder .*locked: Permission denied"), ws.session() as s:
+        add_evidence(s, "tester", case, root)     # its custody hash would silently leave out locked/
+    with ws.session() as s:
+        assert list_evidence(s, "tester", case) == []

@@ -104,3 +104,14 @@ def test_tampered_unknown_or_misdirected_reports_are_refused(sent: Sent, tmp_pat
         agencies.add_agency(s, sent.ws.actor, "Someone Else", ["TH"], theirs.age_recipient, theirs.public_key)
     with pytest.raises(IntegrityError, match="went to"), sent.ws.session() as s:
         import_outcome(s, sent.ws.actor, "OP-1", good)
+
+
+def test_an_outcome_dated_in_the_future_is_refused(sent: Sent, tmp_path: Path) -> None:
+    w, theirs = _recipient(sent, "PH", tmp_path)
+    try:
+        with pytest.raises(InputError, match="2999-01-01 is in the future"):
+            _report(w, theirs, "PH", tmp_path / "o.json",
+                    {"subject_ref": "S-000001", "status": "arrested", "date": date(2999, 1, 1)})
+        assert not (tmp_path / "o.json").exists()
+    finally:
+        w.close()

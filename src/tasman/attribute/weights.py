@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tasman.core.errors import InputError
+from tasman.core.errors import InputError, reason
 
 
 class SignalWeight(BaseModel):
@@ -64,10 +64,10 @@ def load_weights(path: Path | None) -> Weights:
         return default_weights()
     try:
         over = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise InputError(f"cannot read weights file {str(path)!r}: {exc.strerror}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read weights file {str(path)!r}: {reason(exc)}") from exc
     except yaml.YAMLError as exc:
-        raise InputError(f"weights file {str(path)!r} is not valid YAML: {exc}") from exc
+        raise InputError(f"weights file {str(path)!r} is not valid YAML: {reason(exc)}") from exc
     if not isinstance(over, dict):
         raise InputError(f"weights file {str(path)!r} must hold a mapping")
     from tasman.attribute.signals import SIGNALS

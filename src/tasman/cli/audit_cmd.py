@@ -12,6 +12,7 @@ from tasman.cli.common import TasmanGroup, emit, fail, json_option, state, table
 from tasman.core import audit as audit_log
 from tasman.core.errors import ExitCode
 from tasman.core.models import AuditEvent
+from tasman.evidence.cases import get_case
 
 
 @click.group(cls=TasmanGroup)
@@ -43,13 +44,16 @@ def verify() -> None:
 
 @audit.command("log")
 @click.option("--case", "case_ref", help="Only entries of this case.")
-@click.option("--limit", default=50, show_default=True, help="How many of the latest entries.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="How many of the latest entries.")
 @json_option
 def log(case_ref: str | None, limit: int) -> None:
     """Show the latest audit entries (reading the log is itself audited)."""
     ws = state().ws()
     with ws.session() as s:
-        q = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+        if case_ref:
+            get_case(s, case_ref)        # a mistyped reference is an error, not an empty log
+        q = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(min(limit, 2**62))  # SQLite: 64 bits
         if case_ref:
             q = q.where(AuditEvent.case_ref == case_ref)
         rows = [{"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action, "case": e.case_ref,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 import traceback
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from tasman.core.errors import ExitCode, TasmanError
+from tasman.core.errors import ExitCode, TasmanError, reason
 from tasman.core.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,12 +89,27 @@ def byte_progress(description: str, total: int) -> Iterator[Callable[[int], None
 
 
 def fail(message: str, code: int) -> None:
-    click.echo(f"tasman: error: {message}", err=True)
+    """Print ``message`` as one line (any line breaks in it folded into spaces) and exit with ``code``."""
+    line = " ".join(message.split())
+    click.echo(f"tasman: error: {line}", err=True)
     raise SystemExit(code)
 
 
+def _os_error_code(exc: OSError) -> ExitCode:
+    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+        return ExitCode.PERMISSION
+    if isinstance(exc, FileNotFoundError):
+        return ExitCode.NOT_FOUND
+    return ExitCode.BAD_INPUT
+
+
 class TasmanGroup(click.Group):
-    """Maps library errors to one line and an exit code; a bug is logged, never shown as a traceback."""
+    """Maps library errors to one line and an exit code; a bug is logged, never shown as a traceback.
+
+    An ``OSError`` about a path (an output folder that is missing or read-only, a disk that is full)
+    is the user's to fix, not a bug: it gets one line naming the path, and exit code 8 (permission),
+    3 (missing) or 5.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -104,6 +120,13 @@ class TasmanGroup(click.Group):
             fail("interrupted; finished work is kept, run the command again to resume", int(ExitCode.INTERRUPTED))
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
+        except OSError as exc:
+            if exc.filename is None:       # not about a path the user gave: a bug, or the machine
+                log = _log_crash()
+                fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", int(ExitCode.INTERNAL))
+            # a file or folder the user named cannot be read or written: a missing or read-only
+            # output folder, a full disk, a file where a folder is needed
+            fail(f"{exc.filename}: {reason(exc)}", int(_os_error_code(exc)))
         except Exception as exc:
             log = _log_crash()
             fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", int(ExitCode.INTERNAL))

@@ -64,8 +64,9 @@ def subject() -> None:
 
 @subject.command("list")
 @click.option("--case", "case_ref", required=True)
-@click.option("--min-records", type=int, default=1, show_default=True, help="Only subjects with this many records.")
-@click.option("--limit", type=int, help="Show at most this many (largest first).")
+@click.option("--min-records", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Only subjects with this many records.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many (largest first).")
 @click.option("--all", "include_retired", is_flag=True, help="Include retired subjects.")
 @json_option
 def list_(case_ref: str, min_records: int, limit: int | None, include_retired: bool) -> None:

@@ -36,7 +36,7 @@ def _maybe_ws() -> Workspace | None:
 @click.option("--out", "out_dir", type=_dir, required=True, help="Folder for the package files.")
 @click.option("--tlp", type=click.Choice(TLPS), default="amber", show_default=True)
 @click.option("--country", "countries", multiple=True, help="Only these countries (repeatable).")
-@click.option("--min-confidence", type=float, default=0.0, show_default=True,
+@click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
               help="Leave out subjects attributed with less confidence.")
 @json_option
 def refer(case_ref: str, out_dir: Path, tlp: str, countries: tuple[str, ...], min_confidence: float) -> None:

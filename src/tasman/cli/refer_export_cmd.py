@@ -27,9 +27,9 @@ def _common(f):  # type: ignore[no-untyped-def]
 
 def _write(kind: str, case_ref: str, countries: tuple[str, ...], tlp: str, out_file: Path, render) -> None:  # type: ignore[no-untyped-def]
     ws = state().ws()
-    with ws.session() as s:
+    with ws.session() as s:     # a file that cannot be written leaves no 'export' entry in the audit log
         es = export_set(s, ws.actor, case_ref, kind, list(countries) or None, tlp)
-    out_file.write_text(render(es), encoding="utf-8")
+        out_file.write_text(render(es), encoding="utf-8")
     data = {"file": str(out_file), "subjects": len(es.subjects), "countries": es.countries}
     emit(data, lambda con: say(con, f"Wrote {len(es.subjects)} subjects ({', '.join(es.countries) or 'none'}) "
                                      f"to {out_file}"))

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 from pathlib import Path
 
 import click
 
 from tasman.cli.common import state
+from tasman.core.errors import InputError, reason
+
+
+def _check_tls(certfile: Path, keyfile: Path | None) -> None:
+    """A certificate or key that cannot be used is refused before the server starts."""
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        which = f"{certfile} and {keyfile}" if keyfile else str(certfile)
+        raise InputError(f"cannot use {which} for TLS ({reason(exc)}): give a PEM certificate and its key") \
+            from exc
+
+
+def _check_listen(host: str, port: int) -> None:
+    """An address this machine does not have, or a port already taken, is refused with one line
+    (uvicorn would log it and stop)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {reason(exc)}") from exc
 
 
 @click.command()
@@ -29,6 +52,11 @@ def serve(host: str, port: int, secure_cookies: bool, certfile: Path | None, key
     from tasman.serve.app import create_app
     from tasman.serve.settings import ServeSettings
 
+    if keyfile is not None and certfile is None:
+        raise click.UsageError("--keyfile needs --certfile")
+    if certfile is not None:
+        _check_tls(certfile, keyfile)
+    _check_listen(host, port)
     ws = state().ws()
     settings = ServeSettings(secure_cookies=secure_cookies or certfile is not None, evidence_root=evidence_root,
                              blurred_previews=blurred_previews)

@@ -54,3 +54,20 @@ class IntegrityError(TasmanError):
 
 class PermissionDeniedError(TasmanError):
     exit_code = ExitCode.PERMISSION
+
+
+def reason(exc: BaseException) -> str:
+    """Why ``exc`` happened, on one line, for an error message about the user's input.
+
+    A YAML error gives its problem and where (not PyYAML's multi-line excerpt with a caret), a file
+    that is not UTF-8 text says so, an OS error its ``strerror``; anything else its text with every
+    line break and run of spaces folded into one space.
+    """
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at position {exc.start})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return " ".join(str(exc).split())

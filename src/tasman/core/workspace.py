@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tasman.core import audit
 from tasman.core.db import check_connection, make_engine, migrate, session_factory, transaction
-from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError
+from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, reason
 
 CONFIG_NAME = "tasman.yaml"
 SQLITE_NAME = "tasman.db"
@@ -96,8 +96,8 @@ class Workspace:
             raise NotFoundError(f"no Tasman workspace at {where}: run 'tasman init DIR' first or pass --workspace")
         try:
             config = yaml.safe_load((found / CONFIG_NAME).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise InputError(f"cannot read {found / CONFIG_NAME}: {exc}") from exc
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise InputError(f"cannot read {found / CONFIG_NAME}: {reason(exc)}") from exc
         if not isinstance(config, dict):
             raise InputError(f"{found / CONFIG_NAME} is not a mapping")
         ws = cls._connect(found, cls._resolve_url(found, db_url, config), actor, config)

@@ -30,10 +30,17 @@ def sha256_file(path: Path, progress: Progress | None = None) -> str:
     return digest.hexdigest()
 
 
+def _unreadable(exc: OSError) -> None:
+    raise InputError(f"cannot read folder {exc.filename}: {exc.strerror or exc}") from exc
+
+
 def walk_files(root: Path) -> list[Path]:
-    """Every regular file under ``root``, sorted, without following symlinks out of it."""
+    """Every regular file under ``root``, sorted, without following symlinks out of it.
+
+    A folder below ``root`` that cannot be listed is an error: a custody hash that silently left
+    out its files would not be the hash of the evidence."""
     files: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=_unreadable, followlinks=False):
         dirnames.sort()
         for name in filenames:
             p = Path(dirpath) / name

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tasman.core.errors import InputError
+from tasman.core.errors import InputError, reason
 
 # Receiving jurisdictions named by FINTRAC's 2020 operational alert (its top ten, less the US and
 # Russia, whose volume says little), the Philippines throughout AUSTRAC's 2019 indicators and the
@@ -134,7 +134,7 @@ def load_config(path: Path | None) -> MoneyConfig:
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read money config {str(path)!r}: {exc}") from exc
+        raise InputError(f"cannot read money config {str(path)!r}: {reason(exc)}") from exc
     if not isinstance(data, dict):
         raise InputError(f"money config {str(path)!r} is not a mapping")
     for key, default in (("weights", DEFAULT_WEIGHTS), ("usd_rates", USD_RATES), ("primary_zones", PRIMARY_ZONES)):

@@ -69,6 +69,8 @@ def import_file(session: Session, actor: str, case_ref: str, path: Path, kind: s
     """Import ``path`` as records of ``kind``; with ``strict`` any skipped row aborts the import."""
     case = get_case(session, case_ref)
     importer = importer_for(kind)
+    if path.is_dir():
+        raise InputError(f"{str(path)!r} is a folder: give the records file to import")
     if not path.is_file():
         raise NotFoundError(f"no such file {str(path)!r}")
     if mapping_path is not None and kind not in ("customers", "transactions"):

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from tasman.core.errors import InputError
+from tasman.core.errors import InputError, reason
 from tasman.extract.identifiers import clean_country, fold
 from tasman.records.fields import fields_for
 
@@ -158,7 +158,7 @@ def load_mapping(path: Path, kind: str) -> Mapping:
     except FileNotFoundError as exc:
         raise InputError(f"no mapping file {str(path)!r}") from exc
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read mapping {path.name}: {exc}") from exc
+        raise InputError(f"cannot read mapping {path.name}: {reason(exc)}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("columns"), dict):
         raise InputError(f"mapping {path.name} needs a 'columns:' section of source column -> field")
     if doc.get("kind", kind) != kind:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
-from tasman.core.errors import AlreadyExistsError, InputError
+from tasman.core.errors import AlreadyExistsError, InputError, reason
 from tasman.extract.identifiers import clean_country
 from tasman.refer.keys import fingerprint, load_public
 from tasman.refer.models import Agency
@@ -41,7 +41,7 @@ def parse_countries(raw: list[str] | str) -> list[str]:
                 raise InputError(f"unknown country {part.strip()!r}")
             out.append(found.value)
     if not out:
-        raise InputError("an agency needs at least one country")
+        raise InputError("no country given: use ISO codes such as PH, or country names")
     return sorted(set(out))
 
 
@@ -80,10 +80,10 @@ def add_agency(session: Session, actor: str, name: str, countries: list[str] | s
 def import_directory(session: Session, actor: str, path: Path, replace: bool = False) -> list[Agency]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {str(path)!r}: {reason(exc)}") from exc
     except yaml.YAMLError as exc:
-        raise InputError(f"{str(path)!r} is not valid YAML: {exc}") from exc
+        raise InputError(f"{str(path)!r} is not valid YAML: {reason(exc)}") from exc
     entries: Any = data.get("agencies") if isinstance(data, dict) and "agencies" in data else [data]
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise InputError(f"{str(path)!r} must hold 'agencies:' with a list of entries, or one entry")

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pyrage import x25519
 
-from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, PermissionDeniedError
+from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, PermissionDeniedError, reason
 
 KEYS_DIR = "keys"
 SIGNING_FILE = "signing.pem"
@@ -111,6 +111,8 @@ def read_age_identity(path: Path) -> str:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise NotFoundError(f"cannot read key file {str(path)!r}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{str(path)!r} is not an age identity file ({reason(exc)})") from exc
     for line in lines:
         if line.strip().startswith("AGE-SECRET-KEY-"):
             try:
@@ -130,8 +132,8 @@ def load(root: Path) -> LocalKeys:
     try:
         info = yaml.safe_load((folder / IDENTITY_FILE).read_text(encoding="utf-8")) or {}
         key = serialization.load_pem_private_key((folder / SIGNING_FILE).read_bytes(), password=None)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read the agency keys in {folder}: {exc}") from exc
+    except (OSError, ValueError, yaml.YAMLError) as exc:   # ValueError: UnicodeDecodeError too
+        raise InputError(f"cannot read the agency keys in {folder}: {reason(exc)}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise InputError(f"{folder / SIGNING_FILE} is not an Ed25519 key")
     return LocalKeys(str(info.get("name", "")), tuple(info.get("countries") or ()), str(info.get("contact", "")),

@@ -91,6 +91,8 @@ def report_outcome(session: Session, actor: str, case_ref: str, package_id: str,
     for item in parsed:
         if item.subject_ref not in refs:
             raise InputError(f"subject or party {item.subject_ref!r} is not in package {package_id!r}")
+        if item.date > date.today():
+            raise InputError(f"outcome date {item.date.isoformat()} is in the future")
     last = session.scalar(select(func.max(OutcomeReport.sequence)).where(
         OutcomeReport.direction == "out", OutcomeReport.series == pkg.series, OutcomeReport.agency == pkg.sender))
     doc = OutcomeReportDoc(report_id=uuid.uuid4().hex, package_id=package_id, series=pkg.series,

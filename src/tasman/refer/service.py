@@ -51,6 +51,7 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
     if tlp not in TLPS:
         raise InputError(f"unknown TLP {tlp!r}: use one of {', '.join(TLPS)}")
     case = get_case(session, case_ref)
+    wanted = set(agencies.parse_countries(countries)) if countries else None   # a typo is refused, not ignored
     subjects = list(session.scalars(select(Subject).where(Subject.case_id == case.id).order_by(Subject.ref)))
     summary = ReferSummary(unattributed=[s.ref for s in subjects if not s.country])
     by_country: dict[str, list[Subject]] = {}
@@ -58,7 +59,6 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
         if s.country and (s.confidence is None or s.confidence >= min_confidence):
             by_country.setdefault(s.country, []).append(s)
     money = money_by_country(session, case_ref, actor)
-    wanted = {c.upper() for c in countries} if countries else None
     out_dir.mkdir(parents=True, exist_ok=True)
     head = audit.verify(session).head
     sender = AgencyInfo(name=keys.name, countries=list(keys.countries), contact=keys.contact,

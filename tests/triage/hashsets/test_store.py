@@ -12,7 +12,8 @@ from tasman.core.errors import InputError, NotFoundError
 from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
 from tasman.triage.hashsets.models import HashSetEntry
-from tasman.triage.hashsets.store import import_hashset, list_hashsets, remove_hashset
+from tasman.triage.hashsets.store import build_hashset, import_hashset, list_hashsets, remove_hashset
+from tests.evidence.test_store import _unlistable
 from tests.triage.hashsets.test_formats import MD5, PDQ, SHA1, make_rdsv3
 
 MD5S = [f"{i:032x}" for i in range(1, 9)]
@@ -95,3 +96,22 @@ def test_csv_with_nul_bytes_keeps_good_rows(ws: Workspace, tmp_path: Path) -> No
 def test_remove_unknown(ws: Workspace) -> None:
     with pytest.raises(NotFoundError, match="'ghost'"), ws.session() as s:
         remove_hashset(s, ws.actor, "ghost")
+
+
+def test_build_reports_a_folder_it_cannot_list(ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "lab"
+    (root / "locked").mkdir(parents=True)
+    (root / "locked" / "a.bin").write_bytes(b"a")
+    (root / "b.bin").write_bytes(b"b")
+    _unlistable(monkeypatch, root / "locked")
+    with ws.session() as s:
+        r = build_hashset(s, "tester", root, "lab")
+    assert [(w.where, w.message) for w in r.warnings] == [("locked", "cannot list folder: Permission denied")]
+    assert r.entries == 1
+
+
+def test_build_from_a_file_says_it_is_a_file(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "one.bin"
+    f.write_bytes(b"x")
+    with pytest.raises(InputError, match="is a file"), ws.session() as s:
+        build_hashset(s, "tester", f, "lab")

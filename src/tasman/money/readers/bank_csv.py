@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from tasman.core.errors import InputError
+from tasman.core.errors import InputError, reason
 from tasman.money.readers.base import ReadOptions, ReadResult, TransactionReader, compact
 
 STATEMENT_FIELDS = ("record_id", "date", "time", "amount", "debit", "credit", "direction", "currency", "counterparty",
@@ -38,7 +38,7 @@ def load_mapping(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read mapping {str(path)!r}: {exc}") from exc
+        raise InputError(f"cannot read mapping {str(path)!r}: {reason(exc)}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict) or not data["columns"]:
         raise InputError(f"mapping {str(path)!r} needs a 'columns' mapping of CSV column -> field")
     bad = sorted(str(v) for v in data["columns"].values() if v not in STATEMENT_FIELDS)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.evidence import get_case
 from tasman.link.models import Subject
+from tasman.refer.agencies import parse_countries
 from tasman.refer.build import subject_entries
 from tasman.refer.document import MoneyPartyEntry, SubjectEntry
 from tasman.refer.money import money_by_country, money_entries
@@ -29,12 +30,14 @@ def export_set(session: Session, actor: str, case_ref: str, kind: str, countries
                tlp: str = "amber") -> ExportSet:
     """The attributed subjects of a case (of ``countries`` only, when given), minimised as in a package."""
     case = get_case(session, case_ref)
+    if countries:
+        countries = parse_countries(countries)      # ISO codes or names; a typo is refused, not ignored
     q = select(Subject).where(Subject.case_id == case.id, Subject.country.is_not(None)).order_by(Subject.ref)
     if countries:
-        q = q.where(Subject.country.in_([c.upper() for c in countries]))
+        q = q.where(Subject.country.in_(countries))
     subjects = list(session.scalars(q))
     entries = subject_entries(session, case.id, subjects)
-    wanted = {c.upper() for c in countries} if countries else None
+    wanted = set(countries) if countries else None
     by_country = money_by_country(session, case_ref, actor)
     refs = {s.ref for s in subjects}
     money = [m for cc in sorted(by_country) if wanted is None or cc in wanted

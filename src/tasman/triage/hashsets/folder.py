@@ -5,6 +5,7 @@ crop-tolerant stage (``tasman.triage.match.regions``). The files are only read, 
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,8 +42,21 @@ class FolderSource(HashSetFormat):
     def detect(cls, head: bytes, filename: str) -> bool:
         return False          # never a file's format; chosen by 'hashset build'
 
+    def _files(self) -> list[Path]:
+        """Every regular file below the folder (symbolic links not followed); a folder that cannot be
+        listed is reported like a file that cannot be read, not left out in silence."""
+        def unlisted(exc: OSError) -> None:
+            where = Path(exc.filename) if exc.filename else self.folder
+            rel = where.relative_to(self.folder).as_posix() if where.is_relative_to(self.folder) else str(where)
+            self.warn(rel, f"cannot list folder: {exc.strerror or exc}")
+
+        files: list[Path] = []
+        for dirpath, _dirs, names in os.walk(self.folder, onerror=unlisted):
+            files.extend(p for p in (Path(dirpath) / n for n in names) if p.is_file() and not p.is_symlink())
+        return sorted(files)
+
     def parse(self, stream: BinaryIO | None = None) -> Iterator[Entry]:
-        for path in sorted(p for p in self.folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        for path in self._files():
             rel = path.relative_to(self.folder).as_posix()
             try:
                 hashes = file_hashes(path)

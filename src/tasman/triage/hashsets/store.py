@@ -148,6 +148,8 @@ def build_hashset(session: Session, actor: str, folder: Path, name: str, *, cate
 
     check_name(name)
     if not folder.is_dir():
+        if folder.exists():
+            raise InputError(f"{str(folder)!r} is a file: give the folder of pictures to build from")
         raise NotFoundError(f"no folder {str(folder)!r}")
     mapper, _ = _scheme(category_scheme, category)          # refuses a bad label before any work
     source = FolderSource(folder, category)

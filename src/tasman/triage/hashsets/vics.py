@@ -93,7 +93,8 @@ class VicsFormat(HashSetFormat):
                 except ValueError as exc:
                     self.warn(where, str(exc))
         except ijson.JSONError as exc:
-            raise ValueError(f"broken JSON after {count} Media records: {exc}") from exc
+            first = (str(exc).strip().splitlines() or ["cannot be parsed"])[0]   # yajl adds an excerpt and a caret
+            raise ValueError(f"broken JSON after {count} Media records: {first}") from exc
 
     @staticmethod
     def _records(stream: BinaryIO) -> Iterator[Any]:
