@@ -111,6 +111,18 @@ def test_missing_path_and_case(ws: Workspace, case: str, tmp_path: Path) -> None
         add_evidence(s, "tester", "C9", f)
 
 
+def test_a_pipe_or_a_device_is_refused_before_any_read(ws: Workspace, case: str, tmp_path: Path) -> None:
+    """A FIFO would block the hashing for ever (nobody writes to it); a character device has no
+    end. Both are refused at once and nothing is recorded."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/null")):
+        with pytest.raises(InputError, match="not a file or a folder"), ws.session() as s:
+            add_evidence(s, "tester", case, path)
+    with ws.session() as s:
+        assert s.scalar(select(func.count()).select_from(Evidence)) == 0
+
+
 def test_duplicate_case_refused(ws: Workspace, case: str) -> None:
     with pytest.raises(AlreadyExistsError), ws.session() as s:
         create_case(s, "tester", case)

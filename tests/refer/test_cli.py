@@ -109,7 +109,10 @@ def test_cli_input_errors(tmp_path: Path, run_cli) -> None:  # type: ignore[no-u
     (tmp_path / "o.json").write_text("{}")
     r = run_cli("-w", root, "case", "create", "C1")
     r = run_cli("-w", root, "outcome", "import", tmp_path / "o.json", "--case", "C1")
-    assert r.exit_code == 5 and "not an outcome report" in r.stderr
+    assert r.exit_code == 5 and "not an outcome report: report: Field required" in r.stderr
+    (tmp_path / "cut.json").write_text('{"report": ')
+    r = run_cli("-w", root, "outcome", "import", tmp_path / "cut.json", "--case", "C1")
+    assert r.exit_code == 5 and "not an outcome report: Invalid JSON" in r.stderr  # no empty field path
     r = run_cli("-w", root, "summary", "--case", "NOPE")
     assert r.exit_code == 3
     r = run_cli("package", "schema")

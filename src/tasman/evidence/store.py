@@ -33,6 +33,9 @@ def _check_readable(path: Path) -> Path:
         raise NotFoundError(f"no such file or folder: {path}")
     if not os.access(path, os.R_OK):
         raise InputError(f"cannot read {path}: permission denied")
+    if not path.is_file() and not path.is_dir():  # a pipe would hang the hashing; a device has no size
+        raise InputError(f"{path} is not a file or a folder (a device, pipe or socket): "
+                         "acquire it to an image file first and record that")
     return path.resolve()
 
 

@@ -112,6 +112,11 @@ def report_outcome(session: Session, actor: str, case_ref: str, package_id: str,
     return signed
 
 
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A validation error's field path and a colon, or nothing for an error of the whole document."""
+    return f"{'.'.join(map(str, loc))}: " if loc else ""
+
+
 def read_signed(path: Path) -> SignedOutcome:
     try:
         return SignedOutcome.model_validate_json(path.read_bytes())
@@ -119,7 +124,7 @@ def read_signed(path: Path) -> SignedOutcome:
         raise NotFoundError(f"cannot read outcome report {str(path)!r}: {exc.strerror}") from exc
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(f"{path.name} is not an outcome report: {'.'.join(map(str, err['loc']))}: {err['msg']}") \
+        raise InputError(f"{path.name} is not an outcome report: {_where(err['loc'])}{err['msg']}") \
             from exc
 
 
