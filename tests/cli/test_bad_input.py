@@ -128,4 +128,6 @@ def test_serve_refuses_what_it_cannot_use_before_starting(run_cli, w, tmp_path: 
                     "for TLS")
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        _one_line_error(run_cli(*w, "serve", "--port", port), ExitCode.BAD_INPUT, f"cannot listen on 127.0.0.1:{port}")
+        r = run_cli(*w, "serve", "--port", port)
+        _one_line_error(r, ExitCode.BAD_INPUT, f"cannot listen on 127.0.0.1:{port}")
+        assert r.stderr.strip() == f"tasman: error: cannot listen on 127.0.0.1:{port}: Address already in use"

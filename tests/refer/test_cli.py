@@ -117,3 +117,13 @@ def test_cli_input_errors(tmp_path: Path, run_cli) -> None:  # type: ignore[no-u
     assert r.exit_code == 3
     r = run_cli("package", "schema")
     assert r.exit_code == 0 and json.loads(r.output)["title"] == "PackageDocument"
+
+
+def test_package_schema_to_a_file_says_what_it_wrote(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "package.schema.json"
+    r = run_cli("package", "schema", "--out", out, "--json")
+    assert r.exit_code == 0 and json.loads(r.output) == {"schema": "package", "file": str(out)}
+    assert json.loads(out.read_text())["title"] == "PackageDocument"
+    r = run_cli("package", "schema", "--outcome", "--out", tmp_path / "outcome.json")
+    assert r.exit_code == 0 and r.output.strip() == f"Wrote the outcome schema to {tmp_path / 'outcome.json'}"
+    assert "properties" in json.loads((tmp_path / "outcome.json").read_text())

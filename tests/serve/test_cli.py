@@ -41,6 +41,14 @@ def test_user_commands(ws: Workspace) -> None:
     assert {"name": "zoe", "role": "liaison", "system": False, "active": True} in json.loads(out)
     assert json.loads(run(ws, "user", "member", "zoe", "OP-1", "--remove", "--json")[1]) == \
         {"name": "zoe", "case": "OP-1", "member": False}
+    # an unknown account is said first, whatever the password (exit 3, not 5 for a short one)
+    code, out = run(ws, "user", "password", "nobody", "--password-stdin", stdin="short\n")
+    assert code == 3 and "no user 'nobody'" in out
+    assert run(ws, "user", "password", "zoe", "--password-stdin", stdin="short\n")[0] == 5
+    code, out = run(ws, "user", "password", "zoe", "--password-stdin", "--json", stdin="a new long password\n")
+    assert code == 0 and json.loads(out) == {"name": "zoe", "password_changed": True}
+    with ws.session() as s:
+        assert accounts.authenticate(s, "zoe", "a new long password") is not None
     assert run(ws, "user", "disable", "zoe")[1] == "Disabled zoe\n"
     with ws.session() as s:
         assert accounts.authenticate(s, "zoe", "a long enough password") is None

@@ -227,9 +227,15 @@ def package_list(case_ref: str) -> None:
 @click.option("--out", "out_file", type=_file, help="Write to a file instead of standard output.")
 @json_option
 def package_schema(outcome: bool, out_file: Path | None) -> None:
-    """Print the JSON Schema of the package document (docs/schemas/ holds the published copy)."""
+    """Print the JSON Schema of the package document (docs/schemas/ holds the published copy).
+
+    With --out the schema goes to FILE and the command says which file it wrote (with --json:
+    {"schema": "package" or "outcome", "file": FILE})."""
+    which = "outcome" if outcome else "package"
     text = json.dumps(outcome_schema() if outcome else schema(), indent=2, sort_keys=True) + "\n"
     if out_file:
         out_file.write_text(text, encoding="utf-8")
+        emit({"schema": which, "file": str(out_file)},
+             lambda con: say(con, f"Wrote the {which} schema to {out_file}"))
     else:
         click.echo(text, nl=False)

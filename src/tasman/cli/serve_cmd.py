@@ -29,7 +29,9 @@ def _check_listen(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {reason(exc)}") from exc
+        # create_server adds the address to the reason: "... (while attempting to bind on address (...))"
+        why = reason(exc).partition(" (while attempting to bind on address ")[0]
+        raise InputError(f"cannot listen on {host}:{port}: {why}") from exc
 
 
 @click.command()

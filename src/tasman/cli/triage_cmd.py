@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tasman.cli.common import emit, fail, json_option, state, table
 from tasman.core.errors import ExitCode
@@ -23,13 +23,14 @@ def _progress() -> Iterator[Any]:
     if state().json or not console.is_terminal:
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("triage"), BarColumn(), MofNCompleteColumn(),
+    with Progress(SpinnerColumn(), TextColumn("triage"), BarColumn(), TextColumn("{task.fields[count]}"),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("triage", total=None, detail="")
+        task = bar.add_task("triage", total=None, count="", detail="")
 
         def tick(p: ProgressInfo) -> None:
-            bar.update(task, completed=p.files, detail=f"{p.bytes / 1e6:,.0f} MB  {p.matched} matched  "
-                                                      f"{p.errors} errors  {p.skipped} already done")
+            bar.update(task, completed=p.files, total=p.total or None, count=p.of_total,
+                       detail=f"{p.bytes / 1e6:,.0f} MB  {p.matched} matched  {p.errors} errors  "
+                              f"{p.skipped} already done")
 
         yield tick
 

@@ -76,8 +76,10 @@ def list_() -> None:
 @json_option
 def password(name: str, password_stdin: bool) -> None:
     """Set NAME's password (signs the account out everywhere)."""
-    new = _read_password(password_stdin)
     ws = state().ws()
+    with ws.session() as s:             # an unknown account is said before any password is asked for
+        accounts.get_user(s, name)
+    new = _read_password(password_stdin)
     with ws.session() as s:
         accounts.set_password(s, ws.actor, name, new)
     emit({"name": name, "password_changed": True}, lambda con: con.print(f"Password of {name} changed", markup=False))

@@ -76,8 +76,8 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_password(session: Session, actor: str, name: str, password: str) -> None:
+    user = get_user(session, name)        # an unknown account is the first thing to say
     check_password_rules(password)
-    user = get_user(session, name)
     user.password_hash = _hasher.hash(password)
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))  # sign out everywhere
     audit.record(session, actor, "user.password", target=name)

@@ -131,8 +131,9 @@ def triage_form(form: FormData) -> dict[str, Any]:
 
 
 def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
-    """A triage run of recorded evidence; progress says how many files are done (the total is
-    unknown until archives and disk images have been walked)."""
+    """A triage run of recorded evidence; progress says how many files are done of how many: a
+    lower bound ("at least", no bar total) until archives and disk images have been walked, then
+    the exact total."""
     ref = _case_ref(ws, job)
     params = job.params
     with ws.session() as s:
@@ -141,8 +142,9 @@ def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
     options = TriageOptions(hashsets=tuple(params.get("hashsets") or ()), workers=params.get("workers"))
 
     def tick(p: ProgressInfo) -> None:
-        progress(p.files, None, f"{p.files:,} files ({p.bytes / 1e6:,.1f} MB) hashed, {p.matched} matched, "
-                                f"{p.errors} unreadable" + (f", {p.skipped} already done" if p.skipped else ""))
+        progress(p.files, p.total if p.total_exact else None,
+                 f"{p.of_total} ({p.bytes / 1e6:,.1f} MB) hashed, {p.matched} matched, "
+                 f"{p.errors} unreadable" + (f", {p.skipped} already done" if p.skipped else ""))
 
     result = run_triage(_as_user(ws, job), ref, paths, options, progress=tick)
     c = result.counts

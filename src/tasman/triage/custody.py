@@ -22,7 +22,6 @@ stops the run.
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from tasman.core.errors import InputError
 from tasman.evidence.hashing import manifest_hash
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_item
 from tasman.triage.readers.base import Entry
+from tasman.triage.readers.folder import count_files
 from tasman.triage.readers.walk import reader_for
 
 HOLD_RESULTS = 20_000      # hashed files kept in memory while the custody hash finishes (~1 KB each)
@@ -95,31 +95,12 @@ class Plan:
     own: OwnDigest | None = None        # from the workers' results
     container: bool = False             # a single-file container, hashed by the custody thread
     top: WorkResult | None = field(default=None, repr=False)   # that hash, as its inventory row
+    listed: int = 0                     # the item's own files by listing (a folder's up to HOLD_RESULTS + 1;
+                                        # 1 for a single file; 0 when resumed: files done before are skipped)
 
     def is_own_file(self, entry: Entry) -> bool:
         """Whether ``entry`` is one of the item's own files (not a member of a container inside it)."""
         return entry.file is not None and not entry.temp
-
-
-def _count_files(root: Path, limit: int) -> int:
-    """Regular files below ``root`` (symbolic links not followed), counting stops past ``limit``."""
-    count = 0
-    stack = [os.fspath(root)]
-    while stack and count <= limit:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for d in it:
-                    try:
-                        mode = d.stat(follow_symlinks=False).st_mode
-                    except OSError:
-                        continue
-                    if stat.S_ISDIR(mode):
-                        stack.append(d.path)
-                    elif stat.S_ISREG(mode):
-                        count += 1
-        except OSError:
-            continue
-    return count
 
 
 def plan(paths: Sequence[Path], resumed: bool) -> list[Plan]:
@@ -128,12 +109,12 @@ def plan(paths: Sequence[Path], resumed: bool) -> list[Plan]:
         if resumed:              # files done before are skipped, so their digests never come
             plans.append(Plan(p))
         elif p.is_dir():
-            small = _count_files(p, HOLD_RESULTS) <= HOLD_RESULTS
-            plans.append(Plan(p, OwnDigest(p, folder=True) if small else None))
+            listed = count_files(p, HOLD_RESULTS)
+            plans.append(Plan(p, OwnDigest(p, folder=True) if listed <= HOLD_RESULTS else None, listed=listed))
         else:
             top = Entry(p.resolve().name, p.stat().st_size, file=p)
             container = p.stat().st_size > 0 and reader_for(top) is not None
-            plans.append(Plan(p, None if container else OwnDigest(p, folder=False), container))
+            plans.append(Plan(p, None if container else OwnDigest(p, folder=False), container, listed=1))
     return plans
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tasman.triage.census import Census
 from tasman.triage.custody import HOLD_RESULTS, Custody
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
 from tasman.triage.models import TriageRun
@@ -45,6 +46,14 @@ class ProgressInfo:
     skipped: int
     matched: int
     errors: int
+    total: int = 0                  # files this session hashes: at least this many, never fewer than ``files``...
+    total_exact: bool = False       # ...and exactly this many once the walk has ended (see ``census``)
+
+    @property
+    def of_total(self) -> str:
+        """``done of total files``, the total "at least" while the walk has not found every file
+        (archives and disk images are counted as they are read)."""
+        return f"{self.files:,} of {'' if self.total_exact else 'at least '}{self.total:,} files"
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class Session:
         self.tops: list[int] = []            # containers whose inventory row the custody read gives
         self.next_tag = 1
         self.files = self.bytes = self.skipped = self.matched = self.errors = 0
+        self.census = Census([p.listed for p in custody.plans])
         self.started = time.monotonic()
 
     def _is_done(self, index: int, path: str) -> bool:
@@ -114,18 +124,23 @@ class Session:
             for entry in iter_entries(arg, on_error=on_error, temp_dir=self.temp / "spill",
                                       limits=self.options.limits):
                 own = plan.is_own_file(entry)
+                if own:
+                    self.census.reached(index)
                 if self._is_done(index, entry.path):
                     self.skipped += 1
                     if own and plan.own is not None:
                         plan.own.give_up()
                     continue
+                self.census.add()
                 if own and plan.container:       # hashed by the custody read: never read twice
                     self.tops.append(index)
                     continue
                 own_files += own
                 yield self._work(index, entry, own)
+            self.census.item_walked(index)
             if plan.own is not None:
                 plan.own.walked(own_files)
+        self.census.walk_ended()
 
     def _work(self, index: int, entry: Entry, own: bool) -> WorkItem:
         tag = self.next_tag
@@ -206,6 +221,12 @@ class Session:
         self.files += 1
         self.bytes += r.hashes.size
 
+    def _report(self) -> None:
+        if self.progress is not None:
+            c = self.census
+            self.progress(ProgressInfo(self.files, self.bytes, self.skipped, self.matched, self.errors,
+                                       total=c.total, total_exact=c.walked))
+
     def run(self, pool: Engine) -> None:
         tmp = self.ws.root / "tmp"
         _clean_stale(tmp)
@@ -213,6 +234,9 @@ class Session:
         (self.temp / "spill").mkdir(parents=True, exist_ok=True)
         opts = HashOptions(temp_dir=str(self.temp / "video"), max_pixels=self.options.limits.max_pixels,
                            min_side=self.options.min_side, video=self.options.video, regions=self.options.crop)
+        for index, plan in enumerate(self.custody.plans):
+            if plan.listed > HOLD_RESULTS:           # the custody plan stopped counting there
+                self.census.count_later(index, plan.path)
         held = _Held()
         last = time.monotonic()
         results: Generator[WorkResult, None, None] = pool.run(self.items(), opts)
@@ -231,9 +255,9 @@ class Session:
                 if len(held.results) >= self.options.batch_files or due:
                     held = self.flush(held)
                     last = time.monotonic()
-                if self.progress is not None:
-                    self.progress(ProgressInfo(self.files, self.bytes, self.skipped, self.matched, self.errors))
-            self.flush(held, final=True)
+                self._report()
+            held = self.flush(held, final=True)
+            self._report()                           # the containers' own rows, the last batch's matches
         except BaseException:
             results.close()                          # stop the workers first
             if self.ids is not None or self.custody.done():    # keep what was hashed, never wait for custody
@@ -243,4 +267,5 @@ class Session:
                 self.custody.cancel()
             raise
         finally:
+            self.census.close()
             shutil.rmtree(self.temp, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,3 +41,28 @@ def folder_entries(root: Path, base: str, ctx: ReadContext) -> Iterator[Entry]:
             else:
                 yield Entry(path, st.st_size, file=Path(d.path), meta={"mtime": st.st_mtime})
         stack.extend(reversed(folders))
+
+
+def count_files(root: Path, limit: int | None = None, stop: threading.Event | None = None) -> int:
+    """How many files ``folder_entries`` yields for ``root`` (regular files, symbolic links not
+    followed), from the listing alone: no file is opened. Counting stops past ``limit`` (the
+    count is then ``limit + 1``) or once ``stop`` is set (the count so far)."""
+    count = 0
+    stack = [os.fspath(root)]
+    while stack and (limit is None or count <= limit):
+        if stop is not None and stop.is_set():
+            break
+        try:
+            with os.scandir(stack.pop()) as it:
+                for d in it:
+                    try:
+                        mode = d.stat(follow_symlinks=False).st_mode
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(mode):
+                        stack.append(d.path)
+                    elif stat.S_ISREG(mode):
+                        count += 1
+        except OSError:
+            continue
+    return count if limit is None else min(count, limit + 1)
