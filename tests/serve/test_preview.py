@@ -1,10 +1,13 @@
-"""The review gate: a blurred thumbnail of a perceptual match found by a real triage run, for
-examiners, after an audited click, on a server that turned the gate on. Pictures here are
-procedurally drawn abstract shapes (tasman.synth.images)."""
+"""The review gate: a blurred thumbnail of a perceptual match found by a real triage run (a
+picture's, or one frame of a video matched by vPDQ), for examiners, after an audited click, on a
+server that turned the gate on. Pictures and videos here are procedurally drawn abstract shapes
+(tasman.synth.images, tasman.synth.video)."""
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -15,8 +18,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from tasman.core.models import Artifact
+from tasman.core.models import Artifact, AuditEvent
 from tasman.core.workspace import Workspace
+from tasman.serve import thumbs
 from tasman.serve.app import create_app
 from tasman.serve.settings import ServeSettings
 from tasman.serve.thumbs import THUMB_PIXELS, blurred_thumbnail
@@ -24,7 +28,17 @@ from tasman.synth.images import draw_picture
 from tasman.synth.triage_set import jpeg
 from tasman.triage.run import TriageOptions, run_triage
 from tests.serve.conftest import CASE, Client, audit_actions
-from tests.serve.triage_data import LIST_NAME, SmallSet, import_list, make_small_set
+from tests.serve.triage_data import (
+    LIST_NAME,
+    VIDEO_FPS,
+    VIDEO_LIST,
+    SmallSet,
+    VideoSet,
+    import_list,
+    import_video_list,
+    make_small_set,
+    make_video_set,
+)
 
 
 @pytest.fixture(params=["sqlite"])
@@ -117,3 +131,99 @@ def test_the_review_gate_is_off_by_default(ws: Workspace, tokens: dict[str, str]
         page = eve.get(f"/cases/{CASE}/triage").text
         assert "Perceptual matches awaiting review" in page and "Show blurred preview" not in page
         assert eve.post(f"/cases/{CASE}/artifacts/{pid}/reveal").status_code == 403
+
+
+def _triaged_videos(ws: Workspace, tmp_path: Path) -> tuple[VideoSet, int, int]:
+    """A real triage run over drawn videos: one exact match and one vPDQ match (inside a zip)."""
+    videos = make_video_set(tmp_path)
+    import_video_list(ws, videos)
+    run_triage(ws, CASE, [videos.folder], TriageOptions(hashsets=(VIDEO_LIST,), workers=0))
+    with ws.session() as s:
+        ids = dict(s.execute(select(Artifact.path, Artifact.id)).all())
+    return videos, ids[videos.matched], ids[videos.exact]
+
+
+def _frame(seed: int, second: float) -> Image.Image:
+    """The frame at ``second`` of a clip ``tasman.synth.video.make_video`` drew from ``seed`` (a
+    picture twice the frame's width panning by)."""
+    w, h = 160, 120
+    canvas = draw_picture(seed, (w * 2, h))
+    n = 8 * VIDEO_FPS
+    x = int(round(second * VIDEO_FPS) * w / (n - 1))
+    return canvas.crop((x, 0, x + w, h))
+
+
+def _mean_diff(a: Image.Image, b: Image.Image) -> float:
+    b = b.convert("RGB").resize(a.size, Image.Resampling.BOX)
+    return float(np.abs(np.asarray(a.convert("RGB"), dtype=np.float32) - np.asarray(b, dtype=np.float32)).mean())
+
+
+def test_a_video_match_awaits_review_with_a_blurred_frame_of_its_matched_part(
+        make_client: Callable[..., Client], ws: Workspace, tmp_path: Path) -> None:
+    videos, vid, eid = _triaged_videos(ws, tmp_path)
+    eve = make_client("eve")
+    page = eve.get(f"/cases/{CASE}/triage").text
+    review = page.split('id="review"', 1)[1].split("</table>", 1)[0]
+    assert videos.matched in review and "video" in review and videos.exact not in review
+    assert "<img" not in page and "<video" not in page  # nothing is shown before the click
+    assert eve.get(f"/cases/{CASE}/artifacts/{vid}/preview.png?grant=guess").status_code == 403
+    assert eve.post(f"/cases/{CASE}/artifacts/{eid}/reveal").status_code == 403  # exact: no look needed
+    src = re.search(r'src="([^"]+)"', eve.post(f"/cases/{CASE}/artifacts/{vid}/reveal").text)
+    assert src is not None
+    r = eve.get(src.group(1).replace("&amp;", "&"))
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.text
+    assert "no-store" in r.headers["cache-control"]
+    thumb = Image.open(io.BytesIO(r.content))
+    assert thumb.format == "PNG" and max(thumb.size) == THUMB_PIXELS and thumb.size[0] > thumb.size[1]
+    # the first frame of the matched part (1 s in: the listed clip's first frame), not the unlisted
+    # second before it, and blurred: far fewer edges than the frame itself at that size
+    frame = _frame(videos.listed_seed, 0.0)
+    assert _mean_diff(thumb, frame) < 25
+    assert _mean_diff(thumb, _frame(videos.prefix_seed, 0.0)) > _mean_diff(thumb, frame) + 15
+    assert edge_energy(thumb) < 0.35 * edge_energy(frame.resize(thumb.size, Image.Resampling.LANCZOS))
+    assert eve.get(src.group(1).replace("&amp;", "&")).status_code == 403  # one view a grant
+    assert not list((ws.root / "tmp" / "preview").glob("video-*"))      # the spilled copy is gone
+    with ws.session() as s:
+        views = [(e.action, e.target, e.details) for e in s.scalars(
+            select(AuditEvent).where(AuditEvent.actor == "eve", AuditEvent.action.like("media.preview.%")))]
+    assert [(a, t) for a, t, _ in views] == [("media.preview.reveal", videos.matched),
+                                             ("media.preview.view", videos.matched)]
+    assert json.loads(views[1][2])["video_second"] == 1.0
+
+
+def test_a_video_preview_needs_the_gate_and_a_grant(ws: Workspace, tmp_path: Path) -> None:
+    _videos, vid, _ = _triaged_videos(ws, tmp_path)
+    eve = Client(create_app(ws, ServeSettings(start_worker=False)))
+    with eve.http:
+        assert eve.login("eve").status_code == 303
+        page = eve.get(f"/cases/{CASE}/triage").text
+        assert "Perceptual matches awaiting review" in page and "Show blurred preview" not in page
+        assert eve.post(f"/cases/{CASE}/artifacts/{vid}/reveal").status_code == 403
+        assert eve.get(f"/cases/{CASE}/artifacts/{vid}/preview.png?grant=x").status_code == 403
+    assert not [a for a in audit_actions(ws, "eve") if a[1].startswith("media.preview")]
+
+
+def test_a_video_that_cannot_be_decoded_gets_one_line(
+        make_client: Callable[..., Client], ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _videos, vid, _ = _triaged_videos(ws, tmp_path)
+    eve = make_client("eve")
+
+    def preview() -> tuple[int, str]:
+        src = re.search(r'src="([^"]+)"', eve.post(f"/cases/{CASE}/artifacts/{vid}/reveal").text)
+        assert src is not None
+        r = eve.get(src.group(1).replace("&amp;", "&"))
+        return r.status_code, html.unescape(r.text)
+
+    monkeypatch.setattr(thumbs.shutil, "which", lambda name: None)
+    status, text = preview()
+    assert status == 400 and "'ffmpeg' is not installed" in text and "Traceback" not in text
+    monkeypatch.undo()
+    monkeypatch.setattr(thumbs, "artifact_bytes", lambda *a, **k: b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000)
+    status, text = preview()
+    assert status == 400 and "cannot make a preview of the video: " in text and "Traceback" not in text
+    monkeypatch.undo()
+    monkeypatch.setattr(thumbs, "FFMPEG_SECONDS", 0.001)
+    status, text = preview()
+    assert status == 400 and "FFmpeg took longer than" in text
+    assert not list((ws.root / "tmp" / "preview").glob("video-*"))
+    assert not [a for a in audit_actions(ws, "eve") if a[1] == "media.preview.view"]   # nothing was shown

@@ -44,8 +44,8 @@ def _check_listen(host: str, port: int) -> None:
 @click.option("--evidence-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder from which evidence may be recorded in the web app (default: none).")
 @click.option("--blurred-previews", is_flag=True,
-              help="Let examiners open a small, heavily blurred preview of a perceptual match, one audited "
-                   "click at a time (off by default).")
+              help="Let examiners open a small, heavily blurred preview of a perceptual match (of a video: "
+                   "one frame), one audited click at a time (off by default).")
 def serve(host: str, port: int, secure_cookies: bool, certfile: Path | None, keyfile: Path | None,
           evidence_root: Path | None, blurred_previews: bool) -> None:
     """Serve the workspace: pages at /, the API at /api/v1 (schema at /api/v1/openapi.json), tips at /report."""

@@ -1,5 +1,6 @@
 """Reading a case's stored triage results back: its runs, one run's report, and the perceptual
-matches a person has to confirm. What the web app and the API show; every read is audited.
+matches (pictures by PDQ, videos by vPDQ) a person has to confirm. What the web app and the API
+show; every read is audited.
 
 The report is the same frozen document ``tasman triage`` writes to report.html/json, built from
 the database, so what a page shows and what the run wrote cannot drift apart. Nothing here reads
@@ -20,14 +21,15 @@ from tasman.core import audit
 from tasman.core.errors import NotFoundError
 from tasman.core.models import Artifact
 from tasman.evidence.cases import get_case
+from tasman.triage.hashing.video import SECONDS_PER_HASH
 from tasman.triage.models import TriageMatch, TriageRun
 from tasman.triage.outputs import matched_files, output_paths
 from tasman.triage.report import TriageReport, build_report
 from tasman.triage.store import counts
 
-# Matches a person confirms by eye. An exact hash match needs no look; a video match has no single
-# picture to compare.
-REVIEW_TYPES = ("perceptual", "crop")
+# Matches a person confirms by eye: every perceptual kind (PDQ of a picture, its crops, vPDQ of a
+# video). An exact hash match needs no look.
+REVIEW_TYPES = ("perceptual", "crop", "video")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class ReviewItem:
-    """A perceptual match awaiting a person's look (the file is not also an exact match)."""
+    """A perceptual match (picture or video) awaiting a person's look (the file is not also an exact match)."""
 
     artifact_id: int
     path: str
@@ -102,7 +104,7 @@ def run_report(session: Session, actor: str, case_ref: str, run_id: int | None =
 
 
 def review_items(session: Session, run_id: int, limit: int = 500) -> list[ReviewItem]:
-    """The run's perceptual and crop matches that are not also exact matches, closest first."""
+    """The run's perceptual, crop and video matches that are not also exact matches, closest first."""
     exact = select(TriageMatch.artifact_id).where(TriageMatch.run_id == run_id, TriageMatch.match_type == "exact")
     rows = session.execute(
         select(TriageMatch, Artifact.path, Artifact.sha1).join(Artifact, Artifact.id == TriageMatch.artifact_id)
@@ -120,7 +122,8 @@ def review_items(session: Session, run_id: int, limit: int = 500) -> list[Review
 
 
 def needs_review(session: Session, case_id: int, artifact_id: int) -> bool:
-    """Whether any run of the case holds a perceptual match of this artifact that a person must confirm."""
+    """Whether any run of the case holds a perceptual (picture or video) match of this artifact that a
+    person must confirm."""
     runs = select(TriageRun.id).where(TriageRun.case_id == case_id)
     exact = select(TriageMatch.id).where(TriageMatch.artifact_id == artifact_id, TriageMatch.match_type == "exact",
                                          TriageMatch.run_id.in_(runs))
@@ -129,6 +132,25 @@ def needs_review(session: Session, case_id: int, artifact_id: int) -> bool:
     found = select(TriageMatch.id).where(TriageMatch.artifact_id == artifact_id, TriageMatch.run_id.in_(runs),
                                          TriageMatch.match_type.in_(REVIEW_TYPES), TriageMatch.known_good.is_(False))
     return bool(session.scalar(select(found.exists())))
+
+
+def preview_second(session: Session, case_id: int, artifact_id: int) -> float | None:
+    """Where in a video awaiting review its preview frame is, in seconds: the start of the matched
+    part (the earliest ``first_second`` of its video matches in the case), else the middle of the
+    hashed frames; None when the artifact has no video match (a picture's preview is the picture)."""
+    runs = select(TriageRun.id).where(TriageRun.case_id == case_id)
+    details = list(session.scalars(
+        select(TriageMatch.detail).where(TriageMatch.artifact_id == artifact_id, TriageMatch.run_id.in_(runs),
+                                         TriageMatch.match_type == "video", TriageMatch.known_good.is_(False))))
+    if not details:
+        return None
+    starts = [float(d["first_second"]) for d in details
+              if isinstance(d, dict) and isinstance(d.get("first_second"), int | float)]
+    if starts:
+        return max(0.0, min(starts))
+    art = session.get(Artifact, artifact_id)
+    frames = (art.meta or {}).get("vpdq") if art is not None else None
+    return float(len(frames) // 2 * SECONDS_PER_HASH) if isinstance(frames, list) else 0.0
 
 
 @dataclass(frozen=True)

@@ -110,9 +110,15 @@ def test_video_rule(ws: Workspace, tmp_path: Path) -> None:
     nine = FileHashes(path="v9.mp4", size=1, vpdq=tuple((i, h, 100) for i, h in enumerate(frames[:9] + others[:1])))
     half = FileHashes(path="v5.mp4", size=1, vpdq=tuple((i, h, 100) for i, h in enumerate(frames[:5] + others[:5])))
     exact = FileHashes(path="same.mp4", size=1, md5="1" * 32)
-    got = {x.path: x for x in m.match([nine, half, exact])}
-    assert set(got) == {"v9.mp4", "same.mp4"}
+    # 30 frames a second, one hashed a second: the matched part starts at the second hashed frame
+    # (a low-quality frame before it does not count)
+    late = FileHashes(path="late.mp4", size=1, vpdq=((0, frames[0], 10), (30, others[1], 100),
+                                                     *((30 * (i + 2), h, 100) for i, h in enumerate(frames[:9]))))
+    got = {x.path: x for x in m.match([nine, half, exact, late])}
+    assert set(got) == {"v9.mp4", "same.mp4", "late.mp4"}
     assert got["v9.mp4"].match_type == "video" and got["v9.mp4"].detail["query_match_pct"] == 90.0
+    assert (got["v9.mp4"].detail["first_frame"], got["v9.mp4"].detail["first_second"]) == (0, 0.0)
+    assert (got["late.mp4"].detail["first_frame"], got["late.mp4"].detail["first_second"]) == (60, 2.0)
     assert got["v9.mp4"].detail["listed_ref"] == "clip" and got["same.mp4"].match_type == "exact"
     assert {x.path for x in loose.match([half])} == {"v5.mp4"}
 

@@ -1,5 +1,6 @@
-"""The review gate for perceptual matches: a click (POST, CSRF-checked, audited) issues a
-one-time grant; the grant fetches one small, heavily blurred PNG made on the server.
+"""The review gate for perceptual matches (pictures, and videos matched by vPDQ): a click (POST,
+CSRF-checked, audited) issues a one-time grant; the grant fetches one small, heavily blurred PNG
+made on the server (of a video: one frame, the first of the matched part).
 There is no API for it: a partner system never receives pictures. Off unless the server was
 started with ``--blurred-previews``."""
 
@@ -14,9 +15,9 @@ from tasman.core.errors import NotFoundError, PermissionDeniedError
 from tasman.core.models import Artifact
 from tasman.serve.deps import CaseCtx, page_case, state
 from tasman.serve.roles import Perm
-from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail
+from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail, blurred_video_thumbnail
 from tasman.serve.web import render
-from tasman.triage.results import needs_review
+from tasman.triage.results import needs_review, preview_second
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,7 +50,9 @@ def preview(request: Request, artifact_id: int, grant: str = Query(max_length=64
     art = _artifact(request, ctx, artifact_id)
     st = state(request)
     st.grants.redeem(grant, ctx.viewer.user.id, art.id)
-    png = blurred_thumbnail(artifact_bytes(st.ws, ctx.session, art))
+    second = preview_second(ctx.session, ctx.case.id, art.id)
+    png = (blurred_thumbnail(artifact_bytes(st.ws, ctx.session, art)) if second is None
+           else blurred_video_thumbnail(st.ws, ctx.session, art, second))
     audit.record(ctx.session, ctx.viewer.name, "media.preview.view", case_ref=ctx.ref, target=art.path,
-                 artifact_id=art.id)
+                 artifact_id=art.id, **({} if second is None else {"video_second": second}))
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store, private"})

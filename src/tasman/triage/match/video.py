@@ -1,7 +1,12 @@
 """Video matching by the vPDQ rule (as HMA applies it): of the query video's distinct frame
 hashes (quality >= min_quality), the share that lie within ``pdq_threshold`` of some frame of a
 listed video must reach ``video_query_pct`` (default 80), and the share of the listed video's
-distinct frames so matched must reach ``video_index_pct`` (default 0, as in HMA)."""
+distinct frames so matched must reach ``video_index_pct`` (default 0, as in HMA).
+
+A match's detail also names where the matched part starts in the query video: ``first_frame``
+(the frame number vPDQ gave the earliest matched frame) and ``first_second`` (its time, from its
+place among the frames hashed one every ``SECONDS_PER_HASH``); the review preview decodes that
+frame."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tasman.triage.hashing.video import SECONDS_PER_HASH
 from tasman.triage.match.codes import hex_to_bytes
 from tasman.triage.match.exact import HEX
 from tasman.triage.match.pdqindex import build_index
@@ -47,12 +53,18 @@ class VideoIndex:
         st = self.settings
         hexes: list[str] = []
         owner: list[int] = []
+        first: list[tuple[int, int]] = []       # (frame number, place among the hashed frames) a query hash
         per_file: dict[int, int] = {}
         for i, f in enumerate(files):
-            frames = {h for _, h, q in f.vpdq if q >= st.min_quality and len(h) == 64 and HEX.fullmatch(h)}
+            frames: dict[str, tuple[int, int]] = {}
+            for k, (number, h, q) in enumerate(f.vpdq):
+                if q >= st.min_quality and len(h) == 64 and HEX.fullmatch(h):
+                    frames.setdefault(h, (int(number), k))
             if frames:
                 per_file[i] = len(frames)
-                hexes.extend(sorted(frames))
+                for h in sorted(frames):
+                    hexes.append(h)
+                    first.append(frames[h])
                 owner.extend([i] * len(frames))
         if not hexes:
             return []
@@ -70,6 +82,8 @@ class VideoIndex:
             q_pct = 100.0 * len(qs) / per_file[i]
             l_pct = 100.0 * len(matched_l[(i, g)]) / int(self.group_frames[g])
             if q_pct >= st.video_query_pct and l_pct >= st.video_index_pct:
-                detail: dict[str, Any] = {"query_match_pct": round(q_pct, 1), "listed_match_pct": round(l_pct, 1)}
+                number, place = min(first[q] for q in qs)
+                detail: dict[str, Any] = {"query_match_pct": round(q_pct, 1), "listed_match_pct": round(l_pct, 1),
+                                          "first_frame": number, "first_second": round(place * SECONDS_PER_HASH, 3)}
                 out.append((i, self.group_entry[g], int(np.median(dists[(i, g)])), detail))
         return out
