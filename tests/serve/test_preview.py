@@ -69,13 +69,18 @@ def settings() -> ServeSettings:
     return ServeSettings(start_worker=False, blurred_previews=True)
 
 
+def _artifact_ids(ws: Workspace, folder: Path, hashset: str) -> dict[str, int]:
+    """A real triage run of ``folder`` against ``hashset``; the artifacts' ids by path."""
+    run_triage(ws, CASE, [folder], TriageOptions(hashsets=(hashset,), workers=0))
+    with ws.session() as s:
+        return dict(s.execute(select(Artifact.path, Artifact.id)).all())
+
+
 def _triaged(ws: Workspace, tmp_path: Path) -> tuple[SmallSet, int, int]:
-    """A real triage run over a small drawn folder: one exact and one perceptual match (inside a zip)."""
+    """A small drawn folder: one exact and one perceptual match (inside a zip)."""
     small = make_small_set(tmp_path)
     import_list(ws, small)
-    run_triage(ws, CASE, [small.folder], TriageOptions(hashsets=(LIST_NAME,), workers=0))
-    with ws.session() as s:
-        ids = dict(s.execute(select(Artifact.path, Artifact.id)).all())
+    ids = _artifact_ids(ws, small.folder, LIST_NAME)
     return small, ids[small.perceptual], ids[small.exact]
 
 
@@ -134,12 +139,10 @@ def test_the_review_gate_is_off_by_default(ws: Workspace, tokens: dict[str, str]
 
 
 def _triaged_videos(ws: Workspace, tmp_path: Path) -> tuple[VideoSet, int, int]:
-    """A real triage run over drawn videos: one exact match and one vPDQ match (inside a zip)."""
+    """Drawn videos: one exact match and one vPDQ match (inside a zip)."""
     videos = make_video_set(tmp_path)
     import_video_list(ws, videos)
-    run_triage(ws, CASE, [videos.folder], TriageOptions(hashsets=(VIDEO_LIST,), workers=0))
-    with ws.session() as s:
-        ids = dict(s.execute(select(Artifact.path, Artifact.id)).all())
+    ids = _artifact_ids(ws, videos.folder, VIDEO_LIST)
     return videos, ids[videos.matched], ids[videos.exact]
 
 
