@@ -128,14 +128,18 @@ def test_preview_is_refused_to_other_roles_and_for_exact_matches(
     assert eve2.get(f"/cases/{CASE}/artifacts/{pid}/preview.png?grant={grant.group(1)}").status_code == 403
 
 
-def test_the_review_gate_is_off_by_default(ws: Workspace, tokens: dict[str, str], tmp_path: Path) -> None:
-    _small, pid, _ = _triaged(ws, tmp_path)
+@pytest.mark.parametrize("kind", ["picture", "video"])
+def test_the_review_gate_is_off_by_default(ws: Workspace, tokens: dict[str, str], tmp_path: Path,
+                                           kind: str) -> None:
+    _set, pid, _ = _triaged(ws, tmp_path) if kind == "picture" else _triaged_videos(ws, tmp_path)
     eve = Client(create_app(ws, ServeSettings(start_worker=False)))
     with eve.http:
         assert eve.login("eve").status_code == 303
         page = eve.get(f"/cases/{CASE}/triage").text
         assert "Perceptual matches awaiting review" in page and "Show blurred preview" not in page
         assert eve.post(f"/cases/{CASE}/artifacts/{pid}/reveal").status_code == 403
+        assert eve.get(f"/cases/{CASE}/artifacts/{pid}/preview.png?grant=x").status_code == 403
+    assert not [a for a in audit_actions(ws, "eve") if a[1].startswith("media.preview")]
 
 
 def _triaged_videos(ws: Workspace, tmp_path: Path) -> tuple[VideoSet, int, int]:
@@ -192,18 +196,6 @@ def test_a_video_match_awaits_review_with_a_blurred_frame_of_its_matched_part(
     assert [(a, t) for a, t, _ in views] == [("media.preview.reveal", videos.matched),
                                              ("media.preview.view", videos.matched)]
     assert json.loads(views[1][2])["video_second"] == 1.0
-
-
-def test_a_video_preview_needs_the_gate_and_a_grant(ws: Workspace, tmp_path: Path) -> None:
-    _videos, vid, _ = _triaged_videos(ws, tmp_path)
-    eve = Client(create_app(ws, ServeSettings(start_worker=False)))
-    with eve.http:
-        assert eve.login("eve").status_code == 303
-        page = eve.get(f"/cases/{CASE}/triage").text
-        assert "Perceptual matches awaiting review" in page and "Show blurred preview" not in page
-        assert eve.post(f"/cases/{CASE}/artifacts/{vid}/reveal").status_code == 403
-        assert eve.get(f"/cases/{CASE}/artifacts/{vid}/preview.png?grant=x").status_code == 403
-    assert not [a for a in audit_actions(ws, "eve") if a[1].startswith("media.preview")]
 
 
 def test_a_video_that_cannot_be_decoded_gets_one_line(
