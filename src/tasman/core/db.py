@@ -114,7 +114,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
-        session.rollback()
+        try:
+            session.rollback()
+        except Exception:  # e.g. a statement cut short by Ctrl-C: close the connection, and its locks
+            session.invalidate()
         raise
     finally:
         session.close()

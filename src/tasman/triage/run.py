@@ -8,6 +8,7 @@ last batch ended: finished files are skipped, not hashed again, and no row is wr
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError
@@ -32,6 +34,8 @@ from tasman.triage.readers import Limits
 from tasman.triage.report import TriageReport, build_report, write_report
 from tasman.triage.runner import MatcherLike, ProgressInfo, RunHandle, Session
 from tasman.triage.store import counts, find_resumable, load_state, run_key
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -184,15 +188,30 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
 
 
 def _stop(ws: Workspace, case_ref: str, session: Session, exc: BaseException) -> None:
-    """An interrupted run stays resumable; one that failed on its evidence does not."""
+    """An interrupted run stays resumable; one that failed on its evidence does not.
+
+    Marking the run is best effort: a Ctrl-C that lands inside a write can leave that
+    connection holding SQLite's lock, so the pool's connections are closed and the mark tried
+    once more; if it still cannot be written the run keeps its 'running' status, which resumes
+    exactly like an interrupted run (as after a kill), and the interrupt or error goes on."""
     if session.handle is None:
         return
-    with ws.session() as s:
-        run = s.get(TriageRun, session.handle.run_id)
-        assert run is not None
-        run.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        audit.record(s, ws.actor, f"triage.{run.status}", case_ref=case_ref, run_id=run.id, files=session.files,
-                     reason=str(exc)[:300])
+    status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    for attempt in (1, 2):
+        try:
+            with ws.session() as s:
+                run = s.get(TriageRun, session.handle.run_id)
+                assert run is not None
+                run.status = status
+                audit.record(s, ws.actor, f"triage.{status}", case_ref=case_ref, run_id=run.id,
+                             files=session.files, reason=str(exc)[:300])
+            return
+        except DBAPIError as db_exc:
+            if attempt == 2:
+                log.warning("triage run %s could not be marked %s (%s); it resumes as it is",
+                            session.handle.run_id, status, str(db_exc).splitlines()[0])
+                return
+            ws.engine.dispose()
 
 
 def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, seconds: float) -> TriageResult:

@@ -85,15 +85,25 @@ def start_triage(tmp_path: Path, run_cli, case: str, *extra: str  # type: ignore
     cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage", str(evidence),
            "--case", case, "--workers", "1", "--batch-files", "10", "--own-custody-seconds", "0", *extra]
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    # stderr to a file, whose handle this process closes at once: a failing test leaks no pipe
+    with (tmp_path / STDERR).open("wb") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     return proc, ws, evidence, ws / "tasman.db"
+
+
+STDERR = "triage-stderr.txt"
+
+
+def stderr_of(tmp_path: Path) -> str:
+    """What the process ``start_triage`` started wrote to stderr so far."""
+    return (tmp_path / STDERR).read_text(encoding="utf-8", errors="replace")
 
 
 def wait_for_files(proc: subprocess.Popen[bytes], db: Path, n: int, timeout: float) -> None:
     """Until the running triage has committed ``n`` files (it must not exit before)."""
     deadline = time.monotonic() + timeout
     while _count(db, "SELECT count(*) FROM triage_files") < n and time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert proc.poll() is None, (db.parent.parent / STDERR).read_text(errors="replace")
         time.sleep(0.02)
 
 
@@ -102,7 +112,6 @@ def test_resume_after_kill_9(tmp_path: Path, run_cli) -> None:  # type: ignore[n
     wait_for_files(proc, db, 20, timeout=60)
     os.killpg(proc.pid, signal.SIGKILL)                    # the CLI and its worker, no chance to clean up
     proc.wait()
-    proc.stderr.close() if proc.stderr else None
     done_before = _count(db, "SELECT count(*) FROM triage_files")
     assert 20 <= done_before < 300, done_before
     assert _count(db, "SELECT count(*) FROM triage_runs WHERE status = 'running'") == 1

@@ -28,7 +28,14 @@ from tasman.triage.pipeline import CRASHED, Engine, HashPool
 from tasman.triage.rayengine import RayEngine
 from tasman.triage.readers import iter_entries
 from tests.triage.hashing.test_pipeline import crashing_batch
-from tests.triage.run.test_cli_and_kill import SRC, _count, one_line_error, start_triage, wait_for_files
+from tests.triage.run.test_cli_and_kill import (
+    SRC,
+    _count,
+    one_line_error,
+    start_triage,
+    stderr_of,
+    wait_for_files,
+)
 
 pytestmark = pytest.mark.usefixtures("ray_local")
 
@@ -159,9 +166,8 @@ def test_ctrl_c_stops_the_ray_it_started_and_the_run_resumes(tmp_path: Path, run
     tree = psutil.Process(proc.pid).children(recursive=True)
     assert any("raylet" in " ".join(p.cmdline()) for p in tree)
     os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C at a terminal: the whole process group
-    assert proc.wait(timeout=120) == ExitCode.INTERRUPTED
-    assert proc.stderr is not None and "Traceback" not in proc.stderr.read().decode()
-    proc.stderr.close()
+    assert proc.wait(timeout=120) == ExitCode.INTERRUPTED, stderr_of(tmp_path)
+    assert "Traceback" not in stderr_of(tmp_path)
     _, alive = psutil.wait_procs(tree, timeout=30)
     assert not alive, [p.cmdline() for p in alive]     # no Ray process left behind
     done_before = _count(db, "SELECT count(*) FROM triage_files")

@@ -4,7 +4,7 @@ import csv
 import dataclasses
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -226,3 +226,42 @@ def test_the_custody_hash_comes_from_the_runs_own_read(ws: Workspace, triage_set
     changed.write_bytes(picture.read_bytes() + b"trailing bytes")
     with pytest.raises(IntegrityError):                  # a change is caught from the run's own read too
         run_triage(ws, "OWN", [changed], TriageOptions(workers=0), matcher=FakeMatcherNone())
+
+
+def test_a_run_that_cannot_be_marked_interrupted_still_stops_as_interrupted(
+        ws: Workspace, triage_set: TriageSet, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A Ctrl-C inside a batch write can leave that SQLite connection holding the lock: marking
+    the run is tried again on fresh connections, and if it still fails the interrupt goes on
+    (exit 130, not an internal error) and the run resumes like a killed one."""
+    import contextlib
+    import types
+
+    from sqlalchemy.exc import OperationalError
+
+    from tasman.triage import run as run_mod
+
+    with ws.session() as s:
+        create_case(s, ws.actor, "INT")
+    done = run_triage(ws, "INT", [triage_set.items["folder"]], TriageOptions(workers=0))
+    stopping = types.SimpleNamespace(handle=types.SimpleNamespace(run_id=done.run_id), files=3)
+    real, fails, disposed = ws.session, [2], []
+
+    @contextlib.contextmanager
+    def locked() -> Iterator[object]:
+        if fails[0] > 0:
+            fails[0] -= 1
+            raise OperationalError("UPDATE triage_runs", {}, Exception("database is locked"))
+        with real() as s:
+            yield s
+
+    monkeypatch.setattr(ws, "session", locked)
+    real_dispose = ws.engine.dispose
+    monkeypatch.setattr(ws.engine, "dispose", lambda: (disposed.append(1), real_dispose()))
+    with caplog.at_level("WARNING", logger="tasman.triage.run"):
+        run_mod._stop(ws, "INT", stopping, KeyboardInterrupt())
+    assert "could not be marked interrupted" in caplog.text and disposed == [1]
+    fails[0] = 1                                   # locked once: the second try on new connections marks it
+    run_mod._stop(ws, "INT", stopping, KeyboardInterrupt())
+    with real() as s:
+        assert s.get(TriageRun, done.run_id).status == "interrupted"
