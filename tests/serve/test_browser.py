@@ -152,9 +152,10 @@ def test_a_non_member_gets_404_for_another_case(page: Any, server: dict[str, Any
         assert response.status == 404, sub
         assert "Not found" in page.locator("h1").inner_text()
     bearer = {"Authorization": f"Bearer {server['tokens']['out']}"}
-    for sub in ("", "/triage", "/triage/runs/1", "/subjects", "/referrals"):
+    for sub in ("", "/triage", "/triage/runs/1", "/triage/review", "/subjects", "/referrals"):
         assert page.request.get(f"{base}/api/v1/cases/OTHER-1{sub}", headers=bearer).status == 404, sub
-    for sub, body in (("/jobs", {"kind": "triage"}), ("/subjects/S-000001/decisions", {"kind": "confirm"})):
+    for sub, body in (("/jobs", {"kind": "triage"}), ("/subjects/S-000001/decisions", {"kind": "confirm"}),
+                      ("/triage/review", {"artifact_id": 1, "decision": "confirmed"})):
         assert page.request.post(f"{base}/api/v1/cases/OTHER-1{sub}", headers=bearer, data=body).status == 404, sub
     member = page.request.get(f"{base}/api/v1/cases/OTHER-1",
                               headers={"Authorization": f"Bearer {server['tokens']['ana']}"})
@@ -219,6 +220,13 @@ def test_run_a_triage_and_watch_it_finish(page: Any, server: dict[str, Any]) -> 
     assert small.exact in matches and small.perceptual in matches and small.plain not in matches
     assert "2 exploitive / age-difficult" in page.locator("#categories").inner_text()
     assert page.locator("img").count() == 0
+    # the examiner confirms the perceptual match: htmx swaps the results in, the row moves to the decided ones
+    page.locator("#review input[name=note]").fill("near copy")
+    page.locator("#review button[value=confirmed]").click()
+    page.locator("#decided").wait_for()
+    decided = page.locator("#decided").inner_text()
+    assert small.perceptual in decided and "confirmed" in decided and "eve" in decided and "near copy" in decided
+    assert page.locator("#review").count() == 0 and page.evaluate("window.tasmanMarker") == 42
 
 
 def test_review_a_subject_and_split_it(page: Any, server: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 class Role(StrEnum):
     ADMIN = "admin"          # accounts, memberships, and everything an examiner/analyst/liaison does
-    EXAMINER = "examiner"    # evidence, triage and extraction; may open the blurred review thumbnail
+    EXAMINER = "examiner"    # evidence, triage and extraction; the blurred review thumbnail; confirms/declines matches
     ANALYST = "analyst"      # tips queue, records, extraction, linking, subjects (confirm/split/merge), money
     LIAISON = "liaison"      # attribution, referral packages, outcomes
     AUDITOR = "auditor"      # reads everything of the cases they belong to, changes nothing

@@ -317,6 +317,23 @@ class TriageRunOut(Doc):
     counts: dict[str, int]
 
 
+class TriageReviewIn(Doc):
+    artifact_id: int = Field(ge=1, le=2**62)
+    decision: str = Field(pattern=r"^(confirmed|declined)$")
+    note: str = Field(default="", max_length=2000)
+
+
+class TriageReviewOut(Doc):
+    id: int
+    artifact_id: int
+    path: str
+    sha1: str | None
+    decision: str = Field(description="confirmed | declined")
+    note: str
+    decided_by: str
+    decided_at: str
+
+
 class TriageOut(Doc):
     artifacts: int
     deleted: int

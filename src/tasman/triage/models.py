@@ -77,3 +77,19 @@ class TriageError(Base):
     path: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     key: Mapped[str] = mapped_column(String(64))  # sha256 of evidence, path and reason: one row each
+
+
+class TriageReview(Base):
+    """An examiner's decision on a perceptual match awaiting review: ``confirmed`` (it is the listed
+    file, or a near copy of it) or ``declined`` (it is not). Rows are only added: the latest row of an
+    artifact is its current decision, the earlier ones its history."""
+
+    __tablename__ = "triage_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))          # confirmed | declined
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

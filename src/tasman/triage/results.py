@@ -1,6 +1,7 @@
 """Reading a case's stored triage results back: its runs, one run's report, and the perceptual
 matches (pictures by PDQ, videos by vPDQ) a person has to confirm. What the web app and the API
-show; every read is audited.
+show; every read is audited. An examiner's decision on a match (``tasman.triage.review``) takes it
+out of the awaiting list: it is listed with the decided ones instead.
 
 The report is the same frozen document ``tasman triage`` writes to report.html/json, built from
 the database, so what a page shows and what the run wrote cannot drift apart. Nothing here reads
@@ -22,7 +23,7 @@ from tasman.core.errors import NotFoundError
 from tasman.core.models import Artifact
 from tasman.evidence.cases import get_case
 from tasman.triage.hashing.video import SECONDS_PER_HASH
-from tasman.triage.models import TriageMatch, TriageRun
+from tasman.triage.models import TriageMatch, TriageReview, TriageRun
 from tasman.triage.outputs import matched_files, output_paths
 from tasman.triage.report import TriageReport, build_report
 from tasman.triage.store import counts
@@ -103,8 +104,28 @@ def run_report(session: Session, actor: str, case_ref: str, run_id: int | None =
     return doc
 
 
-def review_items(session: Session, run_id: int, limit: int = 500) -> list[ReviewItem]:
-    """The run's perceptual, crop and video matches that are not also exact matches, closest first."""
+@dataclass(frozen=True)
+class DecidedItem:
+    """A perceptual match an examiner has decided on (their latest decision)."""
+
+    item: ReviewItem
+    decision: str               # confirmed | declined
+    note: str
+    decided_by: str
+    decided_at: datetime
+
+
+def latest_reviews(session: Session, case_id: int) -> dict[int, TriageReview]:
+    """The current decision on each decided artifact of the case: its latest row (the earlier rows
+    are its history)."""
+    latest = (select(func.max(TriageReview.id)).where(TriageReview.case_id == case_id)
+              .group_by(TriageReview.artifact_id))
+    return {r.artifact_id: r for r in session.scalars(select(TriageReview).where(TriageReview.id.in_(latest)))}
+
+
+def _run_review_items(session: Session, run_id: int) -> list[ReviewItem]:
+    """The run's perceptual, crop and video matches that are not also exact matches, closest first,
+    decided or not."""
     exact = select(TriageMatch.artifact_id).where(TriageMatch.run_id == run_id, TriageMatch.match_type == "exact")
     rows = session.execute(
         select(TriageMatch, Artifact.path, Artifact.sha1).join(Artifact, Artifact.id == TriageMatch.artifact_id)
@@ -116,14 +137,33 @@ def review_items(session: Session, run_id: int, limit: int = 500) -> list[Review
         if m.artifact_id not in out:
             out[m.artifact_id] = ReviewItem(m.artifact_id, path, sha1, m.match_type, m.hashset, m.category,
                                             m.distance)
-        if len(out) >= limit:
-            break
     return list(out.values())
 
 
-def needs_review(session: Session, case_id: int, artifact_id: int) -> bool:
-    """Whether any run of the case holds a perceptual (picture or video) match of this artifact that a
-    person must confirm."""
+def _case_of(session: Session, run_id: int) -> int:
+    return int(session.scalar(select(TriageRun.case_id).where(TriageRun.id == run_id)) or 0)
+
+
+def review_items(session: Session, run_id: int, limit: int = 500) -> list[ReviewItem]:
+    """The run's perceptual, crop and video matches that are not also exact matches and that no
+    examiner has decided on yet, closest first."""
+    decided = latest_reviews(session, _case_of(session, run_id))
+    return [i for i in _run_review_items(session, run_id) if i.artifact_id not in decided][:limit]
+
+
+def decided_items(session: Session, run_id: int, limit: int = 500) -> list[DecidedItem]:
+    """The run's matches for review that an examiner has decided on, with the latest decision,
+    most recently decided first."""
+    decided = latest_reviews(session, _case_of(session, run_id))
+    out = [DecidedItem(i, r.decision, r.note, r.decided_by, r.decided_at)
+           for i in _run_review_items(session, run_id) if (r := decided.get(i.artifact_id)) is not None]
+    out.sort(key=lambda d: d.decided_at, reverse=True)
+    return out[:limit]
+
+
+def has_review_match(session: Session, case_id: int, artifact_id: int) -> bool:
+    """Whether any run of the case holds a perceptual (picture or video) match of this artifact for a
+    person to confirm (decided on or not): what an examiner may record a decision on."""
     runs = select(TriageRun.id).where(TriageRun.case_id == case_id)
     exact = select(TriageMatch.id).where(TriageMatch.artifact_id == artifact_id, TriageMatch.match_type == "exact",
                                          TriageMatch.run_id.in_(runs))
@@ -132,6 +172,15 @@ def needs_review(session: Session, case_id: int, artifact_id: int) -> bool:
     found = select(TriageMatch.id).where(TriageMatch.artifact_id == artifact_id, TriageMatch.run_id.in_(runs),
                                          TriageMatch.match_type.in_(REVIEW_TYPES), TriageMatch.known_good.is_(False))
     return bool(session.scalar(select(found.exists())))
+
+
+def needs_review(session: Session, case_id: int, artifact_id: int) -> bool:
+    """Whether any run of the case holds a perceptual (picture or video) match of this artifact that a
+    person must confirm, and no examiner has decided on it yet."""
+    if not has_review_match(session, case_id, artifact_id):
+        return False
+    decided = select(TriageReview.id).where(TriageReview.case_id == case_id, TriageReview.artifact_id == artifact_id)
+    return not session.scalar(select(decided.exists()))
 
 
 def preview_second(session: Session, case_id: int, artifact_id: int) -> float | None:

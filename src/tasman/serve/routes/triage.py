@@ -4,14 +4,16 @@ hash, unreadable files; never a picture), and the case's background jobs with li
 A run started here is a job (``tasman.serve.jobkinds``, started through ``routes/jobs.py``)
 calling ``tasman.triage.run.run_triage``; its row polls itself with htmx every second, and when it
 finishes the results section reloads (the ``jobFinished`` event). The results are read by
-``tasman.triage.results``.
+``tasman.triage.results``. An examiner confirms or declines a perceptual match awaiting review
+(``tasman.triage.review``); the results section is swapped in again with the match moved to the
+decided ones.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -19,13 +21,14 @@ from tasman.evidence.store import list_evidence
 from tasman.serve import jobs
 from tasman.serve.deps import CaseCtx, api_case, page_case, state
 from tasman.serve.roles import Perm
-from tasman.serve.routes.common import API, ERRORS
+from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, job_out, page_jobs
-from tasman.serve.schemas import TriageOut, TriageRunOut
+from tasman.serve.schemas import TriageOut, TriageReviewIn, TriageReviewOut, TriageRunOut
 from tasman.serve.web import render
 from tasman.triage.hashsets.store import list_hashsets
 from tasman.triage.report import TriageReport
-from tasman.triage.results import RunInfo, inventory, list_runs, review_items, run_report
+from tasman.triage.results import RunInfo, decided_items, inventory, list_runs, review_items, run_report
+from tasman.triage.review import Decision, list_decisions, record_decision
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=API, tags=["triage"])
@@ -40,7 +43,12 @@ def results(ctx: CaseCtx, run_id: int | None) -> dict[str, Any]:
     """What the results section shows: the run's report, and its perceptual matches awaiting a look."""
     report = run_report(ctx.session, ctx.viewer.name, ctx.ref, run_id)
     review = review_items(ctx.session, report.run_id) if report is not None else []
-    return {"report": report, "review": review, "page_matches": PAGE_MATCHES, "pinned": run_id}
+    decided = decided_items(ctx.session, report.run_id) if report is not None else []
+    return {"report": report, "review": review, "decided": decided, "page_matches": PAGE_MATCHES, "pinned": run_id}
+
+
+def review_out(d: Decision) -> TriageReviewOut:
+    return TriageReviewOut(**d.as_dict())
 
 
 def _start_form(s: Session, ctx: CaseCtx) -> dict[str, Any]:
@@ -66,6 +74,35 @@ def results_fragment(request: Request, run: int | None = Query(None, ge=1),
     """The results section alone, for htmx to swap in when a run finishes."""
     return render(request, "_triage_results.html", ctx.viewer, case=ctx.case,
                   previews=state(request).settings.blurred_previews, **results(ctx, run))
+
+
+@router.post("/cases/{ref}/triage/review")
+def review_page(request: Request, artifact_id: int = Form(ge=1, le=2**62), decision: str = Form(max_length=16),
+                note: str = Form("", max_length=2000), run: int | None = Form(None, ge=1, le=2**62),
+                ctx: CaseCtx = Depends(page_case)) -> Response:
+    """Confirm or decline one match awaiting review; htmx swaps the results section in again."""
+    ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
+    record_decision(ctx.session, ctx.viewer.name, ctx.ref, artifact_id, decision, note)
+    if request.headers.get("hx-request") != "true":
+        return see_other(f"/cases/{ctx.ref}/triage" + (f"?run={run}" if run else ""))
+    return render(request, "_triage_results.html", ctx.viewer, case=ctx.case,
+                  previews=state(request).settings.blurred_previews, **results(ctx, run))
+
+
+@api.get("/cases/{ref}/triage/review", response_model=list[TriageReviewOut], responses=ERRORS)
+def get_reviews(history: bool = Query(False), ctx: CaseCtx = Depends(api_case)) -> list[TriageReviewOut]:
+    """Examiners' decisions on perceptual matches: the current one per artifact, most recent first
+    (every decision ever recorded with ``history=true``)."""
+    return [review_out(d) for d in list_decisions(ctx.session, ctx.viewer.name, ctx.ref, history)]
+
+
+@api.post("/cases/{ref}/triage/review", response_model=TriageReviewOut, status_code=201, responses=WRITE_ERRORS)
+def post_review(body: TriageReviewIn, ctx: CaseCtx = Depends(api_case)) -> TriageReviewOut:
+    """Confirm or decline a perceptual match awaiting review (examiners only). A later decision on
+    the same artifact replaces it as the current one; the earlier ones stay as history."""
+    ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
+    return review_out(record_decision(ctx.session, ctx.viewer.name, ctx.ref, body.artifact_id, body.decision,
+                                      body.note))
 
 
 @api.get("/cases/{ref}/triage", response_model=TriageOut, responses=ERRORS)
