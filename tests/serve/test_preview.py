@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from tasman.core.models import Artifact, AuditEvent
+from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
 from tasman.serve import thumbs
 from tasman.serve.app import create_app
@@ -26,7 +26,6 @@ from tasman.serve.settings import ServeSettings
 from tasman.serve.thumbs import THUMB_PIXELS, blurred_thumbnail
 from tasman.synth.images import draw_picture
 from tasman.synth.triage_set import jpeg
-from tasman.triage.run import TriageOptions, run_triage
 from tests.serve.conftest import CASE, Client, audit_actions
 from tests.serve.triage_data import (
     LIST_NAME,
@@ -38,6 +37,7 @@ from tests.serve.triage_data import (
     import_video_list,
     make_small_set,
     make_video_set,
+    triaged_ids,
 )
 
 
@@ -69,18 +69,11 @@ def settings() -> ServeSettings:
     return ServeSettings(start_worker=False, blurred_previews=True)
 
 
-def _artifact_ids(ws: Workspace, folder: Path, hashset: str) -> dict[str, int]:
-    """A real triage run of ``folder`` against ``hashset``; the artifacts' ids by path."""
-    run_triage(ws, CASE, [folder], TriageOptions(hashsets=(hashset,), workers=0))
-    with ws.session() as s:
-        return dict(s.execute(select(Artifact.path, Artifact.id)).all())
-
-
 def _triaged(ws: Workspace, tmp_path: Path) -> tuple[SmallSet, int, int]:
     """A small drawn folder: one exact and one perceptual match (inside a zip)."""
     small = make_small_set(tmp_path)
     import_list(ws, small)
-    ids = _artifact_ids(ws, small.folder, LIST_NAME)
+    ids = triaged_ids(ws, CASE, small.folder, LIST_NAME)
     return small, ids[small.perceptual], ids[small.exact]
 
 
@@ -109,6 +102,11 @@ def test_examiner_sees_a_blurred_preview_after_an_audited_click(
     assert eve.get(src.group(1)).status_code == 403  # a grant is good for one view
     actions = [(a[1], a[3]) for a in audit_actions(ws, "eve")]
     assert ("media.preview.reveal", small.perceptual) in actions and ("media.preview.view", small.perceptual) in actions
+    # decided, it leaves the list awaiting review, yet an examiner changing the decision may look again
+    assert eve.post(f"/cases/{CASE}/triage/review", {"artifact_id": pid, "decision": "confirmed"}).status_code == 303
+    assert small.perceptual not in eve.get(f"/cases/{CASE}/triage").text.split('id="review"', 1)[-1].split(
+        "</table>", 1)[0]
+    assert eve.post(f"/cases/{CASE}/artifacts/{pid}/reveal").status_code == 200
 
 
 def test_preview_is_refused_to_other_roles_and_for_exact_matches(
@@ -146,7 +144,7 @@ def _triaged_videos(ws: Workspace, tmp_path: Path) -> tuple[VideoSet, int, int]:
     """Drawn videos: one exact match and one vPDQ match (inside a zip)."""
     videos = make_video_set(tmp_path)
     import_video_list(ws, videos)
-    ids = _artifact_ids(ws, videos.folder, VIDEO_LIST)
+    ids = triaged_ids(ws, CASE, videos.folder, VIDEO_LIST)
     return videos, ids[videos.matched], ids[videos.exact]
 
 

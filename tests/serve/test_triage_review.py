@@ -10,21 +10,17 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tasman.core.models import Artifact
 from tasman.core.workspace import Workspace
 from tasman.triage.models import TriageReview
-from tasman.triage.run import TriageOptions, run_triage
 from tests.serve.conftest import CASE, Client, audit_actions
-from tests.serve.triage_data import LIST_NAME, SmallSet, import_list, make_small_set
+from tests.serve.triage_data import LIST_NAME, SmallSet, import_list, make_small_set, triaged_ids
 
 
 def _triaged(ws: Workspace, tmp_path: Path) -> tuple[SmallSet, dict[str, int]]:
     """A real triage run of a small drawn folder: one exact and one perceptual match."""
     small = make_small_set(tmp_path)
     import_list(ws, small)
-    run_triage(ws, CASE, [small.folder], TriageOptions(hashsets=(LIST_NAME,), workers=0))
-    with ws.session() as s:
-        return small, dict(s.execute(select(Artifact.path, Artifact.id)).all())
+    return small, triaged_ids(ws, CASE, small.folder, LIST_NAME)
 
 
 def _table(page: str, element_id: str) -> str:

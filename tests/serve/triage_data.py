@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy import select
 
+from tasman.core.models import Artifact
 from tasman.core.workspace import Workspace
 from tasman.synth.triage_set import FIXED_TIME, jpeg, reference_pdq
 from tasman.triage.hashsets.store import import_hashset
+from tasman.triage.run import TriageOptions, run_triage
 
 LIST_NAME = "test-list"
 
@@ -120,3 +123,10 @@ def make_video_set(root: Path, name: str = "phone") -> VideoSet:
 def import_video_list(ws: Workspace, videos: VideoSet, actor: str = "setup") -> None:
     with ws.session() as s:
         import_hashset(s, actor, videos.hashlist, VIDEO_LIST)
+
+
+def triaged_ids(ws: Workspace, case: str, folder: Path, hashset: str) -> dict[str, int]:
+    """A real triage run of ``folder`` against ``hashset`` in ``case``; the artifacts' ids by path."""
+    run_triage(ws, case, [folder], TriageOptions(hashsets=(hashset,), workers=0))
+    with ws.session() as s:
+        return dict(s.execute(select(Artifact.path, Artifact.id)).all())

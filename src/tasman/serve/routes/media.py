@@ -17,7 +17,7 @@ from tasman.serve.deps import CaseCtx, page_case, state
 from tasman.serve.roles import Perm
 from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail, blurred_video_thumbnail
 from tasman.serve.web import render
-from tasman.triage.results import needs_review, preview_second
+from tasman.triage.results import has_review_match, preview_second
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,8 +29,9 @@ def _artifact(request: Request, ctx: CaseCtx, artifact_id: int) -> Artifact:
     art = ctx.session.scalar(select(Artifact).where(Artifact.id == artifact_id, Artifact.case_id == ctx.case.id))
     if art is None:
         raise NotFoundError(f"no artifact {artifact_id} in case {ctx.ref!r}")
-    if not needs_review(ctx.session, ctx.case.id, art.id):
-        raise PermissionDeniedError("only perceptual matches awaiting review have a preview")
+    # awaiting review, or decided already (an examiner who changes a decision may look again)
+    if not has_review_match(ctx.session, ctx.case.id, art.id):
+        raise PermissionDeniedError("only perceptual matches (never exact ones) have a preview")
     return art
 
 
