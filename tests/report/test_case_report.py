@@ -72,3 +72,24 @@ def test_the_report_command_writes_html_and_json_and_refuses_an_unknown_case(  #
     res = run_cli("-w", w, "report", "--case", "NOPE")
     assert res.exit_code == 3 and "no case 'NOPE'" in res.stderr and "Traceback" not in res.output
     assert not (w / "out" / "NOPE").exists()
+
+
+def test_the_triage_section_counts_the_examiners_current_decisions(ws: Workspace, tmp_path: Path) -> None:
+    from tasman.triage.review import record_decision
+    from tests.serve.triage_data import LIST_NAME, import_list, make_small_set, triaged_ids
+
+    with ws.session() as s:
+        create_case(s, "t", "C3")
+    small = make_small_set(tmp_path)
+    import_list(ws, small)
+    ids = triaged_ids(ws, "C3", small.folder, LIST_NAME)
+    with ws.session() as s:
+        doc = write_case_report(s, "t", "C3", tmp_path / "before.html")
+    assert doc.triage is not None and (doc.triage.confirmed, doc.triage.declined) == (0, 0)
+    assert "reviewed by an examiner" not in (tmp_path / "before.html").read_text()
+    with ws.session() as s:
+        record_decision(s, "eve", "C3", ids[small.perceptual], "declined")
+        record_decision(s, "eve", "C3", ids[small.perceptual], "confirmed")  # the latest counts
+        doc = write_case_report(s, "t", "C3", tmp_path / "after.html")
+    assert doc.triage is not None and (doc.triage.confirmed, doc.triage.declined) == (1, 0)
+    assert "1 confirmed, 0 declined" in (tmp_path / "after.html").read_text()

@@ -24,7 +24,7 @@ from tasman.money.outputs import render_section
 from tasman.money.run import latest_report
 from tasman.refer.summary import Summary, build_summary, chart_svg
 from tasman.triage.report import CategoryCount
-from tasman.triage.results import run_report
+from tasman.triage.results import latest_reviews, run_report
 
 TOP_SUBJECTS = 25  # the subjects listed by name; the rest are counted
 
@@ -55,6 +55,8 @@ class TriageSection(BaseModel):
     errors: int
     categories: list[CategoryCount]
     report_html: str | None
+    confirmed: int = 0   # perceptual matches an examiner confirmed (current decisions, any run of the case)
+    declined: int = 0
 
 
 class IdentifierCount(BaseModel):
@@ -105,9 +107,11 @@ def _triage(session: Session, actor: str, case_ref: str) -> TriageSection | None
     if doc is None:
         return None
     f = doc.figures
+    decided = Counter(r.decision for r in latest_reviews(session, get_case(session, case_ref).id).values())
     return TriageSection(run_id=doc.run_id, finished_at=doc.finished_at, hashsets=doc.hashsets, files=f.files,
                          matched_files=f.matched_files, known_good_files=f.known_good_files, errors=f.errors,
-                         categories=doc.categories, report_html=doc.outputs.get("report_html"))
+                         categories=doc.categories, report_html=doc.outputs.get("report_html"),
+                         confirmed=decided["confirmed"], declined=decided["declined"])
 
 
 def _subjects(session: Session, actor: str, case_ref: str) -> SubjectsSection | None:
