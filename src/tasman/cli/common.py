@@ -120,14 +120,12 @@ class TasmanGroup(click.Group):
             fail("interrupted; finished work is kept, run the command again to resume", int(ExitCode.INTERRUPTED))
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
-        except OSError as exc:
-            if exc.filename is None:       # not about a path the user gave: a bug, or the machine
-                log = _log_crash()
-                fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", int(ExitCode.INTERNAL))
-            # a file or folder the user named cannot be read or written: a missing or read-only
-            # output folder, a full disk, a file where a folder is needed
-            fail(f"{exc.filename}: {reason(exc)}", int(_os_error_code(exc)))
         except Exception as exc:
+            if isinstance(exc, OSError) and exc.filename is not None:
+                # a file or folder the user named cannot be read or written: a missing or read-only
+                # output folder, a full disk, a file where a folder is needed (an OSError about no
+                # path is a bug, or the machine: logged below like any other)
+                fail(f"{exc.filename}: {reason(exc)}", int(_os_error_code(exc)))
             log = _log_crash()
             fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", int(ExitCode.INTERNAL))
         finally:

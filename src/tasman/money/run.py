@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,14 +182,7 @@ def analyse_case(session: Session, actor: str, case_ref: str, cfg: MoneyConfig |
     """A whole analysis in the caller's transaction (which, on SQLite, takes the write lock only
     once the analysis and its tables are done)."""
     analysis = prepare_analysis(session, case_ref, cfg, stage)
-    folder = out_dir or Path("money")
-    with staged(folder) as staging:
-        with stage("files"):
-            write_data_files(analysis, staging)
-        with stage("store"):
-            summary = store_analysis(session, actor, analysis, folder, staging)
-        publish(staging, folder)
-    return summary
+    return _store_and_publish(analysis, out_dir or Path("money"), actor, nullcontext(session), stage)
 
 
 def analyse_workspace(ws: Workspace, case_ref: str, cfg: MoneyConfig | None = None, out_dir: Path | None = None,
@@ -199,11 +192,17 @@ def analyse_workspace(ws: Workspace, case_ref: str, cfg: MoneyConfig | None = No
     with ws.session() as s:
         analysis = prepare_analysis(s, case_ref, cfg, stage)
     folder = out_dir or ws.out_dir(analysis.case_ref, "money")
+    return _store_and_publish(analysis, folder, ws.actor, ws.session(), stage)
+
+
+def _store_and_publish(analysis: Analysis, folder: Path, actor: str, transaction: AbstractContextManager[Session],
+                       stage: StageHook) -> AnalyseSummary:
+    """The data files staged, the run stored in ``transaction``, then every file put in its place."""
     with staged(folder) as staging:
         with stage("files"):
             write_data_files(analysis, staging)
-        with stage("store"), ws.session() as s:
-            summary = store_analysis(s, ws.actor, analysis, folder, staging)
+        with stage("store"), transaction as s:
+            summary = store_analysis(s, actor, analysis, folder, staging)
         publish(staging, folder)
     return summary
 

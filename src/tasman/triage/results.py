@@ -144,21 +144,30 @@ def _case_of(session: Session, run_id: int) -> int:
     return int(session.scalar(select(TriageRun.case_id).where(TriageRun.id == run_id)) or 0)
 
 
-def review_items(session: Session, run_id: int, limit: int = 500) -> list[ReviewItem]:
-    """The run's perceptual, crop and video matches that are not also exact matches and that no
-    examiner has decided on yet, closest first."""
+def review_queue(session: Session, run_id: int, limit: int = 500) -> tuple[list[ReviewItem], list[DecidedItem]]:
+    """The run's perceptual, crop and video matches that are not also exact matches, in one read:
+    those no examiner has decided on yet (closest first), and those decided, with the latest
+    decision (most recently decided first)."""
     decided = latest_reviews(session, _case_of(session, run_id))
-    return [i for i in _run_review_items(session, run_id) if i.artifact_id not in decided][:limit]
+    awaiting, done = [], []
+    for i in _run_review_items(session, run_id):
+        r = decided.get(i.artifact_id)
+        if r is None:
+            awaiting.append(i)
+        else:
+            done.append(DecidedItem(i, r.decision, r.note, r.decided_by, r.decided_at))
+    done.sort(key=lambda d: d.decided_at, reverse=True)
+    return awaiting[:limit], done[:limit]
+
+
+def review_items(session: Session, run_id: int, limit: int = 500) -> list[ReviewItem]:
+    """The run's matches awaiting an examiner's decision, closest first (``review_queue``)."""
+    return review_queue(session, run_id, limit)[0]
 
 
 def decided_items(session: Session, run_id: int, limit: int = 500) -> list[DecidedItem]:
-    """The run's matches for review that an examiner has decided on, with the latest decision,
-    most recently decided first."""
-    decided = latest_reviews(session, _case_of(session, run_id))
-    out = [DecidedItem(i, r.decision, r.note, r.decided_by, r.decided_at)
-           for i in _run_review_items(session, run_id) if (r := decided.get(i.artifact_id)) is not None]
-    out.sort(key=lambda d: d.decided_at, reverse=True)
-    return out[:limit]
+    """The run's matches an examiner has decided on, most recently decided first (``review_queue``)."""
+    return review_queue(session, run_id, limit)[1]
 
 
 def has_review_match(session: Session, case_id: int, artifact_id: int) -> bool:

@@ -27,7 +27,7 @@ from tasman.serve.schemas import TriageOut, TriageReviewIn, TriageReviewOut, Tri
 from tasman.serve.web import render
 from tasman.triage.hashsets.store import list_hashsets
 from tasman.triage.report import TriageReport
-from tasman.triage.results import RunInfo, decided_items, inventory, list_runs, review_items, run_report
+from tasman.triage.results import RunInfo, inventory, list_runs, review_queue, run_report
 from tasman.triage.review import Decision, list_decisions, record_decision
 
 router = APIRouter(include_in_schema=False)
@@ -42,8 +42,7 @@ def run_out(r: RunInfo) -> TriageRunOut:
 def results(ctx: CaseCtx, run_id: int | None) -> dict[str, Any]:
     """What the results section shows: the run's report, and its perceptual matches awaiting a look."""
     report = run_report(ctx.session, ctx.viewer.name, ctx.ref, run_id)
-    review = review_items(ctx.session, report.run_id) if report is not None else []
-    decided = decided_items(ctx.session, report.run_id) if report is not None else []
+    review, decided = review_queue(ctx.session, report.run_id) if report is not None else ([], [])
     return {"report": report, "review": review, "decided": decided, "page_matches": PAGE_MATCHES, "pinned": run_id}
 
 
