@@ -63,14 +63,14 @@ async def report(request: Request, what: str = Form(default="", max_length=10_00
                  form_token: str = Form(default=""), files: list[UploadFile] | None = None,
                  s: Session = DB) -> Response:
     st = state(request)
-    address = client_address(request)
-    st.limiter.hit("report-address", address, st.settings.reports_per_address)
     limits = {"files": tips.MAX_FILES, "mb": tips.MAX_FILE_BYTES // (1024 * 1024)}
     entered = {"what": what, "url": url, "platform": platform, "username": username, "seen_when": seen_when,
                "contact": contact}
     if not check_form_token(st.app_key, request.cookies.get(FORM_COOKIE), form_token):
         return anonymous_form(request, "report.html", 400, limits=limits, entered=entered,
                               error="This form expired. Please send it again.")
+    address = client_address(request)  # counted only once the form token holds: a forged post costs nobody
+    st.limiter.hit("report-address", address, st.settings.reports_per_address)
     if website:  # the honeypot: hidden from people, filled by bots; answer as if it worked
         return render(request, "report_thanks.html", None, ref=tips.new_ref())
     try:
