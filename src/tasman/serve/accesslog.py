@@ -1,8 +1,10 @@
 """uvicorn's access log without the reporter's address.
 
-Guarantee: a line of the ``uvicorn.access`` logger for the public report form (``/report``)
-carries ``-`` where uvicorn puts the client's address and port, before any handler sees it (a
-filter on the logger itself, so every handler and formatter gets the scrubbed record). The
+Guarantee: a line of the ``uvicorn.access`` logger for the public report form (``/report``) or
+for what its page loads (``/static/...``, ``/favicon.ico``: those lines would name the reporter's
+address at the minute they reported) carries ``-`` where uvicorn puts the client's address and
+port, before any handler sees it (a filter on the logger itself, so every handler and formatter
+gets the scrubbed record). The
 address of a member of the public is never written anywhere; the whole access log can be
 turned off (``tasman serve --no-access-log``, ``serve: access_log: false`` in ``tasman.yaml``).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 
 ACCESS_LOGGER = "uvicorn.access"
-PUBLIC_PATHS = ("/report",)
+PUBLIC_PATHS = ("/report", "/static", "/favicon.ico")
 
 
 def _public(path: str) -> bool:
