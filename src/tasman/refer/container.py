@@ -298,7 +298,7 @@ def _read_file(path: Path) -> bytes:
             if st.st_size > MAX_PACKAGE_BYTES:
                 raise IntegrityError(f"{path.name}: refused: {st.st_size} bytes, over the package limit of "
                                      f"{MAX_PACKAGE_BYTES} ({MAX_PACKAGE_BYTES // MiB} MiB)")
-            data = fh.read(MAX_PACKAGE_BYTES + 1)
+            data = fh.read(st.st_size + 1)   # never a buffer of the limit's size for a small file
     except OSError as exc:
         raise NotFoundError(f"cannot read package {str(path)!r}: {exc.strerror}") from exc
     if len(data) > MAX_PACKAGE_BYTES:
