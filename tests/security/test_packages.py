@@ -366,3 +366,55 @@ def test_write_folder_refuses_what_is_not_a_package_member_even_when_called_dire
     with pytest.raises(IntegrityError, match=re.escape("'../../x'")):
         container.write_folder(tmp_path / "out", "../../x", {"package.json": b""})
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, run_cli: Any) -> Path:
+    ws = tmp_path / "ws"
+    assert run_cli("init", ws).exit_code == 0
+    assert run_cli("-w", ws, "case", "create", "OP-1").exit_code == 0
+    return ws
+
+
+def _one_line(r: Any, code: int, *needles: str) -> None:
+    assert r.exit_code == code, r.output
+    assert r.stderr.startswith("tasman: error:") and r.stderr.count("\n") == 1, r.stderr
+    for needle in needles:
+        assert needle in r.stderr, r.stderr
+
+
+def test_a_deep_outcome_report_is_refused(tmp_path: Path, workspace: Path, run_cli: Any) -> None:
+    report = tmp_path / "outcome.json"
+    report.write_bytes(b'{"report": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    _one_line(run_cli("-w", workspace, "outcome", "import", report, "--case", "OP-1"), 5, "levels deep")
+
+
+def test_an_oversized_outcome_report_is_refused(tmp_path: Path, workspace: Path, run_cli: Any) -> None:
+    report = tmp_path / "outcome.json"
+    report.write_bytes(b'{"report": "' + b"x" * (2 << 20) + b'"}')
+    _one_line(run_cli("-w", workspace, "outcome", "import", report, "--case", "OP-1"), 5, "byte limit")
+
+
+def test_a_yaml_alias_bomb_identity_is_refused(tmp_path: Path, workspace: Path, run_cli: Any) -> None:
+    """The billion laughs: nine levels of nine aliases each. safe_load builds it as shared lists in
+    no time, but the first str() of the name would take gigabytes."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
+    lines += ["name: *l9", "countries: [PH]", "age_recipient: *l9"]
+    bomb = tmp_path / "identity.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    tracemalloc.start()
+    try:
+        r = run_cli("-w", workspace, "agency", "import", bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    _one_line(r, 5, "alias", "line 2")
+    assert peak < 64 << 20
+    assert run_cli("-w", workspace, "agency", "list", "--json").output.strip() == "[]"
+
+
+def test_an_oversized_identity_is_refused(tmp_path: Path, workspace: Path, run_cli: Any) -> None:
+    big = tmp_path / "identity.yaml"
+    big.write_text("name: x\ncontact: " + "x" * (2 << 20) + "\n")
+    _one_line(run_cli("-w", workspace, "agency", "import", big), 5, "byte limit")
