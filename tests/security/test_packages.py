@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import re
 import stat
 import struct
@@ -418,3 +419,12 @@ def test_an_oversized_identity_is_refused(tmp_path: Path, workspace: Path, run_c
     big = tmp_path / "identity.yaml"
     big.write_text("name: x\ncontact: " + "x" * (2 << 20) + "\n")
     _one_line(run_cli("-w", workspace, "agency", "import", big), 5, "byte limit")
+
+
+@pytest.mark.parametrize("command", ["verify", "agency", "outcome"])
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path, workspace: Path, run_cli: Any, command: str) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    args = {"verify": ("package", "verify", fifo), "agency": ("agency", "import", fifo),
+            "outcome": ("outcome", "import", fifo, "--case", "OP-1")}[command]
+    _one_line(run_cli("-w", workspace, *args), 5, "not a regular file")

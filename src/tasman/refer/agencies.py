@@ -80,6 +80,8 @@ def add_agency(session: Session, actor: str, name: str, countries: list[str] | s
 def import_directory(session: Session, actor: str, path: Path, replace: bool = False) -> list[Agency]:
     """Add the entries of a directory file or one ``identity.yaml``, a file from outside: read
     with a size limit (``safeyaml.MAX_BYTES``) and no YAML aliases."""
+    if path.exists() and not path.is_file():   # a FIFO would block the open
+        raise InputError(f"{str(path)!r} is not a regular file")
     try:
         with path.open("rb") as fh:
             raw = fh.read(safeyaml.MAX_BYTES + 1)

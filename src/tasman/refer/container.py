@@ -291,6 +291,8 @@ def verify_signature(public_key: str, signature: bytes, data: bytes, what: str) 
 def _read_file(path: Path) -> bytes:
     """The package file's bytes: a regular file of at most ``MAX_PACKAGE_BYTES``, bounded read."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):   # before opening: a FIFO would block the open
+            raise InputError(f"{str(path)!r} is not a regular file")
         with path.open("rb") as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):

@@ -123,6 +123,8 @@ def _where(loc: tuple[int | str, ...]) -> str:
 def read_signed(path: Path) -> SignedOutcome:
     """A signed outcome report from outside: at most ``MAX_OUTCOME_BYTES``, read with a bounded
     read, its JSON through ``safejson`` (nesting limit), then validated."""
+    if path.exists() and not path.is_file():   # a FIFO would block the open
+        raise InputError(f"{str(path)!r} is not a regular file")
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_OUTCOME_BYTES + 1)
