@@ -164,7 +164,11 @@ def _with_session(ws: Workspace | None, fn):  # type: ignore[no-untyped-def]
 @click.argument("file", type=_file)
 @json_option
 def package_verify(file: Path) -> None:
-    """Check the signature and digests and say who signed (exit 7 if anything changed)."""
+    """Check the signature and digests and say who signed (exit 7 if anything changed).
+
+    Needs no key. Anything a Tasman package does not hold (another member, a compressed or
+    oversized one, deep JSON, a hostile package id) is refused before it is inflated: see
+    docs/refer.md, "What verify, open and import refuse"."""
     data = _with_session(_maybe_ws(), lambda s, actor: verify(s, actor, file))
     emit(data, lambda con: say(con, _who(data)))
 
