@@ -23,7 +23,7 @@ from tasman.core.workspace import Workspace
 def give_key(root: Path, mode: int = 0o600) -> LocalSigner:
     """What 'tasman keys generate' leaves for core: keys/signing.pem, private to its owner."""
     key = Ed25519PrivateKey.generate()
-    (root / KEYS_DIR).mkdir(mode=0o700, exist_ok=True)
+    (root / KEYS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
     path = root / KEYS_DIR / SIGNING_FILE
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))

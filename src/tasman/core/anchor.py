@@ -273,17 +273,19 @@ def verify_anchors(session: Session, files: Sequence[tuple[str, AnchorDoc]] = ()
     report.checks = [_check(doc, source, key, key_name, hashes) for source, doc in docs]
     holding = sorted({c.seq for c in report.checks if c.holds})
     log_ok = {d.log_id for _, d in docs if d.log_id and d.log_id == hashes.get(1)}
-    for c, (_, doc) in zip(report.checks, docs, strict=True):
-        if not c.signed:
-            report.problems.append(audit.Problem(None, "forged", c.message))
-        elif not c.holds:
-            below = [s for s in holding if s < c.seq]
-            good = max([*below, 1 if doc.log_id in log_ok and c.seq > 1 else 0])
-            first = good + 1
-            where = (f"entry {first} differs from what was anchored" if first == c.seq else
-                     f"the first entry that differs is one of entries {first}..{c.seq}"
-                     + (f" (entries up to {good} still match an anchor)" if good else ""))
-            report.problems.append(audit.Problem(first, "rewritten", f"{c.message}: history was rewritten; {where}"))
+    failed = sorted(((c, doc) for c, (_, doc) in zip(report.checks, docs, strict=True) if c.signed and not c.holds),
+                    key=lambda pair: pair[0].seq)
+    report.problems += [audit.Problem(None, "forged", c.message) for c in report.checks if not c.signed]
+    if failed:        # the earliest failed anchor bounds the change; later ones fail because of it
+        c, doc = failed[0]
+        good = max([s for s in holding if s < c.seq] + [1 if doc.log_id in log_ok and c.seq > 1 else 0])
+        first = good + 1
+        where = (f"entry {first} differs from what was anchored" if first == c.seq else
+                 f"the first entry that differs is one of entries {first}..{c.seq}"
+                 + (f" (entries up to {good} still match an anchor)" if good else ""))
+        more = f"; {len(failed) - 1} later anchor(s) fail too" if len(failed) > 1 else ""
+        report.problems.append(audit.Problem(first, "rewritten",
+                                             f"{c.message}: history was rewritten; {where}{more}"))
     return report
 
 
