@@ -157,11 +157,14 @@ def _minutes_since(ts: str) -> float:
     return (utcnow() - then).total_seconds() / 60
 
 
+_LAST_ANCHOR = select(AuditAnchor.seq, AuditAnchor.ts).order_by(AuditAnchor.id.desc()).limit(1)
+
+
 def _before_commit(session: Session) -> None:
-    appended = session.info.pop(audit.APPENDED, False)
+    appended: int | None = session.info.pop(audit.APPENDED, None)
     due = session.info.pop(audit.ANCHOR_DUE, None)
     get_signer: Callable[[], Signer | None] | None = session.info.get(SIGNER)
-    if not appended or get_signer is None:
+    if appended is None or get_signer is None:
         return
     try:
         signer = get_signer()
@@ -170,8 +173,8 @@ def _before_commit(session: Session) -> None:
     if signer is None:
         return
     policy: Policy = session.info.get(POLICY) or Policy()
-    count, _ = _head(session)
-    last = session.execute(select(AuditAnchor.seq, AuditAnchor.ts).order_by(AuditAnchor.id.desc()).limit(1)).first()
+    count = appended             # the head: this transaction holds the head's lock since it appended
+    last = session.execute(_LAST_ANCHOR).first()
     if last is not None and int(last[0]) >= count:
         return
     if due:

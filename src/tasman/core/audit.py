@@ -24,7 +24,7 @@ from tasman.core.models import AuditEvent, AuditHead
 from tasman.core.timeutil import iso, utcnow
 
 GENESIS = "0" * 64
-APPENDED = "tasman.audit.appended"       # session.info: this transaction appended entries
+APPENDED = "tasman.audit.appended"       # session.info: the last entry this transaction appended
 ANCHOR_DUE = "tasman.anchor.due"         # session.info: an action whose head is anchored at commit
 # Actions that record data leaving the workspace: the head is signed when they commit.
 ANCHORED_ACTIONS = ("export.", "subject.export", "refer.package", "outcome.report", "package.download",
@@ -72,7 +72,7 @@ def record(
     session.add(event)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=h))
     session.flush()
-    session.info[APPENDED] = True
+    session.info[APPENDED] = seq
     if action.startswith(ANCHORED_ACTIONS):
         session.info[ANCHOR_DUE] = action
     return event
