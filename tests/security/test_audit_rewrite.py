@@ -54,8 +54,17 @@ def forge_stored_anchors(ws: Workspace, signer: LocalSigner) -> None:
 
 
 @pytest.fixture
-def keyed(ws: Workspace) -> Iterator[Workspace]:
+def plain(migrated_db_url: str, tmp_path: Path) -> Iterator[Workspace]:
+    """A fresh workspace of its own (this package's ``ws`` is the web app's, with users and a case)."""
+    w = Workspace.init(tmp_path / "audited", db_url=migrated_db_url, actor="tester")
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def keyed(plain: Workspace) -> Iterator[Workspace]:
     """A keyed workspace of 12 entries, anchored every 4 (at entries 2, 6, 10)."""
+    ws = plain
     give_key(ws.root)
     w = reopen(ws, audit_anchor_every_entries=4)
     for i in range(11):
@@ -97,7 +106,8 @@ def test_stored_anchors_name_where_the_rewrite_lies(keyed: Workspace, run_cli: A
     assert "entries 7..10" in problems[0]["message"] and "up to 6 still match" in problems[0]["message"]
 
 
-def test_an_anchor_on_every_entry_names_the_entry(ws: Workspace, run_cli: Any) -> None:
+def test_an_anchor_on_every_entry_names_the_entry(plain: Workspace, run_cli: Any) -> None:
+    ws = plain
     give_key(ws.root)
     w = reopen(ws, audit_anchor_every_entries=1)
     try:
@@ -168,6 +178,6 @@ def test_verify_names_which_key_checked_and_a_mistyped_key_is_an_input_error(
     assert r.exit_code == 5 and "not a Tasman audit anchor" in r.stderr
 
 
-def test_anchor_without_a_key_says_how_to_make_one(ws: Workspace, run_cli: Any) -> None:
-    r = _cli(run_cli, ws, "anchor")
+def test_anchor_without_a_key_says_how_to_make_one(plain: Workspace, run_cli: Any) -> None:
+    r = _cli(run_cli, plain, "anchor")
     assert r.exit_code == 3 and "tasman keys generate" in r.stderr
