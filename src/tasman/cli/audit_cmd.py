@@ -80,8 +80,10 @@ def verify(anchor_files: tuple[Path, ...], key: str) -> None:
             held = sum(1 for c in checked.checks if c.holds)
             con.print(f"Anchors: {held} of {len(checked.checks)} hold (signatures checked against {against})"
                       + (f"; latest: entry {latest.seq} signed {latest.ts}" if latest else ""))
+        elif public is None and key == "workspace":
+            con.print("No anchors: 'tasman keys generate' gives the workspace a key to sign them")
         else:
-            con.print("No anchors yet: 'tasman keys generate' gives the workspace a key to sign them")
+            con.print("No anchors yet: one is made as entries are appended, or by 'tasman audit anchor'")
         for w in warnings:
             con.print(f"[yellow]warning[/yellow]: {w}")
         for p in problems:
