@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tasman import __version__
-from tasman.core import audit
+from tasman.core import anchor, audit
 from tasman.core.errors import AlreadyExistsError, InputError, IntegrityError, NotFoundError
 from tasman.core.models import Case
 from tasman.core.timeutil import iso, utcnow
@@ -60,7 +60,7 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
             by_country.setdefault(s.country, []).append(s)
     money = money_by_country(session, case_ref, actor)
     out_dir.mkdir(parents=True, exist_ok=True)
-    head = audit.verify(session).head
+    head = anchor.make(session, keys, "refer").head   # the head every package carries, signed and stored
     sender = AgencyInfo(name=keys.name, countries=list(keys.countries), contact=keys.contact,
                         key_fingerprint=keys.fingerprint)
     written: list[Path] = []
