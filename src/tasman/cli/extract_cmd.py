@@ -8,7 +8,6 @@ import click
 from rich.console import Console
 
 from tasman.cli.common import emit, json_option, state, table
-from tasman.cli.export_cmd import export
 from tasman.core.errors import InputError
 from tasman.extract.export import export_identifiers
 from tasman.extract.identifiers import IdType, clean_country
@@ -50,7 +49,7 @@ def extract(case_ref: str, region: str | None, workers: int | None, no_records: 
     emit(data, human)
 
 
-@export.command("identifiers")
+@click.command("identifiers")
 @click.option("--case", "case_ref", required=True, metavar="CASE")
 @click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="CSV file to write.")
 @click.option("--type", "types", multiple=True, type=click.Choice([t.value for t in IdType]),

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.common import TasmanGroup, console, emit, json_option, state, table
 from tasman.triage.hashsets import FORMATS
 from tasman.triage.hashsets.categories import SCHEMES
 from tasman.triage.hashsets.store import (
@@ -35,7 +35,7 @@ def print_result(con: Console, r: ImportResult) -> None:
     good = " known-good" if r.known_good else ""
     con.print(f"{verb} {r.entries} entries ({kinds}) from {r.format}{good} list in {r.seconds:.1f} s")
     if r.warning_count:
-        err = Console(stderr=True)
+        err = console(stderr=True)
         err.print(f"{r.warning_count} rows skipped or changed:")
         for w in r.warnings[:SHOWN_WARNINGS]:
             err.print(f"  {w.where}: {w.message}", markup=False, highlight=False)

@@ -8,7 +8,6 @@ import click
 from rich.console import Console
 
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
-from tasman.cli.export_cmd import export
 from tasman.core.errors import InputError
 from tasman.link import decisions
 from tasman.link.backends import BACKENDS, open_backend
@@ -158,7 +157,7 @@ def merge(refs: tuple[str, ...], case_ref: str, note: str) -> None:
     emit(data, lambda con: con.print(f"Merged {', '.join(refs[1:])} into {data['ref']}"))
 
 
-@export.command("subjects")
+@click.command("subjects")
 @click.option("--case", "case_ref", required=True)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
 @json_option
