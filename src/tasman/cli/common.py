@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from tasman.core.errors import ExitCode, TasmanError, reason
+from tasman.core.errors import ExitCode, NothingToDo, TasmanError, reason
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -93,9 +93,9 @@ def emit(data: Any, human: Callable[[Console], None]) -> None:
         human(console())
 
 
-def plural(n: int, one: str, many: str | None = None) -> str:
+def plural(n: Any, one: str, many: str | None = None) -> str:
     """``1 package``, ``2 packages``, ``0 agencies`` (``many`` when adding an s is wrong)."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    return f"{n} {one if int(n) == 1 else (many or one + 's')}"
 
 
 class PlainTable:
@@ -150,11 +150,57 @@ def byte_progress(description: str, total: int) -> Iterator[Callable[[int], None
         yield lambda n: bar.advance(task, n)
 
 
+class Ticker:
+    """What a command hands a stage's progress hook: ``done`` of ``total`` (None: not known yet)
+    and a short detail; ``stage(name)`` for hooks that name the step they are in."""
+
+    def __init__(self, update: Callable[..., None] | None) -> None:
+        self._update = update
+
+    def __call__(self, done: int, total: int | None = None, detail: str = "") -> None:
+        if self._update is not None:
+            self._update(completed=done, total=total, detail=detail)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self._update is not None:
+            self._update(detail=name)
+        yield
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Ticker]:
+    """A progress bar on stderr (spinner, label, bar, done/total, detail, elapsed) while a stage
+    runs; on a terminal only: never with --json or when stderr is piped (the ticker does nothing)."""
+    con = console(stderr=True)
+    if state().json or not con.is_terminal:
+        yield Ticker(None)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=con, transient=True) as bar:
+        task = bar.add_task(label, total=None, detail="")
+        yield Ticker(lambda **kw: bar.update(task, **kw))
+
+
 def fail(message: str, code: int) -> None:
     """Print ``message`` as one line (any line breaks in it folded into spaces) and exit with ``code``."""
     line = " ".join(message.split())
     click.echo(f"tasman: error: {line}", err=True)
     raise SystemExit(code)
+
+
+def nothing_to_do(message: str) -> None:
+    """The one rule for a command with nothing to work on: one line saying what is missing, exit 0.
+
+    With ``--json`` the line is ``{"nothing_to_do": MESSAGE}``, so a script always reads JSON."""
+    line = " ".join(message.split())
+    if state().json:
+        click.echo(json.dumps({"nothing_to_do": line}, ensure_ascii=False))
+    else:
+        click.echo(line)
+    raise SystemExit(int(ExitCode.OK))
 
 
 def _os_error_code(exc: OSError) -> ExitCode:
@@ -176,6 +222,8 @@ class TasmanGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except NothingToDo as exc:
+            nothing_to_do(str(exc))
         except TasmanError as exc:
             fail(str(exc), int(exc.exit_code))
         except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.common import TasmanGroup, emit, json_option, plural, progress, state, table
 from tasman.core.errors import InputError
 from tasman.link import decisions
 from tasman.link.backends import BACKENDS, open_backend
@@ -37,17 +37,19 @@ def link(case_ref: str, threshold: float | None, backend: str, spark_master: str
     elif spark_master or spark_checkpoint_dir:
         raise InputError("--spark-master and --spark-checkpoint-dir need --backend spark")
     ws = state().ws()
-    with open_backend(backend, **options) as be:
-        result = link_case(ws, case_ref, threshold=threshold, backend=be)
+    with open_backend(backend, **options) as be, progress("link") as tick:
+        result = link_case(ws, case_ref, threshold=threshold, backend=be, stage=tick.stage)
     st = result.stats
 
     def human(con: Console) -> None:
         stored = st["stored"]
-        con.print(f"Run {result.run_id}: {st['parties']} parties -> {st['subjects']} subjects "
+        con.print(f"Run {result.run_id}: {plural(st['parties'], 'party', 'parties')} -> "
+                  f"{plural(st['subjects'], 'subject')} "
                   f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
-                  f"{stored['retired']} retired); {st['links']} explained links; threshold {st['threshold']}")
+                  f"{stored['retired']} retired); {plural(st['links'], 'explained link')}; threshold {st['threshold']}")
         for c in st["deterministic"].get("too_common", [])[:5]:
-            con.print(f"note: {c['kind']} {c['value']!r} is shared by {c['parties']} records: not used to link",
+            con.print(f"note: {c['kind']} {c['value']!r} is shared by {plural(c['parties'], 'record')}: "
+                      "not used to link",
                       markup=False)
         if st["decisions"]["decisions"]:
             con.print(f"{st['decisions']['decisions']} analyst decisions replayed; "
@@ -94,12 +96,12 @@ def show(ref: str, case_ref: str) -> None:
         data = show_subject(s, ws.actor, case_ref, ref).as_dict()
 
     def human(con: Console) -> None:
-        con.print(f"{data['ref']} {data['name']} [{data['status']}] {data['records']} records", markup=False)
+        con.print(f"{data['ref']} {data['name']} [{data['status']}] {plural(data['records'], 'record')}", markup=False)
         for k, v in data["identifiers"].items():
             con.print(f"  {k}: {', '.join(v)}", markup=False)
         con.print(table("Records", ["record", "kind", "fields"],
                         [[m["party"], m["kind"], "; ".join(f"{k}={v}" for k, v in m["fields"].items()
-                                                           if k != "identifiers")[:160]]
+                                                           if k != "identifiers")]
                          for m in data["members"]]))
         rows = []
         for lk in data["links"]:
@@ -140,7 +142,7 @@ def split(ref: str, records: tuple[str, ...], case_ref: str, note: str) -> None:
     with ws.session() as s:
         kept, new = decisions.split(s, ws.actor, case_ref, ref, list(records), note)
         data = {"kept": kept.ref, "new": new.ref}
-    emit(data, lambda con: con.print(f"Split {len(records)} records off {ref} into {data['new']}"))
+    emit(data, lambda con: con.print(f"Split {plural(len(records), 'record')} off {ref} into {data['new']}"))
 
 
 @subject.command("merge")
@@ -167,4 +169,4 @@ def export_subjects_cmd(case_ref: str, out: Path) -> None:
     ws = state().ws()
     with ws.session() as s:
         n = export_subjects(s, ws.actor, case_ref, out)
-    emit({"rows": n, "out": str(out)}, lambda con: con.print(f"Wrote {n} rows to {out}"))
+    emit({"rows": n, "out": str(out)}, lambda con: con.print(f"Wrote {plural(n, 'row')} to {out}"))

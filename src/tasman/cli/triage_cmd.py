@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tasman.cli.common import emit, fail, json_option, state, table
+from tasman.cli.common import emit, fail, json_option, plural, state, table
 from tasman.core.errors import ExitCode
 from tasman.triage.pipeline import ENGINES
 from tasman.triage.run import ProgressInfo, TriageOptions, TriageResult, run_triage
@@ -88,8 +88,8 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
     def human(con: Console) -> None:
         c = result.counts
         verb = "Resumed and finished" if result.resumed else "Finished"
-        con.print(f"{verb} triage run {result.run_id}: {c['files']} files ({c['bytes'] / 1e6:,.1f} MB), "
-                  f"{c['pictures']} pictures, {c['videos']} video(s), {c['deleted']} deleted")
+        con.print(f"{verb} triage run {result.run_id}: {plural(c['files'], 'file')} ({c['bytes'] / 1e6:,.1f} MB), "
+                  f"{plural(c['pictures'], 'picture')}, {plural(c['videos'], 'video')}, {c['deleted']} deleted")
         con.print(table(None, ["matched files", "known-good files", "errors", "files/s"],
                         [[c["matched_files"], c["known_good_files"], c["errors"],
                           result.figures.get("files_per_second")]]))
