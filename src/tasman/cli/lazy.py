@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from tasman.cli.common import TasmanGroup
+from tasman.cli.examples import add_examples
 
 
 class LazyGroup(TasmanGroup):
@@ -27,6 +28,7 @@ class LazyGroup(TasmanGroup):
     def __init__(self, *args: Any, lazy: dict[str, tuple[str, str | None]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy: dict[str, tuple[str, str | None]] = dict(lazy or {})
+        self.path = ""           # this group's path below ``tasman`` ("" for tasman itself), for the examples
 
     def _own(self) -> dict[str, tuple[str, str | None]]:
         return {k: v for k, v in self.lazy.items() if " " not in k}
@@ -50,6 +52,9 @@ class LazyGroup(TasmanGroup):
             if not isinstance(command, LazyGroup):
                 raise TypeError(f"{self.lazy[name][0]} has lazy subcommands but is no LazyGroup")
             command.lazy.update(children)
+        if isinstance(command, LazyGroup):
+            command.path = f"{self.path} {name}".strip()
+        add_examples(command, f"{self.path} {name}".strip())
         if self.lazy[name][1] is not None:     # the registry is what `--help` lists, loaded or not
             command.short_help = self.lazy[name][1]
         self.add_command(command, name)

@@ -13,6 +13,7 @@ import click
 
 from tasman import __version__
 from tasman.cli.common import State, json_option
+from tasman.cli.examples import EXAMPLES, epilog
 from tasman.cli.lazy import LazyGroup
 
 
@@ -73,6 +74,7 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
 }
 assert isinstance(cli, LazyGroup)
 cli.lazy.update(COMMANDS)
+cli.epilog = epilog(EXAMPLES[""])
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tasman.cli.common import emit, fail, json_option, plural, state, table
+from tasman.cli.common import emit, fail, json_option, nothing_to_do, plural, state, table
 from tasman.core.errors import ExitCode
 from tasman.triage.pipeline import ENGINES
 from tasman.triage.run import ProgressInfo, TriageOptions, TriageResult, run_triage
@@ -83,6 +83,8 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
                             batch_files=batch_files, own_custody_seconds=own_custody_seconds)
     with _progress() as tick:
         result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)
+    if result.counts["files"] == 0 and not result.counts["errors"]:
+        nothing_to_do(f"nothing to triage: {', '.join(map(str, evidence))} holds no files")
     data = summary(result)
 
     def human(con: Console) -> None:
