@@ -94,3 +94,29 @@ def test_the_independent_corpus(run_cli: Any, tmp_path: Path, migrated_db_url: s
     assert _stored(tmp_path / "ws") == set(truth)
     assert set(truth.values()) == set(countries) and len(countries) == a.people
     assert set(countries.values()) <= {land.code for land in corpus2.LANDS}
+
+
+def test_the_simulated_review_decides_with_the_truth() -> None:
+    """bench/link.py's review simulation: a pair already together costs no decision, a true pair
+    merges its sides (a whole subject on one side), a false one changes nothing, and it stops
+    at the number of decisions given."""
+    spec = importlib.util.spec_from_file_location("bench_link", BENCH / "link.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_link"] = bench
+    spec.loader.exec_module(bench)
+    a, b, c, d = (("f", str(i), "") for i in range(4))
+    truth = {a: "P1", b: "P1", c: "P1", d: "P2"}
+    placed = {a: "S-1", b: "S-1", c: "S-2", d: "S-3"}
+
+    def party(p: tuple[str, str, str]) -> Any:
+        return bench.Side("party", party=p)
+
+    queue = [bench.Candidate(party(a), party(b), 0.9),            # together already: free
+             bench.Candidate(party(c), party(d), 0.8),            # false: nothing changes
+             bench.Candidate(bench.Side("subject", subject="S-1"), party(c), 0.7)]  # true: merges
+    one = bench.simulate_review(queue, placed, truth, decisions=1)
+    assert (one["decisions"], one["merges"], one["after"]["recall"]) == (1, 0, round(1 / 3, 4))
+    two = bench.simulate_review(queue, placed, truth, decisions=2)
+    assert (two["decisions"], two["merges"]) == (2, 1)
+    assert two["after"]["recall"] == 1.0 and two["after"]["precision"] == 1.0
