@@ -4,7 +4,8 @@
 Deleted files whose metadata still points at data are yielded with ``deleted=True``. A
 partition is a path step: ``disk.E01!/p2/Users/a/x.jpg``; a bare file-system image has none:
 ``usb.raw!/DCIM/IMG_1.JPG``. A read error (bad sector, truncated image) is a warning for that
-one file.
+one file. Every file read out of an image is charged to the run's budget (``Budget``), as
+archive members are: a crafted file system whose files all share the same clusters ends there.
 """
 
 from __future__ import annotations
@@ -268,6 +269,7 @@ class FileSystemWalker:
         self.seen.add(key)
         path = self.path(f"{rel}/{name}" if rel else name)
         size = int(meta.size)
+        self.ctx.spent.spend_member()
         if size > self.ctx.limits.max_member_bytes:
             limit = self.ctx.limits.max_member_bytes
             self.ctx.warn(path, f"claims {size} bytes, over the {limit}-byte limit; not read")
@@ -280,6 +282,7 @@ class FileSystemWalker:
                 if not chunk:
                     raise OSError("short read")
                 sink.write(chunk)
+                self.ctx.spent.spend_bytes(len(chunk))
                 offset += len(chunk)
         except (OSError, RuntimeError) as exc:
             sink.discard()
