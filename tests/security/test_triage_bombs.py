@@ -105,9 +105,9 @@ def test_nested_zip_bomb_stops_near_the_run_budget_with_one_row(tmp_path: Path) 
                                           temp_dir=tmp_path / "spill", budget=budget)]
     assert len(errors) == 1, errors                              # one row, on the outermost container
     assert errors[0][0] == "ev/nested.zip" and "inflation budget" in errors[0][1] and "--max-inflated" in errors[0][1]
-    limit = budget.inflated_limit()
-    assert limit == 24 * MIB                                     # the floor: the evidence is tiny
+    limit = 24 * MIB + 100 * bomb.stat().st_size                # the budget when the bomb was read
     assert limit < budget.inflated <= limit + BLOCK              # stopped within one block of the budget
+    assert budget.charged == limit
     assert "ev/zz-after.jpg" in paths                            # the walk went on with the rest
 
 
@@ -128,6 +128,19 @@ def test_the_budget_is_one_for_the_whole_run_and_the_run_goes_on(tmp_path: Path)
     assert r.exit_code == 5                                      # ... and 5 with --strict, as docs/triage.md says
     r = _cli(tmp_path, "triage", str(ev), "--case", "B-1", "--max-inflated", "lots")
     assert r.exit_code == 2 and "is not a size" in r.output
+
+
+def test_a_bomb_cannot_hide_the_archives_after_it(tmp_path: Path) -> None:
+    """Once the bomb spent the budget, each later container still gets 100 x its own size."""
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    (ev / "a-bomb.zip").write_bytes(nested_bomb(10, 2, MIB))
+    (ev / "b-photos.zip").write_bytes(_zip({f"{i}.jpg": jpeg(i) for i in range(20, 30)}))
+    errors: list[tuple[str, str]] = []
+    paths = [e.path for e in iter_entries(ev, on_error=lambda p, r: errors.append((p, r)),
+                                          limits=Limits(ratio_floor=8 * MIB))]
+    assert [p for p, _ in errors] == ["ev/a-bomb.zip"]
+    assert {f"ev/b-photos.zip!/{i}.jpg" for i in range(20, 30)} <= set(paths)
 
 
 def test_member_budget(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def summary(r: TriageResult) -> dict[str, Any]:
 @click.option("--strict", is_flag=True, help="Exit with code 5 when any file could not be read.")
 @click.option("--max-inflated", type=ByteSize(), default=None, metavar="SIZE",
               help="Bytes the whole run may take out of archives and disk images, together (e.g. 256G). "
-                   "Default: 100 x the evidence bytes walked so far, at least 1G.")
+                   "Default: 1G + 100 x the evidence bytes walked so far.")
 @click.option("--max-members", type=click.IntRange(min=1), default=Limits.max_members, show_default=True,
               help="Members of all archives and disk images of the run, together.")
 @click.option("--max-depth", type=click.IntRange(min=0), default=Limits.max_depth, show_default=True,

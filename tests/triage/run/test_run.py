@@ -56,7 +56,7 @@ def test_triage_of_the_generated_set(ws: Workspace, triage_set: TriageSet) -> No
 
     files = {f["path"]: f for f in rows(r.outputs["files_csv"])}
     assert header(r.outputs["files_csv"]) == ["path", "size", "type", "md5", "sha1", "sha256", "pdq", "quality",
-                                              "deleted"]
+                                              "deleted", "name_flag"]
     assert len(files) == r.counts["files"]
     assert files["card.img!/DCIM/_MG_0002.JPG"]["deleted"] == "true"
     assert files["uploads/Pictures/drawing.png"]["type"] == "image/png" and files["uploads/Pictures/drawing.png"]["pdq"]

@@ -34,8 +34,8 @@ class Limits:
     max_depth: int = 16                     # containers inside containers
     max_members: int = 10_000_000           # members of every container of the run, together
     max_inflated: int | None = None         # bytes out of every container of the run, together; None: ...
-    max_ratio: float = 100.0                # ... this many times the evidence bytes walked so far ...
-    ratio_floor: int = GIB                  # ... and never less than this
+    ratio_floor: int = GIB                  # ... this much ...
+    max_ratio: float = 100.0                # ... plus this many times the evidence bytes walked so far
     max_member_bytes: int = 64 << 30        # one member, uncompressed
     spill_bytes: int = 16 << 20             # nested members larger than this go to a temp file
     max_pixels: int = 100_000_000           # pictures with more pixels are refused, not decoded
@@ -54,26 +54,34 @@ class Budget:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.inflated = 0
+        self.inflated = 0            # bytes out of containers, every one
+        self.charged = 0             # the same, less the blocks that crossed the budget (see ``spend_bytes``)
         self.members = 0
         self.evidence_bytes = 0      # the evidence's own files walked so far (the ratio's base)
 
     def inflated_limit(self) -> int:
         if self.limits.max_inflated is not None:
             return self.limits.max_inflated
-        return max(self.limits.ratio_floor, int(self.limits.max_ratio * self.evidence_bytes))
+        return self.limits.ratio_floor + int(self.limits.max_ratio * self.evidence_bytes)
 
     def describe_inflated(self) -> str:
         if self.limits.max_inflated is not None:
             return f"the run's inflation budget of {self.limits.max_inflated:,} bytes (--max-inflated)"
-        return (f"the run's inflation budget of {self.inflated_limit():,} bytes ({self.limits.max_ratio:g} x the "
-                f"{self.evidence_bytes:,} evidence bytes walked so far, at least {self.limits.ratio_floor:,}; "
-                "--max-inflated)")
+        lim = self.limits
+        return (f"the run's inflation budget of {self.inflated_limit():,} bytes ({lim.ratio_floor:,} + "
+                f"{lim.max_ratio:g} x the {self.evidence_bytes:,} evidence bytes walked so far; --max-inflated)")
 
     def spend_bytes(self, n: int) -> None:
+        """Charge ``n`` bytes out of a container. The block that crosses the budget is not charged
+        (its container stops there) and the budget grows by ``max_ratio`` times each evidence file
+        walked, so every container walked later still gets that many times its own size: a bomb
+        early in the evidence cannot hide the archives after it."""
         self.inflated += n
-        if self.inflated > self.inflated_limit():
+        limit = self.inflated_limit()
+        if self.charged + n > limit:
+            self.charged = max(self.charged, limit)
             raise BudgetSpent(f"{self.describe_inflated()} is spent (zip bomb?); stopped reading this container")
+        self.charged += n
 
     def spend_member(self) -> None:
         self.members += 1
