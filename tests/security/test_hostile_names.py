@@ -17,9 +17,11 @@ import pytest
 
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
-from tasman.evidence.paths import SEP, render_member, split_path
+from tasman.evidence.paths import SEP, render_member, render_step, split_path
+from tasman.synth.disks import make_ext_image
 from tasman.synth.rar import rar4_stored, rar5_stored
 from tasman.synth.triage_set import TriageSet, make_triage_set
+from tasman.triage.readers import read_member
 from tasman.triage.run import TriageOptions, run_triage
 from tests.triage.conftest import FakeMatcher
 
@@ -148,6 +150,7 @@ def test_duplicates_and_nested_hostile_names_are_matched(tmp_path: Path, listed:
     nested = "ev/outer.zip!/%2E%2E/up/inner.zip!/%2E%2E/%2E%2E/%2E%2E/%2E%2E/tmp/x.jpg"
     assert matches[nested]["name_flag"] == "climbs_out"
     assert files["ev/outer.zip!/%2E%2E/up/inner.zip"]["name_flag"] == "climbs_out"
+    assert read_member(ev, nested, max_bytes=1 << 20) == picture          # the review preview finds it back
 
 
 def test_a_name_cut_at_a_nul_byte_is_still_read_and_matched(tmp_path: Path, listed: tuple[TriageSet, bytes]) -> None:
@@ -160,3 +163,17 @@ def test_a_name_cut_at_a_nul_byte_is_still_read_and_matched(tmp_path: Path, list
     _files, matches, errors = _triage(tmp_path, ev, s)
     assert not errors, errors
     assert [p for p in matches if p.startswith("ev/nul.zip!/")] == ["ev/nul.zip!/hid"]
+
+
+def test_hostile_names_inside_a_disk_image_are_rendered_and_matched(tmp_path: Path,
+                                                                    listed: tuple[TriageSet, bytes]) -> None:
+    s, picture = listed
+    ev = tmp_path / "ev"
+    make_ext_image(ev / "disk.img", {"dir\x1b[2J/pic.jpg": picture, "new\nline.jpg": picture, "ok.jpg": picture})
+    files, matches, errors = _triage(tmp_path, ev, s)
+    assert not errors, errors
+    assert matches["ev/disk.img!/dir%1B[2J/pic.jpg"]["name_flag"] == "control_chars"      # the folder's name
+    assert matches["ev/disk.img!/new%0Aline.jpg"]["name_flag"] == "control_chars"
+    assert matches["ev/disk.img!/ok.jpg"]["name_flag"] == ""
+    assert render_step("a/b\x07") == ("a%2Fb%07", ("control_chars",))
+    assert render_step("x" * 300)[1] == ("too_long",)

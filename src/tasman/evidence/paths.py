@@ -120,3 +120,17 @@ def render_member(name: str) -> tuple[str, tuple[str, ...]]:
         flags.append("empty")
         parts = ["%00"]
     return lead + "/".join(parts), tuple(flags)
+
+
+def render_step(name: str) -> tuple[str, tuple[str, ...]]:
+    """One name read from a file system inside a disk image, rendered as ``render_member`` renders
+    a step: control characters (and a ``/`` inside the name, which no walk may split on) as
+    ``%XX`` (``control_chars``), over 255 bytes cut (``too_long``)."""
+    flags: list[str] = []
+    if "/" in name or any(_control(c) for c in name):
+        flags.append("control_chars")
+        name = "".join(quote(c, safe="") if c == "/" or _control(c) else c for c in name)
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_COMPONENT_BYTES:
+        flags.append("too_long")
+        name = _shorten(name, MAX_COMPONENT_BYTES)
+    return name, tuple(flags)
