@@ -8,12 +8,14 @@ import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tasman.cli.main import cli
 from tasman.core.errors import InputError, PermissionDeniedError
@@ -195,3 +197,25 @@ def test_tokens_are_stored_as_digests_only(ws: Workspace) -> None:
         stored = json.dumps([[t.token_hash, t.prefix, t.label, t.scopes] for t in rows])
     assert raw not in stored and raw[10:30] not in stored
     assert accounts.digest(raw) in stored
+
+
+def test_tokens_issued_before_the_upgrade_lose_review_and_get_an_expiry(tmp_path: Path) -> None:
+    """Migration 0701_serve_tokens: an older token keeps read and write for 90 days."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from tasman.core.db import _alembic_config, make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(_alembic_config(engine), "0700_serve")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (name, role, system, active, created_at, created_by) "
+                          "VALUES ('eve', 'examiner', 0, 1, '2024-01-01 00:00:00', 'setup')"))
+        conn.execute(text("INSERT INTO api_tokens (user_id, label, prefix, token_hash, created_at, revoked) "
+                          "VALUES (1, '', 'tsm_abcdef', :h, '2024-01-01 00:00:00', 0)"), {"h": "0" * 64})
+    assert migrate(engine)
+    with Session(engine) as s:
+        tok = s.scalars(select(ApiToken)).one()
+        assert tok.scope_set == {"read", "write"}
+        assert timedelta(days=89) < tok.expires_at - utcnow() <= timedelta(days=90)
+    engine.dispose()

@@ -176,7 +176,7 @@ def test_global_audit_log_is_for_admins_and_auditors(make_client: Callable[..., 
 def test_every_form_carries_a_filled_csrf_token(make_client: Callable[..., Client]) -> None:
     """Macros imported into templates need the page context; an empty token would fail every form."""
     c = make_client("ada")
-    for url in ("/cases", "/cases/OP-1", "/cases/OP-1/triage", "/admin/users", "/cases/OP-1/attribution",
+    for url in ("/cases", "/cases/OP-1", "/cases/OP-1/triage", "/admin/users", "/account", "/cases/OP-1/attribution",
                 "/cases/OP-1/referrals"):
         html = c.get(url).text
         assert 'name="csrf_token" value=""' not in html, url
