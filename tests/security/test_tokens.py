@@ -200,7 +200,7 @@ def test_tokens_are_stored_as_digests_only(ws: Workspace) -> None:
 
 
 def test_tokens_issued_before_the_upgrade_lose_review_and_get_an_expiry(tmp_path: Path) -> None:
-    """Migration 0701_serve_tokens: an older token keeps read and write for 90 days."""
+    """Migration 0702_serve_tokens: an older token keeps read and write for 90 days."""
     from alembic import command
     from sqlalchemy import text
 

@@ -56,7 +56,9 @@ def test_public_report_with_files_gets_a_reference_and_stores_them_encrypted(
     assert "a.png" not in r.text and "user_4711" not in r.text  # nothing sent is shown back
     with ws.session() as s:
         tip = s.scalar(select(Tip).where(Tip.ref == ref.group(1)))
-        assert tip is not None and tip.contact == "witness@example.org"
+        assert tip is not None and tip.contact_sealed.startswith("fernet:")
+        assert "witness" not in tip.contact_sealed
+        assert tips.TipVault(ws.root).unseal(tip.contact_sealed) == "witness@example.org"
         assert tip.match_status == "pending"  # no matcher installed in this build
         assert len(tip.source_digest) == 64 and "testclient" not in tip.source_digest
         files = list(s.scalars(select(TipFile).where(TipFile.tip_id == tip.id).order_by(TipFile.id)))

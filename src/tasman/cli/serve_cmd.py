@@ -46,24 +46,38 @@ def _check_listen(host: str, port: int) -> None:
 @click.option("--blurred-previews", is_flag=True,
               help="Let examiners open a small, heavily blurred preview of a perceptual match (of a video: "
                    "one frame), one audited click at a time (off by default).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDR/CIDR",
+              help="A reverse proxy whose X-Forwarded-For is believed (repeatable; adds to serve.trusted_proxies "
+                   "in tasman.yaml). Rate limits then count the client it names, not the proxy.")
+@click.option("--no-access-log", is_flag=True,
+              help="No access log at all (it never holds the address of a /report request anyway).")
 def serve(host: str, port: int, secure_cookies: bool, certfile: Path | None, keyfile: Path | None,
-          evidence_root: Path | None, blurred_previews: bool) -> None:
+          evidence_root: Path | None, blurred_previews: bool, trusted_proxies: tuple[str, ...],
+          no_access_log: bool) -> None:
     """Serve the workspace: pages at /, the API at /api/v1 (schema at /api/v1/openapi.json), tips at /report."""
     import uvicorn
 
     from tasman.serve.app import create_app
-    from tasman.serve.settings import ServeSettings
+    from tasman.serve.proxies import parse_networks
+    from tasman.serve.settings import ServeSettings, from_config
 
     if keyfile is not None and certfile is None:
         raise click.UsageError("--keyfile needs --certfile")
+    proxies = parse_networks(trusted_proxies)
     if certfile is not None:
         _check_tls(certfile, keyfile)
     _check_listen(host, port)
     ws = state().ws()
+    configured = from_config(ws.config)
+    configured["trusted_proxies"] = configured.get("trusted_proxies", ()) + proxies
+    if no_access_log:
+        configured["access_log"] = False
     settings = ServeSettings(secure_cookies=secure_cookies or certfile is not None, evidence_root=evidence_root,
-                             blurred_previews=blurred_previews)
+                             blurred_previews=blurred_previews, **configured)
     app = create_app(ws, settings)
     click.echo(f"Tasman serving {ws.root} on {'https' if certfile else 'http'}://{host}:{port}/", err=True)
+    if settings.trusted_proxies:
+        click.echo("Trusting X-Forwarded-For from " + ", ".join(map(str, settings.trusted_proxies)), err=True)
     uvicorn.run(app, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
                 ssl_keyfile=str(keyfile) if keyfile else None, log_level="info", server_header=False,
-                proxy_headers=False)
+                proxy_headers=False, access_log=settings.access_log)

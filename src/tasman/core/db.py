@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -64,10 +65,11 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseError(f"cannot reach database {where}: {reason}") from exc
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine, root: Path | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("tasman") / "migrations"))
     cfg.attributes["engine"] = engine
+    cfg.attributes["workspace_root"] = root  # for migrations that need the workspace's keys
     return cfg
 
 
@@ -94,11 +96,12 @@ def pending_revisions(engine: Engine) -> set[str]:
     return everything - applied
 
 
-def migrate(engine: Engine) -> bool:
-    """Bring the schema to every branch head (each stage owns a branch); True if anything ran."""
+def migrate(engine: Engine, root: Path | None = None) -> bool:
+    """Bring the schema to every branch head (each stage owns a branch); True if anything ran.
+    ``root``: the workspace folder, for a migration that re-encrypts with a key kept there."""
     if not pending_revisions(engine):
         return False
-    command.upgrade(_alembic_config(engine), "heads")
+    command.upgrade(_alembic_config(engine, root), "heads")
     return True
 
 

@@ -51,9 +51,10 @@ def check(data: bytes | str, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BY
     size = len(data)
     if size > max_bytes:
         raise DepthError(f"JSON document of {size} bytes is over the {max_bytes}-byte limit")
-    if max_depth and (data.count(b"[" if isinstance(data, bytes) else "[") +
-                      data.count(b"{" if isinstance(data, bytes) else "{")) > max_depth:
-        found = depth(data)
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    # Counting brackets is a fast C pass; only a document with more of them than the limit is scanned.
+    if max_depth and raw.count(b"[") + raw.count(b"{") > max_depth:
+        found = depth(raw)
         if found > max_depth:
             raise DepthError(f"JSON nested {found} levels deep, over the limit of {max_depth}")
 

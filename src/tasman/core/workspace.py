@@ -71,7 +71,7 @@ class Workspace:
             if db_url:
                 config["database_url"] = db_url
             ws = cls._connect(root, cls._resolve_url(root, db_url, {}), actor, config)
-            migrate(ws.engine)
+            migrate(ws.engine, ws.root)
             (root / "out").mkdir(exist_ok=True)
             with ws.session() as s:
                 audit.record(s, ws.actor, "workspace.init", target=str(root))
@@ -101,7 +101,7 @@ class Workspace:
         if not isinstance(config, dict):
             raise InputError(f"{found / CONFIG_NAME} is not a mapping")
         ws = cls._connect(found, cls._resolve_url(found, db_url, config), actor, config)
-        migrate(ws.engine)
+        migrate(ws.engine, ws.root)
         return ws
 
     @classmethod

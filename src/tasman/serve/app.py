@@ -20,6 +20,7 @@ from tasman import __version__
 from tasman.core.errors import TasmanError
 from tasman.core.workspace import Workspace
 from tasman.serve import (
+    accesslog,
     jobkinds,  # noqa: F401  (registers the job kinds)
     jobs,
 )
@@ -58,6 +59,7 @@ def _error(request: Request, status: int, message: str, headers: dict[str, str] 
 
 def create_app(ws: Workspace, settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
+    accesslog.install()  # never a reporter's address in uvicorn's access log
     st = AppState(ws=ws, settings=settings, limiter=RateLimiter(), app_key=app_key(ws.root),
                   backoff=LoginBackoff(settings.login_backoff))
 

@@ -37,6 +37,7 @@ from tasman.serve import accounts
 from tasman.serve.jobs import ParamsError
 from tasman.serve.lockout import LoginBackoff
 from tasman.serve.models import User, WebSession
+from tasman.serve.proxies import real_client
 from tasman.serve.ratelimit import RateLimiter
 from tasman.serve.roles import Perm, allowed
 from tasman.serve.settings import ServeSettings
@@ -144,7 +145,9 @@ DB = Depends(db, scope="function")
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address, believing ``X-Forwarded-For`` from trusted proxies only."""
+    return real_client(request.client.host if request.client else None, request.headers.getlist("x-forwarded-for"),
+                       state(request).settings.trusted_proxies)
 
 
 def page_user(request: Request, s: Session = DB) -> Viewer:

@@ -82,7 +82,8 @@ class WebSession(Base):
 
 
 class Tip(Base):
-    """A report from the public, kept as given; the reporter's address is kept only as a keyed digest."""
+    """A report from the public, kept as given; the reporter's address is kept only as a keyed digest,
+    their contact details only encrypted."""
 
     __tablename__ = "tips"
 
@@ -94,7 +95,9 @@ class Tip(Base):
     platform: Mapped[str] = mapped_column(String(120), default="")
     username: Mapped[str] = mapped_column(String(200), default="")
     seen_when: Mapped[str] = mapped_column(String(120), default="")
-    contact: Mapped[str] = mapped_column(Text, default="")
+    # the reporter's contact, encrypted (``fernet:...``, secrets_store.seal_text); read only through
+    # tips.read_contact, which audits the read; the attribute's name keeps plain use out of templates
+    contact_sealed: Mapped[str] = mapped_column("contact", Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="new")  # new | imported | dismissed
     match_status: Mapped[str] = mapped_column(String(16), default="none")  # none | pending | matched | clear
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from tasman.core.errors import InputError
+from tasman.serve.proxies import Network, parse_networks
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,28 @@ class ServeSettings:
     evidence_root: Path | None = None     # the only folder the web app may record evidence from
     blurred_previews: bool = False        # the review gate for perceptual matches (off unless turned on)
     thumbnail_grant_seconds: float = 60.0
+    trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed (tasman.serve.proxies)
+    access_log: bool = True                # uvicorn's access log (never with the address on /report)
+
+
+def from_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``serve:`` section of ``tasman.yaml`` as ServeSettings arguments; InputError for what it
+    cannot use (an unknown key, a value of the wrong type, a bad address)."""
+    section = config.get("serve") or {}
+    if not isinstance(section, dict):
+        raise InputError("tasman.yaml: 'serve' must be a mapping (trusted_proxies, access_log)")
+    unknown = sorted(set(section) - {"trusted_proxies", "access_log"})
+    if unknown:
+        raise InputError(f"tasman.yaml: unknown serve setting(s) {', '.join(map(str, unknown))}: "
+                         "use trusted_proxies or access_log")
+    out: dict[str, Any] = {}
+    if "trusted_proxies" in section:
+        proxies = section["trusted_proxies"]
+        if not isinstance(proxies, list):
+            raise InputError("tasman.yaml: serve.trusted_proxies must be a list of addresses or networks")
+        out["trusted_proxies"] = parse_networks(proxies, "tasman.yaml serve.trusted_proxies")
+    if "access_log" in section:
+        if not isinstance(section["access_log"], bool):
+            raise InputError("tasman.yaml: serve.access_log must be true or false")
+        out["access_log"] = section["access_log"]
+    return out

@@ -1,8 +1,14 @@
 """Public tips: received from ``/report`` (or any caller), hashed and matched on arrival, files
 kept encrypted, queued for analysts and importable into a case as ``tips`` records.
 
-The reporter's own contact details stay with the tip and are never imported into a case: the
-reporter is a witness, not a subject, and must not be linked with the people reported.
+The reporter's own contact details stay with the tip, encrypted, and are never imported into a
+case: the reporter is a witness, not a subject, and must not be linked with the people reported.
+
+Who sees a tip (``case_ids``: the cases the reader is a member of; ``None`` for the command line,
+which is the workspace's own user): a tip not imported into a case is seen by the tips role
+(checked by the caller), a tip imported into a case only by that case's members. A tip one may
+not see is answered exactly like one that does not exist (:class:`TipHidden` is a
+NotFoundError), and the attempt is audited. Every read of a contact is audited.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import magic
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
@@ -92,6 +98,10 @@ def source_digest(key: bytes, address: str) -> str:
     return hmac.new(key, address.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+class TipHidden(NotFoundError):
+    """A tip exists but is imported into a case the reader is not a member of (answered as 404)."""
+
+
 def submit_tip(session: Session, vault: TipVault, tip: TipInput, uploads: list[Upload], *,
                source: str = "") -> Receipt:
     """Store one tip; every file is checked before anything is stored, so a refused file stores nothing."""
@@ -100,7 +110,7 @@ def submit_tip(session: Session, vault: TipVault, tip: TipInput, uploads: list[U
         raise InputError(f"at most {MAX_FILES} files per report ({len(uploads)} given)")
     typed = [(up, check_upload(up)) for up in uploads]
     row = Tip(ref=new_ref(), what=tip.what, url=tip.url, platform=tip.platform, username=tip.username,
-              seen_when=tip.seen_when, contact=tip.contact, source_digest=source,
+              seen_when=tip.seen_when, contact_sealed=vault.seal(tip.contact), source_digest=source,
               match_status="pending" if typed else "none")
     session.add(row)
     session.flush()
@@ -120,22 +130,42 @@ def submit_tip(session: Session, vault: TipVault, tip: TipInput, uploads: list[U
     return Receipt(ref=row.ref, files=len(files), match_status=row.match_status)
 
 
-def list_tips(session: Session, actor: str, status: str | None = None) -> list[Tip]:
+def list_tips(session: Session, actor: str, status: str | None = None, *,
+              case_ids: set[int] | None = None) -> list[Tip]:
+    """Tips newest first; with ``case_ids``, only those not imported or imported into one of them."""
     q = select(Tip).order_by(Tip.received_at.desc(), Tip.id.desc())
     if status:
         q = q.where(Tip.status == status)
+    if case_ids is not None:
+        q = q.where(or_(Tip.case_id.is_(None), Tip.case_id.in_(sorted(case_ids))))
     tips = list(session.scalars(q))
     audit.record(session, actor, "tip.list", status=status, count=len(tips))
     return tips
 
 
-def get_tip(session: Session, actor: str, ref: str) -> tuple[Tip, list[TipFile]]:
+def get_tip(session: Session, actor: str, ref: str, *,
+            case_ids: set[int] | None = None) -> tuple[Tip, list[TipFile]]:
+    """The tip and its files; NotFoundError for a tip that does not exist or one the reader may not
+    see (:class:`TipHidden`, after auditing the attempt as ``tip.access.denied``)."""
     tip = session.scalar(select(Tip).where(Tip.ref == ref))
     if tip is None:
         raise NotFoundError(f"no tip {ref!r}")
+    if case_ids is not None and tip.case_id is not None and tip.case_id not in case_ids:
+        audit.record(session, actor, "tip.access.denied", target=ref)
+        raise TipHidden(f"no tip {ref!r}")
     files = list(session.scalars(select(TipFile).where(TipFile.tip_id == tip.id).order_by(TipFile.id)))
     audit.record(session, actor, "tip.view", target=ref)
     return tip, files
+
+
+def read_contact(session: Session, vault: TipVault, actor: str, tip: Tip) -> str:
+    """The reporter's contact in clear, for a reader already allowed to see ``tip``; each read of a
+    given contact is audited (``tip.contact.read``)."""
+    if not tip.contact_sealed:
+        return ""
+    contact = vault.unseal(tip.contact_sealed)
+    audit.record(session, actor, "tip.contact.read", target=tip.ref)
+    return contact
 
 
 def tip_record(tip: Tip, files: list[TipFile]) -> dict[str, Any]:
@@ -148,8 +178,9 @@ def tip_record(tip: Tip, files: list[TipFile]) -> dict[str, Any]:
     }
 
 
-def import_tip(session: Session, actor: str, ref: str, case_ref: str) -> Tip:
-    tip, files = get_tip(session, actor, ref)
+def import_tip(session: Session, actor: str, ref: str, case_ref: str, *, case_ids: set[int] | None = None) -> Tip:
+    """Import (or move) the tip into ``case_ref``; the caller checks the reader's membership of it."""
+    tip, files = get_tip(session, actor, ref, case_ids=case_ids)
     summary = store_records(session, actor, case_ref, "tips", TIP_SOURCE, [(tip.ref, tip_record(tip, files))])
     from tasman.evidence.cases import get_case
 
@@ -158,8 +189,9 @@ def import_tip(session: Session, actor: str, ref: str, case_ref: str) -> Tip:
     return tip
 
 
-def dismiss_tip(session: Session, actor: str, ref: str, reason: str = "") -> Tip:
-    tip, _files = get_tip(session, actor, ref)
+def dismiss_tip(session: Session, actor: str, ref: str, reason: str = "", *,
+                case_ids: set[int] | None = None) -> Tip:
+    tip, _files = get_tip(session, actor, ref, case_ids=case_ids)
     tip.status = "dismissed"
     audit.record(session, actor, "tip.dismiss", target=ref, reason=reason)
     return tip

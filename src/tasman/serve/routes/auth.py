@@ -43,10 +43,10 @@ def login(request: Request, name: str = Form(max_length=120), password: str = Fo
           form_token: str = Form(default=""), next: str = Form(default="/cases"),
           s: Session = DB) -> Response:
     st, address = state(request), client_address(request)
-    st.limiter.hit("login-address", address, st.settings.login_per_address)
     if not check_form_token(st.app_key, request.cookies.get(FORM_COOKIE), form_token):
         return anonymous_form(request, "login.html", 403, next=safe_next(next),
                               error="The form expired; please try again.")
+    st.limiter.hit("login-address", address, st.settings.login_per_address)
     st.backoff.check(name, address)   # per (name, address): nobody else's failures lock a user out
     user = accounts.authenticate(s, name, password)
     if user is None:

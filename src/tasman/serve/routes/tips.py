@@ -2,9 +2,15 @@
 
 A reporter's files are hashed, matched and stored encrypted; nothing they send is ever shown
 back, to them or to anyone through this app: the queue shows hashes and match results only.
+The reporter's contact is shown (decrypted, audited) only on the tip's page, to those who may
+see the tip; the API never returns it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -63,14 +69,14 @@ async def report(request: Request, what: str = Form(default="", max_length=10_00
                  form_token: str = Form(default=""), files: list[UploadFile] | None = None,
                  s: Session = DB) -> Response:
     st = state(request)
-    address = client_address(request)
-    st.limiter.hit("report-address", address, st.settings.reports_per_address)
     limits = {"files": tips.MAX_FILES, "mb": tips.MAX_FILE_BYTES // (1024 * 1024)}
     entered = {"what": what, "url": url, "platform": platform, "username": username, "seen_when": seen_when,
                "contact": contact}
     if not check_form_token(st.app_key, request.cookies.get(FORM_COOKIE), form_token):
         return anonymous_form(request, "report.html", 400, limits=limits, entered=entered,
                               error="This form expired. Please send it again.")
+    address = client_address(request)  # counted only once the form token holds: a forged post costs nobody
+    st.limiter.hit("report-address", address, st.settings.reports_per_address)
     if website:  # the honeypot: hidden from people, filled by bots; answer as if it worked
         return render(request, "report_thanks.html", None, ref=tips.new_ref())
     try:
@@ -82,36 +88,70 @@ async def report(request: Request, what: str = Form(default="", max_length=10_00
 
 
 # ---- analysts ------------------------------------------------------------------------------------
+# The queue needs the tips role; a tip imported into a case is further limited to that case's
+# members (admins included), and any other answers 404 as if it did not exist (tasman.serve.tips).
+
+
+@dataclass(frozen=True)
+class Scope:
+    cases: dict[int, str]   # the viewer's cases, id -> ref
+
+    @property
+    def ids(self) -> set[int]:
+        return set(self.cases)
+
+
+def tip_scope(s: Session, viewer: Viewer) -> Scope:
+    viewer.need(Perm.TIPS)
+    return Scope({c.id: c.ref for c in accounts.member_cases(s, viewer.user)})
+
+
+@contextmanager
+def denial_kept(s: Session) -> Iterator[None]:
+    """A refused tip is audited (``tip.access.denied``) although the request fails and rolls back."""
+    try:
+        yield
+    except tips.TipHidden:
+        s.commit()
+        raise
+
 
 @router.get("/tips")
 def tips_page(request: Request, status: str = "new", viewer: Viewer = Depends(csrf_protect),
               s: Session = DB) -> Response:
-    viewer.need(Perm.TIPS)
-    rows = tips.list_tips(s, viewer.name, status if status in ("new", "imported", "dismissed") else None)
-    return render(request, "tips.html", viewer, tips=rows, status=status)
+    scope = tip_scope(s, viewer)
+    rows = tips.list_tips(s, viewer.name, status if status in ("new", "imported", "dismissed") else None,
+                          case_ids=scope.ids)
+    return render(request, "tips.html", viewer, tips=rows, status=status, case_refs=scope.cases)
 
 
 @router.get("/tips/{ref}")
 def tip_page(request: Request, ref: str, viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
-    viewer.need(Perm.TIPS)
-    tip, files = tips.get_tip(s, viewer.name, ref)
-    return render(request, "tip.html", viewer, tip=tip, files=files, cases=accounts.member_cases(s, viewer.user))
+    scope = tip_scope(s, viewer)
+    with denial_kept(s):
+        tip, files = tips.get_tip(s, viewer.name, ref, case_ids=scope.ids)
+    contact = tips.read_contact(s, TipVault(state(request).ws.root), viewer.name, tip)
+    return render(request, "tip.html", viewer, tip=tip, files=files, contact=contact,
+                  case_ref=scope.cases.get(tip.case_id) if tip.case_id is not None else None,
+                  cases=accounts.member_cases(s, viewer.user))
 
 
 @router.post("/tips/{ref}/import")
 def import_tip_page(request: Request, ref: str, case: str = Form(max_length=64),
                     viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
-    viewer.need(Perm.TIPS)
+    scope = tip_scope(s, viewer)
     case_access(request, case, s, viewer)
-    tips.import_tip(s, viewer.name, ref, case)
+    with denial_kept(s):
+        tips.import_tip(s, viewer.name, ref, case, case_ids=scope.ids)
     return see_other(f"/tips/{ref}")
 
 
 @router.post("/tips/{ref}/dismiss")
 def dismiss_tip_page(ref: str, reason: str = Form(default="", max_length=500), viewer: Viewer = Depends(csrf_protect),
                      s: Session = DB) -> Response:
-    viewer.need(Perm.TIPS)
-    tips.dismiss_tip(s, viewer.name, ref, reason)
+    scope = tip_scope(s, viewer)
+    with denial_kept(s):
+        tips.dismiss_tip(s, viewer.name, ref, reason, case_ids=scope.ids)
     return see_other("/tips")
 
 
@@ -127,29 +167,35 @@ def submit_tip(request: Request, body: TipIn, viewer: Viewer = Depends(api_user)
 
 @api.get("/tips", response_model=list[TipOut], responses=ERRORS)
 def list_tips(status: str | None = None, viewer: Viewer = Depends(api_user), s: Session = DB) -> list[TipOut]:
-    viewer.need(Perm.TIPS)
-    return [tip_out(t) for t in tips.list_tips(s, viewer.name, status)]
+    """Tips not yet imported, and those imported into the caller's cases (never the reporter's contact)."""
+    scope = tip_scope(s, viewer)
+    return [tip_out(t, case_ref=scope.cases.get(t.case_id) if t.case_id is not None else None)
+            for t in tips.list_tips(s, viewer.name, status, case_ids=scope.ids)]
 
 
 @api.get("/tips/{ref}", response_model=TipOut, responses=ERRORS)
 def get_tip(ref: str, viewer: Viewer = Depends(api_user), s: Session = DB) -> TipOut:
-    viewer.need(Perm.TIPS)
-    tip, files = tips.get_tip(s, viewer.name, ref)
-    return tip_out(tip, files)
+    """One tip with its files' hashes and matches; 404 for a tip imported into a case the caller is not in."""
+    scope = tip_scope(s, viewer)
+    with denial_kept(s):
+        tip, files = tips.get_tip(s, viewer.name, ref, case_ids=scope.ids)
+    return tip_out(tip, files, case_ref=scope.cases.get(tip.case_id) if tip.case_id is not None else None)
 
 
 @api.post("/tips/{ref}/import", response_model=TipOut, responses=WRITE_ERRORS)
 def import_tip(request: Request, ref: str, body: TipImportIn, viewer: Viewer = Depends(api_user),
                s: Session = DB) -> TipOut:
     """Import the tip into a case the user is a member of, as a ``tips`` record."""
-    viewer.need(Perm.TIPS)
+    scope = tip_scope(s, viewer)
     case_access(request, body.case, s, viewer)
-    return tip_out(tips.import_tip(s, viewer.name, ref, body.case), case_ref=body.case)
+    with denial_kept(s):
+        tip = tips.import_tip(s, viewer.name, ref, body.case, case_ids=scope.ids)
+    return tip_out(tip, case_ref=body.case)
 
 
 @api.post("/tips/{ref}/dismiss", response_model=TipOut, responses=WRITE_ERRORS)
 def dismiss_tip(ref: str, viewer: Viewer = Depends(api_user), s: Session = DB) -> TipOut:
-    viewer.need(Perm.TIPS)
-    return tip_out(tips.dismiss_tip(s, viewer.name, ref))
-
-
+    scope = tip_scope(s, viewer)
+    with denial_kept(s):
+        tip = tips.dismiss_tip(s, viewer.name, ref, case_ids=scope.ids)
+    return tip_out(tip, case_ref=scope.cases.get(tip.case_id) if tip.case_id is not None else None)

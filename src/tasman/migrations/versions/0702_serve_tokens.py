@@ -3,8 +3,8 @@
 Tokens issued before this revision keep the read and write scopes (not review: confirming a
 match needs a token its examiner issued) and expire 90 days after the upgrade.
 
-Revision ID: 0701_serve_tokens
-Revises: 0700_serve
+Revision ID: 0702_serve_tokens
+Revises: 0701_serve_proxy
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from alembic import op
 
 from tasman.core.models import UTCDateTime
 
-revision: str = "0701_serve_tokens"
-down_revision: str | Sequence[str] | None = "0700_serve"
+revision: str = "0702_serve_tokens"
+down_revision: str | Sequence[str] | None = "0701_serve_proxy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
