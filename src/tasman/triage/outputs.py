@@ -6,7 +6,6 @@ a temporary name first and then renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tasman.core import csvsafe
 from tasman.core.models import Artifact
 from tasman.triage.models import TriageError, TriageFile, TriageMatch
 
@@ -78,10 +78,10 @@ def _atomic_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     tmp = path.with_name(path.name + ".part")
     n = 0
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csvsafe.writer(fh)
         w.writerow(header)
         for row in rows:
-            w.writerow(["" if v is None else v for v in row])
+            w.writerow(row)
             n += 1
     os.replace(tmp, path)
     return n

@@ -1,4 +1,5 @@
-"""The audit log: a case's entries for its members, the whole chain (and its check) for auditors."""
+"""The audit log: a case's entries for its members, the whole chain (and its check, with the
+check of its signed anchors) for auditors."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from tasman.core import audit
+from tasman.core import anchor, audit
 from tasman.serve.auditview import read_log
-from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case
+from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case, state
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, MAX_ID, Limit
 from tasman.serve.schemas import AuditOut
@@ -32,8 +33,13 @@ def audit_page(request: Request, before: Before = None, viewer: Viewer = Depends
                s: Session = DB) -> Response:
     viewer.need(Perm.READ_AUDIT)
     report = audit.verify(s)
+    key, why = anchor.workspace_key(state(request).ws.signer)
+    anchors = anchor.verify_anchors(s, key=key)
+    if why:
+        anchors.warnings.insert(0, why)
     rows = read_log(s, viewer.name, None, before)
-    return render(request, "audit.html", viewer, case=None, rows=rows, report=report)
+    return render(request, "audit.html", viewer, case=None, rows=rows, report=report, anchors=anchors,
+                  signed=key is not None)
 
 
 @api.get("/cases/{ref}/audit", response_model=list[AuditOut], responses=ERRORS)
