@@ -51,8 +51,8 @@ def check(data: bytes | str, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BY
     size = len(data)
     if size > max_bytes:
         raise DepthError(f"JSON document of {size} bytes is over the {max_bytes}-byte limit")
-    if max_depth and (data.count(b"[" if isinstance(data, bytes) else "[") +
-                      data.count(b"{" if isinstance(data, bytes) else "{")) > max_depth:
+    opens = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) else data.count("[") + data.count("{")
+    if max_depth and opens > max_depth:
         found = depth(data)
         if found > max_depth:
             raise DepthError(f"JSON nested {found} levels deep, over the limit of {max_depth}")
