@@ -11,7 +11,9 @@ largest single process (a worker pool's other processes are not in it), and the 
 the whole process tree sampled with psutil every 50 ms (pages shared between a parent and its
 forked workers count once per process, so this total is an upper bound). PASS means: finished
 within the timeout, no internal error (exit 1) or signal, and both peaks under 2 GB; a refusal
-(exit 5 and one line) is the expected answer to most of these.
+(exit 5 and one line) is the expected answer to most of these. A run whose tree goes over
+``--cap`` (default 4 GB) is killed at once and shown as ``cap``, so that a bomb that is not yet
+defused does not take a shared machine's memory.
 
     .venv/bin/python bench/hostile.py                  # every input
     .venv/bin/python bench/hostile.py --only vics-200k --only chats-deep --timeout 60
@@ -154,11 +156,12 @@ HOSTILE = [
 
 @dataclass
 class Measured:
-    exit: int | None                # None: killed at the timeout
+    exit: int | None                # None: killed (at the timeout, or over the memory cap)
     seconds: float
     time_peak: int | None           # bytes, /usr/bin/time -v (largest single process)
     tree_peak: int                  # bytes, psutil: the process tree's total RSS
     last_line: str
+    capped: bool = False            # killed for going over --cap
 
 
 def _tree_rss(proc: psutil.Process) -> int:
@@ -184,7 +187,7 @@ def _kill_tree(proc: psutil.Process) -> None:
     psutil.wait_procs(family, timeout=10)
 
 
-def measure(argv: list[str], ws: Path, timeout: float, scratch: Path) -> Measured:
+def measure(argv: list[str], ws: Path, timeout: float, scratch: Path, cap: int) -> Measured:
     timefile = scratch / "time.txt"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     cmd = ["/usr/bin/time", "-v", "-o", str(timefile), *CLI, "-w", str(ws), *argv]
@@ -192,19 +195,23 @@ def measure(argv: list[str], ws: Path, timeout: float, scratch: Path) -> Measure
     popen = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     proc = psutil.Process(popen.pid)
     peak = 0
+    capped = False
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, capped
         while not stop.is_set():
             peak = max(peak, _tree_rss(proc))
+            if peak > cap and not capped:     # a shared machine has no memory to lose to a bomb
+                capped = True
+                _kill_tree(proc)
             stop.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
         _, err = popen.communicate(timeout=timeout)
-        code: int | None = popen.returncode
+        code: int | None = None if capped else popen.returncode
     except subprocess.TimeoutExpired:
         _kill_tree(proc)
         _, err = popen.communicate()
@@ -215,7 +222,8 @@ def measure(argv: list[str], ws: Path, timeout: float, scratch: Path) -> Measure
     report = timefile.read_text() if timefile.exists() else ""
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
     lines = [x for x in err.decode("utf-8", "replace").splitlines() if x.strip()]
-    return Measured(code, seconds, int(m.group(1)) * 1024 if m else None, peak, lines[-1][:160] if lines else "")
+    return Measured(code, seconds, int(m.group(1)) * 1024 if m else None, peak, lines[-1][:160] if lines else "",
+                    capped)
 
 
 def _setup(ws: Path, scratch: Path) -> None:
@@ -243,6 +251,8 @@ def main() -> int:
     ap.add_argument("--only", action="append", choices=[h.name for h in HOSTILE], metavar="NAME",
                     help="run only this input (repeatable): " + ", ".join(h.name for h in HOSTILE))
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per input before it is killed (default 120)")
+    ap.add_argument("--cap", type=float, default=4.0,
+                    help="GB of the process tree's RSS at which a run is killed and counted FAIL (default 4)")
     args = ap.parse_args()
     if not Path("/usr/bin/time").exists():
         print("bench/hostile.py needs /usr/bin/time (Debian package 'time')", file=sys.stderr)
@@ -258,11 +268,11 @@ def main() -> int:
             folder = base / h.name
             folder.mkdir()
             argv, made = h.make(folder)
-            m = measure(argv, ws, args.timeout, folder)
+            m = measure(argv, ws, args.timeout, folder, int(args.cap * (1 << 30)))
             ok = (m.exit is not None and m.exit not in (1,) and m.exit < 128
                   and (m.time_peak or 0) < TARGET and m.tree_peak < TARGET)
             failed += not ok
-            code = "kill" if m.exit is None else str(m.exit)
+            code = "cap" if m.capped else "kill" if m.exit is None else str(m.exit)
             print(f"{h.name:<11} {_size(made):>9} {code:>5} {m.seconds:7.1f} {_mb(m.time_peak):>9} "
                   f"{_mb(m.tree_peak):>9}  {'PASS' if ok else 'FAIL':<6}  {m.last_line}", flush=True)
             shutil.rmtree(folder, ignore_errors=True)

@@ -130,7 +130,7 @@ def _auth(tokens: dict[str, str], name: str) -> dict[str, str]:
 @pytest.mark.parametrize("levels", [70, 900, 200_000])
 def test_a_deep_api_body_is_422_on_one_line(client: tuple[Workspace, TestClient, dict[str, str]],
                                             levels: int) -> None:
-    ws, c, tokens = client
+    _ws, c, tokens = client
     body = '{"ref": "OP-9", "title": ' + nested(levels) + "}"
     for headers in (_auth(tokens, "ada"), {}):      # refused before authentication: nothing parsed it
         r = c.post("/api/v1/cases", content=body, headers={**headers, "content-type": "application/json"})
@@ -144,7 +144,7 @@ def test_a_deep_api_body_is_422_on_one_line(client: tuple[Workspace, TestClient,
 
 def test_a_large_api_body_is_413_and_a_normal_one_still_works(
         client: tuple[Workspace, TestClient, dict[str, str]]) -> None:
-    ws, c, tokens = client
+    _ws, c, tokens = client
     big = json.dumps({"ref": "OP-9", "title": "x" * (3 << 20)})
     r = c.post("/api/v1/cases", content=big, headers={**_auth(tokens, "ada"), "content-type": "application/json"})
     assert r.status_code == 413 and "at most 2097152 bytes" in r.json()["detail"]
