@@ -79,13 +79,13 @@ def tips_deep(d: Path) -> tuple[list[str], Path]:
 def zip_bomb(d: Path, fanout: int = 10, depth: int = 6, leaf: int = 100 << 10) -> tuple[list[str], Path]:
     """``depth`` levels of zips, each holding ``fanout`` copies of the level below; the leaves are
     ``leaf`` bytes of zeros (fanout**depth leaves: 100 GB from a few kilobytes)."""
-    data, name = bytes(leaf), "zeros.bin"
-    for level in range(depth):
+    data, name = bytes(leaf), ".bin"
+    for _ in range(depth):
         buf = d / "level.zip"
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
             for i in range(fanout):
-                z.writestr(f"{i}-{name}", data)
-        data, name = buf.read_bytes(), f"level{level + 1}.zip"
+                z.writestr(f"{i}{name}", data)
+        data, name = buf.read_bytes(), ".zip"
         buf.unlink()
     folder = d / "zipbomb"
     folder.mkdir()
@@ -177,14 +177,23 @@ def _tree_rss(proc: psutil.Process) -> int:
 
 
 def _kill_tree(proc: psutil.Process) -> None:
+    """Kill the run under ``/usr/bin/time`` (so that it still writes its report), then ``time``
+    itself if it lingers."""
     try:
-        family = [*proc.children(recursive=True), proc]
+        family = proc.children(recursive=True)
     except psutil.Error:
         return
     for p in family:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.kill()
     psutil.wait_procs(family, timeout=10)
+    try:
+        proc.wait(timeout=10)
+    except psutil.TimeoutExpired:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    except psutil.NoSuchProcess:
+        pass
 
 
 def measure(argv: list[str], ws: Path, timeout: float, scratch: Path, cap: int) -> Measured:
@@ -222,6 +231,8 @@ def measure(argv: list[str], ws: Path, timeout: float, scratch: Path, cap: int) 
     report = timefile.read_text() if timefile.exists() else ""
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
     lines = [x for x in err.decode("utf-8", "replace").splitlines() if x.strip()]
+    if capped or code is None:
+        lines.append(f"(killed: {'over the --cap' if capped else f'still running after {timeout:g} s'})")
     return Measured(code, seconds, int(m.group(1)) * 1024 if m else None, peak, lines[-1][:160] if lines else "",
                     capped)
 
