@@ -30,7 +30,7 @@ from tasman.serve.lockout import LoginBackoff
 from tasman.serve.ratelimit import RateLimited, RateLimiter
 from tasman.serve.routes import ROUTERS
 from tasman.serve.secrets_store import app_key
-from tasman.serve.security import BodyLimit, SecurityHeaders
+from tasman.serve.security import BodyLimit, JsonBodyLimit, SecurityHeaders
 from tasman.serve.settings import ServeSettings
 from tasman.serve.web import render
 
@@ -107,6 +107,7 @@ def create_app(ws: Workspace, settings: ServeSettings | None = None) -> FastAPI:
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "input"
         return _error(request, 400, f"{where}: {first.get('msg', 'invalid')}")
 
+    app.add_middleware(JsonBodyLimit, limit=settings.max_json_bytes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

@@ -27,6 +27,7 @@ from tasman.core.errors import (
     AlreadyExistsError,
     InputError,
     IntegrityError,
+    LimitError,
     NotFoundError,
     PermissionDeniedError,
     TasmanError,
@@ -60,7 +61,8 @@ class CsrfFailed(TasmanError):
 
 STATUS: list[tuple[type[TasmanError], int]] = [
     (LoginRequired, 401), (Unauthorized, 401), (CsrfFailed, 403), (PermissionDeniedError, 403),
-    (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (ParamsError, 422), (InputError, 400),
+    (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (ParamsError, 422),
+    (LimitError, 422), (InputError, 400),
 ]
 
 

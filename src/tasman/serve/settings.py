@@ -33,6 +33,7 @@ class Backoff:
 class ServeSettings:
     secure_cookies: bool = False          # force the Secure flag (set automatically behind TLS)
     max_body_bytes: int = 60 * 1024 * 1024  # any request body; per-file limits are tighter
+    max_json_bytes: int = 2 * 1024 * 1024   # a JSON request body (its nesting is limited too: core.safejson)
     max_records_bytes: int = 50 * 1024 * 1024  # one uploaded records file
     login_per_address: Limit = field(default_factory=lambda: Limit(20, 600))
     login_backoff: Backoff = field(default_factory=Backoff)
