@@ -1,4 +1,5 @@
-"""``tasman export vics``: a triage run or a hash set as VICS 2.0 JSON (hung on ``export``)."""
+"""``tasman export vics|case``: a triage run (or a hash set) as VICS 2.0 JSON or CASE/UCO JSON-LD
+(hung on ``export``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import click
 
 from tasman.cli.common import emit, json_option, state
 from tasman.cli.say import say
+from tasman.core.caseuco import write_document
 from tasman.core.errors import InputError
+from tasman.triage.caseuco import run_nodes
 from tasman.triage.vicsexport import export_hashset, export_run
 
 _file = click.Path(path_type=Path, dir_okay=False)
@@ -39,3 +42,18 @@ def vics(case_ref: str | None, run_id: int | None, hashset: str | None, out_file
     no_md5 = f"; {res.without_md5} without MD5" if res.without_md5 else ""
     emit(asdict(res), lambda con: say(con, f"Wrote {res.media} media ({res.files} files) to {out_file}"
                                            f"{waiting}{no_md5}"))
+
+
+@click.command("case")
+@click.option("--case", "case_ref", required=True)
+@click.option("--run", "run_id", type=click.IntRange(1), help="This triage run of the case, not the latest.")
+@click.option("--out", "out_file", type=_file, required=True)
+@json_option
+def case_(case_ref: str, run_id: int | None, out_file: Path) -> None:
+    """CASE/UCO JSON-LD of a triage run: the investigative action, Tasman as its tool, the evidence
+    with its hashes, the files found with their hashes and '!/' provenance chain."""
+    ws = state().ws()
+    with ws.session() as s:
+        nodes = run_nodes(s, ws.actor, case_ref, run_id)
+        count = write_document(out_file, nodes)
+    emit({"file": str(out_file), "nodes": count}, lambda con: say(con, f"Wrote {count} CASE/UCO nodes to {out_file}"))

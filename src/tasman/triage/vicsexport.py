@@ -132,8 +132,9 @@ def _pick(categories: set[int]) -> int | None:
     return next((c for c in PRECEDENCE if c in categories), None)
 
 
-def run_media(session: Session, run: TriageRun) -> tuple[list[dict[str, Any]], int]:
-    """A run's Media records (one per distinct content) and the count of matches awaiting review."""
+def run_media(session: Session, run: TriageRun, with_artifacts: bool = False) -> tuple[list[dict[str, Any]], int]:
+    """A run's Media records (one per distinct content) and the count of matches awaiting review
+    (``with_artifacts``: each MediaFiles entry also holds its ``Artifact`` under ``_artifact``)."""
     reviews = latest_reviews(session, run.case_id)
     rows = session.execute(select(TriageMatch, Artifact).join(Artifact, Artifact.id == TriageMatch.artifact_id)
                            .where(TriageMatch.run_id == run.id, TriageMatch.known_good.is_(False))
@@ -151,7 +152,9 @@ def run_media(session: Session, run: TriageRun) -> tuple[list[dict[str, Any]], i
         item = by_content.setdefault(key, {"art": art, "categories": set(), "files": {}})
         if m.category is not None:
             item["categories"].add(m.category)
-        item["files"].setdefault(art.id, _file_entry(art.path, bool(art.deleted)))
+        entry = item["files"].setdefault(art.id, _file_entry(art.path, bool(art.deleted)))
+        if with_artifacts:
+            entry["_artifact"] = art
     media = []
     for number, item in enumerate(by_content.values(), 1):
         art = item["art"]
