@@ -9,4 +9,4 @@ from tasman.cli.common import TasmanGroup
 
 @click.group(cls=TasmanGroup)
 def export() -> None:
-    """Write case data to files for other tools (CSV, JSONL, MISP, FollowTheMoney)."""
+    """Write case data to files for other tools (CSV, JSONL, MISP, FollowTheMoney, VICS)."""

@@ -62,6 +62,8 @@ COMMANDS = [
     "tasman.cli.refer_export_cmd:misp in export",
     "tasman.cli.refer_export_cmd:ftm in export",
     "tasman.cli.refer_export_cmd:csv_ in export",
+    "tasman.cli.formats_export_cmd:vics in export",
+    "tasman.cli.formats_export_cmd:case_ in export",
     "tasman.cli.records_cmd:records",
     "tasman.cli.link_cmd:link",
     "tasman.cli.link_cmd:subject",

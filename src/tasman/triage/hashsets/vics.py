@@ -3,6 +3,8 @@
 in ``value[i]`` (some 1.x exports). Read as a stream with ijson, so a multi-gigabyte export
 never sits in memory. Tolerant of what real exports vary in: booleans as JSON or as strings,
 upper- or lower-case hex, missing optional fields, SHA-256 and PDQ under ``AlternativeHashes``.
+Another scheme's grading kept as a ``Tags`` entry ``<scheme>:<label>`` (``caid:B``, as
+``tasman export vics`` writes it) comes back as ``source_scheme`` and ``source_category``.
 
 A hostile export costs at most a few megabytes: the stream is read with ijson's prefix-free
 ``basic_parse`` (its ``parse`` keeps a prefix string per open level, quadratic in the depth),
@@ -19,6 +21,7 @@ import ijson
 
 from tasman.core.safejson import MAX_DEPTH, DepthError
 from tasman.triage.hashsets.base import Entry, HashSetFormat, clean_hex
+from tasman.triage.hashsets.categories import SCHEMES
 
 FLAGS = ("IsPrecategorized", "VictimIdentified", "OffenderIdentified", "IsDistributed", "SelfGenerated")
 KEEP = ("MediaID", "MediaSize", "MimeType", "Series", "PhotoDNA")
@@ -52,6 +55,16 @@ def _get(record: dict[str, Any], key: str) -> Any:
     return None
 
 
+def _scheme_tag(tag: object) -> tuple[str, str] | None:
+    """``("caid", "B")`` for a ``Tags`` entry ``caid:B`` (a scheme Tasman knows, not ``vic``)."""
+    if not isinstance(tag, str):
+        return None
+    scheme, sep, label = tag.partition(":")
+    if sep and label.strip() and scheme.strip().lower() in SCHEMES and scheme.strip().lower() != "vic":
+        return scheme.strip().lower(), label.strip()
+    return None
+
+
 def media_entry(record: dict[str, Any]) -> Entry:
     hashes: dict[str, str] = {}
     for key, n in (("MD5", 32), ("SHA1", 40), ("SHA256", 64)):
@@ -77,6 +90,10 @@ def media_entry(record: dict[str, Any]) -> Entry:
         value = _get(record, key)
         if value is not None:
             extra[key] = as_bool(value)
+    for tag in _get(record, "Tags") or []:
+        scheme_label = _scheme_tag(tag)
+        if scheme_label is not None:        # another scheme's grading, as Tasman's export writes it
+            extra["source_scheme"], extra["source_category"] = scheme_label
     category = _get(record, "Category")
     return Entry(**hashes, category=category, extra=extra or None)  # type: ignore[arg-type]
 
