@@ -20,9 +20,10 @@ DEBS="pkg-config libmagic1 libarchive13 libavcodec-dev libavformat-dev libavutil
       libavdevice-dev libavfilter-dev ffmpeg libicu-dev dosfstools mtools fonts-dejavu-core nodejs"
 # Testing adds: hashdeep (the triage benchmark's peer), chromium (browser tests), ewf-tools (E01
 # images), e2fsprogs + ntfs-3g + exfatprogs (ext, NTFS and exFAT images for the reader tests), a
-# Java 17 runtime (Spark, for `tasman link --backend spark` and its tests).
+# Java 17 runtime (Spark, for `tasman link --backend spark` and its tests), time (/usr/bin/time -v,
+# peak memory in bench/hostile.py).
 if [ "$MODE" = test ]; then
-  DEBS="$DEBS hashdeep chromium ewf-tools e2fsprogs ntfs-3g exfatprogs openjdk-17-jre-headless"
+  DEBS="$DEBS hashdeep chromium ewf-tools e2fsprogs ntfs-3g exfatprogs openjdk-17-jre-headless time"
 fi
 missing=""
 for p in $DEBS; do

@@ -6,6 +6,7 @@ Each stage adds its step here as it lands; ``tasman demo`` and ``make demo`` run
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
 from tasman.serve.demo import serve_demo
 from tasman.synth.corpus import Corpus, make_corpus
+from tasman.synth.images import draw_picture
 from tasman.synth.transfers import generate_transfers, write_goaml
 from tasman.synth.triage_set import TriageSet, make_triage_set
 from tasman.triage.hashsets.store import import_hashset
@@ -133,6 +135,13 @@ def _link_step(ws: Workspace, corpus: Corpus, result: DemoResult) -> None:
                         f"{st['subjects']} subjects ({st['links']} explained links)")
 
 
+def _tip_screenshot() -> bytes:
+    """The public tip's attachment: a drawn picture (PNG) whose hashes match nothing."""
+    out = io.BytesIO()
+    draw_picture(4242, (480, 360)).save(out, "PNG")
+    return out.getvalue()
+
+
 def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoResult:
     root = root.resolve()
     _prepare(root)
@@ -157,7 +166,7 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
     _link_step(ws, corpus, result)
     _money_step(ws, data, result)
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
-    result.steps += serve_demo(ws, CASE_REF)
+    result.steps += serve_demo(ws, CASE_REF, _tip_screenshot())
     with ws.session() as s:
         doc = write_case_report(s, ws.actor, CASE_REF, result.report)
     money = f" (money trails: {len(doc.money.chart)} beneficiaries charted)" if doc.money else ""

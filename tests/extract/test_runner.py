@@ -2,14 +2,19 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tasman.core.models import Artifact, AuditEvent, Evidence
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import create_case
 from tasman.evidence.store import add_evidence
+from tasman.extract import runner
+from tasman.extract.files import Task, TaskResult, run_tasks
 from tasman.extract.models import ExtractRun, Observation
 from tasman.extract.runner import extract_case
 from tasman.records.store import store_records
@@ -89,6 +94,31 @@ def test_workers_in_processes(ws: Workspace, tmp_path: Path) -> None:
     assert summary.files == 6 and summary.added > 5
     with ws.session() as s:
         assert s.scalar(select(func.count()).select_from(Observation)) == summary.added
+
+
+def crashing_tasks(tasks: list[Task]) -> list[TaskResult]:
+    """In a worker: a reader that dies on one hostile file, as a C decoder's crash would."""
+    if any(t.path.endswith("boom.txt") for t in tasks):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_tasks(tasks)
+
+
+def test_a_worker_dying_on_one_file_costs_only_that_file(ws: Workspace, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _setup(ws, tmp_path)
+    (folder / "boom.txt").write_text("mail kill.me@example.org\n", encoding="utf-8")
+    monkeypatch.setattr(runner, "run_tasks", crashing_tasks)       # what the workers are handed (by name)
+    summary = extract_case(ws, "C1", workers=2, records=False)
+    assert summary.status == "done" and summary.files == 7 and summary.skipped >= 1
+    assert ("phone_dump/boom.txt", "worker died (signal 9) reading this file: skipped") in summary.warnings
+    with ws.session() as s:
+        got = {(o.type, o.value, o.path) for o in s.scalars(select(Observation))}
+        run = s.scalar(select(ExtractRun))
+        assert run is not None and run.status == "done"
+        assert {"path": "phone_dump/boom.txt", "message": "worker died (signal 9) reading this file: skipped"} \
+            in run.errors
+    assert ("email", "anna.b@example.org", "phone_dump/notes.txt") in got       # the other files all read
+    assert not any(p == "phone_dump/boom.txt" for _, _, p in got)
 
 
 def test_cli_extract_and_export(ws: Workspace, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -10,4 +10,4 @@ from tasman.cli.lazy import LazyGroup
 
 @click.group(cls=LazyGroup)
 def export() -> None:
-    """Write case data to files for other tools (CSV, JSONL, MISP, FollowTheMoney)."""
+    """Write case data to files for other tools (CSV, JSONL, MISP, FollowTheMoney, VICS)."""

@@ -46,12 +46,14 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "evidence": ("tasman.cli.evidence_cmd:evidence", "Record evidence (hashed, never modified) and check custody."),
     "audit": ("tasman.cli.audit_cmd:audit", "Read, verify and anchor the audit log."),
     "demo": ("tasman.cli.demo_cmd:demo", "Run the main job end to end on generated benign data."),
-    "export": ("tasman.cli.export_cmd:export", "Write case data to files for other tools (CSV, MISP, FtM)."),
+    "export": ("tasman.cli.export_cmd:export", "Write case data to files for other tools (CSV, MISP, FtM, VICS)."),
     "export identifiers": ("tasman.cli.extract_cmd:identifiers", "Write a case's identifiers as CSV."),
     "export subjects": ("tasman.cli.link_cmd:export_subjects_cmd", "Write a case's subjects, one row per record."),
     "export misp": ("tasman.cli.refer_export_cmd:misp", "Attributed subjects as a MISP event (JSON)."),
     "export ftm": ("tasman.cli.refer_export_cmd:ftm", "Attributed subjects as FollowTheMoney entities."),
     "export csv": ("tasman.cli.refer_export_cmd:csv_", "Attributed subjects' identifiers as CSV."),
+    "export vics": ("tasman.cli.formats_export_cmd:vics", "A triage run or a hash set as VICS 2.0 JSON."),
+    "export case": ("tasman.cli.formats_export_cmd:case_", "A triage run as CASE/UCO JSON-LD."),
     "extract": ("tasman.cli.extract_cmd:extract", "Find identifiers in a case's evidence and records."),
     "money": ("tasman.cli.money_cmd:money", "Money trails: import transfers, score facilitators."),
     "hashset": ("tasman.cli.hashset_cmd:hashset", "Hash sets of known material (or known-good files)."),
@@ -75,7 +77,6 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
 assert isinstance(cli, LazyGroup)
 cli.lazy.update(COMMANDS)
 cli.epilog = epilog(EXAMPLES[""])
-
 
 def main() -> None:
     cli(prog_name="tasman")

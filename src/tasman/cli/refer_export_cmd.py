@@ -40,14 +40,14 @@ def _write(kind: str, case_ref: str, countries: tuple[str, ...], tlp: str, out_f
 @click.option("--distribution", type=click.IntRange(0, 4), default=0, show_default=True,
               help="MISP distribution: " + "; ".join(f"{k} {v}" for k, v in DISTRIBUTIONS.items()))
 def misp(case_ref: str, countries: tuple[str, ...], tlp: str, out_file: Path, distribution: int) -> None:
-    """MISP event JSON (person, email, phone-number, bank-account, user-account objects)."""
+    """MISP event JSON: person objects (identifiers on the person, never IDS indicators), bank accounts."""
     _write("misp", case_ref, countries, tlp, out_file, lambda es: misp_event(es, distribution).to_json(indent=2))
 
 
 @click.command("ftm")
 @_common
 def ftm(case_ref: str, countries: tuple[str, ...], tlp: str, out_file: Path) -> None:
-    """FollowTheMoney entities as JSON lines (Person, BankAccount, Ownership, UserAccount)."""
+    """FollowTheMoney entities as JSON lines (Person with idNumber, BankAccount, Ownership, UserAccount)."""
     _write("ftm", case_ref, countries, tlp, out_file, to_jsonl)
 
 

@@ -1,5 +1,9 @@
 """Worker processes shared by the stages that fan out over cores (triage hashing, extraction).
 
+:class:`IsolatingPool` (and :func:`bounded_map` over it) is the one loop both stages run their
+workers in: a bounded number of batches in flight, results in completion order, and a worker
+that dies (a C decoder crashing on a hostile file) costs only the item it was reading.
+
 Pools use the ``forkserver`` start method, so workers never inherit the parent's threads,
 database connections or progress bar (the web app starts runs from a job thread, where ``fork``
 would copy whatever locks other threads held). Workers import the tasman this process runs,
@@ -12,14 +16,19 @@ import multiprocessing
 import multiprocessing.context
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from importlib.machinery import ModuleSpec
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-__all__ = ["default_workers", "start_pool", "tasman_on_path", "worker_context"]
+__all__ = ["IsolatingPool", "bounded_map", "death_reason", "default_workers", "start_pool", "tasman_on_path",
+           "worker_context"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def default_workers() -> int:
@@ -95,3 +104,129 @@ def start_pool(workers: int, preload: Sequence[str] = (), initializer: Any = Non
         for _ in range(workers):
             pool.submit(_noop)
     return pool
+
+
+def death_reason(exitcode: int | None) -> str:
+    """How a worker process ended, in words: ``worker died (signal 9)``, ``worker died (exit code 3)``."""
+    if exitcode is not None and exitcode < 0:
+        return f"worker died (signal {-exitcode})"
+    if exitcode:
+        return f"worker died (exit code {exitcode})"
+    return "worker died"
+
+
+class IsolatingPool(Generic[T, R]):
+    """``fn(batch, *args) -> list[R]`` on ``workers`` worker processes (started when the pool is
+    made, so their start-up overlaps what the caller does next), at most ``in_flight`` batches
+    outstanding, results given back in the order batches finish.
+
+    A worker that dies breaks a process pool and every batch in flight with it. Those batches
+    (less any that had finished) are run again one item at a time in a pool of one worker, and
+    the item that kills that worker on its own is handed to ``died(item, reason)`` in this
+    process (``reason``: :func:`death_reason`, e.g. ``worker died (signal 11)``), whose result
+    stands for it; then a fresh pool carries on with the rest. So every item ends in a result,
+    and only the item that kills a worker is lost to it.
+    """
+
+    def __init__(self, fn: Callable[..., list[R]], died: Callable[[T, str], R], workers: int, *,
+                 preload: Sequence[str] = (), initializer: Callable[[], Any] | None = None,
+                 in_flight: int | None = None) -> None:
+        if workers < 1:
+            raise ValueError("an isolating pool needs at least one worker")
+        self.fn, self.died, self.workers = fn, died, workers
+        self.preload, self.initializer = tuple(preload), initializer
+        self.in_flight = in_flight or workers * 2
+        self.pending: dict[Future[list[R]], tuple[list[T], tuple[Any, ...]]] = {}
+        self.pool: ProcessPoolExecutor | None = self._new(workers)
+
+    def _new(self, workers: int) -> ProcessPoolExecutor:
+        return start_pool(workers, self.preload, self.initializer)
+
+    def __enter__(self) -> IsolatingPool[T, R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(cancel=exc[0] is not None)
+
+    def outstanding(self) -> bool:
+        return bool(self.pending)
+
+    def submit(self, batch: Sequence[T], *args: Any) -> Iterator[R]:
+        """Hand ``batch`` over, first giving back results while ``in_flight`` batches are out."""
+        if self.pool is None:
+            self.pool = self._new(self.workers)
+        items = list(batch)
+        self.pending[self.pool.submit(self.fn, items, *args)] = (items, args)
+        while len(self.pending) >= self.in_flight:
+            yield from self.next()
+
+    def next(self) -> Iterator[R]:
+        """The results of at least one finished batch (waiting for one)."""
+        done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            if isinstance(fut.exception(), BrokenProcessPool):
+                yield from self._recover()
+                return
+            del self.pending[fut]
+            yield from fut.result()
+
+    def drain(self) -> Iterator[R]:
+        """Every outstanding result."""
+        while self.pending:
+            yield from self.next()
+
+    def _recover(self) -> Iterator[R]:
+        """The pool broke: keep what finished, run the rest item by item, then start afresh."""
+        wait(self.pending)                       # a broken pool fails the rest at once
+        lost: list[tuple[list[T], tuple[Any, ...]]] = []
+        finished: list[Future[list[R]]] = []
+        for fut, work in self.pending.items():
+            if isinstance(fut.exception(), BrokenProcessPool):
+                lost.append(work)
+            else:
+                finished.append(fut)             # its results, or the error of a bug in fn
+        self.pending.clear()
+        self._discard()
+        for fut in finished:
+            yield from fut.result()
+        for items, args in lost:
+            for item in items:
+                yield from self._alone(item, args)
+        self._discard()                          # the one-worker pool of the last item
+
+    def _alone(self, item: T, args: tuple[Any, ...]) -> Iterator[R]:
+        if self.pool is None:
+            self.pool = self._new(1)
+        try:
+            results = self.pool.submit(self.fn, [item], *args).result()
+        except BrokenProcessPool:
+            processes = list((getattr(self.pool, "_processes", None) or {}).values())
+            self._discard()
+            codes = [p.exitcode for p in processes]
+            yield self.died(item, death_reason(next((c for c in codes if c), None)))
+            return
+        yield from results
+
+    def _discard(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def close(self, cancel: bool = False) -> None:
+        """Stop the workers (outstanding batches cancelled with ``cancel``; otherwise awaited)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=cancel)
+            self.pool = None
+        self.pending.clear()
+
+
+def bounded_map(fn: Callable[..., list[R]], batches: Iterable[Sequence[T]], died: Callable[[T, str], R],
+                workers: int, *args: Any, preload: Sequence[str] = (),
+                initializer: Callable[[], Any] | None = None, in_flight: int | None = None) -> Iterator[R]:
+    """``fn(batch, *args)`` for each of ``batches`` on an :class:`IsolatingPool`: results in
+    completion order, at most ``in_flight`` batches out, an item that kills its worker given
+    back as ``died(item, reason)``. Closing the generator early cancels what is outstanding."""
+    with IsolatingPool(fn, died, workers, preload=preload, initializer=initializer, in_flight=in_flight) as pool:
+        for batch in batches:
+            yield from pool.submit(batch, *args)
+        yield from pool.drain()

@@ -115,6 +115,20 @@ def run_task(task: Task) -> TaskResult:
     return result
 
 
+def run_tasks(tasks: list[Task]) -> list[TaskResult]:
+    """A worker's batch (the pool's unit): each task read on its own, as :func:`run_task`."""
+    return [run_task(t) for t in tasks]
+
+
+def worker_died(task: Task, reason: str) -> TaskResult:
+    """The result of a file (or range) whose reading killed its worker (a C decoder crashing on a
+    hostile PST, picture or database): nothing found, a warning naming the file and how the worker
+    died; its temporary copy, which the worker could not remove, removed here."""
+    if task.temp and task.file:
+        Path(task.file).unlink(missing_ok=True)
+    return TaskResult(task.path, task.ref, None, 0, warnings=[(task.path, f"{reason} reading this file: skipped")])
+
+
 def split_text_file(file: Path, path: str, region: str | None, ref: Any) -> list[Task] | None:
     """Range tasks for a large plain text file, or None when it is small or not plain text."""
     size = file.stat().st_size

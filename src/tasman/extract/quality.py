@@ -1,13 +1,29 @@
-"""Precision and recall per identifier type on a labelled corpus (``tasman.synth.identifiers``)."""
+"""Precision and recall per identifier type on a labelled corpus (``tasman.synth.identifiers``
+makes one; the tests and ``bench/extract.py`` hand it in: a stage never imports the generators)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tasman.extract.scan import Found, scan_text
-from tasman.synth.identifiers import LabelledDoc, Truth
+
+Truth = tuple[str, str]  # (type, normalised value), as the scanner reports it
+
+
+class LabelledDoc(Protocol):
+    """A text and the identifiers it holds (``tasman.synth.identifiers.LabelledDoc`` is one)."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def truth(self) -> frozenset[Truth]: ...
+
+    @property
+    def region(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 scanned in worker processes, stored as observations; one ExtractRun row with the warnings.
 
 Work is committed file batch by file batch, so an interrupted run keeps what it finished and a
-second run (idempotent) completes it.
+second run (idempotent) completes it. A worker that dies on a hostile file costs that file only
+(a warning saying how it died); the run goes on (``core.procs.bounded_map``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.core.errors import NothingToDo
 from tasman.core.models import Artifact, Case, Evidence, Record
-from tasman.core.procs import default_workers, start_pool
+from tasman.core.procs import bounded_map, default_workers
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
@@ -34,7 +34,9 @@ from tasman.extract.files import (
     iter_entries,
     real_file,
     run_task,
+    run_tasks,
     split_text_file,
+    worker_died,
 )
 from tasman.extract.models import ExtractRun
 from tasman.extract.records import scan_record
@@ -129,16 +131,10 @@ def _results(tasks: Iterator[Task], workers: int) -> Iterator[TaskResult]:
         for t in tasks:
             yield run_task(t)
         return
-    with start_pool(workers, _PRELOAD, init_worker) as pool:
-        pending: set[Future[TaskResult]] = set()
-        for t in tasks:
-            pending.add(pool.submit(run_task, t))
-            if len(pending) >= workers * 2:  # bounded: a case of a million files is never all in flight
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in done:
-                    yield f.result()
-        for f in pending:
-            yield f.result()
+    # bounded (a case of a million files is never all in flight), and a worker that dies on a
+    # hostile file costs that file only: the run goes on (core.procs.IsolatingPool)
+    yield from bounded_map(run_tasks, ([t] for t in tasks), worker_died, workers, preload=_PRELOAD,
+                           initializer=init_worker, in_flight=workers * 2)
 
 
 Progress = Callable[[RunSummary], None]

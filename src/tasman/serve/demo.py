@@ -1,24 +1,23 @@
 """The demo's web step: an account to sign in with, and one public tip received and imported.
 
 The password is random and written next to the workspace's other secrets (mode 0600), never
-printed; the tip carries a procedurally drawn picture, so its hashes exist but match nothing.
+printed; the tip carries the screenshot the demo hands in (a procedurally drawn picture, so its
+hashes exist but match nothing: ``tasman.demo`` draws it, the web app never imports the generators).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
 
 from tasman.core.workspace import Workspace
 from tasman.serve import accounts, tips
 from tasman.serve.secrets_store import TipVault, serve_dir
-from tasman.synth.images import draw_picture
 
 DEMO_USER = "demo-admin"
 
 
-def serve_demo(ws: Workspace, case_ref: str) -> list[str]:
+def serve_demo(ws: Workspace, case_ref: str, screenshot_png: bytes) -> list[str]:
     password = secrets.token_urlsafe(18)
     with ws.session() as s:
         accounts.create_user(s, ws.actor, DEMO_USER, "admin", password)
@@ -27,13 +26,11 @@ def serve_demo(ws: Workspace, case_ref: str) -> list[str]:
     fd = os.open(login, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(f"user: {DEMO_USER}\npassword: {password}\n")
-    picture = io.BytesIO()
-    draw_picture(4242, (480, 360)).save(picture, "PNG")
     report = tips.TipInput(what="A made-up report for the demo: an account offered to trade pictures in a group.",
                            url="https://forum.example.invalid/t/1", platform="ExampleChat", username="demo_user_77",
                            seen_when="yesterday evening")
     with ws.session() as s:
-        receipt = tips.submit_tip(s, TipVault(ws.root), report, [tips.Upload("screenshot.png", picture.getvalue())])
+        receipt = tips.submit_tip(s, TipVault(ws.root), report, [tips.Upload("screenshot.png", screenshot_png)])
     with ws.session() as s:
         tips.import_tip(s, ws.actor, receipt.ref, case_ref)
     return [f"public tip {receipt.ref} received (files hashed, stored encrypted, matching {receipt.match_status}) "

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 from tasman.core.errors import InputError
-from tasman.core.procs import default_workers, start_pool
+from tasman.core.procs import IsolatingPool, default_workers
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_batch, hash_item, init_worker
 
 CHUNK_ITEMS = 64          # round trips to the workers are slow on a loaded machine: send work in bulk
@@ -42,14 +40,21 @@ def chunks(items: Iterable[WorkItem], max_items: int = CHUNK_ITEMS,
 
 
 BatchFn = Callable[[Sequence[WorkItem], HashOptions], list[WorkResult]]
-CRASHED = "the hashing process died on this file (a decoder crash?); cryptographic hashes only"
 
 
-def crashed(item: WorkItem, opts: HashOptions) -> WorkResult:
+def crashed_message(reason: str = "worker died") -> str:
+    """The error of a file that killed its worker (``reason``: how, e.g. ``worker died (signal 11)``)."""
+    return f"{reason} hashing this file (a decoder crash?); cryptographic hashes only"
+
+
+CRASHED = crashed_message()  # where how it died is not known (a Ray worker)
+
+
+def crashed(item: WorkItem, opts: HashOptions, reason: str = "worker died") -> WorkResult:
     """The file that kills a worker on its own: its cryptographic hashes, computed here without
     decoding (nothing that could crash), and the reason, so it is still inventoried."""
     crypto = hash_item(item, replace(opts, decode=False))
-    return replace(crypto, kind="other", errors=(CRASHED,))
+    return replace(crypto, kind="other", errors=(crashed_message(reason),))
 
 
 def hash_all(items: Iterable[WorkItem], opts: HashOptions, workers: int,
@@ -113,19 +118,23 @@ class HashPool(Engine):
     overlaps whatever the caller does next, e.g. the evidence's custody hash).
 
     It survives a worker dying (a decoder crashing on a hostile file): the chunks lost with it
-    are hashed again one file at a time, and the file that kills a worker on its own gets its
-    cryptographic hashes (computed here, no decoding) and an error. ``workers=0`` hashes in
-    this process.
+    are hashed again one file at a time (``core.procs.IsolatingPool``, the loop extraction runs
+    on too), and the file that kills a worker on its own gets its cryptographic hashes (computed
+    here, no decoding) and an error saying how the worker died. ``workers=0`` hashes in this
+    process.
     """
 
     def __init__(self, workers: int, fn: BatchFn = hash_batch) -> None:
         self.workers, self.fn = workers, fn
         self.opts: HashOptions | None = None
-        self.pending: dict[Future[list[WorkResult]], list[WorkItem]] = {}
-        self.pool = self._new() if workers > 0 else None
+        self.pool: IsolatingPool[WorkItem, WorkResult] | None = None
+        if workers > 0:
+            self.pool = IsolatingPool(fn, self._died, workers, preload=_PRELOAD, initializer=init_worker,
+                                      in_flight=workers * 3)
 
-    def _new(self) -> ProcessPoolExecutor:
-        return start_pool(self.workers, _PRELOAD, init_worker)
+    def _died(self, item: WorkItem, reason: str) -> WorkResult:
+        assert self.opts is not None
+        return crashed(item, self.opts, reason)
 
     def run(self, items: Iterable[WorkItem], opts: HashOptions) -> Generator[WorkResult, None, None]:
         if self.pool is None:
@@ -138,51 +147,23 @@ class HashPool(Engine):
         yield from super().run(items, opts)
 
     def _outstanding(self) -> bool:
-        return bool(self.pending)
+        return self.pool is not None and self.pool.outstanding()
 
     def describe(self) -> dict[str, object]:
         return {"engine": "local", "workers": self.workers}
 
     def _submit(self, chunk: list[WorkItem]) -> Iterator[WorkResult]:
         assert self.pool is not None and self.opts is not None
-        self.pending[self.pool.submit(self.fn, chunk, self.opts)] = chunk
-        while len(self.pending) >= self.workers * 3:
-            yield from self._next()
+        yield from self.pool.submit(chunk, self.opts)
 
     def _next(self) -> Iterator[WorkResult]:
-        done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
-        for fut in done:
-            try:
-                results = fut.result()
-            except BrokenProcessPool:
-                lost = [item for chunk in self.pending.values() for item in chunk]
-                self.pending.clear()
-                yield from self._isolate(lost)
-                return
-            del self.pending[fut]
-            yield from results
-
-    def _isolate(self, items: list[WorkItem]) -> Iterator[WorkResult]:
-        assert self.opts is not None
-        for item in items:
-            self._restart()
-            assert self.pool is not None
-            try:
-                yield from self.pool.submit(self.fn, [item], self.opts).result()
-            except BrokenProcessPool:
-                yield crashed(item, self.opts)
-        self._restart()
-
-    def _restart(self) -> None:
-        if self.pool is not None and getattr(self.pool, "_broken", False):
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = self._new()
+        assert self.pool is not None
+        yield from self.pool.next()
 
     def close(self, cancel: bool = False) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=cancel)
+            self.pool.close(cancel)
             self.pool = None
-        self.pending.clear()
 
 
 ENGINES = ("local", "ray")

@@ -2,6 +2,12 @@
 e-mails and phones as properties), a ``BankAccount`` per IBAN tied to it by ``Ownership``, a
 ``UserAccount`` per handle (``owner``), IPs on the accounts' ``ipAddress``.
 
+The subject reference is an identifier, not a name: ``idNumber``, qualified by the case
+(``tasman:OP-1:S-000001``) because Aleph's cross-referencing weighs a shared identifier heavily
+and two cases' ``S-000001`` are different people. It is never ``name`` or ``alias`` (which
+cross-referencing compares as names); a nameless subject is named by its e-mail, handle or
+phone, which match only where the identifier itself does.
+
 Money-trail parties: a ``Person`` (a ``LegalEntity`` when only an identifier is known) with its
 score and indicators in ``notes``, a ``BankAccount`` per account by ``Ownership``, and a
 ``Payment`` per transfer record that two parties of the same export share (payer and
@@ -17,7 +23,7 @@ from followthemoney import model
 from followthemoney.proxy import EntityProxy
 
 from tasman.extract.identifiers import clean_iban
-from tasman.refer.document import MoneyPartyEntry
+from tasman.refer.document import MoneyPartyEntry, SubjectEntry
 from tasman.refer.exports import ExportSet
 
 
@@ -27,12 +33,25 @@ def _entity(schema: str, *key: str) -> EntityProxy:
     return e
 
 
+def ref_id(case_ref: str, ref: str) -> str:
+    """Tasman's reference of a subject or party as an identifier unique beyond its case."""
+    return f"tasman:{case_ref}:{ref}"
+
+
+def _fallback_name(es: ExportSet, s: SubjectEntry) -> str:
+    for typ in ("email", "handle", "phone"):
+        for ident in s.identifiers:
+            if ident.type == typ:
+                return ident.value
+    return ref_id(es.case_ref, s.ref)
+
+
 def ftm_entities(es: ExportSet) -> Iterator[EntityProxy]:
     for s in es.subjects:
         key = (es.case_ref, s.ref)
         person = _entity("Person", *key)
-        person.add("name", s.name or s.ref)
-        person.add("alias", s.ref)
+        person.add("name", s.name or _fallback_name(es, s))
+        person.add("idNumber", ref_id(es.case_ref, s.ref))
         person.add("country", s.attribution.country)
         person.add("notes", f"Referral subject {s.ref} of case {es.case_ref}; TLP:{es.tlp.upper()}; suspect.")
         ips: list[str] = []
@@ -75,6 +94,8 @@ def _money_party(es: ExportSet, p: MoneyPartyEntry) -> Iterator[EntityProxy]:
     key = (es.case_ref, "money", p.role, p.key)
     who = _entity("Person" if p.name else "LegalEntity", *key)
     who.add("name", p.name or p.key)
+    if p.ref:
+        who.add("idNumber", ref_id(es.case_ref, p.ref))
     who.add("country", p.country)
     who.add("email", p.emails)
     who.add("phone", p.phones)

@@ -1,18 +1,59 @@
-"""MISP event JSON: one event, a ``person`` object per subject with ``email``, ``phone-number``,
-``bank-account`` and ``user-account`` objects referenced from it, TLP and distribution set.
-Money-trail parties are ``person`` objects too, their role, score and indicators in ``text``,
-with their phones, e-mails and accounts."""
+"""MISP event JSON: one event, a ``person`` object per subject, TLP and distribution set.
+
+Semantics a MISP analyst can rely on (tests assert each):
+- every personal identifier is ``to_ids: false``: a suspect's e-mail address, phone, IP or IBAN
+  is not an indicator of compromise and must never flow into MISP's IDS exports;
+- identifiers sit on the person through the ``person`` template's own relations (``e-mail``,
+  ``phone-number``, ``handle``, ``ip-src``); only what the template lacks gets an object of its
+  own, referenced from the person: ``bank-account`` (IBAN), ``coin-address`` (BTC, ETH),
+  ``credit-card``. Kinds with no MISP home (URL, domain, PayPal, MTCN) are counted in the
+  person's comment, never dropped in silence;
+- the subject reference (``S-000001``) is Tasman's, not a name: a ``text`` attribute commented
+  ``tasman-subject-ref`` with correlation disabled, so unrelated cases' ``S-000001`` never
+  correlate; a nameless person gets a non-correlating placeholder name, never its reference.
+Money-trail parties are ``person`` objects too (their reference commented ``tasman-party-ref``,
+role, score and indicators in the object's comment), with their phones, e-mails and accounts."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from pymisp import MISPEvent, MISPObject
 
 from tasman.extract.identifiers import clean_iban
-from tasman.refer.document import MoneyPartyEntry
+from tasman.refer.document import IdentifierEntry, MoneyPartyEntry, SubjectEntry
 from tasman.refer.exports import ExportSet
 
 DISTRIBUTIONS = {0: "your organisation only", 1: "this community only", 2: "connected communities",
                  3: "all communities", 4: "sharing group"}
+SUBJECT_REF_COMMENT = "tasman-subject-ref"
+PARTY_REF_COMMENT = "tasman-party-ref"
+UNNAMED = "(name unknown)"
+# identifier type -> the person template's own relation
+PERSON_RELATIONS = {"email": "e-mail", "phone": "phone-number", "handle": "handle", "ip": "ip-src"}
+
+
+def _add(obj: MISPObject, relation: str, value: str, correlate: bool = True, comment: str = "") -> None:
+    """Every attribute Tasman writes is personal data: never an IDS indicator."""
+    obj.add_attribute(relation, value=value, to_ids=False, disable_correlation=not correlate, comment=comment)
+
+
+def _object(template: str) -> MISPObject:
+    obj = MISPObject(template, standalone=False)
+    obj.distribution = 5  # inherit the event's
+    return obj
+
+
+def _person(name: str, ref: str | None, ref_comment: str, note: str) -> MISPObject:
+    person = _object("person")
+    person.comment = note
+    if name:
+        _add(person, "full-name", name)
+    else:
+        _add(person, "full-name", UNNAMED, correlate=False)
+    if ref:
+        _add(person, "text", ref, correlate=False, comment=ref_comment)
+    return person
 
 
 def misp_event(es: ExportSet, distribution: int = 0) -> MISPEvent:
@@ -24,65 +65,73 @@ def misp_event(es: ExportSet, distribution: int = 0) -> MISPEvent:
     ev.add_tag(f"tlp:{es.tlp}")
     ev.add_tag("tasman:referral")
     for s in es.subjects:
-        person = MISPObject("person", standalone=False)
-        person.distribution = 5  # inherit the event's
-        person.add_attribute("full-name", value=s.name or s.ref)
-        person.add_attribute("alias", value=s.ref)
-        conf = f"{s.attribution.confidence:.2f}" if s.attribution.confidence is not None else "n/a"
-        person.add_attribute("text", value=f"Attributed to {s.attribution.country} (confidence {conf}); "
-                                           f"suspect, not convicted. Case {es.case_ref}.")
-        ev.add_object(person)
-        for ident in s.identifiers:
-            obj = _object_for(ident.type, ident.value, ident.country)
-            if obj is None:
-                continue
-            ev.add_object(obj)
-            person.add_reference(obj.uuid, "associated-with")
+        _add_subject(ev, es, s)
     for p in es.money_parties:
         _add_money_party(ev, es, p)
     return ev
 
 
-def _add_money_party(ev: MISPEvent, es: ExportSet, p: MoneyPartyEntry) -> None:
-    person = MISPObject("person", standalone=False)
-    person.distribution = 5
-    person.add_attribute("full-name", value=p.name or p.key)
-    reasons = "; ".join(f"{r.indicator} ({r.points:+g}): {r.why}" for r in p.reasons)
-    person.add_attribute("text", value=f"Money-trail {p.role} in {p.country}, #{p.rank}, score {p.score:g} from "
-                                       f"indicators (not proof): {reasons}. Case {es.case_ref}; records "
-                                       f"{', '.join(p.records[:20])}.")
+def _add_subject(ev: MISPEvent, es: ExportSet, s: SubjectEntry) -> None:
+    conf = f"{s.attribution.confidence:.2f}" if s.attribution.confidence is not None else "n/a"
+    note = (f"Tasman subject {s.ref} of case {es.case_ref}: attributed to {s.attribution.country} "
+            f"(confidence {conf}); suspect, not convicted.")
+    person = _person(s.name, s.ref, SUBJECT_REF_COMMENT, note)
+    linked, left_out = _identifiers(person, s.identifiers)
+    if left_out:
+        person.comment += " Not exported (no MISP relation): " + ", ".join(
+            f"{n} {t}" for t, n in sorted(left_out.items())) + "."
     ev.add_object(person)
-    objs = [_object_for("phone", v, p.country) for v in p.phones] + [_object_for("email", v, None) for v in p.emails]
-    for number in p.accounts:
-        acct = MISPObject("bank-account", standalone=False)
-        iban = clean_iban(number)
-        acct.add_attribute("iban" if iban else "account", value=iban.value if iban else number)
-        acct.distribution = 5
-        objs.append(acct)
-    for obj in objs:
-        if obj is not None:
-            ev.add_object(obj)
-            person.add_reference(obj.uuid, "associated-with")
+    for obj in linked:
+        ev.add_object(obj)
+        person.add_reference(obj.uuid, "associated-with")
 
 
-def _object_for(typ: str, value: str, country: str | None) -> MISPObject | None:
-    if typ == "email":
-        obj = MISPObject("email", standalone=False)
-        obj.add_attribute("from", value=value)
-    elif typ == "phone":
-        obj = MISPObject("phone-number", standalone=False)
-        obj.add_attribute("phone-number", value=value)
-        if country:
-            obj.add_attribute("country-code", value=country)
-    elif typ == "iban":
-        obj = MISPObject("bank-account", standalone=False)
-        obj.add_attribute("iban", value=value)
-    elif typ == "handle":
-        obj = MISPObject("user-account", standalone=False)
-        platform, _, name = value.partition(":")
-        obj.add_attribute("username", value=name)
-        obj.add_attribute("account-type", value=platform)
+def _identifiers(person: MISPObject, idents: list[IdentifierEntry]) -> tuple[list[MISPObject], Counter[str]]:
+    linked: list[MISPObject] = []
+    left_out: Counter[str] = Counter()
+    for ident in idents:
+        if ident.type in PERSON_RELATIONS:
+            _add(person, PERSON_RELATIONS[ident.type], ident.value)
+        elif (obj := _object_for(ident.type, ident.value)) is not None:
+            linked.append(obj)
+        else:
+            left_out[ident.type] += 1
+    return linked, left_out
+
+
+def _object_for(typ: str, value: str) -> MISPObject | None:
+    if typ == "iban":
+        return _account(value)
+    if typ in ("btc", "eth"):
+        obj = _object("coin-address")
+        _add(obj, "address" if typ == "btc" else "address-crypto", value)
+        _add(obj, "symbol", typ.upper(), correlate=False)
+    elif typ == "card":
+        obj = _object("credit-card")
+        _add(obj, "cc-number", value)
     else:
         return None
-    obj.distribution = 5
     return obj
+
+
+def _account(number: str) -> MISPObject:
+    obj = _object("bank-account")
+    iban = clean_iban(number)
+    _add(obj, "iban" if iban else "account", iban.value if iban else number)
+    return obj
+
+
+def _add_money_party(ev: MISPEvent, es: ExportSet, p: MoneyPartyEntry) -> None:
+    reasons = "; ".join(f"{r.indicator} ({r.points:+g}): {r.why}" for r in p.reasons)
+    note = (f"Money-trail {p.role} in {p.country}, #{p.rank}, score {p.score:g} from indicators (not proof): "
+            f"{reasons}. Case {es.case_ref}; records {', '.join(p.records[:20])}.")
+    person = _person(p.name, p.ref, PARTY_REF_COMMENT, note)
+    for v in p.phones:
+        _add(person, "phone-number", v)
+    for v in p.emails:
+        _add(person, "e-mail", v)
+    ev.add_object(person)
+    for number in p.accounts:
+        acct = _account(number)
+        ev.add_object(acct)
+        person.add_reference(acct.uuid, "associated-with")

@@ -1,0 +1,59 @@
+"""``tasman export vics|case``: a triage run (or a hash set) as VICS 2.0 JSON or CASE/UCO JSON-LD
+(hung on ``export``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from tasman.cli.common import emit, json_option, state
+from tasman.cli.say import say
+from tasman.core.caseuco import write_document
+from tasman.core.errors import InputError
+from tasman.triage.caseuco import run_nodes
+from tasman.triage.vicsexport import export_hashset, export_run
+
+_file = click.Path(path_type=Path, dir_okay=False)
+
+
+@click.command("vics")
+@click.option("--case", "case_ref", help="Export this case's latest finished triage run (or --run).")
+@click.option("--run", "run_id", type=click.IntRange(1), help="This triage run of the case, not the latest.")
+@click.option("--hashset", "hashset", help="Export this hash set instead of a triage run.")
+@click.option("--out", "out_file", type=_file, required=True)
+@json_option
+def vics(case_ref: str | None, run_id: int | None, hashset: str | None, out_file: Path) -> None:
+    """VICS 2.0 JSON (Project VIC) for Griffeye, XAMN and 'tasman hashset import': the categorised
+    hashes of a triage run (exact matches and examiner-confirmed perceptual ones) or of a hash set."""
+    if (case_ref is None) == (hashset is None):
+        raise InputError("give either --case (a triage run) or --hashset (a hash set)")
+    if hashset is not None and run_id is not None:
+        raise InputError("--run goes with --case, not --hashset")
+    ws = state().ws()
+    with ws.session() as s:
+        if hashset is not None:
+            res = export_hashset(s, ws.actor, hashset, out_file)
+        else:
+            assert case_ref is not None
+            res = export_run(s, ws.actor, case_ref, out_file, run_id)
+    waiting = f"; {res.awaiting_review} matches awaiting review not exported" if res.awaiting_review else ""
+    no_md5 = f"; {res.without_md5} without MD5" if res.without_md5 else ""
+    emit(asdict(res), lambda con: say(con, f"Wrote {res.media} media ({res.files} files) to {out_file}"
+                                           f"{waiting}{no_md5}"))
+
+
+@click.command("case")
+@click.option("--case", "case_ref", required=True)
+@click.option("--run", "run_id", type=click.IntRange(1), help="This triage run of the case, not the latest.")
+@click.option("--out", "out_file", type=_file, required=True)
+@json_option
+def case_(case_ref: str, run_id: int | None, out_file: Path) -> None:
+    """CASE/UCO JSON-LD of a triage run: the investigative action, Tasman as its tool, the evidence
+    with its hashes, the files found with their hashes and '!/' provenance chain."""
+    ws = state().ws()
+    with ws.session() as s:
+        nodes = run_nodes(s, ws.actor, case_ref, run_id)
+        count = write_document(out_file, nodes)
+    emit({"file": str(out_file), "nodes": count}, lambda con: say(con, f"Wrote {count} CASE/UCO nodes to {out_file}"))
