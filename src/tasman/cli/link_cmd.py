@@ -31,7 +31,10 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 @json_option
 def link(case_ref: str, threshold: float | None, backend: str, spark_master: str | None,
          spark_checkpoint_dir: str | None) -> None:
-    """Resolve the records of CASE into subjects (analysts' decisions are kept)."""
+    """Resolve the records of CASE into subjects (analysts' decisions are kept).
+
+    Every record ends in exactly one subject, one of its own when nothing links it; the summary
+    counts those and why, and the probable links kept for review."""
     options: dict[str, object] = {}
     if backend == "spark":
         options = {"master": spark_master or DEFAULT_MASTER, "checkpoint_dir": spark_checkpoint_dir}
