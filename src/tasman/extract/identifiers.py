@@ -12,7 +12,7 @@ import gettext
 import ipaddress
 import os
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 import pycountry
@@ -213,6 +213,7 @@ def platform_problem(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def platform_namespace(text: str | None) -> str | None:
     """The namespace of a screen name on a platform named any way (the open vocabulary of
     records, where a site's own name is a platform as Skype is): a built-in platform from any

@@ -3,10 +3,11 @@ provider: what an analyst sees at once (``mart_kowal77`` and ``m.kowalska@o2.pl`
 "Marta Kowalska" in Poland) made into keys that Splink compares and blocks on.
 
 A screen name or an email's local part is cut into letter tokens (punctuation and digits
-separate them: ``mart_kowal77`` -> ``mart``, ``kowal``); a name gives its folded tokens with the
-given names its nickname stands for. Keys are four-letter prefixes (a shorter token is itself),
-so a truncated token meets the whole one: ``F:kowa+mart`` (last and first name), ``I:kowa+m``
-(last name and initial), ``L:kowa`` (last name). A party's alias keys leave out what its own
+separate them: ``mart_kowal77`` -> ``mart``, ``kowal``), read both ways round as last and first
+name. Keys are four-letter prefixes (a shorter token is itself), so a truncated token meets the
+whole one: ``kowa+mart`` (last and first name), ``kowa+m`` (last name and initial), ``kowa``
+(last name); Splink compares them with the other party's folded first and last name cut the same
+way (``settings.alias_comparison``). A party's alias keys leave out what its own
 name gives: they say only what its screen names and emails add, so a pair whose names already
 agree is not credited twice.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from tasman.extract.idtypes import fold
 
@@ -51,12 +53,17 @@ def email_country(email: str) -> str | None:
     return "GB" if cc == "uk" else cc.upper()
 
 
+@lru_cache(maxsize=1 << 16)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(t for t in _SPLIT.split(fold(text)) if t)
+
+
 def alias_tokens(texts: Iterable[str]) -> list[str]:
     """Letter tokens of screen names and email local parts, in order, each once."""
     out: list[str] = []
     for text in texts:
-        for tok in _SPLIT.split(fold(text)):
-            if tok and tok not in out:
+        for tok in _tokens(text):
+            if tok not in out:
                 out.append(tok)
     return out
 
@@ -65,16 +72,8 @@ def _p(tok: str) -> str:
     return tok[:4]
 
 
-def name_keys(firsts: Iterable[str], lasts: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
-    """``(F, I, L)`` keys of a name: given names (with what nicknames stand for) x last names."""
-    fs = {f for f in firsts if f}
-    ls = {x for x in lasts if x}
-    full = {f"{_p(a)}+{_p(f)}" for a in ls for f in fs if len(f) > 1}
-    init = {f"{_p(a)}+{f[0]}" for a in ls for f in fs}
-    return full, init, {_p(a) for a in ls}
-
-
-def token_keys(tokens: list[str]) -> tuple[set[str], set[str], set[str]]:
+@lru_cache(maxsize=1 << 16)
+def token_keys(tokens: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """``(F, I, L)`` keys of alias tokens: each token of four or more letters as a last name, with
     every other token as the first name (a one-letter token is an initial); a lone token of five or
     more letters is also read as an initial and a last name (``mkowalska``)."""
@@ -94,7 +93,28 @@ def token_keys(tokens: list[str]) -> tuple[set[str], set[str], set[str]]:
         if len(a) >= 5 and len(tokens) == 1:
             init.add(f"{_p(a[1:])}+{a[0]}")
             last.add(_p(a[1:]))
-    return full, init, last
+    return frozenset(full), frozenset(init), frozenset(last)
+
+
+def only_own(tokens: list[str], own: list[str]) -> bool:
+    """Do the alias tokens say nothing but the party's own name (every token a prefix or an
+    initial of it)? Then every alias key is one :func:`not_own` takes out (a shortcut)."""
+    p4 = {_p(t) for t in own}
+    p1 = {t[0] for t in own}
+    return all(_p(t) in p4 or (len(t) == 1 and t in p1) for t in tokens)
+
+
+def not_own(full: frozenset[str], init: frozenset[str], last: frozenset[str], own: list[str]
+            ) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Alias keys less those a party's own name tokens give in any order (``own``: its name
+    tokens and the given names its first name stands for)."""
+    if not (full or init or last):
+        return full, init, last
+    p4 = {_p(t) for t in own}
+    p1 = {t[0] for t in own}
+    return (frozenset(k for k in full if not all(x in p4 for x in k.split("+"))),
+            frozenset(k for k in init if not (k[:-2] in p4 and k[-1] in p1)),
+            frozenset(k for k in last if k not in p4))
 
 
 def block_keys(tokens: list[str], country: str | None, limit: int = 2) -> list[str]:
@@ -102,7 +122,7 @@ def block_keys(tokens: list[str], country: str | None, limit: int = 2) -> list[s
     its two longest tokens both ways round, or a lone token read as initial and last name."""
     if not country:
         return []
-    longest = sorted((t for t in tokens if len(t) >= 2), key=lambda t: (-len(t), tokens.index(t)))[:2]
+    longest = sorted((t for t in tokens if len(t) >= 2), key=len, reverse=True)[:2]  # stable: first of equals
     keys: list[str] = []
     if len(longest) == 2:
         a, b = longest

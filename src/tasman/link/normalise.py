@@ -11,8 +11,9 @@ A screen name is typed as what it is (``tasman.extract.screennames``: an email i
 field is an email) and a handle is kept on any platform: ``handles`` holds those on built-in
 platforms (the deterministic rule joins on them), ``site_handles`` those on a site's own
 namespace and on ``unknown`` (no platform given), compared by Splink only, and ``handle_names``
-every handle's name whatever its platform. ``alias_*`` and ``name_*`` are the keys of
-``tasman.link.aliases`` (a name inside a screen name or an email's local part), and
+every handle's name whatever its platform. ``alias_*`` are the keys of ``tasman.link.aliases``
+(a name inside a screen name or an email's local part, compared with the other side's first and
+last name), and
 ``email_countries`` the countries of email providers.
 
 Every record gives at least one party, with or without anything to link on: a record is never
@@ -23,6 +24,7 @@ alone).
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -44,7 +46,15 @@ from tasman.extract.identifiers import (
     fold,
 )
 from tasman.extract.screennames import screen_name
-from tasman.link.aliases import alias_tokens, block_keys, email_country, name_block_key, name_keys, token_keys
+from tasman.link.aliases import (
+    alias_tokens,
+    block_keys,
+    email_country,
+    name_block_key,
+    not_own,
+    only_own,
+    token_keys,
+)
 from tasman.link.keys import uid
 from tasman.link.nicknames import first_forms
 
@@ -61,12 +71,12 @@ SCHEMA = pa.schema([
     ("payrefs", pa.list_(pa.string())),
     ("site_handles", pa.list_(pa.string())), ("handle_names", pa.list_(pa.string())), ("handle_name", pa.string()),
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
-    ("name_full", pa.list_(pa.string())), ("name_init", pa.list_(pa.string())), ("name_last", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
     ("name_block", pa.string()), ("alias_block1", pa.string()), ("alias_block2", pa.string()),
     ("basis", pa.string()),
 ])
 COLUMNS = [f.name for f in SCHEMA]
+_ROW = operator.itemgetter(*COLUMNS)
 IDENTIFIER_COLUMNS = ("emails", "phones", "handles", "payrefs")
 
 
@@ -128,9 +138,20 @@ def _handle(raw: str, platform: str | None) -> str | None:
     return ident.value if ident else None
 
 
-@lru_cache(maxsize=1 << 16)
+_PLAIN_NAME = re.compile(r"@?[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
 def _screen(raw: str, platform: str | None, region: str | None) -> tuple[str, str] | None:
-    """``(type, value)`` of a username field: an email, a phone, a handle (or a URL: no column)."""
+    """``(type, value)`` of a username field: an email, a phone, a handle (or a URL: no column).
+    A plain name (letters first, no dot, colon, slash or ``@`` inside) can only be a handle."""
+    if _PLAIN_NAME.fullmatch(raw.strip()):
+        h = _handle(raw, platform)
+        return ("handle", h) if h else None
+    return _screen_typed(raw, platform, region)
+
+
+@lru_cache(maxsize=1 << 16)
+def _screen_typed(raw: str, platform: str | None, region: str | None) -> tuple[str, str] | None:
     ident = screen_name(raw, platform, region)
     return (str(ident.type), ident.value) if ident is not None else None
 
@@ -274,19 +295,23 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
     loose = any(h.startswith(UNKNOWN_PLATFORM + ":") for h in site_handles)
     basis = _basis(tokens, bool(emails or phones or payrefs), bool(handles),
                    any(not h.startswith(UNKNOWN_PLATFORM + ":") for h in site_handles), loose)
-    given = any(k.startswith(prefix) and f[k] not in (None, "") for k in f)
-    if prefix and not force and basis == "nothing" and not given:
+    if prefix and not force and basis == "nothing" and not any(
+            k.startswith(prefix) and f[k] not in (None, "") for k in f):
         return None  # a transfer's side that is not given at all
     email_ccs = sorted({cc for e in emails if (cc := email_country(e))})
-    a_full, a_init, a_last = token_keys(alias_tokens([*names, *(e.rpartition("@")[0] for e in emails)]))
-    lasts = [t for t in tokens if t != first] or ([last] if last else [])
     forms = first_forms(first) if first else []
-    n_full, n_init, n_last = name_keys(forms, lasts) if tokens and len(tokens) > 1 else (set(), set(), set())
-    # what the party's own name gives, in either order, says nothing new
-    o_full, o_init, o_last = token_keys([*tokens, *forms])
-    a_full, a_init, a_last = a_full - n_full - o_full, a_init - n_init - o_init, a_last - n_last - o_last
+    locals_ = [e.rpartition("@")[0] for e in emails]
+    none: frozenset[str] = frozenset()
+    a_full = a_init = a_last = none
+    ablocks: list[str] = []
     place = country or (email_ccs[0] if email_ccs else None)
-    ablocks = block_keys(alias_tokens([*names, *(e.rpartition("@")[0] for e in emails)]), place) if not tokens else []
+    if names or locals_:
+        atoks = alias_tokens([*names, *locals_])
+        if not tokens:
+            a_full, a_init, a_last = token_keys(tuple(atoks))
+            ablocks = block_keys(atoks, place)
+        elif not only_own(atoks, [*tokens, *forms]):  # what its own name gives, in any order, says nothing new
+            a_full, a_init, a_last = not_own(*token_keys(tuple(atoks)), [*tokens, *forms])
     display = g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x) or None
     return {
         "uid": uid(record_id, role), "kind": kind, "display_name": display,
@@ -299,7 +324,6 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         "handle_name": names[0] if names else None,
         "alias_full": sorted(a_full) or None, "alias_init": sorted(a_init) or None,
         "alias_last": sorted(a_last) or None,
-        "name_full": sorted(n_full) or None, "name_init": sorted(n_init) or None, "name_last": sorted(n_last) or None,
         "email_countries": email_ccs or None,
         "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
         "alias_block1": ablocks[0] if ablocks else None, "alias_block2": ablocks[1] if len(ablocks) > 1 else None,
@@ -323,13 +347,13 @@ def parties(record_id: int, kind: str, fields: dict[str, Any]) -> list[dict[str,
 
 
 def _batch(rows: Iterable[tuple[int, str, Any]]) -> pa.RecordBatch:
-    cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    out: list[tuple[Any, ...]] = []
     for rid, kind, fields in rows:
         f = json.loads(fields) if isinstance(fields, (str, bytes)) else fields
-        for p in parties(int(rid), kind, f or {}):
-            for c in COLUMNS:
-                cols[c].append(p[c])
-    return pa.RecordBatch.from_pydict(cols, schema=SCHEMA)
+        out.extend(_ROW(p) for p in parties(int(rid), kind, f or {}))
+    columns = list(zip(*out, strict=True)) if out else [() for _ in COLUMNS]
+    return pa.RecordBatch.from_arrays([pa.array(c, type=t.type) for c, t in zip(columns, SCHEMA, strict=True)],
+                                      schema=SCHEMA)
 
 
 def _chunks(rows: Iterable[tuple[int, str, Any]], size: int) -> Iterator[list[tuple[int, str, Any]]]:

@@ -132,8 +132,16 @@ def _crossed(template: str) -> str:
     return f"({template.format(a='l', b='r')}) OR ({template.format(a='r', b='l')})"
 
 
-def _meets(alias: str, name: str) -> str:
-    return _crossed(f"array_length(array_intersect({alias}_{{a}}, {name}_{{b}})) >= 1")
+# a named party's keys, as tasman.link.aliases makes them, from its first and last name
+_NAME_KEYS = {
+    "alias_full": "substr(last_name_{b}, 1, 4) || '+' || substr(first_name_{b}, 1, 4)",
+    "alias_init": "substr(last_name_{b}, 1, 4) || '+' || substr(first_name_{b}, 1, 1)",
+    "alias_last": "substr(last_name_{b}, 1, 4)",
+}
+
+
+def _meets(alias: str) -> str:
+    return _crossed(f"array_contains({alias}_{{a}}, {_NAME_KEYS[alias]})")
 
 
 def handle_comparison() -> cl.CustomComparison:
@@ -155,17 +163,15 @@ def alias_comparison() -> cl.CustomComparison:
     """A name inside the other's screen name or email address (``mart_kowal77``, ``m.kowalska``
     against "Marta Kowalska"): four-letter prefixes of last and first name, or last name and
     initial, or the last name alone (``tasman.link.aliases``)."""
-    def present(alias: str, name: str) -> str:
-        return f"({alias}_l IS NOT NULL AND {name}_r IS NOT NULL) OR ({alias}_r IS NOT NULL AND {name}_l IS NOT NULL)"
-
+    present = _crossed("alias_last_{a} IS NOT NULL AND last_name_{b} IS NOT NULL AND first_name_{b} IS NOT NULL")
     return cl.CustomComparison(output_column_name="name_in_alias", comparison_levels=[
-        cll.CustomLevel(f"NOT ({present('alias_last', 'name_last')})", base_dialect_str="duckdb").configure(
+        cll.CustomLevel(f"NOT ({present})", base_dialect_str="duckdb").configure(
             is_null_level=True, label_for_charts="no screen name or email against a name"),
-        cll.CustomLevel(_meets("alias_full", "name_full"), base_dialect_str="duckdb").configure(
+        cll.CustomLevel(_meets("alias_full"), base_dialect_str="duckdb").configure(
             label_for_charts="first and last name in the other's screen name or email"),
-        cll.CustomLevel(_meets("alias_init", "name_init"), base_dialect_str="duckdb").configure(
+        cll.CustomLevel(_meets("alias_init"), base_dialect_str="duckdb").configure(
             label_for_charts="last name and initial in the other's screen name or email"),
-        cll.CustomLevel(_meets("alias_last", "name_last"), base_dialect_str="duckdb").configure(
+        cll.CustomLevel(_meets("alias_last"), base_dialect_str="duckdb").configure(
             label_for_charts="last name in the other's screen name or email"),
         cll.ElseLevel().configure(label_for_charts="no name in the other's screen name or email"),
     ])
