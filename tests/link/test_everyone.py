@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tasman.attribute.service import attribute_case
 from tasman.core.models import Record
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
-from tasman.link.models import LinkRun, Subject
+from tasman.link.models import LinkRun, ProbableLink, Subject
 from tasman.link.run import link_case
 from tasman.link.views import export_subjects
 from tasman.records.importing import import_file
@@ -94,7 +94,9 @@ def test_every_record_is_in_exactly_one_subject(ws: Workspace, tmp_path: Path) -
     assert alone["why"]["only a screen name, without a platform"] >= 1  # T1, and C2 with chats
     with ws.session() as s:
         stored = s.scalar(select(LinkRun.stats).order_by(LinkRun.id.desc()).limit(1))
+        probable = s.scalar(select(func.count()).select_from(ProbableLink))
     assert stored["singletons"] == alone
+    assert probable == result.stats["probable_links"]  # the review queue's pairs are stored
 
     if HAS_SCANNER:  # the same screen name on one site, written two ways, is one subject
         assert subject_of[("chats.jsonl", "C1", "")] == subject_of[("chats.jsonl", "C3", "")]
@@ -128,3 +130,16 @@ def test_a_refused_platform_is_reported_and_the_row_kept(ws: Workspace, tmp_path
     assert "platform" not in fields["A"] and fields["A"]["identifiers"][0]["platform"] == ""
     assert fields["C"]["email"] == "ann.hill@example.org" and fields["C"]["identifiers"][0]["type"] == "email"
     assert fields["D"]["phone"] == "+46701234567" and fields["D"]["identifiers"][0]["type"] == "phone"
+
+
+def test_a_tip_platform_that_cannot_be_one_is_reported(ws: Workspace, tmp_path: Path) -> None:
+    tips = tmp_path / "tips.json"
+    tips.write_text(json.dumps([{"report_id": "T1", "person_or_user_reported": {
+        "screen_name": "bob_hill", "esp_service": "site\u0007name"}}]), encoding="utf-8")
+    with ws.session() as s:
+        create_case(s, ws.actor, "C1")
+        rep = import_file(s, ws.actor, "C1", tips, "tips")
+    assert rep.imported == 1 and any("report 1" in w and "control characters" in w for w in rep.warnings)
+    with ws.session() as s:
+        fields = s.scalar(select(Record.fields))
+    assert "platform" not in fields and fields["identifiers"][0]["value"] == "unknown:bob_hill"
