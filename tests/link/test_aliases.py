@@ -53,7 +53,19 @@ def test_a_chat_known_by_its_screen_name_meets_the_order() -> None:
     (lk,) = [lk for lk in res.links if {lk.a, lk.b} == {uid(1), uid(2)}]
     level = lk.explanation["fields"]["name_in_alias"]["level"]
     assert level == "first and last name in the other's screen name or email"
-    assert lk.explanation["fields"]["email_place"]["level"] == "email provider in the other's country"
+    assert lk.explanation["fields"]["location"]["level"] == "same country, city unknown"
+
+
+def test_an_email_provider_is_a_place() -> None:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Marta Kowalska", "city": "Gdansk", "country": "PL"}),
+        (2, "tips", {"name": "Marta Kowalska", "email": "mk1988@o2.pl"}),  # no stated place: the provider's
+    ]
+    res = resolve(normalise_rows(rows), LinkSettings(min_parties_to_train=10**6, threshold=0.999999999,
+                                                     review_threshold=0.01))
+    (pl,) = res.probable
+    assert pl.explanation["fields"]["location"]["level"] == "email provider in the other's country"
+    assert pl.explanation["fields"]["location"]["weight"] > 0
 
 
 def test_a_pair_below_the_threshold_is_a_probable_link() -> None:

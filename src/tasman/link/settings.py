@@ -114,15 +114,21 @@ def name_comparison() -> cl.CustomComparison:
 
 def location_comparison() -> cl.CustomComparison:
     """City and country as one field: the same city implies the same country, and counting both
-    would credit one fact twice."""
+    would credit one fact twice. The country of an email's provider (``o2.pl``, ``web.de``, a
+    country-code domain) is a place too, below a stated one: it meets the other's stated country."""
+    email = _crossed("array_contains(email_countries_{a}, country_{b})")
+    email_possible = _crossed("email_countries_{a} IS NOT NULL AND country_{b} IS NOT NULL")
     return cl.CustomComparison(output_column_name="location", comparison_levels=[
-        cll.And(cll.NullLevel("city"), cll.NullLevel("country")).configure(is_null_level=True),
+        cll.And(cll.NullLevel("city"), cll.NullLevel("country"),
+                cll.CustomLevel(f"NOT ({email_possible})", base_dialect_str="duckdb")).configure(is_null_level=True),
         cll.ExactMatchLevel("city").configure(tf_adjustment_column="city", label_for_charts="same city"),
         cll.And(cll.JaroWinklerLevel("city", 0.9), cll.Or(cll.ExactMatchLevel("country"), cll.NullLevel("country"))
                 ).configure(label_for_charts="nearly the same city"),
         cll.And(cll.ExactMatchLevel("country"), cll.NullLevel("city")).configure(
             label_for_charts="same country, city unknown"),
         cll.ExactMatchLevel("country").configure(label_for_charts="same country, another city"),
+        cll.CustomLevel(email, base_dialect_str="duckdb").configure(
+            label_for_charts="email provider in the other's country"),
         cll.ElseLevel().configure(label_for_charts="another country"),
     ])
 
@@ -177,22 +183,6 @@ def alias_comparison() -> cl.CustomComparison:
     ])
 
 
-def email_place_comparison() -> cl.CustomComparison:
-    """The country of an email's provider (``o2.pl``, ``web.de``, a country-code domain) as a
-    place: against the other's stated country, or the other's provider's country."""
-    has = "email_countries_{0} IS NOT NULL"
-    other = "(country_{0} IS NOT NULL OR email_countries_{0} IS NOT NULL)"
-    null = f"NOT (({has.format('l')} AND {other.format('r')}) OR ({has.format('r')} AND {other.format('l')}))"
-    return cl.CustomComparison(output_column_name="email_place", comparison_levels=[
-        cll.CustomLevel(null, base_dialect_str="duckdb").configure(is_null_level=True),
-        cll.CustomLevel(_crossed("array_contains(email_countries_{a}, country_{b})"),
-                        base_dialect_str="duckdb").configure(label_for_charts="email provider in the other's country"),
-        cll.CustomLevel("array_length(array_intersect(email_countries_l, email_countries_r)) >= 1",
-                        base_dialect_str="duckdb").configure(label_for_charts="email providers in one country"),
-        cll.ElseLevel().configure(label_for_charts="email provider in another country"),
-    ])
-
-
 def comparisons() -> list[Any]:
     return [
         name_comparison(),
@@ -205,7 +195,6 @@ def comparisons() -> list[Any]:
         handle_comparison(),
         cl.ArrayIntersectAtSizes("payrefs", [1]),
         alias_comparison(),
-        email_place_comparison(),
     ]
 
 
@@ -245,7 +234,7 @@ PRIORS: dict[str, tuple[list[float], list[float]]] = {
     "name": ([0.55, 0.15, 0.15, 0.05, 0.04, 0.02, 0.02, 0.02], [0.0005, 0.0005, 0.001, 0.0002, 0.002, 0.02, 0.05,
                                                               0.9263]),
     "dob": ([0.9, 0.04, 0.01, 0.01, 0.01, 0.03], [0.0001, 0.001, 0.002, 0.02, 0.2, 0.7769]),
-    "location": ([0.8, 0.05, 0.1, 0.04, 0.01], [0.01, 0.002, 0.03, 0.05, 0.908]),
+    "location": ([0.8, 0.05, 0.1, 0.04, 0.005, 0.005], [0.01, 0.002, 0.03, 0.05, 0.003, 0.905]),
     "postcode": ([0.85, 0.15], [0.0005, 0.9995]),
     "street": ([0.8, 0.1, 0.1], [0.0005, 0.0005, 0.999]),
     "emails": ([0.6, 0.4], [0.00001, 0.99999]),
@@ -253,7 +242,6 @@ PRIORS: dict[str, tuple[list[float], list[float]]] = {
     "handles": ([0.5, 0.1, 0.1, 0.05, 0.25], [0.00001, 0.00001, 0.0002, 0.0003, 0.99948]),
     "payrefs": ([0.6, 0.4], [0.00001, 0.99999]),
     "name_in_alias": ([0.4, 0.2, 0.15, 0.25], [0.00005, 0.0003, 0.005, 0.99465]),
-    "email_place": ([0.5, 0.2, 0.3], [0.05, 0.03, 0.92]),
 }
 
 
