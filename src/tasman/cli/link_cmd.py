@@ -31,7 +31,10 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 @json_option
 def link(case_ref: str, threshold: float | None, backend: str, spark_master: str | None,
          spark_checkpoint_dir: str | None) -> None:
-    """Resolve the records of CASE into subjects (analysts' decisions are kept)."""
+    """Resolve the records of CASE into subjects (analysts' decisions are kept).
+
+    Every record ends in exactly one subject, one of its own when nothing links it; the summary
+    counts those and why, and the probable links kept for review."""
     options: dict[str, object] = {}
     if backend == "spark":
         options = {"master": spark_master or DEFAULT_MASTER, "checkpoint_dir": spark_checkpoint_dir}
@@ -47,6 +50,14 @@ def link(case_ref: str, threshold: float | None, backend: str, spark_master: str
         con.print(f"Run {result.run_id}: {st['parties']} parties -> {st['subjects']} subjects "
                   f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
                   f"{stored['retired']} retired); {st['links']} explained links; threshold {st['threshold']}")
+        alone = st.get("singletons") or {}
+        if alone.get("parties"):
+            why = "; ".join(f"{n} {reason}" for reason, n in alone["why"].items())
+            con.print(f"{alone['parties']} records are alone in their subject (a subject of one): {why}",
+                      markup=False)
+        if st.get("probable_links"):
+            con.print(f"{st['probable_links']} probable links (scored at or above {st['review_threshold']}, below "
+                      "the threshold) kept for review", markup=False)
         for c in st["deterministic"].get("too_common", [])[:5]:
             con.print(f"note: {c['kind']} {c['value']!r} is shared by {c['parties']} records: not used to link",
                       markup=False)

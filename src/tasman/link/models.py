@@ -76,6 +76,24 @@ class RecordLink(Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> level, weight
 
 
+class ProbableLink(Base):
+    """A pair the latest run scored at or above the review threshold but below the link threshold,
+    left in two subjects: its probability and explanation, for an analyst to review (merge or not).
+    Only the latest run's are kept, as with links."""
+
+    __tablename__ = "probable_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
+    record_a: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    record_b: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    role_a: Mapped[str] = mapped_column(String(16), default="")
+    role_b: Mapped[str] = mapped_column(String(16), default="")
+    match_weight: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> level, weight
+
+
 class Decision(Base):
     """An analyst's confirm / split / merge, replayed on every later run."""
 

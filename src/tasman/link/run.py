@@ -95,7 +95,7 @@ def read_input(session: Session, case_ref: str, stage: StageHook = _no_stage,
     with stage("normalise"):
         parties = load_parties(session, case.id, workers)
     if parties.num_rows == 0:
-        raise InputError(f"case {case_ref!r} has no records with a name or an identifier: "
+        raise InputError(f"case {case_ref!r} has no records: "
                          "import some with 'tasman records import'")
     present = set(parties.column("uid").to_pylist())
     decided = list_decisions(session, case.id)
