@@ -49,6 +49,8 @@ class ReviewPair:
     countries_b: list[str]
     changes_country: bool
     explanation: dict[str, Any] = field(default_factory=dict)
+    party_a: str = ""   # SOURCE#ID[:ROLE], as 'tasman subject show' names a record
+    party_b: str = ""
 
     @property
     def ref(self) -> str:
@@ -162,6 +164,13 @@ def order_key(p: ReviewPair) -> tuple[bool, float, float, int]:
 
 
 def _explain(pairs: list[ReviewPair], session: Session) -> None:
+    """Fill each pair's explanation (with Bayes factors) and its parties' names."""
+    rids = {r for p in pairs for r in (p.record_a, p.record_b)}
+    names = {rid: f"{src}#{sid}" for rid, src, sid in session.execute(
+        select(Record.id, Record.source, Record.source_id).where(Record.id.in_(rids)))} if rids else {}
+    for p in pairs:
+        p.party_a = names.get(p.record_a, str(p.record_a)) + (f":{p.role_a}" if p.role_a else "")
+        p.party_b = names.get(p.record_b, str(p.record_b)) + (f":{p.role_b}" if p.role_b else "")
     ids = [p.id for p in pairs]
     found: dict[int, Any] = {i: ex for i, ex in session.execute(
         select(ProbableLink.id, ProbableLink.explanation).where(ProbableLink.id.in_(ids)))} if ids else {}
