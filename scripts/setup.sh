@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 # mtools + ewf-tools (synthetic FAT and E01 disk images for triage tests and the demo), e2fsprogs +
 # ntfs-3g + exfatprogs (synthetic ext, NTFS and exFAT images for the triage reader tests), nodejs/npm
 # (the web app's front-end packages, installed from the npm registry, never from a CDN), a Java 17
-# runtime (Spark, for linking with `--backend spark` and its tests).
+# runtime (Spark, for linking with `--backend spark` and its tests); test tools only: time
+# (/usr/bin/time -v, peak memory in bench/hostile.py).
 DEBS="pkg-config libmagic1 libarchive13 libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
       libavdevice-dev libavfilter-dev ffmpeg hashdeep libicu-dev chromium dosfstools mtools ewf-tools
-      e2fsprogs ntfs-3g exfatprogs fonts-dejavu-core nodejs openjdk-17-jre-headless"
+      e2fsprogs ntfs-3g exfatprogs fonts-dejavu-core nodejs openjdk-17-jre-headless time"
 missing=""
 for p in $DEBS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -56,7 +56,35 @@ def test_deeply_nested_json(tmp_path: Path) -> None:
     p.write_text("[" * 200_000 + '"anna.b@example.org"' + "]" * 200_000)
     name, got, warnings = read(p)
     assert name == "json" and EMAIL in vals(got)
-    assert warnings and "nested too deeply" in warnings[0][1]
+    assert warnings and "nested 200000 levels deep, over the limit of 64: scanned as text" in warnings[0][1]
+
+
+def test_json_just_over_the_nesting_limit_is_text_and_at_it_is_parsed(tmp_path: Path) -> None:
+    # Python's own parser would read 65 levels; the limit is Tasman's, the same for every input
+    over, at = tmp_path / "over.json", tmp_path / "at.json"
+    over.write_text("[" * 65 + '"anna.b@example.org"' + "]" * 65)
+    at.write_text("[" * 64 + '"anna.b@example.org"' + "]" * 64)
+    name, got, warnings = read(over)
+    assert EMAIL in vals(got) and "over the limit of 64" in warnings[0][1]
+    name, got, warnings = read(at)
+    assert name == "json" and EMAIL in vals(got) and not warnings
+
+
+def test_deep_json_lines_and_chat_lines_are_warnings_on_their_line(tmp_path: Path) -> None:
+    deep = "[" * 100 + "]" * 100
+    jl = tmp_path / "a.jsonl"
+    jl.write_text(deep + '\n{"note": "anna.b@example.org"}\n')
+    name, got, warnings = read(jl)
+    assert name == "jsonl" and EMAIL in vals(got)
+    assert [w[1] for w in warnings] == ["line 1 is not JSON (JSON nested 100 levels deep, over the limit of 64): "
+                                        "scanned as text"]
+    chat = tmp_path / "chat.jsonl"
+    session = '{"session": "s1", "platform": "kik", "counterpart": "k", "messages": [{"from": "k", "text": "x"}]}'
+    chat.write_text(session + "\n" + '{"session": "s2", "messages": ' + deep + ', "counterpart": "k"}\n')
+    name, got, warnings = read(chat)
+    assert name == "chat-jsonl"
+    assert [w[1] for w in warnings] == ["line 2: not a chat session (JSON nested 101 levels deep, over the limit "
+                                        "of 64)"]
 
 
 def test_corrupt_sqlite(tmp_path: Path) -> None:

@@ -43,3 +43,13 @@ def test_identifiers_come_from_the_counterparts_messages_only(tmp_path: Path) ->
     s2 = p.rows[1][1]  # a country the counterpart names reads their national number
     assert s2["phone"] == "+4915123456789" and s2["country"] == "DE"
     assert any("line 3: not JSON" in w for w in p.warnings) and any("no counterpart" in w for w in p.warnings)
+
+
+def test_a_session_line_nested_too_deep_is_skipped_with_the_limit(tmp_path: Path) -> None:
+    f = tmp_path / "chats.jsonl"
+    deep = '{"session": "S-9", "counterpart": "x", "messages": ' + "[" * 3000 + "]" * 3000 + "}"
+    f.write_text(deep + "\n" + _session("S-1", "@amber_k", [("amber_k", "hello")]) + "\n", encoding="utf-8")
+    p = importer_for("chats").parse(f, Options())
+    assert [sid for sid, _ in p.rows] == ["S-1"]
+    assert (p.total, p.skipped) == (2, 1)
+    assert "line 1: JSON nested 3001 levels deep, over the limit of 64" in p.warnings[0]

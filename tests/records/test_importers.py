@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasman.core.errors import InputError, NotFoundError
+from tasman.core.errors import InputError, LimitError, NotFoundError
 from tasman.records.dates import detect_dayfirst, parse_date, parse_timestamp
 from tasman.records.importers import Options, importer_for
 from tasman.records.importers.base import parse_amount
@@ -276,3 +276,16 @@ def test_transactions_table(tmp_path: Path) -> None:
     sid, tx = p.rows[0]
     assert sid == "X1" and tx["amount"] == "1250.00" and tx["beneficiary_country"] == "PH"
     assert tx["timestamp"] == "2024-02-03T00:00:00" and tx["reference"] == "school"
+
+
+def test_tips_json_nested_too_deep_is_refused_whole_and_a_deep_jsonl_line_skipped(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"tips": [' + "[" * 5000 + "]" * 5000 + "]}")
+    with pytest.raises(LimitError, match=r"deep.json: JSON nested 5002 levels deep, over the limit of 64"):
+        _parse("tips", deep)
+    lines = tmp_path / "tips.jsonl"
+    good = {"report_id": "T-1", "person_or_user_reported": {"screen_name": "kestrel_9", "esp_service": "kik"}}
+    lines.write_text('{"report_id": "T-0", "x": ' + "[" * 100 + "]" * 100 + "}\n" + json.dumps(good) + "\n")
+    p = _parse("tips", lines)
+    assert [sid for sid, _ in p.rows] == ["T-1"]
+    assert p.skipped == 1 and "line 1: JSON nested 101 levels deep, over the limit of 64" in p.warnings[0]

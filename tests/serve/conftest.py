@@ -61,7 +61,7 @@ def _populate(ws: Workspace) -> dict[str, str]:
             accounts.create_user(s, "setup", name, role, PASSWORD)
             if name != "out":
                 accounts.add_member(s, "setup", CASE, name)
-            out[name] = accounts.issue_token(s, "setup", name).token
+            out[name] = accounts.issue_token(s, "setup", name, scopes=accounts.SCOPES, password=PASSWORD).token
     return out
 
 

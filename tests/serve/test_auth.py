@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tasman.core.workspace import Workspace
 from tasman.serve.app import create_app
-from tasman.serve.settings import Limit, ServeSettings
+from tasman.serve.settings import Backoff, Limit, ServeSettings
 from tests.serve.conftest import Client, audit_actions
 
 
@@ -84,11 +84,11 @@ def test_logout_needs_csrf_and_ends_the_session(make_client: Callable[..., Clien
 
 def test_login_rate_limits(ws: Workspace, tokens: dict[str, str]) -> None:
     app = create_app(ws, ServeSettings(start_worker=False, login_per_address=Limit(4, 60),
-                                       login_failures_per_user=Limit(2, 60)))
+                                       login_backoff=Backoff(free=2, first=30)))
     c = Client(app)
     assert c.login("eve", "wrong password 1").status_code == 401
     assert c.login("eve", "wrong password 2").status_code == 401
-    blocked = c.login("eve")  # right password, but the account is locked for a while
+    blocked = c.login("eve")  # right password, but this address waits for a while before trying eve again
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
     assert c.login("ana").status_code == 303  # 4th attempt from this address
     assert c.login("ana").status_code == 429  # 5th: the address is over its limit
@@ -176,7 +176,7 @@ def test_global_audit_log_is_for_admins_and_auditors(make_client: Callable[..., 
 def test_every_form_carries_a_filled_csrf_token(make_client: Callable[..., Client]) -> None:
     """Macros imported into templates need the page context; an empty token would fail every form."""
     c = make_client("ada")
-    for url in ("/cases", "/cases/OP-1", "/cases/OP-1/triage", "/admin/users", "/cases/OP-1/attribution",
+    for url in ("/cases", "/cases/OP-1", "/cases/OP-1/triage", "/admin/users", "/account", "/cases/OP-1/attribution",
                 "/cases/OP-1/referrals"):
         html = c.get(url).text
         assert 'name="csrf_token" value=""' not in html, url

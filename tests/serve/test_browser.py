@@ -57,7 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         create_case(s, "setup", "OTHER-1", "Someone else's case")
         for name, role in {"eve": "examiner", "ana": "analyst", "lia": "liaison", "out": "analyst"}.items():
             accounts.create_user(s, "setup", name, role, PASSWORD)
-            tokens[name] = accounts.issue_token(s, "setup", name).token
+            tokens[name] = accounts.issue_token(s, "setup", name, scopes=accounts.SCOPES, password=PASSWORD).token
         accounts.add_member(s, "setup", "OTHER-1", "ana")
     port = _free_port()
     config = uvicorn.Config(create_app(ws, ServeSettings(start_worker=True)), host="127.0.0.1", port=port,

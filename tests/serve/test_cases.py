@@ -31,7 +31,7 @@ def test_a_non_member_gets_404_on_every_case_page_and_the_attempt_is_audited(
     assert outsider.post(f"/cases/{CASE}/members", {"name": "out"}).status_code == 404
     for sub in CASE_PAGE_POSTS:
         assert outsider.post(f"/cases/{CASE}{sub}", {"kind": "confirm"}).status_code == 404, sub
-    denied = [a for a in audit_actions(ws, "out") if a[1] == "case.access.denied" and a[3] != "/cases/NO-SUCH-CASE"]
+    denied = [a for a in audit_actions(ws, "out") if a[1] == "access.refused" and a[3] != "/cases/NO-SUCH-CASE"]
     assert len(denied) >= len(CASE_PAGES) and all(a[2] == CASE for a in denied)
     assert CASE not in outsider.get("/cases").text
 
@@ -115,7 +115,7 @@ def test_admin_creates_users_and_tokens_in_the_web_app(make_client: Callable[...
                                                        api: Callable[[str], TestClient]) -> None:
     ada = make_client("ada")
     assert ada.post("/admin/users", {"name": "partner", "role": "analyst", "password": ""}).status_code == 303
-    page = ada.post("/admin/users/partner/token")
+    page = ada.post("/admin/users/partner/token", {"scopes": "read"})
     import re
 
     token = re.search(r'class="token">(tsm_[^<]+)<', page.text)

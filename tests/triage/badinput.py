@@ -59,7 +59,8 @@ def huge_png_header(width: int = 40000, height: int = 40000) -> bytes:
 
 
 def write_bad_folder(folder: Path) -> dict[str, str]:
-    """A folder of bad inputs; returns each file's path (relative to ``folder``'s parent) -> a word of its reason."""
+    """A folder of bad inputs; returns each file's path (relative to ``folder``'s parent) -> a word of its reason.
+    (The traversal archives' members are no error: they are read under inert names, see test_hostile_names.)"""
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         "traversal.zip": traversal_zip(),
@@ -77,8 +78,6 @@ def write_bad_folder(folder: Path) -> dict[str, str]:
         (folder / name).write_bytes(data)
     base = folder.name
     return {
-        f"{base}/traversal.zip!/../../escaped.txt": "climbs",
-        f"{base}/traversal.tar!/../../../tar-escaped.txt": "climbs",
         f"{base}/bomb.zip": "bomb",
         f"{base}/broken.zip": "broken",
         f"{base}/truncated.jpg": "truncated",

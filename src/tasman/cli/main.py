@@ -85,3 +85,7 @@ for _spec in COMMANDS:
 
 def main() -> None:
     cli(prog_name="tasman")
+
+
+if __name__ == "__main__":
+    main()

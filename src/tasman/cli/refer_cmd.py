@@ -164,7 +164,11 @@ def _with_session(ws: Workspace | None, fn):  # type: ignore[no-untyped-def]
 @click.argument("file", type=_file)
 @json_option
 def package_verify(file: Path) -> None:
-    """Check the signature and digests and say who signed (exit 7 if anything changed)."""
+    """Check the signature and digests and say who signed (exit 7 if anything changed).
+
+    Needs no key. Anything a Tasman package does not hold (another member, a compressed or
+    oversized one, deep JSON, a hostile package id) is refused before it is inflated: see
+    docs/refer.md, "What verify, open and import refuse"."""
     data = _with_session(_maybe_ws(), lambda s, actor: verify(s, actor, file))
     emit(data, lambda con: say(con, _who(data)))
 
@@ -179,12 +183,21 @@ def _who(d: dict[str, object]) -> str:
 @package.command("open")
 @click.argument("file", type=_file)
 @click.option("--key", "key_file", type=_file, required=True, help="The recipient's age identity file.")
-@click.option("--out", "out_dir", type=_dir, required=True)
+@click.option("--out", "out_dir", type=_dir, required=True,
+              help="Folder to open into; the package goes to a new folder OUT/PACKAGE_ID/.")
+@click.option("--allow-unknown-sender", is_flag=True,
+              help="Open even when the signing key is not in the agency directory, or there is no workspace "
+                   "to check it against (refused by default, exit 7).")
 @json_option
-def package_open(file: Path, key_file: Path, out_dir: Path) -> None:
-    """Verify, decrypt and write package.json, the dossier and the manifest to OUT/PACKAGE_ID/."""
+def package_open(file: Path, key_file: Path, out_dir: Path, allow_unknown_sender: bool) -> None:
+    """Verify, decrypt and write package.json, the dossier and the manifest to OUT/PACKAGE_ID/.
+
+    A package that is not exactly what Tasman builds (an unknown or climbing member name, a link,
+    a hostile package id, a size over the limits) is refused before anything is written; nothing
+    is ever written outside OUT/PACKAGE_ID/ and no existing file is overwritten."""
     ident = keys.read_age_identity(key_file)
-    data = _with_session(_maybe_ws(), lambda s, actor: open_to(s, actor, file, ident, out_dir))
+    data = _with_session(_maybe_ws(), lambda s, actor: open_to(s, actor, file, ident, out_dir,
+                                                               allow_unknown_sender))
     emit(data, lambda con: say(con, f"{_who(data)}\nOpened {data['subjects']} subjects into {data['out']}"))
 
 

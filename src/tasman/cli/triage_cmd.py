@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from tasman.cli.common import emit, fail, json_option, state, table
 from tasman.core.errors import ExitCode
 from tasman.triage.pipeline import ENGINES
+from tasman.triage.readers import Limits
 from tasman.triage.run import ProgressInfo, TriageOptions, TriageResult, run_triage
 
 
@@ -33,6 +34,27 @@ def _progress() -> Iterator[Any]:
                               f"{p.skipped} already done")
 
         yield tick
+
+
+class ByteSize(click.ParamType):
+    """A number of bytes: ``1073741824``, or with a binary suffix ``512M``, ``256G``, ``1T``."""
+
+    name = "size"
+    UNITS: ClassVar[dict[str, int]] = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+        unit = text[-1:] if text[-1:] in self.UNITS and text[-1:] else ""
+        number = text[: len(text) - len(unit)]
+        try:
+            size = int(float(number) * self.UNITS[unit])
+        except ValueError:
+            self.fail(f"{value!r} is not a size (e.g. 1073741824, 512M, 256G)", param, ctx)
+        if size < 1:
+            self.fail(f"{value!r} is not a positive size", param, ctx)
+        return size
 
 
 def summary(r: TriageResult) -> dict[str, Any]:
@@ -63,24 +85,36 @@ def summary(r: TriageResult) -> dict[str, Any]:
 @click.option("--no-video", is_flag=True, help="Do not decode videos (their file hashes are still taken).")
 @click.option("--restart", is_flag=True, help="Start a new run instead of resuming an interrupted one.")
 @click.option("--strict", is_flag=True, help="Exit with code 5 when any file could not be read.")
+@click.option("--max-inflated", type=ByteSize(), default=None, metavar="SIZE",
+              help="Bytes the whole run may take out of archives and disk images, together (e.g. 256G). "
+                   "Default: 1G + 100 x the evidence bytes walked so far.")
+@click.option("--max-members", type=click.IntRange(min=1), default=Limits.max_members, show_default=True,
+              help="Members of all archives and disk images of the run, together.")
+@click.option("--max-depth", type=click.IntRange(min=0), default=Limits.max_depth, show_default=True,
+              help="Containers nested inside containers.")
+@click.option("--max-pixels", type=click.IntRange(min=1), default=Limits.max_pixels, show_default=True,
+              help="Pixels of one picture; larger pictures are an errors.csv row, never decoded.")
 @click.option("--batch-files", type=click.IntRange(min=1), default=500, hidden=True)
 @click.option("--own-custody-seconds", type=click.FloatRange(min=0), default=60.0, hidden=True)
 @json_option
 def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...], out_dir: Path | None,
            workers: int | None, engine: str, ray_address: str | None, pdq_threshold: int, min_quality: int,
-           no_crop: bool, no_video: bool, restart: bool,
-           strict: bool, batch_files: int, own_custody_seconds: float) -> None:
+           no_crop: bool, no_video: bool, restart: bool, strict: bool, max_inflated: int | None,
+           max_members: int, max_depth: int, max_pixels: int, batch_files: int, own_custody_seconds: float) -> None:
     """Inventory, hash and match every file of EVIDENCE (folders, archives, disk images) for CASE.
 
     Writes matches.csv, files.csv, errors.csv and report.html (never a picture) and stores the
     results in the case database. An interrupted run (Ctrl-C, kill) resumes when the same
-    command is run again.
+    command is run again. One budget covers the whole run (--max-inflated, --max-members,
+    --max-depth, --max-pixels): a container that spends it stops with an errors.csv row and the
+    run goes on. A pipe or device is refused; give an image file of it.
     """
     ws = state().ws()
+    limits = Limits(max_inflated=max_inflated, max_members=max_members, max_depth=max_depth, max_pixels=max_pixels)
     options = TriageOptions(hashsets=hashsets, pdq_threshold=pdq_threshold, min_quality=min_quality,
                             crop=not no_crop, video=not no_video, workers=workers, engine=engine,
                             ray_address=ray_address, restart=restart,
-                            batch_files=batch_files, own_custody_seconds=own_custody_seconds)
+                            batch_files=batch_files, own_custody_seconds=own_custody_seconds, limits=limits)
     with _progress() as tick:
         result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)
     data = summary(result)

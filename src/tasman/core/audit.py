@@ -4,9 +4,10 @@ Each entry's hash covers its content and the previous entry's hash, so an edited
 longer matches its hash, and a deleted or moved entry breaks the link to its neighbour.
 A one-row head table holds the chain's length and last hash: it serialises appends (the
 ``UPDATE ... RETURNING`` takes the write lock on SQLite and a row lock on PostgreSQL) and
-lets ``verify`` notice entries cut from the end. Anyone able to rewrite the whole database
-can rewrite the whole chain; publish ``head`` hashes outside the database (case notes,
-referral packages) to anchor it.
+lets ``verify`` notice entries cut from the end. The hashes are unkeyed: anyone able to
+rewrite the whole database can rewrite the whole chain, which ``verify`` alone cannot see.
+``tasman.core.anchor`` signs the head with the workspace's key (at intervals, when data leaves
+the workspace, on demand) so that such a rewrite shows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from tasman.core.models import AuditEvent, AuditHead
 from tasman.core.timeutil import iso, utcnow
 
 GENESIS = "0" * 64
+APPENDED = "tasman.audit.appended"       # session.info: the last entry this transaction appended
+ANCHOR_DUE = "tasman.anchor.due"         # session.info: an action whose head is anchored at commit
+# Actions that record data leaving the workspace: the head is signed when they commit.
+ANCHORED_ACTIONS = ("export.", "subject.export", "refer.package", "outcome.report", "package.download",
+                    "report.write")
 
 
 def canonical(details: dict[str, Any]) -> str:
@@ -66,6 +72,9 @@ def record(
     session.add(event)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=h))
     session.flush()
+    session.info[APPENDED] = seq
+    if action.startswith(ANCHORED_ACTIONS):
+        session.info[ANCHOR_DUE] = action
     return event
 
 

@@ -42,6 +42,11 @@ class InputError(TasmanError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class LimitError(InputError):
+    """The input is over a safety limit (JSON nested too deep, a record too large): refused
+    before it is built. The web app answers 422."""
+
+
 class DatabaseError(TasmanError):
     exit_code = ExitCode.DATABASE
 

@@ -1,7 +1,8 @@
 """A case workspace: a folder with ``tasman.yaml``, outputs, and (by default) an embedded SQLite database.
 
 ``TASMAN_DATABASE_URL`` (or an explicit URL) points the same workspace at PostgreSQL for a
-multi-user deployment; everything else works the same.
+multi-user deployment; everything else works the same. Its sessions sign the audit chain's
+head as ``tasman.core.anchor`` says, with the workspace's key when it has one (``keys/``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import yaml
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tasman.core import audit
+from tasman.core import anchor, audit
 from tasman.core.db import check_connection, make_engine, migrate, session_factory, transaction
 from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, reason
+from tasman.core.signing import LocalSigner, load_signer
 
 CONFIG_NAME = "tasman.yaml"
 SQLITE_NAME = "tasman.db"
@@ -51,6 +53,7 @@ class Workspace:
     engine: Engine = field(repr=False)
     factory: sessionmaker[Session] = field(repr=False)
     config: dict[str, Any] = field(default_factory=dict)
+    _signer: LocalSigner | None = field(default=None, repr=False)
 
     @staticmethod
     def _resolve_url(root: Path, explicit: str | None, config: dict[str, Any]) -> str:
@@ -106,10 +109,19 @@ class Workspace:
 
     @classmethod
     def _connect(cls, root: Path, url: str, actor: str | None, config: dict[str, Any]) -> Workspace:
+        policy = anchor.policy_from(config)
         engine = make_engine(url)
         check_connection(engine)
-        return cls(root=root, db_url=url, actor=actor or default_actor(), engine=engine,
-                   factory=session_factory(engine), config=config)
+        ws = cls(root=root, db_url=url, actor=actor or default_actor(), engine=engine,
+                 factory=session_factory(engine), config=config)
+        anchor.install(ws.factory, ws.signer, policy)
+        return ws
+
+    def signer(self) -> LocalSigner | None:
+        """The workspace's signing key (read once), or None while it has none."""
+        if self._signer is None:
+            self._signer = load_signer(self.root)
+        return self._signer
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -6,7 +6,6 @@ it read-only. ``copy_into`` stores a copy inside the workspace, made read-only o
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
 from dataclasses import dataclass
@@ -16,27 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
-from tasman.core.errors import InputError, IntegrityError, NotFoundError
+from tasman.core.errors import IntegrityError, NotFoundError
 from tasman.core.models import Evidence
 from tasman.evidence.cases import get_case
-from tasman.evidence.hashing import Progress, acquisition_hash, measure
+from tasman.evidence.hashing import Progress, acquisition_hash, check_evidence_path, measure
 
 
 @dataclass(frozen=True)
 class AddResult:
     evidence: Evidence
     created: bool
-
-
-def _check_readable(path: Path) -> Path:
-    if not path.exists():
-        raise NotFoundError(f"no such file or folder: {path}")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"cannot read {path}: permission denied")
-    if not path.is_file() and not path.is_dir():  # a pipe would hang the hashing; a device has no size
-        raise InputError(f"{path} is not a file or a folder (a device, pipe or socket): "
-                         "acquire it to an image file first and record that")
-    return path.resolve()
 
 
 def _make_read_only(root: Path) -> None:
@@ -57,17 +45,20 @@ def add_evidence(
     copy_into: Path | None = None,
     progress: Progress | None = None,
     sha256: str | None = None,
+    unreadable_ok: bool = False,
 ) -> AddResult:
     """Record ``path`` as evidence of the case. Adding the same unchanged path again is a no-op;
     adding it after it changed raises :class:`IntegrityError` and stores nothing.
 
     ``sha256`` is the acquisition hash (see ``hashing``) when the caller computed it in its own
     read of the evidence, as triage does, so that every byte is read once; it is checked and
-    recorded exactly like one computed here."""
+    recorded exactly like one computed here. ``unreadable_ok``: a folder's file that cannot be
+    read enters its manifest as unreadable (see ``hashing``) instead of refusing the folder; triage
+    reports such a file as an error row of its run."""
     case = get_case(session, case_ref)
-    path = _check_readable(path)
+    path = check_evidence_path(path)
     kind, size, count = measure(path)
-    digest = sha256 or acquisition_hash(path, progress)
+    digest = sha256 or acquisition_hash(path, progress, unreadable=[] if unreadable_ok else None)
     existing = session.scalar(select(Evidence).where(Evidence.case_id == case.id, Evidence.path == str(path)))
     if existing is not None:
         if existing.sha256 != digest:
@@ -138,7 +129,7 @@ def verify_evidence(
         if not where.exists():
             checks.append(CustodyCheck(ev, "missing", None))
             continue
-        now = acquisition_hash(where, progress)
+        now = acquisition_hash(where, progress, unreadable=[])   # a file now unreadable: 'changed'
         checks.append(CustodyCheck(ev, "ok" if now == ev.sha256 else "changed", now))
     audit.record(session, actor, "evidence.verify", case_ref=case_ref,
                  results={str(c.evidence.id): c.status for c in checks})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from tasman.core import audit
+from tasman.core import audit, csvsafe
 from tasman.core.errors import InputError
 from tasman.evidence.cases import get_case
 from tasman.extract.models import Observation
@@ -30,7 +29,7 @@ def export_identifiers(session: Session, actor: str, case_ref: str, out: Path,
         raise InputError(f"cannot write {out}: {exc.strerror}") from exc
     n = 0
     with fh:
-        w = csv.writer(fh)
+        w = csvsafe.writer(fh)
         w.writerow(COLUMNS)
         for o in session.scalars(q.execution_options(yield_per=5000)):
             where = str(o.offset) if o.offset is not None else (o.message_id or "")

@@ -3,7 +3,6 @@ and the CSV export. Every read of case data is audited."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tasman.core import audit
+from tasman.core import audit, csvsafe
 from tasman.core.errors import InputError
 from tasman.core.models import Record
 from tasman.evidence.cases import get_case
@@ -123,7 +122,7 @@ def export_subjects(session: Session, actor: str, case_ref: str, out: Path) -> i
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
+        w = csvsafe.writer(fh)
         w.writerow(EXPORT_COLUMNS)
         for s, role, source, source_id, kind in session.execute(q):
             ids = s.identifiers or {}

@@ -3,8 +3,6 @@ JSON document) and the transfer graph as GraphML for Gephi-like tools. Never med
 
 from __future__ import annotations
 
-import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import networkx as nx
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from tasman.core import csvsafe
 from tasman.money.document import MoneyReport, Party, TimelineEvent
 from tasman.money.svg import amounts_chart
 
@@ -21,17 +20,6 @@ BENEFICIARY_COLUMNS = ("rank", "key", "name", "country", "score", "alerted", "in
 SENDER_COLUMNS = ("rank", "key", "name", "country", "score", "alerted", "indicators", "reasons", "transfers",
                   "total_usd", "first_seen", "last_seen", "beneficiaries", "subjects", "phones", "accounts", "emails")
 TIMELINE_COLUMNS = ("ts", "kind", "who", "summary", "ref", "minutes_to_chat")
-
-
-_PHONES = re.compile(r"^\+\d+(;\+\d+)*$")  # E.164 lists are data, not formulas
-
-
-def _cell(value: object) -> str:
-    """Text a spreadsheet will not run as a formula (names come from seized data)."""
-    text = "" if value is None else str(value)
-    if _PHONES.match(text):
-        return text
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _row(p: Party) -> dict[str, object]:
@@ -45,19 +33,19 @@ def _row(p: Party) -> dict[str, object]:
 
 def write_parties_csv(path: Path, parties: list[Party], columns: tuple[str, ...]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csvsafe.writer(fh)
         w.writerow(columns)
         for p in parties:
             row = _row(p)
-            w.writerow([_cell(row[c]) for c in columns])
+            w.writerow([row[c] for c in columns])
 
 
 def write_timeline_csv(path: Path, events: tuple[TimelineEvent, ...]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csvsafe.writer(fh)
         w.writerow(TIMELINE_COLUMNS)
         for e in events:
-            w.writerow([_cell(getattr(e, c)) for c in TIMELINE_COLUMNS])
+            w.writerow([getattr(e, c) for c in TIMELINE_COLUMNS])
 
 
 def write_graph(path: Path, graph: nx.DiGraph) -> None:

@@ -22,7 +22,7 @@ from pyrage import x25519
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasman.core import audit
+from tasman.core import audit, safeyaml
 from tasman.core.errors import AlreadyExistsError, InputError, reason
 from tasman.extract.identifiers import clean_country
 from tasman.refer.keys import fingerprint, load_public
@@ -78,9 +78,15 @@ def add_agency(session: Session, actor: str, name: str, countries: list[str] | s
 
 
 def import_directory(session: Session, actor: str, path: Path, replace: bool = False) -> list[Agency]:
+    """Add the entries of a directory file or one ``identity.yaml``, a file from outside: read
+    with a size limit (``safeyaml.MAX_BYTES``) and no YAML aliases."""
+    if path.exists() and not path.is_file():   # a FIFO would block the open
+        raise InputError(f"{str(path)!r} is not a regular file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        with path.open("rb") as fh:
+            raw = fh.read(safeyaml.MAX_BYTES + 1)
+        data = safeyaml.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, safeyaml.TooLargeError) as exc:
         raise InputError(f"cannot read {str(path)!r}: {reason(exc)}") from exc
     except yaml.YAMLError as exc:
         raise InputError(f"{str(path)!r} is not valid YAML: {reason(exc)}") from exc

@@ -33,6 +33,12 @@ HANDLING = {
 }
 
 
+# A package id names the folder a received package is opened into: letters, digits, '.', '_' and
+# '-', starting with a letter or digit (so never '.', '..' or a path). What ``refer`` builds,
+# ``CASE-CC-vN``, always fits, since a case reference is at most 64 such characters.
+PACKAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$"
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -162,7 +168,8 @@ class PackageDocument(Frozen):
     to them."""
 
     schema_version: SchemaVersion = SCHEMA_VERSION
-    package_id: str = Field(description="CASE-CC-vN, unique per sender")
+    package_id: str = Field(pattern=PACKAGE_ID_PATTERN,
+                            description="CASE-CC-vN, unique per sender; it names the folder a package opens into")
     series: str = Field(description="CASE-CC: every version of this country's package")
     version: int = Field(ge=1)
     supersedes: str | None = None

@@ -5,12 +5,12 @@ They live in ``WORKSPACE/keys/`` (folder 0700, secret files 0600) beside a publi
 ``identity.yaml``, which is exactly the entry partners add to their agency directory. Secret
 keys are stored unencrypted: protect the workspace (full-disk encryption, access control).
 Keys are never overwritten; rotating them means a new workspace folder or moving the old ones.
+The Ed25519 helpers live in ``tasman.core.signing`` (core signs the audit log's anchors with
+the same key); they are re-exported here for the stage's modules.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,36 +19,29 @@ from typing import Any
 import pyrage
 import yaml
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyrage import x25519
 
-from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, PermissionDeniedError, reason
+from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, reason
+from tasman.core.signing import KEYS_DIR, SIGNING_FILE, b64, fingerprint, load_private, load_public, public_raw
 
-KEYS_DIR = "keys"
-SIGNING_FILE = "signing.pem"
+__all__ = [
+    "AGE_FILE",
+    "IDENTITY_FILE",
+    "KEYS_DIR",
+    "SIGNING_FILE",
+    "LocalKeys",
+    "b64",
+    "fingerprint",
+    "generate",
+    "load",
+    "load_public",
+    "public_raw",
+    "read_age_identity",
+]
+
 AGE_FILE = "age.key"
 IDENTITY_FILE = "identity.yaml"
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def public_raw(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def fingerprint(public_key_b64: str) -> str:
-    """``ed25519:`` and the first 32 hex digits of SHA-256 of the raw public key."""
-    return "ed25519:" + hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()[:32]
-
-
-def load_public(public_key_b64: str) -> Ed25519PublicKey:
-    try:
-        raw = base64.b64decode(public_key_b64, validate=True)
-        return Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError as exc:
-        raise InputError(f"{public_key_b64!r} is not a base64 Ed25519 public key") from exc
 
 
 @dataclass(frozen=True)
@@ -127,14 +120,10 @@ def load(root: Path) -> LocalKeys:
     folder = root / KEYS_DIR
     if not (folder / SIGNING_FILE).exists():
         raise NotFoundError(f"no agency keys in {folder}: run 'tasman keys generate --agency NAME' first")
-    if os.name == "posix" and (folder / SIGNING_FILE).stat().st_mode & 0o077:
-        raise PermissionDeniedError(f"{folder / SIGNING_FILE} is readable by others: chmod 600 it")
+    key = load_private(folder / SIGNING_FILE)
     try:
         info = yaml.safe_load((folder / IDENTITY_FILE).read_text(encoding="utf-8")) or {}
-        key = serialization.load_pem_private_key((folder / SIGNING_FILE).read_bytes(), password=None)
     except (OSError, ValueError, yaml.YAMLError) as exc:   # ValueError: UnicodeDecodeError too
         raise InputError(f"cannot read the agency keys in {folder}: {reason(exc)}") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InputError(f"{folder / SIGNING_FILE} is not an Ed25519 key")
     return LocalKeys(str(info.get("name", "")), tuple(info.get("countries") or ()), str(info.get("contact", "")),
                      key, read_age_identity(folder / AGE_FILE))

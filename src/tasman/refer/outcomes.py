@@ -22,8 +22,8 @@ from pydantic import Field, ValidationError, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tasman.core import audit
-from tasman.core.errors import InputError, IntegrityError, NotFoundError
+from tasman.core import audit, safejson
+from tasman.core.errors import InputError, IntegrityError, NotFoundError, reason
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case
 from tasman.refer import agencies
@@ -32,6 +32,9 @@ from tasman.refer.document import AgencyInfo, Frozen, canonical_json
 from tasman.refer.keys import LocalKeys, fingerprint
 from tasman.refer.models import Outcome, OutcomeReport, ReferralPackage
 from tasman.refer.service import received
+
+MAX_OUTCOME_BYTES = 1 << 20   # a report of a few hundred items is tens of kilobytes
+MAX_OUTCOME_DEPTH = 16        # a report nests 4 deep
 
 STATUSES = ("acknowledged", "investigation_opened", "search_executed", "arrested", "charged", "convicted",
             "children_safeguarded", "no_further_action")
@@ -118,14 +121,27 @@ def _where(loc: tuple[int | str, ...]) -> str:
 
 
 def read_signed(path: Path) -> SignedOutcome:
+    """A signed outcome report from outside: at most ``MAX_OUTCOME_BYTES``, read with a bounded
+    read, its JSON through ``safejson`` (nesting limit), then validated."""
+    if path.exists() and not path.is_file():   # a FIFO would block the open
+        raise InputError(f"{str(path)!r} is not a regular file")
     try:
-        return SignedOutcome.model_validate_json(path.read_bytes())
+        with path.open("rb") as fh:
+            data = fh.read(MAX_OUTCOME_BYTES + 1)
     except OSError as exc:
         raise NotFoundError(f"cannot read outcome report {str(path)!r}: {exc.strerror}") from exc
+    if len(data) > MAX_OUTCOME_BYTES:
+        raise InputError(f"{path.name} is not an outcome report: over the {MAX_OUTCOME_BYTES}-byte limit")
+    try:
+        return SignedOutcome.model_validate(safejson.loads(data, max_depth=MAX_OUTCOME_DEPTH))
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InputError(f"{path.name} is not an outcome report: {_where(err['loc'])}{err['msg']}") \
             from exc
+    except safejson.DepthError as exc:
+        raise InputError(f"{path.name} is not an outcome report: {reason(exc)}") from exc
+    except ValueError as exc:   # JSONDecodeError, UnicodeDecodeError
+        raise InputError(f"{path.name} is not an outcome report: Invalid JSON ({reason(exc)})") from exc
 
 
 def import_outcome(session: Session, actor: str, case_ref: str, path: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tasman import __version__
-from tasman.core import audit
+from tasman.core import anchor, audit
 from tasman.core.errors import AlreadyExistsError, InputError, IntegrityError, NotFoundError
 from tasman.core.models import Case
 from tasman.core.timeutil import iso, utcnow
@@ -26,7 +26,7 @@ from tasman.money.document import Party
 from tasman.records.store import store_records
 from tasman.refer import agencies
 from tasman.refer.build import subject_entries
-from tasman.refer.container import Checked, Opened, check, open_package, write_package
+from tasman.refer.container import Checked, Opened, check, decrypt, write_folder, write_package
 from tasman.refer.document import HANDLING, TLPS, AgencyInfo, PackageDocument
 from tasman.refer.keys import LocalKeys
 from tasman.refer.models import ReceivedPackage, ReferralPackage
@@ -60,7 +60,7 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
             by_country.setdefault(s.country, []).append(s)
     money = money_by_country(session, case_ref, actor)
     out_dir.mkdir(parents=True, exist_ok=True)
-    head = audit.verify(session).head
+    head = anchor.make(session, keys, "refer").head   # the head every package carries, signed and stored
     sender = AgencyInfo(name=keys.name, countries=list(keys.countries), contact=keys.contact,
                         key_fingerprint=keys.fingerprint)
     written: list[Path] = []
@@ -158,18 +158,32 @@ def verify(session: Session | None, actor: str, path: Path) -> dict[str, Any]:
     return status
 
 
-def open_to(session: Session | None, actor: str, path: Path, age_identity: str, out_dir: Path) -> dict[str, Any]:
-    opened = open_package(path, age_identity)
-    status = signer_status(session, opened.checked)
-    target = out_dir / opened.document.package_id
-    if target.exists() and any(target.iterdir()):
-        raise AlreadyExistsError(f"{target} exists and is not empty; choose another --out")
-    target.mkdir(parents=True, exist_ok=True)
-    for name, data in sorted(opened.files.items()):
-        (target / name).write_bytes(data)
+def _refuse_unknown(path: Path, checked: Checked, status: dict[str, Any], allow_unknown_sender: bool) -> None:
+    """Anyone can sign a package: only the agency directory says who a sender is."""
+    if status["known"] or allow_unknown_sender:
+        return
+    where = "is not in the agency directory" if status["known"] is False else \
+        "cannot be checked without a workspace's agency directory"
+    raise IntegrityError(f"{path.name} is signed by {checked.signer!r} with key {checked.fingerprint}, which "
+                         f"{where}: add the sender ('tasman agency add/import') or pass --allow-unknown-sender")
+
+
+def open_to(session: Session | None, actor: str, path: Path, age_identity: str, out_dir: Path,
+            allow_unknown_sender: bool = False) -> dict[str, Any]:
+    """Verify, decrypt and write a package's members to ``OUT/PACKAGE_ID/``.
+
+    A sender whose key is not in the agency directory (or any sender, without a workspace) is
+    refused unless ``allow_unknown_sender``; that is decided before anything is decrypted. Only
+    the known member names are written, into a new child folder of ``out_dir``
+    (:func:`tasman.refer.container.write_folder`)."""
+    checked = check(path)
+    status = signer_status(session, checked)
+    _refuse_unknown(path, checked, status, allow_unknown_sender)
+    opened = decrypt(checked, age_identity)
+    target = write_folder(out_dir, opened.document.package_id, opened.files)
     if session is not None:
         audit.record(session, actor, "package.open", target=path.name, package_id=status["package_id"],
-                     fingerprint=status["fingerprint"], out=str(target))
+                     fingerprint=status["fingerprint"], known=status["known"], out=str(target))
     return {**status, "out": str(target), "files": sorted(opened.files), "subjects": len(opened.document.subjects)}
 
 
@@ -181,13 +195,11 @@ def import_package(session: Session, actor: str, case_ref: str, path: Path, age_
     A package signed by a key that is not in our agency directory is refused unless
     ``allow_unknown_sender``: anyone can sign, so only the directory says who a sender is."""
     case = get_case(session, case_ref)
-    opened: Opened = open_package(path, age_identity)
-    status = signer_status(session, opened.checked)
+    checked = check(path)
+    status = signer_status(session, checked)
+    _refuse_unknown(path, checked, status, allow_unknown_sender)
+    opened: Opened = decrypt(checked, age_identity)
     doc = opened.document
-    if not status["known"] and not allow_unknown_sender:
-        raise IntegrityError(f"{path.name} is signed by {opened.checked.signer!r} with key "
-                             f"{opened.checked.fingerprint}, which is not in the agency directory: add the sender "
-                             "('tasman agency add/import') or pass --allow-unknown-sender")
     if session.scalar(select(ReceivedPackage).where(ReceivedPackage.case_id == case.id,
                                                     ReceivedPackage.package_id == doc.package_id)):
         raise AlreadyExistsError(f"package {doc.package_id!r} is already imported into case {case_ref!r}")

@@ -8,7 +8,6 @@ is the sum over them of the latest reported count for each (a later report corre
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from typing import Any
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasman.core import audit
+from tasman.core import audit, csvsafe
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case
 from tasman.refer.models import Outcome, OutcomeReport, ReferralPackage
@@ -100,7 +99,7 @@ def build_summary(session: Session, actor: str, case_ref: str) -> Summary:
 
 def to_csv(s: Summary) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for r in [*s.rows, s.total]:
         w.writerow([getattr(r, c) for c in COLUMNS])

@@ -25,19 +25,24 @@ from tasman.serve import (
     jobs,
 )
 from tasman.serve.assets import static_dir
-from tasman.serve.deps import AppState, LoginRequired, Unauthorized, error_status
+from tasman.serve.deps import AppState, LoginRequired, Unauthorized, audit_refusal, error_status
+from tasman.serve.lockout import LoginBackoff
 from tasman.serve.ratelimit import RateLimited, RateLimiter
 from tasman.serve.routes import ROUTERS
 from tasman.serve.secrets_store import app_key
-from tasman.serve.security import BodyLimit, SecurityHeaders
+from tasman.serve.security import BodyLimit, JsonBodyLimit, SecurityHeaders
 from tasman.serve.settings import ServeSettings
 from tasman.serve.web import render
 
 DESCRIPTION = """The Tasman API: everything the web pages do, as JSON.
 
-Authenticate with `Authorization: Bearer <token>`; tokens come from `tasman user token NAME`
-(a person's or a partner system's account). A token sees only the cases its user is a member of;
-other cases answer 404. Every read of case data is written to the case's audit log."""
+Authenticate with `Authorization: Bearer <token>`. A person issues their own tokens (the Account
+page, or `tasman user token NAME` with their password); an admin issues a partner system's. A
+token has scopes (`read` for GET, `write` for other methods, `review` for an examiner's decision
+on a match) on top of its user's role, expires (90 days by default, at most 365), and ends when
+revoked or when its user's password changes. A token sees only the cases its user is a member of;
+other cases answer 404. Every read of case data is written to the case's audit log, and so is
+every refused request on a case (`access.refused`)."""
 
 
 def _is_api(request: Request) -> bool:
@@ -55,7 +60,8 @@ def _error(request: Request, status: int, message: str, headers: dict[str, str] 
 def create_app(ws: Workspace, settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     accesslog.install()  # never a reporter's address in uvicorn's access log
-    st = AppState(ws=ws, settings=settings, limiter=RateLimiter(), app_key=app_key(ws.root))
+    st = AppState(ws=ws, settings=settings, limiter=RateLimiter(), app_key=app_key(ws.root),
+                  backoff=LoginBackoff(settings.login_backoff))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -81,6 +87,7 @@ def create_app(ws: Workspace, settings: ServeSettings | None = None) -> FastAPI:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         status = error_status(exc)
+        audit_refusal(request, status, exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return _error(request, status, str(exc), headers)
 
@@ -100,6 +107,7 @@ def create_app(ws: Workspace, settings: ServeSettings | None = None) -> FastAPI:
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "input"
         return _error(request, 400, f"{where}: {first.get('msg', 'invalid')}")
 
+    app.add_middleware(JsonBodyLimit, limit=settings.max_json_bytes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

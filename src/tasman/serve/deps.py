@@ -2,17 +2,24 @@
 
 - Pages authenticate with the session cookie and check a CSRF token on every POST.
 - The API authenticates with ``Authorization: Bearer <token>`` only (no cookies, so no CSRF).
+- A token acts only within its scopes, on top of its user's role: ``read`` for GET and HEAD,
+  ``write`` for any other method, ``review`` for an examiner's decision on a match (a route
+  names a scope of its own with ``openapi_extra={TOKEN_SCOPE: ...}``).
 - A case is reachable only by its members; anyone else gets the same 404 as for a case that
-  does not exist (the attempt is audited), and every request that reaches a case is audited.
+  does not exist, and every request that reaches a case is audited. A refused request on a case
+  route (403 or 404: not a member, no such case, the role or the token's scopes do not allow it)
+  is audited once, as ``access.refused`` with the reason, by :func:`audit_refusal`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
@@ -20,6 +27,7 @@ from tasman.core.errors import (
     AlreadyExistsError,
     InputError,
     IntegrityError,
+    LimitError,
     NotFoundError,
     PermissionDeniedError,
     TasmanError,
@@ -28,6 +36,7 @@ from tasman.core.models import Case
 from tasman.core.workspace import Workspace
 from tasman.serve import accounts
 from tasman.serve.jobs import ParamsError
+from tasman.serve.lockout import LoginBackoff
 from tasman.serve.models import User, WebSession
 from tasman.serve.proxies import real_client
 from tasman.serve.ratelimit import RateLimiter
@@ -52,7 +61,8 @@ class CsrfFailed(TasmanError):
 
 STATUS: list[tuple[type[TasmanError], int]] = [
     (LoginRequired, 401), (Unauthorized, 401), (CsrfFailed, 403), (PermissionDeniedError, 403),
-    (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (ParamsError, 422), (InputError, 400),
+    (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (ParamsError, 422),
+    (LimitError, 422), (InputError, 400),
 ]
 
 
@@ -68,6 +78,21 @@ class AppState:
     limiter: RateLimiter
     app_key: bytes
     grants: Grants = field(default_factory=Grants)
+    backoff: LoginBackoff = field(default_factory=LoginBackoff)
+
+
+TOKEN_SCOPE = "x-token-scope"        # a route's ``openapi_extra`` key naming the scope a token needs
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SCOPED_PERMS = {Perm.REVIEW_THUMBNAIL: "review"}   # on top of the role, a token needs this scope
+
+
+class CaseHidden(NotFoundError):
+    """The 404 of a case route for a non-member or an unknown case: the requester learns neither;
+    ``reason`` is for the audit log only."""
+
+    def __init__(self, ref: str, reason: str, case_ref: str | None) -> None:
+        super().__init__(f"no case {ref!r}")
+        self.reason, self.case_ref = reason, case_ref
 
 
 @dataclass
@@ -75,17 +100,23 @@ class Viewer:
     user: User
     channel: str                      # "web" | "api"
     web_session: WebSession | None = None
+    scopes: frozenset[str] | None = None   # a token's scopes; None: a browser session (the role alone)
 
     @property
     def name(self) -> str:
         return self.user.name
 
     def can(self, perm: Perm) -> bool:
+        scope = SCOPED_PERMS.get(perm)
+        if scope is not None and self.scopes is not None and scope not in self.scopes:
+            return False
         return allowed(self.user.role, perm)
 
     def need(self, perm: Perm) -> None:
-        if not self.can(perm):
+        if not allowed(self.user.role, perm):
             raise PermissionDeniedError(f"your role ({self.user.role}) may not {perm.value.replace('_', ' ')}")
+        if not self.can(perm):
+            raise PermissionDeniedError(f"this token lacks the {SCOPED_PERMS[perm]!r} scope")
 
 
 @dataclass
@@ -126,7 +157,9 @@ def page_user(request: Request, s: Session = DB) -> Viewer:
     found = accounts.lookup_session(s, raw) if raw else None
     if found is None:
         raise LoginRequired("please sign in")
-    return Viewer(found[0], "web", found[1])
+    viewer = Viewer(found[0], "web", found[1])
+    request.state.who = (viewer.name, viewer.channel)   # for audit_refusal, once the session is gone
+    return viewer
 
 
 async def csrf_protect(request: Request, viewer: Viewer = Depends(page_user)) -> Viewer:
@@ -144,25 +177,58 @@ async def csrf_protect(request: Request, viewer: Viewer = Depends(page_user)) ->
     return viewer
 
 
-bearer = HTTPBearer(auto_error=False, description="An API token from `tasman user token NAME`.")
+bearer = HTTPBearer(auto_error=False, description="An API token its owner issued (`tasman user token NAME`, "
+                                                   "or the Account page): scopes read, write, review.")
 
 
-def api_user(s: Session = DB, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Viewer:
-    user = accounts.user_for_token(s, cred.credentials) if cred is not None else None
-    if user is None:
+def required_scope(request: Request) -> str:
+    """The scope a token needs for this request: the route's own, else read or write by method."""
+    extra = getattr(request.scope.get("route"), "openapi_extra", None) or {}
+    named = extra.get(TOKEN_SCOPE)
+    if isinstance(named, str):
+        return named
+    return "read" if request.method in SAFE_METHODS else "write"
+
+
+def api_user(request: Request, s: Session = DB,
+             cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Viewer:
+    found = accounts.token_user(s, cred.credentials) if cred is not None else None
+    if found is None:
         raise Unauthorized("a valid API token is required (Authorization: Bearer ...)")
-    return Viewer(user, "api")
+    viewer = Viewer(found[0], "api", scopes=found[1].scope_set)
+    request.state.who = (viewer.name, viewer.channel)
+    scope = required_scope(request)
+    if scope not in viewer.scopes:  # type: ignore[operator]
+        raise PermissionDeniedError(f"this token lacks the {scope!r} scope this request needs")
+    return viewer
+
+
+CASE_PATH = re.compile(r"^(?:/api/v1)?/cases/[^/]+(?:/|$)")
+
+
+def audit_refusal(request: Request, status: int, exc: Exception) -> None:
+    """Write one ``access.refused`` entry for a 403 or 404 of a known user on a case route (or a
+    case named in a form), in a transaction of its own (the request's is rolled back); the
+    requester is told nothing more."""
+    who: tuple[str, str] | None = getattr(request.state, "who", None)
+    hidden = exc if isinstance(exc, CaseHidden) else None   # a case named elsewhere (a tip's import) too
+    if who is None or status not in (403, 404) or (hidden is None and not CASE_PATH.match(request.url.path)):
+        return
+    ref = request.path_params.get("ref")
+    with state(request).ws.session() as s:
+        case_ref = hidden.case_ref if hidden else (ref if isinstance(ref, str) and s.scalar(
+            select(Case.id).where(Case.ref == ref)) is not None else None)
+        audit.record(s, who[0], "access.refused", case_ref=case_ref, target=request.url.path[:500],
+                     method=request.method, channel=who[1], status=status,
+                     reason=hidden.reason if hidden else str(exc)[:300])
 
 
 def case_access(request: Request, ref: str, s: Session, viewer: Viewer) -> CaseCtx:
-    from sqlalchemy import select
-
     case = s.scalar(select(Case).where(Case.ref == ref))
-    if case is None or not accounts.is_member(s, viewer.user, case):
-        audit.record(s, viewer.name, "case.access.denied", case_ref=ref if case else None,
-                     target=request.url.path, channel=viewer.channel, exists=case is not None)
-        s.commit()  # the denial is kept although the request fails (and rolls back what follows)
-        raise NotFoundError(f"no case {ref!r}")
+    if case is None:
+        raise CaseHidden(ref, "no such case", None)
+    if not accounts.is_member(s, viewer.user, case):
+        raise CaseHidden(ref, "not a member", case.ref)
     audit.record(s, viewer.name, "case.read" if request.method == "GET" else "case.request", case_ref=ref,
                  target=request.url.path, method=request.method, channel=viewer.channel)
     return CaseCtx(case, viewer, s)

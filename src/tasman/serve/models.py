@@ -45,6 +45,9 @@ class Membership(Base):
 
 
 class ApiToken(Base):
+    """A bearer token of one account: what it may do (``scopes``, on top of the account's role), until
+    when, and whether it was revoked (a password change revokes all of the account's tokens)."""
+
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -55,6 +58,14 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    scopes: Mapped[str] = mapped_column(String(40), default="read")   # space-separated: read write review
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
 
 
 class WebSession(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 import pycountry
@@ -214,6 +215,7 @@ def _some(value: list[Any], what: str) -> list[Any]:
     return list(dict.fromkeys(value))
 
 
+MAX_ID = 2**31 - 1          # every table's id is a 32-bit integer (PostgreSQL's INTEGER)
 Workers = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_WORKERS)]
 
 
@@ -235,7 +237,7 @@ class TriageParams(JobParams):
         "evidence": "evidence must be a list of evidence item numbers",
         "hashsets": "hashsets must be a list of hash set names",
         "workers": f"workers must be a number from 0 to {MAX_WORKERS}"}
-    evidence: Annotated[list[Annotated[int, BeforeValidator(_no_bool)]],
+    evidence: Annotated[list[Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=MAX_ID)]],
                         AfterValidator(lambda v: _some(v, "evidence item"))] | None = Field(
         default=None, max_length=1000, description="ids of the case's evidence items (default: all of them)")
     hashsets: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
@@ -318,7 +320,7 @@ class TriageRunOut(Doc):
 
 
 class TriageReviewIn(Doc):
-    artifact_id: int = Field(ge=1, le=2**62)
+    artifact_id: int = Field(ge=1, le=MAX_ID)
     decision: str = Field(pattern=r"^(confirmed|declined)$")
     note: str = Field(default="", max_length=2000)
 
@@ -428,3 +430,18 @@ class UserOut(Doc):
     role: str
     system: bool
     active: bool
+
+
+class TokenOut(Doc):
+    """An API token as listed: never the token itself (only its digest is kept)."""
+
+    id: int
+    user: str
+    prefix: str = Field(description="the token's first characters, to tell tokens apart")
+    label: str
+    scopes: list[str]
+    status: str = Field(description="active, expired or revoked")
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

@@ -11,7 +11,13 @@ Files (each importable with ``tasman records import``):
 - ``operation_chats.jsonl``  chats, the generic JSONL chat format
 - ``tips.json``              tips, the Tasman tip JSON
 - ``transfers.csv``          transactions
-- ``truth.csv``              source,source_id,role,person (not a record file)
+- ``truth.csv``              source,source_id,role,person,country (not a record file): who each
+                             record's party is, and the country that person lives in
+
+``habits=True`` adds the field habits of an independent corpus (issue 14, see
+:mod:`tasman.synth.people`): chats on site-specific platforms by screen names built from names,
+tips with screen names without a service, order emails at national providers. ``bench/link.py``
+uses it; the default keeps the corpus the tests and the demo were written against.
 """
 
 from __future__ import annotations
@@ -83,6 +89,7 @@ class Corpus:
     truth: list[Truth] = field(default_factory=list)
     people: int = 0
     records: int = 0
+    countries: dict[str, str] = field(default_factory=dict)  # person -> country code
 
     @property
     def truth_path(self) -> Path:
@@ -135,21 +142,22 @@ def _cell(row: dict[str, str], f: str, src: TableSource) -> str:
 
 
 def make_corpus(folder: Path, records: int = 2000, seed: int = 7, people: list[Person] | None = None,
-                countries: list[str] | None = None) -> Corpus:
+                countries: list[str] | None = None, habits: bool = False) -> Corpus:
     """Write a corpus of about ``records`` records under ``folder``; the truth goes to ``truth.csv``.
-    ``countries`` limits where persons (and beneficiaries) live (default: all 40)."""
+    ``countries`` limits where persons (and beneficiaries) live (default: all 40); ``habits``:
+    with issue 14's field habits (module docstring)."""
     rng = random.Random(seed)
     reset_registry()
     folder.mkdir(parents=True, exist_ok=True)
     n_people, counts = plan(rng, records)
-    persons = people or make_people(rng, n_people, countries)
+    persons = people or make_people(rng, n_people, countries, habits=habits)
     by_kind: dict[str, list[Person]] = {k: [] for k in KINDS}
     for p, k in zip(persons, counts, strict=False):
         for _ in range(k):
             by_kind[rng.choices(KINDS, SHARES)[0]].append(p)
     for lst in by_kind.values():
         rng.shuffle(lst)
-    corpus = Corpus(folder=folder, people=len(persons))
+    corpus = Corpus(folder=folder, people=len(persons), countries={p.pid: p.country for p in persons})
     # customers, split across the table sources
     custs = by_kind["customers"]
     start = 0
@@ -192,14 +200,22 @@ def make_corpus(folder: Path, records: int = 2000, seed: int = 7, people: list[P
         corpus.files["transfers.csv"] = ("transactions", folder / "transfers.csv")
         corpus.truth.extend(truth)
         corpus.people += len(pool)
+        corpus.countries.update((b.pid, b.country) for b in pool)
     corpus.records = sum(len(v) for v in by_kind.values())
     with corpus.truth_path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["source", "source_id", "role", "person"])
-        w.writerows((t.source, t.source_id, t.role, t.person) for t in corpus.truth)
+        w.writerow(["source", "source_id", "role", "person", "country"])
+        w.writerows((t.source, t.source_id, t.role, t.person, corpus.countries[t.person]) for t in corpus.truth)
     return corpus
 
 
 def read_truth(path: Path) -> dict[tuple[str, str, str], str]:
+    """``truth.csv`` as (source, source_id, role) -> person."""
     with path.open(encoding="utf-8", newline="") as fh:
         return {(r["source"], r["source_id"], r["role"]): r["person"] for r in csv.DictReader(fh)}
+
+
+def read_countries(path: Path) -> dict[str, str]:
+    """``truth.csv`` as person -> the country they live in."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {r["person"]: r["country"] for r in csv.DictReader(fh)}

@@ -10,6 +10,14 @@ reserved ``example`` domains, IPs in documentation ranges, random IBANs, random 
 The functions are composable: :func:`make_people` gives persons, and each kind has a
 function returning ``(rows, truth)`` for a list of persons (one record each), so another
 generator (money trails) can add its own transfers on top with :func:`transaction_rows`.
+
+With ``habits=True`` persons also carry what an independent corpus showed investigators meet in
+the field (issue 14): chats on site-specific platforms (the storefront's own messages, a forum,
+a chatroom) where a person appears only by a screen name built from their name
+(``mart_kowal77``, ``m.kowalska``), sometimes giving a phone the orders never saw; tips naming a
+screen name with or without its service; order emails at a national provider (``o2.pl``,
+``web.de``, ``libero.it``; made-up local parts, never contacted). The truth is unchanged: every
+record still names its person.
 """
 
 from __future__ import annotations
@@ -29,6 +37,18 @@ from tasman.synth.names import COUNTRIES, FAMILY_FIRST, NAMES, NATIVE_SCRIPT, NI
 
 PLATFORMS = ("skype", "telegram", "kik", "snapchat", "discord", "wickr", "instagram")
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example", "post.example", "inbox.example")
+# issue 14's habits: site-specific platforms and national mail providers (by country code)
+STOREFRONT = "bazaarly"  # the made-up storefront whose orders the corpus holds
+SITE_PLATFORMS = (STOREFRONT, "chatroom", "hobby forum", "photoforum", "city board", "web chat")
+NATIONAL_MAIL: dict[str, tuple[str, ...]] = {
+    "PL": ("o2.pl", "wp.pl", "interia.pl"), "DE": ("web.de", "gmx.de", "t-online.de"), "AT": ("gmx.at",),
+    "CH": ("bluewin.ch",), "IT": ("libero.it", "virgilio.it", "tiscali.it"), "FR": ("orange.fr", "free.fr", "sfr.fr"),
+    "BE": ("skynet.be", "telenet.be"), "NL": ("ziggo.nl", "planet.nl"), "CZ": ("seznam.cz", "centrum.cz"),
+    "RU": ("mail.ru", "yandex.ru"), "UA": ("ukr.net", "i.ua"), "BR": ("uol.com.br", "bol.com.br"),
+    "PT": ("sapo.pt",), "ES": ("telefonica.es",), "AR": ("fibertel.com.ar",), "MX": ("prodigy.net.mx",),
+    "GB": ("btinternet.co.uk", "virginmedia.co.uk"), "NZ": ("xtra.co.nz",), "AU": ("optusnet.com.au",),
+    "JP": ("yahoo.co.jp",), "GR": ("otenet.gr",), "NO": ("online.no",), "FI": ("luukku.fi",),
+}
 WORDS = ("blue", "river", "stone", "maple", "north", "cloud", "fox", "tiger", "pixel", "sunny", "lucky", "silver",
          "rocket", "ocean", "forest", "comet", "echo", "nova", "delta", "amber", "falcon", "cedar", "orbit", "lemon")
 
@@ -50,6 +70,11 @@ class Person:
     handles: list[tuple[str, str]] = field(default_factory=list)  # (platform, name)
     iban: str | None = None
     ips: list[str] = field(default_factory=list)
+    # with habits=True: a screen name built from the name on a site-specific platform, whether
+    # the person's chats show only that (no email, no known handle), and a phone only chats give
+    site: tuple[str, str] | None = None
+    chats_by_name_only: bool = False
+    chat_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,7 +281,29 @@ def towns(country: str, n: int = 40) -> tuple[str, ...]:
     return tuple(out)
 
 
-def make_person(rng: random.Random, pid: str, country: str, reg: _Registry) -> Person:
+def name_handle(rng: random.Random, given: str, family: str) -> str:
+    """A screen name built from the name as people build them: ``mart_kowal77``, ``m.kowalska``,
+    ``kowalska.marta``, ``martakowal``, ``marta_k88``."""
+    def fold(x: str) -> str:
+        x = icu_translit(x) if not x.isascii() else x
+        return "".join(c for c in ascii_fold(x).lower() if c.isalnum())
+
+    g, f = fold(given.split()[0] if given.split() else given), fold(family.split()[0] if family.split() else family)
+    g, f = g or "x", f or "x"
+    n = rng.randrange(1, 100)
+    r = rng.random()
+    if r < 0.3:
+        return f"{g[:4]}_{f[:5]}{n}"
+    if r < 0.5:
+        return f"{g[0]}.{f}"
+    if r < 0.65:
+        return f"{f}.{g}"
+    if r < 0.8:
+        return f"{g}{f[:5]}"
+    return f"{g}_{f[0]}{n}"
+
+
+def make_person(rng: random.Random, pid: str, country: str, reg: _Registry, habits: bool = False) -> Person:
     c = COUNTRIES[country]
     locale = rng.choice(c.locales)
     first_names = NAMES[locale][0]
@@ -300,16 +347,31 @@ def make_person(rng: random.Random, pid: str, country: str, reg: _Registry) -> P
             p.ips.append(f"{rng.choice(('192.0.2', '198.51.100', '203.0.113'))}.{rng.randrange(1, 255)}")
         else:
             p.ips.append(f"2001:db8:{rng.randrange(65536):x}:{rng.randrange(65536):x}::{rng.randrange(1, 65536):x}")
+    if habits:
+        _field_habits(rng, p, reg)
     return p
 
 
+def _field_habits(rng: random.Random, p: Person, reg: _Registry) -> None:
+    """Issue 14's habits, drawn after everything else (so the rest of the person is as without)."""
+    p.site = (rng.choice(SITE_PLATFORMS), _unique(name_handle(rng, p.given, p.family), reg.handles, rng, "_"))
+    p.chats_by_name_only = rng.random() < 0.5
+    if rng.random() < 0.3:
+        p.chat_phone = _phone(rng, p.country, reg.phones)
+    providers = NATIONAL_MAIL.get(p.country)
+    if providers and rng.random() < 0.7:  # the address the orders give: at a national provider
+        local = _local_part(rng, p.given, p.family)
+        p.emails.insert(0, _unique(f"{local}@{rng.choice(providers)}", reg.emails, rng, ""))
+
+
 def make_people(rng: random.Random, n: int, countries: list[str] | None = None, start: int = 1,
-                prefix: str = "P") -> list[Person]:
-    """``n`` persons, spread over ``countries`` (default: all 40, larger ones more often)."""
+                prefix: str = "P", habits: bool = False) -> list[Person]:
+    """``n`` persons, spread over ``countries`` (default: all 40, larger ones more often);
+    ``habits``: with issue 14's field habits (module docstring)."""
     codes = countries or list(COUNTRIES)
     weights = [3 if c in ("US", "GB", "DE", "FR", "ES", "IT", "BR", "IN", "PH", "MX") else 1 for c in codes]
     reg = _registry()
-    return [make_person(rng, f"{prefix}{i:07d}", rng.choices(codes, weights)[0], reg)
+    return [make_person(rng, f"{prefix}{i:07d}", rng.choices(codes, weights)[0], reg, habits)
             for i in range(start, start + n)]
 
 
@@ -476,14 +538,37 @@ def _disclosures(rng: random.Random, p: Person, platform: str) -> list[str]:
     return out
 
 
+def _site_disclosures(rng: random.Random, p: Person) -> list[str]:
+    """What a person known in chats only by a name-built screen name says: no email, no other
+    handle; perhaps their first name, their town, a phone the orders never saw."""
+    out: list[str] = []
+    if rng.random() < 0.5:
+        out.append(rng.choice(("I'm {}", "call me {}", "{} here")).format(p.given.split()[0]))
+    if rng.random() < 0.5:
+        out.append(rng.choice(("I live in {}", "I'm from {}", "near {} mostly")).format(p.city))
+    if p.chat_phone and rng.random() < 0.7:
+        out.append(rng.choice(("my number is {}", "text me: {}")).format(
+            phonenumbers.format_number(phonenumbers.parse(p.chat_phone), phonenumbers.PhoneNumberFormat.INTERNATIONAL)))
+    return out
+
+
 def chat_session(rng: random.Random, p: Person, session_id: str, decoys: tuple[str, str]) -> dict[str, object]:
-    platform, handle = rng.choice(p.handles)
+    by_name = p.site is not None and (p.chats_by_name_only or rng.random() < 0.3)
+    platform, handle = p.site if p.site is not None and by_name else rng.choice(p.handles)
     lines: list[tuple[str, str]] = [("op", rng.choice(OPERATOR_SMALL_TALK)),
                                     ("them", rng.choice(COUNTERPART_SMALL_TALK))]
     if rng.random() < 0.3:  # the operator's own (decoy) identifiers must never end up on the suspect
         lines.append(("op", f"you can write to me at {decoys[0]}" if rng.random() < 0.5 else
                       f"my number is {decoys[1]}"))
-    for d in _disclosures(rng, p, platform):
+    if p.site is None:
+        said = _disclosures(rng, p, platform)
+    elif rng.random() < 0.15:  # a screen name and small talk only
+        said = []
+    elif p.chats_by_name_only:
+        said = _site_disclosures(rng, p)
+    else:
+        said = _disclosures(rng, p, platform) + (_site_disclosures(rng, p)[-1:] if p.chat_phone else [])
+    for d in said:
         lines.append(("op", rng.choice(OPERATOR_SMALL_TALK)))
         lines.append(("them", d))
     lines.append(("them", rng.choice(COUNTERPART_SMALL_TALK)))
@@ -506,12 +591,14 @@ def chat_sessions(rng: random.Random, people: list[Person], source: str
 
 
 def tip_report(rng: random.Random, p: Person, report_id: str) -> dict[str, object]:
-    platform, handle = rng.choice(p.handles)
+    platform, handle = rng.choice([*p.handles, p.site] if p.site is not None else p.handles)
     person: dict[str, object] = {"screen_name": handle, "esp_service": platform}
+    if p.site is not None and rng.random() < 0.4:  # a hotline tip: a screen name, no service
+        del person["esp_service"]
     if rng.random() < 0.35:
         parts = render_name(rng, p)
         person["first_name"], person["last_name"] = parts.given, parts.family
-    if rng.random() < 0.8:
+    if rng.random() < (0.8 if "esp_service" in person else 0.4):
         person["emails"] = rng.sample(p.emails, rng.randrange(1, len(p.emails) + 1))
     if rng.random() < 0.4:
         person["phones"] = [format_phone(rng, rng.choice(p.phones), national_ok=False)]

@@ -16,7 +16,8 @@ folder with more files (its results would wait in memory too long), a resumed ru
 before are not read again), a file that could not be read (``add_evidence`` words the error),
 or results piling up past ``HOLD_RESULTS`` before the digests are complete. Either way nothing
 is committed before the custody hash is known, and an item that changed since it was recorded
-stops the run.
+stops the run. A folder's file that cannot be read enters the manifest as unreadable (see
+``evidence.hashing``): it is an errors.csv row, never the end of the run.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tasman.core.errors import InputError
-from tasman.evidence.hashing import manifest_hash
+from tasman.evidence.hashing import UNREADABLE, manifest_hash
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_item
 from tasman.triage.readers.base import Entry
 from tasman.triage.readers.folder import count_files
@@ -58,9 +59,11 @@ class OwnDigest:
     def add(self, file: str, sha256: str | None, size: int) -> None:
         if not self.pending:
             return
-        if sha256 is None:           # unreadable: add_evidence reports it
-            self.give_up()
-            return
+        if sha256 is None:           # unreadable: a single file is refused by add_evidence; a folder's
+            if not self.folder:      # file enters its manifest as such (an errors.csv row of the run)
+                self.give_up()
+                return
+            sha256 = UNREADABLE
         rel = file.removeprefix(self.prefix).replace(os.sep, "/") if self.folder else ""
         self.files[rel] = (sha256, size)
         self._check()

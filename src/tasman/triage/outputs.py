@@ -6,7 +6,6 @@ a temporary name first and then renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tasman.core import csvsafe
 from tasman.core.models import Artifact
 from tasman.triage.models import TriageError, TriageFile, TriageMatch
 
-FILES_COLUMNS = ("path", "size", "type", "md5", "sha1", "sha256", "pdq", "quality", "deleted")
+FILES_COLUMNS = ("path", "size", "type", "md5", "sha1", "sha256", "pdq", "quality", "deleted", "name_flag")
 MATCHES_COLUMNS = ("path", "sha1", "md5", "match_type", "distance", "hashset", "category", "hash_name",
-                   "deleted", "other_matches")
+                   "deleted", "other_matches", "name_flag")
 ERRORS_COLUMNS = ("path", "reason")
 TYPE_RANK = {"exact": 0, "perceptual": 1, "video": 1, "crop": 2}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4}
@@ -44,6 +44,7 @@ class MatchedFile:
     md5: str | None
     deleted: bool
     matches: tuple[TriageMatch, ...]
+    name_flag: str = ""             # what was wrong with its member name (``evidence.paths.render_member``)
 
     @property
     def best(self) -> TriageMatch:
@@ -58,14 +59,15 @@ def _order(m: TriageMatch) -> tuple[int, int, int, str]:
 def matched_files(session: Session, run_id: int) -> list[MatchedFile]:
     """Matched files (known-good matches left out), in path order."""
     rows = session.execute(select(TriageMatch, Artifact.evidence_id, Artifact.path, Artifact.sha1, Artifact.md5,
-                                  Artifact.deleted)
+                                  Artifact.deleted, Artifact.meta)
                            .join(Artifact, Artifact.id == TriageMatch.artifact_id)
                            .where(TriageMatch.run_id == run_id, TriageMatch.known_good.is_(False)))
-    grouped: dict[int, tuple[tuple[int, str, str | None, str | None, bool], list[TriageMatch]]] = {}
-    for m, ev, path, sha1, md5, deleted in rows:
-        grouped.setdefault(m.artifact_id, ((ev, path, sha1, md5, bool(deleted)), []))[1].append(m)
-    out = [MatchedFile(ev, path, sha1, md5, deleted, tuple(sorted(ms, key=_order)))
-           for (ev, path, sha1, md5, deleted), ms in grouped.values()]
+    grouped: dict[int, tuple[tuple[int, str, str | None, str | None, bool, str], list[TriageMatch]]] = {}
+    for m, ev, path, sha1, md5, deleted, meta in rows:
+        flag = str((meta or {}).get("name_flag") or "")
+        grouped.setdefault(m.artifact_id, ((ev, path, sha1, md5, bool(deleted), flag), []))[1].append(m)
+    out = [MatchedFile(ev, path, sha1, md5, deleted, tuple(sorted(ms, key=_order)), flag)
+           for (ev, path, sha1, md5, deleted, flag), ms in grouped.values()]
     return sorted(out, key=lambda f: (f.evidence_id, f.path))
 
 
@@ -78,10 +80,10 @@ def _atomic_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     tmp = path.with_name(path.name + ".part")
     n = 0
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csvsafe.writer(fh)
         w.writerow(header)
         for row in rows:
-            w.writerow(["" if v is None else v for v in row])
+            w.writerow(row)
             n += 1
     os.replace(tmp, path)
     return n
@@ -100,7 +102,7 @@ def write_files_csv(session: Session, run_id: int, path: Path) -> int:
         for p, size, mime, md5, sha1, sha256, meta, deleted in session.execute(q.execution_options(yield_per=2000)):
             meta = meta or {}
             yield (p, size, mime, md5, sha1, sha256, meta.get("pdq"), meta.get("pdq_quality"),
-                   "true" if deleted else "false")
+                   "true" if deleted else "false", meta.get("name_flag"))
 
     return _atomic_csv(path, FILES_COLUMNS, rows())
 
@@ -110,7 +112,7 @@ def write_matches_csv(files: Sequence[MatchedFile], path: Path) -> int:
         for f in files:
             b = f.best
             yield (f.path, f.sha1, f.md5, b.match_type, b.distance, b.hashset, b.category, b.hash_name,
-                   "true" if f.deleted else "false", "; ".join(describe(m) for m in f.matches[1:]))
+                   "true" if f.deleted else "false", "; ".join(describe(m) for m in f.matches[1:]), f.name_flag)
 
     return _atomic_csv(path, MATCHES_COLUMNS, rows())
 

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from tasman.core import audit
-from tasman.core.errors import InputError, NotFoundError
+from tasman.core.errors import InputError
 from tasman.core.models import Evidence
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence import add_evidence, get_case
+from tasman.evidence.hashing import check_evidence_path
 from tasman.triage import outputs
 from tasman.triage.custody import Custody
 from tasman.triage.custody import plan as plan_custody
@@ -55,6 +56,13 @@ class TriageOptions:
     own_custody_seconds: float = 60.0       # a folder's custody hash from the run's own read if it is
                                             # complete by then (else a separate pass: see ``custody``)
     limits: Limits = field(default_factory=Limits)
+
+    def budget_parameters(self) -> dict[str, Any]:
+        """The run's budget (``Limits``), recorded with the run and shown in its report."""
+        lim = self.limits
+        return {"max_inflated": lim.max_inflated, "max_ratio": lim.max_ratio, "ratio_floor": lim.ratio_floor,
+                "max_members": lim.max_members, "max_depth": lim.max_depth, "max_pixels": lim.max_pixels,
+                "max_member_bytes": lim.max_member_bytes}
 
     def parameters(self) -> dict[str, Any]:
         """What makes results comparable (and a run resumable): saved with the run."""
@@ -106,7 +114,7 @@ def _record_evidence(ws: Workspace, case_ref: str, path: Path, sha256: str | Non
     """One item recorded as evidence or checked unchanged, with the hash the run's own read gave
     (``custody``), or hashed by ``add_evidence`` itself."""
     with ws.session() as s:
-        ev = add_evidence(s, ws.actor, case_ref, path, sha256=sha256).evidence
+        ev = add_evidence(s, ws.actor, case_ref, path, sha256=sha256, unreadable_ok=True).evidence
         return {"arg": str(path), "evidence_id": ev.id, "name": ev.name}
 
 
@@ -129,7 +137,7 @@ def _open_run(ws: Workspace, case_ref: str, case_id: int, evidence: list[dict[st
         else:
             run.resumed += 1
             run.status = "running"
-        run.parameters = {**params, **engine}          # how this session hashed (not part of the key)
+        run.parameters = {**params, **engine, "limits": options.budget_parameters()}  # this session's (not the key)
         if out_dir is not None:
             target = out_dir.resolve()
         else:
@@ -154,8 +162,7 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
         raise InputError("no evidence given")
     paths = [Path(p) for p in evidence_paths]
     for p in paths:
-        if not p.exists():
-            raise NotFoundError(f"no such file or folder: {p}")
+        check_evidence_path(p)          # a pipe or a device is refused before anything is read
     if len({p.resolve() for p in paths}) != len(paths):
         raise InputError("the same evidence was given twice")
     # the workers start while the run is being set up; a Ray cluster that cannot be used stops here

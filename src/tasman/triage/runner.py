@@ -24,7 +24,7 @@ from tasman.triage.custody import HOLD_RESULTS, Custody
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
 from tasman.triage.models import TriageRun
 from tasman.triage.pipeline import Engine
-from tasman.triage.readers import Entry, iter_entries
+from tasman.triage.readers import Budget, Entry, iter_entries
 from tasman.triage.store import Batch, ResumeState, write_batch
 from tasman.triage.types import FileHashes, Match
 
@@ -76,8 +76,12 @@ KEPT_META = ("mtime", "inode")  # what a reader knows of a file that is worth st
 
 
 def _kept_meta(meta: dict[str, object]) -> dict[str, object]:
-    """The file's own time (seconds since the epoch) and inode, where its container records them."""
-    return {k: meta[k] for k in KEPT_META if isinstance(meta.get(k), int | float) and not isinstance(meta[k], bool)}
+    """The file's own time (seconds since the epoch) and inode, where its container records them,
+    and what was wrong with its member name (``name_flag``, see ``evidence.paths.render_member``)."""
+    kept = {k: meta[k] for k in KEPT_META if isinstance(meta.get(k), int | float) and not isinstance(meta[k], bool)}
+    if isinstance(meta.get("name_flag"), str):
+        kept["name_flag"] = meta["name_flag"]
+    return kept
 
 
 def _clean_stale(tmp: Path) -> None:
@@ -107,6 +111,7 @@ class Session:
         self.next_tag = 1
         self.files = self.bytes = self.skipped = self.matched = self.errors = 0
         self.census = Census([p.listed for p in custody.plans])
+        self.budget = Budget(options.limits)        # one for the whole run, every evidence item
         self.started = time.monotonic()
 
     def _is_done(self, index: int, path: str) -> bool:
@@ -122,7 +127,7 @@ class Session:
             plan = self.custody.plans[index]
             own_files = 0
             for entry in iter_entries(arg, on_error=on_error, temp_dir=self.temp / "spill",
-                                      limits=self.options.limits):
+                                      limits=self.options.limits, budget=self.budget):
                 own = plan.is_own_file(entry)
                 if own:
                     self.census.reached(index)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tasman.triage.hashsets import FORMATS, Entry, HashSetFormat, detect_format, get_format
+from tasman.core.safejson import DepthError
+from tasman.triage.hashsets import FORMATS, Entry, HashSetFormat, base, csvlist, detect_format, get_format, vics
 from tasman.triage.hashsets.categories import map_category
 from tasman.triage.types import Category
 
@@ -203,3 +204,64 @@ def test_category_mapping_errors() -> None:
         map_category("D", "caid")
     with pytest.raises(ValueError, match="unknown category scheme 'x'"):
         map_category("1", "x")
+
+
+# ---- hostile lists: bounded memory, one clear refusal or a warning ----------------------------
+
+
+@pytest.mark.parametrize("depth", [65, 40_000])
+def test_vics_refuses_deep_nesting_before_building_anything(depth: int) -> None:
+    data = b'{"odata.metadata": "x", "value": ' + b"[" * depth + b"]" * depth + b"}"
+    with pytest.raises(DepthError, match="more than 64 levels deep by line 1"):
+        parse("vics", data)
+
+
+def test_vics_nesting_inside_a_record_is_refused_too() -> None:
+    deep = "[" * 70 + "]" * 70
+    data = f'{{"value": [{{"Media": [{{"MD5": "{MD5}", "Extra": {deep}}}]}}]}}'.encode()
+    with pytest.raises(DepthError, match="64 levels"):
+        parse("vics", data)
+    fine = "[" * 50 + "]" * 50
+    entries, _ = parse("vics", f'{{"value": [{{"Media": [{{"MD5": "{MD5}", "Extra": {fine}}}]}}]}}'.encode())
+    assert [e.md5 for e in entries] == [MD5]
+
+
+def test_vics_skips_a_record_over_the_size_cap_and_keeps_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vics, "MAX_RECORD", 10_000)
+    doc = {"value": [{"CaseID": "C", "Media": [{"MD5": MD5, "Comments": ["x" * 100] * 200}, {"MD5": SHA1[:32]}]},
+                     {"MD5": MD5, "Notes": ["y" * 100] * 200}]}
+    entries, parser = parse("vics", json.dumps(doc).encode())
+    assert [e.md5 for e in entries] == [SHA1[:32]]
+    assert [(w.where, w.message) for w in parser.warnings] == [
+        ("Media[0]", "record over 0 MiB: skipped"), ("Media[2]", "record over 0 MiB: skipped")]
+
+
+def test_vics_refuses_one_value_over_the_token_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vics, "MAX_TOKEN", 200_000)
+    data = b'{"value": [{"Media": [{"MD5": "' + b"a" * 1_000_000 + b'"}]}]}'
+    with pytest.raises(ValueError, match="one JSON value is over 0 MiB"):
+        parse("vics", data)
+
+
+@pytest.mark.parametrize(("fmt", "head"), [
+    ("plain", b""), ("pdq", b""), ("vpdq", b""), ("hashdeep", b"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n"),
+    ("csv", b"md5,name\n"),
+])
+def test_text_lists_skip_an_overlong_line_without_holding_it(fmt: str, head: bytes,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base, "MAX_LINE", 1000)
+    monkeypatch.setattr(csvlist, "MAX_LINE", 1000)
+    good = {"plain": f"{MD5}  a.jpg", "pdq": f"{PDQ},90", "vpdq": f"0,100,{PDQ},0.0",
+            "hashdeep": f"5,{MD5},a.jpg", "csv": f"{MD5},a.jpg"}[fmt]
+    data = head + b"x" * 5000 + b"\n" + good.encode() + b"\n"
+    lines = len(head.splitlines())
+    entries, parser = parse(fmt, data)
+    assert parser.warnings[0].where == f"line {lines + 1}"
+    assert "longer than 1,000 characters: skipped" in parser.warnings[0].message
+    assert any(MD5 in (e.md5, e.pdq) or e.pdq == PDQ for e in entries)
+
+
+def test_csv_header_over_the_line_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csvlist, "MAX_LINE", 1000)
+    with pytest.raises(ValueError, match="header line is longer than 1,000"):
+        parse("csv", b"md5," + b"x" * 5000 + b"\n")

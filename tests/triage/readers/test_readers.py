@@ -118,18 +118,21 @@ def test_partitioned_split_and_e01_images_read_the_same(triage_set: TriageSet, k
     assert inner["p1/DCIM/IMG_0001.JPG"] == hashlib.md5(jpeg(301)).hexdigest()
 
 
-def test_member_names_that_climb_out_are_reported_never_followed(tmp_path: Path) -> None:
+def test_member_names_that_climb_out_are_read_under_an_inert_name_never_written(tmp_path: Path) -> None:
     ev = tmp_path / "ev"
     ev.mkdir()
     (ev / "t.zip").write_bytes(traversal_zip())
     (ev / "t.tar").write_bytes(traversal_tar())
     before = set(tmp_path.rglob("*"))
     entries, errors = walk(ev, temp=tmp_path / "spill")
-    assert "climbs out" in errors["ev/t.zip!/../../escaped.txt"]
-    assert "climbs out" in errors["ev/t.tar!/../../../tar-escaped.txt"]
-    assert "ev/t.zip!/abs/evil.txt" in entries and "ev/t.zip!/ok/fine.jpg" in entries
+    assert not errors
+    climbed = entries["ev/t.zip!/%2E%2E/%2E%2E/escaped.txt"]
+    assert climbed.meta["md5"] == hashlib.md5(b"should never be written").hexdigest()     # read, hashed
+    assert climbed.meta["name_flag"] == "climbs_out"
+    assert entries["ev/t.tar!/%2E%2E/%2E%2E/%2E%2E/tar-escaped.txt"].meta["name_flag"] == "climbs_out"
+    assert entries["ev/t.zip!/%2Fabs/evil.txt"].meta["name_flag"] == "absolute"
+    assert "name_flag" not in entries["ev/t.zip!/ok/fine.jpg"].meta
     assert "ev/t.tar!/good.txt" in entries
-    assert not any("escaped" in p for p in entries)
     after = set(tmp_path.rglob("*")) - {tmp_path / "spill"}
     assert after == before
     assert not (tmp_path.parent / "escaped.txt").exists()

@@ -56,7 +56,7 @@ def test_triage_of_the_generated_set(ws: Workspace, triage_set: TriageSet) -> No
 
     files = {f["path"]: f for f in rows(r.outputs["files_csv"])}
     assert header(r.outputs["files_csv"]) == ["path", "size", "type", "md5", "sha1", "sha256", "pdq", "quality",
-                                              "deleted"]
+                                              "deleted", "name_flag"]
     assert len(files) == r.counts["files"]
     assert files["card.img!/DCIM/_MG_0002.JPG"]["deleted"] == "true"
     assert files["uploads/Pictures/drawing.png"]["type"] == "image/png" and files["uploads/Pictures/drawing.png"]["pdq"]
@@ -113,8 +113,10 @@ def test_every_bad_input_is_an_error_row_and_nothing_is_written_outside(tmp_path
         assert path in errors, path
         assert word in errors[path].lower() or word in errors[path], (path, errors[path])
     assert all("\n" not in reason for reason in errors.values())
-    files = {f["path"] for f in rows(r.outputs["files_csv"])}
+    files = {f["path"]: f for f in rows(r.outputs["files_csv"])}
     assert "bad/fine.jpg" in files and "bad/traversal.zip!/ok/fine.jpg" in files    # the run went on
+    assert files["bad/traversal.zip!/%2E%2E/%2E%2E/escaped.txt"]["name_flag"] == "climbs_out"   # read, never written
+    assert files["bad/traversal.zip!/ok/fine.jpg"]["name_flag"] == ""
     assert r.status == "finished"
     assert tree(tmp_path, tmp_path / "ws") == before                                # nothing written outside
     assert not (ws.root / "tmp" / f"triage-{r.run_id}").exists()                    # temporary files cleaned

@@ -10,13 +10,13 @@ can keep only what the counterpart said.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from tasman.core import safejson
 from tasman.extract.detectors.base import Found
 from tasman.extract.identifiers import clean_handle
 from tasman.extract.sources.base import Blob, Sighting, Source, TextUnit, Unit, Warn
@@ -72,7 +72,7 @@ def parse_chat_jsonl(fh: IO[bytes], path: str, warn: Warn) -> Iterator[ChatSessi
         if not line.strip():
             continue
         try:
-            doc = json.loads(line)
+            doc = safejson.loads(line)
             if not isinstance(doc, dict):
                 raise ValueError("not an object")
             msgs = doc.get("messages") or []
@@ -80,7 +80,7 @@ def parse_chat_jsonl(fh: IO[bytes], path: str, warn: Warn) -> Iterator[ChatSessi
                 raise ValueError("'messages' is not a list")
             session = ChatSession(str(doc.get("session", number)), str(doc.get("platform", "")).lower(),
                                   str(doc.get("counterpart", "")), number)
-        except (ValueError, RecursionError) as exc:
+        except ValueError as exc:       # not JSON, or nested deeper than safejson's limit
             warn(path, f"line {number}: not a chat session ({exc})")
             continue
         for i, m in enumerate(msgs):

@@ -1,15 +1,16 @@
 """JSON and JSON Lines: every string (and key) of the document, walked without recursion.
 
-A document too deep for the parser, too large (> 256 MiB) or not JSON at all is scanned as
-text instead, with a warning. Each string's JSON path is its message id.
+Every document is parsed with ``tasman.core.safejson``: one nested deeper than its limit (64),
+too large (> 256 MiB) or not JSON at all is scanned as text instead, with a warning on that file
+(never the end of the run). Each string's JSON path is its message id.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+from tasman.core import safejson
 from tasman.extract.sources.base import MAX_PARSE, Blob, Source, TextUnit, Unit, Warn
 from tasman.extract.sources.text import TextSource
 
@@ -46,9 +47,9 @@ def load_json(blob: Blob, warn: Warn) -> Any | None:
         warn(blob.path, "JSON larger than 256 MiB: scanned as text")
         return None
     try:
-        return json.loads(data.decode("utf-8-sig", "replace"))
-    except RecursionError:
-        warn(blob.path, "JSON nested too deeply to parse: scanned as text")
+        return safejson.loads(data.decode("utf-8-sig", "replace"))
+    except safejson.DepthError as exc:
+        warn(blob.path, f"{exc}: scanned as text")
     except ValueError as exc:
         warn(blob.path, f"not valid JSON ({exc}): scanned as text")
     return None
@@ -101,9 +102,10 @@ class JsonLinesSource(Source):
                 if not line.strip():
                     continue
                 try:
-                    doc = json.loads(line)
-                except (ValueError, RecursionError) as exc:
-                    warn(blob.path, f"line {number} is not JSON ({type(exc).__name__}): scanned as text")
+                    doc = safejson.loads(line)
+                except ValueError as exc:
+                    why = str(exc) if isinstance(exc, safejson.DepthError) else type(exc).__name__
+                    warn(blob.path, f"line {number} is not JSON ({why}): scanned as text")
                     yield TextUnit(data=line, offset=start)
                     continue
                 for path, text in walk_strings(doc, f"line {number} $"):

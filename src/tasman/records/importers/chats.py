@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tasman.core import safejson
 from tasman.core.errors import InputError
 from tasman.extract.identifiers import IdType
 from tasman.extract.screennames import screen_name
@@ -145,9 +146,9 @@ class ChatsImporter(Importer):
                 continue
             out.total += 1
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                out.skip(f"line {n}", f"not JSON ({exc.msg})")
+                obj = safejson.loads(line)
+            except ValueError as exc:   # not JSON, or nested deeper than safejson's limit
+                out.skip(f"line {n}", f"not JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else str(exc))
                 continue
             if not isinstance(obj, dict) or not isinstance(obj.get("messages", []), list):
                 out.skip(f"line {n}", "not a chat session object")

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tasman.core.errors import InputError
+from tasman.core import safejson
+from tasman.core.errors import InputError, LimitError
 from tasman.records.dates import parse_date, parse_timestamp
 from tasman.records.importers.base import Importer, Options, Parsed, checked_platform, clean_text, country_code
 from tasman.records.importers.chats import screen_name_entry
@@ -95,13 +96,19 @@ def tip_fields(tip: Tip, out: Parsed | None = None, ref: object = "") -> dict[st
 
 
 def _json_reports(text: str, source: str) -> list[tuple[str, Any]]:
-    """``(reference, object)`` for every report in a JSON document or a JSONL file."""
+    """``(reference, object)`` for every report in a JSON document or a JSONL file. A document
+    nested deeper than ``safejson.MAX_DEPTH`` is refused whole; in JSON lines, only its line."""
     stripped = text.lstrip()
+    jsonl = stripped.startswith("{") and "\n" in stripped.strip()
     try:
-        doc = json.loads(stripped)
+        doc = safejson.loads(stripped)
+    except safejson.DepthError as exc:
+        if not jsonl:
+            raise LimitError(f"{source}: {exc}") from None
+        doc = None
     except json.JSONDecodeError:
         doc = None
-        if not stripped.startswith("{") or "\n" not in stripped.strip():
+        if not jsonl:
             raise InputError(f"{source} is neither JSON nor JSON lines") from None
     if doc is not None:
         if isinstance(doc, dict) and isinstance(doc.get("tips"), list):
@@ -118,8 +125,8 @@ def _json_reports(text: str, source: str) -> list[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            out.append((f"line {i}", json.loads(line)))
-        except json.JSONDecodeError as exc:
+            out.append((f"line {i}", safejson.loads(line)))
+        except ValueError as exc:
             out.append((f"line {i}", exc))
     return out
 
@@ -139,6 +146,9 @@ class TipsImporter(Importer):
         seen: dict[str, str] = {}
         for n, (ref, obj) in enumerate(reports, start=1):
             out.total += 1
+            if isinstance(obj, safejson.DepthError):
+                out.skip(ref, str(obj))
+                continue
             if isinstance(obj, Exception):
                 out.skip(ref, f"not JSON ({obj})")
                 continue

@@ -4,9 +4,9 @@ key, ``score`` and ``indicators`` filled, sources its transfer records)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
+from tasman.core import csvsafe
 from tasman.refer.exports import ExportSet
 
 COLUMNS = ("case", "subject", "name", "country", "confidence", "conflict", "type", "value", "value_country",
@@ -15,7 +15,7 @@ COLUMNS = ("case", "subject", "name", "country", "confidence", "conflict", "type
 
 def to_csv(es: ExportSet) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for s in es.subjects:
         a = s.attribution

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from tasman.serve.routes import (
+    account,
     attribution,
     audit_log,
     auth,
@@ -22,5 +23,5 @@ from tasman.serve.routes import (
 )
 
 _MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, graph, attribution, referrals,
-            summary, audit_log, tips, users]
+            summary, audit_log, tips, users, account]
 ROUTERS: list[APIRouter] = [r for m in _MODULES for r in (getattr(m, "router", None), getattr(m, "api", None)) if r]

@@ -42,23 +42,23 @@ def login_page(request: Request, next: str = "/cases") -> Response:
 def login(request: Request, name: str = Form(max_length=120), password: str = Form(max_length=1000),
           form_token: str = Form(default=""), next: str = Form(default="/cases"),
           s: Session = DB) -> Response:
-    st = state(request)
+    st, address = state(request), client_address(request)
     if not check_form_token(st.app_key, request.cookies.get(FORM_COOKIE), form_token):
         return anonymous_form(request, "login.html", 403, next=safe_next(next),
                               error="The form expired; please try again.")
-    st.limiter.hit("login-address", client_address(request), st.settings.login_per_address)
-    st.limiter.check("login-user", name, st.settings.login_failures_per_user)
+    st.limiter.hit("login-address", address, st.settings.login_per_address)
+    st.backoff.check(name, address)   # per (name, address): nobody else's failures lock a user out
     user = accounts.authenticate(s, name, password)
     if user is None:
-        st.limiter.hit("login-user", name, st.settings.login_failures_per_user)
-        audit.record(s, "anonymous", "user.login.failed", target=name[:120], address=client_address(request))
+        st.backoff.fail(name, address)
+        audit.record(s, "anonymous", "user.login.failed", target=name[:120], address=address)
         return anonymous_form(request, "login.html", 401, next=safe_next(next),
                               error="Wrong user name or password.")
-    st.limiter.reset("login-user", name)
+    st.backoff.clear(name, address)
     if request.cookies.get(SESSION_COOKIE):  # a new sign-in never keeps an earlier session id
         accounts.close_session(s, request.cookies[SESSION_COOKIE])
     opened = accounts.open_session(s, user)
-    audit.record(s, user.name, "user.login", address=client_address(request))
+    audit.record(s, user.name, "user.login", address=address)
     response = see_other(safe_next(next))
     set_session_cookie(response, request, opened.cookie)
     return response

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tasman.core.models import Case
 from tasman.extract.models import Observation
 from tasman.serve.deps import CaseCtx, api_case, page_case
-from tasman.serve.routes.common import API, ERRORS, paging
+from tasman.serve.routes.common import API, ERRORS, Limit, Offset, paging
 from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
 from tasman.serve.schemas import ObservationOut, ObservationPage
 from tasman.serve.web import render
@@ -40,7 +40,7 @@ def observation_page(s: Session, case: Case, type_: str | None, value: str | Non
 
 @router.get("/cases/{ref}/identifiers")
 def identifiers_page(request: Request, type: str | None = Query(None, max_length=16),
-                     q: str | None = Query(None, max_length=200), offset: int = 0,
+                     q: str | None = Query(None, max_length=200), offset: Offset = 0,
                      ctx: CaseCtx = Depends(page_case)) -> Response:
     page = observation_page(ctx.session, ctx.case, type or None, q or None, offset, 100)
     return render(request, "identifiers.html", ctx.viewer, case=ctx.case, tab="identifiers", page=page,
@@ -52,6 +52,6 @@ PAGE_VIEWS["identifiers"] = lambda request, ctx: identifiers_page(request, None,
 
 @api.get("/cases/{ref}/identifiers", response_model=ObservationPage, responses=ERRORS)
 def list_identifiers(type: str | None = Query(None, max_length=16), q: str | None = Query(None, max_length=200),
-                     offset: int = Query(0, ge=0, le=10**9), limit: int = Query(100, ge=1, le=500),
+                     offset: Offset = 0, limit: Limit = 100,
                      ctx: CaseCtx = Depends(api_case)) -> ObservationPage:
     return observation_page(ctx.session, ctx.case, type, q, offset, limit)

@@ -18,7 +18,7 @@ from tasman.core.errors import PermissionDeniedError, TasmanError
 from tasman.serve import jobs
 from tasman.serve.deps import CaseCtx, api_case, error_status, page_case
 from tasman.serve.models import Job
-from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
+from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, IdPath, see_other
 from tasman.serve.schemas import JobIn, JobOut, ValidationProblem
 from tasman.serve.web import render
 
@@ -80,7 +80,7 @@ async def start_job_page(request: Request, ctx: CaseCtx = Depends(page_case)) ->
 
 
 @router.get("/cases/{ref}/jobs/{job_id}")
-def job_fragment(request: Request, job_id: int, ctx: CaseCtx = Depends(page_case)) -> Response:
+def job_fragment(request: Request, job_id: IdPath, ctx: CaseCtx = Depends(page_case)) -> Response:
     """One job's row; while it runs the row asks for itself again every second (htmx). The answer
     that finds it finished tells the page (HX-Trigger) to reload its results."""
     job = jobs.view(jobs.get_job(ctx.session, ctx.case.id, job_id))
@@ -108,5 +108,5 @@ def start_job(body: JobIn, ctx: CaseCtx = Depends(api_case)) -> JobOut:
 
 
 @api.get("/cases/{ref}/jobs/{job_id}", response_model=JobOut, responses=ERRORS)
-def get_job(job_id: int, ctx: CaseCtx = Depends(api_case)) -> JobOut:
+def get_job(job_id: IdPath, ctx: CaseCtx = Depends(api_case)) -> JobOut:
     return job_out(jobs.get_job(ctx.session, ctx.case.id, job_id))

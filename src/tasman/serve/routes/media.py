@@ -15,6 +15,7 @@ from tasman.core.errors import NotFoundError, PermissionDeniedError
 from tasman.core.models import Artifact
 from tasman.serve.deps import CaseCtx, page_case, state
 from tasman.serve.roles import Perm
+from tasman.serve.routes.common import IdPath
 from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail, blurred_video_thumbnail
 from tasman.serve.web import render
 from tasman.triage.results import has_review_match, preview_second
@@ -36,7 +37,7 @@ def _artifact(request: Request, ctx: CaseCtx, artifact_id: int) -> Artifact:
 
 
 @router.post("/cases/{ref}/artifacts/{artifact_id}/reveal")
-def reveal(request: Request, artifact_id: int, ctx: CaseCtx = Depends(page_case)) -> Response:
+def reveal(request: Request, artifact_id: IdPath, ctx: CaseCtx = Depends(page_case)) -> Response:
     art = _artifact(request, ctx, artifact_id)
     audit.record(ctx.session, ctx.viewer.name, "media.preview.reveal", case_ref=ctx.ref, target=art.path,
                  artifact_id=art.id, sha1=art.sha1)
@@ -46,7 +47,7 @@ def reveal(request: Request, artifact_id: int, ctx: CaseCtx = Depends(page_case)
 
 
 @router.get("/cases/{ref}/artifacts/{artifact_id}/preview.png")
-def preview(request: Request, artifact_id: int, grant: str = Query(max_length=64),
+def preview(request: Request, artifact_id: IdPath, grant: str = Query(max_length=64),
             ctx: CaseCtx = Depends(page_case)) -> Response:
     art = _artifact(request, ctx, artifact_id)
     st = state(request)

@@ -20,7 +20,7 @@ from tasman.records.models import RecordImport
 from tasman.serve import recordfiles
 from tasman.serve.deps import CaseCtx, Viewer, api_case, api_user, error_status, page_case, state
 from tasman.serve.roles import Perm
-from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, paging
+from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, Limit, Offset, paging
 from tasman.serve.schemas import RecordImportOut, RecordOut, RecordPage, RecordUploadOut
 from tasman.serve.web import render
 
@@ -78,7 +78,7 @@ async def _upload(request: Request, ctx: CaseCtx, file: UploadFile, kind: str, m
 
 
 @router.get("/cases/{ref}/records")
-def records_page(request: Request, kind: str | None = Query(None, max_length=32), offset: int = 0,
+def records_page(request: Request, kind: str | None = Query(None, max_length=32), offset: Offset = 0,
                  ctx: CaseCtx = Depends(page_case)) -> Response:
     return _page(request, ctx, kind, offset)
 
@@ -98,8 +98,8 @@ async def upload_page(request: Request, file: UploadFile = File(), kind: RecordK
 
 
 @api.get("/cases/{ref}/records", response_model=RecordPage, responses=ERRORS)
-def list_records(kind: str | None = Query(None, max_length=32), offset: int = Query(0, ge=0, le=10**9),
-                 limit: int = Query(100, ge=1, le=500), ctx: CaseCtx = Depends(api_case)) -> RecordPage:
+def list_records(kind: str | None = Query(None, max_length=32), offset: Offset = 0,
+                 limit: Limit = 100, ctx: CaseCtx = Depends(api_case)) -> RecordPage:
     return record_page(ctx.session, ctx.case, kind, offset, limit)
 
 

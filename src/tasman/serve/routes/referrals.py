@@ -21,7 +21,7 @@ from tasman.core.errors import InputError, IntegrityError, NotFoundError
 from tasman.refer import keys
 from tasman.refer.document import TLPS
 from tasman.refer.models import ReferralPackage
-from tasman.refer.outcomes import import_outcome
+from tasman.refer.outcomes import MAX_OUTCOME_BYTES, import_outcome
 from tasman.refer.service import list_packages, refer_case
 from tasman.refer.summary import build_summary
 from tasman.serve.deps import CaseCtx, api_case, page_case, state
@@ -31,7 +31,6 @@ from tasman.serve.web import render
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=API, tags=["referrals"])
-MAX_OUTCOME_BYTES = 1024 * 1024
 
 
 def out_dir(ctx: CaseCtx, request: Request) -> Path:
@@ -81,7 +80,7 @@ async def receive_outcome(ctx: CaseCtx, upload: UploadFile) -> dict[str, Any]:
     if len(data) > MAX_OUTCOME_BYTES:
         raise InputError(f"the outcome file is too big (at most {MAX_OUTCOME_BYTES} bytes)")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(upload.filename or "outcome.json").name
+        path = Path(tmp) / "outcome.json"   # the upload's own name is never used to write
         path.write_bytes(data)
         return import_outcome(ctx.session, ctx.viewer.name, ctx.ref, path)
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from tasman.evidence.store import list_evidence
 from tasman.serve import jobs
-from tasman.serve.deps import CaseCtx, api_case, page_case, state
+from tasman.serve.deps import TOKEN_SCOPE, CaseCtx, api_case, page_case, state
 from tasman.serve.roles import Perm
-from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
+from tasman.serve.routes.common import API, ERRORS, MAX_ID, WRITE_ERRORS, IdPath, OptionalId, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, job_out, page_jobs
 from tasman.serve.schemas import TriageOut, TriageReviewIn, TriageReviewOut, TriageRunOut
 from tasman.serve.web import render
@@ -57,7 +57,7 @@ def _start_form(s: Session, ctx: CaseCtx) -> dict[str, Any]:
 
 
 @router.get("/cases/{ref}/triage")
-def triage_page(request: Request, run: int | None = Query(None, ge=1), ctx: CaseCtx = Depends(page_case)) -> Response:
+def triage_page(request: Request, run: OptionalId = None, ctx: CaseCtx = Depends(page_case)) -> Response:
     return render(request, "triage.html", ctx.viewer, case=ctx.case, tab="triage",
                   inventory=inventory(ctx.session, ctx.case.id), runs=list_runs(ctx.session, ctx.viewer.name, ctx.ref),
                   start=_start_form(ctx.session, ctx), previews=state(request).settings.blurred_previews,
@@ -68,7 +68,7 @@ PAGE_VIEWS["triage"] = lambda request, ctx: triage_page(request, None, ctx)
 
 
 @router.get("/cases/{ref}/triage/results")
-def results_fragment(request: Request, run: int | None = Query(None, ge=1),
+def results_fragment(request: Request, run: OptionalId = None,
                      ctx: CaseCtx = Depends(page_case)) -> Response:
     """The results section alone, for htmx to swap in when a run finishes."""
     return render(request, "_triage_results.html", ctx.viewer, case=ctx.case,
@@ -76,8 +76,8 @@ def results_fragment(request: Request, run: int | None = Query(None, ge=1),
 
 
 @router.post("/cases/{ref}/triage/review")
-def review_page(request: Request, artifact_id: int = Form(ge=1, le=2**62), decision: str = Form(max_length=16),
-                note: str = Form("", max_length=2000), run: int | None = Form(None, ge=1, le=2**62),
+def review_page(request: Request, artifact_id: int = Form(ge=1, le=MAX_ID), decision: str = Form(max_length=16),
+                note: str = Form("", max_length=2000), run: int | None = Form(None, ge=1, le=MAX_ID),
                 ctx: CaseCtx = Depends(page_case)) -> Response:
     """Confirm or decline one match awaiting review; htmx swaps the results section in again."""
     ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
@@ -95,9 +95,11 @@ def get_reviews(history: bool = Query(False), ctx: CaseCtx = Depends(api_case)) 
     return [review_out(d) for d in list_decisions(ctx.session, ctx.viewer.name, ctx.ref, history)]
 
 
-@api.post("/cases/{ref}/triage/review", response_model=TriageReviewOut, status_code=201, responses=WRITE_ERRORS)
+@api.post("/cases/{ref}/triage/review", response_model=TriageReviewOut, status_code=201, responses=WRITE_ERRORS,
+          openapi_extra={TOKEN_SCOPE: "review"})
 def post_review(body: TriageReviewIn, ctx: CaseCtx = Depends(api_case)) -> TriageReviewOut:
-    """Confirm or decline a perceptual match awaiting review (examiners only). A later decision on
+    """Confirm or decline a perceptual match awaiting review (examiners only, with a token that has
+    the ``review`` scope, which only the examiner issues for themself). A later decision on
     the same artifact replaces it as the current one; the earlier ones stay as history."""
     ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
     return review_out(record_decision(ctx.session, ctx.viewer.name, ctx.ref, body.artifact_id, body.decision,
@@ -115,7 +117,7 @@ def triage_summary(ctx: CaseCtx = Depends(api_case)) -> TriageOut:
 
 
 @api.get("/cases/{ref}/triage/runs/{run_id}", response_model=TriageReport, responses=ERRORS)
-def triage_run(run_id: int, ctx: CaseCtx = Depends(api_case)) -> TriageReport:
+def triage_run(run_id: IdPath, ctx: CaseCtx = Depends(api_case)) -> TriageReport:
     """A finished run's report: counts per category, matched files (paths, hashes, lists; never a
     picture), unreadable files and the run's figures: the document report.json holds."""
     report = run_report(ctx.session, ctx.viewer.name, ctx.ref, run_id)

@@ -1,6 +1,11 @@
-"""Accounts for admins: create users, issue API tokens (shown once), disable accounts."""
+"""Accounts for admins: create users, disable accounts, see and revoke anyone's API tokens, and
+issue a partner system's tokens (shown once). A person's tokens are issued only by that person
+(``routes/account.py``): an admin never mints a token to act as someone else.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -8,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from tasman.serve import accounts
 from tasman.serve.deps import DB, Viewer, api_user, csrf_protect
-from tasman.serve.models import User
+from tasman.serve.models import ApiToken, User
 from tasman.serve.roles import Perm, Role
-from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
-from tasman.serve.schemas import UserIn, UserOut
+from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, IdPath, see_other
+from tasman.serve.schemas import TokenOut, UserIn, UserOut
 from tasman.serve.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -22,10 +27,24 @@ def user_out(u: User) -> UserOut:
     return UserOut(name=u.name, role=u.role, system=u.system, active=u.active)
 
 
+def token_out(t: ApiToken, user: str) -> TokenOut:
+    return TokenOut(id=t.id, user=user, prefix=t.prefix, label=t.label, scopes=sorted(t.scope_set,
+                    key=accounts.SCOPES.index), status=accounts.token_status(t), created_at=t.created_at,
+                    expires_at=t.expires_at, last_used_at=t.last_used_at, revoked_at=t.revoked_at)
+
+
+def _users_page(request: Request, viewer: Viewer, s: Session, **extra: Any) -> Response:
+    users = accounts.list_users(s)
+    tokens = [token_out(t, u.name) for u in users for t in accounts.list_tokens(s, u.name)]
+    return render(request, "users.html", viewer, users=users, tokens=tokens, roles=[r.value for r in Role],
+                  scopes=[sc for sc in accounts.SCOPES if sc != "review"], days=accounts.TOKEN_DAYS,
+                  max_days=accounts.MAX_TOKEN_DAYS, **extra)
+
+
 @router.get("/admin/users")
 def users_page(request: Request, viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
     viewer.need(Perm.MANAGE_USERS)
-    return render(request, "users.html", viewer, users=accounts.list_users(s), roles=[r.value for r in Role])
+    return _users_page(request, viewer, s)
 
 
 @router.post("/admin/users")
@@ -38,12 +57,21 @@ def add_user_page(name: str = Form(max_length=120), role: str = Form(max_length=
 
 
 @router.post("/admin/users/{name}/token")
-def token_page(request: Request, name: str, viewer: Viewer = Depends(csrf_protect),
-               s: Session = DB) -> Response:
+def token_page(request: Request, name: str, label: str = Form("", max_length=120),
+               scopes: list[str] = Form(default=[], max_length=3), days: int = Form(accounts.TOKEN_DAYS, ge=1,
+                                                                                     le=accounts.MAX_TOKEN_DAYS),
+               viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
+    """A partner system's token (a person's is refused: they issue their own)."""
     viewer.need(Perm.MANAGE_USERS)
-    issued = accounts.issue_token(s, viewer.name, name, label="issued in the web app")
-    return render(request, "users.html", viewer, users=accounts.list_users(s), roles=[r.value for r in Role],
-                  new_token=(name, issued.token))
+    issued = accounts.issue_token(s, viewer.name, name, label, scopes=scopes, days=days, issuer=viewer.user)
+    return _users_page(request, viewer, s, new_token=(name, issued.token))
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_page(token_id: IdPath, viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
+    viewer.need(Perm.MANAGE_USERS)
+    accounts.revoke_token(s, viewer.name, token_id)
+    return see_other("/admin/users")
 
 
 @router.post("/admin/users/{name}/active")
@@ -66,3 +94,18 @@ def add_user(body: UserIn, viewer: Viewer = Depends(api_user), s: Session = DB) 
     viewer.need(Perm.MANAGE_USERS)
     return user_out(accounts.create_user(s, viewer.name, body.name, body.role, body.password,
                                          system=body.system or body.password is None))
+
+
+@api.get("/users/{name}/tokens", response_model=list[TokenOut], responses=ERRORS)
+def user_tokens(name: str, viewer: Viewer = Depends(api_user), s: Session = DB) -> list[TokenOut]:
+    """An account's tokens, newest first (admins): never the tokens themselves."""
+    viewer.need(Perm.MANAGE_USERS)
+    return [token_out(t, name) for t in accounts.list_tokens(s, name)]
+
+
+@api.delete("/tokens/{token_id}", status_code=204, responses=WRITE_ERRORS)
+def revoke_any_token(token_id: IdPath, viewer: Viewer = Depends(api_user), s: Session = DB) -> Response:
+    """Revoke any account's token (admins); it stops working at once."""
+    viewer.need(Perm.MANAGE_USERS)
+    accounts.revoke_token(s, viewer.name, token_id)
+    return Response(status_code=204)

@@ -34,7 +34,7 @@ VIDEO_MIMES = {"application/mp4", "application/x-matroska", "application/vnd.rn-
 @dataclass(frozen=True)
 class HashOptions:
     temp_dir: str
-    max_pixels: int = 178_956_970
+    max_pixels: int = 100_000_000               # as readers.Limits: a picture at it costs < 0.5 GB to decode
     min_side: int = 160
     max_picture_bytes: int = 256 << 20
     video: bool = True

@@ -8,12 +8,13 @@ from __future__ import annotations
 import io
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO, ClassVar, NamedTuple
 
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256"}
+MAX_LINE = 1 << 20          # characters of one line of a text list; a longer line is skipped, never held
 
 
 class Entry(NamedTuple):
@@ -64,10 +65,29 @@ def clean_quality(value: object) -> int:
     return q
 
 
-def text_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
-    """(line number, stripped line) for every line that is not blank or a comment."""
+def bounded_lines(text: io.TextIOBase, warn: Callable[[str, str], None] | None = None,
+                  limit: int | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, line) for every line of ``text``; a line over ``limit`` characters is read
+    past piece by piece, never held whole, and reported to ``warn`` instead of being yielded
+    (``limit`` defaults to ``MAX_LINE``)."""
+    limit = limit or MAX_LINE
+    number = 0
+    while line := text.readline(limit + 1):
+        number += 1
+        if len(line) > limit and not line.endswith(("\n", "\r")):
+            while (piece := text.readline(limit)) and not piece.endswith(("\n", "\r")):
+                pass
+            if warn is not None:
+                warn(f"line {number}", f"longer than {limit:,} characters: skipped")
+            continue
+        yield number, line
+
+
+def text_lines(stream: BinaryIO, warn: Callable[[str, str], None] | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, stripped line) for every line that is not blank or a comment; a line over
+    ``MAX_LINE`` characters is skipped with a warning (a list's lines are a few hundred)."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-    for number, line in enumerate(text, 1):
+    for number, line in bounded_lines(text, warn):
         line = line.strip()
         if line and not line.startswith(("#", "//")):
             yield number, line

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from tasman.triage.hashsets.base import Entry, HashSetFormat, clean_hex, clean_quality, head_lines
+from tasman.triage.hashsets.base import MAX_LINE, Entry, HashSetFormat, clean_hex, clean_quality, head_lines
 
 ALIASES = {
     "md5": ("md5", "md5hash", "hashmd5", "md5sum"),
@@ -59,7 +58,9 @@ class CsvFormat(HashSetFormat):
 
     def parse(self, stream: BinaryIO) -> Iterator[Entry]:
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-        first = text.readline()
+        first = text.readline(MAX_LINE + 1)
+        if len(first) > MAX_LINE:
+            raise ValueError(f"the header line is longer than {MAX_LINE:,} characters")
         delimiter = _dialect(first)
         header = next(csv.reader([first], delimiter=delimiter), [])
         fields = _fields(header)
@@ -67,7 +68,7 @@ class CsvFormat(HashSetFormat):
             raise ValueError(f"the header {first.strip()[:120]!r} names no md5, sha1, sha256 or pdq column")
         others = {i: h.strip() for i, h in enumerate(header) if i not in fields and h.strip()}
         columns = Columns(fields, others)
-        reader = csv.reader(_lines_without_nul(text), delimiter=delimiter)
+        reader = csv.reader(_lines_without_nul(text, self.warn), delimiter=delimiter)
         try:
             yield from self._entries(reader, columns)
         except csv.Error as exc:
@@ -87,17 +88,32 @@ class CsvFormat(HashSetFormat):
                 self.warn(f"line {number}", "no hash in this row")
 
 
-def _lines_without_nul(text: io.TextIOWrapper) -> Iterator[str]:
-    """Lines with NUL characters dropped (the csv module refuses them), a megabyte at a time."""
-    def chunks() -> Iterator[list[str]]:
-        rest = ""
-        while chunk := text.read(1 << 20):
-            lines = (rest + chunk).replace("\0", "").splitlines(keepends=True)
-            rest = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
-            yield lines
-        if rest:
-            yield [rest]
-    return itertools.chain.from_iterable(chunks())
+def _lines_without_nul(text: io.TextIOWrapper, warn: Callable[[str, str], None]) -> Iterator[str]:
+    """Lines with NUL characters dropped (the csv module refuses them), a megabyte at a time. A
+    line over ``MAX_LINE`` characters is never held whole: it is reported and passed on empty,
+    so the csv reader's line numbers stay true. (A quoted field is held to the csv module's
+    ``field_size_limit``, 128 KiB: a longer one ends the import with its line.)"""
+    number = 1                      # the header was read already
+    rest, skipping = "", False
+    while chunk := text.read(1 << 20):
+        lines = (rest + chunk).replace("\0", "").splitlines(keepends=True)
+        rest = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
+        for line in lines:
+            number += 1
+            if skipping:            # the end of a line too long to keep
+                skipping = False
+                yield "\n"
+            elif len(line) > MAX_LINE:
+                warn(f"line {number}", f"longer than {MAX_LINE:,} characters: skipped")
+                yield "\n"
+            else:
+                yield line
+        if len(rest) > MAX_LINE:
+            if not skipping:
+                warn(f"line {number + 1}", f"longer than {MAX_LINE:,} characters: skipped")
+            rest, skipping = "", True
+    if rest and not skipping:
+        yield rest
 
 
 class Columns:

@@ -21,7 +21,7 @@ class HashdeepFormat(HashSetFormat):
 
     def parse(self, stream: BinaryIO) -> Iterator[Entry]:
         columns: list[str] | None = None
-        for number, line in text_lines(stream):
+        for number, line in text_lines(stream, self.warn):
             if line.startswith("%%%%"):
                 body = line[4:].strip()
                 if not body.upper().startswith("HASHDEEP"):

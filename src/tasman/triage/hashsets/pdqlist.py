@@ -34,7 +34,7 @@ class PdqFormat(HashSetFormat):
         return (len(lines) >= 3 and balanced >= 0.8 * len(lines)) or filename.lower().endswith(".pdq")
 
     def parse(self, stream: BinaryIO) -> Iterator[Entry]:
-        for number, line in text_lines(stream):
+        for number, line in text_lines(stream, self.warn):
             m = LINE.match(line)
             if not m:
                 self.warn(f"line {number}", f"not a PDQ hash (64 hex digits): {line[:80]!r}")

@@ -38,7 +38,7 @@ class PlainFormat(HashSetFormat):
         return bool(lines) and all(split_line(s) is not None for s in lines)
 
     def parse(self, stream: BinaryIO) -> Iterator[Entry]:
-        for number, line in text_lines(stream):
+        for number, line in text_lines(stream, self.warn):
             found = split_line(line)
             if found is None:
                 self.warn(f"line {number}", f"no MD5, SHA-1 or SHA-256 in {line[:80]!r}")

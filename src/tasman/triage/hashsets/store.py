@@ -22,7 +22,8 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
-from tasman.core.errors import InputError, NotFoundError
+from tasman.core.errors import InputError, LimitError, NotFoundError
+from tasman.core.safejson import DepthError
 from tasman.triage.hashsets import HEAD_BYTES, Entry, HashSetFormat, ParseWarning, detect_format, get_format
 from tasman.triage.hashsets.bulk import BulkWriter, stream_rows
 from tasman.triage.hashsets.categories import LOSSY, map_category, scheme
@@ -184,6 +185,8 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
     try:
         for row in _rows(entries(), staging.id, mapper, lossy, default, parser, new_keys):
             writer.add(row)
+    except DepthError as exc:
+        raise LimitError(f"{source}: {exc}") from None
     except ValueError as exc:
         raise InputError(f"{source}: {exc}") from None
     except (OSError, sqlite3.DatabaseError) as exc:

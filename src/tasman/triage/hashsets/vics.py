@@ -2,7 +2,13 @@
 (``@odata.context``). ``Media`` records sit in ``value[i].Media[j]`` (case objects) or directly
 in ``value[i]`` (some 1.x exports). Read as a stream with ijson, so a multi-gigabyte export
 never sits in memory. Tolerant of what real exports vary in: booleans as JSON or as strings,
-upper- or lower-case hex, missing optional fields, SHA-256 and PDQ under ``AlternativeHashes``."""
+upper- or lower-case hex, missing optional fields, SHA-256 and PDQ under ``AlternativeHashes``.
+
+A hostile export costs at most a few megabytes: the stream is read with ijson's prefix-free
+``basic_parse`` (its ``parse`` keeps a prefix string per open level, quadratic in the depth),
+nesting deeper than ``MAX_DEPTH`` ends the import with the line it was reached by, one value
+(a string or a number) over ``MAX_TOKEN`` bytes ends it too, and a record over ``MAX_RECORD``
+bytes is skipped with a warning."""
 
 from __future__ import annotations
 
@@ -11,12 +17,17 @@ from typing import Any, BinaryIO
 
 import ijson
 
+from tasman.core.safejson import MAX_DEPTH, DepthError
 from tasman.triage.hashsets.base import Entry, HashSetFormat, clean_hex
 
 FLAGS = ("IsPrecategorized", "VictimIdentified", "OffenderIdentified", "IsDistributed", "SelfGenerated")
 KEEP = ("MediaID", "MediaSize", "MimeType", "Series", "PhotoDNA")
 ALT = {"sha256": ("sha256", 64), "sha-256": ("sha256", 64), "sha1": ("sha1", 40), "sha-1": ("sha1", 40),
        "md5": ("md5", 32), "pdq": ("pdq", 64)}
+MAX_RECORD = 4 << 20     # bytes of one Media record (or of a case object without its Media list)
+MAX_TOKEN = 16 << 20     # bytes read without one complete JSON value: a string or number that long
+OPEN = frozenset(("start_map", "start_array"))
+CLOSE = frozenset(("end_map", "end_array"))
 
 
 def as_bool(value: object) -> bool | None:
@@ -70,6 +81,47 @@ def media_entry(record: dict[str, Any]) -> Entry:
     return Entry(**hashes, category=category, extra=extra or None)  # type: ignore[arg-type]
 
 
+class _Counted:
+    """The stream as ijson reads it: counts bytes and lines, and refuses to read on while one
+    value has taken more than ``MAX_TOKEN`` bytes (yajl would hold all of it)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.pos = self.mark = 0        # bytes read; bytes read when the last event came out
+        self.lines = 1
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.pos += len(data)
+        self.lines += data.count(b"\n")
+        if self.pos - self.mark > MAX_TOKEN:
+            raise ValueError(f"one JSON value is over {MAX_TOKEN >> 20} MiB by line {self.lines:,}: refused")
+        return data
+
+
+class _Record:
+    """One record being built, with a running estimate of its size; over ``MAX_RECORD`` it is
+    dropped and the rest of its events ignored."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level              # the length of the record's own prefix
+        self.builder: Any = ijson.ObjectBuilder()
+        self.size = 0
+
+    def add(self, event: str, value: Any) -> None:
+        if self.builder is None:
+            return
+        self.size += 16 + (len(value) if isinstance(value, str) else 0)
+        if self.size > MAX_RECORD:
+            self.builder = None
+        else:
+            self.builder.event(event, value)
+
+
+class TooLarge:
+    """Stands for a record skipped for its size."""
+
+
 class VicsFormat(HashSetFormat):
     name = "vics"
     description = "Project VIC / VICS JSON export (1.x odata.metadata or 2.0 @odata.context)"
@@ -85,6 +137,9 @@ class VicsFormat(HashSetFormat):
             for record in self._records(stream):
                 count += 1
                 where = f"Media[{count - 1}]"
+                if isinstance(record, TooLarge):
+                    self.warn(where, f"record over {MAX_RECORD >> 20} MiB: skipped")
+                    continue
                 if not isinstance(record, dict):
                     self.warn(where, "not an object")
                     continue
@@ -97,32 +152,54 @@ class VicsFormat(HashSetFormat):
             raise ValueError(f"broken JSON after {count} Media records: {first}") from exc
 
     @staticmethod
-    def _records(stream: BinaryIO) -> Iterator[Any]:
+    def _records(stream: BinaryIO, max_depth: int = MAX_DEPTH) -> Iterator[Any]:
         """Media objects wherever they sit, building only one record at a time: a case object is
-        built without its ``Media`` list, whose records are built and handed out one by one."""
-        inner: Any = None
-        outer: Any = None
-        inner_at = outer_at = ""
-        for prefix, event, value in ijson.parse(stream, use_float=True):
+        built without its ``Media`` list, whose records are built and handed out one by one.
+
+        ``path`` holds one entry per open container: the current key of an object, ``None`` for
+        an array (ijson's prefix, as a list). An event's prefix is ``path[:level]``."""
+        counted = _Counted(stream)
+        path: list[str | None] = []
+        inner: _Record | None = None
+        outer: _Record | None = None
+        for event, value in ijson.basic_parse(counted, use_float=True):
+            counted.mark = counted.pos
+            if event in OPEN:
+                level = len(path)
+                if level >= max_depth:
+                    raise DepthError(f"JSON nested more than {max_depth} levels deep by line {counted.lines:,}: "
+                                     f"refused (a VICS export nests about 6)")
+                if event == "start_map" and inner is None and level >= 2 and path[-1] is None \
+                        and path[-2] == "Media":
+                    inner = _Record(level)
+                elif event == "start_map" and outer is None and inner is None and \
+                        (path == [None] or path == ["value", None]):
+                    outer = _Record(level)
+                path.append(None if event == "start_array" else "")
+            elif event in CLOSE:
+                path.pop()
+                level = len(path)
+            elif event == "map_key":
+                path[-1] = value
+                level = len(path) - 1
+            else:
+                level = len(path)
             if inner is not None:
-                inner.event(event, value)
-                if event == "end_map" and prefix == inner_at:
-                    yield inner.value
+                inner.add(event, value)
+                if event == "end_map" and level == inner.level:
+                    yield TooLarge() if inner.builder is None else inner.builder.value
                     inner = None
                 continue
-            if event == "start_map" and (prefix == "Media.item" or prefix.endswith(".Media.item")):
-                inner, inner_at = ijson.ObjectBuilder(), prefix
-                inner.event(event, value)
-                continue
             if outer is None:
-                if event == "start_map" and prefix in ("value.item", "item"):
-                    outer, outer_at = ijson.ObjectBuilder(), prefix
-                    outer.event(event, value)
                 continue
-            if prefix == outer_at + ".Media" or prefix.startswith(outer_at + ".Media."):
-                continue
-            outer.event(event, value)
-            if event == "end_map" and prefix == outer_at:
-                obj, outer = outer.value, None
-                if isinstance(obj, dict) and any(_get(obj, k) for k in ("MD5", "SHA1", "SHA256")):
-                    yield obj      # a 1.x export with Media records directly under value
+            if level > outer.level and path[outer.level] == "Media":
+                continue                # the case's Media list: its records are built one by one above
+            outer.add(event, value)
+            if event == "end_map" and level == outer.level:
+                if outer.builder is None:
+                    yield TooLarge()
+                else:
+                    obj = outer.builder.value
+                    if isinstance(obj, dict) and any(_get(obj, k) for k in ("MD5", "SHA1", "SHA256")):
+                        yield obj      # a 1.x export with Media records directly under value
+                outer = None

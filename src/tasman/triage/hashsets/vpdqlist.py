@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from tasman.triage.hashsets.base import Entry, HashSetFormat, clean_hex, clean_quality, head_lines
+from tasman.triage.hashsets.base import Entry, HashSetFormat, bounded_lines, clean_hex, clean_quality, head_lines
 
 FRAME = re.compile(r"^(\d+)\s*,\s*(\d{1,3})\s*,\s*([0-9a-fA-F]{64})\s*(?:,\s*([0-9.]+))?\s*$")
 HEADER = re.compile(r"^#\s*video\b(.*)$", re.IGNORECASE)
@@ -44,7 +44,7 @@ class VpdqFormat(HashSetFormat):
         category: str | None = None
         videos = 0
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-        for number, raw in enumerate(text, 1):
+        for number, raw in bounded_lines(text, self.warn):
             line = raw.strip()
             if not line:
                 continue

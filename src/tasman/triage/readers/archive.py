@@ -2,8 +2,11 @@
 reads), cpio, cabinet, and single compressed streams (``x.jpg.gz``).
 
 Members are read one by one (libarchive streams), each kept in memory up to
-``Limits.spill_bytes`` and in a temporary workspace file beyond that. Zip bombs stop the
-archive with a warning: too many bytes out per byte in, or too many bytes at all.
+``Limits.spill_bytes`` and in a temporary workspace file beyond that (a temporary name, never
+the member's). Every member is read whatever its name: hostile names (``../../x``, absolute,
+control characters, over-long) get a safe rendering and a ``name_flag`` (``evidence.paths``).
+Every block inflated and every member header is charged to the run's budget (``Budget``), and
+a member over ``Limits.max_member_bytes`` stops the archive: zip bombs end in a warning.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from typing import Any
 import libarchive
 from libarchive.exception import ArchiveError
 
-from tasman.evidence.paths import SEP, safe_member
+from tasman.evidence.paths import render_member
 from tasman.triage.filetypes import is_compressed_stream
-from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
+from tasman.triage.readers.base import Entry, Limits, ReadContext, Reader, ReaderError, Sink, child_path, release
 
 BLOCK = 1 << 20
 RAW_SUFFIXES = {".gz": "", ".tgz": ".tar", ".bz2": "", ".tbz2": ".tar", ".xz": "", ".txz": ".tar",
@@ -66,9 +69,8 @@ class ArchiveReader(Reader):
         return libarchive.memory_reader(container.data, format_name=fmt)
 
     def _read(self, container: Entry, ctx: ReadContext, fmt: str) -> Iterator[Entry]:
-        limits = ctx.limits
+        limits, budget = ctx.limits, ctx.spent
         count = 0
-        total = 0
         try:
             with self._open(container, fmt) as archive:
                 members = iter(archive)
@@ -82,21 +84,21 @@ class ArchiveReader(Reader):
                             raise _NotAnArchive(_msg(exc)) from None
                         raise ReaderError(f"broken archive after {count} member(s): {_msg(exc)}") from None
                     count += 1
+                    budget.spend_member()
                     if not member.isreg:
                         continue  # folders, links and devices carry no content of their own
-                    raw = raw_member_name(container.name) if fmt == "raw" else _name(member.pathname)
-                    try:
-                        name = safe_member(raw)
-                    except ValueError as exc:
-                        ctx.warn(f"{container.path}{SEP}{raw}", f"{exc}; not followed")
-                        continue
+                    flags: tuple[str, ...] = ()
+                    if fmt == "raw":
+                        name = raw_member_name(container.name)
+                    else:
+                        name, flags = render_member(_name(member.pathname))
                     path = child_path(container.path, name)
                     sink = Sink(ctx, name)
                     try:
                         for block in member.get_blocks(BLOCK):
                             sink.write(block)
-                            total += len(block)
-                            _check_bomb(container, sink.size, total, limits)
+                            budget.spend_bytes(len(block))
+                            _check_member(sink.size, limits)
                     except ArchiveError as exc:
                         sink.discard()
                         ctx.warn(path, f"cannot read member: {_msg(exc)}")
@@ -104,7 +106,10 @@ class ArchiveReader(Reader):
                     except BaseException:
                         sink.discard()
                         raise
-                    entry = sink.entry(path, meta={"mtime": _mtime(member)})
+                    meta: dict[str, object] = {"mtime": _mtime(member)}
+                    if flags:
+                        meta["name_flag"] = ",".join(flags)
+                    entry = sink.entry(path, meta=meta)
                     try:
                         yield entry
                     finally:
@@ -115,16 +120,10 @@ class ArchiveReader(Reader):
             raise ReaderError(f"broken archive: {_msg(exc)}") from None
 
 
-def _check_bomb(container: Entry, member_bytes: int, total: int, limits: Any) -> None:
+def _check_member(member_bytes: int, limits: Limits) -> None:
     if member_bytes > limits.max_member_bytes:
         raise ReaderError(f"a member grew past {limits.max_member_bytes} bytes uncompressed "
                           "(zip bomb?); stopped reading this archive")
-    if total > limits.max_archive_bytes:
-        raise ReaderError(f"members grew past {limits.max_archive_bytes} bytes uncompressed "
-                          "(zip bomb?); stopped reading this archive")
-    if total > limits.ratio_floor and total > limits.max_ratio * max(container.size, 1):
-        raise ReaderError(f"{total} bytes came out of {container.size} bytes, a ratio over "
-                          f"{limits.max_ratio:g} (zip bomb?); stopped reading this archive")
 
 
 def _mtime(member: Any) -> float | None:

@@ -23,17 +23,71 @@ class ReaderError(Exception):
     """A container could not be read (any further); the message is the one-line reason."""
 
 
+GIB = 1 << 30
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Guards against hostile input: zip bombs, endless nesting, decompression bombs."""
+    """Guards against hostile input (zip bombs, endless nesting, decompression bombs): the run's
+    budget, shared by every container of every evidence item of one walk (see :class:`Budget`)."""
 
     max_depth: int = 16                     # containers inside containers
+    max_members: int = 10_000_000           # members of every container of the run, together
+    max_inflated: int | None = None         # bytes out of every container of the run, together; None: ...
+    ratio_floor: int = GIB                  # ... this much ...
+    max_ratio: float = 100.0                # ... plus this many times the evidence bytes walked so far
     max_member_bytes: int = 64 << 30        # one member, uncompressed
-    max_archive_bytes: int = 1 << 40        # all members of one archive, uncompressed
-    max_ratio: float = 100.0                # uncompressed bytes / archive bytes ...
-    ratio_floor: int = 256 << 20            # ... checked once this much came out of one archive
     spill_bytes: int = 16 << 20             # nested members larger than this go to a temp file
-    max_pixels: int = 178_956_970           # pictures larger than this are refused (Pillow's own limit)
+    max_pixels: int = 100_000_000           # pictures with more pixels are refused, not decoded
+
+
+class BudgetSpent(Exception):
+    """The run's budget is spent: the outermost container being read stops (one warning tied to
+    its path, naming the budget); the walk goes on with the evidence's other files."""
+
+
+class Budget:
+    """What one walk has spent of its :class:`Limits`: bytes out of containers (archive members
+    inflated, files read out of disk images) and members yielded, over every container of every
+    evidence item. Readers charge it as they read; the walk runs in one process, so plain
+    counters are enough (the hashing workers only ever see the members it let through)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.inflated = 0            # bytes out of containers, every one
+        self.charged = 0             # the same, less the blocks that crossed the budget (see ``spend_bytes``)
+        self.members = 0
+        self.evidence_bytes = 0      # the evidence's own files walked so far (the ratio's base)
+
+    def inflated_limit(self) -> int:
+        if self.limits.max_inflated is not None:
+            return self.limits.max_inflated
+        return self.limits.ratio_floor + int(self.limits.max_ratio * self.evidence_bytes)
+
+    def describe_inflated(self) -> str:
+        if self.limits.max_inflated is not None:
+            return f"the run's inflation budget of {self.limits.max_inflated:,} bytes (--max-inflated)"
+        lim = self.limits
+        return (f"the run's inflation budget of {self.inflated_limit():,} bytes ({lim.ratio_floor:,} + "
+                f"{lim.max_ratio:g} x the {self.evidence_bytes:,} evidence bytes walked so far; --max-inflated)")
+
+    def spend_bytes(self, n: int) -> None:
+        """Charge ``n`` bytes out of a container. The block that crosses the budget is not charged
+        (its container stops there) and the budget grows by ``max_ratio`` times each evidence file
+        walked, so every container walked later still gets that many times its own size: a bomb
+        early in the evidence cannot hide the archives after it."""
+        self.inflated += n
+        limit = self.inflated_limit()
+        if self.charged + n > limit:
+            self.charged = max(self.charged, limit)
+            raise BudgetSpent(f"{self.describe_inflated()} is spent (zip bomb?); stopped reading this container")
+        self.charged += n
+
+    def spend_member(self) -> None:
+        self.members += 1
+        if self.members > self.limits.max_members:
+            raise BudgetSpent(f"the run's budget of {self.limits.max_members:,} container members (--max-members) "
+                              "is spent; stopped reading this container")
 
 
 class Entry:
@@ -101,6 +155,16 @@ class ReadContext:
     on_error: OnError
     temp_dir: Path
     limits: Limits = field(default_factory=Limits)
+    budget: Budget | None = None
+
+    def __post_init__(self) -> None:
+        if self.budget is None:
+            self.budget = Budget(self.limits)
+
+    @property
+    def spent(self) -> Budget:
+        assert self.budget is not None
+        return self.budget
 
     def warn(self, path: str, reason: str) -> None:
         self.on_error(path, " ".join(str(reason).split()) or "unreadable")

@@ -4,7 +4,10 @@
 Deleted files whose metadata still points at data are yielded with ``deleted=True``. A
 partition is a path step: ``disk.E01!/p2/Users/a/x.jpg``; a bare file-system image has none:
 ``usb.raw!/DCIM/IMG_1.JPG``. A read error (bad sector, truncated image) is a warning for that
-one file.
+one file. Every file read out of an image is charged to the run's budget (``Budget``), as
+archive members are: a crafted file system whose files all share the same clusters ends there.
+Names are rendered as archive members' are (``evidence.paths.render_step``: control characters
+and a ``/`` inside a name escaped, over-long names cut, with a ``name_flag``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import pytsk3
 
+from tasman.evidence.paths import render_step
 from tasman.triage.filetypes import disk_signature, is_ewf
 from tasman.triage.readers.base import Entry, ReadContext, Reader, ReaderError, Sink, child_path, release
 
@@ -187,6 +191,7 @@ class FileSystemWalker:
     def __init__(self, fs: Any, container: Entry, prefix: str, ctx: ReadContext) -> None:
         self.fs, self.container, self.prefix, self.ctx = fs, container, prefix, ctx
         self.seen: set[int] = set()
+        self.flagged: dict[str, tuple[str, ...]] = {}     # folders (rendered rel path) whose names were rewritten
         self.ntfs = bool(fs.info.ftype & pytsk3.TSK_FS_TYPE_NTFS_DETECT)
         self.exfat = fs.info.ftype == pytsk3.TSK_FS_TYPE_EXFAT
 
@@ -225,7 +230,11 @@ class FileSystemWalker:
                 if self.ntfs and not rel and name == NTFS_METADATA_FOLDER:
                     continue
                 self.seen.add(meta.addr)
-                subdirs.append((meta.addr, f"{rel}/{name}" if rel else name))
+                shown, flags = render_step(name)
+                sub = f"{rel}/{shown}" if rel else shown
+                if flags or rel in self.flagged:
+                    self.flagged[sub] = tuple(dict.fromkeys((*self.flagged.get(rel, ()), *flags)))
+                subdirs.append((meta.addr, sub))
             elif meta.type == pytsk3.TSK_FS_META_TYPE_REG and not self._metadata(name, rel):
                 files.append((name, unalloc, f))
         for name, unalloc, f in sorted(files, key=lambda t: t[0]):
@@ -266,8 +275,11 @@ class FileSystemWalker:
         if key in self.seen and not deleted:
             return
         self.seen.add(key)
-        path = self.path(f"{rel}/{name}" if rel else name)
+        shown, own_flags = render_step(name)
+        flags = tuple(dict.fromkeys((*self.flagged.get(rel, ()), *own_flags)))
+        path = self.path(f"{rel}/{shown}" if rel else shown)
         size = int(meta.size)
+        self.ctx.spent.spend_member()
         if size > self.ctx.limits.max_member_bytes:
             limit = self.ctx.limits.max_member_bytes
             self.ctx.warn(path, f"claims {size} bytes, over the {limit}-byte limit; not read")
@@ -280,6 +292,7 @@ class FileSystemWalker:
                 if not chunk:
                     raise OSError("short read")
                 sink.write(chunk)
+                self.ctx.spent.spend_bytes(len(chunk))
                 offset += len(chunk)
         except (OSError, RuntimeError) as exc:
             sink.discard()
@@ -289,7 +302,10 @@ class FileSystemWalker:
         except BaseException:
             sink.discard()
             raise
-        entry = sink.entry(path, deleted=deleted, meta={"inode": int(key), "mtime": _num(meta.mtime)})
+        info: dict[str, object] = {"inode": int(key), "mtime": _num(meta.mtime)}
+        if flags:
+            info["name_flag"] = ",".join(flags)
+        entry = sink.entry(path, deleted=deleted, meta=info)
         try:
             yield entry
         finally:

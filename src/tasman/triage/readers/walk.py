@@ -2,7 +2,10 @@
 
 The mediator between readers (plaso style): it picks a reader by content, descends into what
 the reader yields, turns any failure of a container into a warning tied to the container's
-path, and keeps paths unique inside each container.
+path, and keeps paths unique inside each container (a name used twice is read twice, flagged
+``duplicate``). One :class:`Budget` covers the whole walk (every evidence item of a run when
+the caller passes one): when it is spent, the outermost container being read stops with one
+warning naming the budget, and the walk goes on with the evidence's other files.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tasman.core.errors import InputError, NotFoundError
+from tasman.evidence.hashing import check_evidence_path
 from tasman.evidence.paths import SEP
 from tasman.triage.filetypes import disk_signature, is_archive
 from tasman.triage.readers.archive import ArchiveReader
-from tasman.triage.readers.base import Entry, Limits, OnError, ReadContext, Reader, ReaderError
+from tasman.triage.readers.base import Budget, BudgetSpent, Entry, Limits, OnError, ReadContext, Reader, ReaderError
 from tasman.triage.readers.disk import DiskReader
 from tasman.triage.readers.folder import folder_entries
 
@@ -46,6 +50,7 @@ def iter_entries(
     temp_dir: Path | None = None,
     limits: Limits | None = None,
     expand: bool = True,
+    budget: Budget | None = None,
 ) -> Iterator[Entry]:
     """Yield every file of ``evidence_path`` (a file or a folder), containers included and opened.
 
@@ -54,11 +59,13 @@ def iter_entries(
     readable until the iterator moves on. Unreadable items go to ``on_error(path, reason)`` and
     the walk goes on. Large nested members are spilled to ``temp_dir``; Tasman passes a folder
     inside the workspace (the system temporary folder is only the default for library use).
+    ``budget``: what the walk may inflate and list (a run passes one for all its evidence items;
+    by default a new one from ``limits``). A pipe or device given as ``evidence_path`` is
+    refused (``InputError``) before anything is opened; met inside a folder it is a warning.
     """
     evidence_path = Path(evidence_path)
-    if not evidence_path.exists():
-        raise NotFoundError(f"no such file or folder: {evidence_path}")
-    ctx = _context(on_error, temp_dir, limits)
+    check_evidence_path(evidence_path)
+    ctx = _context(on_error, temp_dir, limits, budget)
     base = evidence_path.resolve().name
     if evidence_path.is_dir():
         top: Iterator[Entry] = folder_entries(evidence_path, base, ctx)
@@ -66,12 +73,15 @@ def iter_entries(
         st = evidence_path.stat()
         top = iter([Entry(base, st.st_size, file=evidence_path, meta={"mtime": st.st_mtime})])
     for entry in top:
+        ctx.spent.evidence_bytes += entry.size
         yield from _expand(entry, ctx, 0, expand)
 
 
-def _context(on_error: OnError, temp_dir: Path | None, limits: Limits | None) -> ReadContext:
+def _context(on_error: OnError, temp_dir: Path | None, limits: Limits | None,
+             budget: Budget | None = None) -> ReadContext:
+    limits = budget.limits if budget is not None and limits is None else (limits or Limits())
     return ReadContext(on_error, Path(temp_dir) if temp_dir else Path(tempfile.gettempdir()) / "tasman-spill",
-                       limits or Limits())
+                       limits, budget)
 
 
 def _children(entry: Entry, reader: Reader, ctx: ReadContext) -> Generator[Entry, None, None]:
@@ -84,6 +94,8 @@ def _children(entry: Entry, reader: Reader, ctx: ReadContext) -> Generator[Entry
             seen[child.path] = n
             if n > 1:
                 child.path = f"{child.path}~{n}"
+                flag = child.meta.get("name_flag")
+                child.meta["name_flag"] = f"{flag},duplicate" if flag else "duplicate"
             yield child
     finally:
         close = getattr(members, "close", None)
@@ -92,11 +104,16 @@ def _children(entry: Entry, reader: Reader, ctx: ReadContext) -> Generator[Entry
 
 
 @contextmanager
-def _members(entry: Entry, reader: Reader, ctx: ReadContext) -> Iterator[Iterator[Entry]]:
-    """A container's members; a failure of the container becomes a warning tied to its path."""
+def _members(entry: Entry, reader: Reader, ctx: ReadContext, depth: int = 0) -> Iterator[Iterator[Entry]]:
+    """A container's members; a failure of the container becomes a warning tied to its path, a
+    spent budget one tied to the outermost container (``depth`` 0): containers inside it stop too."""
     children = _children(entry, reader, ctx)
     try:
         yield children
+    except BudgetSpent as exc:
+        if depth > 0:
+            raise
+        ctx.warn(entry.path, str(exc))
     except ReaderError as exc:
         ctx.warn(entry.path, str(exc))
     except (OSError, RuntimeError, ValueError, EOFError, MemoryError) as exc:
@@ -119,7 +136,7 @@ def _expand(entry: Entry, ctx: ReadContext, depth: int, expand: bool) -> Iterato
     if depth >= ctx.limits.max_depth:
         ctx.warn(entry.path, f"nested more than {ctx.limits.max_depth} containers deep; not opened")
         return
-    with _members(entry, reader, ctx) as children:
+    with _members(entry, reader, ctx, depth) as children:
         for child in children:
             yield from _expand(child, ctx, depth + 1, expand)
 
