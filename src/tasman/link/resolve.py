@@ -64,21 +64,23 @@ def _no_stage(_name: str) -> AbstractContextManager[Any]:
 
 def resolve(parties: pa.Table, settings: LinkSettings, constraints: Constraints | None = None,
             backend: Backend | None = None, stage: StageHook = _no_stage,
-            model: dict[str, Any] | None = None) -> Resolution:
+            model: dict[str, Any] | None = None, labels: list[tuple[int, int]] | None = None) -> Resolution:
     """``backend``: where the SQL runs (default: a new one of ``settings.backend``, closed after).
     ``model``: the trained Splink model of an earlier run (``Resolution.splink_settings``, stored
-    as ``link_runs.settings["splink"]``), used as it is instead of training, on any backend."""
+    as ``link_runs.settings["splink"]``), used as it is instead of training, on any backend.
+    ``labels``: pairs of party uids an analyst found to be the same person (reviewed probable
+    links); from ``settings.min_review_labels`` of them, training estimates m from them."""
     own = backend is None
     be = backend or open_backend(settings.backend)
     try:
-        return _resolve(be, parties, settings, constraints or Constraints(), stage, model)
+        return _resolve(be, parties, settings, constraints or Constraints(), stage, model, labels or [])
     finally:
         if own:
             be.close()
 
 
 def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints: Constraints,
-             stage: StageHook, model: dict[str, Any] | None) -> Resolution:
+             stage: StageHook, model: dict[str, Any] | None, labels: list[tuple[int, int]]) -> Resolution:
     n = parties.num_rows
     stats: dict[str, Any] = {"parties": n, "threshold": settings.threshold,
                              "review_threshold": settings.review_threshold}
@@ -96,7 +98,8 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
         logging.getLogger("splink").setLevel(logging.ERROR)
         linker = Linker(be.splink_api().register("parties"), splink_dict, log_level=None)
         with stage("train"):
-            stats["training"] = train(linker, settings, n) if model is None else {
+            stats["training"] = train(linker, settings, n, len(labels), _load_labels(be, labels, settings)
+                                      ) if model is None else {
                 "trained": False, "u": None, "m": [], "lambda": None, "notes": ["an earlier run's model, as it is"]}
         with stage("predict"):
             try:
@@ -215,6 +218,15 @@ def _singletons(be: Backend) -> dict[str, Any]:
     """).to_pylist()
     return {"parties": sum(r["n"] for r in rows),
             "why": {BASIS.get(r["basis"], r["basis"]): r["n"] for r in rows}}
+
+
+def _load_labels(be: Backend, labels: list[tuple[int, int]], settings: LinkSettings) -> str:
+    """The reviewed "same person" pairs as a table the linker reads (none below the minimum)."""
+    if len(labels) < settings.min_review_labels:
+        return ""
+    be.load("review_labels", pa.table({"uid_l": pa.array([a for a, _ in labels], pa.int64()),
+                                       "uid_r": pa.array([b for _, b in labels], pa.int64())}))
+    return "review_labels"
 
 
 def _has_column(be: Backend, table: str, column: str) -> bool:

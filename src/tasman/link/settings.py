@@ -40,6 +40,9 @@ class LinkSettings(BaseModel):
     # pairs scored at or above this but below the threshold are kept as probable links, with
     # their explanation, for an analyst to review (never joined by the run)
     review_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # analysts' "same person" verdicts on probable links from which m is estimated again (fewer
+    # say too little about the rarer levels; they are kept as decisions either way)
+    min_review_labels: int = 50
     deterministic: tuple[str, ...] = tuple(DETERMINISTIC)
     max_group: int = 50       # an identifier shared by more parties than this is not evidence of identity
     deterministic_recall: float = 0.6  # share of true pairs the rules are assumed to find (for the prior)
