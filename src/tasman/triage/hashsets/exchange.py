@@ -109,8 +109,11 @@ def _client(api: str, collab: CollaborationConfigBase) -> AnySignalExchangeAPI:
     try:
         return cls.for_collab(collab)
     except (auth.SignalExchangeAPIMissingAuthException, auth.SignalExchangeAPIInvalidAuthException) as exc:
-        raise InputError(f"no usable credentials for the {api} exchange: {_reason(exc)} "
-                         "(python-threatexchange reads them from its environment variable or file)") from None
+        helper = getattr(cls, "get_credential_cls", lambda: None)()
+        where = (f"set {helper.ENV_VARIABLE} or {helper.FILE_NAME}" if helper is not None
+                 else "see python-threatexchange")
+        what = "invalid" if isinstance(exc, auth.SignalExchangeAPIInvalidAuthException) else "missing"
+        raise InputError(f"no usable credentials for the {api} exchange ({what}): {where}") from None
 
 
 def _reason(exc: BaseException) -> str:
