@@ -42,8 +42,7 @@ def test_nothing_to_do_is_one_line_and_exit_0(tmp_path: Path, run_cli) -> None: 
                                     "`tasman evidence add` or import some with `tasman records import`",
         ("extract", "--case", "C", "--no-records"): "nothing to extract: case C has no evidence; "
                                                     "add some with `tasman evidence add`",
-        ("link", "--case", "C"): "nothing to link: case C has no records with a name or an identifier; "
-                                 "import some with `tasman records import`",
+        ("link", "--case", "C"): "nothing to link: case C has no records; import some with `tasman records import`",
         ("attribute", "--case", "C"): "nothing to attribute: case C has no subjects; "
                                       "make them with `tasman link --case C`",
         ("money", "analyse", "--case", "C"): "nothing to analyse: case C has no transactions records; "

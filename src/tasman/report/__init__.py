@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from tasman import __version__
 from tasman.core import audit
+from tasman.core.models import Evidence
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case, list_evidence
+from tasman.evidence.store import media_hashes
 from tasman.extract.export import type_counts
 from tasman.link.views import list_subjects
 from tasman.money.document import MoneyReport
@@ -39,6 +41,8 @@ class EvidenceRow(BaseModel):
     sha256: str
     acquired_at: str
     custodian: str
+    acquisition_hashes: str | None = None   # an EWF image: agree | disagree | absent | unreadable
+    acquisition_note: str = ""              # the stored MD5/SHA-1, or why they disagree / were unreadable
 
 
 class TriageSection(BaseModel):
@@ -126,6 +130,17 @@ def _subjects(session: Session, actor: str, case_ref: str) -> SubjectsSection | 
              for s in subjects[:TOP_SUBJECTS]])
 
 
+def _evidence_row(session: Session, e: Evidence) -> EvidenceRow:
+    m = media_hashes(session, e.id)
+    note = ""
+    if m is not None:
+        stored = [f"{alg} {h}" for alg, h in (("MD5", m.md5_stored), ("SHA-1", m.sha1_stored)) if h]
+        note = m.reason or ", ".join(stored)
+    return EvidenceRow(id=e.id, name=e.name, kind=e.kind, size=e.size, files=e.file_count, sha256=e.sha256,
+                       acquired_at=iso(e.acquired_at), custodian=e.custodian,
+                       acquisition_hashes=m.status if m else None, acquisition_note=note)
+
+
 def build_case_report(session: Session, actor: str, case_ref: str) -> CaseReport:
     case = get_case(session, case_ref)
     items = list_evidence(session, actor, case_ref)
@@ -137,8 +152,7 @@ def build_case_report(session: Session, actor: str, case_ref: str) -> CaseReport
     chain = audit.verify(session)  # last, so the head covers this report's own reads
     return CaseReport(
         tasman_version=__version__, generated_at=iso(utcnow()), case_ref=case.ref, case_title=case.title,
-        evidence=[EvidenceRow(id=e.id, name=e.name, kind=e.kind, size=e.size, files=e.file_count, sha256=e.sha256,
-                              acquired_at=iso(e.acquired_at), custodian=e.custodian) for e in items],
+        evidence=[_evidence_row(session, e) for e in items],
         audit_entries=chain.entries, audit_head=chain.head, audit_ok=chain.ok, triage=triage,
         identifiers=identifiers, subjects=subjects, referrals=summary if summary.rows else None, money=money,
     )
