@@ -63,3 +63,14 @@ def test_reply_needs_the_partner_workspace_and_a_known_sender(samples: Path, tmp
     result = run_cli("samples", samples, "--reply", package)
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert not list(samples.glob("outcome-*.json"))
+
+
+def test_a_failed_run_leaves_no_half_written_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    run_cli: Callable[..., Result]) -> None:
+    monkeypatch.setattr("tasman.samples.make_e01", lambda raw, target: None)   # as without ewf-tools
+    result = run_cli("samples", tmp_path / "new")
+    assert result.exit_code == 5 and "ewf-tools" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "empty").mkdir()
+    assert run_cli("samples", tmp_path / "empty").exit_code == 5
+    assert (tmp_path / "empty").is_dir() and not list((tmp_path / "empty").iterdir())

@@ -4,7 +4,8 @@ Guarantee: DIR is a new (or empty) folder and afterwards holds exactly the files
 ``README.txt`` lists: a small E01 of a memory card with a deleted picture, a VICS list of some of
 its pictures, an order list, chats, a goAML report, and a partner agency's workspace (its keys,
 its ``identity.yaml`` and a case to receive packages in). Nothing outside DIR is touched and an
-existing, non-empty DIR is refused (exit 4), so nothing stored is lost.
+existing, non-empty DIR is refused (exit 4), so nothing stored is lost; a run that fails
+leaves DIR as it found it (absent or empty).
 
 The partner's reply cannot be written in advance: an outcome report names a package and its
 subjects, which exist only once the walk-through has referred. ``reply`` plays the partner when
@@ -139,12 +140,23 @@ def _readme(samples: Samples) -> None:
 def write_samples(folder: Path) -> Samples:
     """Write every input of the walk-through into the new or empty ``folder``."""
     folder = folder.expanduser()
+    created = not folder.exists()
     _prepare(folder)
-    _card_and_list(folder)
-    _records(folder)
-    _partner(folder)
-    samples = Samples(folder=folder, files=dict(FILES))
-    _readme(samples)
+    try:
+        _card_and_list(folder)
+        _records(folder)
+        _partner(folder)
+        samples = Samples(folder=folder, files=dict(FILES))
+        _readme(samples)
+    except BaseException:   # the folder was new or empty: leave it so, not half written
+        for child in list(folder.iterdir()):
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        if created:
+            folder.rmdir()
+        raise
     samples.files = {"README.txt": "what each file is", **samples.files}
     return samples
 
