@@ -54,11 +54,12 @@ def hashset() -> None:
 @click.option("--format", "fmt", metavar="F", help="Format (default: detected). See 'tasman hashset formats'.")
 @click.option("--known-good", is_flag=True, default=None,
               help="A list of known-good files (hits leave review), like NSRL.")
-@click.option("--category-scheme", "scheme", default="vic", show_default=True, metavar="S",
-              help=f"How the list names categories: {', '.join(SCHEMES)}.")
+@click.option("--category-scheme", "scheme", metavar="S",
+              help=f"How the list names categories: {', '.join(SCHEMES)} (default: the format's own, "
+                   "caid for caid-vics, baseline for icse, vic for the rest).")
 @click.option("--category", metavar="C", help="Category for rows that give none (in the list's scheme).")
 @json_option
-def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, scheme: str,
+def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, scheme: str | None,
             category: str | None) -> None:
     """Import FILE as hash set NAME, streaming; bad rows are skipped and reported."""
     ws = state().ws()
@@ -117,11 +118,12 @@ def remove(name: str) -> None:
 @json_option
 def formats() -> None:
     """List the formats that can be imported and the category schemes."""
-    rows = [{"name": f.name, "description": f.description, "known_good": f.known_good} for f in FORMATS]
+    rows = [{"name": f.name, "description": f.description, "known_good": f.known_good,
+             "category_scheme": f.default_scheme} for f in FORMATS]
 
     def human(con: Console) -> None:
-        con.print(table("Formats (detected in this order)", ["name", "description"],
-                        [[r["name"], r["description"]] for r in rows]))
+        con.print(table("Formats (detected in this order)", ["name", "description", "categories"],
+                        [[r["name"], r["description"], r["category_scheme"]] for r in rows]))
         con.print(f"Category schemes: {', '.join(SCHEMES)}")
 
     emit({"formats": rows, "category_schemes": list(SCHEMES)}, human)
