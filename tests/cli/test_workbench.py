@@ -164,8 +164,9 @@ def test_every_help_has_an_example_that_fits_the_cli(path: str) -> None:
 
     cmd = dict(_commands(cli, "tasman"))[path]
     help_text = (cmd.help or "") + "\n" + (cmd.epilog or "")
-    examples = [line.strip() for line in help_text.split("Example:", 1)[-1].splitlines()
-                if line.strip().startswith("tasman ")] if "Example:" in help_text else []
+    parts = re.split(r"Examples?:", help_text, maxsplit=1)
+    examples = [line.strip() for line in parts[-1].splitlines()
+                if line.strip().startswith("tasman ")] if len(parts) == 2 else []
     assert examples, f"`{path} --help` shows no example"
     for line in examples:
         assert problem(line) is None, f"{path}: {line}: {problem(line)}"

@@ -2,12 +2,14 @@
 
 Kept in one place, keyed by the command's path without ``tasman`` ("" is ``tasman`` itself), so
 that command modules stay small; ``tasman.cli.lazy`` adds them as the epilog when a command is
-loaded. A command whose own docstring has an ``Example:`` block is not listed here.
+loaded. A command whose own docstring has an ``Example:`` (or ``Examples:``) block is not listed here.
 tests/cli/test_workbench.py checks that every command shows an example and that each line fits
 the command line as it is (the same check as the docs' command lines), so they cannot go stale.
 """
 
 from __future__ import annotations
+
+import re
 
 import click
 
@@ -114,7 +116,7 @@ def epilog(lines: tuple[str, ...]) -> str:
 def add_examples(command: click.Command, path: str) -> None:
     """Give ``command`` (and the subcommands of a plain group) its example, unless it has one."""
     lines = EXAMPLES.get(path)
-    if lines and "Example:" not in (command.help or "") and not command.epilog:
+    if lines and not re.search(r"Examples?:", command.help or "") and not command.epilog:
         command.epilog = epilog(lines)
     if isinstance(command, click.Group) and not hasattr(command, "lazy"):
         for name, sub in command.commands.items():

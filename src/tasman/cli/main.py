@@ -73,10 +73,12 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "link": ("tasman.cli.link_cmd:link", "Resolve a case's records into subjects."),
     "subject": ("tasman.cli.link_cmd:subject", "List and show subjects; confirm, split and merge them."),
     "report": ("tasman.cli.report_cmd:report", "Write the case report (HTML and JSON), never media."),
+    "samples": ("tasman.cli.samples_cmd:samples", "Write the README walk-through's inputs (benign, generated)."),
 }
 assert isinstance(cli, LazyGroup)
 cli.lazy.update(COMMANDS)
 cli.epilog = epilog(EXAMPLES[""])
+
 
 def main() -> None:
     cli(prog_name="tasman")

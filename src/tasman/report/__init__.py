@@ -7,9 +7,11 @@ functions (each audited), and no stage imports it. Never shows media: triage app
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
@@ -22,9 +24,9 @@ from tasman.evidence.store import media_hashes
 from tasman.extract.export import type_counts
 from tasman.link.views import list_subjects
 from tasman.money.document import MoneyReport
-from tasman.money.outputs import render_section
 from tasman.money.run import latest_report
 from tasman.refer.summary import Summary, build_summary, chart_svg
+from tasman.report.money import render as render_money
 from tasman.triage.report import CategoryCount
 from tasman.triage.results import latest_reviews, run_report
 
@@ -158,14 +160,43 @@ def build_case_report(session: Session, actor: str, case_ref: str) -> CaseReport
     )
 
 
+def seconds(value: str | None) -> str:
+    """An ISO time of the document as a reader wants it: ``2026-11-23 16:43:13`` (UTC, to the
+    second); a value that is no ISO time is shown as it is."""
+    if not value:
+        return ""
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def counted(n: int, word: str) -> str:
+    """``1 transfer``, ``2 transfers``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 _env = Environment(loader=PackageLoader("tasman.report", "templates"), autoescape=select_autoescape(["html"]))
+_env.filters["seconds"] = seconds
+_env.filters["counted"] = counted
+
+
+def contents(doc: CaseReport) -> list[tuple[str, str]]:
+    """The table of contents: (anchor, title) of each section the report has, in its order."""
+    present = [("evidence", "Evidence", True), ("triage", "Triage", doc.triage is not None),
+               ("identifiers", "Identifiers", bool(doc.identifiers)),
+               ("subjects", "Subjects and attribution", doc.subjects is not None),
+               ("referrals", "Referrals and outcomes", doc.referrals is not None),
+               ("money", "Money trails", doc.money is not None), ("audit", "Audit", True)]
+    return [(anchor, title) for anchor, title, shown in present if shown]
 
 
 def render_html(doc: CaseReport) -> str:
-    from markupsafe import Markup
-
     return _env.get_template("case_report.html").render(
-        r=doc, money=render_section(doc.money) if doc.money else None,
+        r=doc, toc=contents(doc), money=render_money(_env, doc.money) if doc.money else None,
         referrals_chart=Markup(chart_svg(doc.referrals)) if doc.referrals else None)
 
 
