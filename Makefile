@@ -1,24 +1,34 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
+# `make demo` installs what running needs (scripts/setup.sh run); `make test` adds what testing
+# needs (scripts/setup.sh test: the [dev] extras, Java, Chromium, ...) to the same .venv.
 VENV := .venv
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+DEPS := pyproject.toml scripts/setup.sh src/tasman/serve/frontend/package-lock.json
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test lint bench setup setup-test clean
 
-$(STAMP): pyproject.toml scripts/setup.sh src/tasman/serve/frontend/package-lock.json
-	bash scripts/setup.sh
+$(RUN_STAMP): $(DEPS)
+	bash scripts/setup.sh run
 
-setup: $(STAMP)
+$(TEST_STAMP): $(DEPS)
+	bash scripts/setup.sh test
+	touch $(RUN_STAMP)
 
-demo: $(STAMP)
+setup: $(RUN_STAMP)
+
+setup-test: $(TEST_STAMP)
+
+demo: $(RUN_STAMP)
 	$(VENV)/bin/tasman demo demo-out
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports

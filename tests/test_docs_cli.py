@@ -113,7 +113,11 @@ def test_every_command_but_serve_takes_json() -> None:
     def leaves(cmd: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
         if not isinstance(cmd, click.Group):
             yield path, cmd
-        for name, sub in getattr(cmd, "commands", {}).items():
+            return
+        ctx = click.Context(cmd)
+        for name in cmd.list_commands(ctx):         # lazy groups load each command here
+            sub = cmd.get_command(ctx, name)
+            assert sub is not None, f"{path} {name}"
             yield from leaves(sub, f"{path} {name}")
 
     lacking = [path for path, cmd in leaves(cli, "tasman") if path != "tasman serve"

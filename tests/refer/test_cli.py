@@ -63,7 +63,7 @@ def test_referral_loop(tmp_path: Path, run_cli) -> None:  # type: ignore[no-unty
     doc = json.loads((tmp_path / "o" / "OP-1-PH-v1" / "package.json").read_text())
     assert doc["tlp"] == "amber+strict" and [s["ref"] for s in doc["subjects"]] == ["S-000001"]
     r = run_cli("-w", ph, "package", "import", pkg, "--case", "PH-7")
-    assert r.exit_code == 0 and "Imported 1 subjects" in r.output
+    assert r.exit_code == 0 and "Imported 1 subject (1 record)" in r.output
 
     out1, out2 = tmp_path / "ack.json", tmp_path / "arrest.json"
     r = run_cli("-w", ph, "outcome", "report", "--case", "PH-7", "--package", "OP-1-PH-v1", "--subject", "S-000001",
@@ -86,7 +86,7 @@ def test_referral_loop(tmp_path: Path, run_cli) -> None:  # type: ignore[no-unty
 
     for kind, name in (("misp", "e.json"), ("ftm", "e.jsonl"), ("csv", "e.csv")):
         r = run_cli("-w", hq, "export", kind, "--case", "OP-1", "--country", "PH", "--out", tmp_path / name)
-        assert r.exit_code == 0 and "Wrote 1 subjects (PH)" in r.output, r.output
+        assert r.exit_code == 0 and "Wrote 1 subject (PH)" in r.output, r.output
     r = run_cli("-w", hq, "package", "list", "--case", "OP-1", "--json")
     assert [p["package_id"] for p in json.loads(r.output)] == ["OP-1-PH-v1"]
 

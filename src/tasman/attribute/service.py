@@ -3,7 +3,7 @@ country and confidence to its top candidate (or clear them when nothing points a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from tasman.attribute.scoring import Verdict, score
 from tasman.attribute.signals import SIGNALS, Env, Finding, Signal
 from tasman.attribute.weights import Weights, default_weights
 from tasman.core import audit
-from tasman.core.errors import NotFoundError
+from tasman.core.errors import NotFoundError, NothingToDo
 from tasman.evidence import get_case
 from tasman.link.models import Subject
 
@@ -55,10 +55,15 @@ def assess(facts: SubjectFacts, weights: Weights, env: Env) -> Verdict:
 
 
 def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights | None = None,
-                   env: Env | None = None) -> RunSummary:
+                   env: Env | None = None, progress: Callable[[int, int], None] | None = None) -> RunSummary:
+    """Attribute every subject of the case in a new run; ``progress(done, total)`` after each subject.
+    A case with no subjects raises ``NothingToDo`` (no run is stored)."""
     from tasman.attribute.gather import gather
 
     case = get_case(session, case_ref)
+    if session.scalar(select(Subject.id).where(Subject.case_id == case.id).limit(1)) is None:
+        raise NothingToDo(f"nothing to attribute: case {case.ref} has no subjects; "
+                          f"make them with `tasman link --case {case.ref}`")
     weights = weights or default_weights()
     env = env or Env()
     run = AttributionRun(case_id=case.id, actor=actor, weights=weights.model_dump(mode="json"),
@@ -68,7 +73,8 @@ def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights
     session.flush()
     summary = RunSummary(run_id=run.id)
     subjects = {s.id: s for s in session.scalars(select(Subject).where(Subject.case_id == case.id))}
-    for facts in gather(session, case.id):
+    gathered = gather(session, case.id)
+    for done, facts in enumerate(gathered, 1):
         verdict = assess(facts, weights, env)
         _store(session, run.id, subjects[facts.subject_id], verdict)
         summary.subjects += 1
@@ -76,6 +82,8 @@ def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights
             summary.attributed += 1
             summary.by_country[verdict.top.country] = summary.by_country.get(verdict.top.country, 0) + 1
         summary.conflicts += int(verdict.conflict)
+        if progress is not None:
+            progress(done, len(gathered))
     run.stats = {"subjects": summary.subjects, "attributed": summary.attributed, "conflicts": summary.conflicts,
                  "by_country": summary.by_country}
     audit.record(session, actor, "attribute.run", case_ref=case_ref, target=f"run {run.id}", **run.stats)

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from sqlalchemy import select
 
-from tasman.cli.common import TasmanGroup, emit, fail, json_option, state, table
+from tasman.cli.common import TasmanGroup, emit, fail, json_option, plural, state, table
 from tasman.core import anchor as anchors
 from tasman.core import audit as audit_log
 from tasman.core.errors import ExitCode, NotFoundError
@@ -72,9 +72,10 @@ def verify(anchor_files: tuple[Path, ...], key: str) -> None:
 
     def human(con: Console) -> None:
         if report.ok and checked.ok:
-            con.print(f"Audit chain intact: {report.entries} entries, head {report.head}")
+            con.print(f"Audit chain intact: {plural(report.entries, 'entry', 'entries')}, head {report.head}")
         elif report.ok:
-            con.print(f"Audit chain links hold ({report.entries} entries), but not every signed anchor does:")
+            con.print(f"Audit chain links hold ({plural(report.entries, 'entry', 'entries')}), "
+                      "but not every signed anchor does:")
         if checked.checks:
             against = f"the {key_name} key {fingerprint(public)}" if public else "the key each carries"
             held = sum(1 for c in checked.checks if c.holds)

@@ -1,4 +1,14 @@
-"""What every command shares: the workspace it acts on, ``--json`` output, errors, progress."""
+"""What every command shares: the workspace it acts on, ``--json`` output, errors, progress.
+
+Human output goes to a terminal as Rich renders it. Output that is not a terminal (a pipe, a
+file) never wraps or cuts a line: no width limit, and each table is written as tab-separated
+lines (``# title``, a header line, one line per row; a tab or line break inside a value becomes a
+space), so ``tasman subject list --case C | cut -f1`` works. Progress bars are drawn only on a
+terminal, never with ``--json``.
+
+Imports are light (no workspace, database or Rich at import time) so that ``tasman --help`` and
+the lazy command registry in ``tasman.cli.main`` start fast.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +20,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from tasman.core.errors import ExitCode, TasmanError, reason
-from tasman.core.workspace import Workspace
+from tasman.core.errors import ExitCode, NothingToDo, TasmanError, reason
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.table import Table
+
+    from tasman.core.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +45,8 @@ class State:
 
     def ws(self) -> Workspace:
         if self._ws is None:
+            from tasman.core.workspace import Workspace
+
             self._ws = Workspace.open(self.workspace_dir, self.db_url, self.user)
         return self._ws
 
@@ -58,34 +72,116 @@ def json_option(f: F) -> F:
                         is_eager=True, help="Print machine-readable JSON.")(f)
 
 
+UNLIMITED = 1_000_000  # the width of a console that is no terminal: lines are never wrapped or cut
+
+
+def console(stderr: bool = False) -> Console:
+    """The console for human output: a terminal's own width, else no width limit and no wrapping."""
+    from rich.console import Console
+
+    con = Console(stderr=stderr)
+    if con.is_terminal:
+        return con
+    return Console(stderr=stderr, width=UNLIMITED, soft_wrap=True)
+
+
 def emit(data: Any, human: Callable[[Console], None]) -> None:
     """Print ``data`` as JSON when ``--json`` was given, else let ``human`` render it."""
     if state().json:
         click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
     else:
-        human(Console())
+        human(console())
 
 
-def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
-    t = Table(title=title, show_lines=False)
-    for c in columns:
-        t.add_column(c)
-    for r in rows:
-        t.add_row(*("" if v is None else str(v) for v in r))
-    return t
+def plural(n: Any, one: str, many: str | None = None) -> str:
+    """``1 package``, ``2 packages``, ``0 agencies`` (``many`` when adding an s is wrong)."""
+    return f"{n} {one if int(n) == 1 else (many or one + 's')}"
+
+
+class PlainTable:
+    """A table that is a Rich table on a terminal and tab-separated lines elsewhere (never cut)."""
+
+    def __init__(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        self.title, self.columns = title, list(columns)
+        self.rows = [["" if v is None else str(v) for v in r] for r in rows]
+
+    def rich(self) -> Table:
+        from rich.table import Table
+
+        t = Table(title=self.title, show_lines=False)
+        for c in self.columns:
+            t.add_column(c)
+        for r in self.rows:
+            t.add_row(*r)
+        return t
+
+    def lines(self) -> list[str]:
+        def cells(values: Sequence[str]) -> str:
+            return "\t".join(" ".join(v.replace("\t", " ").splitlines()) for v in values)
+
+        return ([f"# {self.title}"] if self.title else []) + [cells(self.columns)] + [cells(r) for r in self.rows]
+
+    def __rich_console__(self, con: Console, options: ConsoleOptions) -> RenderResult:
+        if con.is_terminal:
+            yield self.rich()
+            return
+        from rich.segment import Segment
+
+        for line in self.lines():        # segments are written as they are: tabs kept, nothing wrapped
+            yield Segment(line + "\n")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> PlainTable:
+    return PlainTable(title, columns, rows)
 
 
 @contextmanager
 def byte_progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr for long reads; silent when stderr is no terminal or with --json."""
-    console = Console(stderr=True)
-    if state().json or not console.is_terminal:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    con = console(stderr=True)
+    if state().json or not con.is_terminal:
         yield lambda _n: None
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+                  console=con, transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+class Ticker:
+    """What a command hands a stage's progress hook: ``done`` of ``total`` (None: not known yet)
+    and a short detail; ``stage(name)`` for hooks that name the step they are in."""
+
+    def __init__(self, update: Callable[..., None] | None) -> None:
+        self._update = update
+
+    def __call__(self, done: int, total: int | None = None, detail: str = "") -> None:
+        if self._update is not None:
+            self._update(completed=done, total=total, detail=detail)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self._update is not None:
+            self._update(detail=name)
+        yield
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Ticker]:
+    """A progress bar on stderr (spinner, label, bar, done/total, detail, elapsed) while a stage
+    runs; on a terminal only: never with --json or when stderr is piped (the ticker does nothing)."""
+    con = console(stderr=True)
+    if state().json or not con.is_terminal:
+        yield Ticker(None)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=con, transient=True) as bar:
+        task = bar.add_task(label, total=None, detail="")
+        yield Ticker(lambda **kw: bar.update(task, **kw))
 
 
 def fail(message: str, code: int) -> None:
@@ -93,6 +189,18 @@ def fail(message: str, code: int) -> None:
     line = " ".join(message.split())
     click.echo(f"tasman: error: {line}", err=True)
     raise SystemExit(code)
+
+
+def nothing_to_do(message: str) -> None:
+    """The one rule for a command with nothing to work on: one line saying what is missing, exit 0.
+
+    With ``--json`` the line is ``{"nothing_to_do": MESSAGE}``, so a script always reads JSON."""
+    line = " ".join(message.split())
+    if state().json:
+        click.echo(json.dumps({"nothing_to_do": line}, ensure_ascii=False))
+    else:
+        click.echo(line)
+    raise SystemExit(int(ExitCode.OK))
 
 
 def _os_error_code(exc: OSError) -> ExitCode:
@@ -114,6 +222,8 @@ class TasmanGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except NothingToDo as exc:
+            nothing_to_do(str(exc))
         except TasmanError as exc:
             fail(str(exc), int(exc.exit_code))
         except KeyboardInterrupt:

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from tasman.cli.common import emit, json_option, state, table
-from tasman.cli.export_cmd import export
+from tasman.cli.common import emit, json_option, plural, progress, state, table
 from tasman.core.errors import InputError
 from tasman.extract.export import export_identifiers
 from tasman.extract.identifiers import IdType, clean_country
@@ -35,22 +34,25 @@ def extract(case_ref: str, region: str | None, workers: int | None, no_records: 
             raise InputError(f"unknown region {region!r}: use an ISO 3166 code such as GB")
         region = c.value
     ws = state().ws()
-    summary = extract_case(ws, case_ref, region=region, workers=workers, records=not no_records,
-                           files=not no_files)
+    with progress("extract") as tick:
+        summary = extract_case(ws, case_ref, region=region, workers=workers, records=not no_records,
+                               files=not no_files, progress=lambda r: tick(
+                                   r.files + r.records, None, f"{r.files} files  {r.records} records  {r.added} new"))
     data = summary.as_dict()
 
     def human(con: Console) -> None:
-        con.print(f"Run {summary.run_id}: {summary.files} files ({summary.skipped} skipped), "
-                  f"{summary.records} records, {summary.added} new observations, {summary.duplicates} already known")
+        con.print(f"Run {summary.run_id}: {plural(summary.files, 'file')} ({summary.skipped} skipped), "
+                  f"{plural(summary.records, 'record')}, {plural(summary.added, 'new observation')}, "
+                  f"{summary.duplicates} already known")
         if summary.by_type:
             con.print(table(None, ["type", "new"], sorted(summary.by_type.items())))
         if summary.warnings:
-            con.print(table(f"{len(summary.warnings)} warnings", ["path", "warning"], summary.warnings[:50]))
+            con.print(table(plural(len(summary.warnings), 'warning'), ["path", "warning"], summary.warnings[:50]))
 
     emit(data, human)
 
 
-@export.command("identifiers")
+@click.command("identifiers")
 @click.option("--case", "case_ref", required=True, metavar="CASE")
 @click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="CSV file to write.")
 @click.option("--type", "types", multiple=True, type=click.Choice([t.value for t in IdType]),
@@ -61,4 +63,4 @@ def identifiers(case_ref: str, out: Path, types: tuple[str, ...]) -> None:
     ws = state().ws()
     with ws.session() as s:
         n = export_identifiers(s, ws.actor, case_ref, out, types)
-    emit({"rows": n, "out": str(out)}, lambda con: con.print(f"Wrote {n} identifiers to {out}"))
+    emit({"rows": n, "out": str(out)}, lambda con: con.print(f"Wrote {plural(n, 'identifier')} to {out}"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.common import TasmanGroup, byte_progress, console, emit, json_option, plural, state, table
 from tasman.triage.hashsets import FORMATS
 from tasman.triage.hashsets.categories import SCHEMES
 from tasman.triage.hashsets.exchange import EXCHANGES, fetch_exchange, report_opinion
@@ -35,10 +35,11 @@ def print_result(con: Console, r: ImportResult) -> None:
     kinds = ", ".join(f"{v} {k}" for k, v in r.counts.items() if v)
     verb = f"Replaced {r.name}: +{r.added} -{r.removed}," if r.replaced else f"Imported {r.name}:"
     good = " known-good" if r.known_good else ""
-    con.print(f"{verb} {r.entries} entries ({kinds}) from {r.format}{good} list in {r.seconds:.1f} s")
+    con.print(f"{verb} {plural(r.entries, 'entry', 'entries')} ({kinds}) from {r.format}{good} list "
+              f"in {r.seconds:.1f} s")
     if r.warning_count:
-        err = Console(stderr=True)
-        err.print(f"{r.warning_count} rows skipped or changed:")
+        err = console(stderr=True)
+        err.print(f"{plural(r.warning_count, 'row')} skipped or changed:")
         for w in r.warnings[:SHOWN_WARNINGS]:
             err.print(f"  {w.where}: {w.message}", markup=False, highlight=False)
         if r.warning_count > SHOWN_WARNINGS:
@@ -65,9 +66,10 @@ def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, sch
             category: str | None) -> None:
     """Import FILE as hash set NAME, streaming; bad rows are skipped and reported."""
     ws = state().ws()
-    with ws.session() as s:
+    size = file.stat().st_size if file.is_file() else 0
+    with byte_progress(f"importing {file.name}", size) as tick, ws.session() as s:
         r = import_hashset(s, ws.actor, file, name, fmt=fmt, known_good=known_good, category_scheme=scheme,
-                           category=category)
+                           category=category, progress=tick)
     emit(result_dict(r), lambda con: print_result(con, r))
 
 
@@ -113,7 +115,8 @@ def remove(name: str) -> None:
     ws = state().ws()
     with ws.session() as s:
         n = remove_hashset(s, ws.actor, name)
-    emit({"name": name, "removed_entries": n}, lambda con: con.print(f"Removed hash set {name} ({n} entries)"))
+    emit({"name": name, "removed_entries": n},
+         lambda con: con.print(f"Removed hash set {name} ({plural(n, 'entry', 'entries')})"))
 
 
 @hashset.command("formats")

@@ -8,8 +8,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
-from tasman.cli.export_cmd import export
+from tasman.cli.common import TasmanGroup, emit, json_option, plural, progress, state, table
 from tasman.core.errors import InputError
 from tasman.link import decisions, review
 from tasman.link.backends import BACKENDS, open_backend
@@ -50,25 +49,29 @@ def link(ctx: click.Context, case_ref: str | None, threshold: float | None, revi
     elif spark_master or spark_checkpoint_dir:
         raise InputError("--spark-master and --spark-checkpoint-dir need --backend spark")
     ws = state().ws()
-    with open_backend(backend, **options) as be:
-        result = link_case(ws, case_ref, threshold=threshold, backend=be, review_threshold=review_threshold)
+    with open_backend(backend, **options) as be, progress("link") as tick:
+        result = link_case(ws, case_ref, threshold=threshold, backend=be, review_threshold=review_threshold,
+                           stage=tick.stage)
     st = result.stats
 
     def human(con: Console) -> None:
         stored = st["stored"]
-        con.print(f"Run {result.run_id}: {st['parties']} parties -> {st['subjects']} subjects "
+        con.print(f"Run {result.run_id}: {plural(st['parties'], 'party', 'parties')} -> "
+                  f"{plural(st['subjects'], 'subject')} "
                   f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
-                  f"{stored['retired']} retired); {st['links']} explained links; threshold {st['threshold']}")
+                  f"{stored['retired']} retired); {plural(st['links'], 'explained link')}; "
+                  f"threshold {st['threshold']}")
         alone = st.get("singletons") or {}
         if alone.get("parties"):
             why = "; ".join(f"{n} {reason}" for reason, n in alone["why"].items())
-            con.print(f"{alone['parties']} records are alone in their subject (a subject of one): {why}",
-                      markup=False)
+            con.print(f"{plural(alone['parties'], 'record')} {'is' if alone['parties'] == 1 else 'are'} alone "
+                      f"in their subject (a subject of one): {why}", markup=False)
         if st.get("probable_links"):
-            con.print(f"{st['probable_links']} probable links (scored at or above {st['review_threshold']}, below "
-                      "the threshold) kept for review", markup=False)
+            con.print(f"{plural(st['probable_links'], 'probable link')} (scored at or above "
+                      f"{st['review_threshold']}, below the threshold) kept for review", markup=False)
         for c in st["deterministic"].get("too_common", [])[:5]:
-            con.print(f"note: {c['kind']} {c['value']!r} is shared by {c['parties']} records: not used to link",
+            con.print(f"note: {c['kind']} {c['value']!r} is shared by {plural(c['parties'], 'record')}: "
+                      "not used to link",
                       markup=False)
         if st["decisions"]["decisions"]:
             con.print(f"{st['decisions']['decisions']} analyst decisions replayed; "
@@ -222,12 +225,12 @@ def show(ref: str, case_ref: str) -> None:
         data = show_subject(s, ws.actor, case_ref, ref).as_dict()
 
     def human(con: Console) -> None:
-        con.print(f"{data['ref']} {data['name']} [{data['status']}] {data['records']} records", markup=False)
+        con.print(f"{data['ref']} {data['name']} [{data['status']}] {plural(data['records'], 'record')}", markup=False)
         for k, v in data["identifiers"].items():
             con.print(f"  {k}: {', '.join(v)}", markup=False)
         con.print(table("Records", ["record", "kind", "fields"],
                         [[m["party"], m["kind"], "; ".join(f"{k}={v}" for k, v in m["fields"].items()
-                                                           if k != "identifiers")[:160]]
+                                                           if k != "identifiers")]
                          for m in data["members"]]))
         rows = []
         for lk in data["links"]:
@@ -268,7 +271,7 @@ def split(ref: str, records: tuple[str, ...], case_ref: str, note: str) -> None:
     with ws.session() as s:
         kept, new = decisions.split(s, ws.actor, case_ref, ref, list(records), note)
         data = {"kept": kept.ref, "new": new.ref}
-    emit(data, lambda con: con.print(f"Split {len(records)} records off {ref} into {data['new']}"))
+    emit(data, lambda con: con.print(f"Split {plural(len(records), 'record')} off {ref} into {data['new']}"))
 
 
 @subject.command("merge")
@@ -285,7 +288,7 @@ def merge(refs: tuple[str, ...], case_ref: str, note: str) -> None:
     emit(data, lambda con: con.print(f"Merged {', '.join(refs[1:])} into {data['ref']}"))
 
 
-@export.command("subjects")
+@click.command("subjects")
 @click.option("--case", "case_ref", required=True)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
 @json_option
@@ -295,4 +298,4 @@ def export_subjects_cmd(case_ref: str, out: Path) -> None:
     ws = state().ws()
     with ws.session() as s:
         n = export_subjects(s, ws.actor, case_ref, out)
-    emit({"rows": n, "out": str(out)}, lambda con: con.print(f"Wrote {n} rows to {out}"))
+    emit({"rows": n, "out": str(out)}, lambda con: con.print(f"Wrote {plural(n, 'row')} to {out}"))

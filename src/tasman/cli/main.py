@@ -7,16 +7,17 @@ Exit codes (``tasman.core.errors.ExitCode``): 0 ok, 1 internal error, 2 usage, 3
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import click
 
 from tasman import __version__
-from tasman.cli.common import State, TasmanGroup, json_option
+from tasman.cli.common import State, json_option
+from tasman.cli.examples import EXAMPLES, epilog
+from tasman.cli.lazy import LazyGroup
 
 
-@click.group(cls=TasmanGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-w", "--workspace", "workspace_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Workspace folder (default: TASMAN_WORKSPACE, or the nearest folder up with tasman.yaml).")
 @click.option("--db", "db_url", metavar="URL",
@@ -36,54 +37,47 @@ def cli(ctx: click.Context, workspace_dir: Path | None, db_url: str | None, user
     st.workspace_dir, st.db_url, st.user = workspace_dir, db_url, user
 
 
-# One line per command group (kept one per line so stage branches merge cleanly).
-COMMANDS = [
-    "tasman.cli.workspace_cmd:init",
-    "tasman.cli.case_cmd:case",
-    "tasman.cli.evidence_cmd:evidence",
-    "tasman.cli.audit_cmd:audit",
-    "tasman.cli.demo_cmd:demo",
-    "tasman.cli.export_cmd:export",
-    "tasman.cli.extract_cmd:extract",
-    "tasman.cli.money_cmd:money",
-    "tasman.cli.hashset_cmd:hashset",
-    "tasman.cli.serve_cmd:serve",
-    "tasman.cli.user_cmd:user",
-    "tasman.cli.tip_cmd:tip",
-    "tasman.cli.triage_cmd:triage",
-    "tasman.cli.attribute_cmd:attribute",
-    "tasman.cli.attribute_cmd:attribution",
-    "tasman.cli.refer_cmd:refer",
-    "tasman.cli.refer_cmd:agency",
-    "tasman.cli.refer_cmd:keys_group",
-    "tasman.cli.refer_cmd:package",
-    "tasman.cli.outcome_cmd:outcome",
-    "tasman.cli.outcome_cmd:summary",
-    "tasman.cli.refer_export_cmd:misp in export",
-    "tasman.cli.refer_export_cmd:ftm in export",
-    "tasman.cli.refer_export_cmd:csv_ in export",
-    "tasman.cli.formats_export_cmd:vics in export",
-    "tasman.cli.formats_export_cmd:case_ in export",
-    "tasman.cli.records_cmd:records",
-    "tasman.cli.link_cmd:link",
-    "tasman.cli.link_cmd:subject",
-    "tasman.cli.report_cmd:report",
-    "tasman.cli.samples_cmd:samples",
-]
-
-
-def _register(spec: str) -> None:
-    """``module:command`` adds a top-level command; ``module:command in group`` adds it to a group."""
-    target, _, parent = spec.partition(" in ")
-    module, name = target.split(":")
-    command = getattr(importlib.import_module(module), name)
-    group = cli if not parent else cli.commands[parent]
-    assert isinstance(group, click.Group), spec
-    group.add_command(command)
-
-
-for _spec in COMMANDS:
-    _register(_spec)
+# One line per command: name ("group sub" for a subcommand hung on a lazy group), where it lives
+# ("module:attr", imported only when the command is used) and its short help for `tasman --help`
+# (None: hidden). Kept one per line so stage branches merge cleanly.
+COMMANDS: dict[str, tuple[str, str | None]] = {
+    "init": ("tasman.cli.workspace_cmd:init", "Create a case workspace in DIRECTORY (default: here)."),
+    "case": ("tasman.cli.case_cmd:case", "Create and list cases."),
+    "evidence": ("tasman.cli.evidence_cmd:evidence", "Record evidence (hashed, never modified) and check custody."),
+    "audit": ("tasman.cli.audit_cmd:audit", "Read, verify and anchor the audit log."),
+    "demo": ("tasman.cli.demo_cmd:demo", "Run the main job end to end on generated benign data."),
+    "export": ("tasman.cli.export_cmd:export", "Write case data to files for other tools (CSV, MISP, FtM, VICS)."),
+    "export identifiers": ("tasman.cli.extract_cmd:identifiers", "Write a case's identifiers as CSV."),
+    "export subjects": ("tasman.cli.link_cmd:export_subjects_cmd", "Write a case's subjects, one row per record."),
+    "export misp": ("tasman.cli.refer_export_cmd:misp", "Attributed subjects as a MISP event (JSON)."),
+    "export ftm": ("tasman.cli.refer_export_cmd:ftm", "Attributed subjects as FollowTheMoney entities."),
+    "export csv": ("tasman.cli.refer_export_cmd:csv_", "Attributed subjects' identifiers as CSV."),
+    "export vics": ("tasman.cli.formats_export_cmd:vics", "A triage run or a hash set as VICS 2.0 JSON."),
+    "export case": ("tasman.cli.formats_export_cmd:case_", "A triage run as CASE/UCO JSON-LD."),
+    "extract": ("tasman.cli.extract_cmd:extract", "Find identifiers in a case's evidence and records."),
+    "money": ("tasman.cli.money_cmd:money", "Money trails: import transfers, score facilitators."),
+    "hashset": ("tasman.cli.hashset_cmd:hashset", "Hash sets of known material (or known-good files)."),
+    "serve": ("tasman.cli.serve_cmd:serve", "Serve the web app, the API and the public report form."),
+    "user": ("tasman.cli.user_cmd:user", "Accounts of the web app and API, tokens, memberships."),
+    "tip": ("tasman.cli.tip_cmd:tip", "Tips received from the public report form."),
+    "triage": ("tasman.cli.triage_cmd:triage", "Find listed material in evidence by hash, never shown."),
+    "attribute": ("tasman.cli.attribute_cmd:attribute", "Rank each subject's countries; 'show' lists why."),
+    "attribution": ("tasman.cli.attribute_cmd:attribution", None),
+    "refer": ("tasman.cli.refer_cmd:refer", "Build one signed, encrypted package per country."),
+    "agency": ("tasman.cli.refer_cmd:agency", "The agency directory: who serves which country."),
+    "keys": ("tasman.cli.refer_cmd:keys_group", "This agency's signing key and age identity."),
+    "package": ("tasman.cli.refer_cmd:package", "Verify, open and import referral packages."),
+    "outcome": ("tasman.cli.outcome_cmd:outcome", "Outcomes of referrals: report and import them."),
+    "summary": ("tasman.cli.outcome_cmd:summary", "Packages, arrests and children safeguarded per country."),
+    "records": ("tasman.cli.records_cmd:records", "Import records (orders, chats, tips, transfers) into a case."),
+    "link": ("tasman.cli.link_cmd:link", "Resolve a case's records into subjects."),
+    "subject": ("tasman.cli.link_cmd:subject", "List and show subjects; confirm, split and merge them."),
+    "report": ("tasman.cli.report_cmd:report", "Write the case report (HTML and JSON), never media."),
+    "samples": ("tasman.cli.samples_cmd:samples", "Write the README walk-through's inputs (benign, generated)."),
+}
+assert isinstance(cli, LazyGroup)
+cli.lazy.update(COMMANDS)
+cli.epilog = epilog(EXAMPLES[""])
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from sqlalchemy import select
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.common import TasmanGroup, emit, json_option, plural, state, table
 from tasman.cli.say import say
 from tasman.core.errors import AlreadyExistsError
 from tasman.evidence import get_case
@@ -66,7 +66,7 @@ def import_cmd(file: Path, case_ref: str) -> None:
     ws = state().ws()
     with ws.session() as s:
         data = import_outcome(s, ws.actor, case_ref, file)
-    emit(data, lambda con: say(con, f"Imported {data['items']} outcomes from {data['agency']} for "
+    emit(data, lambda con: say(con, f"Imported {plural(data['items'], 'outcome')} from {data['agency']} for "
                                      f"{data['package_id']} (sequence {data['sequence']})"))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, fail, json_option, state, table
+from tasman.cli.common import TasmanGroup, emit, fail, json_option, plural, state, table
 from tasman.core.errors import ExitCode
 from tasman.records.fields import KINDS
 from tasman.records.importing import import_file, list_imports
@@ -25,7 +25,9 @@ def records() -> None:
 @click.option("--case", "case_ref", required=True, help="The case to import into.")
 @click.option("--kind", type=click.Choice(KINDS), required=True, help="What the file holds.")
 @click.option("--map", "mapping", type=click.Path(path_type=Path),
-              help="YAML column mapping (customers, transactions); without it one is guessed and saved.")
+              help="YAML column mapping (customers, transactions). Without it the mapping an earlier import saved "
+                   "in WORKSPACE/out/mappings is used (never overwritten; a different new guess is saved beside "
+                   "it as .mapping.guess.yaml), or one is guessed and saved there.")
 @click.option("--source", help="Source name to store (default: the file name).")
 @click.option("--strict", is_flag=True, help="Import nothing if any row is bad.")
 @json_option
@@ -43,7 +45,15 @@ def import_(path: Path, case_ref: str, kind: str, mapping: Path | None, source: 
     data = rep.as_dict()
 
     def human(con: Console) -> None:
-        if rep.mapping is not None and rep.mapping.guessed:
+        if rep.mapping_used:
+            con.print(f"Column mapping from {rep.mapping_used} (saved by an earlier import; correct it there)",
+                      markup=False)
+            if rep.mapping_diff:
+                con.print(f"The mapping guessed now differs from it (saved as {rep.mapping_saved}; not used):",
+                          markup=False)
+                for line in rep.mapping_diff:
+                    con.print(f"  {line}", markup=False)
+        elif rep.mapping is not None and rep.mapping.guessed:
             con.print("Guessed column mapping (check it):")
             con.print(table(None, ["column", "field"],
                             [[c, f or "(ignored)"] for c, f in rep.mapping.columns.items()]))
@@ -57,7 +67,7 @@ def import_(path: Path, case_ref: str, kind: str, mapping: Path | None, source: 
         if len(rep.warnings) > SHOWN_WARNINGS:
             con.print(f"... and {len(rep.warnings) - SHOWN_WARNINGS} more warnings (--json lists all)")
         status = "complete" if rep.complete else f"PARTIAL: {rep.skipped} of {rep.total} rows skipped"
-        con.print(f"{rep.source}: {rep.total} rows read, {rep.imported} imported ({rep.added} new, "
+        con.print(f"{rep.source}: {plural(rep.total, 'row')} read, {rep.imported} imported ({rep.added} new, "
                   f"{rep.updated} updated, {rep.unchanged} unchanged), {rep.skipped} skipped [{status}]",
                   markup=False, soft_wrap=True)
 

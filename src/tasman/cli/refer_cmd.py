@@ -10,7 +10,7 @@ import yaml
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.common import TasmanGroup, emit, json_option, plural, progress, state, table
 from tasman.cli.say import say
 from tasman.core.errors import NotFoundError
 from tasman.core.workspace import Workspace
@@ -43,8 +43,9 @@ def refer(case_ref: str, out_dir: Path, tlp: str, countries: tuple[str, ...], mi
     """Build one signed, encrypted package per country for the agency that serves it."""
     ws = state().ws()
     local = keys.load(ws.root)
-    with ws.session() as s:
-        summary = refer_case(s, ws.actor, case_ref, out_dir, local, tlp, list(countries) or None, min_confidence)
+    with ws.session() as s, progress("refer") as tick:
+        summary = refer_case(s, ws.actor, case_ref, out_dir, local, tlp, list(countries) or None, min_confidence,
+                             progress=tick)
     data = {"built": summary.built, "unchanged": summary.unchanged, "skipped": summary.skipped,
             "unattributed": summary.unattributed}
 
@@ -59,7 +60,9 @@ def refer(case_ref: str, out_dir: Path, tlp: str, countries: tuple[str, ...], mi
         for sk in summary.skipped:
             say(con, f"{sk['country']}: skipped: {sk['why']}")
         if summary.unattributed:
-            say(con, f"{len(summary.unattributed)} subjects have no country and were not referred")
+            n = len(summary.unattributed)
+            say(con, f"{plural(n, 'subject')} {'has' if n == 1 else 'have'} no country and "
+                     f"{'was' if n == 1 else 'were'} not referred")
 
     emit(data, human)
 
@@ -96,7 +99,8 @@ def agency_import(file: Path, replace: bool) -> None:
     ws = state().ws()
     with ws.session() as s:
         rows = [agencies.as_entry(a) for a in agencies.import_directory(s, ws.actor, file, replace)]
-    emit(rows, lambda con: say(con, f"Added {len(rows)} agencies: {', '.join(r['name'] for r in rows)}"))
+    emit(rows, lambda con: say(con, f"Added {plural(len(rows), 'agency', 'agencies')}: "
+                                    f"{', '.join(r['name'] for r in rows)}"))
 
 
 @agency.command("list")
@@ -198,7 +202,7 @@ def package_open(file: Path, key_file: Path, out_dir: Path, allow_unknown_sender
     ident = keys.read_age_identity(key_file)
     data = _with_session(_maybe_ws(), lambda s, actor: open_to(s, actor, file, ident, out_dir,
                                                                allow_unknown_sender))
-    emit(data, lambda con: say(con, f"{_who(data)}\nOpened {data['subjects']} subjects into {data['out']}"))
+    emit(data, lambda con: say(con, f"{_who(data)}\nOpened {plural(data['subjects'], 'subject')} into {data['out']}"))
 
 
 @package.command("import")
@@ -214,9 +218,10 @@ def package_import(file: Path, case_ref: str, key_file: Path | None, allow_unkno
     ident = keys.read_age_identity(key_file or ws.root / keys.KEYS_DIR / keys.AGE_FILE)
     with ws.session() as s:
         data = import_package(s, ws.actor, case_ref, file, ident, allow_unknown_sender)
-    emit(data, lambda con: say(con, f"{_who(data)}\nImported {data['subjects']} subjects "
-                                     f"({data['records_added']} records) and {data['money_parties']} money-trail "
-                                     f"parties into {case_ref}"))
+    emit(data, lambda con: say(con, f"{_who(data)}\nImported {plural(data['subjects'], 'subject')} "
+                                     f"({plural(data['records_added'], 'record')}) and "
+                                     f"{plural(data['money_parties'], 'money-trail party', 'money-trail parties')} "
+                                     f"into {case_ref}"))
 
 
 @package.command("list")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tasman.cli.common import emit, json_option, state
+from tasman.cli.common import emit, json_option, plural, state
 from tasman.cli.say import say
 from tasman.refer.document import TLPS
 from tasman.refer.exports import export_set
@@ -31,8 +31,8 @@ def _write(kind: str, case_ref: str, countries: tuple[str, ...], tlp: str, out_f
         es = export_set(s, ws.actor, case_ref, kind, list(countries) or None, tlp)
         out_file.write_text(render(es), encoding="utf-8")
     data = {"file": str(out_file), "subjects": len(es.subjects), "countries": es.countries}
-    emit(data, lambda con: say(con, f"Wrote {len(es.subjects)} subjects ({', '.join(es.countries) or 'none'}) "
-                                     f"to {out_file}"))
+    emit(data, lambda con: say(con, f"Wrote {plural(len(es.subjects), 'subject')} "
+                                     f"({', '.join(es.countries) or 'none'}) to {out_file}"))
 
 
 @click.command("misp")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from tasman.cli.common import emit, json_option, state
+from tasman.cli.common import emit, json_option, plural, state
 from tasman.report import write_case_report
 
 
@@ -30,8 +30,8 @@ def report(case_ref: str, out: Path | None) -> None:
 
     def human(c: Console) -> None:
         c.print(f"case report: {target}", markup=False, highlight=False)
-        c.print(f"  {data['evidence']} evidence items, {data['matched_files']} matched files, "
-                f"{data['subjects']} subjects, {data['packages']} packages; audit chain "
-                f"{'intact' if doc.audit_ok else 'BROKEN'}")
+        c.print(f"  {plural(data['evidence'], 'evidence item')}, {plural(data['matched_files'], 'matched file')}, "
+                f"{plural(data['subjects'], 'subject')}, {plural(data['packages'], 'package')}; audit chain "
+                f"{'intact' if doc.audit_ok else 'BROKEN'}", markup=False, highlight=False)
 
     emit(data, human)

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tasman.cli.common import emit, fail, json_option, state, table
+from tasman.cli.common import emit, fail, json_option, nothing_to_do, plural, state, table
 from tasman.core.errors import ExitCode
 from tasman.triage.pipeline import ENGINES
 from tasman.triage.readers import Limits
@@ -117,13 +117,15 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
                             batch_files=batch_files, own_custody_seconds=own_custody_seconds, limits=limits)
     with _progress() as tick:
         result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)
+    if result.counts["files"] == 0 and not result.counts["errors"]:
+        nothing_to_do(f"nothing to triage: {', '.join(map(str, evidence))} holds no files")
     data = summary(result)
 
     def human(con: Console) -> None:
         c = result.counts
         verb = "Resumed and finished" if result.resumed else "Finished"
-        con.print(f"{verb} triage run {result.run_id}: {c['files']} files ({c['bytes'] / 1e6:,.1f} MB), "
-                  f"{c['pictures']} pictures, {c['videos']} video(s), {c['deleted']} deleted")
+        con.print(f"{verb} triage run {result.run_id}: {plural(c['files'], 'file')} ({c['bytes'] / 1e6:,.1f} MB), "
+                  f"{plural(c['pictures'], 'picture')}, {plural(c['videos'], 'video')}, {c['deleted']} deleted")
         con.print(table(None, ["matched files", "known-good files", "errors", "files/s"],
                         [[c["matched_files"], c["known_good_files"], c["errors"],
                           result.figures.get("files_per_second")]]))

@@ -29,9 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +40,9 @@ from tasman.core.models import AuditAnchor, AuditEvent, AuditHead
 from tasman.core.safejson import loads
 from tasman.core.signing import Signer, fingerprint, signature_ok
 from tasman.core.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from tasman.core.anchordoc import AnchorDoc
 
 ANCHOR_TYPE = "tasman.audit-anchor"
 MAX_FILE = 64 << 10
@@ -54,33 +56,6 @@ class Policy:
     every_minutes: int = 60
 
 
-class AnchorDoc(BaseModel):
-    """One anchor, as stored and as written to a file; ``signature`` covers every other field."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Literal["tasman.audit-anchor"] = "tasman.audit-anchor"
-    version: Literal[1] = 1
-    log_id: str = Field(pattern=r"^([0-9a-f]{64})?$", description="hash of entry 1: names the log")
-    seq: int = Field(ge=0, description="the anchored (head) entry")
-    count: int = Field(ge=0, description="entries in the chain when anchored")
-    head: str = Field(pattern=r"^[0-9a-f]{64}$")
-    ts: str = Field(max_length=32)
-    reason: str = Field(max_length=80)
-    fingerprint: str = Field(max_length=80)
-    public_key: str = Field(max_length=64)
-    signature: str = Field(default="", max_length=128)
-
-    @model_validator(mode="after")
-    def _count_is_seq(self) -> AnchorDoc:
-        if self.count != self.seq:
-            raise ValueError(f"count {self.count} is not the head entry's number {self.seq}")
-        return self
-
-    def payload(self) -> bytes:
-        """The signed bytes: canonical JSON of every field but the signature."""
-        return audit.canonical(self.model_dump(exclude={"signature"})).encode("utf-8")
-
-
 def _head(session: Session) -> tuple[int, str]:
     row = session.execute(select(AuditHead.count, AuditHead.last_hash).where(AuditHead.id == 1)).one()
     return int(row[0]), str(row[1])
@@ -90,8 +65,19 @@ def _log_id(session: Session) -> str:
     return session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == 1)) or ""
 
 
+def __getattr__(name: str) -> Any:
+    """``anchor.AnchorDoc``, imported on first use: pydantic stays out of every command's start."""
+    if name == "AnchorDoc":
+        from tasman.core.anchordoc import AnchorDoc
+
+        return AnchorDoc
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def make(session: Session, signer: Signer, why: str) -> AnchorDoc:
     """Sign the chain's current head and store the anchor in the caller's transaction."""
+    from tasman.core.anchordoc import AnchorDoc
+
     seq, head = _head(session)
     doc = AnchorDoc(log_id=_log_id(session), seq=seq, count=seq, head=head, ts=iso(utcnow()), reason=why[:80],
                     fingerprint=signer.fingerprint, public_key=signer.public_key)
@@ -103,6 +89,8 @@ def make(session: Session, signer: Signer, why: str) -> AnchorDoc:
 
 
 def from_row(row: AuditAnchor) -> AnchorDoc:
+    from tasman.core.anchordoc import AnchorDoc
+
     return AnchorDoc.model_construct(log_id=row.log_id, seq=row.seq, count=row.seq, head=row.head, ts=row.ts,
                                      reason=row.reason, fingerprint=row.fingerprint, public_key=row.public_key,
                                      signature=row.signature)
@@ -130,6 +118,10 @@ def anchor_to(session: Session, actor: str, signer: Signer, out: Path | None) ->
 
 def read_file(path: Path) -> AnchorDoc:
     """An anchor file, parsed and checked for shape (not yet for its signature)."""
+    from pydantic import ValidationError
+
+    from tasman.core.anchordoc import AnchorDoc
+
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_FILE + 1)

@@ -1,23 +1,36 @@
-"""Database engine, sessions and migrations: one code path for SQLite and PostgreSQL."""
+"""Database engine, sessions and migrations: one code path for SQLite and PostgreSQL.
+
+Opening a workspace checks that its schema is at every head. Alembic (and reading every
+migration script) takes most of a second, so the check first compares the database's
+``alembic_version`` rows with the rows a complete upgrade left for this very set of migration
+scripts (named by a hash of their contents, kept in the cache folder); only a database that
+differs, or a new set of scripts, goes through Alembic. The cache only ever says "nothing
+pending" for a version set Alembic itself found complete.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tasman.core.cachedir import cache_dir
 from tasman.core.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -66,6 +79,8 @@ def check_connection(engine: Engine) -> None:
 
 
 def _alembic_config(engine: Engine, root: Path | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("tasman") / "migrations"))
     cfg.attributes["engine"] = engine
@@ -74,6 +89,8 @@ def _alembic_config(engine: Engine, root: Path | None = None) -> Config:
 
 
 def _script(engine: Engine) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config(engine))
 
 
@@ -82,6 +99,8 @@ def head_revisions(engine: Engine) -> set[str]:
 
 
 def current_revisions(engine: Engine) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
 
@@ -99,10 +118,75 @@ def pending_revisions(engine: Engine) -> set[str]:
 def migrate(engine: Engine, root: Path | None = None) -> bool:
     """Bring the schema to every branch head (each stage owns a branch); True if anything ran.
     ``root``: the workspace folder, for a migration that re-encrypts with a key kept there."""
-    if not pending_revisions(engine):
+    if _known_complete(engine):
         return False
-    command.upgrade(_alembic_config(engine, root), "heads")
-    return True
+    from alembic import command
+
+    if pending_revisions(engine):
+        command.upgrade(_alembic_config(engine, root), "heads")
+        ran = True
+    else:
+        ran = False
+    _remember_complete(engine)
+    return ran
+
+
+def _scripts_fingerprint() -> str:
+    """A hash of every migration script's name and contents."""
+    h = hashlib.sha256()
+    folder = resources.files("tasman") / "migrations" / "versions"
+    for item in sorted((i for i in folder.iterdir() if i.name.endswith(".py")), key=lambda i: i.name):
+        data = item.read_bytes()
+        h.update(b"%s\0%d\0%s" % (item.name.encode(), len(data), data))
+    return h.hexdigest()[:32]
+
+
+def _stored_versions(engine: Engine) -> list[str] | None:
+    try:
+        with engine.connect() as conn:
+            return sorted(str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except SQLAlchemyError:          # no alembic_version yet: a new database
+        return None
+
+
+def _cache_file() -> Path:
+    return cache_dir() / "schema" / f"{_scripts_fingerprint()}.json"
+
+
+def _known_complete(engine: Engine) -> bool:
+    """True when these scripts' complete upgrade is known to leave exactly the rows stored."""
+    stored = _stored_versions(engine)
+    if not stored:
+        return False
+    try:
+        known = json.loads(_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(known, list) and stored in known
+
+
+def _remember_complete(engine: Engine) -> None:
+    """Record the rows a complete schema has (best effort: a cache that cannot be written is skipped)."""
+    stored = _stored_versions(engine)
+    if not stored:
+        return
+    path = _cache_file()
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):    # none yet, or damaged: written anew
+        known = []
+    if not isinstance(known, list):
+        known = []
+    if stored in known:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump([*known, stored], fh)
+        os.replace(tmp, path)
+    except OSError:
+        return
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -61,6 +61,18 @@ class PermissionDeniedError(TasmanError):
     exit_code = ExitCode.PERMISSION
 
 
+class NothingToDo(InputError):
+    """A command has nothing to work on (no evidence to extract from, no records to link, ...).
+
+    Not a failure: the CLI prints the message as a one-line notice and exits 0. The message
+    starts with "nothing to VERB:", names what is missing and the command that adds it. A
+    subclass of ``InputError`` so that callers that do not know it (the web app) still treat it
+    as "the request cannot be done", never as a bug.
+    """
+
+    exit_code = ExitCode.OK
+
+
 def reason(exc: BaseException) -> str:
     """Why ``exc`` happened, on one line, for an error message about the user's input.
 

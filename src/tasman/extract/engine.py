@@ -23,6 +23,8 @@ from typing import Any
 
 import regex
 
+from tasman.core.cachedir import cache_dir
+
 log = logging.getLogger(__name__)
 
 
@@ -98,13 +100,6 @@ class HyperscanEngine(Engine):
 # loading the serialised database takes milliseconds. The file is named by a hash of what went
 # into it (patterns, flags, Hyperscan's version, the machine), so a changed pattern or a new
 # Hyperscan makes a new file; one that does not load (truncated, another CPU) is compiled again.
-
-def cache_dir() -> Path:
-    """``$TASMAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tasman``, else ``~/.cache/tasman``."""
-    if env := os.environ.get("TASMAN_CACHE_DIR"):
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tasman"
-
 
 def _cache_path(expressions: Sequence[bytes], flags: Sequence[int]) -> Path:
     import hyperscan

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tasman.core import audit
-from tasman.core.models import Artifact, Evidence, Record
+from tasman.core.errors import NothingToDo
+from tasman.core.models import Artifact, Case, Evidence, Record
 from tasman.core.procs import bounded_map, default_workers
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
@@ -150,6 +152,7 @@ def extract_case(ws: Workspace, case_ref: str, *, region: str | None = None, wor
     workers = workers or default_workers()
     with ws.session() as s:
         case = get_case(s, case_ref)
+        _check_something(s, case, records=records, files=files)
         run = ExtractRun(case_id=case.id, actor=ws.actor, started_at=utcnow(), status="running",
                          settings={"region": region, "workers": workers, "records": records, "files": files},
                          counts={}, errors=[])
@@ -186,6 +189,20 @@ def extract_case(ws: Workspace, case_ref: str, *, region: str | None = None, wor
                          status=summary.status, files=summary.files, records=summary.records,
                          added=summary.added, warnings=len(summary.warnings))
     return summary
+
+
+def _check_something(s: Session, case: Case, *, records: bool, files: bool) -> None:
+    """Raise ``NothingToDo`` when the case has none of what this run would read (no run is made)."""
+    has_files = files and s.scalar(select(Evidence.id).where(Evidence.case_id == case.id).limit(1)) is not None
+    has_records = records and s.scalar(select(Record.id).where(Record.case_id == case.id).limit(1)) is not None
+    if has_files or has_records:
+        return
+    wanted = [w for w, on in (("evidence", files), ("records", records)) if on]
+    how = {"evidence": "add some with `tasman evidence add`", "records": "import some with `tasman records import`"}
+    if not wanted:
+        raise NothingToDo("nothing to extract: --no-files and --no-records leave nothing to read")
+    raise NothingToDo(f"nothing to extract: case {case.ref} has no {' and no '.join(wanted)}; "
+                      + " or ".join(how[w] for w in wanted))
 
 
 def _absorb(summary: RunSummary, writer: ObservationWriter) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
-from tasman.core.errors import InputError
+from tasman.core.errors import InputError, NothingToDo
 from tasman.core.models import Record
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
@@ -104,8 +104,8 @@ def read_input(session: Session, case_ref: str, stage: StageHook = _no_stage,
     with stage("normalise"):
         parties = load_parties(session, case.id, workers)
     if parties.num_rows == 0:
-        raise InputError(f"case {case_ref!r} has no records: "
-                         "import some with 'tasman records import'")
+        raise NothingToDo(f"nothing to link: case {case.ref} has no records; "
+                          "import some with `tasman records import`")
     present = set(parties.column("uid").to_pylist())
     decided = list_decisions(session, case.id)
     constraints, decision_stats = compile_constraints(decided, present)

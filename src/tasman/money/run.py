@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from tasman import __version__
 from tasman.core import audit
-from tasman.core.errors import NotFoundError
+from tasman.core.errors import NotFoundError, NothingToDo
 from tasman.core.timeutil import iso, utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence import get_case
@@ -104,6 +104,9 @@ def prepare_analysis(session: Session, case_ref: str, cfg: MoneyConfig | None = 
     case = get_case(session, case_ref)
     with stage("load"):
         inputs = load_case(session, case.id, cfg)
+    if not inputs.transfers and not inputs.warnings:
+        raise NothingToDo(f"nothing to analyse: case {case.ref} has no transactions records; "
+                          "import some with `tasman money import`")
     if not inputs.transfers:
         hint = f" ({len(inputs.warnings)} unusable: {inputs.warnings[0]})" if inputs.warnings else ""
         raise NotFoundError(f"case {case_ref!r} has no usable transactions records{hint}: "

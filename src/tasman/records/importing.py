@@ -15,7 +15,7 @@ from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError
 from tasman.evidence.cases import get_case
 from tasman.records.importers import Options, importer_for
-from tasman.records.mapping import Mapping, load_mapping
+from tasman.records.mapping import Mapping, load_mapping, mapping_differences
 from tasman.records.models import RecordImport
 from tasman.records.store import store_records
 
@@ -37,6 +37,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     mapping: Mapping | None = None
     mapping_saved: str | None = None
+    mapping_used: str | None = None       # an earlier saved (maybe corrected) mapping used instead of a guess
+    mapping_diff: list[str] = field(default_factory=list)   # how the new guess differs from it, one per field
     previous_sha256: str | None = None
 
     @property
@@ -52,6 +54,7 @@ class ImportReport:
                 "rows": self.total, "imported": self.imported, "added": self.added, "updated": self.updated,
                 "unchanged": self.unchanged, "skipped": self.skipped, "complete": self.complete,
                 "warnings": self.warnings, "notes": self.notes, "mapping_saved": self.mapping_saved,
+                "mapping_used": self.mapping_used, "mapping_diff": self.mapping_diff,
                 "mapping": self.mapping.columns if self.mapping else None}
 
 
@@ -77,9 +80,22 @@ def import_file(session: Session, actor: str, case_ref: str, path: Path, kind: s
         raise InputError(f"--map applies to table kinds (customers, transactions), not {kind!r}")
     mapping = load_mapping(mapping_path, kind) if mapping_path is not None else None
     parsed = importer.parse(path, Options(mapping=mapping, source=source))
+    guess, save_to, used, diff = parsed.mapping, None, None, []
+    if save_mapping_dir is not None and guess is not None and guess.guessed:
+        save_to = save_mapping_dir / f"{Path(parsed.source).stem}.{kind}.mapping.yaml"
+        if save_to.is_file():
+            # saved by an earlier import and perhaps corrected since: used, never overwritten; a
+            # different guess goes beside it
+            kept = load_mapping(save_to, kind)
+            used, diff = str(save_to), mapping_differences(kept, guess)
+            if diff:
+                parsed = importer.parse(path, Options(mapping=kept, source=source))
+                save_to = save_to.with_name(save_to.name.removesuffix(".yaml") + ".guess.yaml")
+            else:
+                save_to = None
     report = ImportReport(kind=kind, source=parsed.source, path=str(path), sha256=file_sha256(path),
                           total=parsed.total, skipped=parsed.skipped, notes=list(parsed.notes),
-                          mapping=parsed.mapping)
+                          mapping=parsed.mapping, mapping_used=used, mapping_diff=diff)
     if parsed.total == 0:
         raise InputError(f"{parsed.source} holds no rows: nothing imported")
     if not parsed.rows:
@@ -97,9 +113,8 @@ def import_file(session: Session, actor: str, case_ref: str, path: Path, kind: s
     summary = store_records(session, actor, case_ref, kind, parsed.source, parsed.rows, parsed.warnings)
     report.added, report.updated, report.unchanged = summary.added, summary.updated, summary.unchanged
     report.warnings = summary.warnings
-    if parsed.mapping is not None and parsed.mapping.guessed and save_mapping_dir is not None:
-        saved = parsed.mapping.save(save_mapping_dir / f"{Path(parsed.source).stem}.{kind}.mapping.yaml")
-        report.mapping_saved = str(saved)
+    if save_to is not None and guess is not None:   # a first guess, or a new guess beside a kept mapping
+        report.mapping_saved = str(guess.save(save_to))
     session.add(RecordImport(
         case_id=case.id, kind=kind, source=parsed.source, path=str(path.resolve()), sha256=report.sha256,
         size=path.stat().st_size, actor=actor, total=report.total, added=report.added, updated=report.updated,

@@ -152,6 +152,19 @@ def guess_mapping(headers: list[str], kind: str) -> Mapping:
     return Mapping(kind=kind, columns=columns, guessed=True, notes=notes)
 
 
+def mapping_differences(kept: Mapping, guess: Mapping) -> list[str]:
+    """One line per column or setting where ``guess`` differs from ``kept`` (empty: the same)."""
+    def name(v: object) -> str:
+        return "(ignored)" if v is None else str(v)
+
+    lines = [f"column {c!r}: yours {name(kept.columns.get(c))}, guessed {name(guess.columns.get(c))}"
+             for c in dict.fromkeys([*kept.columns, *guess.columns]) if kept.columns.get(c) != guess.columns.get(c)]
+    for k in ("country", "dayfirst", "delimiter", "encoding", "sheet"):
+        if getattr(kept, k) != getattr(guess, k):
+            lines.append(f"{k}: yours {name(getattr(kept, k))}, guessed {name(getattr(guess, k))}")
+    return lines
+
+
 def load_mapping(path: Path, kind: str) -> Mapping:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))

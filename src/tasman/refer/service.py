@@ -8,6 +8,7 @@ A country gets a package when it has attributed subjects or alerted money-trail 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tasman import __version__
 from tasman.core import anchor, audit
-from tasman.core.errors import AlreadyExistsError, InputError, IntegrityError, NotFoundError
+from tasman.core.errors import AlreadyExistsError, InputError, IntegrityError, NotFoundError, NothingToDo
 from tasman.core.models import Case
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case
@@ -47,7 +48,10 @@ def series_of(case_ref: str, country: str) -> str:
 
 
 def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys: LocalKeys, tlp: str = "amber",
-               countries: list[str] | None = None, min_confidence: float = 0.0) -> ReferSummary:
+               countries: list[str] | None = None, min_confidence: float = 0.0,
+               progress: Callable[[int, int], None] | None = None) -> ReferSummary:
+    """One package per country with attributed subjects or money-trail parties; ``progress(done,
+    total)`` after each country. Nothing to refer raises ``NothingToDo`` before anything is written."""
     if tlp not in TLPS:
         raise InputError(f"unknown TLP {tlp!r}: use one of {', '.join(TLPS)}")
     case = get_case(session, case_ref)
@@ -59,21 +63,38 @@ def refer_case(session: Session, actor: str, case_ref: str, out_dir: Path, keys:
         if s.country and (s.confidence is None or s.confidence >= min_confidence):
             by_country.setdefault(s.country, []).append(s)
     money = money_by_country(session, case_ref, actor)
+    targets = [cc for cc in sorted({*by_country, *money}) if wanted is None or cc in wanted]
+    if not targets:
+        raise NothingToDo(_nothing_to_refer(case.ref, subjects))
     out_dir.mkdir(parents=True, exist_ok=True)
     head = anchor.make(session, keys, "refer").head   # the head every package carries, signed and stored
     sender = AgencyInfo(name=keys.name, countries=list(keys.countries), contact=keys.contact,
                         key_fingerprint=keys.fingerprint)
     written: list[Path] = []
     try:
-        for cc in sorted({*by_country, *money}):
-            if wanted is None or cc in wanted:
-                _refer_country(session, actor, case, cc, by_country.get(cc, []), money, out_dir, keys, tlp, sender,
-                               head, summary, written)
+        for done, cc in enumerate(targets, 1):
+            _refer_country(session, actor, case, cc, by_country.get(cc, []), money, out_dir, keys, tlp, sender,
+                           head, summary, written)
+            if progress is not None:
+                progress(done, len(targets))
     except BaseException:
         for path in written:  # the transaction rolls back: no row may be missing for a file left behind
             path.unlink(missing_ok=True)
         raise
     return summary
+
+
+def _nothing_to_refer(case_ref: str, subjects: list[Subject]) -> str:
+    """Why no package can be built, naming what is missing and what adds it."""
+    attributed = sum(1 for s in subjects if s.country)
+    if not subjects:
+        why = f"case {case_ref} has no subjects and no money-trail parties; make subjects with `tasman link`"
+    elif not attributed:
+        why = (f"none of case {case_ref}'s {len(subjects)} subjects has a country; "
+               f"run `tasman attribute --case {case_ref}` first")
+    else:           # every attributed subject is left out by --country or --min-confidence
+        why = f"no subject of case {case_ref} is attributed to the countries and confidence asked for"
+    return f"nothing to refer: {why}"
 
 
 def _refer_country(session: Session, actor: str, case: Case, cc: str, subjects: list[Subject],

@@ -24,7 +24,7 @@ def test_import_list_build_remove(run_cli, w: list[object], tmp_path: Path) -> N
     f.write_text(f"md5,sha1,category\n{MD5},{SHA1},1\nbad,,1\n", encoding="utf-8")
     r = run_cli(*w, "hashset", "import", f, "--name", "partner")
     assert r.exit_code == 0, r.output
-    assert "Imported partner: 1 entries" in r.stdout and "line 3" in r.stderr
+    assert "Imported partner: 1 entry" in r.stdout and "line 3" in r.stderr
     r = run_cli(*w, "hashset", "import", f, "--name", "partner", "--json")
     data = json.loads(r.stdout)
     assert (data["replaced"], data["added"], data["removed"], data["warning_count"]) == (True, 0, 0, 1)
@@ -39,7 +39,7 @@ def test_import_list_build_remove(run_cli, w: list[object], tmp_path: Path) -> N
     assert [(h["name"], h["format"]) for h in json.loads(r.stdout)] == [("lab", "folder"), ("partner", "csv")]
     assert "partner" in run_cli(*w, "hashset", "list").stdout
     r = run_cli(*w, "hashset", "remove", "partner")
-    assert r.exit_code == 0 and "Removed hash set partner (1 entries)" in r.stdout
+    assert r.exit_code == 0 and "Removed hash set partner (1 entry)" in r.stdout
     assert "vics" in run_cli(*w, "hashset", "formats").stdout
 
 

@@ -51,13 +51,16 @@ class ImportResult:
 class _HashingReader:
     """Hashes what the parser reads, so the stored source hash costs no second pass."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, progress: Callable[[int], None] | None = None) -> None:
         self.raw, self.sha256 = raw, hashlib.sha256()
         self.name = getattr(raw, "name", "")
+        self.progress = progress
 
     def read(self, n: int = -1) -> bytes:
         data = self.raw.read(n)
         self.sha256.update(data)
+        if self.progress is not None:
+            self.progress(len(data))
         return data
 
     def read1(self, n: int = -1) -> bytes:
@@ -123,9 +126,10 @@ def _rows(entries: Iterator[Entry], hashset_id: int, mapper: Callable[[Any], Any
 
 def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: str | None = None,
                    known_good: bool | None = None, category_scheme: str | None = None,
-                   category: str | int | None = None) -> ImportResult:
+                   category: str | int | None = None, progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import (or re-import, replacing in place) the list at ``path`` as hash set ``name``; its
-    categories read in ``category_scheme``, by default the format's own (``vic`` for most)."""
+    categories read in ``category_scheme``, by default the format's own (``vic`` for most).
+    ``progress(n)`` is told each time ``n`` more bytes of the file were read."""
     check_name(name)
     if not path.exists():
         raise NotFoundError(f"no file {str(path)!r}")
@@ -140,7 +144,7 @@ def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: 
     mapper, default = _scheme(category_scheme, category)
     parser = fmt_cls()
     with path.open("rb") as raw:
-        reader = _HashingReader(raw)
+        reader = _HashingReader(raw, progress)
         return _ingest(session, actor, name, parser, lambda: parser.parse(reader),  # type: ignore[arg-type]
                        reader.finish, source=str(path), known_good=known_good, scheme_name=category_scheme,
                        mapper=mapper, default=default)
