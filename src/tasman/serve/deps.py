@@ -29,6 +29,7 @@ from tasman.core.errors import (
     IntegrityError,
     LimitError,
     NotFoundError,
+    NothingToDo,
     PermissionDeniedError,
     TasmanError,
 )
@@ -62,7 +63,7 @@ class CsrfFailed(TasmanError):
 STATUS: list[tuple[type[TasmanError], int]] = [
     (LoginRequired, 401), (Unauthorized, 401), (CsrfFailed, 403), (PermissionDeniedError, 403),
     (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (ParamsError, 422),
-    (LimitError, 422), (InputError, 400),
+    (LimitError, 422), (NothingToDo, 409), (InputError, 400),
 ]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tasman.core import audit
-from tasman.core.errors import InputError, NotFoundError, TasmanError
+from tasman.core.errors import InputError, NotFoundError, NothingToDo, TasmanError
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
@@ -192,6 +192,8 @@ def run_one(ws: Workspace, job: Job) -> None:
         if kind is None:
             raise InputError(f"no handler for job kind {job.kind!r} in this installation")
         result = kind.run(ws, job, _progress_writer(job.id))
+    except NothingToDo as exc:  # as on the command line: done, with the notice naming what is missing
+        message = str(exc)
     except TasmanError as exc:
         status, message = "failed", str(exc)
     except Exception as exc:  # a bug in a job must not take the worker down

@@ -13,6 +13,7 @@ from tasman.serve.routes import (
     hma,
     identifiers,
     jobs,
+    link_review,
     media,
     records,
     referrals,
@@ -23,6 +24,6 @@ from tasman.serve.routes import (
     users,
 )
 
-_MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, graph, attribution, referrals,
-            summary, audit_log, tips, users, account, hma]
+_MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, link_review, graph, attribution,
+            referrals, summary, audit_log, tips, users, account, hma]
 ROUTERS: list[APIRouter] = [r for m in _MODULES for r in (getattr(m, "router", None), getattr(m, "api", None)) if r]

@@ -16,12 +16,12 @@ from pydantic import Field
 from tasman.link import review
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.roles import Perm
-from tasman.serve.routes.common import ERRORS, WRITE_ERRORS, see_other
+from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
 from tasman.serve.schemas import Doc
 from tasman.serve.web import render
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter()     # included in routes.subjects' api, which gives it the /api/v1 prefix
+api = APIRouter(prefix=API, tags=["subjects"])
 PAGE_PAIRS = 200      # pairs on the case's review page (the API takes a limit up to 1000)
 PAIR = r"^\d{1,18}-\d{1,18}$"
 

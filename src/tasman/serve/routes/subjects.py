@@ -1,8 +1,8 @@
 """Subjects: resolved persons with their records, why each link was made, and the analyst's
-confirm / split / merge, with the probable links waiting for review (``routes.link_review``,
-whose routers are included here). Reads go through ``tasman.link.views`` and decisions through
-``tasman.link.decisions``: the functions ``tasman subject show|confirm|split|merge`` call. A link
-run (``tasman link``) is started here as a job (``tasman.serve.jobkinds``).
+confirm / split / merge, with the probable links waiting for review (``routes.link_review``).
+Reads go through ``tasman.link.views`` and decisions through ``tasman.link.decisions``: the
+functions ``tasman subject show|confirm|split|merge`` call. A link run (``tasman link``) is
+started here as a job (``tasman.serve.jobkinds``).
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
-from tasman.serve.routes.link_review import api as review_api
 from tasman.serve.routes.link_review import probable_section
-from tasman.serve.routes.link_review import router as review_router
 from tasman.serve.schemas import DecisionIn, DecisionOut, LinkOut, PartyOut, SubjectDetail, SubjectOut
 from tasman.serve.web import render
 
@@ -108,5 +106,3 @@ def post_decision(sref: str, body: DecisionIn, ctx: CaseCtx = Depends(api_case))
     return decide(ctx, sref, body)
 
 
-router.include_router(review_router)
-api.include_router(review_api)
