@@ -1,0 +1,204 @@
+"""Hypotheses of what a listed original looked like, hashed from an evidence picture alone.
+
+A received hash list (NCMEC, Project VIC, CAID, a partner agency) holds one PDQ of each whole
+picture and no region hashes, so the crop stage's listed-side crops (``match.regions``) do not
+exist for it. A copy cropped by 5% a side, or given a caption box over part of an edge, lands
+35-100 bits from that one hash. Here the evidence side guesses the original instead, and each
+guess is one more PDQ query:
+
+* ``uncrop:F:ANCHOR``: the picture padded back out by edge replication fading to the mean grey, to the size of an
+  original of which it would keep ``F`` of each side, with the kept part at ``ANCHOR``
+  (``centre`` or a corner). PDQ's low frequencies survive a guessed border far better than the
+  loss of the border itself: a 5% crop goes from 80-100 bits to ~15-40.
+* ``inpaint:EDGE-WHERE``: a flat or text-bearing box found on an edge (a partial-width caption,
+  a corner logo, a watermark bar) filled from its surroundings before hashing.
+
+Everything is computed from the reduced-scale luma the runner already decoded, with the same
+PDQ operator as the picture's own hash, and hashed in the same batch (see ``pictures``):
+about a millisecond per hypothesis. Pictures under :data:`MIN_SIDE` pixels a side get none
+(``skip_note``). The matcher queries these hashes only for files whose own and dihedral hashes
+found nothing, at its own, stricter radius (``MatchSettings.hypothesis_threshold``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from tasman.triage.hashing.pdq import downsample
+
+MIN_SIDE = 64
+UNCROP: tuple[tuple[float, str], ...] = (
+    (0.90, "centre"), (0.80, "centre"),
+    (0.90, "top-left"), (0.90, "top-right"), (0.90, "bottom-left"), (0.90, "bottom-right"),
+)
+MAX_BOXES = 2              # in-paint hypotheses per picture (the largest boxes found)
+MAX_DEPTH = 0.35           # a box reaches at most this share of the picture inwards
+MIN_DEPTH = 0.03
+MIN_RUN = 0.12             # a box covers at least this share of its edge
+FLAT_STEP = 10             # grey levels between neighbours inside a flat run
+BOX_TOLERANCE = 24         # grey levels from the box's colour still counted as the box
+MIN_STEP_OUT = 14          # mean grey-level step where the box ends (a gradient has none)
+EDGES = ("bottom", "top", "left", "right")
+STRAIGHT = 0.7             # share of the row past a box that differs from it (a straight edge)
+TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
+FADE = 0.06                # a guessed border fades to the mean grey over this share of the long side
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box on an edge, in the edge's own frame: ``depth`` rows from the edge inwards, columns
+    ``c0``..``c1`` (exclusive) along it."""
+
+    edge: str
+    depth: int
+    c0: int
+    c1: int
+    length: int                # the edge's length in pixels
+    text: bool = False         # marks inside (text, a logo's word): ranked before plain flat boxes
+
+    @property
+    def name(self) -> str:
+        third = self.length / 3
+        mid = (self.c0 + self.c1) / 2
+        if self.c1 - self.c0 >= 0.9 * self.length:
+            where = "full"
+        elif self.edge in ("top", "bottom"):
+            where = "left" if mid < third else "right" if mid > 2 * third else "middle"
+        else:
+            where = "top" if mid < third else "bottom" if mid > 2 * third else "middle"
+        return f"inpaint:{self.edge}-{where}"
+
+
+def skip_note(rows: int, cols: int, full_size: tuple[int, int]) -> str | None:
+    """Why a picture gets no hypotheses (None when it gets them)."""
+    width, height = full_size
+    if min(width, height) < MIN_SIDE or min(rows, cols) < MIN_SIDE // 2:
+        return f"no crop/overlay hypotheses: {width} x {height} pixels is under {MIN_SIDE} a side"
+    return None
+
+
+def _oriented(a: np.ndarray, edge: str) -> np.ndarray:
+    """A view of ``a`` with ``edge`` as row 0 (writes go through to ``a``)."""
+    if edge == "top":
+        return a
+    if edge == "bottom":
+        return a[::-1]
+    if edge == "left":
+        return a.T
+    return a.T[::-1]
+
+
+def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
+    """Runs of neighbouring pixels at most :data:`FLAT_STEP` apart, ``min_len`` long or more."""
+    breaks = np.nonzero(np.abs(np.diff(row)) > FLAT_STEP)[0] + 1
+    bounds = np.concatenate([[0], breaks, [len(row)]])
+    return [(int(s), int(e)) for s, e in itertools.pairwise(bounds) if e - s >= min_len]
+
+
+def _edge_boxes(e: np.ndarray, edge: str) -> list[Box]:
+    rows, cols = e.shape
+    limit = int(rows * MAX_DEPTH)
+    out: list[Box] = []
+    for c0, c1 in _runs(e[1], max(4, int(cols * MIN_RUN))):
+        colour = float(np.median(e[1, c0:c1]))
+        strip = e[:limit + 1, c0:c1]
+        mostly = (np.abs(strip - colour) <= BOX_TOLERANCE).mean(axis=1) >= 0.5
+        if mostly.all():
+            continue                           # no end in reach: flat content, not a box
+        end = int(np.argmin(mostly))
+        if end < max(2, MIN_DEPTH * rows):
+            continue
+        step = float(np.abs(strip[end] - strip[end - 2]).mean())
+        if step < MIN_STEP_OUT:
+            continue                           # a slow change (a gradient), not a box's edge
+        past = strip[min(end + 1, limit)]
+        if (np.abs(past - colour) > BOX_TOLERANCE).mean() < STRAIGHT:
+            continue                           # no straight inner edge: a drawn shape, not a box
+        marks = float((np.abs(strip[:end] - colour) > BOX_TOLERANCE).mean())
+        out.append(Box(edge, min(end + 1, limit), max(0, c0 - 1), min(cols, c1 + 1), cols,
+                       TEXT_MARKS[0] <= marks <= TEXT_MARKS[1]))
+    return out
+
+
+def find_boxes(luma: np.ndarray) -> list[Box]:
+    """The largest flat or text-bearing boxes on the picture's edges (at most :data:`MAX_BOXES`)."""
+    a = np.asarray(luma, dtype=np.float32)
+    found = [b for edge in EDGES for b in _edge_boxes(_oriented(a, edge), edge)]
+    found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
+    return found[:MAX_BOXES]
+
+
+def inpaint(luma: np.ndarray, box: Box) -> np.ndarray:
+    """A copy of ``luma`` with ``box`` filled from its surroundings: each column from the row
+    just past the box, blended with each row interpolated between the pixels on either side."""
+    out = np.array(luma, dtype=np.float32)
+    e = _oriented(out, box.edge)
+    rows, cols = e.shape
+    d, c0, c1 = box.depth, box.c0, box.c1
+    below = e[min(rows - 1, d + 1), c0:c1]
+    vertical = np.broadcast_to(below, (d, c1 - c0))
+    left = e[:d, c0 - 1] if c0 > 0 else None
+    right = e[:d, c1] if c1 < cols else None
+    if left is None and right is None:
+        e[:d, c0:c1] = vertical
+        return out
+    t = (np.arange(c0, c1, dtype=np.float32) - (c0 - 1)) / (c1 - c0 + 1)
+    lo = left if left is not None else right
+    hi = right if right is not None else left
+    assert lo is not None and hi is not None
+    across = lo[:, None] * (1 - t[None, :]) + hi[:, None] * t[None, :]
+    e[:d, c0:c1] = (vertical + across) / 2
+    return out
+
+
+def _pad_index(m: int, kept: float, anchor: float) -> tuple[np.ndarray, np.ndarray]:
+    """For an axis of ``m`` pixels padded out to the ``m / kept`` pixels of the original it would be
+    ``kept`` of, placed at ``anchor`` (0 start, 1 end): the source pixel of each padded pixel (edge
+    replication) and its distance outside the kept part."""
+    total = max(m, round(m / kept))
+    offset = round(anchor * (total - m))
+    pos = np.arange(total) - offset
+    return np.clip(pos, 0, m - 1), np.maximum(0, np.maximum(-pos, pos - (m - 1)))
+
+
+def uncrop(a: np.ndarray, kept: float, anchor: str) -> np.ndarray:
+    """``a`` padded out as the original it would be ``kept`` of (each side), at ``anchor``: edge
+    pixels replicated, fading into the picture's mean grey with the distance from the edge (a
+    replicated edge alone draws streaks that PDQ reads as structure; measured: ~5 bits closer)."""
+    av, ah = _ANCHOR[anchor]
+    ri, rd = _pad_index(a.shape[0], kept, av)
+    ci, cd = _pad_index(a.shape[1], kept, ah)
+    outside = np.maximum(rd[:, None], cd[None, :]).astype(np.float32)
+    w = np.exp(-outside / (FADE * max(a.shape)))
+    mean = float(a.mean())
+    return (a[ri][:, ci] - mean) * w + mean
+
+
+_ANCHOR = {"centre": (0.5, 0.5), "top-left": (0.0, 0.0), "top-right": (0.0, 1.0), "bottom-left": (1.0, 0.0),
+           "bottom-right": (1.0, 1.0)}     # (vertical, horizontal) place of the kept part
+
+
+def hypothesis_buffers(luma: np.ndarray, full_size: tuple[int, int], scale: int
+                       ) -> tuple[tuple[str, ...], np.ndarray]:
+    """(names, PDQ's 64x64 buffers k x 64 x 64) of the picture's hypotheses, from its luma plane
+    decoded at ``1/scale`` of ``full_size`` (width, height). Empty for pictures
+    :func:`skip_note` refuses."""
+    a = np.asarray(luma, dtype=np.float32)
+    rows, cols = a.shape
+    if skip_note(rows, cols, full_size) is not None:
+        return (), np.zeros((0, 64, 64), dtype=np.float32)
+    width, height = full_size
+    names: list[str] = []
+    buffers: list[np.ndarray] = []
+    for kept, anchor in UNCROP:
+        padded = uncrop(a, kept, anchor)
+        full = (round(width * padded.shape[1] / cols), round(height * padded.shape[0] / rows))
+        buffers.append(downsample(padded, full, scale))
+        names.append(f"uncrop:{kept:.2f}:{anchor}")
+    for box in find_boxes(a):
+        buffers.append(downsample(inpaint(a, box), (width, height), scale))
+        names.append(box.name)
+    return tuple(names), np.stack(buffers).astype(np.float32)
