@@ -148,3 +148,15 @@ def test_at_most_eight_hypotheses_and_boxes_on_the_edges() -> None:
     filled = hypotheses.inpaint(luma, box)
     assert np.array_equal(filled[:150], luma[:150])             # nothing outside the box changes
     assert filled[-box.depth:, :box.c1].std() < luma[-box.depth:, :box.c1].std()
+
+
+def test_dihedral_variants_are_named_as_the_worker_lists_them(ws: Workspace, tmp_path: Path) -> None:
+    import_list(ws, partner_list(tmp_path / "list.csv", [CROPPED]))
+    with ws.session() as s:
+        m = load_matcher(s)
+    from PIL import ImageOps
+
+    mirrored = jpeg_bytes(ImageOps.mirror(draw_picture(CROPPED, SIZE)))
+    pic = hash_picture(mirrored, max_pixels=10**8)
+    worker_style = FileHashes(path="m.jpg", size=1, pdq=pic.pdq, pdq_quality=pic.quality, pdq_variants=pic.variants)
+    assert [x.detail["variant"] for x in m.match([worker_style])] == ["flip_left_right"]

@@ -125,7 +125,10 @@ class Matcher:
         for i, f in enumerate(files):
             seen: set[str] = set()
             if f.pdq and (f.pdq_quality is None or f.pdq_quality >= st.min_quality):
-                for n, h in enumerate((f.pdq, *f.pdq_variants)):
+                # the eight dihedral forms in DIHEDRAL's order; the worker's list starts with the
+                # picture itself, a caller's may leave it out
+                forms = f.pdq_variants if len(f.pdq_variants) == len(DIHEDRAL) else (f.pdq, *f.pdq_variants)
+                for n, h in enumerate((f.pdq, *forms[1:])):
                     if h not in seen and len(h) == 64 and HEX.fullmatch(h):
                         seen.add(h)
                         hexes.append(h)
