@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from tasman.triage.hashing.pdq import downsample
+from tasman.triage.hashing.pdq import Band, band_of, downsample, folded_operator
 
 MIN_SIDE = 64
+WORK_SIDE = 64             # hypotheses are computed on the luma halved down to about this short side
 UNCROP: tuple[tuple[float, str], ...] = (
     (0.90, "centre"), (0.80, "centre"),
     (0.90, "top-left"), (0.90, "top-right"), (0.90, "bottom-left"), (0.90, "bottom-right"),
@@ -37,6 +39,9 @@ UNCROP: tuple[tuple[float, str], ...] = (
 MAX_BOXES = 2              # in-paint hypotheses per picture (the largest boxes found)
 MAX_DEPTH = 0.35           # a box reaches at most this share of the picture inwards
 MIN_DEPTH = 0.03
+RUNS_PER_EDGE = 3          # the longest flat runs of an edge looked at
+CLEAN = 0.97               # share of a margin row in the box colour
+MOSTLY = 0.3               # share of a row in the box colour that keeps it in the box (text allowed)
 MIN_RUN = 0.12             # a box covers at least this share of its edge
 FLAT_STEP = 10             # grey levels between neighbours inside a flat run
 BOX_TOLERANCE = 24         # grey levels from the box's colour still counted as the box
@@ -44,7 +49,7 @@ MIN_STEP_OUT = 14          # mean grey-level step where the box ends (a gradient
 EDGES = ("bottom", "top", "left", "right")
 STRAIGHT = 0.7             # share of the row past a box that differs from it (a straight edge)
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
-FADE = 0.06                # a guessed border fades to the mean grey over this share of the long side
+FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
 
 
 @dataclass(frozen=True)
@@ -95,30 +100,39 @@ def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     """Runs of neighbouring pixels at most :data:`FLAT_STEP` apart, ``min_len`` long or more."""
     breaks = np.nonzero(np.abs(np.diff(row)) > FLAT_STEP)[0] + 1
     bounds = np.concatenate([[0], breaks, [len(row)]])
-    return [(int(s), int(e)) for s, e in itertools.pairwise(bounds) if e - s >= min_len]
+    runs = [(int(s), int(e)) for s, e in itertools.pairwise(bounds) if e - s >= min_len]
+    return sorted(runs, key=lambda r: r[0] - r[1])[:RUNS_PER_EDGE]
 
 
 def _edge_boxes(e: np.ndarray, edge: str) -> list[Box]:
     rows, cols = e.shape
     limit = int(rows * MAX_DEPTH)
+    runs = _runs(e[1], max(4, int(cols * MIN_RUN)))
+    if not runs:
+        return []
+    # off the box: further than the tolerance from the edge row's own pixel in that column (a
+    # flat run's pixels are within a few grey levels of each other), counted along the columns
+    off = np.abs(e[:limit + 1] - e[1]) > BOX_TOLERANCE
+    counts = np.concatenate([np.zeros((limit + 1, 1), np.int32), np.cumsum(off, axis=1, dtype=np.int32)], axis=1)
     out: list[Box] = []
-    for c0, c1 in _runs(e[1], max(4, int(cols * MIN_RUN))):
-        colour = float(np.median(e[1, c0:c1]))
-        strip = e[:limit + 1, c0:c1]
-        mostly = (np.abs(strip - colour) <= BOX_TOLERANCE).mean(axis=1) >= 0.5
+    for c0, c1 in runs:
+        width = c1 - c0
+        mostly = (counts[:, c1] - counts[:, c0]) <= (1 - MOSTLY) * width
         if mostly.all():
             continue                           # no end in reach: flat content, not a box
         end = int(np.argmin(mostly))
+        clean = np.nonzero(counts[:end, c1] - counts[:end, c0] <= (1 - CLEAN) * width)[0]
+        if len(clean) and clean[-1] + 1 < end:
+            end = int(clean[-1]) + 1           # the box's clean margin ends it (what follows may match its colour)
         if end < max(2, MIN_DEPTH * rows):
             continue
-        step = float(np.abs(strip[end] - strip[end - 2]).mean())
-        if step < MIN_STEP_OUT:
+        if float(np.abs(e[end, c0:c1] - e[end - 2, c0:c1]).mean()) < MIN_STEP_OUT:
             continue                           # a slow change (a gradient), not a box's edge
-        past = strip[min(end + 1, limit)]
-        if (np.abs(past - colour) > BOX_TOLERANCE).mean() < STRAIGHT:
+        past = min(end + 1, limit)
+        if counts[past, c1] - counts[past, c0] < STRAIGHT * width:
             continue                           # no straight inner edge: a drawn shape, not a box
-        marks = float((np.abs(strip[:end] - colour) > BOX_TOLERANCE).mean())
-        out.append(Box(edge, min(end + 1, limit), max(0, c0 - 1), min(cols, c1 + 1), cols,
+        marks = float((counts[:end, c1] - counts[:end, c0]).sum()) / (end * width)
+        out.append(Box(edge, past, max(0, c0 - 1), min(cols, c1 + 1), cols,
                        TEXT_MARKS[0] <= marks <= TEXT_MARKS[1]))
     return out
 
@@ -154,31 +168,42 @@ def inpaint(luma: np.ndarray, box: Box) -> np.ndarray:
     return out
 
 
-def _pad_index(m: int, kept: float, anchor: float) -> tuple[np.ndarray, np.ndarray]:
-    """For an axis of ``m`` pixels padded out to the ``m / kept`` pixels of the original it would be
-    ``kept`` of, placed at ``anchor`` (0 start, 1 end): the source pixel of each padded pixel (edge
-    replication) and its distance outside the kept part."""
-    total = max(m, round(m / kept))
-    offset = round(anchor * (total - m))
-    pos = np.arange(total) - offset
-    return np.clip(pos, 0, m - 1), np.maximum(0, np.maximum(-pos, pos - (m - 1)))
-
-
-def uncrop(a: np.ndarray, kept: float, anchor: str) -> np.ndarray:
-    """``a`` padded out as the original it would be ``kept`` of (each side), at ``anchor``: edge
-    pixels replicated, fading into the picture's mean grey with the distance from the edge (a
-    replicated edge alone draws streaks that PDQ reads as structure; measured: ~5 bits closer)."""
-    av, ah = _ANCHOR[anchor]
-    ri, rd = _pad_index(a.shape[0], kept, av)
-    ci, cd = _pad_index(a.shape[1], kept, ah)
-    outside = np.maximum(rd[:, None], cd[None, :]).astype(np.float32)
-    w = np.exp(-outside / (FADE * max(a.shape)))
-    mean = float(a.mean())
-    return (a[ri][:, ci] - mean) * w + mean
-
-
 _ANCHOR = {"centre": (0.5, 0.5), "top-left": (0.0, 0.0), "top-right": (0.0, 1.0), "bottom-left": (1.0, 0.0),
            "bottom-right": (1.0, 1.0)}     # (vertical, horizontal) place of the kept part
+
+
+@lru_cache(maxsize=4096)
+def uncrop_band(m: int, s: int, kept: float, anchor: float) -> Band:
+    """PDQ's filter along an axis of the original a picture would be ``kept`` of, folded onto the
+    picture's own ``m`` pixels of ``s`` full pixels each: the picture is placed at ``anchor`` (0
+    start, 1 end) of ``m / kept`` pixels, the rest filled by its edge pixels fading by
+    ``exp(-distance / (FADE * m))`` (the mean grey, subtracted before and added after, fills the
+    rest). Padding is linear, so the padded picture is never made: the padded part of the
+    operator folds onto the edge pixels. Keyed by the reduced size only (the full size taken as
+    ``m * s``), so a run of pictures of many sizes builds few of them."""
+    total = max(m, round(m / kept))
+    offset = round(anchor * (total - m))
+    op = folded_operator(total * s, total, s).astype(np.float64)
+    fade = np.exp(-np.arange(1, total + 1) / (FADE * m))
+    folded = op[:, offset:offset + m].copy()
+    before, after = op[:, :offset], op[:, offset + m:]
+    folded[:, 0] += before @ fade[:offset][::-1]
+    folded[:, -1] += after @ fade[:after.shape[1]]
+    return band_of(folded)
+
+
+def reduced(a: np.ndarray, scale: int) -> tuple[np.ndarray, int]:
+    """``a`` halved (2x2 means, an odd last row or column repeated) while its short side stays at
+    :data:`WORK_SIDE` or more, with its new scale: hypotheses need no more detail than that, and
+    cost a quarter per halving."""
+    while min(a.shape) >= 2 * WORK_SIDE:
+        if a.shape[0] % 2:
+            a = np.concatenate([a, a[-1:]], axis=0)
+        if a.shape[1] % 2:
+            a = np.concatenate([a, a[:, -1:]], axis=1)
+        a = (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]) * 0.25
+        scale *= 2
+    return a, scale
 
 
 def hypothesis_buffers(luma: np.ndarray, full_size: tuple[int, int], scale: int
@@ -186,19 +211,23 @@ def hypothesis_buffers(luma: np.ndarray, full_size: tuple[int, int], scale: int
     """(names, PDQ's 64x64 buffers k x 64 x 64) of the picture's hypotheses, from its luma plane
     decoded at ``1/scale`` of ``full_size`` (width, height). Empty for pictures
     :func:`skip_note` refuses."""
-    a = np.asarray(luma, dtype=np.float32)
-    rows, cols = a.shape
+    rows, cols = np.shape(luma)[:2]
     if skip_note(rows, cols, full_size) is not None:
         return (), np.zeros((0, 64, 64), dtype=np.float32)
-    width, height = full_size
+    a, s = reduced(np.asarray(luma, dtype=np.float32), scale)
+    rows, cols = a.shape
+    mean = float(a.mean())
+    centred = a - mean
     names: list[str] = []
     buffers: list[np.ndarray] = []
+    passes: dict[tuple[float, float], np.ndarray] = {}
     for kept, anchor in UNCROP:
-        padded = uncrop(a, kept, anchor)
-        full = (round(width * padded.shape[1] / cols), round(height * padded.shape[0] / rows))
-        buffers.append(downsample(padded, full, scale))
+        av, ah = _ANCHOR[anchor]
+        if (kept, av) not in passes:
+            passes[kept, av] = uncrop_band(rows, s, kept, av).rows(centred)
+        buffers.append(uncrop_band(cols, s, kept, ah).cols(passes[kept, av]) + mean)
         names.append(f"uncrop:{kept:.2f}:{anchor}")
     for box in find_boxes(a):
-        buffers.append(downsample(inpaint(a, box), (width, height), scale))
+        buffers.append(downsample(inpaint(a, box), (cols * s, rows * s), s))
         names.append(box.name)
     return tuple(names), np.stack(buffers).astype(np.float32)
