@@ -2,8 +2,8 @@
 ``--list-size`` PDQ hashes (default 1,000,000), through triage's own hashing (``hash_item``:
 PDQ, dihedral variants, crop regions, crop/overlay hypotheses) and matcher.
 
-The pictures are drawn in memory at 128-256 px a side, with real variety: drawn scenes
-(``synth.images``), gradients, text pages, screenshot-like layouts, noise textures, and
+The pictures are drawn in memory at 128-256 px a side (16 sizes, as photos come in a few), with
+real variety: drawn scenes (``synth.images``), gradients, text pages, screenshot-like layouts, noise textures, and
 near-duplicates of one another (every fifth picture a slightly edited copy of the one before).
 The list holds the hashes of ``--listed`` other pictures from the same generators (disjoint
 seeds) plus, to fill it, copies of those hashes with 8-48 random bits flipped (dense clusters
@@ -12,8 +12,9 @@ so every match is false. Printed: matches as triage reports them (per kind and p
 and for the hypotheses alone, how many hashes of each lie within 16-31 bits of a listed hash
 (what chose ``HYPOTHESIS_THRESHOLD``).
 
-Hashing runs on ``--workers`` processes in shards cached under ``--cache`` (``--max-minutes``
-per invocation: run it again to go on); the matching starts once every shard is there.
+Hashing and matching run on ``--workers`` processes in shards cached under ``--cache``
+(``--max-minutes`` per invocation: run the same command again to go on, so that no command runs
+for long on a shared machine); the report comes once every shard is matched.
 
     PYTHONPATH=src .venv/bin/python bench/falsematch.py [--n 100000] [--list-size 1000000] [--workers 2]
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import multiprocessing
 import os
 import pickle
 import random
@@ -31,6 +33,7 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -48,6 +51,8 @@ from tasman.triage.match.matcher import HYPOTHESIS_THRESHOLD
 from tasman.triage.types import FileHashes
 
 SHARD = 2000
+SIZES = ((128, 128), (160, 120), (120, 160), (192, 144), (144, 192), (200, 150), (224, 168), (256, 192),
+         (192, 256), (256, 144), (144, 256), (240, 240), (256, 256), (180, 135), (213, 160), (160, 213))
 LISTED_SEED0 = 10_000_000
 WORDS = ("report", "meeting", "weather", "market", "garden", "station", "invoice", "river", "notes", "summary",
          "holiday", "library", "schedule", "kitchen", "bicycle", "window", "orange", "mountain", "table", "music")
@@ -118,7 +123,7 @@ def generate(seed: int) -> Image.Image:
         base = generate(seed - 1)
         out = base.rotate(rng.uniform(-2, 2), resample=Image.Resampling.BILINEAR, fillcolor=(128, 128, 128))
         return out.point(lambda v: min(255, int(v * rng.uniform(0.9, 1.1))))
-    size = (rng.randrange(128, 257), rng.randrange(128, 257))
+    size = rng.choice(SIZES)
     kind = rng.choice(KINDS)
     if kind == "scene":
         return draw_picture(seed, size)
@@ -221,52 +226,87 @@ def main() -> None:
         with ws.session() as s:
             import_hashset(s, ws.actor, listfile, "big")
         with ws.session() as s:
-            matcher = load_matcher(s, ["big"])
-        print(f"list: {real} picture hashes + {args.list_size - real} derived; imported and indexed in "
-              f"{time.monotonic() - t0:.0f} s", flush=True)
-        t0 = time.monotonic()
-        kinds: Counter[str] = Counter()
-        false_files = 0
-        for i in range(0, len(queries), 5000):
-            for m in matcher.match(queries[i:i + 5000]):
-                v = str(m.detail.get("variant", ""))
-                kinds["crop region" if m.match_type == "crop" else "dihedral" if v in DIHEDRAL
-                      else v if v else "plain"] += 1
-                false_files += 1
-        took = time.monotonic() - t0
-        pictures = sum(1 for q in queries if q.pdq)
-        with_hyp = sum(1 for q in queries if q.pdq_hypotheses)
-        n_hyp = sum(len(q.pdq_hypotheses) for q in queries)
-        print(f"matched in {took:.0f} s ({len(queries) / took:.0f} pictures/s); {pictures} pictures hashed, "
-              f"{with_hyp} with hypotheses ({n_hyp / max(1, with_hyp):.2f} per picture on average)")
-        print(f"\nfalse matches as triage reports them: {false_files} of {len(queries)} pictures "
-              f"(rate {false_files / len(queries):.2e}); by kind: {dict(kinds) or 'none'}")
-        # the hypotheses alone, every one queried (not only for pictures nothing else matched)
-        index = matcher._pdq
-        assert index is not None
-        names = [n for q in queries for n, _ in q.pdq_hypotheses]
-        hexes = [h for q in queries for _, h in q.pdq_hypotheses]
-        per_name = Counter(n.rsplit(":", 1)[0] if n.startswith("inpaint") else n for n in names)
-        near: dict[str, Counter[int]] = {}
-        best: dict[int, int] = {}
-        for i in range(0, len(hexes), 50_000):
-            qi, _, dist = index.search(hex_to_bytes(hexes[i:i + 50_000], 32))
-            for q, d in zip(qi.tolist(), dist.tolist(), strict=True):
-                best[i + q] = min(best.get(i + q, 999), d)
-        for q, d in best.items():
-            n = names[q]
-            near.setdefault("inpaint" if n.startswith("inpaint") else n, Counter())[d] += 1
-        print(f"\nhypothesis hashes within d bits of a listed hash ({len(hexes)} hashes; radius in use "
-              f"{HYPOTHESIS_THRESHOLD}):")
-        print(f"{'hypothesis':26} {'hashes':>8} " + " ".join(f"{'<=' + str(d):>6}" for d in (16, 20, 24, 28, 31)))
-        groups = sorted({("inpaint" if n.startswith("inpaint") else n) for n in names})
-        for g in groups:
-            count = sum(c for n, c in per_name.items() if (n.startswith("inpaint") and g == "inpaint") or n == g)
-            dist_c = near.get(g, Counter())
-            print(f"{g:26} {count:8} " + " ".join(f"{sum(c for d, c in dist_c.items() if d <= r):6}"
-                                                   for r in (16, 20, 24, 28, 31)))
+            global _MATCHER
+            _MATCHER = load_matcher(s, ["big"])
         ws.close()
+    print(f"list: {real} picture hashes + {args.list_size - real} derived; imported and indexed in "
+          f"{time.monotonic() - t0:.0f} s", flush=True)
+    global _QUERIES
+    _QUERIES = queries
+    chunks = [(i, min(i + MATCH_CHUNK, len(queries))) for i in range(0, len(queries), MATCH_CHUNK)]
+    tag = f"match-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}"
+    todo = [c for c in chunks if not (args.cache / f"{tag}-{c[0]}.pkl").exists()]
+    t0 = time.monotonic()
+    with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
+        for n, (chunk, result) in enumerate(pool.imap_unordered(_match_chunk, todo), 1):
+            (args.cache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
+            print(f"  matched {n}/{len(todo)} chunks ({n * MATCH_CHUNK / (time.monotonic() - t0):.0f} "
+                  f"pictures/s)", flush=True)
+            if time.monotonic() > deadline and n < len(todo):
+                pool.terminate()
+                print(f"matching not finished in {args.max_minutes} min: run the same command again to go on")
+                return
+    kinds: Counter[str] = Counter()
+    false_files = 0
+    near: dict[str, Counter[int]] = {}
+    hashes_per: Counter[str] = Counter()
+    for c in chunks:
+        k, f, nr, hp = pickle.loads((args.cache / f"{tag}-{c[0]}.pkl").read_bytes())
+        kinds.update(k)
+        false_files += f
+        hashes_per.update(hp)
+        for g, cnt in nr.items():
+            near.setdefault(g, Counter()).update(cnt)
+    pictures = sum(1 for q in queries if q.pdq)
+    with_hyp = sum(1 for q in queries if q.pdq_hypotheses)
+    n_hyp = sum(hashes_per.values())
+    print(f"{pictures} pictures hashed, {with_hyp} with hypotheses ({n_hyp / max(1, with_hyp):.2f} per picture "
+          f"on average; a hypothesis of quality under 50 is dropped)")
+    print(f"\nfalse matches as triage reports them: {false_files} of {len(queries)} pictures "
+          f"(rate {false_files / len(queries):.2e}); by kind: {dict(kinds) or 'none'}")
+    print(f"\nevery hypothesis hash queried (not only for pictures nothing else matched): how many lie within "
+          f"d bits of a listed hash ({n_hyp} hashes; radius in use {HYPOTHESIS_THRESHOLD}):")
+    radii = (16, 20, 24, 28, 31)
+    print(f"{'hypothesis':26} {'hashes':>8} " + " ".join(f"{'<=' + str(d):>6}" for d in radii))
+    for g in sorted(hashes_per):
+        dist_c = near.get(g, Counter())
+        print(f"{g:26} {hashes_per[g]:8} " + " ".join(f"{sum(c for d, c in dist_c.items() if d <= r):6}"
+                                                       for r in radii))
+    total = {r: sum(c for dc in near.values() for d, c in dc.items() if d <= r) for r in radii}
+    print(f"{'all':26} {n_hyp:8} " + " ".join(f"{total[r]:6}" for r in radii))
 
+
+_MATCHER: Any = None
+_QUERIES: list[FileHashes] = []
+MATCH_CHUNK = 5000
+
+
+def _group(name: str) -> str:
+    return "inpaint" if name.startswith("inpaint") else name
+
+
+def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter[str], int, dict[str, Counter[int]],
+                                                                            Counter[str]]]:
+    """One chunk of pictures: matched as triage matches them, then every hypothesis hash on its own."""
+    one_blas_thread()
+    files = _QUERIES[chunk[0]:chunk[1]]
+    kinds: Counter[str] = Counter()
+    matched = 0
+    for m in _MATCHER.match(files):
+        v = str(m.detail.get("variant", ""))
+        kinds["crop region" if m.match_type == "crop" else "dihedral" if v in DIHEDRAL else v or "plain"] += 1
+        matched += 1
+    names = [_group(n) for q in files for n, _ in q.pdq_hypotheses]
+    hexes = [h for q in files for _, h in q.pdq_hypotheses]
+    near: dict[str, Counter[int]] = {}
+    if hexes:
+        qi, _, dist = _MATCHER._pdq.search(hex_to_bytes(hexes, 32))
+        best: dict[int, int] = {}
+        for q, d in zip(qi.tolist(), dist.tolist(), strict=True):
+            best[q] = min(best.get(q, 999), d)
+        for q, d in best.items():
+            near.setdefault(names[q], Counter())[d] += 1
+    return chunk, (kinds, matched, near, Counter(names))
 
 if __name__ == "__main__":
     main()

@@ -22,7 +22,6 @@ found nothing, at its own, stricter radius (``MatchSettings.hypothesis_threshold
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,11 +96,12 @@ def _oriented(a: np.ndarray, edge: str) -> np.ndarray:
 
 
 def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
-    """Runs of neighbouring pixels at most :data:`FLAT_STEP` apart, ``min_len`` long or more."""
-    breaks = np.nonzero(np.abs(np.diff(row)) > FLAT_STEP)[0] + 1
-    bounds = np.concatenate([[0], breaks, [len(row)]])
-    runs = [(int(s), int(e)) for s, e in itertools.pairwise(bounds) if e - s >= min_len]
-    return sorted(runs, key=lambda r: r[0] - r[1])[:RUNS_PER_EDGE]
+    """The :data:`RUNS_PER_EDGE` longest runs of neighbouring pixels at most :data:`FLAT_STEP`
+    apart that are ``min_len`` long or more."""
+    bounds = np.concatenate([[0], np.nonzero(np.abs(np.diff(row)) > FLAT_STEP)[0] + 1, [len(row)]])
+    lengths = np.diff(bounds)
+    longest = [int(i) for i in np.argsort(-lengths, kind="stable")[:RUNS_PER_EDGE] if lengths[i] >= min_len]
+    return [(int(bounds[i]), int(bounds[i + 1])) for i in longest]
 
 
 def _edge_boxes(e: np.ndarray, edge: str) -> list[Box]:
