@@ -98,7 +98,7 @@ def main() -> None:
                     if near:
                         found[name] += 1
                         how[name][v.split(":")[0] or "plain"] += 1
-                if hamming(te, own) <= 31:
+                if te and hamming(te, own) <= 31:      # the peer gives no hash under its quality bar
                     peer[name] += 1
         ws.close()
     n = args.n
