@@ -42,7 +42,7 @@ EDITS = (*HARD, *STANDARD)
 SEED0 = 20_000
 
 
-def _job(args: tuple[int, tuple[int, int]]) -> tuple[int, str, str, list[tuple[str, FileHashes, str]]]:
+def _job(args: tuple[int, tuple[int, int]]) -> tuple[int, str, str, list[tuple[str, FileHashes, str]], int]:
     """One original: its list row (md5, sha1, reference PDQ) and every edit's hashes and peer hash."""
     from threatexchange.signal_type.pdq.signal import PdqSignal
 
@@ -56,7 +56,8 @@ def _job(args: tuple[int, tuple[int, int]]) -> tuple[int, str, str, list[tuple[s
         copy = jpeg_bytes(edited(im, name, seed), 85)
         r = hash_item(WorkItem(path=f"{name}/{seed}.jpg", size=len(copy), data=copy), opts)
         out.append((name, r.hashes, PdqSignal.hash_from_bytes(copy)))
-    return seed, row, reference_pdq(data)[0], out
+    own, quality = reference_pdq(data)
+    return seed, row, own, out, quality
 
 
 def main() -> None:
@@ -73,7 +74,7 @@ def main() -> None:
           f"({args.workers} processes)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         listfile = Path(tmp) / "partner.csv"
-        listfile.write_text("md5,sha1,pdq,category\n" + "\n".join(row for _, row, _, _ in done) + "\n")
+        listfile.write_text("md5,sha1,pdq,category\n" + "\n".join(row for _, row, _, _, _ in done) + "\n")
         ws = Workspace.init(Path(tmp) / "ws", actor="bench")
         with ws.session() as s:
             import_hashset(s, ws.actor, listfile, "partner")
@@ -82,7 +83,7 @@ def main() -> None:
         found: Counter[str] = Counter()
         peer: Counter[str] = Counter()
         how: dict[str, Counter[str]] = {e: Counter() for e in EDITS}
-        for _, _, own, edits in done:
+        for _, _, own, edits, _ in done:
             files = [fh for _, fh, _ in edits]
             matched = {m.path: m for m in matcher.match(files)}
             for name, fh, te in edits:
@@ -102,6 +103,9 @@ def main() -> None:
                     peer[name] += 1
         ws.close()
     n = args.n
+    flat = sum(1 for *_, q in done if q < 50)
+    print(f"{flat} of {n} originals have a listed PDQ of quality under 50 (too flat for any PDQ match, "
+          "the peer's included): recall of those is 0 by design")
     print(f"\nrecall per edit ({n} pictures each; hypotheses at <= {HYPOTHESIS_THRESHOLD} bits, plain at <= 31):")
     print(f"{'edit':16} {'tasman':>7} {'peer':>7}  matched by")
     for name in EDITS:
