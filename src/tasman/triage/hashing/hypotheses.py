@@ -104,7 +104,8 @@ def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     apart that are ``min_len`` long or more."""
     bounds = np.concatenate([[0], np.nonzero(np.abs(np.diff(row)) > FLAT_STEP)[0] + 1, [len(row)]])
     lengths = np.diff(bounds)
-    longest = [int(i) for i in np.argsort(-lengths, kind="stable")[:RUNS_PER_EDGE] if lengths[i] >= min_len]
+    long_enough = np.nonzero(lengths >= min_len)[0]
+    longest = long_enough[np.argsort(-lengths[long_enough], kind="stable")[:RUNS_PER_EDGE]]
     return [(int(bounds[i]), int(bounds[i + 1])) for i in longest]
 
 
@@ -114,18 +115,17 @@ def _edge_boxes(e: np.ndarray, edge: str) -> list[Box]:
     runs = _runs(e[1], max(4, int(cols * MIN_RUN)))
     if not runs:
         return []
-    # off the box: further than the tolerance from the edge row's own pixel in that column (a
-    # flat run's pixels are within a few grey levels of each other), counted along the columns
-    off = np.abs(e[:limit + 1] - e[1]) > BOX_TOLERANCE
-    counts = np.concatenate([np.zeros((limit + 1, 1), np.int32), np.cumsum(off, axis=1, dtype=np.int32)], axis=1)
     out: list[Box] = []
     for c0, c1 in runs:
         width = c1 - c0
-        mostly = (counts[:, c1] - counts[:, c0]) <= (1 - MOSTLY) * width
+        # off the box: further than the tolerance from the edge row's own pixel in that column (a
+        # flat run's pixels are within a few grey levels of each other)
+        off = (np.abs(e[:limit + 1, c0:c1] - e[1, c0:c1]) > BOX_TOLERANCE).sum(axis=1)
+        mostly = off <= (1 - MOSTLY) * width
         if mostly.all():
             continue                           # no end in reach: flat content, not a box
         end = int(np.argmin(mostly))
-        clean = np.nonzero(counts[:end, c1] - counts[:end, c0] <= (1 - CLEAN) * width)[0]
+        clean = np.nonzero(off[:end] <= (1 - CLEAN) * width)[0]
         if len(clean) and clean[-1] + 1 < end:
             end = int(clean[-1]) + 1           # the box's clean margin ends it (what follows may match its colour)
         if end < max(2, MIN_DEPTH * rows):
@@ -133,9 +133,9 @@ def _edge_boxes(e: np.ndarray, edge: str) -> list[Box]:
         if float(np.abs(e[end, c0:c1] - e[end - 2, c0:c1]).mean()) < MIN_STEP_OUT:
             continue                           # a slow change (a gradient), not a box's edge
         past = min(end + 1, limit)
-        if counts[past, c1] - counts[past, c0] < STRAIGHT * width:
+        if off[past] < STRAIGHT * width:
             continue                           # no straight inner edge: a drawn shape, not a box
-        marks = float((counts[:end, c1] - counts[:end, c0]).sum()) / (end * width)
+        marks = float(off[:end].sum()) / (end * width)
         out.append(Box(edge, past, max(0, c0 - 1), min(cols, c1 + 1), cols,
                        TEXT_MARKS[0] <= marks <= TEXT_MARKS[1]))
     return out

@@ -182,19 +182,20 @@ def hash_picture(content: bytes, *, max_pixels: int, min_side: int = MIN_SIDE,
     and, with ``hypotheses``, the crop/overlay hypotheses (see ``hypotheses``), in one batch."""
     luma, width, height, scale, fmt = decode_luma(content, max_pixels=max_pixels, min_side=min_side)
     extra = regions(luma) if regions is not None else None
+    luma32 = luma.astype(np.float32)
     names: tuple[str, ...] = ()
     note = warning = None
     if hypotheses:
         note = skip_note(luma.shape[0], luma.shape[1], (width, height))
         if note is None:
             try:
-                names, buffers = hypothesis_buffers(luma, (width, height), scale)
+                names, buffers = hypothesis_buffers(luma32, (width, height), scale)
             except (ValueError, IndexError, FloatingPointError, MemoryError) as exc:
                 warning = f"warning: crop/overlay hypotheses not computed ({type(exc).__name__}: {exc}); " \
                           "the picture's own hashes stand"
             else:
                 extra = buffers if extra is None or not len(extra) else np.concatenate([extra, buffers])
-    result = pdq_from_luma(luma.astype(np.float32), (width, height), scale, extra=extra)
+    result = pdq_from_luma(luma32, (width, height), scale, extra=extra)
     split = len(result.extra) - len(names)
     found = distinct_hashes(result.extra[:split], REGION_MIN_QUALITY)
     guessed = tuple((n, hx) for n, (hx, q) in zip(names, result.extra[split:], strict=True)
