@@ -14,7 +14,9 @@ and for the hypotheses alone, how many hashes of each lie within 16-31 bits of a
 
 Hashing and matching run on ``--workers`` processes in shards cached under ``--cache``
 (``--max-minutes`` per invocation: run the same command again to go on, so that no command runs
-for long on a shared machine); the report comes once every shard is matched.
+for long on a shared machine; shards started before that time are finished, so allow a few
+minutes more, and each invocation that matches imports the list again, ~2 minutes for 1,000,000);
+the report comes once every shard is matched. ``--n`` smaller reuses the shards already hashed.
 
     PYTHONPATH=src .venv/bin/python bench/falsematch.py [--n 100000] [--list-size 1000000] [--workers 2]
 """
@@ -238,14 +240,26 @@ def main() -> None:
     todo = [c for c in chunks if not (args.cache / f"{tag}-{c[0]}.pkl").exists()]
     t0 = time.monotonic()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
-        for n, (chunk, result) in enumerate(pool.imap_unordered(_match_chunk, todo), 1):
-            (args.cache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
-            print(f"  matched {n}/{len(todo)} chunks ({n * MATCH_CHUNK / (time.monotonic() - t0):.0f} "
-                  f"pictures/s)", flush=True)
-            if time.monotonic() > deadline and n < len(todo):
-                pool.terminate()
-                print(f"matching not finished in {args.max_minutes} min: run the same command again to go on")
-                return
+        waiting = list(todo)
+        running = [pool.apply_async(_match_chunk, (waiting.pop(0),)) for _ in range(min(args.workers, len(todo)))]
+        n = 0
+        while running:
+            ready = [r for r in running if r.ready()]
+            if not ready:
+                time.sleep(0.5)
+                continue
+            for r in ready:
+                running.remove(r)
+                chunk, result = r.get()
+                (args.cache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
+                n += 1
+                print(f"  matched {n}/{len(todo)} chunks ({n * MATCH_CHUNK / (time.monotonic() - t0):.0f} "
+                      f"pictures/s)", flush=True)
+                if waiting and time.monotonic() < deadline:       # past it: finish what runs, start nothing
+                    running.append(pool.apply_async(_match_chunk, (waiting.pop(0),)))
+        if waiting:
+            print(f"matching not finished in {args.max_minutes} min: run the same command again to go on")
+            return
     kinds: Counter[str] = Counter()
     false_files = 0
     near: dict[str, Counter[int]] = {}
