@@ -21,7 +21,10 @@ already running would be): reading paths (a Ray started here) and sending bytes 
 cluster given by address gets).
 
 Usage: python bench/triage.py [--jpegs 2000] [--pngs 200] [--megapixels 1.0] [--workers N]
-       [--repeat 5] [--te-repeat 3] [--corpus DIR] [--quick] [--ray]
+       [--repeat 5] [--te-repeat 3] [--corpus DIR] [--quick] [--ray] [--hypotheses]
+
+With ``--hypotheses``, only the full triage is measured: with the crop/overlay hypotheses and
+without (``--no-hypotheses``), interleaved over ``--repeat`` rounds (target >= 0.8x).
 """
 
 from __future__ import annotations
@@ -268,13 +271,15 @@ def make_matcher(ws: Workspace, listfile: Path, listed: list[tuple[str, str]]) -
 
 def run_full_triage(folder: Path, workers: int, listfile: Path, listed: list[tuple[str, str]],
                     scratch: Path, crop: bool = True, tally: Tally | None = None,
-                    engine: str = "local", ray_address: str | None = None) -> tuple[Any, str]:
+                    engine: str = "local", ray_address: str | None = None,
+                    hypotheses: bool = True) -> tuple[Any, str]:
     shutil.rmtree(scratch, ignore_errors=True)
     ws = Workspace.init(scratch / "ws", actor="bench")
     with ws.session() as s:
         create_case(s, ws.actor, "BENCH")
     matcher, how = make_matcher(ws, listfile, listed)
-    options = TriageOptions(workers=workers, crop=crop, engine=engine, ray_address=ray_address)
+    options = TriageOptions(workers=workers, crop=crop, engine=engine, ray_address=ray_address,
+                            hypotheses=hypotheses)
     result = (tally or Tally()).run(lambda: run_triage(ws, "BENCH", [folder], options, matcher=matcher))
     ws.close()
     return result, how
@@ -293,6 +298,28 @@ def dist_stats(d: list[int]) -> str:
     a = np.array(d)
     return (f"n={len(a)} median {np.median(a):.0f} mean {a.mean():.2f} p99 {np.percentile(a, 99):.0f} "
             f"max {a.max()} (share <= 10 bits: {np.mean(a <= 10):.4f})")
+
+
+def bench_hypotheses(tree: Path, files: list[Path], n: int, rounds: int, scratch: Path) -> None:
+    """Full triage with the crop/overlay hypotheses and without (``--no-hypotheses``), interleaved
+    over ``rounds`` rounds on the same files: medians, spread and the load average around them."""
+    refs = {p: (h, q) for p, h, q in pool_map(_te_pdq, files, n)[1]}
+    listfile = scratch / "list.csv"
+    listed = write_list(files, refs, listfile)
+    run_full_triage(tree, n, listfile, listed, scratch / "run")          # warm-up, not counted
+    on, off = Tally(), Tally()
+    loads: list[float] = []
+    for _ in range(rounds):
+        loads.append(os.getloadavg()[0])
+        run_full_triage(tree, n, listfile, listed, scratch / "run", tally=on)
+        run_full_triage(tree, n, listfile, listed, scratch / "run", tally=off, hypotheses=False)
+    loads.append(os.getloadavg()[0])
+    k = len(files)
+    f_on, f_off = k / med(on.wall), k / med(off.wall)
+    print(f"\nfull triage with hypotheses {f_on:.1f} files/s (runs {', '.join(f'{x:.1f}' for x in on.wall)} s), "
+          f"without {f_off:.1f} files/s (runs {', '.join(f'{x:.1f}' for x in off.wall)} s) -> ratio "
+          f"{f_on / f_off:.2f}x (target >= 0.8x); CPU per file {on.per_file_ms(k):.2f} vs {off.per_file_ms(k):.2f} ms; "
+          f"load average (1 min) during the rounds: {', '.join(f'{x:.1f}' for x in loads)}", flush=True)
 
 
 def bench_ray(tree: Path, files: list[Path], n: int, repeat: int, scratch: Path) -> None:
@@ -359,6 +386,9 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "tasman-bench-triage")
     ap.add_argument("--quick", action="store_true", help="400 JPEGs, 40 PNGs, one repeat")
     ap.add_argument("--ray", action="store_true", help="full triage only: the process pool against the Ray engine")
+    ap.add_argument("--hypotheses", action="store_true",
+                    help="full triage only: with the crop/overlay hypotheses against without, interleaved "
+                         "over --repeat rounds")
     args = ap.parse_args()
     if args.quick:
         args.jpegs, args.pngs, args.repeat, args.te_repeat = 400, 40, 1, 1
@@ -369,6 +399,12 @@ def main() -> None:
     print(f"corpus: {len(files)} pictures, {size / 1e6:.1f} MB in {tree}; {n} processes for every contender; "
           f"medians of {args.repeat} run(s) ({args.te_repeat} for threatexchange)", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="tasman-bench-"))
+    if args.hypotheses:
+        try:
+            bench_hypotheses(tree, files, n, args.repeat, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
     if args.ray:
         try:
             bench_ray(tree, files, n, args.repeat, scratch)

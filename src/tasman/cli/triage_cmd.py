@@ -82,6 +82,11 @@ def summary(r: TriageResult) -> dict[str, Any]:
 @click.option("--min-quality", type=click.IntRange(0, 100), default=50, show_default=True,
               help="PDQ hashes of lower quality never claim a match.")
 @click.option("--no-crop", is_flag=True, help="Skip the crop-tolerant stage.")
+@click.option("--no-hypotheses", is_flag=True,
+              help="Skip the crop/overlay hypotheses (un-cropped and in-painted guesses at the original, "
+                   "queried for pictures nothing else matched).")
+@click.option("--hypothesis-threshold", type=click.IntRange(0, 128), default=24, show_default=True,
+              help="Largest PDQ distance for a hypothesis match (never more than --pdq-threshold).")
 @click.option("--no-video", is_flag=True, help="Do not decode videos (their file hashes are still taken).")
 @click.option("--restart", is_flag=True, help="Start a new run instead of resuming an interrupted one.")
 @click.option("--strict", is_flag=True, help="Exit with code 5 when any file could not be read.")
@@ -99,8 +104,9 @@ def summary(r: TriageResult) -> dict[str, Any]:
 @json_option
 def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...], out_dir: Path | None,
            workers: int | None, engine: str, ray_address: str | None, pdq_threshold: int, min_quality: int,
-           no_crop: bool, no_video: bool, restart: bool, strict: bool, max_inflated: int | None,
-           max_members: int, max_depth: int, max_pixels: int, batch_files: int, own_custody_seconds: float) -> None:
+           no_crop: bool, no_hypotheses: bool, hypothesis_threshold: int, no_video: bool, restart: bool,
+           strict: bool, max_inflated: int | None, max_members: int, max_depth: int, max_pixels: int,
+           batch_files: int, own_custody_seconds: float) -> None:
     """Inventory, hash and match every file of EVIDENCE (folders, archives, disk images) for CASE.
 
     Writes matches.csv, files.csv, errors.csv and report.html (never a picture) and stores the
@@ -112,8 +118,9 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
     ws = state().ws()
     limits = Limits(max_inflated=max_inflated, max_members=max_members, max_depth=max_depth, max_pixels=max_pixels)
     options = TriageOptions(hashsets=hashsets, pdq_threshold=pdq_threshold, min_quality=min_quality,
-                            crop=not no_crop, video=not no_video, workers=workers, engine=engine,
-                            ray_address=ray_address, restart=restart,
+                            crop=not no_crop, hypotheses=not no_hypotheses,
+                            hypothesis_threshold=hypothesis_threshold, video=not no_video, workers=workers,
+                            engine=engine, ray_address=ray_address, restart=restart,
                             batch_files=batch_files, own_custody_seconds=own_custody_seconds, limits=limits)
     with _progress() as tick:
         result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)

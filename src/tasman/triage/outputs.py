@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from tasman.core import csvsafe
 from tasman.core.models import Artifact
+from tasman.triage.match.dihedral import DIHEDRAL
 from tasman.triage.models import TriageError, TriageFile, TriageMatch
 
 FILES_COLUMNS = ("path", "size", "type", "md5", "sha1", "sha256", "pdq", "quality", "deleted", "name_flag")
 MATCHES_COLUMNS = ("path", "sha1", "md5", "match_type", "distance", "hashset", "category", "hash_name",
-                   "deleted", "other_matches", "name_flag")
+                   "deleted", "other_matches", "name_flag", "variant")
 ERRORS_COLUMNS = ("path", "reason")
 TYPE_RANK = {"exact": 0, "perceptual": 1, "video": 1, "crop": 2}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4}
@@ -76,6 +77,15 @@ def describe(m: TriageMatch) -> str:
     return f"{m.match_type}:{m.hash_name}@{m.hashset}{dist}"
 
 
+def variant(m: TriageMatch) -> str:
+    """Which form of the picture matched: a dihedral variant (``rotate90``...), a crop/overlay
+    hypothesis (``uncrop:0.90:centre``, ``inpaint:bottom-left``), or empty for the picture as it is."""
+    v = (m.detail or {}).get("variant") if isinstance(m.detail, dict) else None
+    if isinstance(v, int) and 0 <= v < len(DIHEDRAL):    # runs stored before variants had names
+        return DIHEDRAL[v]
+    return "" if v is None else str(v)
+
+
 def _atomic_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     tmp = path.with_name(path.name + ".part")
     n = 0
@@ -112,7 +122,8 @@ def write_matches_csv(files: Sequence[MatchedFile], path: Path) -> int:
         for f in files:
             b = f.best
             yield (f.path, f.sha1, f.md5, b.match_type, b.distance, b.hashset, b.category, b.hash_name,
-                   "true" if f.deleted else "false", "; ".join(describe(m) for m in f.matches[1:]), f.name_flag)
+                   "true" if f.deleted else "false", "; ".join(describe(m) for m in f.matches[1:]), f.name_flag,
+                   variant(b))
 
     return _atomic_csv(path, MATCHES_COLUMNS, rows())
 

@@ -45,6 +45,8 @@ class TriageOptions:
     pdq_threshold: int = 31
     min_quality: int = 50
     crop: bool = True
+    hypotheses: bool = True                 # crop/overlay guesses at the original for pictures nothing matched
+    hypothesis_threshold: int = 24          # their radius (bits), never looser than pdq_threshold
     workers: int | None = None              # None: all cores (a Ray cluster's CPUs); 0: hash in this process
     engine: str = "local"                   # local: a process pool here; ray: tasks on a Ray cluster
     ray_address: str | None = None          # engine ray: None starts a local Ray; auto, HOST:PORT, ray://HOST:PORT
@@ -67,6 +69,7 @@ class TriageOptions:
     def parameters(self) -> dict[str, Any]:
         """What makes results comparable (and a run resumable): saved with the run."""
         return {"pdq_threshold": self.pdq_threshold, "min_quality": self.min_quality, "crop": self.crop,
+                "hypotheses": self.hypotheses, "hypothesis_threshold": self.hypothesis_threshold,
                 "min_side": self.min_side, "video": self.video}
 
 
@@ -89,6 +92,8 @@ def default_matcher(ws: Workspace, case_ref: str, options: TriageOptions) -> Mat
     with ws.session() as s:
         matcher: MatcherLike = load_matcher(s, list(options.hashsets) or None, pdq_threshold=options.pdq_threshold,
                                             min_quality=options.min_quality, crop=options.crop,
+                                            hypotheses=options.hypotheses,
+                                            hypothesis_threshold=options.hypothesis_threshold,
                                             actor=ws.actor, case_ref=case_ref)
     return matcher
 
@@ -182,7 +187,7 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
         custody = Custody(plan_custody(paths, resumed=handle is not None and handle.resumed),
                           lambda p, sha256: _record_evidence(ws, case_ref, p, sha256),
                           HashOptions(temp_dir=str(ws.root / "tmp"), max_pixels=options.limits.max_pixels,
-                                      video=False, regions=False))
+                                      video=False, regions=False, hypotheses=False))
         session = Session(ws, matcher, options, progress, paths, known, handle, custody, open_run)
         started = time.monotonic()
         try:

@@ -238,7 +238,8 @@ class Session:
         shutil.rmtree(self.temp, ignore_errors=True)
         (self.temp / "spill").mkdir(parents=True, exist_ok=True)
         opts = HashOptions(temp_dir=str(self.temp / "video"), max_pixels=self.options.limits.max_pixels,
-                           min_side=self.options.min_side, video=self.options.video, regions=self.options.crop)
+                           min_side=self.options.min_side, video=self.options.video, regions=self.options.crop,
+                           hypotheses=self.options.hypotheses)
         for index, plan in enumerate(self.custody.plans):
             if plan.listed > HOLD_RESULTS:           # the custody plan stopped counting there
                 self.census.count_later(index, plan.path)

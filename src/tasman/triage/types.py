@@ -34,6 +34,9 @@ class FileHashes:
     pdq_variants: tuple[str, ...] = ()
     # Query-side sub-region PDQs for the crop-tolerant stage (tasman.triage.match.regions).
     pdq_regions: tuple[str, ...] = ()
+    # (name, hex) of guesses at the listed original (un-cropped, overlay in-painted), queried only
+    # when nothing else matched (tasman.triage.hashing.hypotheses).
+    pdq_hypotheses: tuple[tuple[str, str], ...] = ()
     vpdq: tuple[tuple[int, str, int], ...] = ()   # video: (frame index, pdq hex, quality) at 1 fps
     deleted: bool = False
 

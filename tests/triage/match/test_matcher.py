@@ -90,7 +90,7 @@ def test_perceptual_threshold_quality_and_dihedral(ws: Workspace, tmp_path: Path
     got = {x.path: x for x in m.match(files)}
     assert set(got) == {"copy.jpg", "rot.jpg", "mirror.jpg"}
     assert got["copy.jpg"].match_type == "perceptual" and 0 < got["copy.jpg"].distance <= 31
-    assert got["rot.jpg"].detail["variant"] == 3 and got["rot.jpg"].category == 1   # rotating back
+    assert got["rot.jpg"].detail["variant"] == "rotate270" and got["rot.jpg"].category == 1   # rotating back
     assert not strict.match(files[:1])
     h, q = pdq_hash(listed[0])
     weak = FileHashes(path="weak.jpg", size=1, pdq=h, pdq_quality=40)      # its own quality is too low

@@ -22,6 +22,7 @@ import numpy as np
 import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
+from tasman.triage.hashing.hypotheses import hypothesis_buffers, skip_note
 from tasman.triage.hashing.pdq import distinct_hashes, pdq_from_luma
 
 MIN_SIDE = 160
@@ -45,6 +46,9 @@ class PictureHashes:
     height: int
     scale: int
     format: str
+    hypotheses: tuple[tuple[str, str], ...] = ()   # (name, hex) of the crop/overlay hypotheses
+    note: str | None = None                          # why the picture got no hypotheses
+    warning: str | None = None                       # a hypothesis that failed (the hashes above stand)
 
 
 def _register_heif() -> None:
@@ -173,9 +177,28 @@ def _actual_scale(width: int, height: int, size: tuple[int, int]) -> int:
 
 
 def hash_picture(content: bytes, *, max_pixels: int, min_side: int = MIN_SIDE,
-                 regions: RegionFn | None = None) -> PictureHashes:
+                 regions: RegionFn | None = None, hypotheses: bool = False) -> PictureHashes:
+    """The picture's PDQ with its dihedral variants, the crop stage's region hashes (``regions``)
+    and, with ``hypotheses``, the crop/overlay hypotheses (see ``hypotheses``), in one batch."""
     luma, width, height, scale, fmt = decode_luma(content, max_pixels=max_pixels, min_side=min_side)
     extra = regions(luma) if regions is not None else None
-    result = pdq_from_luma(luma.astype(np.float32), (width, height), scale, extra=extra)
-    found = distinct_hashes(result.extra, REGION_MIN_QUALITY)
-    return PictureHashes(result.hash, result.quality, result.variants, found, width, height, scale, fmt)
+    luma32 = luma.astype(np.float32)
+    names: tuple[str, ...] = ()
+    note = warning = None
+    if hypotheses:
+        note = skip_note(luma.shape[0], luma.shape[1], (width, height))
+        if note is None:
+            try:
+                names, buffers = hypothesis_buffers(luma32, (width, height), scale)
+            except (ValueError, IndexError, FloatingPointError, MemoryError) as exc:
+                warning = f"warning: crop/overlay hypotheses not computed ({type(exc).__name__}: {exc}); " \
+                          "the picture's own hashes stand"
+            else:
+                extra = buffers if extra is None or not len(extra) else np.concatenate([extra, buffers])
+    result = pdq_from_luma(luma32, (width, height), scale, extra=extra)
+    split = len(result.extra) - len(names)
+    found = distinct_hashes(result.extra[:split], REGION_MIN_QUALITY)
+    guessed = tuple((n, hx) for n, (hx, q) in zip(names, result.extra[split:], strict=True)
+                    if q >= REGION_MIN_QUALITY)
+    return PictureHashes(result.hash, result.quality, result.variants, found, width, height, scale, fmt,
+                         guessed, note, warning)

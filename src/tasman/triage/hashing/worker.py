@@ -39,6 +39,7 @@ class HashOptions:
     max_picture_bytes: int = 256 << 20
     video: bool = True
     regions: bool = True
+    hypotheses: bool = True                     # crop/overlay guesses at the original (``hypotheses``)
     decode: bool = True                         # False: cryptographic hashes and type only
 
 
@@ -139,13 +140,16 @@ def _hash(item: WorkItem, opts: HashOptions) -> WorkResult:
             return WorkResult(base, "picture", tuple(errors))
         try:
             pic = hash_picture(b"".join(kept), max_pixels=opts.max_pixels, min_side=opts.min_side,
-                               regions=_region_fn(opts))
+                               regions=_region_fn(opts), hypotheses=opts.hypotheses)
         except PictureError as exc:
             errors.append(str(exc))
             return WorkResult(base, "picture", tuple(errors))
         meta = {"width": pic.width, "height": pic.height, "format": pic.format, "scale": pic.scale}
+        if pic.note:
+            meta["hypotheses"] = pic.note
         return WorkResult(replace(base, pdq=pic.pdq, pdq_quality=pic.quality, pdq_variants=pic.variants,
-                                  pdq_regions=pic.regions), "picture", (), meta)
+                                  pdq_regions=pic.regions, pdq_hypotheses=pic.hypotheses), "picture",
+                          (pic.warning,) if pic.warning else (), meta)
     if is_video(mime) and opts.video:
         try:
             with _video_file(item, opts) as path:

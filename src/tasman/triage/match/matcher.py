@@ -2,7 +2,10 @@
 of :class:`FileHashes`. Exact matches on any crypto hash a list carries (an entry that carries a
 second hash the file disagrees with is a collision, not a match); perceptual matches on PDQ
 (and its dihedral variants) within ``pdq_threshold`` bits; the crop-tolerant stage pairs
-sub-region hashes (see ``regions``); videos by the vPDQ frame rule (see ``video``)."""
+sub-region hashes (see ``regions``); videos by the vPDQ frame rule (see ``video``). A picture whose
+own, dihedral and region hashes found nothing is queried once more with its crop/overlay
+hypotheses (``hashing.hypotheses``) at the stricter ``hypothesis_threshold``: such a match is
+``perceptual`` with the hypothesis in ``detail["variant"]`` (e.g. ``uncrop:0.90:centre``)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.core.workspace import default_actor
 from tasman.triage.match.codes import hex_to_bytes
+from tasman.triage.match.dihedral import DIHEDRAL
 from tasman.triage.match.exact import HEX, ExactIndex
 from tasman.triage.match.loader import KINDS, ListInfo, Loaded, load, select_sets
 from tasman.triage.match.pdqindex import PdqIndex, build_index
@@ -27,6 +31,7 @@ HASH_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, -1: 5}     # which category wins when entries disagree
 Q_FULL, Q_VARIANT, Q_REGION = 0, 1, 2
 REGION = KINDS.index("region")
+HYPOTHESIS_THRESHOLD = 24    # bits; chosen on bench/falsematch.py and bench/croprecall.py (docs/triage.md)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class MatchSettings:
     min_quality: int = 50
     crop: bool = True
     crop_threshold: int = 31
+    hypotheses: bool = True
+    hypothesis_threshold: int = HYPOTHESIS_THRESHOLD
     video_query_pct: float = 80.0
     video_index_pct: float = 0.0
     index: str = "mih"
@@ -68,6 +75,8 @@ class Matcher:
         found: dict[tuple[int, int], Match] = {}
         self._match_exact(files, found)
         self._match_pdq(files, found)
+        if self.settings.hypotheses:
+            self._match_hypotheses(files, found)
         if self._video is not None:
             for i, entry, distance, detail in self._video.match(files):
                 m = self._make(files[i], entry, "video", "vpdq", distance, **detail)
@@ -116,7 +125,10 @@ class Matcher:
         for i, f in enumerate(files):
             seen: set[str] = set()
             if f.pdq and (f.pdq_quality is None or f.pdq_quality >= st.min_quality):
-                for n, h in enumerate((f.pdq, *f.pdq_variants)):
+                # the eight dihedral forms in DIHEDRAL's order; the worker's list starts with the
+                # picture itself, a caller's may leave it out
+                forms = f.pdq_variants if len(f.pdq_variants) == len(DIHEDRAL) else (f.pdq, *f.pdq_variants)
+                for n, h in enumerate((f.pdq, *forms[1:])):
                     if h not in seen and len(h) == 64 and HEX.fullmatch(h):
                         seen.add(h)
                         hexes.append(h)
@@ -144,7 +156,7 @@ class Matcher:
             if qkind != Q_REGION and not listed_region:
                 if d > st.pdq_threshold:
                     continue
-                detail: dict[str, Any] = {"variant": n} if qkind == Q_VARIANT else {}
+                detail: dict[str, Any] = {"variant": DIHEDRAL[n]} if qkind == Q_VARIANT else {}
                 m = self._make(files[i], entry, "perceptual", "pdq", d, **detail)
             else:
                 if d > st.crop_threshold:
@@ -154,16 +166,48 @@ class Matcher:
                 m = self._make(files[i], entry, "crop", "pdq", d, **detail)
             self._better(found, (i, int(self._l.set_of[entry])), m)
 
+    def _match_hypotheses(self, files: Sequence[FileHashes], found: dict[tuple[int, int], Match]) -> None:
+        """The crop/overlay hypotheses of the pictures nothing matched yet (any list, any way)."""
+        if self._pdq is None:
+            return
+        matched = {i for i, _ in found}
+        hexes: list[str] = []
+        owners: list[tuple[int, str]] = []
+        for i, f in enumerate(files):
+            if i in matched or not f.pdq_hypotheses:
+                continue
+            if f.pdq_quality is not None and f.pdq_quality < self.settings.min_quality:
+                continue
+            for name, h in f.pdq_hypotheses:
+                if len(h) == 64 and HEX.fullmatch(h):
+                    hexes.append(h)
+                    owners.append((i, name))
+        if not hexes:
+            return
+        qi, li, dist = self._pdq.search(hex_to_bytes(hexes, 32))
+        for q, pos, d in zip(qi.tolist(), li.tolist(), dist.tolist(), strict=True):
+            entry = int(self._pdq_entries[pos])
+            if d > self.settings.hypothesis_threshold or self._l.kind_of[entry] == REGION:
+                continue
+            i, name = owners[q]
+            self._better(found, (i, int(self._l.set_of[entry])),
+                         self._make(files[i], entry, "perceptual", "pdq", d, variant=name))
+
 
 def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq_threshold: int = 31,
                  min_quality: int = 50, crop: bool = True, crop_threshold: int | None = None,
+                 hypotheses: bool = True, hypothesis_threshold: int = HYPOTHESIS_THRESHOLD,
                  video_query_pct: float = 80.0, video_index_pct: float = 0.0, index: str = "mih",
                  actor: str | None = None, case_ref: str | None = None) -> Matcher:
     """A matcher over the named hash sets (all of them when None); the use is audited."""
     if not 0 <= pdq_threshold <= 128:
         raise ValueError(f"pdq_threshold {pdq_threshold} is not between 0 and 128")
+    if not 0 <= hypothesis_threshold <= 128:
+        raise ValueError(f"hypothesis_threshold {hypothesis_threshold} is not between 0 and 128")
+    hypothesis_threshold = min(hypothesis_threshold, pdq_threshold)    # never looser than a plain match
     settings = MatchSettings(pdq_threshold=pdq_threshold, min_quality=min_quality, crop=crop,
                              crop_threshold=pdq_threshold if crop_threshold is None else crop_threshold,
+                             hypotheses=hypotheses, hypothesis_threshold=hypothesis_threshold,
                              video_query_pct=video_query_pct, video_index_pct=video_index_pct, index=index)
     sets = select_sets(session, hashsets)
     matcher = Matcher(load(session, sets, min_quality), settings)

@@ -1,0 +1,326 @@
+"""False matches at scale: ``--n`` unrelated benign pictures (default 100,000) against a list of
+``--list-size`` PDQ hashes (default 1,000,000), through triage's own hashing (``hash_item``:
+PDQ, dihedral variants, crop regions, crop/overlay hypotheses) and matcher.
+
+The pictures are drawn in memory at 128-256 px a side (16 sizes, as photos come in a few), with
+real variety: drawn scenes (``synth.images``), gradients, text pages, screenshot-like layouts, noise textures, and
+near-duplicates of one another (every fifth picture a slightly edited copy of the one before).
+The list holds the hashes of ``--listed`` other pictures from the same generators (disjoint
+seeds) plus, to fill it, copies of those hashes with 8-48 random bits flipped (dense clusters
+around real picture hashes, harder than random hashes). No query is an edit of a listed picture,
+so every match is false. Printed: matches as triage reports them (per kind and per hypothesis),
+and for the hypotheses alone, how many hashes of each lie within 16-31 bits of a listed hash
+(what chose ``HYPOTHESIS_THRESHOLD``).
+
+Hashing and matching run on ``--workers`` processes in shards cached under ``--cache``
+(``--max-minutes`` per invocation: run the same command again to go on, so that no command runs
+for long on a shared machine; shards started before that time are finished, so allow a few
+minutes more, and each invocation that matches imports the list again, ~2 minutes for 1,000,000);
+the report comes once every shard is matched. ``--n`` smaller reuses the shards already hashed.
+
+    PYTHONPATH=src .venv/bin/python bench/falsematch.py [--n 100000] [--list-size 1000000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing
+import os
+import pickle
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from tasman.core.workspace import Workspace
+from tasman.synth.images import draw_picture
+from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item, one_blas_thread
+from tasman.triage.hashsets.store import import_hashset
+from tasman.triage.match import load_matcher
+from tasman.triage.match.codes import hex_to_bytes
+from tasman.triage.match.dihedral import DIHEDRAL
+from tasman.triage.match.matcher import HYPOTHESIS_THRESHOLD
+from tasman.triage.types import FileHashes
+
+SHARD = 2000
+SIZES = ((128, 128), (160, 120), (120, 160), (192, 144), (144, 192), (200, 150), (224, 168), (256, 192),
+         (192, 256), (256, 144), (144, 256), (240, 240), (256, 256), (180, 135), (213, 160), (160, 213))
+LISTED_SEED0 = 10_000_000
+WORDS = ("report", "meeting", "weather", "market", "garden", "station", "invoice", "river", "notes", "summary",
+         "holiday", "library", "schedule", "kitchen", "bicycle", "window", "orange", "mountain", "table", "music")
+
+
+def _colour(rng: random.Random) -> tuple[int, int, int]:
+    return rng.randrange(256), rng.randrange(256), rng.randrange(256)
+
+
+def gradient(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    t = (np.cos(angle) * x / w + np.sin(angle) * y / h)
+    t = (t - t.min()) / max(1e-6, float(t.max() - t.min()))
+    if rng.random() < 0.5:
+        t = 0.5 + 0.5 * np.sin(t * rng.uniform(2, 9) + rng.uniform(0, 6))
+    a, b = np.array(_colour(rng), np.float32), np.array(_colour(rng), np.float32)
+    return Image.fromarray((a * (1 - t[..., None]) + b * t[..., None]).astype(np.uint8))
+
+
+def text_page(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    h = size[1]
+    bg = rng.choice(((255, 255, 255), (250, 248, 240), (30, 30, 30), (240, 240, 250)))
+    ink = (20, 20, 20) if sum(bg) > 380 else (230, 230, 230)
+    im = Image.new("RGB", size, bg)
+    d = ImageDraw.Draw(im)
+    font = ImageFont.load_default(size=rng.randrange(9, 16))
+    y = rng.randrange(4, 20)
+    while y < h - 10:
+        line = " ".join(rng.choice(WORDS) for _ in range(rng.randrange(2, 9)))
+        d.text((rng.randrange(4, 16), y), line, fill=ink, font=font)
+        y += rng.randrange(12, 22)
+    return im
+
+
+def screenshot(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    w, h = size
+    im = Image.new("RGB", size, rng.choice(((245, 245, 245), (255, 255, 255), (28, 30, 34))))
+    d = ImageDraw.Draw(im)
+    d.rectangle((0, 0, w, rng.randrange(12, 30)), fill=_colour(rng))                     # title bar
+    if rng.random() < 0.6:
+        d.rectangle((0, 0, rng.randrange(w // 6, w // 3), h), fill=_colour(rng))          # side bar
+    font = ImageFont.load_default(size=10)
+    for _ in range(rng.randrange(3, 10)):                                                 # cards, buttons
+        x0, y0 = rng.randrange(w), rng.randrange(h)
+        x1, y1 = min(w - 1, x0 + rng.randrange(20, w // 2)), min(h - 1, y0 + rng.randrange(10, h // 3))
+        d.rounded_rectangle((x0, y0, max(x0, x1), max(y0, y1)), radius=4, fill=_colour(rng))
+        d.text((x0 + 3, y0 + 2), rng.choice(WORDS), fill=(0, 0, 0), font=font)
+    return im
+
+
+def noise(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    w, h = size
+    g = np.random.default_rng(rng.randrange(2**32))
+    small = g.integers(0, 256, (max(2, h // rng.choice((2, 4, 8, 16))), max(2, w // rng.choice((2, 4, 8, 16))), 3))
+    im = Image.fromarray(small.astype(np.uint8)).resize(size, Image.Resampling.BICUBIC)
+    return im.filter(ImageFilter.GaussianBlur(rng.uniform(0, 2)))
+
+
+KINDS = ("scene", "gradient", "text", "screenshot", "noise")
+
+
+def generate(seed: int) -> Image.Image:
+    """Picture ``seed``: its kind and size from the seed; every fifth a near-duplicate of the one before."""
+    rng = random.Random(seed)
+    if seed % 5 == 4:
+        base = generate(seed - 1)
+        out = base.rotate(rng.uniform(-2, 2), resample=Image.Resampling.BILINEAR, fillcolor=(128, 128, 128))
+        return out.point(lambda v: min(255, int(v * rng.uniform(0.9, 1.1))))
+    size = rng.choice(SIZES)
+    kind = rng.choice(KINDS)
+    if kind == "scene":
+        return draw_picture(seed, size)
+    return {"gradient": gradient, "text": text_page, "screenshot": screenshot, "noise": noise}[kind](rng, size)
+
+
+def _hash_range(args: tuple[int, int]) -> list[FileHashes]:
+    start, stop = args
+    opts = HashOptions(temp_dir=tempfile.gettempdir())
+    out = []
+    for seed in range(start, stop):
+        buf = io.BytesIO()
+        generate(seed).convert("RGB").save(buf, "JPEG", quality=rng_quality(seed))
+        data = buf.getvalue()
+        out.append(hash_item(WorkItem(path=str(seed), size=len(data), data=data), opts).hashes)
+    return out
+
+
+def rng_quality(seed: int) -> int:
+    return 60 + seed % 36
+
+
+def hashed(start: int, n: int, workers: int, cache: Path, deadline: float, label: str) -> list[FileHashes] | None:
+    """Pictures ``start``..``start+n`` hashed, from the shard cache or now; None if the deadline came first."""
+    cache.mkdir(parents=True, exist_ok=True)
+    shards = [(s, min(s + SHARD, start + n)) for s in range(start, start + n, SHARD)]
+    todo = [sh for sh in shards if not (cache / f"{sh[0]}-{sh[1]}.pkl").exists()]
+    t0, done = time.monotonic(), len(shards) - len(todo)
+    if todo:
+        with ProcessPoolExecutor(workers, initializer=one_blas_thread) as pool:
+            pending = {}
+            it = iter(todo)
+            for sh in [next(it) for _ in range(min(workers * 2, len(todo)))]:
+                pending[pool.submit(_hash_range, sh)] = sh
+            while pending:
+                fut = next(as_completed(pending))
+                sh = pending.pop(fut)
+                (cache / f"{sh[0]}-{sh[1]}.pkl").write_bytes(pickle.dumps(fut.result()))
+                done += 1
+                rate = (done - (len(shards) - len(todo))) * SHARD / (time.monotonic() - t0)
+                print(f"  {label}: {done}/{len(shards)} shards ({rate:.0f} pictures/s)", flush=True)
+                nxt = next(it, None) if time.monotonic() < deadline else None
+                if nxt is not None:
+                    pending[pool.submit(_hash_range, nxt)] = nxt
+        if done < len(shards):
+            return None
+    out: list[FileHashes] = []
+    for s, e in shards:
+        out.extend(pickle.loads((cache / f"{s}-{e}.pkl").read_bytes()))
+    return out
+
+
+def write_list(listed: list[FileHashes], size: int, path: Path) -> int:
+    """The listed pictures' PDQs, then copies with 8-48 random bits flipped up to ``size`` rows."""
+    rng = np.random.default_rng(7)
+    real = [f.pdq for f in listed if f.pdq and (f.pdq_quality or 0) >= 50]
+    base = np.frombuffer(b"".join(bytes.fromhex(h) for h in real), dtype=np.uint8).reshape(-1, 32)
+    fill = size - len(real)
+    picks = base[rng.integers(0, len(base), fill)].copy()
+    flips = rng.integers(8, 49, fill)
+    bits = np.unpackbits(picks, axis=1)
+    for k in range(8, 49):                      # flip k distinct random bits in the rows that drew k
+        rows = np.nonzero(flips == k)[0]
+        if len(rows):
+            cols = np.argsort(rng.random((len(rows), 256)), axis=1)[:, :k]
+            bits[rows[:, None], cols] ^= 1
+    derived = np.packbits(bits, axis=1)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("pdq,category\n")
+        for h in real:
+            fh.write(f"{h},1\n")
+        for row in derived:
+            fh.write(f"{row.tobytes().hex()},1\n")
+    return len(real)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=100_000, help="unrelated pictures to hash and match")
+    ap.add_argument("--list-size", type=int, default=1_000_000)
+    ap.add_argument("--listed", type=int, default=20_000, help="pictures whose own hashes seed the list")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tasman-bench-falsematch")
+    ap.add_argument("--max-minutes", type=float, default=9.0, help="hashing time for this invocation")
+    args = ap.parse_args()
+    deadline = time.monotonic() + args.max_minutes * 60
+    print(f"{args.n} unrelated pictures vs a {args.list_size}-hash list ({args.listed} listed pictures); "
+          f"{args.workers} processes; load average {os.getloadavg()[0]:.1f}", flush=True)
+    listed = hashed(LISTED_SEED0, args.listed, args.workers, args.cache, deadline, "listed")
+    queries = hashed(0, args.n, args.workers, args.cache, deadline, "queries") if listed is not None else None
+    if listed is None or queries is None:
+        print(f"hashing not finished in {args.max_minutes} min: run the same command again to go on "
+              f"(cached in {args.cache})")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        listfile = Path(tmp) / "list.csv"
+        real = write_list(listed, args.list_size, listfile)
+        ws = Workspace.init(Path(tmp) / "ws", actor="bench")
+        t0 = time.monotonic()
+        with ws.session() as s:
+            import_hashset(s, ws.actor, listfile, "big")
+        with ws.session() as s:
+            global _MATCHER
+            _MATCHER = load_matcher(s, ["big"])
+        ws.close()
+    print(f"list: {real} picture hashes + {args.list_size - real} derived; imported and indexed in "
+          f"{time.monotonic() - t0:.0f} s", flush=True)
+    global _QUERIES
+    _QUERIES = queries
+    chunks = [(i, min(i + MATCH_CHUNK, len(queries))) for i in range(0, len(queries), MATCH_CHUNK)]
+    tag = f"match-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}"
+    todo = [c for c in chunks if not (args.cache / f"{tag}-{c[0]}.pkl").exists()]
+    t0 = time.monotonic()
+    with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
+        waiting = list(todo)
+        running = [pool.apply_async(_match_chunk, (waiting.pop(0),)) for _ in range(min(args.workers, len(todo)))]
+        n = 0
+        while running:
+            ready = [r for r in running if r.ready()]
+            if not ready:
+                time.sleep(0.5)
+                continue
+            for r in ready:
+                running.remove(r)
+                chunk, result = r.get()
+                (args.cache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
+                n += 1
+                print(f"  matched {n}/{len(todo)} chunks ({n * MATCH_CHUNK / (time.monotonic() - t0):.0f} "
+                      f"pictures/s)", flush=True)
+                if waiting and time.monotonic() < deadline:       # past it: finish what runs, start nothing
+                    running.append(pool.apply_async(_match_chunk, (waiting.pop(0),)))
+        if waiting:
+            print(f"matching not finished in {args.max_minutes} min: run the same command again to go on")
+            return
+    kinds: Counter[str] = Counter()
+    false_files = 0
+    near: dict[str, Counter[int]] = {}
+    hashes_per: Counter[str] = Counter()
+    for c in chunks:
+        k, f, nr, hp = pickle.loads((args.cache / f"{tag}-{c[0]}.pkl").read_bytes())
+        kinds.update(k)
+        false_files += f
+        hashes_per.update(hp)
+        for g, cnt in nr.items():
+            near.setdefault(g, Counter()).update(cnt)
+    pictures = sum(1 for q in queries if q.pdq)
+    with_hyp = sum(1 for q in queries if q.pdq_hypotheses)
+    n_hyp = sum(hashes_per.values())
+    print(f"{pictures} pictures hashed, {with_hyp} with hypotheses ({n_hyp / max(1, with_hyp):.2f} per picture "
+          f"on average; a hypothesis of quality under 50 is dropped)")
+    print(f"\nfalse matches as triage reports them: {false_files} of {len(queries)} pictures "
+          f"(rate {false_files / len(queries):.2e}); by kind: {dict(kinds) or 'none'}")
+    print(f"\nevery hypothesis hash queried (not only for pictures nothing else matched): how many lie within "
+          f"d bits of a listed hash ({n_hyp} hashes; radius in use {HYPOTHESIS_THRESHOLD}):")
+    radii = (16, 20, 24, 28, 31)
+    print(f"{'hypothesis':26} {'hashes':>8} " + " ".join(f"{'<=' + str(d):>6}" for d in radii))
+    for g in sorted(hashes_per):
+        dist_c = near.get(g, Counter())
+        print(f"{g:26} {hashes_per[g]:8} " + " ".join(f"{sum(c for d, c in dist_c.items() if d <= r):6}"
+                                                       for r in radii))
+    total = {r: sum(c for dc in near.values() for d, c in dc.items() if d <= r) for r in radii}
+    print(f"{'all':26} {n_hyp:8} " + " ".join(f"{total[r]:6}" for r in radii))
+
+
+_MATCHER: Any = None
+_QUERIES: list[FileHashes] = []
+MATCH_CHUNK = 5000
+
+
+def _group(name: str) -> str:
+    return "inpaint" if name.startswith("inpaint") else name
+
+
+def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter[str], int, dict[str, Counter[int]],
+                                                                            Counter[str]]]:
+    """One chunk of pictures: matched as triage matches them, then every hypothesis hash on its own."""
+    one_blas_thread()
+    files = _QUERIES[chunk[0]:chunk[1]]
+    kinds: Counter[str] = Counter()
+    matched = 0
+    for m in _MATCHER.match(files):
+        v = str(m.detail.get("variant", ""))
+        kinds["crop region" if m.match_type == "crop" else "dihedral" if v in DIHEDRAL else v or "plain"] += 1
+        matched += 1
+    names = [_group(n) for q in files for n, _ in q.pdq_hypotheses]
+    hexes = [h for q in files for _, h in q.pdq_hypotheses]
+    near: dict[str, Counter[int]] = {}
+    if hexes:
+        qi, _, dist = _MATCHER._pdq.search(hex_to_bytes(hexes, 32))
+        best: dict[int, int] = {}
+        for q, d in zip(qi.tolist(), dist.tolist(), strict=True):
+            best[q] = min(best.get(q, 999), d)
+        for q, d in best.items():
+            near.setdefault(names[q], Counter())[d] += 1
+    return chunk, (kinds, matched, near, Counter(names))
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Crop/overlay hypotheses against a list of whole-picture hashes only (what partners send): a 5%
+crop and a partial-width caption box match with the hypothesis named in matches.csv's ``variant``
+and go to the review queue; unrelated pictures match nothing; a tiny picture is skipped with a
+note; a failing hypothesis is a warning; hypotheses are queried only when nothing else matched."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from tasman.core.models import Artifact
+from tasman.core.workspace import Workspace
+from tasman.evidence import create_case
+from tasman.synth.edits import caption_box, crop, jpeg_bytes
+from tasman.synth.images import draw_picture
+from tasman.synth.triage_set import reference_pdq
+from tasman.triage.hashing import hypotheses, pictures
+from tasman.triage.hashing.pictures import hash_picture
+from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item
+from tasman.triage.hashsets.store import import_hashset
+from tasman.triage.match import load_matcher
+from tasman.triage.results import review_items
+from tasman.triage.run import TriageOptions, run_triage
+from tasman.triage.types import FileHashes
+
+SIZE = (320, 240)
+CROPPED, CAPTIONED = 4, 14          # drawn seeds whose plain PDQ misses the edited copy (64-80 bits)
+
+
+def original(seed: int) -> bytes:
+    return jpeg_bytes(draw_picture(seed, SIZE))
+
+
+def partner_list(path: Path, seeds: list[int]) -> Path:
+    """A list as partners send it: MD5, SHA-1 and one reference PDQ of each whole picture."""
+    lines = ["md5,sha1,pdq,category"]
+    for seed in seeds:
+        data = original(seed)
+        lines.append(f"{hashlib.md5(data).hexdigest()},{hashlib.sha1(data).hexdigest()},"
+                     f"{reference_pdq(data)[0]},1")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def import_list(ws: Workspace, path: Path, name: str = "partner") -> None:
+    with ws.session() as s:
+        import_hashset(s, ws.actor, path, name)
+
+
+def hashes(path: str, data: bytes, with_hypotheses: bool = True) -> FileHashes:
+    pic = hash_picture(data, max_pixels=10**8, hypotheses=with_hypotheses)
+    return FileHashes(path=path, size=len(data), pdq=pic.pdq, pdq_quality=pic.quality, pdq_variants=pic.variants[1:],
+                      pdq_hypotheses=pic.hypotheses)
+
+
+def test_crop_and_caption_match_a_partner_list_and_go_to_review(ws: Workspace, tmp_path: Path) -> None:
+    folder = tmp_path / "seized"
+    folder.mkdir()
+    (folder / "cropped.jpg").write_bytes(jpeg_bytes(crop(draw_picture(CROPPED, SIZE), 0.05)))
+    (folder / "captioned.jpg").write_bytes(jpeg_bytes(caption_box(draw_picture(CAPTIONED, SIZE), CAPTIONED,
+                                                                  "bottom", 0.6, 0.15, "left")))
+    for seed in range(300, 306):
+        (folder / f"other_{seed}.jpg").write_bytes(original(seed))
+    Image.fromarray(np.full((40, 50, 3), 120, np.uint8)).save(folder / "tiny.png")
+    import_list(ws, partner_list(tmp_path / "list.csv", [CROPPED, CAPTIONED, 7, 8]))
+    with ws.session() as s:
+        create_case(s, ws.actor, "H-1")
+    r = run_triage(ws, "H-1", [folder], TriageOptions(workers=0))
+    with open(r.outputs["matches_csv"], newline="", encoding="utf-8") as fh:
+        rows = {Path(row["path"]).name: row for row in csv.DictReader(fh)}
+    assert set(rows) == {"cropped.jpg", "captioned.jpg"}
+    assert rows["cropped.jpg"]["match_type"] == "perceptual"
+    assert rows["cropped.jpg"]["variant"] == "uncrop:0.90:centre"
+    assert rows["captioned.jpg"]["variant"] == "inpaint:bottom-left"
+    assert int(rows["cropped.jpg"]["distance"]) <= 24 and int(rows["captioned.jpg"]["distance"]) <= 24
+    with ws.session() as s:
+        queued = {Path(i.path).name for i in review_items(s, r.run_id)}
+        assert queued == {"cropped.jpg", "captioned.jpg"}
+        tiny = s.scalars(select(Artifact).where(Artifact.path.endswith("tiny.png"))).one()
+        assert "under 64 a side" in tiny.meta["hypotheses"]
+    without = run_triage(ws, "H-1", [folder], TriageOptions(workers=0, hypotheses=False, restart=True))
+    assert without.counts["matched_files"] == 0       # the plain matcher misses both
+
+
+def test_unrelated_pictures_give_no_hypothesis_match(ws: Workspace, tmp_path: Path) -> None:
+    import_list(ws, partner_list(tmp_path / "list.csv", list(range(500, 530))))
+    with ws.session() as s:
+        m = load_matcher(s)
+    files = [hashes(f"u{seed}.jpg", original(seed)) for seed in range(600, 640)]
+    assert sum(len(f.pdq_hypotheses) for f in files) >= 6 * len(files)
+    assert m.match(files) == []
+
+
+def test_hypotheses_are_queried_only_when_nothing_else_matched(ws: Workspace, tmp_path: Path) -> None:
+    import_list(ws, partner_list(tmp_path / "a.csv", [20]), "a")
+    import_list(ws, partner_list(tmp_path / "b.csv", [21]), "b")
+    with ws.session() as s:
+        m = load_matcher(s)
+    own = hashes("x.jpg", original(20))
+    other = reference_pdq(original(21))[0]
+    guessed = FileHashes(path="x.jpg", size=1, pdq=own.pdq, pdq_quality=own.pdq_quality,
+                         pdq_hypotheses=(("uncrop:0.90:centre", other),))
+    assert [(x.hashset, x.detail.get("variant")) for x in m.match([guessed])] == [("a", None)]
+    alone = FileHashes(path="y.jpg", size=1, pdq="0" * 64, pdq_quality=100,
+                       pdq_hypotheses=(("uncrop:0.90:centre", other),))
+    got = m.match([alone])
+    assert [(x.hashset, x.match_type, x.detail["variant"]) for x in got] == [("b", "perceptual", "uncrop:0.90:centre")]
+    with ws.session() as s:
+        assert load_matcher(s, hypotheses=False).match([alone]) == []
+        assert load_matcher(s, pdq_threshold=0).settings.hypothesis_threshold == 0    # never looser
+
+
+def test_a_tiny_picture_is_skipped_with_a_note_not_an_error(tmp_path: Path) -> None:
+    buf = tmp_path / "t.png"
+    Image.fromarray(np.full((60, 200, 3), 80, np.uint8)).save(buf)
+    r = hash_item(WorkItem(path="t.png", size=buf.stat().st_size, file=str(buf)), HashOptions(temp_dir=str(tmp_path)))
+    assert r.errors == () and r.hashes.pdq and r.hashes.pdq_hypotheses == ()
+    assert r.meta["hypotheses"] == "no crop/overlay hypotheses: 200 x 60 pixels is under 64 a side"
+
+
+def test_a_failing_hypothesis_is_a_warning_and_the_hashes_stand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    def broken(*_: object) -> None:
+        raise ValueError("synthetic failure")
+
+    monkeypatch.setattr(pictures, "hypothesis_buffers", broken)
+    path = tmp_path / "p.jpg"
+    path.write_bytes(original(3))
+    r = hash_item(WorkItem(path="p.jpg", size=path.stat().st_size, file=str(path)), HashOptions(temp_dir=str(tmp_path)))
+    assert r.hashes.pdq and len(r.hashes.pdq_variants) == 8 and r.hashes.pdq_hypotheses == ()
+    assert len(r.errors) == 1 and r.errors[0].startswith("warning: crop/overlay hypotheses not computed")
+
+
+def test_at_most_eight_hypotheses_and_boxes_on_the_edges() -> None:
+    capped = caption_box(draw_picture(CAPTIONED, SIZE), CAPTIONED, "bottom", 0.6, 0.15, "left")
+    luma = np.asarray(capped.convert("L"), dtype=np.float32)
+    names, buffers = hypotheses.hypothesis_buffers(luma, SIZE, 1)
+    assert len(names) == len(buffers) <= 8 and len(hypotheses.UNCROP) + hypotheses.MAX_BOXES <= 8
+    box = hypotheses.find_boxes(luma)[0]
+    assert (box.name, box.text) == ("inpaint:bottom-left", True)
+    assert abs(box.depth - 0.15 * SIZE[1]) <= 3 and box.c0 == 0 and abs(box.c1 - 0.6 * SIZE[0]) <= 3
+    filled = hypotheses.inpaint(luma, box)
+    assert np.array_equal(filled[:150], luma[:150])             # nothing outside the box changes
+    assert filled[-box.depth:, :box.c1].std() < luma[-box.depth:, :box.c1].std()
+
+
+def test_dihedral_variants_are_named_as_the_worker_lists_them(ws: Workspace, tmp_path: Path) -> None:
+    import_list(ws, partner_list(tmp_path / "list.csv", [CROPPED]))
+    with ws.session() as s:
+        m = load_matcher(s)
+    from PIL import ImageOps
+
+    mirrored = jpeg_bytes(ImageOps.mirror(draw_picture(CROPPED, SIZE)))
+    pic = hash_picture(mirrored, max_pixels=10**8)
+    worker_style = FileHashes(path="m.jpg", size=1, pdq=pic.pdq, pdq_quality=pic.quality, pdq_variants=pic.variants)
+    assert [x.detail["variant"] for x in m.match([worker_style])] == ["flip_left_right"]
