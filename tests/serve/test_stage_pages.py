@@ -52,12 +52,13 @@ def test_subjects_and_graph(make_client: Callable[..., Client], api: Callable[[s
     assert "S-000001" in page and "Ana Reyes" in page
     detail = ana.get(f"/cases/{OP}/subjects/S-000002").text
     assert "jdv@example.nl" in detail and "Split ticked records off" in detail
-    graph = ana.get(f"/cases/{OP}/graph.json").json()
+    graph = ana.get(f"/cases/{OP}/graph.json", params={"whole": 1}).json()
     kinds = {n["kind"] for n in graph["nodes"]}
-    assert kinds == {"subject", "record", "identifier"}
-    assert any(e["kind"] == "member" for e in graph["edges"])
-    one = api("ana").get(f"/api/v1/cases/{OP}/graph", params={"subject": "S-000001"}).json()
+    assert kinds == {"subject", "identifier"} and graph["stats"]["subjects"] == 4
+    assert all(e["kind"] == "holds" and e["source"].startswith("s:") for e in graph["edges"])
+    one = api("ana").get(f"/api/v1/cases/{OP}/graph", params={"subject": "S-000001", "hops": 1}).json()
     assert [n["label"] for n in one["nodes"] if n["kind"] == "subject"] == ["S-000001 Ana Reyes"]
+    assert one["focus"] == "s:S-000001" and len(one["nodes"]) > 1
     assert api("ana").get(f"/api/v1/cases/{OP}/subjects/S-000002").json()["records"] == 2
 
 
