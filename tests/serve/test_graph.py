@@ -106,11 +106,12 @@ def test_graph_routes_are_audited_and_say_what_they_cannot_find(
     assert [a[3] for a in reads] == [f"/cases/{CASE}/graph.json", f"/cases/{CASE}/graph/expand.json",
                                      f"/cases/{CASE}/graph/search.json", f"/cases/{CASE}/graph.json"]
     missing = ana.get(f"/cases/{CASE}/graph.json", params={"focus": "S-999999"})
-    assert missing.status_code == 400
+    assert missing.status_code == 404
     assert "nothing in this case&#39;s graph is called &#39;S-999999&#39;" in missing.text
     assert ana.get(f"/cases/{CASE}/graph.json", params={"hops": 9}).status_code == 400
     bad = api("ana").get(f"/api/v1/cases/{CASE}/graph/expand", params={"node": "i:email:nobody"})
-    assert bad.status_code == 400
+    assert bad.status_code == 404
+    assert bad.json() == {"detail": "nothing in this case's graph is called 'i:email:nobody'"}
     one = api("ana").get(f"/api/v1/cases/{CASE}/graph", params={"subject": "S-000004", "hops": 1}).json()
     assert one["focus"] == "s:S-000004" and all("x" in n and "y" in n for n in one["nodes"])
     assert api("ana").get(f"/api/v1/cases/{CASE}/graph/search", params={"q": "Person 7"}).json()[0]["id"] == \

@@ -35,6 +35,7 @@ from tasman.link.artifacts import subject_identifiers
 from tasman.link.models import Decision, LinkRun, Subject, SubjectRecord
 
 MAX_VIEW = 5000          # nodes in one answer; past it the answer says how many were left out
+LOCAL_LAYOUT = 300       # a neighbourhood up to this size is laid out on its own, spread out
 MAX_SEARCH = 20          # matches a search returns
 CACHED_CASES = 8         # laid-out graphs kept in memory
 SPACING = 90.0           # px of room per node in a laid-out component
@@ -157,7 +158,7 @@ def _layout(g: CaseGraph) -> None:
         for n, (x, y) in centre.items():
             pos[n] = (x, y)
             ring = sorted(leaves.get(n, ()))
-            radius = max(45.0, 9.0 * len(ring))
+            radius = max(70.0, 12.0 * len(ring))
             for k, leaf in enumerate(ring):
                 angle = 2 * math.pi * k / len(ring)
                 pos[leaf] = (x + radius * math.cos(angle), y + radius * math.sin(angle))
@@ -250,11 +251,31 @@ def neighbourhood(g: CaseGraph, focus: str | None, hops: int = 2) -> dict[str, A
                 if m not in seen:
                     seen[m] = seen[n] + 1
                     queue.append(m)
-    return _answer(g, seen, start)
+    return _spread(g, _answer(g, seen, start))
+
+
+def _spread(g: CaseGraph, answer: dict[str, Any]) -> dict[str, Any]:
+    """Places of its own for a small view, starting from the case's (a part of a big layout is
+    cramped): its nodes keep their arrangement and move apart."""
+    nodes = answer["nodes"]
+    if not 2 < len(nodes) <= LOCAL_LAYOUT:
+        return answer
+    sub = nx.Graph()
+    sub.add_nodes_from(n["id"] for n in nodes)
+    sub.add_edges_from((e["source"], e["target"]) for e in answer["edges"])
+    xs, ys = [n["x"] for n in nodes], [n["y"] for n in nodes]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
+    start = {n["id"]: ((n["x"] - min(xs)) / span * 2 - 1, (n["y"] - min(ys)) / span * 2 - 1) for n in nodes}
+    raw = nx.spring_layout(sub, pos=start, seed=7, iterations=60, method="force")
+    half = SPACING * 1.4 * math.sqrt(len(nodes)) / 2
+    answer["nodes"] = [{**n, "x": round(float(raw[n["id"]][0]) * half, 1), "y": round(float(raw[n["id"]][1]) * half, 1)}
+                       for n in nodes]
+    return answer
 
 
 def expand(g: CaseGraph, node: str) -> dict[str, Any]:
-    """A node's neighbours, with every edge of theirs (to connect them to what is already shown)."""
+    """A node's neighbours, with every edge of theirs (to connect them to what is already shown);
+    their places are the case layout's (the browser puts those it adds around the node)."""
     start = resolve(g, node)
     near = sorted(g.adj.get(start, ()))
     return _answer(g, [start, *near], start, extra_edges=near)

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from tasman.core.errors import InputError, NotFoundError
 from tasman.serve import graph as g
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.routes.common import API, ERRORS
@@ -27,20 +26,15 @@ Text = Annotated[str, Query(min_length=1, max_length=200, description="part of a
 
 
 def _view(ctx: CaseCtx, focus: str | None, subject: str | None, hops: int, whole: bool) -> GraphOut:
+    """A focus that names nothing in the graph is a NotFoundError (404, like an unknown subject)."""
     graph = g.case_graph(ctx.session, ctx.case)
     if whole:
         return GraphOut(**g.whole(graph))
-    try:
-        return GraphOut(**g.neighbourhood(graph, focus or subject, hops))
-    except NotFoundError as exc:
-        raise InputError(str(exc)) from exc
+    return GraphOut(**g.neighbourhood(graph, focus or subject, hops))
 
 
 def _expand(ctx: CaseCtx, node: str) -> GraphOut:
-    try:
-        return GraphOut(**g.expand(g.case_graph(ctx.session, ctx.case), node))
-    except NotFoundError as exc:
-        raise InputError(str(exc)) from exc
+    return GraphOut(**g.expand(g.case_graph(ctx.session, ctx.case), node))
 
 
 @router.get("/cases/{ref}/graph")
@@ -66,8 +60,7 @@ def graph_search_json(q: Text, ctx: CaseCtx = Depends(page_case)) -> list[GraphH
     return [GraphHit(**hit) for hit in g.search(g.case_graph(ctx.session, ctx.case), q)]
 
 
-@api.get("/cases/{ref}/graph", response_model=GraphOut, responses={**ERRORS, 400: ERRORS[404] | {
-    "description": "The focus names nothing in the graph"}})
+@api.get("/cases/{ref}/graph", response_model=GraphOut, responses=ERRORS)
 def graph(subject: Subject = None, focus: Focus = None, hops: Hops = 2, whole: Whole = False,
           ctx: CaseCtx = Depends(api_case)) -> GraphOut:
     """Subjects and the identifiers they hold, with each node's place in the case's layout: the

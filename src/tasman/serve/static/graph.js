@@ -1,10 +1,12 @@
 // The link graph: draws the JSON views of the case's graph (same origin) with cytoscape at the
 // places the server laid out (preset layout: the browser computes no layout). A click on a node
 // adds its neighbours (one audited JSON read) and highlights them; filters and search act on
-// what is shown. Marks for tests and scripts: #graph[data-ready], [data-expanded], [data-nodes].
+// what is shown. Marks for tests and scripts: #graph[data-ready], [data-centre], [data-expanded],
+// [data-nodes].
 (function () {
   "use strict";
   var cy = null, el = null, stats = {}, expanded = {};
+  var BIG = 600;   // more nodes than this: textures while panning, no fading
 
   function $(id) { return document.getElementById(id); }
 
@@ -25,7 +27,7 @@
 
   function toElements(data) {
     var out = [], incoming = {};
-    data.nodes.forEach(function (n) { incoming[n.id] = true; });
+    data.nodes.forEach(function (n) { incoming[n.id] = n; });
     data.nodes.forEach(function (n) {
       if (cy && cy.getElementById(n.id).nonempty()) { return; }
       var classes = n.kind + (n.shared ? " shared" : "");
@@ -34,20 +36,27 @@
     data.edges.forEach(function (e) {
       var known = function (id) { return incoming[id] || (cy && cy.getElementById(id).nonempty()); };
       if (cy && cy.getElementById(e.id).nonempty()) { return; }
-      if (known(e.source) && known(e.target)) { out.push({ group: "edges", data: e }); }
+      if (known(e.source) && known(e.target)) {
+        var target = incoming[e.target] || cy.getElementById(e.target).data();
+        out.push({ group: "edges", data: e, classes: target.shared ? "toshared" : "" });
+      }
     });
     return out;
   }
 
+  // Labels readable at any zoom: in a small view they keep their size on screen as it zooms out
+  // (down to a third), in a big one they are hidden once smaller than 8 px on screen.
+  var labelScale = 1;
+  function px(size) { return function () { return size * labelScale; }; }
+
   var STYLE = [
-    { selector: "node", style: { "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 7,
-      "color": "#1d2733", "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "ellipsis",
-      "text-max-width": 170, "text-background-color": "#ffffff", "text-background-opacity": 0.75,
+    { selector: "node", style: { "label": "data(label)", "font-size": px(11), "min-zoomed-font-size": 8,
+      "color": "#1d2733", "text-valign": "bottom", "text-margin-y": 3, "text-background-color": "#ffffff", "text-background-opacity": 0.75,
       "text-background-padding": 1, "width": 14, "height": 14 } },
     { selector: "node.subject", style: { "background-color": "#114f8a", "width": 24, "height": 24,
-      "font-weight": "bold", "font-size": 13 } },
+      "font-weight": "bold", "font-size": px(13) } },
     { selector: "node.identifier", style: { "background-color": "#d9822b", "shape": "diamond" } },
-    { selector: "node.identifier.shared", style: { "background-color": "#c0392b", "font-size": 13,
+    { selector: "node.identifier.shared", style: { "background-color": "#c0392b", "font-size": px(13),
       "font-weight": "bold", "width": "mapData(subjects, 2, 12, 22, 48)", "height": "mapData(subjects, 2, 12, 22, 48)" } },
     { selector: "node.focus", style: { "border-width": 4, "border-color": "#111" } },
     { selector: "node.expanded", style: { "border-width": 2, "border-color": "#555", "border-style": "double" } },
@@ -55,12 +64,15 @@
     { selector: "edge", style: { "width": 1, "line-color": "#b8c2cc", "curve-style": "haystack" } },
     { selector: "edge.toshared", style: { "width": 2, "line-color": "#e6a497" } },
     { selector: ".faded", style: { "opacity": 0.15 } },
+    { selector: "node.near", style: { "overlay-color": "#f1c40f", "overlay-opacity": 0.45, "overlay-padding": 5 } },
     { selector: ".hidden", style: { "display": "none" } }
   ];
 
-  function markShared() {
-    cy.edges().forEach(function (e) { e.toggleClass("toshared", !!e.target().data("shared")); });
-    el.dataset.nodes = String(cy.nodes().length);
+  function count() { el.dataset.nodes = String(cy.nodes().length); }
+
+  function filtersOn() {
+    return $("graph-country").value !== "" || $("graph-shared").checked ||
+      document.querySelectorAll("#graph-kinds input:not(:checked)").length > 0;
   }
 
   function applyFilters() {
@@ -139,12 +151,18 @@
     box.hidden = false;
   }
 
-  function highlight(node) {
+  function highlight(node) {   // a small view fades the rest; a big one marks the neighbours only (cheap)
     var near = node.closedNeighborhood();
     cy.batch(function () {
+      cy.elements(".near").removeClass("near");
+      if (cy.nodes().length > BIG) { near.nodes().addClass("near"); return; }
       cy.elements().addClass("faded");
       near.removeClass("faded");
     });
+  }
+
+  function unhighlight() {
+    cy.batch(function () { cy.elements(".faded").removeClass("faded"); cy.elements(".near").removeClass("near"); });
   }
 
   function expand(node) {
@@ -158,10 +176,16 @@
     if (expanded[id]) { done(); return; }
     getJSON(el.dataset.case + "/graph/expand.json?node=" + encodeURIComponent(id)).then(function (data) {
       expanded[id] = true;
-      cy.add(toElements(data));
+      var fresh = toElements(data), ring = fresh.filter(function (e) { return e.group === "nodes"; });
+      var at = node.position(), radius = 110 + 6 * ring.length;
+      ring.forEach(function (e, k) {   // the new neighbours go round the node, away from the rest
+        var angle = 2 * Math.PI * k / ring.length + 0.4;
+        e.position = { x: at.x + radius * Math.cos(angle), y: at.y + radius * Math.sin(angle) };
+      });
+      var added = cy.add(fresh);
       node.addClass("expanded");
-      markShared();
-      applyFilters();
+      count();
+      if (added.nonempty() && filtersOn()) { applyFilters(); }
       info(node);
       describe(data);
       done();
@@ -169,6 +193,7 @@
   }
 
   function draw(data) {
+    performance.mark("graph:fetched");
     stats = data.stats || {};
     fillFilters();
     if (!data.nodes.length) {
@@ -178,26 +203,40 @@
       describe(data);
       return;
     }
-    var big = data.nodes.length > 600;
-    if (cy) { cy.destroy(); }
+    var big = data.nodes.length > BIG;
+    if (cy) { cy.destroy(); cy = null; }
     expanded = {};
+    var elements = toElements(data);
+    performance.mark("graph:elements");
+    elements.forEach(function (e) { if (e.data.id === data.focus) { e.classes += " focus"; } });
     cy = window.cytoscape({
-      container: el, elements: [], layout: { name: "preset" }, minZoom: 0.02, maxZoom: 4, wheelSensitivity: 0.3,
+      container: el, elements: elements, layout: { name: "preset", fit: true, padding: 30 },
+      minZoom: 0.02, maxZoom: 4, wheelSensitivity: 0.3,
       textureOnViewport: big, hideEdgesOnViewport: big, pixelRatio: big ? 1 : "auto", style: STYLE
     });
-    cy.add(toElements(data));
-    markShared();
-    if (data.focus) { cy.getElementById(data.focus).addClass("focus"); }
-    applyFilters();
-    cy.fit(undefined, 30);
+    performance.mark("graph:built");
+    count();
+    if (filtersOn()) { applyFilters(); }
+    labelScale = 1;
+    var pending = false;
+    var rescale = function () {
+      pending = false;
+      var scale = Math.max(1, Math.min(3, 1 / cy.zoom()));
+      if (Math.abs(scale - labelScale) > 0.05) { labelScale = scale; cy.style().update(); }
+    };
+    if (!big) {
+      cy.on("zoom", function () { if (!pending) { pending = true; window.requestAnimationFrame(rescale); } });
+      rescale();
+    }
     cy.on("tap", "node", function (evt) { expand(evt.target); });
     cy.on("tap", function (evt) {
-      if (evt.target === cy) { cy.elements().removeClass("faded"); $("graph-info").hidden = true; }
+      if (evt.target === cy) { unhighlight(); $("graph-info").hidden = true; }
     });
+    el.dataset.centre = data.focus || "";
     window.tasmanGraph = cy;
     describe(data);
     cy.ready(function () {
-      window.requestAnimationFrame(function () { el.dataset.ready = "1"; });
+      window.requestAnimationFrame(function () { performance.mark("graph:drawn"); el.dataset.ready = "1"; });
     });
   }
 
