@@ -116,3 +116,28 @@ def test_graph_routes_are_audited_and_say_what_they_cannot_find(
     assert one["focus"] == "s:S-000004" and all("x" in n and "y" in n for n in one["nodes"])
     assert api("ana").get(f"/api/v1/cases/{CASE}/graph/search", params={"q": "Person 7"}).json()[0]["id"] == \
         "s:S-000007"
+
+
+def test_identifiers_found_in_records_join_their_subjects_places_are_counted_not_drawn(ws: Workspace) -> None:
+    from tasman.core.models import Record
+    from tasman.extract.models import Observation
+    from tasman.link.models import SubjectRecord
+
+    _case(ws, subjects=3, shared=0)
+    with ws.session() as s:
+        case = s.scalars(select(Case).where(Case.ref == CASE)).one()
+        subjects = list(s.scalars(select(Subject).where(Subject.case_id == case.id).order_by(Subject.ref)))
+        for n, sub in enumerate(subjects):
+            rec = Record(case_id=case.id, kind="chats", source="chat.json", source_id=str(n))
+            s.add(rec)
+            s.flush()
+            s.add(SubjectRecord(subject_id=sub.id, record_id=rec.id))
+            for typ, value in (("ip", "203.0.113.7"), ("country", "GB"), ("city", "london")):
+                s.add(Observation(case_id=case.id, type=typ, value=value, raw=value, record_id=rec.id,
+                                  extractor="test", key=f"{n}{typ}"))
+        s.add(Record(case_id=case.id, kind="chats", source="chat.json", source_id="alone"))
+    graph = _graph(ws)
+    ip = graph.nodes["i:ip:203.0.113.7"]
+    assert ip["subjects"] == 3 and ip["shared"] and graph.records[("s:S-000001", "i:ip:203.0.113.7")] == 1
+    assert not any(n.startswith(("i:country:", "i:city:")) for n in graph.nodes)
+    assert graph.stats["places_left_out"] == 6 and graph.stats["records_outside"] == 1

@@ -4,7 +4,9 @@ A subject node joins an identifier node when linking stored the identifier on th
 (``Subject.identifiers``) or extraction found it in one of the subject's records. Identifiers
 held by several subjects are what an analyst looks for: they carry ``subjects`` > 1 and
 ``shared`` true. Retired subjects are left out; records not (yet) in any subject are counted
-in ``stats`` (``records_outside``), never drawn and never dropped in silence.
+in ``stats`` (``records_outside``), never drawn and never dropped in silence; so are the places
+found in them (``places_left_out``: cities and countries, which many people share without being
+linked by them and which would join every subject of a country into one hairball).
 
 The whole case is laid out once with networkx (subjects and shared identifiers by a force
 layout per connected component, an identifier of one subject on a ring around it, components
@@ -37,6 +39,7 @@ from tasman.link.models import Decision, LinkRun, Subject, SubjectRecord
 MAX_VIEW = 5000          # nodes in one answer; past it the answer says how many were left out
 LOCAL_LAYOUT = 300       # a neighbourhood up to this size is laid out on its own, spread out
 MAX_SEARCH = 20          # matches a search returns
+PLACE_TYPES = ("city", "country")   # observations that are places, not a person's identifiers
 CACHED_CASES = 8         # laid-out graphs kept in memory
 SPACING = 90.0           # px of room per node in a laid-out component
 GAP = 80.0               # px between packed components
@@ -95,12 +98,13 @@ def _build(session: Session, case: Case) -> CaseGraph:
             holds.setdefault((sid, identifier_id(typ, value)), set())
     idents: dict[str, tuple[str, str]] = {identifier_id(t, v): (t, v) for s in subjects for t, v in
                                           subject_identifiers(s)}
-    rows = session.execute(select(SubjectRecord.subject_id, Observation.record_id, Observation.type,
-                                  Observation.value)
-                           .join(Observation, Observation.record_id == SubjectRecord.record_id)
-                           .join(Subject, Subject.id == SubjectRecord.subject_id)
-                           .where(Subject.case_id == case.id, Observation.case_id == case.id,
-                                  Subject.status != "retired"))
+    members = select(SubjectRecord.subject_id, Observation.record_id, Observation.type, Observation.value) \
+        .join(Observation, Observation.record_id == SubjectRecord.record_id) \
+        .join(Subject, Subject.id == SubjectRecord.subject_id) \
+        .where(Subject.case_id == case.id, Observation.case_id == case.id, Subject.status != "retired")
+    rows = session.execute(members.where(Observation.type.not_in(PLACE_TYPES)))
+    places = session.scalar(select(func.count()).select_from(
+        members.where(Observation.type.in_(PLACE_TYPES)).subquery()))
     for pk, rid, typ, value in rows:
         if rid is None:     # the join is on it: never None, but the column may be
             continue
@@ -126,6 +130,7 @@ def _build(session: Session, case: Case) -> CaseGraph:
     g.stats = {"subjects": len(subjects), "identifiers": len(idents),
                "shared_identifiers": sum(1 for i in idents if g.nodes[i]["shared"]),
                "edges": len(g.records), "records_outside": int(outside or 0),
+               "places_left_out": int(places or 0),
                "kinds": sorted({t for t, _ in idents.values()}),
                "countries": sorted({s.country for s in subjects if s.country})}
     _layout(g)

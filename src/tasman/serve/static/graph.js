@@ -122,6 +122,9 @@
       (stats.shared_identifiers || 0) + " shared by several subjects.";
     if (data.left_out) { text += " " + data.left_out + " more not sent (too many for one view): centre on a node."; }
     if (stats.records_outside) { text += " " + stats.records_outside + " records in no subject are not drawn."; }
+    if (stats.places_left_out) {
+      text += " " + stats.places_left_out + " places (cities, countries) found in subjects' records are not drawn.";
+    }
     say(text);
   }
 
