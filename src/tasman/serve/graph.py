@@ -41,7 +41,7 @@ LOCAL_LAYOUT = 300       # a neighbourhood up to this size is laid out on its ow
 MAX_SEARCH = 20          # matches a search returns
 PLACE_TYPES = ("city", "country")   # observations that are places, not a person's identifiers
 CACHED_CASES = 8         # laid-out graphs kept in memory
-SPACING = 90.0           # px of room per node in a laid-out component
+SPACING = 140.0          # px of room per node in a laid-out component (labels are ~120 px wide)
 GAP = 80.0               # px between packed components
 
 
@@ -165,7 +165,7 @@ def _layout(g: CaseGraph) -> None:
             ring = sorted(leaves.get(n, ()))
             radius = max(70.0, 12.0 * len(ring))
             for k, leaf in enumerate(ring):
-                angle = 2 * math.pi * k / len(ring)
+                angle = math.pi / 4 + 2 * math.pi * k / len(ring)   # off the subject's label row
                 pos[leaf] = (x + radius * math.cos(angle), y + radius * math.sin(angle))
         xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
         boxes.append((max(xs) - min(xs), max(ys) - min(ys),

@@ -47,9 +47,10 @@
   // Labels readable at any zoom: in a small view they keep their size on screen as it zooms out
   // (down to a third), in a big one they are hidden once smaller than 8 px on screen.
   var labelScale = 1;
-  function px(size) { return function () { return size * labelScale; }; }
 
-  var STYLE = [
+  function styles(big) {   // plain sizes in a big view: a function is evaluated for every element
+    var px = function (size) { return big ? size : function () { return size * labelScale; }; };
+    return [
     { selector: "node", style: { "label": "data(label)", "font-size": px(11), "min-zoomed-font-size": 8,
       "color": "#1d2733", "text-valign": "bottom", "text-margin-y": 3, "text-background-color": "#ffffff", "text-background-opacity": 0.75,
       "text-background-padding": 1, "width": 14, "height": 14 } },
@@ -66,7 +67,8 @@
     { selector: ".faded", style: { "opacity": 0.15 } },
     { selector: "node.near", style: { "overlay-color": "#f1c40f", "overlay-opacity": 0.45, "overlay-padding": 5 } },
     { selector: ".hidden", style: { "display": "none" } }
-  ];
+    ];
+  }
 
   function count() { el.dataset.nodes = String(cy.nodes().length); }
 
@@ -215,7 +217,7 @@
     cy = window.cytoscape({
       container: el, elements: elements, layout: { name: "preset", fit: true, padding: 30 },
       minZoom: 0.02, maxZoom: 4, wheelSensitivity: 0.3,
-      textureOnViewport: big, hideEdgesOnViewport: big, pixelRatio: big ? 1 : "auto", style: STYLE
+      textureOnViewport: big, hideEdgesOnViewport: big, pixelRatio: big ? 1 : "auto", style: styles(big)
     });
     performance.mark("graph:built");
     count();
