@@ -53,12 +53,13 @@ def test_subjects_and_graph(make_client: Callable[..., Client], api: Callable[[s
     detail = ana.get(f"/cases/{OP}/subjects/S-000002").text
     assert "jdv@example.nl" in detail and "Split ticked records off" in detail
     graph = ana.get(f"/cases/{OP}/graph.json", params={"whole": 1}).json()
-    kinds = {n["kind"] for n in graph["nodes"]}
-    assert kinds == {"subject", "identifier"} and graph["stats"]["subjects"] == 4
-    assert all(e["kind"] == "holds" and e["source"].startswith("s:") for e in graph["edges"])
+    # nothing extracted or linked yet: the subjects alone; the city found in Ana's record is a place,
+    # counted and not drawn, and the unrelated record is counted as in no subject
+    assert {n["kind"] for n in graph["nodes"]} == {"subject"} and graph["edges"] == []
+    assert graph["stats"]["subjects"] == 4 and graph["stats"]["places_left_out"] == 1
+    assert graph["stats"]["records_outside"] == 1
     one = api("ana").get(f"/api/v1/cases/{OP}/graph", params={"subject": "S-000001", "hops": 1}).json()
-    assert [n["label"] for n in one["nodes"] if n["kind"] == "subject"] == ["S-000001 Ana Reyes"]
-    assert one["focus"] == "s:S-000001" and len(one["nodes"]) > 1
+    assert [n["label"] for n in one["nodes"]] == ["S-000001 Ana Reyes"] and one["focus"] == "s:S-000001"
     assert api("ana").get(f"/api/v1/cases/{OP}/subjects/S-000002").json()["records"] == 2
 
 
