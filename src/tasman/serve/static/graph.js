@@ -286,7 +286,7 @@
     $("graph-country").addEventListener("change", function () { if (cy) { applyFilters(); } });
     $("graph-shared").addEventListener("change", function () { if (cy) { applyFilters(); } });
     $("graph-fit").addEventListener("click", function () {
-      if (cy) { cy.fit(cy.nodes(":visible"), 30); }
+      if (cy) { cy.fit(cy.nodes(":visible"), 50); }
     });
     $("graph-hops").value = el.dataset.hops || "2";
     $("graph-hops").addEventListener("change", function () {
