@@ -183,8 +183,23 @@ class DecisionOut(Doc):
 
 
 class GraphOut(Doc):
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
+    nodes: list[dict[str, Any]] = Field(description="subjects (id ``s:REF``) and identifiers (id ``i:TYPE:VALUE``, "
+                                                    "``subjects``: how many hold it, ``shared`` if more than one), "
+                                                    "each with its place ``x``, ``y`` in the case's layout")
+    edges: list[dict[str, Any]] = Field(description="subject holds identifier (``records``: in how many of its "
+                                                    "records)")
+    focus: str | None = Field(None, description="the node the view is centred on")
+    left_out: int = Field(0, description="nodes not sent because the answer would be too large")
+    stats: dict[str, Any] = Field(default_factory=dict, description="the whole case's counts, identifier kinds and "
+                                                                    "countries; records in no subject")
+
+
+class GraphHit(Doc):
+    id: str
+    kind: str
+    label: str
+    type: str = ""
+    subjects: int = 0
 
 
 MAX_WORKERS = 64
