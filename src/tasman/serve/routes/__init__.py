@@ -13,6 +13,7 @@ from tasman.serve.routes import (
     identifiers,
     jobs,
     media,
+    money,
     records,
     referrals,
     subjects,
@@ -22,6 +23,6 @@ from tasman.serve.routes import (
     users,
 )
 
-_MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, graph, attribution, referrals,
-            summary, audit_log, tips, users, account]
+_MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, graph, money, attribution,
+            referrals, summary, audit_log, tips, users, account]
 ROUTERS: list[APIRouter] = [r for m in _MODULES for r in (getattr(m, "router", None), getattr(m, "api", None)) if r]
