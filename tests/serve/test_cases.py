@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -166,3 +167,28 @@ def test_users_page_least_privilege_and_no_empty_password(make_client: Callable[
                     ).status_code == 303
     bob = next(u for u in api("ada").get("/api/v1/users").json() if u["name"] == "bob")
     assert (bob["role"], bob["system"]) == ("auditor", False)
+
+
+def test_audit_pages_filter_by_who_what_case_and_day(make_client: Callable[..., Client],
+                                                     api: Callable[[str], TestClient]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    make_client("ana").get(f"/cases/{CASE}/evidence")
+    aud = make_client("aud")
+
+    def actions(url: str) -> list[tuple[str, str]]:
+        table = aud.get(url).text.split('id="audit-log"', 1)[1].split("</table>", 1)[0]
+        return re.findall(r"<td>([a-z]+)</td><td class=\"nowrap\">([a-z.]+)</td>", table)
+
+    mine = actions(f"/cases/{CASE}/audit?actor=ana&action=case.")
+    assert mine and {a for a, _ in mine} == {"ana"} and all(x.startswith("case.") for _, x in mine)
+    assert actions(f"/cases/{CASE}/audit?action=case.read") and all(
+        x == "case.read" for _, x in actions(f"/cases/{CASE}/audit?action=case.read"))
+    now = datetime.now(UTC).date()            # the log's days are UTC days
+    yesterday = (now - timedelta(days=1)).isoformat()
+    assert actions(f"/audit?case={CASE}&until={yesterday}") == []
+    today = actions(f"/audit?case={CASE}&since={now.isoformat()}&actor=ana")
+    assert ("ana", "case.read") in today
+    assert aud.get("/audit?since=not-a-day").status_code == 400
+    got = api("aud").get("/api/v1/audit", params={"actor": "ana", "action": "case.read"}).json()
+    assert got and {(e["actor"], e["action"]) for e in got} == {("ana", "case.read")}
