@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from tasman.core import anchor, audit
+from tasman.core.errors import InputError
 from tasman.serve.auditview import AuditFilter, known_values, read_log
 from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case, state
 from tasman.serve.roles import Perm
@@ -25,14 +26,22 @@ Before = Annotated[int | None, Query(ge=0, le=MAX_ID, description="entries befor
 
 
 Text = Annotated[str, Query(max_length=120)]
-Day = Annotated[date | None, Query(description="a UTC day, YYYY-MM-DD")]
+Day = Annotated[str, Query(max_length=10, description="a UTC day, YYYY-MM-DD (empty: no limit)")]
 
 
-def audit_filter(actor: Text = "", action: Text = "", case: Text = "", since: Day = None,
-                 until: Day = None) -> AuditFilter:
+def _day(name: str, raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw.strip() else None
+    except ValueError:
+        raise InputError(f"{name}: a day as YYYY-MM-DD, not {raw!r}") from None
+
+
+def audit_filter(actor: Text = "", action: Text = "", case: Text = "", since: Day = "",
+                 until: Day = "") -> AuditFilter:
     """The filters of the audit pages and API: who, what (``case.`` for every case action), which
-    case (the whole log only), and the days from/to."""
-    return AuditFilter(actor=actor.strip(), action=action.strip(), case=case.strip(), since=since, until=until)
+    case (the whole log only), and the days from/to (a form sends the empty ones too)."""
+    return AuditFilter(actor=actor.strip(), action=action.strip(), case=case.strip(), since=_day("since", since),
+                       until=_day("until", until))
 
 
 Filter = Depends(audit_filter)
