@@ -51,7 +51,7 @@ def main() -> int:
     slow = 0
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(args.demo_out / "workspace", Path(tmp) / "ws")
-        ws = Workspace.open(Path(tmp) / "ws", actor="bench")
+        ws = Workspace.open(Path(tmp) / "ws", db_url=f"sqlite:///{Path(tmp) / 'ws' / 'tasman.db'}", actor="bench")
         with TestClient(create_app(ws, ServeSettings(start_worker=False)), follow_redirects=False) as http:
             form = re.search(r'name="form_token" value="([^"]+)"', http.get("/login").text)
             assert form is not None

@@ -195,6 +195,7 @@ def _shared_phone(ws: Workspace) -> None:
         for sid in ("17", "20"):
             rec = s.scalars(select(Record).where(Record.case_id == c.id, Record.source_id == sid)).one()
             factory.observation(s, c, "phone", "+639170000000", record=rec, country="PH")
+        factory.namesake_beneficiary(s, c, "S-000009", 1)   # the sender's phone, in a transfer to S-000009
 
 
 def test_identifiers_by_distinct_value_shared_first(make_client: Callable[..., Client], operation: object,
@@ -216,6 +217,8 @@ def test_identifiers_by_distinct_value_shared_first(make_client: Callable[..., C
     sightings = ana.get(f"/cases/{OP}/identifiers?view=sightings&q=ana.reyes").text
     assert "msgstore.db" in sightings and "IMG_0001.jpg" in sightings
     assert ana.get(f"/cases/{OP}/records?ids=1,x").status_code == 400
+    sender = ana.get(f"/cases/{OP}/identifiers?q=%2B447700900121").text.split('id="identifiers"', 1)[1]
+    assert "1 record" in sender and "S-000009" not in sender      # not the beneficiary's: the other side's
 
 
 def test_records_read_as_a_table_with_chips(make_client: Callable[..., Client], operation: object) -> None:

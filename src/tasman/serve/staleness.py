@@ -17,11 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tasman.attribute.models import AttributionRun
-from tasman.core.models import Case
+from tasman.core.models import Case, Record
 from tasman.extract.models import ExtractRun
 from tasman.link.models import LinkRun
 from tasman.money.models import MoneyRun
-from tasman.records.models import RecordImport
 from tasman.refer.models import ReferralPackage
 from tasman.serve.roles import Perm
 
@@ -41,7 +40,8 @@ class Stale:
 
     @property
     def sentence(self) -> str:
-        return f"{self.what} is from before {self.since} ({_ts(self.mine)} UTC; that run: {_ts(self.upstream)} UTC)."
+        return (f"{self.what} is from before {self.since}: made {_ts(self.mine)} UTC, "
+                f"{self.since.removeprefix('the ')} {_ts(self.upstream)} UTC.")
 
 
 def _ts(t: datetime) -> str:
@@ -58,6 +58,13 @@ def _latest(s: Session, column: InstrumentedAttribute[Any], case_col: Instrument
     return _aware(found)
 
 
+def _imported(s: Session, case_id: int, kind: str | None = None) -> datetime | None:
+    """When the case's newest record (of ``kind``) was stored: files, goAML reports, tips alike."""
+    q = select(func.max(Record.imported_at)).where(Record.case_id == case_id)
+    found: datetime | None = s.scalar(q.where(Record.kind == kind) if kind else q)
+    return _aware(found)
+
+
 def _newer(mine: datetime | None, upstream: datetime | None) -> bool:
     return mine is not None and upstream is not None and upstream > mine
 
@@ -69,7 +76,7 @@ def stale_notices(s: Session, case: Case, page: str) -> list[Stale]:
     link = _latest(s, LinkRun.finished_at, LinkRun.case_id, cid)
     out: list[Stale] = []
     if page == "subjects":
-        imported = _latest(s, RecordImport.imported_at, RecordImport.case_id, cid)
+        imported = _imported(s, cid)
         extracted = _latest(s, ExtractRun.finished_at, ExtractRun.case_id, cid)
         newest = max((t for t in (imported, extracted) if t is not None), default=None)
         if link is not None and newest is not None and _newer(link, newest):
@@ -82,8 +89,8 @@ def stale_notices(s: Session, case: Case, page: str) -> list[Stale]:
                              "attribution", None, Perm.ATTRIBUTE))
     elif page == "money":
         analysed = _latest(s, MoneyRun.created_at, MoneyRun.case_id, cid)
-        imported = _latest(s, RecordImport.imported_at, RecordImport.case_id, cid)
-        for since, upstream in (("the last records import", imported), ("the last linking run", link)):
+        imported = _imported(s, cid, "transactions")
+        for since, upstream in (("the last transfers import", imported), ("the last linking run", link)):
             if analysed is not None and _newer(analysed, upstream):
                 assert upstream is not None
                 out.append(Stale("The money analysis", since, analysed, upstream, "Run money analysis again",

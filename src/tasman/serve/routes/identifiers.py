@@ -9,7 +9,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from tasman.core.models import Case
@@ -43,6 +44,7 @@ def observation_page(s: Session, case: Case, type_: str | None, value: str | Non
 
 
 PAGE_ROWS = 50
+PLACE_TYPES = ("country", "city", "gps")   # listed after the identifiers of people, however shared
 SHOWN_LINKS = 12      # subjects and records named per value (the counts say how many in all)
 
 
@@ -73,19 +75,24 @@ class ValuePage:
 def value_page(s: Session, case: Case, type_: str | None, value: str | None, shared: bool, offset: int,
                limit: int) -> ValuePage:
     """The case's identifiers pivoted by distinct value, those held by the most subjects first
-    (then the most records): a value shared by several subjects is what ties them together."""
+    (then the most records): a value shared by several subjects is what ties them together.
+    Places (countries, cities, GPS) come after the identifiers of people."""
     offset, limit = paging(offset, limit)
     counts = {t: int(n) for t, n in s.execute(
         select(Observation.type, func.count(func.distinct(Observation.value)))
         .where(Observation.case_id == case.id).group_by(Observation.type))}
-    live = (select(SubjectRecord.record_id, Subject.id.label("sid"), Subject.ref.label("sref"))
+    live = (select(SubjectRecord.record_id, SubjectRecord.role, Subject.id.label("sid"), Subject.ref.label("sref"))
             .join(Subject, Subject.id == SubjectRecord.subject_id)
             .where(Subject.case_id == case.id, Subject.status != "retired").subquery())
+    # a transfer is two parties: a value seen in its sender's fields belongs to the sender's subject
+    held_by = and_(live.c.record_id == Observation.record_id,
+                   or_(live.c.role == "", Observation.message_id.is_(None),
+                       Observation.message_id.startswith(live.c.role.concat("_"))))
     n_subjects = func.count(func.distinct(live.c.sid))
     q = (select(Observation.type, Observation.value, func.max(Observation.country), func.count(func.distinct(
         Observation.id)), func.count(func.distinct(Observation.artifact_id)), func.count(func.distinct(
             Observation.record_id)), n_subjects)
-         .outerjoin(live, live.c.record_id == Observation.record_id)
+         .outerjoin(live, held_by)
          .where(Observation.case_id == case.id).group_by(Observation.type, Observation.value))
     if type_:
         q = q.where(Observation.type == type_)
@@ -94,13 +101,14 @@ def value_page(s: Session, case: Case, type_: str | None, value: str | None, sha
     if shared:
         q = q.having(n_subjects >= 2)
     total = int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
-    rows = s.execute(q.order_by(n_subjects.desc(), func.count(func.distinct(Observation.record_id)).desc(),
+    places = when((Observation.type.in_(PLACE_TYPES), 1), else_=0)   # a shared country ties nobody together
+    rows = s.execute(q.order_by(places, n_subjects.desc(), func.count(func.distinct(Observation.record_id)).desc(),
                                 Observation.type, Observation.value).offset(offset).limit(limit)).all()
     keys = [(str(r[0]), str(r[1])) for r in rows]
     held: dict[tuple[str, str], tuple[set[int], set[str]]] = {k: (set(), set()) for k in keys}
     if keys:
         found = s.execute(select(Observation.type, Observation.value, Observation.record_id, live.c.sref)
-                          .outerjoin(live, live.c.record_id == Observation.record_id)
+                          .outerjoin(live, held_by)
                           .where(Observation.case_id == case.id, Observation.record_id.is_not(None),
                                  tuple_(Observation.type, Observation.value).in_(keys)))
         for t, v, rid, sref in found:
