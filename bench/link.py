@@ -35,9 +35,9 @@ against targets, PASS or FAIL:
 - country attribution (>= 0.97 of persons): ``attribute_case`` run, a person's country is that of
   the subject holding most of their parties; a person never attributed counts as wrong.
 
-The review queue comes from ``tasman.link.review`` when it exists (``queue_from_review_module``,
-the one function to adapt to its interface), else from links the run stored below its threshold,
-else from the run's own model predicting again down to ``--review-floor``.
+The review queue is ``tasman.link.review.queue``, in the order an analyst sees it (the probable
+links the run stored between its review and link thresholds); without one (an older tree), links
+stored below the threshold, else the run's own model predicting again down to ``--review-floor``.
 """
 
 from __future__ import annotations
@@ -342,22 +342,16 @@ class Candidate:
 
 def queue_from_review_module(review: Any, ws: Workspace, case: str, records: dict[int, Party],
                              limit: int) -> list[Candidate]:
-    """The one function to adapt to ``tasman.link.review``: its probable pairs, best first, as
-    candidates. Expected: ``review.list_pairs(session, case_ref, limit=N)`` giving items whose
-    ``a``/``b`` are either a record's party key (``"123"``, ``"123:sender"``) or a subject ref
-    (``"S-000012"``), with a ``probability``."""
-    from tasman.link.keys import parse_party_key
+    """The review queue's pairs as ``tasman.link.review.queue`` orders them (a merge that would
+    change a subject's country first, then the most uncertain), as candidates: each side is one
+    record's party (record id and role)."""
 
-    def side(value: Any) -> Side:
-        text = str(value)
-        if text.startswith("S-"):
-            return Side("subject", subject=text)
-        rid, role = parse_party_key(text)
-        return Side("party", party=(*records[rid][:2], role))
+    def side(record_id: int, role: str) -> Side:
+        return Side("party", party=(*records[record_id][:2], role))
 
     with ws.session() as s:
-        items = review.list_pairs(s, case, limit=limit)
-    return [Candidate(side(i.a), side(i.b), float(i.probability)) for i in items]
+        items = review.queue(s, ws.actor, case, limit=limit)
+    return [Candidate(side(i.record_a, i.role_a), side(i.record_b, i.role_b), float(i.probability)) for i in items]
 
 
 def review_queue(ws: Workspace, case: str, records: dict[int, Party], limit: int,

@@ -32,8 +32,9 @@ def test_demo_runs_and_reruns(tmp_path: Path) -> None:
     assert doc.subjects is not None and doc.subjects.total >= len(doc.subjects.top) > 0
     assert doc.subjects.attributed == sum(doc.subjects.by_country.values()) > 0
     assert doc.referrals is not None and doc.referrals.total.packages == len(doc.referrals.rows) > 0
-    for heading in ("<h2>Triage</h2>", "<h2>Identifiers</h2>", "<h2>Subjects and attribution</h2>",
-                    "<h2>Referrals and outcomes</h2>"):
+    for heading in ('<h2 id="triage">Triage</h2>', '<h2 id="identifiers">Identifiers</h2>',
+                    '<h2 id="subjects">Subjects and attribution</h2>',
+                    '<h2 id="referrals">Referrals and outcomes</h2>'):
         assert heading in html
     assert json.loads(first.report.with_suffix(".json").read_text())["case_ref"] == doc.case_ref
     # a listed picture carries a sender's address in its EXIF: its hit sits on the money timeline by file time

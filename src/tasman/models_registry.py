@@ -5,6 +5,7 @@ A new stage adds one import line here.
 
 import tasman.attribute.models
 import tasman.core.models
+import tasman.evidence.models
 import tasman.extract.models
 import tasman.link.models
 import tasman.money.models

@@ -100,8 +100,47 @@ def test_handles_follow_platform_rules_when_strict() -> None:
     assert clean_handle("abc", "telegram", strict=True) is None  # Telegram names have 5+ characters
     assert clean_handle("x" * 20, "twitter", strict=True) is None
     assert clean_handle("abc", "telegram").value == "telegram:abc"  # type: ignore[union-attr]  # a record's field
-    assert clean_handle("name", "myspace") is None
+    assert clean_handle("name", "myspace", strict=True) is None  # free text: built-in platforms only
     assert clean_handle("two words", "kik") is None
+
+
+@pytest.mark.parametrize(("platform", "namespace"), [
+    ("MySpace", "myspace"), ("Chat Room", "chatroom"), ("chat-room", "chatroom"), ("www.SiteName.com", "sitename"),
+    ("https://t.me/", "telegram"), ("wa.me", "whatsapp"), ("TG", "telegram"), ("Wickr Me", "wickr"),
+    ("", "unknown"), (None, "unknown"), ("!!", "unknown"), ("Über-Chat", "uberchat"),
+])
+def test_platform_vocabulary_is_open_for_records(platform: str | None, namespace: str) -> None:
+    from tasman.extract.identifiers import platform_namespace
+
+    assert platform_namespace(platform) == namespace
+    assert clean_handle("Bob_7", platform).value == f"{namespace}:bob_7"  # type: ignore[union-attr]
+
+
+def test_a_platform_name_that_cannot_be_one_is_refused() -> None:
+    from tasman.extract.identifiers import platform_namespace, platform_problem
+
+    assert platform_namespace("chat\x01room") is None and platform_problem("chat\x01room") == "has control characters"
+    assert platform_namespace("x" * 65) is None and "64" in (platform_problem("x" * 65) or "")
+    assert clean_handle("bob", "x" * 65) is None
+    assert clean_handle("live:bob.77", "").value == "skype:live:bob.77"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("raw", "platform", "typed"), [
+    ("ann.hill@example.org", "forum", ("email", "ann.hill@example.org")),
+    ("+46 70 123 45 67", "", ("phone", "+46701234567")),
+    ("070-123 45 67", "whatsapp", ("phone", "+46701234567")),
+    ("https://t.me/bob_hill", "", ("handle", "telegram:bob_hill")),
+    ("wa.me/46701234567", "forum", ("phone", "+46701234567")),
+    ("https://forum.example.com/u/bob", "forum", ("url", "https://forum.example.com/u/bob")),
+    ("@Bob_Hill", "Czat.pl", ("handle", "czat:bob_hill")),
+    ("12345678", "kik", ("handle", "kik:12345678")),  # a user name of digits on a platform of names
+])
+def test_a_screen_name_is_typed_as_what_it_is(raw: str, platform: str, typed: tuple[str, str]) -> None:
+    from tasman.extract.screennames import screen_name
+
+    ident = screen_name(raw, platform, "SE")
+    assert ident is not None and (str(ident.type), ident.value) == typed
+    assert screen_name("  ", platform) is None
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "!!", "—"])

@@ -56,13 +56,17 @@ def test_identifier_lists_and_handles() -> None:
     assert p["name_key"] is None
 
 
-def test_a_transfer_has_two_parties_and_nothing_makes_no_party() -> None:
+def test_a_transfer_has_two_parties_and_a_record_with_nothing_is_still_a_party() -> None:
     tx = {"sender_name": "Bob Ray", "sender_phone": "+1 202 555 0143", "beneficiary_name": "Maria Santos",
           "beneficiary_phone": "0917 123 4567", "beneficiary_country": "PH", "amount": "50.00"}
     s, b = parties(9, "transactions", tx)
     assert from_uid(s["uid"]) == (9, "sender") and from_uid(b["uid"]) == (9, "beneficiary")
     assert b["phones"] == ["+639171234567"] and b["country"] == "PH"
-    assert parties(9, "customers", {"amount": "5"}) == []
+    (alone,) = parties(9, "customers", {"amount": "5"})  # nothing to link on: still someone's record
+    assert alone["uid"] == 36 and alone["basis"] == "nothing" and alone["name_key"] is None
+    # a transfer's side that is not given at all is no party; a transfer with neither is its sender's
+    assert [from_uid(p["uid"])[1] for p in parties(9, "transactions", {"sender_name": "Bob Ray"})] == ["sender"]
+    assert [from_uid(p["uid"])[1] for p in parties(9, "transactions", {"amount": "5"})] == ["sender"]
     table = normalise_rows([(1, "transactions", tx), (2, "customers", '{"name": "Ann Lee"}')])
     assert table.num_rows == 3
 

@@ -23,7 +23,8 @@ def test_tip_json_example(tmp_path: Path) -> None:
     assert p.skipped == 0 and [sid for sid, _ in p.rows] == ["T-0000001"]
     fields = p.rows[0][1]
     assert fields["username"] == "mantoniou793" and fields["country"] == "GR" and fields["dob"] == "1988-02-11"
-    assert {"platform": "telegram", "raw": "m_antoniou", "type": "handle"} in fields["identifiers"]
+    assert {"platform": "telegram", "raw": "m_antoniou", "type": "handle", "value": "telegram:m_antoniou"} in fields[
+        "identifiers"]
 
 
 def test_cybertipline_xml_example(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_the_report_command_writes_html_and_json_and_refuses_an_unknown_case(  #
     html = Path(data["html"])
     assert html == w / "out" / "C1" / "report.html" and html.exists() and Path(data["json"]).exists()
     assert data["subjects"] == 0 and data["audit_ok"] is True
-    assert "<h2>Triage</h2>" not in html.read_text()  # no run, no section
+    assert 'id="triage"' not in html.read_text() and 'href="#triage"' not in html.read_text()  # no run, no section
     res = run_cli("-w", w, "report", "--case", "NOPE")
     assert res.exit_code == 3 and "no case 'NOPE'" in res.stderr and "Traceback" not in res.output
     assert not (w / "out" / "NOPE").exists()

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from tasman.core.workspace import Workspace
 from tasman.evidence import add_evidence
 from tasman.serve import jobs
 from tasman.serve.models import Job
+from tests.evidence.test_ewf import _e01, _forge
 from tests.serve.conftest import CASE, Client, audit_actions
 
 
@@ -44,6 +47,21 @@ def test_a_job_started_from_the_page_reports_progress_until_done(
         assert job is not None and job.result == {"results": {"1": "ok"}, "changed_or_missing": 0}
     actions = [a[1] for a in audit_actions(ws, "eve")]
     assert "job.enqueue" in actions and "evidence.verify" in actions and "job.done" in actions
+
+
+def test_the_custody_job_reports_an_e01_whose_acquisition_hashes_disagree(ws: Workspace, tmp_path: Path) -> None:
+    if shutil.which("ewfacquire") is None:
+        pytest.skip("ewf-tools not installed")
+    bad, _ = _e01(tmp_path, "bad")
+    _forge(bad, md5=b"\x44" * 16, sha1=None)
+    with ws.session() as s:
+        add_evidence(s, "setup", CASE, bad)
+        job_id = jobs.enqueue(s, "eve", "custody", CASE, {}).id
+    jobs.run_pending(ws)
+    with ws.session() as s:
+        job = s.get(Job, job_id)
+        assert job is not None and job.result == {"results": {"1": "acquisition hashes disagree"},
+                                                  "changed_or_missing": 1}
 
 
 def test_jobs_over_the_api(api: Callable[[str], TestClient], ws: Workspace) -> None:

@@ -132,7 +132,7 @@ def test_build_download_and_outcomes(make_client: Callable[..., Client], api: Ca
     assert 'id="case-report"' in page
     got = lia.get(f"/cases/{OP}/report.html")
     assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
-    assert "<h2>Referrals and outcomes</h2>" in got.text and "<img" not in got.text
+    assert '<h2 id="referrals">Referrals and outcomes</h2>' in got.text and "<img" not in got.text
     doc = api("aud").get(f"/api/v1/cases/{OP}/report").json()
     ph_row = next(r for r in doc["referrals"]["rows"] if r["country"] == "PH")
     assert (ph_row["arrested"], ph_row["children_safeguarded"]) == (1, 2)

@@ -11,7 +11,25 @@ from tasman.cli.common import TasmanGroup, byte_progress, emit, fail, json_optio
 from tasman.core.errors import ExitCode
 from tasman.core.models import Evidence
 from tasman.evidence import store
+from tasman.evidence.ewf import DISAGREE, MediaCheck, is_ewf, media_size
 from tasman.evidence.hashing import measure
+from tasman.evidence.models import MediaHashes
+
+
+def media_dict(m: MediaHashes | None) -> dict[str, object] | None:
+    """An EWF image's stored acquisition hashes, what its media hashed to, and the verdict."""
+    if m is None:
+        return None
+    return {"status": m.status, "md5_stored": m.md5_stored, "md5_media": m.md5_media,
+            "sha1_stored": m.sha1_stored, "sha1_media": m.sha1_media, "reason": m.reason}
+
+
+def check_dict(m: MediaCheck | None) -> dict[str, object] | None:
+    if m is None:
+        return None
+    return {"status": m.status, "reason": m.reason,
+            "hashes": [{"algorithm": c.algorithm, "stored": c.stored, "media": c.computed, "status": c.status}
+                       for c in m.checks]}
 
 
 def evidence_dict(e: Evidence) -> dict[str, object]:
@@ -36,23 +54,35 @@ def add(case_ref: str, paths: tuple[Path, ...], custodian: str, note: str, copy:
     """Record each PATH (file or folder) as evidence of CASE, with its SHA-256.
 
     Adding an unchanged path again does nothing; a path that changed since it was recorded
-    is refused (exit 7).
+    is refused (exit 7). An EWF image (E01) also has the MD5/SHA-1 stored in it by its
+    acquisition tool checked against its media: agree, disagree, absent or unreadable is
+    recorded with the item; one that disagrees is still recorded, and the command exits 7.
     """
     ws = state().ws()
     results = []
     for path in paths:
         total = measure(path)[1] if path.exists() else 0
+        if path.exists() and is_ewf(path):
+            total += media_size(path)
         with byte_progress(f"hashing {path.name}", total) as tick, ws.session() as s:
             r = store.add_evidence(s, ws.actor, case_ref, path, custodian=custodian, note=note,
                                    copy_into=ws.root / "evidence" if copy else None, progress=tick)
-            results.append({**evidence_dict(r.evidence), "created": r.created})
+            results.append({**evidence_dict(r.evidence), "created": r.created, "media_hashes": media_dict(r.media)})
 
     def human(con: Console) -> None:
         for r in results:
             verb = "Recorded" if r["created"] else "Already recorded, unchanged:"
             con.print(f"{verb} evidence {r['id']} {r['name']} sha256 {r['sha256']} ({r['size']} bytes)")
+            m = r["media_hashes"]
+            if isinstance(m, dict):
+                con.print(f"  acquisition hashes stored in the image: {m['status']}"
+                          + (f" ({m['reason']})" if m["reason"] else ""), markup=False)
 
     emit(results, human)
+    bad = [r for r in results if isinstance(r["media_hashes"], dict) and r["media_hashes"]["status"] == DISAGREE]
+    if bad:
+        fail("recorded, but the acquisition hashes stored in the image disagree with its media: "
+             + ", ".join(f"{r['id']} {r['name']}" for r in bad), int(ExitCode.INTEGRITY))
 
 
 @evidence.command("list")
@@ -76,19 +106,27 @@ def list_(case_ref: str) -> None:
 @click.argument("case_ref", metavar="CASE")
 @json_option
 def verify(case_ref: str) -> None:
-    """Re-hash every evidence item of CASE and report any that changed or went missing (exit 7)."""
+    """Re-hash every evidence item of CASE and report any that changed or went missing (exit 7).
+
+    An unchanged EWF image (E01) also has its stored MD5/SHA-1 checked against its media again;
+    one that disagrees also exits 7.
+    """
     ws = state().ws()
     with ws.session() as s:
         checks = store.verify_evidence(s, ws.actor, case_ref)
         rows = [{"id": c.evidence.id, "name": c.evidence.name, "status": c.status,
-                 "sha256_recorded": c.evidence.sha256, "sha256_now": c.sha256_now} for c in checks]
+                 "sha256_recorded": c.evidence.sha256, "sha256_now": c.sha256_now,
+                 "media_hashes": check_dict(c.media), "ok": c.ok} for c in checks]
 
     def human(con: Console) -> None:
-        con.print(table(f"Custody check of {case_ref}", ["id", "name", "status"],
-                        [[r["id"], r["name"], r["status"]] for r in rows]))
+        con.print(table(f"Custody check of {case_ref}", ["id", "name", "status", "image's acquisition hashes"],
+                        [[r["id"], r["name"], r["status"],
+                          r["media_hashes"]["status"] if isinstance(r["media_hashes"], dict) else "-"]
+                         for r in rows]))
 
     emit(rows, human)
-    bad = [r for r in rows if r["status"] != "ok"]
+    bad = [r for r in rows if not r["ok"]]
     if bad:
-        fail(f"{len(bad)} evidence item(s) changed or missing: "
-             + ", ".join(f"{r['id']} {r['name']} ({r['status']})" for r in bad), int(ExitCode.INTEGRITY))
+        fail(f"{len(bad)} evidence item(s) changed, missing or disagreeing with their acquisition hashes: "
+             + ", ".join(f"{r['id']} {r['name']} ({r['status'] if r['status'] != 'ok' else 'hashes disagree'})"
+                         for r in bad), int(ExitCode.INTEGRITY))

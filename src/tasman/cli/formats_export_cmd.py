@@ -1,5 +1,5 @@
-"""``tasman export vics|case``: a triage run (or a hash set) as VICS 2.0 JSON or CASE/UCO JSON-LD
-(hung on ``export``)."""
+"""``tasman export vics|case``: a triage run (or a hash set) as VICS 2.0 JSON, a triage run or a
+sent referral package as CASE/UCO JSON-LD (hung on ``export``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tasman.cli.common import emit, json_option, state
 from tasman.cli.say import say
 from tasman.core.caseuco import write_document
 from tasman.core.errors import InputError
+from tasman.refer.exports.case_uco import referral_nodes
 from tasman.triage.caseuco import run_nodes
 from tasman.triage.vicsexport import export_hashset, export_run
 
@@ -47,13 +48,29 @@ def vics(case_ref: str | None, run_id: int | None, hashset: str | None, out_file
 @click.command("case")
 @click.option("--case", "case_ref", required=True)
 @click.option("--run", "run_id", type=click.IntRange(1), help="This triage run of the case, not the latest.")
+@click.option("--referral", "package_id", help="A package the case sent (its id, see 'tasman package list'): "
+                                               "its subjects and identifiers instead of a triage run.")
+@click.option("--country", help="The latest package the case sent to this country (code or name).")
 @click.option("--out", "out_file", type=_file, required=True)
 @json_option
-def case_(case_ref: str, run_id: int | None, out_file: Path) -> None:
-    """CASE/UCO JSON-LD of a triage run: the investigative action, Tasman as its tool, the evidence
-    with its hashes, the files found with their hashes and '!/' provenance chain."""
+def case_(case_ref: str, run_id: int | None, package_id: str | None, country: str | None, out_file: Path) -> None:
+    """CASE/UCO JSON-LD of a triage run (the investigative action, Tasman as its tool, the evidence
+    with its hashes, the files found with their hashes and '!/' provenance chain) or, with
+    --referral or --country, of a sent referral package (its subjects as persons, their
+    identifiers as observables, the package's sender and id as provenance: only what the package holds)."""
+    chosen = [o for o, v in (("--run", run_id), ("--referral", package_id), ("--country", country)) if v is not None]
+    if len(chosen) > 1:
+        raise InputError(f"give one of {', '.join(chosen)}: a triage run or a referral package")
     ws = state().ws()
+    left_out: dict[str, int] = {}
     with ws.session() as s:
-        nodes = run_nodes(s, ws.actor, case_ref, run_id)
+        if package_id is not None or country is not None:
+            nodes, missing = referral_nodes(s, ws.actor, case_ref, package_id, country)
+            left_out = dict(missing)
+        else:
+            nodes = run_nodes(s, ws.actor, case_ref, run_id)
         count = write_document(out_file, nodes)
-    emit({"file": str(out_file), "nodes": count}, lambda con: say(con, f"Wrote {count} CASE/UCO nodes to {out_file}"))
+    note = ("; not exported (no UCO class): " + ", ".join(f"{n} {t}" for t, n in sorted(left_out.items()))
+            if left_out else "")
+    emit({"file": str(out_file), "nodes": count, "left_out": left_out},
+         lambda con: say(con, f"Wrote {count} CASE/UCO nodes to {out_file}{note}"))

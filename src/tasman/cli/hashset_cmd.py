@@ -1,4 +1,5 @@
-"""``tasman hashset``: import, build, list and remove the hash sets triage matches against."""
+"""``tasman hashset``: import, build, fetch (from hash exchanges), list and remove the hash sets
+triage matches against."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.console import Console
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
 from tasman.triage.hashsets import FORMATS
 from tasman.triage.hashsets.categories import SCHEMES
+from tasman.triage.hashsets.exchange import EXCHANGES, fetch_exchange, report_opinion
 from tasman.triage.hashsets.store import (
     ImportResult,
     build_hashset,
@@ -54,11 +56,12 @@ def hashset() -> None:
 @click.option("--format", "fmt", metavar="F", help="Format (default: detected). See 'tasman hashset formats'.")
 @click.option("--known-good", is_flag=True, default=None,
               help="A list of known-good files (hits leave review), like NSRL.")
-@click.option("--category-scheme", "scheme", default="vic", show_default=True, metavar="S",
-              help=f"How the list names categories: {', '.join(SCHEMES)}.")
+@click.option("--category-scheme", "scheme", metavar="S",
+              help=f"How the list names categories: {', '.join(SCHEMES)} (default: the format's own, "
+                   "caid for caid-vics, baseline for icse, vic for the rest).")
 @click.option("--category", metavar="C", help="Category for rows that give none (in the list's scheme).")
 @json_option
-def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, scheme: str,
+def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, scheme: str | None,
             category: str | None) -> None:
     """Import FILE as hash set NAME, streaming; bad rows are skipped and reported."""
     ws = state().ws()
@@ -117,11 +120,69 @@ def remove(name: str) -> None:
 @json_option
 def formats() -> None:
     """List the formats that can be imported and the category schemes."""
-    rows = [{"name": f.name, "description": f.description, "known_good": f.known_good} for f in FORMATS]
+    rows = [{"name": f.name, "description": f.description, "known_good": f.known_good,
+             "category_scheme": f.default_scheme} for f in FORMATS]
 
     def human(con: Console) -> None:
-        con.print(table("Formats (detected in this order)", ["name", "description"],
-                        [[r["name"], r["description"]] for r in rows]))
+        con.print(table("Formats (detected in this order)", ["name", "description", "categories"],
+                        [[r["name"], r["description"], r["category_scheme"]] for r in rows]))
         con.print(f"Category schemes: {', '.join(SCHEMES)}")
 
     emit({"formats": rows, "category_schemes": list(SCHEMES)}, human)
+
+
+@hashset.command("fetch")
+@click.argument("name")
+@click.option("--exchange", "api", type=click.Choice(sorted(EXCHANGES)),
+              help="The exchange to feed a new list from (python-threatexchange's name); later fetches "
+                   "of NAME go on from its cursor without it.")
+@click.option("--file", "filename", type=click.Path(path_type=Path, dir_okay=False),
+              help="local_file: the signal file ('pdq HEX' / 'video_md5 HEX' lines).")
+@click.option("--signal-type", metavar="T", help="local_file: the type of lines that give none (pdq, video_md5).")
+@click.option("--category", metavar="C", help="Project VIC category of the fetched hashes (a new list).")
+@click.option("--known-good", is_flag=True, help="A new list of known-good hashes.")
+@json_option
+def fetch(name: str, api: str | None, filename: Path | None, signal_type: str | None, category: str | None,
+          known_good: bool) -> None:
+    """Fetch hash list NAME from a hash exchange, page by page, taking only what changed since its
+    cursor. Credentials stay where python-threatexchange reads them (TX_STOPNCII_KEYS, ...).
+
+    A fetch that fails half-way keeps every complete page and the cursor after it (exit 5)."""
+    ws = state().ws()
+    settings: dict[str, object] = {}
+    if filename is not None:
+        settings["filename"] = str(filename)
+    if signal_type:
+        settings["signal_type"] = signal_type
+    r = fetch_exchange(ws, name, api=api, settings=settings, category=category, known_good=known_good)
+    data = {"name": r.name, "exchange": r.api, "pages": r.pages, "added": r.added, "updated": r.updated,
+            "removed": r.removed, "skipped": r.skipped, "entries": r.entries, "complete": r.complete,
+            "warnings": r.warnings}
+
+    def human(con: Console) -> None:
+        con.print(f"Fetched {r.name} from {r.api}: {r.pages} page(s), +{r.added} ~{r.updated} -{r.removed}, "
+                  f"{r.skipped} skipped; {r.entries} entries", markup=False)
+        if r.warnings:
+            err = Console(stderr=True)
+            for w in r.warnings[:SHOWN_WARNINGS]:
+                err.print(f"  {w}", markup=False, highlight=False)
+            if len(r.warnings) > SHOWN_WARNINGS:
+                err.print(f"  ... and {len(r.warnings) - SHOWN_WARNINGS} more (see --json)")
+
+    emit(data, human)
+
+
+@hashset.command("opinion")
+@click.argument("name")
+@click.argument("signal")
+@click.option("--type", "signal_type", default="pdq", show_default=True, help="pdq or video_md5.")
+@click.option("--true-positive/--false-positive", "positive", required=True,
+              help="The examiner's verdict on a match against SIGNAL.")
+@json_option
+def opinion(name: str, signal: str, signal_type: str, positive: bool) -> None:
+    """Send a true- or false-positive opinion on SIGNAL back to the exchange list NAME comes from,
+    where python-threatexchange's client for that exchange can send one."""
+    ws = state().ws()
+    sent = report_opinion(ws, name, signal_type, signal, positive=positive)
+    emit({"name": name, "signal_type": signal_type, "signal": signal, "opinion": sent},
+         lambda con: con.print(f"Sent {sent} on {signal_type} {signal} to the exchange of {name}", markup=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -10,16 +11,19 @@ from rich.console import Console
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
 from tasman.cli.export_cmd import export
 from tasman.core.errors import InputError
-from tasman.link import decisions
+from tasman.link import decisions, review
 from tasman.link.backends import BACKENDS, open_backend
 from tasman.link.backends.spark import DEFAULT_MASTER
 from tasman.link.run import link_case
 from tasman.link.views import export_subjects, list_subjects, show_subject
 
 
-@click.command("link")
-@click.option("--case", "case_ref", required=True, help="The case whose records to resolve.")
+@click.group("link", cls=TasmanGroup, invoke_without_command=True)
+@click.option("--case", "case_ref", help="The case whose records to resolve.")
 @click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.99).")
+@click.option("--review-threshold", type=float, metavar="P",
+              help="Pairs scored from P up to the threshold, left in two subjects, are kept as probable links "
+                   "for review: 'tasman link review' (default 0.5).")
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="duckdb", show_default=True,
               help="Where the linkage runs: DuckDB in this process, or Splink on Spark.")
 @click.option("--spark-master", metavar="URL",
@@ -29,9 +33,17 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
               help="For --backend spark: where intermediate tables are written; on a cluster, storage every node "
                    "sees (hdfs://, s3a://, a shared mount).")
 @json_option
-def link(case_ref: str, threshold: float | None, backend: str, spark_master: str | None,
-         spark_checkpoint_dir: str | None) -> None:
-    """Resolve the records of CASE into subjects (analysts' decisions are kept)."""
+@click.pass_context
+def link(ctx: click.Context, case_ref: str | None, threshold: float | None, review_threshold: float | None,
+         backend: str, spark_master: str | None, spark_checkpoint_dir: str | None) -> None:
+    """Resolve the records of CASE into subjects (analysts' decisions are kept): tasman link --case CASE.
+
+    Every record ends in exactly one subject, one of its own when nothing links it; the summary
+    counts those and why, and the probable links kept for review ('tasman link review')."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not case_ref:
+        raise click.UsageError("Missing option '--case'.")
     options: dict[str, object] = {}
     if backend == "spark":
         options = {"master": spark_master or DEFAULT_MASTER, "checkpoint_dir": spark_checkpoint_dir}
@@ -39,7 +51,7 @@ def link(case_ref: str, threshold: float | None, backend: str, spark_master: str
         raise InputError("--spark-master and --spark-checkpoint-dir need --backend spark")
     ws = state().ws()
     with open_backend(backend, **options) as be:
-        result = link_case(ws, case_ref, threshold=threshold, backend=be)
+        result = link_case(ws, case_ref, threshold=threshold, backend=be, review_threshold=review_threshold)
     st = result.stats
 
     def human(con: Console) -> None:
@@ -47,6 +59,14 @@ def link(case_ref: str, threshold: float | None, backend: str, spark_master: str
         con.print(f"Run {result.run_id}: {st['parties']} parties -> {st['subjects']} subjects "
                   f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
                   f"{stored['retired']} retired); {st['links']} explained links; threshold {st['threshold']}")
+        alone = st.get("singletons") or {}
+        if alone.get("parties"):
+            why = "; ".join(f"{n} {reason}" for reason, n in alone["why"].items())
+            con.print(f"{alone['parties']} records are alone in their subject (a subject of one): {why}",
+                      markup=False)
+        if st.get("probable_links"):
+            con.print(f"{st['probable_links']} probable links (scored at or above {st['review_threshold']}, below "
+                      "the threshold) kept for review", markup=False)
         for c in st["deterministic"].get("too_common", [])[:5]:
             con.print(f"note: {c['kind']} {c['value']!r} is shared by {c['parties']} records: not used to link",
                       markup=False)
@@ -55,6 +75,113 @@ def link(case_ref: str, threshold: float | None, backend: str, spark_master: str
                       f"{st['edges']['refused_by_decisions']} links refused by splits")
 
     emit({"run": result.run_id, **st}, human)
+
+
+@link.group("review", cls=TasmanGroup)
+@click.option("--case", "case_ref", help="The case (or give --case after the subcommand).")
+@click.pass_context
+def review_group(ctx: click.Context, case_ref: str | None) -> None:
+    """Probable links waiting for an analyst: list them, show one, accept (same person: the two
+    subjects are merged) or reject (different people: kept apart by later runs)."""
+    ctx.meta["tasman.review.case"] = case_ref
+
+
+def _case(case_ref: str | None) -> str:
+    ref = case_ref or click.get_current_context().meta.get("tasman.review.case")
+    if not ref:
+        raise click.UsageError("Missing option '--case'.")
+    return str(ref)
+
+
+def _why(explanation: dict[str, Any], agreed_only: bool = True) -> str:
+    fields = explanation.get("fields", {})
+    return ", ".join(f"{f} ({v['level']}, {v['weight']:+.1f})" for f, v in fields.items()
+                     if not agreed_only or v.get("weight", 0) != 0)
+
+
+@review_group.command("list")
+@click.option("--case", "case_ref", help="The case.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Show at most this many.")
+@click.option("--subject", "subject_ref", metavar="SUBJECT", help="Only pairs with a side in SUBJECT.")
+@json_option
+def review_list(case_ref: str | None, limit: int, subject_ref: str | None) -> None:
+    """List the probable links waiting for review, best first: a merge that would change a
+    subject's country, then the most uncertain (nearest 0.5)."""
+    ref = _case(case_ref)
+    ws = state().ws()
+    with ws.session() as s:
+        rows = [p.as_dict() for p in review.queue(s, ws.actor, ref, limit, subject_ref)]
+
+    def human(con: Console) -> None:
+        con.print(table(f"Probable links of {ref} waiting for review",
+                        ["pair", "probability", "records", "subjects", "countries", "what agreed"],
+                        [[r["pair"], f"{r['probability']:.3f}", f"{r['a']} ↔ {r['b']}",
+                          f"{r['subject_a']} ↔ {r['subject_b']}",
+                          f"{','.join(r['countries_a']) or '-'} ↔ {','.join(r['countries_b']) or '-'}"
+                          + (" *" if r["changes_country"] else ""), _why(r["explanation"])] for r in rows]))
+        if any(r["changes_country"] for r in rows):
+            con.print("* a merge would change a subject's country", markup=False)
+
+    emit(rows, human)
+
+
+@review_group.command("show")
+@click.argument("pair")
+@click.option("--case", "case_ref", help="The case.")
+@json_option
+def review_show(pair: str, case_ref: str | None) -> None:
+    """Show PAIR side by side, with each comparison's level, weight and Bayes factor."""
+    ref = _case(case_ref)
+    ws = state().ws()
+    with ws.session() as s:
+        data = review.show(s, ws.actor, ref, pair).as_dict()
+
+    def human(con: Console) -> None:
+        con.print(f"Pair {data['pair']}: probability {data['probability']:.3f} (match weight "
+                  f"{data['match_weight']:+.2f})", markup=False)
+        a, b = data["sides"]
+        keys = sorted(set(a["fields"]) | set(b["fields"]))
+        con.print(table(None, ["", a["party"], b["party"]],
+                        [["subject", f"{a['subject']['ref']} ({a['subject']['records']} records)",
+                          f"{b['subject']['ref']} ({b['subject']['records']} records)"],
+                         ["kind", a["kind"], b["kind"]],
+                         *[[k, str(a["fields"].get(k, "")), str(b["fields"].get(k, ""))] for k in keys]]))
+        con.print(table("Comparisons", ["field", "level", "weight", "Bayes factor"],
+                        [[f, v["level"], f"{v['weight']:+.2f}", f"{v['bayes_factor']:g}"]
+                         for f, v in data["explanation"].get("fields", {}).items()]))
+
+    emit(data, human)
+
+
+def _verdict(action: str, pair: str, case_ref: str | None, note: str) -> None:
+    ref = _case(case_ref)
+    ws = state().ws()
+    with ws.session() as s:
+        v = review.decide(s, ws.actor, ref, pair, action, note)
+    data = {"pair": v.pair, "verdict": v.verdict, "subjects": v.subjects, "decision": v.decision}
+    say = (f"Pair {pair}: the same person; merged {v.subjects[1]} into {v.subjects[0]}" if action == "accept"
+           else f"Pair {pair}: different people; {v.subjects[0]} and {v.subjects[1]} stay apart in later runs")
+    emit(data, lambda con: con.print(say, markup=False))
+
+
+@review_group.command("accept")
+@click.argument("pair")
+@click.option("--case", "case_ref", help="The case.")
+@click.option("--note", default="", help="Why (kept in the decision and the audit log).")
+@json_option
+def review_accept(pair: str, case_ref: str | None, note: str) -> None:
+    """PAIR is one person: merge the two subjects (later runs keep them together)."""
+    _verdict("accept", pair, case_ref, note)
+
+
+@review_group.command("reject")
+@click.argument("pair")
+@click.option("--case", "case_ref", help="The case.")
+@click.option("--note", default="", help="Why (kept in the decision and the audit log).")
+@json_option
+def review_reject(pair: str, case_ref: str | None, note: str) -> None:
+    """PAIR is two people: later runs keep the two records in different subjects."""
+    _verdict("reject", pair, case_ref, note)
 
 
 @click.group(cls=TasmanGroup)

@@ -68,6 +68,7 @@ COMMANDS = [
     "tasman.cli.link_cmd:link",
     "tasman.cli.link_cmd:subject",
     "tasman.cli.report_cmd:report",
+    "tasman.cli.samples_cmd:samples",
 ]
 
 

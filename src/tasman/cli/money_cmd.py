@@ -12,6 +12,7 @@ from tasman.core.errors import NotFoundError
 from tasman.money.config import load_config
 from tasman.money.importer import import_transactions
 from tasman.money.readers import READERS
+from tasman.money.readers.goaml_schema import NonConformingError
 from tasman.money.run import analyse_workspace
 
 
@@ -27,13 +28,29 @@ def money() -> None:
 @click.option("--map", "mapping", type=click.Path(path_type=Path, dir_okay=False),
               help="bank-csv: YAML column mapping (see docs/money.md).")
 @click.option("--account-holder", metavar="NAME", help="bank-csv: whose statement it is.")
+@click.option("--xsd", "xsd", type=click.Path(path_type=Path, dir_okay=False),
+              help="goaml: the FIU's XSD; a report that does not conform is listed element by element "
+                   "and not imported (exit 5).")
 @json_option
-def import_(file: Path, case_ref: str, fmt: str, mapping: Path | None, account_holder: str | None) -> None:
+def import_(file: Path, case_ref: str, fmt: str, mapping: Path | None, account_holder: str | None,
+            xsd: Path | None) -> None:
     """Import FILE as transactions records (re-importing the same file changes nothing)."""
     ws = state().ws()
-    with ws.session() as s:
-        summary = import_transactions(s, ws.actor, case_ref, file, fmt, mapping, account_holder)
-    data = {"source": summary.source, "added": summary.added, "updated": summary.updated,
+    try:
+        with ws.session() as s:
+            summary = import_transactions(s, ws.actor, case_ref, file, fmt, mapping, account_holder, xsd)
+    except NonConformingError as exc:
+        problems = exc.problems
+        rows = [{"element": p.path, "reason": p.reason} for p in problems]
+
+        def listing(c: Console) -> None:
+            for p in problems:
+                c.print(f"  {p}", markup=False, highlight=False)
+
+        emit({"conforms": False, "nonconforming": rows}, listing)
+        raise
+    conforms = {"conforms": True} if xsd is not None else {}
+    data = {"source": summary.source, **conforms, "added": summary.added, "updated": summary.updated,
             "unchanged": summary.unchanged, "skipped": len(summary.warnings), "warnings": summary.warnings}
 
     def human(c: Console) -> None:

@@ -1,7 +1,10 @@
 """Evidence items: recorded with their hash on arrival, checked against it later, never modified.
 
 By default Tasman records evidence where it lies (disk images are large) and only ever opens
-it read-only. ``copy_into`` stores a copy inside the workspace, made read-only on disk.
+it read-only. ``copy_into`` stores a copy inside the workspace, made read-only on disk. An EWF
+image (E01) also has the MD5/SHA-1 its acquisition tool stored in it checked against its media
+on arrival (``evidence.ewf``); the verdict is kept (``MediaHashes``) and re-checked by
+``verify_evidence``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,13 +22,32 @@ from tasman.core import audit
 from tasman.core.errors import IntegrityError, NotFoundError
 from tasman.core.models import Evidence
 from tasman.evidence.cases import get_case
+from tasman.evidence.ewf import DISAGREE, MediaCheck, check_media_hashes, is_ewf
 from tasman.evidence.hashing import Progress, acquisition_hash, check_evidence_path, measure
+from tasman.evidence.models import MediaHashes
 
 
 @dataclass(frozen=True)
 class AddResult:
     evidence: Evidence
     created: bool
+    media: MediaHashes | None = None   # an EWF image's stored acquisition hashes and their verdict
+
+
+def media_hashes(session: Session, evidence_id: int) -> MediaHashes | None:
+    """The acquisition hashes recorded for an EWF evidence item on arrival (None: not an EWF image)."""
+    return session.scalar(select(MediaHashes).where(MediaHashes.evidence_id == evidence_id))
+
+
+def _record_media(session: Session, ev: Evidence, check: MediaCheck) -> MediaHashes:
+    by = {c.algorithm: c for c in check.checks}
+    md5, sha1 = by.get("MD5"), by.get("SHA1")
+    row = MediaHashes(evidence_id=ev.id, status=check.status, reason=check.reason,
+                      md5_stored=md5.stored or None if md5 else None, md5_media=md5.computed if md5 else None,
+                      sha1_stored=sha1.stored or None if sha1 else None, sha1_media=sha1.computed if sha1 else None)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _make_read_only(root: Path) -> None:
@@ -67,7 +90,7 @@ def add_evidence(
                 f"{existing.acquired_at:%Y-%m-%d %H:%M} UTC (sha256 {existing.sha256[:16]}..., now {digest[:16]}...)"
             )
         audit.record(session, actor, "evidence.readd", case_ref=case_ref, target=str(path), sha256=digest)
-        return AddResult(existing, created=False)
+        return AddResult(existing, created=False, media=media_hashes(session, existing.id))
     stored: str | None = None
     if copy_into is not None:
         dest = copy_into / digest[:2] / digest / path.name
@@ -87,9 +110,11 @@ def add_evidence(
     )
     session.add(ev)
     session.flush()
+    media = _record_media(session, ev, check_media_hashes(path, progress)) if is_ewf(path) else None
+    extra: dict[str, Any] = {"media_hashes": media.status} if media is not None else {}
     audit.record(session, actor, "evidence.add", case_ref=case_ref, target=str(path),
-                 evidence_id=ev.id, sha256=digest, size=size, kind=kind)
-    return AddResult(ev, created=True)
+                 evidence_id=ev.id, sha256=digest, size=size, kind=kind, **extra)
+    return AddResult(ev, created=True, media=media)
 
 
 def list_evidence(session: Session, actor: str, case_ref: str) -> list[Evidence]:
@@ -117,12 +142,19 @@ class CustodyCheck:
     evidence: Evidence
     status: str  # ok | changed | missing
     sha256_now: str | None
+    media: MediaCheck | None = None   # an unchanged EWF image's stored hashes checked again
+
+    @property
+    def ok(self) -> bool:
+        """Unchanged, present, and (an EWF image) its stored acquisition hashes do not disagree."""
+        return self.status == "ok" and (self.media is None or self.media.status != DISAGREE)
 
 
 def verify_evidence(
     session: Session, actor: str, case_ref: str, progress: Progress | None = None
 ) -> list[CustodyCheck]:
-    """Re-hash every evidence item of the case (its stored copy where there is one)."""
+    """Re-hash every evidence item of the case (its stored copy where there is one); an unchanged
+    EWF image also has its stored acquisition hashes checked against its media again."""
     checks: list[CustodyCheck] = []
     for ev in list_evidence(session, actor, case_ref):
         where = Path(ev.stored_copy or ev.path)
@@ -130,7 +162,11 @@ def verify_evidence(
             checks.append(CustodyCheck(ev, "missing", None))
             continue
         now = acquisition_hash(where, progress, unreadable=[])   # a file now unreadable: 'changed'
-        checks.append(CustodyCheck(ev, "ok" if now == ev.sha256 else "changed", now))
+        status = "ok" if now == ev.sha256 else "changed"
+        media = check_media_hashes(where, progress) if status == "ok" and is_ewf(where) else None
+        checks.append(CustodyCheck(ev, status, now, media))
+    media_results = {str(c.evidence.id): c.media.status for c in checks if c.media is not None}
+    extra: dict[str, Any] = {"media_hashes": media_results} if media_results else {}
     audit.record(session, actor, "evidence.verify", case_ref=case_ref,
-                 results={str(c.evidence.id): c.status for c in checks})
+                 results={str(c.evidence.id): c.status for c in checks}, **extra)
     return checks

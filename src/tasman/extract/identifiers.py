@@ -12,7 +12,7 @@ import gettext
 import ipaddress
 import os
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 import pycountry
@@ -26,11 +26,35 @@ from tasman.extract.payments import card_brand, clean_btc, clean_card, clean_eth
 from tasman.extract.places import clean_camera, clean_city, clean_gps
 
 __all__ = [
-    "PLATFORMS", "PLATFORM_ALIASES", "IdType", "Identifier", "card_brand", "clean_btc", "clean_camera",
-    "clean_card", "clean_city",
-    "clean_country", "clean_domain", "clean_email", "clean_eth", "clean_gps", "clean_handle", "clean_iban",
-    "clean_ip", "clean_mtcn", "clean_paypal", "clean_phone", "clean_url", "fold", "luhn_ok", "phone_identifier",
+    "PLATFORMS",
+    "PLATFORM_ALIASES",
+    "PROFILE_HOSTS",
+    "UNKNOWN_PLATFORM",
+    "IdType",
+    "Identifier",
+    "card_brand",
+    "clean_btc",
+    "clean_camera",
+    "clean_card",
+    "clean_city",
+    "clean_country",
+    "clean_domain",
+    "clean_email",
+    "clean_eth",
+    "clean_gps",
+    "clean_handle",
+    "clean_iban",
+    "clean_ip",
+    "clean_mtcn",
+    "clean_paypal",
+    "clean_phone",
+    "clean_url",
+    "fold",
+    "luhn_ok",
+    "phone_identifier",
     "platform_name",
+    "platform_namespace",
+    "platform_problem",
 ]
 
 
@@ -156,31 +180,95 @@ _HANDLE_RULES: dict[str, re.Pattern[str]] = {
 
 
 def platform_name(text: str) -> str | None:
+    """A built-in platform's name from any of its spellings, or ``None`` (the strict vocabulary
+    free-text scanning uses)."""
     p = " ".join(text.strip().lower().split())
     p = PLATFORM_ALIASES.get(p, p)
     return p if p in PLATFORMS else None
 
 
+# Hosts whose profile links are host/NAME: a platform written as its web address is that platform.
+PROFILE_HOSTS = {
+    "t.me": "telegram", "telegram.me": "telegram", "instagram.com": "instagram", "twitter.com": "twitter",
+    "x.com": "twitter", "tiktok.com": "tiktok", "snapchat.com": "snapchat", "kik.me": "kik",
+    "facebook.com": "facebook",
+}
+_PLATFORM_HOSTS = {**PROFILE_HOSTS, "wa.me": "whatsapp", "whatsapp.com": "whatsapp", "skype.com": "skype",
+                   "discord.com": "discord", "discord.gg": "discord", "discordapp.com": "discord",
+                   "signal.org": "signal", "threema.ch": "threema", "wickr.com": "wickr", "viber.com": "viber",
+                   "wechat.com": "wechat", "line.me": "line", "getsession.org": "session", "fb.com": "facebook",
+                   "telegram.org": "telegram", "snap.com": "snapchat", "kik.com": "kik"}
+UNKNOWN_PLATFORM = "unknown"   # the namespace of a screen name given without any platform
+MAX_PLATFORM = 64
+_BAD_PLATFORM = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?P<host>(?:[a-z0-9-]+\.)+[a-z]{2,24})\.?(?:[:/?#].*)?$")
+
+
+def platform_problem(text: str) -> str | None:
+    """Why a platform name as given cannot be a namespace (control characters, too long), or ``None``."""
+    if _BAD_PLATFORM.search(text):
+        return "has control characters"
+    if len(text.strip()) > MAX_PLATFORM:
+        return f"is longer than {MAX_PLATFORM} characters"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def platform_namespace(text: str | None) -> str | None:
+    """The namespace of a screen name on a platform named any way (the open vocabulary of
+    records, where a site's own name is a platform as Skype is): a built-in platform from any
+    alias (``TG``, ``t.me``, ``www.skype.com``); a web address as its site (``www.SiteName.com``
+    -> ``sitename``); any other name folded (case, accents, spacing and punctuation:
+    ``Chat-Room`` -> ``chatroom``). No platform at all is :data:`UNKNOWN_PLATFORM`; a name with
+    control characters or over 64 characters is none (``None``)."""
+    if text is None or not text.strip():
+        return UNKNOWN_PLATFORM
+    if platform_problem(text) is not None:
+        return None
+    if (known := platform_name(text)) is not None:
+        return known
+    low = text.strip().lower()
+    if (m := _HOST.match(low)) is not None:
+        host = m.group("host").removeprefix("www.").removeprefix("m.")
+        if host in _PLATFORM_HOSTS:
+            return _PLATFORM_HOSTS[host]
+        parts = _tld()(host)
+        if parts.domain and parts.suffix:
+            low = parts.domain
+            if (known := platform_name(low)) is not None or (known := _PLATFORM_HOSTS.get(f"{low}.com")):
+                return known
+    folded = re.sub(r"[^0-9a-z]", "", fold(low))
+    if not folded:
+        return UNKNOWN_PLATFORM
+    return PLATFORM_ALIASES.get(folded, folded)
+
+
 _LOOSE = re.compile(r"[^\s@/\\<>\"']{1,64}")
 
 
-def clean_handle(raw: str, platform: str, *, strict: bool = False) -> Identifier | None:
-    """A user name on a named platform, compared case-insensitively (``@`` and ``live:`` kept apart).
+def clean_handle(raw: str, platform: str | None, *, strict: bool = False) -> Identifier | None:
+    """A user name on a platform, compared case-insensitively (``@`` and ``live:`` kept apart).
 
-    ``strict`` (what scanning free text uses): the name must fit the platform's own sign-up
-    rules where they are known (Telegram 5-32 characters, Skype 6-32...). Without it (a
-    record's ``username`` field, where the platform is given) any plausible name is taken:
-    old accounts and exports do not always follow today's rules."""
-    p = platform_name(platform)
+    ``strict`` (what scanning free text uses): the platform must be a built-in one and the name
+    must fit its own sign-up rules where they are known (Telegram 5-32 characters, Skype
+    6-32...). Without it (a record's ``username`` field, where the platform is given) the
+    platform vocabulary is open (:func:`platform_namespace`: a site's own name is a namespace;
+    none is ``unknown``, where a ``live:`` name is Skype's) and any plausible name is taken: old
+    accounts and exports do not always follow today's rules. ``meta['known']``: the platform is
+    a built-in one."""
+    p = platform_name(platform or "") if strict else platform_namespace(platform)
     if p is None:
         return None
     name = raw.strip().lstrip("@").strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
         return None
+    if p == UNKNOWN_PLATFORM and name.lower().startswith("live:") and len(name) > 5:
+        p = "skype"
     rule = _HANDLE_RULES.get(p) if strict else _LOOSE
     if rule is not None and not rule.fullmatch(name):
         return None
-    return Identifier(IdType.HANDLE, f"{p}:{name.casefold()}", meta={"platform": p, "name": name})
+    return Identifier(IdType.HANDLE, f"{p}:{name.casefold()}",
+                      meta={"platform": p, "name": name, "known": p in PLATFORMS})
 
 
 # ---- payments --------------------------------------------------------------------------

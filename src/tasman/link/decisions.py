@@ -7,9 +7,11 @@ run replays all of them (newest first), so a split stays split and a merge stays
   parts apart (and each part together).
 - **merge** S1 S2...: the subjects become one (the first keeps its reference); later runs keep
   them together.
+- **apart** A B: two parties are different people (a probable link rejected in review,
+  ``tasman.link.review``); later runs never put them in one subject. Nothing moves now.
 
 When decisions conflict, the newer wins: a merge across an earlier split lifts that split; a
-split across an earlier merge or confirm keeps the parts apart.
+split (or apart) across an earlier merge or confirm keeps the parts apart.
 """
 
 from __future__ import annotations
@@ -162,6 +164,16 @@ def merge(session: Session, actor: str, case_ref: str, refs: list[str], note: st
     return target
 
 
+def keep_apart(session: Session, actor: str, case_ref: str, a: tuple[int, str], b: tuple[int, str],
+               refs: list[str], note: str = "") -> Decision:
+    """Record that parties ``a`` and ``b`` are different people (``refs``: their subjects as the
+    analyst saw them); later runs keep them in different subjects. Their subjects are unchanged."""
+    case = get_case(session, case_ref)
+    if a == b:
+        raise InputError("a party cannot be kept apart from itself")
+    return _record(session, actor, case_ref, case.id, "apart", [party_key(*a)], [party_key(*b)], refs, note)
+
+
 def _drop_links_between(session: Session, side_a: set[tuple[int, str]], side_b: set[tuple[int, str]]) -> None:
     ids = [r for r, _ in side_a | side_b]
     for link in session.scalars(select(RecordLink).where(RecordLink.record_a.in_(ids), RecordLink.record_b.in_(ids))):
@@ -206,9 +218,11 @@ def compile_constraints(decisions: list[Decision], present: set[int] | None = No
             together.append(sorted(a))
             together.append(sorted(b))
             apart.append((set(a), set(b)))
+        elif d.kind == "apart":
+            apart.append((set(a), set(b)))
     constraints = Constraints(together=[g for g in reversed(together) if len(g) > 1],
                               apart=[p for p in apart if p is not None and p[0] and p[1]])
     return constraints, {"decisions": len(decisions), "parties_no_longer_present": missing}
 
 
-__all__ = ["ROLES", "compile_constraints", "confirm", "list_decisions", "merge", "split"]
+__all__ = ["ROLES", "compile_constraints", "confirm", "keep_apart", "list_decisions", "merge", "split"]

@@ -76,18 +76,61 @@ class RecordLink(Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> level, weight
 
 
+class ProbableLink(Base):
+    """A pair the latest run scored at or above the review threshold but below the link threshold,
+    left in two subjects: its probability and explanation, for an analyst to review (merge or not).
+    Only the latest run's are kept, as with links."""
+
+    __tablename__ = "probable_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
+    record_a: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    record_b: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    role_a: Mapped[str] = mapped_column(String(16), default="")
+    role_b: Mapped[str] = mapped_column(String(16), default="")
+    match_weight: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> level, weight
+
+
 class Decision(Base):
-    """An analyst's confirm / split / merge, replayed on every later run."""
+    """An analyst's confirm / split / merge (or a reviewed pair's "different people": ``apart``),
+    replayed on every later run."""
 
     __tablename__ = "link_decisions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # confirm | split | merge
+    kind: Mapped[str] = mapped_column(String(16))  # confirm | split | merge | apart
     # party keys (tasman.link.keys): "123" for record 123's person, "123:sender", "123:beneficiary"
     record_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     other_record_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # split: the part split off
     subject_refs: Mapped[list[str]] = mapped_column(JSON, default=list)  # the subjects as the analyst saw them
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PairReview(Base):
+    """An analyst's verdict on a probable link: the same person (``same``: the two subjects were
+    merged) or not (``different``: the two records are kept apart). One per pair of parties (in
+    uid order); the decision it made is replayed by later runs, and the ``same`` verdicts are
+    labels to estimate the model's m values from."""
+
+    __tablename__ = "link_pair_reviews"
+    __table_args__ = (UniqueConstraint("case_id", "record_a", "role_a", "record_b", "role_b"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    record_a: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    role_a: Mapped[str] = mapped_column(String(16), default="")
+    record_b: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    role_b: Mapped[str] = mapped_column(String(16), default="")
+    verdict: Mapped[str] = mapped_column(String(16))  # same | different
+    probability: Mapped[float] = mapped_column(Float)  # as scored by the run the analyst reviewed
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("link_runs.id"), nullable=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("link_decisions.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(120))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,11 +6,25 @@ and compared case-insensitively; names are folded and transliterated (``Дмит
 about order; countries become ISO 3166 codes from any spelling or language. A payment
 reference becomes ``iban:...``, ``paypal:...`` or ``ref:...``; masked card numbers identify
 no one and are dropped.
+
+A screen name is typed as what it is (``tasman.extract.screennames``: an email in a username
+field is an email) and a handle is kept on any platform: ``handles`` holds those on built-in
+platforms (the deterministic rule joins on them), ``site_handles`` those on a site's own
+namespace and on ``unknown`` (no platform given), compared by Splink only, and ``handle_names``
+every handle's name whatever its platform. ``alias_*`` are the keys of ``tasman.link.aliases``
+(a name inside a screen name or an email's local part, compared with the other side's first and
+last name), and
+``email_countries`` the countries of email providers.
+
+Every record gives at least one party, with or without anything to link on: a record is never
+left out of subjects. ``basis`` says what a party had to link on (reported for those that end up
+alone).
 """
 
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -20,7 +34,27 @@ from typing import Any
 import phonenumbers
 import pyarrow as pa
 
-from tasman.extract.identifiers import clean_country, clean_email, clean_handle, clean_iban, clean_phone, fold
+from tasman.extract.identifiers import (
+    PLATFORMS,
+    UNKNOWN_PLATFORM,
+    IdType,
+    clean_country,
+    clean_email,
+    clean_handle,
+    clean_iban,
+    clean_phone,
+    fold,
+)
+from tasman.extract.screennames import screen_name
+from tasman.link.aliases import (
+    alias_tokens,
+    block_keys,
+    email_country,
+    name_block_key,
+    not_own,
+    only_own,
+    token_keys,
+)
 from tasman.link.keys import uid
 from tasman.link.nicknames import first_forms
 
@@ -35,8 +69,14 @@ SCHEMA = pa.schema([
     ("country", pa.string()),
     ("emails", pa.list_(pa.string())), ("phones", pa.list_(pa.string())), ("handles", pa.list_(pa.string())),
     ("payrefs", pa.list_(pa.string())),
+    ("site_handles", pa.list_(pa.string())), ("handle_names", pa.list_(pa.string())), ("handle_name", pa.string()),
+    ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
+    ("email_countries", pa.list_(pa.string())),
+    ("name_block", pa.string()), ("alias_block1", pa.string()), ("alias_block2", pa.string()),
+    ("basis", pa.string()),
 ])
 COLUMNS = [f.name for f in SCHEMA]
+_ROW = operator.itemgetter(*COLUMNS)
 IDENTIFIER_COLUMNS = ("emails", "phones", "handles", "payrefs")
 
 
@@ -93,11 +133,55 @@ def _fold(raw: str) -> str:
 
 
 @lru_cache(maxsize=1 << 16)
-def _handle(raw: str, platform: str) -> str | None:
+def _handle(raw: str, platform: str | None) -> str | None:
     ident = clean_handle(raw, platform)
     return ident.value if ident else None
 
 
+_PLAIN_NAME = re.compile(r"@?[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def _screen(raw: str, platform: str | None, region: str | None) -> tuple[str, str] | None:
+    """``(type, value)`` of a username field: an email, a phone, a handle (or a URL: no column).
+    A plain name (letters first, no dot, colon, slash or ``@`` inside) can only be a handle."""
+    if _PLAIN_NAME.fullmatch(raw.strip()):
+        h = _handle(raw, platform)
+        return ("handle", h) if h else None
+    return _screen_typed(raw, platform, region)
+
+
+@lru_cache(maxsize=1 << 16)
+def _screen_typed(raw: str, platform: str | None, region: str | None) -> tuple[str, str] | None:
+    ident = screen_name(raw, platform, region)
+    return (str(ident.type), ident.value) if ident is not None else None
+
+
+# What a party had to link on, for those left alone (the run's figures count them by this).
+BASIS = {
+    "nothing": "no name and no identifier",
+    "screen name, no platform": "only a screen name, without a platform",
+    "screen name on a site": "only a screen name on a site's own platform",
+    "handle": "only a handle on a known platform",
+    "name": "only a name",
+    "identifiers": "identifiers but no name",
+    "name and identifiers": "a name and identifiers",
+}
+
+
+def _basis(tokens: list[str], strong: bool, known: bool, site: bool, loose: bool) -> str:
+    if tokens:
+        return "name and identifiers" if strong or known or site or loose else "name"
+    if strong:
+        return "identifiers"
+    if known:
+        return "handle"
+    if site:
+        return "screen name on a site"
+    return "screen name, no platform" if loose else "nothing"
+
+
+_KNOWN = frozenset(PLATFORMS)
+_KNOWN_PREFIXES = _KNOWN
 _MASKED = re.compile(r"[*x•#]{3,}|ending|last ?4", re.I)
 
 
@@ -146,7 +230,8 @@ def _opt(v: Any) -> str | None:
     return s or None
 
 
-def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str = "") -> dict[str, Any] | None:
+def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str = "",
+           force: bool = False) -> dict[str, Any] | None:
     def g(name: str) -> str | None:
         return _opt(f.get(prefix + name))
 
@@ -155,6 +240,7 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
     emails: set[str] = set()
     phones: set[str] = set()
     handles: set[str] = set()
+    site_handles: set[str] = set()
     payrefs: set[str] = set()
     if (e := g("email")) and (v := _email(e)):
         emails.add(v)
@@ -167,9 +253,16 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
                 payrefs.add(ref)
             if mail:
                 emails.add(mail)
-    platform = (g("platform") or "").lower()
-    if (u := g("username")) and platform and (h := _handle(u, platform)):
-        handles.add(h)
+    handles_any: set[str] = set()
+    platform = g("platform")
+    if (u := g("username")) and (typed := _screen(u, platform, country)):
+        kind_, value = typed
+        if kind_ == IdType.EMAIL:
+            emails.add(value.lower())
+        elif kind_ == IdType.PHONE:
+            phones.add(value)
+        elif kind_ == IdType.HANDLE:
+            handles_any.add(value)
     for item in (f.get("identifiers") or []) if not prefix else []:
         if not isinstance(item, dict):
             continue
@@ -181,32 +274,60 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         elif t == "phone" and (v := _phone(_opt(item.get("raw")) or raw, country)):
             phones.add(v)
         elif t == "handle":
-            if raw.count(":") and raw.split(":", 1)[0] in ("skype", "telegram", "kik", "snapchat", "discord",
-                                                           "wickr", "instagram", "twitter", "facebook", "tiktok"):
-                handles.add(raw.casefold())
-            elif (p := (_opt(item.get("platform")) or "").lower()) and (v := _handle(raw, p)):
-                handles.add(v)
+            if raw.count(":") and raw.split(":", 1)[0] in _KNOWN_PREFIXES:
+                handles_any.add(raw.casefold())
+            elif (v := _handle(_opt(item.get("raw")) or raw, _opt(item.get("platform")))):
+                handles_any.add(v)
         elif t == "iban" and (ib := clean_iban(raw)):
             payrefs.add(f"iban:{ib.value}")
         elif t == "paypal" and (v := _email(raw)):
             payrefs.add(f"paypal:{v}")
             emails.add(v)
+    for h in handles_any:
+        (handles if h.split(":", 1)[0] in _KNOWN else site_handles).add(h)
     dob = g("dob")
     if dob and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", dob):
         dob = None
     city = _fold(c) if (c := g("city")) else None
     postcode = re.sub(r"\s+", "", pc).upper() if (pc := g("postcode")) else None
     street = _fold(s) if (s := g("street")) else None
-    if not (tokens or emails or phones or handles or payrefs):
-        return None
+    names = sorted({h.split(":", 1)[1] for h in handles | site_handles})
+    loose = any(h.startswith(UNKNOWN_PLATFORM + ":") for h in site_handles)
+    basis = _basis(tokens, bool(emails or phones or payrefs), bool(handles),
+                   any(not h.startswith(UNKNOWN_PLATFORM + ":") for h in site_handles), loose)
+    if prefix and not force and basis == "nothing" and not any(
+            k.startswith(prefix) and f[k] not in (None, "") for k in f):
+        return None  # a transfer's side that is not given at all
+    email_ccs = sorted({cc for e in emails if (cc := email_country(e))})
+    forms = first_forms(first) if first else []
+    locals_ = [e.rpartition("@")[0] for e in emails]
+    none: frozenset[str] = frozenset()
+    a_full = a_init = a_last = none
+    ablocks: list[str] = []
+    place = country or (email_ccs[0] if email_ccs else None)
+    if names or locals_:
+        atoks = alias_tokens([*names, *locals_])
+        if not tokens:
+            a_full, a_init, a_last = token_keys(tuple(atoks))
+            ablocks = block_keys(atoks, place)
+        elif not only_own(atoks, [*tokens, *forms]):  # what its own name gives, in any order, says nothing new
+            a_full, a_init, a_last = not_own(*token_keys(tuple(atoks)), [*tokens, *forms])
     display = g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x) or None
     return {
         "uid": uid(record_id, role), "kind": kind, "display_name": display,
-        "first_name": first, "last_name": last, "first_forms": first_forms(first) if first else None,
+        "first_name": first, "last_name": last, "first_forms": forms or None,
         "name_tokens": tokens or None, "name_key": key, "dob": dob, "street": street or None,
         "city": city or None, "postcode": postcode or None, "country": country,
         "emails": sorted(emails) or None, "phones": sorted(phones) or None, "handles": sorted(handles) or None,
         "payrefs": sorted(payrefs) or None,
+        "site_handles": sorted(site_handles) or None, "handle_names": names or None,
+        "handle_name": names[0] if names else None,
+        "alias_full": sorted(a_full) or None, "alias_init": sorted(a_init) or None,
+        "alias_last": sorted(a_last) or None,
+        "email_countries": email_ccs or None,
+        "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
+        "alias_block1": ablocks[0] if ablocks else None, "alias_block2": ablocks[1] if len(ablocks) > 1 else None,
+        "basis": basis,
     }
 
 
@@ -218,19 +339,21 @@ def parties(record_id: int, kind: str, fields: dict[str, Any]) -> list[dict[str,
             p = _party(record_id, kind, role, fields, prefix=f"{role}_")
             if p is not None:
                 out.append(p)
+        if not out:  # neither side given: the record is still someone's (its sender's)
+            out.append(_party(record_id, kind, "sender", fields, prefix="sender_", force=True) or {})
         return out
-    p = _party(record_id, kind, "", fields)
+    p = _party(record_id, kind, "", fields, force=True)
     return [p] if p is not None else []
 
 
 def _batch(rows: Iterable[tuple[int, str, Any]]) -> pa.RecordBatch:
-    cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    out: list[tuple[Any, ...]] = []
     for rid, kind, fields in rows:
         f = json.loads(fields) if isinstance(fields, (str, bytes)) else fields
-        for p in parties(int(rid), kind, f or {}):
-            for c in COLUMNS:
-                cols[c].append(p[c])
-    return pa.RecordBatch.from_pydict(cols, schema=SCHEMA)
+        out.extend(_ROW(p) for p in parties(int(rid), kind, f or {}))
+    columns = list(zip(*out, strict=True)) if out else [() for _ in COLUMNS]
+    return pa.RecordBatch.from_arrays([pa.array(c, type=t.type) for c, t in zip(columns, SCHEMA, strict=True)],
+                                      schema=SCHEMA)
 
 
 def _chunks(rows: Iterable[tuple[int, str, Any]], size: int) -> Iterator[list[tuple[int, str, Any]]]:

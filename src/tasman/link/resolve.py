@@ -18,6 +18,7 @@ from splink.internals.exceptions import SplinkException
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
 from tasman.link.explain import explain_columns, explain_deterministic, level_labels
+from tasman.link.normalise import BASIS
 from tasman.link.rules import deterministic_edges
 from tasman.link.settings import LinkSettings, apply_model, apply_priors
 from tasman.link.training import prior_lambda, train
@@ -25,6 +26,7 @@ from tasman.link.training import prior_lambda, train
 StageHook = Callable[[str], AbstractContextManager[Any]]
 DETERMINISTIC_WEIGHT = 99.0  # stored as the match weight of a deterministic link (documented)
 TOGETHER, RULE, MODEL = 0, 1, 2
+PROBABLE = "probable"  # the rule of a probable link: scored below the threshold, left for review
 
 
 @dataclass
@@ -51,6 +53,9 @@ class Resolution:
     subjects: list[SubjectDraft]
     splink_settings: dict[str, Any]
     stats: dict[str, Any] = field(default_factory=dict)
+    # pairs scored at or above the review threshold but below the link threshold, in different
+    # subjects: probable links for an analyst (rule "probable", with their explanation)
+    probable: list[Link] = field(default_factory=list)
 
 
 def _no_stage(_name: str) -> AbstractContextManager[Any]:
@@ -59,23 +64,26 @@ def _no_stage(_name: str) -> AbstractContextManager[Any]:
 
 def resolve(parties: pa.Table, settings: LinkSettings, constraints: Constraints | None = None,
             backend: Backend | None = None, stage: StageHook = _no_stage,
-            model: dict[str, Any] | None = None) -> Resolution:
+            model: dict[str, Any] | None = None, labels: list[tuple[int, int]] | None = None) -> Resolution:
     """``backend``: where the SQL runs (default: a new one of ``settings.backend``, closed after).
     ``model``: the trained Splink model of an earlier run (``Resolution.splink_settings``, stored
-    as ``link_runs.settings["splink"]``), used as it is instead of training, on any backend."""
+    as ``link_runs.settings["splink"]``), used as it is instead of training, on any backend.
+    ``labels``: pairs of party uids an analyst found to be the same person (reviewed probable
+    links); from ``settings.min_review_labels`` of them, training estimates m from them."""
     own = backend is None
     be = backend or open_backend(settings.backend)
     try:
-        return _resolve(be, parties, settings, constraints or Constraints(), stage, model)
+        return _resolve(be, parties, settings, constraints or Constraints(), stage, model, labels or [])
     finally:
         if own:
             be.close()
 
 
 def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints: Constraints,
-             stage: StageHook, model: dict[str, Any] | None) -> Resolution:
+             stage: StageHook, model: dict[str, Any] | None, labels: list[tuple[int, int]]) -> Resolution:
     n = parties.num_rows
-    stats: dict[str, Any] = {"parties": n, "threshold": settings.threshold}
+    stats: dict[str, Any] = {"parties": n, "threshold": settings.threshold,
+                             "review_threshold": settings.review_threshold}
     be.load("parties", parties)
     with stage("rules"):
         stats["deterministic"] = deterministic_edges(be, settings)
@@ -90,32 +98,38 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
         logging.getLogger("splink").setLevel(logging.ERROR)
         linker = Linker(be.splink_api().register("parties"), splink_dict, log_level=None)
         with stage("train"):
-            stats["training"] = train(linker, settings, n) if model is None else {
+            stats["training"] = train(linker, settings, n, len(labels), _load_labels(be, labels, settings)
+                                      ) if model is None else {
                 "trained": False, "u": None, "m": [], "lambda": None, "notes": ["an earlier run's model, as it is"]}
         with stage("predict"):
             try:
-                predicted = linker.inference.predict(threshold_match_probability=settings.threshold,
-                                                     warning_mode="never").physical_name
+                predicted = linker.inference.predict(
+                    threshold_match_probability=min(settings.review_threshold, settings.threshold),
+                    warning_mode="never").physical_name
             except SplinkException as exc:  # pragma: no cover - defensive: keep the deterministic links
                 stats["predict_error"] = str(exc)
         stats["predictions_table"] = predicted
         splink_dict = linker.misc.save_model_to_json()
     stats["lambda"] = splink_dict["probability_two_random_records_match"]
     with stage("cluster"):
-        clusters, links = _cluster(be, parties, predicted, constraints, splink_dict, stats)
+        clusters, links = _cluster(be, parties, predicted, constraints, splink_dict, stats, settings.threshold)
         subjects = _subjects(be, clusters)
+        probable = _probable(be, predicted, clusters, splink_dict, settings) if predicted else []
+        stats["singletons"] = _singletons(be)
     stats["subjects"] = clusters.count
     stats["links"] = len(links)
-    return Resolution(clusters=clusters, links=links, subjects=subjects, splink_settings=splink_dict, stats=stats)
+    stats["probable_links"] = len(probable)
+    return Resolution(clusters=clusters, links=links, subjects=subjects, splink_settings=splink_dict, stats=stats,
+                      probable=probable)
 
 
 def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints: Constraints,
-             splink_dict: dict[str, Any], stats: dict[str, Any]) -> tuple[Clusters, list[Link]]:
+             splink_dict: dict[str, Any], stats: dict[str, Any], threshold: float) -> tuple[Clusters, list[Link]]:
     ta, tb = together_edges(constraints.together)
     be.load("together_edges", pa.table({"a": pa.array(ta, pa.int64()), "b": pa.array(tb, pa.int64()),
                                         "w": pa.array(range(len(ta), 0, -1), pa.float64())}))
-    model = (f"UNION ALL SELECT least(uid_l, uid_r), greatest(uid_l, uid_r), match_weight, {MODEL} FROM {predicted}"
-             if predicted else "")
+    model = (f"UNION ALL SELECT least(uid_l, uid_r), greatest(uid_l, uid_r), match_weight, {MODEL} FROM {predicted} "
+             f"WHERE match_probability >= {float(threshold)!r}" if predicted else "")
     # strongest first; ties in a fixed order, so every engine gives the same spanning forest
     e = be.query(f"""
         SELECT a, b, src FROM (
@@ -146,19 +160,9 @@ def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints:
         rule, expl = explain_deterministic(why)
         links.append(Link(a, b, rule, DETERMINISTIC_WEIGHT, 1.0, expl))
     if predicted:
-        labels = level_labels(splink_dict)
         sel = pa.table({"a": pa.array(ca[cs == MODEL], pa.int64()), "b": pa.array(cb[cs == MODEL], pa.int64())})
         be.load("chosen_model", sel)
-        cols = ", ".join(["match_weight", "match_probability"]
-                         + [f"mw_{c}" for c in labels]
-                         + [f"mw_tf_adj_{c}" for c in labels if _has_column(be, predicted, f"mw_tf_adj_{c}")])
-        result = be.query(f"""
-            SELECT least(p.uid_l, p.uid_r) AS a, greatest(p.uid_l, p.uid_r) AS b, {cols}
-            FROM {predicted} p JOIN chosen_model c ON least(p.uid_l, p.uid_r) = c.a AND greatest(p.uid_l, p.uid_r) = c.b
-        """)
-        columns = {name: result.column(name).to_pylist() for name in result.column_names}
-        for a, b, expl in zip(columns["a"], columns["b"], explain_columns(columns, labels), strict=True):
-            links.append(Link(a, b, "probabilistic", expl["match_weight"], expl["probability"], expl))
+        links += _explained(be, predicted, "chosen_model", splink_dict, "probabilistic")
     return clusters, links
 
 
@@ -170,6 +174,59 @@ def _deterministic_pairs(be: Backend, parties: pa.Table) -> int:
     c = cluster(np.sort(parties.column("uid").to_numpy()), e.column("a").to_numpy(), e.column("b").to_numpy())
     sizes = np.bincount(c.labels)
     return int((sizes * (sizes - 1) // 2).sum())
+
+
+def _explained(be: Backend, predicted: str, pairs: str, splink_dict: dict[str, Any], rule: str) -> list[Link]:
+    """Links with their explanations for the pairs of table ``pairs(a, b)`` (a < b) in the predictions."""
+    labels = level_labels(splink_dict)
+    cols = ", ".join(["match_weight", "match_probability"]
+                     + [f"mw_{c}" for c in labels]
+                     + [f"mw_tf_adj_{c}" for c in labels if _has_column(be, predicted, f"mw_tf_adj_{c}")])
+    result = be.query(f"""
+        SELECT least(p.uid_l, p.uid_r) AS a, greatest(p.uid_l, p.uid_r) AS b, {cols}
+        FROM {predicted} p JOIN {pairs} c ON least(p.uid_l, p.uid_r) = c.a AND greatest(p.uid_l, p.uid_r) = c.b
+        ORDER BY a, b
+    """)
+    columns = {name: result.column(name).to_pylist() for name in result.column_names}
+    return [Link(a, b, rule, expl["match_weight"], expl["probability"], expl)
+            for a, b, expl in zip(columns["a"], columns["b"], explain_columns(columns, labels), strict=True)]
+
+
+def _probable(be: Backend, predicted: str, clusters: Clusters, splink_dict: dict[str, Any],
+              settings: LinkSettings) -> list[Link]:
+    """Pairs scored between the review threshold and the threshold whose parties the run left in
+    different subjects (``members`` holds each party's subject label)."""
+    if settings.review_threshold >= settings.threshold:
+        return []
+    be.create("probable_pairs", f"""
+        SELECT DISTINCT least(p.uid_l, p.uid_r) AS a, greatest(p.uid_l, p.uid_r) AS b
+        FROM {predicted} p JOIN members ml ON ml.uid = p.uid_l JOIN members mr ON mr.uid = p.uid_r
+        WHERE p.match_probability < {float(settings.threshold)!r} AND ml.label <> mr.label
+    """)
+    try:
+        return _explained(be, predicted, "probable_pairs", splink_dict, PROBABLE)
+    finally:
+        be.drop("probable_pairs")
+
+
+def _singletons(be: Backend) -> dict[str, Any]:
+    """How many parties are alone in their subject, by what they had to link on."""
+    rows = be.query("""
+        SELECT p.basis, count(*) AS n FROM parties p JOIN members m ON m.uid = p.uid
+        WHERE m.label IN (SELECT label FROM members GROUP BY label HAVING count(*) = 1)
+        GROUP BY p.basis ORDER BY n DESC, p.basis
+    """).to_pylist()
+    return {"parties": sum(r["n"] for r in rows),
+            "why": {BASIS.get(r["basis"], r["basis"]): r["n"] for r in rows}}
+
+
+def _load_labels(be: Backend, labels: list[tuple[int, int]], settings: LinkSettings) -> str:
+    """The reviewed "same person" pairs as a table the linker reads (none below the minimum)."""
+    if len(labels) < settings.min_review_labels:
+        return ""
+    be.load("review_labels", pa.table({"uid_l": pa.array([a for a, _ in labels], pa.int64()),
+                                       "uid_r": pa.array([b for _, b in labels], pa.int64())}))
+    return "review_labels"
 
 
 def _has_column(be: Backend, table: str, column: str) -> bool:
@@ -194,7 +251,8 @@ def _subjects(be: Backend, clusters: Clusters) -> list[SubjectDraft]:
         SELECT m.label, list_sort(list(m.uid)) AS uids, max(nm.name) AS name,
                list_sort(list_distinct(flatten(list(coalesce(p.emails, {empty}))))) AS emails,
                list_sort(list_distinct(flatten(list(coalesce(p.phones, {empty}))))) AS phones,
-               list_sort(list_distinct(flatten(list(coalesce(p.handles, {empty}))))) AS handles,
+               list_sort(list_distinct(flatten(list(list_concat(coalesce(p.handles, {empty}),
+                                                                 coalesce(p.site_handles, {empty})))))) AS handles,
                list_sort(list_distinct(flatten(list(coalesce(p.payrefs, {empty}))))) AS payrefs,
                list_sort(list_distinct(list(p.country))) AS countries
         FROM members m JOIN parties p ON p.uid = m.uid LEFT JOIN named nm ON nm.label = m.label

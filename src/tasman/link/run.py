@@ -30,6 +30,7 @@ from tasman.link.decisions import compile_constraints, list_decisions
 from tasman.link.models import Decision, LinkRun
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import Resolution, StageHook, _no_stage, resolve
+from tasman.link.review import labels as review_labels
 from tasman.link.settings import LinkSettings
 from tasman.link.subjects import store_resolution
 
@@ -54,6 +55,8 @@ class LinkInput:
     constraints: Constraints
     decision_stats: dict[str, Any]
     started_at: datetime
+    # analysts' "same person" verdicts on probable links, as party uid pairs (tasman.link.review)
+    labels: list[tuple[int, int]] = field(default_factory=list)
 
 
 class DecisionsChanged(InputError):
@@ -70,16 +73,22 @@ def load_parties(session: Session, case_id: int, workers: int | None = None) -> 
 
 
 def link_settings(settings: LinkSettings | None = None, threshold: float | None = None,
-                  backend: Backend | None = None) -> LinkSettings:
-    """The run's settings: ``settings`` (default: the defaults) with the threshold and the name of
+                  backend: Backend | None = None, review_threshold: float | None = None) -> LinkSettings:
+    """The run's settings: ``settings`` (default: the defaults) with the thresholds and the name of
     the backend given."""
     settings = settings or LinkSettings()
     if backend is not None:
         settings = settings.model_copy(update={"backend": backend.name})
+    for name, value in (("threshold", threshold), ("review threshold", review_threshold)):
+        if value is not None and not 0 < value < 1:
+            raise InputError(f"{name} {value!r} must be a probability between 0 and 1 (exclusive)")
     if threshold is not None:
-        if not 0 < threshold < 1:
-            raise InputError(f"threshold {threshold!r} must be a probability between 0 and 1 (exclusive)")
         settings = settings.model_copy(update={"threshold": threshold})
+    if review_threshold is not None:
+        if review_threshold > settings.threshold:
+            raise InputError(f"review threshold {review_threshold!r} is above the threshold {settings.threshold!r}: "
+                             "probable links are the pairs scored between the two")
+        settings = settings.model_copy(update={"review_threshold": review_threshold})
     return settings
 
 
@@ -95,18 +104,19 @@ def read_input(session: Session, case_ref: str, stage: StageHook = _no_stage,
     with stage("normalise"):
         parties = load_parties(session, case.id, workers)
     if parties.num_rows == 0:
-        raise InputError(f"case {case_ref!r} has no records with a name or an identifier: "
+        raise InputError(f"case {case_ref!r} has no records: "
                          "import some with 'tasman records import'")
     present = set(parties.column("uid").to_pylist())
     decided = list_decisions(session, case.id)
     constraints, decision_stats = compile_constraints(decided, present)
-    return LinkInput(case.id, case.ref, parties, [d.id for d in decided], constraints, decision_stats, started)
+    return LinkInput(case.id, case.ref, parties, [d.id for d in decided], constraints, decision_stats, started,
+                     review_labels(session, case.id, present))
 
 
 def compute(inp: LinkInput, settings: LinkSettings, backend: Backend | None = None,
             stage: StageHook = _no_stage) -> Resolution:
     """The resolution (no database: the run's long part)."""
-    return resolve(inp.parties, settings, inp.constraints, backend=backend, stage=stage)
+    return resolve(inp.parties, settings, inp.constraints, backend=backend, stage=stage, labels=inp.labels)
 
 
 def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, res: Resolution,
@@ -139,11 +149,11 @@ def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, 
 
 def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings | None = None,
              threshold: float | None = None, stage: StageHook = _no_stage, workers: int | None = None,
-             backend: Backend | None = None) -> LinkResult:
+             backend: Backend | None = None, review_threshold: float | None = None) -> LinkResult:
     """A whole run in the caller's transaction (which, on SQLite, takes the write lock only when
     the result is stored). ``backend``: where the linkage runs, left open for the caller (default:
     a new backend of ``settings.backend`` on this machine); the run records its name in its settings."""
-    settings = link_settings(settings, threshold, backend)
+    settings = link_settings(settings, threshold, backend, review_threshold)
     inp = read_input(session, case_ref, stage, workers)
     res = compute(inp, settings, backend, stage)
     return store(session, actor, inp, settings, res, stage)
@@ -151,11 +161,11 @@ def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings
 
 def link_case(ws: Workspace, case_ref: str, settings: LinkSettings | None = None, threshold: float | None = None,
               stage: StageHook = _no_stage, workers: int | None = None, backend: Backend | None = None,
-              attempts: int = ATTEMPTS) -> LinkResult:
+              attempts: int = ATTEMPTS, review_threshold: float | None = None) -> LinkResult:
     """A run as ``ws.actor`` in two transactions of its own: one that reads, one that stores the
     result; the computation between them holds no transaction. A decision recorded meanwhile
     makes it compute again (up to ``attempts`` times), so the stored run replays every decision."""
-    settings = link_settings(settings, threshold, backend)
+    settings = link_settings(settings, threshold, backend, review_threshold)
     for attempt in range(1, attempts + 1):
         with ws.session() as s:
             inp = read_input(s, case_ref, stage, workers)

@@ -13,19 +13,20 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from pydantic import BaseModel, ConfigDict, Field
 from splink import ColumnExpression, SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
 from tasman.core.errors import InputError
 
-VERSION = 1
+VERSION = 2  # 2: handles on any platform, names inside screen names and emails, email providers' countries
 
 # Deterministic rules: sharing one of these normalised identifiers joins two parties outright.
 DETERMINISTIC = {
     "emails": "same email",
     "phones": "same phone",
     "payrefs": "same payment reference",
-    "handles": "same handle on the same platform",
+    "handles": "same handle on the same platform",  # built-in platforms only (a site name is no authority)
 }
 
 
@@ -36,6 +37,12 @@ class LinkSettings(BaseModel):
     # match probability at which two parties are joined: high, because joining two people is worse
     # than leaving one person in two subjects (an analyst can merge; a wrong merge can reach a dossier)
     threshold: float = Field(default=0.99, gt=0, lt=1)
+    # pairs scored at or above this but below the threshold are kept as probable links, with
+    # their explanation, for an analyst to review (never joined by the run)
+    review_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # analysts' "same person" verdicts on probable links from which m is estimated again (fewer
+    # say too little about the rarer levels; they are kept as decisions either way)
+    min_review_labels: int = 50
     deterministic: tuple[str, ...] = tuple(DETERMINISTIC)
     max_group: int = 50       # an identifier shared by more parties than this is not evidence of identity
     deterministic_recall: float = 0.6  # share of true pairs the rules are assumed to find (for the prior)
@@ -110,16 +117,72 @@ def name_comparison() -> cl.CustomComparison:
 
 def location_comparison() -> cl.CustomComparison:
     """City and country as one field: the same city implies the same country, and counting both
-    would credit one fact twice."""
+    would credit one fact twice. The country of an email's provider (``o2.pl``, ``web.de``, a
+    country-code domain) is a place too, below a stated one: it meets the other's stated country."""
+    email = _crossed("array_contains(email_countries_{a}, country_{b})")
+    email_possible = _crossed("email_countries_{a} IS NOT NULL AND country_{b} IS NOT NULL")
     return cl.CustomComparison(output_column_name="location", comparison_levels=[
-        cll.And(cll.NullLevel("city"), cll.NullLevel("country")).configure(is_null_level=True),
+        cll.And(cll.NullLevel("city"), cll.NullLevel("country"),
+                cll.CustomLevel(f"NOT ({email_possible})", base_dialect_str="duckdb")).configure(is_null_level=True),
         cll.ExactMatchLevel("city").configure(tf_adjustment_column="city", label_for_charts="same city"),
         cll.And(cll.JaroWinklerLevel("city", 0.9), cll.Or(cll.ExactMatchLevel("country"), cll.NullLevel("country"))
                 ).configure(label_for_charts="nearly the same city"),
         cll.And(cll.ExactMatchLevel("country"), cll.NullLevel("city")).configure(
             label_for_charts="same country, city unknown"),
         cll.ExactMatchLevel("country").configure(label_for_charts="same country, another city"),
+        cll.CustomLevel(email, base_dialect_str="duckdb").configure(
+            label_for_charts="email provider in the other's country"),
         cll.ElseLevel().configure(label_for_charts="another country"),
+    ])
+
+
+def _crossed(template: str) -> str:
+    """A DuckDB condition written with ``{a}`` and ``{b}`` for the two sides, both ways round."""
+    return f"({template.format(a='l', b='r')}) OR ({template.format(a='r', b='l')})"
+
+
+# a named party's keys, as tasman.link.aliases makes them, from its first and last name
+_NAME_KEYS = {
+    "alias_full": "substr(last_name_{b}, 1, 4) || '+' || substr(first_name_{b}, 1, 4)",
+    "alias_init": "substr(last_name_{b}, 1, 4) || '+' || substr(first_name_{b}, 1, 1)",
+    "alias_last": "substr(last_name_{b}, 1, 4)",
+}
+
+
+def _meets(alias: str) -> str:
+    return _crossed(f"array_contains({alias}_{{a}}, {_NAME_KEYS[alias]})")
+
+
+def handle_comparison() -> cl.CustomComparison:
+    """Screen names on any platform: the same account on a known platform or on one site; then the
+    same name whatever the platform (a site Tasman does not know, or none given), weighted by how
+    common the name is (``john`` says little, ``mart_kowal77`` much)."""
+    return cl.CustomComparison(output_column_name="handles", comparison_levels=[
+        cll.NullLevel("handle_names").configure(is_null_level=True),
+        cll.ArrayIntersectLevel("handles", 1).configure(label_for_charts="same handle on the same known platform"),
+        cll.ArrayIntersectLevel("site_handles", 1).configure(label_for_charts="same screen name on the same site"),
+        cll.ExactMatchLevel("handle_name").configure(tf_adjustment_column="handle_name",
+                                                     label_for_charts="same screen name, other or unknown platform"),
+        cll.ArrayIntersectLevel("handle_names", 1).configure(label_for_charts="one screen name shared"),
+        cll.ElseLevel().configure(label_for_charts="other screen names"),
+    ])
+
+
+def alias_comparison() -> cl.CustomComparison:
+    """A name inside the other's screen name or email address (``mart_kowal77``, ``m.kowalska``
+    against "Marta Kowalska"): four-letter prefixes of last and first name, or last name and
+    initial, or the last name alone (``tasman.link.aliases``)."""
+    present = _crossed("alias_last_{a} IS NOT NULL AND last_name_{b} IS NOT NULL AND first_name_{b} IS NOT NULL")
+    return cl.CustomComparison(output_column_name="name_in_alias", comparison_levels=[
+        cll.CustomLevel(f"NOT ({present})", base_dialect_str="duckdb").configure(
+            is_null_level=True, label_for_charts="no screen name or email against a name"),
+        cll.CustomLevel(_meets("alias_full"), base_dialect_str="duckdb").configure(
+            label_for_charts="first and last name in the other's screen name or email"),
+        cll.CustomLevel(_meets("alias_init"), base_dialect_str="duckdb").configure(
+            label_for_charts="last name and initial in the other's screen name or email"),
+        cll.CustomLevel(_meets("alias_last"), base_dialect_str="duckdb").configure(
+            label_for_charts="last name in the other's screen name or email"),
+        cll.ElseLevel().configure(label_for_charts="no name in the other's screen name or email"),
     ])
 
 
@@ -132,14 +195,20 @@ def comparisons() -> list[Any]:
         cl.JaroWinklerAtThresholds("street", [0.92]),
         cl.ArrayIntersectAtSizes("emails", [1]),
         cl.ArrayIntersectAtSizes("phones", [1]),
-        cl.ArrayIntersectAtSizes("handles", [1]),
+        handle_comparison(),
         cl.ArrayIntersectAtSizes("payrefs", [1]),
+        alias_comparison(),
     ]
 
 
 def blocking_rules() -> list[Any]:
     """Which pairs are scored at all: each rule is cheap to join and catches matches the
-    others miss (typos in one name, a missing date of birth, swapped order)."""
+    others miss (typos in one name, a missing date of birth, swapped order). The last four let
+    a party known by no name (a chat's screen name, an email) meet the named parties whose last
+    name and initial its screen names or emails hold, in the same country: one side of each is
+    only the nameless parties, so named parties never meet each other there (a million records
+    would make tens of millions of pairs), and each is written both ways round, because Splink
+    scores a pair once, with the lower id on the left."""
     return [
         block_on("name_key"),
         block_on("last_name", "dob"),
@@ -150,6 +219,11 @@ def blocking_rules() -> list[Any]:
         block_on("dob", "postcode"),
         block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "city"),
         block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "substr(dob, 1, 4)"),
+        CustomRule("l.alias_block1 = r.name_block", "duckdb"),
+        CustomRule("l.name_block = r.alias_block1", "duckdb"),
+        CustomRule("l.alias_block2 = r.name_block", "duckdb"),
+        CustomRule("l.name_block = r.alias_block2", "duckdb"),
+        block_on("handle_name"),
     ]
 
 
@@ -163,13 +237,14 @@ PRIORS: dict[str, tuple[list[float], list[float]]] = {
     "name": ([0.55, 0.15, 0.15, 0.05, 0.04, 0.02, 0.02, 0.02], [0.0005, 0.0005, 0.001, 0.0002, 0.002, 0.02, 0.05,
                                                               0.9263]),
     "dob": ([0.9, 0.04, 0.01, 0.01, 0.01, 0.03], [0.0001, 0.001, 0.002, 0.02, 0.2, 0.7769]),
-    "location": ([0.8, 0.05, 0.1, 0.04, 0.01], [0.01, 0.002, 0.03, 0.05, 0.908]),
+    "location": ([0.8, 0.05, 0.1, 0.04, 0.005, 0.005], [0.01, 0.002, 0.03, 0.05, 0.003, 0.905]),
     "postcode": ([0.85, 0.15], [0.0005, 0.9995]),
     "street": ([0.8, 0.1, 0.1], [0.0005, 0.0005, 0.999]),
     "emails": ([0.6, 0.4], [0.00001, 0.99999]),
     "phones": ([0.7, 0.3], [0.00001, 0.99999]),
-    "handles": ([0.6, 0.4], [0.00001, 0.99999]),
+    "handles": ([0.5, 0.1, 0.1, 0.05, 0.25], [0.00001, 0.00001, 0.0002, 0.0003, 0.99948]),
     "payrefs": ([0.6, 0.4], [0.00001, 0.99999]),
+    "name_in_alias": ([0.4, 0.2, 0.15, 0.25], [0.00005, 0.0003, 0.005, 0.99465]),
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tasman.core.models import Record
 from tasman.link.keys import from_uid
-from tasman.link.models import LinkRun, RecordLink, Subject, SubjectRecord
+from tasman.link.models import LinkRun, ProbableLink, RecordLink, Subject, SubjectRecord
 from tasman.link.resolve import Resolution
 
 CHUNK = 5000
@@ -73,6 +73,7 @@ def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resoluti
     subjects: Table = Subject.__table__  # type: ignore[assignment]
     members_t: Table = SubjectRecord.__table__  # type: ignore[assignment]
     links_t: Table = RecordLink.__table__  # type: ignore[assignment]
+    probable_t: Table = ProbableLink.__table__  # type: ignore[assignment]
     stats = StoreStats()
     old_members = current_members(session, case_id)
     old_status = {sid: st for sid, st in session.execute(
@@ -140,17 +141,21 @@ def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resoluti
             _insert(session, members_t, batch)
             batch = []
     _insert(session, members_t, batch)
-    # links: only the latest run's are kept (earlier runs keep their settings and figures)
-    session.execute(delete(links_t).where(links_t.c.run_id.in_(
-        select(LinkRun.id).where(LinkRun.case_id == case_id, LinkRun.id != run.id))))
-    for i in range(0, len(res.links), CHUNK):
-        rows = []
-        for lk in res.links[i:i + CHUNK]:
-            (ra, rla), (rb, rlb) = from_uid(lk.a), from_uid(lk.b)
-            rows.append({"run_id": run.id, "record_a": ra, "role_a": rla, "record_b": rb, "role_b": rlb,
-                         "match_weight": lk.weight, "probability": lk.probability, "rule": lk.rule[:120],
-                         "explanation": lk.explanation})
-        _insert(session, links_t, rows)
+    # links and probable links: only the latest run's are kept (earlier runs keep their settings and figures)
+    earlier = select(LinkRun.id).where(LinkRun.case_id == case_id, LinkRun.id != run.id)
+    session.execute(delete(links_t).where(links_t.c.run_id.in_(earlier)))
+    session.execute(delete(probable_t).where(probable_t.c.run_id.in_(earlier)))
+    for table, links, rule in ((links_t, res.links, True), (probable_t, res.probable, False)):
+        for i in range(0, len(links), CHUNK):
+            rows = []
+            for lk in links[i:i + CHUNK]:
+                (ra, rla), (rb, rlb) = from_uid(lk.a), from_uid(lk.b)
+                row = {"run_id": run.id, "record_a": ra, "role_a": rla, "record_b": rb, "role_b": rlb,
+                       "match_weight": lk.weight, "probability": lk.probability, "explanation": lk.explanation}
+                if rule:
+                    row["rule"] = lk.rule[:120]
+                rows.append(row)
+            _insert(session, table, rows)
     session.flush()
     return stats
 

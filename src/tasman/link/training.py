@@ -1,6 +1,7 @@
 """Estimating the Fellegi-Sunter parameters from the case's own data: u (how often fields agree
 by chance) by random sampling, m (how often they agree for the same person) by expectation
-maximisation on blocked pairs. A small case keeps the documented priors instead: a few hundred
+maximisation on blocked pairs, and m again from analysts' reviewed pairs once there are enough
+of them (Splink's ``estimate_m_from_pairwise_labels``). A small case keeps the documented priors instead: a few hundred
 records hold too few pairs to estimate from, and a wrong estimate is worse than a prior."""
 
 from __future__ import annotations
@@ -27,11 +28,31 @@ def prior_lambda(parties: int, deterministic_pairs: int = 0, recall: float = 0.6
     return min(0.5, 2.0 / max(parties, 5))
 
 
-def train(linker: Any, settings: LinkSettings, parties: int) -> dict[str, Any]:
-    report: dict[str, Any] = {"trained": False, "u": None, "m": [], "lambda": None, "notes": []}
+def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, labels_table: str = ""
+          ) -> dict[str, Any]:
+    """Estimate u and m on the case's own data (from ``settings.min_parties_to_train`` parties),
+    then m again from analysts' "same person" verdicts (``labels`` of them in ``labels_table``,
+    columns ``uid_l, uid_r``, loaded where the linker reads) when there are at least
+    ``settings.min_review_labels``."""
+    report: dict[str, Any] = {"trained": False, "u": None, "m": [], "lambda": None, "notes": [], "labels": 0}
     if parties < settings.min_parties_to_train:
         report["notes"].append(f"{parties} parties: below {settings.min_parties_to_train}, priors kept")
-        return report
+    else:
+        _estimate(linker, settings, parties, report)
+    if labels >= settings.min_review_labels and labels_table:
+        try:
+            linker.training.estimate_m_from_pairwise_labels(labels_table)
+            report["m"].append("review labels")
+            report["labels"] = labels
+        except (SplinkException, ValueError, ZeroDivisionError) as exc:
+            report["notes"].append(f"m from {labels} review labels failed ({exc}); kept earlier values")
+    elif labels:
+        report["notes"].append(f"{labels} review labels: below {settings.min_review_labels}, not used yet")
+    report["trained"] = bool(report["u"] or report["m"])
+    return report
+
+
+def _estimate(linker: Any, settings: LinkSettings, parties: int, report: dict[str, Any]) -> None:
     try:
         pairs = min(settings.u_max_pairs, max(1e5, 60.0 * parties))  # enough to see the rarer levels
         linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=settings.seed)
@@ -45,5 +66,3 @@ def train(linker: Any, settings: LinkSettings, parties: int) -> dict[str, Any]:
             report["m"].append(rule)
         except (SplinkException, ValueError, ZeroDivisionError) as exc:
             report["notes"].append(f"EM blocked on {rule} failed ({exc}); kept earlier values")
-    report["trained"] = bool(report["u"] or report["m"])
-    return report

@@ -25,12 +25,12 @@ from tasman.extract.identifiers import (
     Identifier,
     clean_country,
     clean_email,
-    clean_handle,
     clean_iban,
     clean_ip,
     clean_phone,
 )
 from tasman.extract.models import Observation
+from tasman.extract.screennames import screen_name
 from tasman.link.artifacts import artifacts_holding
 from tasman.link.members import Member, members_of
 from tasman.link.models import Subject
@@ -90,8 +90,8 @@ def _record_identifiers(fields: dict[str, FieldValue]) -> list[Identifier]:
     out += [clean_iban(v) for v in values(fields.get("payment_ref"))]
     out += [ip for ip in (clean_ip(v) for v in values(fields.get("ip"))) if ip and ip.meta.get("scope") == "public"]
     platform = next(iter(values(fields.get("platform"))), "")
-    if platform:
-        out += [clean_handle(v, platform) for v in values(fields.get("username"))]
+    # a screen name as what it is (an email, a phone, a handle on any platform, "unknown" without)
+    out += [screen_name(v, platform, region.value if region else None) for v in values(fields.get("username"))]
     return [i for i in out if i is not None]
 
 

@@ -7,22 +7,26 @@ functions (each audited), and no stage imports it. Never shows media: triage app
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from tasman import __version__
 from tasman.core import audit
+from tasman.core.models import Evidence
 from tasman.core.timeutil import iso, utcnow
 from tasman.evidence import get_case, list_evidence
+from tasman.evidence.store import media_hashes
 from tasman.extract.export import type_counts
 from tasman.link.views import list_subjects
 from tasman.money.document import MoneyReport
-from tasman.money.outputs import render_section
 from tasman.money.run import latest_report
 from tasman.refer.summary import Summary, build_summary, chart_svg
+from tasman.report.money import render as render_money
 from tasman.triage.report import CategoryCount
 from tasman.triage.results import latest_reviews, run_report
 
@@ -39,6 +43,8 @@ class EvidenceRow(BaseModel):
     sha256: str
     acquired_at: str
     custodian: str
+    acquisition_hashes: str | None = None   # an EWF image: agree | disagree | absent | unreadable
+    acquisition_note: str = ""              # the stored MD5/SHA-1, or why they disagree / were unreadable
 
 
 class TriageSection(BaseModel):
@@ -126,6 +132,17 @@ def _subjects(session: Session, actor: str, case_ref: str) -> SubjectsSection | 
              for s in subjects[:TOP_SUBJECTS]])
 
 
+def _evidence_row(session: Session, e: Evidence) -> EvidenceRow:
+    m = media_hashes(session, e.id)
+    note = ""
+    if m is not None:
+        stored = [f"{alg} {h}" for alg, h in (("MD5", m.md5_stored), ("SHA-1", m.sha1_stored)) if h]
+        note = m.reason or ", ".join(stored)
+    return EvidenceRow(id=e.id, name=e.name, kind=e.kind, size=e.size, files=e.file_count, sha256=e.sha256,
+                       acquired_at=iso(e.acquired_at), custodian=e.custodian,
+                       acquisition_hashes=m.status if m else None, acquisition_note=note)
+
+
 def build_case_report(session: Session, actor: str, case_ref: str) -> CaseReport:
     case = get_case(session, case_ref)
     items = list_evidence(session, actor, case_ref)
@@ -137,21 +154,49 @@ def build_case_report(session: Session, actor: str, case_ref: str) -> CaseReport
     chain = audit.verify(session)  # last, so the head covers this report's own reads
     return CaseReport(
         tasman_version=__version__, generated_at=iso(utcnow()), case_ref=case.ref, case_title=case.title,
-        evidence=[EvidenceRow(id=e.id, name=e.name, kind=e.kind, size=e.size, files=e.file_count, sha256=e.sha256,
-                              acquired_at=iso(e.acquired_at), custodian=e.custodian) for e in items],
+        evidence=[_evidence_row(session, e) for e in items],
         audit_entries=chain.entries, audit_head=chain.head, audit_ok=chain.ok, triage=triage,
         identifiers=identifiers, subjects=subjects, referrals=summary if summary.rows else None, money=money,
     )
 
 
+def seconds(value: str | None) -> str:
+    """An ISO time of the document as a reader wants it: ``2026-11-23 16:43:13`` (UTC, to the
+    second); a value that is no ISO time is shown as it is."""
+    if not value:
+        return ""
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def counted(n: int, word: str) -> str:
+    """``1 transfer``, ``2 transfers``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 _env = Environment(loader=PackageLoader("tasman.report", "templates"), autoescape=select_autoescape(["html"]))
+_env.filters["seconds"] = seconds
+_env.filters["counted"] = counted
+
+
+def contents(doc: CaseReport) -> list[tuple[str, str]]:
+    """The table of contents: (anchor, title) of each section the report has, in its order."""
+    present = [("evidence", "Evidence", True), ("triage", "Triage", doc.triage is not None),
+               ("identifiers", "Identifiers", bool(doc.identifiers)),
+               ("subjects", "Subjects and attribution", doc.subjects is not None),
+               ("referrals", "Referrals and outcomes", doc.referrals is not None),
+               ("money", "Money trails", doc.money is not None), ("audit", "Audit", True)]
+    return [(anchor, title) for anchor, title, shown in present if shown]
 
 
 def render_html(doc: CaseReport) -> str:
-    from markupsafe import Markup
-
     return _env.get_template("case_report.html").render(
-        r=doc, money=render_section(doc.money) if doc.money else None,
+        r=doc, toc=contents(doc), money=render_money(_env, doc.money) if doc.money else None,
         referrals_chart=Markup(chart_svg(doc.referrals)) if doc.referrals else None)
 
 

@@ -46,7 +46,7 @@ every refused request on a case (`access.refused`)."""
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(("/api/", "/m/"))   # /m/: the HMA-compatible lookup API
 
 
 def _error(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -93,7 +93,9 @@ def custody_check(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]
 
     with ws.session() as s:
         checks = verify_evidence(s, job.created_by, ref, progress=tick)
-        results = {str(c.evidence.id): c.status for c in checks}
+        # an unchanged E01 whose stored acquisition hashes disagree with its media is not ok either
+        results = {str(c.evidence.id): c.status if c.ok or c.status != "ok" else "acquisition hashes disagree"
+                   for c in checks}
     progress(total, total, "custody check finished")
     return {"results": results, "changed_or_missing": sum(1 for v in results.values() if v != "ok")}
 

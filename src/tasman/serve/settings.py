@@ -39,6 +39,7 @@ class ServeSettings:
     login_backoff: Backoff = field(default_factory=Backoff)
     reports_per_address: Limit = field(default_factory=lambda: Limit(5, 3600))
     uploads_per_user: Limit = field(default_factory=lambda: Limit(30, 600))
+    lookups_per_user: Limit = field(default_factory=lambda: Limit(600, 60))   # the HMA-compatible /m/ API
     start_worker: bool = True
     evidence_root: Path | None = None     # the only folder the web app may record evidence from
     blurred_previews: bool = False        # the review gate for perceptual matches (off unless turned on)

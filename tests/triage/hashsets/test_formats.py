@@ -37,7 +37,7 @@ def detected(data: bytes, name: str = "list.txt") -> str | None:
 def test_formats_have_stable_unique_names() -> None:
     names = [f.name for f in FORMATS]
     assert len(set(names)) == len(names)
-    assert set(names) == {"nsrl", "vics", "hashdeep", "vpdq", "pdq", "csv", "plain"}
+    assert set(names) == {"nsrl", "caid-vics", "vics", "hashdeep", "vpdq", "pdq", "icse", "csv", "plain"}
     with pytest.raises(ValueError, match="'nope'"):
         get_format("nope")
 
@@ -265,3 +265,71 @@ def test_csv_header_over_the_line_limit_is_refused(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(csvlist, "MAX_LINE", 1000)
     with pytest.raises(ValueError, match="header line is longer than 1,000"):
         parse("csv", b"md5," + b"x" * 5000 + b"\n")
+
+
+# ---- ICSE hash export (';' CSV, sep= line, BOM) and CAID's VICS 1.2 dialect ------------------
+
+def icse_file(rows: str, *, sep_line: bool = True, bom: bool = True) -> bytes:
+    head = ("sep=;\r\n" if sep_line else "") + "ICSE ID;MD5;SHA1;Baseline;Series;File name\r\n"
+    return (b"\xef\xbb\xbf" if bom else b"") + (head + rows).encode()
+
+
+def test_icse_export_with_sep_line_and_bom() -> None:
+    data = icse_file(f'101;{MD5.upper()};{SHA1};Yes;S-1;"a;b.jpg"\r\n102;{MD5};;No;;c.jpg\r\n'
+                     f"103;zz;;Yes;;d.jpg\r\n104;{MD5};;maybe;;e.jpg\r\n")
+    assert detected(data, "export.csv") == "icse" and detected(icse_file("", bom=False)) == "icse"
+    entries, parser = parse("icse", data)
+    assert entries[0] == Entry(md5=MD5, sha1=SHA1, category="baseline",
+                               extra={"ICSE ID": "101", "Series": "S-1", "File name": "a;b.jpg"})
+    assert [e.category for e in entries] == ["baseline", None, None]
+    assert [w.where for w in parser.warnings] == ["line 5", "line 6"]     # the sep= line and header count
+    assert "not yes or no" in parser.warnings[1].message
+    assert map_category(entries[0].category, "baseline") == Category.CAM
+
+
+def test_icse_without_sep_line_is_still_icse_and_a_truncated_row_is_named() -> None:
+    data = icse_file(f"101;{MD5};{SHA1};yes;S-1;x.jpg\r\n102;{MD5};{SHA1}", sep_line=False)
+    assert detected(data, "hashes.csv") == "icse"
+    assert detected(f"md5;category\n{MD5};1\n".encode()) == "csv"       # a plain ';' list stays csv
+    entries, parser = parse("icse", data)
+    assert len(entries) == 1
+    assert [(w.where, w.message) for w in parser.warnings] == [("line 3", "3 of 6 fields: truncated row skipped")]
+
+
+def test_icse_open_quote_at_the_end_names_its_line() -> None:
+    data = icse_file(f'101;{MD5};;yes;;"x.jpg\r\n')
+    with pytest.raises(ValueError, match=r"^line 3: unexpected end of data"):
+        parse("icse", data)
+
+
+def test_icse_header_without_hashes_is_refused_with_its_line() -> None:
+    with pytest.raises(ValueError, match="line 2: the header 'ICSE ID;Name' names no MD5"):
+        parse("icse", b"sep=;\nICSE ID;Name\n1;x\n")
+
+
+def caid_file(media: list[dict[str, object]], version: str = "1.2") -> bytes:
+    return json.dumps({"odata.metadata": f"http://github.com/ICMEC/ProjectVic/DataModels/{version}.xml#Media",
+                       "value": [{"CaseID": 1, "Media": media}]}).encode()
+
+
+def test_caid_vics_12_letters_and_field_names() -> None:
+    data = caid_file([{"MediaID": 1, "Category": "A", "MD5": MD5.upper(), "SHA1": SHA1, "IsPrecategorized": "true"},
+                      {"MediaID": 2, "Category": "Cat C", "Md5": MD5, "mediasize": 18},
+                      {"MediaID": 3, "Category": "B"}])
+    assert detected(data, "caid.json") == "caid-vics"
+    assert detected(caid_file([{"Category": 1, "MD5": MD5}], "1.3"), "v.json") == "vics"
+    assert detected(caid_file([{"Category": "B", "MD5": MD5}], "1.3"), "v.json") == "caid-vics"   # the letters
+    assert get_format("caid-vics").default_scheme == "caid" and get_format("vics").default_scheme == "vic"
+    entries, parser = parse("caid-vics", data)
+    assert [e.category for e in entries] == ["A", "Cat C"]
+    assert [map_category(e.category, "caid") for e in entries] == [Category.CAM, Category.CAM]
+    assert entries[0].extra == {"MediaID": 1, "IsPrecategorized": True} and entries[1].extra == {"MediaID": 2,
+                                                                                                 "MediaSize": 18}
+    assert [(w.where, w.message) for w in parser.warnings] == [("Media[2]", "no MD5, SHA1, SHA256 or PDQ")]
+
+
+def test_truncated_vics_names_the_record_and_line() -> None:
+    data = caid_file([{"MediaID": i, "Category": "A", "MD5": MD5} for i in range(3)])
+    cut = data[: data.index(b'"MediaID": 2') + 5]
+    with pytest.raises(ValueError, match=r"broken JSON, truncated: the file ends at line 1 inside Media\[2\], after 2"):
+        parse("caid-vics", cut)

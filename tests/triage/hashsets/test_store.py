@@ -11,10 +11,10 @@ from sqlalchemy import select
 from tasman.core.errors import InputError, NotFoundError
 from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
-from tasman.triage.hashsets.models import HashSetEntry
+from tasman.triage.hashsets.models import HashSet, HashSetEntry
 from tasman.triage.hashsets.store import build_hashset, import_hashset, list_hashsets, remove_hashset
 from tests.evidence.test_store import _unlistable
-from tests.triage.hashsets.test_formats import MD5, PDQ, SHA1, make_rdsv3
+from tests.triage.hashsets.test_formats import MD5, PDQ, SHA1, caid_file, icse_file, make_rdsv3
 
 MD5S = [f"{i:032x}" for i in range(1, 9)]
 
@@ -85,6 +85,31 @@ def test_category_schemes_and_known_good(ws: Workspace, tmp_path: Path) -> None:
         import_hashset(s, ws.actor, caid, "x", category_scheme="martian")
     with pytest.raises(InputError, match="bad name"), ws.session() as s:
         import_hashset(s, ws.actor, caid, "bad name")
+
+
+def test_caid_vics_and_icse_read_in_their_own_schemes_unless_told(ws: Workspace, tmp_path: Path) -> None:
+    caid = tmp_path / "caid.json"
+    caid.write_bytes(caid_file([{"MediaID": 1, "Category": "B", "MD5": MD5S[0]},
+                                {"MediaID": 2, "Category": "Category C", "MD5": MD5S[1]}]))
+    icse = tmp_path / "icse.csv"
+    icse.write_bytes(icse_file(f"7;{MD5S[2]};;yes;;a.jpg\r\n8;{MD5S[3]};;no;;b.jpg\r\n"))
+    with ws.session() as s:
+        r = import_hashset(s, ws.actor, caid, "caid")
+        assert (r.format, r.warning_count, r.entries) == ("caid-vics", 0, 2)
+        r = import_hashset(s, ws.actor, icse, "icse")
+        assert (r.format, r.warning_count, r.entries) == ("icse", 0, 2)
+        r = import_hashset(s, ws.actor, caid, "caid-as-vic", category_scheme="vic")     # told otherwise
+        assert r.warning_count == 2
+    with ws.session() as s:
+        rows = s.execute(select(HashSet.name, HashSet.category_scheme, HashSetEntry.md5, HashSetEntry.category,
+                                HashSetEntry.extra).join(HashSet, HashSet.id == HashSetEntry.hashset_id)).all()
+    got = {(n, m): (sch, c, e) for n, sch, m, c, e in rows}
+    assert got["caid", MD5S[0]] == ("caid", 1, {"MediaID": 1, "source_category": "B"})
+    assert got["caid", MD5S[1]][2] == {"MediaID": 2, "source_category": "Category C"}
+    assert got["icse", MD5S[2]] == ("baseline", 1, {"ICSE ID": "7", "File name": "a.jpg",
+                                                    "source_category": "baseline"})
+    assert got["icse", MD5S[3]][1] is None
+    assert got["caid-as-vic", MD5S[0]][:2] == ("vic", None)
 
 
 def test_csv_with_nul_bytes_keeps_good_rows(ws: Workspace, tmp_path: Path) -> None:

@@ -9,17 +9,21 @@ from functools import lru_cache
 
 from tasman.extract.detectors.base import Buffer, Detector, Found, found, is_word_byte
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import IdType, clean_domain, clean_handle, clean_paypal, clean_phone, clean_url
+from tasman.extract.identifiers import (
+    PROFILE_HOSTS,
+    IdType,
+    clean_domain,
+    clean_handle,
+    clean_paypal,
+    clean_phone,
+    clean_url,
+)
 
 _url = lru_cache(maxsize=65536)(clean_url)
 _domain = lru_cache(maxsize=65536)(clean_domain)
 
 # host -> platform whose profile links are host/NAME (or host/@NAME, host/add/NAME)
-_PROFILE_HOSTS = {
-    "t.me": "telegram", "telegram.me": "telegram", "instagram.com": "instagram", "twitter.com": "twitter",
-    "x.com": "twitter", "tiktok.com": "tiktok", "snapchat.com": "snapchat", "kik.me": "kik",
-    "facebook.com": "facebook",
-}
+_PROFILE_HOSTS = PROFILE_HOSTS
 _NOT_PROFILES = {"share", "intent", "home", "login", "p", "explore", "watch", "tag", "hashtag", "search", "joinchat",
                  "s", "i", "events", "groups", "pages", "help", "about", "privacy", "legal", "download", "add"}
 _PROFILE = re.compile(r"^https?://(?:www\.|m\.)?(?P<host>[^/]+)/(?:add/)?@?(?P<name>[A-Za-z0-9_.-]{1,64})/?(?:[?#].*)?$",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tasman.core.errors import InputError, NotFoundError
-from tasman.extract.identifiers import clean_country
+from tasman.extract.identifiers import clean_country, platform_problem
 from tasman.records.mapping import Mapping
 
 
@@ -69,6 +69,19 @@ def country_code(raw: object) -> str | None:
         return None
     ident = clean_country(text)
     return ident.value if ident else None
+
+
+def checked_platform(raw: object, out: Parsed, ref: object) -> str:
+    """A platform name as given, or "" with a warning on the row when it cannot be one (control
+    characters, over 64 characters): the row is kept, its screen name without a platform."""
+    if raw is None or raw == "":
+        return ""
+    text = str(raw)
+    problem = platform_problem(text)
+    if problem is not None:
+        out.warn(ref, f"platform {text[:40]!r} {problem}: refused, the screen name is kept without a platform")
+        return ""
+    return clean_text(text)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -18,8 +18,10 @@ from typing import Any
 
 from tasman.core import safejson
 from tasman.core.errors import InputError
+from tasman.extract.identifiers import IdType
+from tasman.extract.screennames import screen_name
 from tasman.records.dates import parse_timestamp
-from tasman.records.importers.base import Importer, Options, Parsed, clean_text, country_code
+from tasman.records.importers.base import Importer, Options, Parsed, checked_platform, clean_text, country_code
 from tasman.records.tabular import decode_lines
 
 FLAT = {"email": "email", "phone": "phone", "ip": "ip", "city": "city", "country": "country"}
@@ -55,6 +57,16 @@ def _same_person(sender: str, counterpart: str) -> bool:
     return bool(sender) and norm(sender) == norm(counterpart)
 
 
+def screen_name_entry(raw: str, platform: str, region: str | None) -> dict[str, Any]:
+    """The ``identifiers`` entry of a screen name, typed as what it is (an email, a phone, a
+    profile link's account, a URL; else a handle on the platform's namespace, ``unknown`` without)."""
+    ident = screen_name(raw, platform, region)
+    if ident is None or ident.type == IdType.HANDLE:
+        return {"type": "handle", "raw": raw, "platform": platform,
+                **({"value": ident.value} if ident is not None else {})}
+    return {"type": str(ident.type), "raw": raw, "value": ident.value, "field": "username"}
+
+
 def session_fields(session: dict[str, Any]) -> dict[str, Any]:
     platform = clean_text(session.get("platform") or "").lower()
     counterpart = clean_text(session.get("counterpart") or "")
@@ -79,8 +91,10 @@ def session_fields(session: dict[str, Any]) -> dict[str, Any]:
     if counterpart:
         f["username"] = counterpart
     ids: list[dict[str, Any]] = []
-    if counterpart and platform:
-        ids.append({"type": "handle", "raw": counterpart, "platform": platform})
+    if counterpart:
+        ids.append(screen_name_entry(counterpart, platform, region))
+        if ids[-1]["type"] in ("email", "phone"):  # an email or a phone given as the screen name
+            f[ids[-1]["type"]] = ids[-1]["value"]
     seen: set[tuple[str, str]] = set()
     for i, item in found:
         ident = item.identifier
@@ -154,5 +168,6 @@ class ChatsImporter(Importer):
             sessions[sid] = dict(obj)
             first_line[sid] = n
         for sid, obj in sessions.items():
+            obj["platform"] = checked_platform(obj.get("platform"), out, f"session {sid}")
             out.rows.append((sid, session_fields(obj)))
         return out

@@ -13,6 +13,7 @@ from tasman.records.importers.base import (
     Importer,
     Options,
     Parsed,
+    checked_platform,
     clean_text,
     country_code,
     parse_amount,
@@ -45,7 +46,7 @@ class TableImporter(Importer):
             if len(values) != len(table.headers):
                 out.warn(f"row {n}", f"{len(values)} values for {len(table.headers)} columns "
                          "(wrong delimiter or a stray separator?)")
-            raw_rows.append((n, self._raw_fields(values, index, mapping)))
+            raw_rows.append((n, self._raw_fields(values, index, mapping, out, n)))
         dayfirst = {f: mapping.dayfirst if mapping.dayfirst is not None else detect_dayfirst(
             [str(r[f]) for _, r in raw_rows if isinstance(r.get(f), str)]) for f in (*DATE_FIELDS, *TIMESTAMP_FIELDS)}
         ids_seen: dict[str, int] = {}
@@ -82,7 +83,8 @@ class TableImporter(Importer):
                              "write a mapping and pass --map")
         return index
 
-    def _raw_fields(self, values: list[Any], index: list[tuple[int, str]], mapping: Mapping) -> dict[str, Any]:
+    def _raw_fields(self, values: list[Any], index: list[tuple[int, str]], mapping: Mapping, out: Parsed,
+                    n: int) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         for i, name in index:
             if i >= len(values):
@@ -93,7 +95,7 @@ class TableImporter(Importer):
             if isinstance(raw, (date, datetime)):
                 fields[name] = raw
                 continue
-            text = clean_text(raw)
+            text = checked_platform(raw, out, f"row {n}") if name == "platform" else clean_text(raw)
             if text:
                 fields[name] = text
         if mapping.country and self.country_field not in fields:

@@ -17,13 +17,18 @@ from pydantic import ValidationError
 from tasman.core import safejson
 from tasman.core.errors import InputError, LimitError
 from tasman.records.dates import parse_date, parse_timestamp
-from tasman.records.importers.base import Importer, Options, Parsed, clean_text, country_code
+from tasman.records.importers.base import Importer, Options, Parsed, checked_platform, clean_text, country_code
+from tasman.records.importers.chats import screen_name_entry
 from tasman.records.importers.tips_xml import xml_reports
 from tasman.records.tabular import decode_lines
 from tasman.records.tipformat import Tip
 
 
-def tip_fields(tip: Tip) -> dict[str, Any]:
+def tip_fields(tip: Tip, out: Parsed | None = None, ref: object = "") -> dict[str, Any]:
+    """A tip's fields; ``out``: where a refused platform name is reported (else it is left out quietly)."""
+    def platform_of(raw: str) -> str:
+        return checked_platform(raw, out if out is not None else Parsed("tips", ""), ref).lower()
+
     p = tip.person_or_user_reported
     f: dict[str, Any] = {}
     ids: list[dict[str, Any]] = []
@@ -36,15 +41,17 @@ def tip_fields(tip: Tip) -> dict[str, Any]:
         ids.append({"type": "email", "raw": e})
     for ph in p.phones:
         ids.append({"type": "phone", "raw": ph})
-    platform = (p.esp_service or tip.incident.platform).strip()
-    if p.screen_name:
-        ids.append({"type": "handle", "raw": p.screen_name, "platform": platform.lower()})
-        f["username"] = p.screen_name
+    platform = platform_of(p.esp_service or tip.incident.platform)
+    region = country_code(p.addresses[0].country if p.addresses else
+                          p.estimated_location.country_code if p.estimated_location else None)
+    if p.screen_name and p.screen_name.strip():
+        ids.append(screen_name_entry(clean_text(p.screen_name), platform, region))
+        f["username"] = clean_text(p.screen_name)
         if platform:
-            f["platform"] = platform.lower()
+            f["platform"] = platform
     for acc in p.associated_accounts:
-        if acc.screen_name:
-            ids.append({"type": "handle", "raw": acc.screen_name, "platform": acc.platform.lower()})
+        if acc.screen_name and acc.screen_name.strip():
+            ids.append(screen_name_entry(clean_text(acc.screen_name), platform_of(acc.platform), region))
         ids.extend({"type": "email", "raw": e} for e in acc.emails)
         ids.extend({"type": "phone", "raw": ph} for ph in acc.phones)
     for ev in p.ip_capture_events:
@@ -155,7 +162,7 @@ class TipsImporter(Importer):
                 where = ".".join(str(x) for x in first["loc"])
                 out.skip(ref, f"{where}: {first['msg']}")
                 continue
-            fields = tip_fields(tip)
+            fields = tip_fields(tip, out, ref)
             if not any(k in fields for k in ("name", "first_name", "last_name", "identifiers", "username")):
                 out.skip(ref, "no reported person or user")
                 continue

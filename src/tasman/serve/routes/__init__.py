@@ -10,6 +10,7 @@ from tasman.serve.routes import (
     cases,
     evidence,
     graph,
+    hma,
     identifiers,
     jobs,
     media,
@@ -24,5 +25,5 @@ from tasman.serve.routes import (
 )
 
 _MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, graph, money, attribution,
-            referrals, summary, audit_log, tips, users, account]
+            referrals, summary, audit_log, tips, users, account, hma]
 ROUTERS: list[APIRouter] = [r for m in _MODULES for r in (getattr(m, "router", None), getattr(m, "api", None)) if r]

@@ -1,5 +1,6 @@
 """Subjects: resolved persons with their records, why each link was made, and the analyst's
-confirm / split / merge. Reads go through ``tasman.link.views`` and decisions through
+confirm / split / merge, with the probable links waiting for review (``routes.link_review``,
+whose routers are included here). Reads go through ``tasman.link.views`` and decisions through
 ``tasman.link.decisions``: the functions ``tasman subject show|confirm|split|merge`` call. A link
 run (``tasman link``) is started here as a job (``tasman.serve.jobkinds``).
 """
@@ -20,6 +21,9 @@ from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, Offset, paging, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
+from tasman.serve.routes.link_review import api as review_api
+from tasman.serve.routes.link_review import probable_section
+from tasman.serve.routes.link_review import router as review_router
 from tasman.serve.schemas import DecisionIn, DecisionOut, LinkOut, PartyOut, SubjectDetail, SubjectOut
 from tasman.serve.staleness import stale_notices
 from tasman.serve.web import render
@@ -99,7 +103,7 @@ def subject_page(request: Request, sref: str, ctx: CaseCtx = Depends(page_case))
     detail = subject_detail(ctx, sref)
     mine = [d for d in decisions.list_decisions(ctx.session, ctx.case.id) if sref in (d.subject_refs or [])]
     return render(request, "subject.html", ctx.viewer, case=ctx.case, tab="subjects", subject=detail,
-                  decisions=mine[::-1][:50])
+                  decisions=mine[::-1][:50], **probable_section(ctx, sref))
 
 
 @router.post("/cases/{ref}/subjects/{sref}/decisions")
@@ -134,3 +138,7 @@ def post_decision(sref: str, body: DecisionIn, ctx: CaseCtx = Depends(api_case))
     """Confirm the subject, split the named records off it into a new subject, or merge other
     subjects into it. Later link runs keep every decision."""
     return decide(ctx, sref, body)
+
+
+router.include_router(review_router)
+api.include_router(review_api)

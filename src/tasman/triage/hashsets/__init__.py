@@ -7,8 +7,10 @@ Adding a format means adding one module and one line here.
 from __future__ import annotations
 
 from tasman.triage.hashsets.base import Entry, HashSetFormat, ParseWarning
+from tasman.triage.hashsets.caidvics import CaidVicsFormat
 from tasman.triage.hashsets.csvlist import CsvFormat
 from tasman.triage.hashsets.hashdeep import HashdeepFormat
+from tasman.triage.hashsets.icse import IcseFormat
 from tasman.triage.hashsets.nsrl import NsrlFormat
 from tasman.triage.hashsets.pdqlist import PdqFormat
 from tasman.triage.hashsets.plain import PlainFormat
@@ -16,7 +18,7 @@ from tasman.triage.hashsets.vics import VicsFormat
 from tasman.triage.hashsets.vpdqlist import VpdqFormat
 
 FORMATS: tuple[type[HashSetFormat], ...] = (
-    NsrlFormat, VicsFormat, HashdeepFormat, VpdqFormat, PdqFormat, CsvFormat, PlainFormat,
+    NsrlFormat, CaidVicsFormat, VicsFormat, HashdeepFormat, VpdqFormat, PdqFormat, IcseFormat, CsvFormat, PlainFormat,
 )
 HEAD_BYTES = 65536
 

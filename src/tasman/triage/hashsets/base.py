@@ -107,6 +107,7 @@ class HashSetFormat(ABC):
     name: ClassVar[str]             # stable: stored with the hash set and given to --format
     description: ClassVar[str]
     known_good: ClassVar[bool] = False   # lists of this format are known-good by nature (NSRL)
+    default_scheme: ClassVar[str] = "vic"  # how its lists name categories unless told (CAID's: caid)
     max_warnings: ClassVar[int] = 1000
 
     def __init__(self) -> None:

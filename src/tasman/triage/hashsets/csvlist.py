@@ -88,12 +88,12 @@ class CsvFormat(HashSetFormat):
                 self.warn(f"line {number}", "no hash in this row")
 
 
-def _lines_without_nul(text: io.TextIOWrapper, warn: Callable[[str, str], None]) -> Iterator[str]:
+def _lines_without_nul(text: io.TextIOWrapper, warn: Callable[[str, str], None], start: int = 1) -> Iterator[str]:
     """Lines with NUL characters dropped (the csv module refuses them), a megabyte at a time. A
     line over ``MAX_LINE`` characters is never held whole: it is reported and passed on empty,
     so the csv reader's line numbers stay true. (A quoted field is held to the csv module's
     ``field_size_limit``, 128 KiB: a longer one ends the import with its line.)"""
-    number = 1                      # the header was read already
+    number = start                  # the lines read already (the header)
     rest, skipping = "", False
     while chunk := text.read(1 << 20):
         lines = (rest + chunk).replace("\0", "").splitlines(keepends=True)

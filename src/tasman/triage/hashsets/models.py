@@ -52,3 +52,20 @@ class HashSetEntry(Base):
     quality: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     category: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ExchangeCursor(Base):
+    """Where a hash set fed from a hash exchange (python-threatexchange) stands: which exchange
+    and its settings (never credentials: those stay where python-threatexchange finds them), the
+    exchange's checkpoint after the last complete page, and the last fetch's error."""
+
+    __tablename__ = "hashset_exchange_cursors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hashset_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id", ondelete="CASCADE"), unique=True)
+    api: Mapped[str] = mapped_column(String(40))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    pages: Mapped[int] = mapped_column(Integer, default=0)            # complete pages taken, all fetches
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")

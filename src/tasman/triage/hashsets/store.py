@@ -122,9 +122,10 @@ def _rows(entries: Iterator[Entry], hashset_id: int, mapper: Callable[[Any], Any
 
 
 def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: str | None = None,
-                   known_good: bool | None = None, category_scheme: str = "vic",
+                   known_good: bool | None = None, category_scheme: str | None = None,
                    category: str | int | None = None) -> ImportResult:
-    """Import (or re-import, replacing in place) the list at ``path`` as hash set ``name``."""
+    """Import (or re-import, replacing in place) the list at ``path`` as hash set ``name``; its
+    categories read in ``category_scheme``, by default the format's own (``vic`` for most)."""
     check_name(name)
     if not path.exists():
         raise NotFoundError(f"no file {str(path)!r}")
@@ -132,8 +133,11 @@ def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: 
         raise InputError(f"{str(path)!r} is not a file")
     if path.stat().st_size == 0:
         raise InputError(f"{str(path)!r} is empty")
-    mapper, default = _scheme(category_scheme, category)
+    if category_scheme is not None:
+        _scheme(category_scheme, category)          # refuses a bad scheme or label before reading the file
     fmt_cls = resolve_format(path, fmt)
+    category_scheme = category_scheme or fmt_cls.default_scheme
+    mapper, default = _scheme(category_scheme, category)
     parser = fmt_cls()
     with path.open("rb") as raw:
         reader = _HashingReader(raw)

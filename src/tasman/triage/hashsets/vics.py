@@ -150,8 +150,9 @@ class VicsFormat(HashSetFormat):
 
     def parse(self, stream: BinaryIO) -> Iterator[Entry]:
         count = 0
+        counted = _Counted(stream)
         try:
-            for record in self._records(stream):
+            for record in self._records(counted):
                 count += 1
                 where = f"Media[{count - 1}]"
                 if isinstance(record, TooLarge):
@@ -166,16 +167,20 @@ class VicsFormat(HashSetFormat):
                     self.warn(where, str(exc))
         except ijson.JSONError as exc:
             first = (str(exc).strip().splitlines() or ["cannot be parsed"])[0]   # yajl adds an excerpt and a caret
-            raise ValueError(f"broken JSON after {count} Media records: {first}") from exc
+            if "premature EOF" in first or first.startswith("Incomplete"):
+                raise ValueError(f"broken JSON, truncated: the file ends at line {counted.lines:,} inside "
+                                 f"Media[{count}], after {count} complete Media records") from exc
+            raise ValueError(f"broken JSON after {count} Media records: {first} (by line {counted.lines:,}, "
+                             f"in or after Media[{count}])") from exc
 
     @staticmethod
-    def _records(stream: BinaryIO, max_depth: int = MAX_DEPTH) -> Iterator[Any]:
+    def _records(stream: BinaryIO | _Counted, max_depth: int = MAX_DEPTH) -> Iterator[Any]:
         """Media objects wherever they sit, building only one record at a time: a case object is
         built without its ``Media`` list, whose records are built and handed out one by one.
 
         ``path`` holds one entry per open container: the current key of an object, ``None`` for
         an array (ijson's prefix, as a list). An event's prefix is ``path[:level]``."""
-        counted = _Counted(stream)
+        counted = stream if isinstance(stream, _Counted) else _Counted(stream)
         path: list[str | None] = []
         inner: _Record | None = None
         outer: _Record | None = None

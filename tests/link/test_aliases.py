@@ -1,0 +1,78 @@
+"""A name inside a screen name or an email, an email provider's country: the keys, and a chat
+known only by its screen name meeting the same person's order (blocked, scored, explained)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasman.link.aliases import alias_tokens, email_country, token_keys
+from tasman.link.keys import uid
+from tasman.link.normalise import normalise_rows, parties
+from tasman.link.resolve import resolve
+from tasman.link.settings import LinkSettings
+
+
+def test_tokens_and_keys() -> None:
+    assert alias_tokens(["mart_kowal77", "m.kowalska", "Kowalska.Marta"]) == ["mart", "kowal", "m", "kowalska",
+                                                                               "marta"]
+    full, init, last = token_keys(("mart", "kowal"))
+    assert "kowa+mart" in full and "kowa+m" in init and "kowa" in last
+    assert "kowa+m" in token_keys(("mkowalska",))[1]  # a lone token: initial and last name
+    assert token_keys(("ab", "cd")) == (set(), set(), set())  # too short to be a last name
+
+
+def test_email_countries() -> None:
+    assert email_country("m.kowalska@o2.pl") == "PL" and email_country("x@web.de") == "DE"
+    assert email_country("x@mail.ru") == "RU" and email_country("x@firma.co.uk") == "GB"
+    assert email_country("x@gmail.com") is None and email_country("x@startup.io") is None
+
+
+def test_own_name_is_not_credited_again() -> None:
+    (p,) = parties(1, "customers", {"name": "Marco Moretti", "email": "moretti.marco@post.example"})
+    assert p["alias_full"] is None and p["alias_init"] is None  # its email says only its own name
+    (q,) = parties(2, "chats", {"username": "mart_kowal77", "platform": "Czat.pl", "country": "PL"})
+    assert q["alias_full"] == ["kowa+mart", "mart+kowa"] and q["alias_block1"] == "kowa+m|PL"
+    assert q["site_handles"] == ["czat:mart_kowal77"] and q["handles"] is None and q["basis"] == "screen name on a site"
+
+
+def _rows() -> list[tuple[int, str, dict[str, Any]]]:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Marta Kowalska", "email": "marta.k@o2.pl", "city": "Gdansk", "country": "PL"}),
+        (2, "chats", {"username": "mart_kowal77", "platform": "Czat.pl", "country": "PL"}),
+    ]
+    others = ["Jan Nowak", "Anna Lis", "Piotr Zielinski", "Ewa Wojcik", "Adam Mazur", "Olga Krol"]
+    rows += [(10 + i, "customers", {"name": n, "city": "Gdansk", "country": "PL"}) for i, n in enumerate(others)]
+    return rows
+
+
+def test_a_chat_known_by_its_screen_name_meets_the_order() -> None:
+    table = normalise_rows(_rows())
+    res = resolve(table, LinkSettings(min_parties_to_train=10**6))
+    together = {frozenset((lk.a, lk.b)) for lk in res.links}
+    assert frozenset((uid(1), uid(2))) in together  # blocked on kowa+m|PL, joined on the name in the handle
+    (lk,) = [lk for lk in res.links if {lk.a, lk.b} == {uid(1), uid(2)}]
+    level = lk.explanation["fields"]["name_in_alias"]["level"]
+    assert level == "first and last name in the other's screen name or email"
+    assert lk.explanation["fields"]["location"]["level"] == "same country, city unknown"
+
+
+def test_an_email_provider_is_a_place() -> None:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Marta Kowalska", "city": "Gdansk", "country": "PL"}),
+        (2, "tips", {"name": "Marta Kowalska", "email": "mk1988@o2.pl"}),  # no stated place: the provider's
+    ]
+    res = resolve(normalise_rows(rows), LinkSettings(min_parties_to_train=10**6, threshold=0.999999999,
+                                                     review_threshold=0.01))
+    (pl,) = res.probable
+    assert pl.explanation["fields"]["location"]["level"] == "email provider in the other's country"
+    assert pl.explanation["fields"]["location"]["weight"] > 0
+
+
+def test_a_pair_below_the_threshold_is_a_probable_link() -> None:
+    table = normalise_rows(_rows())
+    res = resolve(table, LinkSettings(min_parties_to_train=10**6, threshold=0.999999999, review_threshold=0.01))
+    assert not any({lk.a, lk.b} == {uid(1), uid(2)} for lk in res.links)
+    (pl,) = [p for p in res.probable if {p.a, p.b} == {uid(1), uid(2)}]
+    assert pl.rule == "probable" and 0.01 <= pl.probability < 0.999999999
+    assert pl.explanation["fields"]["name_in_alias"]["weight"] > 0
+    assert res.stats["probable_links"] == len(res.probable) >= 1
