@@ -35,8 +35,9 @@ ANCHORED_ACTIONS = ("export.", "subject.export", "refer.package", "outcome.repor
 # The library's reads: inside a page view (``begin_view``) each is folded into the view's one
 # entry, under ``shown``, instead of being an entry of its own. Everything else stays an entry.
 FOLDED_READS = frozenset({
-    "attribute.show", "audit.read", "case.list", "evidence.list", "hashset.list", "money.referral.read",
-    "money.report.read", "outcome.list", "package.list", "records.list", "report.read", "subject.list",
+    "attribute.show", "audit.read", "case.list", "evidence.list", "hashset.list", "link.review.list",
+    "link.review.show", "money.referral.read", "money.report.read", "outcome.list", "package.list", "records.list",
+    "report.read", "subject.list",
     "subject.show", "summary.build", "tip.list", "tip.view", "triage.report.read", "triage.review.read",
     "triage.runs",
 })

@@ -44,7 +44,15 @@ def audit_filter(actor: Text = "", action: Text = "", case: Text = "", since: Da
                        until=_day("until", until))
 
 
+def api_filter(actor: Text = "", action: Text = "", case: Text = "",
+               since: Annotated[date | None, Query(description="from this UTC day")] = None,
+               until: Annotated[date | None, Query(description="to this UTC day, included")] = None) -> AuditFilter:
+    """The same filters for the API, whose days are typed (a bad one is a 422)."""
+    return AuditFilter(actor=actor.strip(), action=action.strip(), case=case.strip(), since=since, until=until)
+
+
 Filter = Depends(audit_filter)
+ApiFilter = Depends(api_filter)
 
 
 def _query(f: AuditFilter) -> str:
@@ -76,14 +84,14 @@ def audit_page(request: Request, before: Before = None, f: AuditFilter = Filter,
 
 
 @api.get("/cases/{ref}/audit", response_model=list[AuditOut], responses=ERRORS)
-def case_audit(before: Before = None, limit: Limit = 100, f: AuditFilter = Filter,
+def case_audit(before: Before = None, limit: Limit = 100, f: AuditFilter = ApiFilter,
                ctx: CaseCtx = Depends(api_case)) -> list[AuditOut]:
     """The case's audit entries, newest first (reading them is itself audited)."""
     return read_log(ctx.session, ctx.viewer.name, ctx.ref, before, limit, where=f)
 
 
 @api.get("/audit", response_model=list[AuditOut], responses=ERRORS)
-def all_audit(before: Before = None, limit: Limit = 100, f: AuditFilter = Filter,
+def all_audit(before: Before = None, limit: Limit = 100, f: AuditFilter = ApiFilter,
               viewer: Viewer = Depends(api_user), s: Session = DB) -> list[AuditOut]:
     """Every audit entry, newest first: admins and auditors."""
     viewer.need(Perm.READ_AUDIT)

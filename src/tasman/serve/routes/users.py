@@ -114,10 +114,11 @@ def list_users(viewer: Viewer = Depends(api_user), s: Session = DB) -> list[User
 
 @api.post("/users", response_model=UserOut, status_code=201, responses=WRITE_ERRORS)
 def add_user(body: UserIn, viewer: Viewer = Depends(api_user), s: Session = DB) -> UserOut:
-    """Create a person (with a password) or a partner system (``system`` true, without a password;
-    it signs in with tokens). A person without a password is refused, never made a system account."""
+    """Create a person (with a password of at least 12 characters: an empty one is refused) or a
+    partner system (without one: it signs in with tokens)."""
     viewer.need(Perm.MANAGE_USERS)
-    return user_out(new_user(s, viewer.name, body.name, body.role, body.password or "", body.system))
+    return user_out(accounts.create_user(s, viewer.name, body.name, body.role, body.password,
+                                         system=body.system or body.password is None))
 
 
 @api.get("/users/{name}/tokens", response_model=list[TokenOut], responses=ERRORS)
