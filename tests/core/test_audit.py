@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select, update
 
@@ -77,3 +79,26 @@ def test_failed_transaction_leaves_no_entry(ws: Workspace) -> None:
     with ws.session() as s:
         assert [e.action for e in s.scalars(select(AuditEvent))] == ["workspace.init"]
         assert audit.verify(s).ok
+
+
+def test_a_page_view_is_one_entry_with_its_reads_folded_in(ws: Workspace) -> None:
+    with ws.session() as s:
+        before = s.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) or 0
+        audit.begin_view(s, "ana", "case.read", case_ref="OP-1", target="/cases/OP-1/subjects", method="GET")
+        audit.record(s, "ana", "subject.list", case_ref="OP-1", count=3)          # a read: folded
+        audit.record(s, "ana", "subject.show", case_ref="OP-1", target="S-000001", records=2)
+        audit.record(s, "ana", "subject.confirm", case_ref="OP-1", target="S-000001")  # a change: its own entry
+        audit.record(s, "bob", "subject.list", case_ref="OP-1", count=1)          # someone else: its own
+        audit.record(s, "ana", "subject.list", case_ref="OP-2", count=1)          # another case: its own
+        view = audit.end_view(s)
+        assert audit.end_view(s) is None                                          # written once
+    with ws.session() as s:
+        rows = list(s.scalars(select(AuditEvent).where(AuditEvent.seq > before).order_by(AuditEvent.seq)))
+    assert [(e.actor, e.action, e.case_ref) for e in rows] == [
+        ("ana", "subject.confirm", "OP-1"), ("bob", "subject.list", "OP-1"), ("ana", "subject.list", "OP-2"),
+        ("ana", "case.read", "OP-1")]
+    assert view is not None and view.seq == rows[-1].seq
+    assert json.loads(rows[-1].details) == {"method": "GET", "shown": [
+        {"action": "subject.list", "count": 3}, {"action": "subject.show", "target": "S-000001", "records": 2}]}
+    with ws.session() as s:
+        assert audit.verify(s).ok                                                  # the chain holds

@@ -233,7 +233,12 @@ def queued_job(ws: Workspace, actor: str, kind: str, params: dict[str, Any]) -> 
     return job
 
 
-def audit_actions(ws: Workspace, actor: str | None = None) -> list[tuple[str, str, str | None, str]]:
+def audit_actions(ws: Workspace, actor: str | None = None,
+                  folded: bool = True) -> list[tuple[str, str, str | None, str]]:
+    """(actor, action, case, target) of every entry; with ``folded``, each read a page view folded
+    into its one entry (its ``shown``) follows that entry, as if it were one of its own."""
+    import json
+
     from sqlalchemy import select
 
     from tasman.core.models import AuditEvent
@@ -242,4 +247,10 @@ def audit_actions(ws: Workspace, actor: str | None = None) -> list[tuple[str, st
         q = select(AuditEvent).order_by(AuditEvent.seq)
         if actor:
             q = q.where(AuditEvent.actor == actor)
-        return [(e.actor, e.action, e.case_ref, e.target) for e in s.scalars(q)]
+        out = []
+        for e in s.scalars(q):
+            out.append((e.actor, e.action, e.case_ref, e.target))
+            if folded:
+                out += [(e.actor, str(x["action"]), e.case_ref, str(x.get("target", "")))
+                        for x in json.loads(e.details).get("shown", [])]
+        return out

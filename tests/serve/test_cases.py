@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
 from tests.serve.conftest import CASE, Client, audit_actions
 
@@ -60,8 +64,21 @@ def test_every_read_of_case_data_is_audited(make_client: Callable[..., Client], 
     api("lia").get(f"/api/v1/cases/{CASE}/records")
     entries = audit_actions(ws)
     assert ("ana", "case.read", CASE, f"/cases/{CASE}/evidence") in entries
-    assert ("ana", "evidence.list", CASE, "") in entries
     assert ("lia", "case.read", CASE, f"/api/v1/cases/{CASE}/records") in entries
+    with ws.session() as s:   # the page's read is folded into its one entry, with what it showed
+        view = s.scalars(select(AuditEvent).where(AuditEvent.actor == "ana", AuditEvent.action == "case.read")).one()
+        assert [r["action"] for r in json.loads(view.details)["shown"]] == ["evidence.list"]
+
+
+def test_one_audit_entry_per_page_view(make_client: Callable[..., Client], ws: Workspace) -> None:
+    """Each page writes one entry, however many of the library's reads it makes (it was 2-5)."""
+    member = make_client("ana")
+    for sub in [*CASE_PAGES[:-4], "/subjects?q=a&sort=country", "/identifiers?shared=1", "/records?kind=chats",
+                "/money", "/audit?action=case.read", "/link/review"]:
+        before = len(audit_actions(ws, folded=False))
+        assert member.get(f"/cases/{CASE}{sub}").status_code == 200, sub
+        added = audit_actions(ws, folded=False)[before:]
+        assert [a[1] for a in added] == ["case.read"], (sub, added)
 
 
 def test_create_case_needs_csrf_and_makes_the_creator_a_member(make_client: Callable[..., Client],
@@ -114,7 +131,8 @@ def test_auditor_reads_but_changes_nothing(make_client: Callable[..., Client],
 def test_admin_creates_users_and_tokens_in_the_web_app(make_client: Callable[..., Client],
                                                        api: Callable[[str], TestClient]) -> None:
     ada = make_client("ada")
-    assert ada.post("/admin/users", {"name": "partner", "role": "analyst", "password": ""}).status_code == 303
+    assert ada.post("/admin/users", {"name": "partner", "role": "analyst", "password": "", "system": "true"}
+                    ).status_code == 303
     page = ada.post("/admin/users/partner/token", {"scopes": "read"})
     import re
 
@@ -125,3 +143,53 @@ def test_admin_creates_users_and_tokens_in_the_web_app(make_client: Callable[...
     assert make_client("ana").get("/admin/users").status_code == 403
     assert api("ana").get("/api/v1/users").status_code == 403
     assert {u["name"] for u in c.get("/api/v1/users").json()} >= {"ada", "partner"}
+
+
+def test_users_page_least_privilege_and_no_empty_password(make_client: Callable[..., Client],
+                                                          api: Callable[[str], TestClient], ws: Workspace) -> None:
+    """The role is chosen, never defaulted to admin; an empty password is refused, not turned into
+    a system account (it was, silently)."""
+    ada = make_client("ada")
+    form = ada.get("/admin/users").text.split('id="new-user-form"', 1)[1].split("</form>", 1)[0]
+    assert '<option value="" disabled selected>choose a role</option>' in form
+    assert form.index(">auditor<") < form.index(">analyst<") < form.index(">admin<")
+    assert "<option selected>" not in form
+    empty = ada.post("/admin/users", {"name": "bob", "role": "analyst", "password": ""})
+    assert empty.status_code == 400 and "a person needs a password" in empty.text
+    no_role = ada.post("/admin/users", {"name": "bob", "password": "long enough password"})
+    assert no_role.status_code == 400 and "choose a role" in no_role.text
+    both = ada.post("/admin/users", {"name": "bob", "role": "analyst", "password": "long enough password",
+                                     "system": "true"})
+    assert both.status_code == 400
+    assert api("ada").post("/api/v1/users", json={"name": "bob", "role": "analyst", "password": ""}
+                           ).status_code == 422
+    assert "bob" not in {u["name"] for u in api("ada").get("/api/v1/users").json()}
+    assert ada.post("/admin/users", {"name": "bob", "role": "auditor", "password": "long enough password"}
+                    ).status_code == 303
+    bob = next(u for u in api("ada").get("/api/v1/users").json() if u["name"] == "bob")
+    assert (bob["role"], bob["system"]) == ("auditor", False)
+
+
+def test_audit_pages_filter_by_who_what_case_and_day(make_client: Callable[..., Client],
+                                                     api: Callable[[str], TestClient]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    make_client("ana").get(f"/cases/{CASE}/evidence")
+    aud = make_client("aud")
+
+    def actions(url: str) -> list[tuple[str, str]]:
+        table = aud.get(url).text.split('id="audit-log"', 1)[1].split("</table>", 1)[0]
+        return re.findall(r"<td>([a-z]+)</td><td class=\"nowrap\">([a-z.]+)</td>", table)
+
+    mine = actions(f"/cases/{CASE}/audit?actor=ana&action=case.")
+    assert mine and {a for a, _ in mine} == {"ana"} and all(x.startswith("case.") for _, x in mine)
+    assert actions(f"/cases/{CASE}/audit?action=case.read") and all(
+        x == "case.read" for _, x in actions(f"/cases/{CASE}/audit?action=case.read"))
+    now = datetime.now(UTC).date()            # the log's days are UTC days
+    yesterday = (now - timedelta(days=1)).isoformat()
+    assert actions(f"/audit?case={CASE}&until={yesterday}") == []
+    today = actions(f"/audit?case={CASE}&since={now.isoformat()}&actor=ana")
+    assert ("ana", "case.read") in today
+    assert aud.get("/audit?since=not-a-day").status_code == 400
+    got = api("aud").get("/api/v1/audit", params={"actor": "ana", "action": "case.read"}).json()
+    assert got and {(e["actor"], e["action"]) for e in got} == {("ana", "case.read")}

@@ -200,16 +200,19 @@ def test_money_analysis_from_the_case_page_and_the_api(make_client: Callable[...
     assert (refused.status_code, refused.json()) == (422, {"detail": "unknown money analysis parameter 'workers': "
                                                                      "it takes none"})
     ana = make_client("ana")
-    page = ana.get(f"/cases/{CASE}").text
+    page = ana.get(f"/cases/{CASE}/money").text
     assert "Run money analysis" in page and "No money analysis yet" in page
+    assert "No money analysis yet" in ana.get(f"/cases/{CASE}").text
     r = ana.post(f"/cases/{CASE}/jobs", {"kind": "money"})
-    assert r.status_code == 303 and r.headers["location"] == f"/cases/{CASE}"
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{CASE}/money"
     done = _finished(api, ws, _last_job(ws).id)
     result = done["result"]
     assert result["transfers"] == len(transfers) and done["outcome"].startswith(f"money run {result['run_id']}")
     page = ana.get(f"/cases/{CASE}").text
     latest = page.split('id="money-latest"', 1)[1].split("</div>", 1)[0]
     assert f"run {result['run_id']}" in latest and f"<b>{len(transfers)}</b> transfers" in latest
+    money = ana.get(f"/cases/{CASE}/money").text   # the money page: the stored run, parties linked to subjects
+    assert f"<b>{len(transfers)}</b> transfers" in money and "<svg" in money and 'id="beneficiaries"' in money
     assert (ws.root / "out" / CASE / "money" / "money.html").is_file()
     assert ("ana", "money.analyse") in {a[:2] for a in audit_actions(ws, "ana")}
     again = api("ana").post(JOBS, json={"kind": "money"})

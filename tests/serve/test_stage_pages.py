@@ -184,3 +184,99 @@ def test_confirm_split_and_merge_from_the_page_and_the_api(
     actions = [(a[1], a[3]) for a in audit_actions(ws, "ana")]
     assert ("subject.split", f"S-000002,{new_ref.group(1)}") in actions
     assert ("subject.confirm", "S-000001") in actions and ("subject.merge", "S-000003,S-000004") in actions
+
+
+def _shared_phone(ws: Workspace) -> None:
+    """One phone number seen in a record of S-000001 and one of S-000003: what ties them."""
+    from sqlalchemy import select
+
+    from tasman.core.models import Case, Record
+
+    with ws.session() as s:
+        c = s.scalars(select(Case).where(Case.ref == OP)).one()
+        for sid in ("17", "20"):
+            rec = s.scalars(select(Record).where(Record.case_id == c.id, Record.source_id == sid)).one()
+            factory.observation(s, c, "phone", "+639170000000", record=rec, country="PH")
+        factory.namesake_beneficiary(s, c, "S-000009", 1)   # the sender's phone, in a transfer to S-000009
+
+
+def test_identifiers_by_distinct_value_shared_first(make_client: Callable[..., Client], operation: object,
+                                                   ws: Workspace) -> None:
+    _shared_phone(ws)
+    ana = make_client("ana")
+    page = ana.get(f"/cases/{OP}/identifiers").text
+    table = page.split('id="identifiers"', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tr")[2:]
+    assert "+639170000000" in rows[0] and "2 subjects" in rows[0]       # the shared value first
+    assert f'href="/cases/{OP}/subjects/S-000001"' in rows[0] and f'href="/cases/{OP}/subjects/S-000003"' in rows[0]
+    assert table.count("ana.reyes@example.ph") == 1                      # one row per value, seen twice
+    records = re.search(rf'href="(/cases/{OP}/records\?ids=[0-9,]+)">2 records', rows[0])
+    assert records is not None
+    listed = ana.get(records.group(1)).text
+    assert listed.count('<tr id="record-') == 2 and "Ana Reyes" in listed and "Max Muster" in listed
+    only_shared = ana.get(f"/cases/{OP}/identifiers?shared=1").text
+    assert "+639170000000" in only_shared and "ana.reyes@example.ph" not in only_shared.split('id="identifiers"')[1]
+    sightings = ana.get(f"/cases/{OP}/identifiers?view=sightings&q=ana.reyes").text
+    assert "msgstore.db" in sightings and "IMG_0001.jpg" in sightings
+    assert ana.get(f"/cases/{OP}/records?ids=1,x").status_code == 400
+    sender = ana.get(f"/cases/{OP}/identifiers?q=%2B447700900121").text.split('id="identifiers"', 1)[1]
+    assert "1 record" in sender and "S-000009" not in sender      # not the beneficiary's: the other side's
+
+
+def test_records_read_as_a_table_with_chips(make_client: Callable[..., Client], operation: object) -> None:
+    page = make_client("ana").get(f"/cases/{OP}/records").text
+    table = page.split('id="records"', 1)[1].split("</table>", 1)[0]
+    assert "{'" not in table and "&#39;" not in table                     # no Python dict reprs
+    assert '<span class="chip" title="email">ana.reyes@example.ph</span>' in table
+    assert "<summary>more</summary>" in table and "free text the importer kept" in table   # the rest folded
+    assert "2024-03-01 22:10:00" in table
+
+
+def test_subjects_sort_filter_and_search(make_client: Callable[..., Client], operation: object,
+                                         ws: Workspace) -> None:
+    from sqlalchemy import select
+
+    from tasman.link.models import Subject
+
+    with ws.session() as s:   # what linking stores beside a subject
+        s.scalars(select(Subject).where(Subject.ref == "S-000003")).one().identifiers = {"emails": ["max@example.de"]}
+    ana = make_client("ana")
+
+    def refs(query: str) -> list[str]:
+        listed = ana.get(f"/cases/{OP}/subjects?{query}").text.split('id="subjects"', 1)[1].split("</table>")[0]
+        return re.findall(r">(S-\d{6})</a>", listed)
+
+    assert refs("") == ["S-000002", "S-000001", "S-000003", "S-000004"]          # most records first
+    assert refs("sort=name") == ["S-000001", "S-000002", "S-000003", "S-000004"]
+    assert refs("sort=country")[-1] == "S-000004"                                # no country last
+    assert refs("q=VRIES") == ["S-000002"]                               # any case, in the name
+    assert refs("q=max%40example") == ["S-000003"]                       # in an identifier
+    assert refs("q=nobody-at-all") == []
+    assert ana.get(f"/cases/{OP}/subjects?sort=evil").status_code == 400
+
+
+def test_pages_say_when_they_are_older_than_the_run_they_depend_on(
+        make_client: Callable[..., Client], operation: object, ws: Workspace) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from tasman.core.models import Case
+    from tasman.core.timeutil import utcnow
+    from tasman.link.models import LinkRun
+
+    lia = make_client("lia")
+    lia.post(f"/cases/{OP}/attribution")
+    assert lia.post(f"/cases/{OP}/referrals", {"tlp": "amber"}).status_code == 200
+    assert 'class="notice stale"' not in lia.get(f"/cases/{OP}/attribution").text
+    with ws.session() as s:   # a linking run that finished after both
+        c = s.scalars(select(Case).where(Case.ref == OP)).one()
+        later = utcnow() + timedelta(minutes=5)
+        s.add(LinkRun(case_id=c.id, started_at=later, finished_at=later, threshold=0.9, actor="ana"))
+    page = lia.get(f"/cases/{OP}/attribution").text
+    assert "Attribution is from before the last linking run" in page
+    notice = page.split('class="notice stale"', 1)[1].split("</div>", 1)[0]
+    assert f'action="/cases/{OP}/attribution"' in notice and "Run attribution again" in notice
+    assert "Run attribution again</button>" not in make_client("aud").get(f"/cases/{OP}/attribution").text
+    assert "from before the last linking run" in lia.get(f"/cases/{OP}/referrals").text
+    assert "from before the last linking run" in lia.get(f"/cases/{OP}/summary").text

@@ -26,9 +26,50 @@ from tasman.core.timeutil import iso, utcnow
 GENESIS = "0" * 64
 APPENDED = "tasman.audit.appended"       # session.info: the last entry this transaction appended
 ANCHOR_DUE = "tasman.anchor.due"         # session.info: an action whose head is anchored at commit
+VIEW = "tasman.audit.view"               # session.info: the one entry of a page view, reads folded in
 # Actions that record data leaving the workspace: the head is signed when they commit.
 ANCHORED_ACTIONS = ("export.", "subject.export", "refer.package", "outcome.report", "package.download",
                     "report.write")
+
+
+# The library's reads: inside a page view (``begin_view``) each is folded into the view's one
+# entry, under ``shown``, instead of being an entry of its own. Everything else stays an entry.
+FOLDED_READS = frozenset({
+    "attribute.show", "audit.read", "case.list", "evidence.list", "hashset.list", "link.review.list",
+    "link.review.show", "money.referral.read", "money.report.read", "outcome.list", "package.list", "records.list",
+    "report.read", "subject.list",
+    "subject.show", "summary.build", "tip.list", "tip.view", "triage.report.read", "triage.review.read",
+    "triage.runs",
+})
+
+
+@dataclass
+class View:
+    """A page view being read: written as one entry by :func:`end_view`."""
+
+    actor: str
+    action: str
+    case_ref: str | None
+    target: str
+    details: dict[str, Any]
+    shown: list[dict[str, Any]] = field(default_factory=list)
+
+
+def begin_view(session: Session, actor: str, action: str, *, case_ref: str | None = None, target: str = "",
+               **details: Any) -> None:
+    """Start a page view: until :func:`end_view`, the reads (``FOLDED_READS``) this actor makes in
+    this session go into the view's entry, with what each showed."""
+    session.info[VIEW] = View(actor, action, case_ref, target, details)
+
+
+def end_view(session: Session) -> AuditEvent | None:
+    """Write the page view's one entry (with ``shown``: the reads folded into it), if one was begun."""
+    view: View | None = session.info.pop(VIEW, None)
+    if view is None:
+        return None
+    extra = {"shown": view.shown} if view.shown else {}
+    return record(session, view.actor, view.action, case_ref=view.case_ref, target=view.target,
+                  **view.details, **extra)
 
 
 def canonical(details: dict[str, Any]) -> str:
@@ -54,7 +95,14 @@ def record(
     target: str = "",
     **details: Any,
 ) -> AuditEvent:
-    """Append one entry in the caller's transaction: it commits or rolls back with the change."""
+    """Append one entry in the caller's transaction: it commits or rolls back with the change.
+    Inside a page view, a read of the same actor (and case) is folded into the view's entry instead
+    and returned unsaved."""
+    view: View | None = session.info.get(VIEW)
+    if (view is not None and action in FOLDED_READS and actor == view.actor
+            and case_ref in (None, view.case_ref)):
+        view.shown.append({"action": action, **({"target": target} if target else {}), **details})
+        return AuditEvent(actor=actor, action=action, case_ref=case_ref, target=target, details=canonical(details))
     row = session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)

@@ -8,7 +8,9 @@
 - A case is reachable only by its members; anyone else gets the same 404 as for a case that
   does not exist, and every request that reaches a case is audited. A refused request on a case
   route (403 or 404: not a member, no such case, the role or the token's scopes do not allow it)
-  is audited once, as ``access.refused`` with the reason, by :func:`audit_refusal`.
+  is audited once, as ``access.refused`` with the reason, by :func:`audit_refusal`. A view (GET)
+  is one entry, ``case.read``, whatever the page reads: the library's reads it makes are folded into
+  that entry's ``shown`` (``tasman.core.audit.begin_view``).
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ def db(request: Request) -> Iterator[Session]:
     everywhere): a browser that follows a redirect must find what the POST stored."""
     with state(request).ws.session() as s:
         yield s
+        audit.end_view(s)      # a page view's one entry, with what its reads showed
 
 
 DB = Depends(db, scope="function")
@@ -230,8 +233,13 @@ def case_access(request: Request, ref: str, s: Session, viewer: Viewer) -> CaseC
         raise CaseHidden(ref, "no such case", None)
     if not accounts.is_member(s, viewer.user, case):
         raise CaseHidden(ref, "not a member", case.ref)
-    audit.record(s, viewer.name, "case.read" if request.method == "GET" else "case.request", case_ref=ref,
-                 target=request.url.path, method=request.method, channel=viewer.channel)
+    if request.method == "GET":   # one entry per view: the reads the page makes are folded into it
+        query = request.url.query
+        audit.begin_view(s, viewer.name, "case.read", case_ref=ref, target=request.url.path[:500],
+                         method="GET", channel=viewer.channel, **({"query": query[:500]} if query else {}))
+    else:
+        audit.record(s, viewer.name, "case.request", case_ref=ref, target=request.url.path, method=request.method,
+                     channel=viewer.channel)
     return CaseCtx(case, viewer, s)
 
 

@@ -259,4 +259,4 @@ register(JobKind("extract", "Extract identifiers", Perm.RUN_EXTRACT, extract, ch
 register(JobKind("link", "Link records into subjects", Perm.RUN_LINK, link, check_link, LinkParams,
                  page="subjects", outcome=link_outcome))
 register(JobKind("money", "Money analysis", Perm.ANALYSE_MONEY, money, check_money, what="money analysis",
-                 page="", outcome=money_outcome))
+                 page="money", outcome=money_outcome))

@@ -20,7 +20,7 @@ TEMPLATES.env.globals.update(Perm=Perm, version=__version__)
 CASE_TABS = [
     ("overview", "Overview", ""), ("evidence", "Evidence", "evidence"), ("triage", "Triage", "triage"),
     ("records", "Records", "records"), ("identifiers", "Identifiers", "identifiers"),
-    ("subjects", "Subjects", "subjects"), ("graph", "Link graph", "graph"),
+    ("subjects", "Subjects", "subjects"), ("graph", "Link graph", "graph"), ("money", "Money trails", "money"),
     ("attribution", "Attribution", "attribution"), ("referrals", "Referrals", "referrals"),
     ("summary", "Summary", "summary"), ("audit", "Audit log", "audit"),
 ]

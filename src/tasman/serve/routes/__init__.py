@@ -15,6 +15,7 @@ from tasman.serve.routes import (
     jobs,
     link_review,
     media,
+    money,
     records,
     referrals,
     subjects,
@@ -24,6 +25,6 @@ from tasman.serve.routes import (
     users,
 )
 
-_MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, link_review, graph, attribution,
-            referrals, summary, audit_log, tips, users, account, hma]
+_MODULES = [auth, cases, evidence, triage, jobs, media, records, identifiers, subjects, link_review, graph, money,
+            attribution, referrals, summary, audit_log, tips, users, account, hma]
 ROUTERS: list[APIRouter] = [r for m in _MODULES for r in (getattr(m, "router", None), getattr(m, "api", None)) if r]

@@ -13,6 +13,7 @@ from tasman.core.errors import NotFoundError
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
+from tasman.serve.staleness import stale_notices
 from tasman.serve.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,8 @@ def run(ctx: CaseCtx) -> dict[str, Any]:
 
 @router.get("/cases/{ref}/attribution")
 def attribution_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
-    return render(request, "attribution.html", ctx.viewer, case=ctx.case, tab="attribution", result=latest(ctx))
+    return render(request, "attribution.html", ctx.viewer, case=ctx.case, tab="attribution",
+                  stale=stale_notices(ctx.session, ctx.case, "attribution"), result=latest(ctx))
 
 
 @router.post("/cases/{ref}/attribution")

@@ -5,6 +5,8 @@ function ``tasman records import`` calls). Tips imported from the queue land her
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -12,15 +14,15 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tasman.core.errors import PermissionDeniedError, TasmanError
+from tasman.core.errors import InputError, PermissionDeniedError, TasmanError
 from tasman.core.models import Case, Record
-from tasman.records.fields import KINDS
+from tasman.records.fields import EXTRA, IDENTIFIERS, KINDS
 from tasman.records.importing import ImportReport, list_imports
 from tasman.records.models import RecordImport
 from tasman.serve import recordfiles
 from tasman.serve.deps import CaseCtx, Viewer, api_case, api_user, error_status, page_case, state
 from tasman.serve.roles import Perm
-from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, Limit, Offset, paging
+from tasman.serve.routes.common import API, ERRORS, MAX_ID, MAX_LIMIT, WRITE_ERRORS, Limit, Offset, paging
 from tasman.serve.schemas import RecordImportOut, RecordOut, RecordPage, RecordUploadOut
 from tasman.serve.web import render
 
@@ -50,9 +52,12 @@ def upload_out(rep: ImportReport) -> RecordUploadOut:
         mapping_saved=rep.mapping_saved.rsplit("/", 1)[-1] if rep.mapping_saved else None)
 
 
-def record_page(s: Session, case: Case, kind: str | None, offset: int, limit: int) -> RecordPage:
+def record_page(s: Session, case: Case, kind: str | None, offset: int, limit: int,
+                ids: list[int] | None = None) -> RecordPage:
     offset, limit = paging(offset, limit)
     q = select(Record).where(Record.case_id == case.id)
+    if ids is not None:
+        q = q.where(Record.id.in_(ids))
     if kind:
         q = q.where(Record.kind == kind)
     total = int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
@@ -60,11 +65,82 @@ def record_page(s: Session, case: Case, kind: str | None, offset: int, limit: in
     return RecordPage(total=total, offset=offset, limit=limit, items=[record_out(r) for r in rows])
 
 
+CHIP_FIELDS = ("email", "phone", "username", "ip", "payment_ref", "sender_phone", "sender_email", "sender_account",
+               "beneficiary_phone", "beneficiary_email", "beneficiary_account")
+SHOWN_FIELDS = {"name", "first_name", "last_name", "sender_name", "beneficiary_name", "city", "country",
+                "sender_city", "sender_country", "beneficiary_city", "beneficiary_country", "timestamp", "amount",
+                "currency", "platform", "files", IDENTIFIERS, EXTRA, *CHIP_FIELDS}
+PAGE_ROWS = 50
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """A record as the page shows it: who, identifiers as chips, where, when, how much; the rest folded."""
+
+    id: int
+    kind: str
+    source: str
+    source_id: str
+    who: str
+    chips: list[tuple[str, str]]
+    place: str
+    when: str
+    amount: str
+    more: list[tuple[str, str]]
+    extra: str
+    files: int
+
+
+def _join(*parts: Any) -> str:
+    return ", ".join(str(p) for p in parts if p not in (None, ""))
+
+
+def record_row(r: RecordOut) -> RecordRow:
+    f = r.fields
+    if r.kind == "transactions":
+        who = f"{f.get('sender_name') or '?'} → {f.get('beneficiary_name') or '?'}"
+        place = " → ".join(_join(f.get(f"{side}_city"), f.get(f"{side}_country")) or "?"
+                           for side in ("sender", "beneficiary"))
+    else:
+        who = str(f.get("name") or _join(f.get("first_name"), f.get("last_name")).replace(", ", " "))
+        place = _join(f.get("city"), f.get("country"))
+    chips: list[tuple[str, str]] = [(k, str(f[k])) for k in CHIP_FIELDS if f.get(k)]
+    seen = {v for _k, v in chips}
+    for ident in f.get(IDENTIFIERS) or []:
+        value = str(ident.get("value") or ident.get("raw") or "") if isinstance(ident, dict) else ""
+        if value and value not in seen:
+            seen.add(value)
+            chips.append((str(ident.get("type", "")), value))
+    if f.get("platform") and f.get("username"):
+        chips = [(k, f"{v} ({f['platform']})" if k == "username" else v) for k, v in chips]
+    more = [(k, str(v)) for k, v in f.items() if k not in SHOWN_FIELDS and v not in (None, "", [])]
+    extra = f.get(EXTRA)
+    return RecordRow(id=r.id, kind=r.kind, source=r.source, source_id=r.source_id, who=who, chips=chips, place=place,
+                     when=str(f.get("timestamp") or "")[:19].replace("T", " "),
+                     amount=_join(f.get("amount"), f.get("currency")).replace(", ", " "), more=more,
+                     extra=json.dumps(extra, indent=1, ensure_ascii=False, sort_keys=True) if extra else "",
+                     files=len(f.get("files") or []))
+
+
+def parse_ids(raw: str) -> list[int] | None:
+    """``ids`` of the records page (the identifiers page links a value's records): "1,5,9"."""
+    if not raw:
+        return None
+    try:
+        ids = [int(x) for x in raw.split(",") if x.strip()]
+    except ValueError:
+        raise InputError("ids: record numbers separated by commas") from None
+    if len(ids) > MAX_LIMIT or any(not 1 <= i <= MAX_ID for i in ids):
+        raise InputError(f"ids: at most {MAX_LIMIT} record numbers, each 1 to {MAX_ID}")
+    return ids
+
+
 def _page(request: Request, ctx: CaseCtx, kind: str | None, offset: int = 0, status_code: int = 200,
-          **extra: Any) -> Response:
+          ids: list[int] | None = None, **extra: Any) -> Response:
     imports = [import_out(r) for r in list_imports(ctx.session, ctx.viewer.name, ctx.ref)][::-1]
+    page = record_page(ctx.session, ctx.case, kind, offset, PAGE_ROWS, ids)
     return render(request, "records.html", ctx.viewer, status_code, case=ctx.case, tab="records",
-                  page=record_page(ctx.session, ctx.case, kind, offset, 100), kind=kind, kinds=KINDS,
+                  page=page, rows=[record_row(r) for r in page.items], kind=kind, kinds=KINDS, ids=ids,
                   imports=imports, mappings=recordfiles.mapping_names(state(request).ws), **extra)
 
 
@@ -79,8 +155,9 @@ async def _upload(request: Request, ctx: CaseCtx, file: UploadFile, kind: str, m
 
 @router.get("/cases/{ref}/records")
 def records_page(request: Request, kind: str | None = Query(None, max_length=32), offset: Offset = 0,
-                 ctx: CaseCtx = Depends(page_case)) -> Response:
-    return _page(request, ctx, kind, offset)
+                 ids: str = Query("", max_length=8000), ctx: CaseCtx = Depends(page_case)) -> Response:
+    """A page of the case's records (``kind``: of one kind; ``ids``: these records only)."""
+    return _page(request, ctx, kind, offset, ids=parse_ids(ids))
 
 
 @router.post("/cases/{ref}/records")

@@ -27,6 +27,7 @@ from tasman.refer.summary import build_summary
 from tasman.serve.deps import CaseCtx, api_case, page_case, state
 from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS
+from tasman.serve.staleness import stale_notices
 from tasman.serve.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -89,7 +90,8 @@ async def receive_outcome(ctx: CaseCtx, upload: UploadFile) -> dict[str, Any]:
 def referrals_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
     data = overview(ctx)
     has_keys = (state(request).ws.root / keys.KEYS_DIR / keys.SIGNING_FILE).exists()
-    return render(request, "referrals.html", ctx.viewer, case=ctx.case, tab="referrals", data=data,
+    return render(request, "referrals.html", ctx.viewer, case=ctx.case, tab="referrals",
+                  stale=stale_notices(ctx.session, ctx.case, "referrals"), data=data,
                   tlps=TLPS, has_keys=has_keys)
 
 
@@ -98,7 +100,8 @@ def build_page(request: Request, tlp: str = Form("amber", max_length=16),
                ctx: CaseCtx = Depends(page_case)) -> Response:
     result = build(ctx, request, tlp)
     data = overview(ctx)
-    return render(request, "referrals.html", ctx.viewer, case=ctx.case, tab="referrals", data=data, tlps=TLPS,
+    return render(request, "referrals.html", ctx.viewer, case=ctx.case, tab="referrals",
+                  stale=stale_notices(ctx.session, ctx.case, "referrals"), data=data, tlps=TLPS,
                   has_keys=True, result=result)
 
 
@@ -113,7 +116,8 @@ async def outcome_page(request: Request, file: UploadFile = File(), ctx: CaseCtx
     st = state(request)
     st.limiter.hit("upload-user", ctx.viewer.name, st.settings.uploads_per_user)
     result = await receive_outcome(ctx, file)
-    return render(request, "referrals.html", ctx.viewer, case=ctx.case, tab="referrals", data=overview(ctx),
+    return render(request, "referrals.html", ctx.viewer, case=ctx.case, tab="referrals",
+                  stale=stale_notices(ctx.session, ctx.case, "referrals"), data=overview(ctx),
                   tlps=TLPS, has_keys=True, outcome=result)
 
 

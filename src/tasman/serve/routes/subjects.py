@@ -8,8 +8,9 @@ started here as a job (``tasman.serve.jobkinds``).
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -18,10 +19,11 @@ from tasman.link import decisions
 from tasman.link.views import SubjectSummary, list_subjects, show_subject
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.roles import Perm
-from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
+from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, Offset, paging, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
 from tasman.serve.routes.link_review import probable_section
 from tasman.serve.schemas import DecisionIn, DecisionOut, LinkOut, PartyOut, SubjectDetail, SubjectOut
+from tasman.serve.staleness import stale_notices
 from tasman.serve.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -55,13 +57,43 @@ def decide(ctx: CaseCtx, sref: str, body: DecisionIn) -> DecisionOut:
     return DecisionOut(kind=body.kind, subjects=refs)
 
 
+SORTS = {"records": lambda s: (-s.records, s.ref), "ref": lambda s: s.ref, "name": lambda s: (s.name.casefold(), s.ref),
+         "country": lambda s: (s.country or "~", s.ref), "confidence": lambda s: (-(s.confidence or -1.0), s.ref),
+         "status": lambda s: (s.status, s.ref)}
+Sort = Literal["records", "ref", "name", "country", "confidence", "status"]
+PAGE_ROWS = 100
+
+
+def filter_subjects(subjects: list[SubjectSummary], q: str = "", country: str = "", status: str = "",
+                    sort: str = "records") -> list[SubjectSummary]:
+    """The subjects list as the page shows it: ``q`` found (any case) in the reference, the name or
+    any identifier; ``country`` and ``status`` exact (``country`` "-": none); sorted by ``sort``."""
+    needle = q.strip().casefold()
+
+    def hit(s: SubjectSummary) -> bool:
+        if (country and (s.country or "-") != country) or (status and s.status != status):
+            return False
+        return not needle or any(needle in v.casefold() for v in
+                                 (s.ref, s.name, *(x for vs in s.identifiers.values() for x in vs)))
+
+    return sorted(filter(hit, subjects), key=SORTS.get(sort, SORTS["records"]))
+
+
 @router.get("/cases/{ref}/subjects")
-def subjects_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Response:
+def subjects_page(request: Request, q: str = Query("", max_length=200), country: str = Query("", max_length=2),
+                  status: str = Query("", max_length=16), sort: Sort = "records", offset: Offset = 0,
+                  ctx: CaseCtx = Depends(page_case)) -> Response:
+    every = list_subjects(ctx.session, ctx.viewer.name, ctx.ref)
+    shown = filter_subjects(every, q, country, status, sort)
+    offset, limit = paging(offset, PAGE_ROWS)
     return render(request, "subjects.html", ctx.viewer, case=ctx.case, tab="subjects",
-                  subjects=list_subjects(ctx.session, ctx.viewer.name, ctx.ref), **page_jobs(ctx, "subjects"))
+                  stale=stale_notices(ctx.session, ctx.case, "subjects"), subjects=shown[offset:offset + limit],
+                  total=len(every), page={"total": len(shown), "offset": offset, "limit": limit},
+                  countries=sorted({s.country or "-" for s in every}), statuses=sorted({s.status for s in every}),
+                  q=q, country=country, status=status, sort=sort, **page_jobs(ctx, "subjects"))
 
 
-PAGE_VIEWS["subjects"] = subjects_page
+PAGE_VIEWS["subjects"] = lambda request, ctx: subjects_page(request, "", "", "", "records", 0, ctx)
 
 
 @router.get("/cases/{ref}/subjects/{sref}")

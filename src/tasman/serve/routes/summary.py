@@ -15,6 +15,7 @@ from tasman.report import CaseReport, build_case_report, render_html
 from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.routes.common import API, ERRORS
 from tasman.serve.schemas import CountryCount, SummaryOut
+from tasman.serve.staleness import stale_notices
 from tasman.serve.web import render
 from tasman.serve.worldmap import HEIGHT, WIDTH, map_shapes
 
@@ -54,7 +55,8 @@ def summary_page(request: Request, ctx: CaseCtx = Depends(page_case)) -> Respons
              "series": [{"label": "subjects", "values": [c.subjects for c in data.countries]},
                         {"label": "arrested", "values": [c.arrested for c in data.countries]},
                         {"label": "children safeguarded", "values": [c.children_safeguarded for c in data.countries]}]}
-    return render(request, "summary.html", ctx.viewer, case=ctx.case, tab="summary", data=data, shapes=shapes,
+    return render(request, "summary.html", ctx.viewer, case=ctx.case, tab="summary",
+                  stale=stale_notices(ctx.session, ctx.case, "summary"), data=data, shapes=shapes,
                   chart=chart, width=WIDTH, height=HEIGHT)
 
 

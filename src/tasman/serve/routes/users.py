@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.core.errors import AlreadyExistsError, InputError
 from tasman.serve import accounts
-from tasman.serve.deps import DB, Viewer, api_user, csrf_protect
+from tasman.serve.deps import DB, Viewer, api_user, csrf_protect, error_status
 from tasman.serve.models import ApiToken, User
 from tasman.serve.roles import Perm, Role
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, IdPath, see_other
@@ -33,10 +34,11 @@ def token_out(t: ApiToken, user: str) -> TokenOut:
                     expires_at=t.expires_at, last_used_at=t.last_used_at, revoked_at=t.revoked_at)
 
 
-def _users_page(request: Request, viewer: Viewer, s: Session, **extra: Any) -> Response:
+def _users_page(request: Request, viewer: Viewer, s: Session, status_code: int = 200, **extra: Any) -> Response:
     users = accounts.list_users(s)
     tokens = [token_out(t, u.name) for u in users for t in accounts.list_tokens(s, u.name)]
-    return render(request, "users.html", viewer, users=users, tokens=tokens, roles=[r.value for r in Role],
+    return render(request, "users.html", viewer, status_code, users=users, tokens=tokens,
+                  roles=[r.value for r in ROLES_LEAST_FIRST],
                   scopes=[sc for sc in accounts.SCOPES if sc != "review"], days=accounts.TOKEN_DAYS,
                   max_days=accounts.MAX_TOKEN_DAYS, **extra)
 
@@ -47,12 +49,34 @@ def users_page(request: Request, viewer: Viewer = Depends(csrf_protect), s: Sess
     return _users_page(request, viewer, s)
 
 
+# The New user form lists roles from the least privileged up and preselects none: an admin
+# chooses, and a form sent without a choice is refused rather than given a role.
+ROLES_LEAST_FIRST = [Role.AUDITOR, Role.LIAISON, Role.EXAMINER, Role.ANALYST, Role.ADMIN]
+assert set(ROLES_LEAST_FIRST) == set(Role)
+
+
+def new_user(s: Session, actor: str, name: str, role: str, password: str, system: bool) -> User:
+    """A person needs a password (never empty); a partner system has none, and says so explicitly."""
+    if not role:
+        raise InputError("choose a role for the new user")
+    if system and password:
+        raise InputError("a system account signs in with API tokens only: leave its password empty")
+    if not system and not password:
+        raise InputError("a person needs a password (at least 12 characters); for a partner system "
+                         "that signs in with tokens only, tick 'system account'")
+    return accounts.create_user(s, actor, name, role, password or None, system=system)
+
+
 @router.post("/admin/users")
-def add_user_page(name: str = Form(max_length=120), role: str = Form(max_length=16),
-                  password: str = Form(default="", max_length=1000), viewer: Viewer = Depends(csrf_protect),
-                  s: Session = DB) -> Response:
+def add_user_page(request: Request, name: str = Form(max_length=120), role: str = Form("", max_length=16),
+                  password: str = Form(default="", max_length=1000), system: bool = Form(False),
+                  viewer: Viewer = Depends(csrf_protect), s: Session = DB) -> Response:
     viewer.need(Perm.MANAGE_USERS)
-    accounts.create_user(s, viewer.name, name, role, password or None, system=not password)
+    try:
+        new_user(s, viewer.name, name, role, password, system)
+    except (InputError, AlreadyExistsError) as exc:
+        return _users_page(request, viewer, s, status_code=error_status(exc), error=str(exc),
+                           form={"name": name, "role": role, "system": system})
     return see_other("/admin/users")
 
 
@@ -90,7 +114,8 @@ def list_users(viewer: Viewer = Depends(api_user), s: Session = DB) -> list[User
 
 @api.post("/users", response_model=UserOut, status_code=201, responses=WRITE_ERRORS)
 def add_user(body: UserIn, viewer: Viewer = Depends(api_user), s: Session = DB) -> UserOut:
-    """Create a person (with a password) or a partner system (without one; it signs in with tokens)."""
+    """Create a person (with a password of at least 12 characters: an empty one is refused) or a
+    partner system (without one: it signs in with tokens)."""
     viewer.need(Perm.MANAGE_USERS)
     return user_out(accounts.create_user(s, viewer.name, body.name, body.role, body.password,
                                          system=body.system or body.password is None))
