@@ -35,6 +35,8 @@ def _address(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
         text = text[1:text.index("]")]
+    elif text.count(":") == 1 and text.partition(":")[2].isdigit():   # "203.0.113.5:4711" (some proxies add the port)
+        text = text.partition(":")[0]
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
