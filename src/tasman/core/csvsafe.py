@@ -7,8 +7,9 @@ and passes every cell through :func:`cell`, which writes a leading apostrophe be
 starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, or with the full-width
 ``＝ ＋ － ＠`` (OWASP, "CSV Injection"), so the spreadsheet shows it as text.
 
-Numbers, and ``;``-lists of numbers, cannot be formulas and are left as they are so they stay
-usable: an amount ``-12.50``, an E.164 phone ``+639171234567`` or a list of them. Guarantee:
+Numbers (ASCII digits only: to a spreadsheet ``-١٢٣`` is a formula), and ``;``-lists of numbers,
+cannot be formulas and are left as they are so they stay usable: an amount ``-12.50``, an E.164
+phone ``+639171234567`` or a list of them. Guarantee:
 every CSV file Tasman writes as an export goes through :func:`writer`
 (``tests/security/test_csv.py`` fails on a ``csv.writer`` anywhere else in ``src/tasman`` but
 the synthetic-data generators, which write test inputs, not exports).
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # ＝ ＋ － ＠
-_NUMBERS = re.compile(r"[+-]?\d+(?:\.\d+)?(?:;[+-]?\d+(?:\.\d+)?)*")
+_NUMBERS = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:;[+-]?[0-9]+(?:\.[0-9]+)?)*")   # ASCII digits: \d is any script's
 
 
 def cell(value: object) -> object:

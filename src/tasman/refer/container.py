@@ -20,7 +20,8 @@ its three members, stored, none a link, each within its limit; the inner ZIP onl
 known member names, each at most once, within a member count and an inflated-size budget, read
 with bounded reads (a declared size is never trusted alone); every JSON document through
 :func:`tasman.core.safejson.loads`; the package id matching ``PACKAGE_ID_PATTERN`` in the
-envelope and the document. Any departure is one :class:`IntegrityError` naming the member.
+envelope and the document; the document's sender (name, key fingerprint) the envelope's, whose
+key signed it. Any departure is one :class:`IntegrityError` naming the member.
 :func:`write_folder` then writes the known member names, and only those, into a new child
 folder of the output folder with exclusive creates that follow no link.
 """
@@ -384,6 +385,9 @@ def decrypt(checked: Checked, age_identity: str) -> Opened:
                              f"({'.'.join(map(str, err['loc']))}: {err['msg']})") from exc
     if doc.package_id != checked.envelope["package_id"] or manifest.get("package_id") != doc.package_id:
         raise IntegrityError(f"{name}: the document's package id differs from the signed envelope's")
+    if doc.sender.name != checked.signer or doc.sender.key_fingerprint != checked.fingerprint:
+        raise IntegrityError(f"{name}: the document's sender ({doc.sender.name!r}, key {doc.sender.key_fingerprint}) "
+                             f"differs from the signed envelope's ({checked.signer!r}, key {checked.fingerprint})")
     return Opened(checked, doc, files)
 
 

@@ -214,7 +214,8 @@ def import_package(session: Session, actor: str, case_ref: str, path: Path, age_
     sender and package series, keeping the sender's source#id) and the whole document.
 
     A package signed by a key that is not in our agency directory is refused unless
-    ``allow_unknown_sender``: anyone can sign, so only the directory says who a sender is."""
+    ``allow_unknown_sender``: anyone can sign, so only the directory says who a sender is; a
+    known key's package is stored under the directory's name for it, whatever name it claims."""
     case = get_case(session, case_ref)
     checked = check(path)
     status = signer_status(session, checked)
@@ -224,11 +225,12 @@ def import_package(session: Session, actor: str, case_ref: str, path: Path, age_
     if session.scalar(select(ReceivedPackage).where(ReceivedPackage.case_id == case.id,
                                                     ReceivedPackage.package_id == doc.package_id)):
         raise AlreadyExistsError(f"package {doc.package_id!r} is already imported into case {case_ref!r}")
+    sender = status.get("directory_name") or doc.sender.name   # a known key: the directory's name, not the claimed one
     by_source: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
     owners: dict[tuple[str, str], str] = {}
     for s in doc.subjects:
         for r in s.records:
-            src = f"{doc.sender.name}/{doc.series}/{r.source}"[:300]
+            src = f"{sender}/{doc.series}/{r.source}"[:300]
             by_source.setdefault((src, r.kind), []).append((r.source_id, dict(r.fields)))
             owners[(src, r.source_id)] = s.ref
     from tasman.core.models import Record
@@ -243,12 +245,12 @@ def import_package(session: Session, actor: str, case_ref: str, path: Path, age_
             if owner:
                 record_map.setdefault(owner, []).append(rec.id)
     session.add(ReceivedPackage(case_id=case.id, package_id=doc.package_id, series=doc.series, version=doc.version,
-                                sender=doc.sender.name, sender_fingerprint=opened.checked.fingerprint,
+                                sender=sender, sender_fingerprint=opened.checked.fingerprint,
                                 file_sha256=opened.checked.file_sha256, record_map=record_map,
                                 document=doc.model_dump(mode="json"), received_by=actor))
     session.flush()
     audit.record(session, actor, "package.import", case_ref=case_ref, target=doc.package_id,
-                 sender=doc.sender.name, fingerprint=opened.checked.fingerprint, known=status["known"],
+                 sender=sender, fingerprint=opened.checked.fingerprint, known=status["known"],
                  subjects=len(doc.subjects), money_parties=len(doc.money_parties), records_added=added)
     return {**status, "case": case_ref, "subjects": len(doc.subjects), "money_parties": len(doc.money_parties),
             "records_added": added}

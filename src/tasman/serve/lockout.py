@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tasman.serve.proxies import limit_key
 from tasman.serve.ratelimit import RateLimited
 from tasman.serve.settings import Backoff
 
@@ -52,7 +53,7 @@ class LoginBackoff:
         """Raise :class:`RateLimited` while this address must wait before trying NAME again."""
         now = self.clock()
         with self._lock:
-            found = self._get((name, address), now)
+            found = self._get((name, limit_key(address)), now)
             if found is None:
                 return
             left = found.last + self.wait(found.count) - now
@@ -61,7 +62,7 @@ class LoginBackoff:
 
     def fail(self, name: str, address: str) -> None:
         now = self.clock()
-        key = (name, address)
+        key = (name, limit_key(address))
         with self._lock:
             found = self._get(key, now)
             if found is None:
@@ -73,4 +74,4 @@ class LoginBackoff:
 
     def clear(self, name: str, address: str) -> None:
         with self._lock:
-            self._seen.pop((name, address), None)
+            self._seen.pop((name, limit_key(address)), None)

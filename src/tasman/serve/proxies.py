@@ -4,7 +4,8 @@ Guarantee: ``X-Forwarded-For`` is believed only from a peer named in the trusted
 as far as it was written by trusted proxies. The client is the right-most address in the header
 that is not a trusted proxy (each proxy appends the address it saw, so everything left of that
 was written by the client and may be forged). A request from any other peer is keyed on the
-peer, whatever it sends. Rate limits and the reporter's address digest use this address.
+peer, whatever it sends. Rate limits and the reporter's address digest use this address; the
+per-address limits and the sign-in backoff count an IPv6 address by its /64 (``limit_key``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def _address(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
         text = text[1:text.index("]")]
+    elif text.count(":") == 1 and text.partition(":")[2].isdigit():   # "203.0.113.5:4711" (some proxies add the port)
+        text = text.partition(":")[0]
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
@@ -46,6 +49,16 @@ def _address(text: str) -> Address | None:
 
 def _trusted(addr: Address, trusted: tuple[Network, ...]) -> bool:
     return any(addr.version == net.version and addr in net for net in trusted)
+
+
+def limit_key(address: str) -> str:
+    """The key a per-address limit counts ``address`` under: an IPv6 address as its /64 (one
+    host or site is routinely given a whole /64, so counting single IPv6 addresses would let it
+    try 2**64 times); an IPv4 address, or anything else, as it is."""
+    addr = _address(address)
+    if isinstance(addr, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((addr, 64), strict=False))
+    return address
 
 
 def real_client(peer: str | None, forwarded_for: list[str], trusted: tuple[Network, ...]) -> str:

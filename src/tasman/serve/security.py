@@ -149,13 +149,15 @@ class JsonBodyLimit:
 
 
 def _json_body(scope: Scope) -> bool:
+    """Whether FastAPI may parse this body as JSON: no Content-Type, an empty one, or any of its
+    lines naming JSON (FastAPI reads the first line; ``dict`` of the headers would keep the last)."""
     if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
         return False
-    declared = dict(scope.get("headers", [])).get(b"content-type")
-    if declared is None:
+    declared = [v for k, v in scope.get("headers", []) if k.lower() == b"content-type"]
+    if not declared:
         return True
-    kind = declared.split(b";", 1)[0].strip().lower()
-    return kind == b"application/json" or kind.endswith(b"+json")
+    kinds = [v.split(b";", 1)[0].strip().lower() for v in declared]
+    return any(not k or k == b"application/json" or k.endswith(b"+json") for k in kinds)
 
 
 async def _answer(send: Send, status: int, message: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.serve import accounts
 from tasman.serve.deps import DB, SESSION_COOKIE, Viewer, api_user, client_address, csrf_protect, state
+from tasman.serve.proxies import limit_key
 from tasman.serve.roles import PERMISSIONS, Role
 from tasman.serve.routes.common import API, ERRORS, safe_next, secure, see_other, set_session_cookie
 from tasman.serve.schemas import Me
@@ -46,7 +47,7 @@ def login(request: Request, name: str = Form(max_length=120), password: str = Fo
     if not check_form_token(st.app_key, request.cookies.get(FORM_COOKIE), form_token):
         return anonymous_form(request, "login.html", 403, next=safe_next(next),
                               error="The form expired; please try again.")
-    st.limiter.hit("login-address", address, st.settings.login_per_address)
+    st.limiter.hit("login-address", limit_key(address), st.settings.login_per_address)
     st.backoff.check(name, address)   # per (name, address): nobody else's failures lock a user out
     user = accounts.authenticate(s, name, password)
     if user is None:

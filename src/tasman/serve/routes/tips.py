@@ -20,6 +20,7 @@ from tasman.core.errors import InputError
 from tasman.serve import accounts, tips
 from tasman.serve.deps import DB, Viewer, api_user, case_access, client_address, csrf_protect, state
 from tasman.serve.models import Tip, TipFile
+from tasman.serve.proxies import limit_key
 from tasman.serve.roles import Perm
 from tasman.serve.routes.auth import anonymous_form
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
@@ -76,7 +77,7 @@ async def report(request: Request, what: str = Form(default="", max_length=10_00
         return anonymous_form(request, "report.html", 400, limits=limits, entered=entered,
                               error="This form expired. Please send it again.")
     address = client_address(request)  # counted only once the form token holds: a forged post costs nobody
-    st.limiter.hit("report-address", address, st.settings.reports_per_address)
+    st.limiter.hit("report-address", limit_key(address), st.settings.reports_per_address)
     if website:  # the honeypot: hidden from people, filled by bots; answer as if it worked
         return render(request, "report_thanks.html", None, ref=tips.new_ref())
     try:

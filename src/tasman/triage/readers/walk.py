@@ -85,17 +85,23 @@ def _context(on_error: OnError, temp_dir: Path | None, limits: Limits | None,
 
 
 def _children(entry: Entry, reader: Reader, ctx: ReadContext) -> Generator[Entry, None, None]:
-    """The members of one container with paths made unique (``a.txt``, ``a.txt~2``), as the walk names them."""
+    """The members of one container with paths made unique (``a.txt``, ``a.txt~2``), as the walk names them:
+    a path already given (a member's own, or one made here) is never given again, so a member
+    named ``a.txt~2`` cannot take the path of the second ``a.txt``."""
     seen: dict[str, int] = {}
+    used: set[str] = set()
     members = reader.entries(entry, ctx)
     try:
         for child in members:
-            n = seen.get(child.path, 0) + 1
-            seen[child.path] = n
-            if n > 1:
+            if child.path in used:
+                n = seen.get(child.path, 1) + 1
+                while f"{child.path}~{n}" in used:
+                    n += 1
+                seen[child.path] = n
                 child.path = f"{child.path}~{n}"
                 flag = child.meta.get("name_flag")
                 child.meta["name_flag"] = f"{flag},duplicate" if flag else "duplicate"
+            used.add(child.path)
             yield child
     finally:
         close = getattr(members, "close", None)
