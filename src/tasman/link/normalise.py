@@ -72,7 +72,8 @@ SCHEMA = pa.schema([
     ("site_handles", pa.list_(pa.string())), ("handle_names", pa.list_(pa.string())), ("handle_name", pa.string()),
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
-    ("name_block", pa.string()), ("alias_block1", pa.string()), ("alias_block2", pa.string()),
+    ("name_block", pa.string()), ("name_block_any", pa.string()),
+    ("alias_block1", pa.string()), ("alias_block2", pa.string()),
     ("basis", pa.string()),
 ])
 COLUMNS = [f.name for f in SCHEMA]
@@ -326,6 +327,7 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         "alias_last": sorted(a_last) or None,
         "email_countries": email_ccs or None,
         "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
+        "name_block_any": name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None,
         "alias_block1": ablocks[0] if ablocks else None, "alias_block2": ablocks[1] if len(ablocks) > 1 else None,
         "basis": basis,
     }

@@ -19,7 +19,9 @@ from splink.internals.dialects import SplinkDialect
 
 from tasman.core.errors import InputError
 
-VERSION = 2  # 2: handles on any platform, names inside screen names and emails, email providers' countries
+# 2: handles on any platform, names inside screen names and emails, email providers' countries;
+# 3: nameless parties of no known country blocked against any country, and against each other
+VERSION = 3
 
 # Deterministic rules: sharing one of these normalised identifiers joins two parties outright.
 DETERMINISTIC = {
@@ -38,8 +40,9 @@ class LinkSettings(BaseModel):
     # than leaving one person in two subjects (an analyst can merge; a wrong merge can reach a dossier)
     threshold: float = Field(default=0.99, gt=0, lt=1)
     # pairs scored at or above this but below the threshold are kept as probable links, with
-    # their explanation, for an analyst to review (never joined by the run)
-    review_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # their explanation, for an analyst to review (never joined by the run); low, because a screen
+    # name holding a name, with nothing else, scores about 0.3 and is what an analyst should see
+    review_threshold: float = Field(default=0.2, gt=0, lt=1)
     # analysts' "same person" verdicts on probable links from which m is estimated again (fewer
     # say too little about the rarer levels; they are kept as decisions either way)
     min_review_labels: int = 50
@@ -203,12 +206,16 @@ def comparisons() -> list[Any]:
 
 def blocking_rules() -> list[Any]:
     """Which pairs are scored at all: each rule is cheap to join and catches matches the
-    others miss (typos in one name, a missing date of birth, swapped order). The last four let
-    a party known by no name (a chat's screen name, an email) meet the named parties whose last
-    name and initial its screen names or emails hold, in the same country: one side of each is
+    others miss (typos in one name, a missing date of birth, swapped order). The four
+    ``alias_block`` rules let a party known by no name (a chat's screen name, an email) meet the
+    named parties whose last name and initial its screen names or emails hold, in the same country: one side of each is
     only the nameless parties, so named parties never meet each other there (a million records
     would make tens of millions of pairs), and each is written both ways round, because Splink
-    scores a pair once, with the lower id on the left."""
+    scores a pair once, with the lower id on the left. The four after them do the same for a
+    nameless party whose country nothing says (its keys end in ``|*``): it meets the named parties
+    of any country with that last name and initial. The last four bring two nameless parties
+    together whose screen names or emails hold the same last name and initial in any country
+    (``fola_yusuf71`` and ``folake.yusuf``: the location comparison weighs the countries)."""
     return [
         block_on("name_key"),
         block_on("last_name", "dob"),
@@ -223,6 +230,12 @@ def blocking_rules() -> list[Any]:
         CustomRule("l.name_block = r.alias_block1", "duckdb"),
         CustomRule("l.alias_block2 = r.name_block", "duckdb"),
         CustomRule("l.name_block = r.alias_block2", "duckdb"),
+        CustomRule("l.alias_block1 = r.name_block_any", "duckdb"),
+        CustomRule("l.name_block_any = r.alias_block1", "duckdb"),
+        CustomRule("l.alias_block2 = r.name_block_any", "duckdb"),
+        CustomRule("l.name_block_any = r.alias_block2", "duckdb"),
+        *(CustomRule(f"split_part(l.alias_block{x}, '|', 1) = split_part(r.alias_block{y}, '|', 1)", "duckdb")
+          for x, y in ((1, 1), (1, 2), (2, 1), (2, 2))),
         block_on("handle_name"),
     ]
 
