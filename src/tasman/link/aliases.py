@@ -36,6 +36,10 @@ PROVIDER_COUNTRIES = {
     "qq.com": "CN", "163.com": "CN", "126.com": "CN", "sina.com": "CN", "rediffmail.com": "IN",
     "btinternet.com": "GB", "sky.com": "GB", "bigpond.com": "AU", "shaw.ca": "CA", "telus.net": "CA",
     "yahoo.co.jp": "JP", "nifty.com": "JP", "hanmail.net": "KR", "walla.co.il": "IL",
+    "gmx.net": "DE", "kakao.com": "KR", "sohu.com": "CN", "yeah.net": "CN", "aliyun.com": "CN",
+    "telkomsa.net": "ZA", "optusnet.com.au": "AU", "virginmedia.com": "GB", "ntlworld.com": "GB",
+    "talktalk.net": "GB", "comcast.net": "US", "verizon.net": "US", "att.net": "US", "sbcglobal.net": "US",
+    "rogers.com": "CA",
 }
 # country-code domains used for anything but the country (startups, media, "me")
 _GENERIC_CC = frozenset({"io", "co", "me", "tv", "ai", "fm", "ly", "gg", "to", "cc", "ws", "la", "nu", "tk", "ml",
