@@ -107,3 +107,19 @@ def test_a_screen_name_of_no_country_meets_the_named_party_and_its_like() -> Non
         "name or email"
     assert frozenset((uid(2), uid(3))) in probable  # two nameless parties: the same last name and initial
     assert not any(uid(10) in k for k in probable)  # another name is not brought in
+
+
+def test_a_first_name_and_last_initial_in_a_screen_name() -> None:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Sofia Haklund", "city": "Uppsala", "country": "SE"}),
+        (2, "chats", {"username": "sofia_h88"}),  # first name and last initial, no country
+        (3, "customers", {"name": "Jan Nowak", "city": "Uppsala", "country": "SE"}),
+    ]
+    table = normalise_rows(rows)
+    named = table.to_pylist()[0]
+    assert named["name_block_swap"] == "sofi+h|SE" and named["name_block_swap_any"] == "sofi+h|*"
+    res = resolve(table, LinkSettings(min_parties_to_train=10**6, threshold=0.999999999, review_threshold=0.01))
+    (pair,) = [p for p in res.probable if {p.a, p.b} == {uid(1), uid(2)}]
+    assert pair.explanation["fields"]["name_in_alias"]["level"] == "first name and last initial in the other's " \
+        "screen name or email"
+    assert pair.explanation["fields"]["name_in_alias"]["weight"] > 0
