@@ -76,6 +76,12 @@ def test_email_domains_country_codes_only() -> None:
     assert isinstance(n, Ignored) and "sold worldwide" in n.why
 
 
+def test_a_national_free_mail_provider_is_a_weaker_vote() -> None:
+    (v,) = findings("email_domain", Fact(EMAIL, "minjun88@naver.com", "a#1"))
+    assert isinstance(v, Vote) and v.country == "KR" and v.strength == 0.5 and "free-mail provider" in v.detail
+    assert findings("email_domain", Fact(EMAIL, "minjun88@gmail.com", "a#1")) == []  # worldwide: nothing
+
+
 def test_iban_address_city_and_stated_places() -> None:
     (v,) = findings("iban", Fact(IBAN, "NL91 ABNA 0417 1643 00", "a#1"))
     assert isinstance(v, Vote) and v.country == "NL"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasman.link.aliases import alias_tokens, email_country, token_keys
+from tasman.link.aliases import alias_tokens, block_keys, email_country, name_block_key, token_keys
 from tasman.link.keys import uid
 from tasman.link.normalise import normalise_rows, parties
 from tasman.link.resolve import resolve
@@ -76,3 +76,50 @@ def test_a_pair_below_the_threshold_is_a_probable_link() -> None:
     assert pl.rule == "probable" and 0.01 <= pl.probability < 0.999999999
     assert pl.explanation["fields"]["name_in_alias"]["weight"] > 0
     assert res.stats["probable_links"] == len(res.probable) >= 1
+
+
+def test_block_keys_read_an_initial_and_need_no_country() -> None:
+    assert block_keys(["s", "haklund"], None) == ["hakl+s|*"]  # an initial is a token too; no country: any
+    assert block_keys(["mart", "kowal"], "PL") == ["kowa+m|PL", "mart+k|PL"]
+    assert name_block_key("sofia", "haklund", None) is None
+    assert name_block_key("sofia", "haklund", None, any_country=True) == "hakl+s|*"
+    (p,) = parties(1, "customers", {"name": "Sofia Haklund", "city": "Uppsala", "country": "SE"})
+    assert p["name_block"] == "hakl+s|SE" and p["name_block_any"] == "hakl+s|*"
+
+
+def _placeless_rows() -> list[tuple[int, str, dict[str, Any]]]:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Sofia Haklund", "city": "Uppsala", "country": "SE"}),
+        (2, "chats", {"username": "s.haklund"}),           # no country, no platform: nothing but the name
+        (3, "tips", {"username": "sofia_haklund88"}),      # another nameless party with the same name
+    ]
+    others = ["Jan Nowak", "Anna Lis", "Piotr Zielinski", "Ewa Wojcik", "Adam Mazur", "Olga Krol"]
+    rows += [(10 + i, "customers", {"name": n, "city": "Uppsala", "country": "SE"}) for i, n in enumerate(others)]
+    return rows
+
+
+def test_a_screen_name_of_no_country_meets_the_named_party_and_its_like() -> None:
+    res = resolve(normalise_rows(_placeless_rows()), LinkSettings(min_parties_to_train=10**6, threshold=0.999999999,
+                                                                  review_threshold=0.01))
+    probable = {frozenset((p.a, p.b)): p for p in res.probable}
+    pair = probable[frozenset((uid(1), uid(2)))]  # blocked on hakl+s|* against the customer's any-country key
+    assert pair.explanation["fields"]["name_in_alias"]["level"] == "last name and initial in the other's screen " \
+        "name or email"
+    assert frozenset((uid(2), uid(3))) in probable  # two nameless parties: the same last name and initial
+    assert not any(uid(10) in k for k in probable)  # another name is not brought in
+
+
+def test_a_first_name_and_last_initial_in_a_screen_name() -> None:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Sofia Haklund", "city": "Uppsala", "country": "SE"}),
+        (2, "chats", {"username": "sofia_h88"}),  # first name and last initial, no country
+        (3, "customers", {"name": "Jan Nowak", "city": "Uppsala", "country": "SE"}),
+    ]
+    table = normalise_rows(rows)
+    named = table.to_pylist()[0]
+    assert named["name_block_swap"] == "sofi+h|SE" and named["name_block_swap_any"] == "sofi+h|*"
+    res = resolve(table, LinkSettings(min_parties_to_train=10**6, threshold=0.999999999, review_threshold=0.01))
+    (pair,) = [p for p in res.probable if {p.a, p.b} == {uid(1), uid(2)}]
+    assert pair.explanation["fields"]["name_in_alias"]["level"] == "first name and last initial in the other's " \
+        "screen name or email"
+    assert pair.explanation["fields"]["name_in_alias"]["weight"] > 0

@@ -237,3 +237,14 @@ def test_cli_review_flow_and_errors(run_cli, tmp_path: Path, db_url: str) -> Non
         r = run_cli(*args)
         assert r.exit_code == code, (args, r.output)
         assert text in r.stderr and "Traceback" not in r.output
+
+
+def test_the_queue_holds_one_pair_per_two_subjects() -> None:
+    def pair(pid: int, a: str, b: str, p: float) -> review.ReviewPair:
+        return review.ReviewPair(id=pid, run_id=1, probability=p, match_weight=0.0, record_a=pid, role_a="",
+                                 record_b=pid + 100, role_b="", subject_a=a, subject_b=b, countries_a=[],
+                                 countries_b=[], changes_country=False)
+
+    pairs = sorted([pair(1, "S-1", "S-2", 0.3), pair(2, "S-2", "S-1", 0.5), pair(3, "S-1", "S-3", 0.4)],
+                   key=review.order_key)
+    assert [p.id for p in review._one_per_subject_pair(pairs)] == [2, 3]  # the first of S-1/S-2, either way round

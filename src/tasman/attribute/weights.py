@@ -23,6 +23,7 @@ class SignalWeight(BaseModel):
     national_format_factor: float = Field(default=0.5, ge=0, le=1)
     voip_factor: float = Field(default=0.3, ge=0, le=1)
     city_factor: float = Field(default=0.7, ge=0, le=1)
+    provider_factor: float = Field(default=0.5, ge=0, le=1)
     generic_tlds: tuple[str, ...] = ()
     corroborating_only: bool = False  # counts only for countries other evidence points to
 

@@ -36,6 +36,10 @@ PROVIDER_COUNTRIES = {
     "qq.com": "CN", "163.com": "CN", "126.com": "CN", "sina.com": "CN", "rediffmail.com": "IN",
     "btinternet.com": "GB", "sky.com": "GB", "bigpond.com": "AU", "shaw.ca": "CA", "telus.net": "CA",
     "yahoo.co.jp": "JP", "nifty.com": "JP", "hanmail.net": "KR", "walla.co.il": "IL",
+    "gmx.net": "DE", "kakao.com": "KR", "sohu.com": "CN", "yeah.net": "CN", "aliyun.com": "CN",
+    "telkomsa.net": "ZA", "optusnet.com.au": "AU", "virginmedia.com": "GB", "ntlworld.com": "GB",
+    "talktalk.net": "GB", "comcast.net": "US", "verizon.net": "US", "att.net": "US", "sbcglobal.net": "US",
+    "rogers.com": "CA",
 }
 # country-code domains used for anything but the country (startups, media, "me")
 _GENERIC_CC = frozenset({"io", "co", "me", "tv", "ai", "fm", "ly", "gg", "to", "cc", "ws", "la", "nu", "tk", "ml",
@@ -117,24 +121,31 @@ def not_own(full: frozenset[str], init: frozenset[str], last: frozenset[str], ow
             frozenset(k for k in last if k not in p4))
 
 
+ANY_COUNTRY = "*"  # the place part of a blocking key of a party whose country nothing says
+
+
 def block_keys(tokens: list[str], country: str | None, limit: int = 2) -> list[str]:
     """Up to ``limit`` blocking keys ``last4+initial|country`` of a party known by no name: from
-    its two longest tokens both ways round, or a lone token read as initial and last name."""
-    if not country:
-        return []
-    longest = sorted((t for t in tokens if len(t) >= 2), key=len, reverse=True)[:2]  # stable: first of equals
+    its two longest tokens both ways round (``s.haklund``: ``hakl+s``), or a lone token read as
+    initial and last name. A party
+    whose country nothing says (a chat's screen name alone) gets ``|*``: it meets named parties of
+    any country (:func:`name_block_key` with ``any_country``)."""
+    place = country or ANY_COUNTRY
+    longest = sorted(tokens, key=len, reverse=True)[:2]  # stable: first of equals; a letter is an initial
     keys: list[str] = []
     if len(longest) == 2:
         a, b = longest
-        keys += [f"{_p(x)}+{y[0]}|{country}" for x, y in ((a, b), (b, a)) if len(x) >= 4]
+        keys += [f"{_p(x)}+{y[0]}|{place}" for x, y in ((a, b), (b, a)) if len(x) >= 4]
     elif longest and len(longest[0]) >= 5:
         t = longest[0]
-        keys.append(f"{_p(t[1:])}+{t[0]}|{country}")
+        keys.append(f"{_p(t[1:])}+{t[0]}|{place}")
     return keys[:limit]
 
 
-def name_block_key(first: str | None, last: str | None, country: str | None) -> str | None:
-    """The key a named party meets a nameless party's :func:`block_keys` on."""
-    if not (first and last and country):
+def name_block_key(first: str | None, last: str | None, country: str | None, any_country: bool = False
+                   ) -> str | None:
+    """The key a named party meets a nameless party's :func:`block_keys` on: in its own country,
+    or (``any_country``) the key that meets the nameless parties of no known country."""
+    if not (first and last and (country or any_country)):
         return None
-    return f"{_p(last)}+{first[0]}|{country}"
+    return f"{_p(last)}+{first[0]}|{ANY_COUNTRY if any_country else country}"

@@ -72,7 +72,9 @@ SCHEMA = pa.schema([
     ("site_handles", pa.list_(pa.string())), ("handle_names", pa.list_(pa.string())), ("handle_name", pa.string()),
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
-    ("name_block", pa.string()), ("alias_block1", pa.string()), ("alias_block2", pa.string()),
+    ("name_block", pa.string()), ("name_block_any", pa.string()),
+    ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()),
+    ("alias_block1", pa.string()), ("alias_block2", pa.string()),
     ("basis", pa.string()),
 ])
 COLUMNS = [f.name for f in SCHEMA]
@@ -312,6 +314,7 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
             ablocks = block_keys(atoks, place)
         elif not only_own(atoks, [*tokens, *forms]):  # what its own name gives, in any order, says nothing new
             a_full, a_init, a_last = not_own(*token_keys(tuple(atoks)), [*tokens, *forms])
+    swap = len(tokens) > 1 and len(first or "") >= 4  # a first name an alias key can hold (four letters)
     display = g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x) or None
     return {
         "uid": uid(record_id, role), "kind": kind, "display_name": display,
@@ -326,6 +329,9 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         "alias_last": sorted(a_last) or None,
         "email_countries": email_ccs or None,
         "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
+        "name_block_any": name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None,
+        "name_block_swap": name_block_key(last, first, place) if swap else None,
+        "name_block_swap_any": name_block_key(last, first, None, any_country=True) if swap else None,
         "alias_block1": ablocks[0] if ablocks else None, "alias_block2": ablocks[1] if len(ablocks) > 1 else None,
         "basis": basis,
     }

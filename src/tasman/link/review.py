@@ -3,8 +3,9 @@ but below the link threshold, left in two subjects) for an analyst to accept (th
 their subjects are merged) or reject (different people: later runs keep the two records apart).
 
 Guarantees: the queue holds only pairs of the latest run whose two sides are still in different
-subjects and whose subjects no verdict has settled yet, ordered by what a verdict is worth (a merge
-that would change a subject's country first, then the most uncertain, nearest 0.5); a verdict is
+subjects and whose subjects no verdict has settled yet, one per two subjects, ordered by what a
+verdict is worth (a merge that would change a subject's country first, then the most uncertain,
+nearest 0.5); a verdict is
 one decision of ``tasman.link.decisions`` (replayed by every later run) plus its pair-level record
 (``PairReview``), stored with its audit entry in the caller's transaction; a pair a later run no
 longer holds, or one already settled, is refused and nothing changes. Every read is audited.
@@ -163,6 +164,19 @@ def order_key(p: ReviewPair) -> tuple[bool, float, float, int]:
     return (not p.changes_country, abs(p.probability - 0.5), -p.probability, p.id)
 
 
+def _one_per_subject_pair(pairs: list[ReviewPair]) -> list[ReviewPair]:
+    """The first pair (in queue order) of each two subjects: one verdict settles the two subjects,
+    so the others would only wait for nothing."""
+    seen: set[frozenset[str]] = set()
+    out = []
+    for p in pairs:
+        key = frozenset((p.subject_a, p.subject_b))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
 def _explain(pairs: list[ReviewPair], session: Session) -> None:
     """Fill each pair's explanation (with Bayes factors) and its parties' names."""
     rids = {r for p in pairs for r in (p.record_a, p.record_b)}
@@ -183,13 +197,15 @@ def _explain(pairs: list[ReviewPair], session: Session) -> None:
 
 def queue(session: Session, actor: str, case_ref: str, limit: int | None = None,
           subject: str | None = None) -> list[ReviewPair]:
-    """The pairs of ``case_ref`` waiting for a verdict, best first (:func:`order_key`), at most
-    ``limit``; only those with a side in ``subject`` when given. Audited (``link.review.list``)."""
+    """The pairs of ``case_ref`` waiting for a verdict, best first (:func:`order_key`), one per two
+    subjects (the first), at most ``limit``; only those with a side in ``subject`` when given.
+    Audited (``link.review.list``)."""
     case = get_case(session, case_ref)
     if limit is not None and limit < 1:
         raise InputError(f"limit {limit!r} must be 1 or more")
     subject_id = decisions.get_subject(session, case.id, subject).id if subject else None
-    pairs = sorted(_pending(session, case, subject_id=subject_id), key=order_key)[:limit]
+    pending = sorted(_pending(session, case, subject_id=subject_id), key=order_key)
+    pairs = _one_per_subject_pair(pending)[:limit]
     _explain(pairs, session)
     audit.record(session, actor, "link.review.list", case_ref=case_ref, target=subject or "", count=len(pairs))
     return pairs

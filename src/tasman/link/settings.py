@@ -19,7 +19,10 @@ from splink.internals.dialects import SplinkDialect
 
 from tasman.core.errors import InputError
 
-VERSION = 2  # 2: handles on any platform, names inside screen names and emails, email providers' countries
+# 2: handles on any platform, names inside screen names and emails, email providers' countries;
+# 3: nameless parties of no known country blocked against any country, and against each other;
+#    a first name and a last initial in a screen name (a level of name_in_alias, a blocking key)
+VERSION = 3
 
 # Deterministic rules: sharing one of these normalised identifiers joins two parties outright.
 DETERMINISTIC = {
@@ -38,8 +41,9 @@ class LinkSettings(BaseModel):
     # than leaving one person in two subjects (an analyst can merge; a wrong merge can reach a dossier)
     threshold: float = Field(default=0.99, gt=0, lt=1)
     # pairs scored at or above this but below the threshold are kept as probable links, with
-    # their explanation, for an analyst to review (never joined by the run)
-    review_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # their explanation, for an analyst to review (never joined by the run); low, because a screen
+    # name holding a name, with nothing else, scores about 0.3 and is what an analyst should see
+    review_threshold: float = Field(default=0.2, gt=0, lt=1)
     # analysts' "same person" verdicts on probable links from which m is estimated again (fewer
     # say too little about the rarer levels; they are kept as decisions either way)
     min_review_labels: int = 50
@@ -145,12 +149,14 @@ def _crossed(template: str) -> str:
 _NAME_KEYS = {
     "alias_full": "substr(last_name_{b}, 1, 4) || '+' || substr(first_name_{b}, 1, 4)",
     "alias_init": "substr(last_name_{b}, 1, 4) || '+' || substr(first_name_{b}, 1, 1)",
+    "alias_swap": "substr(first_name_{b}, 1, 4) || '+' || substr(last_name_{b}, 1, 1)",
     "alias_last": "substr(last_name_{b}, 1, 4)",
 }
 
 
 def _meets(alias: str) -> str:
-    return _crossed(f"array_contains({alias}_{{a}}, {_NAME_KEYS[alias]})")
+    column = "alias_init" if alias == "alias_swap" else alias  # a first name and a last initial: same keys
+    return _crossed(f"array_contains({column}_{{a}}, {_NAME_KEYS[alias]})")
 
 
 def handle_comparison() -> cl.CustomComparison:
@@ -171,7 +177,8 @@ def handle_comparison() -> cl.CustomComparison:
 def alias_comparison() -> cl.CustomComparison:
     """A name inside the other's screen name or email address (``mart_kowal77``, ``m.kowalska``
     against "Marta Kowalska"): four-letter prefixes of last and first name, or last name and
-    initial, or the last name alone (``tasman.link.aliases``)."""
+    initial, or first name and last initial (``marta_k``), or the last name alone
+    (``tasman.link.aliases``)."""
     present = _crossed("alias_last_{a} IS NOT NULL AND last_name_{b} IS NOT NULL AND first_name_{b} IS NOT NULL")
     return cl.CustomComparison(output_column_name="name_in_alias", comparison_levels=[
         cll.CustomLevel(f"NOT ({present})", base_dialect_str="duckdb").configure(
@@ -180,6 +187,8 @@ def alias_comparison() -> cl.CustomComparison:
             label_for_charts="first and last name in the other's screen name or email"),
         cll.CustomLevel(_meets("alias_init"), base_dialect_str="duckdb").configure(
             label_for_charts="last name and initial in the other's screen name or email"),
+        cll.CustomLevel(_meets("alias_swap"), base_dialect_str="duckdb").configure(
+            label_for_charts="first name and last initial in the other's screen name or email"),
         cll.CustomLevel(_meets("alias_last"), base_dialect_str="duckdb").configure(
             label_for_charts="last name in the other's screen name or email"),
         cll.ElseLevel().configure(label_for_charts="no name in the other's screen name or email"),
@@ -201,14 +210,25 @@ def comparisons() -> list[Any]:
     ]
 
 
+# a named party's keys (last name and initial, first name and last initial; in its country, or
+# against the nameless parties of no known country) and a nameless party's (tasman.link.aliases)
+NAME_BLOCKS = ("name_block", "name_block_swap", "name_block_any", "name_block_swap_any")
+ALIAS_BLOCKS = ("alias_block1", "alias_block2")
+
+
 def blocking_rules() -> list[Any]:
     """Which pairs are scored at all: each rule is cheap to join and catches matches the
-    others miss (typos in one name, a missing date of birth, swapped order). The last four let
-    a party known by no name (a chat's screen name, an email) meet the named parties whose last
-    name and initial its screen names or emails hold, in the same country: one side of each is
+    others miss (typos in one name, a missing date of birth, swapped order). The four
+    ``alias_block`` rules let a party known by no name (a chat's screen name, an email) meet the
+    named parties whose last name and initial its screen names or emails hold, in the same country: one side of each is
     only the nameless parties, so named parties never meet each other there (a million records
     would make tens of millions of pairs), and each is written both ways round, because Splink
-    scores a pair once, with the lower id on the left."""
+    scores a pair once, with the lower id on the left; a named party's first name and last
+    initial (``name_block_swap``) meet them too (``giuseppe_m69``, a name in swapped order). The
+    ``_any`` keys do the same for a nameless party whose country nothing says (its keys end in
+    ``|*``): it meets the named parties of any country with that last name and initial. The last
+    four bring two nameless parties together whose screen names or emails hold the same last name
+    and initial in any country (``fola_yusuf71`` and ``folake.yusuf``: the location comparison weighs the countries)."""
     return [
         block_on("name_key"),
         block_on("last_name", "dob"),
@@ -219,10 +239,10 @@ def blocking_rules() -> list[Any]:
         block_on("dob", "postcode"),
         block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "city"),
         block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "substr(dob, 1, 4)"),
-        CustomRule("l.alias_block1 = r.name_block", "duckdb"),
-        CustomRule("l.name_block = r.alias_block1", "duckdb"),
-        CustomRule("l.alias_block2 = r.name_block", "duckdb"),
-        CustomRule("l.name_block = r.alias_block2", "duckdb"),
+        *(CustomRule(f"l.{a} = r.{b}", "duckdb") for named in NAME_BLOCKS for alias in ALIAS_BLOCKS
+          for a, b in ((alias, named), (named, alias))),
+        *(CustomRule(f"split_part(l.alias_block{x}, '|', 1) = split_part(r.alias_block{y}, '|', 1)", "duckdb")
+          for x, y in ((1, 1), (1, 2), (2, 1), (2, 2))),
         block_on("handle_name"),
     ]
 
@@ -244,7 +264,7 @@ PRIORS: dict[str, tuple[list[float], list[float]]] = {
     "phones": ([0.7, 0.3], [0.00001, 0.99999]),
     "handles": ([0.5, 0.1, 0.1, 0.05, 0.25], [0.00001, 0.00001, 0.0002, 0.0003, 0.99948]),
     "payrefs": ([0.6, 0.4], [0.00001, 0.99999]),
-    "name_in_alias": ([0.4, 0.2, 0.15, 0.25], [0.00005, 0.0003, 0.005, 0.99465]),
+    "name_in_alias": ([0.4, 0.2, 0.05, 0.15, 0.2], [0.00005, 0.0003, 0.0005, 0.005, 0.99415]),
 }
 
 

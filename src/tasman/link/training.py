@@ -1,6 +1,7 @@
 """Estimating the Fellegi-Sunter parameters from the case's own data: u (how often fields agree
 by chance) by random sampling, m (how often they agree for the same person) by expectation
-maximisation on blocked pairs, and m again from analysts' reviewed pairs once there are enough
+maximisation on blocked pairs, u corrected for the true matches among the random pairs (see
+:func:`correct_u`), and m again from analysts' reviewed pairs once there are enough
 of them (Splink's ``estimate_m_from_pairwise_labels``). A small case keeps the documented priors instead: a few hundred
 records hold too few pairs to estimate from, and a wrong estimate is worse than a prior."""
 
@@ -39,6 +40,8 @@ def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, la
         report["notes"].append(f"{parties} parties: below {settings.min_parties_to_train}, priors kept")
     else:
         _estimate(linker, settings, parties, report)
+        if report["u"]:
+            report["u_corrected"] = correct_u(linker)
     if labels >= settings.min_review_labels and labels_table:
         try:
             linker.training.estimate_m_from_pairwise_labels(labels_table)
@@ -50,6 +53,38 @@ def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, la
         report["notes"].append(f"{labels} review labels: below {settings.min_review_labels}, not used yet")
     report["trained"] = bool(report["u"] or report["m"])
     return report
+
+
+U_FLOOR = 0.2  # the correction never takes u below this share of the sampled value
+
+
+def correct_u(linker: Any) -> int:
+    """Take the true matches out of the u estimated by random sampling.
+
+    Random pairs are a mixture: a share lambda of them (the prior match probability) are the same
+    person and agree at level k with probability m_k, the rest by chance with u_k; sampling sees
+    lambda m_k + (1 - lambda) u_k. Splink takes that for u_k, which holds when lambda is negligible
+    (a million parties) but not in a case of a few thousand records with several records per person,
+    where an email or a screen name shared by one person's records looks "common". The corrected
+    ``u_k = (sampled - lambda m_k) / (1 - lambda)``, at least :data:`U_FLOOR` of the sampled value
+    (m is EM's estimate, itself uncertain). Returns how many levels changed."""
+    obj = linker._settings_obj
+    lam = float(obj._probability_two_random_records_match)
+    if not 0 < lam < 1:
+        return 0
+    changed = 0
+    for comp in obj.comparisons:
+        for level in comp.comparison_levels:
+            if level.is_null_level:
+                continue
+            m, u = level.m_probability, level.u_probability
+            if m is None or u is None:
+                continue
+            corrected = max((u - lam * m) / (1 - lam), U_FLOOR * u)
+            if corrected != u:
+                level.u_probability = corrected
+                changed += 1
+    return changed
 
 
 def _estimate(linker: Any, settings: LinkSettings, parties: int, report: dict[str, Any]) -> None:

@@ -1,0 +1,155 @@
+"""The true pairs a link run missed, and why: for a folder kept by ``bench/link.py --keep``, the
+pairs of parties of one truth person left in different subjects, counted by the pair of record
+kinds, by what the two sides share, by whether any blocking rule brought them together and by the
+probability the run's own model gives them (scored again with the stored model, down to 0.001).
+
+    PYTHONPATH=src python bench/missed.py /tmp/bench-folder [--corpus synth|alt|both] [--show 20]
+
+A diagnosis tool for developers (it reads the truth), not part of Tasman.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus2 import read_key
+from tasman.core.models import Record
+from tasman.core.workspace import Workspace
+from tasman.link.backends import open_backend
+from tasman.link.keys import uid
+from tasman.link.models import LinkRun, Subject, SubjectRecord
+from tasman.link.normalise import normalise_rows
+from tasman.link.resolve import resolve
+from tasman.link.settings import LinkSettings, blocking_rules
+from tasman.synth.corpus import read_truth
+
+
+def _truth(folder: Path) -> dict[tuple[str, str, str], str]:
+    corpus = folder / "corpus"
+    if (corpus / "truth.csv").exists():
+        return read_truth(corpus / "truth.csv")
+    return read_key(corpus / "answer_key.csv")[0]
+
+
+def _shares(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    out = []
+    ta, tb = set(a["name_tokens"] or []), set(b["name_tokens"] or [])
+    if ta and tb:
+        out.append("same name" if a["name_key"] == b["name_key"] else
+                   "name token shared" if ta & tb else "other names")
+    elif ta or tb:
+        named, other = (a, b) if ta else (b, a)
+        al = set(other["alias_last"] or []) | set(other["alias_full"] or [])
+        keys = {t[:4] for t in named["name_tokens"]}
+        out.append("alias holds name" if any(k.split("+")[0] in keys for k in al) else
+                   "one side unnamed, alias differs" if al else "one side unnamed, no alias")
+    else:
+        out.append("both unnamed")
+    for col in ("emails", "phones", "handle_names", "payrefs"):
+        xa, xb = a[col] or [], b[col] or []
+        if xa and xb:
+            out.append(f"{col} {'shared' if set(xa) & set(xb) else 'differ'}")
+        elif xa or xb:
+            out.append(f"{col} one side")
+    ca, cb = a["country"], b["country"]
+    out.append("same country" if ca and ca == cb else "other country" if ca and cb else "country unknown")
+    if a["dob"] and b["dob"]:
+        out.append("same dob" if a["dob"] == b["dob"] else "dob differs")
+    return out
+
+
+def analyse(folder: Path, show: int) -> None:
+    truth = _truth(folder)
+    ws = Workspace.open(folder / "ws")
+    with ws.session() as s:
+        recs = s.execute(select(Record.id, Record.kind, Record.source, Record.source_id, Record.fields)).all()
+        placed = {(rid, role): ref for rid, role, ref in s.execute(
+            select(SubjectRecord.record_id, SubjectRecord.role, Subject.ref)
+            .join(Subject, Subject.id == SubjectRecord.subject_id).where(Subject.status != "retired"))}
+        run = s.execute(select(LinkRun).order_by(LinkRun.id.desc())).scalars().first()
+        model = run.settings["splink"] if run else None
+    parties = normalise_rows(((rid, kind, f) for rid, kind, _s, _i, f in recs), workers=1)
+    rows = {r["uid"]: r for r in parties.to_pylist()}
+    key_of = {uid(rid, role): (src, sid, role) for rid, _k, src, sid, _f in recs for role in ("", "sender",
+                                                                                            "beneficiary")}
+    subject = {uid(rid, role): ref for (rid, role), ref in placed.items()}
+    by_person: dict[str, list[int]] = {}
+    for u in rows:
+        person = truth.get(key_of[u])
+        if person is not None:
+            by_person.setdefault(person, []).append(u)
+    missed = [(min(a, b), max(a, b)) for us in by_person.values() for a, b in combinations(us, 2)
+              if subject.get(a) != subject.get(b)]
+    total = sum(len(us) * (len(us) - 1) // 2 for us in by_person.values())
+    print(f"== {folder.name}: {len(missed)} of {total} true pairs missed")
+    be = open_backend("duckdb")
+    be.load("parties", parties)
+    be.load("missed", pa.table({"a": pa.array([a for a, _ in missed], pa.int64()),
+                                "b": pa.array([b for _, b in missed], pa.int64())}))
+    blocked: set[tuple[int, int]] = set()
+    for rule in blocking_rules():
+        sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+        got = be.query(f"SELECT m.a, m.b FROM missed m JOIN parties l ON l.uid = m.a JOIN parties r ON r.uid = m.b "
+                       f"WHERE ({sql}) OR ({sql.replace('l.', 'x.').replace('r.', 'l.').replace('x.', 'r.')})")
+        blocked |= set(zip(got.column("a").to_pylist(), got.column("b").to_pylist(), strict=True))
+    res = resolve(parties, LinkSettings(review_threshold=0.001), backend=be, model=model)
+    pred = be.query(f"SELECT least(uid_l, uid_r) AS a, greatest(uid_l, uid_r) AS b, match_probability AS p "
+                    f"FROM {res.stats['predictions_table']}")
+    prob = {(a, b): p for a, b, p in zip(pred.column("a").to_pylist(), pred.column("b").to_pylist(),
+                                         pred.column("p").to_pylist(), strict=True)}
+    kinds: Counter[str] = Counter()
+    shares: Counter[str] = Counter()
+    combos: Counter[str] = Counter()
+    bands: Counter[str] = Counter()
+    for a, b in missed:
+        ka, kb = sorted((rows[a]["kind"], rows[b]["kind"]))
+        kinds[f"{ka}-{kb}"] += 1
+        sh = _shares(rows[a], rows[b])
+        shares.update(sh)
+        combos[" | ".join(sh)] += 1
+        p = prob.get((a, b))
+        bands["not blocked" if (a, b) not in blocked else "blocked, p<0.001" if p is None else
+              "p<0.1" if p < 0.1 else "p<0.5" if p < 0.5 else "p<0.99" if p < 0.99 else "p>=0.99 (cluster?)"] += 1
+    for title, c in (("by kinds", kinds), ("by band", bands), ("shares", shares)):
+        print(f"-- {title}")
+        for k, n in c.most_common():
+            print(f"  {n:6d}  {k}")
+    print("-- commonest share patterns")
+    for k, n in combos.most_common(show):
+        print(f"  {n:6d}  {k}")
+    cols = ("kind", "first_name", "last_name", "dob", "city", "country", "emails", "phones", "handle_names",
+            "alias_last", "email_countries")
+    print("-- examples (not blocked first)")
+    ex = sorted(missed, key=lambda ab: ((ab in blocked), prob.get(ab, 0)))[:show]
+    ex += [ab for ab in missed if ab in blocked and prob.get(ab, 0) < 0.99][:show]
+    for a, b in ex:
+        print(f"  p={prob.get((a, b))} blocked={(a, b) in blocked}")
+        for u in (a, b):
+            print("     ", {c: rows[u][c] for c in cols if rows[u][c]})
+    be.close()
+    ws.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--corpus", choices=["synth", "alt", "both"], default="both")
+    ap.add_argument("--show", type=int, default=20)
+    args = ap.parse_args()
+    for name in (["synth", "alt"] if args.corpus == "both" else [args.corpus]):
+        analyse(args.folder / name, args.show)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
