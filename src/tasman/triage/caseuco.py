@@ -11,16 +11,12 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.core.caseuco import Node, file_node, node, ref, relationship, tool_node, typed
-from tasman.core.errors import NotFoundError
 from tasman.core.models import Evidence
-from tasman.evidence import get_case
-from tasman.triage.models import TriageRun
-from tasman.triage.vicsexport import run_media
+from tasman.triage.vicsexport import run_media, run_to_export
 
 
 def tasman_version() -> str:
@@ -45,14 +41,7 @@ def _chain(nodes: list[Node], ev_node: Node, ev_id: int, path: str, leaf: Node) 
 
 
 def run_nodes(session: Session, actor: str, case_ref: str, run_id: int | None = None) -> list[Node]:
-    case = get_case(session, case_ref)
-    q = select(TriageRun).where(TriageRun.case_id == case.id)
-    q = q.where(TriageRun.id == run_id) if run_id is not None else \
-        q.where(TriageRun.status == "finished").order_by(TriageRun.id.desc()).limit(1)
-    run = session.scalar(q)
-    if run is None:
-        raise NotFoundError(f"no triage run {run_id} in case {case_ref!r}" if run_id is not None else
-                            f"case {case_ref!r} has no finished triage run to export")
+    run = run_to_export(session, case_ref, run_id)
     tool = tool_node(tasman_version())
     nodes: list[Node] = [tool]
     evidence: dict[int, Node] = {}

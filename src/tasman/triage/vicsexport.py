@@ -185,8 +185,8 @@ def hashset_media(session: Session, h: HashSet) -> Iterator[dict[str, Any]]:
                            mime=str(extra["MimeType"]) if extra.get("MimeType") else None, tags=tags, extra=extra)
 
 
-def export_run(session: Session, actor: str, case_ref: str, out: Path, run_id: int | None = None) -> VicsExport:
-    """The case's latest finished triage run (or run ``run_id``) as a VICS 2.0 file at ``out``."""
+def run_to_export(session: Session, case_ref: str, run_id: int | None = None) -> TriageRun:
+    """Triage run ``run_id`` of the case, or its latest finished one: what an export writes out."""
     case = get_case(session, case_ref)
     q = select(TriageRun).where(TriageRun.case_id == case.id)
     q = q.where(TriageRun.id == run_id) if run_id is not None else \
@@ -195,6 +195,12 @@ def export_run(session: Session, actor: str, case_ref: str, out: Path, run_id: i
     if run is None:
         raise NotFoundError(f"no triage run {run_id} in case {case_ref!r}" if run_id is not None else
                             f"case {case_ref!r} has no finished triage run to export")
+    return run
+
+
+def export_run(session: Session, actor: str, case_ref: str, out: Path, run_id: int | None = None) -> VicsExport:
+    """The case's latest finished triage run (or run ``run_id``) as a VICS 2.0 file at ``out``."""
+    run = run_to_export(session, case_ref, run_id)
     media, waiting = run_media(session, run)
     n, files, per = write_document(out, case_ref, media)
     audit.record(session, actor, "export.vics", case_ref=case_ref, target=f"run {run.id}", media=n, files=files,
