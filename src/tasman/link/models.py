@@ -59,10 +59,9 @@ class SubjectRecord(Base):
     role: Mapped[str] = mapped_column(String(16), default="")  # "" | sender | beneficiary
 
 
-class RecordLink(Base):
-    """Why two records were joined: the rule or the Fellegi-Sunter weight and the fields that agreed."""
-
-    __tablename__ = "record_links"
+class _ScoredPair:
+    """The columns a link and a probable link share: the run, the two parties, the score and the
+    comparison explanation (field -> level, weight)."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
@@ -72,26 +71,23 @@ class RecordLink(Base):
     role_b: Mapped[str] = mapped_column(String(16), default="")
     match_weight: Mapped[float] = mapped_column(Float)
     probability: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RecordLink(_ScoredPair, Base):
+    """Why two records were joined: the rule or the Fellegi-Sunter weight and the fields that agreed."""
+
+    __tablename__ = "record_links"
+
     rule: Mapped[str] = mapped_column(String(120), default="")  # deterministic rule name, or "probabilistic"
-    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> level, weight
 
 
-class ProbableLink(Base):
+class ProbableLink(_ScoredPair, Base):
     """A pair the latest run scored at or above the review threshold but below the link threshold,
     left in two subjects: its probability and explanation, for an analyst to review (merge or not).
     Only the latest run's are kept, as with links."""
 
     __tablename__ = "probable_links"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("link_runs.id"), index=True)
-    record_a: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
-    record_b: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
-    role_a: Mapped[str] = mapped_column(String(16), default="")
-    role_b: Mapped[str] = mapped_column(String(16), default="")
-    match_weight: Mapped[float] = mapped_column(Float)
-    probability: Mapped[float] = mapped_column(Float)
-    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> level, weight
 
 
 class Decision(Base):
