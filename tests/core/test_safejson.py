@@ -35,3 +35,21 @@ def test_loads_refuses_oversized_documents() -> None:
 def test_malformed_input_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         safejson.loads(b'{"a": [1, 2')
+
+
+def test_read_bounded_refuses_pipes_and_oversized_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from tasman.core.errors import InputError, NotFoundError
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(InputError, match="not a regular file"):
+        safejson.read_bounded(pipe, 10, "a Tasman audit anchor")
+    big = tmp_path / "big.json"
+    big.write_bytes(b"x" * 11)
+    with pytest.raises(InputError, match="larger than the 10-byte limit"):
+        safejson.read_bounded(big, 10, "a Tasman audit anchor")
+    assert safejson.read_bounded(big, 11, "x") == b"x" * 11
+    with pytest.raises(NotFoundError, match="cannot read"):
+        safejson.read_bounded(tmp_path / "missing.json", 10, "a Tasman audit anchor")

@@ -35,9 +35,9 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tasman.core import audit
-from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, TasmanError, reason
+from tasman.core.errors import AlreadyExistsError, InputError, TasmanError, reason
 from tasman.core.models import AuditAnchor, AuditEvent, AuditHead
-from tasman.core.safejson import loads
+from tasman.core.safejson import loads, read_bounded
 from tasman.core.signing import Signer, fingerprint, signature_ok
 from tasman.core.timeutil import iso, utcnow
 
@@ -122,13 +122,7 @@ def read_file(path: Path) -> AnchorDoc:
 
     from tasman.core.anchordoc import AnchorDoc
 
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise NotFoundError(f"cannot read anchor file {path}: {reason(exc)}") from exc
-    if len(data) > MAX_FILE:
-        raise InputError(f"{path} is not a Tasman audit anchor: larger than {MAX_FILE} bytes")
+    data = read_bounded(path, MAX_FILE, "a Tasman audit anchor")
     try:
         return AnchorDoc.model_validate(loads(data))
     except ValidationError as exc:

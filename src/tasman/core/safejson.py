@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 MAX_DEPTH = 64
@@ -57,6 +58,24 @@ def check(data: bytes | str, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BY
         found = depth(raw)
         if found > max_depth:
             raise DepthError(f"JSON nested {found} levels deep, over the limit of {max_depth}")
+
+
+def read_bounded(path: Path, max_bytes: int, what: str) -> bytes:
+    """A small file from outside, read with a bounded read: a pipe or device is refused before it
+    is opened (it would block or never end), and a file over ``max_bytes`` is refused unread past
+    the limit. ``what`` names the file's kind in the one-line errors."""
+    from tasman.core.errors import InputError, NotFoundError, reason
+
+    if path.exists() and not path.is_file():
+        raise InputError(f"{str(path)!r} is not a regular file")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {what} {str(path)!r}: {reason(exc)}") from exc
+    if len(data) > max_bytes:
+        raise InputError(f"{path.name} is not {what}: larger than the {max_bytes}-byte limit")
+    return data
 
 
 def loads(data: bytes | str, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BYTES) -> Any:

@@ -123,15 +123,7 @@ def _where(loc: tuple[int | str, ...]) -> str:
 def read_signed(path: Path) -> SignedOutcome:
     """A signed outcome report from outside: at most ``MAX_OUTCOME_BYTES``, read with a bounded
     read, its JSON through ``safejson`` (nesting limit), then validated."""
-    if path.exists() and not path.is_file():   # a FIFO would block the open
-        raise InputError(f"{str(path)!r} is not a regular file")
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_OUTCOME_BYTES + 1)
-    except OSError as exc:
-        raise NotFoundError(f"cannot read outcome report {str(path)!r}: {exc.strerror}") from exc
-    if len(data) > MAX_OUTCOME_BYTES:
-        raise InputError(f"{path.name} is not an outcome report: over the {MAX_OUTCOME_BYTES}-byte limit")
+    data = safejson.read_bounded(path, MAX_OUTCOME_BYTES, "an outcome report")
     try:
         return SignedOutcome.model_validate(safejson.loads(data, max_depth=MAX_OUTCOME_DEPTH))
     except ValidationError as exc:
