@@ -172,7 +172,7 @@ def test_ctrl_c_stops_the_ray_it_started_and_the_run_resumes(tmp_path: Path, run
     assert not alive, [p.cmdline() for p in alive]     # no Ray process left behind
     done_before = _count(db, "SELECT count(*) FROM triage_files")
     assert 20 <= done_before < 300
-    assert _count(db, "SELECT count(*) FROM triage_runs WHERE status = 'interrupted'") == 1
+    assert _count(db, "SELECT count(*) FROM triage_runs WHERE status = 'interrupted'") == 1, stderr_of(tmp_path)
 
     r = run_cli("-w", ws, "triage", evidence, "--case", "INT", "--engine", "ray", "--json")
     assert r.exit_code == 0, r.output
