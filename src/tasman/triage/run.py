@@ -8,9 +8,12 @@ last batch ended: finished files are skipped, not hashed again, and no row is wr
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,26 +207,43 @@ def _stop(ws: Workspace, case_ref: str, session: Session, exc: BaseException) ->
 
     Marking the run is best effort: a Ctrl-C that lands inside a write can leave that
     connection holding SQLite's lock, so the pool's connections are closed and the mark tried
-    once more; if it still cannot be written the run keeps its 'running' status, which resumes
-    exactly like an interrupted run (as after a kill), and the interrupt or error goes on."""
+    again (three times, a moment apart); a second Ctrl-C while the mark is written is ignored
+    (at a terminal the whole process group gets it, and impatient users press it twice). If it
+    still cannot be written the run keeps its 'running' status, which resumes exactly like an
+    interrupted run (as after a kill), and the interrupt or error goes on."""
     if session.handle is None:
         return
     status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-    for attempt in (1, 2):
-        try:
-            with ws.session() as s:
-                run = s.get(TriageRun, session.handle.run_id)
-                assert run is not None
-                run.status = status
-                audit.record(s, ws.actor, f"triage.{status}", case_ref=case_ref, run_id=run.id,
-                             files=session.files, reason=str(exc)[:300])
-            return
-        except DBAPIError as db_exc:
-            if attempt == 2:
-                log.warning("triage run %s could not be marked %s (%s); it resumes as it is",
-                            session.handle.run_id, status, str(db_exc).splitlines()[0])
+    with _ignoring_sigint():
+        for attempt in (1, 2, 3):
+            try:
+                with ws.session() as s:
+                    run = s.get(TriageRun, session.handle.run_id)
+                    assert run is not None
+                    run.status = status
+                    audit.record(s, ws.actor, f"triage.{status}", case_ref=case_ref, run_id=run.id,
+                                 files=session.files, reason=str(exc)[:300])
                 return
-            ws.engine.dispose()
+            except DBAPIError as db_exc:
+                if attempt == 3:
+                    log.warning("triage run %s could not be marked %s (%s); it resumes as it is",
+                                session.handle.run_id, status, str(db_exc).splitlines()[0])
+                    return
+                ws.engine.dispose()
+                time.sleep(0.5 * attempt)
+
+
+@contextlib.contextmanager
+def _ignoring_sigint() -> Iterator[None]:
+    """SIGINT ignored for the block when this is the main thread (only it may set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, seconds: float) -> TriageResult:
