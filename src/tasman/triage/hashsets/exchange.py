@@ -1,16 +1,16 @@
 """Hash sets fed from hash exchanges through python-threatexchange's exchange clients.
 
-``fetch_exchange`` takes a list from an exchange (StopNCII, or a signal file as
-python-threatexchange reads it) page by page, as its client (``SignalExchangeAPI.fetch_iter``)
-returns them. Each page is stored in its own transaction together with the exchange's
+``fetch_exchange`` takes a list from an exchange (NCMEC hash sharing, StopNCII, Meta
+ThreatExchange, or a signal file as python-threatexchange reads it) page by page, as its client
+(``SignalExchangeAPI.fetch_iter``) returns them. Each page is stored in its own transaction together with the exchange's
 checkpoint (its cursor) and an audit entry, so a fetch that fails half-way keeps every complete
 page and the cursor after the last one, and the next fetch starts there and takes only what
 changed since. An update replaces the entries of its exchange key (kept in ``ref``); a deletion
 removes them. Credentials are never stored: python-threatexchange finds them where it always
-does (``TX_STOPNCII_KEYS``, ``~/.tx_stopncii_keys``). Guarantee: nothing is dropped in
-silence: a record the client could not read, a signal that is not a hash Tasman matches, or one
-the exchange's members marked a false positive is a warning naming it; a malformed response
-stops the fetch with its reason.
+does (``TX_NCMEC_CREDENTIALS``, ``TX_STOPNCII_KEYS``, ``TX_ACCESS_TOKEN`` or their files).
+Guarantee: nothing is dropped in silence: a record the client could not read, a signal that is
+not a hash Tasman matches, or one the exchange's members marked a false positive is a warning
+naming it; a malformed response stops the fetch with its reason and the element it failed on.
 """
 
 from __future__ import annotations
@@ -31,8 +31,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from threatexchange.exchanges import auth
 from threatexchange.exchanges import fetch_state as tx_state
+from threatexchange.exchanges.clients.ncmec.hash_api import NCMECEnvironment
 from threatexchange.exchanges.collab_config import CollaborationConfigBase
+from threatexchange.exchanges.impl.fb_threatexchange_api import (
+    FBThreatExchangeCollabConfig,
+    FBThreatExchangeSignalExchangeAPI,
+)
 from threatexchange.exchanges.impl.file_api import FileCollaborationConfig, LocalFileSignalExchangeAPI
+from threatexchange.exchanges.impl.ncmec_api import NCMECCollabConfig, NCMECSignalExchangeAPI
 from threatexchange.exchanges.impl.stop_ncii_api import StopNCIISignalExchangeAPI
 from threatexchange.exchanges.signal_exchange_api import AnySignalExchangeAPI
 from threatexchange.signal_type.md5 import VideoMD5Signal
@@ -44,6 +50,7 @@ from tasman.core.errors import InputError, NotFoundError
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.triage.hashsets.categories import map_category
+from tasman.triage.hashsets.exchangeerrors import reason
 from tasman.triage.hashsets.models import ExchangeCursor, HashSet, HashSetEntry
 from tasman.triage.hashsets.store import _counts, check_name
 
@@ -52,7 +59,10 @@ from tasman.triage.hashsets.store import _counts, check_name
 EXCHANGES: dict[str, type[AnySignalExchangeAPI]] = {
     LocalFileSignalExchangeAPI.get_name(): LocalFileSignalExchangeAPI,     # "local_file"
     StopNCIISignalExchangeAPI.get_name(): StopNCIISignalExchangeAPI,       # "stop_ncii"
+    NCMECSignalExchangeAPI.get_name(): NCMECSignalExchangeAPI,             # "ncmec"
+    FBThreatExchangeSignalExchangeAPI.get_name(): FBThreatExchangeSignalExchangeAPI,  # "fb_threatexchange"
 }
+NCMEC_ENVIRONMENTS = tuple(e.name for e in NCMECEnvironment)
 SIGNAL_TYPES: tuple[type[SignalType], ...] = (PdqSignal, VideoMD5Signal)   # what Tasman's matcher uses
 MAX_WARNINGS = 1000
 REF_MAX = 200
@@ -97,14 +107,45 @@ def _client_log() -> Iterator[_ClientLog]:
         root.removeHandler(handler)
 
 
-def _collab(api: str, name: str, settings: dict[str, Any]) -> CollaborationConfigBase:
+def collab_for(api: str, name: str, settings: dict[str, Any]) -> CollaborationConfigBase:
     if api == LocalFileSignalExchangeAPI.get_name():
         return FileCollaborationConfig(name=name, api=api, enabled=True, filename=str(settings["filename"]),
                                        signal_type=settings.get("signal_type"))
+    if api == NCMECSignalExchangeAPI.get_name():
+        return NCMECCollabConfig(name=name, enabled=True, environment=NCMECEnvironment[settings["environment"]],
+                                 only_esp_ids=set(settings.get("only_esp_ids") or ()))
+    if api == FBThreatExchangeSignalExchangeAPI.get_name():
+        return FBThreatExchangeCollabConfig(name=name, enabled=True, privacy_group=int(settings["privacy_group"]))
     return CollaborationConfigBase(name=name, api=api, enabled=True)
 
 
-def _client(api: str, collab: CollaborationConfigBase) -> AnySignalExchangeAPI:
+def _check_settings(api: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """A new list's settings, checked before anything is stored (``InputError`` naming what is
+    missing or wrong)."""
+    if api == LocalFileSignalExchangeAPI.get_name():
+        if not settings.get("filename"):
+            raise InputError("the local_file exchange needs --file")
+        path = Path(settings["filename"])
+        if not path.is_file():
+            raise NotFoundError(f"no file {str(path)!r}")
+        return {**settings, "filename": str(path.resolve())}
+    if api == NCMECSignalExchangeAPI.get_name():
+        env = settings.get("environment")
+        if env not in NCMEC_ENVIRONMENTS:
+            raise InputError(f"the ncmec exchange needs --environment: one of {', '.join(NCMEC_ENVIRONMENTS)}")
+        esp = settings.get("only_esp_ids") or []
+        if not all(isinstance(e, int) and e > 0 for e in esp):
+            raise InputError(f"--esp-id: member (ESP) ids are positive whole numbers, not {esp!r}")
+        return {**settings, "only_esp_ids": sorted(set(esp))}
+    if api == FBThreatExchangeSignalExchangeAPI.get_name():
+        group = str(settings.get("privacy_group") or "")
+        if not group.isdigit():
+            raise InputError("the fb_threatexchange exchange needs --privacy-group (the ThreatPrivacyGroup id)")
+        return {**settings, "privacy_group": int(group)}
+    return settings
+
+
+def client_for(api: str, collab: CollaborationConfigBase) -> AnySignalExchangeAPI:
     cls = EXCHANGES[api]
     try:
         return cls.for_collab(collab)
@@ -117,8 +158,7 @@ def _client(api: str, collab: CollaborationConfigBase) -> AnySignalExchangeAPI:
 
 
 def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{type(exc).__name__}: {text[:400]}"
+    return reason(exc)
 
 
 def _ref(key: object) -> str:
@@ -151,13 +191,7 @@ def _open_list(session: Session, actor: str, name: str, api: str | None, setting
         raise NotFoundError(f"no hash set {name!r}: give --exchange to start fetching it")
     if api not in EXCHANGES:
         raise InputError(f"unknown exchange {api!r}: use one of {', '.join(EXCHANGES)}")
-    if api == LocalFileSignalExchangeAPI.get_name():
-        if not settings.get("filename"):
-            raise InputError("the local_file exchange needs --file")
-        path = Path(settings["filename"])
-        if not path.is_file():
-            raise NotFoundError(f"no file {str(path)!r}")
-        settings = {**settings, "filename": str(path.resolve())}
+    settings = _check_settings(api, settings)
     try:
         default = map_category(category, "vic") if category is not None else None
     except ValueError as exc:
@@ -190,6 +224,11 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
             for s_type, by_signal in converted.items():
                 for signal, meta in by_signal.items():
                     opinion = meta.get_as_aggregate_opinion()
+                    mine = [o.category for o in meta.get_as_opinions() if o.is_mine]
+                    if mine and all(c == tx_state.SignalOpinionCategory.NEGATIVE_CLASS for c in mine):
+                        skipped += 1
+                        _warn(result, f"{ref}: marked a false positive by this lab's own opinion; not listed")
+                        continue
                     if opinion.category == tx_state.AggregateSignalOpinionCategory.NEGATIVE_CLASS:
                         skipped += 1
                         _warn(result, f"{ref}: marked a false positive on the exchange; not listed")
@@ -199,7 +238,8 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
                         md5=signal if s_type is VideoMD5Signal else None,
                         pdq=signal if s_type is PdqSignal else None,
                         extra={"exchange": api, "opinion": opinion.category.name,
-                               **({"tags": sorted(opinion.tags)[:20]} if opinion.tags else {})}))
+                               **({"tags": sorted(opinion.tags)[:20]} if opinion.tags else {}),
+                               **_descriptors(meta)}))
             if not rows and not converted:
                 skipped += 1
                 _warn(result, f"{ref}: not a hash Tasman matches ({', '.join(s.get_name() for s in SIGNAL_TYPES)}); "
@@ -214,6 +254,14 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
             removed += 1
     session.flush()
     return added, updated, removed, skipped
+
+
+def _descriptors(meta: tx_state.FetchedSignalMetadata) -> dict[str, list[int]]:
+    """ThreatExchange's descriptor ids behind a signal (where its opinions say which), kept so an
+    examiner's opinion can be sent back to them."""
+    ids = sorted({int(d) for o in meta.get_as_opinions()
+                  if isinstance(d := getattr(o, "descriptor_id", None), int) and d > 0})
+    return {"descriptors": ids[:50]} if ids else {}
 
 
 def _warn(result: FetchResult, line: str) -> None:
@@ -232,8 +280,8 @@ def fetch_exchange(ws: Workspace, name: str, *, api: str | None = None, settings
         hs, cursor = _open_list(s, ws.actor, name, api, dict(settings or {}), category, known_good)
         hs_id, cursor_id, api_name = hs.id, cursor.id, cursor.api
         stored_settings, checkpoint_data = dict(cursor.settings), cursor.checkpoint
-    collab = _collab(api_name, name, stored_settings)
-    client = _client(api_name, collab)
+    collab = collab_for(api_name, name, stored_settings)
+    client = client_for(api_name, collab)
     default = stored_settings.get("category")
     result = FetchResult(name=name, api=api_name)
     failure: str | None = None
@@ -252,12 +300,15 @@ def fetch_exchange(ws: Workspace, name: str, *, api: str | None = None, settings
             except Exception as exc:   # a malformed response, a network error, a bad cursor
                 failure = _reason(exc)
                 break
-            for line in log.lines[seen:]:
+            for line in log.lines[seen:]:       # records the client dropped while reading the page
                 result.skipped += 1
                 _warn(result, f"page {result.pages + 1}: {line}")
+            seen = len(log.lines)
             with ws.session() as s:
                 hs = s.get_one(HashSet, hs_id)
                 a, u, r, k = _store_page(s, hs, api_name, collab, dict(delta.updates), default, result)
+                for line in log.lines[seen:]:   # why a record was skipped (counted by _store_page)
+                    _warn(result, f"page {result.pages + 1}: {line}")
                 cur = s.get_one(ExchangeCursor, cursor_id)
                 cp = _checkpoint_json(delta.checkpoint)
                 cur.checkpoint, cur.pages, cur.fetched_at, cur.last_error = cp, cur.pages + 1, utcnow(), ""
@@ -266,8 +317,9 @@ def fetch_exchange(ws: Workspace, name: str, *, api: str | None = None, settings
                 hs.counts = {**_counts(s, hs_id), "warnings": len(result.warnings)}
                 hs.source_sha256 = hashlib.sha256(json.dumps(cp, sort_keys=True).encode()).hexdigest()
                 hs.imported_at = utcnow()
-                audit.record(s, ws.actor, "hashset.fetch_page", target=name, api=api_name, page=cur.pages,
-                             added=a, updated=u, removed=r, skipped=k, entries=hs.entry_count, cursor=cp)
+                if delta.updates:   # an empty page (NCMEC probes empty time ranges) only moves the cursor
+                    audit.record(s, ws.actor, "hashset.fetch_page", target=name, api=api_name, page=cur.pages,
+                                 added=a, updated=u, removed=r, skipped=k, entries=hs.entry_count, cursor=cp)
                 result.pages += 1
                 result.added, result.updated, result.removed = result.added + a, result.updated + u, result.removed + r
                 result.skipped += k
@@ -288,35 +340,3 @@ def exchange_cursor(session: Session, name: str) -> ExchangeCursor | None:
     if hs is None:
         return None
     return session.scalar(select(ExchangeCursor).where(ExchangeCursor.hashset_id == hs.id))
-
-
-def report_opinion(ws: Workspace, name: str, signal_type: str, signal: str, *, positive: bool) -> str:
-    """Send the examiner's opinion on a listed hash (a true or a false positive) back to the
-    exchange the list comes from, where its python-threatexchange client can send one."""
-    with ws.session() as s:
-        cursor = exchange_cursor(s, name)
-        if cursor is None:
-            raise NotFoundError(f"no hash set {name!r} fed from an exchange")
-        api_name, settings = cursor.api, dict(cursor.settings)
-    types = {st.get_name(): st for st in SIGNAL_TYPES}
-    if signal_type not in types:
-        raise InputError(f"signal type {signal_type!r}: use one of {', '.join(types)}")
-    try:
-        types[signal_type].validate_signal_str(signal)
-    except ValueError as exc:
-        raise InputError(f"{signal_type} {signal[:80]!r}: {exc}") from None
-    client = _client(api_name, _collab(api_name, name, settings))
-    category = (tx_state.SignalOpinionCategory.POSITIVE_CLASS if positive
-                else tx_state.SignalOpinionCategory.NEGATIVE_CLASS)
-    try:
-        client.report_opinion(types[signal_type], signal, tx_state.SignalOpinion(True, category, set()))
-    except NotImplementedError:
-        verdict = "true" if positive else "false"
-        raise InputError(f"the {api_name} exchange takes no {verdict}-positive opinion through "
-                         "python-threatexchange") from None
-    except Exception as exc:  # a third-party client: reported on one line
-        raise InputError(f"the {api_name} exchange refused the opinion: {_reason(exc)}") from None
-    with ws.session() as s:
-        audit.record(s, ws.actor, "hashset.opinion", target=name, api=api_name, signal_type=signal_type,
-                     signal=signal, opinion=category.name)
-    return category.name
