@@ -82,8 +82,10 @@ def validate(signal_type: str, signal: str) -> str:
         raise InputError(f"invalid {signal_type} signal: {exc}") from None
 
 
-def lookup_signal(session: Session, actor: str, signal_type: str, signal: str) -> list[LookupMatch]:
-    """The entries of known-material hash sets that match ``signal``, closest first."""
+def lookup_signal(session: Session, actor: str, signal_type: str, signal: str, *,
+                  via: str = "signal") -> list[LookupMatch]:
+    """The entries of known-material hash sets that match ``signal``, closest first. ``via``: how
+    the hash came (a signal handed in, ``upload:photo``, ``url:HOST``), for the audit entry."""
     value = validate(signal_type, signal)
     banks = _banks(session)
     names = {b.id: b.name for b in banks}
@@ -102,5 +104,5 @@ def lookup_signal(session: Session, actor: str, signal_type: str, signal: str) -
                 found.append(LookupMatch(int(bank.ids[i]), names[int(bank.sets[i])], int(d)))
     found.sort(key=lambda m: (m.distance, m.content_id))
     audit.record(session, actor, "hashset.lookup", signal_type=signal_type, signal=value,
-                 matches=len(found), banks=sorted({m.bank for m in found}))
+                 matches=len(found), banks=sorted({m.bank for m in found}), **({"via": via} if via != "signal" else {}))
     return found
