@@ -153,6 +153,16 @@ def test_a_fetch_failing_half_way_keeps_its_complete_pages_and_cursor(
         assert cursor is not None and cursor.last_error == "" and cursor.checkpoint["update_time"] == 110
 
 
+def test_a_withdrawn_hash_leaves_the_list_and_an_unknown_type_is_named(ws: Workspace, stopncii: FakeStopNCII) -> None:
+    stopncii.pages[("10", "")] = page([rec(PDQ[0]), rec(PDQ[1]), rec("ab" * 32, "VideoTMK")], 100, None)
+    r = fetch_exchange(ws, "ncii", api="stop_ncii")
+    assert r.added == 2 and r.skipped == 1 and any("VideoTMK" in w and "ab" * 32 in w for w in r.warnings)
+    # the person behind PDQ[1] withdrew it at StopNCII (python-threatexchange 1.2.17 kept it listed)
+    stopncii.pages[("100", "")] = page([rec(PDQ[1], hashStatus="Withdrawn")], 110, None)
+    again = fetch_exchange(ws, "ncii")
+    assert (again.removed, again.entries) == (1, 1) and list(entries(ws, "ncii")) == [f"pdq:{PDQ[0]}"]
+
+
 def test_malformed_records_and_responses_are_named(ws: Workspace, stopncii: FakeStopNCII) -> None:
     stopncii.pages[("10", "")] = page([rec(PDQ[0]), rec(PDQ[3], "NotAType"), rec("zz" * 32)], 100, None)
     r = fetch_exchange(ws, "ncii", api="stop_ncii")

@@ -33,6 +33,7 @@ from threatexchange.exchanges import auth
 from threatexchange.exchanges import fetch_state as tx_state
 from threatexchange.exchanges.clients.ncmec.hash_api import NCMECEnvironment
 from threatexchange.exchanges.collab_config import CollaborationConfigBase
+from threatexchange.exchanges.impl import stop_ncii_api
 from threatexchange.exchanges.impl.fb_threatexchange_api import (
     FBThreatExchangeCollabConfig,
     FBThreatExchangeSignalExchangeAPI,
@@ -54,11 +55,44 @@ from tasman.triage.hashsets.exchangeerrors import reason
 from tasman.triage.hashsets.models import ExchangeCursor, HashSet, HashSetEntry
 from tasman.triage.hashsets.store import _counts, check_name
 
+log = logging.getLogger(__name__)
+
+
+class _StopNCII(StopNCIISignalExchangeAPI):
+    """StopNCII's fetch as python-threatexchange 1.2.17 does it, with two fixes. Its
+    ``_get_delta_mapping`` (threatexchange/exchanges/impl/stop_ncii_api.py) tests
+    ``record.hashValue in (StopNCIICaseStatus.Withdrawn, StopNCIICaseStatus.Deleted)`` where it
+    means ``record.hashStatus``, so a hash withdrawn at StopNCII (the person took it back) was
+    never deleted; and its ``fetch_iter`` drops a record of a type it does not map (VideoTMK) in
+    silence. Here a withdrawn or deleted hash is a deletion, and a dropped record is logged
+    (a warning of the fetch)."""
+
+    @classmethod
+    def get_name(cls) -> str:
+        return StopNCIISignalExchangeAPI.get_name()
+
+    def fetch_iter(self, _supported_signal_types: t.Sequence[type[SignalType]],
+                   checkpoint: stop_ncii_api.StopNCIICheckpoint | None) -> Iterator[tx_state.FetchDelta[
+                       tuple[str, str], stop_ncii_api.StopNCIISignalMetadata, stop_ncii_api.StopNCIICheckpoint]]:
+        gone = (stop_ncii_api.api.StopNCIICaseStatus.Withdrawn, stop_ncii_api.api.StopNCIICaseStatus.Deleted)
+        start = stop_ncii_api.api.StopNCIIAPI.DEFAULT_START_TIME if checkpoint is None else checkpoint.update_time
+        for page in self.api.fetch_hashes_iter(start_timestamp=start):
+            updates: dict[tuple[str, str], stop_ncii_api.StopNCIISignalMetadata | None] = {}
+            for record in page.hashRecords:
+                key, meta = stop_ncii_api._get_delta_mapping(record)
+                if not key[0]:
+                    log.warning("%s:%s: a StopNCII signal type Tasman does not match; skipped",
+                                record.signalType.value, record.hashValue)
+                    continue
+                updates[key] = None if record.hashStatus in gone else meta
+            yield tx_state.FetchDelta(updates, stop_ncii_api.StopNCIICheckpoint.from_stopncii_fetch(page))
+
+
 # The exchanges Tasman drives, by python-threatexchange's own names (tested against a local fake
 # of each API: see tests/triage/hashsets/test_exchange.py).
 EXCHANGES: dict[str, type[AnySignalExchangeAPI]] = {
     LocalFileSignalExchangeAPI.get_name(): LocalFileSignalExchangeAPI,     # "local_file"
-    StopNCIISignalExchangeAPI.get_name(): StopNCIISignalExchangeAPI,       # "stop_ncii"
+    StopNCIISignalExchangeAPI.get_name(): _StopNCII,                       # "stop_ncii"
     NCMECSignalExchangeAPI.get_name(): NCMECSignalExchangeAPI,             # "ncmec"
     FBThreatExchangeSignalExchangeAPI.get_name(): FBThreatExchangeSignalExchangeAPI,  # "fb_threatexchange"
 }
@@ -91,7 +125,7 @@ class _ClientLog(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "threatexchange" in record.pathname:
+        if "threatexchange" in record.pathname or record.name == __name__:
             text = " ".join(record.getMessage().split())
             self.lines.append(text if len(text) <= 400 else text[:400] + "...")
 
