@@ -11,7 +11,8 @@ from rich.console import Console
 from tasman.cli.common import TasmanGroup, byte_progress, console, emit, json_option, plural, state, table
 from tasman.triage.hashsets import FORMATS
 from tasman.triage.hashsets.categories import SCHEMES
-from tasman.triage.hashsets.exchange import EXCHANGES, NCMEC_ENVIRONMENTS, fetch_exchange
+from tasman.triage.hashsets.exchange import fetch_exchange
+from tasman.triage.hashsets.exchangeapis import EXCHANGES, NCMEC_ENVIRONMENTS
 from tasman.triage.hashsets.opinions import report_opinion
 from tasman.triage.hashsets.store import (
     ImportResult,

@@ -107,7 +107,7 @@ def test_pages_cursor_refetch_and_deletions(ws: Workspace, ncmec: FakeNCMEC) -> 
     now = int(time.time())
     ncmec.entries = [(now - 60, image("e1", pdq=PDQ[0], md5=MD5[0])), (now - 59, image("e2", esp=7, pdq=PDQ[1])),
                      (now - 58, video("v1", md5=MD5[1])), (now - 57, video("v2", sha1="ab" * 20))]
-    r = fetch_exchange(ws, "ngo", api="ncmec", settings={"environment": "NGO"}, category="1")
+    r = fetch_exchange(ws, "ngo", api="ncmec", settings={"environment": "NGO"}, category="2")
     assert r.complete and (r.added, r.removed) == (3, 0)
     assert r.skipped == 1 and any("42-v2" in w and "not a hash Tasman matches" in w for w in r.warnings)
     assert entries(ws, "ngo") == {"42-e1": {(PDQ[0], None)}, "7-e2": {(PDQ[1], None)}, "42-v1": {(None, MD5[1])}}
@@ -117,7 +117,11 @@ def test_pages_cursor_refetch_and_deletions(ws: Workspace, ncmec: FakeNCMEC) -> 
     assert any("start" in q.query for q in gets)                          # it followed NCMEC's paging
     with ws.session() as s:
         e = s.scalars(select(HashSetEntry).where(HashSetEntry.ref == "42-e1")).one()
-        assert e.extra["opinion"] == "POSITIVE_CLASS" and e.extra["tags"] == ["A1"] and e.category == 1
+        assert e.extra["opinion"] == "POSITIVE_CLASS" and e.extra["tags"] == ["A1"]
+        # the entry's own grade (NCMEC's classification, industry scheme) wins over the list's --category
+        assert (e.category, e.extra["source_scheme"], e.extra["source_category"]) == (1, "industry", "A1")
+        v = s.scalars(select(HashSetEntry).where(HashSetEntry.ref == "42-v1")).one()
+        assert v.category == 2 and "source_category" not in v.extra
         cursor = exchange_cursor(s, "ngo")
         assert cursor is not None and cursor.checkpoint is not None and cursor.checkpoint["paging_info"] is None
         done_to = cursor.checkpoint["get_entries_max_ts"]

@@ -23,81 +23,35 @@ import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import dacite
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-from threatexchange.exchanges import auth
 from threatexchange.exchanges import fetch_state as tx_state
-from threatexchange.exchanges.clients.ncmec.hash_api import NCMECEnvironment
 from threatexchange.exchanges.collab_config import CollaborationConfigBase
-from threatexchange.exchanges.impl import stop_ncii_api
-from threatexchange.exchanges.impl.fb_threatexchange_api import (
-    FBThreatExchangeCollabConfig,
-    FBThreatExchangeSignalExchangeAPI,
-)
-from threatexchange.exchanges.impl.file_api import FileCollaborationConfig, LocalFileSignalExchangeAPI
-from threatexchange.exchanges.impl.ncmec_api import NCMECCollabConfig, NCMECSignalExchangeAPI
-from threatexchange.exchanges.impl.stop_ncii_api import StopNCIISignalExchangeAPI
-from threatexchange.exchanges.signal_exchange_api import AnySignalExchangeAPI
 from threatexchange.signal_type.md5 import VideoMD5Signal
 from threatexchange.signal_type.pdq.signal import PdqSignal
-from threatexchange.signal_type.signal_base import SignalType
 
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.triage.hashsets.categories import map_category
+from tasman.triage.hashsets.exchangeapis import (
+    CLASSIFIED,
+    EXCHANGES,
+    SIGNAL_TYPES,
+    check_settings,
+    classified,
+    client_for,
+    collab_for,
+    descriptors,
+)
 from tasman.triage.hashsets.exchangeerrors import reason
 from tasman.triage.hashsets.models import ExchangeCursor, HashSet, HashSetEntry
 from tasman.triage.hashsets.store import _counts, check_name
 
-log = logging.getLogger(__name__)
-
-
-class _StopNCII(StopNCIISignalExchangeAPI):
-    """StopNCII's fetch as python-threatexchange 1.2.17 does it, with two fixes. Its
-    ``_get_delta_mapping`` (threatexchange/exchanges/impl/stop_ncii_api.py) tests
-    ``record.hashValue in (StopNCIICaseStatus.Withdrawn, StopNCIICaseStatus.Deleted)`` where it
-    means ``record.hashStatus``, so a hash withdrawn at StopNCII (the person took it back) was
-    never deleted; and its ``fetch_iter`` drops a record of a type it does not map (VideoTMK) in
-    silence. Here a withdrawn or deleted hash is a deletion, and a dropped record is logged
-    (a warning of the fetch)."""
-
-    @classmethod
-    def get_name(cls) -> str:
-        return StopNCIISignalExchangeAPI.get_name()
-
-    def fetch_iter(self, _supported_signal_types: t.Sequence[type[SignalType]],
-                   checkpoint: stop_ncii_api.StopNCIICheckpoint | None) -> Iterator[tx_state.FetchDelta[
-                       tuple[str, str], stop_ncii_api.StopNCIISignalMetadata, stop_ncii_api.StopNCIICheckpoint]]:
-        gone = (stop_ncii_api.api.StopNCIICaseStatus.Withdrawn, stop_ncii_api.api.StopNCIICaseStatus.Deleted)
-        start = stop_ncii_api.api.StopNCIIAPI.DEFAULT_START_TIME if checkpoint is None else checkpoint.update_time
-        for page in self.api.fetch_hashes_iter(start_timestamp=start):
-            updates: dict[tuple[str, str], stop_ncii_api.StopNCIISignalMetadata | None] = {}
-            for record in page.hashRecords:
-                key, meta = stop_ncii_api._get_delta_mapping(record)
-                if not key[0]:
-                    log.warning("%s:%s: a StopNCII signal type Tasman does not match; skipped",
-                                record.signalType.value, record.hashValue)
-                    continue
-                updates[key] = None if record.hashStatus in gone else meta
-            yield tx_state.FetchDelta(updates, stop_ncii_api.StopNCIICheckpoint.from_stopncii_fetch(page))
-
-
-# The exchanges Tasman drives, by python-threatexchange's own names (tested against a local fake
-# of each API: see tests/triage/hashsets/test_exchange.py).
-EXCHANGES: dict[str, type[AnySignalExchangeAPI]] = {
-    LocalFileSignalExchangeAPI.get_name(): LocalFileSignalExchangeAPI,     # "local_file"
-    StopNCIISignalExchangeAPI.get_name(): _StopNCII,                       # "stop_ncii"
-    NCMECSignalExchangeAPI.get_name(): NCMECSignalExchangeAPI,             # "ncmec"
-    FBThreatExchangeSignalExchangeAPI.get_name(): FBThreatExchangeSignalExchangeAPI,  # "fb_threatexchange"
-}
-NCMEC_ENVIRONMENTS = tuple(e.name for e in NCMECEnvironment)
-SIGNAL_TYPES: tuple[type[SignalType], ...] = (PdqSignal, VideoMD5Signal)   # what Tasman's matcher uses
 MAX_WARNINGS = 1000
 REF_MAX = 200
 
@@ -125,7 +79,7 @@ class _ClientLog(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "threatexchange" in record.pathname or record.name == __name__:
+        if "threatexchange" in record.pathname or record.name.startswith("tasman.triage.hashsets.exchange"):
             text = " ".join(record.getMessage().split())
             self.lines.append(text if len(text) <= 400 else text[:400] + "...")
 
@@ -139,56 +93,6 @@ def _client_log() -> Iterator[_ClientLog]:
         yield handler
     finally:
         root.removeHandler(handler)
-
-
-def collab_for(api: str, name: str, settings: dict[str, Any]) -> CollaborationConfigBase:
-    if api == LocalFileSignalExchangeAPI.get_name():
-        return FileCollaborationConfig(name=name, api=api, enabled=True, filename=str(settings["filename"]),
-                                       signal_type=settings.get("signal_type"))
-    if api == NCMECSignalExchangeAPI.get_name():
-        return NCMECCollabConfig(name=name, enabled=True, environment=NCMECEnvironment[settings["environment"]],
-                                 only_esp_ids=set(settings.get("only_esp_ids") or ()))
-    if api == FBThreatExchangeSignalExchangeAPI.get_name():
-        return FBThreatExchangeCollabConfig(name=name, enabled=True, privacy_group=int(settings["privacy_group"]))
-    return CollaborationConfigBase(name=name, api=api, enabled=True)
-
-
-def _check_settings(api: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """A new list's settings, checked before anything is stored (``InputError`` naming what is
-    missing or wrong)."""
-    if api == LocalFileSignalExchangeAPI.get_name():
-        if not settings.get("filename"):
-            raise InputError("the local_file exchange needs --file")
-        path = Path(settings["filename"])
-        if not path.is_file():
-            raise NotFoundError(f"no file {str(path)!r}")
-        return {**settings, "filename": str(path.resolve())}
-    if api == NCMECSignalExchangeAPI.get_name():
-        env = settings.get("environment")
-        if env not in NCMEC_ENVIRONMENTS:
-            raise InputError(f"the ncmec exchange needs --environment: one of {', '.join(NCMEC_ENVIRONMENTS)}")
-        esp = settings.get("only_esp_ids") or []
-        if not all(isinstance(e, int) and e > 0 for e in esp):
-            raise InputError(f"--esp-id: member (ESP) ids are positive whole numbers, not {esp!r}")
-        return {**settings, "only_esp_ids": sorted(set(esp))}
-    if api == FBThreatExchangeSignalExchangeAPI.get_name():
-        group = str(settings.get("privacy_group") or "")
-        if not group.isdigit():
-            raise InputError("the fb_threatexchange exchange needs --privacy-group (the ThreatPrivacyGroup id)")
-        return {**settings, "privacy_group": int(group)}
-    return settings
-
-
-def client_for(api: str, collab: CollaborationConfigBase) -> AnySignalExchangeAPI:
-    cls = EXCHANGES[api]
-    try:
-        return cls.for_collab(collab)
-    except (auth.SignalExchangeAPIMissingAuthException, auth.SignalExchangeAPIInvalidAuthException) as exc:
-        helper = getattr(cls, "get_credential_cls", lambda: None)()
-        where = (f"set {helper.ENV_VARIABLE} or {helper.FILE_NAME}" if helper is not None
-                 else "see python-threatexchange")
-        what = "invalid" if isinstance(exc, auth.SignalExchangeAPIInvalidAuthException) else "missing"
-        raise InputError(f"no usable credentials for the {api} exchange ({what}): {where}") from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -225,7 +129,7 @@ def _open_list(session: Session, actor: str, name: str, api: str | None, setting
         raise NotFoundError(f"no hash set {name!r}: give --exchange to start fetching it")
     if api not in EXCHANGES:
         raise InputError(f"unknown exchange {api!r}: use one of {', '.join(EXCHANGES)}")
-    settings = _check_settings(api, settings)
+    settings = check_settings(api, settings)
     try:
         default = map_category(category, "vic") if category is not None else None
     except ValueError as exc:
@@ -267,13 +171,15 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
                         skipped += 1
                         _warn(result, f"{ref}: marked a false positive on the exchange; not listed")
                         continue
+                    own, label = classified(api, opinion.tags)
                     rows.append(HashSetEntry(
-                        hashset_id=hs.id, kind="file", ref=ref, category=category,
+                        hashset_id=hs.id, kind="file", ref=ref, category=category if own is None else own,
                         md5=signal if s_type is VideoMD5Signal else None,
                         pdq=signal if s_type is PdqSignal else None,
                         extra={"exchange": api, "opinion": opinion.category.name,
                                **({"tags": sorted(opinion.tags)[:20]} if opinion.tags else {}),
-                               **_descriptors(meta)}))
+                               **({"source_scheme": CLASSIFIED[api], "source_category": label} if label else {}),
+                               **descriptors(meta)}))
             if not rows and not converted:
                 skipped += 1
                 _warn(result, f"{ref}: not a hash Tasman matches ({', '.join(s.get_name() for s in SIGNAL_TYPES)}); "
@@ -288,14 +194,6 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
             removed += 1
     session.flush()
     return added, updated, removed, skipped
-
-
-def _descriptors(meta: tx_state.FetchedSignalMetadata) -> dict[str, list[int]]:
-    """ThreatExchange's descriptor ids behind a signal (where its opinions say which), kept so an
-    examiner's opinion can be sent back to them."""
-    ids = sorted({int(d) for o in meta.get_as_opinions()
-                  if isinstance(d := getattr(o, "descriptor_id", None), int) and d > 0})
-    return {"descriptors": ids[:50]} if ids else {}
 
 
 def _warn(result: FetchResult, line: str) -> None:

@@ -46,7 +46,8 @@ from threatexchange.signal_type.signal_base import SignalType
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError
 from tasman.core.workspace import Workspace
-from tasman.triage.hashsets.exchange import SIGNAL_TYPES, client_for, collab_for, exchange_cursor
+from tasman.triage.hashsets.exchange import exchange_cursor
+from tasman.triage.hashsets.exchangeapis import SIGNAL_TYPES, client_for, collab_for
 from tasman.triage.hashsets.exchangeerrors import reason as failure
 from tasman.triage.hashsets.models import HashSetEntry
 
