@@ -30,9 +30,9 @@ NS = "https://hashsharing.ncmec.org/hashsharing/v2"
 
 
 def image(entry: str, esp: int = 42, pdq: str | None = None, md5: str | None = None, cls: str = "A1") -> str:
-    prints = (f"<pdq>{pdq}</pdq>" if pdq else "") + (f"<md5>{md5}</md5>" if md5 else "")
-    return (f"<image><id>{entry}</id><classification>{cls}</classification><member id=\"{esp}\">ESP {esp}</member>"
-            f"<fingerprints>{prints}</fingerprints></image>")
+    prints = (f"<pdq>{pdq}</pdq>" if pdq else "") + (f"<md5>{md5}</md5>" if md5 else "") + "<pdna>0a0b...</pdna>"
+    return (f"<image><member id=\"{esp}\">ESP {esp}</member><id>{entry}</id><classification>{cls}</classification>"
+            f"<fingerprints>{prints}</fingerprints><feedback /></image>")
 
 
 def video(entry: str, esp: int = 42, md5: str | None = None, sha1: str | None = None) -> str:
@@ -54,14 +54,16 @@ class FakeNCMEC:
         self.size = size
         self.fail_at: set[int] = set()
         self.reasons = {"11111111-2222-3333-4444-555555555555": "Not CSAM"}
+        self.wrap_reasons = False   # NCMEC's documented answer has <availableFeedbackReasons> as its root
         self.http = FakeServer(self.respond)
 
     def respond(self, req: Request) -> Answer:
         if req.method == "PUT" and req.path.endswith("/feedback"):
             return 200, b"<feedbackSubmissionResult/>", "application/xml"
         if req.path.endswith("/reasons"):
-            items = "".join(f'<reason guid="{g}" name="{n}"/>' for g, n in self.reasons.items())
-            return 200, f"<r><availableFeedbackReasons>{items}</availableFeedbackReasons></r>".encode(), "text/xml"
+            items = "".join(f'<reason guid="{g}" name="{n}" type="Pdq"/>' for g, n in self.reasons.items())
+            body = f'<availableFeedbackReasons xmlns="{NS}">{items}</availableFeedbackReasons>'
+            return 200, (f"<r>{body}</r>" if self.wrap_reasons else body).encode(), "application/xml"
         if not req.path.endswith("/v2/entries"):
             return 404, b"", "text/plain"
         frm, to = (int(datetime.strptime(req.query[k], FMT).timestamp()) for k in ("from", "to"))
@@ -182,11 +184,20 @@ def test_feedback_goes_back_to_the_entries(ws: Workspace, ncmec: FakeNCMEC) -> N
     puts = [q for q in ncmec.http.requests if q.method == "PUT"]
     assert sorted(q.path for q in puts) == ["/npo/v2/entries/42/e1/PDQ/feedback", "/npo/v2/entries/7/e9/PDQ/feedback"]
     assert all(b"<affirmative" in q.body for q in puts) and len(op.sent) == 2
-    report_opinion(ws, "ngo", "pdq", PDQ[0], positive=False)           # NCMEC offers one reason: taken
+    # python-threatexchange 1.2.17 cannot read NCMEC's reason list as documented (the list is the
+    # root element): the examiner is asked for the reason, nothing is sent
+    with pytest.raises(InputError, match=r"reasons could not be read.*give --reason"):
+        report_opinion(ws, "ngo", "pdq", PDQ[0], positive=False)
+    assert len([q for q in ncmec.http.requests if q.method == "PUT"]) == 2
+    ncmec.wrap_reasons = True                                           # where it can: the only one is taken
+    report_opinion(ws, "ngo", "pdq", PDQ[0], positive=False)
     downs = [q for q in ncmec.http.requests if q.method == "PUT"][2:]
     assert len(downs) == 2 and all(b"<negative" in q.body and b"11111111-2222" in q.body for q in downs)
     ncmec.reasons["66666666-7777-8888-9999-000000000000"] = "Not actionable"
+    with pytest.raises(InputError, match=r"give --reason, one of 11111111.*Not CSAM.*66666666"):
+        report_opinion(ws, "ngo", "pdq", PDQ[0], positive=False)
     report_opinion(ws, "ngo", "pdq", PDQ[0], positive=False, reason="66666666-7777-8888-9999-000000000000")
+    assert all(b"66666666" in q.body for q in [q for q in ncmec.http.requests if q.method == "PUT"][4:])
     with pytest.raises(InputError, match="not on list"):
         report_opinion(ws, "ngo", "pdq", PDQ[5], positive=True)
     with ws.session() as s:

@@ -5,8 +5,9 @@ python-threatexchange 1.2.17 wires ``SignalExchangeAPI.report_opinion`` for ``lo
 and that one fails (below). Its exchange clients can send feedback all the same, and Tasman calls
 them directly, one sender per exchange (``SENDERS``):
 
-- ``ncmec``: ``NCMECHashAPI.submit_feedback`` (an upvote, or a downvote with the reason NCMEC
-  offers: given with ``reason``, or its only one) on every NCMEC entry the list holds the hash from;
+- ``ncmec``: ``NCMECHashAPI.submit_feedback`` (an upvote, or a downvote with NCMEC's reason:
+  given with ``reason``, or the only one ``NCMECHashAPI.feedback_reasons`` reads) on every NCMEC
+  entry the list holds the hash from;
 - ``fb_threatexchange``: a ``HELPFUL`` or ``DISAGREE_WITH_TAGS`` reaction
   (``ThreatExchangeAPI.react_to_threat_descriptor``) on the descriptors behind the hash, the two
   reactions its fetch reads back as a positive and a negative opinion;
@@ -105,11 +106,23 @@ def _ncmec(op: Opinion, settings: dict[str, t.Any], s_type: type[SignalType]) ->
     api = exchange.get_client(exchange.collab.environment)
     fingerprint = FingerprintType.pdq if s_type is PdqSignal else FingerprintType.md5
     vote = FeedbackType.upvote if op.positive else FeedbackType.downvote
+    reason = op.reason or None
+    if vote is FeedbackType.downvote and reason is None:
+        try:
+            offered = api.feedback_reasons(fingerprint)
+        except Exception as exc:  # 1.2.17 reads <availableFeedbackReasons> only as a child of the root
+            raise InputError(f"NCMEC's negative-feedback reasons could not be read ({failure(exc)}): give "
+                             "--reason GUID") from None
+        if len(offered) != 1:
+            listed = "; ".join(f"{g} ({n})" for g, n in sorted(offered.items())[:20]) or "none offered"
+            raise InputError(f"NCMEC needs a negative-feedback reason: give --reason, one of {listed}")
+        reason = next(iter(offered))
+        op.reason = reason
     for ref in op.refs:
         esp, _, entry = ref.partition("-")
         if not esp.isdigit() or not entry:
             raise InputError(f"entry {ref!r} of list {op.name!r} is not an NCMEC entry key (ESP-ENTRY)")
-        api.submit_feedback(int(esp), entry, fingerprint, vote, op.reason or None)
+        api.submit_feedback(int(esp), entry, fingerprint, vote, reason)
         op.sent.append(f"{vote.value} on entry {entry} of ESP {esp} ({fingerprint.value})")
 
 
@@ -191,6 +204,6 @@ def report_opinion(ws: Workspace, name: str, signal_type: str, signal: str, *, p
             with ws.session() as s:
                 audit.record(s, ws.actor, "hashset.opinion", target=name, api=op.api, signal_type=signal_type,
                              signal=value, opinion=op.category, sent=op.sent[:50],
-                             **({"reason": reason} if reason else {}))
+                             **({"reason": op.reason} if op.reason else {}))
     return op
 
