@@ -216,3 +216,11 @@ def test_cli_settings_are_checked(run_cli, migrated_db_url: str, tmp_path: Path,
                 "--esp-id", "42")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["entries"] == 1
+    r = run_cli(*w, "hashset", "opinion", "ngo", PDQ[0], "--false-positive")
+    assert r.exit_code == ExitCode.BAD_INPUT and len(r.stderr.strip().splitlines()) == 1 and "--reason" in r.stderr
+    r = run_cli(*w, "--json", "hashset", "opinion", "ngo", PDQ[0].upper(), "--false-positive",
+                "--reason", "11111111-2222-3333-4444-555555555555")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert (out["exchange"], out["opinion"], out["sent"]) == ("ncmec", "NEGATIVE_CLASS",
+                                                              ["downvote on entry e1 of ESP 42 (PDQ)"])
