@@ -79,6 +79,18 @@ def test_raw_lookup_and_lookup_in_hmas_shapes(app: FastAPI, tokens: dict[str, st
         assert json.loads(lookups[0].details)["banks"] == ["BANK_A"]
 
 
+def test_index_status_counts_the_banks_hashes(app: FastAPI, tokens: dict[str, str], banks: dict[str, int]) -> None:
+    c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
+    r = c.get("/m/index/status")
+    assert r.status_code == 200
+    body = r.json()
+    assert {k: (v["present"], v["size"]) for k, v in body.items()} == {"pdq": (True, 1), "video_md5": (True, 1)}
+    assert body["pdq"]["built_to"] > 1_600_000_000            # the bank's last change, epoch seconds
+    assert list(c.get("/api/v1/hma/m/index/status", params={"signal_type": "pdq"}).json()) == ["pdq"]
+    assert c.get("/m/index/status", params={"signal_type": "tmk"}).status_code == 400
+    assert TestClient(app).get("/m/index/status").status_code == 401
+
+
 def test_bad_input_and_access_answer_json(app: FastAPI, tokens: dict[str, str], banks: dict[str, int],
                                           ws: Workspace) -> None:
     c = TestClient(app)
@@ -198,7 +210,8 @@ def test_hma_routes_match_their_schema(app: FastAPI, tokens: dict[str, str], ban
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [r.ok() for r in schema.get_all_operations() if r.ok().path.startswith("/api/v1/hma/")]
     assert sorted((o.method.upper(), o.path) for o in operations) == [
-        ("GET", "/api/v1/hma/m/lookup"), ("GET", "/api/v1/hma/m/raw_lookup"), ("POST", "/api/v1/hma/m/lookup")]
+        ("GET", "/api/v1/hma/m/index/status"), ("GET", "/api/v1/hma/m/lookup"), ("GET", "/api/v1/hma/m/raw_lookup"),
+        ("POST", "/api/v1/hma/m/lookup")]
     for operation in operations:
         @given(case=operation.as_strategy())
         @settings(max_examples=8, deadline=None, derandomize=True, database=None,

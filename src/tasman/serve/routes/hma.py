@@ -7,7 +7,8 @@ workspace's hash sets, so that existing HMA clients can ask Tasman:
   fetched and hashed, ``{signal_type: [bank, ...]}``;
 - ``POST /m/lookup`` (multipart/form-data, one file whose field name is its content type,
   ``photo`` or ``video``, as HMA's ``hash_media_from_form_data`` takes it): the uploaded file
-  hashed, ``{signal_type: [bank, ...]}``.
+  hashed, ``{signal_type: [bank, ...]}``;
+- ``GET /m/index/status[?signal_type=]``: ``{signal_type: {"present", "built_to", "size"}}``.
 
 Served twice: at ``/m/...`` (HMA's own paths) and at ``/api/v1/hma/m/...`` (in the API's OpenAPI
 schema). Unlike a bare HMA, every call needs an API token with the ``read`` scope (a POST
@@ -35,7 +36,7 @@ from tasman.serve.deps import DB, TOKEN_SCOPE, Viewer, api_user, state
 from tasman.serve.hashing import pdq_of
 from tasman.serve.routes.common import API, ERRORS
 from tasman.serve.schemas import Problem
-from tasman.triage.hashsets.lookup import LookupMatch, lookup_signal
+from tasman.triage.hashsets.lookup import LookupMatch, index_status, lookup_signal
 
 api = APIRouter(prefix=f"{API}/hma/m", tags=["hma"])
 router = APIRouter(prefix="/m", include_in_schema=False)
@@ -192,7 +193,25 @@ async def lookup_post(request: Request, photo: UploadFile | None = File(None, de
     return _lookup_media(request, s, viewer, data, kind, types, via=f"upload:{kind}")
 
 
+class IndexStatus(BaseModel):
+    present: bool
+    built_to: int
+    size: int
+
+
+def status(request: Request, signal_type: Annotated[str | None, Query(max_length=40)] = None, s: Session = DB,
+           viewer: Viewer = Depends(api_user)) -> dict[str, IndexStatus]:
+    """HMA's index status: per signal type, whether the banks hold such hashes, how many, and when
+    the newest bank changed (epoch seconds; -1 when none). Tasman's index is rebuilt on the first
+    lookup after a change, so it is always as new as the banks."""
+    st = state(request)
+    st.limiter.hit("hma-lookup", viewer.name, st.settings.lookups_per_user)
+    return {k: IndexStatus.model_validate(v) for k, v in index_status(s, signal_type).items()}
+
+
 for _r in (api, router):
+    _r.add_api_route("/index/status", status, methods=["GET"], response_model=dict[str, IndexStatus],
+                     responses=RESPONSES, summary="HMA index status: hashes per signal type")
     _r.add_api_route("/raw_lookup", raw_lookup, methods=["GET"], response_model=RawLookup, responses=RESPONSES,
                      summary="HMA raw_lookup: matching content ids")
     _r.add_api_route("/lookup", lookup, methods=["GET"], response_model=list[str] | dict[str, list[str]],
