@@ -144,11 +144,13 @@ def formats() -> None:
 @click.option("--file", "filename", type=click.Path(path_type=Path, dir_okay=False),
               help="local_file: the signal file ('pdq HEX' / 'video_md5 HEX' lines).")
 @click.option("--signal-type", metavar="T", help="local_file: the type of lines that give none (pdq, video_md5).")
-@click.option("--environment", type=click.Choice(NCMEC_ENVIRONMENTS), help="ncmec: the NCMEC database to fetch.")
+@click.option("--environment", type=click.Choice(NCMEC_ENVIRONMENTS), metavar="ENV",
+              help=f"ncmec: the NCMEC database to fetch ({', '.join(NCMEC_ENVIRONMENTS[:5])}, ..., test_NGO, ...).")
 @click.option("--esp-id", "esp_ids", type=click.IntRange(min=1), multiple=True,
               help="ncmec: take only the entries of this member (ESP) id (repeatable).")
 @click.option("--privacy-group", metavar="ID", help="fb_threatexchange: the ThreatPrivacyGroup id.")
-@click.option("--category", metavar="C", help="Project VIC category of the fetched hashes (a new list).")
+@click.option("--category", metavar="C", help="Project VIC category of the fetched hashes the exchange does not "
+                                               "grade itself (a new list).")
 @click.option("--known-good", is_flag=True, help="A new list of known-good hashes.")
 @json_option
 def fetch(name: str, api: str | None, filename: Path | None, signal_type: str | None, environment: str | None,
