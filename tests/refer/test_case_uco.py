@@ -8,10 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tasman.core.caseuco import write_document
+from tasman.core.errors import NotFoundError
+from tasman.core.models import AuditEvent
+from tasman.core.workspace import Workspace
+from tasman.evidence import create_case
+from tasman.refer import agencies
 from tasman.refer.document import IdentifierEntry, PackageDocument
 from tasman.refer.exports.case_uco import identifier_nodes, package_document, referral_nodes
+from tasman.refer.models import ReceivedPackage
+from tasman.refer.service import import_package
 from tests.refer.conftest import Sent
 
 case_validate = pytest.importorskip("case_utils.case_validate")
@@ -103,3 +111,37 @@ def test_cli_exports_a_package_and_refuses_two_sources(sent: Sent, tmp_path: Pat
     assert r.exit_code == 5 and "--run, --referral" in r.stderr
     r = run_cli("-w", sent.ws.root, "export", "case", "--case", "OP-1", "--referral", "OP-1-XX-v9", "--out", out)
     assert r.exit_code != 0 and "OP-1-XX-v9" in r.stderr and "Traceback" not in r.output
+
+
+def test_a_received_package_as_case_uco(sent: Sent, tmp_path: Path) -> None:
+    """The partner who imported the package exports it too: the same subjects and identifiers,
+    the sender as performer, and how it came in (the receiving case, the file's SHA-256)."""
+    root, theirs = sent.partners["PH"]
+    w = Workspace.init(root / "ws", actor="ph-officer")
+    try:
+        with w.session() as s:
+            create_case(s, w.actor, "PH-2024-7")
+            agencies.add_agency(s, w.actor, "Hotline Unit", ["GB"], sent.keys.age_recipient, sent.keys.public_key)
+            import_package(s, w.actor, "PH-2024-7", sent.package("PH"), theirs.age_identity)
+        out = tmp_path / "received.jsonld"
+        with w.session() as s:
+            nodes, _ = referral_nodes(s, w.actor, "PH-2024-7", package_id="OP-1-PH-v1")
+            write_document(out, nodes)
+            sha = s.scalars(select(ReceivedPackage)).one().file_sha256
+            with pytest.raises(NotFoundError, match="sent or received no package 'OP-1-XX-v1'"):
+                referral_nodes(s, w.actor, "PH-2024-7", package_id="OP-1-XX-v1")
+        result = case_validate.validate(str(out))
+        assert result.conforms, result.text
+        graph = json.loads(out.read_text())["@graph"]
+        with sent.ws.session() as s:
+            doc = package_document(s, "OP-1", package_id="OP-1-PH-v1")
+        persons = [n for n in graph if n["@type"] == "uco-identity:Person"]
+        assert sorted(p.get("uco-core:name", "") for p in persons) == sorted(x.name for x in doc.subjects)
+        record = next(n for n in graph if n["@type"] == "case-investigation:ProvenanceRecord")
+        said = record["uco-core:description"]
+        assert "Received into case PH-2024-7" in said and sha in said
+        with w.session() as s:
+            entry = s.scalars(select(AuditEvent).where(AuditEvent.action == "export.case")).one()
+            assert json.loads(entry.details)["received"] is True
+    finally:
+        w.close()

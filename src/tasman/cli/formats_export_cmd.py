@@ -48,15 +48,15 @@ def vics(case_ref: str | None, run_id: int | None, hashset: str | None, out_file
 @click.command("case")
 @click.option("--case", "case_ref", required=True)
 @click.option("--run", "run_id", type=click.IntRange(1), help="This triage run of the case, not the latest.")
-@click.option("--referral", "package_id", help="A package the case sent (its id, see 'tasman package list'): "
-                                               "its subjects and identifiers instead of a triage run.")
+@click.option("--referral", "package_id", help="A package the case sent or received (its id, see 'tasman package "
+                                               "list'): its subjects and identifiers instead of a triage run.")
 @click.option("--country", help="The latest package the case sent to this country (code or name).")
 @click.option("--out", "out_file", type=_file, required=True)
 @json_option
 def case_(case_ref: str, run_id: int | None, package_id: str | None, country: str | None, out_file: Path) -> None:
     """CASE/UCO JSON-LD of a triage run (the investigative action, Tasman as its tool, the evidence
     with its hashes, the files found with their hashes and '!/' provenance chain) or, with
-    --referral or --country, of a sent referral package (its subjects as persons, their
+    --referral or --country, of a referral package sent or received (its subjects as persons, their
     identifiers as observables, the package's sender and id as provenance: only what the package holds)."""
     chosen = [o for o, v in (("--run", run_id), ("--referral", package_id), ("--country", country)) if v is not None]
     if len(chosen) > 1:

@@ -11,7 +11,9 @@ from rich.console import Console
 from tasman.cli.common import TasmanGroup, byte_progress, console, emit, json_option, plural, state, table
 from tasman.triage.hashsets import FORMATS
 from tasman.triage.hashsets.categories import SCHEMES
-from tasman.triage.hashsets.exchange import EXCHANGES, fetch_exchange, report_opinion
+from tasman.triage.hashsets.exchange import fetch_exchange
+from tasman.triage.hashsets.exchangeapis import EXCHANGES, NCMEC_ENVIRONMENTS
+from tasman.triage.hashsets.opinions import report_opinion
 from tasman.triage.hashsets.store import (
     ImportResult,
     build_hashset,
@@ -142,13 +144,20 @@ def formats() -> None:
 @click.option("--file", "filename", type=click.Path(path_type=Path, dir_okay=False),
               help="local_file: the signal file ('pdq HEX' / 'video_md5 HEX' lines).")
 @click.option("--signal-type", metavar="T", help="local_file: the type of lines that give none (pdq, video_md5).")
-@click.option("--category", metavar="C", help="Project VIC category of the fetched hashes (a new list).")
+@click.option("--environment", type=click.Choice(NCMEC_ENVIRONMENTS), metavar="ENV",
+              help=f"ncmec: the NCMEC database to fetch ({', '.join(NCMEC_ENVIRONMENTS[:5])}, ..., test_NGO, ...).")
+@click.option("--esp-id", "esp_ids", type=click.IntRange(min=1), multiple=True,
+              help="ncmec: take only the entries of this member (ESP) id (repeatable).")
+@click.option("--privacy-group", metavar="ID", help="fb_threatexchange: the ThreatPrivacyGroup id.")
+@click.option("--category", metavar="C", help="Project VIC category of the fetched hashes the exchange does not "
+                                               "grade itself (a new list).")
 @click.option("--known-good", is_flag=True, help="A new list of known-good hashes.")
 @json_option
-def fetch(name: str, api: str | None, filename: Path | None, signal_type: str | None, category: str | None,
-          known_good: bool) -> None:
+def fetch(name: str, api: str | None, filename: Path | None, signal_type: str | None, environment: str | None,
+          esp_ids: tuple[int, ...], privacy_group: str | None, category: str | None, known_good: bool) -> None:
     """Fetch hash list NAME from a hash exchange, page by page, taking only what changed since its
-    cursor. Credentials stay where python-threatexchange reads them (TX_STOPNCII_KEYS, ...).
+    cursor. Credentials stay where python-threatexchange reads them (TX_NCMEC_CREDENTIALS,
+    TX_STOPNCII_KEYS, TX_ACCESS_TOKEN, or their files).
 
     A fetch that fails half-way keeps every complete page and the cursor after it (exit 5)."""
     ws = state().ws()
@@ -157,6 +166,12 @@ def fetch(name: str, api: str | None, filename: Path | None, signal_type: str | 
         settings["filename"] = str(filename)
     if signal_type:
         settings["signal_type"] = signal_type
+    if environment:
+        settings["environment"] = environment
+    if esp_ids:
+        settings["only_esp_ids"] = list(esp_ids)
+    if privacy_group:
+        settings["privacy_group"] = privacy_group
     r = fetch_exchange(ws, name, api=api, settings=settings, category=category, known_good=known_good)
     data = {"name": r.name, "exchange": r.api, "pages": r.pages, "added": r.added, "updated": r.updated,
             "removed": r.removed, "skipped": r.skipped, "entries": r.entries, "complete": r.complete,
@@ -181,11 +196,14 @@ def fetch(name: str, api: str | None, filename: Path | None, signal_type: str | 
 @click.option("--type", "signal_type", default="pdq", show_default=True, help="pdq or video_md5.")
 @click.option("--true-positive/--false-positive", "positive", required=True,
               help="The examiner's verdict on a match against SIGNAL.")
+@click.option("--reason", metavar="GUID", help="ncmec: the negative-feedback reason id, where NCMEC offers several.")
 @json_option
-def opinion(name: str, signal: str, signal_type: str, positive: bool) -> None:
-    """Send a true- or false-positive opinion on SIGNAL back to the exchange list NAME comes from,
-    where python-threatexchange's client for that exchange can send one."""
+def opinion(name: str, signal: str, signal_type: str, positive: bool, reason: str | None) -> None:
+    """Send a true- or false-positive opinion on SIGNAL back to the exchange list NAME comes from
+    (NCMEC feedback, a ThreatExchange reaction, StopNCII feedback, or a line added to a local file)."""
     ws = state().ws()
-    sent = report_opinion(ws, name, signal_type, signal, positive=positive)
-    emit({"name": name, "signal_type": signal_type, "signal": signal, "opinion": sent},
-         lambda con: con.print(f"Sent {sent} on {signal_type} {signal} to the exchange of {name}", markup=False))
+    op = report_opinion(ws, name, signal_type, signal, positive=positive, reason=reason)
+    emit({"name": name, "exchange": op.api, "signal_type": signal_type, "signal": op.signal,
+          "opinion": op.category, "sent": op.sent},
+         lambda con: con.print(f"Sent {op.category} on {signal_type} {op.signal} to the {op.api} exchange of "
+                               f"{name}: {'; '.join(op.sent)}", markup=False))

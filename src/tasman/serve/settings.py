@@ -40,6 +40,8 @@ class ServeSettings:
     reports_per_address: Limit = field(default_factory=lambda: Limit(5, 3600))
     uploads_per_user: Limit = field(default_factory=lambda: Limit(30, 600))
     lookups_per_user: Limit = field(default_factory=lambda: Limit(600, 60))   # the HMA-compatible /m/ API
+    max_lookup_bytes: int = 50 * 1024 * 1024   # one picture or video handed to /m/lookup (upload or URL)
+    hma_url_hosts: tuple[str, ...] = ()        # hosts /m/lookup?url= may fetch from (none: URL lookup off)
     start_worker: bool = True
     evidence_root: Path | None = None     # the only folder the web app may record evidence from
     blurred_previews: bool = False        # the review gate for perceptual matches (off unless turned on)
@@ -53,11 +55,11 @@ def from_config(config: dict[str, Any]) -> dict[str, Any]:
     cannot use (an unknown key, a value of the wrong type, a bad address)."""
     section = config.get("serve") or {}
     if not isinstance(section, dict):
-        raise InputError("tasman.yaml: 'serve' must be a mapping (trusted_proxies, access_log)")
-    unknown = sorted(set(section) - {"trusted_proxies", "access_log"})
+        raise InputError("tasman.yaml: 'serve' must be a mapping (trusted_proxies, access_log, hma_url_hosts)")
+    unknown = sorted(set(section) - {"trusted_proxies", "access_log", "hma_url_hosts"})
     if unknown:
         raise InputError(f"tasman.yaml: unknown serve setting(s) {', '.join(map(str, unknown))}: "
-                         "use trusted_proxies or access_log")
+                         "use trusted_proxies, access_log or hma_url_hosts")
     out: dict[str, Any] = {}
     if "trusted_proxies" in section:
         proxies = section["trusted_proxies"]
@@ -68,4 +70,9 @@ def from_config(config: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(section["access_log"], bool):
             raise InputError("tasman.yaml: serve.access_log must be true or false")
         out["access_log"] = section["access_log"]
+    if "hma_url_hosts" in section:
+        hosts = section["hma_url_hosts"]
+        if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() and "/" not in h for h in hosts):
+            raise InputError("tasman.yaml: serve.hma_url_hosts must be a list of host names (no scheme or path)")
+        out["hma_url_hosts"] = tuple(h.strip().lower() for h in hosts)
     return out

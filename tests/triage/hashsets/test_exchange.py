@@ -19,8 +19,9 @@ from sqlalchemy import select
 from tasman.core.errors import ExitCode, InputError, NotFoundError
 from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
-from tasman.triage.hashsets.exchange import exchange_cursor, fetch_exchange, report_opinion
+from tasman.triage.hashsets.exchange import exchange_cursor, fetch_exchange
 from tasman.triage.hashsets.models import HashSet, HashSetEntry
+from tasman.triage.hashsets.opinions import FEEDBACK_KEY, report_opinion
 
 PDQ = [f"{i:02x}" * 32 for i in range(1, 8)]
 MD5 = [f"{i:032x}" for i in range(1, 4)]
@@ -43,9 +44,20 @@ class FakeStopNCII:
         self.pages: dict[tuple[str, str], Any] = {}
         self.calls: list[dict[str, str]] = []
         self.headers: list[dict[str, str]] = []
+        self.posts: list[tuple[str, dict[str, str], Any]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.posts.append((urlparse(self.path).path, dict(self.headers), body))
+                data = b"{}"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_GET(self) -> None:
                 url = urlparse(self.path)
                 q = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -141,6 +153,16 @@ def test_a_fetch_failing_half_way_keeps_its_complete_pages_and_cursor(
         assert cursor is not None and cursor.last_error == "" and cursor.checkpoint["update_time"] == 110
 
 
+def test_a_withdrawn_hash_leaves_the_list_and_an_unknown_type_is_named(ws: Workspace, stopncii: FakeStopNCII) -> None:
+    stopncii.pages[("10", "")] = page([rec(PDQ[0]), rec(PDQ[1]), rec("ab" * 32, "VideoTMK")], 100, None)
+    r = fetch_exchange(ws, "ncii", api="stop_ncii")
+    assert r.added == 2 and r.skipped == 1 and any("VideoTMK" in w and "ab" * 32 in w for w in r.warnings)
+    # the person behind PDQ[1] withdrew it at StopNCII (python-threatexchange 1.2.17 kept it listed)
+    stopncii.pages[("100", "")] = page([rec(PDQ[1], hashStatus="Withdrawn")], 110, None)
+    again = fetch_exchange(ws, "ncii")
+    assert (again.removed, again.entries) == (1, 1) and list(entries(ws, "ncii")) == [f"pdq:{PDQ[0]}"]
+
+
 def test_malformed_records_and_responses_are_named(ws: Workspace, stopncii: FakeStopNCII) -> None:
     stopncii.pages[("10", "")] = page([rec(PDQ[0]), rec(PDQ[3], "NotAType"), rec("zz" * 32)], 100, None)
     r = fetch_exchange(ws, "ncii", api="stop_ncii")
@@ -165,22 +187,40 @@ def test_missing_credentials_and_unknown_lists(ws: Workspace, monkeypatch: pytes
 
 def test_a_signal_file_and_opinions(ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "signals.txt"
-    f.write_text(f"pdq {PDQ[4]}\nvideo_md5 {MD5[1]}\nraw_text hello\n")
+    f.write_text(f"pdq {PDQ[4]}\nvideo_md5 {MD5[1]}\nraw_text hello")     # no newline at the end
     r = fetch_exchange(ws, "file-list", api="local_file", settings={"filename": str(f)})
     assert r.added == 2 and r.skipped == 1 and r.complete
     before = f.read_text()
     with pytest.raises(InputError, match="takes no false-positive opinion"):
         report_opinion(ws, "file-list", "pdq", PDQ[4], positive=False)
-    # python-threatexchange 1.2.17's local_file client fails its own true-positive write (it opens
-    # the file in mode "wta"): the failure is reported on one line and the file is unchanged
-    with pytest.raises(InputError, match="local_file exchange refused the opinion: ValueError"):
-        report_opinion(ws, "file-list", "pdq", PDQ[5], positive=True)
     assert f.read_text() == before
+    # python-threatexchange 1.2.17's own local_file write fails (mode "wta"); Tasman's fixed copy
+    # appends the line as the library means to, on a line of its own
+    op = report_opinion(ws, "file-list", "pdq", PDQ[5], positive=True)
+    assert op.category == "POSITIVE_CLASS" and f.read_text() == before + f"\npdq {PDQ[5]}\n"
     with pytest.raises(InputError, match="pdq"):
         report_opinion(ws, "file-list", "pdq", "not-hex", positive=True)
-    f.write_text(before + f"pdq {PDQ[5]}\n")
     again = fetch_exchange(ws, "file-list")
     assert again.entries == 3 and again.added == 1 and again.updated == 2
+
+
+def test_stopncii_feedback_needs_its_own_key_and_goes_back(ws: Workspace, stopncii: FakeStopNCII,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    stopncii.pages[("10", "")] = page([rec(PDQ[0]), rec(MD5[0], "VideoMD5")], 100, None)
+    fetch_exchange(ws, "ncii", api="stop_ncii")
+    monkeypatch.delenv(FEEDBACK_KEY, raising=False)
+    with pytest.raises(InputError, match=FEEDBACK_KEY):
+        report_opinion(ws, "ncii", "pdq", PDQ[0], positive=False)
+    assert stopncii.posts == []
+    monkeypatch.setenv(FEEDBACK_KEY, "feedback-key")
+    report_opinion(ws, "ncii", "pdq", PDQ[0], positive=False)
+    report_opinion(ws, "ncii", "video_md5", MD5[0], positive=True)
+    assert [(p[0], p[1]["x-functions-key"], p[1]["Ocp-Apim-Subscription-Key"]) for p in stopncii.posts] == [
+        ("/v1/SubmitFeedback", "feedback-key", "subscription-key")] * 2
+    assert [p[2]["hashFeedbacks"][0]["feedbackValue"] for p in stopncii.posts] == ["NotBlocked", "Blocked"]
+    assert stopncii.posts[0][2]["hashFeedbacks"][0]["hashValue"] == PDQ[0]
+    with pytest.raises(InputError, match="not on list"):
+        report_opinion(ws, "ncii", "pdq", PDQ[6], positive=True)
 
 
 def test_cli_fetch_and_a_failure_exit_5(run_cli, migrated_db_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""A referral package's subjects as CASE/UCO nodes (``tasman export case --referral``): each
+"""A referral package's subjects as CASE/UCO nodes (``tasman export case --referral``), of a
+package the case sent or one another agency sent it (imported with ``package import``): each
 subject a ``uco-identity:Person`` (its name when the package has one), each of its identifiers an
 observable with its facet (``EmailAddress``, ``PhoneAccount``, ``ApplicationAccount`` for a
 handle with its ``Application``, ``IPv4Address``/``IPv6Address``, ``URL``, ``DomainName``,
@@ -9,7 +10,8 @@ the package's provenance: a ``ProvenanceRecord`` (exhibit number: the package id
 with the package's generator as its instrument.
 
 Guarantee (minimal disclosure): every value comes from the frozen ``PackageDocument`` as it was
-sent (``ReferralPackage.document``), so the export says no more than the package did: no
+sent (``ReferralPackage.document``; for a received one ``ReceivedPackage.document``, as it came,
+with how it came in), so the export says no more than the package did: no
 records, evidence paths, money parties or attribution reasons, only subjects' references,
 names, countries and identifiers. A kind with no UCO home (MTCN) is counted in the person's
 description, never dropped in silence. IRIs derive from the package id and subject reference,
@@ -31,7 +33,7 @@ from tasman.core.errors import InputError, IntegrityError, NotFoundError
 from tasman.evidence import get_case
 from tasman.refer.agencies import parse_countries
 from tasman.refer.document import IdentifierEntry, PackageDocument, SubjectEntry
-from tasman.refer.models import ReferralPackage
+from tasman.refer.models import ReceivedPackage, ReferralPackage
 
 LINK = "Linked_To"      # the subject's identifier as Tasman's linking found it (suspect, not proof)
 # identifier type -> (observable class, facet class, facet property)
@@ -111,8 +113,9 @@ def _subject_nodes(doc: PackageDocument, s: SubjectEntry, left_out: Counter[str]
     return [{"@id": person_id, "@type": "uco-identity:Person", **props}, *nodes]
 
 
-def package_nodes(doc: PackageDocument) -> tuple[list[Node], Counter[str]]:
-    """The nodes of one package document, and the identifiers left out by kind."""
+def package_nodes(doc: PackageDocument, received: str = "") -> tuple[list[Node], Counter[str]]:
+    """The nodes of one package document, and the identifiers left out by kind; ``received``: how
+    a package another agency sent came in (said in the provenance record)."""
     left_out: Counter[str] = Counter()
     sender = node("uco-identity:Organization", "agency", doc.sender.name, **{"uco-core:name": doc.sender.name})
     tool = tool_node(doc.generator.partition(" ")[2] or "unknown")     # "tasman 0.9.0": the package's maker
@@ -128,7 +131,8 @@ def package_nodes(doc: PackageDocument) -> tuple[list[Node], Counter[str]]:
     record = node("case-investigation:ProvenanceRecord", "provenance", doc.package_id, **{
         "case-investigation:exhibitNumber": doc.package_id,
         "uco-core:description": f"Referral package {doc.package_id} (version {doc.version}) of case {doc.case_ref} "
-                                f"from {doc.sender.name} to {doc.recipient.name} ({doc.country}). {handling}",
+                                f"from {doc.sender.name} to {doc.recipient.name} ({doc.country}). {handling}"
+                                + (f" {received}" if received else ""),
         "uco-core:object": [ref(n) for n in persons] or [ref(sender)]})
     action = node("case-investigation:InvestigativeAction", "referral", doc.package_id, **{
         "uco-core:name": f"referral package {doc.package_id}",
@@ -138,6 +142,26 @@ def package_nodes(doc: PackageDocument) -> tuple[list[Node], Counter[str]]:
     nodes += [record, action, node("case-investigation:Investigation", "investigation", doc.case_ref, **{
         "uco-core:name": doc.case_ref, "uco-core:object": [ref(action), ref(record)]})]
     return nodes, left_out
+
+
+def _document(package_id: str, document: dict[str, Any]) -> PackageDocument:
+    try:
+        return PackageDocument.model_validate(document)
+    except ValidationError as exc:
+        raise IntegrityError(f"the stored document of {package_id} does not read as a package: "
+                             f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+
+
+def received_package(session: Session, case_ref: str, package_id: str) -> tuple[PackageDocument, str] | None:
+    """A package another agency sent, as imported into the case, and a line on how it came in."""
+    case = get_case(session, case_ref)
+    row = session.scalar(select(ReceivedPackage).where(ReceivedPackage.case_id == case.id,
+                                                       ReceivedPackage.package_id == package_id))
+    if row is None:
+        return None
+    return _document(row.package_id, row.document), (
+        f"Received into case {case_ref} on {row.received_at:%Y-%m-%d} by {row.received_by} "
+        f"(package file SHA-256 {row.file_sha256}, sender key {row.sender_fingerprint}).")
 
 
 def package_document(session: Session, case_ref: str, package_id: str | None = None,
@@ -156,18 +180,25 @@ def package_document(session: Session, case_ref: str, package_id: str | None = N
         raise InputError("give a package id or a country")
     if row is None:
         raise NotFoundError(f"case {case_ref!r} sent no {what} (see 'tasman package list --case {case_ref}')")
-    try:
-        return PackageDocument.model_validate(row.document)
-    except ValidationError as exc:
-        raise IntegrityError(f"the stored document of {row.package_id} does not read as a package: "
-                             f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+    return _document(row.package_id, row.document)
 
 
 def referral_nodes(session: Session, actor: str, case_ref: str, package_id: str | None = None,
                    country: str | None = None) -> tuple[list[Node], Counter[str]]:
-    """The CASE/UCO nodes of a sent package, with the export's audit entry."""
-    doc = package_document(session, case_ref, package_id, country)
-    nodes, left_out = package_nodes(doc)
+    """The CASE/UCO nodes of a package the case sent or (by its id) received, with the export's
+    audit entry."""
+    got = received_package(session, case_ref, package_id) if package_id is not None else None
+    if got is None:
+        try:
+            doc, how = package_document(session, case_ref, package_id, country), ""
+        except NotFoundError:
+            if package_id is None:
+                raise
+            raise NotFoundError(f"case {case_ref!r} sent or received no package {package_id!r} "
+                                f"(see 'tasman package list --case {case_ref}')") from None
+    else:
+        doc, how = got
+    nodes, left_out = package_nodes(doc, how)
     audit.record(session, actor, "export.case", case_ref=case_ref, target=f"package {doc.package_id}",
-                 subjects=[s.ref for s in doc.subjects], left_out=dict(left_out))
+                 received=bool(how), subjects=[s.ref for s in doc.subjects], left_out=dict(left_out))
     return nodes, left_out

@@ -1,16 +1,16 @@
 """Hash sets fed from hash exchanges through python-threatexchange's exchange clients.
 
-``fetch_exchange`` takes a list from an exchange (StopNCII, or a signal file as
-python-threatexchange reads it) page by page, as its client (``SignalExchangeAPI.fetch_iter``)
-returns them. Each page is stored in its own transaction together with the exchange's
+``fetch_exchange`` takes a list from an exchange (NCMEC hash sharing, StopNCII, Meta
+ThreatExchange, or a signal file as python-threatexchange reads it) page by page, as its client
+(``SignalExchangeAPI.fetch_iter``) returns them. Each page is stored in its own transaction together with the exchange's
 checkpoint (its cursor) and an audit entry, so a fetch that fails half-way keeps every complete
 page and the cursor after the last one, and the next fetch starts there and takes only what
 changed since. An update replaces the entries of its exchange key (kept in ``ref``); a deletion
 removes them. Credentials are never stored: python-threatexchange finds them where it always
-does (``TX_STOPNCII_KEYS``, ``~/.tx_stopncii_keys``). Guarantee: nothing is dropped in
-silence: a record the client could not read, a signal that is not a hash Tasman matches, or one
-the exchange's members marked a false positive is a warning naming it; a malformed response
-stops the fetch with its reason.
+does (``TX_NCMEC_CREDENTIALS``, ``TX_STOPNCII_KEYS``, ``TX_ACCESS_TOKEN`` or their files).
+Guarantee: nothing is dropped in silence: a record the client could not read, a signal that is
+not a hash Tasman matches, or one the exchange's members marked a false positive is a warning
+naming it; a malformed response stops the fetch with its reason and the element it failed on.
 """
 
 from __future__ import annotations
@@ -23,37 +23,35 @@ import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import dacite
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-from threatexchange.exchanges import auth
 from threatexchange.exchanges import fetch_state as tx_state
 from threatexchange.exchanges.collab_config import CollaborationConfigBase
-from threatexchange.exchanges.impl.file_api import FileCollaborationConfig, LocalFileSignalExchangeAPI
-from threatexchange.exchanges.impl.stop_ncii_api import StopNCIISignalExchangeAPI
-from threatexchange.exchanges.signal_exchange_api import AnySignalExchangeAPI
 from threatexchange.signal_type.md5 import VideoMD5Signal
 from threatexchange.signal_type.pdq.signal import PdqSignal
-from threatexchange.signal_type.signal_base import SignalType
 
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.triage.hashsets.categories import map_category
+from tasman.triage.hashsets.exchangeapis import (
+    CLASSIFIED,
+    EXCHANGES,
+    SIGNAL_TYPES,
+    check_settings,
+    classified,
+    client_for,
+    collab_for,
+    descriptors,
+)
+from tasman.triage.hashsets.exchangeerrors import reason
 from tasman.triage.hashsets.models import ExchangeCursor, HashSet, HashSetEntry
 from tasman.triage.hashsets.store import _counts, check_name
 
-# The exchanges Tasman drives, by python-threatexchange's own names (tested against a local fake
-# of each API: see tests/triage/hashsets/test_exchange.py).
-EXCHANGES: dict[str, type[AnySignalExchangeAPI]] = {
-    LocalFileSignalExchangeAPI.get_name(): LocalFileSignalExchangeAPI,     # "local_file"
-    StopNCIISignalExchangeAPI.get_name(): StopNCIISignalExchangeAPI,       # "stop_ncii"
-}
-SIGNAL_TYPES: tuple[type[SignalType], ...] = (PdqSignal, VideoMD5Signal)   # what Tasman's matcher uses
 MAX_WARNINGS = 1000
 REF_MAX = 200
 
@@ -81,7 +79,7 @@ class _ClientLog(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "threatexchange" in record.pathname:
+        if "threatexchange" in record.pathname or record.name.startswith("tasman.triage.hashsets.exchange"):
             text = " ".join(record.getMessage().split())
             self.lines.append(text if len(text) <= 400 else text[:400] + "...")
 
@@ -97,28 +95,8 @@ def _client_log() -> Iterator[_ClientLog]:
         root.removeHandler(handler)
 
 
-def _collab(api: str, name: str, settings: dict[str, Any]) -> CollaborationConfigBase:
-    if api == LocalFileSignalExchangeAPI.get_name():
-        return FileCollaborationConfig(name=name, api=api, enabled=True, filename=str(settings["filename"]),
-                                       signal_type=settings.get("signal_type"))
-    return CollaborationConfigBase(name=name, api=api, enabled=True)
-
-
-def _client(api: str, collab: CollaborationConfigBase) -> AnySignalExchangeAPI:
-    cls = EXCHANGES[api]
-    try:
-        return cls.for_collab(collab)
-    except (auth.SignalExchangeAPIMissingAuthException, auth.SignalExchangeAPIInvalidAuthException) as exc:
-        helper = getattr(cls, "get_credential_cls", lambda: None)()
-        where = (f"set {helper.ENV_VARIABLE} or {helper.FILE_NAME}" if helper is not None
-                 else "see python-threatexchange")
-        what = "invalid" if isinstance(exc, auth.SignalExchangeAPIInvalidAuthException) else "missing"
-        raise InputError(f"no usable credentials for the {api} exchange ({what}): {where}") from None
-
-
 def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{type(exc).__name__}: {text[:400]}"
+    return reason(exc)
 
 
 def _ref(key: object) -> str:
@@ -151,13 +129,7 @@ def _open_list(session: Session, actor: str, name: str, api: str | None, setting
         raise NotFoundError(f"no hash set {name!r}: give --exchange to start fetching it")
     if api not in EXCHANGES:
         raise InputError(f"unknown exchange {api!r}: use one of {', '.join(EXCHANGES)}")
-    if api == LocalFileSignalExchangeAPI.get_name():
-        if not settings.get("filename"):
-            raise InputError("the local_file exchange needs --file")
-        path = Path(settings["filename"])
-        if not path.is_file():
-            raise NotFoundError(f"no file {str(path)!r}")
-        settings = {**settings, "filename": str(path.resolve())}
+    settings = check_settings(api, settings)
     try:
         default = map_category(category, "vic") if category is not None else None
     except ValueError as exc:
@@ -190,16 +162,24 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
             for s_type, by_signal in converted.items():
                 for signal, meta in by_signal.items():
                     opinion = meta.get_as_aggregate_opinion()
+                    mine = [o.category for o in meta.get_as_opinions() if o.is_mine]
+                    if mine and all(c == tx_state.SignalOpinionCategory.NEGATIVE_CLASS for c in mine):
+                        skipped += 1
+                        _warn(result, f"{ref}: marked a false positive by this lab's own opinion; not listed")
+                        continue
                     if opinion.category == tx_state.AggregateSignalOpinionCategory.NEGATIVE_CLASS:
                         skipped += 1
                         _warn(result, f"{ref}: marked a false positive on the exchange; not listed")
                         continue
+                    own, label = classified(api, opinion.tags)
                     rows.append(HashSetEntry(
-                        hashset_id=hs.id, kind="file", ref=ref, category=category,
+                        hashset_id=hs.id, kind="file", ref=ref, category=category if own is None else own,
                         md5=signal if s_type is VideoMD5Signal else None,
                         pdq=signal if s_type is PdqSignal else None,
                         extra={"exchange": api, "opinion": opinion.category.name,
-                               **({"tags": sorted(opinion.tags)[:20]} if opinion.tags else {})}))
+                               **({"tags": sorted(opinion.tags)[:20]} if opinion.tags else {}),
+                               **({"source_scheme": CLASSIFIED[api], "source_category": label} if label else {}),
+                               **descriptors(meta)}))
             if not rows and not converted:
                 skipped += 1
                 _warn(result, f"{ref}: not a hash Tasman matches ({', '.join(s.get_name() for s in SIGNAL_TYPES)}); "
@@ -232,8 +212,8 @@ def fetch_exchange(ws: Workspace, name: str, *, api: str | None = None, settings
         hs, cursor = _open_list(s, ws.actor, name, api, dict(settings or {}), category, known_good)
         hs_id, cursor_id, api_name = hs.id, cursor.id, cursor.api
         stored_settings, checkpoint_data = dict(cursor.settings), cursor.checkpoint
-    collab = _collab(api_name, name, stored_settings)
-    client = _client(api_name, collab)
+    collab = collab_for(api_name, name, stored_settings)
+    client = client_for(api_name, collab)
     default = stored_settings.get("category")
     result = FetchResult(name=name, api=api_name)
     failure: str | None = None
@@ -252,12 +232,15 @@ def fetch_exchange(ws: Workspace, name: str, *, api: str | None = None, settings
             except Exception as exc:   # a malformed response, a network error, a bad cursor
                 failure = _reason(exc)
                 break
-            for line in log.lines[seen:]:
+            for line in log.lines[seen:]:       # records the client dropped while reading the page
                 result.skipped += 1
                 _warn(result, f"page {result.pages + 1}: {line}")
+            seen = len(log.lines)
             with ws.session() as s:
                 hs = s.get_one(HashSet, hs_id)
                 a, u, r, k = _store_page(s, hs, api_name, collab, dict(delta.updates), default, result)
+                for line in log.lines[seen:]:   # why a record was skipped (counted by _store_page)
+                    _warn(result, f"page {result.pages + 1}: {line}")
                 cur = s.get_one(ExchangeCursor, cursor_id)
                 cp = _checkpoint_json(delta.checkpoint)
                 cur.checkpoint, cur.pages, cur.fetched_at, cur.last_error = cp, cur.pages + 1, utcnow(), ""
@@ -266,8 +249,9 @@ def fetch_exchange(ws: Workspace, name: str, *, api: str | None = None, settings
                 hs.counts = {**_counts(s, hs_id), "warnings": len(result.warnings)}
                 hs.source_sha256 = hashlib.sha256(json.dumps(cp, sort_keys=True).encode()).hexdigest()
                 hs.imported_at = utcnow()
-                audit.record(s, ws.actor, "hashset.fetch_page", target=name, api=api_name, page=cur.pages,
-                             added=a, updated=u, removed=r, skipped=k, entries=hs.entry_count, cursor=cp)
+                if delta.updates:   # an empty page (NCMEC probes empty time ranges) only moves the cursor
+                    audit.record(s, ws.actor, "hashset.fetch_page", target=name, api=api_name, page=cur.pages,
+                                 added=a, updated=u, removed=r, skipped=k, entries=hs.entry_count, cursor=cp)
                 result.pages += 1
                 result.added, result.updated, result.removed = result.added + a, result.updated + u, result.removed + r
                 result.skipped += k
@@ -288,35 +272,3 @@ def exchange_cursor(session: Session, name: str) -> ExchangeCursor | None:
     if hs is None:
         return None
     return session.scalar(select(ExchangeCursor).where(ExchangeCursor.hashset_id == hs.id))
-
-
-def report_opinion(ws: Workspace, name: str, signal_type: str, signal: str, *, positive: bool) -> str:
-    """Send the examiner's opinion on a listed hash (a true or a false positive) back to the
-    exchange the list comes from, where its python-threatexchange client can send one."""
-    with ws.session() as s:
-        cursor = exchange_cursor(s, name)
-        if cursor is None:
-            raise NotFoundError(f"no hash set {name!r} fed from an exchange")
-        api_name, settings = cursor.api, dict(cursor.settings)
-    types = {st.get_name(): st for st in SIGNAL_TYPES}
-    if signal_type not in types:
-        raise InputError(f"signal type {signal_type!r}: use one of {', '.join(types)}")
-    try:
-        types[signal_type].validate_signal_str(signal)
-    except ValueError as exc:
-        raise InputError(f"{signal_type} {signal[:80]!r}: {exc}") from None
-    client = _client(api_name, _collab(api_name, name, settings))
-    category = (tx_state.SignalOpinionCategory.POSITIVE_CLASS if positive
-                else tx_state.SignalOpinionCategory.NEGATIVE_CLASS)
-    try:
-        client.report_opinion(types[signal_type], signal, tx_state.SignalOpinion(True, category, set()))
-    except NotImplementedError:
-        verdict = "true" if positive else "false"
-        raise InputError(f"the {api_name} exchange takes no {verdict}-positive opinion through "
-                         "python-threatexchange") from None
-    except Exception as exc:  # a third-party client: reported on one line
-        raise InputError(f"the {api_name} exchange refused the opinion: {_reason(exc)}") from None
-    with ws.session() as s:
-        audit.record(s, ws.actor, "hashset.opinion", target=name, api=api_name, signal_type=signal_type,
-                     signal=signal, opinion=category.name)
-    return category.name

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from threatexchange.signal_type.md5 import VideoMD5Signal
 from threatexchange.signal_type.pdq.signal import PdqSignal
@@ -82,8 +82,10 @@ def validate(signal_type: str, signal: str) -> str:
         raise InputError(f"invalid {signal_type} signal: {exc}") from None
 
 
-def lookup_signal(session: Session, actor: str, signal_type: str, signal: str) -> list[LookupMatch]:
-    """The entries of known-material hash sets that match ``signal``, closest first."""
+def lookup_signal(session: Session, actor: str, signal_type: str, signal: str, *,
+                  via: str = "signal") -> list[LookupMatch]:
+    """The entries of known-material hash sets that match ``signal``, closest first. ``via``: how
+    the hash came (a signal handed in, ``upload:photo``, ``url:HOST``), for the audit entry."""
     value = validate(signal_type, signal)
     banks = _banks(session)
     names = {b.id: b.name for b in banks}
@@ -102,5 +104,23 @@ def lookup_signal(session: Session, actor: str, signal_type: str, signal: str) -
                 found.append(LookupMatch(int(bank.ids[i]), names[int(bank.sets[i])], int(d)))
     found.sort(key=lambda m: (m.distance, m.content_id))
     audit.record(session, actor, "hashset.lookup", signal_type=signal_type, signal=value,
-                 matches=len(found), banks=sorted({m.bank for m in found}))
+                 matches=len(found), banks=sorted({m.bank for m in found}), **({"via": via} if via != "signal" else {}))
     return found
+
+
+def index_status(session: Session, signal_type: str | None = None) -> dict[str, dict[str, object]]:
+    """HMA's ``/m/index/status``: per signal type, whether any bank holds such hashes, how many, and
+    the time (epoch seconds) of the newest bank change they reflect (-1 when none)."""
+    if signal_type is not None and signal_type not in SIGNAL_TYPES:
+        raise InputError(f"no such signal type {signal_type[:40]!r}: use one of {', '.join(SIGNAL_TYPES)}")
+    banks = _banks(session)
+    ids = [b.id for b in banks]
+    built_to = int(max(b.imported_at for b in banks).timestamp()) if banks else -1
+    out: dict[str, dict[str, object]] = {}
+    for name, column in ((PdqSignal.get_name(), HashSetEntry.pdq), (VideoMD5Signal.get_name(), HashSetEntry.md5)):
+        if signal_type not in (None, name):
+            continue
+        size = int(session.scalar(select(func.count()).select_from(HashSetEntry).where(
+            HashSetEntry.hashset_id.in_(ids), column.is_not(None), HashSetEntry.kind.in_(("file", "video")))) or 0)
+        out[name] = {"present": size > 0, "built_to": built_to if size else -1, "size": size}
+    return out
