@@ -4,22 +4,26 @@ country and confidence to its top candidate (or clear them when nothing points a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasman.attribute.facts import SubjectFacts
+from tasman.attribute.facts import ADDRESS, CURRENCY, SubjectFacts
 from tasman.attribute.iplocate import AddressList
+from tasman.attribute.places import CasePlaces
 from tasman.attribute.models import AttributionRun, AttributionScore, SubjectAttribution
 from tasman.attribute.scoring import Verdict, score
 from tasman.attribute.signals import SIGNALS, Env, Finding, Signal
+from tasman.attribute.signals.currency import source_file
 from tasman.attribute.weights import Weights, default_weights
 from tasman.core import audit
 from tasman.core.errors import NotFoundError, NothingToDo
 from tasman.evidence import get_case
+from tasman.extract.identifiers import clean_country
 from tasman.link.models import Subject
 
 
@@ -42,6 +46,34 @@ def make_env(mmdb: Path | None = None, tor_exits: Path | None = None, vpn_ranges
     if mmdb:
         env.locator()  # a bad file fails now, before anything is stored
     return env
+
+
+def case_context(gathered: Iterable[SubjectFacts], env: Env, min_records: int = 20) -> Env:
+    """What the case as a whole says, for signals to consult: the towns its address records name
+    together with a country, and the sources (files) whose records all use one currency while
+    their addresses lie in several countries (at least ``min_records`` of them): a shop's own
+    currency, which says nothing about its customers."""
+    towns = CasePlaces()
+    seen: set[tuple[str, str, str]] = set()
+    currencies: dict[str, set[str]] = defaultdict(set)
+    countries: dict[str, set[str]] = defaultdict(set)
+    records: dict[str, set[str]] = defaultdict(set)
+    for sf in gathered:
+        for f in sf.facts:
+            if f.kind == ADDRESS and f.value.strip():
+                cc = clean_country(f.value)
+                city = str(f.meta.get("city") or "").strip()
+                if cc is not None:
+                    countries[source_file(f.source)].add(cc.value)
+                    if city and (f.source, city, cc.value) not in seen:
+                        seen.add((f.source, city, cc.value))
+                        towns.add(city, cc.value)
+            elif f.kind == CURRENCY:
+                currencies[source_file(f.source)].add(f.value.strip().upper())
+                records[source_file(f.source)].add(f.source)
+    uniform = {src: next(iter(cur)) for src, cur in currencies.items()
+               if len(cur) == 1 and len(records[src]) >= min_records and len(countries[src]) > 1}
+    return replace(env, case_places=towns, uniform_currency=uniform)
 
 
 def assess(facts: SubjectFacts, weights: Weights, env: Env) -> Verdict:
@@ -74,6 +106,9 @@ def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights
     summary = RunSummary(run_id=run.id)
     subjects = {s.id: s for s in session.scalars(select(Subject).where(Subject.case_id == case.id))}
     gathered = gather(session, case.id)
+    env = case_context(gathered, env)
+    run.settings = {**run.settings, "case_towns": len(env.case_places.towns) if env.case_places else 0,
+                    "uniform_currency_sources": dict(env.uniform_currency)}
     for done, facts in enumerate(gathered, 1):
         verdict = assess(facts, weights, env)
         _store(session, run.id, subjects[facts.subject_id], verdict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tasman.attribute.signals.address import AddressSignal
+from tasman.attribute.signals.currency import CurrencySignal
 from tasman.attribute.signals.base import Env, Finding, Ignored, Signal, Vote
 from tasman.attribute.signals.email_domain import EmailDomainSignal
 from tasman.attribute.signals.gps import GpsSignal
@@ -15,7 +16,7 @@ from tasman.attribute.signals.timezone import TimezoneSignal
 SIGNALS: dict[str, type[Signal]] = {
     cls.name: cls
     for cls in (AddressSignal, PhoneSignal, IbanSignal, IpSignal, EmailDomainSignal, StatedPlaceSignal,
-                GpsSignal, TimezoneSignal)
+                GpsSignal, TimezoneSignal, CurrencySignal)
 }
 
 __all__ = ["SIGNALS", "Env", "Finding", "Ignored", "Signal", "Vote"]

@@ -1,5 +1,6 @@
 """Places the subject stated in a chat ("I live in Cebu"), as extraction found them: a country
-counts fully, a city a little less (split between countries that have a town of that name)."""
+counts fully, a city a little less (placed by the case's own addresses, else the gazetteer, and
+split between countries that have a town of that name)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,8 @@ class StatedPlaceSignal(Signal):
         if fact.hint:
             yield self.vote(fact.hint, fact, f"stated city {fact.value!r} ({fact.hint})", factor)
             return
-        candidates = places.city_countries(fact.value)
+        candidates, how = places.locate_town(fact.value, self.env.case_places)
         if not candidates:
             yield self.ignore(fact, f"no known town called {fact.value!r}")
         for cc, share in candidates:
-            yield self.vote(cc, fact, f"stated city {fact.value!r}: {share:.0%} of towns of that name "
-                            f"(by population) are in {cc}", factor * share)
+            yield self.vote(cc, fact, f"stated city {fact.value!r}: {share:.0%} {how} are in {cc}", factor * share)
