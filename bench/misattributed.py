@@ -8,8 +8,8 @@ The corpus is generated, imported and linked as ``bench/link.py`` does (default 
 ``--keep DIR`` a workspace already linked there is reused, so only attribution runs again. The
 judgement is ``bench/link.py``'s (``judge_persons``): a person is right when the country most of
 their attributed records got is theirs (one never attributed is wrong); the stricter figure, by the
-subject holding most of each person, is printed beside it. Each person is also scored alone: every fact of every record of
-theirs pooled (as if linking had been perfect), which separates what attribution gets wrong from
+subject holding most of each person, is printed beside it. Each person is also scored alone: every
+fact of every record of theirs pooled (as if linking had been perfect), which separates what attribution gets wrong from
 what linking did. Causes:
 
 - ``no signal at all``: not one fact of any of the person's records points to a country (the
@@ -40,13 +40,11 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from link import Generated, generate, import_all, placed_parties  # bench/ is not a package
-
 from tasman.attribute.facts import Fact, SubjectFacts
-from tasman.attribute.gather import member_facts
-from tasman.attribute.gather import gather
+from tasman.attribute.gather import gather, member_facts
+from tasman.attribute.scoring import Verdict
 from tasman.attribute.service import assess, attribute_case, case_context
 from tasman.attribute.signals import Env
-from tasman.attribute.scoring import Verdict
 from tasman.attribute.weights import default_weights
 from tasman.core.models import Record
 from tasman.core.workspace import Workspace
@@ -80,7 +78,8 @@ def party_facts(ws: Workspace) -> dict[tuple[str, str, str], list[Fact]]:
     with ws.session() as s:
         case_id = get_case(s, CASE).id
         obs: dict[int, list[Observation]] = defaultdict(list)
-        for o in s.scalars(select(Observation).where(Observation.case_id == case_id, Observation.record_id.is_not(None))):
+        for o in s.scalars(select(Observation).where(Observation.case_id == case_id,
+                                                     Observation.record_id.is_not(None))):
             obs[o.record_id or 0].append(o)
         for rec in s.scalars(select(Record).where(Record.case_id == case_id)):
             roles = ("sender", "beneficiary") if rec.kind == "transactions" else ("",)

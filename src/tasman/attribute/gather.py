@@ -18,8 +18,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasman.attribute.facts import (ADDRESS, CITY, COUNTRY, CURRENCY, EMAIL, GPS, IBAN, IP, PHONE, TIMESTAMP, Fact,
-                                    SubjectFacts)
+from tasman.attribute.facts import (
+    ADDRESS,
+    CITY,
+    COUNTRY,
+    CURRENCY,
+    EMAIL,
+    GPS,
+    IBAN,
+    IP,
+    PHONE,
+    TIMESTAMP,
+    Fact,
+    SubjectFacts,
+)
 from tasman.core.models import Record
 from tasman.extract.identifiers import clean_country, clean_email, clean_iban, clean_phone
 from tasman.extract.models import Observation

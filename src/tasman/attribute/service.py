@@ -3,8 +3,8 @@ country and confidence to its top candidate (or clear them when nothing points a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from tasman.attribute.facts import ADDRESS, CURRENCY, SubjectFacts
 from tasman.attribute.iplocate import AddressList
-from tasman.attribute.places import CasePlaces
 from tasman.attribute.models import AttributionRun, AttributionScore, SubjectAttribution
+from tasman.attribute.places import CasePlaces
 from tasman.attribute.scoring import Verdict, score
 from tasman.attribute.signals import SIGNALS, Env, Finding, Signal
 from tasman.attribute.signals.currency import source_file

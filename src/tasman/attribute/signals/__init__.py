@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tasman.attribute.signals.address import AddressSignal
-from tasman.attribute.signals.currency import CurrencySignal
 from tasman.attribute.signals.base import Env, Finding, Ignored, Signal, Vote
+from tasman.attribute.signals.currency import CurrencySignal
 from tasman.attribute.signals.email_domain import EmailDomainSignal
 from tasman.attribute.signals.gps import GpsSignal
 from tasman.attribute.signals.iban import IbanSignal

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from tasman.attribute.facts import Fact
-from tasman.attribute.places import CasePlaces
 from tasman.attribute.iplocate import AddressList, Geoip2FastLocator, IpLocator, MmdbLocator
+from tasman.attribute.places import CasePlaces
 from tasman.attribute.weights import SignalWeight
 
 
