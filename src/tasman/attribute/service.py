@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasman.attribute.facts import ADDRESS, CURRENCY, SubjectFacts
+from tasman.attribute.facts import ADDRESS, CURRENCY, PROBABLE_LINK, Fact, SubjectFacts
 from tasman.attribute.iplocate import AddressList
 from tasman.attribute.models import AttributionRun, AttributionScore, SubjectAttribution
 from tasman.attribute.places import CasePlaces
@@ -24,7 +24,7 @@ from tasman.core import audit
 from tasman.core.errors import NotFoundError, NothingToDo
 from tasman.evidence import get_case
 from tasman.extract.identifiers import clean_country
-from tasman.link.models import Subject
+from tasman.link.models import LinkRun, ProbableLink, Subject, SubjectRecord
 
 
 @dataclass
@@ -76,6 +76,35 @@ def case_context(gathered: Iterable[SubjectFacts], env: Env, min_records: int = 
     return replace(env, case_places=towns, uniform_currency=uniform)
 
 
+def probable_facts(session: Session, case_id: int, own: dict[int, tuple[str, str, float]]
+                   ) -> dict[int, list[Fact]]:
+    """Subject id -> a fact per probable link (the latest link run's, between the review and link
+    thresholds) to another subject that ``own`` (subject id -> (ref, country, confidence), from its
+    own evidence) places."""
+    party_subject: dict[tuple[int, str], int] = {
+        (rid, role or ""): sid for rid, role, sid in session.execute(
+            select(SubjectRecord.record_id, SubjectRecord.role, SubjectRecord.subject_id)
+            .join(Subject, Subject.id == SubjectRecord.subject_id)
+            .where(Subject.case_id == case_id, Subject.status != "retired"))}
+    run_id = session.scalar(select(LinkRun.id).where(LinkRun.case_id == case_id).order_by(LinkRun.id.desc()).limit(1))
+    out: dict[int, list[Fact]] = defaultdict(list)
+    if run_id is None:
+        return {}
+    for ra, rla, rb, rlb, p in session.execute(
+            select(ProbableLink.record_a, ProbableLink.role_a, ProbableLink.record_b, ProbableLink.role_b,
+                   ProbableLink.probability).where(ProbableLink.run_id == run_id)):
+        a, b = party_subject.get((ra, rla or "")), party_subject.get((rb, rlb or ""))
+        if a is None or b is None or a == b:
+            continue
+        for this, other in ((a, b), (b, a)):
+            if other in own:
+                ref, cc, conf = own[other]
+                out[this].append(Fact(PROBABLE_LINK, ref, f"probable link of records {ra} and {rb}", "record",
+                                      meta={"country": cc, "probability": round(float(p), 3),
+                                            "confidence": conf}))
+    return dict(out)
+
+
 def assess(facts: SubjectFacts, weights: Weights, env: Env) -> Verdict:
     signals: list[Signal] = [cls(weights.of(name), env) for name, cls in SIGNALS.items()]
     findings: list[Finding] = []
@@ -109,8 +138,14 @@ def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights
     env = case_context(gathered, env)
     run.settings = {**run.settings, "case_towns": len(env.case_places.towns) if env.case_places else 0,
                     "uniform_currency_sources": dict(env.uniform_currency)}
+    verdicts = {facts.subject_id: assess(facts, weights, env) for facts in gathered}
+    own = {sid: (subjects[sid].ref, v.top.country, v.top.confidence) for sid, v in verdicts.items() if v.top}
+    borrowed = probable_facts(session, case.id, own)
     for done, facts in enumerate(gathered, 1):
-        verdict = assess(facts, weights, env)
+        verdict = verdicts[facts.subject_id]
+        if facts.subject_id in borrowed:
+            verdict = assess(SubjectFacts(facts.subject_id, facts.subject_ref,
+                                          [*facts.facts, *borrowed[facts.subject_id]]), weights, env)
         _store(session, run.id, subjects[facts.subject_id], verdict)
         summary.subjects += 1
         if verdict.top is not None:

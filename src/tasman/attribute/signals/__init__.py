@@ -10,13 +10,14 @@ from tasman.attribute.signals.gps import GpsSignal
 from tasman.attribute.signals.iban import IbanSignal
 from tasman.attribute.signals.ip import IpSignal
 from tasman.attribute.signals.phone import PhoneSignal
+from tasman.attribute.signals.probable_link import ProbableLinkSignal
 from tasman.attribute.signals.stated_place import StatedPlaceSignal
 from tasman.attribute.signals.timezone import TimezoneSignal
 
 SIGNALS: dict[str, type[Signal]] = {
     cls.name: cls
     for cls in (AddressSignal, PhoneSignal, IbanSignal, IpSignal, EmailDomainSignal, StatedPlaceSignal,
-                GpsSignal, TimezoneSignal, CurrencySignal)
+                GpsSignal, TimezoneSignal, CurrencySignal, ProbableLinkSignal)
 }
 
 __all__ = ["SIGNALS", "Env", "Finding", "Ignored", "Signal", "Vote"]
