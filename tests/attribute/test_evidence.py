@@ -125,3 +125,13 @@ def test_a_tie_at_the_top_attributes_nothing() -> None:
     assert v.tied and v.top is None and {c.country for c in v.ranked} == {"PH", "DE"} and v.conflict
     one = assess(SubjectFacts(1, "S-1", [a, b, Fact(ADDRESS, "PH", "a#1")]), W, Env())
     assert not one.tied and one.top is not None and one.top.country == "PH"
+
+
+def test_probable_link_votes_by_probability_times_confidence() -> None:
+    from tasman.attribute.facts import PROBABLE_LINK
+
+    (v,) = findings("probable_link", Fact(PROBABLE_LINK, "S-000007", "probable link of records 1 and 2",
+                                          meta={"country": "PL", "probability": 0.8, "confidence": 0.5}))
+    assert isinstance(v, Vote) and v.country == "PL" and abs(v.strength - 0.4) < 1e-9 and "S-000007" in v.detail
+    (n,) = findings("probable_link", Fact(PROBABLE_LINK, "S-000008", "x", meta={"probability": 0.8}))
+    assert isinstance(n, Ignored)
