@@ -135,3 +135,13 @@ def test_probable_link_votes_by_probability_times_confidence() -> None:
     assert isinstance(v, Vote) and v.country == "PL" and abs(v.strength - 0.4) < 1e-9 and "S-000007" in v.detail
     (n,) = findings("probable_link", Fact(PROBABLE_LINK, "S-000008", "x", meta={"probability": 0.8}))
     assert isinstance(n, Ignored)
+
+
+def test_the_case_places_a_stated_town_before_extractions_guess() -> None:
+    guessed = Fact(CITY, "ID:dobo", "chat.jsonl!/3", "chat", hint="ID")  # extraction's town of that name
+    (v,) = findings("stated_place", guessed)
+    assert isinstance(v, Vote) and v.country == "ID" and v.value == "dobo"
+    case = CasePlaces()
+    case.add("Dobo", "FI")
+    (w,) = findings("stated_place", guessed, Env(case_places=case))
+    assert isinstance(w, Vote) and w.country == "FI" and "case" in w.detail and w.value == "dobo"
