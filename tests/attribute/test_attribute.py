@@ -80,3 +80,36 @@ def test_transfer_side_comes_from_the_membership_role_not_from_names(ws: Workspa
         data = show(s, ws.actor, "OP-1", "S-000011")["subjects"][0]
     assert [c["country"] for c in data["ranked"]] == ["PH"]
     assert not any("+44" in r["value"] for c in data["ranked"] for r in c["reasons"])
+
+
+def test_a_probable_link_lends_the_other_subjects_own_country(ws: Workspace) -> None:
+    from tasman.link.models import LinkRun, ProbableLink
+
+    with ws.session() as s:
+        c = f.case(s)
+        _pl, (order,) = f.subject(s, c, "S-000001", "Marta Kowalska",
+                                  {"record_id": "o1", "name": "Marta Kowalska", "country": "PL", "city": "Lublin",
+                                   "phone": "+48 601 234 567"})
+        _chat, (chat,) = f.subject(s, c, "S-000002", "", {"record_id": "c1", "username": "mart_kowal77"},
+                                   kind="chats", source="chats.jsonl")
+        _de, (other,) = f.subject(s, c, "S-000003", "M. Kowalski",
+                                  {"record_id": "o2", "name": "M. Kowalski", "country": "DE"})
+        run = LinkRun(case_id=c.id, threshold=0.99, actor="tester")
+        s.add(run)
+        s.flush()
+        s.add(ProbableLink(run_id=run.id, record_a=order.id, record_b=chat.id, match_weight=3.0, probability=0.8))
+        s.add(ProbableLink(run_id=run.id, record_a=order.id, record_b=other.id, match_weight=3.0, probability=0.7))
+        s.flush()
+        attribute_case(s, ws.actor, "OP-1")
+        got = {x.ref: x.country for x in s.scalars(select(Subject))}
+        chat_row = show(s, ws.actor, "OP-1", "S-000002")["subjects"][0]
+        de_row = show(s, ws.actor, "OP-1", "S-000003")["subjects"][0]
+    # nothing of its own: the chat takes the order's country, saying why and how weakly
+    assert got["S-000002"] == "PL"
+    (reason,) = chat_row["ranked"][0]["reasons"]
+    assert reason["signal"] == "probable_link" and "S-000001" in reason["detail"] and reason["points"] < 0.8
+    assert chat_row["confidence"] < 0.3
+    # its own evidence (a German address) stands: the probable link only corroborates
+    assert got["S-000003"] == "DE" and [c["country"] for c in de_row["ranked"]] == ["DE"]
+    assert any(n["signal"] == "probable_link" for n in de_row["ignored"])
+    assert got["S-000001"] == "PL"

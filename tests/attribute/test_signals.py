@@ -22,7 +22,8 @@ def findings(name: str, fact: Fact, env: Env | None = None) -> list[Vote | Ignor
 
 def test_every_signal_has_a_default_weight_and_a_stable_name() -> None:
     assert set(SIGNALS) == set(W.signals)
-    assert list(SIGNALS) == ["address", "phone", "iban", "ip", "email_domain", "stated_place", "gps", "timezone"]
+    assert list(SIGNALS) == ["address", "phone", "iban", "ip", "email_domain", "stated_place", "gps", "timezone",
+                             "currency", "probable_link"]
 
 
 def test_phone_international_national_and_voip() -> None:

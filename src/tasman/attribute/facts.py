@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # fact kinds
-PHONE, EMAIL, IP, IBAN, ADDRESS, COUNTRY, CITY, GPS, TIMESTAMP = (
-    "phone", "email", "ip", "iban", "address", "country", "city", "gps", "timestamp")
+PHONE, EMAIL, IP, IBAN, ADDRESS, COUNTRY, CITY, GPS, TIMESTAMP, CURRENCY, PROBABLE_LINK = (
+    "phone", "email", "ip", "iban", "address", "country", "city", "gps", "timestamp", "currency", "probable_link")
 
 
 @dataclass(frozen=True)

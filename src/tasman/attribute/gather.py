@@ -18,12 +18,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasman.attribute.facts import ADDRESS, CITY, COUNTRY, EMAIL, GPS, IBAN, IP, PHONE, TIMESTAMP, Fact, SubjectFacts
+from tasman.attribute.facts import (
+    ADDRESS,
+    CITY,
+    COUNTRY,
+    CURRENCY,
+    EMAIL,
+    GPS,
+    IBAN,
+    IP,
+    PHONE,
+    TIMESTAMP,
+    Fact,
+    SubjectFacts,
+)
 from tasman.core.models import Record
 from tasman.extract.identifiers import clean_country, clean_email, clean_iban, clean_phone
 from tasman.extract.models import Observation
 from tasman.link.artifacts import STRONG_TYPES, artifacts_holding
-from tasman.link.members import members_of
+from tasman.link.members import Member, members_of
 from tasman.link.models import Subject
 
 _OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:UTC|GMT)?\s*([+-])(\d{2}):?(\d{2})\s*$", re.I)
@@ -55,8 +68,21 @@ def offset_of(text: str) -> tuple[int, str] | None:
     return minutes, at
 
 
+_ENTRY_KINDS = {"phone": PHONE, "email": EMAIL, "ip": IP, "iban": IBAN}
+
+
+def _entries(f: dict[str, Any]) -> list[dict[str, Any]]:
+    listed = f.get("identifiers")
+    return [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+
+
 def person_facts(f: dict[str, Any], source: str, origin: str = "record") -> list[Fact]:
-    """Facts of one person-shaped set of fields (a customer, a chat counterpart, a tip, a party)."""
+    """Facts of one person-shaped set of fields (a customer, a chat counterpart, a tip, a party):
+    the flat fields and every typed entry of its ``identifiers`` list (a tip's second phone, each
+    IP capture, an IBAN a chat gave). In a chat, a city or country found in the text is a place
+    the counterpart *stated* (``stated_place``), and the session's ``country`` field counts as an
+    address only when the export gave it, not when import derived it from such a statement."""
+    entries = _entries(f)
     hint_raw = next(iter(values(f.get("country"))), "")
     hint_id = clean_country(hint_raw) if hint_raw else None
     hint = hint_id.value if hint_id else None
@@ -66,10 +92,31 @@ def person_facts(f: dict[str, Any], source: str, origin: str = "record") -> list
     out += [Fact(IP, v, source, origin) for v in values(f.get("ip"))]
     out += [Fact(IBAN, v, source, origin) for v in values(f.get("payment_ref")) + values(f.get("account"))
             if clean_iban(v)]
-    city = next(iter(values(f.get("city"))), "")
-    if hint_raw or city:
-        meta = {k: f[k] for k in ("street", "postcode", "region") if f.get(k)}
-        out.append(Fact(ADDRESS, hint_raw, source, origin, meta={"city": city, **meta}))
+    for e in entries:
+        kind, value = _ENTRY_KINDS.get(str(e.get("type"))), str(e.get("value") or e.get("raw") or "").strip()
+        if kind is not None and value and (kind != IBAN or clean_iban(value)):
+            out.append(Fact(kind, value, source, origin, hint if kind == PHONE else None))
+    if origin == "chat":
+        derived = {str(e.get("country") or "") for e in entries if e.get("type") == "city"} | \
+                  {str(e.get("value") or "") for e in entries if e.get("type") == "country"}
+        for e in entries:
+            if e.get("type") == "country" and e.get("value"):
+                out.append(Fact(COUNTRY, str(e["value"]), source, "chat"))
+            elif e.get("type") == "city" and (e.get("raw") or e.get("value")):
+                out.append(Fact(CITY, str(e.get("raw") or e.get("value")), source, "chat"))
+        city = next(iter(values(f.get("city"))), "")
+        if city and not any(e.get("type") == "city" for e in entries):
+            out.append(Fact(CITY, city, source, "chat"))
+        if hint and hint not in derived:  # a country the export itself gives for the session
+            out.append(Fact(ADDRESS, hint_raw, source, origin))
+    else:
+        city = next(iter(values(f.get("city"))), "")
+        if hint_raw or city:
+            meta = {k: f[k] for k in ("street", "postcode", "region") if f.get(k)}
+            out.append(Fact(ADDRESS, hint_raw, source, origin, meta={"city": city, **meta}))
+    currency = next(iter(values(f.get("currency"))), "")
+    if currency:
+        out.append(Fact(CURRENCY, currency, source, origin))
     for ts in values(f.get("timestamp")):
         got = offset_of(ts)
         if got:
@@ -106,6 +153,22 @@ def _strong_of(facts: list[Fact]) -> set[tuple[str, str]]:
     return out
 
 
+def member_facts(m: Member, observations: Iterable[Observation]) -> tuple[list[Fact], list[Observation]]:
+    """The facts one member record gives about its subject, and the observations they came from
+    (of a transfer's observations, only those found in the subject's own side's fields)."""
+    origin = "chat" if m.record.kind == "chats" else "record"
+    own = m.own_fields()
+    if m.side == "sender" and isinstance(m.record.fields, dict) and m.record.fields.get("currency"):
+        own["currency"] = m.record.fields["currency"]  # a transfer is paid in at the sender's end
+    facts = person_facts(own, record_source(m.record), origin)
+    mine = [o for o in observations if m.is_own(o.message_id or "")]
+    for o in mine:
+        got = _obs_fact(o, origin)
+        if got is not None:
+            facts.append(got)
+    return facts, mine
+
+
 def gather(session: Session, case_id: int, subject_ids: Iterable[int] | None = None) -> list[SubjectFacts]:
     q = select(Subject).where(Subject.case_id == case_id).order_by(Subject.id)
     if subject_ids is not None:
@@ -126,16 +189,10 @@ def gather(session: Session, case_id: int, subject_ids: Iterable[int] | None = N
         sf = SubjectFacts(s.id, s.ref)
         own_obs: list[Observation] = []
         for m in members.get(s.id, []):
-            origin = "chat" if m.record.kind == "chats" else "record"
-            for fact in person_facts(m.own_fields(), record_source(m.record), origin):
-                sf.add(fact)
-            # of a transfer's observations, only those found in the subject's own side's fields
-            mine = [o for o in obs_by_record.get(m.record.id, []) if m.is_own(o.message_id or "")]
+            facts, mine = member_facts(m, obs_by_record.get(m.record.id, []))
             own_obs += mine
-            for o in mine:
-                got = _obs_fact(o, origin)
-                if got is not None:
-                    sf.add(got)
+            for fact in facts:
+                sf.add(fact)
         strong[s.id] = {(o.type, o.value) for o in own_obs if o.type in STRONG_TYPES}
         strong[s.id] |= _strong_of(sf.facts)
         out.append(sf)

@@ -9,7 +9,7 @@ nearest-town, not polygon: a point at sea or on a border lands in the nearest to
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -70,3 +70,36 @@ def city_countries(name: str) -> list[tuple[str, float]]:
         return sorted(((cc, 1 / len(found)) for cc in found), key=lambda t: (-t[1], t[0]))
     return sorted(((cc, pop / total) for cc, pop in found.items() if pop / total >= 0.05),
                   key=lambda t: (-t[1], t[0]))
+
+
+@dataclass
+class CasePlaces:
+    """Towns the case's own address records name together with a country ("Temaheim, DE"): a
+    town too small for the gazetteer, or one whose name several countries share, is placed the
+    way the case itself writes it. Counts are of distinct records."""
+
+    towns: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, city: str, country: str) -> None:
+        key = fold(city)
+        if key:
+            counts = self.towns.setdefault(key, {})
+            counts[country] = counts.get(country, 0) + 1
+
+    def countries(self, name: str) -> list[tuple[str, float, int]]:
+        """(country, share, records) of the case's addresses naming ``name``, largest first."""
+        found = self.towns.get(fold(name)) or {}
+        total = sum(found.values())
+        return sorted(((cc, n / total, n) for cc, n in found.items()), key=lambda t: (-t[1], t[0]))
+
+
+def locate_town(name: str, case: CasePlaces | None) -> tuple[list[tuple[str, float]], str]:
+    """Candidate countries for a town named without a country, and how they were found: the
+    case's own addresses first (they say which "Santiago" this case means), else the gazetteer."""
+    if case is not None:
+        got = case.countries(name)
+        if got:
+            n = sum(k for _, _, k in got)
+            return [(cc, share) for cc, share, _ in got], \
+                f"of the case's {n} address record{'s' if n > 1 else ''} naming it with a country"
+    return city_countries(name), "of towns of that name in the gazetteer (by population)"

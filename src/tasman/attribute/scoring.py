@@ -50,8 +50,15 @@ class Verdict:
     conflict: bool = False
 
     @property
+    def tied(self) -> bool:
+        """The first two candidates score the same: choosing one would be a guess."""
+        return len(self.ranked) > 1 and self.ranked[0].score == self.ranked[1].score
+
+    @property
     def top(self) -> CountryScore | None:
-        return self.ranked[0] if self.ranked else None
+        """The attributed country: the best candidate, or none when nothing points anywhere or
+        the best candidates tie (they stay ranked, with their reasons)."""
+        return self.ranked[0] if self.ranked and not self.tied else None
 
 
 @dataclass

@@ -3,24 +3,28 @@ country and confidence to its top candidate (or clear them when nothing points a
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tasman.attribute.facts import SubjectFacts
+from tasman.attribute.facts import ADDRESS, CURRENCY, PROBABLE_LINK, Fact, SubjectFacts
 from tasman.attribute.iplocate import AddressList
 from tasman.attribute.models import AttributionRun, AttributionScore, SubjectAttribution
+from tasman.attribute.places import CasePlaces
 from tasman.attribute.scoring import Verdict, score
 from tasman.attribute.signals import SIGNALS, Env, Finding, Signal
+from tasman.attribute.signals.currency import source_file
 from tasman.attribute.weights import Weights, default_weights
 from tasman.core import audit
 from tasman.core.errors import NotFoundError, NothingToDo
 from tasman.evidence import get_case
-from tasman.link.models import Subject
+from tasman.extract.identifiers import clean_country
+from tasman.link.models import LinkRun, ProbableLink, Subject, SubjectRecord
 
 
 @dataclass
@@ -42,6 +46,63 @@ def make_env(mmdb: Path | None = None, tor_exits: Path | None = None, vpn_ranges
     if mmdb:
         env.locator()  # a bad file fails now, before anything is stored
     return env
+
+
+def case_context(gathered: Iterable[SubjectFacts], env: Env, min_records: int = 20) -> Env:
+    """What the case as a whole says, for signals to consult: the towns its address records name
+    together with a country, and the sources (files) whose records all use one currency while
+    their addresses lie in several countries (at least ``min_records`` of them): a shop's own
+    currency, which says nothing about its customers."""
+    towns = CasePlaces()
+    seen: set[tuple[str, str, str]] = set()
+    currencies: dict[str, set[str]] = defaultdict(set)
+    countries: dict[str, set[str]] = defaultdict(set)
+    records: dict[str, set[str]] = defaultdict(set)
+    for sf in gathered:
+        for f in sf.facts:
+            if f.kind == ADDRESS and f.value.strip():
+                cc = clean_country(f.value)
+                city = str(f.meta.get("city") or "").strip()
+                if cc is not None:
+                    countries[source_file(f.source)].add(cc.value)
+                    if city and (f.source, city, cc.value) not in seen:
+                        seen.add((f.source, city, cc.value))
+                        towns.add(city, cc.value)
+            elif f.kind == CURRENCY:
+                currencies[source_file(f.source)].add(f.value.strip().upper())
+                records[source_file(f.source)].add(f.source)
+    uniform = {src: next(iter(cur)) for src, cur in currencies.items()
+               if len(cur) == 1 and len(records[src]) >= min_records and len(countries[src]) > 1}
+    return replace(env, case_places=towns, uniform_currency=uniform)
+
+
+def probable_facts(session: Session, case_id: int, own: dict[int, tuple[str, str, float]]
+                   ) -> dict[int, list[Fact]]:
+    """Subject id -> a fact per probable link (the latest link run's, between the review and link
+    thresholds) to another subject that ``own`` (subject id -> (ref, country, confidence), from its
+    own evidence) places."""
+    party_subject: dict[tuple[int, str], int] = {
+        (rid, role or ""): sid for rid, role, sid in session.execute(
+            select(SubjectRecord.record_id, SubjectRecord.role, SubjectRecord.subject_id)
+            .join(Subject, Subject.id == SubjectRecord.subject_id)
+            .where(Subject.case_id == case_id, Subject.status != "retired"))}
+    run_id = session.scalar(select(LinkRun.id).where(LinkRun.case_id == case_id).order_by(LinkRun.id.desc()).limit(1))
+    out: dict[int, list[Fact]] = defaultdict(list)
+    if run_id is None:
+        return {}
+    for ra, rla, rb, rlb, p in session.execute(
+            select(ProbableLink.record_a, ProbableLink.role_a, ProbableLink.record_b, ProbableLink.role_b,
+                   ProbableLink.probability).where(ProbableLink.run_id == run_id)):
+        a, b = party_subject.get((ra, rla or "")), party_subject.get((rb, rlb or ""))
+        if a is None or b is None or a == b:
+            continue
+        for this, other in ((a, b), (b, a)):
+            if other in own:
+                ref, cc, conf = own[other]
+                out[this].append(Fact(PROBABLE_LINK, ref, f"probable link of records {ra} and {rb}", "record",
+                                      meta={"country": cc, "probability": round(float(p), 3),
+                                            "confidence": conf}))
+    return dict(out)
 
 
 def assess(facts: SubjectFacts, weights: Weights, env: Env) -> Verdict:
@@ -74,8 +135,17 @@ def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights
     summary = RunSummary(run_id=run.id)
     subjects = {s.id: s for s in session.scalars(select(Subject).where(Subject.case_id == case.id))}
     gathered = gather(session, case.id)
+    env = case_context(gathered, env)
+    run.settings = {**run.settings, "case_towns": len(env.case_places.towns) if env.case_places else 0,
+                    "uniform_currency_sources": dict(env.uniform_currency)}
+    verdicts = {facts.subject_id: assess(facts, weights, env) for facts in gathered}
+    own = {sid: (subjects[sid].ref, v.top.country, v.top.confidence) for sid, v in verdicts.items() if v.top}
+    borrowed = probable_facts(session, case.id, own)
     for done, facts in enumerate(gathered, 1):
-        verdict = assess(facts, weights, env)
+        verdict = verdicts[facts.subject_id]
+        if facts.subject_id in borrowed:
+            verdict = assess(SubjectFacts(facts.subject_id, facts.subject_ref,
+                                          [*facts.facts, *borrowed[facts.subject_id]]), weights, env)
         _store(session, run.id, subjects[facts.subject_id], verdict)
         summary.subjects += 1
         if verdict.top is not None:

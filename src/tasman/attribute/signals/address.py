@@ -1,5 +1,6 @@
-"""Stated and postal addresses: the country field of a record; a city alone is placed with the
-offline gazetteer and counts less, split between the countries that have a town of that name."""
+"""Stated and postal addresses: the country field of a record; a city alone counts less, placed
+by the case's own addresses that name it with a country, else by the offline gazetteer, and split
+between the countries that have a town of that name."""
 
 from __future__ import annotations
 
@@ -28,10 +29,10 @@ class AddressSignal(Signal):
             return
         if not city:
             return
-        candidates = places.city_countries(city)
+        candidates, how = places.locate_town(city, self.env.case_places)
         if not candidates:
             yield self.ignore(fact, f"no country given and no known town called {city!r}", city)
             return
         for cc, share in candidates:
-            yield self.vote(cc, fact, f"address city {city!r} without a country: {share:.0%} of towns of that name "
-                            f"(by population) are in {cc}", self.weight.city_only_factor * share, city)
+            yield self.vote(cc, fact, f"address city {city!r} without a country: {share:.0%} {how} are in {cc}",
+                            self.weight.city_only_factor * share, city)

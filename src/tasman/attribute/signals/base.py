@@ -17,15 +17,19 @@ from typing import ClassVar
 
 from tasman.attribute.facts import Fact
 from tasman.attribute.iplocate import AddressList, Geoip2FastLocator, IpLocator, MmdbLocator
+from tasman.attribute.places import CasePlaces
 from tasman.attribute.weights import SignalWeight
 
 
 @dataclass
 class Env:
-    """What signals may consult besides the fact: the IP database and anonymiser lists."""
+    """What signals may consult besides the fact: the IP database and anonymiser lists, and what
+    the whole case says (towns its addresses place, sources that price everything in one currency)."""
 
     mmdb: Path | None = None
     anonymisers: list[AddressList] = field(default_factory=list)
+    case_places: CasePlaces | None = None
+    uniform_currency: dict[str, str] = field(default_factory=dict)  # source file -> its one currency
     _locator: IpLocator | None = field(default=None, repr=False)
 
     def locator(self) -> IpLocator:

@@ -1,14 +1,18 @@
 """Places the subject stated in a chat ("I live in Cebu"), as extraction found them: a country
-counts fully, a city a little less (split between countries that have a town of that name)."""
+counts fully, a city a little less (placed by the case's own addresses, else the gazetteer, and
+split between countries that have a town of that name)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from tasman.attribute import places
 from tasman.attribute.facts import CITY, COUNTRY, Fact
 from tasman.attribute.signals.base import Finding, Signal
-from tasman.extract.identifiers import clean_country
+from tasman.extract.identifiers import clean_country, fold
+
+_CODED = re.compile(r"^[A-Z]{2}:")
 
 
 class StatedPlaceSignal(Signal):
@@ -25,12 +29,14 @@ class StatedPlaceSignal(Signal):
                 yield self.vote(found.value, fact, f"stated country {fact.value!r}", 1.0, found.value)
             return
         factor = self.weight.city_factor
-        if fact.hint:
-            yield self.vote(fact.hint, fact, f"stated city {fact.value!r} ({fact.hint})", factor)
+        name = fact.value.split(":", 1)[1] if _CODED.match(fact.value) else fact.value  # "US:reno" from extraction
+        key = fold(name)
+        known = self.env.case_places.countries(name) if self.env.case_places else []
+        if fact.hint and not known:
+            yield self.vote(fact.hint, fact, f"stated city {name!r} ({fact.hint})", factor, key)
             return
-        candidates = places.city_countries(fact.value)
+        candidates, how = places.locate_town(name, self.env.case_places)
         if not candidates:
-            yield self.ignore(fact, f"no known town called {fact.value!r}")
+            yield self.ignore(fact, f"no known town called {name!r}", key)
         for cc, share in candidates:
-            yield self.vote(cc, fact, f"stated city {fact.value!r}: {share:.0%} of towns of that name "
-                            f"(by population) are in {cc}", factor * share)
+            yield self.vote(cc, fact, f"stated city {name!r}: {share:.0%} {how} are in {cc}", factor * share, key)
