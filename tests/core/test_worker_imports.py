@@ -44,8 +44,16 @@ from tasman.link.normalise import WORKER_PRELOAD
 (mods,) = ordered_map(loaded_modules, [[0]], 2, preload=WORKER_PRELOAD)
 print(json.dumps(mods[0]))
 """,
+    # extraction: its runner's pool (bounded_map with its preload and initializer)
+    "extract": HEAVY_MAIN + """
+from tasman.core.procs import bounded_map
+from tasman.extract import runner
+(mods,) = bounded_map(loaded_modules, [[0]], lambda item, why: [], 2, preload=runner._PRELOAD,
+                      initializer=runner.init_worker)
+print(json.dumps(mods))
+""",
 }
-NEEDS = {"triage": "tasman.triage.hashing.worker", "link": "tasman.link.normalise"}
+NEEDS = {"triage": "tasman.triage.hashing.worker", "link": "tasman.link.normalise", "extract": "tasman.extract.files"}
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
