@@ -39,6 +39,25 @@ def test_help_and_case_list_import_no_heavy_stage(tmp_path: Path) -> None:
     assert _imported_after(run, "-w", str(tmp_path / "ws"), "case", "list") == []
 
 
+def test_case_list_into_a_pipe_starts_without_rich_cryptography_or_the_evidence_store(tmp_path: Path) -> None:
+    """Output that is no terminal is written without Rich; no key is read to list cases."""
+    run = ("import sys\nfrom tasman.cli.main import cli\n"
+           "try:\n    cli(sys.argv[1:], prog_name='tasman')\nexcept SystemExit:\n    pass\n"
+           "import json\nprint(json.dumps([m for m in ('rich', 'cryptography', 'tasman.evidence.store')"
+           " if m in sys.modules]))")
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("FORCE_COLOR", None)
+    env.pop("TTY_COMPATIBLE", None)
+    ws = str(tmp_path / "ws")
+    for argv in (["init", ws], ["-w", ws, "case", "create", "C-1"]):
+        subprocess.run([sys.executable, "-c", "from tasman.cli.main import main; main()", *argv], env=env,
+                       capture_output=True, check=True)
+    out = subprocess.run([sys.executable, "-c", run, "-w", ws, "case", "list"], capture_output=True, text=True,
+                         env=env, check=True).stdout.splitlines()
+    assert out[:3] == ["# Cases", "ref\ttitle\tcreated\tby", out[2]] and out[2].startswith("C-1\t")
+    assert json.loads(out[-1]) == []
+
+
 def test_help_lists_every_command_from_the_registry_alone() -> None:
     fresh = LazyGroup(name="tasman", lazy=dict(COMMANDS))
     text = CliRunner().invoke(fresh, ["--help"]).output

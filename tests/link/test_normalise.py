@@ -102,3 +102,13 @@ def test_fast_paths_agree_with_the_shared_cleaners() -> None:
                 region = p.country if rng.random() < 0.7 else None
                 ident = clean_phone(raw, region) or (clean_phone(raw, None) if region else None)
                 assert _phone(raw, region) == (ident.value if ident else None), (raw, region)
+
+
+def test_normalising_on_workers_gives_the_rows_in_order_as_in_one_process() -> None:
+    rows = [(i, "customers", {"name": f"Person {chr(65 + i % 26)}{i}", "email": f"p{i}@mail.example",
+                              "phone": f"+49 151 2345{i:04d}", "country": "DE"}) for i in range(1, 41)]
+    alone = normalise_rows(rows, workers=1)
+    spread = normalise_rows(rows, workers=2, parallel_above=10, chunk=7)     # 6 batches on 2 workers
+    assert spread.num_rows == alone.num_rows == 40
+    assert spread.column("uid").to_pylist() == [uid(i, "") for i in range(1, 41)]
+    assert spread.equals(alone)

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from tasman.attribute import attribute_case, load_weights, make_env, show
-from tasman.cli.common import TasmanGroup, emit, json_option, plural, progress, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, json_option, plural, progress, state, table
 from tasman.cli.say import say
 
 _file = click.Path(path_type=Path, dir_okay=False)
@@ -52,7 +51,7 @@ def attribute(ctx: click.Context, case_ref: str | None, weights_path: Path | Non
     data = {"run": summary.run_id, "subjects": summary.subjects, "attributed": summary.attributed,
             "conflicts": summary.conflicts, "by_country": summary.by_country}
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         say(con, f"Attributed {summary.attributed} of {plural(summary.subjects, 'subject')} of {case_ref} "
                  f"({summary.conflicts} with conflicting signals); run {summary.run_id}")
         if summary.by_country:
@@ -84,7 +83,7 @@ def show_cmd(case_ref: str, subject: str | None) -> None:
     with ws.session() as s:
         data = show(s, ws.actor, case_ref, subject)
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         rows = data["subjects"]
         if subject is None:
             con.print(table(f"Attribution of {case_ref} (run {data['run']})",

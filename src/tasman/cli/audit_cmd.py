@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 from sqlalchemy import select
 
-from tasman.cli.common import TasmanGroup, emit, fail, json_option, plural, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, fail, json_option, plural, state, table
 from tasman.core import anchor as anchors
 from tasman.core import audit as audit_log
 from tasman.core.errors import ExitCode, NotFoundError
@@ -70,7 +69,7 @@ def verify(anchor_files: tuple[Path, ...], key: str) -> None:
                         "checks": [c.as_dict() for c in checked.checks]},
             "warnings": warnings}
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         if report.ok and checked.ok:
             con.print(f"Audit chain intact: {plural(report.entries, 'entry', 'entries')}, head {report.head}")
         elif report.ok:
@@ -136,7 +135,7 @@ def log(case_ref: str | None, limit: int) -> None:
                  "target": e.target, "details": json.loads(e.details)} for e in s.scalars(q)]
         audit_log.record(s, ws.actor, "audit.read", case_ref=case_ref, count=len(rows))
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table("Audit log", ["seq", "time", "actor", "action", "case", "target"],
                         [[r["seq"], r["ts"], r["actor"], r["action"], r["case"], r["target"]] for r in rows]))
 

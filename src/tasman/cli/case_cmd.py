@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, json_option, state, table
 from tasman.core.models import Case
 from tasman.evidence import cases
 
@@ -40,7 +39,7 @@ def list_() -> None:
     with ws.session() as s:
         rows = [case_dict(c) for c in cases.list_cases(s, ws.actor)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table("Cases", ["ref", "title", "created", "by"],
                         [[r["ref"], r["title"], str(r["created_at"])[:19], r["created_by"]] for r in rows]))
 

@@ -7,20 +7,24 @@ space), so ``tasman subject list --case C | cut -f1`` works. Progress bars are d
 terminal, never with ``--json``.
 
 Imports are light (no workspace, database or Rich at import time) so that ``tasman --help`` and
-the lazy command registry in ``tasman.cli.main`` start fast.
+the lazy command registry in ``tasman.cli.main`` start fast. Output that is no terminal imports Rich
+only for what Rich would change (markup, emoji codes, tabs, Rich renderables): a table or plain
+text is written as it is (:class:`PlainConsole`), so ``tasman case list | ...`` starts without it.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 
@@ -75,8 +79,18 @@ def json_option(f: F) -> F:
 UNLIMITED = 1_000_000  # the width of a console that is no terminal: lines are never wrapped or cut
 
 
-def console(stderr: bool = False) -> Console:
-    """The console for human output: a terminal's own width, else no width limit and no wrapping."""
+class Out(Protocol):
+    """What a command's human output is written to: a Rich console on a terminal, else a
+    :class:`PlainConsole` (both print the same text where there is no terminal)."""
+
+    @property
+    def is_terminal(self) -> bool: ...
+
+    def print(self, *objects: Any, sep: str = " ", end: str = "\n", markup: bool | None = None,
+              highlight: bool | None = None, soft_wrap: bool | None = None) -> None: ...
+
+
+def _rich_console(stderr: bool) -> Console:
     from rich.console import Console
 
     con = Console(stderr=stderr)
@@ -85,7 +99,67 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, width=UNLIMITED, soft_wrap=True)
 
 
-def emit(data: Any, human: Callable[[Console], None]) -> None:
+def _no_terminal(stderr: bool) -> bool:
+    """True when Rich would find no terminal either (it is asked whenever this is unsure)."""
+    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return False
+    try:
+        return not (sys.stderr if stderr else sys.stdout).isatty()
+    except (AttributeError, ValueError):     # no isatty, or a closed file: as Rich, no terminal
+        return True
+
+
+_EMOJI_CODE = re.compile(r":\S*?:")   # what Rich might read as an emoji code (:smile:)
+
+
+class PlainConsole:
+    """Human output that is no terminal, without importing Rich where Rich would change nothing.
+
+    A :class:`PlainTable` is written as its tab-separated lines and printable text without markup
+    or emoji codes as it is, exactly as Rich writes them there (no width, no wrapping); anything
+    else (markup, tabs, line breaks, a Rich renderable, other options) is handed to a Rich console
+    with no width limit, made on first need. The file is looked up at each print (a test's runner
+    swaps ``sys.stdout``)."""
+
+    is_terminal = False
+    _PLAIN_OPTIONS = frozenset({"markup", "highlight", "soft_wrap", "sep", "end"})
+
+    def __init__(self, stderr: bool = False) -> None:
+        self.stderr = stderr
+        self._rich: Console | None = None
+
+    def _text(self, obj: object, markup: bool | None) -> str | None:
+        """How ``obj`` reads where there is no terminal, or None where Rich has to say."""
+        if isinstance(obj, PlainTable):
+            return "\n".join(obj.lines())
+        if (isinstance(obj, str) and obj.isprintable() and not _EMOJI_CODE.search(obj)
+                and (markup is False or "[" not in obj)):
+            return obj
+        return None
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if set(kwargs) <= self._PLAIN_OPTIONS:
+            texts = [self._text(o, kwargs.get("markup")) for o in objects]
+            if all(t is not None for t in texts):
+                file = sys.stderr if self.stderr else sys.stdout
+                file.write(str(kwargs.get("sep", " ")).join(t for t in texts if t is not None)
+                           + str(kwargs.get("end", "\n")))
+                file.flush()
+                return
+        if self._rich is None:
+            self._rich = _rich_console(self.stderr)
+        self._rich.print(*objects, **kwargs)
+
+
+def console(stderr: bool = False) -> Out:
+    """The console for human output: a terminal's own width, else no width limit and no wrapping
+    (and no Rich imported unless what is printed needs it)."""
+    if _no_terminal(stderr):
+        return PlainConsole(stderr)
+    return _rich_console(stderr)
+
+
+def emit(data: Any, human: Callable[[Out], None]) -> None:
     """Print ``data`` as JSON when ``--json`` was given, else let ``human`` render it."""
     if state().json:
         click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
@@ -138,10 +212,13 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
 @contextmanager
 def byte_progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr for long reads; silent when stderr is no terminal or with --json."""
+    if state().json or _no_terminal(stderr=True):
+        yield lambda _n: None
+        return
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    con = console(stderr=True)
-    if state().json or not con.is_terminal:
+    con = _rich_console(stderr=True)
+    if not con.is_terminal:
         yield lambda _n: None
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
@@ -172,8 +249,11 @@ class Ticker:
 def progress(label: str) -> Iterator[Ticker]:
     """A progress bar on stderr (spinner, label, bar, done/total, detail, elapsed) while a stage
     runs; on a terminal only: never with --json or when stderr is piped (the ticker does nothing)."""
-    con = console(stderr=True)
-    if state().json or not con.is_terminal:
+    if state().json or _no_terminal(stderr=True):
+        yield Ticker(None)
+        return
+    con = _rich_console(stderr=True)
+    if not con.is_terminal:
         yield Ticker(None)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

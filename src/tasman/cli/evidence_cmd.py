@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, byte_progress, emit, fail, json_option, state, table
+from tasman.cli.common import Out, TasmanGroup, byte_progress, emit, fail, json_option, state, table
 from tasman.core.errors import ExitCode
 from tasman.core.models import Evidence
 from tasman.evidence import store
@@ -69,7 +68,7 @@ def add(case_ref: str, paths: tuple[Path, ...], custodian: str, note: str, copy:
                                    copy_into=ws.root / "evidence" if copy else None, progress=tick)
             results.append({**evidence_dict(r.evidence), "created": r.created, "media_hashes": media_dict(r.media)})
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         for r in results:
             verb = "Recorded" if r["created"] else "Already recorded, unchanged:"
             con.print(f"{verb} evidence {r['id']} {r['name']} sha256 {r['sha256']} ({r['size']} bytes)")
@@ -94,7 +93,7 @@ def list_(case_ref: str) -> None:
     with ws.session() as s:
         rows = [evidence_dict(e) for e in store.list_evidence(s, ws.actor, case_ref)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table(f"Evidence of {case_ref}", ["id", "name", "kind", "size", "sha256", "acquired"],
                         [[r["id"], r["name"], r["kind"], r["size"], str(r["sha256"])[:16] + "...",
                           str(r["acquired_at"])[:19]] for r in rows]))
@@ -118,7 +117,7 @@ def verify(case_ref: str) -> None:
                  "sha256_recorded": c.evidence.sha256, "sha256_now": c.sha256_now,
                  "media_hashes": check_dict(c.media), "ok": c.ok} for c in checks]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table(f"Custody check of {case_ref}", ["id", "name", "status", "image's acquisition hashes"],
                         [[r["id"], r["name"], r["status"],
                           r["media_hashes"]["status"] if isinstance(r["media_hashes"], dict) else "-"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import emit, json_option, plural, progress, state, table
+from tasman.cli.common import Out, emit, json_option, plural, progress, state, table
 from tasman.core.errors import InputError
 from tasman.extract.export import export_identifiers
 from tasman.extract.identifiers import IdType, clean_country
@@ -40,7 +39,7 @@ def extract(case_ref: str, region: str | None, workers: int | None, no_records: 
                                    r.files + r.records, None, f"{r.files} files  {r.records} records  {r.added} new"))
     data = summary.as_dict()
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(f"Run {summary.run_id}: {plural(summary.files, 'file')} ({summary.skipped} skipped), "
                   f"{plural(summary.records, 'record')}, {plural(summary.added, 'new observation')}, "
                   f"{summary.duplicates} already known")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, byte_progress, console, emit, json_option, plural, state, table
+from tasman.cli.common import Out, TasmanGroup, byte_progress, console, emit, json_option, plural, state, table
 from tasman.triage.hashsets import FORMATS
 from tasman.triage.hashsets.categories import SCHEMES
 from tasman.triage.hashsets.exchange import fetch_exchange
@@ -33,7 +32,7 @@ def result_dict(r: ImportResult) -> dict[str, object]:
             "warnings": [{"where": w.where, "message": w.message} for w in r.warnings[:100]]}
 
 
-def print_result(con: Console, r: ImportResult) -> None:
+def print_result(con: Out, r: ImportResult) -> None:
     kinds = ", ".join(f"{v} {k}" for k, v in r.counts.items() if v)
     verb = f"Replaced {r.name}: +{r.added} -{r.removed}," if r.replaced else f"Imported {r.name}:"
     good = " known-good" if r.known_good else ""
@@ -101,7 +100,7 @@ def list_() -> None:
     with ws.session() as s:
         rows = [hashset_dict(h) for h in list_hashsets(s, ws.actor)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table("Hash sets", ["name", "format", "entries", "known-good", "imported", "by"],
                         [[r["name"], r["format"], r["entries"], "yes" if r["known_good"] else "",
                           str(r["imported_at"])[:19], r["imported_by"]] for r in rows]))
@@ -128,7 +127,7 @@ def formats() -> None:
     rows = [{"name": f.name, "description": f.description, "known_good": f.known_good,
              "category_scheme": f.default_scheme} for f in FORMATS]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table("Formats (detected in this order)", ["name", "description", "categories"],
                         [[r["name"], r["description"], r["category_scheme"]] for r in rows]))
         con.print(f"Category schemes: {', '.join(SCHEMES)}")
@@ -177,11 +176,11 @@ def fetch(name: str, api: str | None, filename: Path | None, signal_type: str | 
             "removed": r.removed, "skipped": r.skipped, "entries": r.entries, "complete": r.complete,
             "warnings": r.warnings}
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(f"Fetched {r.name} from {r.api}: {r.pages} page(s), +{r.added} ~{r.updated} -{r.removed}, "
                   f"{r.skipped} skipped; {r.entries} entries", markup=False)
         if r.warnings:
-            err = Console(stderr=True)
+            err = console(stderr=True)
             for w in r.warnings[:SHOWN_WARNINGS]:
                 err.print(f"  {w}", markup=False, highlight=False)
             if len(r.warnings) > SHOWN_WARNINGS:

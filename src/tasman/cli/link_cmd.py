@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, plural, progress, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, json_option, plural, progress, state, table
 from tasman.core.errors import InputError
 from tasman.link import decisions, review
 from tasman.link.backends import BACKENDS, open_backend
@@ -54,7 +53,7 @@ def link(ctx: click.Context, case_ref: str | None, threshold: float | None, revi
                            stage=tick.stage)
     st = result.stats
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         stored = st["stored"]
         con.print(f"Run {result.run_id}: {plural(st['parties'], 'party', 'parties')} -> "
                   f"{plural(st['subjects'], 'subject')} "
@@ -115,7 +114,7 @@ def review_list(case_ref: str | None, limit: int, subject_ref: str | None) -> No
     with ws.session() as s:
         rows = [p.as_dict() for p in review.queue(s, ws.actor, ref, limit, subject_ref)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table(f"Probable links of {ref} waiting for review",
                         ["pair", "probability", "records", "subjects", "countries", "what agreed"],
                         [[r["pair"], f"{r['probability']:.3f}", f"{r['a']} ↔ {r['b']}",
@@ -139,7 +138,7 @@ def review_show(pair: str, case_ref: str | None) -> None:
     with ws.session() as s:
         data = review.show(s, ws.actor, ref, pair).as_dict()
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(f"Pair {data['pair']}: probability {data['probability']:.3f} (match weight "
                   f"{data['match_weight']:+.2f})", markup=False)
         a, b = data["sides"]
@@ -205,7 +204,7 @@ def list_(case_ref: str, min_records: int, limit: int | None, include_retired: b
     with ws.session() as s:
         rows = [x.as_dict() for x in list_subjects(s, ws.actor, case_ref, include_retired, min_records, limit)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table(f"Subjects of {case_ref}", ["subject", "name", "records", "status", "emails", "phones"],
                         [[r["ref"], r["name"], r["records"], r["status"],
                           ", ".join(r["identifiers"].get("emails", [])[:2]),
@@ -224,7 +223,7 @@ def show(ref: str, case_ref: str) -> None:
     with ws.session() as s:
         data = show_subject(s, ws.actor, case_ref, ref).as_dict()
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(f"{data['ref']} {data['name']} [{data['status']}] {plural(data['records'], 'record')}", markup=False)
         for k, v in data["identifiers"].items():
             con.print(f"  {k}: {', '.join(v)}", markup=False)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, plural, progress, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, json_option, plural, progress, state, table
 from tasman.core.errors import NotFoundError
 from tasman.money.config import load_config
 from tasman.money.importer import import_transactions
@@ -43,7 +42,7 @@ def import_(file: Path, case_ref: str, fmt: str, mapping: Path | None, account_h
         problems = exc.problems
         rows = [{"element": p.path, "reason": p.reason} for p in problems]
 
-        def listing(c: Console) -> None:
+        def listing(c: Out) -> None:
             for p in problems:
                 c.print(f"  {p}", markup=False, highlight=False)
 
@@ -53,7 +52,7 @@ def import_(file: Path, case_ref: str, fmt: str, mapping: Path | None, account_h
     data = {"source": summary.source, **conforms, "added": summary.added, "updated": summary.updated,
             "unchanged": summary.unchanged, "skipped": len(summary.warnings), "warnings": summary.warnings}
 
-    def human(c: Console) -> None:
+    def human(c: Out) -> None:
         c.print(f"{summary.source}: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
                 f"{len(summary.warnings)} skipped")
         for w in summary.warnings[:20]:
@@ -85,7 +84,7 @@ def analyse(case_ref: str, config: Path | None, out: Path | None) -> None:
                                    "score": p.score, "alerted": p.alerted, "indicators": p.indicator_names}
                                   for p in summary.top_beneficiaries]}
 
-    def human(c: Console) -> None:
+    def human(c: Out) -> None:
         st = summary.stats
         c.print(f"run {summary.run_id}: {plural(st['transfers'], 'transfer')}, "
                 f"{plural(st['beneficiaries'], 'beneficiary', 'beneficiaries')} "

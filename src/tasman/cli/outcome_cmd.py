@@ -7,10 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich.console import Console
 from sqlalchemy import select
 
-from tasman.cli.common import TasmanGroup, emit, json_option, plural, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, json_option, plural, state, table
 from tasman.cli.say import say
 from tasman.core.errors import AlreadyExistsError
 from tasman.evidence import get_case
@@ -106,7 +105,7 @@ def summary(case_ref: str, csv_file: Path | None, html_file: Path | None) -> Non
     if html_file:
         html_file.write_text(to_html(doc), encoding="utf-8")
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         short = {"country": "country", "packages": "pkgs", "subjects": "subjects", "acknowledged": "ack",
                  "investigations": "invest.", "searches": "searches", "arrested": "arrested", "charged": "charged",
                  "convicted": "convicted", "children_safeguarded": "children", "no_further_action": "nfa"}

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, fail, json_option, plural, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, fail, json_option, plural, state, table
 from tasman.core.errors import ExitCode
 from tasman.records.fields import KINDS
 from tasman.records.importing import import_file, list_imports
@@ -44,7 +43,7 @@ def import_(path: Path, case_ref: str, kind: str, mapping: Path | None, source: 
                           save_mapping_dir=ws.out_dir("mappings"))
     data = rep.as_dict()
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         if rep.mapping_used:
             con.print(f"Column mapping from {rep.mapping_used} (saved by an earlier import; correct it there)",
                       markup=False)
@@ -89,7 +88,7 @@ def list_(case_ref: str) -> None:
                  "complete": r.complete, "warnings": r.warning_count, "by": r.actor,
                  "at": r.imported_at.isoformat()} for r in list_imports(s, ws.actor, case_ref)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table(f"Imports of {case_ref}", ["id", "kind", "source", "rows", "skipped", "status", "at"],
                         [[r["id"], r["kind"], r["source"], r["rows"], r["skipped"],
                           "complete" if r["complete"] else "partial", str(r["at"])[:19]] for r in rows]))

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 import yaml
-from rich.console import Console
 from sqlalchemy.orm import Session
 
-from tasman.cli.common import TasmanGroup, emit, json_option, plural, progress, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, json_option, plural, progress, state, table
 from tasman.cli.say import say
 from tasman.core.errors import NotFoundError
 from tasman.core.workspace import Workspace
@@ -49,7 +48,7 @@ def refer(case_ref: str, out_dir: Path, tlp: str, countries: tuple[str, ...], mi
     data = {"built": summary.built, "unchanged": summary.unchanged, "skipped": summary.skipped,
             "unattributed": summary.unattributed}
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         if summary.built:
             con.print(table(f"Packages built for {case_ref}", ["package", "agency", "subjects", "money parties",
                                                                  "file"],

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import emit, json_option, plural, state
+from tasman.cli.common import Out, emit, json_option, plural, state
 from tasman.report import write_case_report
 
 
@@ -28,7 +27,7 @@ def report(case_ref: str, out: Path | None) -> None:
             "subjects": doc.subjects.total if doc.subjects else 0,
             "packages": doc.referrals.total.packages if doc.referrals else 0, "audit_ok": doc.audit_ok}
 
-    def human(c: Console) -> None:
+    def human(c: Out) -> None:
         c.print(f"case report: {target}", markup=False, highlight=False)
         c.print(f"  {plural(data['evidence'], 'evidence item')}, {plural(data['matched_files'], 'matched file')}, "
                 f"{plural(data['subjects'], 'subject')}, {plural(data['packages'], 'package')}; audit chain "

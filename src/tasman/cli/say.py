@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from tasman.cli.common import Out
 
 
-def say(con: Console, text: str) -> None:
+def say(con: Out, text: str) -> None:
     """Unwrapped and without rich markup: values (paths, reasons) may hold brackets."""
     con.print(text, soft_wrap=True, markup=False, highlight=False)

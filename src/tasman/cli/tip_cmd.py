@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, json_option, state, table
 from tasman.serve import tipmatch, tips
 
 
@@ -25,7 +24,7 @@ def list_(status: str | None) -> None:
                  "username": t.username, "url": t.url, "status": t.status, "match_status": t.match_status}
                 for t in tips.list_tips(s, ws.actor, status)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table("Tips", ["ref", "received", "platform", "user name", "matching", "status"],
                         [[r["ref"], r["received_at"][:16], r["platform"], r["username"], r["match_status"],
                           r["status"]] for r in rows]))

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tasman.cli.common import emit, fail, json_option, nothing_to_do, plural, state, table
+from tasman.cli.common import Out, emit, fail, json_option, nothing_to_do, plural, state, table
 from tasman.core.errors import ExitCode
 from tasman.triage.pipeline import ENGINES
 from tasman.triage.readers import Limits
@@ -128,7 +128,7 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
         nothing_to_do(f"nothing to triage: {', '.join(map(str, evidence))} holds no files")
     data = summary(result)
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         c = result.counts
         verb = "Resumed and finished" if result.resumed else "Finished"
         con.print(f"{verb} triage run {result.run_id}: {plural(c['files'], 'file')} ({c['bytes'] / 1e6:,.1f} MB), "

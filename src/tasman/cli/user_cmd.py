@@ -6,9 +6,8 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import TasmanGroup, emit, json_option, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, json_option, state, table
 from tasman.serve import accounts
 from tasman.serve.roles import Role
 
@@ -87,7 +86,7 @@ def tokens(name: str | None) -> None:
              "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
             for n in names for t in accounts.list_tokens(s, n)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table("API tokens", ["id", "user", "token", "label", "scopes", "status", "expires", "last used"],
                         [[r["id"], r["user"], f"{r['prefix']}…", r["label"], " ".join(r["scopes"]), r["status"],
                           str(r["expires_at"])[:10], str(r["last_used_at"] or "never")[:16]] for r in rows]))
@@ -116,7 +115,7 @@ def list_() -> None:
         rows = [{"name": u.name, "role": u.role, "system": u.system, "active": u.active}
                 for u in accounts.list_users(s)]
 
-    def human(con: Console) -> None:
+    def human(con: Out) -> None:
         con.print(table("Users", ["name", "role", "system", "active"],
                         [[r["name"], r["role"], r["system"], r["active"]] for r in rows]))
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from tasman.cli.common import emit, json_option, state
+from tasman.cli.common import Out, emit, json_option, state
 from tasman.core.workspace import Workspace
 
 
@@ -25,7 +24,7 @@ def init(directory: Path) -> None:
     url = ws.engine.url.render_as_string(hide_password=True)
     ws.close()
 
-    def human(c: Console) -> None:
+    def human(c: Out) -> None:
         c.print(f"Created workspace {ws.root} (database {url})")
         c.print(f"Next: tasman -w {ws.root} case create CASE-REF")
 

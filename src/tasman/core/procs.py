@@ -1,13 +1,17 @@
-"""Worker processes shared by the stages that fan out over cores (triage hashing, extraction).
+"""Worker processes shared by the stages that fan out over cores (triage hashing, extraction,
+link's normalisation).
 
-:class:`IsolatingPool` (and :func:`bounded_map` over it) is the one loop both stages run their
-workers in: a bounded number of batches in flight, results in completion order, and a worker
-that dies (a C decoder crashing on a hostile file) costs only the item it was reading.
+:class:`IsolatingPool` (and :func:`bounded_map` over it) is the one loop triage and extraction
+run their workers in: a bounded number of batches in flight, results in completion order, and a
+worker that dies (a C decoder crashing on a hostile file) costs only the item it was reading.
+:func:`ordered_map` is the plain one for pure-Python work (link): results in input order.
 
 Pools use the ``forkserver`` start method, so workers never inherit the parent's threads,
 database connections or progress bar (the web app starts runs from a job thread, where ``fork``
 would copy whatever locks other threads held). Workers import the tasman this process runs,
-and start without running the caller's ``__main__`` again.
+and start without running the caller's ``__main__`` again: a worker holds the fork server's
+preloaded modules and what its function needs, never the CLI (``loaded_modules`` shows it).
+A pool is started once per call and its workers all at once.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -24,8 +29,8 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-__all__ = ["IsolatingPool", "bounded_map", "death_reason", "default_workers", "start_pool", "tasman_on_path",
-           "worker_context"]
+__all__ = ["IsolatingPool", "bounded_map", "death_reason", "default_workers", "loaded_modules", "ordered_map",
+           "start_pool", "tasman_on_path", "worker_context"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -96,14 +101,51 @@ def main_not_needed() -> Iterator[None]:
         main.__spec__ = saved
 
 
+def loaded_modules(batch: Sequence[Any], *_args: Any) -> list[list[str]]:
+    """The modules this process has imported, once per item of ``batch``: run in a worker, what
+    the worker started with (tests check that no worker holds the CLI, the demo or Splink)."""
+    return [sorted(sys.modules) for _ in batch]
+
+
 def start_pool(workers: int, preload: Sequence[str] = (), initializer: Any = None) -> ProcessPoolExecutor:
     """A process pool on the fork server with its ``workers`` processes started now (without
-    waiting for them), each running ``initializer`` first."""
+    waiting for them), each running ``initializer`` first.
+
+    All of them are started here, while ``__main__`` is presented as one to skip: a pool that
+    is not on ``fork`` otherwise starts a worker at a ``submit`` that finds none idle, which may
+    come later, when the caller's ``__main__`` would be run again in it."""
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(preload), initializer=initializer)
     with main_not_needed():
-        for _ in range(workers):
-            pool.submit(_noop)
+        launch = getattr(pool, "_launch_processes", None)   # CPython 3.11+: every worker at once
+        if callable(launch):
+            launch()
+        else:                                                # elsewhere: one no-op each (best effort)
+            for _ in range(workers):
+                pool.submit(_noop)
     return pool
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int, *, preload: Sequence[str] = (),
+                in_flight: int | None = None) -> Iterator[R]:
+    """``fn(item)`` for each of ``items`` on ``workers`` processes, results in the items' order.
+
+    One pool for the whole call (started by :func:`start_pool`: on the fork server with
+    ``preload``, no ``__main__`` run again); at most ``in_flight`` items (default: two per worker)
+    handed over at a time, so memory stays flat however many items come. An error raised by ``fn``
+    is raised here; closing the generator early cancels what is outstanding. For pure-Python work
+    only: a worker that dies breaks the pool (see :class:`IsolatingPool` for work that may crash)."""
+    limit = in_flight or workers * 2
+    pool = start_pool(workers, preload)
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def death_reason(exitcode: int | None) -> str:

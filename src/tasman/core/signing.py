@@ -4,7 +4,8 @@ The key is the agency's own (``WORKSPACE/keys/signing.pem``, made by ``tasman ke
 see ``tasman.refer.keys``): it signs referral packages and the audit log's anchors. It is read
 only when its file is private to its owner (mode 0600 on POSIX), and never written here.
 Public keys travel as base64 of the 32 raw bytes; a fingerprint is ``ed25519:`` and the first
-32 hex digits of SHA-256 of those bytes.
+32 hex digits of SHA-256 of those bytes. ``cryptography`` is imported when a key is used, not
+when a workspace is opened (most commands sign nothing).
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Protocol
 
 from tasman.core.errors import InputError, PermissionDeniedError, reason
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 KEYS_DIR = "keys"
 SIGNING_FILE = "signing.pem"
@@ -32,6 +32,8 @@ def b64(data: bytes) -> str:
 
 
 def public_raw(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -41,6 +43,8 @@ def fingerprint(public_key_b64: str) -> str:
 
 
 def load_public(public_key_b64: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         raw = base64.b64decode(public_key_b64, validate=True)
         return Ed25519PublicKey.from_public_bytes(raw)
@@ -51,6 +55,8 @@ def load_public(public_key_b64: str) -> Ed25519PublicKey:
 def signature_ok(public_key_b64: str, data: bytes, signature_b64: str) -> bool:
     """True when ``signature_b64`` is that key's Ed25519 signature of ``data``; a damaged
     key or signature is simply not a valid signature."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         key = load_public(public_key_b64)
         key.verify(base64.b64decode(signature_b64, validate=True), data)
@@ -93,6 +99,9 @@ def signing_path(root: Path) -> Path:
 
 def load_private(path: Path) -> Ed25519PrivateKey:
     """The Ed25519 key in ``path``, refused when others may read it or when it is not one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if os.name == "posix" and path.stat().st_mode & 0o077:
         raise PermissionDeniedError(f"{path} is readable by others: chmod 600 it")
     try:

@@ -373,10 +373,15 @@ def _chunks(rows: Iterable[tuple[int, str, Any]], size: int) -> Iterator[list[tu
         yield buf
 
 
+WORKER_PRELOAD = ("tasman.link.normalise",)   # what the workers need: the cleaners, not the CLI or Splink
+
+
 def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = None,
                    parallel_above: int = 50_000, chunk: int = 20_000) -> pa.Table:
     """A parties table from ``(record_id, kind, fields or fields-JSON)`` rows; big inputs are
-    spread over worker processes (each with its own cleaner caches)."""
+    spread over worker processes (each with its own cleaner caches), one pool per call, started
+    on the fork server with this module preloaded (``core.procs.ordered_map``): a worker never
+    runs the CLI's ``__main__`` again. Batches keep the rows' order."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     batches: list[pa.RecordBatch] = []
     it = iter(rows)
@@ -386,16 +391,13 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
         for part in _chunks(it, chunk):
             batches.append(_batch(part))
         return pa.Table.from_batches(batches, schema=SCHEMA)
-    import multiprocessing as mp
+    from tasman.core.procs import ordered_map
 
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(workers) as pool:
-        def all_chunks() -> Iterator[list[tuple[int, str, Any]]]:
-            yield from _chunks(first, chunk)
-            yield from _chunks(it, chunk)
+    def all_chunks() -> Iterator[list[tuple[int, str, Any]]]:
+        yield from _chunks(first, chunk)
+        yield from _chunks(it, chunk)
 
-        for b in pool.imap(_batch, all_chunks(), chunksize=1):
-            batches.append(b)
+    batches.extend(ordered_map(_batch, all_chunks(), workers, preload=WORKER_PRELOAD))
     return pa.Table.from_batches(batches, schema=SCHEMA)
 
 
