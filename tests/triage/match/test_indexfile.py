@@ -12,8 +12,8 @@ import pytest
 
 from tasman.core.workspace import Workspace
 from tasman.triage.hashsets.store import import_hashset
-from tasman.triage.match import load_matcher
 from tasman.triage.match import indexcache as ic
+from tasman.triage.match import load_matcher
 from tasman.triage.match.codes import bytes_to_hex, hamming
 from tasman.triage.match.indexcache import IndexCache, content_key, match_rows
 from tasman.triage.match.pdqindex import LiveIndex, MihIndex, plan_for

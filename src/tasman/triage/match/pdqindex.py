@@ -197,9 +197,9 @@ class MihIndex(PdqIndex):
         meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"{folder} holds a PDQ index of another layout ({meta.get('format')})")
-        mode = "r" if mmap else None
-        codes = np.load(folder / "codes.npy", mmap_mode=mode)
-        bitmap, rank, starts, order = (np.load(folder / f"{name}.npy", mmap_mode=mode) for name in ARRAYS)
+        codes = np.load(folder / "codes.npy", mmap_mode="r" if mmap else None)
+        bitmap, rank, starts, order = (np.load(folder / f"{name}.npy", mmap_mode="r" if mmap else None)
+                                       for name in ARRAYS)
         tables = [Table(*t) for t in meta["tables"]]
         words = sum(1 << t.bits for t in tables) // 64
         if codes.shape != (meta["n"], 32) or len(order) != len(tables) * meta["n"] \
@@ -226,12 +226,12 @@ class MihIndex(PdqIndex):
     def _search(self, queries: np.ndarray, radius: int) -> Hits:
         q = len(queries)
         keys = substring_keys(queries, self.tables)
-        probes = np.empty((q, self._width), dtype=np.int32)     # bucket numbers: under 2^30 in all
+        grid = np.empty((q, self._width), dtype=np.int32)     # bucket numbers: under 2^30 in all
         col = 0
         for j, masks in enumerate(self._masks):
-            np.bitwise_xor(keys[j][:, None], masks[None, :], out=probes[:, col:col + len(masks)], casting="unsafe")
+            np.bitwise_xor(keys[j][:, None], masks[None, :], out=grid[:, col:col + len(masks)], casting="unsafe")
             col += len(masks)
-        probes = probes.ravel()
+        probes = grid.ravel()
         # level 1: the bitmap of non-empty buckets (a bit a bucket: a few MiB, it stays in cache)
         found = self._bytes.take(probes >> 3)
         np.right_shift(found, (probes & 7).astype(np.uint8), out=found)
