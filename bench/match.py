@@ -79,11 +79,14 @@ def realistic_list(n: int, pictures: int, workers: int, seed: int = 1) -> tuple[
     them (4-40 bits away; a fifth of the list), the rest uniform random bits; shuffled. Returns
     the list and the altered copies' hashes (queries whose true neighbours are in the list)."""
     rng = np.random.default_rng(seed)
-    with ProcessPoolExecutor(workers) as pool:
-        made = list(pool.map(picture_job, range(3_000_000, 3_000_000 + pictures), chunksize=16))
-    own = np.concatenate([m[0] for m in made])
-    altered = np.concatenate([m[1] for m in made])
-    family = flip_bits(own[rng.integers(0, len(own), max(0, min(n // 5, n - len(own))))], rng, 4, 40)
+    own = altered = np.zeros((0, 32), np.uint8)
+    if pictures:
+        with ProcessPoolExecutor(workers) as pool:
+            made = list(pool.map(picture_job, range(3_000_000, 3_000_000 + pictures), chunksize=16))
+        own = np.concatenate([m[0] for m in made])
+        altered = np.concatenate([m[1] for m in made])
+    family = flip_bits(own[rng.integers(0, len(own), max(0, min(n // 5, n - len(own))) if len(own) else 0)],
+                       rng, 4, 40)
     rest = rng.integers(0, 256, (max(0, n - len(own) - len(family)), 32), dtype=np.uint8)
     codes = np.concatenate([own, family, rest])[:n]
     return codes[rng.permutation(len(codes))], altered
@@ -122,8 +125,8 @@ def clock(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def spread(values: list[float]) -> str:
-    return f"median {statistics.median(values):,.0f} (min {min(values):,.0f}, max {max(values):,.0f})"
+def spread(values: list[float], fmt: str = ",.0f") -> str:
+    return f"median {statistics.median(values):{fmt}} (min {min(values):{fmt}}, max {max(values):{fmt}})"
 
 
 def load_average() -> str:
@@ -149,7 +152,7 @@ def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, worker
     truth = brute_force(codes, sample)
     mih_rate, peer_rate, ratios = [], [], []
     print(f"\n== PDQ range search, radius {RADIUS}, {n:,} hashes ({pictures * 8:,} dihedral PDQs of generated "
-          f"pictures, {min(n // 5, n - pictures * 8):,} near copies of them, the rest random) ==")
+          f"pictures, {min(n // 5, n - pictures * 8) if pictures else 0:,} near copies of them, the rest random) ==")
     for r in range(rounds):
         a = len(queries) / clock(lambda: mih.search(queries))
         b = len(sample) / clock(lambda: peer.search(sample))
@@ -163,7 +166,7 @@ def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, worker
     print(f"FAISS IndexBinaryMultiHash(256,16,16) nflip=1: lookups/s {spread(peer_rate)}; recall vs brute force "
           f"{'EQUAL' if pairs(peer.search(sample)) == truth else 'DIFFERENT'}; build {peer_build:.1f} s; "
           f"{len(sample)} lookups")
-    print(f"ratio {spread(ratios).replace(',', '')}x  (target >= 20x)  ({load_average()})")
+    print(f"ratio MIH/MultiHash {spread(ratios, '.1f')}  (target >= 20x)  ({load_average()})")
 
 
 def _worker_lookups(folder: str, queries: np.ndarray, rounds: int) -> tuple[list[float], int, int]:

@@ -251,13 +251,18 @@ class MihIndex(PdqIndex):
         bounds = self.starts.take(pair).astype(np.int64)
         lo = bounds[0::2]
         sizes = bounds[1::2] - lo
-        total = int(sizes.sum())
-        if total == len(hit):       # every bucket probed holds one hash (common at ~log2(n) bits)
-            positions, qi = lo, hit // self._width
+        qi = hit // self._width
+        many = np.flatnonzero(sizes > 1)
+        if len(many):               # buckets of one hash (most, at ~log2(n) bits) need no expansion
+            lo_m, sizes_m = lo[many], sizes[many]
+            total = int(sizes_m.sum())
+            ends = np.cumsum(sizes_m)
+            more = np.repeat(lo_m - (ends - sizes_m), sizes_m) + np.arange(total, dtype=np.int64)
+            one = np.flatnonzero(sizes == 1)
+            positions = np.concatenate([lo[one], more])
+            qi = np.concatenate([qi[one], np.repeat(qi[many], sizes_m)])
         else:
-            ends = np.cumsum(sizes)
-            positions = np.repeat(lo - (ends - sizes), sizes) + np.arange(total, dtype=np.int64)
-            qi = np.repeat(hit // self._width, sizes)
+            positions = lo
         li = self.order.take(positions).astype(np.int64)
         dist = _distances(self._rows, li, queries.view("V32").reshape(-1), qi)
         keep = np.flatnonzero(dist <= radius)
