@@ -88,7 +88,7 @@ def estimate(n: int, m: int, radius: int) -> float:
 
 def choose_substrings(n: int, radius: int) -> int:
     limit = max(12, min(MAX_BUCKET_BITS, math.ceil(math.log2(max(n, 2))) + 4))
-    options = [m for m in range(8, 65) if max(_split(m)) <= limit]
+    options = [m for m in range(8, 43) if max(_split(m)) <= limit]    # 6 bits or more: whole bitmap words
     return min(options, key=lambda m: estimate(n, m, radius))
 
 
