@@ -75,8 +75,9 @@ def picture_job(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def realistic_list(n: int, pictures: int, workers: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` hashes: the dihedral PDQs of ``pictures`` generated pictures, families of near copies of
-    them (4-40 bits away; a fifth of the list), the rest uniform random bits; shuffled. Returns
+    """``n`` hashes: the dihedral PDQs of ``pictures`` generated pictures with 1-4 near copies each
+    (4-40 bits away, as re-encodings of a listed picture are), families of 2-5 near copies
+    around random centres (a fifth of the list), the rest uniform random bits; shuffled. Returns
     the list and the altered copies' hashes (queries whose true neighbours are in the list)."""
     rng = np.random.default_rng(seed)
     own = altered = np.zeros((0, 32), np.uint8)
@@ -85,10 +86,12 @@ def realistic_list(n: int, pictures: int, workers: int, seed: int = 1) -> tuple[
             made = list(pool.map(picture_job, range(3_000_000, 3_000_000 + pictures), chunksize=16))
         own = np.concatenate([m[0] for m in made])
         altered = np.concatenate([m[1] for m in made])
-    family = flip_bits(own[rng.integers(0, len(own), max(0, min(n // 5, n - len(own))) if len(own) else 0)],
-                       rng, 4, 40)
-    rest = rng.integers(0, 256, (max(0, n - len(own) - len(family)), 32), dtype=np.uint8)
-    codes = np.concatenate([own, family, rest])[:n]
+    copies = flip_bits(np.repeat(own, rng.integers(1, 5, len(own)), axis=0), rng, 4, 40)
+    centres = rng.integers(0, 256, (max(0, n // 5 - len(copies)) // 3, 32), dtype=np.uint8)
+    family = flip_bits(np.repeat(centres, rng.integers(1, 5, len(centres)), axis=0), rng, 4, 40)
+    parts = [own, copies, centres, family]
+    rest = rng.integers(0, 256, (max(0, n - sum(len(p) for p in parts)), 32), dtype=np.uint8)
+    codes = np.concatenate([*parts, rest])[:n]
     return codes[rng.permutation(len(codes))], altered
 
 
@@ -152,7 +155,7 @@ def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, worker
     truth = brute_force(codes, sample)
     mih_rate, peer_rate, ratios = [], [], []
     print(f"\n== PDQ range search, radius {RADIUS}, {n:,} hashes ({pictures * 8:,} dihedral PDQs of generated "
-          f"pictures, {min(n // 5, n - pictures * 8) if pictures else 0:,} near copies of them, the rest random) ==")
+          f"pictures with 1-4 near copies each, a fifth in families of near copies, the rest random) ==")
     for r in range(rounds):
         a = len(queries) / clock(lambda: mih.search(queries))
         b = len(sample) / clock(lambda: peer.search(sample))
@@ -169,16 +172,20 @@ def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, worker
     print(f"ratio MIH/MultiHash {spread(ratios, '.1f')}  (target >= 20x)  ({load_average()})")
 
 
-def _worker_lookups(folder: str, queries: np.ndarray, rounds: int) -> tuple[list[float], int, int]:
+def _worker_lookups(folder: str, queries: np.ndarray, rounds: int) -> tuple[list[float], int, int, list[float]]:
     """In a fresh process: open the index through the cache (mapped), time the lookups, and
     report the peak resident memory (mapped pages of the shared files included)."""
     t = time.perf_counter()
     index = MihIndex.open(Path(folder))
     opened = time.perf_counter() - t
-    rates = [len(queries) / clock(lambda: index.search(queries)) for _ in range(rounds)]
+    rates, cpu = [], []
+    for _ in range(rounds):
+        c = time.process_time()
+        rates.append(len(queries) / clock(lambda: index.search(queries)))
+        cpu.append(len(queries) / (time.process_time() - c))
     status = Path("/proc/self/status").read_text(encoding="utf-8")
     peak = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM"))
-    return rates, peak * 1024, int(opened * 1000)
+    return rates, peak * 1024, int(opened * 1000), cpu
 
 
 def bench_big(n: int, q: int, flat_q: int, multihash: bool, rounds: int, pictures: int, workers: int) -> None:
@@ -219,8 +226,9 @@ def bench_big(n: int, q: int, flat_q: int, multihash: bool, rounds: int, picture
 
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         one = pool.apply(_worker_lookups, (str(folder), queries, rounds))
-        print(f"one process (index mapped from the file): lookups/s {spread(one[0])}; opened in {one[2]} ms; "
-              f"peak resident {one[1] / 2**30:.2f} GiB (target >= 4,000/s, < 4 GiB)  ({load_average()})")
+        print(f"one process (index mapped from the file): lookups/s {spread(one[0])}, per CPU-second "
+              f"{spread(one[3])}; opened in {one[2]} ms; peak resident {one[1] / 2**30:.2f} GiB "
+              f"(target >= 4,000/s, < 4 GiB)  ({load_average()})")
         both = [pool.apply_async(_worker_lookups, (str(folder), queries, rounds)) for _ in range(2)]
         res = [b.get() for b in both]
         total = [a + b for a, b in zip(res[0][0], res[1][0], strict=True)]
@@ -241,7 +249,6 @@ def bench_big(n: int, q: int, flat_q: int, multihash: bool, rounds: int, picture
     print(f"1% change ({change:,} removed, {change:,} added): {cache.last} in {derive:.1f} s (no rebuild); "
           f"lookups/s {spread(rates)}; recall vs brute force on the new list "
           f"{'EQUAL' if got_new == truth_new else 'DIFFERENT'}")
-    del live
     flat_rate = len(sample) / flat_s
     if multihash:
         t = time.perf_counter()
@@ -506,7 +513,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--list-size", type=int, default=1_000_000, help="PDQ hashes in the index (MIH vs FAISS)")
     ap.add_argument("--queries", type=int, default=6000, help="lookups for the Tasman index")
-    ap.add_argument("--faiss-queries", type=int, default=600, help="lookups for FAISS (slower; recall checked on these)")
+    ap.add_argument("--faiss-queries", type=int, default=600,
+                    help="lookups for FAISS (slower; recall checked on these)")
     ap.add_argument("--index-pictures", type=int, default=1000,
                     help="generated pictures whose dihedral PDQs (and near copies) are in the index's list")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (medians and spread)")
