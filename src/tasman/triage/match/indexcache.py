@@ -51,7 +51,7 @@ def _sorted(fp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions in fingerprint order and the fingerprints so sorted. The position rides in the
     fingerprint's low bits (one integer sort, ~9x faster than an argsort at ten million); the
     fingerprint keeps its high bits, and rows paired by it are compared in full anyway."""
-    shift = max(1, int(len(fp)).bit_length())
+    shift = max(1, len(fp).bit_length())
     if shift > 32:
         order = np.argsort(fp, kind="stable")
         return order, fp[order]
