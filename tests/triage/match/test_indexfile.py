@@ -177,3 +177,11 @@ def test_matcher_keeps_a_large_index_on_disk(ws: Workspace, tmp_path: Path, monk
         return [(m.path, m.distance, m.match_type) for m in ms]
     assert key(on_disk.match(files)) == key(again.match(files)) == key(memory.match(files))
     assert len(memory.match(files)) == 30
+
+
+def test_complement_is_256_bits_away_not_0() -> None:
+    rng = np.random.default_rng(12)
+    codes = rng.integers(0, 256, (500, 32), dtype=np.uint8)
+    codes[7] = ~codes[3]                               # popcounts 64+64+64+64 must not wrap to 0
+    _, li, dist = MihIndex(codes, 31).search(codes[3:4])
+    assert list(zip(li.tolist(), dist.tolist(), strict=True)) == [(3, 0)]

@@ -113,17 +113,43 @@ def substring_keys(codes: np.ndarray, tables: list[Table], chunk: int = 1 << 20)
     return out
 
 
-def _distances(codes: np.ndarray, rows: np.ndarray, queries: np.ndarray, qrows: np.ndarray) -> np.ndarray:
-    """Hamming distance of listed ``rows`` to queries ``qrows`` (codes and queries as ``V32`` items)."""
+def _within(codes: np.ndarray, rows: np.ndarray, queries: np.ndarray, qrows: np.ndarray,
+            radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which pairs (listed ``rows``, queries ``qrows``; codes and queries as ``V32`` items) are
+    within ``radius``, and their distances. The four words' popcounts are summed as the bytes of
+    one 32-bit integer (a multiply): that sum is exact except 256, which wraps to 0, so the few
+    pairs it lets through are summed again exactly."""
     a = codes.take(rows).view(np.uint64).reshape(-1, 4)
-    b = queries.take(qrows).view(np.uint64).reshape(-1, 4)
-    np.bitwise_xor(a, b, out=a)
-    counts = np.bitwise_count(a)
-    out = counts[:, 0].astype(np.int32)
-    out += counts[:, 1]
-    out += counts[:, 2]
-    out += counts[:, 3]
-    return out
+    np.bitwise_xor(a, queries.take(qrows).view(np.uint64).reshape(-1, 4), out=a)
+    counts = np.bitwise_count(a)                       # (n, 4) uint8, each at most 64
+    packed = counts.view(np.uint32).reshape(-1) * np.uint32(0x01010101)
+    packed >>= np.uint32(24)
+    near = np.flatnonzero(packed <= radius)
+    exact = counts[near].sum(axis=1, dtype=np.int32)
+    keep = exact <= radius
+    return near[keep], exact[keep]
+
+
+def _expand(lo: np.ndarray, sizes: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every position of each bucket (``lo``, ``sizes``) with its bucket's owner: the first
+    positions at once, the second ones of the buckets holding two or more, ... for small
+    buckets (most of them), then one repeat for what is left of the large ones."""
+    positions, owners = [lo], [owner]
+    rest = np.flatnonzero(sizes > 1)
+    k = 1
+    while len(rest) and k < 4:
+        positions.append(lo[rest] + k)
+        owners.append(owner[rest])
+        k += 1
+        rest = rest[sizes[rest] > k]
+    if len(rest):
+        left = sizes[rest] - k
+        ends = np.cumsum(left)
+        positions.append(np.repeat(lo[rest] + k - (ends - left), left) + np.arange(int(ends[-1])))
+        owners.append(np.repeat(owner[rest], left))
+    if len(positions) == 1:
+        return lo, owner
+    return np.concatenate(positions), np.concatenate(owners)
 
 
 def _build_tables(codes: np.ndarray, tables: list[Table]) -> tuple[np.ndarray, ...]:
@@ -251,25 +277,13 @@ class MihIndex(PdqIndex):
         ranks = self.rank.take(word_at).astype(np.int64) + np.bitwise_count(below)
         pair = np.empty(2 * len(ranks), dtype=np.int64)
         pair[0::2], pair[1::2] = ranks, ranks + 1
-        bounds = self.starts.take(pair).astype(np.int64)
+        bounds = self.starts.take(pair)
         lo = bounds[0::2]
         sizes = bounds[1::2] - lo
-        qi = hit // self._width
-        many = np.flatnonzero(sizes > 1)
-        if len(many):               # buckets of one hash (most, at ~log2(n) bits) need no expansion
-            lo_m, sizes_m = lo[many], sizes[many]
-            total = int(sizes_m.sum())
-            ends = np.cumsum(sizes_m)
-            more = np.repeat(lo_m - (ends - sizes_m), sizes_m) + np.arange(total, dtype=np.int64)
-            one = np.flatnonzero(sizes == 1)
-            positions = np.concatenate([lo[one], more])
-            qi = np.concatenate([qi[one], np.repeat(qi[many], sizes_m)])
-        else:
-            positions = lo
+        positions, qi = _expand(lo, sizes, hit // self._width)
         li = self.order.take(positions).astype(np.int64)
-        dist = _distances(self._rows, li, queries.view("V32").reshape(-1), qi)
-        keep = np.flatnonzero(dist <= radius)
-        qi, li, dist = qi[keep], li[keep], dist[keep]
+        keep, dist = _within(self._rows, li, queries.view("V32").reshape(-1), qi, radius)
+        qi, li = qi[keep], li[keep]
         if len(qi) > 1:   # a neighbour close on several substrings is found several times
             _, first = np.unique(qi * len(self.codes) + li, return_index=True)
             qi, li, dist = qi[first], li[first], dist[first]
