@@ -9,11 +9,14 @@ makes the search exact (recall 1.0) with the fewest probes. Each candidate is ve
 popcount. ``m`` is chosen from a cost model of this implementation (probes and verified
 candidates, microseconds measured in ``bench/match.py``).
 
-Layout: all tables live in two flat arrays: ``offsets`` (CSR, direct-addressed, the tables one
-after another) and ``order`` (each table's listed positions in bucket order, one after
-another), plus the codes. A batch of queries is answered in one gather over every table's
-probes (the start and end of a bucket read together), one expansion of the candidates and one
-popcount pass. The arrays are plain ``.npy`` files: :meth:`MihIndex.save` writes them,
+Layout: all tables live in flat arrays, one table after another: ``bitmap`` (a bit a bucket:
+is it non-empty; 1-2 MiB a table, so it stays in the CPU cache), ``rank`` (non-empty buckets
+before each 64-bucket word), ``starts`` (where each non-empty bucket begins in ``order``) and
+``order`` (each table's listed positions in bucket order), plus the codes. A batch of queries is
+answered in a few vectorised passes over every table's probes at once: the bitmap drops empty
+buckets, a popcount of the word below a probe gives its rank and so its range, the candidates
+are expanded and verified with one 32-byte gather and a popcount. The arrays are plain ``.npy``
+files: :meth:`MihIndex.save` writes them,
 :meth:`MihIndex.open` maps them read-only (numpy memmap), so every worker that opens the same
 folder shares one copy in the page cache. :class:`LiveIndex` is a mapped main index plus a
 small in-memory delta index for added hashes and a tombstone bitmap for removed ones, so a
@@ -35,7 +38,7 @@ import numpy as np
 
 FORMAT = 2                    # the on-disk layout; a folder written by another layout is never opened
 MAX_BUCKET_BITS = 24          # 2^24 offsets a table at most
-PROBE_COST, CANDIDATE_COST = 0.036, 0.23    # microseconds, measured for MihIndex (bench/match.py)
+PROBE_COST, CANDIDATE_COST = 0.021, 0.165   # CPU microseconds, measured for MihIndex at 10M hashes
 ARRAYS = ("bitmap", "rank", "starts", "order")
 BATCH = 1024                  # queries a pass (bounds the temporary arrays: ~3,000 probes a query)
 Hits = tuple[np.ndarray, np.ndarray, np.ndarray]   # query index, listed index, distance
