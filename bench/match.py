@@ -1,11 +1,16 @@
 """Matching benchmark: Tasman's PDQ index against FAISS IndexBinaryMultiHash, perceptual recall
 and false matches on generated benign pictures, the crop stage, and hash-set import time.
 
-    PYTHONPATH=src .venv/bin/python bench/match.py                  # full sizes, a few minutes
-    PYTHONPATH=src .venv/bin/python bench/match.py --list-size 100000 --pictures 200 --import-rows 100000
+    PYTHONPATH=src .venv/bin/python bench/match.py                  # full sizes, many minutes
+    PYTHONPATH=src .venv/bin/python bench/match.py --skip big pictures import     # MIH vs FAISS at 1M
+    PYTHONPATH=src .venv/bin/python bench/match.py --skip index pictures import --big-multihash   # 10M file
+    PYTHONPATH=src .venv/bin/python bench/match.py --list-size 100000 --big 1000000 --pictures 200 --import-rows 100000
 
-Everything is measured in this run on the same data; timings are medians of --repeats runs,
-single-threaded on both sides (numpy and FAISS with one OpenMP thread).
+Everything is measured in this run on the same data; index timings are interleaved over --rounds
+rounds (medians, min and max, the load average printed), single-threaded on both sides (numpy
+and FAISS with one OpenMP thread). Lists mix the dihedral PDQs of generated benign pictures, near
+copies of them and random hashes; lookups mix altered copies of listed pictures, listed hashes
+moved 0-31 bits and unrelated hashes, and recall is checked against FAISS IndexBinaryFlat.
 """
 
 from __future__ import annotations
@@ -42,54 +47,225 @@ RUNNER = "runner: "      # queries hashed the way ``tasman triage`` hashes them
 
 
 # ---------------------------------------------------------------- index speed
-def planted(n: int, q: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def flip_bits(codes: np.ndarray, rng: np.random.Generator, low: int, high: int) -> np.ndarray:
+    """Each row with ``low..high`` random bit positions flipped (positions may repeat: a repeat
+    cancels, so the distance is at most the count drawn; the true distance is measured anyway)."""
+    out = codes.copy()
+    for lo in range(0, len(codes), 65536):
+        part = out[lo:lo + 65536]
+        bits = np.unpackbits(part, axis=1).astype(bool)
+        k = rng.integers(low, high + 1, len(part))
+        pos = rng.integers(0, 256, (len(part), max(high, 1)))
+        use = np.arange(max(high, 1))[None, :] < k[:, None]
+        rows = np.repeat(np.arange(len(part)), use.sum(axis=1))
+        np.logical_xor.at(bits, (rows, pos[use]), True)
+        out[lo:lo + len(part)] = np.packbits(bits, axis=1)
+    return out
+
+
+def picture_job(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A generated benign picture's eight dihedral PDQs (listed) and those of three altered copies
+    (queries: JPEG quality 30, half size, brighter), as (8, 32) and (24, 32) uint8."""
+    from tasman.triage.match.codes import hex_to_bytes
+
+    img = draw_picture(seed, (320, 240))
+    listed = hex_to_bytes(dihedral_variants(img)[0], 32)
+    copies = [TRANSFORMS[t](img) for t in ("recompress", "resize", "brightness")]
+    return listed, np.concatenate([hex_to_bytes(dihedral_variants(c)[0], 32) for c in copies])
+
+
+def realistic_list(n: int, pictures: int, workers: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` hashes: the dihedral PDQs of ``pictures`` generated pictures with 1-4 near copies each
+    (4-40 bits away, as re-encodings of a listed picture are), families of 2-5 near copies
+    around random centres (a fifth of the list), the rest uniform random bits; shuffled. Returns
+    the list and the altered copies' hashes (queries whose true neighbours are in the list)."""
     rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
-    targets = rng.choice(n, q, replace=False)
-    bits = np.unpackbits(codes[targets], axis=1)
-    for i in range(q):
-        flip = rng.choice(256, int(rng.integers(0, RADIUS + 1)), replace=False)   # 0..31 bits away
-        bits[i, flip] ^= 1
-    return codes, np.packbits(bits, axis=1), targets
+    own = altered = np.zeros((0, 32), np.uint8)
+    if pictures:
+        with ProcessPoolExecutor(workers) as pool:
+            made = list(pool.map(picture_job, range(3_000_000, 3_000_000 + pictures), chunksize=16))
+        own = np.concatenate([m[0] for m in made])
+        altered = np.concatenate([m[1] for m in made])
+    copies = flip_bits(np.repeat(own, rng.integers(1, 5, len(own)), axis=0), rng, 4, 40)
+    centres = rng.integers(0, 256, (max(0, n // 5 - len(copies)) // 3, 32), dtype=np.uint8)
+    family = flip_bits(np.repeat(centres, rng.integers(1, 5, len(centres)), axis=0), rng, 4, 40)
+    parts = [own, copies, centres, family]
+    rest = rng.integers(0, 256, (max(0, n - sum(len(p) for p in parts)), 32), dtype=np.uint8)
+    codes = np.concatenate([*parts, rest])[:n]
+    return codes[rng.permutation(len(codes))], altered
 
 
-def timed_search(search: Callable[[np.ndarray], tuple[np.ndarray, ...]], queries: np.ndarray, repeats: int,
-                 batch: int) -> tuple[float, tuple[np.ndarray, ...]]:
-    runs, last = [], ()
-    for _ in range(repeats):
-        t = time.perf_counter()
-        parts = [search(queries[i:i + batch]) for i in range(0, len(queries), batch)]
-        runs.append(time.perf_counter() - t)
-        offsets = np.cumsum([0] + [batch] * (len(parts) - 1))
-        last = (np.concatenate([p[0] + o for p, o in zip(parts, offsets, strict=True)]),
-                np.concatenate([p[1] for p in parts]))
-    return len(queries) / statistics.median(runs), last
+def query_mix(codes: np.ndarray, altered: np.ndarray, q: int, seed: int = 2) -> np.ndarray:
+    """Lookups as triage makes them: a third altered copies of listed pictures (8 dihedral hashes
+    a picture), a third listed hashes moved 0-31 bits (planted, known distances), a third
+    unrelated (most files on a seized device match nothing)."""
+    rng = np.random.default_rng(seed)
+    third = q // 3
+    a = altered[:third] if len(altered) >= third else altered
+    planted = flip_bits(codes[rng.choice(len(codes), third, replace=False)], rng, 0, RADIUS)
+    unrelated = rng.integers(0, 256, (q - len(a) - third, 32), dtype=np.uint8)
+    return np.concatenate([a, planted, unrelated])
 
 
-def recall(hits: tuple[np.ndarray, ...], targets: np.ndarray) -> float:
-    found = set(zip(hits[0].tolist(), hits[1].tolist(), strict=True))
-    return sum((i, int(t)) in found for i, t in enumerate(targets)) / len(targets)
+def brute_force(codes: np.ndarray, queries: np.ndarray) -> set[tuple[int, int]]:
+    """Every (query, listed) pair within RADIUS by FAISS IndexBinaryFlat (an exhaustive scan)."""
+    import faiss
+
+    flat = faiss.IndexBinaryFlat(256)
+    flat.add(codes)
+    lims, _, ids = flat.range_search(queries, RADIUS + 1)
+    qi = np.repeat(np.arange(len(queries)), np.diff(lims).astype(np.int64))
+    return set(zip(qi.tolist(), ids.tolist(), strict=True))
 
 
-def bench_index(n: int, q: int, faiss_q: int, repeats: int) -> None:
+def pairs(hits: tuple[np.ndarray, ...]) -> set[tuple[int, int]]:
+    return set(zip(hits[0].tolist(), hits[1].tolist(), strict=True))
+
+
+def clock(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def spread(values: list[float], fmt: str = ",.0f") -> str:
+    return f"median {statistics.median(values):{fmt}} (min {min(values):{fmt}}, max {max(values):{fmt}})"
+
+
+def load_average() -> str:
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, workers: int) -> None:
+    """Tasman's MIH against FAISS IndexBinaryMultiHash(256, 16, 16) nflip=1 on the same list and
+    lookups, timed interleaved (MIH, FAISS, MIH, ...) for ``rounds`` rounds; recall of both
+    against FAISS IndexBinaryFlat (brute force) on the FAISS lookups."""
     import faiss
 
     faiss.omp_set_num_threads(1)
-    codes, queries, targets = planted(n, q)
+    codes, altered = realistic_list(n, pictures, workers)
+    queries = query_mix(codes, altered, q)
     t = time.perf_counter()
     mih = MihIndex(codes, RADIUS)
     mih_build = time.perf_counter() - t
     t = time.perf_counter()
     peer = FaissIndex(codes, RADIUS, 16, 16)
     peer_build = time.perf_counter() - t
-    mih_qps, mih_hits = timed_search(mih.search, queries, repeats, 1000)
-    peer_qps, peer_hits = timed_search(peer.search, queries[:faiss_q], repeats, 1000)
-    print(f"\n== PDQ range search, radius {RADIUS}, {n:,} random hashes, neighbours planted at 0-{RADIUS} bits ==")
-    print(f"tasman MIH ({mih.m} substrings, {mih.flips} flips): {mih_qps:10,.0f} queries/s  "
-          f"recall {recall(mih_hits, targets):.3f}  build {mih_build:.1f} s  ({q} queries)")
-    print(f"FAISS IndexBinaryMultiHash(256,16,16) nflip=1:   {peer_qps:10,.0f} queries/s  "
-          f"recall {recall(peer_hits, targets[:faiss_q]):.3f}  build {peer_build:.1f} s  ({faiss_q} queries)")
-    print(f"ratio: {mih_qps / peer_qps:.1f}x  (target >= 5x)")
+    sample = queries[np.random.default_rng(3).permutation(len(queries))[:faiss_q]]
+    truth = brute_force(codes, sample)
+    mih_rate, peer_rate, ratios = [], [], []
+    print(f"\n== PDQ range search, radius {RADIUS}, {n:,} hashes ({pictures * 8:,} dihedral PDQs of generated "
+          f"pictures with 1-4 near copies each, a fifth in families of near copies, the rest random) ==")
+    for r in range(rounds):
+        a = len(queries) / clock(lambda: mih.search(queries))
+        b = len(sample) / clock(lambda: peer.search(sample))
+        mih_rate.append(a)
+        peer_rate.append(b)
+        ratios.append(a / b)
+        print(f"  round {r + 1}: MIH {a:,.0f}/s, FAISS MultiHash {b:,.0f}/s, ratio {a / b:.1f}x  ({load_average()})")
+    print(f"tasman MIH ({mih.m} substrings, flips {[t.flips for t in mih.tables]}): lookups/s {spread(mih_rate)}; "
+          f"recall vs brute force {'EQUAL' if pairs(mih.search(sample)) == truth else 'DIFFERENT'} "
+          f"({len(truth)} true pairs in {len(sample)} lookups); build {mih_build:.1f} s; {q} lookups")
+    print(f"FAISS IndexBinaryMultiHash(256,16,16) nflip=1: lookups/s {spread(peer_rate)}; recall vs brute force "
+          f"{'EQUAL' if pairs(peer.search(sample)) == truth else 'DIFFERENT'}; build {peer_build:.1f} s; "
+          f"{len(sample)} lookups")
+    print(f"ratio MIH/MultiHash {spread(ratios, '.1f')}  (target >= 20x)  ({load_average()})")
+
+
+def _worker_lookups(folder: str, queries: np.ndarray, rounds: int) -> tuple[list[float], int, int, list[float]]:
+    """In a fresh process: open the index through the cache (mapped), time the lookups, and
+    report the peak resident memory (mapped pages of the shared files included)."""
+    t = time.perf_counter()
+    index = MihIndex.open(Path(folder))
+    opened = time.perf_counter() - t
+    rates, cpu = [], []
+    for _ in range(rounds):
+        c = time.process_time()
+        rates.append(len(queries) / clock(lambda: index.search(queries)))
+        cpu.append(len(queries) / (time.process_time() - c))
+    status = Path("/proc/self/status").read_text(encoding="utf-8")
+    peak = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM"))
+    return rates, peak * 1024, int(opened * 1000), cpu
+
+
+def bench_big(n: int, q: int, flat_q: int, multihash: bool, rounds: int, pictures: int, workers: int) -> None:
+    """Issue 19: a ``n``-hash index built into a file, opened (mapped) in a fresh process,
+    lookups/s and resident memory there; a 1% change taken as a delta and tombstones; FAISS
+    IndexBinaryMultiHash and IndexBinaryFlat on the same list."""
+    import faiss
+
+    from tasman.triage.match.indexcache import IndexCache
+
+    faiss.omp_set_num_threads(1)
+    t = time.perf_counter()
+    codes, altered = realistic_list(n, pictures, workers)
+    queries = query_mix(codes, altered, q)
+    print(f"\n== {n:,}-hash PDQ index, radius {RADIUS} (list drawn in {time.perf_counter() - t:.0f} s) ==")
+    root = Path(tempfile.mkdtemp(prefix="tasman-bench-pdqindex-"))
+    cache = IndexCache(root)
+    t = time.perf_counter()
+    index, _ = cache.open_or_build(codes, RADIUS)
+    build = time.perf_counter() - t
+    folder = root / json_main(root)
+    size = sum(f.stat().st_size for f in folder.iterdir())
+    t = time.perf_counter()
+    cache.open_or_build(codes, RADIUS)
+    reopen = time.perf_counter() - t
+    print(f"built and saved in {build:.0f} s ({size / 2**30:.2f} GiB of files); opened again by content key "
+          f"(digest of the list + mmap) in {reopen:.1f} s  (target < 120 s)")
+    sample = queries[np.random.default_rng(3).permutation(len(queries))[:flat_q]]
+    t = time.perf_counter()
+    truth = brute_force(codes, sample)
+    flat_s = time.perf_counter() - t
+    got = pairs(index.search(sample))
+    print(f"recall vs FAISS IndexBinaryFlat (brute force) on {len(sample)} lookups: "
+          f"{'EQUAL' if got == truth else 'DIFFERENT'} ({len(truth)} true pairs); Flat took {flat_s:.1f} s "
+          f"= {len(sample) / flat_s:,.1f} lookups/s")
+    del index
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        one = pool.apply(_worker_lookups, (str(folder), queries, rounds))
+        print(f"one process (index mapped from the file): lookups/s {spread(one[0])}, per CPU-second "
+              f"{spread(one[3])}; opened in {one[2]} ms; peak resident {one[1] / 2**30:.2f} GiB "
+              f"(target >= 4,000/s, < 4 GiB)  ({load_average()})")
+        both = [pool.apply_async(_worker_lookups, (str(folder), queries, rounds)) for _ in range(2)]
+        res = [b.get() for b in both]
+        total = [a + b for a, b in zip(res[0][0], res[1][0], strict=True)]
+        print(f"two processes mapping the same files at once: lookups/s together {spread(total)}; "
+              f"peak resident each {res[0][1] / 2**30:.2f} / {res[1][1] / 2**30:.2f} GiB (shared pages)")
+    # a 1% change: 0.5% removed, 0.5% added (near copies of listed hashes and new ones)
+    rng = np.random.default_rng(8)
+    change = n // 200
+    gone = rng.choice(n, change, replace=False)
+    new = np.concatenate([np.delete(codes, gone, axis=0), flip_bits(codes[rng.choice(n, change // 2)], rng, 1, 20),
+                          rng.integers(0, 256, (change - change // 2, 32), dtype=np.uint8)])
+    t = time.perf_counter()
+    live, rows = cache.open_or_build(new, RADIUS)
+    derive = time.perf_counter() - t
+    truth_new = brute_force(new, sample)
+    got_new = {(a, int(rows[b])) for a, b in pairs(live.search(sample))}
+    rates = [len(queries) / clock(lambda: live.search(queries)) for _ in range(rounds)]
+    print(f"1% change ({change:,} removed, {change:,} added): {cache.last} in {derive:.1f} s (no rebuild); "
+          f"lookups/s {spread(rates)}; recall vs brute force on the new list "
+          f"{'EQUAL' if got_new == truth_new else 'DIFFERENT'}")
+    flat_rate = len(sample) / flat_s
+    if multihash:
+        t = time.perf_counter()
+        peer = FaissIndex(codes, RADIUS, 16, 16)
+        peer_build = time.perf_counter() - t
+        small = sample[:max(20, len(sample) // 5)]
+        peer_rates = [len(small) / clock(lambda: peer.search(small)) for _ in range(rounds)]
+        ok = pairs(peer.search(small)) == {p for p in truth if p[0] < len(small)}
+        print(f"FAISS IndexBinaryMultiHash(256,16,16) nflip=1 on the same list: build {peer_build:.0f} s, "
+              f"lookups/s {spread(peer_rates)} ({len(small)} lookups), recall {'EQUAL' if ok else 'DIFFERENT'}; "
+              f"MIH/MultiHash {statistics.median(one[0]) / statistics.median(peer_rates):.0f}x")
+    print(f"FAISS IndexBinaryFlat on the same list: {flat_rate:,.1f} lookups/s; MIH/Flat "
+          f"{statistics.median(one[0]) / flat_rate:,.0f}x  ({load_average()})")
+
+
+def json_main(root: Path) -> str:
+    return next(p.name for p in root.glob("main-*"))
 
 
 # ---------------------------------------------------------------- pictures
@@ -335,9 +511,17 @@ def drop_pg(admin_url: str, url: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--list-size", type=int, default=1_000_000, help="random PDQ hashes in the index")
-    ap.add_argument("--queries", type=int, default=5000, help="planted queries for the Tasman index")
-    ap.add_argument("--faiss-queries", type=int, default=1000, help="planted queries for FAISS (slower)")
+    ap.add_argument("--list-size", type=int, default=1_000_000, help="PDQ hashes in the index (MIH vs FAISS)")
+    ap.add_argument("--queries", type=int, default=6000, help="lookups for the Tasman index")
+    ap.add_argument("--faiss-queries", type=int, default=600,
+                    help="lookups for FAISS (slower; recall checked on these)")
+    ap.add_argument("--index-pictures", type=int, default=1000,
+                    help="generated pictures whose dihedral PDQs (and near copies) are in the index's list")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (medians and spread)")
+    ap.add_argument("--big", type=int, default=10_000_000, help="hashes in the file-backed index (issue 19)")
+    ap.add_argument("--big-flat-queries", type=int, default=200, help="lookups checked by brute force at --big")
+    ap.add_argument("--big-multihash", action="store_true",
+                    help="also build FAISS IndexBinaryMultiHash at --big (minutes, ~2 GB)")
     ap.add_argument("--pictures", type=int, default=1000, help="listed generated pictures")
     ap.add_argument("--unrelated", type=int, default=1000, help="unrelated generated pictures")
     ap.add_argument("--picture-size", type=int, nargs=2, default=(320, 240), metavar=("W", "H"))
@@ -347,10 +531,13 @@ def main() -> None:
     ap.add_argument("--min-listed-quality", type=int, default=80,
                     help="PDQ quality a generated picture needs to be listed (the matcher's own bar is 50)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes drawing/hashing pictures")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["index", "pictures", "import"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["index", "big", "pictures", "import"])
     args = ap.parse_args()
     if "index" not in args.skip:
-        bench_index(args.list_size, args.queries, args.faiss_queries, args.repeats)
+        bench_index(args.list_size, args.queries, args.faiss_queries, args.rounds, args.index_pictures, args.workers)
+    if "big" not in args.skip:
+        bench_big(args.big, args.queries, args.big_flat_queries, args.big_multihash, args.rounds,
+                  args.index_pictures, args.workers)
     if "pictures" not in args.skip:
         ws = Workspace.init(Path(tempfile.mkdtemp(prefix="tasman-bench-ws-")) / "ws", actor="bench")
         bench_pictures(ws, args.pictures, args.unrelated, tuple(args.picture_size), args.workers,

@@ -97,7 +97,7 @@ def default_matcher(ws: Workspace, case_ref: str, options: TriageOptions) -> Mat
                                             min_quality=options.min_quality, crop=options.crop,
                                             hypotheses=options.hypotheses,
                                             hypothesis_threshold=options.hypothesis_threshold,
-                                            actor=ws.actor, case_ref=case_ref)
+                                            actor=ws.actor, case_ref=case_ref, index_dir=ws.root / "index" / "pdq")
     return matcher
 
 

@@ -1,5 +1,6 @@
 """Reads the chosen hash sets out of the database into the flat numpy arrays the matcher works
-on, in partitions (a ten-million-row list never sits in memory as Python tuples)."""
+on, in partitions (a ten-million-row list never sits in memory as Python tuples, and its PDQ
+hashes become packed bytes a partition at a time: 32 bytes a hash, not a Python string)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from tasman.core.errors import NotFoundError
 from tasman.triage.hashsets.bulk import stream_rows
 from tasman.triage.hashsets.models import HashSet
+from tasman.triage.match.codes import hex_to_bytes
 
 KINDS = ("file", "video", "frame", "region")
 SELECT = ("SELECT hashset_id, kind, ref, part, md5, sha1, sha256, pdq, quality, category "
@@ -40,7 +42,8 @@ class Loaded:
     ref_of: list[str | None]
     part_of: np.ndarray                    # int32, -1 = none
     exact: dict[str, tuple[list[str], list[int]]] = field(default_factory=dict)
-    pdq: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))        # file + region
+    pdq: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros((0, 32), np.uint8),
+                                                                       np.zeros(0, np.int64)))  # file + region
     frames: tuple[list[str], list[int]] = field(default_factory=lambda: ([], []))     # video frames
 
 
@@ -67,7 +70,8 @@ def load(session: Session, sets: list[HashSet], min_quality: int, partition: int
     part_of: list[np.ndarray] = []
     ref_of: list[str | None] = []
     exact: dict[str, tuple[list[str], list[int]]] = {k: ([], []) for k in ("md5", "sha1", "sha256")}
-    pdq: tuple[list[str], list[int]] = ([], [])
+    pdq_codes: list[np.ndarray] = []
+    pdq_entries: list[np.ndarray] = []
     frames: tuple[list[str], list[int]] = ([], [])
     kind_code = {k: i for i, k in enumerate(KINDS)}
     base = 0
@@ -89,10 +93,15 @@ def load(session: Session, sets: list[HashSet], min_quality: int, partition: int
                     exact[name][0].extend(column[i] for i in where)
                     exact[name][1].extend(base + i for i in where)
             hashes_of.append(mask)
+            still: list[int] = []
             for i in (i for i, v in enumerate(p) if v and (quality[i] is None or quality[i] >= min_quality)):
-                target = frames if kind[i] == "frame" else pdq
-                target[0].append(p[i])
-                target[1].append(base + i)
+                if kind[i] == "frame":
+                    frames[0].append(p[i])
+                    frames[1].append(base + i)
+                else:
+                    still.append(i)
+            pdq_codes.append(hex_to_bytes([p[i] for i in still], 32))
+            pdq_entries.append(base + np.array(still, dtype=np.int64))
             base += n
 
     def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -100,4 +109,6 @@ def load(session: Session, sets: list[HashSet], min_quality: int, partition: int
 
     return Loaded(sets=info, set_of=joined(set_of, np.int32), kind_of=joined(kind_of, np.uint8),
                   category_of=joined(category_of, np.int8), hashes_of=joined(hashes_of, np.uint8),
-                  ref_of=ref_of, part_of=joined(part_of, np.int32), exact=exact, pdq=pdq, frames=frames)
+                  ref_of=ref_of, part_of=joined(part_of, np.int32), exact=exact,
+                  pdq=(np.concatenate(pdq_codes) if pdq_codes else np.zeros((0, 32), np.uint8),
+                       joined(pdq_entries, np.int64)), frames=frames)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from tasman.core.workspace import default_actor
 from tasman.triage.match.codes import hex_to_bytes
 from tasman.triage.match.dihedral import DIHEDRAL
 from tasman.triage.match.exact import HEX, ExactIndex
+from tasman.triage.match.indexcache import MIN_MAPPED, IndexCache
 from tasman.triage.match.loader import KINDS, ListInfo, Loaded, load, select_sets
 from tasman.triage.match.pdqindex import PdqIndex, build_index
 from tasman.triage.match.video import VideoIndex
@@ -48,21 +50,33 @@ class MatchSettings:
 
 
 class Matcher:
-    def __init__(self, loaded: Loaded, settings: MatchSettings) -> None:
+    """``index_dir``: where a PDQ index of at least ``indexcache.MIN_MAPPED`` hashes is kept on
+    disk and memory-mapped (``indexcache``); without it the index is built in memory."""
+
+    def __init__(self, loaded: Loaded, settings: MatchSettings, index_dir: Path | None = None) -> None:
         self.settings = settings
         self.sets: list[ListInfo] = loaded.sets
         self._l = loaded
         self._exact = {k: ExactIndex(k, *loaded.exact[k]) for k in STRENGTH if loaded.exact[k][0]}
-        hexes, entries = loaded.pdq
+        codes, entries = loaded.pdq
         if not settings.crop:   # region hashes only serve the crop stage
-            keep = [j for j, e in enumerate(entries) if loaded.kind_of[e] != REGION]
-            hexes, entries = [hexes[j] for j in keep], [entries[j] for j in keep]
+            keep = loaded.kind_of[entries] != REGION
+            codes, entries = codes[keep], entries[keep]
         radius = max(settings.pdq_threshold, settings.crop_threshold if settings.crop else 0)
+        self._pdq: PdqIndex | None = None
+        self.index_state = "memory"     # or what IndexCache did: opened, derived, built
+        if len(codes) and settings.index == "mih" and index_dir is not None and len(codes) >= MIN_MAPPED:
+            cache = IndexCache(index_dir)
+            self._pdq, rows = cache.open_or_build(codes, radius)
+            self.index_state = cache.last
+            entries = np.where(rows >= 0, entries[np.maximum(rows, 0)], -1)   # -1: removed, never found
+        elif len(codes):
+            self._pdq = build_index(codes, radius, settings.index)
         self._pdq_entries = np.asarray(entries, dtype=np.int64)
-        self._pdq: PdqIndex | None = build_index(hex_to_bytes(hexes, 32), radius, settings.index) if hexes else None
         self._video = VideoIndex(loaded, settings) if loaded.frames[0] else None
         loaded.exact.clear()
-        loaded.pdq, loaded.frames = ([], []), ([], [])
+        loaded.pdq = (np.zeros((0, 32), np.uint8), np.zeros(0, np.int64))
+        loaded.frames = ([], [])
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -198,8 +212,9 @@ def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq
                  min_quality: int = 50, crop: bool = True, crop_threshold: int | None = None,
                  hypotheses: bool = True, hypothesis_threshold: int = HYPOTHESIS_THRESHOLD,
                  video_query_pct: float = 80.0, video_index_pct: float = 0.0, index: str = "mih",
-                 actor: str | None = None, case_ref: str | None = None) -> Matcher:
-    """A matcher over the named hash sets (all of them when None); the use is audited."""
+                 actor: str | None = None, case_ref: str | None = None, index_dir: Path | None = None) -> Matcher:
+    """A matcher over the named hash sets (all of them when None); the use is audited. With
+    ``index_dir`` a large PDQ list's index is kept there and memory-mapped (see ``Matcher``)."""
     if not 0 <= pdq_threshold <= 128:
         raise ValueError(f"pdq_threshold {pdq_threshold} is not between 0 and 128")
     if not 0 <= hypothesis_threshold <= 128:
@@ -210,7 +225,7 @@ def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq
                              hypotheses=hypotheses, hypothesis_threshold=hypothesis_threshold,
                              video_query_pct=video_query_pct, video_index_pct=video_index_pct, index=index)
     sets = select_sets(session, hashsets)
-    matcher = Matcher(load(session, sets, min_quality), settings)
+    matcher = Matcher(load(session, sets, min_quality), settings, index_dir)
     audit.record(session, actor or default_actor(), "hashset.use", case_ref=case_ref,
                  target=",".join(s.name for s in sets),
                  hashsets=[{"name": s.name, "entries": s.entry_count, "sha256": s.source_sha256} for s in sets],
