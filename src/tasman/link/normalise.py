@@ -57,6 +57,7 @@ from tasman.link.aliases import (
 )
 from tasman.link.keys import uid
 from tasman.link.nicknames import first_forms
+from tasman.link.runin import add_run_in_keys
 
 PARTICLES = frozenset({"de", "van", "der", "den", "da", "di", "du", "del", "della", "la", "le", "von", "dos",
                        "das", "do", "bin", "binti", "al", "el", "ter", "ten", "y", "e", "mc"})
@@ -376,7 +377,9 @@ def _chunks(rows: Iterable[tuple[int, str, Any]], size: int) -> Iterator[list[tu
 def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = None,
                    parallel_above: int = 50_000, chunk: int = 20_000) -> pa.Table:
     """A parties table from ``(record_id, kind, fields or fields-JSON)`` rows; big inputs are
-    spread over worker processes (each with its own cleaner caches)."""
+    spread over worker processes (each with its own cleaner caches). Names run together in the
+    screen names and emails of parties known by no name are read last, with the names of the
+    whole table (``tasman.link.runin``)."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     batches: list[pa.RecordBatch] = []
     it = iter(rows)
@@ -385,7 +388,7 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
         batches.append(_batch(first))
         for part in _chunks(it, chunk):
             batches.append(_batch(part))
-        return pa.Table.from_batches(batches, schema=SCHEMA)
+        return add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA))
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
@@ -396,7 +399,7 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
 
         for b in pool.imap(_batch, all_chunks(), chunksize=1):
             batches.append(b)
-    return pa.Table.from_batches(batches, schema=SCHEMA)
+    return add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA))
 
 
 def _take(it: Iterator[tuple[int, str, Any]], n: int) -> Iterator[tuple[int, str, Any]]:
