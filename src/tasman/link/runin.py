@@ -1,12 +1,13 @@
-"""Names run together in a screen name or an email's local part (``martakowal``, ``kowalskamarta``,
-``mariak87``), read with the names the case itself holds, as an analyst reads them next to the
-case's "Marta Kowalska".
+"""Names run together in a screen name or an email's local part (``martakowal``, ``kowalskamarta``),
+read with the names the case itself holds, as an analyst reads them next to the case's "Marta
+Kowalska".
 
 ``tasman.link.aliases`` cuts screen names into tokens at punctuation and digits; a name written
 without a separator stays one token it cannot read. Here a party known by no name has each such
 token of six or more letters cut where its head is a name token some named party of the case
 has (three letters or more) and its tail is another (whole, or its first four letters: a
-truncated surname, ``kowal``), or a single letter (an initial: ``mariak``). Each cut is read as
+truncated surname, ``kowal``). A single letter is not a tail: ``obinnas`` read as "Obinna S."
+would meet "Saroke Obina" written surname first as a last name and initial. Each cut is read as
 two tokens and given the same keys a separated name gets (``token_keys``, ``block_keys``), so the
 alias comparison and its blocking rules meet it like ``marta_kowal``. The dictionary is the
 case's own names, not a list shipped with Tasman: a cut is made only where a name that could be
@@ -41,7 +42,7 @@ def cuts(token: str, words: frozenset[str], prefixes: frozenset[str]) -> list[tu
         head, tail = token[:i], token[i:]
         if head not in words:
             continue
-        if len(tail) == 1 or tail in words or (len(tail) >= 4 and tail[:4] in prefixes):
+        if tail in words or (len(tail) >= 4 and tail[:4] in prefixes):
             out.append((head, tail))
             if len(out) >= MAX_CUTS:
                 break
