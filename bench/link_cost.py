@@ -31,7 +31,8 @@ def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
-ws = Workspace.open(sys.argv[1])
+from pathlib import Path
+ws = Workspace.open(Path(sys.argv[1]))
 out = {}
 t0, c0 = time.perf_counter(), cpu()
 with ws.session() as s:
