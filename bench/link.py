@@ -365,7 +365,7 @@ class Candidate:
 def queue_from_review_module(review: Any, ws: Workspace, case: str, records: dict[int, Party],
                              limit: int) -> list[Candidate]:
     """The review queue's pairs as ``tasman.link.review.queue`` orders them (a merge that would
-    change a subject's country first, then the most uncertain), as candidates: each side is one
+    change a subject's country first, then by expected value), as candidates: each side is one
     record's party (record id and role)."""
 
     def side(record_id: int, role: str) -> Side:

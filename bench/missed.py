@@ -68,6 +68,68 @@ def _shares(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     return out
 
 
+def _alias_text(r: dict[str, Any]) -> str:
+    """A party's screen names and email local parts, letters only, as one string."""
+    parts = [*(r["handle_names"] or []), *(e.rpartition("@")[0] for e in r["emails"] or [])]
+    return " ".join("".join(c for c in p.lower() if c.isalpha()) for p in parts)
+
+
+def evidence(a: dict[str, Any], b: dict[str, Any], loose: bool = False) -> str | None:
+    """What an investigator with the two records side by side could link them on, or None:
+    a shared identifier or screen name, the same name or a shared name part, a last name (its
+    first four letters) inside the other's screen name or email; ``loose`` also counts a first
+    name of four or more letters there (``lasanne_l99``, ``milospepper0``)."""
+    for col in ("emails", "phones", "payrefs", "handle_names"):
+        if set(a[col] or []) & set(b[col] or []):
+            return f"{col} shared"
+    ta, tb = set(a["name_tokens"] or []), set(b["name_tokens"] or [])
+    if ta and tb:
+        if a["name_key"] == b["name_key"]:
+            return "same name"
+        return "name part shared" if ta & tb else None
+    for named, other in ((a, b), (b, a)):
+        if not named["name_tokens"]:
+            continue
+        text = _alias_text(other)
+        last, first = named["last_name"] or "", named["first_name"] or ""
+        if (len(last) >= 4 and last[:4] in text) or any(len(t) >= 4 and t[:4] in text
+                                                         for t in named["name_tokens"] if t != first):
+            return "last name in screen name or email"
+        if loose and len(first) >= 4 and first in text:
+            return "first name in screen name or email"
+    return None
+
+
+def _find(parent: dict[int, int], x: int) -> int:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+def ceiling(rows: dict[int, dict[str, Any]], by_person: dict[str, list[int]]) -> None:
+    """The recall an investigator could reach at best: per person, the parties joined by a chain of
+    pairs that each carry some evidence (:func:`evidence`); a party with none to any other of its
+    person's parties cannot be linked from the records."""
+    total = sum(len(us) * (len(us) - 1) // 2 for us in by_person.values())
+    for loose in (False, True):
+        reach = 0
+        alone: Counter[str] = Counter()
+        for us in by_person.values():
+            parent = {u: u for u in us}
+            for a, b in combinations(us, 2):
+                if _find(parent, a) != _find(parent, b) and evidence(rows[a], rows[b], loose):
+                    parent[_find(parent, a)] = _find(parent, b)
+            sizes = Counter(_find(parent, u) for u in us)
+            reach += sum(n * (n - 1) // 2 for n in sizes.values())
+            if len(us) > 1:
+                alone.update(rows[u]["kind"] for u in us if sizes[_find(parent, u)] == 1)
+        print(f"-- ceiling ({'a first name in a screen name counts too' if loose else 'strict'}): "
+              f"{reach} of {total} true pairs reachable by a chain of evidence (recall at most {reach / total:.4f}); "
+              f"parties sharing nothing with any other record of their person: {sum(alone.values())} "
+              f"{dict(alone.most_common())}")
+
+
 def analyse(folder: Path, show: int) -> None:
     truth = _truth(folder)
     ws = Workspace.open(folder / "ws")
@@ -88,6 +150,7 @@ def analyse(folder: Path, show: int) -> None:
         person = truth.get(key_of[u])
         if person is not None:
             by_person.setdefault(person, []).append(u)
+    ceiling(rows, by_person)
     missed = [(min(a, b), max(a, b)) for us in by_person.values() for a, b in combinations(us, 2)
               if subject.get(a) != subject.get(b)]
     total = sum(len(us) * (len(us) - 1) // 2 for us in by_person.values())
@@ -107,6 +170,15 @@ def analyse(folder: Path, show: int) -> None:
                     f"FROM {res.stats['predictions_table']}")
     prob = {(a, b): p for a, b, p in zip(pred.column("a").to_pylist(), pred.column("b").to_pylist(),
                                          pred.column("p").to_pylist(), strict=True)}
+    causes: Counter[str] = Counter()
+    for a, b in missed:
+        why = evidence(rows[a], rows[b]) or evidence(rows[a], rows[b], loose=True)
+        p = prob.get((a, b))
+        band = "not scored" if p is None else "p<0.2" if p < 0.2 else "0.2<=p<0.99" if p < 0.99 else "p>=0.99"
+        causes[f"{why or 'nothing shared (only a chain through other records, or nothing)'} | {band}"] += 1
+    print("-- missed pairs by cause (what the two records share) and by the model's probability")
+    for k, n in causes.most_common():
+        print(f"  {n:6d}  {k}")
     kinds: Counter[str] = Counter()
     shares: Counter[str] = Counter()
     combos: Counter[str] = Counter()

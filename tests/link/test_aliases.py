@@ -16,7 +16,10 @@ def test_tokens_and_keys() -> None:
     assert alias_tokens(["mart_kowal77", "m.kowalska", "Kowalska.Marta"]) == ["mart", "kowal", "m", "kowalska",
                                                                                "marta"]
     full, init, last = token_keys(("mart", "kowal"))
-    assert "kowa+mart" in full and "kowa+m" in init and "kowa" in last
+    assert "kowa+mart" in full and "kowa" in last
+    assert "kowa+m" not in init  # four letters of a first name: they must agree, an initial is not enough
+    assert "kowa+m" in token_keys(("ma", "kowal"))[1] and "kowa+m" in token_keys(("m", "kowal"))[1]
+    assert "andr+l" not in token_keys(("ludina", "andrpov"))[1]  # "Ludina" is not "Lena Andreev"
     assert "kowa+m" in token_keys(("mkowalska",))[1]  # a lone token: initial and last name
     assert token_keys(("ab", "cd")) == (set(), set(), set())  # too short to be a last name
 

@@ -71,12 +71,13 @@ def test_the_queue_is_built_and_ordered_by_expected_value(ws: Workspace, tmp_pat
     assert result.stats["probable_links"] == 3
     q = _queue(ws)
     # 1-2 would give a subject a country (PL against none): first, though 3-4 is nearer 0.5;
-    # then by uncertainty: 3-4 (same name and country) before 5-6 (a name alone)
+    # then by expected value: 3-4 (same name and country) before 5-6 (a name alone), subjects of one
     assert _pairs(ids, q) == [{1, 2}, {3, 4}, {5, 6}]
     first, second, third = q
     assert first.changes_country and first.countries_a == ["PL"] and first.countries_b == []
     assert not second.changes_country and second.countries_a == second.countries_b == ["SE"]
-    assert abs(second.probability - 0.5) < abs(third.probability - 0.5)
+    assert second.records_a == second.records_b == 1 and second.probability > third.probability
+    assert second.expected_pairs == pytest.approx(second.probability)
     subject_of = _subject_of(ws)
     assert (first.subject_a, first.subject_b) == (subject_of[first.record_a], subject_of[first.record_b])
     name = first.explanation["fields"]["name"]
@@ -248,3 +249,15 @@ def test_the_queue_holds_one_pair_per_two_subjects() -> None:
     pairs = sorted([pair(1, "S-1", "S-2", 0.3), pair(2, "S-2", "S-1", 0.5), pair(3, "S-1", "S-3", 0.4)],
                    key=review.order_key)
     assert [p.id for p in review._one_per_subject_pair(pairs)] == [2, 3]  # the first of S-1/S-2, either way round
+
+
+def test_the_queue_orders_by_the_pairs_a_verdict_joins() -> None:
+    def pair(pid: int, p: float, na: int, nb: int, country: bool = False) -> review.ReviewPair:
+        return review.ReviewPair(id=pid, run_id=1, probability=p, match_weight=0.0, record_a=pid, role_a="",
+                                 record_b=pid + 100, role_b="", subject_a=f"S-{pid}", subject_b=f"S-{pid + 100}",
+                                 countries_a=[], countries_b=[], changes_country=country, records_a=na, records_b=nb)
+
+    # 0.4 x 3 x 2 = 2.4 record pairs expected, before 0.9 x 1 x 1; a country change before both
+    pairs = sorted([pair(1, 0.9, 1, 1), pair(2, 0.4, 3, 2), pair(3, 0.3, 1, 1, country=True)], key=review.order_key)
+    assert [p.id for p in pairs] == [3, 2, 1]
+    assert pairs[1].expected_pairs == pytest.approx(2.4)

@@ -108,7 +108,7 @@ def _why(explanation: dict[str, Any], agreed_only: bool = True) -> str:
 @json_option
 def review_list(case_ref: str | None, limit: int, subject_ref: str | None) -> None:
     """List the probable links waiting for review, best first: a merge that would change a
-    subject's country, then the most uncertain (nearest 0.5)."""
+    subject's country, then by expected value (probability times the two subjects' sizes)."""
     ref = _case(case_ref)
     ws = state().ws()
     with ws.session() as s:

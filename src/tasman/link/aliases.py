@@ -80,7 +80,9 @@ def _p(tok: str) -> str:
 def token_keys(tokens: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """``(F, I, L)`` keys of alias tokens: each token of four or more letters as a last name, with
     every other token as the first name (a one-letter token is an initial); a lone token of five or
-    more letters is also read as an initial and a last name (``mkowalska``)."""
+    more letters is also read as an initial and a last name (``mkowalska``). Only a token of fewer
+    than four letters gives a last-name-and-initial key: ``ludina.andrpov`` says "Ludina", which
+    disagrees with "Lena Andreev" however their initials agree."""
     full: set[str] = set()
     init: set[str] = set()
     last: set[str] = set()
@@ -93,7 +95,8 @@ def token_keys(tokens: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str],
                 continue
             if len(b) > 1:
                 full.add(f"{_p(a)}+{_p(b)}")
-            init.add(f"{_p(a)}+{b[0]}")
+            if len(b) < 4:  # an initial or a short cut: a longer first name must agree on four letters
+                init.add(f"{_p(a)}+{b[0]}")
         if len(a) >= 5 and len(tokens) == 1:
             init.add(f"{_p(a[1:])}+{a[0]}")
             last.add(_p(a[1:]))

@@ -57,6 +57,7 @@ from tasman.link.aliases import (
 )
 from tasman.link.keys import uid
 from tasman.link.nicknames import first_forms
+from tasman.link.runin import add_run_in_keys
 
 PARTICLES = frozenset({"de", "van", "der", "den", "da", "di", "du", "del", "della", "la", "le", "von", "dos",
                        "das", "do", "bin", "binti", "al", "el", "ter", "ten", "y", "e", "mc"})
@@ -381,7 +382,9 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
     """A parties table from ``(record_id, kind, fields or fields-JSON)`` rows; big inputs are
     spread over worker processes (each with its own cleaner caches), one pool per call, started
     on the fork server with this module preloaded (``core.procs.ordered_map``): a worker never
-    runs the CLI's ``__main__`` again. Batches keep the rows' order."""
+    runs the CLI's ``__main__`` again. Batches keep the rows' order. Names run together in the
+    screen names and emails of parties known by no name are read last, with the names of the
+    whole table (``tasman.link.runin``)."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     batches: list[pa.RecordBatch] = []
     it = iter(rows)
@@ -390,7 +393,7 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
         batches.append(_batch(first))
         for part in _chunks(it, chunk):
             batches.append(_batch(part))
-        return pa.Table.from_batches(batches, schema=SCHEMA)
+        return add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA))
     from tasman.core.procs import ordered_map
 
     def all_chunks() -> Iterator[list[tuple[int, str, Any]]]:
@@ -398,7 +401,7 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
         yield from _chunks(it, chunk)
 
     batches.extend(ordered_map(_batch, all_chunks(), workers, preload=WORKER_PRELOAD))
-    return pa.Table.from_batches(batches, schema=SCHEMA)
+    return add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA))
 
 
 def _take(it: Iterator[tuple[int, str, Any]], n: int) -> Iterator[tuple[int, str, Any]]:

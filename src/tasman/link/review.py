@@ -4,8 +4,8 @@ their subjects are merged) or reject (different people: later runs keep the two 
 
 Guarantees: the queue holds only pairs of the latest run whose two sides are still in different
 subjects and whose subjects no verdict has settled yet, one per two subjects, ordered by what a
-verdict is worth (a merge that would change a subject's country first, then the most uncertain,
-nearest 0.5); a verdict is
+verdict is worth (a merge that would change a subject's country first, then the record pairs an
+accepting verdict is expected to join: the probability times the two subjects' sizes); a verdict is
 one decision of ``tasman.link.decisions`` (replayed by every later run) plus its pair-level record
 (``PairReview``), stored with its audit entry in the caller's transaction; a pair a later run no
 longer holds, or one already settled, is refused and nothing changes. Every read is audited.
@@ -52,6 +52,14 @@ class ReviewPair:
     explanation: dict[str, Any] = field(default_factory=dict)
     party_a: str = ""   # SOURCE#ID[:ROLE], as 'tasman subject show' names a record
     party_b: str = ""
+    records_a: int = 1  # parties in each side's subject now
+    records_b: int = 1
+
+    @property
+    def expected_pairs(self) -> float:
+        """What an accepting verdict is expected to join: the probability times the pairs of
+        parties the merge of the two subjects makes (one verdict joins every cross pair)."""
+        return self.probability * self.records_a * self.records_b
 
     @property
     def ref(self) -> str:
@@ -146,22 +154,27 @@ def _pending(session: Session, case: Case, pair_id: int | None = None, subject_i
     if subject_id is not None:
         q = q.where((sa.id == subject_id) | (sb.id == subject_id))
     settled = _settled(session, case.id)
+    rows = [r for r in session.execute(q) if frozenset((r[7], r[11])) not in settled]
+    ids = {i for r in rows for i in (r[7], r[11])}
+    sizes: dict[int, int] = {sid: n for sid, n in session.execute(
+        select(SubjectRecord.subject_id, func.count()).where(SubjectRecord.subject_id.in_(ids))
+        .group_by(SubjectRecord.subject_id))} if ids else {}
     out = []
-    for (pid, p, w, rec_a, role_a, rec_b, role_b, ida, refa, ca, ia, idb, refb, cb, ib) in session.execute(q):
-        if frozenset((ida, idb)) in settled:
-            continue
+    for (pid, p, w, rec_a, role_a, rec_b, role_b, ida, refa, ca, ia, idb, refb, cb, ib) in rows:
         countries_a, countries_b = _countries(ca, ia), _countries(cb, ib)
         out.append(ReviewPair(id=pid, run_id=run_id, probability=p, match_weight=w, record_a=rec_a, role_a=role_a,
                               record_b=rec_b, role_b=role_b, subject_a=refa, subject_b=refb,
                               countries_a=countries_a, countries_b=countries_b,
-                              changes_country=set(countries_a) != set(countries_b)))
+                              changes_country=set(countries_a) != set(countries_b),
+                              records_a=int(sizes.get(ida, 1)), records_b=int(sizes.get(idb, 1))))
     return out
 
 
 def order_key(p: ReviewPair) -> tuple[bool, float, float, int]:
-    """A merge that would change a subject's country first, then the most uncertain (nearest 0.5),
-    then the more probable; the pair's id breaks ties."""
-    return (not p.changes_country, abs(p.probability - 0.5), -p.probability, p.id)
+    """A merge that would change a subject's country first, then by expected value: the pairs of
+    records an accepting verdict is expected to join (:attr:`ReviewPair.expected_pairs`), then
+    the more probable; the pair's id breaks ties."""
+    return (not p.changes_country, -p.expected_pairs, -p.probability, p.id)
 
 
 def _one_per_subject_pair(pairs: list[ReviewPair]) -> list[ReviewPair]:

@@ -43,6 +43,8 @@ class ReviewPairOut(Doc):
     countries_a: list[str]
     countries_b: list[str]
     changes_country: bool = Field(description="a merge would change a subject's country")
+    records_a: int = Field(description="records (parties) in each side's subject now")
+    records_b: int
     explanation: dict[str, Any] = Field(description="per comparison: level, weight (log2 Bayes factor), Bayes factor")
 
 
@@ -101,7 +103,8 @@ def review_post(request: Request, pair: str = Form(pattern=PAIR, max_length=40),
 def get_review(limit: int = Query(100, ge=1, le=1000), subject: str | None = Query(None, max_length=32),
                ctx: CaseCtx = Depends(api_case)) -> list[ReviewPairOut]:
     """Probable links waiting for review, best first: a merge that would change a subject's
-    country, then the most uncertain (nearest 0.5). ``subject``: only pairs with a side in it."""
+    country, then by expected value (probability times the two subjects' sizes). ``subject``:
+    only pairs with a side in it."""
     return [pair_out(p) for p in review.queue(ctx.session, ctx.viewer.name, ctx.ref, limit, subject)]
 
 

@@ -1,0 +1,108 @@
+"""Names run together in a screen name or an email's local part (``martakowal``, ``kowalskamarta``),
+read with the names the case itself holds, as an analyst reads them next to the case's "Marta
+Kowalska".
+
+``tasman.link.aliases`` cuts screen names into tokens at punctuation and digits; a name written
+without a separator stays one token it cannot read. Here a party known by no name has each such
+token of six or more letters cut where its head is a name token some named party of the case
+has (three letters or more) and its tail is another (whole, or its first four letters: a
+truncated surname, ``kowal``). A single letter is not a tail: ``obinnas`` read as "Obinna S."
+would meet "Saroke Obina" written surname first as a last name and initial. Each cut is read as
+two tokens and given the same keys a separated name gets (``token_keys``, ``block_keys``), so the
+alias comparison and its blocking rules meet it like ``marta_kowal``. The dictionary is the
+case's own names, not a list shipped with Tasman: a cut is made only where a name that could be
+meant is there to be met, and what a cut gives is evidence the comparison still weighs.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tasman.link.aliases import alias_tokens, block_keys, token_keys
+
+MIN_TOKEN = 6   # a shorter run-in token is too likely to be cut by chance
+MIN_HEAD = 3    # a name token used as a dictionary word has at least this many letters
+MAX_CUTS = 3    # at most this many readings of one token
+
+
+def vocabulary(parties: pa.Table) -> tuple[frozenset[str], frozenset[str]]:
+    """(name tokens, their four-letter prefixes) of the case's named parties."""
+    tokens = pc.unique(pc.list_flatten(parties.column("name_tokens"))).to_pylist()
+    words = frozenset(t for t in tokens if t and len(t) >= MIN_HEAD and t.isalpha())
+    return words, frozenset(t[:4] for t in words if len(t) >= 4)
+
+
+def cuts(token: str, words: frozenset[str], prefixes: frozenset[str]) -> list[tuple[str, str]]:
+    """Readings of one run-in token as two name tokens, longest head first."""
+    if len(token) < MIN_TOKEN:
+        return []
+    out: list[tuple[str, str]] = []
+    for i in range(len(token) - 1, MIN_HEAD - 1, -1):
+        head, tail = token[:i], token[i:]
+        if head not in words:
+            continue
+        if tail in words or (len(tail) >= 4 and tail[:4] in prefixes):
+            out.append((head, tail))
+            if len(out) >= MAX_CUTS:
+                break
+    return out
+
+
+def _union(old: list[str] | None, new: set[str]) -> list[str] | None:
+    merged = set(old or []) | new
+    return sorted(merged) or None
+
+
+def add_run_in_keys(parties: pa.Table) -> pa.Table:
+    """The parties table with alias keys and blocking keys added for run-in names of the parties
+    known by no name (others unchanged)."""
+    if parties.num_rows == 0:
+        return parties
+    nameless = pc.and_(pc.is_null(parties.column("name_tokens")),
+                       pc.or_(pc.is_valid(parties.column("handle_names")), pc.is_valid(parties.column("emails"))))
+    idx = pc.indices_nonzero(nameless).to_pylist()
+    if not idx:
+        return parties
+    words, prefixes = vocabulary(parties)
+    if not words:
+        return parties
+    sub = parties.take(pa.array(idx, pa.int64())).select(
+        ["handle_names", "emails", "country", "email_countries", "alias_full", "alias_init", "alias_last",
+         "alias_block1", "alias_block2"]).to_pylist()
+    names = ("alias_full", "alias_init", "alias_last", "alias_block1", "alias_block2")
+    changed: dict[str, dict[int, object]] = {c: {} for c in names}
+    for i, row in zip(idx, sub, strict=True):
+        toks = alias_tokens([*(row["handle_names"] or []), *(e.rpartition("@")[0] for e in row["emails"] or [])])
+        read = [c for t in toks for c in cuts(t, words, prefixes)]
+        if not read:
+            continue
+        full: set[str] = set()
+        init: set[str] = set()
+        last: set[str] = set()
+        blocks: list[str] = []
+        place = row["country"] or ((row["email_countries"] or [None])[0])
+        for head, tail in read:
+            f, n, la = token_keys((head, tail))
+            full |= f
+            init |= n
+            last |= la
+            blocks += [b for b in block_keys([head, tail], place) if b not in blocks]
+        changed["alias_full"][i] = _union(row["alias_full"], full)
+        changed["alias_init"][i] = _union(row["alias_init"], init)
+        changed["alias_last"][i] = _union(row["alias_last"], last)
+        # the cut's keys first: a run-in token's own reading (initial and rest) is the weaker one
+        old = [b for b in (row["alias_block1"], row["alias_block2"]) if b]
+        ordered = [*blocks, *(b for b in old if b not in blocks)]
+        changed["alias_block1"][i] = ordered[0] if ordered else None
+        changed["alias_block2"][i] = ordered[1] if len(ordered) > 1 else None
+    if not changed["alias_full"]:
+        return parties
+    for name in names:
+        col = parties.column(name)
+        values = col.to_pylist()
+        for i, v in changed[name].items():
+            values[i] = v
+        parties = parties.set_column(parties.schema.get_field_index(name), parties.schema.field(name),
+                                     pa.array(values, col.type))
+    return parties
