@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from tasman.cli.common import emit, fail, json_option, nothing_to_do, plural, state, table
 from tasman.core.errors import ExitCode
-from tasman.triage.pipeline import ENGINES
+from tasman.triage.engines import ENGINES
 from tasman.triage.readers import Limits
 from tasman.triage.run import ProgressInfo, TriageOptions, TriageResult, run_triage
 
