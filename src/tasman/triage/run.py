@@ -13,12 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from tasman.core import audit
 from tasman.core.errors import InputError
 from tasman.core.models import Evidence
+from tasman.core.progress import Line, Table, plural
 from tasman.core.workspace import Workspace
 from tasman.evidence import get_case
 from tasman.evidence.hashing import check_evidence_path
@@ -45,6 +47,29 @@ class TriageResult:
     figures: dict[str, float]
     outputs: dict[str, Path]
     report: TriageReport
+
+    @property
+    def page(self) -> str:
+        return f"triage?run={self.run_id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "status": self.status, "resumed": self.resumed, "out_dir": str(self.out_dir),
+                **self.counts, "figures": self.figures, "outputs": {k: str(v) for k, v in self.outputs.items()}}
+
+    def summary_line(self) -> str:
+        c = self.counts
+        return f"run {self.run_id}: {c['files']} files, {c['matched_files']} matched, {c['errors']} unreadable"
+
+    def lines(self) -> list[Line]:
+        c = self.counts
+        verb = "Resumed and finished" if self.resumed else "Finished"
+        return [f"{verb} triage run {self.run_id}: {plural(c['files'], 'file')} ({c['bytes'] / 1e6:,.1f} MB), "
+                f"{plural(c['pictures'], 'picture')}, {plural(c['videos'], 'video')}, {c['deleted']} deleted",
+                Table(None, ("matched files", "known-good files", "errors", "files/s"),
+                      ((c["matched_files"], c["known_good_files"], c["errors"],
+                        self.figures.get("files_per_second")),)),
+                f"Report: {self.outputs['report_html']}",
+                f"Matches: {self.outputs['matches_csv']}"]
 
 
 def default_matcher(ws: Workspace, case_ref: str, options: TriageOptions) -> MatcherLike:

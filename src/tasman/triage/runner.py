@@ -47,6 +47,12 @@ class ProgressInfo:
         (archives and disk images are counted as they are read)."""
         return f"{self.files:,} of {'' if self.total_exact else 'at least '}{self.total:,} files"
 
+    def as_progress(self) -> tuple[int, int | None, str]:
+        """The tick in ``core.progress`` terms: no total until the walk has found every file."""
+        return (self.files, self.total if self.total_exact else None,
+                f"{self.of_total} ({self.bytes / 1e6:,.1f} MB) hashed, {self.matched} matched, "
+                f"{self.errors} unreadable" + (f", {self.skipped} already done" if self.skipped else ""))
+
 
 @dataclass(frozen=True)
 class _InFlight:
