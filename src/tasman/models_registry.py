@@ -12,5 +12,6 @@ import tasman.money.models
 import tasman.records.models
 import tasman.refer.models
 import tasman.serve.models
+import tasman.tips.models
 import tasman.triage.hashsets.models
 import tasman.triage.models

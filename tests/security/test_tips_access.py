@@ -19,9 +19,10 @@ from tasman.core import db as coredb
 from tasman.core.errors import IntegrityError
 from tasman.core.models import Record, UTCDateTime
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts, tips
-from tasman.serve.models import Tip
-from tasman.serve.secrets_store import TipVault
+from tasman.serve import accounts
+from tasman.tips import intake as tips
+from tasman.tips.models import Tip
+from tasman.tips.vault import TipVault
 from tests.serve.conftest import CASE, Client, audit_actions
 
 OTHER = "OP-2"  # a case only 'out' (an analyst) is a member of

@@ -7,8 +7,9 @@ from click.testing import CliRunner
 
 from tasman.cli.main import cli
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts, tips
-from tasman.serve.secrets_store import TipVault
+from tasman.serve import accounts
+from tasman.tips import intake as tips
+from tasman.tips.vault import TipVault
 
 
 def run(ws: Workspace, *args: str, stdin: str | None = None) -> tuple[int, str]:

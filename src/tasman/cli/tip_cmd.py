@@ -6,7 +6,8 @@ import click
 from rich.console import Console
 
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
-from tasman.serve import tipmatch, tips
+from tasman.tips import intake as tips
+from tasman.tips import match as tipmatch
 
 
 @click.group(cls=TasmanGroup)

@@ -11,8 +11,9 @@ import os
 import secrets
 
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts, tips
-from tasman.serve.secrets_store import TipVault, serve_dir
+from tasman.serve import accounts
+from tasman.tips import intake as tips
+from tasman.tips.vault import TipVault, serve_dir
 
 DEMO_USER = "demo-admin"
 
