@@ -3,6 +3,7 @@
 A new stage adds one import line here.
 """
 
+import tasman.accounts.models
 import tasman.attribute.models
 import tasman.core.models
 import tasman.evidence.models

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tasman.accounts import store as accounts
 from tasman.cli.main import cli
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
 from tasman.tips import intake as tips
 from tasman.tips.vault import TipVault
 

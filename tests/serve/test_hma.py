@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tasman.accounts import store as accounts
 from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
 from tasman.serve.app import create_app
 from tasman.serve.settings import Limit, ServeSettings
 from tasman.triage.hashsets.exchange import fetch_exchange

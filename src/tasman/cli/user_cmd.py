@@ -8,9 +8,9 @@ from typing import Any
 import click
 from rich.console import Console
 
+from tasman.accounts import store as accounts
+from tasman.accounts.roles import Role
 from tasman.cli.common import TasmanGroup, emit, json_option, state, table
-from tasman.serve import accounts
-from tasman.serve.roles import Role
 
 ROLES = click.Choice([r.value for r in Role])
 

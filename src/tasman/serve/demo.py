@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 
+from tasman.accounts import store as accounts
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
 from tasman.tips import intake as tips
 from tasman.tips.vault import TipVault, serve_dir
 

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError, NotFoundError
 from tasman.core.models import Case, Evidence, Record
 from tasman.core.progress import Progress, stage_hook, ticks
@@ -36,7 +37,6 @@ from tasman.money.config import load_config
 from tasman.money.run import AnalyseSummary, analyse_workspace
 from tasman.serve.jobs import JobKind, register
 from tasman.serve.models import Job
-from tasman.serve.roles import Perm
 from tasman.serve.schemas import ExtractParams, LinkParams, TriageParams
 from tasman.triage.match.loader import select_sets
 from tasman.triage.run import TriageOptions, TriageResult, run_triage

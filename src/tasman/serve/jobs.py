@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tasman.accounts.roles import Perm
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError, NothingToDo, TasmanError
 from tasman.core.progress import Progress as Progress  # the one progress protocol (core.progress)
@@ -27,7 +28,6 @@ from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
 from tasman.serve.models import Job
-from tasman.serve.roles import Perm
 from tasman.serve.schemas import JobParams, NoParams
 
 # A job runs one stage and hands back its result (``core.progress.StageResult``): stored as its

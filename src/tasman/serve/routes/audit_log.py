@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts.roles import Perm
 from tasman.core import anchor, audit
 from tasman.core.audit import AuditFilter, known_values, read_log
 from tasman.core.errors import InputError
 from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case, state
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, MAX_ID, Limit
 from tasman.serve.schemas import AuditOut
 from tasman.serve.web import render

@@ -16,11 +16,11 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts import store as accounts
+from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError
-from tasman.serve import accounts
 from tasman.serve.deps import DB, Viewer, api_user, case_access, client_address, csrf_protect, state
 from tasman.serve.proxies import limit_key
-from tasman.serve.roles import Perm
 from tasman.serve.routes.auth import anonymous_form
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
 from tasman.serve.schemas import TipFileOut, TipImportIn, TipIn, TipOut, TipReceipt
