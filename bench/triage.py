@@ -328,7 +328,7 @@ def bench_ray(tree: Path, files: list[Path], n: int, repeat: int, scratch: Path)
 
     import ray
 
-    from tasman.triage.pipeline import tasman_on_path
+    from tasman.core.procs import tasman_on_path
 
     refs = {str(f): _ref_pdq(str(f)) for f in files[::20]}       # the listed pictures' reference PDQ
     listfile = scratch / "list.csv"

@@ -3,6 +3,7 @@
 A new stage adds one import line here.
 """
 
+import tasman.accounts.models
 import tasman.attribute.models
 import tasman.core.models
 import tasman.evidence.models
@@ -12,5 +13,6 @@ import tasman.money.models
 import tasman.records.models
 import tasman.refer.models
 import tasman.serve.models
+import tasman.tips.models
 import tasman.triage.hashsets.models
 import tasman.triage.models

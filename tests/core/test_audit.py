@@ -102,3 +102,22 @@ def test_a_page_view_is_one_entry_with_its_reads_folded_in(ws: Workspace) -> Non
         {"action": "subject.list", "count": 3}, {"action": "subject.show", "target": "S-000001", "records": 2}]}
     with ws.session() as s:
         assert audit.verify(s).ok                                                  # the chain holds
+
+
+def test_reading_the_log_filters_and_is_itself_audited(ws: Workspace) -> None:
+    _fill(ws, 3)
+    with ws.session() as s:
+        audit.record(s, "bob", "case.create", case_ref="C2", target="C2")
+    with ws.session() as s:
+        mine = audit.read_log(s, "auditor", None, where=audit.AuditFilter(actor="alice", action="thing."))
+        newest_two = audit.read_log(s, "auditor", "C1", limit=2)
+        actors, actions = audit.known_values(s, "C2")
+    assert [(e.seq, e.target, e.details) for e in mine] == [(4, "t2", {"n": 2}), (3, "t1", {"n": 1}),
+                                                          (2, "t0", {"n": 0})]
+    assert [e.target for e in newest_two] == ["t2", "t1"] and all(e.case == "C1" for e in newest_two)
+    assert (actors, actions) == (["bob"], ["case.create"])
+    with ws.session() as s:
+        reads = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "audit.read")
+                               .order_by(AuditEvent.seq)))
+    assert [(r.actor, json.loads(r.details).get("filters")) for r in reads] == [
+        ("auditor", {"actor": "alice", "action": "thing."}), ("auditor", None)]

@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tasman.accounts import store as accounts
 from tasman.core.errors import ExitCode
 from tasman.core.models import Record
 from tasman.core.workspace import Workspace
 from tasman.extract.models import Observation
-from tasman.serve import accounts
 from tasman.serve.app import create_app
 from tasman.serve.settings import ServeSettings
 from tests.serve.conftest import CASE, FAST_HASHER, _populate

@@ -26,11 +26,12 @@ from sqlalchemy import select
 from tasman.cli.main import cli
 from tasman.core.errors import InputError
 from tasman.core.workspace import Workspace
-from tasman.serve import accesslog, tips
+from tasman.serve import accesslog
 from tasman.serve.app import create_app
-from tasman.serve.models import Tip
 from tasman.serve.proxies import parse_networks, real_client
 from tasman.serve.settings import Limit, ServeSettings
+from tasman.tips import intake as tips
+from tasman.tips.models import Tip
 from tests.serve.conftest import PASSWORD
 
 PROXY = ("10.0.0.2", 41000)          # the TLS proxy in front of Tasman, as the TCP peer

@@ -59,7 +59,7 @@ def test_a_wrong_role_is_refused_once(ws: Workspace, make_client: Callable[..., 
 
 def test_a_members_not_found_and_a_tokens_missing_scope_are_audited(ws: Workspace, app: object,
                                                                      api: Callable[[str], TestClient]) -> None:
-    from tasman.serve import accounts
+    from tasman.accounts import store as accounts
     from tests.serve.conftest import PASSWORD
 
     n = len(entries(ws))

@@ -15,13 +15,14 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from tasman.accounts import store as accounts
 from tasman.core import db as coredb
 from tasman.core.errors import IntegrityError
 from tasman.core.models import Record, UTCDateTime
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts, tips
-from tasman.serve.models import Tip
-from tasman.serve.secrets_store import TipVault
+from tasman.tips import intake as tips
+from tasman.tips.models import Tip
+from tasman.tips.vault import TipVault
 from tests.serve.conftest import CASE, Client, audit_actions
 
 OTHER = "OP-2"  # a case only 'out' (an analyst) is a member of

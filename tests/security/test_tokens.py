@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tasman.accounts import store as accounts
+from tasman.accounts.models import ApiToken
 from tasman.cli.main import cli
 from tasman.core.errors import InputError, PermissionDeniedError
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
-from tasman.serve.models import ApiToken
 from tests.serve.conftest import CASE, PASSWORD, Client, audit_actions
 
 ME = "/api/v1/me"

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from tasman.accounts import store as accounts
 from tasman.core.db import normalise_url
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
 from tasman.serve.app import create_app
 from tasman.serve.models import Job
 from tasman.serve.settings import ServeSettings

@@ -156,7 +156,7 @@ def test_session_cookie_does_not_authenticate_the_api(make_client: Callable[...,
 
 def test_disabled_user_loses_sessions_and_tokens(make_client: Callable[..., Client], api: Callable[[str], TestClient],
                                                  ws: Workspace) -> None:
-    from tasman.serve import accounts
+    from tasman.accounts import store as accounts
 
     c = make_client("eve")
     token_client = api("eve")

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from tasman.accounts import store as accounts
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
 from tasman.serve.app import create_app
 from tasman.serve.settings import ServeSettings
 from tasman.synth.images import draw_picture

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tasman.accounts import store as accounts
 from tasman.core.models import AuditEvent, Case, Record
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
 from tests.attribute import factory
 from tests.serve import test_browser as tb
 

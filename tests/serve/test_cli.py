@@ -5,10 +5,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tasman.accounts import store as accounts
 from tasman.cli.main import cli
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts, tips
-from tasman.serve.secrets_store import TipVault
+from tasman.tips import intake as tips
+from tasman.tips.vault import TipVault
 
 
 def run(ws: Workspace, *args: str, stdin: str | None = None) -> tuple[int, str]:

@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import select
 
+from tasman.accounts import store as accounts
 from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
 from tasman.serve.app import create_app
-from tasman.serve.hashing import pdq_of
 from tasman.serve.settings import Limit, ServeSettings
 from tasman.synth.images import draw_picture
+from tasman.tips.hashing import pdq_of
 from tasman.triage.hashsets.exchange import fetch_exchange
 from tasman.triage.hashsets.models import HashSetEntry
 from tasman.triage.hashsets.store import import_hashset

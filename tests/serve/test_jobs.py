@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tasman.core.errors import InputError
 from tasman.core.workspace import Workspace
 from tasman.evidence import add_evidence
+from tasman.evidence.store import CustodyResult
 from tasman.serve import jobs
 from tasman.serve.models import Job
 from tests.evidence.test_ewf import _e01, _forge
@@ -44,7 +45,9 @@ def test_a_job_started_from_the_page_reports_progress_until_done(
     assert "done" in row and "100%" in row
     with ws.session() as s:
         job = s.get(Job, job_id)
-        assert job is not None and job.result == {"results": {"1": "ok"}, "changed_or_missing": 0}
+        assert job is not None and job.result == {"results": {"1": "ok"}, "changed_or_missing": 0,
+                                                  "summary": "1 items checked, 0 changed or missing",
+                                                  "page": "evidence"}
     actions = [a[1] for a in audit_actions(ws, "eve")]
     assert "job.enqueue" in actions and "evidence.verify" in actions and "job.done" in actions
 
@@ -61,7 +64,9 @@ def test_the_custody_job_reports_an_e01_whose_acquisition_hashes_disagree(ws: Wo
     with ws.session() as s:
         job = s.get(Job, job_id)
         assert job is not None and job.result == {"results": {"1": "acquisition hashes disagree"},
-                                                  "changed_or_missing": 1}
+                                                  "changed_or_missing": 1,
+                                                  "summary": "1 items checked, 1 changed or missing",
+                                                  "page": "evidence"}
 
 
 def test_jobs_over_the_api(api: Callable[[str], TestClient], ws: Workspace) -> None:
@@ -78,7 +83,7 @@ def test_jobs_over_the_api(api: Callable[[str], TestClient], ws: Workspace) -> N
 
 
 def test_a_failing_job_is_marked_failed_with_one_line(ws: Workspace, tokens: dict[str, str]) -> None:
-    def broken(_ws: Workspace, _job: Job, _p: Any) -> dict[str, Any]:
+    def broken(_ws: Workspace, _job: Job, _p: Any) -> CustodyResult:
         raise InputError("the hash list 'x' does not exist")
 
     jobs.register(jobs.JobKind("broken", "broken", jobs.Perm.RUN_TRIAGE, broken))

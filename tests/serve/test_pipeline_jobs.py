@@ -130,8 +130,8 @@ def test_a_running_extraction_reports_what_it_has_read(api: Callable[[str], Test
     job = queued_job(ws, "eve", "extract", {"workers": 0})
     seen: list[tuple[int, int | None, str]] = []
     result = jobkinds.extract(ws, job, lambda done, total, message: seen.append((done, total, message)))
-    assert seen and seen[-1][0] == len(orders) == result["records"]
-    assert f"{len(orders)} records read, {result['added']} new identifiers" in seen[-1][2]
+    assert seen and seen[-1][0] == len(orders) == result.records
+    assert f"{len(orders)} records read, {result.added} new identifiers" in seen[-1][2]
 
 
 def test_linking_over_the_api(api: Callable[[str], TestClient], ws: Workspace, corpus: Corpus) -> None:
@@ -148,7 +148,8 @@ def test_linking_over_the_api(api: Callable[[str], TestClient], ws: Workspace, c
     assert started.status_code == 202 and _last_job(ws).params == {"threshold": 0.95}
     first = _finished(api, ws, started.json()["id"])["result"]
     subjects = api("aud").get(f"/api/v1/cases/{CASE}/subjects").json()
-    assert first["threshold"] == 0.95 and first["subjects"] == len(subjects) > 0 and first["new_refs"] == len(subjects)
+    assert first["threshold"] == 0.95 and first["subjects"] == len(subjects) > 0
+    assert first["stored"]["new_refs"] == len(subjects)
     assert sum(s["records"] for s in subjects) == first["parties"]
     assert ("ana", "link.run", CASE, f"run {first['run_id']}") in audit_actions(ws, "ana")
     again = api("ana").post(JOBS, json={"kind": "link"})
@@ -207,7 +208,8 @@ def test_money_analysis_from_the_case_page_and_the_api(make_client: Callable[...
     assert r.status_code == 303 and r.headers["location"] == f"/cases/{CASE}/money"
     done = _finished(api, ws, _last_job(ws).id)
     result = done["result"]
-    assert result["transfers"] == len(transfers) and done["outcome"].startswith(f"money run {result['run_id']}")
+    assert result["stats"]["transfers"] == len(transfers)
+    assert done["outcome"].startswith(f"money run {result['run_id']}")
     page = ana.get(f"/cases/{CASE}").text
     latest = page.split('id="money-latest"', 1)[1].split("</div>", 1)[0]
     assert f"run {result['run_id']}" in latest and f"<b>{len(transfers)}</b> transfers" in latest

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tasman.accounts import store as accounts
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
 from tasman.refer import agencies, keys, render
 from tasman.refer.outcomes import report_outcome
 from tasman.refer.service import import_package
-from tasman.serve import accounts
 from tests.attribute import factory
 from tests.serve.conftest import Client, audit_actions
 

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from tasman.core.models import Record
 from tasman.core.workspace import Workspace
-from tasman.serve import tipmatch, tips
 from tasman.serve.app import create_app
-from tasman.serve.models import Tip, TipFile
 from tasman.serve.settings import Limit, ServeSettings
 from tasman.synth.images import draw_picture
+from tasman.tips import intake as tips
+from tasman.tips import match as tipmatch
+from tasman.tips.models import Tip, TipFile
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import pdq_hash
 from tests.serve.conftest import CASE, Client, audit_actions

@@ -103,11 +103,11 @@ def test_a_running_triage_reports_files_done_and_matches_so_far(
     seen: list[tuple[int, int | None, str]] = []
     result = jobkinds.triage(ws, job, lambda done, total, message: seen.append((done, total, message)))
     live = seen[:-1]
-    assert [d for d, _, _ in live] == sorted(d for d, _, _ in live) and live[-1][0] == result["files"] == 6
+    assert [d for d, _, _ in live] == sorted(d for d, _, _ in live) and live[-1][0] == result.counts["files"] == 6
     assert all("matched" in m for _, _, m in live)
     # the total: "at least" the folder's listing (no bar total) while the walk goes on, then exact
     # (5 files listed in the folder, the zip's member found when the walk reads it)
     assert live[0][1] is None and f"{live[0][0]} of at least " in live[0][2]
     assert all((t is None and f"{d} of at least " in m) or (t == 6 and f"{d} of 6 files" in m) for d, t, m in live)
     assert live[-1][1] == 6 and live[-1][2].startswith("6 of 6 files")
-    assert seen[-1] == (6, 6, f"triage run {result['run_id']} finished: 6 files, 2 matched, 0 unreadable")
+    assert seen[-1] == (6, 6, f"triage run {result.run_id} finished: 6 files, 2 matched, 0 unreadable")

@@ -29,6 +29,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import click
 
 from tasman.core.errors import ExitCode, NothingToDo, TasmanError, reason
+from tasman.core.progress import StageResult
+from tasman.core.progress import Table as ResultTable
+from tasman.core.progress import plural as plural  # the commands' one rule for counted words
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -167,9 +170,17 @@ def emit(data: Any, human: Callable[[Out], None]) -> None:
         human(console())
 
 
-def plural(n: Any, one: str, many: str | None = None) -> str:
-    """``1 package``, ``2 packages``, ``0 agencies`` (``many`` when adding an s is wrong)."""
-    return f"{n} {one if int(n) == 1 else (many or one + 's')}"
+def emit_result(result: StageResult) -> None:
+    """A stage run's result: its ``as_dict()`` with ``--json``, else its own lines (text never
+    read as markup) and tables."""
+    def human(con: Out) -> None:
+        for line in result.lines():
+            if isinstance(line, ResultTable):
+                con.print(table(line.title, line.headers, line.rows))
+            else:
+                con.print(line, markup=False)
+
+    emit(result.as_dict(), human)
 
 
 class PlainTable:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from tasman.cli.common import Out, emit, json_option, plural, progress, state, table
+from tasman.cli.common import emit, emit_result, json_option, plural, progress, state
 from tasman.core.errors import InputError
+from tasman.core.progress import ticks
 from tasman.extract.export import export_identifiers
 from tasman.extract.identifiers import IdType, clean_country
 from tasman.extract.runner import extract_case
@@ -35,20 +36,8 @@ def extract(case_ref: str, region: str | None, workers: int | None, no_records: 
     ws = state().ws()
     with progress("extract") as tick:
         summary = extract_case(ws, case_ref, region=region, workers=workers, records=not no_records,
-                               files=not no_files, progress=lambda r: tick(
-                                   r.files + r.records, None, f"{r.files} files  {r.records} records  {r.added} new"))
-    data = summary.as_dict()
-
-    def human(con: Out) -> None:
-        con.print(f"Run {summary.run_id}: {plural(summary.files, 'file')} ({summary.skipped} skipped), "
-                  f"{plural(summary.records, 'record')}, {plural(summary.added, 'new observation')}, "
-                  f"{summary.duplicates} already known")
-        if summary.by_type:
-            con.print(table(None, ["type", "new"], sorted(summary.by_type.items())))
-        if summary.warnings:
-            con.print(table(plural(len(summary.warnings), 'warning'), ["path", "warning"], summary.warnings[:50]))
-
-    emit(data, human)
+                               files=not no_files, progress=ticks(tick))
+    emit_result(summary)
 
 
 @click.command("identifiers")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from tasman.cli.common import Out, TasmanGroup, emit, json_option, plural, progress, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, emit_result, json_option, plural, progress, state, table
 from tasman.core.errors import InputError
 from tasman.link import decisions, review
 from tasman.link.backends import BACKENDS, open_backend
@@ -51,32 +51,7 @@ def link(ctx: click.Context, case_ref: str | None, threshold: float | None, revi
     with open_backend(backend, **options) as be, progress("link") as tick:
         result = link_case(ws, case_ref, threshold=threshold, backend=be, review_threshold=review_threshold,
                            stage=tick.stage)
-    st = result.stats
-
-    def human(con: Out) -> None:
-        stored = st["stored"]
-        con.print(f"Run {result.run_id}: {plural(st['parties'], 'party', 'parties')} -> "
-                  f"{plural(st['subjects'], 'subject')} "
-                  f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
-                  f"{stored['retired']} retired); {plural(st['links'], 'explained link')}; "
-                  f"threshold {st['threshold']}")
-        alone = st.get("singletons") or {}
-        if alone.get("parties"):
-            why = "; ".join(f"{n} {reason}" for reason, n in alone["why"].items())
-            con.print(f"{plural(alone['parties'], 'record')} {'is' if alone['parties'] == 1 else 'are'} alone "
-                      f"in their subject (a subject of one): {why}", markup=False)
-        if st.get("probable_links"):
-            con.print(f"{plural(st['probable_links'], 'probable link')} (scored at or above "
-                      f"{st['review_threshold']}, below the threshold) kept for review", markup=False)
-        for c in st["deterministic"].get("too_common", [])[:5]:
-            con.print(f"note: {c['kind']} {c['value']!r} is shared by {plural(c['parties'], 'record')}: "
-                      "not used to link",
-                      markup=False)
-        if st["decisions"]["decisions"]:
-            con.print(f"{st['decisions']['decisions']} analyst decisions replayed; "
-                      f"{st['edges']['refused_by_decisions']} links refused by splits")
-
-    emit({"run": result.run_id, **st}, human)
+    emit_result(result)
 
 
 @link.group("review", cls=TasmanGroup)

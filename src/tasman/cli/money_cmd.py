@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tasman.cli.common import Out, TasmanGroup, emit, json_option, plural, progress, state, table
+from tasman.cli.common import Out, TasmanGroup, emit, emit_result, json_option, progress, state
 from tasman.core.errors import NotFoundError
 from tasman.money.config import load_config
 from tasman.money.importer import import_transactions
@@ -78,22 +78,4 @@ def analyse(case_ref: str, config: Path | None, out: Path | None) -> None:
     ws = state().ws()
     with progress("money") as tick:                          # default folder: WORKSPACE/out/CASE/money
         summary = analyse_workspace(ws, case_ref, cfg, out, stage=tick.stage)
-    data = {"case": summary.case_ref, "run": summary.run_id, "out": str(summary.out_dir), "stats": summary.stats,
-            "files": summary.files,
-            "top_beneficiaries": [{"rank": p.rank, "key": p.key, "name": p.name, "country": p.country,
-                                   "score": p.score, "alerted": p.alerted, "indicators": p.indicator_names}
-                                  for p in summary.top_beneficiaries]}
-
-    def human(c: Out) -> None:
-        st = summary.stats
-        c.print(f"run {summary.run_id}: {plural(st['transfers'], 'transfer')}, "
-                f"{plural(st['beneficiaries'], 'beneficiary', 'beneficiaries')} "
-                f"({st['alerted_beneficiaries']} alerted), "
-                f"{plural(st['senders'], 'sender')} ({st['alerted_senders']} alerted), "
-                f"{plural(st['warnings'], 'record')} not usable")
-        c.print(table("Top beneficiaries", ("#", "name", "country", "score", "alert", "indicators"),
-                      [(p.rank, p.name, p.country or "?", p.score, "yes" if p.alerted else "",
-                        ", ".join(p.indicator_names)) for p in summary.top_beneficiaries]))
-        c.print(f"outputs in {summary.out_dir}: {', '.join(Path(v).name for v in summary.files.values())}")
-
-    emit(data, human)
+    emit_result(summary)

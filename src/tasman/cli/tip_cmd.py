@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from tasman.cli.common import Out, TasmanGroup, emit, json_option, state, table
-from tasman.serve import tipmatch, tips
+from tasman.tips import intake as tips
+from tasman.tips import match as tipmatch
 
 
 @click.group(cls=TasmanGroup)

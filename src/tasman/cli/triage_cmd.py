@@ -11,11 +11,11 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tasman.cli.common import Out, emit, fail, json_option, nothing_to_do, plural, state, table
+from tasman.cli.common import emit_result, fail, json_option, nothing_to_do, state
 from tasman.core.errors import ExitCode
-from tasman.triage.pipeline import ENGINES
+from tasman.triage.engines import ENGINES
 from tasman.triage.readers import Limits
-from tasman.triage.run import ProgressInfo, TriageOptions, TriageResult, run_triage
+from tasman.triage.run import ProgressInfo, TriageOptions, run_triage
 
 
 @contextmanager
@@ -55,11 +55,6 @@ class ByteSize(click.ParamType):
         if size < 1:
             self.fail(f"{value!r} is not a positive size", param, ctx)
         return size
-
-
-def summary(r: TriageResult) -> dict[str, Any]:
-    return {"run_id": r.run_id, "status": r.status, "resumed": r.resumed, "out_dir": str(r.out_dir),
-            **r.counts, "figures": r.figures, "outputs": {k: str(v) for k, v in r.outputs.items()}}
 
 
 @click.command("triage")
@@ -126,20 +121,7 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
         result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)
     if result.counts["files"] == 0 and not result.counts["errors"]:
         nothing_to_do(f"nothing to triage: {', '.join(map(str, evidence))} holds no files")
-    data = summary(result)
-
-    def human(con: Out) -> None:
-        c = result.counts
-        verb = "Resumed and finished" if result.resumed else "Finished"
-        con.print(f"{verb} triage run {result.run_id}: {plural(c['files'], 'file')} ({c['bytes'] / 1e6:,.1f} MB), "
-                  f"{plural(c['pictures'], 'picture')}, {plural(c['videos'], 'video')}, {c['deleted']} deleted")
-        con.print(table(None, ["matched files", "known-good files", "errors", "files/s"],
-                        [[c["matched_files"], c["known_good_files"], c["errors"],
-                          result.figures.get("files_per_second")]]))
-        con.print(f"Report: {result.outputs['report_html']}")
-        con.print(f"Matches: {result.outputs['matches_csv']}")
-
-    emit(data, human)
+    emit_result(result)
     if strict and result.counts["errors"]:
         fail(f"{result.counts['errors']} file(s) could not be read; see {result.outputs['errors_csv']}",
              int(ExitCode.BAD_INPUT))

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
+from tasman.accounts import store as accounts
+from tasman.accounts.roles import Role
 from tasman.cli.common import Out, TasmanGroup, emit, json_option, state, table
-from tasman.serve import accounts
-from tasman.serve.roles import Role
 
 ROLES = click.Choice([r.value for r in Role])
 

@@ -4,17 +4,20 @@ Each entry's hash covers its content and the previous entry's hash, so an edited
 longer matches its hash, and a deleted or moved entry breaks the link to its neighbour.
 A one-row head table holds the chain's length and last hash: it serialises appends (the
 ``UPDATE ... RETURNING`` takes the write lock on SQLite and a row lock on PostgreSQL) and
-lets ``verify`` notice entries cut from the end. The hashes are unkeyed: anyone able to
+lets ``verify`` notice entries cut from the end. ``read_log`` is the one reader of the log for
+people (the web pages and API), itself audited. The hashes are unkeyed: anyone able to
 rewrite the whole database can rewrite the whole chain, which ``verify`` alone cannot see.
 ``tasman.core.anchor`` signs the head with the workspace's key (at intervals, when data leaves
-the workspace, on demand) so that such a rewrite shows.
+the workspace, on demand) so that such a rewrite shows. ``read_log`` is the one reader of the
+log for people (the web app's pages and API), the read itself audited.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -187,3 +190,68 @@ def verify(session: Session) -> VerifyReport:
             report.problems.append(Problem(None, "truncated", what))
         report.head = head.last_hash
     return report
+
+
+# -- reading the log ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """``actor`` and ``case`` exact; ``action`` exact or a prefix ending in a dot (``case.``);
+    ``since``/``until``: whole UTC days, both included."""
+
+    actor: str = ""
+    action: str = ""
+    case: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    def used(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items() if v}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    case: str | None
+    target: str
+    details: dict[str, Any]
+
+
+def read_log(session: Session, actor: str, case_ref: str | None, before: int | None = None,
+             limit: int = 100, where: AuditFilter | None = None) -> list[AuditEntry]:
+    """Entries newest first: the case's (``case_ref``) or the whole chain's, ``where`` narrowing
+    them; the read itself written to the log (one ``audit.read`` entry with the filters used)."""
+    f = where or AuditFilter()
+    q = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(max(1, min(limit, 500)))
+    if case_ref is not None:
+        q = q.where(AuditEvent.case_ref == case_ref)
+    elif f.case:
+        q = q.where(AuditEvent.case_ref == f.case)
+    if before is not None:
+        q = q.where(AuditEvent.seq < before)
+    if f.actor:
+        q = q.where(AuditEvent.actor == f.actor)
+    if f.action:
+        q = q.where(AuditEvent.action.startswith(f.action, autoescape=True) if f.action.endswith(".")
+                    else AuditEvent.action == f.action)
+    if f.since:   # ts is ISO 8601 text in UTC: day strings compare in order
+        q = q.where(AuditEvent.ts >= f.since.isoformat())
+    if f.until:
+        q = q.where(AuditEvent.ts < (f.until + timedelta(days=1)).isoformat())
+    rows = [AuditEntry(seq=e.seq, ts=e.ts, actor=e.actor, action=e.action, case=e.case_ref, target=e.target,
+                       details=json.loads(e.details)) for e in session.scalars(q)]
+    filters: dict[str, Any] = {"filters": f.used()} if f.used() else {}
+    record(session, actor, "audit.read", case_ref=case_ref, count=len(rows), **filters)
+    return rows
+
+
+def known_values(session: Session, case_ref: str | None) -> tuple[list[str], list[str]]:
+    """The actors and actions the log holds (of one case, or all), for the filter's lists."""
+    base = select(AuditEvent.actor, AuditEvent.action).distinct()
+    if case_ref is not None:
+        base = base.where(AuditEvent.case_ref == case_ref)
+    pairs = session.execute(base).all()
+    return sorted({str(a) for a, _ in pairs}), sorted({str(b) for _, b in pairs})

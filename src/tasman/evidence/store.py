@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.core.errors import IntegrityError, NotFoundError
 from tasman.core.models import Evidence
+from tasman.core.progress import Line
 from tasman.evidence.cases import get_case
 from tasman.evidence.ewf import DISAGREE, MediaCheck, check_media_hashes, is_ewf
 from tasman.evidence.hashing import Progress, acquisition_hash, check_evidence_path, measure
@@ -148,6 +149,37 @@ class CustodyCheck:
     def ok(self) -> bool:
         """Unchanged, present, and (an EWF image) its stored acquisition hashes do not disagree."""
         return self.status == "ok" and (self.media is None or self.media.status != DISAGREE)
+
+
+@dataclass(frozen=True)
+class CustodyResult:
+    """A custody check of a case as a stage result (``core.progress.StageResult``): each item's
+    verdict by evidence id; an unchanged E01 whose stored acquisition hashes disagree with its
+    media is not ok either."""
+
+    results: dict[str, str]
+
+    @classmethod
+    def of(cls, checks: list[CustodyCheck]) -> CustodyResult:
+        return cls({str(c.evidence.id): c.status if c.ok or c.status != "ok" else "acquisition hashes disagree"
+                    for c in checks})
+
+    @property
+    def page(self) -> str:
+        return "evidence"
+
+    @property
+    def changed_or_missing(self) -> int:
+        return sum(1 for v in self.results.values() if v != "ok")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"results": dict(self.results), "changed_or_missing": self.changed_or_missing}
+
+    def summary_line(self) -> str:
+        return f"{len(self.results)} items checked, {self.changed_or_missing} changed or missing"
+
+    def lines(self) -> list[Line]:
+        return [self.summary_line()]
 
 
 def verify_evidence(

@@ -23,6 +23,7 @@ from tasman.core import audit
 from tasman.core.errors import NothingToDo
 from tasman.core.models import Artifact, Case, Evidence, Record
 from tasman.core.procs import bounded_map, default_workers
+from tasman.core.progress import Line, Table, plural
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
@@ -74,6 +75,29 @@ class RunSummary:
                 "duplicates": self.duplicates, "by_type": dict(sorted(self.by_type.items())),
                 "warnings_not_kept": self.warnings_dropped,
                 "warnings": [{"path": p, "message": m} for p, m in self.warnings]}
+
+    @property
+    def page(self) -> str:
+        return "identifiers"
+
+    def summary_line(self) -> str:
+        return (f"extraction run {self.run_id}: {self.added} new identifiers from {self.files} files and "
+                f"{self.records} records, {len(self.warnings) + self.warnings_dropped} warnings")
+
+    def lines(self) -> list[Line]:
+        out: list[Line] = [f"Run {self.run_id}: {plural(self.files, 'file')} ({self.skipped} skipped), "
+                           f"{plural(self.records, 'record')}, {plural(self.added, 'new observation')}, "
+                           f"{self.duplicates} already known"]
+        if self.by_type:
+            out.append(Table(None, ("type", "new"), tuple(sorted(self.by_type.items()))))
+        if self.warnings:
+            out.append(Table(plural(len(self.warnings), "warning"), ("path", "warning"), tuple(self.warnings[:50])))
+        return out
+
+    def as_progress(self) -> tuple[int, int | None, str]:
+        """The run so far as a progress tick (after each stored batch)."""
+        return (self.files + self.records, None, f"{self.files:,} files and {self.records:,} records read, "
+                                                 f"{self.added:,} new identifiers, {len(self.warnings)} warnings")
 
 
 @dataclass(frozen=True)

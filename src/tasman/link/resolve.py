@@ -5,8 +5,6 @@ and reports stage by stage (the benchmark times them)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +13,7 @@ import pyarrow as pa
 from splink import Linker
 from splink.internals.exceptions import SplinkException
 
+from tasman.core.progress import StageHook, no_stage
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
 from tasman.link.explain import explain_columns, explain_deterministic, level_labels
@@ -23,7 +22,6 @@ from tasman.link.rules import deterministic_edges
 from tasman.link.settings import LinkSettings, apply_model, apply_priors
 from tasman.link.training import prior_lambda, train
 
-StageHook = Callable[[str], AbstractContextManager[Any]]
 DETERMINISTIC_WEIGHT = 99.0  # stored as the match weight of a deterministic link (documented)
 TOGETHER, RULE, MODEL = 0, 1, 2
 PROBABLE = "probable"  # the rule of a probable link: scored below the threshold, left for review
@@ -58,12 +56,8 @@ class Resolution:
     probable: list[Link] = field(default_factory=list)
 
 
-def _no_stage(_name: str) -> AbstractContextManager[Any]:
-    return nullcontext()
-
-
 def resolve(parties: pa.Table, settings: LinkSettings, constraints: Constraints | None = None,
-            backend: Backend | None = None, stage: StageHook = _no_stage,
+            backend: Backend | None = None, stage: StageHook = no_stage,
             model: dict[str, Any] | None = None, labels: list[tuple[int, int]] | None = None) -> Resolution:
     """``backend``: where the SQL runs (default: a new one of ``settings.backend``, closed after).
     ``model``: the trained Splink model of an earlier run (``Resolution.splink_settings``, stored

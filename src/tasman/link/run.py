@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.core.errors import InputError, NothingToDo
 from tasman.core.models import Record
+from tasman.core.progress import Line, StageHook, no_stage, plural
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
@@ -29,7 +30,7 @@ from tasman.link.clustering import Constraints
 from tasman.link.decisions import compile_constraints, list_decisions
 from tasman.link.models import Decision, LinkRun
 from tasman.link.normalise import normalise_rows
-from tasman.link.resolve import Resolution, StageHook, _no_stage, resolve
+from tasman.link.resolve import Resolution, resolve
 from tasman.link.review import labels as review_labels
 from tasman.link.settings import LinkSettings
 from tasman.link.subjects import store_resolution
@@ -38,10 +39,45 @@ from tasman.link.subjects import store_resolution
 ATTEMPTS = 3
 
 
-@dataclass
+@dataclass(frozen=True)
 class LinkResult:
     run_id: int
     stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def page(self) -> str:
+        return "subjects"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run": self.run_id, "run_id": self.run_id, **self.stats}
+
+    def summary_line(self) -> str:
+        st, stored = self.stats, self.stats.get("stored", {})
+        return (f"link run {self.run_id}: {st.get('parties', 0)} parties into {st.get('subjects', 0)} subjects "
+                f"({stored.get('new_refs', 0)} new, {stored.get('retired', 0)} retired)")
+
+    def lines(self) -> list[Line]:
+        st = self.stats
+        stored = st["stored"]
+        out: list[Line] = [
+            f"Run {self.run_id}: {plural(st['parties'], 'party', 'parties')} -> {plural(st['subjects'], 'subject')} "
+            f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
+            f"{stored['retired']} retired); {plural(st['links'], 'explained link')}; threshold {st['threshold']}"]
+        alone = st.get("singletons") or {}
+        if alone.get("parties"):
+            why = "; ".join(f"{n} {reason}" for reason, n in alone["why"].items())
+            out.append(f"{plural(alone['parties'], 'record')} {'is' if alone['parties'] == 1 else 'are'} alone "
+                       f"in their subject (a subject of one): {why}")
+        if st.get("probable_links"):
+            out.append(f"{plural(st['probable_links'], 'probable link')} (scored at or above "
+                       f"{st['review_threshold']}, below the threshold) kept for review")
+        for c in st["deterministic"].get("too_common", [])[:5]:
+            out.append(f"note: {c['kind']} {c['value']!r} is shared by {plural(c['parties'], 'record')}: "
+                       "not used to link")
+        if st["decisions"]["decisions"]:
+            out.append(f"{st['decisions']['decisions']} analyst decisions replayed; "
+                       f"{st['edges']['refused_by_decisions']} links refused by splits")
+        return out
 
 
 @dataclass
@@ -96,7 +132,7 @@ def _decision_ids(session: Session, case_id: int) -> list[int]:
     return list(session.scalars(select(Decision.id).where(Decision.case_id == case_id).order_by(Decision.id)))
 
 
-def read_input(session: Session, case_ref: str, stage: StageHook = _no_stage,
+def read_input(session: Session, case_ref: str, stage: StageHook = no_stage,
                workers: int | None = None) -> LinkInput:
     """The run's reads (no writes): the case's parties, normalised, and the analysts' decisions."""
     started = utcnow()
@@ -114,13 +150,13 @@ def read_input(session: Session, case_ref: str, stage: StageHook = _no_stage,
 
 
 def compute(inp: LinkInput, settings: LinkSettings, backend: Backend | None = None,
-            stage: StageHook = _no_stage) -> Resolution:
+            stage: StageHook = no_stage) -> Resolution:
     """The resolution (no database: the run's long part)."""
     return resolve(inp.parties, settings, inp.constraints, backend=backend, stage=stage, labels=inp.labels)
 
 
 def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, res: Resolution,
-          stage: StageHook = _no_stage) -> LinkResult:
+          stage: StageHook = no_stage) -> LinkResult:
     """Write the run, its subjects, members, links and audit entry in the caller's transaction.
 
     The run's row comes first (on SQLite the write lock), then the audit entry (on PostgreSQL the
@@ -148,7 +184,7 @@ def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, 
 
 
 def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings | None = None,
-             threshold: float | None = None, stage: StageHook = _no_stage, workers: int | None = None,
+             threshold: float | None = None, stage: StageHook = no_stage, workers: int | None = None,
              backend: Backend | None = None, review_threshold: float | None = None) -> LinkResult:
     """A whole run in the caller's transaction (which, on SQLite, takes the write lock only when
     the result is stored). ``backend``: where the linkage runs, left open for the caller (default:
@@ -160,7 +196,7 @@ def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings
 
 
 def link_case(ws: Workspace, case_ref: str, settings: LinkSettings | None = None, threshold: float | None = None,
-              stage: StageHook = _no_stage, workers: int | None = None, backend: Backend | None = None,
+              stage: StageHook = no_stage, workers: int | None = None, backend: Backend | None = None,
               attempts: int = ATTEMPTS, review_threshold: float | None = None) -> LinkResult:
     """A run as ``ws.actor`` in two transactions of its own: one that reads, one that stores the
     result; the computation between them holds no transaction. A decision recorded meanwhile

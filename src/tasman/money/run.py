@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from tasman import __version__
 from tasman.core import audit
 from tasman.core.errors import NotFoundError, NothingToDo
+from tasman.core.progress import Line, StageHook, Table, no_stage, plural
 from tasman.core.timeutil import iso, utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence import get_case
-from tasman.link.resolve import StageHook, _no_stage
 from tasman.money.analysis import AnalysisResult, analyse_transfers
 from tasman.money.config import MoneyConfig
 from tasman.money.document import IndicatorDoc, MoneyReport, Party, Point, Series, TimelineEvent, party_doc
@@ -54,7 +54,7 @@ FILES = {"beneficiaries": "beneficiaries.csv", "senders": "senders.csv", "timeli
          "report": "money.html", "document": "money.json", "graph": "transfers.graphml"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class AnalyseSummary:
     case_ref: str
     run_id: int
@@ -63,6 +63,35 @@ class AnalyseSummary:
     files: dict[str, str] = field(default_factory=dict)
     top_beneficiaries: list[Party] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def page(self) -> str:
+        return "money"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"case": self.case_ref, "run": self.run_id, "run_id": self.run_id, "out": str(self.out_dir),
+                "stats": self.stats, "files": self.files,
+                "top_beneficiaries": [{"rank": p.rank, "key": p.key, "name": p.name, "country": p.country,
+                                       "score": p.score, "alerted": p.alerted, "indicators": p.indicator_names}
+                                      for p in self.top_beneficiaries]}
+
+    def summary_line(self) -> str:
+        st = self.stats
+        return (f"money run {self.run_id}: {st.get('transfers', 0)} transfers, "
+                f"{st.get('beneficiaries', 0)} beneficiaries ({st.get('alerted_beneficiaries', 0)} alerted), "
+                f"{st.get('senders', 0)} senders ({st.get('alerted_senders', 0)} alerted)")
+
+    def lines(self) -> list[Line]:
+        st = self.stats
+        return [f"run {self.run_id}: {plural(st['transfers'], 'transfer')}, "
+                f"{plural(st['beneficiaries'], 'beneficiary', 'beneficiaries')} "
+                f"({st['alerted_beneficiaries']} alerted), "
+                f"{plural(st['senders'], 'sender')} ({st['alerted_senders']} alerted), "
+                f"{plural(st['warnings'], 'record')} not usable",
+                Table("Top beneficiaries", ("#", "name", "country", "score", "alert", "indicators"),
+                      tuple((p.rank, p.name, p.country or "?", p.score, "yes" if p.alerted else "",
+                             ", ".join(p.indicator_names)) for p in self.top_beneficiaries)),
+                f"outputs in {self.out_dir}: {', '.join(Path(v).name for v in self.files.values())}"]
 
 
 @dataclass
@@ -98,7 +127,7 @@ def _chart(result: AnalysisResult) -> tuple[Series, ...]:
 
 
 def prepare_analysis(session: Session, case_ref: str, cfg: MoneyConfig | None = None,
-                     stage: StageHook = _no_stage) -> Analysis:
+                     stage: StageHook = no_stage) -> Analysis:
     """The analysis, computed from what the case holds (reads only)."""
     cfg = cfg or MoneyConfig()
     case = get_case(session, case_ref)
@@ -181,7 +210,7 @@ def publish(staging: Path, folder: Path) -> None:
 
 
 def analyse_case(session: Session, actor: str, case_ref: str, cfg: MoneyConfig | None = None,
-                 out_dir: Path | None = None, stage: StageHook = _no_stage) -> AnalyseSummary:
+                 out_dir: Path | None = None, stage: StageHook = no_stage) -> AnalyseSummary:
     """A whole analysis in the caller's transaction (which, on SQLite, takes the write lock only
     once the analysis and its tables are done)."""
     analysis = prepare_analysis(session, case_ref, cfg, stage)
@@ -189,7 +218,7 @@ def analyse_case(session: Session, actor: str, case_ref: str, cfg: MoneyConfig |
 
 
 def analyse_workspace(ws: Workspace, case_ref: str, cfg: MoneyConfig | None = None, out_dir: Path | None = None,
-                      stage: StageHook = _no_stage) -> AnalyseSummary:
+                      stage: StageHook = no_stage) -> AnalyseSummary:
     """An analysis as ``ws.actor`` in transactions of its own: one reads and computes, one stores
     the run; its files are published once the run is stored."""
     with ws.session() as s:

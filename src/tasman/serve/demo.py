@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import secrets
 
+from tasman.accounts import store as accounts
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts, tips
-from tasman.serve.secrets_store import TipVault, serve_dir
+from tasman.tips import intake as tips
+from tasman.tips.vault import TipVault, serve_dir
 
 DEMO_USER = "demo-admin"
 

@@ -24,6 +24,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tasman.accounts import store as accounts
+from tasman.accounts.models import User, WebSession
+from tasman.accounts.roles import Perm, allowed
 from tasman.core import audit
 from tasman.core.errors import (
     AlreadyExistsError,
@@ -37,13 +40,10 @@ from tasman.core.errors import (
 )
 from tasman.core.models import Case
 from tasman.core.workspace import Workspace
-from tasman.serve import accounts
 from tasman.serve.jobs import ParamsError
 from tasman.serve.lockout import LoginBackoff
-from tasman.serve.models import User, WebSession
 from tasman.serve.proxies import real_client
 from tasman.serve.ratelimit import RateLimiter
-from tasman.serve.roles import Perm, allowed
 from tasman.serve.settings import ServeSettings
 from tasman.serve.thumbs import Grants
 

@@ -9,15 +9,14 @@ user who started it:
 
 Each kind names the pydantic model of its parameters (``tasman.serve.schemas``: the one
 validation, for the API and the pages alike), checks them against what the case holds when it is
-queued (bad input answers at once, not as a failed job later), reads its page's start form, and
-says in a few words what a finished run did.
+queued (bad input answers at once, not as a failed job later) and reads its page's start form.
+A job hands back the stage's own result (``core.progress.StageResult``) and reports progress
+through ``core.progress``: no kind has an adapter of its own for either.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,41 +24,28 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError, NotFoundError
 from tasman.core.models import Case, Evidence, Record
+from tasman.core.progress import Progress, stage_hook, ticks
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
-from tasman.evidence.store import verify_evidence
+from tasman.evidence.store import CustodyResult, verify_evidence
 from tasman.extract.runner import RunSummary, extract_case
-from tasman.link.resolve import StageHook
-from tasman.link.run import link_case
+from tasman.link.run import LinkResult, link_case
 from tasman.money.config import load_config
-from tasman.money.run import analyse_workspace
-from tasman.serve.jobs import JobKind, Progress, register
+from tasman.money.run import AnalyseSummary, analyse_workspace
+from tasman.serve.jobs import JobKind, register
 from tasman.serve.models import Job
-from tasman.serve.roles import Perm
 from tasman.serve.schemas import ExtractParams, LinkParams, TriageParams
 from tasman.triage.match.loader import select_sets
-from tasman.triage.run import ProgressInfo, TriageOptions, run_triage
+from tasman.triage.run import TriageOptions, TriageResult, run_triage
 
 LINK_STAGES = {"normalise": "reading and normalising the records", "rules": "applying the deterministic rules",
                "train": "training the model", "predict": "scoring record pairs",
                "cluster": "clustering records into subjects", "store": "storing the subjects"}
 MONEY_STAGES = {"load": "reading the transfers", "analyse": "scoring senders and beneficiaries",
                 "files": "writing the files", "store": "storing the run"}
-
-
-def _stages(progress: Progress, stages: dict[str, str], what: str) -> StageHook:
-    """A stage hook that reports which stage a run is in (step N of the stages)."""
-    order = list(stages)
-
-    @contextmanager
-    def stage(name: str) -> Iterator[None]:
-        step = order.index(name) if name in stages else 0
-        progress(step, len(order), f"{what}: {stages.get(name, name)}")
-        yield
-
-    return stage
 
 
 def _case_ref(ws: Workspace, job: Job) -> str:
@@ -80,7 +66,7 @@ def _count(session: Session, model: type[Evidence] | type[Record], case: Case, *
 
 # -- custody ------------------------------------------------------------------------------------
 
-def custody_check(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+def custody_check(ws: Workspace, job: Job, progress: Progress) -> CustodyResult:
     """Re-hash every evidence item of the case (``tasman evidence verify``), with byte progress."""
     ref = _case_ref(ws, job)
     with ws.session() as s:
@@ -92,17 +78,9 @@ def custody_check(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]
         progress(done[0], total, f"hashed {done[0]:,} of {total:,} bytes")
 
     with ws.session() as s:
-        checks = verify_evidence(s, job.created_by, ref, progress=tick)
-        # an unchanged E01 whose stored acquisition hashes disagree with its media is not ok either
-        results = {str(c.evidence.id): c.status if c.ok or c.status != "ok" else "acquisition hashes disagree"
-                   for c in checks}
+        result = CustodyResult.of(verify_evidence(s, job.created_by, ref, progress=tick))
     progress(total, total, "custody check finished")
-    return {"results": results, "changed_or_missing": sum(1 for v in results.values() if v != "ok")}
-
-
-def custody_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
-    checked, bad = len(result.get("results", {})), result.get("changed_or_missing", 0)
-    return f"{checked} items checked, {bad} changed or missing", "evidence"
+    return result
 
 
 # -- triage -------------------------------------------------------------------------------------
@@ -132,7 +110,7 @@ def triage_form(form: FormData) -> dict[str, Any]:
     return {"evidence": form.getlist("evidence"), "hashsets": form.getlist("hashsets")}
 
 
-def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+def triage(ws: Workspace, job: Job, progress: Progress) -> TriageResult:
     """A triage run of recorded evidence; progress says how many files are done of how many: a
     lower bound ("at least", no bar total) until archives and disk images have been walked, then
     the exact total."""
@@ -142,23 +120,11 @@ def triage(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
         paths = [Path(p) for p in s.scalars(select(Evidence.path).where(Evidence.id.in_(params["evidence"]))
                                             .order_by(Evidence.id))]
     options = TriageOptions(hashsets=tuple(params.get("hashsets") or ()), workers=params.get("workers"))
-
-    def tick(p: ProgressInfo) -> None:
-        progress(p.files, p.total if p.total_exact else None,
-                 f"{p.of_total} ({p.bytes / 1e6:,.1f} MB) hashed, {p.matched} matched, "
-                 f"{p.errors} unreadable" + (f", {p.skipped} already done" if p.skipped else ""))
-
-    result = run_triage(_as_user(ws, job), ref, paths, options, progress=tick)
+    result = run_triage(_as_user(ws, job), ref, paths, options, progress=ticks(progress))
     c = result.counts
     progress(c["files"], c["files"], f"triage run {result.run_id} finished: {c['files']:,} files, "
                                      f"{c['matched_files']} matched, {c['errors']} unreadable")
-    return {"run_id": result.run_id, "resumed": result.resumed, **result.counts}
-
-
-def triage_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
-    run = result.get("run_id")
-    return (f"run {run}: {result.get('files', 0)} files, {result.get('matched_files', 0)} matched, "
-            f"{result.get('errors', 0)} unreadable", f"triage?run={run}")
+    return result
 
 
 # -- extract ------------------------------------------------------------------------------------
@@ -177,26 +143,11 @@ def extract_form(form: FormData) -> dict[str, Any]:
     return {"region": region.strip()} if isinstance(region, str) and region.strip() else {}
 
 
-def extract(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+def extract(ws: Workspace, job: Job, progress: Progress) -> RunSummary:
     """An extraction run over the case's evidence files and records; progress after each stored batch."""
-    ref = _case_ref(ws, job)
     workers = job.params.get("workers")
-
-    def tick(s: RunSummary) -> None:
-        progress(s.files + s.records, None, f"{s.files:,} files and {s.records:,} records read, "
-                                            f"{s.added:,} new identifiers, {len(s.warnings)} warnings")
-
-    summary = extract_case(_as_user(ws, job), ref, region=job.params.get("region"),
-                           workers=None if workers is None else max(1, workers), progress=tick)
-    return {"run_id": summary.run_id, "files": summary.files, "skipped": summary.skipped,
-            "records": summary.records, "added": summary.added, "duplicates": summary.duplicates,
-            "by_type": summary.by_type, "warnings": len(summary.warnings) + summary.warnings_dropped}
-
-
-def extract_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
-    return (f"extraction run {result.get('run_id')}: {result.get('added', 0)} new identifiers from "
-            f"{result.get('files', 0)} files and {result.get('records', 0)} records, "
-            f"{result.get('warnings', 0)} warnings", "identifiers")
+    return extract_case(_as_user(ws, job), _case_ref(ws, job), region=job.params.get("region"),
+                        workers=None if workers is None else max(1, workers), progress=ticks(progress))
 
 
 # -- link ---------------------------------------------------------------------------------------
@@ -208,22 +159,11 @@ def check_link(session: Session, case_ref: str, params: dict[str, Any]) -> dict[
     return params
 
 
-def link(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+def link(ws: Workspace, job: Job, progress: Progress) -> LinkResult:
     """A link run: the case's records resolved into subjects, analysts' decisions kept; progress
     names the stage it is in."""
-    ref = _case_ref(ws, job)
-    result = link_case(_as_user(ws, job), ref, threshold=job.params.get("threshold"),
-                       stage=_stages(progress, LINK_STAGES, "linking"))
-    st, stored = result.stats, result.stats.get("stored", {})
-    return {"run_id": result.run_id, "parties": st["parties"], "subjects": st["subjects"], "links": st["links"],
-            "threshold": st["threshold"], "kept_refs": stored.get("kept_refs", 0),
-            "new_refs": stored.get("new_refs", 0), "retired": stored.get("retired", 0)}
-
-
-def link_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
-    return (f"link run {result.get('run_id')}: {result.get('parties', 0)} parties into "
-            f"{result.get('subjects', 0)} subjects ({result.get('new_refs', 0)} new, "
-            f"{result.get('retired', 0)} retired)", "subjects")
+    return link_case(_as_user(ws, job), _case_ref(ws, job), threshold=job.params.get("threshold"),
+                     stage=stage_hook(progress, LINK_STAGES, "linking"))
 
 
 # -- money --------------------------------------------------------------------------------------
@@ -236,27 +176,18 @@ def check_money(session: Session, case_ref: str, params: dict[str, Any]) -> dict
     return {}
 
 
-def money(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
+def money(ws: Workspace, job: Job, progress: Progress) -> AnalyseSummary:
     """A money analysis with the default settings; its files go where the CLI puts them."""
-    ref = _case_ref(ws, job)
-    summary = analyse_workspace(_as_user(ws, job), ref, load_config(None),
-                                stage=_stages(progress, MONEY_STAGES, "money analysis"))
-    return {"run_id": summary.run_id, **summary.stats}
+    return analyse_workspace(_as_user(ws, job), _case_ref(ws, job), load_config(None),
+                             stage=stage_hook(progress, MONEY_STAGES, "money analysis"))
 
 
-def money_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
-    return (f"money run {result.get('run_id')}: {result.get('transfers', 0)} transfers, "
-            f"{result.get('beneficiaries', 0)} beneficiaries ({result.get('alerted_beneficiaries', 0)} alerted), "
-            f"{result.get('senders', 0)} senders ({result.get('alerted_senders', 0)} alerted)", None)
-
-
-register(JobKind("custody", "Custody check (re-hash evidence)", Perm.ADD_EVIDENCE, custody_check, what="custody check",
-                 outcome=custody_outcome))
+register(JobKind("custody", "Custody check (re-hash evidence)", Perm.ADD_EVIDENCE, custody_check, what="custody check"))
 register(JobKind("triage", "Triage against hash lists", Perm.RUN_TRIAGE, triage, check_triage, TriageParams,
-                 form=triage_form, outcome=triage_outcome))
+                 form=triage_form))
 register(JobKind("extract", "Extract identifiers", Perm.RUN_EXTRACT, extract, check_extract, ExtractParams,
-                 what="extraction", page="identifiers", form=extract_form, outcome=extract_outcome))
+                 what="extraction", page="identifiers", form=extract_form))
 register(JobKind("link", "Link records into subjects", Perm.RUN_LINK, link, check_link, LinkParams,
-                 page="subjects", outcome=link_outcome))
+                 page="subjects"))
 register(JobKind("money", "Money analysis", Perm.ANALYSE_MONEY, money, check_money, what="money analysis",
-                 page="money", outcome=money_outcome))
+                 page="money"))

@@ -19,25 +19,29 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tasman.accounts.roles import Perm
 from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError, NothingToDo, TasmanError
+from tasman.core.progress import Progress as Progress  # the one progress protocol (core.progress)
+from tasman.core.progress import StageResult
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
 from tasman.serve.models import Job
-from tasman.serve.roles import Perm
 from tasman.serve.schemas import JobParams, NoParams
 
-Progress = Callable[[int, int | None, str], None]
-JobFn = Callable[[Workspace, Job, Progress], dict[str, Any]]
+# A job runs one stage and hands back its result (``core.progress.StageResult``): stored as its
+# ``as_dict()``, with its ``summary_line()`` and ``page`` (the job's outcome and link).
+JobFn = Callable[[Workspace, Job, Progress], StageResult]
 # Checks a job's parameters, once its kind's model (``JobKind.params``) has validated them, against
 # what the case holds (bad input answers at once, not as a failed job later) and returns them
 # completed (a default filled in from the case).
 CheckFn = Callable[[Session, str, dict[str, Any]], dict[str, Any]]
 # Reads the start form of a page into parameters (validated afterwards like the API's).
 FormFn = Callable[[FormData], dict[str, Any]]
-# A finished job's result in a few words, and where under the case to see more (or None).
-OutcomeFn = Callable[[dict[str, Any]], tuple[str, str | None]]
+
+
+SUMMARY, PAGE = "summary", "page"     # a finished job's outcome in words, and the case page that shows it
 
 
 def _as_given(_session: Session, _case_ref: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -46,10 +50,6 @@ def _as_given(_session: Session, _case_ref: str, params: dict[str, Any]) -> dict
 
 def _no_form(_form: FormData) -> dict[str, Any]:
     return {}
-
-
-def _no_outcome(_result: dict[str, Any]) -> tuple[str, str | None]:
-    return "", None
 
 
 class ParamsError(InputError):
@@ -67,7 +67,6 @@ class JobKind:
     what: str = ""              # the kind in words, in messages ("link", "money analysis")
     page: str = "triage"        # the case page that starts it and lists its jobs ("" is the overview)
     form: FormFn = _no_form
-    outcome: OutcomeFn = _no_outcome
 
 
 KINDS: dict[str, JobKind] = {}
@@ -171,8 +170,8 @@ def view(job: Job) -> JobView:
     if job.status == "running":
         with _LIVE_LOCK:
             done, total, message = _LIVE.get(job.id, (done, total, message))
-    kind = KINDS.get(job.kind)
-    outcome, link = kind.outcome(job.result or {}) if kind is not None and job.status == "done" else ("", None)
+    result = job.result or {}
+    outcome, link = (str(result.get(SUMMARY, "")), result.get(PAGE)) if job.status == "done" else ("", None)
     return JobView(job.id, job.kind, job.status, done, total, message, job.result or {}, job.created_by,
                    job.created_at, outcome, link)
 
@@ -187,11 +186,13 @@ def _progress_writer(job_id: int) -> Progress:
 
 def run_one(ws: Workspace, job: Job) -> None:
     kind = KINDS.get(job.kind)
-    status, message, result = "done", "finished", {}
+    status, message = "done", "finished"
+    result: dict[str, Any] = {}
     try:
         if kind is None:
             raise InputError(f"no handler for job kind {job.kind!r} in this installation")
-        result = kind.run(ws, job, _progress_writer(job.id))
+        out = kind.run(ws, job, _progress_writer(job.id))
+        result = {**out.as_dict(), SUMMARY: out.summary_line(), PAGE: out.page}
     except NothingToDo as exc:  # as on the command line: done, with the notice naming what is missing
         message = str(exc)
     except TasmanError as exc:

@@ -1,9 +1,5 @@
-"""Tables of the web application: accounts, case membership, API tokens, browser sessions,
-public tips (with their encrypted files) and background jobs.
-
-Secrets are never stored as given: passwords as argon2 hashes, API tokens and session ids as
-SHA-256 digests (they are long random strings, so a fast digest is enough and lets a lookup
-use an index).
+"""Tables of the web application: its background jobs (accounts, memberships, API tokens and
+browser sessions are ``tasman.accounts.models``; public tips' ``tasman.tips.models``).
 """
 
 from __future__ import annotations
@@ -11,116 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tasman.core.models import Base, UTCDateTime
 from tasman.core.timeutil import utcnow
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
-    role: Mapped[str] = mapped_column(String(16))            # tasman.serve.roles.Role
-    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)  # None: token-only (system)
-    system: Mapped[bool] = mapped_column(Boolean, default=False)  # a partner system, not a person
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[str] = mapped_column(String(120))
-
-
-class Membership(Base):
-    """A user may see a case's data only through a membership row."""
-
-    __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("user_id", "case_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    added_by: Mapped[str] = mapped_column(String(120))
-
-
-class ApiToken(Base):
-    """A bearer token of one account: what it may do (``scopes``, on top of the account's role), until
-    when, and whether it was revoked (a password change revokes all of the account's tokens)."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    label: Mapped[str] = mapped_column(String(120), default="")
-    prefix: Mapped[str] = mapped_column(String(16))           # shown in listings to tell tokens apart
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
-    scopes: Mapped[str] = mapped_column(String(40), default="read")   # space-separated: read write review
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    revoked_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
-
-    @property
-    def scope_set(self) -> frozenset[str]:
-        return frozenset(self.scopes.split())
-
-
-class WebSession(Base):
-    """A signed-in browser: the cookie holds a random id, the table its digest and CSRF token."""
-
-    __tablename__ = "web_sessions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class Tip(Base):
-    """A report from the public, kept as given; the reporter's address is kept only as a keyed digest,
-    their contact details only encrypted."""
-
-    __tablename__ = "tips"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(32), unique=True)   # given to the reporter
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    what: Mapped[str] = mapped_column(Text)
-    url: Mapped[str] = mapped_column(Text, default="")
-    platform: Mapped[str] = mapped_column(String(120), default="")
-    username: Mapped[str] = mapped_column(String(200), default="")
-    seen_when: Mapped[str] = mapped_column(String(120), default="")
-    # the reporter's contact, encrypted (``fernet:...``, secrets_store.seal_text); read only through
-    # tips.read_contact, which audits the read; the attribute's name keeps plain use out of templates
-    contact_sealed: Mapped[str] = mapped_column("contact", Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="new")  # new | imported | dismissed
-    match_status: Mapped[str] = mapped_column(String(16), default="none")  # none | pending | matched | clear
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
-    source_digest: Mapped[str] = mapped_column(String(64), default="")
-
-
-class TipFile(Base):
-    """A file sent with a tip: hashes for matching, the bytes only encrypted on disk, never shown."""
-
-    __tablename__ = "tip_files"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id"), index=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    mime: Mapped[str] = mapped_column(String(100))
-    md5: Mapped[str] = mapped_column(String(32), index=True)
-    sha1: Mapped[str] = mapped_column(String(40), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    pdq: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    pdq_variants: Mapped[list[str]] = mapped_column(JSON, default=list)  # dihedral hashes, for matching
-    blob: Mapped[str] = mapped_column(String(200))             # encrypted file, relative to the tip store
-    matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class Job(Base):

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from tasman.core.models import Artifact, Case, Evidence, Record
 from tasman.extract.models import Observation
 from tasman.link.models import Subject
-from tasman.serve.models import Job, Tip
+from tasman.serve.models import Job
+from tasman.tips.models import Tip
 
 
 def case_counts(session: Session, case: Case) -> dict[str, int]:

@@ -22,12 +22,12 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
+from tasman.accounts.roles import Perm
 from tasman.core import audit
 from tasman.core.errors import InputError, IntegrityError, NotFoundError, TasmanError
 from tasman.core.workspace import Workspace
 from tasman.records.importing import ImportReport, file_sha256, import_file
 from tasman.serve.deps import CaseCtx
-from tasman.serve.roles import Perm
 
 UPLOADS = ("uploads", "records")
 MAPPINGS = "mappings"          # WORKSPACE/out/mappings: where tasman records import saves guessed mappings

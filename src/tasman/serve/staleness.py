@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from tasman.accounts.roles import Perm
 from tasman.attribute.models import AttributionRun
 from tasman.core.models import Case, Record
 from tasman.extract.models import ExtractRun
 from tasman.link.models import LinkRun
 from tasman.money.models import MoneyRun
 from tasman.refer.models import ReferralPackage
-from tasman.serve.roles import Perm
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from tasman import __version__
+from tasman.accounts.roles import Perm
 from tasman.serve.assets import vendor_ready
 from tasman.serve.deps import Viewer
-from tasman.serve.roles import Perm
 
 TEMPLATES = Jinja2Templates(directory=str(resources.files("tasman.serve") / "templates"))
 TEMPLATES.env.globals.update(Perm=Perm, version=__version__)

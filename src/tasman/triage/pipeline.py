@@ -16,8 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from tasman.core.errors import InputError
-from tasman.core.procs import IsolatingPool, default_workers
+from tasman.core.procs import IsolatingPool
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash_batch, hash_item, init_worker
 
 CHUNK_ITEMS = 64          # round trips to the workers are slow on a loaded machine: send work in bulk
@@ -164,23 +163,3 @@ class HashPool(Engine):
         if self.pool is not None:
             self.pool.close(cancel)
             self.pool = None
-
-
-ENGINES = ("local", "ray")
-
-
-def make_engine(engine: str = "local", workers: int | None = None, ray_address: str | None = None) -> Engine:
-    """The engine a run asked for: ``local``, worker processes on this machine (``workers``: one
-    per core by default, 0 hashes in this process), or ``ray``, tasks on a Ray cluster
-    (``ray_address``: see ``rayengine``; Ray is imported only here)."""
-    if engine not in ENGINES:
-        raise InputError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    if engine == "local":
-        if ray_address is not None:
-            raise InputError("a Ray address needs the Ray engine (--engine ray)")
-        return HashPool(workers if workers is not None else default_workers())
-    try:
-        from tasman.triage.rayengine import RayEngine
-    except ImportError:
-        raise InputError("the Ray engine needs Ray: pip install 'tasman[ray]'") from None
-    return RayEngine(ray_address, workers)

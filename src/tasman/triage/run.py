@@ -8,72 +8,33 @@ last batch ended: finished files are skipped, not hashed again, and no row is wr
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from tasman.core import audit
 from tasman.core.errors import InputError
 from tasman.core.models import Evidence
-from tasman.core.timeutil import utcnow
+from tasman.core.progress import Line, Table, plural
 from tasman.core.workspace import Workspace
-from tasman.evidence import add_evidence, get_case
+from tasman.evidence import get_case
 from tasman.evidence.hashing import check_evidence_path
 from tasman.triage import outputs
 from tasman.triage.custody import Custody
 from tasman.triage.custody import plan as plan_custody
+from tasman.triage.engines import make_engine
 from tasman.triage.hashing.worker import HashOptions
-from tasman.triage.models import TriageRun
-from tasman.triage.pipeline import make_engine
-from tasman.triage.readers import Limits
+from tasman.triage.options import MatcherLike, TriageOptions, TriagePlan
 from tasman.triage.report import TriageReport, build_report, write_report
-from tasman.triage.runner import MatcherLike, ProgressInfo, RunHandle, Session
-from tasman.triage.store import counts, find_resumable, load_state, run_key
+from tasman.triage.runner import ProgressInfo, Session
+from tasman.triage.store import RunHandle, finish_run, mark_stopped, open_run, record_evidence
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TriageOptions:
-    hashsets: tuple[str, ...] = ()          # empty: every imported hash set
-    pdq_threshold: int = 31
-    min_quality: int = 50
-    crop: bool = True
-    hypotheses: bool = True                 # crop/overlay guesses at the original for pictures nothing matched
-    hypothesis_threshold: int = 24          # their radius (bits), never looser than pdq_threshold
-    workers: int | None = None              # None: all cores (a Ray cluster's CPUs); 0: hash in this process
-    engine: str = "local"                   # local: a process pool here; ray: tasks on a Ray cluster
-    ray_address: str | None = None          # engine ray: None starts a local Ray; auto, HOST:PORT, ray://HOST:PORT
-    min_side: int = 160                     # reduced-scale decode keeps this many pixels on the short side
-    video: bool = True
-    restart: bool = False                   # start a new run even if an interrupted one matches
-    batch_files: int = 500
-    batch_seconds: float = 2.0
-    own_custody_seconds: float = 60.0       # a folder's custody hash from the run's own read if it is
-                                            # complete by then (else a separate pass: see ``custody``)
-    limits: Limits = field(default_factory=Limits)
-
-    def budget_parameters(self) -> dict[str, Any]:
-        """The run's budget (``Limits``), recorded with the run and shown in its report."""
-        lim = self.limits
-        return {"max_inflated": lim.max_inflated, "max_ratio": lim.max_ratio, "ratio_floor": lim.ratio_floor,
-                "max_members": lim.max_members, "max_depth": lim.max_depth, "max_pixels": lim.max_pixels,
-                "max_member_bytes": lim.max_member_bytes}
-
-    def parameters(self) -> dict[str, Any]:
-        """What makes results comparable (and a run resumable): saved with the run."""
-        return {"pdq_threshold": self.pdq_threshold, "min_quality": self.min_quality, "crop": self.crop,
-                "hypotheses": self.hypotheses, "hypothesis_threshold": self.hypothesis_threshold,
-                "min_side": self.min_side, "video": self.video}
+__all__ = ["ProgressInfo", "TriageOptions", "TriageResult", "default_matcher", "run_triage"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +47,29 @@ class TriageResult:
     figures: dict[str, float]
     outputs: dict[str, Path]
     report: TriageReport
+
+    @property
+    def page(self) -> str:
+        return f"triage?run={self.run_id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "status": self.status, "resumed": self.resumed, "out_dir": str(self.out_dir),
+                **self.counts, "figures": self.figures, "outputs": {k: str(v) for k, v in self.outputs.items()}}
+
+    def summary_line(self) -> str:
+        c = self.counts
+        return f"run {self.run_id}: {c['files']} files, {c['matched_files']} matched, {c['errors']} unreadable"
+
+    def lines(self) -> list[Line]:
+        c = self.counts
+        verb = "Resumed and finished" if self.resumed else "Finished"
+        return [f"{verb} triage run {self.run_id}: {plural(c['files'], 'file')} ({c['bytes'] / 1e6:,.1f} MB), "
+                f"{plural(c['pictures'], 'picture')}, {plural(c['videos'], 'video')}, {c['deleted']} deleted",
+                Table(None, ("matched files", "known-good files", "errors", "files/s"),
+                      ((c["matched_files"], c["known_good_files"], c["errors"],
+                        self.figures.get("files_per_second")),)),
+                f"Report: {self.outputs['report_html']}",
+                f"Matches: {self.outputs['matches_csv']}"]
 
 
 def default_matcher(ws: Workspace, case_ref: str, options: TriageOptions) -> MatcherLike:
@@ -118,44 +102,6 @@ def _known_evidence(ws: Workspace, case_ref: str, paths: Sequence[Path]) -> tupl
     return case_id, None if any(i is None for i in ids) else [int(i) for i in ids if i is not None]
 
 
-def _record_evidence(ws: Workspace, case_ref: str, path: Path, sha256: str | None) -> dict[str, Any]:
-    """One item recorded as evidence or checked unchanged, with the hash the run's own read gave
-    (``custody``), or hashed by ``add_evidence`` itself."""
-    with ws.session() as s:
-        ev = add_evidence(s, ws.actor, case_ref, path, sha256=sha256, unreadable_ok=True).evidence
-        return {"arg": str(path), "evidence_id": ev.id, "name": ev.name}
-
-
-def _open_run(ws: Workspace, case_ref: str, case_id: int, evidence: list[dict[str, Any]], hashsets: list[str],
-              options: TriageOptions, out_dir: Path | None, engine: dict[str, object]) -> RunHandle:
-    params = options.parameters()
-    key = run_key(case_id, [e["evidence_id"] for e in evidence], hashsets, params)
-    with ws.session() as s:
-        run = None if options.restart else find_resumable(s, case_id, key)
-        resumed = run is not None
-        if options.restart:
-            old = find_resumable(s, case_id, key)
-            if old is not None:
-                old.status = "superseded"
-        if run is None:
-            run = TriageRun(case_id=case_id, key=key, evidence=evidence, hashsets=hashsets,
-                            parameters={**params, "workers": 0}, started_by=ws.actor)
-            s.add(run)
-            s.flush()
-        else:
-            run.resumed += 1
-            run.status = "running"
-        run.parameters = {**params, **engine, "limits": options.budget_parameters()}  # this session's (not the key)
-        if out_dir is not None:
-            target = out_dir.resolve()
-        else:
-            target = Path(run.out_dir) if run.out_dir else ws.out_dir(f"triage-{run.id}")
-        run.out_dir = str(target)
-        audit.record(s, ws.actor, "triage.resume" if resumed else "triage.start", case_ref=case_ref,
-                     target=",".join(e["arg"] for e in evidence), run_id=run.id, hashsets=hashsets, parameters=params)
-        return RunHandle(run.id, resumed, target, load_state(s, run.id))
-
-
 def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], options: TriageOptions | None = None,
                *, out_dir: Path | None = None, matcher: MatcherLike | None = None,
                progress: Callable[[ProgressInfo], None] | None = None) -> TriageResult:
@@ -178,72 +124,26 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
         case_id, known = _known_evidence(ws, case_ref, paths)
         # the hash sets before any hashing: a wrong list name fails at once
         matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
-        hashsets = _hashset_names(matcher, options)
-
-        def open_run(evidence: list[dict[str, Any]]) -> RunHandle:
-            return _open_run(ws, case_ref, case_id, evidence, hashsets, options, out_dir, pool.describe())
-
+        plan = TriagePlan(ws, case_ref, case_id, tuple(paths), None if known is None else tuple(known), matcher,
+                          tuple(_hashset_names(matcher, options)), options, out_dir, pool.describe())
         handle = None
         if known is not None:                # a resumable run needs recorded evidence: find it first
-            handle = open_run([{"arg": str(p), "evidence_id": i, "name": p.resolve().name}
-                               for p, i in zip(paths, known, strict=True)])
+            handle = open_run(plan, [{"arg": str(p), "evidence_id": i, "name": p.resolve().name}
+                                     for p, i in zip(paths, known, strict=True)])
         custody = Custody(plan_custody(paths, resumed=handle is not None and handle.resumed),
-                          lambda p, sha256: _record_evidence(ws, case_ref, p, sha256),
+                          partial(record_evidence, ws, case_ref),
                           HashOptions(temp_dir=str(ws.root / "tmp"), max_pixels=options.limits.max_pixels,
                                       video=False, regions=False, hypotheses=False))
-        session = Session(ws, matcher, options, progress, paths, known, handle, custody, open_run)
+        session = Session(plan, custody, progress, handle)
         started = time.monotonic()
         try:
             session.run(pool)
         except BaseException as exc:
-            _stop(ws, case_ref, session, exc)
+            if session.handle is not None:
+                mark_stopped(ws, case_ref, session.handle.run_id, session.files, exc)
             raise
     assert session.handle is not None
     return _finish(ws, case_ref, session.handle, session, time.monotonic() - started)
-
-
-def _stop(ws: Workspace, case_ref: str, session: Session, exc: BaseException) -> None:
-    """An interrupted run stays resumable; one that failed on its evidence does not.
-
-    Marking the run is best effort: a Ctrl-C that lands inside a write can leave that
-    connection holding SQLite's lock, so the pool's connections are closed and the mark tried
-    again (three times, a moment apart); a second Ctrl-C while the mark is written is ignored
-    (at a terminal the whole process group gets it, and impatient users press it twice). If it
-    still cannot be written the run keeps its 'running' status, which resumes exactly like an
-    interrupted run (as after a kill), and the interrupt or error goes on."""
-    if session.handle is None:
-        return
-    status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-    with _ignoring_sigint():
-        for attempt in (1, 2, 3):
-            try:
-                with ws.session() as s:
-                    run = s.get(TriageRun, session.handle.run_id)
-                    assert run is not None
-                    run.status = status
-                    audit.record(s, ws.actor, f"triage.{status}", case_ref=case_ref, run_id=run.id,
-                                 files=session.files, reason=str(exc)[:300])
-                return
-            except DBAPIError as db_exc:
-                if attempt == 3:
-                    log.warning("triage run %s could not be marked %s (%s); it resumes as it is",
-                                session.handle.run_id, status, str(db_exc).splitlines()[0])
-                    return
-                ws.engine.dispose()
-                time.sleep(0.5 * attempt)
-
-
-@contextlib.contextmanager
-def _ignoring_sigint() -> Iterator[None]:
-    """SIGINT ignored for the block when this is the main thread (only it may set handlers)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, seconds: float) -> TriageResult:
@@ -251,21 +151,13 @@ def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, se
     target.mkdir(parents=True, exist_ok=True)
     paths = outputs.output_paths(target)
     with ws.session() as s:
-        run = s.get(TriageRun, run_id)
-        assert run is not None
-        run.counts = counts(s, run_id)
-        earlier = float((run.figures or {}).get("seconds", 0.0))
-        run.figures = {
-            "seconds": round(earlier + seconds, 3),
+        run = finish_run(s, run_id, {
             "session_seconds": round(seconds, 3),
             "hashed_this_session": runner.files,
             "skipped_as_done": runner.skipped,
             "files_per_second": round(runner.files / seconds, 1) if seconds > 0 else 0.0,
             "megabytes_per_second": round(runner.bytes / 1e6 / seconds, 2) if seconds > 0 else 0.0,
-        }
-        run.status = "finished"
-        run.finished_at = utcnow()
-        s.flush()
+        })
         matched = outputs.matched_files(s, run_id)
         outputs.write_matches_csv(matched, paths["matches_csv"])
         outputs.write_files_csv(s, run_id, paths["files_csv"])

@@ -14,29 +14,21 @@ import dataclasses
 import os
 import shutil
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
 from tasman.triage.census import Census
 from tasman.triage.custody import HOLD_RESULTS, Custody
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
 from tasman.triage.models import TriageRun
+from tasman.triage.options import MatcherLike, TriagePlan
 from tasman.triage.pipeline import Engine
 from tasman.triage.readers import Budget, Entry, iter_entries
-from tasman.triage.store import Batch, ResumeState, write_batch
-from tasman.triage.types import FileHashes, Match
+from tasman.triage.store import Batch, RunHandle, open_run, write_batch
+from tasman.triage.types import FileHashes
 
-if TYPE_CHECKING:
-    from tasman.core.workspace import Workspace
-    from tasman.triage.run import TriageOptions
-
-OpenRun = Callable[[list[dict[str, Any]]], "RunHandle"]
-
-
-class MatcherLike(Protocol):
-    def match(self, files: Sequence[FileHashes]) -> list[Match]: ...
+__all__ = ["MatcherLike", "ProgressInfo", "RunHandle", "Session"]
 
 
 @dataclass(frozen=True)
@@ -55,13 +47,23 @@ class ProgressInfo:
         (archives and disk images are counted as they are read)."""
         return f"{self.files:,} of {'' if self.total_exact else 'at least '}{self.total:,} files"
 
+    def as_progress(self) -> tuple[int, int | None, str]:
+        """The tick in ``core.progress`` terms: no total until the walk has found every file."""
+        return (self.files, self.total if self.total_exact else None,
+                f"{self.of_total} ({self.bytes / 1e6:,.1f} MB) hashed, {self.matched} matched, "
+                f"{self.errors} unreadable" + (f", {self.skipped} already done" if self.skipped else ""))
+
 
 @dataclass(frozen=True)
-class RunHandle:
-    run_id: int
-    resumed: bool
-    target: Path
-    state: ResumeState
+class _InFlight:
+    """A file handed to the workers: which evidence item (its position) it belongs to, the
+    session's own link to a reader's spill, the file itself when it counts for the item's custody
+    hash, and what its reader knew of it worth storing."""
+
+    index: int
+    link: Path | None
+    own_file: str | None
+    meta: dict[str, object]
 
 
 @dataclass
@@ -98,20 +100,24 @@ def _clean_stale(tmp: Path) -> None:
 
 
 class Session:
-    def __init__(self, ws: Workspace, matcher: MatcherLike, options: TriageOptions,
-                 progress: Callable[[ProgressInfo], None] | None, paths: list[Path], known: list[int] | None,
-                 handle: RunHandle | None, custody: Custody, open_run: OpenRun) -> None:
-        self.ws, self.matcher, self.options, self.progress = ws, matcher, options, progress
-        self.paths, self.known, self.handle, self.custody, self.open_run = paths, known, handle, custody, open_run
+    """One session of ``plan``'s run. ``handle`` is the run already opened (its evidence was
+    recorded before); otherwise the session opens it (``store.open_run``) once the custody hash
+    has recorded the evidence."""
+
+    def __init__(self, plan: TriagePlan, custody: Custody, progress: Callable[[ProgressInfo], None] | None = None,
+                 handle: RunHandle | None = None) -> None:
+        self.plan, self.custody, self.progress, self.handle = plan, custody, progress, handle
+        self.ws, self.matcher, self.options = plan.ws, plan.matcher, plan.options
+        self.paths, self.known = plan.paths, plan.known
         self.ids: list[int] | None = None
-        self.temp = ws.root / "tmp" / f"triage-{os.getpid()}"
+        self.temp = self.ws.root / "tmp" / f"triage-{os.getpid()}"
         self.walk_errors: list[tuple[int, str, str]] = []
-        self.tags: dict[int, tuple[int, Path | None, str | None, dict[str, object]]] = {}  # index, link, own file, meta
+        self.tags: dict[int, _InFlight] = {}        # work item tag -> what the session keeps of it
         self.tops: list[int] = []            # containers whose inventory row the custody read gives
         self.next_tag = 1
         self.files = self.bytes = self.skipped = self.matched = self.errors = 0
         self.census = Census([p.listed for p in custody.plans])
-        self.budget = Budget(options.limits)        # one for the whole run, every evidence item
+        self.budget = Budget(self.options.limits)        # one for the whole run, every evidence item
         self.started = time.monotonic()
 
     def _is_done(self, index: int, path: str) -> bool:
@@ -164,7 +170,7 @@ class Session:
                     shutil.copyfile(source, link)
                 source = link
             work = WorkItem(entry.path, entry.size, entry.deleted, file=str(source), tag=tag)
-        self.tags[tag] = (index, link, str(entry.file) if own else None, _kept_meta(entry.meta))
+        self.tags[tag] = _InFlight(index, link, str(entry.file) if own else None, _kept_meta(entry.meta))
         return work
 
     def _ready(self, final: bool, held: int) -> bool:
@@ -182,7 +188,7 @@ class Session:
                 return False
         evidence = self.custody.wait()
         if self.handle is None:
-            self.handle = self.open_run(evidence)
+            self.handle = open_run(self.plan, evidence)
         self.ids = [int(e["evidence_id"]) for e in evidence]
         return True
 
@@ -248,7 +254,8 @@ class Session:
         results: Generator[WorkResult, None, None] = pool.run(self.items(), opts)
         try:
             for r in results:
-                index, link, own_file, seen = self.tags.pop(r.tag)
+                sent = self.tags.pop(r.tag)
+                index, link, own_file, seen = sent.index, sent.link, sent.own_file, sent.meta
                 if link is not None:
                     link.unlink(missing_ok=True)
                 own = self.custody.plans[index].own

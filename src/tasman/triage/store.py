@@ -1,4 +1,6 @@
-"""What a triage run writes to the database, one batch per transaction.
+"""What a triage run writes to the database: its run row from start to end (``open_run``,
+``mark_stopped``, ``finish_run``), the evidence its custody hash records (``record_evidence``) and
+its results, one batch per transaction.
 
 A batch holds the artifacts hashed since the last commit (inserted, or updated when an earlier
 run already inventoried the same path), their ``triage_files`` markers, their matches and the
@@ -8,19 +10,33 @@ makes a killed run resumable without duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from tasman.core import audit
 from tasman.core.models import Artifact
+from tasman.core.timeutil import utcnow
+from tasman.core.workspace import Workspace
+from tasman.evidence import add_evidence
 from tasman.triage.hashing.worker import WorkResult
 from tasman.triage.models import TriageError, TriageFile, TriageMatch, TriageRun
+from tasman.triage.options import TriagePlan
 from tasman.triage.types import Match
+
+log = logging.getLogger(__name__)
 
 RESUMABLE = ("running", "interrupted")
 
@@ -49,6 +65,14 @@ class ResumeState:
 
     def is_done(self, evidence_id: int, path: str) -> bool:
         return path in self.done.get(evidence_id, ())
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    run_id: int
+    resumed: bool
+    target: Path
+    state: ResumeState
 
 
 def load_state(session: Session, run_id: int) -> ResumeState:
@@ -152,3 +176,103 @@ def counts(session: Session, run_id: int) -> dict[str, int]:
     return {"files": int(n_files or 0), "bytes": int(n_bytes or 0), "pictures": int(kinds.get("picture", 0)),
             "videos": int(kinds.get("video", 0)), "deleted": int(deleted), "matched_files": int(flagged),
             "known_good_files": int(good), "errors": int(errors)}
+
+
+# -- the run row's lifecycle ----------------------------------------------------------------------
+
+def record_evidence(ws: Workspace, case_ref: str, path: Path, sha256: str | None) -> dict[str, Any]:
+    """One item recorded as evidence or checked unchanged, with the hash the run's own read gave
+    (``custody``), or hashed by ``add_evidence`` itself."""
+    with ws.session() as s:
+        ev = add_evidence(s, ws.actor, case_ref, path, sha256=sha256, unreadable_ok=True).evidence
+        return {"arg": str(path), "evidence_id": ev.id, "name": ev.name}
+
+
+def open_run(plan: TriagePlan, evidence: list[dict[str, Any]]) -> RunHandle:
+    """The run of ``plan`` over the recorded ``evidence``: the interrupted one with the same key
+    resumed (unless ``restart``, which supersedes it) or a new one, audited in one transaction."""
+    ws, options = plan.ws, plan.options
+    hashsets = list(plan.hashsets)
+    params = options.parameters()
+    key = run_key(plan.case_id, [e["evidence_id"] for e in evidence], hashsets, params)
+    with ws.session() as s:
+        run = None if options.restart else find_resumable(s, plan.case_id, key)
+        resumed = run is not None
+        if options.restart:
+            old = find_resumable(s, plan.case_id, key)
+            if old is not None:
+                old.status = "superseded"
+        if run is None:
+            run = TriageRun(case_id=plan.case_id, key=key, evidence=evidence, hashsets=hashsets,
+                            parameters={**params, "workers": 0}, started_by=ws.actor)
+            s.add(run)
+            s.flush()
+        else:
+            run.resumed += 1
+            run.status = "running"
+        # this session's parameters (not the key's)
+        run.parameters = {**params, **plan.engine, "limits": options.budget_parameters()}
+        if plan.out_dir is not None:
+            target = plan.out_dir.resolve()
+        else:
+            target = Path(run.out_dir) if run.out_dir else ws.out_dir(f"triage-{run.id}")
+        run.out_dir = str(target)
+        audit.record(s, ws.actor, "triage.resume" if resumed else "triage.start", case_ref=plan.case_ref,
+                     target=",".join(e["arg"] for e in evidence), run_id=run.id, hashsets=hashsets, parameters=params)
+        return RunHandle(run.id, resumed, target, load_state(s, run.id))
+
+
+def mark_stopped(ws: Workspace, case_ref: str, run_id: int, files: int, exc: BaseException) -> None:
+    """An interrupted run stays resumable; one that failed on its evidence does not.
+
+    Marking the run is best effort: a Ctrl-C that lands inside a write can leave that
+    connection holding SQLite's lock, so the pool's connections are closed and the mark tried
+    again (three times, a moment apart); a second Ctrl-C while the mark is written is ignored
+    (at a terminal the whole process group gets it, and impatient users press it twice). If it
+    still cannot be written the run keeps its 'running' status, which resumes exactly like an
+    interrupted run (as after a kill), and the interrupt or error goes on."""
+    status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    with _ignoring_sigint():
+        for attempt in (1, 2, 3):
+            try:
+                with ws.session() as s:
+                    run = s.get(TriageRun, run_id)
+                    assert run is not None
+                    run.status = status
+                    audit.record(s, ws.actor, f"triage.{status}", case_ref=case_ref, run_id=run.id,
+                                 files=files, reason=str(exc)[:300])
+                return
+            except DBAPIError as db_exc:
+                if attempt == 3:
+                    log.warning("triage run %s could not be marked %s (%s); it resumes as it is",
+                                run_id, status, str(db_exc).splitlines()[0])
+                    return
+                ws.engine.dispose()
+                time.sleep(0.5 * attempt)
+
+
+@contextlib.contextmanager
+def _ignoring_sigint() -> Iterator[None]:
+    """SIGINT ignored for the block when this is the main thread (only it may set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def finish_run(session: Session, run_id: int, figures: dict[str, Any]) -> TriageRun:
+    """The run marked finished with its counts and this session's figures (in the caller's
+    transaction, which writes its files and audit entry with it)."""
+    run = session.get(TriageRun, run_id)
+    assert run is not None
+    run.counts = counts(session, run_id)
+    earlier = float((run.figures or {}).get("seconds", 0.0))
+    run.figures = {"seconds": round(earlier + float(figures["session_seconds"]), 3), **figures}
+    run.status = "finished"
+    run.finished_at = utcnow()
+    session.flush()
+    return run

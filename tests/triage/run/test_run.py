@@ -237,16 +237,14 @@ def test_a_run_that_cannot_be_marked_interrupted_still_stops_as_interrupted(
     the run is tried again on fresh connections, and if it still fails the interrupt goes on
     (exit 130, not an internal error) and the run resumes like a killed one."""
     import contextlib
-    import types
 
     from sqlalchemy.exc import OperationalError
 
-    from tasman.triage import run as run_mod
+    from tasman.triage.store import mark_stopped
 
     with ws.session() as s:
         create_case(s, ws.actor, "INT")
     done = run_triage(ws, "INT", [triage_set.items["folder"]], TriageOptions(workers=0))
-    stopping = types.SimpleNamespace(handle=types.SimpleNamespace(run_id=done.run_id), files=3)
     real, fails, disposed = ws.session, [2], []
 
     @contextlib.contextmanager
@@ -260,10 +258,10 @@ def test_a_run_that_cannot_be_marked_interrupted_still_stops_as_interrupted(
     monkeypatch.setattr(ws, "session", locked)
     real_dispose = ws.engine.dispose
     monkeypatch.setattr(ws.engine, "dispose", lambda: (disposed.append(1), real_dispose()))
-    with caplog.at_level("WARNING", logger="tasman.triage.run"):
-        run_mod._stop(ws, "INT", stopping, KeyboardInterrupt())
+    with caplog.at_level("WARNING", logger="tasman.triage.store"):
+        mark_stopped(ws, "INT", done.run_id, 3, KeyboardInterrupt())
     assert "could not be marked interrupted" in caplog.text and disposed == [1]
     fails[0] = 1                                   # locked once: the second try on new connections marks it
-    run_mod._stop(ws, "INT", stopping, KeyboardInterrupt())
+    mark_stopped(ws, "INT", done.run_id, 3, KeyboardInterrupt())
     with real() as s:
         assert s.get(TriageRun, done.run_id).status == "interrupted"

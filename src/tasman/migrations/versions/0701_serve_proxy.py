@@ -28,7 +28,7 @@ tips = sa.table("tips", sa.column("id", sa.Integer), sa.column("contact", sa.Tex
 
 
 def _fernet() -> Fernet:
-    from tasman.serve.secrets_store import tip_key
+    from tasman.tips.vault import tip_key
 
     config = op.get_context().config
     root = config.attributes.get("workspace_root") if config is not None else None

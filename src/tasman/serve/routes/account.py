@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts import store as accounts
+from tasman.accounts.roles import Perm, allowed
 from tasman.core import audit
-from tasman.serve import accounts
 from tasman.serve.deps import DB, Viewer, api_user, client_address, csrf_protect, state
-from tasman.serve.roles import Perm, allowed
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, IdPath, see_other
 from tasman.serve.routes.users import token_out
 from tasman.serve.schemas import TokenOut

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from tasman.accounts.roles import Perm
 from tasman.attribute.service import attribute_case, show
 from tasman.core.errors import NotFoundError
 from tasman.serve.deps import CaseCtx, api_case, page_case
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
 from tasman.serve.staleness import stale_notices
 from tasman.serve.web import render

@@ -3,6 +3,7 @@ check of its signed anchors) for auditors; both filtered by who, what, which cas
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -11,11 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts.roles import Perm
 from tasman.core import anchor, audit
+from tasman.core.audit import AuditFilter, known_values, read_log
 from tasman.core.errors import InputError
-from tasman.serve.auditview import AuditFilter, known_values, read_log
 from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case, state
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, MAX_ID, Limit
 from tasman.serve.schemas import AuditOut
 from tasman.serve.web import render
@@ -87,7 +88,7 @@ def audit_page(request: Request, before: Before = None, f: AuditFilter = Filter,
 def case_audit(before: Before = None, limit: Limit = 100, f: AuditFilter = ApiFilter,
                ctx: CaseCtx = Depends(api_case)) -> list[AuditOut]:
     """The case's audit entries, newest first (reading them is itself audited)."""
-    return read_log(ctx.session, ctx.viewer.name, ctx.ref, before, limit, where=f)
+    return [AuditOut(**asdict(e)) for e in read_log(ctx.session, ctx.viewer.name, ctx.ref, before, limit, where=f)]
 
 
 @api.get("/audit", response_model=list[AuditOut], responses=ERRORS)
@@ -95,4 +96,4 @@ def all_audit(before: Before = None, limit: Limit = 100, f: AuditFilter = ApiFil
               viewer: Viewer = Depends(api_user), s: Session = DB) -> list[AuditOut]:
     """Every audit entry, newest first: admins and auditors."""
     viewer.need(Perm.READ_AUDIT)
-    return read_log(s, viewer.name, None, before, limit, where=f)
+    return [AuditOut(**asdict(e)) for e in read_log(s, viewer.name, None, before, limit, where=f)]

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts import store as accounts
+from tasman.accounts.roles import PERMISSIONS, Role
 from tasman.core import audit
-from tasman.serve import accounts
 from tasman.serve.deps import DB, SESSION_COOKIE, Viewer, api_user, client_address, csrf_protect, state
 from tasman.serve.proxies import limit_key
-from tasman.serve.roles import PERMISSIONS, Role
 from tasman.serve.routes.common import API, ERRORS, safe_next, secure, see_other, set_session_cookie
 from tasman.serve.schemas import Me
 from tasman.serve.security import FORM_COOKIE, check_form_token, form_token, new_form_nonce

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts import store as accounts
+from tasman.accounts.roles import Perm
 from tasman.core import audit
 from tasman.core.models import Case
 from tasman.money.run import latest_run
-from tasman.serve import accounts
 from tasman.serve.deps import DB, CaseCtx, Viewer, api_case, api_user, csrf_protect, page_case
 from tasman.serve.overview import case_counts
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
 from tasman.serve.schemas import CaseIn, CaseOut, MemberIn, MemberOut

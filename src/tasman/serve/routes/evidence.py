@@ -8,11 +8,11 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError, PermissionDeniedError
 from tasman.core.models import Evidence
 from tasman.evidence import store
 from tasman.serve.deps import CaseCtx, api_case, page_case, state
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, see_other
 from tasman.serve.schemas import EvidenceOut
 from tasman.serve.web import render

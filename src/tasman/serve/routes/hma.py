@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 
 from tasman.core.errors import InputError
 from tasman.serve.deps import DB, TOKEN_SCOPE, Viewer, api_user, state
-from tasman.serve.hashing import pdq_of
 from tasman.serve.routes.common import API, ERRORS
 from tasman.serve.schemas import Problem
+from tasman.tips.hashing import pdq_of
 from tasman.triage.hashsets.lookup import LookupMatch, index_status, lookup_signal
 
 api = APIRouter(prefix=f"{API}/hma/m", tags=["hma"])

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import Field
 
+from tasman.accounts.roles import Perm
 from tasman.link import review
 from tasman.serve.deps import CaseCtx, api_case, page_case
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
 from tasman.serve.schemas import Doc
 from tasman.serve.web import render

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from tasman.accounts.roles import Perm
 from tasman.core import audit
 from tasman.core.errors import NotFoundError, PermissionDeniedError
 from tasman.core.models import Artifact
 from tasman.serve.deps import CaseCtx, page_case, state
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import IdPath
 from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail, blurred_video_thumbnail
 from tasman.serve.web import render

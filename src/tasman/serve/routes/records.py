@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError, PermissionDeniedError, TasmanError
 from tasman.core.models import Case, Record
 from tasman.records.fields import EXTRA, IDENTIFIERS, KINDS
@@ -21,7 +22,6 @@ from tasman.records.importing import ImportReport, list_imports
 from tasman.records.models import RecordImport
 from tasman.serve import recordfiles
 from tasman.serve.deps import CaseCtx, Viewer, api_case, api_user, error_status, page_case, state
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, MAX_ID, MAX_LIMIT, WRITE_ERRORS, Limit, Offset, paging
 from tasman.serve.schemas import RecordImportOut, RecordOut, RecordPage, RecordUploadOut
 from tasman.serve.web import render

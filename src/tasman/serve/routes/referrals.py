@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
+from tasman.accounts.roles import Perm
 from tasman.core import audit
 from tasman.core.errors import InputError, IntegrityError, NotFoundError
 from tasman.refer import keys
@@ -25,7 +26,6 @@ from tasman.refer.outcomes import MAX_OUTCOME_BYTES, import_outcome
 from tasman.refer.service import list_packages, refer_case
 from tasman.refer.summary import build_summary
 from tasman.serve.deps import CaseCtx, api_case, page_case, state
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS
 from tasman.serve.staleness import stale_notices
 from tasman.serve.web import render

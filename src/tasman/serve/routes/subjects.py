@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError
 from tasman.link import decisions
 from tasman.link.views import SubjectSummary, list_subjects, show_subject
 from tasman.serve.deps import CaseCtx, api_case, page_case
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, Offset, paging, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
 from tasman.serve.routes.link_review import probable_section

@@ -16,18 +16,19 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts import store as accounts
+from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError
-from tasman.serve import accounts, tips
 from tasman.serve.deps import DB, Viewer, api_user, case_access, client_address, csrf_protect, state
-from tasman.serve.models import Tip, TipFile
 from tasman.serve.proxies import limit_key
-from tasman.serve.roles import Perm
 from tasman.serve.routes.auth import anonymous_form
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, see_other
 from tasman.serve.schemas import TipFileOut, TipImportIn, TipIn, TipOut, TipReceipt
-from tasman.serve.secrets_store import TipVault
 from tasman.serve.security import FORM_COOKIE, check_form_token
 from tasman.serve.web import render
+from tasman.tips import intake as tips
+from tasman.tips.models import Tip, TipFile
+from tasman.tips.vault import TipVault
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=API, tags=["tips"])
@@ -90,7 +91,7 @@ async def report(request: Request, what: str = Form(default="", max_length=10_00
 
 # ---- analysts ------------------------------------------------------------------------------------
 # The queue needs the tips role; a tip imported into a case is further limited to that case's
-# members (admins included), and any other answers 404 as if it did not exist (tasman.serve.tips).
+# members (admins included), and any other answers 404 as if it did not exist (tasman.tips.intake).
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts.roles import Perm
 from tasman.evidence.store import list_evidence
 from tasman.serve import jobs
 from tasman.serve.deps import TOKEN_SCOPE, CaseCtx, api_case, page_case, state
-from tasman.serve.roles import Perm
 from tasman.serve.routes.common import API, ERRORS, MAX_ID, WRITE_ERRORS, IdPath, OptionalId, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, job_out, page_jobs
 from tasman.serve.schemas import TriageOut, TriageReviewIn, TriageReviewOut, TriageRunOut

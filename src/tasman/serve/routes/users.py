@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tasman.accounts import store as accounts
+from tasman.accounts.models import ApiToken, User
+from tasman.accounts.roles import Perm, Role
 from tasman.core.errors import AlreadyExistsError, InputError
-from tasman.serve import accounts
 from tasman.serve.deps import DB, Viewer, api_user, csrf_protect, error_status
-from tasman.serve.models import ApiToken, User
-from tasman.serve.roles import Perm, Role
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, IdPath, see_other
 from tasman.serve.schemas import TokenOut, UserIn, UserOut
 from tasman.serve.web import render

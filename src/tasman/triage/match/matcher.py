@@ -10,7 +10,6 @@ hypotheses (``hashing.hypotheses``) at the stricter ``hypothesis_threshold``: su
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from tasman.triage.match.exact import HEX, ExactIndex
 from tasman.triage.match.indexcache import MIN_MAPPED, IndexCache
 from tasman.triage.match.loader import KINDS, ListInfo, Loaded, load, select_sets
 from tasman.triage.match.pdqindex import PdqIndex, build_index
+from tasman.triage.match.settings import HYPOTHESIS_THRESHOLD, MatchSettings
 from tasman.triage.match.video import VideoIndex
 from tasman.triage.types import FileHashes, Match
 
@@ -33,20 +33,6 @@ HASH_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, -1: 5}     # which category wins when entries disagree
 Q_FULL, Q_VARIANT, Q_REGION = 0, 1, 2
 REGION = KINDS.index("region")
-HYPOTHESIS_THRESHOLD = 24    # bits; chosen on bench/falsematch.py and bench/croprecall.py (docs/triage.md)
-
-
-@dataclass(frozen=True)
-class MatchSettings:
-    pdq_threshold: int = 31
-    min_quality: int = 50
-    crop: bool = True
-    crop_threshold: int = 31
-    hypotheses: bool = True
-    hypothesis_threshold: int = HYPOTHESIS_THRESHOLD
-    video_query_pct: float = 80.0
-    video_index_pct: float = 0.0
-    index: str = "mih"
 
 
 class Matcher:

@@ -23,7 +23,7 @@ from tasman.triage.types import FileHashes
 
 if TYPE_CHECKING:
     from tasman.triage.match.loader import Loaded
-    from tasman.triage.match.matcher import MatchSettings
+    from tasman.triage.match.settings import MatchSettings
 
 
 class VideoIndex:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
-from tasman.serve.models import Tip, TipFile
+from tasman.tips.models import Tip, TipFile
 from tasman.triage.match import load_matcher
 from tasman.triage.types import FileHashes
 

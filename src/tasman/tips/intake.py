@@ -27,10 +27,10 @@ from tasman.core import audit
 from tasman.core.errors import InputError, NotFoundError
 from tasman.core.timeutil import iso, utcnow
 from tasman.records.store import store_records
-from tasman.serve import tipmatch
-from tasman.serve.hashing import hash_upload
-from tasman.serve.models import Tip, TipFile
-from tasman.serve.secrets_store import TipVault
+from tasman.tips import match as tipmatch
+from tasman.tips.hashing import hash_upload
+from tasman.tips.models import Tip, TipFile
+from tasman.tips.vault import TipVault
 
 PUBLIC_ACTOR = "public"
 MAX_FILES = 5

@@ -22,13 +22,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from tasman.accounts.models import ApiToken, Membership, User, WebSession
+from tasman.accounts.roles import Perm, allowed, parse_role
 from tasman.core import audit
 from tasman.core.errors import AlreadyExistsError, InputError, NotFoundError, PermissionDeniedError
 from tasman.core.models import Case
 from tasman.core.timeutil import utcnow
 from tasman.evidence.cases import get_case
-from tasman.serve.models import ApiToken, Membership, User, WebSession
-from tasman.serve.roles import Perm, allowed, parse_role
 
 TOKEN_PREFIX = "tsm_"
 MIN_PASSWORD = 12
