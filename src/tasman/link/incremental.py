@@ -482,9 +482,9 @@ def _write(session: Session, inp: IncrementalInput, run: LinkRun, res: Increment
                for label in sorted(p.changed) if label in p.survivor]
     retired = [{"sid": s, "name": "", "run_id": run.id, "status": "retired", "identifiers": {}}
                for s in sorted(p.retired)]
-    for rows in (updates, retired):
-        for i in range(0, len(rows), CHUNK):
-            session.execute(upd, rows[i:i + CHUNK])
+    for chunked in (updates, retired):
+        for i in range(0, len(chunked), CHUNK):
+            session.execute(upd, chunked[i:i + CHUNK])
     moves = [{"old": s, "new": keep} for s, keep in sorted(p.retired.items())]
     if moves:
         session.execute(update(members_t).where(members_t.c.subject_id == bindparam("old"))
