@@ -217,10 +217,15 @@ def link(ws: Workspace, job: Job, progress: Progress) -> dict[str, Any]:
     st, stored = result.stats, result.stats.get("stored", {})
     return {"run_id": result.run_id, "parties": st["parties"], "subjects": st["subjects"], "links": st["links"],
             "threshold": st["threshold"], "kept_refs": stored.get("kept_refs", 0),
-            "new_refs": stored.get("new_refs", 0), "retired": stored.get("retired", 0)}
+            "new_refs": stored.get("new_refs", 0), "retired": stored.get("retired", 0),
+            "mode": st.get("mode", "full"), "new_parties": st.get("new_parties"), "touched": stored.get("touched")}
 
 
 def link_outcome(result: dict[str, Any]) -> tuple[str, str | None]:
+    if result.get("mode") == "incremental":
+        return (f"incremental link run {result.get('run_id')}: {result.get('new_parties', 0)} new parties, "
+                f"{result.get('touched', 0)} subjects touched, {result.get('new_refs', 0)} new, "
+                f"{result.get('retired', 0)} retired", "subjects")
     return (f"link run {result.get('run_id')}: {result.get('parties', 0)} parties into "
             f"{result.get('subjects', 0)} subjects ({result.get('new_refs', 0)} new, "
             f"{result.get('retired', 0)} retired)", "subjects")
