@@ -296,6 +296,7 @@ def _predict(be: Backend, settings: LinkSettings, splink_dict: dict[str, Any], n
     be.create("old_parties", "SELECT * FROM parties WHERE uid NOT IN (SELECT uid FROM new_parties)")
     api = be.splink_api()
     linker = Linker(api.register("parties"), splink_dict, log_level=None)
+    linker._intermediate_table_cache.invalidate_cache()  # the cache is the engine's: no earlier linker's tables
     for column in linker._settings_obj._term_frequency_columns:
         linker.table_management.compute_tf_table(column.name)
     floor = float(min(settings.review_threshold, settings.threshold))
