@@ -177,8 +177,13 @@ def link_case(ws: Workspace, case_ref: str, settings: LinkSettings | None = None
         with ws.session() as s:
             chosen, why = incremental.plan(s, case_ref, settings, mode)
             if chosen == "incremental":
-                iinp = incremental.read_input(s, case_ref, ws.root, stage, workers)
-            else:
+                try:
+                    iinp = incremental.read_input(s, case_ref, ws.root, stage, workers)
+                except incremental.CannotIncrement as exc:
+                    if mode != "auto":
+                        raise
+                    chosen, why = "full", str(exc)
+            if chosen == "full":
                 inp = read_input(s, case_ref, stage, workers)
         try:
             if chosen == "incremental":
