@@ -30,10 +30,15 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 @click.option("--spark-checkpoint-dir", metavar="DIR",
               help="For --backend spark: where intermediate tables are written; on a cluster, storage every node "
                    "sees (hdfs://, s3a://, a shared mount).")
+@click.option("--incremental", "mode", flag_value="incremental",
+              help="Link only the records added since the last run against the stored subjects, with the stored "
+                   "model (the default when an earlier run exists and records were only added since); an error "
+                   "naming why when it cannot.")
+@click.option("--full", "mode", flag_value="full", help="Re-link the whole case (retrains the model).")
 @json_option
 @click.pass_context
 def link(ctx: click.Context, case_ref: str | None, threshold: float | None, review_threshold: float | None,
-         backend: str, spark_master: str | None, spark_checkpoint_dir: str | None) -> None:
+         backend: str, spark_master: str | None, spark_checkpoint_dir: str | None, mode: str | None) -> None:
     """Resolve the records of CASE into subjects (analysts' decisions are kept): tasman link --case CASE.
 
     Every record ends in exactly one subject, one of its own when nothing links it; the summary
@@ -50,7 +55,7 @@ def link(ctx: click.Context, case_ref: str | None, threshold: float | None, revi
     ws = state().ws()
     with open_backend(backend, **options) as be, progress("link") as tick:
         result = link_case(ws, case_ref, threshold=threshold, backend=be, review_threshold=review_threshold,
-                           stage=tick.stage)
+                           stage=tick.stage, mode=mode or "auto")
     emit_result(result)
 
 

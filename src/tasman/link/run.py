@@ -25,6 +25,7 @@ from tasman.core.progress import Line, StageHook, no_stage, plural
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
 from tasman.evidence.cases import get_case
+from tasman.link import incremental, partycache
 from tasman.link.backends import Backend
 from tasman.link.clustering import Constraints
 from tasman.link.decisions import compile_constraints, list_decisions
@@ -53,13 +54,22 @@ class LinkResult:
 
     def summary_line(self) -> str:
         st, stored = self.stats, self.stats.get("stored", {})
+        if st.get("mode") == "incremental":
+            return (f"incremental link run {self.run_id}: {st.get('new_parties', 0)} new parties, "
+                    f"{stored.get('touched', 0)} subjects touched, {stored.get('new_refs', 0)} new, "
+                    f"{stored.get('retired', 0)} retired")
         return (f"link run {self.run_id}: {st.get('parties', 0)} parties into {st.get('subjects', 0)} subjects "
                 f"({stored.get('new_refs', 0)} new, {stored.get('retired', 0)} retired)")
 
     def lines(self) -> list[Line]:
         st = self.stats
         stored = st["stored"]
-        out: list[Line] = [
+        out: list[Line] = []
+        if st.get("mode") == "incremental":
+            out.append(f"Incremental run (after run {st['previous_run']}): "
+                       f"{plural(st['new_parties'], 'new party', 'new parties')}, "
+                       f"{plural(stored['touched'], 'subject')} touched, {stored['unchanged']} untouched")
+        out += [
             f"Run {self.run_id}: {plural(st['parties'], 'party', 'parties')} -> {plural(st['subjects'], 'subject')} "
             f"({stored['kept_refs']} kept their reference, {stored['new_refs']} new, "
             f"{stored['retired']} retired); {plural(st['links'], 'explained link')}; threshold {st['threshold']}"]
@@ -156,7 +166,7 @@ def compute(inp: LinkInput, settings: LinkSettings, backend: Backend | None = No
 
 
 def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, res: Resolution,
-          stage: StageHook = no_stage) -> LinkResult:
+          stage: StageHook = no_stage, why: str = "") -> LinkResult:
     """Write the run, its subjects, members, links and audit entry in the caller's transaction.
 
     The run's row comes first (on SQLite the write lock), then the audit entry (on PostgreSQL the
@@ -167,7 +177,7 @@ def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, 
                   started_at=inp.started_at)
     session.add(run)
     session.flush()
-    audit.record(session, actor, "link.run", case_ref=inp.case_ref, target=f"run {run.id}",
+    audit.record(session, actor, "link.run", case_ref=inp.case_ref, target=f"run {run.id}", mode="full",
                  threshold=settings.threshold, parties=inp.parties.num_rows, subjects=len(res.subjects),
                  links=len(res.links), decisions=inp.decision_stats["decisions"])
     if _decision_ids(session, inp.case_id) != inp.decision_ids:
@@ -177,7 +187,8 @@ def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, 
         stored = store_resolution(session, inp.case_id, run, res)
     res.stats.pop("predictions_table", None)
     run.settings = {"tasman": settings.model_dump(mode="json"), "splink": res.splink_settings}
-    run.stats = {**res.stats, "decisions": inp.decision_stats, "stored": stored.as_dict()}
+    run.stats = {**res.stats, "mode": "full", "mode_reason": why, "decisions": inp.decision_stats,
+                 "stored": stored.as_dict()}
     run.finished_at = utcnow()
     session.flush()
     return LinkResult(run_id=run.id, stats=run.stats)
@@ -197,18 +208,40 @@ def run_link(session: Session, actor: str, case_ref: str, settings: LinkSettings
 
 def link_case(ws: Workspace, case_ref: str, settings: LinkSettings | None = None, threshold: float | None = None,
               stage: StageHook = no_stage, workers: int | None = None, backend: Backend | None = None,
-              attempts: int = ATTEMPTS, review_threshold: float | None = None) -> LinkResult:
+              attempts: int = ATTEMPTS, review_threshold: float | None = None, mode: str = "auto") -> LinkResult:
     """A run as ``ws.actor`` in two transactions of its own: one that reads, one that stores the
     result; the computation between them holds no transaction. A decision recorded meanwhile
-    makes it compute again (up to ``attempts`` times), so the stored run replays every decision."""
+    makes it compute again (up to ``attempts`` times), so the stored run replays every decision.
+
+    ``mode``: ``auto`` (default) links only the records added since the last run when nothing
+    else changed (``tasman.link.incremental``), else the whole case; ``incremental`` insists
+    (an error naming why it cannot); ``full`` re-links the whole case. Both keep the case's
+    normalised parties in the workspace's cache for the next incremental run."""
     settings = link_settings(settings, threshold, backend, review_threshold)
     for attempt in range(1, attempts + 1):
         with ws.session() as s:
-            inp = read_input(s, case_ref, stage, workers)
-        res = compute(inp, settings, backend, stage)
+            chosen, why = incremental.plan(s, case_ref, settings, mode)
+            if chosen == "incremental":
+                try:
+                    iinp = incremental.read_input(s, case_ref, ws.root, stage, workers)
+                except incremental.CannotIncrement as exc:
+                    if mode != "auto":
+                        raise
+                    chosen, why = "full", str(exc)
+            if chosen == "full":
+                inp = read_input(s, case_ref, stage, workers)
         try:
+            if chosen == "incremental":
+                ires = incremental.compute(iinp, settings, backend, stage)
+                with ws.session() as s:
+                    run_id, stats = incremental.store(s, ws.actor, iinp, settings, ires, stage, why)
+                partycache.write(ws.root, iinp.case_id, pa.concat_tables([iinp.old, iinp.new]))
+                return LinkResult(run_id=run_id, stats=stats)
+            res = compute(inp, settings, backend, stage)
             with ws.session() as s:
-                return store(s, ws.actor, inp, settings, res, stage)
+                result = store(s, ws.actor, inp, settings, res, stage, why)
+            partycache.write(ws.root, inp.case_id, inp.parties)
+            return result
         except DecisionsChanged:
             if attempt == attempts:
                 raise
