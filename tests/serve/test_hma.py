@@ -221,3 +221,21 @@ def test_hma_routes_match_their_schema(app: FastAPI, tokens: dict[str, str], ban
             case.call_and_validate(headers={"Authorization": f"Bearer {tokens['ada']}"}, excluded_checks=excluded)
 
         check()
+
+
+def test_url_lookup_host_check_parses_as_the_fetch_does(ws: Workspace, tokens: dict[str, str],
+                                                        media_bank: dict[str, str]) -> None:
+    """A URL that Python's urlsplit and requests (urllib3) read as different hosts is refused:
+    ``http://evil\\@allowed/`` is host ``allowed`` to urlsplit but ``evil`` to urllib3."""
+    media = FakeServer(lambda req: (200, bytes.fromhex(media_bank["picture"]), "image/jpeg"))
+    try:
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("allowed.invalid",)))
+        c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
+        netloc = media.url.split("://", 1)[1]
+        for url in (f"http://{netloc}\\@allowed.invalid/p.jpg", f"http://{netloc}\\\\@allowed.invalid/p.jpg",
+                    f"http://{netloc}@allowed.invalid/p.jpg"):
+            r = c.get("/m/lookup", params={"url": url})
+            assert r.status_code == 400, (url, r.text)
+        assert media.requests == []
+    finally:
+        media.close()

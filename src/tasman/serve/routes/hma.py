@@ -30,6 +30,8 @@ import requests
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from tasman.core.errors import InputError
 from tasman.serve.deps import DB, TOKEN_SCOPE, Viewer, api_user, state
@@ -132,6 +134,15 @@ def _fetch(request: Request, url: str, content_type: str | None) -> tuple[bytes,
     if host not in settings.hma_url_hosts:
         raise InputError(f"url: host {host[:100]!r} is not one this server fetches from "
                          "(serve.hma_url_hosts in tasman.yaml)")
+    # requests parses with urllib3, which ends the host at a backslash where urlsplit does not
+    # (http://evil\\@allowed/ is 'allowed' to urlsplit, 'evil' to urllib3): both must agree,
+    # and a URL carrying credentials or a backslash before its path is refused outright
+    try:
+        fetched = (parse_url(url).host or "").strip("[]").lower()
+    except LocationParseError:
+        fetched = ""
+    if "@" in parts.netloc or "\\" in url.split("?", 1)[0] or fetched != host:
+        raise InputError("url: user names, passwords and backslashes are not allowed in a lookup URL")
     limit = settings.max_lookup_bytes
     try:
         with requests.get(url, timeout=URL_TIMEOUT, allow_redirects=False, stream=True) as resp:
