@@ -239,3 +239,22 @@ def test_url_lookup_host_check_parses_as_the_fetch_does(ws: Workspace, tokens: d
         assert media.requests == []
     finally:
         media.close()
+
+
+def test_url_and_upload_lookups_count_before_any_work(ws: Workspace, tokens: dict[str, str],
+                                                      media_bank: dict[str, str]) -> None:
+    """The rate limit counts a URL or upload lookup before the download and the hashing: media
+    that cannot be hashed still counts, and a client over its limit makes the server fetch nothing."""
+    media = FakeServer(lambda req: (200, b"not a picture", "image/jpeg"))
+    try:
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("127.0.0.1",),
+                                           lookups_per_user=Limit(2, 60)))
+        c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
+        codes = [c.get("/m/lookup", params={"url": f"{media.url}/x.jpg"}).status_code for _ in range(4)]
+        assert codes == [400, 400, 429, 429] and len(media.requests) == 2
+        ana = TestClient(app, headers={"Authorization": f"Bearer {tokens['ana']}"})
+        codes = [ana.post("/m/lookup", files={"photo": ("a.jpg", b"not a picture", "image/jpeg")}).status_code
+                 for _ in range(3)]
+        assert codes == [400, 400, 429]
+    finally:
+        media.close()

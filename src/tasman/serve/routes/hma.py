@@ -69,10 +69,15 @@ class RawLookup(BaseModel):
     matches: list[int] | list[MatchWithDistance]
 
 
-def _lookup(request: Request, s: Session, viewer: Viewer, signal_type: str, signal: str,
-            via: str = "signal") -> list[LookupMatch]:
+def _count(request: Request, viewer: Viewer) -> None:
     st = state(request)
     st.limiter.hit("hma-lookup", viewer.name, st.settings.lookups_per_user)
+
+
+def _lookup(request: Request, s: Session, viewer: Viewer, signal_type: str, signal: str,
+            via: str = "signal", counted: bool = False) -> list[LookupMatch]:
+    if not counted:
+        _count(request, viewer)
     return lookup_signal(s, viewer.name, signal_type, signal, via=via)
 
 
@@ -120,8 +125,9 @@ def _hash_media(data: bytes, content_type: str, signal_types: tuple[str, ...]) -
 
 def _lookup_media(request: Request, s: Session, viewer: Viewer, data: bytes, content_type: str,
                   types: str | None, via: str) -> dict[str, list[str]]:
+    """(The caller has counted the lookup against the rate limit before fetching or reading the media.)"""
     hashes = _hash_media(data, content_type, _signal_types(content_type, types))
-    return {name: _banks(_lookup(request, s, viewer, name, value, via)) for name, value in hashes.items()}
+    return {name: _banks(_lookup(request, s, viewer, name, value, via, counted=True)) for name, value in hashes.items()}
 
 
 def _fetch(request: Request, url: str, content_type: str | None) -> tuple[bytes, str]:
@@ -175,6 +181,7 @@ def lookup(request: Request, signal_type: Annotated[str | None, Query(min_length
     """The names of the hash sets (HMA's banks) holding a match for ``signal``; or, given ``url``,
     for each signal type of the fetched media, the banks holding a match."""
     if url:
+        _count(request, viewer)   # before the download: a fetch that fails or cannot be hashed counts too
         data, kind = _fetch(request, url, content_type)
         return _lookup_media(request, s, viewer, data, kind, types, via=f"url:{urlsplit(url).hostname}")
     if not signal_type or not signal:
@@ -188,6 +195,7 @@ async def lookup_post(request: Request, photo: UploadFile | None = File(None, de
                       viewer: Viewer = Depends(api_user)) -> dict[str, list[str]]:
     """The uploaded file hashed (the form field's name is its content type, as HMA takes it), and
     for each signal type the banks holding a match. The file is not kept."""
+    _count(request, viewer)   # before reading and hashing: an upload that cannot be hashed counts too
     form = await request.form()
     fields = [k for k, v in form.multi_items() if not isinstance(v, str)]
     unknown = sorted(set(fields) - set(CONTENT_TYPES))
