@@ -258,3 +258,45 @@ def test_url_and_upload_lookups_count_before_any_work(ws: Workspace, tokens: dic
         assert codes == [400, 400, 429]
     finally:
         media.close()
+
+
+def test_url_download_has_a_deadline_however_slowly_the_host_drips(
+        ws: Workspace, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that sends a byte at a time, each well within the read timeout, cannot hold a
+    lookup for longer than the download's deadline (requests' timeout is per read only)."""
+    import socket
+    import threading
+    import time
+
+    from tasman.serve.routes import hma
+
+    monkeypatch.setattr(hma, "URL_DEADLINE", 1.0)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n")
+            for _ in range(80):                     # at most 8 s, one byte every 0.1 s
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    server = threading.Thread(target=drip, daemon=True)
+    server.start()
+    try:
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("127.0.0.1",)))
+        c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
+        port = listener.getsockname()[1]
+        r = c.get("/m/lookup", params={"url": f"http://127.0.0.1:{port}/slow.jpg"})
+        assert r.status_code == 400 and "took longer than" in r.json()["detail"], r.text
+    finally:
+        stop.set()
+        server.join(10)
+        listener.close()

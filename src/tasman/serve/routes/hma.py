@@ -23,10 +23,12 @@ the upload size limit: the server is not a proxy to anywhere its clients name.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -44,7 +46,8 @@ api = APIRouter(prefix=f"{API}/hma/m", tags=["hma"])
 router = APIRouter(prefix="/m", include_in_schema=False)
 
 CONTENT_TYPES: dict[str, tuple[str, ...]] = {"photo": ("pdq",), "video": ("video_md5",)}  # HMA's defaults
-URL_TIMEOUT = 15.0
+URL_TIMEOUT = 15.0     # each connect or read
+URL_DEADLINE = 60.0    # the whole download
 
 SignalType = Annotated[str, Query(min_length=1, max_length=40, description="python-threatexchange's name: "
                                                                             "pdq or video_md5")]
@@ -154,13 +157,20 @@ def _fetch(request: Request, url: str, content_type: str | None) -> tuple[bytes,
         with requests.get(url, timeout=URL_TIMEOUT, allow_redirects=False, stream=True) as resp:
             if resp.status_code != 200:
                 raise InputError(f"url: the host answered HTTP {resp.status_code}")
-            data = b""
-            for chunk in resp.iter_content(1 << 16):
-                data += chunk
-                if len(data) > limit:
+            # requests' timeout bounds each read, not the download: a host sending a byte at a
+            # time would hold the lookup for ever, so the whole download has a deadline, checked
+            # after each socket read (read1: what one read gives, not a full 64 KiB)
+            deadline = time.monotonic() + URL_DEADLINE
+            buf = bytearray()
+            while chunk := resp.raw.read1(1 << 16, decode_content=True):
+                buf += chunk
+                if len(buf) > limit:
                     raise InputError(f"url: the media is larger than {limit} bytes")
+                if time.monotonic() > deadline:
+                    raise InputError(f"url: the download took longer than {URL_DEADLINE:g} s")
+            data = bytes(buf)
             header = resp.headers.get("content-type", "").lower()
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise InputError(f"url: could not fetch it ({type(exc).__name__})") from None
     if content_type is None:
         content_type = next((c for c, prefix in (("photo", "image"), ("video", "video")) if header.startswith(prefix)),
