@@ -181,7 +181,7 @@ def test_url_lookup_only_from_listed_hosts(ws: Workspace, tokens: dict[str, str]
 
     media = FakeServer(respond)
     try:
-        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("127.0.0.1",)))
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=(media.url.split("://")[1],)))
         c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
         r = c.get("/m/lookup", params={"url": f"{media.url}/p.jpg"})
         assert r.status_code == 200 and r.json() == {"pdq": ["MEDIA"]}
@@ -247,7 +247,7 @@ def test_url_and_upload_lookups_count_before_any_work(ws: Workspace, tokens: dic
     that cannot be hashed still counts, and a client over its limit makes the server fetch nothing."""
     media = FakeServer(lambda req: (200, b"not a picture", "image/jpeg"))
     try:
-        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("127.0.0.1",),
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=(media.url.split("://")[1],),
                                            lookups_per_user=Limit(2, 60)))
         c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
         codes = [c.get("/m/lookup", params={"url": f"{media.url}/x.jpg"}).status_code for _ in range(4)]
@@ -291,12 +291,31 @@ def test_url_download_has_a_deadline_however_slowly_the_host_drips(
     server = threading.Thread(target=drip, daemon=True)
     server.start()
     try:
-        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("127.0.0.1",)))
-        c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
         port = listener.getsockname()[1]
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=(f"127.0.0.1:{port}",)))
+        c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
         r = c.get("/m/lookup", params={"url": f"http://127.0.0.1:{port}/slow.jpg"})
         assert r.status_code == 400 and "took longer than" in r.json()["detail"], r.text
     finally:
         stop.set()
         server.join(10)
         listener.close()
+
+
+def test_url_lookup_port_must_be_listed_too(ws: Workspace, tokens: dict[str, str],
+                                            media_bank: dict[str, str]) -> None:
+    """A listed host is listed at its default port: another port of it (an admin service, a
+    database) is refused unless listed as ``host:port``, so the lookup is no port scanner."""
+    media = FakeServer(lambda req: (200, bytes.fromhex(media_bank["picture"]), "image/jpeg"))
+    try:
+        port = int(media.url.rsplit(":", 1)[1].split("/")[0])
+        bare = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("127.0.0.1",)))
+        r = TestClient(bare, headers={"Authorization": f"Bearer {tokens['eve']}"}).get(
+            "/m/lookup", params={"url": f"http://127.0.0.1:{port}/p.jpg"})
+        assert r.status_code == 400 and "port" in r.json()["detail"] and media.requests == []
+        listed = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=(f"127.0.0.1:{port}",)))
+        r = TestClient(listed, headers={"Authorization": f"Bearer {tokens['eve']}"}).get(
+            "/m/lookup", params={"url": f"http://127.0.0.1:{port}/p.jpg"})
+        assert r.status_code == 200 and r.json() == {"pdq": ["MEDIA"]}
+    finally:
+        media.close()

@@ -140,9 +140,19 @@ def _fetch(request: Request, url: str, content_type: str | None) -> tuple[bytes,
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
         raise InputError("url: an http or https URL is needed")
-    if host not in settings.hma_url_hosts:
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError("url: its port is not a number from 0 to 65535") from None
+    listed = f"[{host}]" if ":" in host else host
+    if host not in settings.hma_url_hosts and not any(h.startswith(f"{listed}:") for h in settings.hma_url_hosts):
         raise InputError(f"url: host {host[:100]!r} is not one this server fetches from "
                          "(serve.hma_url_hosts in tasman.yaml)")
+    # a host is listed at its scheme's own port; any other port only as host:port
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    if port not in (None, default_port) and f"{listed}:{port}" not in settings.hma_url_hosts:
+        raise InputError(f"url: port {port} of {host[:100]!r} is not one this server fetches from "
+                         f"(list it as {listed[:100]}:{port} in serve.hma_url_hosts)")
     # requests parses with urllib3, which ends the host at a backslash where urlsplit does not
     # (http://evil\\@allowed/ is 'allowed' to urlsplit, 'evil' to urllib3): both must agree,
     # and a URL carrying credentials or a backslash before its path is refused outright
