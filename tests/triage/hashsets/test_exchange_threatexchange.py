@@ -157,3 +157,13 @@ def test_an_invalid_hash_on_the_exchange_is_a_warning_not_an_entry(ws: Workspace
     assert r.skipped == 3 and sum("zz" * 32 in w or "abcd" in w or "not-an-md5" in w for w in r.warnings) == 3
     with ws.session() as s:
         assert [m.bank for m in lookup_signal(s, "ana", "pdq", PDQ[0])] == ["te"]
+
+
+def test_exchange_text_in_warnings_cannot_drive_the_terminal(ws: Workspace, te: FakeThreatExchange) -> None:
+    """An exchange's record carrying terminal escapes (a window title, a screen clear) is named in
+    the warning with those characters escaped, never written raw to the investigator's terminal."""
+    evil = "\x1b]0;owned\x07\x1b[2J" + "ab" * 4
+    te.pages[("", "")] = te.page([update(1, evil), update(2, PDQ[0])], None)
+    r = fetch_exchange(ws, "te", api="fb_threatexchange", settings={"privacy_group": GROUP})
+    assert r.skipped == 1 and r.warnings
+    assert all(w.isprintable() for w in r.warnings) and any("\\x1b]0;owned" in w for w in r.warnings)

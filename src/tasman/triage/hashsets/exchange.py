@@ -48,7 +48,7 @@ from tasman.triage.hashsets.exchangeapis import (
     collab_for,
     descriptors,
 )
-from tasman.triage.hashsets.exchangeerrors import reason
+from tasman.triage.hashsets.exchangeerrors import printable, reason
 from tasman.triage.hashsets.models import ExchangeCursor, HashSet, HashSetEntry
 from tasman.triage.hashsets.store import _counts, check_name
 
@@ -205,7 +205,7 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
 
 def _warn(result: FetchResult, line: str) -> None:
     if len(result.warnings) < MAX_WARNINGS:
-        result.warnings.append(line)
+        result.warnings.append(printable(line))   # it quotes the exchange's own text
 
 
 def fetch_exchange(ws: Workspace, name: str, *, api: str | None = None, settings: dict[str, Any] | None = None,
