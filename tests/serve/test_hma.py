@@ -237,6 +237,12 @@ def test_url_lookup_host_check_parses_as_the_fetch_does(ws: Workspace, tokens: d
             r = c.get("/m/lookup", params={"url": url})
             assert r.status_code == 400, (url, r.text)
         assert media.requests == []
+        # an internationalised host name is the same host to both (urllib3 writes it as xn--...):
+        # fetched (and, here, not found), not refused
+        idn = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("bücher.invalid",)))
+        r = TestClient(idn, headers={"Authorization": f"Bearer {tokens['eve']}"}).get(
+            "/m/lookup", params={"url": "http://bücher.invalid/p.jpg"})
+        assert r.status_code == 400 and "could not fetch it" in r.json()["detail"], r.text
     finally:
         media.close()
 

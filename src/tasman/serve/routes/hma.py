@@ -160,7 +160,11 @@ def _fetch(request: Request, url: str, content_type: str | None) -> tuple[bytes,
         fetched = (parse_url(url).host or "").strip("[]").lower()
     except LocationParseError:
         fetched = ""
-    if "@" in parts.netloc or "\\" in url.split("?", 1)[0] or fetched != host:
+    try:
+        ascii_host = host.encode("idna").decode("ascii")   # an IDN as urllib3 writes it (xn--...)
+    except UnicodeError:
+        ascii_host = host
+    if "@" in parts.netloc or "\\" in url.split("?", 1)[0] or fetched not in (host, ascii_host):
         raise InputError("url: user names, passwords and backslashes are not allowed in a lookup URL")
     limit = settings.max_lookup_bytes
     try:
