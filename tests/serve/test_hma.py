@@ -181,7 +181,7 @@ def test_url_lookup_only_from_listed_hosts(ws: Workspace, tokens: dict[str, str]
 
     media = FakeServer(respond)
     try:
-        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("127.0.0.1",)))
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=(media.url.split("://")[1],)))
         c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
         r = c.get("/m/lookup", params={"url": f"{media.url}/p.jpg"})
         assert r.status_code == 200 and r.json() == {"pdq": ["MEDIA"]}
@@ -221,3 +221,107 @@ def test_hma_routes_match_their_schema(app: FastAPI, tokens: dict[str, str], ban
             case.call_and_validate(headers={"Authorization": f"Bearer {tokens['ada']}"}, excluded_checks=excluded)
 
         check()
+
+
+def test_url_lookup_host_check_parses_as_the_fetch_does(ws: Workspace, tokens: dict[str, str],
+                                                        media_bank: dict[str, str]) -> None:
+    """A URL that Python's urlsplit and requests (urllib3) read as different hosts is refused:
+    ``http://evil\\@allowed/`` is host ``allowed`` to urlsplit but ``evil`` to urllib3."""
+    media = FakeServer(lambda req: (200, bytes.fromhex(media_bank["picture"]), "image/jpeg"))
+    try:
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("allowed.invalid",)))
+        c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
+        netloc = media.url.split("://", 1)[1]
+        for url in (f"http://{netloc}\\@allowed.invalid/p.jpg", f"http://{netloc}\\\\@allowed.invalid/p.jpg",
+                    f"http://{netloc}@allowed.invalid/p.jpg"):
+            r = c.get("/m/lookup", params={"url": url})
+            assert r.status_code == 400, (url, r.text)
+        assert media.requests == []
+        # an internationalised host name is the same host to both (urllib3 writes it as xn--...):
+        # fetched (and, here, not found), not refused
+        idn = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("bücher.invalid",)))
+        r = TestClient(idn, headers={"Authorization": f"Bearer {tokens['eve']}"}).get(
+            "/m/lookup", params={"url": "http://bücher.invalid/p.jpg"})
+        assert r.status_code == 400 and "could not fetch it" in r.json()["detail"], r.text
+    finally:
+        media.close()
+
+
+def test_url_and_upload_lookups_count_before_any_work(ws: Workspace, tokens: dict[str, str],
+                                                      media_bank: dict[str, str]) -> None:
+    """The rate limit counts a URL or upload lookup before the download and the hashing: media
+    that cannot be hashed still counts, and a client over its limit makes the server fetch nothing."""
+    media = FakeServer(lambda req: (200, b"not a picture", "image/jpeg"))
+    try:
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=(media.url.split("://")[1],),
+                                           lookups_per_user=Limit(2, 60)))
+        c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
+        codes = [c.get("/m/lookup", params={"url": f"{media.url}/x.jpg"}).status_code for _ in range(4)]
+        assert codes == [400, 400, 429, 429] and len(media.requests) == 2
+        ana = TestClient(app, headers={"Authorization": f"Bearer {tokens['ana']}"})
+        codes = [ana.post("/m/lookup", files={"photo": ("a.jpg", b"not a picture", "image/jpeg")}).status_code
+                 for _ in range(3)]
+        assert codes == [400, 400, 429]
+    finally:
+        media.close()
+
+
+def test_url_download_has_a_deadline_however_slowly_the_host_drips(
+        ws: Workspace, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that sends a byte at a time, each well within the read timeout, cannot hold a
+    lookup for longer than the download's deadline (requests' timeout is per read only)."""
+    import socket
+    import threading
+    import time
+
+    from tasman.serve.routes import hma
+
+    monkeypatch.setattr(hma, "URL_DEADLINE", 1.0)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n")
+            for _ in range(80):                     # at most 8 s, one byte every 0.1 s
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    server = threading.Thread(target=drip, daemon=True)
+    server.start()
+    try:
+        port = listener.getsockname()[1]
+        app = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=(f"127.0.0.1:{port}",)))
+        c = TestClient(app, headers={"Authorization": f"Bearer {tokens['eve']}"})
+        r = c.get("/m/lookup", params={"url": f"http://127.0.0.1:{port}/slow.jpg"})
+        assert r.status_code == 400 and "took longer than" in r.json()["detail"], r.text
+    finally:
+        stop.set()
+        server.join(10)
+        listener.close()
+
+
+def test_url_lookup_port_must_be_listed_too(ws: Workspace, tokens: dict[str, str],
+                                            media_bank: dict[str, str]) -> None:
+    """A listed host is listed at its default port: another port of it (an admin service, a
+    database) is refused unless listed as ``host:port``, so the lookup is no port scanner."""
+    media = FakeServer(lambda req: (200, bytes.fromhex(media_bank["picture"]), "image/jpeg"))
+    try:
+        port = int(media.url.rsplit(":", 1)[1].split("/")[0])
+        bare = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=("127.0.0.1",)))
+        r = TestClient(bare, headers={"Authorization": f"Bearer {tokens['eve']}"}).get(
+            "/m/lookup", params={"url": f"http://127.0.0.1:{port}/p.jpg"})
+        assert r.status_code == 400 and "port" in r.json()["detail"] and media.requests == []
+        listed = create_app(ws, ServeSettings(start_worker=False, hma_url_hosts=(f"127.0.0.1:{port}",)))
+        r = TestClient(listed, headers={"Authorization": f"Bearer {tokens['eve']}"}).get(
+            "/m/lookup", params={"url": f"http://127.0.0.1:{port}/p.jpg"})
+        assert r.status_code == 200 and r.json() == {"pdq": ["MEDIA"]}
+    finally:
+        media.close()

@@ -41,7 +41,7 @@ class ServeSettings:
     uploads_per_user: Limit = field(default_factory=lambda: Limit(30, 600))
     lookups_per_user: Limit = field(default_factory=lambda: Limit(600, 60))   # the HMA-compatible /m/ API
     max_lookup_bytes: int = 50 * 1024 * 1024   # one picture or video handed to /m/lookup (upload or URL)
-    hma_url_hosts: tuple[str, ...] = ()        # hosts /m/lookup?url= may fetch from (none: URL lookup off)
+    hma_url_hosts: tuple[str, ...] = ()        # hosts (or host:port) /m/lookup?url= may fetch from (none: off)
     start_worker: bool = True
     evidence_root: Path | None = None     # the only folder the web app may record evidence from
     blurred_previews: bool = False        # the review gate for perceptual matches (off unless turned on)

@@ -142,3 +142,28 @@ def test_reactions_go_back_and_read_back_as_opinions(ws: Workspace, te: FakeThre
                                                                            "value": MY_APP}])], None)
     r = fetch_exchange(ws, "te")
     assert f"HASH_PDQ:{PDQ[1]}" not in entries(ws, "te") and any("false positive" in w for w in r.warnings)
+
+
+def test_an_invalid_hash_on_the_exchange_is_a_warning_not_an_entry(ws: Workspace, te: FakeThreatExchange) -> None:
+    """python-threatexchange's ThreatExchange conversion does not validate the indicator (its NCMEC
+    one does): a PDQ that is not 64 hex digits, or an MD5 that is not 32, is skipped with a warning
+    naming it, so that it never reaches (and breaks) the PDQ index every lookup is built from."""
+    from tasman.triage.hashsets.lookup import lookup_signal
+
+    te.pages[("", "")] = te.page([update(1, "zz" * 32), update(2, "abcd"), update(3, PDQ[0]),
+                                  update(4, "not-an-md5", "HASH_VIDEO_MD5")], None)
+    r = fetch_exchange(ws, "te", api="fb_threatexchange", settings={"privacy_group": GROUP})
+    assert set(entries(ws, "te")) == {f"HASH_PDQ:{PDQ[0]}"}
+    assert r.skipped == 3 and sum("zz" * 32 in w or "abcd" in w or "not-an-md5" in w for w in r.warnings) == 3
+    with ws.session() as s:
+        assert [m.bank for m in lookup_signal(s, "ana", "pdq", PDQ[0])] == ["te"]
+
+
+def test_exchange_text_in_warnings_cannot_drive_the_terminal(ws: Workspace, te: FakeThreatExchange) -> None:
+    """An exchange's record carrying terminal escapes (a window title, a screen clear) is named in
+    the warning with those characters escaped, never written raw to the investigator's terminal."""
+    evil = "\x1b]0;owned\x07\x1b[2J" + "ab" * 4
+    te.pages[("", "")] = te.page([update(1, evil), update(2, PDQ[0])], None)
+    r = fetch_exchange(ws, "te", api="fb_threatexchange", settings={"privacy_group": GROUP})
+    assert r.skipped == 1 and r.warnings
+    assert all(w.isprintable() for w in r.warnings) and any("\\x1b]0;owned" in w for w in r.warnings)

@@ -23,13 +23,17 @@ the upload size limit: the server is not a proxy to anywhere its clients name.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from tasman.core.errors import InputError
 from tasman.serve.deps import DB, TOKEN_SCOPE, Viewer, api_user, state
@@ -42,7 +46,8 @@ api = APIRouter(prefix=f"{API}/hma/m", tags=["hma"])
 router = APIRouter(prefix="/m", include_in_schema=False)
 
 CONTENT_TYPES: dict[str, tuple[str, ...]] = {"photo": ("pdq",), "video": ("video_md5",)}  # HMA's defaults
-URL_TIMEOUT = 15.0
+URL_TIMEOUT = 15.0     # each connect or read
+URL_DEADLINE = 60.0    # the whole download
 
 SignalType = Annotated[str, Query(min_length=1, max_length=40, description="python-threatexchange's name: "
                                                                             "pdq or video_md5")]
@@ -67,10 +72,15 @@ class RawLookup(BaseModel):
     matches: list[int] | list[MatchWithDistance]
 
 
-def _lookup(request: Request, s: Session, viewer: Viewer, signal_type: str, signal: str,
-            via: str = "signal") -> list[LookupMatch]:
+def _count(request: Request, viewer: Viewer) -> None:
     st = state(request)
     st.limiter.hit("hma-lookup", viewer.name, st.settings.lookups_per_user)
+
+
+def _lookup(request: Request, s: Session, viewer: Viewer, signal_type: str, signal: str,
+            via: str = "signal", counted: bool = False) -> list[LookupMatch]:
+    if not counted:
+        _count(request, viewer)
     return lookup_signal(s, viewer.name, signal_type, signal, via=via)
 
 
@@ -118,8 +128,9 @@ def _hash_media(data: bytes, content_type: str, signal_types: tuple[str, ...]) -
 
 def _lookup_media(request: Request, s: Session, viewer: Viewer, data: bytes, content_type: str,
                   types: str | None, via: str) -> dict[str, list[str]]:
+    """(The caller has counted the lookup against the rate limit before fetching or reading the media.)"""
     hashes = _hash_media(data, content_type, _signal_types(content_type, types))
-    return {name: _banks(_lookup(request, s, viewer, name, value, via)) for name, value in hashes.items()}
+    return {name: _banks(_lookup(request, s, viewer, name, value, via, counted=True)) for name, value in hashes.items()}
 
 
 def _fetch(request: Request, url: str, content_type: str | None) -> tuple[bytes, str]:
@@ -129,21 +140,51 @@ def _fetch(request: Request, url: str, content_type: str | None) -> tuple[bytes,
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
         raise InputError("url: an http or https URL is needed")
-    if host not in settings.hma_url_hosts:
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError("url: its port is not a number from 0 to 65535") from None
+    listed = f"[{host}]" if ":" in host else host
+    if host not in settings.hma_url_hosts and not any(h.startswith(f"{listed}:") for h in settings.hma_url_hosts):
         raise InputError(f"url: host {host[:100]!r} is not one this server fetches from "
                          "(serve.hma_url_hosts in tasman.yaml)")
+    # a host is listed at its scheme's own port; any other port only as host:port
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    if port not in (None, default_port) and f"{listed}:{port}" not in settings.hma_url_hosts:
+        raise InputError(f"url: port {port} of {host[:100]!r} is not one this server fetches from "
+                         f"(list it as {listed[:100]}:{port} in serve.hma_url_hosts)")
+    # requests parses with urllib3, which ends the host at a backslash where urlsplit does not
+    # (http://evil\\@allowed/ is 'allowed' to urlsplit, 'evil' to urllib3): both must agree,
+    # and a URL carrying credentials or a backslash before its path is refused outright
+    try:
+        fetched = (parse_url(url).host or "").strip("[]").lower()
+    except LocationParseError:
+        fetched = ""
+    try:
+        ascii_host = host.encode("idna").decode("ascii")   # an IDN as urllib3 writes it (xn--...)
+    except UnicodeError:
+        ascii_host = host
+    if "@" in parts.netloc or "\\" in url.split("?", 1)[0] or fetched not in (host, ascii_host):
+        raise InputError("url: user names, passwords and backslashes are not allowed in a lookup URL")
     limit = settings.max_lookup_bytes
     try:
         with requests.get(url, timeout=URL_TIMEOUT, allow_redirects=False, stream=True) as resp:
             if resp.status_code != 200:
                 raise InputError(f"url: the host answered HTTP {resp.status_code}")
-            data = b""
-            for chunk in resp.iter_content(1 << 16):
-                data += chunk
-                if len(data) > limit:
+            # requests' timeout bounds each read, not the download: a host sending a byte at a
+            # time would hold the lookup for ever, so the whole download has a deadline, checked
+            # after each socket read (read1: what one read gives, not a full 64 KiB)
+            deadline = time.monotonic() + URL_DEADLINE
+            buf = bytearray()
+            while chunk := resp.raw.read1(1 << 16, decode_content=True):
+                buf += chunk
+                if len(buf) > limit:
                     raise InputError(f"url: the media is larger than {limit} bytes")
+                if time.monotonic() > deadline:
+                    raise InputError(f"url: the download took longer than {URL_DEADLINE:g} s")
+            data = bytes(buf)
             header = resp.headers.get("content-type", "").lower()
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise InputError(f"url: could not fetch it ({type(exc).__name__})") from None
     if content_type is None:
         content_type = next((c for c, prefix in (("photo", "image"), ("video", "video")) if header.startswith(prefix)),
@@ -164,6 +205,7 @@ def lookup(request: Request, signal_type: Annotated[str | None, Query(min_length
     """The names of the hash sets (HMA's banks) holding a match for ``signal``; or, given ``url``,
     for each signal type of the fetched media, the banks holding a match."""
     if url:
+        _count(request, viewer)   # before the download: a fetch that fails or cannot be hashed counts too
         data, kind = _fetch(request, url, content_type)
         return _lookup_media(request, s, viewer, data, kind, types, via=f"url:{urlsplit(url).hostname}")
     if not signal_type or not signal:
@@ -177,6 +219,7 @@ async def lookup_post(request: Request, photo: UploadFile | None = File(None, de
                       viewer: Viewer = Depends(api_user)) -> dict[str, list[str]]:
     """The uploaded file hashed (the form field's name is its content type, as HMA takes it), and
     for each signal type the banks holding a match. The file is not kept."""
+    _count(request, viewer)   # before reading and hashing: an upload that cannot be hashed counts too
     form = await request.form()
     fields = [k for k, v in form.multi_items() if not isinstance(v, str)]
     unknown = sorted(set(fields) - set(CONTENT_TYPES))

@@ -48,7 +48,7 @@ from tasman.triage.hashsets.exchangeapis import (
     collab_for,
     descriptors,
 )
-from tasman.triage.hashsets.exchangeerrors import reason
+from tasman.triage.hashsets.exchangeerrors import printable, reason
 from tasman.triage.hashsets.models import ExchangeCursor, HashSet, HashSetEntry
 from tasman.triage.hashsets.store import _counts, check_name
 
@@ -161,6 +161,13 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
             converted = cls.naive_convert_to_signal_type(list(SIGNAL_TYPES), collab, {key: merged})
             for s_type, by_signal in converted.items():
                 for signal, meta in by_signal.items():
+                    try:   # ThreatExchange's conversion (unlike NCMEC's) leaves the indicator unchecked
+                        signal = s_type.validate_signal_str(signal)
+                    except Exception as exc:
+                        skipped += 1
+                        _warn(result, f"{ref}: not a valid {s_type.get_name()} hash "
+                                      f"({' '.join(str(exc).split())[:100] or type(exc).__name__}); skipped")
+                        continue
                     opinion = meta.get_as_aggregate_opinion()
                     mine = [o.category for o in meta.get_as_opinions() if o.is_mine]
                     if mine and all(c == tx_state.SignalOpinionCategory.NEGATIVE_CLASS for c in mine):
@@ -198,7 +205,7 @@ def _store_page(session: Session, hs: HashSet, api: str, collab: CollaborationCo
 
 def _warn(result: FetchResult, line: str) -> None:
     if len(result.warnings) < MAX_WARNINGS:
-        result.warnings.append(line)
+        result.warnings.append(printable(line))   # it quotes the exchange's own text
 
 
 def fetch_exchange(ws: Workspace, name: str, *, api: str | None = None, settings: dict[str, Any] | None = None,

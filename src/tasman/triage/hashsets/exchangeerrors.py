@@ -20,8 +20,16 @@ LIMIT = 240
 _LIBRARY = "threatexchange"
 
 
+def printable(text: str) -> str:
+    """``text`` with what a terminal would act on (escape sequences, bells) written as ``\\xNN``:
+    an exchange's text is shown to the investigator, never obeyed by their terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+
+
 def _short(text: str) -> str:
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     return text if len(text) <= LIMIT else text[:LIMIT] + "..."
 
 

@@ -1,0 +1,47 @@
+"""Ctrl-C during :func:`tasman.core.procs.ordered_map`: the terminal's SIGINT reaches the whole
+process group, workers included; the caller handles it (cancels what is outstanding and ends
+with its own one-line message), so a worker must not die printing a KeyboardInterrupt traceback
+of its own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SCRIPT = textwrap.dedent("""
+    import sys, time
+    from tasman.core.procs import ordered_map
+    if __name__ == "__main__":
+        try:
+            for i, _ in enumerate(ordered_map(time.sleep, [0.3] * 400, 2)):
+                if i == 1:
+                    print("started", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr, flush=True)
+            sys.exit(130)
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_ctrl_c_reaches_workers_without_their_tracebacks(tmp_path: Path) -> None:
+    script = tmp_path / "interrupt.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, start_new_session=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        os.killpg(proc.pid, signal.SIGINT)          # as a terminal's Ctrl-C: the whole group
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130 and "interrupted" in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
