@@ -137,11 +137,12 @@ def test_a_failing_hypothesis_is_a_warning_and_the_hashes_stand(tmp_path: Path, 
     assert len(r.errors) == 1 and r.errors[0].startswith("warning: crop/overlay hypotheses not computed")
 
 
-def test_at_most_eight_hypotheses_and_boxes_on_the_edges() -> None:
+def test_at_most_twelve_hypotheses_and_boxes_on_the_edges() -> None:
     capped = caption_box(draw_picture(CAPTIONED, SIZE), CAPTIONED, "bottom", 0.6, 0.15, "left")
     luma = np.asarray(capped.convert("L"), dtype=np.float32)
     names, buffers = hypotheses.hypothesis_buffers(luma, SIZE, 1)
-    assert len(names) == len(buffers) <= 8 and len(hypotheses.UNCROP) + hypotheses.MAX_BOXES <= 8
+    assert len(names) == len(buffers) <= 12 and len(hypotheses.UNCROP) + hypotheses.MAX_BOXES <= 12
+    assert len(set(hypotheses.UNCROP)) == len(hypotheses.UNCROP) == 10
     box = hypotheses.find_boxes(luma)[0]
     assert (box.name, box.text) == ("inpaint:bottom-left", True)
     assert abs(box.depth - 0.15 * SIZE[1]) <= 3 and box.c0 == 0 and abs(box.c1 - 0.6 * SIZE[0]) <= 3

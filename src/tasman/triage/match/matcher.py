@@ -31,7 +31,7 @@ HASH_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, -1: 5}     # which category wins when entries disagree
 Q_FULL, Q_VARIANT, Q_REGION = 0, 1, 2
 REGION = KINDS.index("region")
-HYPOTHESIS_THRESHOLD = 24    # bits; chosen on bench/falsematch.py and bench/croprecall.py (docs/triage.md)
+HYPOTHESIS_THRESHOLD = 28    # bits; chosen on bench/falsematch.py and bench/croprecall.py (docs/triage.md)
 
 
 @dataclass(frozen=True)
