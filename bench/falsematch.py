@@ -19,9 +19,10 @@ Hashing and matching run on ``--workers`` processes in shards cached under ``--c
 for long on a shared machine; shards started before that time are finished, so allow a few
 minutes more, and each invocation that matches imports the list again, ~2 minutes for 1,000,000);
 the report comes once every shard is matched. ``--n`` smaller reuses the shards already hashed.
-The query shards are kept apart per version of ``hashing/hypotheses.py`` (a digest of its source),
-so a change to the hypotheses hashes the queries again; the listed shards (whose hypotheses the list
-does not use) are kept across versions.
+The shards are kept apart per version of the drawing code (a digest of this file's generators
+and of ``pictures2.py``), and the query shards also per version of ``hashing/hypotheses.py``, so
+a change to either hashes again; the listed shards (whose hypotheses the list does not use) are
+kept across versions of the hypotheses.
 
     PYTHONPATH=src .venv/bin/python bench/falsematch.py [--n 100000] [--list-size 1000000] [--workers 2]
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import io
 import multiprocessing
 import os
@@ -49,6 +51,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pictures2
 from pictures2 import picture
 from tasman.core.workspace import Workspace
 from tasman.synth.images import draw_picture
@@ -138,8 +141,9 @@ def generate(seed: int) -> Image.Image:
     kind = rng.choice(KINDS)
     if kind == "scene":
         return draw_picture(seed, size)
-    if kind == "pictures2":
-        return picture(seed, long_side=(128, 256))
+    if kind == "pictures2":                     # its own aspect ratio, the long side in 5 steps
+        long = rng.choice((128, 160, 192, 224, 256))
+        return picture(seed, long_side=(long, long))
     return {"gradient": gradient, "text": text_page, "screenshot": screenshot, "noise": noise}[kind](rng, size)
 
 
@@ -227,10 +231,13 @@ def main() -> None:
     deadline = time.monotonic() + args.max_minutes * 60
     print(f"{args.n} unrelated pictures vs a {args.list_size}-hash list ({args.listed} listed pictures); "
           f"{args.workers} processes; load average {os.getloadavg()[0]:.1f}", flush=True)
-    version = hashlib.sha1(Path(hypotheses.__file__).read_bytes()).hexdigest()[:10]
-    qcache = args.cache / f"queries-{version}"
-    print(f"cache: {args.cache} (queries for hypotheses.py {version})", flush=True)
-    listed = hashed(LISTED_SEED0, args.listed, args.workers, args.cache / "listed", deadline, "listed", args.shard)
+    drawn = hashlib.sha1((inspect.getsource(sys.modules[__name__]).split("def _hash_range")[0]
+                          + Path(pictures2.__file__).read_text(encoding="utf-8")).encode()).hexdigest()[:8]
+    version = hashlib.sha1(Path(hypotheses.__file__).read_bytes()).hexdigest()[:8]
+    qcache = args.cache / f"queries-{drawn}-{version}"
+    print(f"cache: {args.cache} (pictures drawn by version {drawn}, hypotheses.py {version})", flush=True)
+    listed = hashed(LISTED_SEED0, args.listed, args.workers, args.cache / f"listed-{drawn}", deadline, "listed",
+                    args.shard)
     if listed is not None and args.n == 0:
         print(f"{len(listed)} listed pictures hashed; --n 0 stops here")
         return
