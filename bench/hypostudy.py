@@ -13,7 +13,10 @@ triage's worker with a superset of un-crop framings, and recall (the copy's best
 bits of its own original, plain hashes at <= 31 always counted) is printed per edit for each
 candidate set of hypotheses and radius: what chose ``hypotheses.UNCROP`` and the radius.
 
-    PYTHONPATH=src .venv/bin/python bench/hypostudy.py [--n 40] [--workers 2] [--sets]
+``--cost`` times ``hash_picture`` in one process without hypotheses, with the branch point's six
+framings and with the shipped ten, interleaved.
+
+    PYTHONPATH=src .venv/bin/python bench/hypostudy.py [--n 40] [--workers 2] [--sets | --cost]
 """
 
 from __future__ import annotations
@@ -178,6 +181,10 @@ def sets_report(n: int, workers: int) -> None:
                     cells.append(f"{np.mean(hit):11.2f}")
                 print(f"{label:16} {radius:6} " + " ".join(cells))
         print(f"-- {gen}: share of copies each hypothesis alone brings within 28 bits")
+        for label, pick in (("plain (<= 31)", None), ("any in-paint", "inpaint"), ("any un-crop", "uncrop")):
+            cells = [f"{np.mean([(p <= 31) if pick is None else any(d <= 28 for h, d in hyp.items() if h.startswith(pick)) for g, name, p, hyp in rows if g == gen and name == e]):11.2f}"  # noqa: E501
+                     for e in HARD]
+            print(f"{label:23} " + " ".join(cells))
         names = sorted({h for g, _, _, hyp in rows if g == gen for h in hyp})
         for h in names:
             cells = [f"{np.mean([hyp.get(h, 999) <= 28 for g, name, _, hyp in rows if g == gen and name == e]):11.2f}"
@@ -185,12 +192,50 @@ def sets_report(n: int, workers: int) -> None:
             print(f"{h:23} " + " ".join(cells))
 
 
+def cost_report(n: int, rounds: int) -> None:
+    """CPU-ms a picture of ``hash_picture`` without hypotheses, with the six framings of the branch
+    point and with the shipped ten, interleaved over ``rounds`` rounds in this one process."""
+    import time
+
+    from tasman.triage.hashing import hypotheses
+    from tasman.triage.hashing.pictures import hash_picture
+
+    datas = [jpeg_bytes(draw_picture(30_000 + k, (1152, 864)) if k % 2 else picture(30_000 + k)) for k in range(n)]
+    shipped = hypotheses.UNCROP
+    six = tuple(f for f in shipped if f[0] == 0.90 or f[1] == "centre")
+
+    def run(on: bool, framings: tuple[tuple[float, str], ...]) -> float:
+        hypotheses.UNCROP = framings
+        t = time.process_time()
+        for d in datas:
+            hash_picture(d, max_pixels=10**8, hypotheses=on)
+        return (time.process_time() - t) / len(datas) * 1000
+
+    run(True, shipped), run(True, six), run(False, shipped)           # warm-up: operators built once
+    got: dict[str, list[float]] = {"no hypotheses": [], f"{len(six)} framings": [], f"{len(shipped)} framings": []}
+    load = [os.getloadavg()[0]]
+    for _ in range(rounds):
+        for runs, (on, fr) in zip(got.values(), ((False, shipped), (True, six), (True, shipped)), strict=True):
+            runs.append(run(on, fr))
+    load.append(os.getloadavg()[0])
+    hypotheses.UNCROP = shipped
+    print(f"hash_picture, CPU-ms a picture ({n} pictures of both generators, {rounds} interleaved rounds, "
+          f"load average {load[0]:.1f} -> {load[1]:.1f}):")
+    for label, runs in got.items():
+        print(f"  {label:16} median {np.median(runs):.2f} (spread {min(runs):.2f}-{max(runs):.2f})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=40, help="originals per generator")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--sets", action="store_true", help="recall per set of framings and radius instead")
+    ap.add_argument("--cost", action="store_true", help="CPU cost a picture of the hypotheses instead (one process)")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds for --cost")
     args = ap.parse_args()
+    if args.cost:
+        cost_report(args.n, args.rounds)
+        return
     if args.sets:
         sets_report(args.n, args.workers)
         return
