@@ -161,3 +161,18 @@ def test_dihedral_variants_are_named_as_the_worker_lists_them(ws: Workspace, tmp
     pic = hash_picture(mirrored, max_pixels=10**8)
     worker_style = FileHashes(path="m.jpg", size=1, pdq=pic.pdq, pdq_quality=pic.quality, pdq_variants=pic.variants)
     assert [x.detail["variant"] for x in m.match([worker_style])] == ["flip_left_right"]
+
+
+def test_a_crop_of_a_fifth_at_a_corner_is_guessed_by_the_framing_at_the_other_corner() -> None:
+    """20% cut off the top and the left: the kept part is the bottom-right 0.80 of each side, and
+    that framing's guess, not the others', comes within the hypothesis radius of the original."""
+    from tasman.triage.hashing.pdq import hamming
+    from tasman.triage.match.matcher import HYPOTHESIS_THRESHOLD
+
+    im = draw_picture(0, SIZE)
+    own = reference_pdq(jpeg_bytes(im))[0]
+    pic = hash_picture(jpeg_bytes(crop(im, 0.10, "top-left")), max_pixels=10**8, hypotheses=True)
+    assert hamming(pic.pdq, own) > 31                                   # the plain hash misses it
+    dist = {name: hamming(h, own) for name, h in pic.hypotheses}
+    assert min(dist, key=lambda n: dist[n]) == "uncrop:0.80:bottom-right"
+    assert dist["uncrop:0.80:bottom-right"] <= HYPOTHESIS_THRESHOLD < 31
