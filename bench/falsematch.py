@@ -3,8 +3,10 @@
 PDQ, dihedral variants, crop regions, crop/overlay hypotheses) and matcher.
 
 The pictures are drawn in memory at 128-256 px a side (16 sizes, as photos come in a few), with
-real variety: drawn scenes (``synth.images``), gradients, text pages, screenshot-like layouts, noise textures, and
-near-duplicates of one another (every fifth picture a slightly edited copy of the one before).
+real variety: drawn scenes (``synth.images``), gradients, text pages, screenshot-like layouts, noise textures,
+one in six from the second generator (``bench/pictures2.py``: landscapes, smooth fields, layered
+gradients, documents, app screens, textures, at its own aspect ratios), and near-duplicates of
+one another (every fifth picture a slightly edited copy of the one before).
 The list holds the hashes of ``--listed`` other pictures from the same generators (disjoint
 seeds) plus, to fill it, copies of those hashes with 8-48 random bits flipped (dense clusters
 around real picture hashes, harder than random hashes). No query is an edit of a listed picture,
@@ -17,6 +19,10 @@ Hashing and matching run on ``--workers`` processes in shards cached under ``--c
 for long on a shared machine; shards started before that time are finished, so allow a few
 minutes more, and each invocation that matches imports the list again, ~2 minutes for 1,000,000);
 the report comes once every shard is matched. ``--n`` smaller reuses the shards already hashed.
+The shards are kept apart per version of the drawing code (a digest of this file's generators
+and of ``pictures2.py``), and the query shards also per version of ``hashing/hypotheses.py``, so
+a change to either hashes again; the listed shards (whose hypotheses the list does not use) are
+kept across versions of the hypotheses.
 
     PYTHONPATH=src .venv/bin/python bench/falsematch.py [--n 100000] [--list-size 1000000] [--workers 2]
 """
@@ -24,6 +30,8 @@ the report comes once every shard is matched. ``--n`` smaller reuses the shards 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
 import io
 import multiprocessing
 import os
@@ -41,9 +49,13 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pictures2
+from pictures2 import picture
 from tasman.core.workspace import Workspace
 from tasman.synth.images import draw_picture
+from tasman.triage.hashing import hypotheses
 from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item, one_blas_thread
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import load_matcher
@@ -115,7 +127,7 @@ def noise(rng: random.Random, size: tuple[int, int]) -> Image.Image:
     return im.filter(ImageFilter.GaussianBlur(rng.uniform(0, 2)))
 
 
-KINDS = ("scene", "gradient", "text", "screenshot", "noise")
+KINDS = ("scene", "gradient", "text", "screenshot", "noise", "pictures2")
 
 
 def generate(seed: int) -> Image.Image:
@@ -129,6 +141,9 @@ def generate(seed: int) -> Image.Image:
     kind = rng.choice(KINDS)
     if kind == "scene":
         return draw_picture(seed, size)
+    if kind == "pictures2":                     # its own aspect ratio, the long side in 5 steps
+        long = rng.choice((128, 160, 192, 224, 256))
+        return picture(seed, long_side=(long, long))
     return {"gradient": gradient, "text": text_page, "screenshot": screenshot, "noise": noise}[kind](rng, size)
 
 
@@ -148,10 +163,11 @@ def rng_quality(seed: int) -> int:
     return 60 + seed % 36
 
 
-def hashed(start: int, n: int, workers: int, cache: Path, deadline: float, label: str) -> list[FileHashes] | None:
+def hashed(start: int, n: int, workers: int, cache: Path, deadline: float, label: str,
+           shard: int = SHARD) -> list[FileHashes] | None:
     """Pictures ``start``..``start+n`` hashed, from the shard cache or now; None if the deadline came first."""
     cache.mkdir(parents=True, exist_ok=True)
-    shards = [(s, min(s + SHARD, start + n)) for s in range(start, start + n, SHARD)]
+    shards = [(s, min(s + shard, start + n)) for s in range(start, start + n, shard)]
     todo = [sh for sh in shards if not (cache / f"{sh[0]}-{sh[1]}.pkl").exists()]
     t0, done = time.monotonic(), len(shards) - len(todo)
     if todo:
@@ -165,7 +181,7 @@ def hashed(start: int, n: int, workers: int, cache: Path, deadline: float, label
                 sh = pending.pop(fut)
                 (cache / f"{sh[0]}-{sh[1]}.pkl").write_bytes(pickle.dumps(fut.result()))
                 done += 1
-                rate = (done - (len(shards) - len(todo))) * SHARD / (time.monotonic() - t0)
+                rate = (done - (len(shards) - len(todo))) * shard / (time.monotonic() - t0)
                 print(f"  {label}: {done}/{len(shards)} shards ({rate:.0f} pictures/s)", flush=True)
                 nxt = next(it, None) if time.monotonic() < deadline else None
                 if nxt is not None:
@@ -210,12 +226,22 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tasman-bench-falsematch")
     ap.add_argument("--max-minutes", type=float, default=9.0, help="hashing time for this invocation")
+    ap.add_argument("--shard", type=int, default=SHARD, help="pictures a cached shard (keep it when resuming)")
     args = ap.parse_args()
     deadline = time.monotonic() + args.max_minutes * 60
     print(f"{args.n} unrelated pictures vs a {args.list_size}-hash list ({args.listed} listed pictures); "
           f"{args.workers} processes; load average {os.getloadavg()[0]:.1f}", flush=True)
-    listed = hashed(LISTED_SEED0, args.listed, args.workers, args.cache, deadline, "listed")
-    queries = hashed(0, args.n, args.workers, args.cache, deadline, "queries") if listed is not None else None
+    drawn = hashlib.sha1((inspect.getsource(sys.modules[__name__]).split("def _hash_range")[0]
+                          + Path(pictures2.__file__).read_text(encoding="utf-8")).encode()).hexdigest()[:8]
+    version = hashlib.sha1(Path(hypotheses.__file__).read_bytes()).hexdigest()[:8]
+    qcache = args.cache / f"queries-{drawn}-{version}"
+    print(f"cache: {args.cache} (pictures drawn by version {drawn}, hypotheses.py {version})", flush=True)
+    listed = hashed(LISTED_SEED0, args.listed, args.workers, args.cache / f"listed-{drawn}", deadline, "listed",
+                    args.shard)
+    if listed is not None and args.n == 0:
+        print(f"{len(listed)} listed pictures hashed; --n 0 stops here")
+        return
+    queries = hashed(0, args.n, args.workers, qcache, deadline, "queries", args.shard) if listed is not None else None
     if listed is None or queries is None:
         print(f"hashing not finished in {args.max_minutes} min: run the same command again to go on "
               f"(cached in {args.cache})")
@@ -237,7 +263,7 @@ def main() -> None:
     _QUERIES = queries
     chunks = [(i, min(i + MATCH_CHUNK, len(queries))) for i in range(0, len(queries), MATCH_CHUNK)]
     tag = f"match-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}"
-    todo = [c for c in chunks if not (args.cache / f"{tag}-{c[0]}.pkl").exists()]
+    todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}.pkl").exists()]
     t0 = time.monotonic()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
         waiting = list(todo)
@@ -251,7 +277,7 @@ def main() -> None:
             for r in ready:
                 running.remove(r)
                 chunk, result = r.get()
-                (args.cache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
+                (qcache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
                 n += 1
                 print(f"  matched {n}/{len(todo)} chunks ({n * MATCH_CHUNK / (time.monotonic() - t0):.0f} "
                       f"pictures/s)", flush=True)
@@ -265,7 +291,7 @@ def main() -> None:
     near: dict[str, Counter[int]] = {}
     hashes_per: Counter[str] = Counter()
     for c in chunks:
-        k, f, nr, hp = pickle.loads((args.cache / f"{tag}-{c[0]}.pkl").read_bytes())
+        k, f, nr, hp = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
         kinds.update(k)
         false_files += f
         hashes_per.update(hp)

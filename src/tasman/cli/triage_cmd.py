@@ -80,7 +80,7 @@ class ByteSize(click.ParamType):
 @click.option("--no-hypotheses", is_flag=True,
               help="Skip the crop/overlay hypotheses (un-cropped and in-painted guesses at the original, "
                    "queried for pictures nothing else matched).")
-@click.option("--hypothesis-threshold", type=click.IntRange(0, 128), default=24, show_default=True,
+@click.option("--hypothesis-threshold", type=click.IntRange(0, 128), default=28, show_default=True,
               help="Largest PDQ distance for a hypothesis match (never more than --pdq-threshold).")
 @click.option("--no-video", is_flag=True, help="Do not decode videos (their file hashes are still taken).")
 @click.option("--restart", is_flag=True, help="Start a new run instead of resuming an interrupted one.")

@@ -28,7 +28,7 @@ class TriageOptions:
     min_quality: int = 50
     crop: bool = True
     hypotheses: bool = True                 # crop/overlay guesses at the original for pictures nothing matched
-    hypothesis_threshold: int = 24          # their radius (bits), never looser than pdq_threshold
+    hypothesis_threshold: int = 28          # their radius (bits), never looser than pdq_threshold
     workers: int | None = None              # None: all cores (a Ray cluster's CPUs); 0: hash in this process
     engine: str = "local"                   # local: a process pool here; ray: tasks on a Ray cluster
     ray_address: str | None = None          # engine ray: None starts a local Ray; auto, HOST:PORT, ray://HOST:PORT

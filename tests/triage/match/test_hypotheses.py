@@ -137,11 +137,12 @@ def test_a_failing_hypothesis_is_a_warning_and_the_hashes_stand(tmp_path: Path, 
     assert len(r.errors) == 1 and r.errors[0].startswith("warning: crop/overlay hypotheses not computed")
 
 
-def test_at_most_eight_hypotheses_and_boxes_on_the_edges() -> None:
+def test_at_most_twelve_hypotheses_and_boxes_on_the_edges() -> None:
     capped = caption_box(draw_picture(CAPTIONED, SIZE), CAPTIONED, "bottom", 0.6, 0.15, "left")
     luma = np.asarray(capped.convert("L"), dtype=np.float32)
     names, buffers = hypotheses.hypothesis_buffers(luma, SIZE, 1)
-    assert len(names) == len(buffers) <= 8 and len(hypotheses.UNCROP) + hypotheses.MAX_BOXES <= 8
+    assert len(names) == len(buffers) <= 12 and len(hypotheses.UNCROP) + hypotheses.MAX_BOXES <= 12
+    assert len(set(hypotheses.UNCROP)) == len(hypotheses.UNCROP) == 10
     box = hypotheses.find_boxes(luma)[0]
     assert (box.name, box.text) == ("inpaint:bottom-left", True)
     assert abs(box.depth - 0.15 * SIZE[1]) <= 3 and box.c0 == 0 and abs(box.c1 - 0.6 * SIZE[0]) <= 3
@@ -160,3 +161,18 @@ def test_dihedral_variants_are_named_as_the_worker_lists_them(ws: Workspace, tmp
     pic = hash_picture(mirrored, max_pixels=10**8)
     worker_style = FileHashes(path="m.jpg", size=1, pdq=pic.pdq, pdq_quality=pic.quality, pdq_variants=pic.variants)
     assert [x.detail["variant"] for x in m.match([worker_style])] == ["flip_left_right"]
+
+
+def test_a_crop_of_a_fifth_at_a_corner_is_guessed_by_the_framing_at_the_other_corner() -> None:
+    """20% cut off the top and the left: the kept part is the bottom-right 0.80 of each side, and
+    that framing's guess, not the others', comes within the hypothesis radius of the original."""
+    from tasman.triage.hashing.pdq import hamming
+    from tasman.triage.match.matcher import HYPOTHESIS_THRESHOLD
+
+    im = draw_picture(0, SIZE)
+    own = reference_pdq(jpeg_bytes(im))[0]
+    pic = hash_picture(jpeg_bytes(crop(im, 0.10, "top-left")), max_pixels=10**8, hypotheses=True)
+    assert hamming(pic.pdq, own) > 31                                   # the plain hash misses it
+    dist = {name: hamming(h, own) for name, h in pic.hypotheses}
+    assert min(dist, key=lambda n: dist[n]) == "uncrop:0.80:bottom-right"
+    assert dist["uncrop:0.80:bottom-right"] <= HYPOTHESIS_THRESHOLD < 31

@@ -11,17 +11,20 @@ guess is one more PDQ query:
   is its edge pixels replicated, fading into its mean grey. PDQ's low frequencies survive a
   guessed border far better than the loss of the border itself (5% crops of drawn pictures:
   a median of ~80 bits plain, ~24 guessed at the right framing), but only at that framing:
-  guessing 0.85 for a 0.90 crop is as far off as no guess.
+  guessing 0.85 for a 0.90 crop is as far off as no guess. Ten framings: 0.90 and 0.80 of each
+  side, centred and at each corner (``bench/hypostudy.py``: a framing 0.02 off the true one
+  already loses most of the gain, and filling the border by reflection, a constant mean, a
+  band's mean or other fades lands no nearer than this fade).
 * ``inpaint:EDGE-WHERE``: a flat or text-bearing box found on an edge (a partial-width caption,
   a corner logo, a watermark bar) filled from its surroundings before hashing.
 
 Everything is computed from the reduced-scale luma the runner already decoded, halved to about
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
 operators (the padding folded into them: no padded copy is made), and hashed in the same batch
-as the picture's own PDQ (see ``pictures``): about 1 CPU-ms a picture for all of them. Pictures
-under :data:`MIN_SIDE` pixels a side get none (``skip_note``). The matcher queries these hashes
-only for files that nothing else matched, at its own, stricter radius
-(``MatchSettings.hypothesis_threshold``).
+as the picture's own PDQ (see ``pictures``): 2-3 CPU-ms a picture for all of them (figures in
+docs/triage.md). Pictures under :data:`MIN_SIDE` pixels a side get none (``skip_note``). The
+matcher queries these hashes only for files that nothing else matched, at its own, stricter
+radius (``MatchSettings.hypothesis_threshold``).
 """
 
 from __future__ import annotations
@@ -35,10 +38,10 @@ from tasman.triage.hashing.pdq import Band, band_of, downsample, folded_operator
 
 MIN_SIDE = 64
 WORK_SIDE = 64             # hypotheses are computed on the luma halved down to about this short side
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 UNCROP: tuple[tuple[float, str], ...] = (
-    (0.90, "centre"), (0.80, "centre"),
-    (0.90, "top-left"), (0.90, "top-right"), (0.90, "bottom-left"), (0.90, "bottom-right"),
-)
+    (0.90, "centre"), (0.80, "centre"), *((0.90, c) for c in CORNERS), *((0.80, c) for c in CORNERS),
+)                          # chosen with bench/hypostudy.py --sets (docs/triage.md)
 MAX_BOXES = 2              # in-paint hypotheses per picture (the largest boxes found)
 MAX_DEPTH = 0.35           # a box reaches at most this share of the picture inwards
 MIN_DEPTH = 0.03

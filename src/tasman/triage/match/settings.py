@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HYPOTHESIS_THRESHOLD = 24    # bits; chosen on bench/falsematch.py and bench/croprecall.py (docs/triage.md)
+HYPOTHESIS_THRESHOLD = 28    # bits; chosen on bench/falsematch.py and bench/croprecall.py (docs/triage.md)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,269 @@
+"""Why un-crop hypotheses miss: distance from the listed original's PDQ of a cropped copy's
+guesses, per way of filling the lost border and per framing guessed, on both picture generators.
+
+For every original (``tasman.synth.images`` and ``bench/pictures2.py``) and crop edit
+(``tasman.synth.edits``: 5% and 10% a side centred, and the same shares off-centre), the cropped
+JPEG is decoded as triage decodes it (``decode_luma``, then ``hypotheses.reduced``), padded back
+out with each method at the true framing, and at a grid of framings around it (kept share
+0.76-0.96 of each side, same anchor), and hashed. Printed: per method, the median distance at the
+true framing and the share within 24 / 28 / 31 bits; per framing, how far a wrong guess lands.
+
+With ``--sets``, every edit of ``tasman.synth.edits`` (crops and overlays) is hashed through
+triage's worker with a superset of un-crop framings, and recall (the copy's best hash within d
+bits of its own original, plain hashes at <= 31 always counted) is printed per edit for each
+candidate set of hypotheses and radius: what chose ``hypotheses.UNCROP`` and the radius.
+
+``--cost`` times ``hash_picture`` in one process without hypotheses, with the branch point's six
+framings and with the shipped ten, interleaved.
+
+    PYTHONPATH=src .venv/bin/python bench/hypostudy.py [--n 40] [--workers 2] [--sets | --cost]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pictures2 import picture
+from tasman.synth.edits import CROP_ANCHORS, crop, jpeg_bytes
+from tasman.synth.images import draw_picture
+from tasman.synth.triage_set import reference_pdq
+from tasman.triage.hashing.hypotheses import FADE, reduced
+from tasman.triage.hashing.pdq import downsample, hamming, hashes_of_buffers
+from tasman.triage.hashing.pictures import decode_luma
+
+CROPS = (("crop5", 0.05, False), ("crop5-off", 0.05, True), ("crop10", 0.10, False), ("crop10-off", 0.10, True))
+GRID = (0.76, 0.78, 0.80, 0.82, 0.84, 0.86, 0.88, 0.90, 0.92, 0.94, 0.96)
+
+
+def _fade_pad(a: np.ndarray, before: tuple[int, int], after: tuple[int, int], base: str, fade: float) -> np.ndarray:
+    """``a`` (centred on 0) padded by ``base`` ('edge' or 'symmetric'), fading to 0 with distance."""
+    p = np.pad(a, ((before[0], after[0]), (before[1], after[1])), mode=base)  # type: ignore[call-overload]
+    if fade <= 0:
+        return p
+    rows, cols = a.shape
+    r = np.arange(p.shape[0]) - before[0]
+    c = np.arange(p.shape[1]) - before[1]
+    dr = np.maximum(0, np.maximum(-r, r - (rows - 1)))
+    dc = np.maximum(0, np.maximum(-c, c - (cols - 1)))
+    return p * np.exp(-dr / (fade * rows))[:, None] * np.exp(-dc / (fade * cols))[None, :]
+
+
+def _band(a: np.ndarray, k: int) -> np.ndarray:
+    """``a`` with its outer ``k`` rows and columns replaced by their mean across the band (a smoother edge)."""
+    out = a.copy()
+    out[:k] = a[:k].mean(axis=0)
+    out[-k:] = a[-k:].mean(axis=0)
+    out[:, :k] = out[:, :k].mean(axis=1, keepdims=True)
+    out[:, -k:] = out[:, -k:].mean(axis=1, keepdims=True)
+    return out
+
+
+def padded(a: np.ndarray, kept: float, av: float, ah: float, method: str) -> np.ndarray:
+    rows, cols = a.shape
+    tr, tc = max(rows, round(rows / kept)), max(cols, round(cols / kept))
+    top, left = round(av * (tr - rows)), round(ah * (tc - cols))
+    before, after = (top, left), (tr - rows - top, tc - cols - left)
+    m = float(a.mean())
+    c = a - m
+    if method == "mean":
+        p = np.pad(c, ((before[0], after[0]), (before[1], after[1])))
+    elif method == "edge":
+        p = _fade_pad(c, before, after, "edge", 0)
+    elif method == "reflect":
+        p = _fade_pad(c, before, after, "symmetric", 0)
+    elif method.startswith("fade"):            # fade, fade.03, fade.12 ...: the shipped method, other fades
+        p = _fade_pad(c, before, after, "edge", float(method[4:] or FADE))
+    elif method.startswith("rfade"):
+        p = _fade_pad(c, before, after, "symmetric", float(method[5:] or FADE))
+    elif method.startswith("band"):            # band mean edge, faded
+        p = _fade_pad(_band(c, max(1, round(min(rows, cols) * 0.04))), before, after, "edge", FADE)
+        p[before[0]:before[0] + rows, before[1]:before[1] + cols] = c
+    else:
+        raise ValueError(method)
+    return p + m
+
+
+METHODS = ("mean", "edge", "reflect", "fade", "fade.03", "fade.12", "fade.25", "rfade", "band")
+
+
+def _job(args: tuple[str, int]) -> list[tuple[str, str, str, float, int]]:
+    """(generator, edit, method-or-'grid', kept, distance) rows for one original."""
+    gen, seed = args
+    im: Image.Image = draw_picture(20_000 + seed, (640, 480)) if gen == "synth" else picture(90_000 + seed)
+    own = reference_pdq(jpeg_bytes(im))[0]
+    out = []
+    for name, cut, off in CROPS:
+        anchor = random.Random(seed * 7919 + len(name)).choice(CROP_ANCHORS[1:]) if off else "centre"
+        copy = jpeg_bytes(crop(im, cut, anchor), 85)
+        luma, _w, _h, scale, _ = decode_luma(copy, max_pixels=10**8, min_side=160)
+        a, s = reduced(luma.astype(np.float32), scale)
+        out.append((gen, name, "plain", 0.0, hamming(downsample_hash(a, s), own)))
+        if anchor == "centre":
+            av = ah = 0.5
+        else:                                  # the edit cuts at ``anchor``: the kept part is at the other corner
+            vert, horiz = anchor.split("-")
+            av, ah = (1.0 if vert == "top" else 0.0), (1.0 if horiz == "left" else 0.0)
+        true = 1 - 2 * cut
+        for method in METHODS:
+            out.append((gen, name, method, true, hamming(downsample_hash(padded(a, true, av, ah, method), s), own)))
+        for kept in GRID:
+            out.append((gen, name, "grid", kept, hamming(downsample_hash(padded(a, kept, av, ah, "fade"), s), own)))
+    return out
+
+
+def downsample_hash(a: np.ndarray, s: int) -> str:
+    rows, cols = a.shape
+    return hashes_of_buffers(downsample(a.astype(np.float32), (cols * s, rows * s), s)[None])[0][0]
+
+
+SUPERSET = tuple((k, a) for k in (0.95, 0.90, 0.85, 0.80) for a in ("centre",)) + tuple(
+    (k, a) for k in (0.90, 0.80) for a in ("top-left", "top-right", "bottom-left", "bottom-right"))
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+SETS = {
+    "shipped-before": {(0.90, "centre"), (0.80, "centre"), *((0.90, c) for c in CORNERS)},
+    "+0.80 corners": {(0.90, "centre"), (0.80, "centre"), *((0.90, c) for c in CORNERS), *((0.80, c) for c in CORNERS)},
+    "+0.85,0.95": {(0.95, "centre"), (0.90, "centre"), (0.85, "centre"), (0.80, "centre"),
+                   *((0.90, c) for c in CORNERS), *((0.80, c) for c in CORNERS)},
+}
+
+
+def _sets_job(args: tuple[str, int]) -> list[tuple[str, str, int, dict[str, int]]]:
+    """(generator, edit, plain distance, {hypothesis: distance}) for every hard edit of one original."""
+    from tasman.synth.edits import HARD, edited
+    from tasman.triage.hashing import hypotheses
+    from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item
+
+    hypotheses.UNCROP = SUPERSET
+    gen, seed = args
+    im: Image.Image = draw_picture(20_000 + seed, (640, 480)) if gen == "synth" else picture(90_000 + seed)
+    own = reference_pdq(jpeg_bytes(im))[0]
+    opts = HashOptions(temp_dir="/tmp")
+    out = []
+    for name in HARD:
+        copy = jpeg_bytes(edited(im, name, seed), 85)
+        fh = hash_item(WorkItem(path=name, size=len(copy), data=copy), opts).hashes
+        plain = min(hamming(q, own) for q in (fh.pdq or "0" * 64, *fh.pdq_variants))
+        out.append((gen, name, plain, {n: hamming(h, own) for n, h in fh.pdq_hypotheses}))
+    return out
+
+
+def sets_report(n: int, workers: int) -> None:
+    from tasman.synth.edits import HARD
+
+    jobs = [(g, s) for g in ("synth", "pictures2") for s in range(n)]
+    with ProcessPoolExecutor(workers) as pool:
+        rows = [r for part in pool.map(_sets_job, jobs, chunksize=2) for r in part]
+    for gen in ("synth", "pictures2"):
+        print(f"\n== {gen}: recall per edit ({n} originals) for each set of un-crop framings and radius "
+              "(in-paints and plain <= 31 always in)")
+        head = " ".join(f"{e:>11}" for e in HARD)
+        print(f"{'set':16} {'radius':>6} {head}")
+        for label, framings in SETS.items():
+            names = {f"uncrop:{k:.2f}:{a}" for k, a in framings}
+            for radius in (24, 28, 31):
+                cells = []
+                for e in HARD:
+                    hit = [plain <= 31 or any(d <= radius for h, d in hyp.items()
+                                               if h in names or h.startswith("inpaint"))
+                           for g, name, plain, hyp in rows if g == gen and name == e]
+                    cells.append(f"{np.mean(hit):11.2f}")
+                print(f"{label:16} {radius:6} " + " ".join(cells))
+        print(f"-- {gen}: share of copies each hypothesis alone brings within 28 bits")
+        for label, pick in (("plain (<= 31)", None), ("any in-paint", "inpaint"), ("any un-crop", "uncrop")):
+            cells = [f"{np.mean([(p <= 31) if pick is None else any(d <= 28 for h, d in hyp.items() if h.startswith(pick)) for g, name, p, hyp in rows if g == gen and name == e]):11.2f}"  # noqa: E501
+                     for e in HARD]
+            print(f"{label:23} " + " ".join(cells))
+        names = sorted({h for g, _, _, hyp in rows if g == gen for h in hyp})
+        for h in names:
+            cells = [f"{np.mean([hyp.get(h, 999) <= 28 for g, name, _, hyp in rows if g == gen and name == e]):11.2f}"
+                     for e in HARD]
+            print(f"{h:23} " + " ".join(cells))
+
+
+def cost_report(n: int, rounds: int) -> None:
+    """CPU-ms a picture of ``hash_picture`` without hypotheses, with the six framings of the branch
+    point and with the shipped ten, interleaved over ``rounds`` rounds in this one process."""
+    import time
+
+    from tasman.triage.hashing import hypotheses
+    from tasman.triage.hashing.pictures import hash_picture
+
+    datas = [jpeg_bytes(draw_picture(30_000 + k, (1152, 864)) if k % 2 else picture(30_000 + k)) for k in range(n)]
+    shipped = hypotheses.UNCROP
+    six = tuple(f for f in shipped if f[0] == 0.90 or f[1] == "centre")
+
+    def run(on: bool, framings: tuple[tuple[float, str], ...]) -> float:
+        hypotheses.UNCROP = framings
+        t = time.process_time()
+        for d in datas:
+            hash_picture(d, max_pixels=10**8, hypotheses=on)
+        return (time.process_time() - t) / len(datas) * 1000
+
+    run(True, shipped), run(True, six), run(False, shipped)           # warm-up: operators built once
+    got: dict[str, list[float]] = {"no hypotheses": [], f"{len(six)} framings": [], f"{len(shipped)} framings": []}
+    load = [os.getloadavg()[0]]
+    for _ in range(rounds):
+        for runs, (on, fr) in zip(got.values(), ((False, shipped), (True, six), (True, shipped)), strict=True):
+            runs.append(run(on, fr))
+    load.append(os.getloadavg()[0])
+    hypotheses.UNCROP = shipped
+    print(f"hash_picture, CPU-ms a picture ({n} pictures of both generators, {rounds} interleaved rounds, "
+          f"load average {load[0]:.1f} -> {load[1]:.1f}):")
+    for label, runs in got.items():
+        print(f"  {label:16} median {np.median(runs):.2f} (spread {min(runs):.2f}-{max(runs):.2f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=40, help="originals per generator")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--sets", action="store_true", help="recall per set of framings and radius instead")
+    ap.add_argument("--cost", action="store_true", help="CPU cost a picture of the hypotheses instead (one process)")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds for --cost")
+    args = ap.parse_args()
+    if args.cost:
+        cost_report(args.n, args.rounds)
+        return
+    if args.sets:
+        sets_report(args.n, args.workers)
+        return
+    jobs = [(g, s) for g in ("synth", "pictures2") for s in range(args.n)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        rows = [r for part in pool.map(_job, jobs, chunksize=2) for r in part]
+    by: dict[tuple[str, str, str, float], list[int]] = defaultdict(list)
+    for gen, name, method, kept, d in rows:
+        by[gen, name, method, kept].append(d)
+    for gen in ("synth", "pictures2"):
+        print(f"\n== {gen}: distance of each guess at the true framing (median; share <= 24 / 28 / 31 bits)")
+        print(f"{'method':10} " + " ".join(f"{n:>22}" for n, _, _ in CROPS))
+        for method in ("plain", *METHODS):
+            cells = []
+            for name, cut, _ in CROPS:
+                d = np.array(by[gen, name, method, 0.0 if method == "plain" else 1 - 2 * cut])
+                shares = "/".join(f"{np.mean(d <= r):.2f}" for r in (24, 28, 31))
+                cells.append(f"{np.median(d):5.0f} {shares}")
+            print(f"{method:10} " + " ".join(f"{c:>22}" for c in cells))
+        print(f"-- {gen}: 'fade' guesses at other framings (median; share <= 28)")
+        print(f"{'kept':10} " + " ".join(f"{n:>22}" for n, _, _ in CROPS))
+        for kept in GRID:
+            cells = []
+            for name, _, _ in CROPS:
+                d = np.array(by[gen, name, "grid", kept])
+                cells.append(f"{np.median(d):5.0f} {np.mean(d <= 28):.2f}")
+            print(f"{kept:<10.2f} " + " ".join(f"{c:>22}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
