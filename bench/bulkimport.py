@@ -80,11 +80,14 @@ def gen_nsrl(path: Path, rows: int, seed: int) -> None:
 GENERATORS = {"csv": (gen_csv, "list.csv"), "vics": (gen_vics, "list.json"), "nsrl": (gen_nsrl, "NSRLFile.db")}
 
 
+SRC = [str(ROOT / "src")]          # --src: another checkout's src to run instead (a peer build)
+
+
 def tasman(ws: Path, db: str | None, *args: str, timed: bool = False) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "tasman.cli.main", "-w", str(ws), *(["--db", db] if db else []), *args]
     if timed:
         cmd = ["/usr/bin/time", "-v", *cmd]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TASMAN_USER": "bench"}
+    env = {**os.environ, "PYTHONPATH": SRC[0], "TASMAN_USER": "bench"}
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -130,8 +133,9 @@ def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at:
     try:
         run(ws.parent, db, "init", str(ws))
         args = ("hashset", "import", str(path), "--name", "bench", "--format", fmt)
-        killed = 0.0
+        killed, killed_s = 0.0, 0.0
         if kill_at is not None:
+            t0 = time.perf_counter()
             p = tasman(ws, db, *args)
             deadline = time.monotonic() + 3600
             while p.poll() is None and time.monotonic() < deadline:
@@ -140,7 +144,7 @@ def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at:
                 if done >= kill_at * rows:
                     p.send_signal(signal.SIGKILL)
                     p.wait()
-                    killed = done
+                    killed, killed_s = done, time.perf_counter() - t0
                     break
         start = time.perf_counter()
         p = tasman(ws, db, *args, timed=True)
@@ -150,8 +154,8 @@ def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at:
             sys.exit(f"import failed: {err.strip()[-800:]}")
         rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))  # type: ignore[union-attr]
         stored = count_rows(ws, db)
-        return {"store": store, "seconds": seconds, "rows_per_s": rows / seconds, "peak_rss_mb": rss / 1024,
-                "stored": stored, "killed_after": killed, "load": os.getloadavg()[0]}
+        return {"store": store, "seconds": seconds, "rows_per_s": (rows - killed) / seconds, "peak_rss_mb": rss / 1024,
+                "stored": stored, "killed_after": killed, "killed_s": killed_s, "load": os.getloadavg()[0]}
     finally:
         if pgname and admin:
             drop_pg(admin, pgname)
@@ -168,8 +172,8 @@ def progress_rows(ws: Path, db: str | None, store: str) -> int:
             finally:
                 conn.close()
         import psycopg
-        with psycopg.connect(str(db).replace("postgresql+psycopg://", "postgresql://")) as conn:
-            row = conn.execute(sql).fetchone()
+        with psycopg.connect(str(db).replace("postgresql+psycopg://", "postgresql://")) as pg:
+            row = pg.execute(sql).fetchone()
             return int(row[0]) if row else 0
     except Exception:       # not created yet
         return 0
@@ -184,8 +188,11 @@ def main() -> None:
                     help="PostgreSQL admin URL (a fresh database is made per run)")
     ap.add_argument("--stores", default="sqlite,postgresql")
     ap.add_argument("--kill-at", type=float, help="kill -9 the first run after this fraction, then re-run")
+    ap.add_argument("--src", type=Path, help="run the tasman under this src folder (e.g. main's, as a peer)")
     ap.add_argument("--tmp", type=Path, help="where to write the list and workspaces (default: a temp dir)")
     args = ap.parse_args()
+    if args.src:
+        SRC[0] = str(args.src.resolve())
     stores = [s for s in args.stores.split(",") if s == "sqlite" or (s == "postgresql" and args.pg)]
     with tempfile.TemporaryDirectory(dir=args.tmp) as d:
         tmp = Path(d)
@@ -202,7 +209,8 @@ def main() -> None:
                 results[store].append(res)
                 print(f"round {r + 1} {store}: {res['seconds']:.1f} s, {res['rows_per_s']:,.0f} rows/s, "
                       f"peak RSS {res['peak_rss_mb']:.0f} MB, stored {res['stored']:,}"
-                      + (f" (killed after {res['killed_after']:,} rows)" if args.kill_at else "")
+                      + (f" (the re-run after a kill -9 at {res['killed_after']:,} rows, "
+                         f"{res['killed_s']:.0f} s in)" if args.kill_at else "")
                       + f", load {res['load']:.1f}", flush=True)
                 if res["stored"] != args.rows:
                     print(f"  MISMATCH: {res['stored']:,} stored of {args.rows:,}", flush=True)
