@@ -14,6 +14,7 @@ from tasman.triage.hashsets.exchange import fetch_exchange
 from tasman.triage.hashsets.exchangeapis import EXCHANGES, NCMEC_ENVIRONMENTS
 from tasman.triage.hashsets.opinions import report_opinion
 from tasman.triage.hashsets.store import (
+    COMMIT_EVERY,
     ImportResult,
     build_hashset,
     hashset_dict,
@@ -29,6 +30,7 @@ def result_dict(r: ImportResult) -> dict[str, object]:
     return {"name": r.name, "format": r.format, "known_good": r.known_good, "entries": r.entries,
             "added": r.added, "removed": r.removed, "replaced": r.replaced, "counts": r.counts,
             "warning_count": r.warning_count, "seconds": round(r.seconds, 2),
+            "resumed_after": r.resumed_after,
             "warnings": [{"where": w.where, "message": w.message} for w in r.warnings[:100]]}
 
 
@@ -36,8 +38,9 @@ def print_result(con: Out, r: ImportResult) -> None:
     kinds = ", ".join(f"{v} {k}" for k, v in r.counts.items() if v)
     verb = f"Replaced {r.name}: +{r.added} -{r.removed}," if r.replaced else f"Imported {r.name}:"
     good = " known-good" if r.known_good else ""
+    resumed = f" (went on after the {r.resumed_after:,} rows an interrupted run had stored)" if r.resumed_after else ""
     con.print(f"{verb} {plural(r.entries, 'entry', 'entries')} ({kinds}) from {r.format}{good} list "
-              f"in {r.seconds:.1f} s")
+              f"in {r.seconds:.1f} s{resumed}")
     if r.warning_count:
         err = console(stderr=True)
         err.print(f"{plural(r.warning_count, 'row')} skipped or changed:")
@@ -62,15 +65,20 @@ def hashset() -> None:
               help=f"How the list names categories: {', '.join(SCHEMES)} (default: the format's own, "
                    "caid for caid-vics, baseline for icse, vic for the rest).")
 @click.option("--category", metavar="C", help="Category for rows that give none (in the list's scheme).")
+@click.option("--commit-every", type=click.IntRange(min=1), default=COMMIT_EVERY, show_default=True, metavar="N",
+              help="Commit the rows so far, with the import's progress, every N rows.")
 @json_option
 def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, scheme: str | None,
-            category: str | None) -> None:
-    """Import FILE as hash set NAME, streaming; bad rows are skipped and reported."""
+            category: str | None, commit_every: int) -> None:
+    """Import FILE as hash set NAME, streaming; bad rows are skipped and reported. Progress is
+    committed every million rows: an import that was killed or interrupted goes on where it
+    stopped when run again with the same file and options."""
     ws = state().ws()
     size = file.stat().st_size if file.is_file() else 0
     with byte_progress(f"importing {file.name}", size) as tick, ws.session() as s:
         r = import_hashset(s, ws.actor, file, name, fmt=fmt, known_good=known_good, category_scheme=scheme,
-                           category=category, progress=tick)
+                           category=category, progress=tick, resumable=True,
+                           commit_every=commit_every)
     emit(result_dict(r), lambda con: print_result(con, r))
 
 

@@ -19,9 +19,7 @@ Row = tuple[Any, ...]
 class BulkWriter:
     def __init__(self, session: Session, chunk: int = 50_000) -> None:
         self.session = session
-        conn = session.connection()
-        self.dialect = conn.dialect.name
-        self.dbapi: Any = conn.connection.driver_connection
+        self.dialect = session.connection().dialect.name
         self.chunk = chunk
         self.rows: list[Row] = []
         self.written = 0
@@ -37,19 +35,38 @@ class BulkWriter:
             return
         table = HashSetEntry.__tablename__
         cols = ", ".join(COLUMNS)
+        # the session's connection now: a checkpoint commit may have handed the old one back
+        dbapi: Any = self.session.connection().connection.driver_connection
         if self.dialect == "sqlite":
             marks = ", ".join("?" * len(COLUMNS))
-            cur = self.dbapi.cursor()
+            cur = dbapi.cursor()
             cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", self.rows)
             cur.close()
         elif self.dialect == "postgresql":
-            with self.dbapi.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            with dbapi.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for row in self.rows:
                     copy.write_row(row)
         else:  # pragma: no cover - other databases are refused by tasman.core.db
             self.session.execute(insert(HashSetEntry), [dict(zip(COLUMNS, r, strict=True)) for r in self.rows])
         self.written += len(self.rows)
         self.rows = []
+
+
+def tune_for_bulk(session: Session) -> None:
+    """SQLite settings for a bulk import's own connection, set between transactions (SQLite
+    refuses ``synchronous`` inside one): ``synchronous=NORMAL`` (in WAL mode a crash or kill
+    never corrupts the database; only a power cut may lose the last commits, which the
+    resumable import then redoes) and a 256 MB page cache. PostgreSQL needs nothing."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi: Any = conn.connection.driver_connection
+    if dbapi.in_transaction:
+        return
+    cur = dbapi.cursor()
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA cache_size=-262144")
+    cur.close()
 
 
 def stream_rows(session: Session, sql: str, params: Sequence[Any],

@@ -1,6 +1,13 @@
 """Import, list and remove hash sets. An import streams the file through its format's parser
 into a staging hash set and only then swaps it for the old one, in one transaction: a failed
-import leaves the old list as it was, and a re-import reports what it added and removed."""
+import leaves the old list as it was, and a re-import reports what it added and removed.
+
+A *resumable* import (the CLI's) commits the staging set every ``commit_every`` rows with its
+progress (rows stored, and which file, format and settings they came from) in the staging set's
+``counts["resume"]``. Killed half-way, the same import run again finds that staging set, parses
+the file from the start without storing the rows it already has, and goes on from there: the
+list ends with exactly the file's rows, none doubled, none lost. A different file (path, size,
+modification time) or settings start afresh; a file that turns out bad removes the staging set."""
 
 from __future__ import annotations
 
@@ -14,23 +21,26 @@ import uuid
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.core.errors import InputError, LimitError, NotFoundError
 from tasman.core.safejson import DepthError
 from tasman.triage.hashsets import HEAD_BYTES, Entry, HashSetFormat, ParseWarning, detect_format, get_format
-from tasman.triage.hashsets.bulk import BulkWriter, stream_rows
+from tasman.triage.hashsets.bulk import BulkWriter, stream_rows, tune_for_bulk
 from tasman.triage.hashsets.categories import LOSSY, map_category, scheme
 from tasman.triage.hashsets.models import HashSet, HashSetEntry
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,119}$")
 KEY_COLUMNS = "kind, ref, part, md5, sha1, sha256, pdq, quality, category"
+STAGING = "~import~"
+COMMIT_EVERY = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class ImportResult:
     warning_count: int
     warnings: tuple[ParseWarning, ...] = field(default=())
     seconds: float = 0.0
+    resumed_after: int = 0          # rows an interrupted run of this import had stored already
 
 
 class _HashingReader:
@@ -126,10 +137,13 @@ def _rows(entries: Iterator[Entry], hashset_id: int, mapper: Callable[[Any], Any
 
 def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: str | None = None,
                    known_good: bool | None = None, category_scheme: str | None = None,
-                   category: str | int | None = None, progress: Callable[[int], None] | None = None) -> ImportResult:
+                   category: str | int | None = None, progress: Callable[[int], None] | None = None,
+                   resumable: bool = False, commit_every: int = COMMIT_EVERY) -> ImportResult:
     """Import (or re-import, replacing in place) the list at ``path`` as hash set ``name``; its
     categories read in ``category_scheme``, by default the format's own (``vic`` for most).
-    ``progress(n)`` is told each time ``n`` more bytes of the file were read."""
+    ``progress(n)`` is told each time ``n`` more bytes of the file were read. ``resumable``
+    commits the session every ``commit_every`` rows and takes up an interrupted run of the same
+    import (see the module's docstring); without it all happens in the caller's transaction."""
     check_name(name)
     if not path.exists():
         raise NotFoundError(f"no file {str(path)!r}")
@@ -143,11 +157,17 @@ def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: 
     category_scheme = category_scheme or fmt_cls.default_scheme
     mapper, default = _scheme(category_scheme, category)
     parser = fmt_cls()
+    resume: dict[str, Any] | None = None
+    if resumable:
+        st = path.stat()
+        resume = {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                  "format": parser.name, "scheme": category_scheme, "default": default, "known_good": known_good,
+                  "commit_every": max(1, int(commit_every))}
     with path.open("rb") as raw:
         reader = _HashingReader(raw, progress)
         return _ingest(session, actor, name, parser, lambda: parser.parse(reader),  # type: ignore[arg-type]
                        reader.finish, source=str(path), known_good=known_good, scheme_name=category_scheme,
-                       mapper=mapper, default=default)
+                       mapper=mapper, default=default, resume=resume)
 
 
 def build_hashset(session: Session, actor: str, folder: Path, name: str, *, category: str | int | None = None,
@@ -177,35 +197,51 @@ def _scheme(name: str, category: str | int | None) -> tuple[Callable[[Any], Any]
 
 def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entries: Callable[[], Iterator[Entry]],
             source_hash: Callable[[], str], *, source: str, known_good: bool | None, scheme_name: str,
-            mapper: Callable[[Any], Any], default: int | None) -> ImportResult:
-    """Stream entries into a staging set, then swap it for the old one (all in the caller's transaction)."""
+            mapper: Callable[[Any], Any], default: int | None,
+            resume: dict[str, Any] | None = None) -> ImportResult:
+    """Stream entries into a staging set, then swap it for the old one (all in the caller's
+    transaction, unless ``resume`` says which import this is: then committed as it goes)."""
     started = time.perf_counter()
     good = parser.known_good if known_good is None else known_good
-    staging = HashSet(name=f"~import~{uuid.uuid4().hex[:16]}", format=parser.name, source=source,
-                      known_good=good, category_scheme=scheme_name, imported_by=actor, counts={})
-    session.add(staging)
-    session.flush()
+    staging, skip = _staging(session, name, resume, parser=parser.name, source=source, good=good,
+                             scheme_name=scheme_name, actor=actor)
+    staging_id = staging.id
     writer = BulkWriter(session)
     mapper = functools.lru_cache(maxsize=4096)(mapper)     # a list repeats a handful of labels
     lossy = scheme_name.lower() in LOSSY
-    old = session.scalar(select(HashSet).where(HashSet.name == name))
-    new_keys = array("q") if old is not None else None
+    old_id = session.scalar(select(HashSet.id).where(HashSet.name == name))
+    new_keys = array("q") if old_id is not None else None
+    every = int(resume["commit_every"]) if resume is not None else 0
+    total = 0
     try:
-        for row in _rows(entries(), staging.id, mapper, lossy, default, parser, new_keys):
+        rows = _rows(entries(), staging_id, mapper, lossy, default, parser, new_keys)
+        if skip:        # stored by the interrupted run: parsed again (warnings, keys), not stored
+            total = sum(1 for _ in islice(rows, skip))
+            if total < skip:
+                raise ValueError(f"has {total:,} rows, fewer than the {skip:,} an interrupted import stored")
+        for row in rows:
             writer.add(row)
+            total += 1
+            if every and total % every == 0:
+                _checkpoint(session, writer, staging_id, resume, total)
     except DepthError as exc:
+        _discard(session, staging_id, resume)
         raise LimitError(f"{source}: {exc}") from None
     except ValueError as exc:
+        _discard(session, staging_id, resume)
         raise InputError(f"{source}: {exc}") from None
     except (OSError, sqlite3.DatabaseError) as exc:
+        _discard(session, staging_id, resume)
         raise InputError(f"{source}: cannot be read: {exc}") from None
     source_sha256 = source_hash()
     writer.flush()
-    total = writer.written
-    counts = _counts(session, staging.id)
     if total == 0:
+        _discard(session, staging_id, resume)
         first = f"; first problem: {parser.warnings[0].where}: {parser.warnings[0].message}" if parser.warnings else ""
         raise InputError(f"no hashes found in {source!r} read as {parser.name}{first}")
+    staging = session.get_one(HashSet, staging_id)
+    old = session.get(HashSet, old_id) if old_id is not None else None
+    counts = _counts(session, staging.id)
     added, removed = total, 0
     if old is not None and new_keys is not None:
         added, removed = _diff(session, new_keys, old.id)
@@ -223,7 +259,54 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
     return ImportResult(name=name, format=parser.name, known_good=good, entries=total, added=added,
                         removed=removed, replaced=old is not None, counts=counts,
                         warning_count=parser.warning_count, warnings=tuple(parser.warnings),
-                        seconds=time.perf_counter() - started)
+                        seconds=time.perf_counter() - started, resumed_after=skip)
+
+
+def _staging(session: Session, name: str, resume: dict[str, Any] | None, *, parser: str, source: str,
+             good: bool, scheme_name: str, actor: str) -> tuple[HashSet, int]:
+    """The staging set to import into, and how many rows it holds already: a fresh one, or (for a
+    resumable import) the one an interrupted run of the same import left, committed."""
+    if resume is None:
+        staging_name = f"{STAGING}{uuid.uuid4().hex[:16]}"
+    else:           # one per target name, so that a re-run finds it
+        staging_name = STAGING + hashlib.sha256(name.encode()).hexdigest()[:40]
+        tune_for_bulk(session)
+        left = session.scalar(select(HashSet).where(HashSet.name == staging_name))
+        if left is not None:
+            mark = dict((left.counts or {}).get("resume") or {})
+            done = int(mark.pop("rows", 0))
+            if mark == resume:
+                return left, done
+            _discard(session, left.id, resume)      # another file or other settings: start afresh
+    staging = HashSet(name=staging_name, format=parser, source=source, known_good=good,
+                      category_scheme=scheme_name, imported_by=actor,
+                      counts={} if resume is None else {"resume": {**resume, "rows": 0}})
+    session.add(staging)
+    session.flush()
+    if resume is not None:
+        session.commit()
+        tune_for_bulk(session)
+    return staging, 0
+
+
+def _checkpoint(session: Session, writer: BulkWriter, staging_id: int, resume: dict[str, Any] | None,
+                total: int) -> None:
+    """Commit the rows so far with the progress that lets a re-run go on after them."""
+    writer.flush()
+    session.execute(update(HashSet).where(HashSet.id == staging_id)
+                    .values(entry_count=total, counts={"resume": {**(resume or {}), "rows": total}}))
+    session.commit()
+    tune_for_bulk(session)
+
+
+def _discard(session: Session, staging_id: int, resume: dict[str, Any] | None) -> None:
+    """Remove a resumable import's committed staging set (a bad file: nothing to resume)."""
+    if resume is None:
+        return                      # the caller's rollback removes it
+    session.rollback()
+    session.execute(delete(HashSetEntry).where(HashSetEntry.hashset_id == staging_id))
+    session.execute(delete(HashSet).where(HashSet.id == staging_id))
+    session.commit()
 
 
 def _counts(session: Session, hashset_id: int) -> dict[str, int]:

@@ -1,0 +1,227 @@
+"""Bulk hash-list import: ``tasman hashset import`` of ``--rows`` generated rows, timed end to end
+as a subprocess (``/usr/bin/time -v`` gives its peak RSS), on SQLite and, when ``--pg URL`` or
+``TASMAN_TEST_DATABASE_URL`` is given, on PostgreSQL (a fresh database per run, dropped after).
+
+The lists are benign random hashes written on the fly into a temp dir: CSV (md5, sha1, pdq,
+category), VICS JSON (``--format vics``) or an NSRL RDSv3-shaped SQLite ``FILE`` table
+(``--format nsrl``). Prints rows/s, peak RSS and the load average per run (``--rounds`` rounds,
+median and spread). ``--kill-at F`` kills the first run with SIGKILL after F of the rows were
+committed, re-runs it and checks the row count (the resumable path).
+
+    PYTHONPATH=src .venv/bin/python bench/bulkimport.py --rows 1000000 --rounds 3
+    PYTHONPATH=src .venv/bin/python bench/bulkimport.py --rows 30000000 --rounds 1 --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHUNK = 100_000
+
+
+def gen_csv(path: Path, rows: int, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("w") as fh:
+        fh.write("md5,sha1,pdq,category\n")
+        for start in range(0, rows, CHUNK):
+            n = min(CHUNK, rows - start)
+            blob = rng.randbytes(n * 68).hex()
+            fh.write("".join(f"{blob[i * 136:i * 136 + 32]},{blob[i * 136 + 32:i * 136 + 72]},"
+                             f"{blob[i * 136 + 72:i * 136 + 136]},{i % 3 + 1}\n" for i in range(n)))
+
+
+def gen_vics(path: Path, rows: int, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("w") as fh:
+        fh.write('{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases",'
+                 '"value":[{"CaseNumber":"bench","Media":[')
+        first = True
+        for start in range(0, rows, CHUNK):
+            n = min(CHUNK, rows - start)
+            blob = rng.randbytes(n * 36).hex()
+            parts = [json.dumps({"MediaID": start + i, "Category": i % 3 + 1,
+                                 "MD5": blob[i * 72:i * 72 + 32], "SHA1": blob[i * 72 + 32:i * 72 + 72]})
+                     for i in range(n)]
+            fh.write(("" if first else ",") + ",".join(parts))
+            first = False
+        fh.write("]}]}")
+
+
+def gen_nsrl(path: Path, rows: int, seed: int) -> None:
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE FILE (sha256 TEXT, sha1 TEXT, md5 TEXT, crc32 TEXT, file_name TEXT, "
+                 "file_size INTEGER, package_id INTEGER)")
+    for start in range(0, rows, CHUNK):
+        n = min(CHUNK, rows - start)
+        blob = rng.randbytes(n * 68).hex().upper()
+        conn.executemany("INSERT INTO FILE VALUES (?, ?, ?, '00000000', ?, ?, 1)",
+                         ((blob[i * 136:i * 136 + 64], blob[i * 136 + 64:i * 136 + 104],
+                           blob[i * 136 + 104:i * 136 + 136], f"file{start + i}.dll", i * 7)
+                          for i in range(n)))
+    conn.commit()
+    conn.close()
+
+
+GENERATORS = {"csv": (gen_csv, "list.csv"), "vics": (gen_vics, "list.json"), "nsrl": (gen_nsrl, "NSRLFile.db")}
+
+
+SRC = [str(ROOT / "src")]          # --src: another checkout's src to run instead (a peer build)
+
+
+def tasman(ws: Path, db: str | None, *args: str, timed: bool = False) -> subprocess.Popen[str]:
+    cmd = [sys.executable, "-m", "tasman.cli.main", "-w", str(ws), *(["--db", db] if db else []), *args]
+    if timed:
+        cmd = ["/usr/bin/time", "-v", *cmd]
+    env = {**os.environ, "PYTHONPATH": SRC[0], "TASMAN_USER": "bench"}
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def run(ws: Path, db: str | None, *args: str) -> str:
+    p = tasman(ws, db, *args)
+    out, err = p.communicate()
+    if p.returncode:
+        sys.exit(f"tasman {' '.join(args)} failed: {err.strip()[-500:]}")
+    return out
+
+
+def fresh_pg(admin_url: str) -> tuple[str, str]:
+    from sqlalchemy import create_engine, text
+
+    from tasman.core.db import normalise_url
+    name = f"tasman_bulk_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return normalise_url(admin_url).rsplit("/", 1)[0] + "/" + name, name
+
+
+def drop_pg(admin_url: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tasman.core.db import normalise_url
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def count_rows(ws: Path, db: str | None) -> int:
+    out = run(ws, db, "--json", "hashset", "list")
+    return sum(int(h["entries"]) for h in json.loads(out))
+
+
+def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at: float | None,
+        tmp: Path) -> dict[str, float | int | str]:
+    ws = tmp / f"ws-{uuid.uuid4().hex[:8]}"
+    db, pgname = fresh_pg(admin) if store == "postgresql" and admin else (None, "")
+    try:
+        run(ws.parent, db, "init", str(ws))
+        args = ("hashset", "import", str(path), "--name", "bench", "--format", fmt)
+        killed, killed_s = 0.0, 0.0
+        if kill_at is not None:
+            t0 = time.perf_counter()
+            p = tasman(ws, db, *args)
+            deadline = time.monotonic() + 3600
+            while p.poll() is None and time.monotonic() < deadline:
+                time.sleep(1.0)
+                done = progress_rows(ws, db, store)
+                if done >= kill_at * rows:
+                    p.send_signal(signal.SIGKILL)
+                    p.wait()
+                    killed, killed_s = done, time.perf_counter() - t0
+                    break
+        start = time.perf_counter()
+        p = tasman(ws, db, *args, timed=True)
+        _, err = p.communicate()
+        seconds = time.perf_counter() - start
+        if p.returncode:
+            sys.exit(f"import failed: {err.strip()[-800:]}")
+        rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))  # type: ignore[union-attr]
+        stored = count_rows(ws, db)
+        return {"store": store, "seconds": seconds, "rows_per_s": (rows - killed) / seconds, "peak_rss_mb": rss / 1024,
+                "stored": stored, "killed_after": killed, "killed_s": killed_s, "load": os.getloadavg()[0]}
+    finally:
+        if pgname and admin:
+            drop_pg(admin, pgname)
+
+
+def progress_rows(ws: Path, db: str | None, store: str) -> int:
+    """Rows committed so far (read straight from the database, no CLI start-up)."""
+    sql = "SELECT COUNT(*) FROM hashset_entries"
+    try:
+        if store == "sqlite":
+            conn = sqlite3.connect(f"file:{ws / 'tasman.db'}?mode=ro", uri=True, timeout=30)
+            try:
+                return int(conn.execute(sql).fetchone()[0])
+            finally:
+                conn.close()
+        import psycopg
+        with psycopg.connect(str(db).replace("postgresql+psycopg://", "postgresql://")) as pg:
+            row = pg.execute(sql).fetchone()
+            return int(row[0]) if row else 0
+    except Exception:       # not created yet
+        return 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--format", choices=sorted(GENERATORS), default="csv")
+    ap.add_argument("--pg", default=os.environ.get("TASMAN_TEST_DATABASE_URL"),
+                    help="PostgreSQL admin URL (a fresh database is made per run)")
+    ap.add_argument("--stores", default="sqlite,postgresql")
+    ap.add_argument("--kill-at", type=float, help="kill -9 the first run after this fraction, then re-run")
+    ap.add_argument("--src", type=Path, help="run the tasman under this src folder (e.g. main's, as a peer)")
+    ap.add_argument("--tmp", type=Path, help="where to write the list and workspaces (default: a temp dir)")
+    args = ap.parse_args()
+    if args.src:
+        SRC[0] = str(args.src.resolve())
+    stores = [s for s in args.stores.split(",") if s == "sqlite" or (s == "postgresql" and args.pg)]
+    with tempfile.TemporaryDirectory(dir=args.tmp) as d:
+        tmp = Path(d)
+        gen, fname = GENERATORS[args.format]
+        path = tmp / fname
+        t0 = time.perf_counter()
+        gen(path, args.rows, 7)
+        print(f"generated {args.rows:,} {args.format} rows ({path.stat().st_size / 1e6:.0f} MB) in "
+              f"{time.perf_counter() - t0:.0f} s; load {os.getloadavg()}", flush=True)
+        results: dict[str, list[dict[str, float | int | str]]] = {s: [] for s in stores}
+        for r in range(args.rounds):
+            for store in stores:        # interleaved, so both see the same load
+                res = one(store, path, args.format, args.rows, args.pg, args.kill_at, tmp)
+                results[store].append(res)
+                print(f"round {r + 1} {store}: {res['seconds']:.1f} s, {res['rows_per_s']:,.0f} rows/s, "
+                      f"peak RSS {res['peak_rss_mb']:.0f} MB, stored {res['stored']:,}"
+                      + (f" (the re-run after a kill -9 at {res['killed_after']:,} rows, "
+                         f"{res['killed_s']:.0f} s in)" if args.kill_at else "")
+                      + f", load {res['load']:.1f}", flush=True)
+                if res["stored"] != args.rows:
+                    print(f"  MISMATCH: {res['stored']:,} stored of {args.rows:,}", flush=True)
+        for store, rs in results.items():
+            secs = [float(x["seconds"]) for x in rs]
+            rss = [float(x["peak_rss_mb"]) for x in rs]
+            med = statistics.median(secs)
+            print(f"{store}: median {med:.1f} s ({args.rows / med:,.0f} rows/s), "
+                  f"spread {min(secs):.1f}-{max(secs):.1f} s, peak RSS max {max(rss):.0f} MB, "
+                  f"load {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
