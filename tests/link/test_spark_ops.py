@@ -4,9 +4,13 @@ authentication and encryption on in the session Tasman starts."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -161,5 +165,50 @@ def test_spark_refusing_its_master_prints_no_java(ws: Workspace, small_corpus: C
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "could not start Spark on local[0]" in lines[0], r.stderr
     assert "Spark's log:" in lines[0]
+    spark_tmp = Path(ws.root) / "tmp" / "spark"
+    assert not spark_tmp.exists() or list(spark_tmp.iterdir()) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_a_master_without_workers_ends_after_the_deadline(ws: Workspace, small_corpus: Corpus,
+                                                          tmp_path: Path) -> None:
+    """A real standalone master, with authentication and no worker: the run registers (the
+    shared secret is accepted), waits --spark-capacity-timeout for an executor, then ends with
+    one line and exit 5, leaving no checkpoint folder."""
+    import pyspark
+
+    import_corpus(ws, small_corpus)
+    home = Path(pyspark.__file__).parent
+    port, ui, secret = _free_port(), _free_port(), uuid.uuid4().hex
+    daemon_env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOG_DIR": str(tmp_path),
+                  "SPARK_MASTER_OPTS": f"-Dspark.authenticate=true -Dspark.authenticate.secret={secret}"}
+    master = subprocess.Popen([str(home / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master",
+                               "--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui)],
+                              env=daemon_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            assert master.poll() is None and time.monotonic() < deadline, "the test's Spark master did not start"
+            time.sleep(1)
+        env = {**os.environ, "PYTHONPATH": str(Path(spark_mod.__file__).parents[3]), "TASMAN_SPARK_SECRET": secret}
+        env.pop("TASMAN_SPARK_INSECURE", None)
+        url = f"spark://127.0.0.1:{port}"
+        r = subprocess.run([sys.executable, "-m", "tasman.cli.main", "-w", str(ws.root), "link", "--case", "C1",
+                            "--backend", "spark", "--spark-master", url, "--spark-capacity-timeout", "3"],
+                           capture_output=True, text=True, env=env, timeout=300, check=False)
+    finally:
+        master.terminate()
+        master.wait(60)
+    assert r.returncode == ExitCode.BAD_INPUT, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"no Spark executor on {url} for 3 s: the cluster has no workers" in lines[0], r.stderr
     spark_tmp = Path(ws.root) / "tmp" / "spark"
     assert not spark_tmp.exists() or list(spark_tmp.iterdir()) == []
