@@ -180,7 +180,8 @@ def test_a_master_without_workers_ends_after_the_deadline(ws: Workspace, small_c
                                                           tmp_path: Path) -> None:
     """A real standalone master, with authentication and no worker: the run registers (the
     shared secret is accepted), waits --spark-capacity-timeout for an executor, then ends with
-    one line and exit 5, leaving no checkpoint folder."""
+    one line and exit 5, leaving no checkpoint folder. With the wrong secret the master refuses
+    the application: one line, exit 5."""
     import pyspark
 
     import_corpus(ws, small_corpus)
@@ -201,9 +202,12 @@ def test_a_master_without_workers_ends_after_the_deadline(ws: Workspace, small_c
         env = {**os.environ, "PYTHONPATH": str(Path(spark_mod.__file__).parents[3]), "TASMAN_SPARK_SECRET": secret}
         env.pop("TASMAN_SPARK_INSECURE", None)
         url = f"spark://127.0.0.1:{port}"
-        r = subprocess.run([sys.executable, "-m", "tasman.cli.main", "-w", str(ws.root), "link", "--case", "C1",
-                            "--backend", "spark", "--spark-master", url, "--spark-capacity-timeout", "3"],
-                           capture_output=True, text=True, env=env, timeout=300, check=False)
+        argv = [sys.executable, "-m", "tasman.cli.main", "-w", str(ws.root), "link", "--case", "C1",
+                "--backend", "spark", "--spark-master", url, "--spark-capacity-timeout", "3"]
+        r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+        # the wrong secret: the master refuses the application (after Spark's own minute of retries)
+        wrong = subprocess.run(argv, capture_output=True, text=True, env={**env, "TASMAN_SPARK_SECRET": "wrong"},
+                               timeout=300, check=False)
     finally:
         master.terminate()
         master.wait(60)
@@ -212,3 +216,6 @@ def test_a_master_without_workers_ends_after_the_deadline(ws: Workspace, small_c
     assert len(lines) == 1 and f"no Spark executor on {url} for 3 s: the cluster has no workers" in lines[0], r.stderr
     spark_tmp = Path(ws.root) / "tmp" / "spark"
     assert not spark_tmp.exists() or list(spark_tmp.iterdir()) == []
+    assert wrong.returncode == ExitCode.BAD_INPUT, wrong.stderr
+    lines = wrong.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"Spark master {url} did not accept this application" in lines[0], wrong.stderr

@@ -227,13 +227,24 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int | None =
     jars = [similarity_jar_location(), *filter(None, settings.get("spark.jars", "").split(","))]
     settings["spark.jars"] = ",".join(jars)
     own = not _running()
+    refused = InputError(f"Spark master {master} did not accept this application: not a Spark master, or its "
+                         f"authentication refused the secret (TASMAN_SPARK_SECRET); Spark's log: {_driver_log()}")
     if own:
-        _start_context(master, settings)
+        sc = _start_context(master, settings)
+        if sc._jsc.sc().isStopped():  # a standalone master that never accepted the application
+            sc.stop()
+            raise refused
     builder = SparkSession.builder
     for key, value in settings.items():
         if key.startswith("spark.sql.") or key == "spark.api.mode":
             builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # Py4J and Spark raise many kinds; the first line says what went wrong
+        why = _first_line(exc)
+        if own and "stopped SparkContext" in why:  # stopped when the master gave up on it
+            raise refused from None
+        raise InputError(f"could not start Spark on {master}: {why} (Spark's log: {_driver_log()})") from None
     spark.sparkContext.setLogLevel("ERROR")
     if own and not master.startswith("local"):
         try:
