@@ -11,7 +11,7 @@ from tasman.cli.common import Out, TasmanGroup, emit, emit_result, json_option, 
 from tasman.core.errors import InputError
 from tasman.link import decisions, review
 from tasman.link.backends import BACKENDS, open_backend
-from tasman.link.backends.spark import DEFAULT_MASTER
+from tasman.link.backends.spark import DEFAULT_CAPACITY_TIMEOUT, DEFAULT_MASTER
 from tasman.link.run import link_case
 from tasman.link.views import export_subjects, list_subjects, show_subject
 
@@ -28,8 +28,12 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
               help=f"Spark master for --backend spark: {DEFAULT_MASTER} (default: every core here), "
                    "spark://HOST:7077, yarn, k8s://...")
 @click.option("--spark-checkpoint-dir", metavar="DIR",
-              help="For --backend spark: where intermediate tables are written; on a cluster, storage every node "
-                   "sees (hdfs://, s3a://, a shared mount).")
+              help="For --backend spark: where intermediate tables are checkpointed (removed when the run ends, "
+                   "whether it succeeds or fails); on a cluster, storage every node sees (hdfs://, s3a://, a shared "
+                   "mount). Default: the workspace's tmp/spark.")
+@click.option("--spark-capacity-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help=f"For --backend spark on a cluster: end the run (exit 5) when no executor is available for this "
+                   f"long, at the start or after losing them all (default {DEFAULT_CAPACITY_TIMEOUT:g}).")
 @click.option("--incremental", "mode", flag_value="incremental",
               help="Link only the records added since the last run against the stored subjects, with the stored "
                    "model (the default when an earlier run exists and records were only added since); an error "
@@ -38,7 +42,8 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 @json_option
 @click.pass_context
 def link(ctx: click.Context, case_ref: str | None, threshold: float | None, review_threshold: float | None,
-         backend: str, spark_master: str | None, spark_checkpoint_dir: str | None, mode: str | None) -> None:
+         backend: str, spark_master: str | None, spark_checkpoint_dir: str | None,
+         spark_capacity_timeout: float | None, mode: str | None) -> None:
     """Resolve the records of CASE into subjects (analysts' decisions are kept): tasman link --case CASE.
 
     Every record ends in exactly one subject, one of its own when nothing links it; the summary
@@ -48,11 +53,13 @@ def link(ctx: click.Context, case_ref: str | None, threshold: float | None, revi
     if not case_ref:
         raise click.UsageError("Missing option '--case'.")
     options: dict[str, object] = {}
-    if backend == "spark":
-        options = {"master": spark_master or DEFAULT_MASTER, "checkpoint_dir": spark_checkpoint_dir}
-    elif spark_master or spark_checkpoint_dir:
-        raise InputError("--spark-master and --spark-checkpoint-dir need --backend spark")
+    if backend != "spark" and (spark_master or spark_checkpoint_dir or spark_capacity_timeout):
+        raise InputError("--spark-master, --spark-checkpoint-dir and --spark-capacity-timeout need --backend spark")
     ws = state().ws()
+    if backend == "spark":
+        options = {"master": spark_master or DEFAULT_MASTER,
+                   "checkpoint_dir": spark_checkpoint_dir or str(ws.root / "tmp" / "spark"),
+                   "capacity_timeout": spark_capacity_timeout or DEFAULT_CAPACITY_TIMEOUT}
     with open_backend(backend, **options) as be, progress("link") as tick:
         result = link_case(ws, case_ref, threshold=threshold, backend=be, review_threshold=review_threshold,
                            stage=tick.stage, mode=mode or "auto")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import tempfile
 import time
@@ -109,7 +110,9 @@ def connect(address: str | None, workers: int | None) -> bool:
 
     A process that has already called ``ray.init`` (a notebook, the tests) keeps its Ray.
     Without an address a local Ray is started with ``workers`` CPUs (all cores by default),
-    no dashboard and a small object store."""
+    no dashboard and a small object store. Ray's usage reporting to its makers is off
+    (``RAY_USAGE_STATS_ENABLED=0``, unless the operator set it) for the Ray started here."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address is not None:
         check_address(address)
     if ray.is_initialized():

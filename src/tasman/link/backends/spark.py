@@ -13,14 +13,21 @@ is started with it, and Spark hands it to the executors.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
 import shutil
 import socket
 import sys
 import tempfile
+import threading
+import time
+import uuid
+import warnings
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlparse
 
 import pyarrow as pa
 import sqlglot
@@ -29,9 +36,15 @@ from tasman.core.errors import InputError
 from tasman.link.backends.base import Backend
 
 DEFAULT_MASTER = "local[*]"
+DEFAULT_CAPACITY_TIMEOUT = 120.0  # seconds a cluster may go without any executor before the run ends
+_MASTER_URL = re.compile(r"local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|spark://\S+|yarn"
+                         r"|k8s://\S+|mesos://\S+")
 
 
 def _require_pyspark() -> None:
+    # PySpark's pandas version check warns on the terminal (on import and on Arrow transfers);
+    # Tasman hands Spark Arrow tables, not pandas frames: the warning is no user's message.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         import pyspark  # noqa: F401
     except ImportError:
@@ -49,8 +62,12 @@ def _check_java() -> None:
 
 
 def _check_master(master: str, timeout: float = 5.0) -> None:
-    """A standalone master (``spark://host:port[,host:port]``) must answer before the JVM is
+    """A master URL Spark knows, checked here (Spark would print a Java trace). A standalone
+    master (``spark://host:port[,host:port]``) must answer before the JVM is
     started: Spark itself would retry for a minute and then fail deep inside a job."""
+    if not _MASTER_URL.fullmatch(master):
+        raise InputError(f"Spark master {master!r} is not a master URL: use local[*], local[N], "
+                         "spark://HOST:PORT, yarn or k8s://HOST:PORT")
     if not master.startswith("spark://"):
         return
     hosts = master[len("spark://"):].split(",")
@@ -75,17 +92,116 @@ def _local_cores(master: str) -> int:
 
 def check_can_start(master: str) -> None:
     """What can be known without starting Spark: pyspark installed, the master answering,
-    Java present."""
+    Java present, a standalone cluster's secret given."""
     _require_pyspark()
     _check_master(master)
+    if _needs_shared_secret(master):
+        _shared_secret(master)
     _check_java()
 
 
+def security_conf(master: str) -> dict[str, str]:
+    """Spark's own security, on: authentication (a secret generated for this run in local mode;
+    YARN and Kubernetes generate one per application themselves; a standalone cluster's shared
+    secret comes from ``TASMAN_SPARK_SECRET``), AES encryption of RPC and block transfers, and
+    encryption of the shuffle and spill files Spark writes to local disks. Local mode listens on
+    127.0.0.1 only."""
+    conf = {"spark.authenticate": "true", "spark.network.crypto.enabled": "true",
+            "spark.io.encryption.enabled": "true"}
+    if master.startswith("local"):
+        conf.update({"spark.authenticate.secret": secrets.token_hex(32), "spark.driver.host": "127.0.0.1",
+                     "spark.driver.bindAddress": "127.0.0.1"})
+    elif _needs_shared_secret(master):
+        secret = _shared_secret(master)
+        if secret is None:
+            print(f"warning: Spark on {master} without authentication or encryption (TASMAN_SPARK_INSECURE=1): "
+                  "suspects' records cross the network in clear", file=sys.stderr)
+            return {}
+        conf["spark.authenticate.secret"] = secret
+    return conf
+
+
+def _needs_shared_secret(master: str) -> bool:
+    return master.startswith(("spark://", "mesos://"))
+
+
+def _shared_secret(master: str) -> str | None:
+    """A standalone cluster's secret (None: the operator chose a cluster without authentication)."""
+    secret = os.environ.get("TASMAN_SPARK_SECRET")
+    if secret:
+        return secret
+    if os.environ.get("TASMAN_SPARK_INSECURE") == "1":
+        return None
+    raise InputError(f"Spark master {master}: set TASMAN_SPARK_SECRET to the shared secret its master and "
+                     "workers run with (spark.authenticate), or TASMAN_SPARK_INSECURE=1 for a cluster "
+                     "without authentication (records then cross the network in clear)")
+
+
+def _driver_log() -> str:
+    return os.path.join(tempfile.gettempdir(), f"tasman-spark-{os.getpid()}.log")
+
+
+def _start_context(master: str, settings: Mapping[str, str]) -> Any:
+    """Start the JVM with its output in a log file, not on this process's terminal (Spark's
+    log4j warnings and Java traces are no user's message), then the SparkContext on it."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    conf = SparkConf().setMaster(master).setAppName("tasman-link").setAll(list(settings.items()))
+    log_path = _driver_log()
+    with open(log_path, "ab") as log:
+        try:
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
+        except Exception as exc:
+            raise InputError(f"could not start Spark on {master}: {_first_line(exc)} (Spark's log: {log_path})") \
+                from None
+    try:
+        return SparkContext(conf=conf, gateway=gateway)
+    except Exception as exc:  # Py4J and Spark raise many kinds; the first line says what went wrong
+        why = _first_line(exc)  # read while the JVM still answers
+        with contextlib.suppress(Exception):  # the JVM may be gone already; the error below is the news
+            gateway.shutdown()
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+        raise InputError(f"could not start Spark on {master}: {why} (Spark's log: {log_path})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    java = getattr(exc, "java_exception", None)
+    if java is not None:  # Py4J's first line names the call, the Java exception says what went wrong
+        with contextlib.suppress(Exception):
+            text = str(java.toString())
+    return (text.splitlines() or [type(exc).__name__])[0]
+
+
+def executors(sc: Any) -> int:
+    """Executors registered with the driver now (local mode's live inside it: 0)."""
+    return max(0, int(sc._jsc.sc().getExecutorMemoryStatus().size()) - 1)
+
+
+def _no_capacity(master: str, timeout: float) -> str:
+    return (f"no Spark executor on {master} for {timeout:g} s: the cluster has no workers or no free "
+            "cores/memory for this application (--spark-capacity-timeout)")
+
+
+def wait_for_executors(sc: Any, master: str, timeout: float, poll: float = 0.5) -> None:
+    """A cluster that grants no executor leaves every job waiting for ever: end after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while executors(sc) == 0:
+        if time.monotonic() >= deadline:
+            raise InputError(_no_capacity(master, timeout))
+        time.sleep(poll)
+
+
 def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int | None = None,
-                  driver_memory: str = "4g", conf: Mapping[str, str] | None = None) -> Any:
+                  driver_memory: str = "4g", conf: Mapping[str, str] | None = None,
+                  capacity_timeout: float = DEFAULT_CAPACITY_TIMEOUT) -> Any:
     """Start (or join) the process's Spark session with what Splink needs: its jar of string
-    functions, Arrow transfers, UTC dates. Local mode gets few shuffle partitions (Spark's 200
-    are meant for clusters) and ``driver_memory`` (the local executors live in the driver).
+    functions, Arrow transfers, UTC dates, and Spark's authentication and encryption
+    (:func:`security_conf`). Local mode gets few shuffle partitions (Spark's 200 are meant for
+    clusters) and ``driver_memory`` (the local executors live in the driver). On a cluster the
+    session is given back once an executor has joined, or ends after ``capacity_timeout`` s.
     A session already running in this process is joined as it is (only SQL settings apply)."""
     check_can_start(master)
     from pyspark.sql import SparkSession
@@ -98,6 +214,8 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int | None =
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
     }
+    if not _running():
+        settings.update(security_conf(master))
     if master.startswith("local"):
         settings["spark.driver.memory"] = driver_memory
         if "PYSPARK_PYTHON" not in os.environ:  # Spark's Python workers: this interpreter, not PATH's python3
@@ -108,15 +226,32 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int | None =
     settings.update(conf or {})
     jars = [similarity_jar_location(), *filter(None, settings.get("spark.jars", "").split(","))]
     settings["spark.jars"] = ",".join(jars)
-    builder = SparkSession.builder.master(master).appName("tasman-link")
+    own = not _running()
+    refused = InputError(f"Spark master {master} did not accept this application: not a Spark master, or its "
+                         f"authentication refused the secret (TASMAN_SPARK_SECRET); Spark's log: {_driver_log()}")
+    if own:
+        sc = _start_context(master, settings)
+        if sc._jsc.sc().isStopped():  # a standalone master that never accepted the application
+            sc.stop()
+            raise refused
+    builder = SparkSession.builder
     for key, value in settings.items():
-        builder = builder.config(key, value)
+        if key.startswith("spark.sql.") or key == "spark.api.mode":
+            builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # Py4J and Spark raise many kinds; the first line says what went wrong
-        line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"could not start Spark on {master}: {line}") from None
+        why = _first_line(exc)
+        if own and "stopped SparkContext" in why:  # stopped when the master gave up on it
+            raise refused from None
+        raise InputError(f"could not start Spark on {master}: {why} (Spark's log: {_driver_log()})") from None
     spark.sparkContext.setLogLevel("ERROR")
+    if own and not master.startswith("local"):
+        try:
+            wait_for_executors(spark.sparkContext, master, capacity_timeout)
+        except InputError:
+            spark.stop()
+            raise
     return spark
 
 
@@ -132,24 +267,35 @@ class SparkBackend(Backend):
 
     def __init__(self, master: str = DEFAULT_MASTER, spark: Any = None, checkpoint_dir: str | None = None,
                  shuffle_partitions: int | None = None, driver_memory: str = "4g",
-                 conf: Mapping[str, str] | None = None) -> None:
+                 conf: Mapping[str, str] | None = None,
+                 capacity_timeout: float = DEFAULT_CAPACITY_TIMEOUT) -> None:
         """``spark``: a session to use instead of starting one on ``master``. Otherwise the
         session starts at first use (a case that turns out empty costs no JVM), after the
         checks that need none; one already running in the process is joined. Either way a
         session this backend did not start is left running.
 
-        ``checkpoint_dir``: where Splink writes its intermediate tables as Parquet, which cuts
-        Spark's query plans short; on a cluster it must be storage every node sees (``hdfs://``,
-        ``s3a://``, a shared mount). Without one, local mode uses a temporary folder and a
-        cluster keeps them cached in the executors (memory, then disk)."""
+        ``checkpoint_dir``: where Tasman's tables and Splink's intermediate tables are written
+        (Spark's reliable checkpoints and Parquet), so that a lost executor's share is read back
+        rather than lost, and query plans stay short. On a cluster it must be storage every node
+        sees (``hdfs://``, ``s3a://``, a shared mount); default: the system's temporary folder.
+        The run writes in a folder of its own there, removed when the backend closes, whether
+        the run succeeded or failed (the tables hold personal data).
+
+        ``capacity_timeout``: on a cluster, how long the run may go without any executor (none
+        granted at the start, or every one lost) before it ends with a one-line error."""
+        if capacity_timeout <= 0:
+            raise InputError(f"the Spark capacity timeout must be positive, not {capacity_timeout:g}")
         if spark is None:
             check_can_start(master)
         self._spark = spark
-        self._start = (master, shuffle_partitions, driver_memory, conf)
+        self._start = (master, shuffle_partitions, driver_memory, conf, capacity_timeout)
         self._own = False
-        self._checkpoint_dir = checkpoint_dir
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._lineage = "persist"
+        self._base = checkpoint_dir or tempfile.gettempdir()
+        self._run_dir: str | None = None
+        self._capacity_timeout = capacity_timeout
+        self._lost: str | None = None
+        self._watch_stop = threading.Event()
+        self._watch: threading.Thread | None = None
         self._tables: dict[str, Any] = {}
         self._api: Any = None
         if spark is not None:
@@ -163,14 +309,40 @@ class SparkBackend(Backend):
             self._prepare()
         return self._spark
 
+    @property
+    def checkpoint_dir(self) -> str | None:
+        """This run's own folder of checkpoints (None before the session starts)."""
+        return self._run_dir
+
     def _prepare(self) -> None:
         sc = self._spark.sparkContext
-        if self._checkpoint_dir is None and sc.getCheckpointDir() is None and sc.master.startswith("local"):
-            self._tmp = tempfile.TemporaryDirectory(prefix="tasman-spark-")
-            self._checkpoint_dir = self._tmp.name
-        if self._checkpoint_dir is not None:
-            sc.setCheckpointDir(self._checkpoint_dir)
-        self._lineage = "parquet" if sc.getCheckpointDir() is not None else "persist"
+        run_dir = f"{self._base.rstrip('/')}/tasman-spark-{uuid.uuid4().hex}"
+        if _is_local(run_dir):
+            os.makedirs(run_dir, mode=0o700)
+        self._run_dir = run_dir
+        sc.setCheckpointDir(run_dir)  # Spark makes a folder of its own inside, Splink writes there too
+        if not sc.master.startswith("local"):
+            self._watch = threading.Thread(target=self._watch_capacity, args=(sc,), daemon=True,
+                                           name="tasman-spark-capacity")
+            self._watch.start()
+
+    def _watch_capacity(self, sc: Any, poll: float = 1.0) -> None:
+        """Every executor lost, and none back within the deadline: cancel the jobs (which would
+        otherwise wait for ever) and say why when the run ends."""
+        since: float | None = None
+        while not self._watch_stop.wait(poll):
+            try:
+                n = executors(sc)
+            except Exception:  # the context is stopping; nothing left to watch
+                return
+            if n:
+                since = None
+            elif since is None:
+                since = time.monotonic()
+            elif time.monotonic() - since >= self._capacity_timeout:
+                self._lost = _no_capacity(sc.master, self._capacity_timeout)
+                sc.cancelAllJobs()
+                return
 
     @staticmethod
     def to_spark_sql(sql: str) -> str:
@@ -178,9 +350,10 @@ class SparkBackend(Backend):
         return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
 
     def _keep(self, name: str, df: Any) -> None:
-        """Compute ``df`` now, cut its lineage (kept in the executors) and name it."""
+        """Compute ``df`` now, write it to the checkpoint folder (a lost executor's share is read
+        back from there) and name it."""
         self.drop(name)
-        df = df.localCheckpoint(eager=True)
+        df = df.checkpoint(eager=True)
         df.createOrReplaceTempView(name)
         self._tables[name] = df
 
@@ -203,15 +376,53 @@ class SparkBackend(Backend):
         if self._api is None:
             from splink import SparkAPI
 
-            self._api = SparkAPI(spark_session=self.spark, break_lineage_method=self._lineage)
+            self._api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet")
         return self._api
+
+    def _remove_checkpoints(self) -> None:
+        run_dir, self._run_dir = self._run_dir, None
+        if run_dir is None:
+            return
+        removed = False
+        try:
+            sc = self._spark.sparkContext
+            path = sc._jvm.org.apache.hadoop.fs.Path(run_dir)
+            path.getFileSystem(sc._jsc.hadoopConfiguration()).delete(path, True)
+            removed = True
+        except Exception:  # the JVM may be gone (a failed run): the local path is removed below
+            pass
+        if _is_local(run_dir):
+            local = urlparse(run_dir).path if run_dir.startswith("file:") else run_dir
+            shutil.rmtree(local, ignore_errors=True)
+            removed = not os.path.exists(local)
+        if not removed:
+            print(f"warning: could not remove Spark's checkpoints (personal data) at {run_dir}: remove them by hand",
+                  file=sys.stderr)
 
     def close(self) -> None:
         if self._spark is None:
             return
-        for name in list(self._tables):
-            self.drop(name)
-        if self._own:
-            self._spark.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
+        self._watch_stop.set()
+        try:
+            with contextlib.suppress(Exception):  # a failed run may have lost its JVM: the checkpoints still go
+                for name in list(self._tables):
+                    self.drop(name)
+        finally:
+            try:
+                self._remove_checkpoints()
+            finally:
+                if self._own:
+                    self._spark.stop()
+
+    def __enter__(self) -> SparkBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        if exc[0] is not None and self._lost is not None:
+            raise InputError(self._lost) from None
+
+
+def _is_local(path: str) -> bool:
+    scheme = urlparse(path).scheme
+    return scheme in ("", "file") or len(scheme) == 1  # a Windows drive letter is not a scheme
