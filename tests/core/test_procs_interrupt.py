@@ -45,3 +45,36 @@ def test_ctrl_c_reaches_workers_without_their_tracebacks(tmp_path: Path) -> None
             proc.wait()
     assert proc.returncode == 130 and "interrupted" in err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+IDLE = textwrap.dedent("""
+    import os, sys
+    from tasman.core.procs import start_pool
+    if __name__ == "__main__":
+        pool = start_pool(2, ("tasman.triage.hashing.worker",))
+        print(" ".join(str(p) for p in pool._processes), flush=True)
+        pool.shutdown(wait=True)      # before any task: a run that found nothing to do
+""")
+
+
+def test_a_pool_shut_down_before_its_first_task_lets_the_process_exit(tmp_path: Path) -> None:
+    """Its workers are told to end like those of a pool that worked: the interpreter's exit does
+    not wait for them for ever, and none is left behind or prints a traceback."""
+    import psutil
+
+    script = tmp_path / "idle.py"
+    script.write_text(IDLE)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    workers = [int(p) for p in out.split()]
+    assert len(workers) == 2
+    _, alive = psutil.wait_procs([psutil.Process(p) for p in workers if psutil.pid_exists(p)], timeout=30)
+    assert not alive

@@ -116,9 +116,13 @@ def start_pool(workers: int, preload: Sequence[str] = (), initializer: Any = Non
     come later, when the caller's ``__main__`` would be run again in it."""
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(preload), initializer=initializer)
     with main_not_needed():
-        launch = getattr(pool, "_launch_processes", None)   # CPython 3.11+: every worker at once
-        if callable(launch):
+        launch = getattr(pool, "_launch_processes", None)   # CPython 3.11+: every worker at once,
+        manage = getattr(pool, "_start_executor_manager_thread", None)
+        if callable(launch) and callable(manage):
             launch()
+            manage()    # and the thread that hands work over and, at shutdown, tells each worker to end
+            #             (without it a pool shut down before its first task leaves its workers
+            #             waiting, and the interpreter's exit waits for them for ever)
         else:                                                # elsewhere: one no-op each (best effort)
             for _ in range(workers):
                 pool.submit(_noop)
