@@ -267,6 +267,24 @@ def test_csv_header_over_the_line_limit_is_refused(monkeypatch: pytest.MonkeyPat
         parse("csv", b"md5," + b"x" * 5000 + b"\n")
 
 
+@pytest.mark.parametrize("fmt", ["csv", "icse"])
+def test_a_quote_left_open_ends_the_import_whatever_the_process_csv_limit(fmt: str) -> None:
+    """Records and extraction raise ``csv.field_size_limit`` for their own files (one setting for
+    the whole process): a hash list's rows are bounded by the reader itself all the same."""
+    import csv
+
+    saved = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        rows = "".join(f"{i};{MD5};;yes;;a.jpg\r\n" for i in range(50)) + '51;"open' + ("x" * 999 + "\r\n") * 300
+        data = icse_file(rows) if fmt == "icse" else ("md5;name\n" + "".join(f"{MD5};a\n" for _ in range(50))
+                                                      + '"open' + ("x" * 999 + "\n") * 300).encode()
+        with pytest.raises(ValueError, match="runs on past 131,072 characters"):
+            parse(fmt, data)
+    finally:
+        csv.field_size_limit(saved)
+
+
 # ---- ICSE hash export (';' CSV, sep= line, BOM) and CAID's VICS 1.2 dialect ------------------
 
 def icse_file(rows: str, *, sep_line: bool = True, bom: bool = True) -> bytes:

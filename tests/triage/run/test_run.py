@@ -245,7 +245,7 @@ def test_a_run_that_cannot_be_marked_interrupted_still_stops_as_interrupted(
     with ws.session() as s:
         create_case(s, ws.actor, "INT")
     done = run_triage(ws, "INT", [triage_set.items["folder"]], TriageOptions(workers=0))
-    real, fails, disposed = ws.session, [2], []
+    real, fails, disposed = ws.session, [3], []
 
     @contextlib.contextmanager
     def locked() -> Iterator[object]:
@@ -260,8 +260,8 @@ def test_a_run_that_cannot_be_marked_interrupted_still_stops_as_interrupted(
     monkeypatch.setattr(ws.engine, "dispose", lambda: (disposed.append(1), real_dispose()))
     with caplog.at_level("WARNING", logger="tasman.triage.store"):
         mark_stopped(ws, "INT", done.run_id, 3, KeyboardInterrupt())
-    assert "could not be marked interrupted" in caplog.text and disposed == [1]
-    fails[0] = 1                                   # locked once: the second try on new connections marks it
+    assert "could not be marked interrupted" in caplog.text and disposed == [1, 1]   # three tries
+    fails[0] = 2                                   # locked twice: the third try on new connections marks it
     mark_stopped(ws, "INT", done.run_id, 3, KeyboardInterrupt())
     with real() as s:
         assert s.get(TriageRun, done.run_id).status == "interrupted"

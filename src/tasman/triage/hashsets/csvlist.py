@@ -27,6 +27,22 @@ ALIASES = {
 LOOKUP = {alias: field for field, names in ALIASES.items() for alias in names}
 LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 HASH_FIELDS = ("md5", "sha1", "sha256", "pdq")
+MAX_ROW = 128 * 1024     # characters read for one row: a quote left open must not swallow the file
+
+
+class _RowBudget:
+    """Characters handed to the csv reader since its last row. ``csv.field_size_limit`` cannot
+    bound a row here: it is one setting for the whole process, and other readers (records,
+    extraction) raise it for their own files when they are imported."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+
+    def take(self, line: str) -> str:
+        self.pending += len(line)
+        if self.pending > MAX_ROW:
+            raise csv.Error(f"a row runs on past {MAX_ROW:,} characters (a quote left open?)")
+        return line
 
 
 def _norm(header: str) -> str:
@@ -68,15 +84,17 @@ class CsvFormat(HashSetFormat):
             raise ValueError(f"the header {first.strip()[:120]!r} names no md5, sha1, sha256 or pdq column")
         others = {i: h.strip() for i, h in enumerate(header) if i not in fields and h.strip()}
         columns = Columns(fields, others)
-        reader = csv.reader(_lines_without_nul(text, self.warn), delimiter=delimiter)
+        budget = _RowBudget()
+        reader = csv.reader((budget.take(line) for line in _lines_without_nul(text, self.warn)), delimiter=delimiter)
         try:
-            yield from self._entries(reader, columns)
+            yield from self._entries(reader, columns, budget)
         except csv.Error as exc:
             raise ValueError(f"line {reader.line_num + 1}: {exc}") from None
         text.detach()
 
-    def _entries(self, reader: Any, columns: Columns) -> Iterator[Entry]:
+    def _entries(self, reader: Any, columns: Columns, budget: _RowBudget) -> Iterator[Entry]:
         for number, row in enumerate(reader, 2):
+            budget.pending = 0
             try:
                 entry = columns.entry(row)
             except ValueError as exc:
@@ -91,8 +109,8 @@ class CsvFormat(HashSetFormat):
 def _lines_without_nul(text: io.TextIOWrapper, warn: Callable[[str, str], None], start: int = 1) -> Iterator[str]:
     """Lines with NUL characters dropped (the csv module refuses them), a megabyte at a time. A
     line over ``MAX_LINE`` characters is never held whole: it is reported and passed on empty,
-    so the csv reader's line numbers stay true. (A quoted field is held to the csv module's
-    ``field_size_limit``, 128 KiB: a longer one ends the import with its line.)"""
+    so the csv reader's line numbers stay true. (A row is held to ``MAX_ROW`` characters by
+    ``_RowBudget``: a quote left open ends the import with its line.)"""
     number = start                  # the lines read already (the header)
     rest, skipping = "", False
     while chunk := text.read(1 << 20):

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
 
 from tasman.triage.hashsets.base import MAX_LINE, Entry, HashSetFormat, head_lines
-from tasman.triage.hashsets.csvlist import HASH_FIELDS, Columns, _fields, _lines_without_nul, _norm
+from tasman.triage.hashsets.csvlist import HASH_FIELDS, Columns, _fields, _lines_without_nul, _norm, _RowBudget
 
 SEP_LINE = re.compile(r"^\s*sep\s*=\s*(.)\s*$", re.I)
 BASELINE = ("baseline", "interpolbaseline", "isbaseline", "baselinematerial")
@@ -89,16 +89,19 @@ class IcseFormat(HashSetFormat):
         baseline = next((i for i, h in enumerate(header) if _norm(h) in BASELINE), None)
         others = {i: h.strip() for i, h in enumerate(header) if i not in fields and i != baseline and h.strip()}
         columns = Columns(fields, others)
-        reader = csv.reader(_lines_without_nul(text, self.warn, number), delimiter=delimiter, strict=True)
+        budget = _RowBudget()
+        reader = csv.reader((budget.take(line) for line in _lines_without_nul(text, self.warn, number)),
+                            delimiter=delimiter, strict=True)
         try:
-            yield from self._entries(reader, columns, len(header), baseline, number)
+            yield from self._entries(reader, columns, len(header), baseline, number, budget)
         except csv.Error as exc:
             raise ValueError(f"line {reader.line_num + number}: {exc}") from None
         text.detach()
 
     def _entries(self, reader: Any, columns: Columns, width: int, baseline: int | None,
-                 header_line: int) -> Iterator[Entry]:
+                 header_line: int, budget: _RowBudget) -> Iterator[Entry]:
         for row in reader:
+            budget.pending = 0
             where = f"line {reader.line_num + header_line}"
             if not any(v.strip() for v in row):
                 continue
