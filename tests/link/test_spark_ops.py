@@ -164,7 +164,8 @@ def test_spark_refusing_its_master_prints_no_java(ws: Workspace, small_corpus: C
     assert r.returncode == ExitCode.BAD_INPUT, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "could not start Spark on local[0]" in lines[0], r.stderr
-    assert "Spark's log:" in lines[0]
+    log = Path(lines[0].split("Spark's log: ", 1)[1].rstrip(")"))
+    assert log.is_file() and not log.is_symlink() and log.stat().st_mode & 0o077 == 0   # this user's alone
     spark_tmp = Path(ws.root) / "tmp" / "spark"
     assert not spark_tmp.exists() or list(spark_tmp.iterdir()) == []
 

@@ -7,13 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from tasman.core.errors import InputError
 from tasman.core.models import Artifact, AuditEvent
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
 from tasman.synth.triage_set import TriageSet
-from tasman.triage.hashsets.models import HashSetEntry
+from tasman.triage.hashsets.models import HashSet, HashSetEntry
 from tasman.triage.hashsets.store import get_hashset, import_hashset
 from tasman.triage.review import record_decision
 from tasman.triage.run import TriageOptions, run_triage
@@ -71,6 +73,43 @@ def test_caid_grading_survives_the_round_trip(ws: Workspace, tmp_path: Path) -> 
     media = json.loads(out.read_text())["value"][0]["Media"]
     assert [(m["Category"], m["Tags"]) for m in media] == [(1, ["caid:A"]), (1, ["caid:B"]), (1, ["caid:C"])]
     assert [e[4:6] for e in _entries(ws, "caid-again")] == [(1, "A"), (1, "B"), (1, "C")]
+
+
+def test_a_scheme_given_as_a_file_is_read_kept_and_survives_the_round_trip(ws: Workspace, tmp_path: Path) -> None:
+    """A scheme Tasman does not ship (Project VIC Canada's labels are not published) is given by
+    the agency that holds it as a YAML mapping; its labels stay beside Project VIC's."""
+    scheme = tmp_path / "canada.yaml"
+    scheme.write_text('scheme: vic_canada\nlabels:\n  "Cat 1": 1\n  "Cat 2": exploitive\n  "Cat 0": 0\n')
+    src = tmp_path / "ca.csv"
+    src.write_text("MD5;Category\n" + "".join(f"{i:032x};{c}\n" for i, c in enumerate(["CAT 1", "cat2", "Cat 9"], 1)))
+    out = tmp_path / "ca.json"
+    with ws.session() as s:
+        r = import_hashset(s, ws.actor, src, "ca", category_scheme=str(scheme))
+        assert (r.entries, r.warning_count) == (3, 1)                  # Cat 9: its hash kept, a warning
+        assert get_hashset(s, "ca").category_scheme == "vic_canada"
+        export_hashset(s, ws.actor, "ca", out)
+        import_hashset(s, ws.actor, out, "ca-again")
+    media = json.loads(out.read_text())["value"][0]["Media"]
+    assert [(m.get("Category"), m.get("Tags")) for m in media][:2] == [(1, ["vic_canada:CAT 1"]), (2, ["vic_canada:cat2"])]
+    assert [e[4:6] for e in _entries(ws, "ca-again")][:2] == [(1, "CAT 1"), (2, "cat2")]
+
+
+def test_a_bad_scheme_file_is_one_line_naming_what_is_wrong(ws: Workspace, tmp_path: Path) -> None:
+    src = tmp_path / "l.csv"
+    src.write_text(f"md5,category\n{1:032x},1\n")
+    cases = {"vic": "scheme: caid\nlabels: {a: 1}\n", "9": "scheme: mine\nlabels: {a: 9}\n",
+             "labels": "scheme: mine\n", "lower-case": "scheme: Mine!\nlabels: {a: 1}\n",
+             "alias": "scheme: mine\nlabels: &x {a: 1}\nmore: *x\n"}
+    for i, (why, text) in enumerate(cases.items()):
+        f = tmp_path / f"s{i}.yaml"
+        f.write_text(text)
+        with pytest.raises(InputError) as err, ws.session() as s:
+            import_hashset(s, ws.actor, src, "x", category_scheme=str(f))
+        assert str(f) in str(err.value) and "\n" not in str(err.value), why
+    with pytest.raises(InputError, match="No such file"), ws.session() as s:
+        import_hashset(s, ws.actor, src, "x", category_scheme=str(tmp_path / "missing.yaml"))
+    with ws.session() as s:                      # nothing stored by a refused import
+        assert s.scalar(select(HashSet).where(HashSet.name == "x")) is None
 
 
 def test_a_triage_run_exports_what_an_examiner_may_rely_on(ws: Workspace, triage_set: TriageSet,

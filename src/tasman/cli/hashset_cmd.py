@@ -63,7 +63,8 @@ def hashset() -> None:
               help="A list of known-good files (hits leave review), like NSRL.")
 @click.option("--category-scheme", "scheme", metavar="S",
               help=f"How the list names categories: {', '.join(SCHEMES)} (default: the format's own, "
-                   "caid for caid-vics, baseline for icse, vic for the rest).")
+                   "caid for caid-vics, baseline for icse, vic for the rest), or a YAML file mapping another "
+                   "scheme's labels onto Project VIC's (docs/triage-hashsets.md).")
 @click.option("--category", metavar="C", help="Category for rows that give none (in the list's scheme).")
 @click.option("--commit-every", type=click.IntRange(min=1), default=COMMIT_EVERY, show_default=True, metavar="N",
               help="Commit the rows so far, with the import's progress, every N rows.")
@@ -87,7 +88,7 @@ def import_(file: Path, name: str, fmt: str | None, known_good: bool | None, sch
 @click.option("--name", required=True, help="Name of the hash set (building a name again replaces it).")
 @click.option("--category", metavar="C", help="Category of every file (in --category-scheme).")
 @click.option("--category-scheme", "scheme", default="vic", show_default=True, metavar="S",
-              help=f"How --category is given: {', '.join(SCHEMES)}.")
+              help=f"How --category is given: {', '.join(SCHEMES)}, or a scheme file (YAML).")
 @click.option("--known-good", is_flag=True, help="The files are known-good (hits leave review).")
 @json_option
 def build(folder: Path, name: str, category: str | None, scheme: str, known_good: bool) -> None:

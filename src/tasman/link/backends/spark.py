@@ -137,8 +137,19 @@ def _shared_secret(master: str) -> str | None:
                      "without authentication (records then cross the network in clear)")
 
 
-def _driver_log() -> str:
-    return os.path.join(tempfile.gettempdir(), f"tasman-spark-{os.getpid()}.log")
+_LOG: list[str] = []     # the driver log of the JVM this process started (one JVM a process)
+
+
+def _driver_log() -> tuple[int, str]:
+    """A new file of its own for the JVM's output: created exclusively, readable by this user only
+    (it may quote records), never a name someone else could have put a link at."""
+    fd, path = tempfile.mkstemp(prefix="tasman-spark-", suffix=".log")
+    _LOG[:] = [path]
+    return fd, path
+
+
+def _log_named() -> str:
+    return _LOG[0] if _LOG else "none: this process did not start the JVM"
 
 
 def _start_context(master: str, settings: Mapping[str, str]) -> Any:
@@ -148,8 +159,8 @@ def _start_context(master: str, settings: Mapping[str, str]) -> Any:
     from pyspark.java_gateway import launch_gateway
 
     conf = SparkConf().setMaster(master).setAppName("tasman-link").setAll(list(settings.items()))
-    log_path = _driver_log()
-    with open(log_path, "ab") as log:
+    fd, log_path = _driver_log()
+    with os.fdopen(fd, "ab") as log:
         try:
             gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
         except Exception as exc:
@@ -227,13 +238,16 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int | None =
     jars = [similarity_jar_location(), *filter(None, settings.get("spark.jars", "").split(","))]
     settings["spark.jars"] = ",".join(jars)
     own = not _running()
-    refused = InputError(f"Spark master {master} did not accept this application: not a Spark master, or its "
-                         f"authentication refused the secret (TASMAN_SPARK_SECRET); Spark's log: {_driver_log()}")
+
+    def refused() -> InputError:
+        return InputError(f"Spark master {master} did not accept this application: not a Spark master, or its "
+                          f"authentication refused the secret (TASMAN_SPARK_SECRET); Spark's log: {_log_named()}")
+
     if own:
         sc = _start_context(master, settings)
         if sc._jsc.sc().isStopped():  # a standalone master that never accepted the application
             sc.stop()
-            raise refused
+            raise refused()
     builder = SparkSession.builder
     for key, value in settings.items():
         if key.startswith("spark.sql.") or key == "spark.api.mode":
@@ -243,8 +257,8 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int | None =
     except Exception as exc:  # Py4J and Spark raise many kinds; the first line says what went wrong
         why = _first_line(exc)
         if own and "stopped SparkContext" in why:  # stopped when the master gave up on it
-            raise refused from None
-        raise InputError(f"could not start Spark on {master}: {why} (Spark's log: {_driver_log()})") from None
+            raise refused() from None
+        raise InputError(f"could not start Spark on {master}: {why} (Spark's log: {_log_named()})") from None
     spark.sparkContext.setLogLevel("ERROR")
     if own and not master.startswith("local"):
         try:

@@ -34,7 +34,7 @@ from tasman.core.errors import InputError, LimitError, NotFoundError
 from tasman.core.safejson import DepthError
 from tasman.triage.hashsets import HEAD_BYTES, Entry, HashSetFormat, ParseWarning, detect_format, get_format
 from tasman.triage.hashsets.bulk import BulkWriter, stream_rows, tune_for_bulk
-from tasman.triage.hashsets.categories import LOSSY, map_category, scheme
+from tasman.triage.hashsets.categories import keeps_source_label, resolve_scheme
 from tasman.triage.hashsets.models import HashSet, HashSetEntry
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,119}$")
@@ -154,8 +154,7 @@ def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: 
     if category_scheme is not None:
         _scheme(category_scheme, category)          # refuses a bad scheme or label before reading the file
     fmt_cls = resolve_format(path, fmt)
-    category_scheme = category_scheme or fmt_cls.default_scheme
-    mapper, default = _scheme(category_scheme, category)
+    category_scheme, mapper, default = _scheme(category_scheme or fmt_cls.default_scheme, category)
     parser = fmt_cls()
     resume: dict[str, Any] | None = None
     if resumable:
@@ -180,19 +179,20 @@ def build_hashset(session: Session, actor: str, folder: Path, name: str, *, cate
         if folder.exists():
             raise InputError(f"{str(folder)!r} is a file: give the folder of pictures to build from")
         raise NotFoundError(f"no folder {str(folder)!r}")
-    mapper, _ = _scheme(category_scheme, category)          # refuses a bad label before any work
+    category_scheme, mapper, _ = _scheme(category_scheme, category)     # refuses a bad label before any work
     source = FolderSource(folder, category)
     return _ingest(session, actor, name, source, source.parse, lambda: "", source=str(folder), known_good=known_good,
                    scheme_name=category_scheme, mapper=mapper, default=None)
 
 
-def _scheme(name: str, category: str | int | None) -> tuple[Callable[[Any], Any], int | None]:
+def _scheme(name: str, category: str | int | None) -> tuple[str, Callable[[Any], Any], int | None]:
+    """``(stored name, mapper, default category)`` for a built-in scheme or a scheme file."""
     try:
-        mapper = scheme(name)
-        default = map_category(category, name) if category is not None else None
+        stored, mapper = resolve_scheme(name)
+        default = mapper(category) if category is not None and str(category).strip() else None
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    return mapper, None if default is None else int(default)
+    return stored, mapper, None if default is None else int(default)
 
 
 def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entries: Callable[[], Iterator[Entry]],
@@ -208,7 +208,7 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
     staging_id = staging.id
     writer = BulkWriter(session)
     mapper = functools.lru_cache(maxsize=4096)(mapper)     # a list repeats a handful of labels
-    lossy = scheme_name.lower() in LOSSY
+    lossy = keeps_source_label(scheme_name)
     old_id = session.scalar(select(HashSet.id).where(HashSet.name == name))
     new_keys = array("q") if old_id is not None else None
     every = int(resume["commit_every"]) if resume is not None else 0

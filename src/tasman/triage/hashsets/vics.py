@@ -21,7 +21,7 @@ import ijson
 
 from tasman.core.safejson import MAX_DEPTH, DepthError
 from tasman.triage.hashsets.base import Entry, HashSetFormat, clean_hex
-from tasman.triage.hashsets.categories import SCHEMES
+from tasman.triage.hashsets.categories import SCHEME_NAME, SCHEMES
 
 FLAGS = ("IsPrecategorized", "VictimIdentified", "OffenderIdentified", "IsDistributed", "SelfGenerated")
 KEEP = ("MediaID", "MediaSize", "MimeType", "Series", "PhotoDNA")
@@ -55,13 +55,16 @@ def _get(record: dict[str, Any], key: str) -> Any:
     return None
 
 
-def _scheme_tag(tag: object) -> tuple[str, str] | None:
-    """``("caid", "B")`` for a ``Tags`` entry ``caid:B`` (a scheme Tasman knows, not ``vic``)."""
+def _scheme_tag(tag: object, graded: bool) -> tuple[str, str] | None:
+    """``("caid", "B")`` for a ``Tags`` entry ``caid:B``: a grading in another scheme than
+    Project VIC's, as Tasman's export writes it (a built-in scheme's name, or the name a scheme
+    file gave, ``vic_canada:2``, read only beside a ``Category``: another tag may look like one)."""
     if not isinstance(tag, str):
         return None
     scheme, sep, label = tag.partition(":")
-    if sep and label.strip() and scheme.strip().lower() in SCHEMES and scheme.strip().lower() != "vic":
-        return scheme.strip().lower(), label.strip()
+    scheme = scheme.strip().lower()
+    if sep and label.strip() and scheme != "vic" and (scheme in SCHEMES or (graded and SCHEME_NAME.fullmatch(scheme))):
+        return scheme, label.strip()
     return None
 
 
@@ -90,8 +93,9 @@ def media_entry(record: dict[str, Any]) -> Entry:
         value = _get(record, key)
         if value is not None:
             extra[key] = as_bool(value)
+    graded = _get(record, "Category") not in (None, "")
     for tag in _get(record, "Tags") or []:
-        scheme_label = _scheme_tag(tag)
+        scheme_label = _scheme_tag(tag, graded)
         if scheme_label is not None:        # another scheme's grading, as Tasman's export writes it
             extra["source_scheme"], extra["source_category"] = scheme_label
     category = _get(record, "Category")
