@@ -90,7 +90,8 @@ def test_a_scheme_given_as_a_file_is_read_kept_and_survives_the_round_trip(ws: W
         export_hashset(s, ws.actor, "ca", out)
         import_hashset(s, ws.actor, out, "ca-again")
     media = json.loads(out.read_text())["value"][0]["Media"]
-    assert [(m.get("Category"), m.get("Tags")) for m in media][:2] == [(1, ["vic_canada:CAT 1"]), (2, ["vic_canada:cat2"])]
+    graded = [(m.get("Category"), m.get("Tags")) for m in media][:2]
+    assert graded == [(1, ["vic_canada:CAT 1"]), (2, ["vic_canada:cat2"])]
     assert [e[4:6] for e in _entries(ws, "ca-again")][:2] == [(1, "CAT 1"), (2, "cat2")]
 
 
