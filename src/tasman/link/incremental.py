@@ -51,7 +51,7 @@ from tasman.link.clustering import Clusters, Constraints, cluster
 from tasman.link.decisions import compile_constraints, list_decisions
 from tasman.link.explain import explain_deterministic
 from tasman.link.keys import from_uid, uid
-from tasman.link.models import Decision, LinkRun, ProbableLink, RecordLink, Subject, SubjectRecord
+from tasman.link.models import Decision, LinkRun, ProbableLink, Subject, SubjectRecord
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import (
     DETERMINISTIC_WEIGHT,
@@ -66,7 +66,7 @@ from tasman.link.resolve import (
 )
 from tasman.link.rules import deterministic_edges
 from tasman.link.settings import DETERMINISTIC, LinkSettings, apply_model, apply_priors
-from tasman.link.subjects import CHUNK, REF_FORMAT, _insert, next_ref_number
+from tasman.link.subjects import CHUNK, REF_FORMAT, _insert, next_ref_number, store_links
 
 KEEP = -1  # the edges that hold a touched subject's current members together (taken first, never stored)
 MODES = ("auto", "incremental", "full")
@@ -506,19 +506,7 @@ def _write(session: Session, inp: IncrementalInput, run: LinkRun, res: Increment
     earlier = select(LinkRun.id).where(LinkRun.case_id == inp.case_id, LinkRun.id != run.id)
     probable_t: Table = ProbableLink.__table__  # type: ignore[assignment]
     session.execute(update(probable_t).where(probable_t.c.run_id.in_(earlier)).values(run_id=run.id))
-    links_t: Table = RecordLink.__table__  # type: ignore[assignment]
-    for table, links, rule in ((links_t, res.links, True), (probable_t, res.probable, False)):
-        for i in range(0, len(links), CHUNK):
-            rows: list[dict[str, Any]] = []
-            for lk in links[i:i + CHUNK]:
-                (ra, rla), (rb, rlb) = from_uid(lk.a), from_uid(lk.b)
-                row = {"run_id": run.id, "record_a": ra, "role_a": rla, "record_b": rb, "role_b": rlb,
-                       "match_weight": lk.weight, "probability": lk.probability, "explanation": lk.explanation}
-                if rule:
-                    row["rule"] = lk.rule[:120]
-                rows.append(row)
-            _insert(session, table, rows)
-    session.flush()
+    store_links(session, run.id, res.links, res.probable)
 
 
 __all__ = ["MODES", "CannotIncrement", "IncrementalInput", "compute", "plan", "read_input", "store"]

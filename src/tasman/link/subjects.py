@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from tasman.core.models import Record
 from tasman.link.keys import from_uid
 from tasman.link.models import LinkRun, ProbableLink, RecordLink, Subject, SubjectRecord
-from tasman.link.resolve import Resolution
+from tasman.link.resolve import Link, Resolution
 
 CHUNK = 5000
 REF_FORMAT = "S-{:06d}"
@@ -145,19 +146,26 @@ def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resoluti
     earlier = select(LinkRun.id).where(LinkRun.case_id == case_id, LinkRun.id != run.id)
     session.execute(delete(links_t).where(links_t.c.run_id.in_(earlier)))
     session.execute(delete(probable_t).where(probable_t.c.run_id.in_(earlier)))
-    for table, links, rule in ((links_t, res.links, True), (probable_t, res.probable, False)):
-        for i in range(0, len(links), CHUNK):
+    store_links(session, run.id, res.links, res.probable)
+    return stats
+
+
+def store_links(session: Session, run_id: int, links: Sequence[Link], probable: Sequence[Link]) -> None:
+    """A run's explained links and its probable links (the review queue), in chunks."""
+    links_t: Table = RecordLink.__table__  # type: ignore[assignment]
+    probable_t: Table = ProbableLink.__table__  # type: ignore[assignment]
+    for table, chosen, rule in ((links_t, links, True), (probable_t, probable, False)):
+        for i in range(0, len(chosen), CHUNK):
             rows = []
-            for lk in links[i:i + CHUNK]:
+            for lk in chosen[i:i + CHUNK]:
                 (ra, rla), (rb, rlb) = from_uid(lk.a), from_uid(lk.b)
-                row = {"run_id": run.id, "record_a": ra, "role_a": rla, "record_b": rb, "role_b": rlb,
+                row = {"run_id": run_id, "record_a": ra, "role_a": rla, "record_b": rb, "role_b": rlb,
                        "match_weight": lk.weight, "probability": lk.probability, "explanation": lk.explanation}
                 if rule:
                     row["rule"] = lk.rule[:120]
                 rows.append(row)
             _insert(session, table, rows)
     session.flush()
-    return stats
 
 
 def case_records(session: Session, case_id: int) -> dict[int, tuple[str, str, str]]:
