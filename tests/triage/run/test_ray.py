@@ -31,9 +31,11 @@ from tests.triage.hashing.test_pipeline import crashing_batch
 from tests.triage.run.test_cli_and_kill import (
     SRC,
     _count,
+    kill_group,
     one_line_error,
     start_triage,
     stderr_of,
+    wait_exit,
     wait_for_files,
 )
 
@@ -162,11 +164,15 @@ def test_closing_the_run_early_cancels_the_tasks_in_flight(tmp_path: Path) -> No
 
 def test_ctrl_c_stops_the_ray_it_started_and_the_run_resumes(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     proc, ws, evidence, db = start_triage(tmp_path, run_cli, "INT", "--engine", "ray")
-    wait_for_files(proc, db, 20, timeout=120)                # a local Ray takes seconds to start
-    tree = psutil.Process(proc.pid).children(recursive=True)
-    assert any("raylet" in " ".join(p.cmdline()) for p in tree)
-    os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C at a terminal: the whole process group
-    assert proc.wait(timeout=120) == ExitCode.INTERRUPTED, stderr_of(tmp_path)
+    try:
+        wait_for_files(proc, db, 20, timeout=120)                # a local Ray takes seconds to start
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        assert any("raylet" in " ".join(p.cmdline()) for p in tree)
+        os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C at a terminal: the whole process group
+        assert wait_exit(proc, tmp_path, 120) == ExitCode.INTERRUPTED, stderr_of(tmp_path)
+    finally:
+        if proc.poll() is None:
+            kill_group(proc)
     assert "Traceback" not in stderr_of(tmp_path)
     _, alive = psutil.wait_procs(tree, timeout=30)
     assert not alive, [p.cmdline() for p in alive]     # no Ray process left behind
@@ -204,7 +210,9 @@ def ray_head() -> Iterator[tuple[str, str]]:
     without this checkout on its path: it gets Tasman's code with each job. Its GCS address and
     its Ray Client address."""
     gcs, client = _closed_port(), _closed_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    # the head starts a server per Ray Client connection, which waits 30 s for it by default:
+    # too little on a loaded machine ("Initialization failure from server")
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "180"}
     env.pop("PYTHONPATH", None)
     cmd = [str(Path(sys.executable).parent / "ray"), "start", "--head", "--port", str(gcs),
            "--ray-client-server-port", str(client), "--num-cpus", "1", "--include-dashboard=false",
