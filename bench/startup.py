@@ -41,7 +41,8 @@ def _env(cache: Path, src: Path = SRC) -> dict[str, str]:
     return env
 
 
-PEERS = {"python (bare)": ["-c", "pass"], "import sqlalchemy.orm": ["-c", "import sqlalchemy.orm"]}
+PEERS = {"python (bare)": ["-c", "pass"], "import sqlalchemy (core)": ["-c", "import sqlalchemy"],
+         "import sqlalchemy.orm": ["-c", "import sqlalchemy.orm"]}
 FLOOR = "import sqlalchemy.orm"
 
 
@@ -83,7 +84,11 @@ def main() -> None:
         env = _env(Path(tmp) / "cache")
         ws = Path(tmp) / "ws"
         _run(["init", str(ws)], env)                        # untimed: creates the schema
-        commands = {"tasman --help": ["--help"], "tasman case list": ["-w", str(ws), "case", "list"]}
+        keyed = Path(tmp) / "keyed"
+        _run(["init", str(keyed)], env)
+        _run(["-w", str(keyed), "keys", "generate", "--agency", "Bench Agency", "--country", "GB"], env)
+        commands = {"tasman --help": ["--help"], "tasman case list": ["-w", str(ws), "case", "list"],
+                    "case list (keyed ws)": ["-w", str(keyed), "case", "list"]}
         for args in commands.values():                      # untimed: bytecode and page cache warm
             _run(args, env)
         for args in PEERS.values():
