@@ -10,7 +10,9 @@ then times, from navigation: **drawn** (``#graph[data-ready]``: cytoscape built 
 frame painted) and **interactive** (the shared identifier held by most subjects clicked where it
 is drawn, zoomed in on as a user would, and its neighbours added and highlighted:
 ``#graph[data-expanded]``), and prints the page's performance marks (fetched, elements built,
-cytoscape built, drawn; ms after navigation). ``--base`` serves another ``graph.js`` in place of
+cytoscape built, drawn; ms after navigation). ``--parts N`` then builds the graph N more times per variant in one page
+(labels on every node, none, none and no edges), to show what the browser's time is spent on.
+``--base`` serves another ``graph.js`` in place of
 this checkout's (e.g. ``git show main:src/tasman/serve/static/graph.js > /tmp/graph.js``), the
 two interleaved round by round: before and after in one run. Prints medians with min..max, the
 load average before and after, and PASS/FAIL of the median interactive time against the target.
@@ -47,6 +49,47 @@ POINT = """id => new Promise(done => {
         done([box.left + p.x, box.top + p.y]);
     }));
 })"""
+
+
+# --parts: cytoscape built in the page from the same answer with and without what costs; each
+# variant's build (construction with fit) and first frame, in ms.
+PARTS = r"""async rounds => {
+  const data = await (await fetch(location.pathname + ".json?whole=1")).json();
+  const text = { "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 8, "color": "#1d2733",
+    "text-valign": "bottom", "text-margin-y": 3, "text-background-color": "#ffffff",
+    "text-background-opacity": 0.75, "text-background-padding": 1 };
+  const rules = labels => [
+    { selector: "node", style: Object.assign({ "width": 14, "height": 14 }, labels ? text : {}) },
+    { selector: "node.subject", style: { "background-color": "#114f8a", "width": 24, "height": 24 } },
+    { selector: "node.identifier", style: { "background-color": "#d9822b", "shape": "diamond" } },
+    { selector: "node.shared", style: { "background-color": "#c0392b",
+      "width": "mapData(subjects, 2, 12, 22, 48)", "height": "mapData(subjects, 2, 12, 22, 48)" } },
+    { selector: "edge", style: { "width": 1, "line-color": "#b8c2cc", "curve-style": "haystack" } }];
+  const elements = edges => data.nodes.map(n => ({ group: "nodes", data: n, position: { x: n.x, y: n.y },
+      classes: n.kind + (n.shared ? " shared" : "") }))
+    .concat(edges ? data.edges.map(e => ({ group: "edges", data: e })) : []);
+  const variants = { "labels on every node": [true, true], "no labels": [false, true],
+                     "no labels, no edges": [false, false] };
+  const host = document.getElementById("graph"), frame = () => new Promise(r =>
+    requestAnimationFrame(() => requestAnimationFrame(r)));
+  if (window.tasmanGraph) { window.tasmanGraph.destroy(); }
+  const out = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, [labels, edges]] of Object.entries(variants)) {
+      host.textContent = "";
+      const els = elements(edges);
+      await frame();
+      const t0 = performance.now();
+      const cy = cytoscape({ container: host, elements: els, style: rules(labels), pixelRatio: 1,
+        layout: { name: "preset", fit: true, padding: 30 }, textureOnViewport: true, hideEdgesOnViewport: true });
+      const t1 = performance.now();
+      await frame();
+      (out[name] = out[name] || []).push([Math.round(t1 - t0), Math.round(performance.now() - t1)]);
+      cy.destroy();
+    }
+  }
+  return out;
+}"""
 
 
 def _free_port() -> int:
@@ -114,7 +157,10 @@ def _round(page: Any, base: str) -> tuple[float, float, dict[str, int]]:
     page.mouse.click(float(at[0]), float(at[1]))
     page.locator(f"#graph[data-expanded='{target}']").wait_for()
     clicked = time.perf_counter() - started
-    while not page.evaluate("() => performance.getEntriesByName('graph:expanded').length > 0"):
+    deadline = time.monotonic() + 5      # the expansion's frame mark, where graph.js marks the tap
+    while (time.monotonic() < deadline and page.evaluate(
+            "() => performance.getEntriesByName('graph:tap').length > 0"
+            " && performance.getEntriesByName('graph:expanded').length === 0")):
         time.sleep(0.02)
     marks = page.evaluate("performance.getEntriesByType('mark').map(e => [e.name, Math.round(e.startTime)])")
     answers = page.evaluate("performance.getEntriesByType('resource').filter(e => /graph[./]/.test(e.name))"
@@ -128,6 +174,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--base", type=Path, help="another graph.js, served in turn with this checkout's")
     ap.add_argument("--target", type=float, default=2.0, help="seconds (median interactive time)")
+    ap.add_argument("--parts", type=int, default=0, metavar="ROUNDS",
+                    help="then build the graph in the page this many times per variant: labels on every node, "
+                    "none, none and no edges (where the browser's time goes)")
     opts = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -159,6 +208,15 @@ def main() -> int:
                         print(f"round {r + 1} {variant:4}: drawn {d:.2f} s, interactive {c:.2f} s, browser CPU "
                               f"{cpu:.2f} s; marks {marks}")
                 load1 = os.getloadavg()[0]
+                if opts.parts:
+                    ctx, page = _page(browser, url, None)
+                    page.goto(f"{url}/cases/{CASE}/graph?whole=1")
+                    page.locator("#graph[data-ready]").wait_for()
+                    for name, runs in page.evaluate(PARTS, opts.parts).items():
+                        total = sorted(b + f for b, f in runs)
+                        print(f"parts: {name:22} build + first frame median {statistics.median(total):.0f} ms "
+                              f"({total[0]}..{total[-1]}); each (build, frame): {runs}")
+                    ctx.close()
                 browser.close()
         finally:
             srv.should_exit = True
