@@ -4,9 +4,11 @@
 
 Each command runs ``--runs`` times as ``python -m tasman.cli.main ...`` with this checkout's
 ``src`` first on the path (``case list`` in a fresh workspace made once, untimed, in a temp
-folder, its output piped as a script's would be), interleaved round by round with two peers
-that no change to Tasman can make faster: the bare interpreter (``python -c pass``) and
-``python -c "import sqlalchemy.orm"``, the floor of any command that opens the database.
+folder, and again in one with a signing key, its output piped as a script's would be),
+interleaved round by round with three peers that no change to Tasman can make faster: the bare
+interpreter (``python -c pass``), ``python -c "import sqlalchemy"`` (what a command on SQLAlchemy
+Core alone could not go below) and ``python -c "import sqlalchemy.orm"``, the floor of any command
+that opens the database as Tasman does.
 Bytecode is written and used as an installed package's would be (``PYTHONDONTWRITEBYTECODE`` is
 dropped for the children). Prints per command the median wall time with its spread (min..max),
 the median CPU time (user + system of the child; a loaded machine stretches wall time, not CPU

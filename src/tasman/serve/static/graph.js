@@ -2,7 +2,8 @@
 // places the server laid out (preset layout: the browser computes no layout). A click on a node
 // adds its neighbours (one audited JSON read) and highlights them; filters and search act on
 // what is shown. Marks for tests and scripts: #graph[data-ready], [data-centre], [data-expanded],
-// [data-nodes].
+// [data-nodes]; performance marks graph:fetched, :elements, :built, :drawn, :tap, :expand-fetched,
+// :expanded (bench/graph.py prints them).
 (function () {
   "use strict";
   var cy = null, el = null, stats = {}, expanded = {};
