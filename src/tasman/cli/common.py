@@ -310,6 +310,15 @@ class TasmanGroup(click.Group):
     3 (missing) or 5.
     """
 
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            from tasman.cli import startup
+
+            startup.resume()     # the command is imported: its work runs with the collector on
+        return name, command, rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
