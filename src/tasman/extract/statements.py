@@ -111,7 +111,7 @@ _HERE_RE = re.compile(r"^\s*(?:hi|hey|hello|hola|oi)?[\s,!]*(?P<w>[^\W\d_][\w'�
 _WORD = re.compile(r"[ \t]*(?:,[ \t]*)?([^\W\d_]+(?:[-'’][^\W\d_]+)*)(['’]s\b)?", re.UNICODE)
 
 # words that follow "I'm", "soy", "je suis"... capitalised and yet no name
-_NOT_NAMES = frozenset("""
+_NOT_NAMES_TEXT = """
 a an the and or but so not no yes yeah yep nope ok okay fine good great well bad sad tired busy free
 here there home back out in on at from to of for with by about just also too very really so still
 sorry sure glad happy new old young alone single married ready done sick ill hungry bored online
@@ -138,7 +138,8 @@ molto bene qui qua stanco stanca un una il lo di da in
 niet wel goed hier thuis een het de van
 dobrze tutaj tu w z na nie tak
 po ako na sa ang mga si
-""".split())
+"""
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 _CONNECTORS = frozenset({"and", "y", "e", "et", "und", "i", "en", "ve", "at", "dan"})
 # after a name: "Tom's dad", "Marta's friend": the name is someone else's
 _RELATION = re.compile(r"\s*(?:['’]s\b|\s+(?:'s|is\s+my|was\s+my))", re.IGNORECASE)
@@ -171,7 +172,7 @@ def _name_after(text: str, pos: int, strong: bool) -> tuple[list[str], int] | No
             break
         if not strong and not _is_capitalised(word):
             break
-        if strong and words and not (_is_capitalised(word) == _is_capitalised(words[0])):
+        if strong and words and _is_capitalised(word) != _is_capitalised(words[0]):
             break  # "my name is Marta and..." / "my name is marta Kowalska"? stop at a change of style
         if m.group(2) or low.endswith(("'s", "’s")):  # "Marta's": a possessive, someone else's name
             return None
@@ -244,10 +245,11 @@ _PLACE_RE = re.compile(
     re.IGNORECASE)
 _PLACE_WORD = re.compile(r"\s+([^\W\d_]+(?:[-'’][^\W\d_]+)*)", re.UNICODE)
 # a lower-case word after "from", "in": only a place when it could not be anything else
-_NOT_PLACES = frozenset("""
+_NOT_PLACES_TEXT = """
 home work school here there the a an my your his her our their this that bed town city country
 time now today tomorrow love hope peace faith bath office uni college church
-""".split())
+"""
+_NOT_PLACES = frozenset(_NOT_PLACES_TEXT.split())
 # Slavic case endings, longest first, and what the nominative ends with instead
 _SLAVIC_ENDINGS: tuple[tuple[str, str], ...] = (
     ("iu", ""), ("ie", "a"), ("ie", ""), ("ii", "ia"), ("ami", ""), ("ach", "y"), ("u", ""), ("a", ""), ("y", "a"),
@@ -296,7 +298,7 @@ def _place_after(text: str, pos: int, pattern: str, mode: str, region: str | Non
         return None  # "from Google", "from him": a bare "from" takes a capitalised place only
     for n in range(len(words), 0, -1):
         raw = " ".join(words[:n])
-        if not capital and (n == 1 and raw.casefold() in _NOT_PLACES or len(raw) < 4):
+        if not capital and ((n == 1 and raw.casefold() in _NOT_PLACES) or len(raw) < 4):
             continue
         if n > 1 and not all(w[:1].isupper() for w in words[:n]) and capital:
             continue
