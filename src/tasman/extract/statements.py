@@ -243,6 +243,8 @@ _PLACE_INTROS: tuple[tuple[str, str, str], ...] = (
 _PLACE_RE = re.compile(
     "|".join(f"(?P<p{i}>(?<![\\w'’])(?:{rx}))" for i, (_, rx, _) in enumerate(_PLACE_INTROS)) + r"(?=\s)",
     re.IGNORECASE)
+_PLACE_LINKS = frozenset({"de", "del", "da", "do", "dos", "das", "la", "le", "les", "am", "an", "upon", "on", "sur",
+                          "en", "di", "im", "of"})
 _PLACE_WORD = re.compile(r"\s+([^\W\d_]+(?:[-'’][^\W\d_]+)*)", re.UNICODE)
 # a lower-case word after "from", "in": only a place when it could not be anything else
 _NOT_PLACES_TEXT = """
@@ -287,7 +289,7 @@ def _here_place(words: str) -> Statement | None:
 def _place_after(text: str, pos: int, pattern: str, mode: str, region: str | None) -> Statement | None:
     words: list[str] = []
     end = pos
-    while len(words) < 3:
+    while len(words) < 4:
         m = _PLACE_WORD.match(text, end)
         if m is None:
             break
@@ -300,8 +302,9 @@ def _place_after(text: str, pos: int, pattern: str, mode: str, region: str | Non
         raw = " ".join(words[:n])
         if not capital and ((n == 1 and raw.casefold() in _NOT_PLACES) or len(raw) < 4):
             continue
-        if n > 1 and not all(w[:1].isupper() for w in words[:n]) and capital:
-            continue
+        if n > 1 and capital and not (words[n - 1][:1].isupper()
+                                      and all(w[:1].isupper() or w in _PLACE_LINKS for w in words[:n])):
+            continue  # "Ciudad de México", "Frankfurt am Main"; not "Lima mostly"
         cc = _country(raw) if raw.casefold() in _country_words() else None
         if cc is not None:
             return Statement("country", cc.value, raw, pattern)
@@ -320,7 +323,9 @@ def _unknown_place(words: list[str], pattern: str) -> Statement | None:
     """A place the gazetteer does not know, as written: its capitalised words (up to three,
     "Nowa Wieś", "Santa Rosa de Lima" stops at "de"), not a common word, a weekday, a firm."""
     kept: list[str] = []
-    for w in words:
+    for i, w in enumerate(words):
+        if w in _PLACE_LINKS and kept and i + 1 < len(words) and words[i + 1][:1].isupper():
+            return None  # "Ciudad de Algo" the gazetteer does not know: its first word alone is not it
         if not w[:1].isupper() or w.casefold() in _NOT_NAMES or w in _STOP_CITY:
             break
         kept.append(w)
