@@ -106,8 +106,17 @@ def tip_fields(tip: Tip, out: Parsed | None = None, ref: object = "") -> dict[st
     return f
 
 
-_VERBS = r"(?:said|says|wrote|writes|stated|states|claimed|claims|typed|posted|told\s+\w+(?:\s+\w+)?)"
-_QUOTE = r"\s*[:,]?\s*(?:that\s+)?[\"“«„]([^\"”»“]{1,400})[\"”»“]"
+# who the reporter quotes, and the verb of saying: English, Spanish, Portuguese, French, German, Polish
+_WHO = (r"(?:the\s+)?(?:reported\s+)?(?:user|suspect|subject|offender|account(?:\s+holder)?|person|he|she|they|"
+        r"(?:el|la)\s+(?:usuari[oa]|sospechos[oa]|denunciad[oa])|él|ella|"
+        r"(?:o|a)\s+(?:usu[áa]ri[oa]|suspeit[oa]|denunciad[oa])|ele|ela|"
+        r"l['’]\s*utilisat(?:eur|rice)|le\s+suspect|il|elle|"
+        r"(?:der|die)\s+(?:nutzer(?:in)?|benutzer(?:in)?|verdächtige)|er|sie|użytkownik|użytkowniczka)")
+_VERBS = (r"(?:(?:me|le|les|nos|lhe|lhes|m['’]|lui|mir|ihr|mi|jej)\s*)?"
+          r"(?:said|says|wrote|writes|stated|states|claimed|claims|typed|posted|told\s+\w+(?:\s+\w+)?|"
+          r"dijo|escribi[óo]|afirm[óo]|disse|escreveu|afirmou|a\s+(?:écrit|dit)|écrit|dit|"
+          r"schrieb|sagte|schreibt|sagt|napisał(?:a)?|powiedział(?:a)?)")
+_QUOTE = r"(?:\s+(?:to|a|à|an|do|da|al)\s+\w+(?:\s+\w+)?)?\s*[:,]?\s*(?:that\s+)?[\"“«„]([^\"”»“]{1,400})[\"”»“]"
 
 
 def quoted_statements(description: str, screen_name: str, region: str | None) -> list[dict[str, Any]]:
@@ -117,7 +126,7 @@ def quoted_statements(description: str, screen_name: str, region: str | None) ->
     pattern (``tasman.extract.statements``)."""
     if not description:
         return []
-    who = [r"(?:the\s+)?(?:reported\s+)?(?:user|suspect|subject|offender|account(?:\s+holder)?|person|he|she|they)"]
+    who = [_WHO]
     if screen_name.strip():
         who.append(r"@?" + re.escape(screen_name.strip()))
     alts = "|".join(who)
