@@ -17,6 +17,7 @@ def _facts(text: str, region: str | None = None) -> set[tuple[str, str]]:
     ("call me Marta", "first_name", "Marta", "en:call-me"),
     ("name's Camila", "first_name", "Camila", "en:names"),
     ("Marta here", "first_name", "Marta", "en:x-here"),
+    ("Kamau here", "first_name", "Kamau", "en:x-here"),  # also a small city's other name: a name first
     ("me llamo Luis", "first_name", "Luis", "es:me-llamo"),
     ("je m'appelle Léa", "first_name", "Léa", "fr:je-m-appelle"),
     ("ich heiße Jan", "first_name", "Jan", "de:ich-heisse"),
@@ -30,6 +31,7 @@ def _facts(text: str, region: str | None = None) -> set[tuple[str, str]]:
     ("jestem z Warszawy", "city", "PL:warsaw", "pl:mieszkam-w"),
     ("mieszkam w Krakowie", "city", "PL:krakow", "pl:mieszkam-w"),
     ("Lyon here", "city", "FR:lyon", "en:x-here"),
+    ("Beograd here", "city", "RS:belgrade", "en:x-here"),
     ("j'habite à Lyon", "city", "FR:lyon", "fr:j-habite"),
     ("vivo en Lima", "city", "PE:lima", "es:vivo-en"),
     ("moro em Recife", "city", "BR:recife", "pt:moro-em"),

@@ -24,7 +24,12 @@ def test_a_chat_keeps_what_the_counterpart_says_with_message_and_pattern(tmp_pat
     (_sid, fields), = importer_for("chats").parse(f, Options()).rows
     assert [(s["kind"], s["value"], s["message"], s["pattern"]) for s in fields["stated"]] == [
         ("first_name", "Marta", 1, "en:i-am"), ("city", "PL:poznan", 4, "pl:mieszkam-w")]
-    assert fields["city"] == "Poznań" and fields["country"] == "PL"  # beats "in Paris", a place mentioned
+    assert fields["city"] == "Poznan" and fields["country"] == "PL"  # beats "in Paris", a place mentioned
+    # a city is kept as written (read back from its inflected form), not as the gazetteer names it
+    line["messages"][4]["text"] = "vivo en Roma"
+    f.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (_sid, fields), = importer_for("chats").parse(f, Options()).rows
+    assert fields["city"] == "Roma" and fields["stated"][1]["value"] == "IT:rome"
 
 
 def _tip(description: str, **person: object) -> dict[str, object]:

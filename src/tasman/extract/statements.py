@@ -53,7 +53,8 @@ class Statement:
     ``place`` (a place the gazetteer does not know, as written) or ``country``; ``value``: the
     name as written (spacing normalised), a city's identifier value (``PL:poznan``), a place's
     folded name, a country's ISO code; ``raw``: the words in the text; ``pattern``: which pattern found it;
-    ``name``: a city's gazetteer name (``Poznań``); ``country``: a city's country."""
+    ``name``: a place's name as written, a city's read back from an inflected form (``Poznan``
+    from ``Poznaniu``; the gazetteer's own name is in ``value``); ``country``: a city's country."""
 
     kind: str
     value: str
@@ -281,9 +282,16 @@ def _country_words() -> frozenset[str]:
 
 
 def _here_place(words: str) -> Statement | None:
+    """"Lyon here": a city, when the gazetteer knows it by this name or by another of a big city
+    ("Beograd"); a smaller place's alternate name is too often a first name ("Kamau" is one of
+    Cà Mau's). The city is kept as written."""
     city = _city(words)
-    return Statement("city", city.value, words, "en:x-here", name=str(city.meta.get("name") or words),
-                     country=city.country) if city is not None else None
+    if city is None:
+        return None
+    primary = fold(str(city.meta.get("name") or ""))
+    if fold(words)[:3] != primary[:3] and int(city.meta.get("population") or 0) < 500_000:
+        return None
+    return Statement("city", city.value, words, "en:x-here", name=words, country=city.country)
 
 
 def _place_after(text: str, pos: int, pattern: str, mode: str, region: str | None) -> Statement | None:
@@ -312,8 +320,9 @@ def _place_after(text: str, pos: int, pattern: str, mode: str, region: str | Non
         for form in forms:
             city = (_city(form, region) if region else None) or _city(form)
             if city is not None:
-                return Statement("city", city.value, raw, pattern, name=str(city.meta.get("name") or form),
-                                 country=city.country)
+                # the name as written (read back from its inflected form): what an order form
+                # beside it says ("Roma", not the gazetteer's "Rome")
+                return Statement("city", city.value, raw, pattern, name=form, country=city.country)
     if mode == "residence" and capital:
         return _unknown_place(words, pattern)
     return None
