@@ -22,7 +22,8 @@ Files written under OUT (source -> kind; the tables with a ``<file>.yaml`` mappi
 - ``ventas_tienda.csv``      customers  (semicolons, "N° Pedido", "Cliente", day-first dates)
 - ``foro_miembros.tsv``      customers  (a forum's members: username, e-mail, month-first birthdays)
 - ``chat_export.jsonl``      chats      (the generic JSONL chat format; a session may continue on a later line)
-- ``hotline_reports.xml``    tips       (CyberTipline-style XML; a screen name with or without its service)
+- ``hotline_reports.xml``    tips       (CyberTipline-style XML; a screen name with or without its service;
+                                          some with the analyst's note quoting what the user told the child)
 - ``remesas.csv``            transactions (remitter / beneficiary columns, YYYYMMDD dates)
 - ``answer_key.csv``         the truth: file, record, party, person, person_country
 """
