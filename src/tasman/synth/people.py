@@ -18,6 +18,10 @@ a chatroom) where a person appears only by a screen name built from their name
 screen name with or without its service; order emails at a national provider (``o2.pl``,
 ``web.de``, ``libero.it``; made-up local parts, never contacted). The truth is unchanged: every
 record still names its person.
+
+In chats a person may say who and where they are ("I'm Marta", "call me Marta", "I live in
+Kovecourt"); a quarter of the tips quote the user doing so to the reporter's child (drawn from a
+generator of the report's own, so the rest of the corpus does not change with it).
 """
 
 from __future__ import annotations
