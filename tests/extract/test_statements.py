@@ -47,7 +47,8 @@ def test_stated(text: str, kind: str, value: str, pattern: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "I'm fine", "I'm in a hurry", "i'm so tired", "I'm Back", "Im Ready", "im 25", "I'm a student",
-    "I'm Polish", "I'm Sure", "call me later", "call me on +48 601 234 567", "call me Monday",
+    "I'm Polish", "I'm Sure", "I'm Lonely", "I'm Driving", "I'm Catholic", "I'm New here", "call me later",
+    "call me on +48 601 234 567", "call me Monday",
     'my friend said "I\'m Tom"', "she told me «je m'appelle Léa»",  # someone else's words, quoted
     "I'm Marta's friend", "I'm Tom's dad",  # a possessive: someone else's name
     "his name is Tom", "my friend is called Tom", "she said her name's Anna",

@@ -119,6 +119,11 @@ sorry sure glad happy new old young alone single married ready done sick ill hun
 off away gone late early cool alright afraid scared interested serious kidding joking looking going
 coming trying working living staying leaving waiting writing talking asking thinking sending
 this that these those what who where when why how which whatever
+lonely horny hot cute shy nice real legit bored down up awake asleep sleepy drunk high safe broke rich
+poor curious open honest new divorced separated widowed retired unemployed employed pregnant lucky
+catholic muslim jewish hindu buddhist atheist vegan vegetarian
+doing driving eating sleeping playing watching getting feeling being having making taking moving
+traveling travelling studying chilling gonna wanna actually literally already almost
 mr mrs ms miss dr sir madam boy girl man woman guy lady dude bro sis mom mum dad kid student teacher
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july
 august september october november december today tomorrow tonight yesterday now later soon
