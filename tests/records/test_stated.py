@@ -43,7 +43,8 @@ def test_a_tip_keeps_only_what_it_quotes_the_reported_person_saying(tmp_path: Pa
         _tip("I'm Anna, a moderator in Lyon. The user wrote to a child: \"my name is Marta Kowalska, "
              "I live in Kovecourt\". Her friend said \"I'm Tom\"."),
         {**_tip("El usuario le escribió a la menor: «me llamo Luis, vivo en Lima»."), "report_id": "T-2"},
-        {**_tip("I am Jan Nowak from Gdańsk and I report this account."), "report_id": "T-3"},
+        {**_tip("I am Jan Nowak from Gdańsk and I report this account. My wife said \"I live in Lyon\", "
+                "she said \"I'm Ewa\". The reporting person said \"I'm Olga\"."), "report_id": "T-3"},
         {**_tip('quietfox said "I live in Poznań"', estimated_location={"city": "Kraków", "country_code": "PL"}),
          "report_id": "T-4"},
     ]}), encoding="utf-8")

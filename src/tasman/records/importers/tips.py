@@ -106,12 +106,13 @@ def tip_fields(tip: Tip, out: Parsed | None = None, ref: object = "") -> dict[st
     return f
 
 
-# who the reporter quotes, and the verb of saying: English, Spanish, Portuguese, French, German, Polish
-_WHO = (r"(?:the\s+)?(?:reported\s+)?(?:user|suspect|subject|offender|account(?:\s+holder)?|person|he|she|they|"
-        r"(?:el|la)\s+(?:usuari[oa]|sospechos[oa]|denunciad[oa])|él|ella|"
-        r"(?:o|a)\s+(?:usu[áa]ri[oa]|suspeit[oa]|denunciad[oa])|ele|ela|"
-        r"l['’]\s*utilisat(?:eur|rice)|le\s+suspect|il|elle|"
-        r"(?:der|die)\s+(?:nutzer(?:in)?|benutzer(?:in)?|verdächtige)|er|sie|użytkownik|użytkowniczka)")
+# whom the reporter quotes (never a bare pronoun: "she said" may be the caller), and the verb of
+# saying: English, Spanish, Portuguese, French, German, Polish
+_WHO = (r"(?:the\s+)?(?:(?:user|suspect|subject|offender|account(?:\s+holder)?)|reported\s+(?:person|user))|"
+        r"(?:el|la)\s+(?:usuari[oa]|sospechos[oa]|denunciad[oa])|"
+        r"(?:o|a)\s+(?:usu[áa]ri[oa]|suspeit[oa]|denunciad[oa])|"
+        r"l['’]\s*utilisat(?:eur|rice)|le\s+suspect|"
+        r"(?:der|die)\s+(?:nutzer(?:in)?|benutzer(?:in)?|verdächtige)|użytkownik|użytkowniczka")
 _VERBS = (r"(?:(?:me|le|les|nos|lhe|lhes|m['’]|lui|mir|ihr|mi|jej)\s*)?"
           r"(?:said|says|wrote|writes|stated|states|claimed|claims|typed|posted|told\s+\w+(?:\s+\w+)?|"
           r"dijo|escribi[óo]|afirm[óo]|disse|escreveu|afirmou|a\s+(?:écrit|dit)|écrit|dit|"
@@ -126,7 +127,7 @@ def quoted_statements(description: str, screen_name: str, region: str | None) ->
     pattern (``tasman.extract.statements``)."""
     if not description:
         return []
-    who = [_WHO]
+    who = [f"(?:{_WHO})"]
     if screen_name.strip():
         who.append(r"@?" + re.escape(screen_name.strip()))
     alts = "|".join(who)
