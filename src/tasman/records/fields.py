@@ -25,6 +25,8 @@ TRANSACTION_FIELDS = (
 # Beside the flat fields above, a record may carry:
 IDENTIFIERS = "identifiers"  # list of {"type", "value", "raw", ...}: every identifier when a record has several
 EXTRA = "extra"              # dict: kind-specific detail kept as given (tip incident and files, chat counts)
+STATED = "stated"            # list of {"kind", "value", "raw", "pattern", "message" | "where", ...}: what the
+                             # person says about themselves in free text (tasman.extract.statements)
 
 DATE_FIELDS = ("dob", "sender_dob", "beneficiary_dob")  # stored as YYYY-MM-DD
 TIMESTAMP_FIELDS = ("timestamp",)      # stored as ISO 8601 (UTC when the source gives a zone)
