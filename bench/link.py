@@ -5,7 +5,7 @@ beside a plain Splink run on the same records in the same process.
                                         [--workers 2] [--no-baseline] [--keep DIR] [--json OUT]
                                         [--backend spark [--spark-master URL]]
                                         [--corpus synth|alt|both] [--plain-synth] [--no-checks]
-                                        [--review-decisions 200] [--review-floor 0.2]
+                                        [--review-decisions 200] [--review-floor 0.05]
 
 Generates the synthetic corpus (src/tasman/synth/corpus.py), imports every file into a fresh
 SQLite workspace, links it with ``tasman.link.run.run_link`` and prints per stage the wall time
@@ -619,7 +619,7 @@ def main() -> int:
     ap.add_argument("--no-checks", action="store_true",
                     help="skip coverage, attribution and review-queue checks (e.g. at a million records)")
     ap.add_argument("--review-decisions", type=int, default=200, help="review decisions simulated with the truth")
-    ap.add_argument("--review-floor", type=float, default=0.2,
+    ap.add_argument("--review-floor", type=float, default=0.05,
                     help="lowest probability of a computed review pair (when no queue is stored)")
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="tasman-bench-link-"))

@@ -160,6 +160,7 @@ def test_a_stale_or_settled_pair_is_refused_and_nothing_changes(ws: Workspace, t
     with ws.session() as s:
         n_decisions = s.scalar(select(func.count()).select_from(Decision))
         n_reviews = s.scalar(select(func.count()).select_from(PairReview))
+        n_audit = s.scalar(select(func.count()).select_from(AuditEvent))
     before = _subject_of(ws)
     for verdict in (review.accept, review.reject):
         with ws.session() as s, pytest.raises(NotFoundError, match=f"no probable link {old[0].ref} in case C1: "):
@@ -176,6 +177,7 @@ def test_a_stale_or_settled_pair_is_refused_and_nothing_changes(ws: Workspace, t
     with ws.session() as s:
         assert s.scalar(select(func.count()).select_from(Decision)) == n_decisions
         assert s.scalar(select(func.count()).select_from(PairReview)) == n_reviews
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == n_audit  # not even an entry
     assert _subject_of(ws) == before
     assert [p.record_a for p in _queue(ws)] == [old[0].record_a]  # the same pair, under the new run's id
     assert _queue(ws)[0].ref != old[0].ref
