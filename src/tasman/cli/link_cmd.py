@@ -21,7 +21,7 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 @click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.99).")
 @click.option("--review-threshold", type=float, metavar="P",
               help="Pairs scored from P up to the threshold, left in two subjects, are kept as probable links "
-                   "for review: 'tasman link review' (default 0.2).")
+                   "for review: 'tasman link review' (default 0.05).")
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="duckdb", show_default=True,
               help="Where the linkage runs: DuckDB in this process, or Splink on Spark.")
 @click.option("--spark-master", metavar="URL",

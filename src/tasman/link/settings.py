@@ -42,8 +42,9 @@ class LinkSettings(BaseModel):
     threshold: float = Field(default=0.99, gt=0, lt=1)
     # pairs scored at or above this but below the threshold are kept as probable links, with
     # their explanation, for an analyst to review (never joined by the run); low, because a screen
-    # name holding a name, with nothing else, scores about 0.3 and is what an analyst should see
-    review_threshold: float = Field(default=0.2, gt=0, lt=1)
+    # name holding a name, with nothing else, scores 0.05 to 0.5 and is what an analyst should see
+    # (the queue orders by expected value, so a longer tail costs the analyst nothing up front)
+    review_threshold: float = Field(default=0.05, gt=0, lt=1)
     # analysts' "same person" verdicts on probable links from which m is estimated again (fewer
     # say too little about the rarer levels; they are kept as decisions either way)
     min_review_labels: int = 50
