@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError, PermissionDeniedError, TasmanError
+from tasman.core.fields import EXTRA, IDENTIFIERS, KINDS
 from tasman.core.models import Case, Record
-from tasman.records.fields import EXTRA, IDENTIFIERS, KINDS
 from tasman.records.importing import ImportReport, list_imports
 from tasman.records.models import RecordImport
 from tasman.serve import recordfiles
