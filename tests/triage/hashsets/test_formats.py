@@ -351,29 +351,3 @@ def test_truncated_vics_names_the_record_and_line() -> None:
     cut = data[: data.index(b'"MediaID": 2') + 5]
     with pytest.raises(ValueError, match=r"broken JSON, truncated: the file ends at line 1 inside Media\[2\], after 2"):
         parse("caid-vics", cut)
-
-
-@pytest.mark.parametrize("block", [300, 2000])
-def test_csv_column_wise_blocks_read_every_row_as_the_csv_module_does(block: int,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """pyarrow's column-wise path gives the same entries and the same warnings (reason and line)
-    as Python's csv module row by row, on clean rows and every kind of bad one, across blocks
-    that switch to the csv module (a quote, a blank line, a byte that is not ASCII)."""
-    monkeypatch.setattr(csvlist, "BLOCK", block)
-    rows = [f"{MD5},{SHA1},,90,1,a.jpg", f"{MD5.upper()},,{PDQ},,2 ,", f",{SHA1},{PDQ},100,,  b.png ",
-            f"0x{MD5},{SHA1},,,1,", f"{MD5[:-1]},,,,1,", f" {MD5},,,,1,", f"{MD5},,,101,1,", f"{MD5},,,abc,3,",
-            f"{MD5},,,007,IIOC,c", ",,,,1,d", ",,,,,", f"{MD5},{SHA1[:-2]}zz,,,1,", f"{MD5},{SHA1}",
-            f"{MD5},,,,1,x,y,z", "zz,,,,,", f"{MD5},,,\t50 ,1,"]
-    lines = rows * 3 + [f"{MD5},,,,1,\"quoted\"", ""] + rows + ["", f"{MD5},,,,1,caf\u00e9"] + rows
-    data = ("md5,sha1,pdq,quality,category,name\r\n" + "\r\n".join(lines) + "\n" + "\n".join(rows)).encode()
-    read = csvlist.pacsv.read_csv
-    calls = []
-    monkeypatch.setattr(csvlist.pacsv, "read_csv", lambda *a, **k: calls.append(1) or read(*a, **k))
-    got, parser = parse("csv", data)
-    assert calls                                                    # the column-wise path ran
-    monkeypatch.setattr(csvlist.CsvFormat, "columnwise", False)
-    want, reference = parse("csv", data)
-    assert got == want and len(want) > 3 * len(rows) // 2
-    assert parser.warnings == reference.warnings and len(reference.warnings) > 20
-    first = parser.warnings[0]
-    assert (first.where, first.message) == ("line 6", f"MD5 '{MD5[:-1]}' is not 32 hex digits")

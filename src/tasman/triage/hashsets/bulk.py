@@ -30,11 +30,6 @@ class BulkWriter:
         if len(rows) >= self.chunk:
             self.flush()
 
-    def extend(self, rows: list[Row]) -> None:
-        self.rows.extend(rows)
-        if len(self.rows) >= self.chunk:
-            self.flush()
-
     def flush(self) -> None:
         if not self.rows:
             return

@@ -12,7 +12,6 @@ modification time) or settings start afresh; a file that turns out bad removes t
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import json
 import re
@@ -214,19 +213,15 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
     new_keys = array("q") if old_id is not None else None
     every = int(resume["commit_every"]) if resume is not None else 0
     total = 0
-    # millions of small tuples and no cycles: the cyclic collector would only rescan them
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
         rows = _rows(entries(), staging_id, mapper, lossy, default, parser, new_keys)
         if skip:        # stored by the interrupted run: parsed again (warnings, keys), not stored
             total = sum(1 for _ in islice(rows, skip))
             if total < skip:
                 raise ValueError(f"has {total:,} rows, fewer than the {skip:,} an interrupted import stored")
-        step = writer.chunk
-        while part := list(islice(rows, min(step, every - total % every) if every else step)):
-            writer.extend(part)
-            total += len(part)
+        for row in rows:
+            writer.add(row)
+            total += 1
             if every and total % every == 0:
                 _checkpoint(session, writer, staging_id, resume, total)
     except DepthError as exc:
@@ -238,9 +233,6 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
     except (OSError, sqlite3.DatabaseError) as exc:
         _discard(session, staging_id, resume)
         raise InputError(f"{source}: cannot be read: {exc}") from None
-    finally:
-        if was_enabled:
-            gc.enable()
     source_sha256 = source_hash()
     writer.flush()
     if total == 0:
