@@ -445,7 +445,7 @@ def store(session: Session, actor: str, inp: IncrementalInput, settings: LinkSet
     run.settings = {"tasman": settings.model_dump(mode="json"), "splink": inp.model}
     run.stats = {**res.stats, "mode_reason": why, "subjects": stored["subjects"], "decisions": inp.decision_stats,
                  "stored": stored}
-    run.finished_at = utcnow()
+    run.finish()
     session.flush()
     return run.id, run.stats
 

@@ -205,14 +205,14 @@ def open_run(plan: TriagePlan, evidence: list[dict[str, Any]]) -> RunHandle:
                 old.status = "superseded"
         if run is None:
             run = TriageRun(case_id=plan.case_id, key=key, evidence=evidence, hashsets=hashsets,
-                            parameters={**params, "workers": 0}, started_by=ws.actor)
+                            settings={**params, "workers": 0}, actor=ws.actor)
             s.add(run)
             s.flush()
         else:
             run.resumed += 1
             run.status = "running"
         # this session's parameters (not the key's)
-        run.parameters = {**params, **plan.engine, "limits": options.budget_parameters()}
+        run.settings = {**params, **plan.engine, "limits": options.budget_parameters()}
         if plan.out_dir is not None:
             target = plan.out_dir.resolve()
         else:
@@ -275,7 +275,7 @@ def finish_run(session: Session, run_id: int, figures: dict[str, Any]) -> Triage
     transaction, which writes its files and audit entry with it)."""
     run = session.get(TriageRun, run_id)
     assert run is not None
-    run.counts = counts(session, run_id)
+    run.stats = counts(session, run_id)
     earlier = float((run.figures or {}).get("seconds", 0.0))
     run.figures = {"seconds": round(earlier + float(figures["session_seconds"]), 3), **figures}
     run.status = "finished"
