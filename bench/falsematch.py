@@ -258,8 +258,9 @@ def main() -> None:
             import_hashset(s, ws.actor, listfile, "big")
         with ws.session() as s:
             global _MATCHER
-            _MATCHER = load_matcher(s, ["big"], **({} if args.hypothesis_radius is None
-                                                    else {"hypothesis_radius": args.hypothesis_radius}))
+            _MATCHER = load_matcher(s, ["big"], **({} if args.hypothesis_radius is None else
+                                                   {"hypothesis_radius": args.hypothesis_radius,
+                                                    "hypothesis_query_us": float("inf")}))
         ws.close()
     print(f"list: {real} picture hashes + {args.list_size - real} derived; imported and indexed in "
           f"{time.monotonic() - t0:.0f} s", flush=True)

@@ -242,10 +242,10 @@ def hypothesis_radius(n: int, settings: MatchSettings) -> int:
     """The radius out to which hypotheses are confirmed by their confident bits, for a list of
     ``n`` PDQ hashes: ``settings.hypothesis_radius``, lowered for a long list until the index's
     cost model gives at most :data:`HYPOTHESIS_QUERY_US` a query (each picture nothing matched
-    asks a dozen), and never under ``hypothesis_threshold``."""
+    asks a dozen; ``settings.hypothesis_query_us``), and never under ``hypothesis_threshold``."""
     r = settings.hypothesis_radius
     while r > settings.hypothesis_threshold and estimate(max(n, 1), choose_substrings(max(n, 1), r), r) \
-            > HYPOTHESIS_QUERY_US:
+            > settings.hypothesis_query_us:
         r -= 1
     return max(r, settings.hypothesis_threshold)
 
@@ -255,6 +255,7 @@ def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq
                  hypotheses: bool = True, hypothesis_threshold: int = HYPOTHESIS_THRESHOLD,
                  hypothesis_radius: int = HYPOTHESIS_RADIUS,
                  hypothesis_masked_threshold: int = HYPOTHESIS_MASKED_THRESHOLD,
+                 hypothesis_query_us: float = HYPOTHESIS_QUERY_US,
                  video_query_pct: float = 80.0, video_index_pct: float = 0.0, index: str = "mih",
                  actor: str | None = None, case_ref: str | None = None, index_dir: Path | None = None) -> Matcher:
     """A matcher over the named hash sets (all of them when None); the use is audited. With
@@ -271,6 +272,7 @@ def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq
                              hypotheses=hypotheses, hypothesis_threshold=hypothesis_threshold,
                              hypothesis_radius=hypothesis_radius,
                              hypothesis_masked_threshold=hypothesis_masked_threshold,
+                             hypothesis_query_us=hypothesis_query_us,
                              video_query_pct=video_query_pct, video_index_pct=video_index_pct, index=index)
     sets = select_sets(session, hashsets)
     matcher = Matcher(load(session, sets, min_quality), settings, index_dir)

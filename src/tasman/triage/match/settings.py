@@ -24,6 +24,7 @@ class MatchSettings:
     hypothesis_threshold: int = HYPOTHESIS_THRESHOLD
     hypothesis_radius: int = HYPOTHESIS_RADIUS
     hypothesis_masked_threshold: int = HYPOTHESIS_MASKED_THRESHOLD
+    hypothesis_query_us: float = HYPOTHESIS_QUERY_US   # inf: hypothesis_radius whatever the list's length
     video_query_pct: float = 80.0
     video_index_pct: float = 0.0
     index: str = "mih"
