@@ -231,3 +231,25 @@ def test_a_long_list_gets_a_smaller_hypothesis_radius() -> None:
     radii = [hypothesis_radius(n, st) for n in (1_000, 100_000, 1_000_000, 10_000_000)]
     assert radii[0] == HYPOTHESIS_RADIUS and radii == sorted(radii, reverse=True)
     assert radii[-1] < radii[0] and min(radii) >= st.hypothesis_threshold
+
+
+def test_the_picture_as_it_is_matches_by_its_confident_bits_only(ws: Workspace, tmp_path: Path) -> None:
+    """``as-is:masked`` is the picture's own hash again: 20 bits off a listed hash it does not match
+    on the whole hash (the plain radius already had its say), only when its confident bits agree."""
+    import_list(ws, partner_list(tmp_path / "list.csv", [41]))
+    listed = int(reference_pdq(original(41))[0], 16)
+    mask = (1 << 128) - 1
+    inside = sum(1 << b for b in range(0, 20))               # 20 flips, all among the confident bits
+    outside = sum(1 << b for b in range(128, 148))           # 20 flips, none among them
+
+    def query(name: str, flips: int) -> FileHashes:
+        return FileHashes(path="q.jpg", size=1, pdq="0" * 64, pdq_quality=100,
+                          pdq_hypotheses=((name, f"{listed ^ flips:064x}"),), pdq_hypothesis_masks=(f"{mask:064x}",))
+
+    with ws.session() as s:
+        m = load_matcher(s)
+    assert m.match([query(hypotheses.AS_IS, inside)]) == []
+    assert [x.detail["variant"] for x in m.match([query("uncrop:0.90:centre", inside)])] == ["uncrop:0.90:centre"]
+    got = m.match([query(hypotheses.AS_IS, outside)])
+    assert [(x.detail["variant"], x.distance, x.detail["confident_distance"]) for x in got] == [
+        (hypotheses.AS_IS, 20, 0)]

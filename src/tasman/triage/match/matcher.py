@@ -43,6 +43,8 @@ HASH_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, -1: 5}     # which category wins when entries disagree
 Q_FULL, Q_VARIANT, Q_REGION = 0, 1, 2
 REGION = KINDS.index("region")
+MASKED_ONLY = "as-is:"     # hypotheses that match by their confident bits only (the picture itself: its
+                           # whole hash was already asked at the plain radius)
 
 
 class Matcher:
@@ -226,14 +228,14 @@ class Matcher:
             if self._l.kind_of[entry] == REGION:
                 continue
             detail: dict[str, Any] = {}
-            if d > st.hypothesis_threshold:
+            i, name = owners[q]
+            if d > st.hypothesis_threshold or name.startswith(MASKED_ONLY):
                 if confident is None:
                     continue
                 differ_n, bits = int(confident[0][n]), int(confident[1][n])
                 if not bits or differ_n * 256 > threshold * bits:
                     continue
                 detail = {"confident_distance": differ_n, "confident_bits": bits}
-            i, name = owners[q]
             self._better(found, (i, int(self._l.set_of[entry])),
                          self._make(files[i], entry, "perceptual", "pdq", d, variant=name, **detail))
 
