@@ -42,7 +42,7 @@ from tasman.triage.hashing.pdq import hamming
 from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item, one_blas_thread
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import load_matcher
-from tasman.triage.match.matcher import MASKED_ONLY
+from tasman.triage.match.matcher import MASKED
 from tasman.triage.match.settings import HYPOTHESIS_MASKED_THRESHOLD, HYPOTHESIS_THRESHOLD
 from tasman.triage.types import FileHashes
 
@@ -84,9 +84,9 @@ def hypothesis_near(fh: FileHashes, name: str, own: str, radius: int) -> bool:
         return False
     k = names.index(name)
     d = hamming(fh.pdq_hypotheses[k][1], own)
-    if d <= HYPOTHESIS_THRESHOLD and not name.startswith(MASKED_ONLY):
+    if d <= HYPOTHESIS_THRESHOLD:
         return True
-    if d > radius or len(fh.pdq_hypothesis_masks) != len(names):
+    if d > radius or not name.startswith(MASKED) or len(fh.pdq_hypothesis_masks) != len(names):
         return False
     q, o, m = (int(x, 16) for x in (fh.pdq_hypotheses[k][1], own, fh.pdq_hypothesis_masks[k]))
     return ((q ^ o) & m).bit_count() * 256 <= HYPOTHESIS_MASKED_THRESHOLD * m.bit_count()

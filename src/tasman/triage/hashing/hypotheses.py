@@ -17,16 +17,16 @@ guess is one more PDQ query:
   band's mean or other fades lands no nearer than this fade).
 * ``inpaint:EDGE-WHERE``: a flat or text-bearing box found on an edge (a partial-width caption,
   a corner logo, a watermark bar) filled from its surroundings before hashing.
-* ``as-is:masked``: the picture itself, which only matters through its confident bits (below):
-  an overlay the box finder misses still leaves most of them as they were.
 
 Each hypothesis comes with a mask of its :data:`MASK_BITS` confident bits (``pdq.confident_masks``:
 those whose DCT coefficient lies furthest from the median). A guessed border or in-painted box
 moves every coefficient a little, and flips the bits whose coefficient was near the median: the
-confident bits survive it far better (``bench/hypostudy.py --mask``: 5% crops of drawn pictures
-whose best guess lies 40-50 bits from the original agree with it on all but a few of them). The
-matcher lets a hypothesis match further out (``MatchSettings.hypothesis_radius``) when its
-confident bits agree (``hypothesis_masked_threshold``).
+confident bits survive it far better (``bench/hypostudy.py --mask``: crops of drawn pictures
+whose best guess lies 40-50 bits from the original differ from it in 4-15 of their 128). The
+matcher lets an un-crop match further out (``MatchSettings.hypothesis_radius``) when its
+confident bits agree (``hypothesis_masked_threshold``); an in-paint, nearly the picture as it
+is, is held to the whole-hash threshold (``bench/falsematch.py``: look-alike pictures pass the
+masked rule as themselves or in-painted, never un-cropped).
 
 Everything is computed from the reduced-scale luma the runner already decoded, halved to about
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
@@ -67,7 +67,6 @@ STRAIGHT = 0.7             # share of the row past a box that differs from it (a
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
 FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
 MASK_BITS = 128            # each hypothesis's confident bits (``pdq.confident_masks``), for the masked distance
-AS_IS = "as-is:masked"     # the picture itself, matched on its confident bits only (an overlay hides the rest)
 
 
 @dataclass(frozen=True)
@@ -240,8 +239,6 @@ def hypothesis_buffers(luma: np.ndarray, full_size: tuple[int, int], scale: int
     names: list[str] = []
     buffers: list[np.ndarray] = []
     passes: dict[tuple[float, float], np.ndarray] = {}
-    names.append(AS_IS)
-    buffers.append(downsample(a, (cols * s, rows * s), s))
     for kept, anchor in UNCROP:
         av, ah = _ANCHOR[anchor]
         if (kept, av) not in passes:

@@ -5,11 +5,11 @@ second hash the file disagrees with is a collision, not a match); perceptual mat
 sub-region hashes (see ``regions``); videos by the vPDQ frame rule (see ``video``). A picture whose
 own, dihedral and region hashes found nothing is queried once more with its crop/overlay
 hypotheses (``hashing.hypotheses``) at the stricter ``hypothesis_threshold``: such a match is
-``perceptual`` with the hypothesis in ``detail["variant"]`` (e.g. ``uncrop:0.90:centre``). A
-hypothesis further out, up to ``hypothesis_radius``, matches when its confident bits (the mask the
+``perceptual`` with the hypothesis in ``detail["variant"]`` (e.g. ``uncrop:0.90:centre``). An
+un-crop further out, up to ``hypothesis_radius``, matches when its confident bits (the mask the
 worker sends with it) agree within ``hypothesis_masked_threshold`` (scaled to 256 bits): a guessed
-border or in-painted box disturbs the bits whose coefficients lie near the median, and those are
-left out of that comparison (``detail["confident_distance"]``)."""
+border disturbs the bits whose coefficients lie near the median, and those are left out of that
+comparison (``detail["confident_distance"]``)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ HASH_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, -1: 5}     # which category wins when entries disagree
 Q_FULL, Q_VARIANT, Q_REGION = 0, 1, 2
 REGION = KINDS.index("region")
-MASKED_ONLY = "as-is:"     # hypotheses that match by their confident bits only (the picture itself: its
-                           # whole hash was already asked at the plain radius)
+MASKED = "uncrop:"         # the hypotheses the confident-bit rule applies to (bench/falsematch.py: an
+                           # in-paint or the picture itself lets look-alike pictures through)
 
 
 class Matcher:
@@ -229,8 +229,8 @@ class Matcher:
                 continue
             detail: dict[str, Any] = {}
             i, name = owners[q]
-            if d > st.hypothesis_threshold or name.startswith(MASKED_ONLY):
-                if confident is None:
+            if d > st.hypothesis_threshold:
+                if confident is None or not name.startswith(MASKED):
                     continue
                 differ_n, bits = int(confident[0][n]), int(confident[1][n])
                 if not bits or differ_n * 256 > threshold * bits:

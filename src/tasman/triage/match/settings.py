@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 HYPOTHESIS_THRESHOLD = 28    # bits; chosen on bench/falsematch.py and bench/croprecall.py (docs/triage.md)
-# A hypothesis further than HYPOTHESIS_THRESHOLD from a listed hash but within HYPOTHESIS_RADIUS still
-# matches when its confident bits (hashing.hypotheses.MASK_BITS of them) agree: at most
+# An un-crop hypothesis further than HYPOTHESIS_THRESHOLD from a listed hash but within HYPOTHESIS_RADIUS
+# still matches when its confident bits (hashing.hypotheses.MASK_BITS of them) agree: at most
 # HYPOTHESIS_MASKED_THRESHOLD differ, scaled to 256 bits (bench/hypostudy.py --mask, docs/triage.md).
 HYPOTHESIS_RADIUS = 52
 HYPOTHESIS_MASKED_THRESHOLD = 28
