@@ -61,7 +61,7 @@ from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import load_matcher
 from tasman.triage.match.codes import hex_to_bytes
 from tasman.triage.match.dihedral import DIHEDRAL
-from tasman.triage.match.matcher import HYPOTHESIS_THRESHOLD
+from tasman.triage.match.settings import HYPOTHESIS_MASKED_THRESHOLD, HYPOTHESIS_THRESHOLD
 from tasman.triage.types import FileHashes
 
 SHARD = 2000
@@ -227,6 +227,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tasman-bench-falsematch")
     ap.add_argument("--max-minutes", type=float, default=9.0, help="hashing time for this invocation")
     ap.add_argument("--shard", type=int, default=SHARD, help="pictures a cached shard (keep it when resuming)")
+    ap.add_argument("--hypothesis-radius", type=int, default=None,
+                    help="confirm hypotheses by their confident bits out to this radius (default: the matcher's "
+                         "own, lowered for a long list)")
     args = ap.parse_args()
     deadline = time.monotonic() + args.max_minutes * 60
     print(f"{args.n} unrelated pictures vs a {args.list_size}-hash list ({args.listed} listed pictures); "
@@ -255,14 +258,16 @@ def main() -> None:
             import_hashset(s, ws.actor, listfile, "big")
         with ws.session() as s:
             global _MATCHER
-            _MATCHER = load_matcher(s, ["big"])
+            _MATCHER = load_matcher(s, ["big"], **({} if args.hypothesis_radius is None else
+                                                   {"hypothesis_radius": args.hypothesis_radius,
+                                                    "hypothesis_query_us": float("inf")}))
         ws.close()
     print(f"list: {real} picture hashes + {args.list_size - real} derived; imported and indexed in "
           f"{time.monotonic() - t0:.0f} s", flush=True)
     global _QUERIES
     _QUERIES = queries
     chunks = [(i, min(i + MATCH_CHUNK, len(queries))) for i in range(0, len(queries), MATCH_CHUNK)]
-    tag = f"match-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}"
+    tag = f"match-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}-{_MATCHER.hypothesis_radius}"
     todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}.pkl").exists()]
     t0 = time.monotonic()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
@@ -290,8 +295,11 @@ def main() -> None:
     false_files = 0
     near: dict[str, Counter[int]] = {}
     hashes_per: Counter[str] = Counter()
+    confident: dict[str, Counter[int]] = {}
     for c in chunks:
-        k, f, nr, hp = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
+        k, f, nr, hp, conf = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
+        for g, cnt in conf.items():
+            confident.setdefault(g, Counter()).update(cnt)
         kinds.update(k)
         false_files += f
         hashes_per.update(hp)
@@ -314,6 +322,20 @@ def main() -> None:
                                                        for r in radii))
     total = {r: sum(c for dc in near.values() for d, c in dc.items() if d <= r) for r in radii}
     print(f"{'all':26} {n_hyp:8} " + " ".join(f"{total[r]:6}" for r in radii))
+    r = _MATCHER.hypothesis_radius
+    print(f"\nthe same hashes within {r} bits of a listed hash (the hypothesis radius for this list): how many "
+          f"have their confident bits within d (scaled to 256 bits; a match at <= {HYPOTHESIS_MASKED_THRESHOLD})")
+    steps = (20, 24, 28, 32, 36, 44)
+    print(f"{'hypothesis':26} {'hashes':>8} {'in r':>6} " + " ".join(f"{'<=' + str(d):>6}" for d in steps))
+    for g in sorted(hashes_per):
+        cc = confident.get(g, Counter())
+        print(f"{g:26} {hashes_per[g]:8} {sum(cc.values()):6} "
+              + " ".join(f"{sum(c for d, c in cc.items() if d <= t):6}" for t in steps))
+    allc = Counter[int]()
+    for cc in confident.values():
+        allc.update(cc)
+    print(f"{'all':26} {n_hyp:8} {sum(allc.values()):6} "
+          + " ".join(f"{sum(c for d, c in allc.items() if d <= t):6}" for t in steps))
 
 
 _MATCHER: Any = None
@@ -326,7 +348,7 @@ def _group(name: str) -> str:
 
 
 def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter[str], int, dict[str, Counter[int]],
-                                                                            Counter[str]]]:
+                                                                            Counter[str], dict[str, Counter[int]]]]:
     """One chunk of pictures: matched as triage matches them, then every hypothesis hash on its own."""
     one_blas_thread()
     files = _QUERIES[chunk[0]:chunk[1]]
@@ -346,7 +368,23 @@ def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter
             best[q] = min(best.get(q, 999), d)
         for q, d in best.items():
             near.setdefault(names[q], Counter())[d] += 1
-    return chunk, (kinds, matched, near, Counter(names))
+    masks = [m for q in files for m in (q.pdq_hypothesis_masks if len(q.pdq_hypothesis_masks) == len(q.pdq_hypotheses)
+                                        else ("0" * 64,) * len(q.pdq_hypotheses))]
+    confident: dict[str, Counter[int]] = {}
+    if hexes and _MATCHER._hyp is not None:      # the confident bits of every hash within the hypothesis radius
+        index, codes, _ = _MATCHER._hyp
+        queries = hex_to_bytes(hexes, 32)
+        qmask = hex_to_bytes(masks, 32)
+        qi, li, _ = index.search(queries, _MATCHER.hypothesis_radius)
+        differ = np.bitwise_count((queries[qi] ^ codes[li]) & qmask[qi]).sum(axis=1)
+        bits = np.maximum(1, np.bitwise_count(qmask[qi]).sum(axis=1))
+        scaled = (differ * 256 + bits - 1) // bits
+        best = {}
+        for q, d in zip(qi.tolist(), scaled.tolist(), strict=True):
+            best[q] = min(best.get(q, 999), d)
+        for q, d in best.items():
+            confident.setdefault(names[q], Counter())[d] += 1
+    return chunk, (kinds, matched, near, Counter(names), confident)
 
 if __name__ == "__main__":
     main()
