@@ -74,7 +74,7 @@ SCHEMA = pa.schema([
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
     ("name_block", pa.string()), ("name_block_any", pa.string()),
-    ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()),
+    ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()), ("name_block_placeless", pa.string()),
     ("alias_block1", pa.string()), ("alias_block2", pa.string()),
     ("basis", pa.string()),
 ])
@@ -315,6 +315,8 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
             ablocks = block_keys(atoks, place)
         elif not only_own(atoks, [*tokens, *forms]):  # what its own name gives, in any order, says nothing new
             a_full, a_init, a_last = not_own(*token_keys(tuple(atoks)), [*tokens, *forms])
+            if len(tokens) == 1:  # a first name alone: its screen names and emails may hold the rest
+                ablocks = block_keys(atoks, place)
     swap = len(tokens) > 1 and len(first or "") >= 4  # a first name an alias key can hold (four letters)
     display = g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x) or None
     return {
@@ -333,6 +335,9 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         "name_block_any": name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None,
         "name_block_swap": name_block_key(last, first, place) if swap else None,
         "name_block_swap_any": name_block_key(last, first, None, any_country=True) if swap else None,
+        # a named party whose country nothing says meets the nameless parties of every country
+        "name_block_placeless": name_block_key(first, last, None, any_country=True).partition("|")[0]
+        if len(tokens) > 1 and place is None and first and last else None,
         "alias_block1": ablocks[0] if ablocks else None, "alias_block2": ablocks[1] if len(ablocks) > 1 else None,
         "basis": basis,
     }
