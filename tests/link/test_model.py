@@ -1,6 +1,6 @@
 """The model's comparisons and training (issue 14, linkmodel): term frequencies corrected as u is,
 the name-in-screen-name comparison only where one side has no full name, a named party of no
-known place meeting nameless parties of any country, EM on pairs sharing a phone."""
+known place meeting nameless parties of any country."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tasman.link.backends import open_backend
 from tasman.link.keys import uid
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import resolve
-from tasman.link.settings import TF_SCALES, LinkSettings, blocking_rules, em_blocking
+from tasman.link.settings import TF_SCALES, LinkSettings, blocking_rules
 from tasman.link.training import U_FLOOR, correct_u
 
 UNTRAINED = {"min_parties_to_train": 10**6, "threshold": 0.999999999, "review_threshold": 0.001}
@@ -141,11 +141,3 @@ def test_a_named_party_with_a_place_keeps_to_its_country() -> None:
     assert p["name_block_placeless"] is None and p["name_block"] == "kowa+m|PL"
     rules = [r.get_blocking_rule("duckdb").blocking_rule_sql for r in blocking_rules()]
     assert "split_part(l.alias_block1, '|', 1) = r.name_block_placeless" in rules
-
-
-# -- EM on pairs sharing a phone ----------------------------------------------------------------------------
-
-def test_em_rule_on_an_identifier_list() -> None:
-    assert em_blocking("phones").get_blocking_rule("duckdb").blocking_rule_sql == "l.phones[1] = r.phones[1]"
-    assert "phones" in LinkSettings().em_rules
-    assert "first_name" in em_blocking("first_name+dob").get_blocking_rule("duckdb").blocking_rule_sql

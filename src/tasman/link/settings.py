@@ -23,8 +23,8 @@ from tasman.core.errors import InputError
 # 3: nameless parties of no known country blocked against any country, and against each other;
 #    a first name and a last initial in a screen name (a level of name_in_alias, a blocking key)
 # 4: the alias comparison weighs only a party known by no name against a named one; term frequencies
-#    corrected as u is (link/frequencies.py); EM also on pairs sharing a phone; a named party of no
-#    known place meets the nameless parties of every country
+#    corrected as u is (link/frequencies.py); a named party of no known place meets the nameless
+#    parties of every country; a party known by a first name alone gets alias blocking keys
 VERSION = 4
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
@@ -61,7 +61,7 @@ class LinkSettings(BaseModel):
     u_max_pairs: float = 2e6
     em_max_pairs: float = 2e6
     min_parties_to_train: int = 400  # below this the priors are used (too few pairs to estimate from)
-    em_rules: tuple[str, ...] = ("name_key", "dob", "phones")
+    em_rules: tuple[str, ...] = ("name_key", "dob")
     backend: str = "duckdb"
 
     def splink_settings(self) -> SettingsCreator:
@@ -265,17 +265,8 @@ def blocking_rules() -> list[Any]:
     ]
 
 
-ARRAY_COLUMNS = frozenset({"emails", "phones", "payrefs", "handles", "site_handles", "handle_names"})
-
-
 def em_blocking(rule: str) -> Any:
-    """An EM training rule: columns joined by ``+``; an identifier list (``phones``) is exploded,
-    so the pairs sharing one of its values are the training pairs."""
-    cols = rule.split("+")
-    if any(c in ARRAY_COLUMNS for c in cols):
-        return CustomRule(" AND ".join(f"l.{c}[1] = r.{c}[1]" if c in ARRAY_COLUMNS else f"l.{c} = r.{c}"
-                                       for c in cols), "duckdb")
-    return block_on(*cols)
+    return block_on(*rule.split("+"))
 
 
 # Priors used when there is too little data to train (and as EM's starting point):
