@@ -141,3 +141,27 @@ def test_a_named_party_with_a_place_keeps_to_its_country() -> None:
     assert p["name_block_placeless"] is None and p["name_block"] == "kowa+m|PL"
     rules = [r.get_blocking_rule("duckdb").blocking_rule_sql for r in blocking_rules()]
     assert "split_part(l.alias_block1, '|', 1) = r.name_block_placeless" in rules
+
+
+# -- a nameless party's two blocking keys: those a name of the case offers, each text apart ---------------
+
+def test_blocking_keys_come_from_each_screen_name_and_email_apart() -> None:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "tips", {"name": "Emeka Veleemi", "country": "NG"}),
+        # two texts: the two longest tokens of both together are a word and a surname (bamb+v, vele+b)
+        (2, "customers", {"email": "emeka.veleemi.97@correo.example", "username": "bamboobamboo6056",
+                          "platform": "shop", "country": "NG"}),
+        (3, "customers", {"email": "lucky.delta782@correo.example", "username": "bamboobamboo6056",
+                          "platform": "shop", "country": "NG"}),  # look-alike: no name of the case in it
+        (4, "customers", {"name": "Ada Okafor", "country": "NG"}),
+    ]
+    table = normalise_rows(rows)
+    parts = {r["uid"]: r for r in table.to_pylist()}
+    assert parts[uid(2)]["alias_block1"] == "vele+e|NG"  # the email's own reading, offered by the tip
+    assert "vele+e|NG" not in (parts[uid(3)]["alias_block1"], parts[uid(3)]["alias_block2"])
+    res = resolve(table, LinkSettings(**UNTRAINED))
+    pair = _pair(res, 1, 2)
+    assert pair is not None
+    assert pair.explanation["fields"]["name_in_alias"]["level"] == \
+        "first and last name in the other's screen name or email"
+    assert _pair(res, 1, 3) is None
