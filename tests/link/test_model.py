@@ -1,6 +1,6 @@
-"""The model's comparisons and training (issue 14, linkmodel): term frequencies corrected as u is,
-the name-in-screen-name comparison only where one side has no full name, a named party of no
-known place meeting nameless parties of any country."""
+"""The model's comparisons and blocking (issue 14, linkmodel): term frequencies corrected as u is,
+a first name alone meeting the surname in its screen name, a named party of no known place meeting
+nameless parties of any country, a nameless party's blocking keys read per screen name and email."""
 
 from __future__ import annotations
 
@@ -92,25 +92,26 @@ def test_a_stored_correction_raises_the_weight_of_an_agreeing_value() -> None:
         _pair(again, 1, 2).explanation["fields"]["name"]["weight"]
 
 
-# -- a name in a screen name: only against a party with no full name ---------------------------------------
+# -- a first name alone: its screen names and emails get a nameless party's blocking keys ------------------
 
-def test_the_alias_comparison_weighs_a_party_without_a_full_name() -> None:
+def test_a_first_name_alone_meets_the_full_name_in_its_screen_name() -> None:
     rows: list[tuple[int, str, dict[str, Any]]] = [
         (1, "customers", {"name": "Marta Kowalska", "city": "Gdansk", "country": "PL"}),
         (2, "tips", {"name": "Marta", "username": "m.kowalska", "platform": "forum.pl"}),  # a first name only
-        (3, "customers", {"name": "Piotr Lis", "email": "kowalska.marta@o2.pl", "country": "PL"}),
+        (3, "customers", {"name": "Magda Nowak", "city": "Gdansk", "country": "PL"}),     # look-alike: same initial
     ]
     rows += [(10 + i, "customers", {"name": n, "city": "Gdansk", "country": "PL"})
              for i, n in enumerate(["Jan Nowak", "Anna Lis", "Ewa Wojcik", "Adam Mazur"])]
-    res = resolve(normalise_rows(rows), LinkSettings(**UNTRAINED))
-    first_only = _pair(res, 1, 2)  # blocked on the first name: the screen name holds the rest
+    table = normalise_rows(rows)
+    parts = {r["uid"]: r for r in table.to_pylist()}
+    assert parts[uid(2)]["alias_block1"] == "kowa+m|*"
+    res = resolve(table, LinkSettings(**UNTRAINED))
+    first_only = _pair(res, 1, 2)  # blocked on the screen name's last name and initial
     assert first_only is not None
     assert first_only.explanation["fields"]["name_in_alias"]["level"] == \
         "last name and initial in the other's screen name or email"
     assert first_only.explanation["fields"]["name_in_alias"]["weight"] > 0
-    # a named party's email holding another's name: the names disagree, and that is the comparison
-    named = _pair(res, 1, 3)
-    assert named is None or named.explanation["fields"]["name_in_alias"]["level"] == "missing on one side"
+    assert _pair(res, 2, 3) is None  # "Magda Nowak": nothing of the screen name's surname
 
 
 # -- a named party of no known place meets nameless parties of any country --------------------------------

@@ -22,9 +22,9 @@ from tasman.core.errors import InputError
 # 2: handles on any platform, names inside screen names and emails, email providers' countries;
 # 3: nameless parties of no known country blocked against any country, and against each other;
 #    a first name and a last initial in a screen name (a level of name_in_alias, a blocking key)
-# 4: the alias comparison weighs only a party known by no name against a named one; term frequencies
-#    corrected as u is (link/frequencies.py); a named party of no known place meets the nameless
-#    parties of every country; a party known by a first name alone gets alias blocking keys
+# 4: term frequencies corrected as u is (link/frequencies.py); a named party of no known place meets
+#    the nameless parties of every country; a party known by a first name alone gets alias blocking
+#    keys; a nameless party's blocking keys read from each screen name and email apart
 VERSION = 4
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
@@ -185,17 +185,11 @@ def alias_comparison() -> cl.CustomComparison:
     """A name inside the other's screen name or email address (``mart_kowal77``, ``m.kowalska``
     against "Marta Kowalska"): four-letter prefixes of last and first name, or last name and
     initial, or first name and last initial (``marta_k``), or the last name alone
-    (``tasman.link.aliases``). Only where the side with the screen name or email has no full name of
-    its own (a chat known by its screen name, a tip naming only "Marta"): where both have one, the
-    name comparison weighs them, and a named party's other screen names (``lucky.delta782``) would
-    teach EM that a true pair rarely shows a name there, diluting m for the pairs the comparison is
-    for (0.14 on the synth corpus, 0.63 without them)."""
-    present = _crossed("alias_last_{a} IS NOT NULL AND last_name_{a} IS NULL AND last_name_{b} IS NOT NULL "
-                       "AND first_name_{b} IS NOT NULL")
+    (``tasman.link.aliases``)."""
+    present = _crossed("alias_last_{a} IS NOT NULL AND last_name_{b} IS NOT NULL AND first_name_{b} IS NOT NULL")
     return cl.CustomComparison(output_column_name="name_in_alias", comparison_levels=[
         cll.CustomLevel(f"NOT ({present})", base_dialect_str="duckdb").configure(
-            is_null_level=True, label_for_charts="no screen name or email of a party without a full name, "
-                                                 "against a name"),
+            is_null_level=True, label_for_charts="no screen name or email against a name"),
         cll.CustomLevel(_meets("alias_full"), base_dialect_str="duckdb").configure(
             label_for_charts="first and last name in the other's screen name or email"),
         cll.CustomLevel(_meets("alias_init"), base_dialect_str="duckdb").configure(
