@@ -75,7 +75,7 @@ SCHEMA = pa.schema([
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
     ("name_block", pa.string()), ("name_block_any", pa.string()),
-    ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()),
+    ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()), ("name_block_placeless", pa.string()),
     ("alias_block1", pa.string()), ("alias_block2", pa.string()),
     ("basis", pa.string()),
 ])
@@ -325,7 +325,11 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
                 ablocks = list(dict.fromkeys([*s_blocks, *ablocks]))[:2]
         elif not only_own(atoks, [*tokens, *forms]):  # what its own name gives, in any order, says nothing new
             a_full, a_init, a_last = not_own(*token_keys(tuple(atoks)), [*tokens, *forms])
+            if len(tokens) == 1:  # a first name alone: its screen names and emails may hold the rest
+                ablocks = block_keys(atoks, place)
     swap = len(tokens) > 1 and len(first or "") >= 4  # a first name an alias key can hold (four letters)
+    any_key = name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None
+    placeless = any_key.partition("|")[0] if any_key and place is None else None
     display = (g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x)
                or (said.get("name") if tokens else None) or None)
     return {
@@ -341,9 +345,11 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         "alias_last": sorted(a_last) or None,
         "email_countries": email_ccs or None,
         "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
-        "name_block_any": name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None,
+        "name_block_any": any_key,
         "name_block_swap": name_block_key(last, first, place) if swap else None,
         "name_block_swap_any": name_block_key(last, first, None, any_country=True) if swap else None,
+        # a named party whose country nothing says meets the nameless parties of every country
+        "name_block_placeless": placeless,
         "alias_block1": ablocks[0] if ablocks else None, "alias_block2": ablocks[1] if len(ablocks) > 1 else None,
         "basis": basis,
     }
