@@ -30,7 +30,9 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -39,7 +41,14 @@ from pathlib import Path
 from typing import Any
 
 import ray
-from ray.exceptions import OutOfMemoryError, RayError, RayTaskError, TaskCancelledError, WorkerCrashedError
+from ray.exceptions import (
+    AuthenticationError,
+    OutOfMemoryError,
+    RayError,
+    RayTaskError,
+    TaskCancelledError,
+    WorkerCrashedError,
+)
 
 from tasman.core.errors import InputError
 from tasman.core.procs import default_workers, tasman_on_path
@@ -59,6 +68,7 @@ SHIP_FILE_BYTES = 128 << 20          # larger files are hashed on the submitting
 IN_FLIGHT_PER_CPU = 3                # chunks outstanding per CPU: one running, the next ones queued
 LOCAL_OBJECT_STORE = 128 << 20       # a Ray started here only carries paths and hashes
 CONNECT_SECONDS = 5.0
+PROBE_SECONDS = 10.0                 # the token check against a cluster's GCS (Ray itself retries for 20 s)
 CANCEL_SECONDS = 10.0
 CLIENT_PORT = 10001                  # Ray Client's default port
 CRASHES = (WorkerCrashedError, OutOfMemoryError)      # what a file can do to a worker
@@ -101,6 +111,81 @@ def check_address(address: str) -> None:
         raise InputError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
 
 
+def _on(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true")
+
+
+def _token_given() -> bool:
+    """Whether this process has a Ray token where Ray looks for one: ``RAY_AUTH_TOKEN``, the file
+    ``RAY_AUTH_TOKEN_PATH`` names, or ``~/.ray/auth_token``."""
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or str(Path.home() / ".ray" / "auth_token")
+    try:
+        return bool(Path(path).read_text().strip())
+    except OSError:
+        return False
+
+
+def check_security(address: str | None) -> None:
+    """A cluster joined by address gets the evidence's bytes: it must be one that asks for Ray's
+    token (``RAY_AUTH_MODE=token`` and the cluster's token here) and that speaks TLS
+    (``RAY_USE_TLS=1`` with ``RAY_TLS_SERVER_CERT``, ``RAY_TLS_SERVER_KEY``, ``RAY_TLS_CA_CERT``),
+    unless the operator says ``TASMAN_RAY_INSECURE=1`` (a warning then says what crosses in clear).
+    A Ray that Tasman starts itself (no address) listens on this machine only and is not asked."""
+    if address is None:
+        return
+    missing: list[str] = []
+    if os.environ.get("RAY_AUTH_MODE", "").strip().lower() != "token" or not _token_given():
+        missing.append("token authentication (RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN, "
+                       "RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)")
+    if _on("RAY_USE_TLS"):
+        for name in ("RAY_TLS_SERVER_CERT", "RAY_TLS_SERVER_KEY", "RAY_TLS_CA_CERT"):
+            value = os.environ.get(name, "")
+            if not value or not os.access(value, os.R_OK):
+                raise InputError(f"RAY_USE_TLS=1 needs {name} to name a readable PEM file "
+                                 f"({'not set' if not value else 'cannot read ' + value})")
+    else:
+        missing.append("TLS (RAY_USE_TLS=1 with RAY_TLS_SERVER_CERT, RAY_TLS_SERVER_KEY and RAY_TLS_CA_CERT)")
+    if not missing:
+        return
+    if os.environ.get("TASMAN_RAY_INSECURE") != "1":
+        raise InputError(f"the Ray cluster at {address} is joined only with {' and '.join(missing)}, "
+                         "as on its nodes; or set TASMAN_RAY_INSECURE=1 to send evidence to a cluster "
+                         "without them")
+    print(f"warning: Ray cluster at {address} without {' or '.join(m.split(' (')[0] for m in missing)} "
+          "(TASMAN_RAY_INSECURE=1): evidence crosses the network "
+          f"{'in clear' if not _on('RAY_USE_TLS') else 'to whoever reaches the cluster'}", file=sys.stderr)
+
+
+def check_token(address: str) -> None:
+    """A cluster that refuses this process's token (or wants one it was not given) says so to a
+    single call of its GCS in a second; ``ray.init`` would retry for 20 s and then report only
+    that it could not connect. Ray Client (``ray://``) and ``auto`` are left to ``ray.init``; so
+    is anything else a probe meets (Ray words it)."""
+    if address == "auto" or address.startswith("ray://"):
+        return
+    from ray._raylet import GcsClient
+
+    refused: list[BaseException] = []
+
+    def probe() -> None:
+        try:
+            GcsClient(address=address).internal_kv_get(b"session_name", b"session", timeout=PROBE_SECONDS)
+        except AuthenticationError as exc:
+            refused.append(exc)
+        except Exception:        # noqa: BLE001 - not the probe's to judge: ray.init says what is wrong
+            pass
+
+    thread = threading.Thread(target=probe, name="tasman-ray-probe", daemon=True)
+    thread.start()
+    thread.join(PROBE_SECONDS + CONNECT_SECONDS)
+    if refused:
+        given = os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "token"
+        raise InputError(f"the Ray cluster at {address} refused "
+                         f"{'the token given (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)' if given else 'a connection without its token (RAY_AUTH_MODE=token)'}")
+
+
 def _one_line(exc: BaseException) -> str:
     return next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
 
@@ -115,6 +200,7 @@ def connect(address: str | None, workers: int | None) -> bool:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address is not None:
         check_address(address)
+        check_security(address)
     if ray.is_initialized():
         return False
     quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
@@ -124,6 +210,7 @@ def connect(address: str | None, workers: int | None) -> bool:
                 ray.init(address="local", num_cpus=workers or default_workers(), include_dashboard=False,
                          object_store_memory=LOCAL_OBJECT_STORE, **quiet)
         else:
+            check_token(address)
             ray.init(address=address, runtime_env=_code_for_the_cluster(), **quiet)
     except ConnectionError as exc:
         if address == "auto":
