@@ -12,8 +12,8 @@ What travels to the workers:
   this machine: the work items' *paths*, as the process pool does; the workers read the files;
 - a cluster given by address (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``), which also gets this
   process's ``tasman`` package with the job (Ray's ``py_modules``): the files' *bytes*
-  (``WorkItem.data``), in chunks of at most ``SHIP_CHUNK_BYTES`` with at most
-  ``SHIP_IN_FLIGHT_BYTES`` outstanding, because other nodes (and nodes the cluster adds later)
+  (``WorkItem.data``), in chunks of at most ``SHIP_CHUNK_BYTES`` with a window outstanding
+  sized from the cluster's CPUs (``in_flight_bytes``), because other nodes (and nodes the cluster adds later)
   cannot open this machine's paths. A file over ``SHIP_FILE_BYTES`` (a long video) is not sent:
   it is hashed here by a local worker process while the cluster goes on with what it holds.
 
@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import psutil
 import ray
 from ray.exceptions import (
     AuthenticationError,
@@ -63,7 +64,9 @@ from tasman.triage.pipeline import (
 )
 
 SHIP_CHUNK_BYTES = 8 << 20           # bytes sent in one task: many tasks, so a cluster's cores all get work
-SHIP_IN_FLIGHT_BYTES = 512 << 20     # bytes outstanding at once: the submitting machine's memory stays bounded
+SHIP_IN_FLIGHT_BYTES = 512 << 20     # bytes outstanding at least (a cluster of up to 21 CPUs needs no more)
+SHIP_MEMORY_SHARE = 4                # at most a quarter of this machine's available memory outstanding
+WINDOW_SECONDS = 30.0                # a cluster's CPUs are counted again this often (nodes come and go)
 SHIP_FILE_BYTES = 128 << 20          # larger files are hashed on the submitting machine
 IN_FLIGHT_PER_CPU = 3                # chunks outstanding per CPU: one running, the next ones queued
 LOCAL_OBJECT_STORE = 128 << 20       # a Ray started here only carries paths and hashes
@@ -74,6 +77,16 @@ CLIENT_PORT = 10001                  # Ray Client's default port
 CRASHES = (WorkerCrashedError, OutOfMemoryError)      # what a file can do to a worker
 
 _ready = False
+
+
+def in_flight_bytes(cpus: int, available: int) -> int:
+    """Bytes kept outstanding for a cluster of ``cpus`` CPUs, when this machine has ``available``
+    bytes of memory free: each CPU's ``IN_FLIGHT_PER_CPU`` chunks of ``SHIP_CHUNK_BYTES`` (so a
+    cluster of any size is kept busy), at least ``SHIP_IN_FLIGHT_BYTES``, and at most a
+    ``SHIP_MEMORY_SHARE``-th of the available memory (the bytes sent stay here until their
+    results come back, to be sent again if a node is lost), but never under one chunk."""
+    want = max(SHIP_IN_FLIGHT_BYTES, cpus * IN_FLIGHT_PER_CPU * SHIP_CHUNK_BYTES)
+    return max(SHIP_CHUNK_BYTES, min(want, available // SHIP_MEMORY_SHARE))
 
 
 def _hash_chunk(fn: BatchFn, items: list[WorkItem], opts: HashOptions, node_temp: bool) -> list[WorkResult]:
@@ -165,7 +178,7 @@ def check_token(address: str) -> None:
     is anything else a probe meets (Ray words it)."""
     if address == "auto" or address.startswith("ray://"):
         return
-    from ray._raylet import GcsClient
+    from ray._raylet import GcsClient  # type: ignore[attr-defined]
 
     refused: list[BaseException] = []
 
@@ -174,7 +187,7 @@ def check_token(address: str) -> None:
             GcsClient(address=address).internal_kv_get(b"session_name", b"session", timeout=PROBE_SECONDS)
         except AuthenticationError as exc:
             refused.append(exc)
-        except Exception:        # noqa: BLE001 - not the probe's to judge: ray.init says what is wrong
+        except Exception:
             pass
 
     thread = threading.Thread(target=probe, name="tasman-ray-probe", daemon=True)
@@ -182,8 +195,9 @@ def check_token(address: str) -> None:
     thread.join(PROBE_SECONDS + CONNECT_SECONDS)
     if refused:
         given = os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "token"
-        raise InputError(f"the Ray cluster at {address} refused "
-                         f"{'the token given (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)' if given else 'a connection without its token (RAY_AUTH_MODE=token)'}")
+        what = ("the token given (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)" if given
+                else "a connection without its token (RAY_AUTH_MODE=token)")
+        raise InputError(f"the Ray cluster at {address} refused {what}")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -280,10 +294,30 @@ class RayEngine(Engine):
             raise
         self.ship = ship
         self.address = address
-        self.limit = max(1, self.workers) * IN_FLIGHT_PER_CPU
+        self.fixed = workers is not None            # else the window follows the cluster's CPUs
+        self.limit, self.window, self.sized = 0, 0, 0.0
+        self._size(self.workers)
         self.pending: dict[Future[list[WorkResult]], _Task] = {}
         self.sent = 0
         self.local: HashPool | None = None          # files too large to send
+
+    def _size(self, cpus: int) -> None:
+        """The in-flight window for ``cpus`` CPUs: ``IN_FLIGHT_PER_CPU`` chunks each, and the bytes
+        they may hold (``in_flight_bytes``)."""
+        self.limit = max(1, cpus) * IN_FLIGHT_PER_CPU
+        self.window = in_flight_bytes(max(1, cpus), psutil.virtual_memory().available)
+        self.sized = time.monotonic()
+
+    def _resize(self) -> None:
+        """A cluster that gains or loses nodes during the run gets a window to match (unless
+        ``--workers`` set it)."""
+        if self.fixed or time.monotonic() - self.sized < WINDOW_SECONDS:
+            return
+        try:
+            cpus = int(ray.cluster_resources().get("CPU", 0))
+        except Exception:
+            cpus = 0
+        self._size(cpus or self.workers)
 
     def _chunks(self, items: Iterable[WorkItem]) -> Iterator[list[WorkItem]]:
         return chunks(items, CHUNK_ITEMS, SHIP_CHUNK_BYTES) if self.ship else chunks(items)
@@ -298,7 +332,8 @@ class RayEngine(Engine):
                 yield from self._hash_here(here)
         if chunk:
             self._send(chunk)
-        while self.pending and (len(self.pending) >= self.limit or self.sent >= SHIP_IN_FLIGHT_BYTES):
+        self._resize()
+        while self.pending and (len(self.pending) >= self.limit or self.sent >= self.window):
             yield from self._next()
 
     def _load(self, chunk: list[WorkItem]) -> tuple[list[WorkItem], list[WorkItem]]:

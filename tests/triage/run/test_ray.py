@@ -285,3 +285,33 @@ def test_a_cluster_that_cannot_be_reached_is_a_one_line_error(run_cli, triage_se
     assert _count(ws / "tasman.db", "SELECT count(*) FROM cases") == 1             # the database is read...
     assert _count(ws / "tasman.db", "SELECT count(*) FROM evidence") == 0         # ...and nothing was stored
     assert _count(ws / "tasman.db", "SELECT count(*) FROM triage_runs") == 0
+
+
+def test_the_window_in_flight_grows_with_the_clusters_cpus() -> None:
+    chunk = rayengine.SHIP_CHUNK_BYTES
+    per_cpu = rayengine.IN_FLIGHT_PER_CPU * chunk
+    plenty = 1 << 50
+    assert rayengine.in_flight_bytes(1, plenty) == rayengine.SHIP_IN_FLIGHT_BYTES      # a small cluster: the floor
+    assert rayengine.in_flight_bytes(256, plenty) == 256 * per_cpu > rayengine.SHIP_IN_FLIGHT_BYTES
+    assert rayengine.in_flight_bytes(256, 8 << 30) == 2 << 30                          # a quarter of what is free
+    assert rayengine.in_flight_bytes(256, 1 << 20) == chunk                            # never under one chunk
+
+
+def test_a_cluster_that_grows_during_the_run_gets_a_wider_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = RayEngine(ship=True)
+    try:
+        assert engine.limit == 2 * rayengine.IN_FLIGHT_PER_CPU                         # the local Ray's 2 CPUs
+        monkeypatch.setattr(rayengine.ray, "cluster_resources", lambda: {"CPU": 100.0})
+        engine._resize()
+        assert engine.limit == 2 * rayengine.IN_FLIGHT_PER_CPU                         # not counted again yet
+        engine.sized -= rayengine.WINDOW_SECONDS
+        engine._resize()
+        assert engine.limit == 100 * rayengine.IN_FLIGHT_PER_CPU
+        assert engine.window >= min(rayengine.SHIP_IN_FLIGHT_BYTES, psutil.virtual_memory().available // 4)
+        fixed = RayEngine(workers=3, ship=True)
+        fixed.sized -= rayengine.WINDOW_SECONDS
+        fixed._resize()
+        assert fixed.limit == 3 * rayengine.IN_FLIGHT_PER_CPU                          # --workers is kept
+        fixed.close()
+    finally:
+        engine.close()

@@ -34,7 +34,7 @@ RAY_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_USE_T
 def self_signed(folder: Path) -> dict[str, str]:
     """A CA made for the test and a certificate it signed for this machine's addresses (the one
     every Ray process on it, the head's and Tasman's, presents and checks): Ray's TLS settings."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
 
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
@@ -80,7 +80,7 @@ def no_ray_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_an_address_without_token_and_tls_is_refused_unless_the_operator_says_so(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rayengine.check_security(None)                        # a Ray started here: nothing asked
-    with pytest.raises(InputError, match="token authentication .* and TLS .*TASMAN_RAY_INSECURE=1"):
+    with pytest.raises(InputError, match=r"token authentication .* and TLS .*TASMAN_RAY_INSECURE=1"):
         rayengine.check_security("10.0.0.9:6379")
     monkeypatch.setenv("RAY_AUTH_MODE", "token")
     with pytest.raises(InputError, match="token authentication"):     # the mode without a token
