@@ -210,7 +210,9 @@ def connect(address: str | None, workers: int | None) -> bool:
     A process that has already called ``ray.init`` (a notebook, the tests) keeps its Ray.
     Without an address a local Ray is started with ``workers`` CPUs (all cores by default),
     no dashboard and a small object store. Ray's usage reporting to its makers is off
-    (``RAY_USAGE_STATS_ENABLED=0``, unless the operator set it) for the Ray started here."""
+    (``RAY_USAGE_STATS_ENABLED=0``, unless the operator set it) for the Ray started here. A
+    cluster given by address is joined only with Ray's token and TLS (``check_security``), and
+    a token it refuses is said in one line before ``ray.init`` (``check_token``)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address is not None:
         check_address(address)
