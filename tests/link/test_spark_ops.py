@@ -272,3 +272,30 @@ def test_a_running_job_is_reported_through_progress(spark: Any, tmp_path: Path) 
     assert be._reporter is not None
     be._reporter.join(10)
     assert not be._reporter.is_alive()                    # stopped with the backend
+
+
+def test_the_link_command_hands_its_progress_bar_to_the_backend(run_cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the bar reaches the backend (Spark's stages show in it); with --json it does not."""
+    from tasman.cli import link_cmd
+    from tasman.cli.common import Ticker
+    from tasman.link.backends.duckdb import DuckDBBackend
+    from tests.link.test_review import write_people
+
+    handed: list[object] = []
+
+    @contextlib.contextmanager
+    def shown(_label: str) -> Any:
+        yield Ticker(lambda **_kw: None)
+
+    monkeypatch.setattr(DuckDBBackend, "report_to", lambda self, progress: handed.append(progress))
+    w = ["-w", tmp_path / "ws"]
+    assert run_cli("init", tmp_path / "ws").exit_code == 0
+    assert run_cli(*w, "case", "create", "C1").exit_code == 0
+    assert run_cli(*w, "records", "import", write_people(tmp_path), "--case", "C1", "--kind", "customers"
+                   ).exit_code == 0
+    assert run_cli(*w, "link", "--case", "C1").exit_code == 0
+    assert handed == []                                   # nothing drawn: nothing handed
+    monkeypatch.setattr(link_cmd, "progress", shown)
+    assert run_cli(*w, "link", "--case", "C1", "--full").exit_code == 0
+    assert len(handed) == 1 and isinstance(handed[0], Ticker)
