@@ -245,6 +245,11 @@ class Ticker:
     def __init__(self, update: Callable[..., None] | None) -> None:
         self._update = update
 
+    @property
+    def shown(self) -> bool:
+        """Whether anything is drawn (a terminal, no --json): work that only feeds the bar can be skipped."""
+        return self._update is not None
+
     def __call__(self, done: int, total: int | None = None, detail: str = "") -> None:
         if self._update is not None:
             self._update(completed=done, total=total, detail=detail)

@@ -61,6 +61,8 @@ def link(ctx: click.Context, case_ref: str | None, threshold: float | None, revi
                    "checkpoint_dir": spark_checkpoint_dir or str(ws.root / "tmp" / "spark"),
                    "capacity_timeout": spark_capacity_timeout or DEFAULT_CAPACITY_TIMEOUT}
     with open_backend(backend, **options) as be, progress("link") as tick:
+        if tick.shown:
+            be.report_to(tick)                   # a cluster's stages and tasks, where the engine has them
         result = link_case(ws, case_ref, threshold=threshold, backend=be, review_threshold=review_threshold,
                            stage=tick.stage, mode=mode or "auto")
     emit_result(result)
