@@ -59,9 +59,9 @@ from tasman.triage.hashing import hypotheses
 from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item, one_blas_thread
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import load_matcher
-from tasman.triage.match.codes import hex_to_bytes
-from tasman.triage.match.dihedral import DIHEDRAL
 from tasman.triage.match.settings import HYPOTHESIS_MASKED_THRESHOLD, HYPOTHESIS_THRESHOLD
+from tasman.triage.perceptual.codes import hex_to_bytes
+from tasman.triage.perceptual.dihedral import DIHEDRAL
 from tasman.triage.types import FileHashes
 
 SHARD = 2000

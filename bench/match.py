@@ -38,8 +38,8 @@ from tasman.triage.hashing.pictures import hash_picture
 from tasman.triage.hashing.regions import region_buffers
 from tasman.triage.hashsets.store import build_hashset, import_hashset
 from tasman.triage.match import dihedral_variants, load_matcher, pdq_hash
-from tasman.triage.match.pdqindex import FaissIndex, MihIndex
-from tasman.triage.match.regions import region_hashes
+from tasman.triage.perceptual.pdqindex import FaissIndex, MihIndex
+from tasman.triage.perceptual.regions import region_hashes
 from tasman.triage.types import FileHashes
 
 RADIUS = 31
@@ -66,7 +66,7 @@ def flip_bits(codes: np.ndarray, rng: np.random.Generator, low: int, high: int) 
 def picture_job(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A generated benign picture's eight dihedral PDQs (listed) and those of three altered copies
     (queries: JPEG quality 30, half size, brighter), as (8, 32) and (24, 32) uint8."""
-    from tasman.triage.match.codes import hex_to_bytes
+    from tasman.triage.perceptual.codes import hex_to_bytes
 
     img = draw_picture(seed, (320, 240))
     listed = hex_to_bytes(dihedral_variants(img)[0], 32)
@@ -439,7 +439,7 @@ def timed(fn: Callable[[Image.Image], object], items: list[Image.Image]) -> list
 def nearest_unrelated(unrelated: list[FileHashes], matcher: object) -> int:
     """The smallest distance between any unrelated query hash and any listed hash (margin to 31)."""
     index = matcher._pdq  # type: ignore[attr-defined]
-    from tasman.triage.match.codes import hamming, hex_to_bytes
+    from tasman.triage.perceptual.codes import hamming, hex_to_bytes
 
     q = hex_to_bytes([h for f in unrelated for h in (f.pdq or "", *f.pdq_variants, *f.pdq_regions) if h], 32)
     listed = index.codes

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from tasman.triage.match.dihedral import dihedral_variants
+from tasman.triage.perceptual.dihedral import dihedral_variants
 
 MAX_PIXELS = 40_000_000  # a bigger picture is refused as a possible decompression bomb
 

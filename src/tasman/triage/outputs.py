@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from tasman.core import csvsafe
 from tasman.core.models import Artifact
-from tasman.triage.match.dihedral import DIHEDRAL
 from tasman.triage.models import TriageError, TriageFile, TriageMatch
+from tasman.triage.perceptual.dihedral import DIHEDRAL
 
 FILES_COLUMNS = ("path", "size", "type", "md5", "sha1", "sha256", "pdq", "quality", "deleted", "name_flag")
 MATCHES_COLUMNS = ("path", "sha1", "md5", "match_type", "distance", "hashset", "category", "hash_name",

@@ -32,7 +32,7 @@ class FileHashes:
     pdq_quality: int | None = None
     # Extra PDQ hashes of the same picture (e.g. the 8 dihedral transforms) a matcher may use.
     pdq_variants: tuple[str, ...] = ()
-    # Query-side sub-region PDQs for the crop-tolerant stage (tasman.triage.match.regions).
+    # Query-side sub-region PDQs for the crop-tolerant stage (tasman.triage.perceptual.regions).
     pdq_regions: tuple[str, ...] = ()
     # (name, hex) of guesses at the listed original (un-cropped, overlay in-painted), queried only
     # when nothing else matched (tasman.triage.hashing.hypotheses).

@@ -11,8 +11,8 @@ from tasman.triage.hashing import HashOptions, WorkItem, hamming, hash_item, pdq
 from tasman.triage.hashing.pictures import decode_luma
 from tasman.triage.hashing.regions import caption_boxes, region_buffers, working_size
 from tasman.triage.hashing.regions import region_hashes as fast
-from tasman.triage.match.regions import caption_band, working_copy
-from tasman.triage.match.regions import region_hashes as reference
+from tasman.triage.perceptual.regions import caption_band, working_copy
+from tasman.triage.perceptual.regions import region_hashes as reference
 
 
 def captioned(seed: int, top: bool) -> Image.Image:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tasman.triage.match.codes import bytes_to_hex, hamming, hex_to_bytes
-from tasman.triage.match.pdqindex import FaissIndex, MihIndex, choose_substrings
+from tasman.triage.perceptual.codes import bytes_to_hex, hamming, hex_to_bytes
+from tasman.triage.perceptual.pdqindex import FaissIndex, MihIndex, choose_substrings
 
 
 def planted(n: int, q: int, radius: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

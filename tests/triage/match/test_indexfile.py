@@ -14,9 +14,9 @@ from tasman.core.workspace import Workspace
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import indexcache as ic
 from tasman.triage.match import load_matcher
-from tasman.triage.match.codes import bytes_to_hex, hamming
 from tasman.triage.match.indexcache import IndexCache, content_key, match_rows
-from tasman.triage.match.pdqindex import LiveIndex, MihIndex, plan_for
+from tasman.triage.perceptual.codes import bytes_to_hex, hamming
+from tasman.triage.perceptual.pdqindex import LiveIndex, MihIndex, plan_for
 from tasman.triage.types import FileHashes
 
 

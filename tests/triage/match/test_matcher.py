@@ -17,7 +17,7 @@ from tasman.core.workspace import Workspace
 from tasman.synth.images import draw_picture
 from tasman.triage.hashsets.store import build_hashset, import_hashset
 from tasman.triage.match import dihedral_variants, load_matcher, pdq_hash
-from tasman.triage.match.regions import caption_band, region_hashes
+from tasman.triage.perceptual.regions import caption_band, region_hashes
 from tasman.triage.types import FileHashes
 
 SIZE = (320, 240)

@@ -1,6 +1,6 @@
 """The crop stage's query-side region hashes, computed from the decoded luma already in memory.
 
-``tasman.triage.match.regions.region_hashes`` defines them: the picture's working copy (at most
+``tasman.triage.perceptual.regions.region_hashes`` defines them: the picture's working copy (at most
 ``WORK_SIZE`` pixels a side, Pillow's bilinear resize), the whole of it, the picture without a
 caption strip, and optionally a coarse grid of top/bottom cuts, each hashed with PDQ. Every step
 up to PDQ's DCT is linear, so no working copy is made here: along each axis the resize and
@@ -20,13 +20,13 @@ import numpy as np
 from PIL import Image
 
 from tasman.triage.hashing.pdq import Band, axis_operator, band_of, distinct_hashes, folded_band, hashes_of_buffers
-from tasman.triage.match import regions as spec
+from tasman.triage.perceptual import regions as spec
 
 MIN_REGION = 16     # as the reference: smaller crops are not hashed
 
 
 def working_size(rows: int, cols: int) -> tuple[int, int]:
-    """(rows, cols) of :func:`tasman.triage.match.regions.working_copy` for a picture of this size."""
+    """(rows, cols) of :func:`tasman.triage.perceptual.regions.working_copy` for a picture of this size."""
     scale = spec.WORK_SIZE / max(rows, cols)
     if scale >= 1:
         return rows, cols

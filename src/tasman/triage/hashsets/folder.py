@@ -1,6 +1,6 @@
 """Hash sets built from pictures the lab holds (``tasman hashset build FOLDER``): every file's
 MD5/SHA-1/SHA-256, and for every picture Pillow decodes its full PDQ and the region hashes of the
-crop-tolerant stage (``tasman.triage.match.regions``). The files are only read, never shown."""
+crop-tolerant stage (``tasman.triage.perceptual.regions``). The files are only read, never shown."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typing import BinaryIO
 from PIL import Image, UnidentifiedImageError
 
 from tasman.triage.hashsets.base import Entry, HashSetFormat
-from tasman.triage.match.dihedral import pdq_hash
-from tasman.triage.match.regions import listed_region_hashes
+from tasman.triage.perceptual.dihedral import pdq_hash
+from tasman.triage.perceptual.regions import listed_region_hashes
 
 MAX_PIXELS = 200_000_000
 

@@ -24,7 +24,7 @@ from threatexchange.signal_type.signal_base import SignalType
 from tasman.core import audit
 from tasman.core.errors import InputError
 from tasman.triage.hashsets.models import HashSet, HashSetEntry
-from tasman.triage.match.pdqindex import PdqIndex, build_index
+from tasman.triage.perceptual.pdqindex import PdqIndex, build_index
 
 SIGNAL_TYPES: dict[str, type[SignalType]] = {PdqSignal.get_name(): PdqSignal, VideoMD5Signal.get_name(): VideoMD5Signal}
 PDQ_RADIUS = 31

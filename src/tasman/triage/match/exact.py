@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tasman.triage.match.codes import hex_to_bytes, keys
+from tasman.triage.perceptual.codes import hex_to_bytes, keys
 
 LENGTHS = {"md5": 16, "sha1": 20, "sha256": 32}
 HEX = re.compile(r"[0-9a-fA-F]+")

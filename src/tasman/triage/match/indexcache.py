@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tasman.triage.match.pdqindex import FORMAT, LiveIndex, MihIndex, PdqIndex
+from tasman.triage.perceptual.pdqindex import FORMAT, LiveIndex, MihIndex, PdqIndex
 
 MIN_MAPPED = 200_000     # PDQ hashes from which the matcher keeps its index on disk
 MERGE_SHARE = 0.05       # added + removed above this share of the main index: build a new main

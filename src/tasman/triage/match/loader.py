@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tasman.core.errors import NotFoundError
 from tasman.triage.hashsets.bulk import stream_rows
 from tasman.triage.hashsets.models import HashSet
-from tasman.triage.match.codes import hex_to_bytes
+from tasman.triage.perceptual.codes import hex_to_bytes
 
 KINDS = ("file", "video", "frame", "region")
 SELECT = ("SELECT hashset_id, kind, ref, part, md5, sha1, sha256, pdq, quality, category "

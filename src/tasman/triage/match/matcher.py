@@ -22,12 +22,9 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.core.workspace import default_actor
-from tasman.triage.match.codes import hex_to_bytes
-from tasman.triage.match.dihedral import DIHEDRAL
 from tasman.triage.match.exact import HEX, ExactIndex
 from tasman.triage.match.indexcache import MIN_MAPPED, IndexCache
 from tasman.triage.match.loader import KINDS, ListInfo, Loaded, load, select_sets
-from tasman.triage.match.pdqindex import PdqIndex, build_index, choose_substrings, estimate
 from tasman.triage.match.settings import (
     HYPOTHESIS_MASKED_THRESHOLD,
     HYPOTHESIS_QUERY_US,
@@ -36,6 +33,9 @@ from tasman.triage.match.settings import (
     MatchSettings,
 )
 from tasman.triage.match.video import VideoIndex
+from tasman.triage.perceptual.codes import hex_to_bytes
+from tasman.triage.perceptual.dihedral import DIHEDRAL
+from tasman.triage.perceptual.pdqindex import PdqIndex, build_index, choose_substrings, estimate
 from tasman.triage.types import FileHashes, Match
 
 STRENGTH = ("sha256", "sha1", "md5")

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tasman.triage.hashing.video import SECONDS_PER_HASH
-from tasman.triage.match.codes import hex_to_bytes
 from tasman.triage.match.exact import HEX
-from tasman.triage.match.pdqindex import build_index
+from tasman.triage.perceptual.codes import hex_to_bytes
+from tasman.triage.perceptual.pdqindex import build_index
 from tasman.triage.types import FileHashes
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from tasman.triage.match.codes import pdq_bits_to_hex
-from tasman.triage.match.dihedral import as_rgb_array
+from tasman.triage.perceptual.codes import pdq_bits_to_hex
+from tasman.triage.perceptual.dihedral import as_rgb_array
 
 WORK_SIZE = 256
 RESAMPLE = Image.Resampling.BILINEAR

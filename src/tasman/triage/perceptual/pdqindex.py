@@ -197,7 +197,7 @@ def compiled() -> Callable[..., Hits] | None:
     """The compiled search loop (``mihkernel``), or None where numba cannot be imported: then
     the numpy passes below answer (the same pairs, 2-3x slower)."""
     try:
-        from tasman.triage.match.mihkernel import mih_search
+        from tasman.triage.perceptual.mihkernel import mih_search
     except ImportError:                 # pragma: no cover - numba is a dependency
         return None
     return mih_search

@@ -8,7 +8,7 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from tasman.triage.match.codes import pdq_bits_to_hex
+from tasman.triage.perceptual.codes import pdq_bits_to_hex
 
 # pdqhash's order (rotations counter-clockwise, as PIL.Image.Transpose names them)
 DIHEDRAL = ("original", "rotate90", "rotate180", "rotate270", "flip_top_bottom", "flip_left_right", "transpose",

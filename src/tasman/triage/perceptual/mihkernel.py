@@ -1,6 +1,6 @@
 # mypy: ignore-errors
 # (numba compiles this module with its own typing: numpy scalars, intrinsics that mypy cannot follow)
-"""The compiled search loop of :class:`~tasman.triage.match.pdqindex.MihIndex` (numba).
+"""The compiled search loop of :class:`~tasman.triage.perceptual.pdqindex.MihIndex` (numba).
 
 One pass a query over the index's flat arrays, in four tight loops so that the random reads of
 each (the ``starts`` of non-empty buckets, their positions in ``order``, the candidates' codes)
