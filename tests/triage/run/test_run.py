@@ -266,6 +266,33 @@ def test_ctrl_c_inside_a_batch_write_is_marked_interrupted_and_keeps_the_batch(
     assert committed == len(set(matcher.seen)) > 0     # everything hashed (the batch was matched twice)
 
 
+def test_ctrl_c_while_the_engine_stops_after_the_last_batch_is_marked_interrupted(
+        ws: Workspace, triage_set: TriageSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C after every batch was committed, while the engine shuts down (a Ray the command
+    started takes seconds): the run is marked interrupted, not left 'running', and resumes."""
+    from tasman.triage import run as run_module
+    from tasman.triage.pipeline import HashPool
+
+    class CtrlCOnClose(HashPool):
+        def close(self, cancel: bool = False) -> None:
+            super().close(cancel)
+            raise KeyboardInterrupt
+
+    with ws.session() as s:
+        create_case(s, ws.actor, "INE")
+    monkeypatch.setattr(run_module, "make_engine", lambda *args: CtrlCOnClose(0))
+    options = TriageOptions(workers=0)
+    with pytest.raises(KeyboardInterrupt):
+        run_triage(ws, "INE", [triage_set.items["folder"]], options, matcher=FakeMatcherNone())
+    with ws.session() as s:
+        assert s.scalars(select(TriageRun)).one().status == "interrupted"
+        committed = s.scalar(select(func.count()).select_from(TriageFile)) or 0
+    monkeypatch.undo()
+    r = run_triage(ws, "INE", [triage_set.items["folder"]], options, matcher=FakeMatcherNone())
+    assert r.resumed and r.status == "finished"
+    assert r.figures["skipped_as_done"] == committed == r.counts["files"] > 0
+
+
 def test_a_run_that_cannot_be_marked_interrupted_still_stops_as_interrupted(
         ws: Workspace, triage_set: TriageSet, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
