@@ -10,6 +10,7 @@ pending" for a version set Alembic itself found complete.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +43,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
+
+
+def _end_interrupted_transaction(ctx: ExceptionContext) -> None:
+    """A statement, commit or rollback cut short by Ctrl-C (or another exception that is no
+    ``Exception``): SQLAlchemy takes it for a lost connection and closes that connection
+    (``invalidate``), but leaves the statement's cursor open. SQLite cannot close a connection
+    with a statement still prepared: it keeps it as a "zombie" that goes on holding its
+    transaction, and with it the database's write lock, until that cursor is freed, which the
+    interrupt's own traceback prevents for as long as the interrupt is being handled (a stopped
+    triage run could then not be marked interrupted). So the cursor is closed and the transaction
+    rolled back here, before the close: the lock is released at once, whatever is left open."""
+    if isinstance(ctx.original_exception, Exception):
+        return
+    cursor = getattr(ctx.execution_context, "cursor", None)     # none for a commit or a rollback
+    with contextlib.suppress(Exception):                         # an error here would replace the interrupt
+        if cursor is not None:
+            cursor.close()
+    with contextlib.suppress(Exception):
+        dbapi = ctx.connection.connection.dbapi_connection if ctx.connection is not None else None
+        if dbapi is not None:
+            dbapi.rollback()                # a no-op when the commit it interrupted went through
 
 
 def normalise_url(url: str) -> str:
@@ -68,6 +90,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _end_interrupted_transaction)
     return engine
 
 

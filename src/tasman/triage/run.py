@@ -119,29 +119,37 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
         check_evidence_path(p)          # a pipe or a device is refused before anything is read
     if len({p.resolve() for p in paths}) != len(paths):
         raise InputError("the same evidence was given twice")
-    # the workers start while the run is being set up; a Ray cluster that cannot be used stops here
-    with make_engine(options.engine, options.workers, options.ray_address) as pool:
-        case_id, known = _known_evidence(ws, case_ref, paths)
-        # the hash sets before any hashing: a wrong list name fails at once
-        matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
-        plan = TriagePlan(ws, case_ref, case_id, tuple(paths), None if known is None else tuple(known), matcher,
-                          tuple(_hashset_names(matcher, options)), options, out_dir, pool.describe())
-        handle = None
-        if known is not None:                # a resumable run needs recorded evidence: find it first
-            handle = open_run(plan, [{"arg": str(p), "evidence_id": i, "name": p.resolve().name}
-                                     for p, i in zip(paths, known, strict=True)])
-        custody = Custody(plan_custody(paths, resumed=handle is not None and handle.resumed),
-                          partial(record_evidence, ws, case_ref),
-                          HashOptions(temp_dir=str(ws.root / "tmp"), max_pixels=options.limits.max_pixels,
-                                      video=False, regions=False, hypotheses=False))
-        session = Session(plan, custody, progress, handle)
-        started = time.monotonic()
-        try:
-            session.run(pool)
-        except BaseException as exc:
-            if session.handle is not None:
-                mark_stopped(ws, case_ref, session.handle.run_id, session.files, exc)
-            raise
+    session: Session | None = None
+    stopped = False
+    try:
+        # the workers start while the run is being set up; a Ray cluster that cannot be used stops here
+        with make_engine(options.engine, options.workers, options.ray_address) as pool:
+            case_id, known = _known_evidence(ws, case_ref, paths)
+            # the hash sets before any hashing: a wrong list name fails at once
+            matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
+            plan = TriagePlan(ws, case_ref, case_id, tuple(paths), None if known is None else tuple(known), matcher,
+                              tuple(_hashset_names(matcher, options)), options, out_dir, pool.describe())
+            handle = None
+            if known is not None:                # a resumable run needs recorded evidence: find it first
+                handle = open_run(plan, [{"arg": str(p), "evidence_id": i, "name": p.resolve().name}
+                                         for p, i in zip(paths, known, strict=True)])
+            custody = Custody(plan_custody(paths, resumed=handle is not None and handle.resumed),
+                              partial(record_evidence, ws, case_ref),
+                              HashOptions(temp_dir=str(ws.root / "tmp"), max_pixels=options.limits.max_pixels,
+                                          video=False, regions=False, hypotheses=False))
+            session = Session(plan, custody, progress, handle)
+            started = time.monotonic()
+            try:
+                session.run(pool)
+            except BaseException as exc:
+                stopped = True
+                if session.handle is not None:
+                    mark_stopped(ws, case_ref, session.handle.run_id, session.files, exc)
+                raise
+    except KeyboardInterrupt as exc:     # Ctrl-C after the last batch, while the engine stops (a Ray: seconds)
+        if not stopped and session is not None and session.handle is not None:
+            mark_stopped(ws, case_ref, session.handle.run_id, session.files, exc)
+        raise
     assert session.handle is not None
     return _finish(ws, case_ref, session.handle, session, time.monotonic() - started)
 

@@ -229,8 +229,8 @@ MARK_LOCK_WAIT = 5.0            # seconds a write on the way out of a stopped ru
 def mark_stopped(ws: Workspace, case_ref: str, run_id: int, files: int, exc: BaseException) -> None:
     """An interrupted run stays resumable; one that failed on its evidence does not.
 
-    Marking the run is best effort and quick: a Ctrl-C that lands inside a write can leave that
-    connection holding SQLite's lock, so each try waits for a lock at most ``MARK_LOCK_WAIT``
+    Marking the run is best effort and quick: another writer may hold SQLite's lock (a Ctrl-C
+    inside a write no longer does: see ``core.db``), so each try waits for a lock at most ``MARK_LOCK_WAIT``
     seconds, the pool's connections are closed and the mark tried again (three times, a moment
     apart): an interrupted run ends in seconds, never in minutes of lock waits; a second Ctrl-C
     while the mark is written is ignored (at a terminal the whole process group gets it, and

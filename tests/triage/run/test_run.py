@@ -230,6 +230,69 @@ def test_the_custody_hash_comes_from_the_runs_own_read(ws: Workspace, triage_set
         run_triage(ws, "OWN", [changed], TriageOptions(workers=0), matcher=FakeMatcherNone())
 
 
+def test_ctrl_c_inside_a_batch_write_is_marked_interrupted_and_keeps_the_batch(
+        ws: Workspace, triage_set: TriageSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C landing inside a batch's write, right after a statement ran (where it usually lands
+    under load): the batch is rolled back, and its connection, which SQLAlchemy closes as lost,
+    must not keep SQLite's write lock while the interrupt is handled (the CI's 'running' run),
+    so the stopped run writes the batch again and is marked interrupted, in moments."""
+    from sqlalchemy import event
+
+    from tasman.triage import store
+
+    with ws.session() as s:
+        create_case(s, ws.actor, "INW")
+    monkeypatch.setattr(store, "MARK_LOCK_WAIT", 0.5)        # a lock left behind fails in seconds
+    matcher = Recording(triage_set.hashlist)
+    options = TriageOptions(workers=0, batch_files=3, batch_seconds=60, own_custody_seconds=0)
+    writes: list[int] = []
+
+    def ctrl_c_in_the_first_write(conn, cursor, sql, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if sql.startswith("INSERT INTO triage_files"):
+            writes.append(1)
+            if len(writes) == 1:
+                raise KeyboardInterrupt
+
+    event.listen(ws.engine, "after_cursor_execute", ctrl_c_in_the_first_write)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_triage(ws, "INW", [triage_set.items["folder"]], options, matcher=matcher)
+    finally:
+        event.remove(ws.engine, "after_cursor_execute", ctrl_c_in_the_first_write)
+    assert len(writes) == 2                        # the batch, written again on the way out
+    with ws.session() as s:
+        assert s.scalars(select(TriageRun)).one().status == "interrupted"
+        committed = s.scalar(select(func.count()).select_from(TriageFile)) or 0
+    assert committed == len(set(matcher.seen)) > 0     # everything hashed (the batch was matched twice)
+
+
+def test_ctrl_c_while_the_engine_stops_after_the_last_batch_is_marked_interrupted(
+        ws: Workspace, triage_set: TriageSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C after every batch was committed, while the engine shuts down (a Ray the command
+    started takes seconds): the run is marked interrupted, not left 'running', and resumes."""
+    from tasman.triage import run as run_module
+    from tasman.triage.pipeline import HashPool
+
+    class CtrlCOnClose(HashPool):
+        def close(self, cancel: bool = False) -> None:
+            super().close(cancel)
+            raise KeyboardInterrupt
+
+    with ws.session() as s:
+        create_case(s, ws.actor, "INE")
+    monkeypatch.setattr(run_module, "make_engine", lambda *args: CtrlCOnClose(0))
+    options = TriageOptions(workers=0)
+    with pytest.raises(KeyboardInterrupt):
+        run_triage(ws, "INE", [triage_set.items["folder"]], options, matcher=FakeMatcherNone())
+    with ws.session() as s:
+        assert s.scalars(select(TriageRun)).one().status == "interrupted"
+        committed = s.scalar(select(func.count()).select_from(TriageFile)) or 0
+    monkeypatch.undo()
+    r = run_triage(ws, "INE", [triage_set.items["folder"]], options, matcher=FakeMatcherNone())
+    assert r.resumed and r.status == "finished"
+    assert r.figures["skipped_as_done"] == committed == r.counts["files"] > 0
+
+
 def test_a_run_that_cannot_be_marked_interrupted_still_stops_as_interrupted(
         ws: Workspace, triage_set: TriageSet, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
