@@ -59,8 +59,18 @@ def _ips(r: random.Random) -> list[str]:
         ints |= {max(0, s - 1), s, min(2**32 - 1, s + 1)}
     ints |= {r.getrandbits(32) for _ in range(3000)}
     out = [str(ipaddress.IPv4Address(i)) for i in sorted(ints)]
+    v6 = fastcheck._scopes(6)
+    assert v6 is not None
+    big = {0, 1, 2, 2**128 - 1} | {r.getrandbits(128) for _ in range(500)}
+    for s in v6[0]:
+        big |= {max(0, s - 1), s, min(2**128 - 1, s + 1)}
+    for i in sorted(big):
+        a = ipaddress.IPv6Address(i)
+        out += [str(a), a.exploded, a.exploded.upper()]
     out += ["01.2.3.4", "1.2.3.04", "256.1.1.1", "1.2.3.999", "1.2.3", "1.2.3.4.5", "00.0.0.0", "1.2.3.4 ",
-            "::1", "::ffff:10.0.0.1", "2001:db8::1", "fe80::1", "[::1]", "1..2.3", "a.b.c.d", "1.2.3.4\n"]
+            "::1", "::ffff:10.0.0.1", "2001:db8::1", "fe80::1", "[::1]", "1..2.3", "a.b.c.d", "1.2.3.4\n",
+            "fe80::1%eth0", "::", ":::", "1:2:3:4:5:6:7:8:9", "12345::", "abcd", "::ffff:a00:1", "64:ff9b::1.2.3.4",
+            "2001:db8::g", "1::2::3", "2002::1", "::ffff:0:0", "0:0:0:0:0:ffff:ffff:ffff"]
     return out
 
 

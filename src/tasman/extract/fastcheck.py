@@ -10,14 +10,15 @@ tables at a fraction of the cost:
   cased, is the library's plain host name (no Punycode, no ``--``, labels of at most 63
   characters, a TLD ending in a letter, not a special-use name, the whole within the length
   limits) is what ``validate_email`` returns unchanged, bar the domain's case;
-- IPv4: the scope of an address is constant between the bounds of the networks ``ipaddress``
+- IP: the scope of an address is constant between the bounds of the networks ``ipaddress``
   tests it against, so the scope of each interval is asked of ``clean_ip`` once, at first use,
-  and an address is then one bisection.
+  and an address is then one bisection (a dotted IPv4 address without leading zeros needs no
+  parse at all; an IPv6 one is parsed by ``IPv6Address`` alone, its scope checks skipped).
 
-Anything else (Unicode, quoting, IPv6, leading zeros, a case-insensitive mailbox name, any
-doubt) goes to the library, so the answers are the library's, value for value:
-``tests/extract/test_fastcheck.py`` compares both on a varied corpus with invalid look-alikes.
-``ENABLED`` turns the shortcuts off (what the tests compare against).
+Anything else (Unicode, quoting, an IPv6 zone or dotted tail, an IPv4-mapped address, leading
+zeros, a case-insensitive mailbox name, any doubt) goes to the library, so the answers are the
+library's, value for value: ``tests/extract/test_fastcheck.py`` compares both on a varied corpus
+with invalid look-alikes. ``ENABLED`` turns the shortcuts off (what the tests compare against).
 """
 
 from __future__ import annotations
@@ -72,46 +73,61 @@ def email(raw: str) -> Identifier | None:
 
 
 _IPV4 = re.compile(r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}\Z")
+_IPV6_CHARS = re.compile(r"[0-9A-Fa-f:]{2,39}\Z")
 
 
 @cache
-def _ipv4_scopes() -> tuple[list[int], list[str]] | None:
-    """Interval starts over the IPv4 space and the scope ``clean_ip`` gives each interval:
-    the bounds are those of every network ``ipaddress`` compares an address with. ``None``
-    where this Python's ``ipaddress`` does not keep them where expected."""
-    constants = getattr(ipaddress.IPv4Address, "_constants", None)
+def _scopes(version: int) -> tuple[list[int], list[str]] | None:
+    """Interval starts over the address space of IP ``version`` and the scope ``clean_ip``
+    gives each interval: the bounds are those of every network ``ipaddress`` compares an
+    address with (and of the addresses 0, 1 it compares by value). ``None`` where this
+    Python's ``ipaddress`` does not keep them where expected."""
+    address, network = ((ipaddress.IPv4Address, ipaddress.IPv4Network) if version == 4
+                        else (ipaddress.IPv6Address, ipaddress.IPv6Network))
+    constants = getattr(address, "_constants", None)
     if constants is None:
         return None
-    nets: list[ipaddress.IPv4Network] = []
+    top = 2 ** (32 if version == 4 else 128)
+    bounds = {0, 1, 2}
     for value in vars(constants).values():
         for item in value if isinstance(value, (list, tuple)) else (value,):
-            if isinstance(item, ipaddress.IPv4Network):
-                nets.append(item)
-            elif isinstance(item, ipaddress.IPv4Address):
-                nets.append(ipaddress.IPv4Network(item))
-    if not nets:
-        return None
-    bounds = {0}
-    for n in nets:
-        bounds.add(int(n.network_address))
-        if int(n.broadcast_address) < 2**32 - 1:
-            bounds.add(int(n.broadcast_address) + 1)
-    starts = sorted(bounds)
+            if isinstance(item, address):
+                item = network(item)
+            if isinstance(item, network):
+                bounds.add(int(item.network_address))
+                bounds.add(int(item.broadcast_address) + 1)
+    starts = sorted(b for b in bounds if b < top)
     scopes = []
     for s in starts:
-        ident = clean_ip(str(ipaddress.IPv4Address(s)))
+        ident = clean_ip(str(address(s)))
         if ident is None:
             return None
         scopes.append(str(ident.meta["scope"]))
     return starts, scopes
 
 
+def _ipv4_scopes() -> tuple[list[int], list[str]] | None:
+    return _scopes(4)
+
+
 def ip(raw: str) -> Identifier | None:
-    """``clean_ip(raw)``, cheaper for dotted IPv4 addresses without leading zeros."""
-    if ENABLED and _IPV4.match(raw) and (table := _ipv4_scopes()) is not None:
+    """``clean_ip(raw)``, cheaper for dotted IPv4 addresses without leading zeros and for IPv6
+    addresses written in hexadecimal only (no zone, no dotted tail, not IPv4-mapped)."""
+    if not ENABLED:
+        return clean_ip(raw)
+    if _IPV4.match(raw):
         a, b, c, d = (int(p) for p in raw.split("."))
-        if a < 256 and b < 256 and c < 256 and d < 256:
+        if a < 256 and b < 256 and c < 256 and d < 256 and (table := _scopes(4)) is not None:
             starts, scopes = table
             scope = scopes[bisect.bisect_right(starts, (a << 24) | (b << 16) | (c << 8) | d) - 1]
             return Identifier(IdType.IP, raw, meta={"scope": scope, "version": 4})
+    elif _IPV6_CHARS.match(raw) and (table := _scopes(6)) is not None:
+        try:
+            addr = ipaddress.IPv6Address(raw)
+        except ValueError:
+            return None  # what clean_ip says of it too (ip_address tries IPv4 first: no dots, no IPv4)
+        if addr.ipv4_mapped is None:
+            starts, scopes = table
+            scope = scopes[bisect.bisect_right(starts, int(addr)) - 1]
+            return Identifier(IdType.IP, str(addr), meta={"scope": scope, "version": 6})
     return clean_ip(raw)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+from tasman.extract import fastcheck
 from tasman.extract.detectors.base import Buffer, Detector, Found, found
 from tasman.extract.engine import PatternSpec
-from tasman.extract import fastcheck
 from tasman.extract.identifiers import IdType
 from tasman.extract.payments import paypal_account
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from tasman.extract import fastcheck
 from tasman.extract.detectors.base import Buffer, Detector, Found, found, is_word_byte
 from tasman.extract.engine import PatternSpec
-from tasman.extract import fastcheck
 from tasman.extract.identifiers import IdType
 
 _ip = lru_cache(maxsize=65536)(fastcheck.ip)
