@@ -13,6 +13,7 @@ from tasman.extract import fastcheck
 from tasman.extract.detectors import email as email_detector
 from tasman.extract.detectors import network as network_detector
 from tasman.extract.identifiers import clean_email, clean_ip
+from tasman.extract.payments import eip55
 from tasman.extract.scan import Scanner
 from tasman.synth.identifiers import _Gen, make_corpus
 
@@ -113,3 +114,16 @@ def test_scan_with_shortcuts_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> 
     _clear()
     assert len(slow) > 1000
     assert fast == slow
+
+
+# EIP-55's own test vectors: all upper, all lower, mixed
+_EIP55 = ("0x52908400098527886E0F7030069857D2E4169EE7", "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
+          "0xde709f2102306220921060314715629080e2fb77", "0x27b1fdb04752bbc536007a920d24acb045561c26",
+          "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+          "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb")
+
+
+@pytest.mark.parametrize("address", _EIP55)
+def test_eip55_vectors(address: str) -> None:
+    assert eip55(address[2:].lower()) == address
+    assert eip55(address[2:].upper()) == address
