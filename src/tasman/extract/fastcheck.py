@@ -28,7 +28,7 @@ import ipaddress
 import re
 from functools import cache
 
-from email_validator import SPECIAL_USE_DOMAIN_NAMES
+import email_validator
 from email_validator.rfc_constants import (
     CASE_INSENSITIVE_MAILBOX_NAMES,
     DOMAIN_NAME_REGEX,
@@ -41,13 +41,18 @@ from tasman.extract.idtypes import Identifier, IdType
 
 ENABLED = True
 
+# the rules below are email-validator 2.x's (checked against 2.4.0): another major version
+# decides every address itself until they are checked against it
+_EMAIL_RULES_KNOWN = str(getattr(email_validator, "__version__", "")).startswith("2.")
 _MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
-_SPECIAL = tuple(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
 _SPECIAL_SUFFIXES = tuple("." + d for d in _SPECIAL)
 
 
 def _plain_email(raw: str) -> Identifier | None:
     """The identifier of a plain ASCII address, or ``None`` when the library must decide."""
+    if not _EMAIL_RULES_KNOWN:
+        return None
     text = raw.strip().strip("<>").removeprefix("mailto:")
     if not text.isascii() or len(text) > 254 or text.count("@") != 1:
         return None
