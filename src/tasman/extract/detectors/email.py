@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+from tasman.extract import fastcheck
 from tasman.extract.detectors.base import Buffer, Detector, Found, found
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import IdType, clean_email
+from tasman.extract.identifiers import IdType
 from tasman.extract.payments import paypal_account
 
-_email = lru_cache(maxsize=65536)(clean_email)
+_email = lru_cache(maxsize=65536)(fastcheck.email)
 _LOCAL_BYTES = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-" + bytes(range(128, 256))
 _LOCAL = frozenset(_LOCAL_BYTES)
 _MAX_LEN = 320

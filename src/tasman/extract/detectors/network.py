@@ -6,11 +6,12 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from tasman.extract import fastcheck
 from tasman.extract.detectors.base import Buffer, Detector, Found, found, is_word_byte
 from tasman.extract.engine import PatternSpec
-from tasman.extract.identifiers import IdType, clean_ip
+from tasman.extract.identifiers import IdType
 
-_ip = lru_cache(maxsize=65536)(clean_ip)
+_ip = lru_cache(maxsize=65536)(fastcheck.ip)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _VERSION = re.compile(r"(?:\b(?:version|ver|release|build|firmware|chrome|firefox|safari)\s*[:=/]?\s*|\bv)$", re.I)
 
