@@ -4,9 +4,10 @@ as a subprocess (``/usr/bin/time -v`` gives its peak RSS), on SQLite and, when `
 
 The lists are benign random hashes written on the fly into a temp dir: CSV (md5, sha1, pdq,
 category), VICS JSON (``--format vics``) or an NSRL RDSv3-shaped SQLite ``FILE`` table
-(``--format nsrl``). Prints rows/s, peak RSS and the load average per run (``--rounds`` rounds,
-median and spread). ``--kill-at F`` kills the first run with SIGKILL after F of the rows were
-committed, re-runs it and checks the row count (the resumable path).
+(``--format nsrl``). Prints rows/s, the importer's CPU seconds (user + system; not the PostgreSQL
+server's), peak RSS and the load average per run (``--rounds`` rounds, median and spread).
+``--kill-at F`` kills the first run with SIGKILL after F of the rows were committed, re-runs it and
+checks the row count (the resumable path).
 
     PYTHONPATH=src .venv/bin/python bench/bulkimport.py --rows 1000000 --rounds 3
     PYTHONPATH=src .venv/bin/python bench/bulkimport.py --rows 30000000 --rounds 1 --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -153,8 +154,10 @@ def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at:
         if p.returncode:
             sys.exit(f"import failed: {err.strip()[-800:]}")
         rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))  # type: ignore[union-attr]
+        cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", err))
         stored = count_rows(ws, db)
         return {"store": store, "seconds": seconds, "rows_per_s": (rows - killed) / seconds, "peak_rss_mb": rss / 1024,
+                "cpu_s": cpu, "rows_per_cpu_s": (rows - killed) / max(cpu, 1e-9),
                 "stored": stored, "killed_after": killed, "killed_s": killed_s, "load": os.getloadavg()[0]}
     finally:
         if pgname and admin:
@@ -208,6 +211,7 @@ def main() -> None:
                 res = one(store, path, args.format, args.rows, args.pg, args.kill_at, tmp)
                 results[store].append(res)
                 print(f"round {r + 1} {store}: {res['seconds']:.1f} s, {res['rows_per_s']:,.0f} rows/s, "
+                      f"CPU {res['cpu_s']:.1f} s ({res['rows_per_cpu_s']:,.0f} rows per CPU-second of the importer), "
                       f"peak RSS {res['peak_rss_mb']:.0f} MB, stored {res['stored']:,}"
                       + (f" (the re-run after a kill -9 at {res['killed_after']:,} rows, "
                          f"{res['killed_s']:.0f} s in)" if args.kill_at else "")
@@ -218,7 +222,9 @@ def main() -> None:
             secs = [float(x["seconds"]) for x in rs]
             rss = [float(x["peak_rss_mb"]) for x in rs]
             med = statistics.median(secs)
-            print(f"{store}: median {med:.1f} s ({args.rows / med:,.0f} rows/s), "
+            cpu = statistics.median(float(x["cpu_s"]) for x in rs)
+            print(f"{store}: median {med:.1f} s ({args.rows / med:,.0f} rows/s), CPU median {cpu:.1f} s "
+                  f"({args.rows / cpu:,.0f} rows per CPU-second), "
                   f"spread {min(secs):.1f}-{max(secs):.1f} s, peak RSS max {max(rss):.0f} MB, "
                   f"load {os.getloadavg()}")
 

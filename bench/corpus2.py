@@ -22,7 +22,8 @@ Files written under OUT (source -> kind; the tables with a ``<file>.yaml`` mappi
 - ``ventas_tienda.csv``      customers  (semicolons, "N° Pedido", "Cliente", day-first dates)
 - ``foro_miembros.tsv``      customers  (a forum's members: username, e-mail, month-first birthdays)
 - ``chat_export.jsonl``      chats      (the generic JSONL chat format; a session may continue on a later line)
-- ``hotline_reports.xml``    tips       (CyberTipline-style XML; a screen name with or without its service)
+- ``hotline_reports.xml``    tips       (CyberTipline-style XML; a screen name with or without its service;
+                                          some with the analyst's note quoting what the user told the child)
 - ``remesas.csv``            transactions (remitter / beneficiary columns, YYYYMMDD dates)
 - ``answer_key.csv``         the truth: file, record, party, person, person_country
 """
@@ -614,10 +615,31 @@ def hotline_report(rng: random.Random, who: Who, rid: str) -> str:
     if rng.random() < 0.6:
         city = f"<city>{escape(who.city)}</city>" if rng.random() < 0.5 else ""
         parts.append(f"<estimatedLocation>{city}<countryCode>{who.land.code}</countryCode></estimatedLocation>")
+    note = hotline_note(who, rid)
     return (f"<report id={quoteattr(rid)}><incidentSummary><incidentType>Online Enticement of Children"
             f"</incidentType><incidentDateTime>2025-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T18:30:00Z"
             "</incidentDateTime></incidentSummary><personOrUserReported>" + "".join(parts)
-            + "</personOrUserReported></report>")
+            + "</personOrUserReported>" + (f"<additionalInfo>{escape(note)}</additionalInfo>" if note else "")
+            + "</report>")
+
+
+def hotline_note(who: Who, rid: str) -> str | None:
+    """The hotline analyst's note on some reports, in the caller's language, quoting what the user
+    told the child about themselves (a first name, a town; or only the town). Its own generator,
+    seeded by the report, so the rest of the corpus is unchanged."""
+    rng = random.Random(f"note:{rid}")
+    if rng.random() >= 0.3:
+        return None
+    given, city = who.given.split()[0], who.city
+    lang = rng.choice(("es", "pt", "en"))
+    if lang == "es":
+        quote = rng.choice((f"me llamo {given}, vivo en {city}", f"soy de {city}", f"mi nombre es {given}"))
+        return f"Llamada de una madre. El usuario le escribió a la menor: «{quote}»."
+    if lang == "pt":
+        quote = rng.choice((f"me chamo {given} e moro em {city}", f"moro em {city}", f"meu nome é {given}"))
+        return f"Denúncia de um pai. O usuário disse à criança: “{quote}”."
+    quote = rng.choice((f"name's {given}, I stay in {city}", f"I stay in {city}", f"name's {given}"))
+    return f"Caller is the child's aunt; she says the user typed \"{quote}\" in the game chat."
 
 
 def remesa(rng: random.Random, sender: Who, beneficiary: Who, rid: str) -> dict[str, str]:

@@ -16,7 +16,9 @@ out of both sides: two of them are near-duplicates, not unrelated pictures (``--
 keeps them). Printed: matches as triage reports them (per kind and per hypothesis), each of them
 with the query's kind and PDQ quality and the listed picture nearest to the hash that matched, and
 for the hypotheses alone, how many hashes of each lie within 16-31 bits of a listed hash (what
-chose ``HYPOTHESIS_THRESHOLD``).
+chose ``HYPOTHESIS_THRESHOLD``), and of those within the hypothesis radius (the matcher's own, or
+``--hypothesis-radius``) how many have their confident bits within 20-44 of it, scaled to 256
+bits (the un-crops' confident-bit rule).
 
 Hashing and matching run on ``--workers`` processes in shards cached under ``--cache``
 (``--max-minutes`` per invocation: run the same command again to go on, so that no command runs
@@ -27,7 +29,8 @@ The shards are kept apart per version of the drawing code (a digest of this file
 from ``SIZES`` to ``generate``, and of ``pictures2.py``), and the query shards also per version of
 ``hashing/hypotheses.py``, so a change to either hashes again; the listed pictures are hashed for
 their PDQ alone (the list holds nothing else of them), and their shards kept across versions of
-the hypotheses.
+the hypotheses. The matching is cached per list, hypothesis radius and ``--keep-templates``
+choice.
 
     PYTHONPATH=src .venv/bin/python bench/falsematch.py [--n 100000] [--list-size 1000000] [--workers 2]
 """
@@ -66,7 +69,7 @@ from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import load_matcher
 from tasman.triage.match.codes import hex_to_bytes
 from tasman.triage.match.dihedral import DIHEDRAL
-from tasman.triage.match.matcher import HYPOTHESIS_THRESHOLD
+from tasman.triage.match.settings import HYPOTHESIS_MASKED_THRESHOLD, HYPOTHESIS_THRESHOLD
 from tasman.triage.types import FileHashes
 
 SHARD = 2000
@@ -283,6 +286,9 @@ def main() -> None:
     ap.add_argument("--shard", type=int, default=SHARD, help="pictures a cached shard (keep it when resuming)")
     ap.add_argument("--keep-templates", action="store_true",
                     help="keep the kinds in TEMPLATE_KINDS (one layout drawn many times) on both sides")
+    ap.add_argument("--hypothesis-radius", type=int, default=None,
+                    help="confirm hypotheses by their confident bits out to this radius (default: the matcher's "
+                         "own, lowered for a long list)")
     args = ap.parse_args()
     deadline = time.monotonic() + args.max_minutes * 60
     print(f"{args.n} unrelated pictures vs a {args.list_size}-hash list ({args.listed} listed pictures); "
@@ -320,14 +326,16 @@ def main() -> None:
             import_hashset(s, ws.actor, listfile, "big")
         with ws.session() as s:
             global _MATCHER
-            _MATCHER = load_matcher(s, ["big"])
+            _MATCHER = load_matcher(s, ["big"], **({} if args.hypothesis_radius is None else
+                                                   {"hypothesis_radius": args.hypothesis_radius,
+                                                    "hypothesis_query_us": float("inf")}))
         ws.close()
     print(f"list: {real} picture hashes + {args.list_size - real} derived; imported and indexed in "
           f"{time.monotonic() - t0:.0f} s", flush=True)
     global _QUERIES
     _QUERIES = queries
     chunks = [(i, min(i + MATCH_CHUNK, len(queries))) for i in range(0, len(queries), MATCH_CHUNK)]
-    tag = (f"match2-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}-"
+    tag = (f"match3-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}-{_MATCHER.hypothesis_radius}-"
            f"{'all' if args.keep_templates else 'no-templates'}")
     todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}.pkl").exists()]
     t0 = time.monotonic()
@@ -357,8 +365,11 @@ def main() -> None:
     near: dict[str, Counter[int]] = {}
     hashes_per: Counter[str] = Counter()
     found: list[tuple[int, str, int, str]] = []
+    confident: dict[str, Counter[int]] = {}
     for c in chunks:
-        k, f, nr, hp, fd = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
+        k, f, nr, hp, fd, conf = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
+        for g, cnt in conf.items():
+            confident.setdefault(g, Counter()).update(cnt)
         kinds.update(k)
         false_files += f
         hashes_per.update(hp)
@@ -383,6 +394,20 @@ def main() -> None:
                                                        for r in radii))
     total = {r: sum(c for dc in near.values() for d, c in dc.items() if d <= r) for r in radii}
     print(f"{'all':26} {n_hyp:8} " + " ".join(f"{total[r]:6}" for r in radii))
+    r = _MATCHER.hypothesis_radius
+    print(f"\nthe same hashes within {r} bits of a listed hash (the hypothesis radius for this list): how many "
+          f"have their confident bits within d (scaled to 256 bits; a match at <= {HYPOTHESIS_MASKED_THRESHOLD})")
+    steps = (20, 24, 28, 32, 36, 44)
+    print(f"{'hypothesis':26} {'hashes':>8} {'in r':>6} " + " ".join(f"{'<=' + str(d):>6}" for d in steps))
+    for g in sorted(hashes_per):
+        cc = confident.get(g, Counter())
+        print(f"{g:26} {hashes_per[g]:8} {sum(cc.values()):6} "
+              + " ".join(f"{sum(c for d, c in cc.items() if d <= t):6}" for t in steps))
+    allc = Counter[int]()
+    for cc in confident.values():
+        allc.update(cc)
+    print(f"{'all':26} {n_hyp:8} {sum(allc.values()):6} "
+          + " ".join(f"{sum(c for d, c in allc.items() if d <= t):6}" for t in steps))
 
 
 _MATCHER: Any = None
@@ -398,7 +423,8 @@ Found = list[tuple[int, str, int, str]]         # (query seed, matched by, dista
 
 
 def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter[str], int, dict[str, Counter[int]],
-                                                                            Counter[str], Found]]:
+                                                                            Counter[str], Found,
+                                                                            dict[str, Counter[int]]]]:
     """One chunk of pictures: matched as triage matches them, then every hypothesis hash on its own."""
     one_blas_thread()
     files = _QUERIES[chunk[0]:chunk[1]]
@@ -426,7 +452,23 @@ def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter
             best[q] = min(best.get(q, 999), d)
         for q, d in best.items():
             near.setdefault(names[q], Counter())[d] += 1
-    return chunk, (kinds, matched, near, Counter(names), found)
+    masks = [m for q in files for m in (q.pdq_hypothesis_masks if len(q.pdq_hypothesis_masks) == len(q.pdq_hypotheses)
+                                        else ("0" * 64,) * len(q.pdq_hypotheses))]
+    confident: dict[str, Counter[int]] = {}
+    if hexes and _MATCHER._hyp is not None:      # the confident bits of every hash within the hypothesis radius
+        index, codes, _ = _MATCHER._hyp
+        queries = hex_to_bytes(hexes, 32)
+        qmask = hex_to_bytes(masks, 32)
+        qi, li, _ = index.search(queries, _MATCHER.hypothesis_radius)
+        differ = np.bitwise_count((queries[qi] ^ codes[li]) & qmask[qi]).sum(axis=1)
+        bits = np.maximum(1, np.bitwise_count(qmask[qi]).sum(axis=1))
+        scaled = (differ * 256 + bits - 1) // bits
+        best = {}
+        for q, d in zip(qi.tolist(), scaled.tolist(), strict=True):
+            best[q] = min(best.get(q, 999), d)
+        for q, d in best.items():
+            confident.setdefault(names[q], Counter())[d] += 1
+    return chunk, (kinds, matched, near, Counter(names), found, confident)
 
 if __name__ == "__main__":
     main()

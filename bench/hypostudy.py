@@ -225,6 +225,102 @@ def cost_report(n: int, rounds: int) -> None:
         print(f"  {label:16} median {np.median(runs):.2f} (spread {min(runs):.2f}-{max(runs):.2f})")
 
 
+MASK_KS = (192, 160, 128, 96)
+
+
+Hyp = tuple[str, str, int, dict[int, str]]
+
+
+def _mask_job(args: tuple[str, int]) -> tuple[str, int, str, list[tuple[str, int, list[Hyp]]]]:
+    """(generator, seed, own PDQ, per edit: (edit, plain distance, [(hypothesis, hex, quality,
+    {K: mask of its K confident bits})])) for every edit of one original (none for a copy whose
+    own PDQ is under quality 50: the matcher asks nothing for it)."""
+    from tasman.synth.edits import HARD, STANDARD, edited
+    from tasman.triage.hashing.hypotheses import hypothesis_buffers
+    from tasman.triage.hashing.pdq import confident_masks
+    from tasman.triage.hashing.pictures import hash_picture
+
+    gen, seed = args
+    im: Image.Image = draw_picture(20_000 + seed, (640, 480)) if gen == "synth" else picture(90_000 + seed)
+    own = reference_pdq(jpeg_bytes(im))[0]
+    out = []
+    for name in (*HARD, *STANDARD):
+        copy = jpeg_bytes(edited(im, name, seed), 85)
+        pic = hash_picture(copy, max_pixels=10**8)
+        plain = hamming(pic.pdq, own) if pic.quality >= 50 else 999
+        luma, w, h, scale, _ = decode_luma(copy, max_pixels=10**8, min_side=160)
+        names, buffers = hypothesis_buffers(luma.astype(np.float32), (w, h), scale)
+        masks = {k: confident_masks(buffers, k) for k in MASK_KS}
+        hashed = hashes_of_buffers(buffers) if pic.quality >= 50 else []
+        out.append((name, plain, [(n, hx, q, {k: masks[k][j] for k in MASK_KS})
+                                  for j, (n, (hx, q)) in enumerate(zip(names, hashed, strict=False))]))
+    return gen, seed, own, out
+
+
+def _own(args: tuple[str, int]) -> tuple[str, int]:
+    gen, seed = args
+    im: Image.Image = draw_picture(20_000 + seed, (640, 480)) if gen == "synth" else picture(90_000 + seed)
+    return reference_pdq(jpeg_bytes(im))
+
+
+def mask_report(n: int, others: int, workers: int) -> None:
+    """Recall per edit and false pairs for the masked distance (a hypothesis's K confident bits,
+    scaled to 256) against the full distance, for several K, thresholds and radii."""
+    from tasman.synth.edits import HARD, STANDARD
+
+    jobs = [(g, s) for g in ("synth", "pictures2") for s in range(n)]
+    with ProcessPoolExecutor(workers) as pool:
+        rows = list(pool.map(_mask_job, jobs, chunksize=1))
+        extra = list(pool.map(_own, [(g, s) for g in ("synth", "pictures2") for s in range(1000, 1000 + others)],
+                              chunksize=8))
+    seeds = [(g, s) for g in ("synth", "pictures2") for s in range(1000, 1000 + others)]
+    listed = [(g, s, own) for g, s, own, _ in rows] + [
+        (g, s, h) for (g, s), (h, q) in zip(seeds, extra, strict=True) if q >= 50]
+    codes = np.stack([np.frombuffer(bytes.fromhex(h), np.uint8) for _, _, h in listed])
+    where = {(g, s): i for i, (g, s, _) in enumerate(listed)}
+    hyps = [(g, s, e, plain, hn, hx, q, mk) for g, s, _, edits in rows for e, plain, hs in edits
+            for hn, hx, q, mk in hs if q >= 50]
+    qcodes = np.stack([np.frombuffer(bytes.fromhex(h[5]), np.uint8) for h in hyps])
+    full = np.bitwise_count(qcodes[:, None, :] ^ codes[None]).sum(-1)              # (hypotheses, listed)
+    own_col = np.array([where[g, s] for g, s, *_ in hyps])
+    print(f"{len(hyps)} hypothesis hashes (quality >= 50) of {len(rows)} originals x "
+          f"{len(HARD) + len(STANDARD)} edits, against {len(listed)} listed pictures "
+          f"({len(hyps) * (len(listed) - 1)} unrelated pairs)")
+    edits = (*HARD, "recompress")
+    for k in (256, *MASK_KS):
+        if k == 256:
+            conf = full * 1.0
+        else:
+            m = np.stack([np.frombuffer(bytes.fromhex(h[7][k]), np.uint8) for h in hyps])
+            conf = np.zeros(full.shape)
+            for lo in range(0, len(hyps), 1000):
+                conf[lo:lo + 1000] = np.bitwise_count((qcodes[lo:lo + 1000, None] ^ codes[None]) & m[lo:lo + 1000, None]
+                                                      ).sum(-1) * 256.0 / k
+        unrelated = np.ones(full.shape, bool)
+        unrelated[np.arange(len(hyps)), own_col] = False
+        print(f"\n== confident bits K={k}: unrelated pairs' scaled distance: min {conf[unrelated].min():.0f}; "
+              f"the 10th and 100th smallest {np.sort(conf[unrelated])[9]:.0f}, {np.sort(conf[unrelated])[99]:.0f}")
+        print(f"{'T':>3} {'R':>3} {'false':>5} | " + " ".join(f"{e[:9]:>9}" for e in edits) + "  (synth | pictures2)")
+        for t in (24, 28, 32):
+            for r in (28, 44, 52, 64):
+                ok = (full <= HYP_T) | ((full <= r) & (conf <= t))
+                false = int((ok & unrelated).sum())
+                hit = ok[np.arange(len(hyps)), own_col]
+                cells = []
+                for gen in ("synth", "pictures2"):
+                    for e in edits:
+                        found = {s for (g, s, ed, plain, *_), h in zip(hyps, hit, strict=True)
+                                 if g == gen and ed == e and h}
+                        found |= {s for g, s, _, es in rows if g == gen
+                                  for ed, plain, _ in es if ed == e and plain <= 31}
+                        cells.append(f"{len(found) / n:9.2f}")
+                print(f"{t:3} {r:3} {false:5} | " + " ".join(cells[:len(edits)]) + " | "
+                      + " ".join(cells[len(edits):]))
+
+
+HYP_T = 28
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=40, help="originals per generator")
@@ -232,7 +328,13 @@ def main() -> None:
     ap.add_argument("--sets", action="store_true", help="recall per set of framings and radius instead")
     ap.add_argument("--cost", action="store_true", help="CPU cost a picture of the hypotheses instead (one process)")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds for --cost")
+    ap.add_argument("--mask", action="store_true",
+                    help="recall and false pairs of the masked (confident-bit) distance instead")
+    ap.add_argument("--others", type=int, default=300, help="unrelated listed originals per generator for --mask")
     args = ap.parse_args()
+    if args.mask:
+        mask_report(args.n, args.others, args.workers)
+        return
     if args.cost:
         cost_report(args.n, args.rounds)
         return

@@ -172,20 +172,30 @@ def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, worker
     print(f"ratio MIH/MultiHash {spread(ratios, '.1f')}  (target >= 20x)  ({load_average()})")
 
 
-def _worker_lookups(folder: str, queries: np.ndarray, rounds: int) -> tuple[list[float], int, int, list[float]]:
+def _worker_lookups(folder: str, queries: np.ndarray, rounds: int,
+                    numpy_too: bool = False) -> tuple[list[float], int, int, list[float], list[float]]:
     """In a fresh process: open the index through the cache (mapped), time the lookups, and
-    report the peak resident memory (mapped pages of the shared files included)."""
+    report the peak resident memory (mapped pages of the shared files included). With
+    ``numpy_too``, each round also times numpy's passes (the search before the compiled loop)
+    right after, and their lookups per CPU-second come last."""
     t = time.perf_counter()
     index = MihIndex.open(Path(folder))
     opened = time.perf_counter() - t
-    rates, cpu = [], []
+    index.search(queries[:1])           # compiled (or loaded from numba's cache) outside the timing
+    rates, cpu, numpy_cpu = [], [], []
     for _ in range(rounds):
         c = time.process_time()
         rates.append(len(queries) / clock(lambda: index.search(queries)))
         cpu.append(len(queries) / (time.process_time() - c))
+        if numpy_too:
+            index.use_compiled = False
+            c = time.process_time()
+            index.search(queries)
+            numpy_cpu.append(len(queries) / (time.process_time() - c))
+            index.use_compiled = True
     status = Path("/proc/self/status").read_text(encoding="utf-8")
     peak = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM"))
-    return rates, peak * 1024, int(opened * 1000), cpu
+    return rates, peak * 1024, int(opened * 1000), cpu, numpy_cpu
 
 
 def bench_big(n: int, q: int, flat_q: int, multihash: bool, rounds: int, pictures: int, workers: int) -> None:
@@ -225,10 +235,13 @@ def bench_big(n: int, q: int, flat_q: int, multihash: bool, rounds: int, picture
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(2) as pool:
-        one = pool.apply(_worker_lookups, (str(folder), queries, rounds))
+        one = pool.apply(_worker_lookups, (str(folder), queries, rounds, True))
         print(f"one process (index mapped from the file): lookups/s {spread(one[0])}, per CPU-second "
               f"{spread(one[3])}; opened in {one[2]} ms; peak resident {one[1] / 2**30:.2f} GiB "
               f"(target >= 4,000/s, < 4 GiB)  ({load_average()})")
+        ratio = [a / b for a, b in zip(one[3], one[4], strict=True)]
+        print(f"  numpy's passes (no compiled loop), same process, rounds alternated: per CPU-second "
+              f"{spread(one[4])}; compiled/numpy {spread(ratio, '.2f')}")
         both = [pool.apply_async(_worker_lookups, (str(folder), queries, rounds)) for _ in range(2)]
         res = [b.get() for b in both]
         total = [a + b for a, b in zip(res[0][0], res[1][0], strict=True)]

@@ -140,6 +140,8 @@ def analyse(folder: Path, show: int) -> None:
             .join(Subject, Subject.id == SubjectRecord.subject_id).where(Subject.status != "retired"))}
         run = s.execute(select(LinkRun).order_by(LinkRun.id.desc())).scalars().first()
         model = run.settings["splink"] if run else None
+        tasman = (run.settings.get("tasman") or {}) if run else {}
+        low, high = tasman.get("review_threshold", 0.2), tasman.get("threshold", 0.99)
     parties = normalise_rows(((rid, kind, f) for rid, kind, _s, _i, f in recs), workers=1)
     rows = {r["uid"]: r for r in parties.to_pylist()}
     key_of = {uid(rid, role): (src, sid, role) for rid, _k, src, sid, _f in recs for role in ("", "sender",
@@ -174,7 +176,8 @@ def analyse(folder: Path, show: int) -> None:
     for a, b in missed:
         why = evidence(rows[a], rows[b]) or evidence(rows[a], rows[b], loose=True)
         p = prob.get((a, b))
-        band = "not scored" if p is None else "p<0.2" if p < 0.2 else "0.2<=p<0.99" if p < 0.99 else "p>=0.99"
+        band = ("not scored" if p is None else f"p<{low}" if p < low else f"{low}<=p<{high} (the review band)"
+                if p < high else f"p>={high}")
         causes[f"{why or 'nothing shared (only a chain through other records, or nothing)'} | {band}"] += 1
     print("-- missed pairs by cause (what the two records share) and by the model's probability")
     for k, n in causes.most_common():

@@ -4,9 +4,11 @@
 
 Each command runs ``--runs`` times as ``python -m tasman.cli.main ...`` with this checkout's
 ``src`` first on the path (``case list`` in a fresh workspace made once, untimed, in a temp
-folder, its output piped as a script's would be), interleaved round by round with two peers
-that no change to Tasman can make faster: the bare interpreter (``python -c pass``) and
-``python -c "import sqlalchemy.orm"``, the floor of any command that opens the database.
+folder, and again in one with a signing key, its output piped as a script's would be),
+interleaved round by round with three peers that no change to Tasman can make faster: the bare
+interpreter (``python -c pass``), ``python -c "import sqlalchemy"`` (what a command on SQLAlchemy
+Core alone could not go below) and ``python -c "import sqlalchemy.orm"``, the floor of any command
+that opens the database as Tasman does.
 Bytecode is written and used as an installed package's would be (``PYTHONDONTWRITEBYTECODE`` is
 dropped for the children). Prints per command the median wall time with its spread (min..max),
 the median CPU time (user + system of the child; a loaded machine stretches wall time, not CPU
@@ -41,7 +43,8 @@ def _env(cache: Path, src: Path = SRC) -> dict[str, str]:
     return env
 
 
-PEERS = {"python (bare)": ["-c", "pass"], "import sqlalchemy.orm": ["-c", "import sqlalchemy.orm"]}
+PEERS = {"python (bare)": ["-c", "pass"], "import sqlalchemy (core)": ["-c", "import sqlalchemy"],
+         "import sqlalchemy.orm": ["-c", "import sqlalchemy.orm"]}
 FLOOR = "import sqlalchemy.orm"
 
 
@@ -83,7 +86,11 @@ def main() -> None:
         env = _env(Path(tmp) / "cache")
         ws = Path(tmp) / "ws"
         _run(["init", str(ws)], env)                        # untimed: creates the schema
-        commands = {"tasman --help": ["--help"], "tasman case list": ["-w", str(ws), "case", "list"]}
+        keyed = Path(tmp) / "keyed"
+        _run(["init", str(keyed)], env)
+        _run(["-w", str(keyed), "keys", "generate", "--agency", "Bench Agency", "--country", "GB"], env)
+        commands = {"tasman --help": ["--help"], "tasman case list": ["-w", str(ws), "case", "list"],
+                    "case list (keyed ws)": ["-w", str(keyed), "case", "list"]}
         for args in commands.values():                      # untimed: bytecode and page cache warm
             _run(args, env)
         for args in PEERS.values():

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tasman.accounts import store as accounts
 from tasman.core.errors import InputError
 from tasman.core.workspace import CONFIG_NAME, Workspace
 from tasman.evidence import add_evidence, create_case
@@ -24,16 +27,18 @@ from tasman.records.importing import import_file
 from tasman.records.store import store_records
 from tasman.refer.demo import referral_demo
 from tasman.report import write_case_report
-from tasman.serve.demo import serve_demo
 from tasman.synth.corpus import Corpus, make_corpus
 from tasman.synth.images import draw_picture
 from tasman.synth.transfers import generate_transfers, write_goaml
 from tasman.synth.triage_set import TriageSet, make_triage_set
+from tasman.tips import intake as tips
+from tasman.tips.vault import TipVault, serve_dir
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.run import TriageOptions, run_triage
 
 MARKER = ".tasman-demo"
 CASE_REF = "DEMO-1"
+DEMO_USER = "demo-admin"
 
 
 @dataclass
@@ -166,7 +171,7 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
     _link_step(ws, corpus, result)
     _money_step(ws, data, result)
     result.steps += referral_demo(ws, CASE_REF, root / "partners")
-    result.steps += serve_demo(ws, CASE_REF, _tip_screenshot())
+    result.steps += _web_step(ws, CASE_REF, _tip_screenshot())
     with ws.session() as s:
         doc = write_case_report(s, ws.actor, CASE_REF, result.report)
     money = f" (money trails: {len(doc.money.chart)} beneficiaries charted)" if doc.money else ""
@@ -175,3 +180,29 @@ def run_demo(root: Path, say: Callable[[str], None] = lambda _m: None) -> DemoRe
         say(step)
     ws.close()
     return result
+
+
+def _web_step(ws: Workspace, case_ref: str, screenshot_png: bytes) -> list[str]:
+    """The web app's part: an account to sign in with, and one public tip received and imported.
+
+    The password is random and written next to the workspace's other secrets (mode 0600), never
+    printed; the tip carries the screenshot handed in (a procedurally drawn picture, so its hashes
+    exist but match nothing). Through the library the web app calls (``accounts``, ``tips``)."""
+    password = secrets.token_urlsafe(18)
+    with ws.session() as s:
+        accounts.create_user(s, ws.actor, DEMO_USER, "admin", password)
+        accounts.add_member(s, ws.actor, case_ref, DEMO_USER)
+    login = serve_dir(ws.root) / "demo-login.txt"
+    fd = os.open(login, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"user: {DEMO_USER}\npassword: {password}\n")
+    report = tips.TipInput(what="A made-up report for the demo: an account offered to trade pictures in a group.",
+                           url="https://forum.example.invalid/t/1", platform="ExampleChat", username="demo_user_77",
+                           seen_when="yesterday evening")
+    with ws.session() as s:
+        receipt = tips.submit_tip(s, TipVault(ws.root), report, [tips.Upload("screenshot.png", screenshot_png)])
+    with ws.session() as s:
+        tips.import_tip(s, ws.actor, receipt.ref, case_ref)
+    return [f"public tip {receipt.ref} received (files hashed, stored encrypted, matching {receipt.match_status}) "
+            f"and imported into {case_ref}",
+            f"web app: tasman -w {ws.root} serve; sign in as {DEMO_USER}, password in {login}"]

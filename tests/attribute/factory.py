@@ -118,7 +118,7 @@ def triage_match(s: Session, c: Case, art: Artifact, *, hashset: str = "test-lis
                  match_type: str = "exact", hash_name: str = "md5", distance: int = 0,
                  known_good: bool = False) -> TriageMatch:
     """A triage run that matched ``art`` against a (test) hash list, stored as triage stores it."""
-    run = TriageRun(case_id=c.id, key=f"test-{art.id}-{hashset}", started_by="tester", status="finished")
+    run = TriageRun(case_id=c.id, key=f"test-{art.id}-{hashset}", actor="tester", status="finished")
     s.add(run)
     s.flush()
     m = TriageMatch(run_id=run.id, artifact_id=art.id, match_type=match_type, hash_name=hash_name, hashset=hashset,

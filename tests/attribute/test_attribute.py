@@ -52,7 +52,9 @@ def test_rerun_makes_a_new_run_and_is_audited(ws: Workspace) -> None:
         f.operation(s)
         attribute_case(s, ws.actor, "OP-1")
         attribute_case(s, ws.actor, "OP-1")
-        assert len(list(s.scalars(select(AttributionRun)))) == 2
+        runs = list(s.scalars(select(AttributionRun)))
+        assert [r.status for r in runs] == ["finished", "finished"] and all(r.finished_at for r in runs)
+        assert runs[0].settings["weights"] == runs[1].settings["weights"] != {}   # the weights used, kept
         actions = [e.action for e in s.scalars(select(AuditEvent))]
     assert actions.count("attribute.run") == 2
 

@@ -91,6 +91,26 @@ def test_data_leaving_the_workspace_is_anchored_when_it_commits(keyed: Workspace
     assert _anchors(keyed) == [(2, "interval"), (3, "export.csv"), (4, "refer.package")]
 
 
+def test_the_key_is_read_only_when_an_anchor_is_due(keyed: Workspace) -> None:
+    """A commit with no anchor due does not read the key (nor import cryptography for it)."""
+    reads = []
+    real = keyed.signer
+
+    def counting() -> LocalSigner | None:
+        reads.append(1)
+        return real()
+
+    keyed.factory.kw["info"][anchor.SIGNER] = counting
+    _fill(keyed, 1)                                     # the first commit with a key: due
+    assert len(reads) == 1 and _anchors(keyed) == [(2, "interval")]
+    _fill(keyed, 2)                                     # 2 entries of 3, within the hour: not due
+    assert len(reads) == 1 and len(_anchors(keyed)) == 1
+    _fill(keyed, 1, "export.csv")                       # data leaving: due at once
+    assert len(reads) == 2 and _anchors(keyed)[-1] == (5, "export.csv")
+    _fill(keyed, 3)                                     # 3 entries since: due
+    assert len(reads) == 3 and _anchors(keyed)[-1] == (8, "interval")
+
+
 def test_a_rolled_back_transaction_anchors_nothing(keyed: Workspace) -> None:
     _fill(keyed, 1)
     with pytest.raises(RuntimeError), keyed.session() as s:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tasman.core.models import Record
 from tasman.core.workspace import Workspace
@@ -96,27 +96,69 @@ def test_the_independent_corpus(run_cli: Any, tmp_path: Path, migrated_db_url: s
     assert set(countries.values()) <= {land.code for land in corpus2.LANDS}
 
 
-def test_the_simulated_review_decides_with_the_truth() -> None:
-    """bench/link.py's review simulation: a pair already together costs no decision, a true pair
-    merges its sides (a whole subject on one side), a false one changes nothing, and it stops
-    at the number of decisions given."""
+def _bench_link() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_link", BENCH / "link.py")
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     sys.modules["bench_link"] = bench
     spec.loader.exec_module(bench)
-    a, b, c, d = (("f", str(i), "") for i in range(4))
-    truth = {a: "P1", b: "P1", c: "P1", d: "P2"}
-    placed = {a: "S-1", b: "S-1", c: "S-2", d: "S-3"}
+    return bench
 
-    def party(p: tuple[str, str, str]) -> Any:
-        return bench.Side("party", party=p)
 
-    queue = [bench.Candidate(party(a), party(b), 0.9),            # together already: free
-             bench.Candidate(party(c), party(d), 0.8),            # false: nothing changes
-             bench.Candidate(bench.Side("subject", subject="S-1"), party(c), 0.7)]  # true: merges
+def test_the_static_review_decides_with_the_truth() -> None:
+    """bench/link.py's static queue (a tree without tasman.link.review): a pair already together
+    costs no decision, a true pair merges its sides' subjects, a false one changes nothing, and it
+    stops at the number of decisions given."""
+    bench = _bench_link()
+    a, b, c, d, e = (("f", str(i), "") for i in range(5))
+    truth = {a: "P1", b: "P1", c: "P1", d: "P2", e: "P1"}
+    placed = {a: "S-1", b: "S-1", c: "S-2", d: "S-3", e: "S-2"}
+    queue = [bench.Candidate(a, b, 0.9),   # together already: free
+             bench.Candidate(c, d, 0.8),   # false: nothing changes
+             bench.Candidate(a, c, 0.7)]   # true: S-1 and S-2 merge, e with them
     one = bench.simulate_review(queue, placed, truth, decisions=1)
-    assert (one["decisions"], one["merges"], one["after"]["recall"]) == (1, 0, round(1 / 3, 4))
+    assert (one["decisions"], one["merges"], one["after"]["recall"]) == (1, 0, round(2 / 6, 4))
     two = bench.simulate_review(queue, placed, truth, decisions=2)
     assert (two["decisions"], two["merges"]) == (2, 1)
     assert two["after"]["recall"] == 1.0 and two["after"]["precision"] == 1.0
+
+
+def test_the_live_review_works_the_queue_with_the_truth_of_each_shown_pair(ws: Workspace, tmp_path: Path) -> None:
+    """bench/link.py's review check works tasman.link.review as an analyst does: the first pair
+    shown is decided by the truth of that pair alone (accept merges the two subjects, reject keeps
+    them apart and the pair leaves the queue), the queue is read again after each verdict, and
+    everything is rolled back at the end."""
+    from tasman.evidence import create_case
+    from tasman.link import review
+    from tasman.link.models import Decision, PairReview
+    from tasman.link.run import run_link
+    from tasman.records.importing import import_file
+
+    from .test_review import SETTINGS, write_people
+
+    bench = _bench_link()
+    with ws.session() as s:
+        create_case(s, ws.actor, "C1")
+        import_file(s, ws.actor, "C1", write_people(tmp_path), "customers")
+    with ws.session() as s:
+        run_link(s, ws.actor, "C1", settings=SETTINGS)
+        shown = [{p.record_a, p.record_b} for p in review.queue(s, ws.actor, "C1")]
+        ids = {int(sid): rid for rid, sid in s.execute(select(Record.id, Record.source_id))}
+    assert shown == [{ids[1], ids[2]}, {ids[3], ids[4]}, {ids[5], ids[6]}]
+    # the truth: 1-2 and 5-6 one person each, 3 and 4 two people; 7-8 (linked by the run) one person
+    person = {1: "A", 2: "A", 3: "B", 4: "C", 5: "D", 6: "D", 7: "E", 8: "E"}
+    truth = {("people.csv", str(i), ""): who for i, who in person.items()}
+    one = bench.simulate_review_live(review, ws, "C1", truth, decisions=1)
+    assert (one["decisions"], one["merges"]) == (1, 1)
+    assert one["after"]["correct_pairs"] == 2 and one["after"]["precision"] == 1.0   # 7-8 and 1-2
+    every = bench.simulate_review_live(review, ws, "C1", truth, decisions=10)
+    # 3-4 rejected (and gone from the queue), 5-6 accepted; then the queue is empty
+    assert (every["decisions"], every["merges"]) == (3, 2)
+    assert every["after"]["recall"] == 1.0 and every["after"]["precision"] == 1.0
+    # a truth that disagrees only on a pair never shown changes nothing: only shown pairs are read
+    other = bench.simulate_review_live(review, ws, "C1", {**truth, ("people.csv", "7", ""): "X"}, decisions=10)
+    assert (other["decisions"], other["merges"]) == (3, 2) and other["after"]["precision"] < 1.0
+    with ws.session() as s:   # rolled back: the workspace is as the run left it
+        assert s.scalar(select(func.count()).select_from(Decision)) == 0
+        assert s.scalar(select(func.count()).select_from(PairReview)) == 0
+        assert [{p.record_a, p.record_b} for p in review.queue(s, ws.actor, "C1")] == shown

@@ -23,8 +23,8 @@ from tasman.records.importing import import_file
 # priors only, and a low review threshold: the pairs agreeing on a name alone are probable links
 SETTINGS = LinkSettings(min_parties_to_train=10**6, review_threshold=0.01)
 PEOPLE = """id,name,email,city,country,dob
-1,Marta Kowalska,,,Poland,
-2,Marta Kowalska,,,,
+1,Marta Kowalska,,,Poland,1990-04-02
+2,Marta Kowalska,,,,1990-05-02
 3,Jonas Berg,,Uppsala,Sweden,
 4,Jonas Berg,,,Sweden,
 5,Ana Reyes,,,,
@@ -70,11 +70,13 @@ def test_the_queue_is_built_and_ordered_by_expected_value(ws: Workspace, tmp_pat
         result = run_link(s, ws.actor, "C1", settings=SETTINGS)
     assert result.stats["probable_links"] == 3
     q = _queue(ws)
-    # 1-2 would give a subject a country (PL against none): first, though 3-4 is nearer 0.5;
-    # then by expected value: 3-4 (same name and country) before 5-6 (a name alone), subjects of one
+    # 1-2 (same name, birth dates a month apart) is likely and would give a subject a country (PL
+    # against none): first; then by expected value: 3-4 (same name and country) before 5-6 (a name
+    # alone), subjects of one
     assert _pairs(ids, q) == [{1, 2}, {3, 4}, {5, 6}]
     first, second, third = q
     assert first.changes_country and first.countries_a == ["PL"] and first.countries_b == []
+    assert first.probability >= review.LIKELY > second.probability
     assert not second.changes_country and second.countries_a == second.countries_b == ["SE"]
     assert second.records_a == second.records_b == 1 and second.probability > third.probability
     assert second.expected_pairs == pytest.approx(second.probability)
@@ -158,6 +160,7 @@ def test_a_stale_or_settled_pair_is_refused_and_nothing_changes(ws: Workspace, t
     with ws.session() as s:
         n_decisions = s.scalar(select(func.count()).select_from(Decision))
         n_reviews = s.scalar(select(func.count()).select_from(PairReview))
+        n_audit = s.scalar(select(func.count()).select_from(AuditEvent))
     before = _subject_of(ws)
     for verdict in (review.accept, review.reject):
         with ws.session() as s, pytest.raises(NotFoundError, match=f"no probable link {old[0].ref} in case C1: "):
@@ -174,6 +177,7 @@ def test_a_stale_or_settled_pair_is_refused_and_nothing_changes(ws: Workspace, t
     with ws.session() as s:
         assert s.scalar(select(func.count()).select_from(Decision)) == n_decisions
         assert s.scalar(select(func.count()).select_from(PairReview)) == n_reviews
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == n_audit  # not even an entry
     assert _subject_of(ws) == before
     assert [p.record_a for p in _queue(ws)] == [old[0].record_a]  # the same pair, under the new run's id
     assert _queue(ws)[0].ref != old[0].ref
@@ -257,7 +261,13 @@ def test_the_queue_orders_by_the_pairs_a_verdict_joins() -> None:
                                  record_b=pid + 100, role_b="", subject_a=f"S-{pid}", subject_b=f"S-{pid + 100}",
                                  countries_a=[], countries_b=[], changes_country=country, records_a=na, records_b=nb)
 
-    # 0.4 x 3 x 2 = 2.4 record pairs expected, before 0.9 x 1 x 1; a country change before both
-    pairs = sorted([pair(1, 0.9, 1, 1), pair(2, 0.4, 3, 2), pair(3, 0.3, 1, 1, country=True)], key=review.order_key)
-    assert [p.id for p in pairs] == [3, 2, 1]
+    # a likely merge (0.6) that would change a country first; then 0.4 x 3 x 2 = 2.4 record pairs
+    # expected, before 0.9 x 1 x 1, before an unlikely country change (0.3 x 1 x 1), which is
+    # not put first: more often than not two people
+    pairs = sorted([pair(1, 0.9, 1, 1), pair(2, 0.4, 3, 2), pair(3, 0.3, 1, 1, country=True),
+                    pair(4, 0.6, 1, 1, country=True)], key=review.order_key)
+    assert [p.id for p in pairs] == [4, 2, 1, 3]
     assert pairs[1].expected_pairs == pytest.approx(2.4)
+    # the largest expected value first, whatever the probability: 0.25 x 4 x 3 = 3 > 0.95 x 2 x 1
+    big = sorted([pair(5, 0.95, 2, 1), pair(6, 0.25, 4, 3)], key=review.order_key)
+    assert [p.id for p in big] == [6, 5]

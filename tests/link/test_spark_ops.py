@@ -220,3 +220,82 @@ def test_a_master_without_workers_ends_after_the_deadline(ws: Workspace, small_c
     assert wrong.returncode == ExitCode.BAD_INPUT, wrong.stderr
     lines = wrong.stderr.strip().splitlines()
     assert len(lines) == 1 and f"Spark master {url} did not accept this application" in lines[0], wrong.stderr
+
+
+class _Tracker:
+    """Spark's status tracker, as ``stage_progress`` reads it."""
+
+    def __init__(self, stages: dict[int, tuple[int, int, int]]) -> None:
+        self.stages = stages
+
+    def getActiveStageIds(self) -> list[int]:
+        return list(self.stages)
+
+    def getStageInfo(self, sid: int) -> Any:
+        from pyspark.status import SparkStageInfo
+
+        if sid not in self.stages:
+            return None
+        total, done, failed = self.stages[sid]
+        return SparkStageInfo(sid, 0, "count at NativeMethodAccessorImpl.java:0", total, 1, done, failed)
+
+
+def test_stage_progress_sums_the_active_stages_tasks() -> None:
+    assert spark_mod.stage_progress(_Tracker({})) is None
+    assert spark_mod.stage_progress(_Tracker({7: (200, 37, 0)})) == (37, 200, "Spark stage 7 (count): 37/200 tasks")
+    done, total, words = spark_mod.stage_progress(_Tracker({9: (4, 4, 1), 8: (10, 2, 0)})) or (0, 0, "")
+    assert (done, total) == (6, 14) and words == "Spark stages 8, 9: 6/14 tasks, 1 failed"
+
+
+def test_a_running_job_is_reported_through_progress(spark: Any, tmp_path: Path) -> None:
+    """The job's tasks wait until a report has been made (at most 60 s), so the report does not
+    depend on how fast the machine is."""
+    seen = tmp_path / "seen"
+    reports: list[tuple[int, int | None, str]] = []
+
+    def progress(done: int, total: int | None, message: str) -> None:
+        reports.append((done, total, message))
+        seen.touch()
+
+    def wait_for_a_report(x: int) -> int:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return x
+
+    with SparkBackend(spark=spark, checkpoint_dir=str(tmp_path / "cp")) as be:
+        be.report_to(progress)
+        assert spark.sparkContext.parallelize(range(4), 4).map(wait_for_a_report).count() == 4
+    assert reports, "no progress while the job ran"
+    done, total, message = reports[0]
+    assert total == 4 and 0 <= done < 4 and message.startswith("Spark stage ")
+    assert be._reporter is not None
+    be._reporter.join(10)
+    assert not be._reporter.is_alive()                    # stopped with the backend
+
+
+def test_the_link_command_hands_its_progress_bar_to_the_backend(run_cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the bar reaches the backend (Spark's stages show in it); with --json it does not."""
+    from tasman.cli import link_cmd
+    from tasman.cli.common import Ticker
+    from tasman.link.backends.duckdb import DuckDBBackend
+    from tests.link.test_review import write_people
+
+    handed: list[object] = []
+
+    @contextlib.contextmanager
+    def shown(_label: str) -> Any:
+        yield Ticker(lambda **_kw: None)
+
+    monkeypatch.setattr(DuckDBBackend, "report_to", lambda self, progress: handed.append(progress))
+    w = ["-w", tmp_path / "ws"]
+    assert run_cli("init", tmp_path / "ws").exit_code == 0
+    assert run_cli(*w, "case", "create", "C1").exit_code == 0
+    assert run_cli(*w, "records", "import", write_people(tmp_path), "--case", "C1", "--kind", "customers"
+                   ).exit_code == 0
+    assert run_cli(*w, "link", "--case", "C1").exit_code == 0
+    assert handed == []                                   # nothing drawn: nothing handed
+    monkeypatch.setattr(link_cmd, "progress", shown)
+    assert run_cli(*w, "link", "--case", "C1", "--full").exit_code == 0
+    assert len(handed) == 1 and isinstance(handed[0], Ticker)

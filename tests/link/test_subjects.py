@@ -50,7 +50,7 @@ def test_link_stores_subjects_explanations_and_stable_refs(ws: Workspace, small_
         tx = s.scalar(select(func.count()).select_from(Record).where(Record.kind == "transactions"))
         assert n_members == n_records + tx  # every party of every record is in exactly one subject
         run = s.get(LinkRun, first.run_id)
-        assert run is not None and run.finished_at is not None
+        assert run is not None and run.finished_at is not None and run.status == "finished"
         assert run.settings["tasman"]["threshold"] == 0.99 and run.settings["splink"]["comparisons"]
         assert s.scalar(select(func.count()).select_from(RecordLink)) == first.stats["links"] > 0
     with ws.session() as s:

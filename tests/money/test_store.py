@@ -95,5 +95,5 @@ def test_a_failed_analysis_leaves_no_run_and_the_previous_files(ws: Workspace, t
     with pytest.raises(OSError, match="disk full"):
         money_run.analyse_workspace(ws, "C1", out_dir=out)
     with ws.session() as s:
-        assert [r.id for r in s.scalars(select(MoneyRun))] == [first.run_id]
+        assert [(r.id, r.status) for r in s.scalars(select(MoneyRun))] == [(first.run_id, "finished")]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == files      # no staging folder left either

@@ -365,6 +365,53 @@ def _node_point(page: Any, node_id: str) -> tuple[float, float]:
     return float(at[0]), float(at[1])
 
 
+def _until(page: Any, predicate: str, timeout: float = 10.0) -> None:
+    """Wait until ``predicate`` (a JS function) is true in the page (the pages' CSP forbids the
+    eval that Playwright's wait_for_function uses for a string)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        assert time.monotonic() < deadline, f"not true within {timeout} s: {predicate}"
+        time.sleep(0.05)
+
+
+def test_a_big_graph_labels_only_what_can_be_read(page: Any, server: dict[str, Any]) -> None:
+    """2,000 nodes drawn whole get no label style (too small to read at that zoom, and costly to
+    build); zoomed in, the nodes in sight are labelled; a clicked node's neighbours keep theirs."""
+    from sqlalchemy import select
+
+    from tasman.core.models import Case
+    from tests.serve.graph_data import add_subjects
+
+    base, ws = server["url"], server["ws"]
+    _member_case(ws, "OP-LABELS", "ana")
+    with ws.session() as s:
+        add_subjects(s, s.scalars(select(Case).where(Case.ref == "OP-LABELS")).one())
+    login(page, base, "ana")
+    page.goto(f"{base}/cases/OP-LABELS/graph?whole=1")
+    page.locator("#graph[data-ready]").wait_for()
+    labelled = "window.tasmanGraph.nodes('.labelled')"
+    assert page.evaluate("window.tasmanGraph.zoom() * 11 < 8")          # the whole case: labels unreadable
+    assert page.evaluate(f"{labelled}.length") == 0
+    assert page.evaluate("window.tasmanGraph.nodes().every(n => n.style('label') === '')")
+
+    page.evaluate("""() => { const cy = window.tasmanGraph;
+        cy.zoom({level: 1.2, position: cy.nodes('.subject')[0].position()}); }""")
+    _until(page, f"() => {labelled}.length > 0")
+    inside = page.evaluate(f"""() => {{ const cy = window.tasmanGraph, x = cy.extent();
+        return {labelled}.map(n => {{ const p = n.position();
+            return p.x >= x.x1 && p.x <= x.x2 && p.y >= x.y1 && p.y <= x.y2
+                && n.style('label') === n.data('label'); }}); }}""")
+    assert inside and all(inside) and len(inside) < 2000
+
+    target = page.evaluate("window.tasmanGraph.nodes('.identifier.shared').max(n => n.data('subjects')).ele.id()")
+    page.mouse.click(*_node_point(page, target))
+    page.locator(f"#graph[data-expanded='{target}']").wait_for()
+    page.click("#graph-fit")                                        # back out: only the highlighted keep labels
+    _until(page, f"() => {labelled}.every(n => n.hasClass('near') || n.selected())")
+    near = page.evaluate("window.tasmanGraph.nodes('.near').map(n => n.style('label') === n.data('label'))")
+    assert len(near) > 2 and all(near)
+
+
 def test_a_graph_of_2000_nodes_is_interactive_quickly(page: Any, server: dict[str, Any]) -> None:
     """A generated case of 2,000 nodes: the whole case is drawn at the server's positions and a
     click on a node expands it; a subject's neighbourhood grows on click; search and filters work."""

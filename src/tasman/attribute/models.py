@@ -3,26 +3,19 @@ conflict, what carried no weight) and per subject and country a score with its r
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasman.core.models import Base, UTCDateTime
-from tasman.core.timeutil import utcnow
+from tasman.core.models import Base, StageRun
 
 
-class AttributionRun(Base):
+class AttributionRun(StageRun, Base):
+    """An attribution run (``StageRun``; ``settings``: the weights used, for reproduction, under
+    ``weights``, and the geolocation source and lists)."""
+
     __tablename__ = "attribution_runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor: Mapped[str] = mapped_column(String(120))
-    weights: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)   # the weights used, for reproduction
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # geolocation source, lists
-    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class SubjectAttribution(Base):

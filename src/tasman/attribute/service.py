@@ -127,8 +127,9 @@ def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights
                           f"make them with `tasman link --case {case.ref}`")
     weights = weights or default_weights()
     env = env or Env()
-    run = AttributionRun(case_id=case.id, actor=actor, weights=weights.model_dump(mode="json"),
-                         settings={"ip_database": str(env.mmdb) if env.mmdb else "geoip2fast (embedded)",
+    run = AttributionRun(case_id=case.id, actor=actor,
+                         settings={"weights": weights.model_dump(mode="json"),  # for reproduction
+                                   "ip_database": str(env.mmdb) if env.mmdb else "geoip2fast (embedded)",
                                    "anonymiser_lists": [a.label for a in env.anonymisers]})
     session.add(run)
     session.flush()
@@ -156,6 +157,7 @@ def attribute_case(session: Session, actor: str, case_ref: str, weights: Weights
             progress(done, len(gathered))
     run.stats = {"subjects": summary.subjects, "attributed": summary.attributed, "conflicts": summary.conflicts,
                  "by_country": summary.by_country}
+    run.finish()
     audit.record(session, actor, "attribute.run", case_ref=case_ref, target=f"run {run.id}", **run.stats)
     return summary
 

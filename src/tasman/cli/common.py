@@ -245,6 +245,11 @@ class Ticker:
     def __init__(self, update: Callable[..., None] | None) -> None:
         self._update = update
 
+    @property
+    def shown(self) -> bool:
+        """Whether anything is drawn (a terminal, no --json): work that only feeds the bar can be skipped."""
+        return self._update is not None
+
     def __call__(self, done: int, total: int | None = None, detail: str = "") -> None:
         if self._update is not None:
             self._update(completed=done, total=total, detail=detail)
@@ -309,6 +314,15 @@ class TasmanGroup(click.Group):
     is the user's to fix, not a bug: it gets one line naming the path, and exit code 8 (permission),
     3 (missing) or 5.
     """
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            from tasman.cli import startup
+
+            startup.resume()     # the command is imported: its work runs with the collector on
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -21,7 +21,7 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 @click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.99).")
 @click.option("--review-threshold", type=float, metavar="P",
               help="Pairs scored from P up to the threshold, left in two subjects, are kept as probable links "
-                   "for review: 'tasman link review' (default 0.2).")
+                   "for review: 'tasman link review' (default 0.05).")
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="duckdb", show_default=True,
               help="Where the linkage runs: DuckDB in this process, or Splink on Spark.")
 @click.option("--spark-master", metavar="URL",
@@ -61,6 +61,8 @@ def link(ctx: click.Context, case_ref: str | None, threshold: float | None, revi
                    "checkpoint_dir": spark_checkpoint_dir or str(ws.root / "tmp" / "spark"),
                    "capacity_timeout": spark_capacity_timeout or DEFAULT_CAPACITY_TIMEOUT}
     with open_backend(backend, **options) as be, progress("link") as tick:
+        if tick.shown:
+            be.report_to(tick)                   # a cluster's stages and tasks, where the engine has them
         result = link_case(ws, case_ref, threshold=threshold, backend=be, review_threshold=review_threshold,
                            stage=tick.stage, mode=mode or "auto")
     emit_result(result)

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from tasman import __version__
+from tasman.cli import startup
 from tasman.cli.common import State, json_option
 from tasman.cli.examples import EXAMPLES, epilog
 from tasman.cli.lazy import LazyGroup
@@ -81,7 +82,11 @@ cli.epilog = epilog(EXAMPLES[""])
 
 
 def main() -> None:
-    cli(prog_name="tasman")
+    startup.pause()          # until the command is resolved and imported (tasman.cli.startup)
+    try:
+        cli(prog_name="tasman")
+    finally:
+        startup.resume()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import click
 
 from tasman.cli.common import Out, TasmanGroup, emit, fail, json_option, plural, state, table
 from tasman.core.errors import ExitCode
-from tasman.records.fields import KINDS
+from tasman.core.fields import KINDS
 from tasman.records.importing import import_file, list_imports
 
 SHOWN_WARNINGS = 20

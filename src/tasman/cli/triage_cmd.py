@@ -70,8 +70,9 @@ class ByteSize(click.ParamType):
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
               help="Where files are hashed: local worker processes, or tasks on a Ray cluster.")
 @click.option("--ray-address", metavar="ADDR",
-              help="With --engine ray: join a running cluster (auto, HOST:PORT or ray://HOST:PORT); "
-                   "without it a local Ray is started.")
+              help="With --engine ray: join a running cluster (auto, HOST:PORT or ray://HOST:PORT) with "
+                   "Ray's token authentication and TLS (RAY_AUTH_MODE=token, RAY_USE_TLS=1 ...; or "
+                   "TASMAN_RAY_INSECURE=1); without it a local Ray is started.")
 @click.option("--pdq-threshold", type=click.IntRange(0, 128), default=31, show_default=True,
               help="Largest PDQ Hamming distance (of 256 bits) that counts as a match.")
 @click.option("--min-quality", type=click.IntRange(0, 100), default=50, show_default=True,

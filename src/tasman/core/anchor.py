@@ -152,22 +152,22 @@ def _before_commit(session: Session) -> None:
     get_signer: Callable[[], Signer | None] | None = session.info.get(SIGNER)
     if appended is None or get_signer is None:
         return
+    policy: Policy = session.info.get(POLICY) or Policy()
+    count = appended             # the head: this transaction holds the head's lock since it appended
+    last = session.execute(_LAST_ANCHOR).first()
+    if last is not None and int(last[0]) >= count:
+        return
+    why = due or ("interval" if (last is None or count - int(last[0]) >= policy.every_entries
+                                 or _minutes_since(str(last[1])) >= policy.every_minutes) else None)
+    if why is None:              # nothing due: the key is not read (nor cryptography imported)
+        return
     try:
         signer = get_signer()
     except TasmanError:          # an unreadable key: 'tasman audit verify' says why; the work still commits
         return
     if signer is None:
         return
-    policy: Policy = session.info.get(POLICY) or Policy()
-    count = appended             # the head: this transaction holds the head's lock since it appended
-    last = session.execute(_LAST_ANCHOR).first()
-    if last is not None and int(last[0]) >= count:
-        return
-    if due:
-        make(session, signer, due)
-    elif (last is None or count - int(last[0]) >= policy.every_entries
-          or _minutes_since(str(last[1])) >= policy.every_minutes):
-        make(session, signer, "interval")
+    make(session, signer, why)
 
 
 def _after_rollback(session: Session) -> None:

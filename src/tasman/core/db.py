@@ -33,11 +33,14 @@ if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
 
+BUSY_TIMEOUT_MS = 30000          # how long a SQLite write waits for another writer's lock
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
 
 
@@ -191,6 +194,23 @@ def _remember_complete(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def short_lock_wait(session: Session, seconds: float) -> Iterator[None]:
+    """SQLite's wait for another writer's lock cut to ``seconds`` for the block (30 s otherwise),
+    for writes that must not hold up an exit, such as marking a run interrupted after Ctrl-C:
+    they fail fast and are retried or given up. PostgreSQL's lock waits are left as they are."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    dbapi = session.connection().connection.dbapi_connection     # set on the driver's connection:
+    assert dbapi is not None                                       # a failed write leaves the session
+    dbapi.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")    # unusable until its rollback
+    try:
+        yield
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 @contextmanager

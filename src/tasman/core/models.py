@@ -57,6 +57,34 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class StageRun:
+    """The columns every stage's run table shares (``triage_runs``, ``extract_runs``, ``link_runs``,
+    ``attribution_runs``, ``money_runs``): who ran what on which case, when, how it ended, with
+    which settings and what it counted. A stage's run model is ``class XRun(StageRun, Base)``
+    plus the columns of its own (triage's resume key, link's threshold, money's document).
+
+    ``status``: ``running`` while it works; a run that ended well is ``finished`` (extraction's
+    ``done``), one stopped by Ctrl-C ``interrupted``, one ended by an error ``failed``; a triage run
+    replaced by a later one with the same key ``superseded``. Stages that store their whole run in
+    one final transaction (link, attribution, money) write it ``finished`` with :meth:`finish`.
+    ``settings``: what reproduces the run (options, weights, the Splink model); ``stats``: its counts.
+    """
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    def finish(self, status: str = "finished") -> None:
+        """The run ended: its status and the time it ended."""
+        self.status = status
+        self.finished_at = utcnow()
+
+
 class Case(Base):
     __tablename__ = "cases"
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.core.errors import IntegrityError, NotFoundError
-from tasman.core.models import Evidence
+from tasman.core.models import Artifact, Case, Evidence
 from tasman.core.progress import Line
 from tasman.evidence.cases import get_case
 from tasman.evidence.ewf import DISAGREE, MediaCheck, check_media_hashes, is_ewf
@@ -123,6 +123,14 @@ def list_evidence(session: Session, actor: str, case_ref: str) -> list[Evidence]
     items = list(session.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)))
     audit.record(session, actor, "evidence.list", case_ref=case_ref, count=len(items))
     return items
+
+
+def get_artifact(session: Session, case: Case, artifact_id: int) -> Artifact:
+    """An artifact of the case by its id (one of another case is not found)."""
+    found = session.scalar(select(Artifact).where(Artifact.id == artifact_id, Artifact.case_id == case.id))
+    if found is None:
+        raise NotFoundError(f"no artifact {artifact_id} in case {case.ref!r}")
+    return found
 
 
 def get_evidence(session: Session, case_ref: str, ident: int | str) -> Evidence:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasman.core.models import Base, UTCDateTime
+from tasman.core.models import Base, StageRun, UTCDateTime
 
 
 class Observation(Base):
@@ -40,17 +40,10 @@ class Observation(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("extract_runs.id"), nullable=True)
 
 
-class ExtractRun(Base):
-    """One run of ``tasman extract``: its settings, counts, and the warnings of bad input."""
+class ExtractRun(StageRun, Base):
+    """One run of ``tasman extract`` (``StageRun``: its settings, counts as ``stats``; status
+    running | done | interrupted | failed), and the warnings of bad input."""
 
     __tablename__ = "extract_runs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    actor: Mapped[str] = mapped_column(String(120))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | done | interrupted | failed
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # [{"path", "message"}]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from tasman.core.fields import country_field, field
 from tasman.core.models import Record
 from tasman.extract.detectors.base import Found
 from tasman.extract.identifiers import (
@@ -23,34 +24,32 @@ from tasman.extract.identifiers import (
 from tasman.extract.process import scan_units
 from tasman.extract.sources.base import Sighting, TextUnit, Unit
 
-_COUNTRY_FIELDS = {"": "country", "sender_": "sender_country", "beneficiary_": "beneficiary_country"}
-
 
 def _payment(raw: str) -> Identifier | None:
     return clean_iban(raw) or clean_btc(raw) or clean_eth(raw) or clean_email(raw)
 
 
-def _typed(name: str, fields: dict[str, Any], region: str | None) -> Callable[[str], Identifier | None] | None:
-    base = name.removeprefix("sender_").removeprefix("beneficiary_")
-    if base == "email":
+def _typed(kind: str | None, fields: dict[str, Any], region: str | None) -> Callable[[str], Identifier | None] | None:
+    """The cleaner of a field's identifier type (``core.fields``), None for free text."""
+    if kind == "email":
         return clean_email
-    if base == "phone":
+    if kind == "phone":
         return lambda v: clean_phone(v, region)
-    if base == "ip":
+    if kind == "ip":
         return clean_ip
-    if base in ("account", "payment_ref"):
+    if kind == "payment":
         return _payment
-    if base == "country":
+    if kind == "country":
         return clean_country
-    if base == "city":
+    if kind == "city":
         return lambda v: clean_city(v, region)
-    if base == "username" and isinstance(fields.get("platform"), str):
+    if kind == "handle" and isinstance(fields.get("platform"), str):
         return lambda v: clean_handle(v, str(fields["platform"]))
     return None
 
 
-def _region(fields: dict[str, Any], prefix: str) -> str | None:
-    value = fields.get(_COUNTRY_FIELDS.get(prefix, "country")) or fields.get("country")
+def _region(fields: dict[str, Any], side: str | None) -> str | None:
+    value = fields.get(country_field(side)) or fields.get("country")
     c = clean_country(value) if isinstance(value, str) and value.strip() else None
     return c.value if c else None
 
@@ -70,10 +69,10 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 def record_units(rec: Record) -> Iterator[Unit]:
     fields = rec.fields or {}
     for name, value in fields.items():
-        prefix = "sender_" if name.startswith("sender_") else "beneficiary_" if name.startswith("beneficiary_") else ""
-        region = _region(fields, prefix)
+        typed = field(name)
+        region = _region(fields, typed.side)
         if isinstance(value, str):
-            cleaner = _typed(name, fields, region)
+            cleaner = _typed(typed.identifier, fields, region)
             ident = cleaner(value) if cleaner and value.strip() else None
             if ident is not None:
                 yield Sighting(Found(ident, value[:200], 0, len(value), f"{name}: {value[:120]}", f"record.{name}"),

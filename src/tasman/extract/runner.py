@@ -179,7 +179,7 @@ def extract_case(ws: Workspace, case_ref: str, *, region: str | None = None, wor
         _check_something(s, case, records=records, files=files)
         run = ExtractRun(case_id=case.id, actor=ws.actor, started_at=utcnow(), status="running",
                          settings={"region": region, "workers": workers, "records": records, "files": files},
-                         counts={}, errors=[])
+                         stats={}, errors=[])
         s.add(run)
         s.flush()
         audit.record(s, ws.actor, "extract.start", case_ref=case_ref, target=f"run {run.id}", run_id=run.id,
@@ -208,7 +208,7 @@ def extract_case(ws: Workspace, case_ref: str, *, region: str | None = None, wor
             row.finished_at, row.status = utcnow(), summary.status
             counts = summary.as_dict()
             row.errors = counts.pop("warnings")
-            row.counts = counts
+            row.stats = counts
             audit.record(s, ws.actor, "extract.run", case_ref=case_ref, target=f"run {run_id}", run_id=run_id,
                          status=summary.status, files=summary.files, records=summary.records,
                          added=summary.added, warnings=len(summary.warnings))

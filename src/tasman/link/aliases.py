@@ -152,3 +152,19 @@ def name_block_key(first: str | None, last: str | None, country: str | None, any
     if not (first and last and (country or any_country)):
         return None
     return f"{_p(last)}+{first[0]}|{ANY_COUNTRY if any_country else country}"
+
+
+def stated_first_keys(tokens: list[str], first: str, country: str | None) -> tuple[frozenset[str], list[str]]:
+    """What a first name the person states ("I'm Marta") adds to a nameless party's screen names
+    and emails: each other token of four letters or more read as the last name beside it, as a
+    full key (``kowalska77`` + "Marta" -> ``kowa+mart``) and a blocking key (``kowa+m|PL``). The
+    stated name is never read as a last name, and alone (``quietfox``) it gives nothing: a first
+    name by itself is weak evidence."""
+    f = _tokens(first)
+    if not f or len(f[0]) < 2:
+        return frozenset(), []
+    given = f[0]
+    place = country or ANY_COUNTRY
+    lasts = [t for t in sorted(tokens, key=len, reverse=True) if len(t) >= 4 and _p(t) != _p(given)]
+    return (frozenset(f"{_p(t)}+{_p(given)}" for t in lasts),
+            [f"{_p(t)}+{given[0]}|{place}" for t in lasts[:2]])

@@ -45,7 +45,7 @@ from tasman.core.models import AuditEvent, Record
 from tasman.core.progress import StageHook, no_stage
 from tasman.core.timeutil import utcnow
 from tasman.evidence.cases import get_case
-from tasman.link import partycache
+from tasman.link import frequencies, partycache
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster
 from tasman.link.decisions import compile_constraints, list_decisions
@@ -65,7 +65,7 @@ from tasman.link.resolve import (
     _subjects,
 )
 from tasman.link.rules import deterministic_edges
-from tasman.link.settings import DETERMINISTIC, LinkSettings, apply_model, apply_priors
+from tasman.link.settings import DETERMINISTIC, TF_SCALES, LinkSettings, apply_model, apply_priors
 from tasman.link.subjects import CHUNK, REF_FORMAT, _insert, next_ref_number, store_links
 
 KEEP = -1  # the edges that hold a touched subject's current members together (taken first, never stored)
@@ -238,7 +238,7 @@ def _compute(be: Backend, inp: IncrementalInput, settings: LinkSettings, stage: 
     with stage("rules"):
         stats["deterministic"] = _deterministic(be, settings)
     with stage("predict"):
-        _predict(be, settings, splink_dict, new_n)
+        _predict(be, settings, splink_dict, new_n, inp.model.get(TF_SCALES))
     with stage("cluster"):
         clusters, links, touched = _cluster(be, inp, settings, splink_dict, stats)
         subjects = _subjects(be, clusters)
@@ -281,7 +281,8 @@ def _count(be: Backend, table: str) -> int:
     return int(be.query(f"SELECT count(*) AS n FROM {table}").column("n")[0].as_py())
 
 
-def _predict(be: Backend, settings: LinkSettings, splink_dict: dict[str, Any], new_n: int) -> None:
+def _predict(be: Backend, settings: LinkSettings, splink_dict: dict[str, Any], new_n: int,
+             scales: dict[str, float] | None = None) -> None:
     """``inc_pred``: the pairs of a new party and a stored one (Splink's ``predict_between``) and of
     two new parties (``predict_within``) that the stored model scores at or above the review
     threshold, blocked with the run's own rules; term frequencies from the whole case, as a full
@@ -296,8 +297,11 @@ def _predict(be: Backend, settings: LinkSettings, splink_dict: dict[str, Any], n
     api = be.splink_api()
     linker = Linker(api.register("parties"), splink_dict, log_level=None)
     linker._intermediate_table_cache.invalidate_cache()  # the cache is the engine's: no earlier linker's tables
+    scaled = frequencies.scaled_tf_tables(be, scales or {})  # corrected as the full run's (frequencies.py)
+    frequencies.register(linker, be, scaled)
     for column in linker._settings_obj._term_frequency_columns:
-        linker.table_management.compute_tf_table(column.name)
+        if column.name not in scaled:
+            linker.table_management.compute_tf_table(column.name)
     floor = float(min(settings.review_threshold, settings.threshold))
     new_df = api.register("new_parties")
     between = linker.inference.predict_between(api.register("old_parties"), new_df, threshold_match_probability=floor,
@@ -311,6 +315,7 @@ def _predict(be: Backend, settings: LinkSettings, splink_dict: dict[str, Any], n
     for df in (between, within):
         df.drop_table_from_database_and_remove_from_cache()
     be.drop("old_parties")
+    frequencies.drop(be, scaled)
 
 
 def _cluster(be: Backend, inp: IncrementalInput, settings: LinkSettings, splink_dict: dict[str, Any],
@@ -445,7 +450,7 @@ def store(session: Session, actor: str, inp: IncrementalInput, settings: LinkSet
     run.settings = {"tasman": settings.model_dump(mode="json"), "splink": inp.model}
     run.stats = {**res.stats, "mode_reason": why, "subjects": stored["subjects"], "decisions": inp.decision_stats,
                  "stored": stored}
-    run.finished_at = utcnow()
+    run.finish()
     session.flush()
     return run.id, run.stats
 

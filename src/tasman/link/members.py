@@ -17,10 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tasman.core.fields import SIDES, field
 from tasman.core.models import Record
 from tasman.link.models import SubjectRecord
-
-SIDES = ("sender", "beneficiary")
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Member:
         """Whether a field (or an observation's field path) of the record speaks of the subject."""
         if self.record.kind != "transactions":
             return True
-        return self.side is not None and field_name.startswith(self.side + "_")
+        return self.side is not None and field(field_name).side == self.side
 
     def own_fields(self) -> dict[str, Any]:
         """The subject's fields, without the side prefix for a transfer (plus its timestamp)."""
@@ -47,8 +46,7 @@ class Member:
             return dict(fields)
         if self.side is None:
             return {}
-        cut = len(self.side) + 1
-        out = {k[cut:]: v for k, v in fields.items() if k.startswith(self.side + "_")}
+        out = {f.base: v for k, v in fields.items() if (f := field(k)).side == self.side}
         out["timestamp"] = fields.get("timestamp")
         return out
 

@@ -9,21 +9,16 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasman.core.models import Base, UTCDateTime
+from tasman.core.models import Base, StageRun, UTCDateTime
 from tasman.core.timeutil import utcnow
 
 
-class LinkRun(Base):
+class LinkRun(StageRun, Base):
+    """A link run (``StageRun``; ``settings``: Tasman's and the Splink settings, for reproduction)."""
+
     __tablename__ = "link_runs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     threshold: Mapped[float] = mapped_column(Float)
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the Splink settings, for reproduction
-    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    actor: Mapped[str] = mapped_column(String(120))
 
 
 class Subject(Base):

@@ -53,6 +53,7 @@ from tasman.link.aliases import (
     name_block_key,
     not_own,
     only_own,
+    stated_first_keys,
     token_keys,
 )
 from tasman.link.keys import uid
@@ -74,7 +75,7 @@ SCHEMA = pa.schema([
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
     ("name_block", pa.string()), ("name_block_any", pa.string()),
-    ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()),
+    ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()), ("name_block_placeless", pa.string()),
     ("alias_block1", pa.string()), ("alias_block2", pa.string()),
     ("basis", pa.string()),
 ])
@@ -239,7 +240,12 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         return _opt(f.get(prefix + name))
 
     country = _country(c) if (c := g("country")) else None
-    first, last, tokens, key = name_parts(g("name"), g("first_name"), g("last_name"))
+    said = _stated(f) if not prefix else {}
+    if country is None and (sc := said.get("country")):
+        country = sc
+    named = bool(g("name") or g("first_name") or g("last_name"))
+    first, last, tokens, key = name_parts(g("name") if named else said.get("name"),
+                                          g("first_name"), g("last_name"))
     emails: set[str] = set()
     phones: set[str] = set()
     handles: set[str] = set()
@@ -291,7 +297,7 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
     dob = g("dob")
     if dob and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", dob):
         dob = None
-    city = _fold(c) if (c := g("city")) else None
+    city = _fold(c) if (c := g("city") or said.get("city")) else None
     postcode = re.sub(r"\s+", "", pc).upper() if (pc := g("postcode")) else None
     street = _fold(s) if (s := g("street")) else None
     names = sorted({h.split(":", 1)[1] for h in handles | site_handles})
@@ -313,10 +319,19 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         if not tokens:
             a_full, a_init, a_last = token_keys(tuple(atoks))
             ablocks = block_keys(atoks, place)
+            if (given := said.get("first_name")):  # "I'm Marta" beside kowalska77: kowa+mart
+                s_full, s_blocks = stated_first_keys(atoks, given, place)
+                a_full = a_full | s_full
+                ablocks = list(dict.fromkeys([*s_blocks, *ablocks]))[:2]
         elif not only_own(atoks, [*tokens, *forms]):  # what its own name gives, in any order, says nothing new
             a_full, a_init, a_last = not_own(*token_keys(tuple(atoks)), [*tokens, *forms])
+            if len(tokens) == 1:  # a first name alone: its screen names and emails may hold the rest
+                ablocks = block_keys(atoks, place)
     swap = len(tokens) > 1 and len(first or "") >= 4  # a first name an alias key can hold (four letters)
-    display = g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x) or None
+    any_key = name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None
+    placeless = any_key.partition("|")[0] if any_key and place is None else None
+    display = (g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x)
+               or (said.get("name") if tokens else None) or None)
     return {
         "uid": uid(record_id, role), "kind": kind, "display_name": display,
         "first_name": first, "last_name": last, "first_forms": forms or None,
@@ -330,12 +345,43 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         "alias_last": sorted(a_last) or None,
         "email_countries": email_ccs or None,
         "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
-        "name_block_any": name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None,
+        "name_block_any": any_key,
         "name_block_swap": name_block_key(last, first, place) if swap else None,
         "name_block_swap_any": name_block_key(last, first, None, any_country=True) if swap else None,
+        # a named party whose country nothing says meets the nameless parties of every country
+        "name_block_placeless": placeless,
         "alias_block1": ablocks[0] if ablocks else None, "alias_block2": ablocks[1] if len(ablocks) > 1 else None,
         "basis": basis,
     }
+
+
+def _stated(f: dict[str, Any]) -> dict[str, str]:
+    """What the person states about themselves in the record's free text (``stated``, from
+    ``tasman.extract.statements``): the first full name, first name, place and country. A full
+    name is used as a name when the record gives none; a first name alone only completes the name
+    in a screen name (``aliases.stated_first_keys``); a place and a country when the record's own
+    fields give none."""
+    items = f.get("stated")
+    if not items or not isinstance(items, list):
+        return {}
+    out: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+            continue
+        kind = item.get("kind")
+        if kind == "name" and "name" not in out:
+            out["name"] = item["value"]
+        elif kind == "first_name" and "first_name" not in out:
+            out["first_name"] = item["value"]
+        elif kind in ("city", "place") and "city" not in out:
+            out["city"] = str(item.get("name") or item.get("raw") or "")
+            if isinstance(cc := item.get("country"), str) and "country" not in out:
+                out["country"] = cc
+        elif kind == "country" and isinstance(cc := item.get("value"), str):
+            out.setdefault("country", cc)
+    if "name" in out:
+        out.setdefault("first_name", out["name"].split()[0])
+    return {k: v for k, v in out.items() if v}
 
 
 def parties(record_id: int, kind: str, fields: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,12 +14,13 @@ from splink import Linker
 from splink.internals.exceptions import SplinkException
 
 from tasman.core.progress import StageHook, no_stage
+from tasman.link import frequencies
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
 from tasman.link.explain import explain_columns, explain_deterministic, level_labels
 from tasman.link.normalise import BASIS
 from tasman.link.rules import deterministic_edges
-from tasman.link.settings import LinkSettings, apply_model, apply_priors
+from tasman.link.settings import TF_SCALES, LinkSettings, apply_model, apply_priors
 from tasman.link.training import prior_lambda, train
 
 DETERMINISTIC_WEIGHT = 99.0  # stored as the match weight of a deterministic link (documented)
@@ -95,6 +96,9 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
             stats["training"] = train(linker, settings, n, len(labels), _load_labels(be, labels, settings)
                                       ) if model is None else {
                 "trained": False, "u": None, "m": [], "lambda": None, "notes": ["an earlier run's model, as it is"]}
+        scales = (stats["training"].get("tf_scales") if model is None else model.get(TF_SCALES)) or {}
+        tf_columns = frequencies.scaled_tf_tables(be, scales)
+        frequencies.register(linker, be, tf_columns)
         with stage("predict"):
             try:
                 predicted = linker.inference.predict(
@@ -104,6 +108,8 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
                 stats["predict_error"] = str(exc)
         stats["predictions_table"] = predicted
         splink_dict = linker.misc.save_model_to_json()
+        splink_dict[TF_SCALES] = {c: scales[c] for c in tf_columns}  # kept with the model (apply_model skips it)
+        frequencies.drop(be, tf_columns)
     stats["lambda"] = splink_dict["probability_two_random_records_match"]
     with stage("cluster"):
         clusters, links = _cluster(be, parties, predicted, constraints, splink_dict, stats, settings.threshold)
@@ -161,12 +167,19 @@ def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints:
 
 
 def _deterministic_pairs(be: Backend, parties: pa.Table) -> int:
-    """Pairs inside the groups the deterministic rules form (for the prior probability)."""
+    """Pairs inside the groups the deterministic rules form (for the prior probability); the
+    groups of two or more parties are left in table ``det_identity(uid, grp)`` (term frequencies
+    per identity, ``tasman.link.frequencies``)."""
     e = be.query("SELECT a, b FROM det_edges")
     if e.num_rows == 0:
+        be.load("det_identity", pa.table({"uid": pa.array([], pa.int64()), "grp": pa.array([], pa.int64())}))
         return 0
     c = cluster(np.sort(parties.column("uid").to_numpy()), e.column("a").to_numpy(), e.column("b").to_numpy())
     sizes = np.bincount(c.labels)
+    labels = np.asarray(c.labels)
+    grouped = sizes[labels] > 1
+    be.load("det_identity", pa.table({"uid": pa.array(np.asarray(c.uids)[grouped], pa.int64()),
+                                      "grp": pa.array(labels[grouped], pa.int64())}))
     return int((sizes * (sizes - 1) // 2).sum())
 
 

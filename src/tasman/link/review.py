@@ -170,11 +170,17 @@ def _pending(session: Session, case: Case, pair_id: int | None = None, subject_i
     return out
 
 
+LIKELY = 0.5  # a merge at least this probable is expected to happen: its country change counts first
+
+
 def order_key(p: ReviewPair) -> tuple[bool, float, float, int]:
-    """A merge that would change a subject's country first, then by expected value: the pairs of
-    records an accepting verdict is expected to join (:attr:`ReviewPair.expected_pairs`), then
-    the more probable; the pair's id breaks ties."""
-    return (not p.changes_country, -p.expected_pairs, -p.probability, p.id)
+    """A likely merge (probability at least :data:`LIKELY`) that would change a subject's country
+    first, then by expected value: the pairs of records an accepting verdict is expected to join
+    (:attr:`ReviewPair.expected_pairs`), then the more probable; the pair's id breaks ties. An
+    unlikely pair whose two subjects are in different countries is most often two people (their
+    countries are evidence against it): put first, it would spend the analyst's verdicts on
+    rejections, so it takes its place by expected value like any other."""
+    return (not (p.changes_country and p.probability >= LIKELY), -p.expected_pairs, -p.probability, p.id)
 
 
 def _one_per_subject_pair(pairs: list[ReviewPair]) -> list[ReviewPair]:

@@ -189,7 +189,7 @@ def store(session: Session, actor: str, inp: LinkInput, settings: LinkSettings, 
     run.settings = {"tasman": settings.model_dump(mode="json"), "splink": res.splink_settings}
     run.stats = {**res.stats, "mode": "full", "mode_reason": why, "decisions": inp.decision_stats,
                  "stored": stored.as_dict()}
-    run.finished_at = utcnow()
+    run.finish()
     session.flush()
     return LinkResult(run_id=run.id, stats=run.stats)
 

@@ -54,9 +54,35 @@ def _union(old: list[str] | None, new: set[str]) -> list[str] | None:
     return sorted(merged) or None
 
 
+def known_keys(parties: pa.Table) -> frozenset[str]:
+    """The blocking keys named parties offer (``kowa+m``: last name and initial, first name and last
+    initial), without their country: what a nameless party's key can meet at all."""
+    out: set[str] = set()
+    for col in ("name_block", "name_block_swap", "name_block_any", "name_block_swap_any"):
+        for key in pc.unique(parties.column(col)).to_pylist():
+            if key:
+                out.add(key.partition("|")[0])
+    return frozenset(out)
+
+
+def ranked_blocks(keys: list[str], known: frozenset[str], limit: int = 2) -> list[str]:
+    """Up to ``limit`` blocking keys, each once, those that some named party of the case offers
+    first (in their order), then the rest: a nameless party has two blocking keys, and a key no
+    name of the case gives (``bamb+v`` from ``bamboobamboo6056`` next to ``emeka.veleemi.97``)
+    can only meet another nameless party."""
+    seen: list[str] = []
+    for k in keys:
+        if k not in seen:
+            seen.append(k)
+    return ([k for k in seen if k.partition("|")[0] in known] + [k for k in seen if k.partition("|")[0] not in known]
+            )[:limit]
+
+
 def add_run_in_keys(parties: pa.Table) -> pa.Table:
     """The parties table with alias keys and blocking keys added for run-in names of the parties
-    known by no name (others unchanged)."""
+    known by no name (others unchanged), and their two blocking keys chosen among those of each
+    screen name and email apart (:func:`ranked_blocks`): the two longest tokens of all of them
+    together may come from two texts (a screen name's word and an email's surname)."""
     if parties.num_rows == 0:
         return parties
     nameless = pc.and_(pc.is_null(parties.column("name_tokens")),
@@ -65,40 +91,41 @@ def add_run_in_keys(parties: pa.Table) -> pa.Table:
     if not idx:
         return parties
     words, prefixes = vocabulary(parties)
-    if not words:
-        return parties
+    known = known_keys(parties)
     sub = parties.take(pa.array(idx, pa.int64())).select(
         ["handle_names", "emails", "country", "email_countries", "alias_full", "alias_init", "alias_last",
          "alias_block1", "alias_block2"]).to_pylist()
     names = ("alias_full", "alias_init", "alias_last", "alias_block1", "alias_block2")
     changed: dict[str, dict[int, object]] = {c: {} for c in names}
     for i, row in zip(idx, sub, strict=True):
-        toks = alias_tokens([*(row["handle_names"] or []), *(e.rpartition("@")[0] for e in row["emails"] or [])])
-        read = [c for t in toks for c in cuts(t, words, prefixes)]
-        if not read:
-            continue
-        full: set[str] = set()
-        init: set[str] = set()
-        last: set[str] = set()
-        blocks: list[str] = []
+        texts = [*(row["handle_names"] or []), *(e.rpartition("@")[0] for e in row["emails"] or [])]
+        toks = alias_tokens(texts)
+        read = [c for t in toks for c in cuts(t, words, prefixes)] if words else []
         place = row["country"] or ((row["email_countries"] or [None])[0])
-        for head, tail in read:
-            f, n, la = token_keys((head, tail))
-            full |= f
-            init |= n
-            last |= la
-            blocks += [b for b in block_keys([head, tail], place) if b not in blocks]
-        changed["alias_full"][i] = _union(row["alias_full"], full)
-        changed["alias_init"][i] = _union(row["alias_init"], init)
-        changed["alias_last"][i] = _union(row["alias_last"], last)
+        blocks: list[str] = []
+        if read:
+            full: set[str] = set()
+            init: set[str] = set()
+            last: set[str] = set()
+            for head, tail in read:
+                f, n, la = token_keys((head, tail))
+                full |= f
+                init |= n
+                last |= la
+                blocks += block_keys([head, tail], place)
+            changed["alias_full"][i] = _union(row["alias_full"], full)
+            changed["alias_init"][i] = _union(row["alias_init"], init)
+            changed["alias_last"][i] = _union(row["alias_last"], last)
         # the cut's keys first: a run-in token's own reading (initial and rest) is the weaker one
         old = [b for b in (row["alias_block1"], row["alias_block2"]) if b]
-        ordered = [*blocks, *(b for b in old if b not in blocks)]
-        changed["alias_block1"][i] = ordered[0] if ordered else None
-        changed["alias_block2"][i] = ordered[1] if len(ordered) > 1 else None
-    if not changed["alias_full"]:
-        return parties
+        apart = [b for text in texts if len(texts) > 1 for b in block_keys(alias_tokens([text]), place)]
+        ordered = ranked_blocks([*blocks, *old, *apart], known)
+        if ordered != old:
+            changed["alias_block1"][i] = ordered[0] if ordered else None
+            changed["alias_block2"][i] = ordered[1] if len(ordered) > 1 else None
     for name in names:
+        if not changed[name]:
+            continue
         col = parties.column(name)
         values = col.to_pylist()
         for i, v in changed[name].items():

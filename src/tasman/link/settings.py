@@ -22,7 +22,14 @@ from tasman.core.errors import InputError
 # 2: handles on any platform, names inside screen names and emails, email providers' countries;
 # 3: nameless parties of no known country blocked against any country, and against each other;
 #    a first name and a last initial in a screen name (a level of name_in_alias, a blocking key)
-VERSION = 3
+# 4: term frequencies corrected as u is (link/frequencies.py); a named party of no known place meets
+#    the nameless parties of every country; a party known by a first name alone gets alias blocking
+#    keys; a nameless party's blocking keys read from each screen name and email apart
+VERSION = 4
+
+# the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
+# (``tasman.link.frequencies``); not Splink's, and not handed to it
+TF_SCALES = "tasman_tf_scales"
 
 # Deterministic rules: sharing one of these normalised identifiers joins two parties outright.
 DETERMINISTIC = {
@@ -42,8 +49,9 @@ class LinkSettings(BaseModel):
     threshold: float = Field(default=0.99, gt=0, lt=1)
     # pairs scored at or above this but below the threshold are kept as probable links, with
     # their explanation, for an analyst to review (never joined by the run); low, because a screen
-    # name holding a name, with nothing else, scores about 0.3 and is what an analyst should see
-    review_threshold: float = Field(default=0.2, gt=0, lt=1)
+    # name holding a name, with nothing else, scores 0.05 to 0.5 and is what an analyst should see
+    # (the queue orders by expected value, so a longer tail costs the analyst nothing up front)
+    review_threshold: float = Field(default=0.05, gt=0, lt=1)
     # analysts' "same person" verdicts on probable links from which m is estimated again (fewer
     # say too little about the rarer levels; they are kept as decisions either way)
     min_review_labels: int = 50
@@ -228,7 +236,10 @@ def blocking_rules() -> list[Any]:
     ``_any`` keys do the same for a nameless party whose country nothing says (its keys end in
     ``|*``): it meets the named parties of any country with that last name and initial. The last
     four bring two nameless parties together whose screen names or emails hold the same last name
-    and initial in any country (``fola_yusuf71`` and ``folake.yusuf``: the location comparison weighs the countries)."""
+    and initial in any country (``fola_yusuf71`` and ``folake.yusuf``: the location comparison weighs the countries),
+    and four more a named party whose place nothing says (a tip's "Marta Kowalska" alone) to the
+    nameless parties of every country (``mart_kowal77`` in a Polish chat): its key then has no country
+    to agree on (``name_block_placeless`` = ``kowa+m``)."""
     return [
         block_on("name_key"),
         block_on("last_name", "dob"),
@@ -243,6 +254,8 @@ def blocking_rules() -> list[Any]:
           for a, b in ((alias, named), (named, alias))),
         *(CustomRule(f"split_part(l.alias_block{x}, '|', 1) = split_part(r.alias_block{y}, '|', 1)", "duckdb")
           for x, y in ((1, 1), (1, 2), (2, 1), (2, 2))),
+        *(CustomRule(f"split_part({a}.alias_block{x}, '|', 1) = {b}.name_block_placeless", "duckdb")
+          for x in (1, 2) for a, b in (("l", "r"), ("r", "l"))),
         block_on("handle_name"),
     ]
 

@@ -41,7 +41,9 @@ def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, la
     else:
         _estimate(linker, settings, parties, report)
         if report["u"]:
-            report["u_corrected"] = correct_u(linker)
+            scales: dict[str, float] = {}
+            report["u_corrected"] = correct_u(linker, scales)
+            report["tf_scales"] = scales
     if labels >= settings.min_review_labels and labels_table:
         try:
             linker.training.estimate_m_from_pairwise_labels(labels_table)
@@ -58,7 +60,7 @@ def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, la
 U_FLOOR = 0.2  # the correction never takes u below this share of the sampled value
 
 
-def correct_u(linker: Any) -> int:
+def correct_u(linker: Any, tf_scales: dict[str, float] | None = None) -> int:
     """Take the true matches out of the u estimated by random sampling.
 
     Random pairs are a mixture: a share lambda of them (the prior match probability) are the same
@@ -67,7 +69,9 @@ def correct_u(linker: Any) -> int:
     (a million parties) but not in a case of a few thousand records with several records per person,
     where an email or a screen name shared by one person's records looks "common". The corrected
     ``u_k = (sampled - lambda m_k) / (1 - lambda)``, at least :data:`U_FLOOR` of the sampled value
-    (m is EM's estimate, itself uncertain). Returns how many levels changed."""
+    (m is EM's estimate, itself uncertain). Returns how many levels changed; ``tf_scales`` gets, per
+    term-frequency column, the correction of its exact-match level (corrected over sampled u), which
+    ``tasman.link.frequencies`` applies to that column's term frequencies."""
     obj = linker._settings_obj
     lam = float(obj._probability_two_random_records_match)
     if not 0 < lam < 1:
@@ -81,10 +85,21 @@ def correct_u(linker: Any) -> int:
             if m is None or u is None:
                 continue
             corrected = max((u - lam * m) / (1 - lam), U_FLOOR * u)
+            if tf_scales is not None and (col := _exact_tf_column(level)):
+                tf_scales[col] = corrected / u
             if corrected != u:
                 level.u_probability = corrected
                 changed += 1
     return changed
+
+
+def _exact_tf_column(level: Any) -> str | None:
+    """The term-frequency column of a level that is an exact match on that column (Splink's own
+    "exact match" reading), else None."""
+    if not getattr(level, "_has_tf_adjustments", False):
+        return None
+    col = level._tf_adjustment_input_column_name
+    return col if level._is_exact_match and level._exact_match_colnames == [col] else None
 
 
 def _estimate(linker: Any, settings: LinkSettings, parties: int, report: dict[str, Any]) -> None:

@@ -3,25 +3,19 @@ and every scored party, so referral packages and the web app read results withou
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasman.core.models import Base, UTCDateTime
-from tasman.core.timeutil import utcnow
+from tasman.core.models import Base, StageRun
 
 
-class MoneyRun(Base):
+class MoneyRun(StageRun, Base):
+    """A money analysis (``StageRun``; ``settings``: the MoneyConfig used, for reproduction)."""
+
     __tablename__ = "money_runs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor: Mapped[str] = mapped_column(String(120))
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the MoneyConfig used, for reproduction
-    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # the run's MoneyReport (tables, chart series, timeline), so the case report shows the run as analysed
     document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

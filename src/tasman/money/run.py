@@ -166,6 +166,7 @@ def store_analysis(session: Session, actor: str, analysis: Analysis, out_dir: Pa
     settings = cfg.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     run = MoneyRun(case_id=analysis.case_id, actor=actor, settings=settings, stats=result.stats())
+    run.finish()
     session.add(run)
     session.flush()
     benes, senders = analysis.beneficiaries, analysis.senders

@@ -27,8 +27,8 @@ from typing import Any
 import yaml
 
 from tasman.core.errors import InputError, reason
+from tasman.core.fields import fields_for
 from tasman.extract.identifiers import clean_country, fold
-from tasman.records.fields import fields_for
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "record_id": ("id", "record id", "order id", "order no", "order number", "order", "customer id", "client id",

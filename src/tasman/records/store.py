@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.core.errors import InputError
+from tasman.core.fields import KINDS
 from tasman.core.models import Record
 from tasman.core.timeutil import utcnow
 from tasman.evidence.cases import get_case
-from tasman.records.fields import KINDS
 
 CHUNK = 5000
 

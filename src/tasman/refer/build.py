@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tasman.attribute.gather import values
 from tasman.attribute.service import latest_run, subject_ranking
+from tasman.core.fields import PERSON_FIELDS, TRANSACTION_FIELDS, country_field
 from tasman.core.models import Artifact, Evidence
 from tasman.extract.identifiers import (
     Identifier,
@@ -34,7 +35,6 @@ from tasman.extract.screennames import screen_name
 from tasman.link.artifacts import artifacts_holding
 from tasman.link.members import Member, members_of
 from tasman.link.models import Subject
-from tasman.records.fields import PERSON_FIELDS, TRANSACTION_FIELDS
 from tasman.refer.document import (
     Attribution,
     EvidenceRef,
@@ -71,8 +71,8 @@ def minimise(m: Member) -> tuple[dict[str, FieldValue], list[str]]:
     if m.side is not None:
         other = "beneficiary" if m.side == "sender" else "sender"
         keep.update({k: _value(v) for k, v in r.fields.items() if m.is_own(k) and k in TRANSACTION_FIELDS})
-        if r.fields.get(f"{other}_country"):
-            keep[f"{other}_country"] = _value(r.fields[f"{other}_country"])
+        if r.fields.get(country_field(other)):
+            keep[country_field(other)] = _value(r.fields[country_field(other)])
         keep["subject_side"] = m.side
     withheld = sorted(k for k in r.fields if k not in keep)
     return keep, withheld

@@ -151,6 +151,15 @@ def list_packages(session: Session, actor: str, case_ref: str) -> list[ReferralP
     return rows
 
 
+def get_package(session: Session, case: Case, package_id: str) -> ReferralPackage:
+    """A package of the case by its id (not audited: the caller audits what it does with it)."""
+    found = session.scalar(select(ReferralPackage).where(ReferralPackage.case_id == case.id,
+                                                         ReferralPackage.package_id == package_id))
+    if found is None:
+        raise NotFoundError(f"no package {package_id!r} in case {case.ref!r}")
+    return found
+
+
 def signer_status(session: Session | None, checked: Checked) -> dict[str, Any]:
     """Who signed, and whether the local directory knows that key."""
     out: dict[str, Any] = {"package_id": checked.envelope["package_id"], "signer": checked.signer,

@@ -88,7 +88,7 @@ def stale_notices(s: Session, case: Case, page: str) -> list[Stale]:
             out.append(Stale("Attribution", "the last linking run", attributed, link, "Run attribution again",
                              "attribution", None, Perm.ATTRIBUTE))
     elif page == "money":
-        analysed = _latest(s, MoneyRun.created_at, MoneyRun.case_id, cid)
+        analysed = _latest(s, MoneyRun.started_at, MoneyRun.case_id, cid)
         imported = _imported(s, cid, "transactions")
         for since, upstream in (("the last transfers import", imported), ("the last linking run", link)):
             if analysed is not None and _newer(analysed, upstream):

@@ -18,6 +18,10 @@ a chatroom) where a person appears only by a screen name built from their name
 screen name with or without its service; order emails at a national provider (``o2.pl``,
 ``web.de``, ``libero.it``; made-up local parts, never contacted). The truth is unchanged: every
 record still names its person.
+
+In chats a person may say who and where they are ("I'm Marta", "call me Marta", "I live in
+Kovecourt"); a quarter of the tips quote the user doing so to the reporter's child (drawn from a
+generator of the report's own, so the rest of the corpus does not change with it).
 """
 
 from __future__ import annotations
@@ -614,11 +618,30 @@ def tip_report(rng: random.Random, p: Person, report_id: str) -> dict[str, objec
               "sha256": "".join(rng.choice("0123456789abcdef") for _ in range(64)),
               "md5": "".join(rng.choice("0123456789abcdef") for _ in range(32))}
              for _ in range(rng.randrange(1, 4))]
-    return {"report_id": report_id, "received_at": f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+    received = f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+    incident: dict[str, object] = {"type": "Online Enticement", "platform": platform,
+                                   "date_time": f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T12:00:00Z"}
+    if (said := _tip_quote(p, report_id)):
+        incident["description"] = said
+    return {"report_id": report_id, "received_at": received,
             "reporter": {"type": "esp", "name": "Example Platform Trust & Safety"},
-            "incident": {"type": "Online Enticement", "platform": platform,
-                         "date_time": f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T12:00:00Z"},
-            "person_or_user_reported": person, "files": files}
+            "incident": incident, "person_or_user_reported": person, "files": files}
+
+
+def _tip_quote(p: Person, report_id: str) -> str | None:
+    """Some tips quote the reported user introducing themselves to the reporter's child (benign
+    words: a first name, a town); the reporter's own first person beside it is not theirs. Drawn
+    from a generator of its own (seeded by the report), so the rest of the corpus is what it was."""
+    rng = random.Random(f"tip-quote:{report_id}")
+    if rng.random() >= 0.25:
+        return None
+    parts = [rng.choice(("I'm {}", "my name is {}", "call me {}")).format(p.given.split()[0])]
+    if rng.random() < 0.6:
+        parts.append(rng.choice(("I live in {}", "I'm from {}")).format(p.city))
+    rng.shuffle(parts)
+    return (rng.choice(("I am a parent reporting this account. ", "I'm the moderator on duty. ", "")) +
+            rng.choice(("The user wrote to my son: ", "The user said ", "The account holder wrote: ")) +
+            '"' + ", ".join(parts) + '"')
 
 
 def tip_reports(rng: random.Random, people: list[Person], source: str

@@ -13,27 +13,22 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasman.core.models import Base, UTCDateTime
+from tasman.core.models import Base, StageRun, UTCDateTime
 from tasman.core.timeutil import utcnow
 
 
-class TriageRun(Base):
+class TriageRun(StageRun, Base):
+    """A triage run (``StageRun``: ``settings`` the run's parameters, ``stats`` its counts; status
+    running | interrupted | failed | superseded | finished)."""
+
     __tablename__ = "triage_runs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     # what makes two invocations "the same run" for resuming: case, evidence, hash sets, parameters
     key: Mapped[str] = mapped_column(String(64), index=True)
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)      # [{arg, evidence_id, name}]
     hashsets: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | interrupted | finished
-    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     out_dir: Mapped[str] = mapped_column(Text, default="")
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    started_by: Mapped[str] = mapped_column(String(120))
     resumed: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -12,8 +12,8 @@ What travels to the workers:
   this machine: the work items' *paths*, as the process pool does; the workers read the files;
 - a cluster given by address (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``), which also gets this
   process's ``tasman`` package with the job (Ray's ``py_modules``): the files' *bytes*
-  (``WorkItem.data``), in chunks of at most ``SHIP_CHUNK_BYTES`` with at most
-  ``SHIP_IN_FLIGHT_BYTES`` outstanding, because other nodes (and nodes the cluster adds later)
+  (``WorkItem.data``), in chunks of at most ``SHIP_CHUNK_BYTES`` with a window outstanding
+  sized from the cluster's CPUs (``in_flight_bytes``), because other nodes (and nodes the cluster adds later)
   cannot open this machine's paths. A file over ``SHIP_FILE_BYTES`` (a long video) is not sent:
   it is hashed here by a local worker process while the cluster goes on with what it holds.
 
@@ -30,7 +30,9 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -38,8 +40,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import psutil
 import ray
-from ray.exceptions import OutOfMemoryError, RayError, RayTaskError, TaskCancelledError, WorkerCrashedError
+from ray.exceptions import (
+    AuthenticationError,
+    OutOfMemoryError,
+    RayError,
+    RayTaskError,
+    TaskCancelledError,
+    WorkerCrashedError,
+)
 
 from tasman.core.errors import InputError
 from tasman.core.procs import default_workers, tasman_on_path
@@ -54,16 +64,29 @@ from tasman.triage.pipeline import (
 )
 
 SHIP_CHUNK_BYTES = 8 << 20           # bytes sent in one task: many tasks, so a cluster's cores all get work
-SHIP_IN_FLIGHT_BYTES = 512 << 20     # bytes outstanding at once: the submitting machine's memory stays bounded
+SHIP_IN_FLIGHT_BYTES = 512 << 20     # bytes outstanding at least (a cluster of up to 21 CPUs needs no more)
+SHIP_MEMORY_SHARE = 4                # at most a quarter of this machine's available memory outstanding
+WINDOW_SECONDS = 30.0                # a cluster's CPUs are counted again this often (nodes come and go)
 SHIP_FILE_BYTES = 128 << 20          # larger files are hashed on the submitting machine
 IN_FLIGHT_PER_CPU = 3                # chunks outstanding per CPU: one running, the next ones queued
 LOCAL_OBJECT_STORE = 128 << 20       # a Ray started here only carries paths and hashes
 CONNECT_SECONDS = 5.0
+PROBE_SECONDS = 10.0                 # the token check against a cluster's GCS (Ray itself retries for 20 s)
 CANCEL_SECONDS = 10.0
 CLIENT_PORT = 10001                  # Ray Client's default port
 CRASHES = (WorkerCrashedError, OutOfMemoryError)      # what a file can do to a worker
 
 _ready = False
+
+
+def in_flight_bytes(cpus: int, available: int) -> int:
+    """Bytes kept outstanding for a cluster of ``cpus`` CPUs, when this machine has ``available``
+    bytes of memory free: each CPU's ``IN_FLIGHT_PER_CPU`` chunks of ``SHIP_CHUNK_BYTES`` (so a
+    cluster of any size is kept busy), at least ``SHIP_IN_FLIGHT_BYTES``, and at most a
+    ``SHIP_MEMORY_SHARE``-th of the available memory (the bytes sent stay here until their
+    results come back, to be sent again if a node is lost), but never under one chunk."""
+    want = max(SHIP_IN_FLIGHT_BYTES, cpus * IN_FLIGHT_PER_CPU * SHIP_CHUNK_BYTES)
+    return max(SHIP_CHUNK_BYTES, min(want, available // SHIP_MEMORY_SHARE))
 
 
 def _hash_chunk(fn: BatchFn, items: list[WorkItem], opts: HashOptions, node_temp: bool) -> list[WorkResult]:
@@ -101,6 +124,82 @@ def check_address(address: str) -> None:
         raise InputError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
 
 
+def _on(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true")
+
+
+def _token_given() -> bool:
+    """Whether this process has a Ray token where Ray looks for one: ``RAY_AUTH_TOKEN``, the file
+    ``RAY_AUTH_TOKEN_PATH`` names, or ``~/.ray/auth_token``."""
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or str(Path.home() / ".ray" / "auth_token")
+    try:
+        return bool(Path(path).read_text().strip())
+    except OSError:
+        return False
+
+
+def check_security(address: str | None) -> None:
+    """A cluster joined by address gets the evidence's bytes: it must be one that asks for Ray's
+    token (``RAY_AUTH_MODE=token`` and the cluster's token here) and that speaks TLS
+    (``RAY_USE_TLS=1`` with ``RAY_TLS_SERVER_CERT``, ``RAY_TLS_SERVER_KEY``, ``RAY_TLS_CA_CERT``),
+    unless the operator says ``TASMAN_RAY_INSECURE=1`` (a warning then says what crosses in clear).
+    A Ray that Tasman starts itself (no address) listens on this machine only and is not asked."""
+    if address is None:
+        return
+    missing: list[str] = []
+    if os.environ.get("RAY_AUTH_MODE", "").strip().lower() != "token" or not _token_given():
+        missing.append("token authentication (RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN, "
+                       "RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)")
+    if _on("RAY_USE_TLS"):
+        for name in ("RAY_TLS_SERVER_CERT", "RAY_TLS_SERVER_KEY", "RAY_TLS_CA_CERT"):
+            value = os.environ.get(name, "")
+            if not value or not os.access(value, os.R_OK):
+                raise InputError(f"RAY_USE_TLS=1 needs {name} to name a readable PEM file "
+                                 f"({'not set' if not value else 'cannot read ' + value})")
+    else:
+        missing.append("TLS (RAY_USE_TLS=1 with RAY_TLS_SERVER_CERT, RAY_TLS_SERVER_KEY and RAY_TLS_CA_CERT)")
+    if not missing:
+        return
+    if os.environ.get("TASMAN_RAY_INSECURE") != "1":
+        raise InputError(f"the Ray cluster at {address} is joined only with {' and '.join(missing)}, "
+                         "as on its nodes; or set TASMAN_RAY_INSECURE=1 to send evidence to a cluster "
+                         "without them")
+    print(f"warning: Ray cluster at {address} without {' or '.join(m.split(' (')[0] for m in missing)} "
+          "(TASMAN_RAY_INSECURE=1): evidence crosses the network "
+          f"{'in clear' if not _on('RAY_USE_TLS') else 'to whoever reaches the cluster'}", file=sys.stderr)
+
+
+def check_token(address: str) -> None:
+    """A cluster that refuses this process's token (or wants one it was not given) says so to a
+    single call of its GCS in a second; ``ray.init`` would retry for 20 s and then report only
+    that it could not connect. Ray Client (``ray://``) and ``auto`` are left to ``ray.init``; so
+    is anything else a probe meets (Ray words it)."""
+    if address == "auto" or address.startswith("ray://"):
+        return
+    from ray._raylet import GcsClient  # type: ignore[attr-defined]
+
+    refused: list[BaseException] = []
+
+    def probe() -> None:
+        try:
+            GcsClient(address=address).internal_kv_get(b"session_name", b"session", timeout=PROBE_SECONDS)
+        except AuthenticationError as exc:
+            refused.append(exc)
+        except Exception:
+            pass
+
+    thread = threading.Thread(target=probe, name="tasman-ray-probe", daemon=True)
+    thread.start()
+    thread.join(PROBE_SECONDS + CONNECT_SECONDS)
+    if refused:
+        given = os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "token"
+        what = ("the token given (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)" if given
+                else "a connection without its token (RAY_AUTH_MODE=token)")
+        raise InputError(f"the Ray cluster at {address} refused {what}")
+
+
 def _one_line(exc: BaseException) -> str:
     return next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
 
@@ -111,10 +210,13 @@ def connect(address: str | None, workers: int | None) -> bool:
     A process that has already called ``ray.init`` (a notebook, the tests) keeps its Ray.
     Without an address a local Ray is started with ``workers`` CPUs (all cores by default),
     no dashboard and a small object store. Ray's usage reporting to its makers is off
-    (``RAY_USAGE_STATS_ENABLED=0``, unless the operator set it) for the Ray started here."""
+    (``RAY_USAGE_STATS_ENABLED=0``, unless the operator set it) for the Ray started here. A
+    cluster given by address is joined only with Ray's token and TLS (``check_security``), and
+    a token it refuses is said in one line before ``ray.init`` (``check_token``)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address is not None:
         check_address(address)
+        check_security(address)
     if ray.is_initialized():
         return False
     quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
@@ -124,6 +226,7 @@ def connect(address: str | None, workers: int | None) -> bool:
                 ray.init(address="local", num_cpus=workers or default_workers(), include_dashboard=False,
                          object_store_memory=LOCAL_OBJECT_STORE, **quiet)
         else:
+            check_token(address)
             ray.init(address=address, runtime_env=_code_for_the_cluster(), **quiet)
     except ConnectionError as exc:
         if address == "auto":
@@ -193,10 +296,30 @@ class RayEngine(Engine):
             raise
         self.ship = ship
         self.address = address
-        self.limit = max(1, self.workers) * IN_FLIGHT_PER_CPU
+        self.fixed = workers is not None            # else the window follows the cluster's CPUs
+        self.limit, self.window, self.sized = 0, 0, 0.0
+        self._size(self.workers)
         self.pending: dict[Future[list[WorkResult]], _Task] = {}
         self.sent = 0
         self.local: HashPool | None = None          # files too large to send
+
+    def _size(self, cpus: int) -> None:
+        """The in-flight window for ``cpus`` CPUs: ``IN_FLIGHT_PER_CPU`` chunks each, and the bytes
+        they may hold (``in_flight_bytes``)."""
+        self.limit = max(1, cpus) * IN_FLIGHT_PER_CPU
+        self.window = in_flight_bytes(max(1, cpus), psutil.virtual_memory().available)
+        self.sized = time.monotonic()
+
+    def _resize(self) -> None:
+        """A cluster that gains or loses nodes during the run gets a window to match (unless
+        ``--workers`` set it)."""
+        if self.fixed or time.monotonic() - self.sized < WINDOW_SECONDS:
+            return
+        try:
+            cpus = int(ray.cluster_resources().get("CPU", 0))
+        except Exception:
+            cpus = 0
+        self._size(cpus or self.workers)
 
     def _chunks(self, items: Iterable[WorkItem]) -> Iterator[list[WorkItem]]:
         return chunks(items, CHUNK_ITEMS, SHIP_CHUNK_BYTES) if self.ship else chunks(items)
@@ -211,7 +334,8 @@ class RayEngine(Engine):
                 yield from self._hash_here(here)
         if chunk:
             self._send(chunk)
-        while self.pending and (len(self.pending) >= self.limit or self.sent >= SHIP_IN_FLIGHT_BYTES):
+        self._resize()
+        while self.pending and (len(self.pending) >= self.limit or self.sent >= self.window):
             yield from self._next()
 
     def _load(self, chunk: list[WorkItem]) -> tuple[list[WorkItem], list[WorkItem]]:

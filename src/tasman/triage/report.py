@@ -152,7 +152,7 @@ def build_report(session: Session, run: TriageRun, matched: list[MatchedFile],
     errors = [ErrorRow(path=p, reason=" ".join(r.split())) for p, r in session.execute(
         select(TriageError.path, TriageError.reason).where(TriageError.run_id == run.id)
         .order_by(TriageError.evidence_id, TriageError.path).limit(MAX_ERROR_ROWS))]
-    c, fig = run.counts or {}, run.figures or {}
+    c, fig = run.stats or {}, run.figures or {}
     seconds = float(fig.get("seconds", 0.0))
     figures = RunFigures(
         files=int(c.get("files", 0)), bytes=int(c.get("bytes", 0)), pictures=int(c.get("pictures", 0)),
@@ -160,11 +160,11 @@ def build_report(session: Session, run: TriageRun, matched: list[MatchedFile],
         known_good_files=int(c.get("known_good_files", 0)), errors=errors_total, seconds=round(seconds, 3),
         files_per_second=float(fig.get("files_per_second", 0.0)),
         megabytes_per_second=float(fig.get("megabytes_per_second", 0.0)),
-        workers=int(run.parameters.get("workers", 0)), resumed=run.resumed)
+        workers=int(run.settings.get("workers", 0)), resumed=run.resumed)
     return TriageReport(
         tasman_version=__version__, generated_at=iso(utcnow()), run_id=run.id, case_ref=case.ref, status=run.status,
         started_at=iso(run.started_at), finished_at=iso(run.finished_at) if run.finished_at else None,
-        started_by=run.started_by, parameters=dict(run.parameters), hashsets=list(run.hashsets),
+        started_by=run.actor, parameters=dict(run.settings), hashsets=list(run.hashsets),
         evidence=summaries, categories=categories, top_folders=top, matches=rows, matches_total=len(matched),
         errors=errors, errors_total=errors_total, figures=figures, outputs=outputs)
 

@@ -63,9 +63,9 @@ class ReviewItem:
 
 
 def _info(session: Session, run: TriageRun) -> RunInfo:
-    stored = dict(run.counts or {})
+    stored = dict(run.stats or {})
     return RunInfo(id=run.id, status=run.status, evidence=[str(e.get("name", "")) for e in run.evidence],
-                   hashsets=list(run.hashsets), started_by=run.started_by, started_at=run.started_at,
+                   hashsets=list(run.hashsets), started_by=run.actor, started_at=run.started_at,
                    finished_at=run.finished_at, counts=stored if run.status == "finished" else counts(session, run.id))
 
 

@@ -165,6 +165,6 @@ def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, se
         doc = build_report(s, run, matched, {k: str(v) for k, v in paths.items()})
         write_report(doc, paths["report_html"], paths["report_json"])
         audit.record(s, ws.actor, "triage.finish", case_ref=case_ref, target=str(target), run_id=run_id,
-                     counts=run.counts, resumed=resumed)
-        return TriageResult(run_id=run_id, status=run.status, resumed=resumed, out_dir=target, counts=dict(run.counts),
+                     counts=run.stats, resumed=resumed)
+        return TriageResult(run_id=run_id, status=run.status, resumed=resumed, out_dir=target, counts=dict(run.stats),
                             figures=dict(run.figures), outputs=paths, report=doc)

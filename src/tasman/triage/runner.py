@@ -18,6 +18,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tasman.core.db import short_lock_wait
 from tasman.triage.census import Census
 from tasman.triage.custody import HOLD_RESULTS, Custody
 from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult
@@ -25,7 +26,7 @@ from tasman.triage.models import TriageRun
 from tasman.triage.options import MatcherLike, TriagePlan
 from tasman.triage.pipeline import Engine
 from tasman.triage.readers import Budget, Entry, iter_entries
-from tasman.triage.store import Batch, RunHandle, open_run, write_batch
+from tasman.triage.store import MARK_LOCK_WAIT, Batch, RunHandle, open_run, write_batch
 from tasman.triage.types import FileHashes
 
 __all__ = ["MatcherLike", "ProgressInfo", "RunHandle", "Session"]
@@ -192,7 +193,7 @@ class Session:
         self.ids = [int(e["evidence_id"]) for e in evidence]
         return True
 
-    def flush(self, held: _Held, final: bool = False) -> _Held:
+    def flush(self, held: _Held, final: bool = False, lock_wait: float | None = None) -> _Held:
         held.errors.extend(self.walk_errors)
         self.walk_errors = []
         if not self._ready(final, len(held.results)):
@@ -211,7 +212,7 @@ class Session:
             found = self.matcher.match(files)
             batch.matches.extend((ev, m) for m in found)
             self.matched += len({m.path for m in found if not m.known_good})
-        with self.ws.session() as s:
+        with self.ws.session() as s, (short_lock_wait(s, lock_wait) if lock_wait else contextlib.nullcontext()):
             run = s.get(TriageRun, self.handle.run_id)
             assert run is not None
             write_batch(s, run, self.handle.state, batch)
@@ -274,8 +275,8 @@ class Session:
         except BaseException:
             results.close()                          # stop the workers first
             if self.ids is not None or self.custody.done():    # keep what was hashed, never wait for custody
-                with contextlib.suppress(Exception):
-                    self.flush(held, final=True)
+                with contextlib.suppress(Exception):    # quick: a lock held elsewhere never holds up the exit
+                    self.flush(held, final=True, lock_wait=MARK_LOCK_WAIT)
             else:
                 self.custody.cancel()
             raise

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tasman.core import audit
+from tasman.core.db import short_lock_wait
 from tasman.core.models import Artifact
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
@@ -204,14 +205,14 @@ def open_run(plan: TriagePlan, evidence: list[dict[str, Any]]) -> RunHandle:
                 old.status = "superseded"
         if run is None:
             run = TriageRun(case_id=plan.case_id, key=key, evidence=evidence, hashsets=hashsets,
-                            parameters={**params, "workers": 0}, started_by=ws.actor)
+                            settings={**params, "workers": 0}, actor=ws.actor)
             s.add(run)
             s.flush()
         else:
             run.resumed += 1
             run.status = "running"
         # this session's parameters (not the key's)
-        run.parameters = {**params, **plan.engine, "limits": options.budget_parameters()}
+        run.settings = {**params, **plan.engine, "limits": options.budget_parameters()}
         if plan.out_dir is not None:
             target = plan.out_dir.resolve()
         else:
@@ -222,20 +223,25 @@ def open_run(plan: TriagePlan, evidence: list[dict[str, Any]]) -> RunHandle:
         return RunHandle(run.id, resumed, target, load_state(s, run.id))
 
 
+MARK_LOCK_WAIT = 5.0            # seconds a write on the way out of a stopped run waits for a lock
+
+
 def mark_stopped(ws: Workspace, case_ref: str, run_id: int, files: int, exc: BaseException) -> None:
     """An interrupted run stays resumable; one that failed on its evidence does not.
 
-    Marking the run is best effort: a Ctrl-C that lands inside a write can leave that
-    connection holding SQLite's lock, so the pool's connections are closed and the mark tried
-    again (three times, a moment apart); a second Ctrl-C while the mark is written is ignored
-    (at a terminal the whole process group gets it, and impatient users press it twice). If it
+    Marking the run is best effort and quick: a Ctrl-C that lands inside a write can leave that
+    connection holding SQLite's lock, so each try waits for a lock at most ``MARK_LOCK_WAIT``
+    seconds, the pool's connections are closed and the mark tried again (three times, a moment
+    apart): an interrupted run ends in seconds, never in minutes of lock waits; a second Ctrl-C
+    while the mark is written is ignored (at a terminal the whole process group gets it, and
+    impatient users press it twice). If it
     still cannot be written the run keeps its 'running' status, which resumes exactly like an
     interrupted run (as after a kill), and the interrupt or error goes on."""
     status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
     with _ignoring_sigint():
         for attempt in (1, 2, 3):
             try:
-                with ws.session() as s:
+                with ws.session() as s, short_lock_wait(s, MARK_LOCK_WAIT):
                     run = s.get(TriageRun, run_id)
                     assert run is not None
                     run.status = status
@@ -269,7 +275,7 @@ def finish_run(session: Session, run_id: int, figures: dict[str, Any]) -> Triage
     transaction, which writes its files and audit entry with it)."""
     run = session.get(TriageRun, run_id)
     assert run is not None
-    run.counts = counts(session, run_id)
+    run.stats = counts(session, run_id)
     earlier = float((run.figures or {}).get("seconds", 0.0))
     run.figures = {"seconds": round(earlier + float(figures["session_seconds"]), 3), **figures}
     run.status = "finished"

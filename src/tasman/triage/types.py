@@ -37,6 +37,9 @@ class FileHashes:
     # (name, hex) of guesses at the listed original (un-cropped, overlay in-painted), queried only
     # when nothing else matched (tasman.triage.hashing.hypotheses).
     pdq_hypotheses: tuple[tuple[str, str], ...] = ()
+    # the confident bits of each hypothesis (hex masks, pdq_hypotheses' order; may be absent): with them a
+    # hypothesis also matches further out when those bits agree (MatchSettings.hypothesis_radius)
+    pdq_hypothesis_masks: tuple[str, ...] = ()
     vpdq: tuple[tuple[int, str, int], ...] = ()   # video: (frame index, pdq hex, quality) at 1 fps
     deleted: bool = False
 

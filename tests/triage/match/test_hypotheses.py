@@ -56,7 +56,7 @@ def import_list(ws: Workspace, path: Path, name: str = "partner") -> None:
 def hashes(path: str, data: bytes, with_hypotheses: bool = True) -> FileHashes:
     pic = hash_picture(data, max_pixels=10**8, hypotheses=with_hypotheses)
     return FileHashes(path=path, size=len(data), pdq=pic.pdq, pdq_quality=pic.quality, pdq_variants=pic.variants[1:],
-                      pdq_hypotheses=pic.hypotheses)
+                      pdq_hypotheses=pic.hypotheses, pdq_hypothesis_masks=pic.hypothesis_masks)
 
 
 def test_crop_and_caption_match_a_partner_list_and_go_to_review(ws: Workspace, tmp_path: Path) -> None:
@@ -176,3 +176,79 @@ def test_a_crop_of_a_fifth_at_a_corner_is_guessed_by_the_framing_at_the_other_co
     dist = {name: hamming(h, own) for name, h in pic.hypotheses}
     assert min(dist, key=lambda n: dist[n]) == "uncrop:0.80:bottom-right"
     assert dist["uncrop:0.80:bottom-right"] <= HYPOTHESIS_THRESHOLD < 31
+
+
+def test_a_crop_beyond_the_radius_is_found_by_its_confident_bits(ws: Workspace, tmp_path: Path) -> None:
+    """A 10% crop whose best guess lies 42 bits from the listed original (missed by the plain
+    threshold and by the hypothesis threshold) matches on its confident bits; the old rule (no
+    radius beyond the threshold) misses it; unrelated pictures still match nothing."""
+    seed = 6
+    import_list(ws, partner_list(tmp_path / "list.csv", [seed, 7, 8]))
+    cropped = hashes("c.jpg", jpeg_bytes(crop(draw_picture(seed, SIZE), 0.10)))
+    own = reference_pdq(original(seed))[0]
+    from tasman.triage.hashing.pdq import hamming
+
+    assert min(hamming(h, own) for _, h in cropped.pdq_hypotheses) > 28 and hamming(cropped.pdq or "", own) > 31
+    unrelated = [hashes(f"u{s}.jpg", original(s)) for s in range(300, 320)]
+    with ws.session() as s:
+        m = load_matcher(s)
+        old_rule = load_matcher(s, hypothesis_radius=0)
+    got = m.match([cropped, *unrelated])
+    assert [(x.path, x.detail["variant"]) for x in got] == [("c.jpg", "uncrop:0.80:centre")]
+    assert got[0].distance > 28 and got[0].detail["confident_bits"] == hypotheses.MASK_BITS
+    assert got[0].detail["confident_distance"] * 256 <= 28 * hypotheses.MASK_BITS
+    assert old_rule.hypothesis_radius == 28 and old_rule.match([cropped, *unrelated]) == []
+
+
+def test_the_confident_bits_decide_beyond_the_threshold(ws: Workspace, tmp_path: Path) -> None:
+    """40 bits off a listed hash: a match when all of them lie outside the hypothesis's mask, none
+    when a fifth of them lie inside it, and none without a mask (the plain hypothesis rule)."""
+    import_list(ws, partner_list(tmp_path / "list.csv", [40]))
+    listed = int(reference_pdq(original(40))[0], 16)
+    mask = (1 << 128) - 1                                   # the low 128 bits are the confident ones
+    outside = sum(1 << b for b in range(128, 168))          # 40 bits, all outside the mask
+    inside = sum(1 << b for b in range(128, 160)) | sum(1 << b for b in range(0, 16))   # 16 inside
+
+    def query(flips: int, m: int | None) -> FileHashes:
+        return FileHashes(path="q.jpg", size=1, pdq="0" * 64, pdq_quality=100,
+                          pdq_hypotheses=(("uncrop:0.90:centre", f"{listed ^ flips:064x}"),),
+                          pdq_hypothesis_masks=() if m is None else (f"{m:064x}",))
+
+    with ws.session() as s:
+        m = load_matcher(s)
+    assert m.hypothesis_radius >= 40
+    got = m.match([query(outside, mask)])
+    assert [(x.distance, x.detail["confident_distance"], x.detail["confident_bits"]) for x in got] == [(40, 0, 128)]
+    assert m.match([query(inside, mask)]) == []
+    assert m.match([query(outside, None)]) == []
+
+
+def test_a_long_list_gets_a_smaller_hypothesis_radius() -> None:
+    from tasman.triage.match.matcher import hypothesis_radius
+    from tasman.triage.match.settings import HYPOTHESIS_RADIUS, MatchSettings
+
+    st = MatchSettings()
+    radii = [hypothesis_radius(n, st) for n in (1_000, 100_000, 1_000_000, 10_000_000)]
+    assert radii[0] == HYPOTHESIS_RADIUS and radii == sorted(radii, reverse=True)
+    assert radii[-1] < radii[0] and min(radii) >= st.hypothesis_threshold
+
+
+def test_only_an_uncrop_matches_by_its_confident_bits(ws: Workspace, tmp_path: Path) -> None:
+    """An in-paint is nearly the picture as it is, and look-alike pictures pass the confident-bit
+    rule as themselves (bench/falsematch.py): 40 bits off with its confident bits all agreeing, an
+    un-crop matches and an in-paint does not."""
+    import_list(ws, partner_list(tmp_path / "list.csv", [41]))
+    listed = int(reference_pdq(original(41))[0], 16)
+    mask = (1 << 128) - 1
+    outside = sum(1 << b for b in range(128, 168))           # 40 flips, none among the confident bits
+
+    def query(name: str) -> FileHashes:
+        return FileHashes(path="q.jpg", size=1, pdq="0" * 64, pdq_quality=100,
+                          pdq_hypotheses=((name, f"{listed ^ outside:064x}"),), pdq_hypothesis_masks=(f"{mask:064x}",))
+
+    with ws.session() as s:
+        m = load_matcher(s)
+    assert m.match([query("inpaint:bottom-left")]) == []
+    got = m.match([query("uncrop:0.80:centre")])
+    assert [(x.detail["variant"], x.distance, x.detail["confident_distance"]) for x in got] == [
+        ("uncrop:0.80:centre", 40, 0)]

@@ -3,6 +3,8 @@ beyond), like a brute-force scan and like FAISS's multi-hash index."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,28 @@ def test_substrings_follow_list_size_and_empty_inputs() -> None:
 def test_hex_round_trip() -> None:
     h = "00ff" * 16
     assert bytes_to_hex(hex_to_bytes([h.upper()], 32)[0]) == h
+
+
+def test_compiled_loop_gives_numpy_s_pairs_in_the_same_order(tmp_path: Path) -> None:
+    """The numba loop (``mihkernel``) against numpy's passes and brute force, on a list with a
+    crowd of copies of one hash (thousands of candidates and hits a query: its buffers grow) and
+    families of near copies (a neighbour found on several substrings is returned once), in
+    memory and mapped from disk (read-only arrays)."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(11)
+    codes, queries, _ = planted(6000, 40, 31, seed=5)
+    codes[:5000] = codes[5000]                      # one hash listed 5,001 times
+    bits = np.unpackbits(codes[5500:5600], axis=1)
+    bits[rng.random(bits.shape) < 0.04] ^= 1        # near copies of listed hashes, ~10 bits away
+    codes[5600:5700] = np.packbits(bits, axis=1)
+    queries = np.concatenate([queries, codes[[5000, 5500, 5550]]])
+    built = MihIndex(codes, 31)
+    built.save(tmp_path / "index")
+    for index in (built, MihIndex.open(tmp_path / "index")):
+        fast = index.search(queries)
+        index.use_compiled = False
+        slow = index.search(queries)
+        for a, b in zip(fast, slow, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+        assert set(zip(*(x.tolist() for x in fast), strict=True)) == brute(codes, queries, 31)
+        assert (fast[0] == 40).sum() == 5001        # the crowd: every copy, each once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tasman.core.errors import ExitCode
@@ -84,7 +86,8 @@ def start_triage(tmp_path: Path, run_cli, case: str, *extra: str  # type: ignore
     assert run_cli("-w", ws, "case", "create", case).exit_code == 0
     cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage", str(evidence),
            "--case", case, "--workers", "1", "--batch-files", "10", "--own-custody-seconds", "0", *extra]
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "PYTHONFAULTHANDLER": "1"}           # SIGABRT dumps every thread's stack (see wait_exit)
     # stderr to a file, whose handle this process closes at once: a failing test leaks no pipe
     with (tmp_path / STDERR).open("wb") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
@@ -97,6 +100,30 @@ STDERR = "triage-stderr.txt"
 def stderr_of(tmp_path: Path) -> str:
     """What the process ``start_triage`` started wrote to stderr so far."""
     return (tmp_path / STDERR).read_text(encoding="utf-8", errors="replace")
+
+
+def wait_exit(proc: subprocess.Popen[bytes], tmp_path: Path, timeout: float) -> int:
+    """The exit code of the process ``start_triage`` started, within ``timeout`` seconds; else the
+    test fails with what hung: its process tree and every thread's stack (faulthandler, on
+    SIGABRT), and the whole group is killed so nothing outlives the test."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        tree = [f"{p.pid} {p.status()} {' '.join(p.cmdline())[:160]}"
+                for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]]
+        os.kill(proc.pid, signal.SIGABRT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+        kill_group(proc)
+        pytest.fail(f"no exit {timeout} s after the signal; processes:\n" + "\n".join(tree)
+                    + "\nits stderr (stacks at the end):\n" + stderr_of(tmp_path)[-8000:])
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """The process ``start_triage`` started and everything in its group, killed and reaped."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def wait_for_files(proc: subprocess.Popen[bytes], db: Path, n: int, timeout: float) -> None:

@@ -3,6 +3,7 @@ cancellation, Ctrl-C with a Ray it started, and a one-line error for a cluster i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -31,9 +32,11 @@ from tests.triage.hashing.test_pipeline import crashing_batch
 from tests.triage.run.test_cli_and_kill import (
     SRC,
     _count,
+    kill_group,
     one_line_error,
     start_triage,
     stderr_of,
+    wait_exit,
     wait_for_files,
 )
 
@@ -162,11 +165,15 @@ def test_closing_the_run_early_cancels_the_tasks_in_flight(tmp_path: Path) -> No
 
 def test_ctrl_c_stops_the_ray_it_started_and_the_run_resumes(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     proc, ws, evidence, db = start_triage(tmp_path, run_cli, "INT", "--engine", "ray")
-    wait_for_files(proc, db, 20, timeout=120)                # a local Ray takes seconds to start
-    tree = psutil.Process(proc.pid).children(recursive=True)
-    assert any("raylet" in " ".join(p.cmdline()) for p in tree)
-    os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C at a terminal: the whole process group
-    assert proc.wait(timeout=120) == ExitCode.INTERRUPTED, stderr_of(tmp_path)
+    try:
+        wait_for_files(proc, db, 20, timeout=120)                # a local Ray takes seconds to start
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        assert any("raylet" in " ".join(p.cmdline()) for p in tree)
+        os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C at a terminal: the whole process group
+        assert wait_exit(proc, tmp_path, 120) == ExitCode.INTERRUPTED, stderr_of(tmp_path)
+    finally:
+        if proc.poll() is None:
+            kill_group(proc)
     assert "Traceback" not in stderr_of(tmp_path)
     _, alive = psutil.wait_procs(tree, timeout=30)
     assert not alive, [p.cmdline() for p in alive]     # no Ray process left behind
@@ -198,13 +205,16 @@ def _answers(port: int) -> bool:
         return False
 
 
-@pytest.fixture
-def ray_head() -> Iterator[tuple[str, str]]:
+@contextlib.contextmanager
+def started_head(**extra: str) -> Iterator[tuple[str, str]]:
     """A one-CPU Ray cluster started apart (``ray start --head``), as a cluster's head would be,
-    without this checkout on its path: it gets Tasman's code with each job. Its GCS address and
-    its Ray Client address."""
+    without this checkout on its path: it gets Tasman's code with each job; ``extra``: its
+    environment's additions (authentication, TLS). Its GCS address and its Ray Client address."""
     gcs, client = _closed_port(), _closed_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    # the head starts a server per Ray Client connection, which waits 30 s for it by default:
+    # too little on a loaded machine ("Initialization failure from server")
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "180",
+           "RAY_USAGE_STATS_ENABLED": "0", **extra}
     env.pop("PYTHONPATH", None)
     cmd = [str(Path(sys.executable).parent / "ray"), "start", "--head", "--port", str(gcs),
            "--ray-client-server-port", str(client), "--num-cpus", "1", "--include-dashboard=false",
@@ -226,6 +236,13 @@ def ray_head() -> Iterator[tuple[str, str]]:
             head.wait()
 
 
+@pytest.fixture
+def ray_head() -> Iterator[tuple[str, str]]:
+    """A cluster without authentication or TLS (joined with ``TASMAN_RAY_INSECURE=1``)."""
+    with started_head() as addresses:
+        yield addresses
+
+
 def test_a_cluster_joined_by_address_gets_bytes_and_gives_the_pools_results(  # type: ignore[no-untyped-def]
         run_cli, ray_head: tuple[str, str], triage_set: TriageSet, tmp_path: Path) -> None:
     ws = tmp_path / "ws"
@@ -236,13 +253,14 @@ def test_a_cluster_joined_by_address_gets_bytes_and_gives_the_pools_results(  # 
     assert r.exit_code == 0, r.output
     pool = rows(Path(json.loads(r.stdout)["outputs"]["files_csv"]))
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "RAY_AUTH_MODE": "disabled"}
+           "RAY_AUTH_MODE": "disabled", "TASMAN_RAY_INSECURE": "1"}
     for n, address in enumerate(ray_head):
         cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage",
                *map(str, ev), "--case", "CL-1", "--out", str(tmp_path / f"cluster-{n}"), "--json",
                "--engine", "ray", "--ray-address", address]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
+        assert "TASMAN_RAY_INSECURE=1" in done.stderr and "in clear" in done.stderr      # said, not silent
         data = json.loads(done.stdout)
         report = json.loads(Path(data["outputs"]["report_json"]).read_text())
         assert report["parameters"]["ray_sends"] == "bytes" and report["parameters"]["ray_address"] == address
@@ -267,3 +285,33 @@ def test_a_cluster_that_cannot_be_reached_is_a_one_line_error(run_cli, triage_se
     assert _count(ws / "tasman.db", "SELECT count(*) FROM cases") == 1             # the database is read...
     assert _count(ws / "tasman.db", "SELECT count(*) FROM evidence") == 0         # ...and nothing was stored
     assert _count(ws / "tasman.db", "SELECT count(*) FROM triage_runs") == 0
+
+
+def test_the_window_in_flight_grows_with_the_clusters_cpus() -> None:
+    chunk = rayengine.SHIP_CHUNK_BYTES
+    per_cpu = rayengine.IN_FLIGHT_PER_CPU * chunk
+    plenty = 1 << 50
+    assert rayengine.in_flight_bytes(1, plenty) == rayengine.SHIP_IN_FLIGHT_BYTES      # a small cluster: the floor
+    assert rayengine.in_flight_bytes(256, plenty) == 256 * per_cpu > rayengine.SHIP_IN_FLIGHT_BYTES
+    assert rayengine.in_flight_bytes(256, 8 << 30) == 2 << 30                          # a quarter of what is free
+    assert rayengine.in_flight_bytes(256, 1 << 20) == chunk                            # never under one chunk
+
+
+def test_a_cluster_that_grows_during_the_run_gets_a_wider_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = RayEngine(ship=True)
+    try:
+        assert engine.limit == 2 * rayengine.IN_FLIGHT_PER_CPU                         # the local Ray's 2 CPUs
+        monkeypatch.setattr(rayengine.ray, "cluster_resources", lambda: {"CPU": 100.0})
+        engine._resize()
+        assert engine.limit == 2 * rayengine.IN_FLIGHT_PER_CPU                         # not counted again yet
+        engine.sized -= rayengine.WINDOW_SECONDS
+        engine._resize()
+        assert engine.limit == 100 * rayengine.IN_FLIGHT_PER_CPU
+        assert engine.window >= min(rayengine.SHIP_IN_FLIGHT_BYTES, psutil.virtual_memory().available // 4)
+        fixed = RayEngine(workers=3, ship=True)
+        fixed.sized -= rayengine.WINDOW_SECONDS
+        fixed._resize()
+        assert fixed.limit == 3 * rayengine.IN_FLIGHT_PER_CPU                          # --workers is kept
+        fixed.close()
+    finally:
+        engine.close()

@@ -265,3 +265,34 @@ def test_a_run_that_cannot_be_marked_interrupted_still_stops_as_interrupted(
     mark_stopped(ws, "INT", done.run_id, 3, KeyboardInterrupt())
     with real() as s:
         assert s.get(TriageRun, done.run_id).status == "interrupted"
+
+
+def test_a_run_stopped_while_another_writer_holds_the_lock_ends_in_seconds(
+        ws: Workspace, triage_set: TriageSet, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Marking a stopped run waits for another writer's SQLite lock only briefly (each of its three
+    tries), so Ctrl-C never turns into minutes of lock waits; the run resumes as it is."""
+    import sqlite3
+    import time
+
+    from tasman.triage import store
+
+    if ws.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's file lock")
+    with ws.session() as s:
+        create_case(s, ws.actor, "LCK")
+    done = run_triage(ws, "LCK", [triage_set.items["folder"]], TriageOptions(workers=0))
+    monkeypatch.setattr(store, "MARK_LOCK_WAIT", 0.2)
+    holder = sqlite3.connect(ws.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with caplog.at_level("WARNING", logger="tasman.triage.store"):
+            store.mark_stopped(ws, "LCK", done.run_id, 3, KeyboardInterrupt())
+        assert time.monotonic() - started < 10 and "could not be marked interrupted" in caplog.text
+    finally:
+        holder.rollback()
+        holder.close()
+    store.mark_stopped(ws, "LCK", done.run_id, 3, KeyboardInterrupt())
+    with ws.session() as s:
+        assert s.get(TriageRun, done.run_id).status == "interrupted"

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from tasman.core.progress import Progress
+
 
 class Backend(ABC):
     name: ClassVar[str]
@@ -41,6 +43,11 @@ class Backend(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def report_to(self, progress: Progress | None) -> None:
+        """Report the engine's own progress (a cluster's tasks) through ``progress`` while the
+        backend is open; an engine that has nothing to add (DuckDB, in this process) ignores it."""
+        return None
 
     def __enter__(self) -> Backend:
         return self

@@ -33,10 +33,12 @@ import pyarrow as pa
 import sqlglot
 
 from tasman.core.errors import InputError
+from tasman.core.progress import Progress
 from tasman.link.backends.base import Backend
 
 DEFAULT_MASTER = "local[*]"
 DEFAULT_CAPACITY_TIMEOUT = 120.0  # seconds a cluster may go without any executor before the run ends
+PROGRESS_SECONDS = 1.0            # how often Spark's status tracker is read for progress
 _MASTER_URL = re.compile(r"local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|spark://\S+|yarn"
                          r"|k8s://\S+|mesos://\S+")
 
@@ -186,6 +188,23 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines() or [type(exc).__name__])[0]
 
 
+def stage_progress(tracker: Any) -> tuple[int, int, str] | None:
+    """What Spark is doing now, from its status tracker (``SparkContext.statusTracker()``): tasks
+    done of the tasks of the active stages, and which stages (None: no stage running)."""
+    infos = [info for sid in sorted(tracker.getActiveStageIds())
+             if (info := tracker.getStageInfo(sid)) is not None]
+    if not infos:
+        return None
+    done = sum(i.numCompletedTasks for i in infos)
+    total = sum(i.numTasks for i in infos)
+    failed = sum(i.numFailedTasks for i in infos)
+    first = infos[0]
+    name = first.name.split(" at ")[0]          # Spark's call site ("count at NativeMethodAccessorImpl...")
+    what = f"stage {first.stageId} ({name})" if len(infos) == 1 else \
+        f"stages {', '.join(str(i.stageId) for i in infos)}"
+    return done, total, f"Spark {what}: {done}/{total} tasks" + (f", {failed} failed" if failed else "")
+
+
 def executors(sc: Any) -> int:
     """Executors registered with the driver now (local mode's live inside it: 0)."""
     return max(0, int(sc._jsc.sc().getExecutorMemoryStatus().size()) - 1)
@@ -310,6 +329,8 @@ class SparkBackend(Backend):
         self._lost: str | None = None
         self._watch_stop = threading.Event()
         self._watch: threading.Thread | None = None
+        self._progress: Progress | None = None
+        self._reporter: threading.Thread | None = None
         self._tables: dict[str, Any] = {}
         self._api: Any = None
         if spark is not None:
@@ -339,6 +360,33 @@ class SparkBackend(Backend):
             self._watch = threading.Thread(target=self._watch_capacity, args=(sc,), daemon=True,
                                            name="tasman-spark-capacity")
             self._watch.start()
+        self._start_reporting()
+
+    def report_to(self, progress: Progress | None) -> None:
+        """Spark's stages are reported through ``progress`` (tasks done of the active stages'
+        tasks, every ``PROGRESS_SECONDS``) from the moment the session runs."""
+        self._progress = progress
+        if self._spark is not None:
+            self._start_reporting()
+
+    def _start_reporting(self) -> None:
+        if self._progress is None or self._reporter is not None:
+            return
+        self._reporter = threading.Thread(target=self._report, args=(self._spark.sparkContext, self._progress),
+                                          daemon=True, name="tasman-spark-progress")
+        self._reporter.start()
+
+    def _report(self, sc: Any, progress: Progress, poll: float = PROGRESS_SECONDS) -> None:
+        last: tuple[int, int, str] | None = None
+        while not self._watch_stop.wait(poll):
+            try:
+                now = stage_progress(sc.statusTracker())
+            except Exception:  # the context is stopping; nothing left to report
+                return
+            if now is not None and now != last:
+                with contextlib.suppress(Exception):  # a display's failure is no reason to stop a run
+                    progress(*now)
+                last = now
 
     def _watch_capacity(self, sc: Any, poll: float = 1.0) -> None:
         """Every executor lost, and none back within the deadline: cancel the jobs (which would

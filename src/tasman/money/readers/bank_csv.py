@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from tasman.core.errors import InputError, reason
+from tasman.core.fields import side_field
 from tasman.money.readers.base import ReadOptions, ReadResult, TransactionReader, compact
 
 STATEMENT_FIELDS = ("record_id", "date", "time", "amount", "debit", "credit", "direction", "currency", "counterparty",
@@ -186,5 +187,5 @@ class BankCsvReader(TransactionReader):
         return {"timestamp": ts, "amount": f"{abs(amount):.2f}",
                 "currency": (row.get("currency") or str(m.get("currency") or "")).upper(),
                 "reference": row.get("reference", ""), "channel": row.get("channel", "") or "bank",
-                **{f"sender_{k}": v for k, v in sender.items()},
-                **{f"beneficiary_{k}": v for k, v in beneficiary.items()}}
+                **{side_field("sender", k): v for k, v in sender.items()},
+                **{side_field("beneficiary", k): v for k, v in beneficiary.items()}}

@@ -17,6 +17,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as safe_parse
 
 from tasman.core.errors import InputError
+from tasman.core.fields import side_field
 from tasman.money.readers.base import ReadOptions, ReadResult, TransactionReader, compact
 
 
@@ -126,8 +127,8 @@ class GoAmlReader(TransactionReader):
                 "record_id": sid, "timestamp": _text(tx, "date_transaction"), "amount": amount,
                 "currency": currency, "reference": _text(tx, "transaction_description"),
                 "channel": _text(tx, "transmode_code"),
-                **{f"sender_{k}": v for k, v in sender.items()},
-                **{f"beneficiary_{k}": v for k, v in beneficiary.items()},
+                **{side_field("sender", k): v for k, v in sender.items()},
+                **{side_field("beneficiary", k): v for k, v in beneficiary.items()},
             }
             out.rows.append((sid, compact(fields)))
         if not out.rows and not out.warnings:

@@ -20,6 +20,7 @@ from tasman.core import safejson
 from tasman.core.errors import InputError
 from tasman.extract.identifiers import IdType
 from tasman.extract.screennames import screen_name
+from tasman.extract.statements import self_statements
 from tasman.records.dates import parse_timestamp
 from tasman.records.importers.base import Importer, Options, Parsed, checked_platform, clean_text, country_code
 from tasman.records.tabular import decode_lines
@@ -114,6 +115,10 @@ def session_fields(session: dict[str, Any]) -> dict[str, Any]:
             f[flat] = item.raw if flat == "city" else ident.value
         if str(ident.type) == "city" and ident.country and "country" not in f:
             f["country"] = ident.country
+    stated = stated_facts(theirs, region)
+    if stated:
+        f["stated"] = stated
+        _place_from_statements(f, stated)
     if region and "country" not in f:
         f["country"] = region
     span = _first_last([m.get("t") for m in msgs if m.get("t") not in (None, "")])
@@ -124,6 +129,37 @@ def session_fields(session: dict[str, Any]) -> dict[str, Any]:
     f["extra"] = {"messages": len(msgs), "counterpart_messages": len(theirs),
                   **({"first": span[0], "last": span[1]} if span else {})}
     return f
+
+
+def stated_facts(lines: list[tuple[int, str]], region: str | None) -> list[dict[str, Any]]:
+    """What the person says about themselves in their own lines (``tasman.extract.statements``):
+    a name, a first name, a city, a country; each with the message it is in and the pattern that
+    found it. The first statement of each kind and value is kept."""
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for i, text in lines:
+        for st in self_statements(text, region):
+            if (st.kind, st.value) not in seen:
+                seen.add((st.kind, st.value))
+                out.append({**st.as_dict(), "message": i})
+    return out
+
+
+def _place_from_statements(f: dict[str, Any], stated: list[dict[str, Any]]) -> None:
+    """A place the person says they live in or come from is the record's place: it beats a city
+    merely mentioned ("in Paris next week"), which the scanner takes from any "in" or "from". A
+    place the gazetteer does not know is kept as written, its country left to what else the
+    record says."""
+    place = next((s for s in stated if s["kind"] in ("city", "place")), None)
+    country = next((s for s in stated if s["kind"] == "country"), None)
+    if place is not None:
+        f["city"] = place.get("name") or place["raw"]
+        if place.get("country"):
+            f["country"] = place["country"]  # where they live, not where they come from
+        elif country is not None:
+            f["country"] = country["value"]
+    elif country is not None:
+        f["country"] = country["value"]
 
 
 class ChatsImporter(Importer):

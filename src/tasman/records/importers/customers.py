@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasman.records.fields import IDENTIFYING_FIELDS
+from tasman.core.fields import IDENTIFYING_FIELDS
 from tasman.records.importers.table import TableImporter
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tasman.core.errors import InputError
+from tasman.core.fields import DATE_FIELDS, NUMBER_FIELDS, TIMESTAMP_FIELDS
 from tasman.records.dates import dayfirst_for, detect_dayfirst, parse_date, parse_timestamp
-from tasman.records.fields import DATE_FIELDS, NUMBER_FIELDS, TIMESTAMP_FIELDS
 from tasman.records.importers.base import (
     Importer,
     Options,

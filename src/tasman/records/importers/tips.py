@@ -9,6 +9,7 @@ never content) are kept under ``extra``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from tasman.core import safejson
 from tasman.core.errors import InputError, LimitError
+from tasman.extract.statements import self_statements
 from tasman.records.dates import parse_date, parse_timestamp
 from tasman.records.importers.base import Importer, Options, Parsed, checked_platform, clean_text, country_code
 from tasman.records.importers.chats import screen_name_entry
@@ -74,6 +76,15 @@ def tip_fields(tip: Tip, out: Parsed | None = None, ref: object = "") -> dict[st
         for k, v in (("city", loc.city), ("region", loc.region), ("country", loc.country_code)):
             if v:
                 f[k] = clean_text(v)
+    stated = quoted_statements(tip.incident.description, p.screen_name, country_code(f.get("country")))
+    if stated:
+        f["stated"] = stated
+        if "city" not in f and (place := next((s for s in stated if s["kind"] in ("city", "place")), None)):
+            f["city"] = place.get("name") or place["raw"]
+            if place.get("country") and "country" not in f:
+                f["country"] = place["country"]
+        if "country" not in f and (cc := next((s for s in stated if s["kind"] == "country"), None)):
+            f["country"] = cc["value"]
     when = tip.incident.date_time or tip.received_at
     if when and (ts := parse_timestamp(when)):
         f["timestamp"] = ts
@@ -93,6 +104,42 @@ def tip_fields(tip: Tip, out: Parsed | None = None, ref: object = "") -> dict[st
         extra["files"] = [x.model_dump(exclude_defaults=True) for x in tip.files]
     f["extra"] = {k: v for k, v in extra.items() if v}
     return f
+
+
+# whom the reporter quotes (never a bare pronoun: "she said" may be the caller), and the verb of
+# saying: English, Spanish, Portuguese, French, German, Polish
+_WHO = (r"(?:the\s+)?(?:(?:user|suspect|subject|offender|account(?:\s+holder)?)|reported\s+(?:person|user))|"
+        r"(?:el|la)\s+(?:usuari[oa]|sospechos[oa]|denunciad[oa])|"
+        r"(?:o|a)\s+(?:usu[áa]ri[oa]|suspeit[oa]|denunciad[oa])|"
+        r"l['’]\s*utilisat(?:eur|rice)|le\s+suspect|"
+        r"(?:der|die)\s+(?:nutzer(?:in)?|benutzer(?:in)?|verdächtige)|użytkownik|użytkowniczka")
+_VERBS = (r"(?:(?:me|le|les|nos|lhe|lhes|m['’]|lui|mir|ihr|mi|jej)\s*)?"
+          r"(?:said|says|wrote|writes|stated|states|claimed|claims|typed|posted|told\s+\w+(?:\s+\w+)?|"
+          r"dijo|escribi[óo]|afirm[óo]|disse|escreveu|afirmou|a\s+(?:écrit|dit)|écrit|dit|"
+          r"schrieb|sagte|schreibt|sagt|napisał(?:a)?|powiedział(?:a)?)")
+_QUOTE = r"(?:\s+(?:to|a|à|an|do|da|al)\s+\w+(?:\s+\w+)?)?\s*[:,]?\s*(?:that\s+)?[\"“«„]([^\"”»“]{1,400})[\"”»“]"
+
+
+def quoted_statements(description: str, screen_name: str, region: str | None) -> list[dict[str, Any]]:
+    """What a tip quotes the reported person saying about themselves: only the reporter's quotes
+    of *them* ("the user wrote: "I'm Marta from Lyon"", ``screen_name`` said "..."), never the
+    description's own first person, which is the reporter's. Each fact with ``where`` and its
+    pattern (``tasman.extract.statements``)."""
+    if not description:
+        return []
+    who = [f"(?:{_WHO})"]
+    if screen_name.strip():
+        who.append(r"@?" + re.escape(screen_name.strip()))
+    alts = "|".join(who)
+    said = re.compile(rf"(?<![\w@.])(?:{alts})\s+{_VERBS}{_QUOTE}", re.IGNORECASE)
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for m in said.finditer(description[:20_000]):
+        for st in self_statements(m.group(1), region):
+            if (st.kind, st.value) not in seen:
+                seen.add((st.kind, st.value))
+                out.append({**st.as_dict(), "where": "incident.description"})
+    return out
 
 
 def _json_reports(text: str, source: str) -> list[tuple[str, Any]]:

@@ -6,7 +6,7 @@ Other transfer formats (goAML XML, bank statements) are parsed elsewhere and sto
 
 from __future__ import annotations
 
-from tasman.records.fields import IDENTIFYING_TRANSACTION_FIELDS
+from tasman.core.fields import IDENTIFYING_TRANSACTION_FIELDS
 from tasman.records.importers.table import TableImporter
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from tasman.accounts.roles import Perm
 from tasman.core import audit
-from tasman.core.errors import NotFoundError, PermissionDeniedError
+from tasman.core.errors import PermissionDeniedError
 from tasman.core.models import Artifact
+from tasman.evidence.store import get_artifact
 from tasman.serve.deps import CaseCtx, page_case, state
 from tasman.serve.routes.common import IdPath
 from tasman.serve.thumbs import artifact_bytes, blurred_thumbnail, blurred_video_thumbnail
@@ -27,9 +27,7 @@ def _artifact(request: Request, ctx: CaseCtx, artifact_id: int) -> Artifact:
     if not state(request).settings.blurred_previews:
         raise PermissionDeniedError("blurred previews are off on this server (tasman serve --blurred-previews)")
     ctx.viewer.need(Perm.REVIEW_THUMBNAIL)
-    art = ctx.session.scalar(select(Artifact).where(Artifact.id == artifact_id, Artifact.case_id == ctx.case.id))
-    if art is None:
-        raise NotFoundError(f"no artifact {artifact_id} in case {ctx.ref!r}")
+    art = get_artifact(ctx.session, ctx.case, artifact_id)
     # awaiting review, or decided already (an examiner who changes a decision may look again)
     if not has_review_match(ctx.session, ctx.case.id, art.id):
         raise PermissionDeniedError("only perceptual matches (never exact ones) have a preview")

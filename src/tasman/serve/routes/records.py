@@ -11,15 +11,15 @@ from typing import Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tasman.accounts.roles import Perm
 from tasman.core.errors import InputError, PermissionDeniedError, TasmanError
+from tasman.core.fields import EXTRA, IDENTIFIERS, KINDS
 from tasman.core.models import Case, Record
-from tasman.records.fields import EXTRA, IDENTIFIERS, KINDS
 from tasman.records.importing import ImportReport, list_imports
 from tasman.records.models import RecordImport
+from tasman.records.views import record_slice
 from tasman.serve import recordfiles
 from tasman.serve.deps import CaseCtx, Viewer, api_case, api_user, error_status, page_case, state
 from tasman.serve.routes.common import API, ERRORS, MAX_ID, MAX_LIMIT, WRITE_ERRORS, Limit, Offset, paging
@@ -55,14 +55,8 @@ def upload_out(rep: ImportReport) -> RecordUploadOut:
 def record_page(s: Session, case: Case, kind: str | None, offset: int, limit: int,
                 ids: list[int] | None = None) -> RecordPage:
     offset, limit = paging(offset, limit)
-    q = select(Record).where(Record.case_id == case.id)
-    if ids is not None:
-        q = q.where(Record.id.in_(ids))
-    if kind:
-        q = q.where(Record.kind == kind)
-    total = int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
-    rows = s.scalars(q.order_by(Record.id).offset(offset).limit(limit))
-    return RecordPage(total=total, offset=offset, limit=limit, items=[record_out(r) for r in rows])
+    found = record_slice(s, case.id, kind, offset, limit, ids)
+    return RecordPage(total=found.total, offset=offset, limit=limit, items=[record_out(r) for r in found.rows])
 
 
 CHIP_FIELDS = ("email", "phone", "username", "ip", "payment_ref", "sender_phone", "sender_email", "sender_account",

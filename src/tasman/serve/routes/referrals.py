@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import select
 
 from tasman.accounts.roles import Perm
 from tasman.core import audit
@@ -23,7 +22,7 @@ from tasman.refer import keys
 from tasman.refer.document import TLPS
 from tasman.refer.models import ReferralPackage
 from tasman.refer.outcomes import MAX_OUTCOME_BYTES, import_outcome
-from tasman.refer.service import list_packages, refer_case
+from tasman.refer.service import get_package, list_packages, refer_case
 from tasman.refer.summary import build_summary
 from tasman.serve.deps import CaseCtx, api_case, page_case, state
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS
@@ -60,10 +59,7 @@ def build(ctx: CaseCtx, request: Request, tlp: str) -> dict[str, Any]:
 
 def package_file(ctx: CaseCtx, request: Request, package_id: str) -> tuple[ReferralPackage, Path]:
     ctx.viewer.need(Perm.REFER)
-    pkg = ctx.session.scalar(select(ReferralPackage).where(ReferralPackage.case_id == ctx.case.id,
-                                                           ReferralPackage.package_id == package_id))
-    if pkg is None:
-        raise NotFoundError(f"no package {package_id!r} in case {ctx.ref!r}")
+    pkg = get_package(ctx.session, ctx.case, package_id)
     path = out_dir(ctx, request) / Path(pkg.file_name).name
     if not path.is_file():
         raise NotFoundError(f"{pkg.file_name} is not in {path.parent} (built by the CLI into another folder?)")

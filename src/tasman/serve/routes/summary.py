@@ -6,10 +6,9 @@ from __future__ import annotations
 import pycountry
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
+from tasman.attribute.views import subject_countries
 from tasman.core import audit
-from tasman.link.models import Subject
 from tasman.refer.summary import build_summary
 from tasman.report import CaseReport, build_case_report, render_html
 from tasman.serve.deps import CaseCtx, api_case, page_case
@@ -29,12 +28,9 @@ def country_name(code: str) -> str:
 
 
 def summary(ctx: CaseCtx) -> SummaryOut:
-    s, case = ctx.session, ctx.case
-    total = int(s.scalar(select(func.count()).where(Subject.case_id == case.id)) or 0)
-    subjects = {c: int(n) for c, n in s.execute(
-        select(Subject.country, func.count()).where(Subject.case_id == case.id, Subject.country.is_not(None))
-        .group_by(Subject.country)) if c}
-    referred = {r.country: r for r in build_summary(s, ctx.viewer.name, ctx.ref).rows}
+    attributed = subject_countries(ctx.session, ctx.case.id)
+    total, subjects = attributed.total, attributed.by_country
+    referred = {r.country: r for r in build_summary(ctx.session, ctx.viewer.name, ctx.ref).rows}
     countries = [CountryCount(country=cc, name=country_name(cc), subjects=subjects.get(cc, 0),
                               referred=r.subjects if r else 0, packages=r.packages if r else 0,
                               acknowledged=r.acknowledged if r else 0, arrested=r.arrested if r else 0,

@@ -2,7 +2,8 @@
 // places the server laid out (preset layout: the browser computes no layout). A click on a node
 // adds its neighbours (one audited JSON read) and highlights them; filters and search act on
 // what is shown. Marks for tests and scripts: #graph[data-ready], [data-centre], [data-expanded],
-// [data-nodes].
+// [data-nodes]; performance marks graph:fetched, :elements, :built, :drawn, :tap, :expand-fetched,
+// :expanded (bench/graph.py prints them).
 (function () {
   "use strict";
   var cy = null, el = null, stats = {}, expanded = {};
@@ -44,21 +45,33 @@
     return out;
   }
 
-  // Labels readable at any zoom: in a small view they keep their size on screen as it zooms out
-  // (down to a third), in a big one they are hidden once smaller than 8 px on screen.
+  // Labels readable at any zoom. A small view keeps their size on screen as it zooms out (down to
+  // a third) and hides them once smaller than 8 px. A big view gives labels only to the nodes
+  // that need one (class "labelled"): those in the visible part of the view once it is zoomed in
+  // far enough for a label to be readable, the hovered, selected, highlighted and centred ones;
+  // the other nodes get no label style at all, so that building the view does not style, measure
+  // and cache 2,000 labels nobody can read at the zoom that shows them all.
   var labelScale = 1;
+  var READABLE = 8;        // px on screen: smaller labels are not drawn
+  var MAX_LABELLED = 400;  // a big view zoomed in: at most this many visible nodes labelled at once
 
   function styles(big) {   // plain sizes in a big view: a function is evaluated for every element
     var px = function (size) { return big ? size : function () { return size * labelScale; }; };
+    var text = { "label": "data(label)", "font-size": px(11), "min-zoomed-font-size": READABLE,
+      "color": "#1d2733", "text-valign": "bottom", "text-margin-y": 3, "text-background-color": "#ffffff",
+      "text-background-opacity": 0.75, "text-background-padding": 1 };
+    var labelled = big ? "node.labelled" : "node";
     return [
-    { selector: "node", style: { "label": "data(label)", "font-size": px(11), "min-zoomed-font-size": 8,
-      "color": "#1d2733", "text-valign": "bottom", "text-margin-y": 3, "text-background-color": "#ffffff", "text-background-opacity": 0.75,
-      "text-background-padding": 1, "width": 14, "height": 14 } },
-    { selector: "node.subject", style: { "background-color": "#114f8a", "width": 24, "height": 24,
-      "font-weight": "bold", "font-size": px(13) } },
+    { selector: "node", style: { "width": 14, "height": 14 } },
+    { selector: labelled, style: text },
+    { selector: "node.subject", style: { "background-color": "#114f8a", "width": 24, "height": 24 } },
+    { selector: big ? "node.subject.labelled" : "node.subject",
+      style: { "font-weight": "bold", "font-size": px(13) } },
     { selector: "node.identifier", style: { "background-color": "#d9822b", "shape": "diamond" } },
-    { selector: "node.identifier.shared", style: { "background-color": "#c0392b", "font-size": px(13),
-      "font-weight": "bold", "width": "mapData(subjects, 2, 12, 22, 48)", "height": "mapData(subjects, 2, 12, 22, 48)" } },
+    { selector: "node.identifier.shared", style: { "background-color": "#c0392b",
+      "width": "mapData(subjects, 2, 12, 22, 48)", "height": "mapData(subjects, 2, 12, 22, 48)" } },
+    { selector: big ? "node.shared.labelled" : "node.shared",
+      style: { "font-weight": "bold", "font-size": px(13) } },
     { selector: "node.focus", style: { "border-width": 4, "border-color": "#111" } },
     { selector: "node.expanded", style: { "border-width": 2, "border-color": "#555", "border-style": "double" } },
     { selector: "node:selected", style: { "overlay-color": "#114f8a", "overlay-opacity": 0.25, "overlay-padding": 6 } },
@@ -68,6 +81,38 @@
     { selector: "node.near", style: { "overlay-color": "#f1c40f", "overlay-opacity": 0.45, "overlay-padding": 5 } },
     { selector: ".hidden", style: { "display": "none" } }
     ];
+  }
+
+  // A big view: after each pan or zoom, label the nodes in sight when a label would be readable,
+  // and always the selected, highlighted, hovered and centred ones.
+  function keepsLabel(n) { return n.selected() || n.hasClass("near") || n.hasClass("focus") || n.hasClass("hovered"); }
+
+  // The labels are added a slice at a time, each slice its own task, so that a click or a key
+  // pressed meanwhile is answered at once; a new pan or zoom drops the slices still to come.
+  var labelRound = 0, SLICE = 40;
+
+  function labelInView() {
+    var want = {}, ids = [], ext = cy.extent(), round = ++labelRound;
+    if (11 * cy.zoom() >= READABLE) {
+      cy.nodes().forEach(function (n) {
+        var p = n.position();
+        if (ids.length < MAX_LABELLED && p.x >= ext.x1 && p.x <= ext.x2 && p.y >= ext.y1 && p.y <= ext.y2) {
+          want[n.id()] = true;
+          if (!n.hasClass("labelled")) { ids.push(n.id()); }
+        }
+      });
+    }
+    cy.batch(function () {
+      cy.nodes(".labelled").forEach(function (n) { if (!want[n.id()] && !keepsLabel(n)) { n.removeClass("labelled"); } });
+    });
+    var next = function (from) {
+      if (round !== labelRound || from >= ids.length) { return; }
+      cy.batch(function () {
+        ids.slice(from, from + SLICE).forEach(function (id) { cy.getElementById(id).addClass("labelled"); });
+      });
+      window.setTimeout(function () { next(from + SLICE); }, 0);
+    };
+    next(0);
   }
 
   function count() { el.dataset.nodes = String(cy.nodes().length); }
@@ -160,7 +205,7 @@
     var near = node.closedNeighborhood();
     cy.batch(function () {
       cy.elements(".near").removeClass("near");
-      if (cy.nodes().length > BIG) { near.nodes().addClass("near"); return; }
+      if (cy.nodes().length > BIG) { near.nodes().addClass("near labelled"); return; }
       cy.elements().addClass("faded");
       near.removeClass("faded");
     });
@@ -174,12 +219,15 @@
     var id = node.id();
     node.select();
     info(node);
+    performance.mark("graph:tap");
     var done = function () {
       highlight(node);
       el.dataset.expanded = id;
+      window.requestAnimationFrame(function () { performance.mark("graph:expanded"); });
     };
     if (expanded[id]) { done(); return; }
     getJSON(el.dataset.case + "/graph/expand.json?node=" + encodeURIComponent(id)).then(function (data) {
+      performance.mark("graph:expand-fetched");
       expanded[id] = true;
       var fresh = toElements(data), ring = fresh.filter(function (e) { return e.group === "nodes"; });
       var at = node.position(), radius = 110 + 6 * ring.length;
@@ -213,7 +261,7 @@
     expanded = {};
     var elements = toElements(data);
     performance.mark("graph:elements");
-    elements.forEach(function (e) { if (e.data.id === data.focus) { e.classes += " focus"; } });
+    elements.forEach(function (e) { if (e.data.id === data.focus) { e.classes += " focus labelled"; } });
     cy = window.cytoscape({
       container: el, elements: elements, layout: { name: "preset", fit: true, padding: 30 },
       minZoom: 0.02, maxZoom: 4, wheelSensitivity: 0.3,
@@ -232,6 +280,16 @@
     if (!big) {
       cy.on("zoom", function () { if (!pending) { pending = true; window.requestAnimationFrame(rescale); } });
       rescale();
+    } else {
+      var timer = null;
+      cy.on("viewport", function () {
+        if (timer) { window.clearTimeout(timer); }
+        timer = window.setTimeout(function () { timer = null; labelInView(); }, 120);
+      });
+      cy.on("mouseover", "node", function (evt) { evt.target.addClass("hovered labelled"); });
+      cy.on("select", "node", function (evt) { evt.target.addClass("labelled"); });
+      cy.on("mouseout", "node", function (evt) { evt.target.removeClass("hovered"); });
+      labelInView();
     }
     cy.on("tap", "node", function (evt) { expand(evt.target); });
     cy.on("tap", function (evt) {

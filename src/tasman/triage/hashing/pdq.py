@@ -138,6 +138,18 @@ def to_hexes(dcts: np.ndarray) -> list[str]:
     return [row.tobytes().hex() for row in packed]
 
 
+def confident_masks(buffers: np.ndarray, keep: int) -> list[str]:
+    """Hex masks (in :func:`to_hexes`'s bit order) of the ``keep`` bits of each buffer's hash
+    (k x 64 x 64) whose DCT coefficient lies furthest from the median: the bits least likely to
+    flip when the picture is disturbed (a guessed border, an in-painted box, recompression)."""
+    values = (_DCT @ buffers @ _DCT.T).reshape(len(buffers), 256)
+    median = np.partition(values, 127, axis=1)[:, 127:128]
+    order = np.argsort(-np.abs(values - median), axis=1, kind="stable")[:, :keep]
+    mask = np.zeros(values.shape, dtype=np.uint8)
+    np.put_along_axis(mask, order, 1, axis=1)
+    return [row.tobytes().hex() for row in np.packbits(mask[:, ::-1], axis=1)]
+
+
 def qualities(buffers: np.ndarray) -> np.ndarray:
     """The reference's gradient count of each 64x64 buffer (k x 64 x 64): sum of int((u - v) * 100 / 255)
     magnitudes, / 90, capped at 100 (|trunc(x)| is floor(|x|), and taking |.| first is exact)."""

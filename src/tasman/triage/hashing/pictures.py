@@ -22,8 +22,8 @@ import numpy as np
 import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
-from tasman.triage.hashing.hypotheses import hypothesis_buffers, skip_note
-from tasman.triage.hashing.pdq import distinct_hashes, pdq_from_luma
+from tasman.triage.hashing.hypotheses import MASK_BITS, hypothesis_buffers, skip_note
+from tasman.triage.hashing.pdq import confident_masks, distinct_hashes, pdq_from_luma
 
 MIN_SIDE = 160
 SCALES = (8, 4, 2)
@@ -47,6 +47,7 @@ class PictureHashes:
     scale: int
     format: str
     hypotheses: tuple[tuple[str, str], ...] = ()   # (name, hex) of the crop/overlay hypotheses
+    hypothesis_masks: tuple[str, ...] = ()           # each one's confident bits (hex), in the same order
     note: str | None = None                          # why the picture got no hypotheses
     warning: str | None = None                       # a hypothesis that failed (the hashes above stand)
 
@@ -184,6 +185,7 @@ def hash_picture(content: bytes, *, max_pixels: int, min_side: int = MIN_SIDE,
     extra = regions(luma) if regions is not None else None
     luma32 = luma.astype(np.float32)
     names: tuple[str, ...] = ()
+    buffers = np.zeros((0, 64, 64), dtype=np.float32)
     note = warning = None
     if hypotheses:
         note = skip_note(luma.shape[0], luma.shape[1], (width, height))
@@ -198,7 +200,8 @@ def hash_picture(content: bytes, *, max_pixels: int, min_side: int = MIN_SIDE,
     result = pdq_from_luma(luma32, (width, height), scale, extra=extra)
     split = len(result.extra) - len(names)
     found = distinct_hashes(result.extra[:split], REGION_MIN_QUALITY)
-    guessed = tuple((n, hx) for n, (hx, q) in zip(names, result.extra[split:], strict=True)
-                    if q >= REGION_MIN_QUALITY)
+    kept = [k for k, (_, q) in enumerate(result.extra[split:]) if q >= REGION_MIN_QUALITY]
+    guessed = tuple((names[k], result.extra[split + k][0]) for k in kept)
+    masks = tuple(confident_masks(buffers[kept], MASK_BITS)) if kept else ()
     return PictureHashes(result.hash, result.quality, result.variants, found, width, height, scale, fmt,
-                         guessed, note, warning)
+                         guessed, masks, note, warning)

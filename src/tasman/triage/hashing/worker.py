@@ -148,7 +148,8 @@ def _hash(item: WorkItem, opts: HashOptions) -> WorkResult:
         if pic.note:
             meta["hypotheses"] = pic.note
         return WorkResult(replace(base, pdq=pic.pdq, pdq_quality=pic.quality, pdq_variants=pic.variants,
-                                  pdq_regions=pic.regions, pdq_hypotheses=pic.hypotheses), "picture",
+                                  pdq_regions=pic.regions, pdq_hypotheses=pic.hypotheses,
+                                  pdq_hypothesis_masks=pic.hypothesis_masks), "picture",
                           (pic.warning,) if pic.warning else (), meta)
     if is_video(mime) and opts.video:
         try:

@@ -5,7 +5,11 @@ second hash the file disagrees with is a collision, not a match); perceptual mat
 sub-region hashes (see ``regions``); videos by the vPDQ frame rule (see ``video``). A picture whose
 own, dihedral and region hashes found nothing is queried once more with its crop/overlay
 hypotheses (``hashing.hypotheses``) at the stricter ``hypothesis_threshold``: such a match is
-``perceptual`` with the hypothesis in ``detail["variant"]`` (e.g. ``uncrop:0.90:centre``)."""
+``perceptual`` with the hypothesis in ``detail["variant"]`` (e.g. ``uncrop:0.90:centre``). An
+un-crop further out, up to ``hypothesis_radius``, matches when its confident bits (the mask the
+worker sends with it) agree within ``hypothesis_masked_threshold`` (scaled to 256 bits): a guessed
+border disturbs the bits whose coefficients lie near the median, and those are left out of that
+comparison (``detail["confident_distance"]``)."""
 
 from __future__ import annotations
 
@@ -23,8 +27,14 @@ from tasman.triage.match.dihedral import DIHEDRAL
 from tasman.triage.match.exact import HEX, ExactIndex
 from tasman.triage.match.indexcache import MIN_MAPPED, IndexCache
 from tasman.triage.match.loader import KINDS, ListInfo, Loaded, load, select_sets
-from tasman.triage.match.pdqindex import PdqIndex, build_index
-from tasman.triage.match.settings import HYPOTHESIS_THRESHOLD, MatchSettings
+from tasman.triage.match.pdqindex import PdqIndex, build_index, choose_substrings, estimate
+from tasman.triage.match.settings import (
+    HYPOTHESIS_MASKED_THRESHOLD,
+    HYPOTHESIS_QUERY_US,
+    HYPOTHESIS_RADIUS,
+    HYPOTHESIS_THRESHOLD,
+    MatchSettings,
+)
 from tasman.triage.match.video import VideoIndex
 from tasman.triage.types import FileHashes, Match
 
@@ -33,6 +43,8 @@ HASH_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, -1: 5}     # which category wins when entries disagree
 Q_FULL, Q_VARIANT, Q_REGION = 0, 1, 2
 REGION = KINDS.index("region")
+MASKED = "uncrop:"         # the hypotheses the confident-bit rule applies to (bench/falsematch.py: an
+                           # in-paint or the picture itself lets look-alike pictures through)
 
 
 class Matcher:
@@ -59,6 +71,16 @@ class Matcher:
         elif len(codes):
             self._pdq = build_index(codes, radius, settings.index)
         self._pdq_entries = np.asarray(entries, dtype=np.int64)
+        self._hyp: tuple[PdqIndex, np.ndarray, np.ndarray] | None = None
+        self.hypothesis_radius = settings.hypothesis_threshold
+        if settings.hypotheses and len(codes):
+            whole = loaded.kind_of[loaded.pdq[1]] != REGION
+            hc, he = loaded.pdq[0][whole], loaded.pdq[1][whole]
+            self.hypothesis_radius = hypothesis_radius(len(hc), settings)
+            if len(hc) and self.hypothesis_radius > settings.hypothesis_threshold:
+                hc = np.ascontiguousarray(hc, dtype=np.uint8)
+                self._hyp = (build_index(hc, self.hypothesis_radius, settings.index), hc,
+                             np.asarray(he, dtype=np.int64))
         self._video = VideoIndex(loaded, settings) if loaded.frames[0] else None
         loaded.exact.clear()
         loaded.pdq = (np.zeros((0, 32), np.uint8), np.zeros(0, np.int64))
@@ -69,7 +91,8 @@ class Matcher:
         """What a run should save to be reproducible: lists (with their source hashes) and settings."""
         return {"hashsets": [vars(s) for s in self.sets], "settings": vars(self.settings),
                 "pdq_hashes": len(self._pdq_entries),
-                "index": getattr(self._pdq, "name", None), "substrings": getattr(self._pdq, "m", None)}
+                "index": getattr(self._pdq, "name", None), "substrings": getattr(self._pdq, "m", None),
+                "hypothesis_radius": self.hypothesis_radius}
 
     def match(self, files: Sequence[FileHashes]) -> list[Match]:
         found: dict[tuple[int, int], Match] = {}
@@ -170,33 +193,71 @@ class Matcher:
         """The crop/overlay hypotheses of the pictures nothing matched yet (any list, any way)."""
         if self._pdq is None:
             return
+        st = self.settings
         matched = {i for i, _ in found}
         hexes: list[str] = []
+        masks: list[str] = []
         owners: list[tuple[int, str]] = []
         for i, f in enumerate(files):
             if i in matched or not f.pdq_hypotheses:
                 continue
-            if f.pdq_quality is not None and f.pdq_quality < self.settings.min_quality:
+            if f.pdq_quality is not None and f.pdq_quality < st.min_quality:
                 continue
-            for name, h in f.pdq_hypotheses:
+            given = f.pdq_hypothesis_masks if len(f.pdq_hypothesis_masks) == len(f.pdq_hypotheses) else ()
+            for k, (name, h) in enumerate(f.pdq_hypotheses):
                 if len(h) == 64 and HEX.fullmatch(h):
+                    mask = given[k] if given else ""
                     hexes.append(h)
+                    masks.append(mask if len(mask) == 64 and HEX.fullmatch(mask) else "0" * 64)
                     owners.append((i, name))
         if not hexes:
             return
-        qi, li, dist = self._pdq.search(hex_to_bytes(hexes, 32))
-        for q, pos, d in zip(qi.tolist(), li.tolist(), dist.tolist(), strict=True):
-            entry = int(self._pdq_entries[pos])
-            if d > self.settings.hypothesis_threshold or self._l.kind_of[entry] == REGION:
+        queries = hex_to_bytes(hexes, 32)
+        if self._hyp is None:
+            qi, li, dist = self._pdq.search(queries)
+            entries, confident = self._pdq_entries[li], None
+        else:
+            index, codes, hyp_entries = self._hyp
+            qi, li, dist = index.search(queries, self.hypothesis_radius)
+            entries = hyp_entries[li]
+            qmask = hex_to_bytes(masks, 32)
+            differ = np.bitwise_count((queries[qi] ^ codes[li]) & qmask[qi]).sum(axis=1)
+            confident = (differ, np.bitwise_count(qmask[qi]).sum(axis=1))
+        threshold = min(st.hypothesis_masked_threshold, st.hypothesis_threshold)   # never looser on those bits
+        for n, (q, entry, d) in enumerate(zip(qi.tolist(), entries.tolist(), dist.tolist(), strict=True)):
+            if self._l.kind_of[entry] == REGION:
                 continue
+            detail: dict[str, Any] = {}
             i, name = owners[q]
+            if d > st.hypothesis_threshold:
+                if confident is None or not name.startswith(MASKED):
+                    continue
+                differ_n, bits = int(confident[0][n]), int(confident[1][n])
+                if not bits or differ_n * 256 > threshold * bits:
+                    continue
+                detail = {"confident_distance": differ_n, "confident_bits": bits}
             self._better(found, (i, int(self._l.set_of[entry])),
-                         self._make(files[i], entry, "perceptual", "pdq", d, variant=name))
+                         self._make(files[i], entry, "perceptual", "pdq", d, variant=name, **detail))
+
+
+def hypothesis_radius(n: int, settings: MatchSettings) -> int:
+    """The radius out to which hypotheses are confirmed by their confident bits, for a list of
+    ``n`` PDQ hashes: ``settings.hypothesis_radius``, lowered for a long list until the index's
+    cost model gives at most :data:`HYPOTHESIS_QUERY_US` a query (each picture nothing matched
+    asks a dozen; ``settings.hypothesis_query_us``), and never under ``hypothesis_threshold``."""
+    r = settings.hypothesis_radius
+    while r > settings.hypothesis_threshold and estimate(max(n, 1), choose_substrings(max(n, 1), r), r) \
+            > settings.hypothesis_query_us:
+        r -= 1
+    return max(r, settings.hypothesis_threshold)
 
 
 def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq_threshold: int = 31,
                  min_quality: int = 50, crop: bool = True, crop_threshold: int | None = None,
                  hypotheses: bool = True, hypothesis_threshold: int = HYPOTHESIS_THRESHOLD,
+                 hypothesis_radius: int = HYPOTHESIS_RADIUS,
+                 hypothesis_masked_threshold: int = HYPOTHESIS_MASKED_THRESHOLD,
+                 hypothesis_query_us: float = HYPOTHESIS_QUERY_US,
                  video_query_pct: float = 80.0, video_index_pct: float = 0.0, index: str = "mih",
                  actor: str | None = None, case_ref: str | None = None, index_dir: Path | None = None) -> Matcher:
     """A matcher over the named hash sets (all of them when None); the use is audited. With
@@ -205,10 +266,15 @@ def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq
         raise ValueError(f"pdq_threshold {pdq_threshold} is not between 0 and 128")
     if not 0 <= hypothesis_threshold <= 128:
         raise ValueError(f"hypothesis_threshold {hypothesis_threshold} is not between 0 and 128")
+    if not 0 <= hypothesis_radius <= 128:
+        raise ValueError(f"hypothesis_radius {hypothesis_radius} is not between 0 and 128")
     hypothesis_threshold = min(hypothesis_threshold, pdq_threshold)    # never looser than a plain match
     settings = MatchSettings(pdq_threshold=pdq_threshold, min_quality=min_quality, crop=crop,
                              crop_threshold=pdq_threshold if crop_threshold is None else crop_threshold,
                              hypotheses=hypotheses, hypothesis_threshold=hypothesis_threshold,
+                             hypothesis_radius=hypothesis_radius,
+                             hypothesis_masked_threshold=hypothesis_masked_threshold,
+                             hypothesis_query_us=hypothesis_query_us,
                              video_query_pct=video_query_pct, video_index_pct=video_index_pct, index=index)
     sets = select_sets(session, hashsets)
     matcher = Matcher(load(session, sets, min_quality), settings, index_dir)
