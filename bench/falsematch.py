@@ -10,19 +10,27 @@ one another (every fifth picture a slightly edited copy of the one before).
 The list holds the hashes of ``--listed`` other pictures from the same generators (disjoint
 seeds) plus, to fill it, copies of those hashes with 8-48 random bits flipped (dense clusters
 around real picture hashes, harder than random hashes). No query is an edit of a listed picture,
-so every match is false. Printed: matches as triage reports them (per kind and per hypothesis),
-and for the hypotheses alone, how many hashes of each lie within 16-31 bits of a listed hash
-(what chose ``HYPOTHESIS_THRESHOLD``).
+so every match is false. A kind the generators draw as one layout many times
+(``TEMPLATE_KINDS``: pictures2's app screens, which differ in colour alone at these sizes) is left
+out of both sides: two of them are near-duplicates, not unrelated pictures (``--keep-templates``
+keeps them). Printed: matches as triage reports them (per kind and per hypothesis), each of them
+with the query's kind and PDQ quality and the listed picture nearest to the hash that matched, and
+for the hypotheses alone, how many hashes of each lie within 16-31 bits of a listed hash (what
+chose ``HYPOTHESIS_THRESHOLD``), and of those within the hypothesis radius (the matcher's own, or
+``--hypothesis-radius``) how many have their confident bits within 20-44 of it, scaled to 256
+bits (the un-crops' confident-bit rule).
 
 Hashing and matching run on ``--workers`` processes in shards cached under ``--cache``
 (``--max-minutes`` per invocation: run the same command again to go on, so that no command runs
 for long on a shared machine; shards started before that time are finished, so allow a few
 minutes more, and each invocation that matches imports the list again, ~2 minutes for 1,000,000);
 the report comes once every shard is matched. ``--n`` smaller reuses the shards already hashed.
-The shards are kept apart per version of the drawing code (a digest of this file's generators
-and of ``pictures2.py``), and the query shards also per version of ``hashing/hypotheses.py``, so
-a change to either hashes again; the listed shards (whose hypotheses the list does not use) are
-kept across versions of the hypotheses.
+The shards are kept apart per version of the drawing code (a digest of this file's generators,
+from ``SIZES`` to ``generate``, and of ``pictures2.py``), and the query shards also per version of
+``hashing/hypotheses.py``, so a change to either hashes again; the listed pictures are hashed for
+their PDQ alone (the list holds nothing else of them), and their shards kept across versions of
+the hypotheses. The matching is cached per list, hypothesis radius and ``--keep-templates``
+choice.
 
     PYTHONPATH=src .venv/bin/python bench/falsematch.py [--n 100000] [--list-size 1000000] [--workers 2]
 """
@@ -147,9 +155,11 @@ def generate(seed: int) -> Image.Image:
     return {"gradient": gradient, "text": text_page, "screenshot": screenshot, "noise": noise}[kind](rng, size)
 
 
-def _hash_range(args: tuple[int, int]) -> list[FileHashes]:
-    start, stop = args
-    opts = HashOptions(temp_dir=tempfile.gettempdir())
+def _hash_range(args: tuple[int, int, bool]) -> list[FileHashes]:
+    """Pictures ``start``..``stop`` through the worker; ``full`` False: PDQ alone (the list holds
+    nothing else of its pictures: their regions and hypotheses would never be used)."""
+    start, stop, full = args
+    opts = HashOptions(temp_dir=tempfile.gettempdir(), regions=full, hypotheses=full)
     out = []
     for seed in range(start, stop):
         buf = io.BytesIO()
@@ -163,8 +173,55 @@ def rng_quality(seed: int) -> int:
     return 60 + seed % 36
 
 
+# pictures2's app screens are one layout: a status and a navigation bar, rows of a round avatar and
+# two lines of words at fixed places, a round button at a fixed place. At 128-256 px no row fits, and
+# two of them differ in colour alone, which PDQ ignores by design (it hashes luma structure, and a
+# recoloured copy must match): in the first 20,500 queries every plain PDQ match within 31 bits (13)
+# was such a screen against a listed one, 2-30 bits apart, quality 70-100, HMA's PdqSignal giving
+# the same distances. Those are near-duplicates the generator drew, not false matches; the
+# benchmark leaves the kind out of both sides (``--keep-templates`` keeps it). This generator's own
+# screenshot-like layouts (random cards on random bars) stay.
+TEMPLATE_KINDS = frozenset({"pictures2:app"})
+
+
+def kind_of(seed: int) -> str:
+    """The kind ``generate(seed)`` draws, without drawing it (a near-duplicate has its original's
+    kind; a pictures2 picture ``pictures2:`` and pictures2's own kind)."""
+    if seed % 5 == 4:
+        seed -= 1
+    rng = random.Random(seed)
+    rng.choice(SIZES)
+    kind = rng.choice(KINDS)
+    if kind == "pictures2":
+        g = np.random.default_rng([seed, 0x5EC0])        # as pictures2.picture draws its kind
+        return f"pictures2:{pictures2.KINDS[int(g.integers(len(pictures2.KINDS)))]}"
+    return kind
+
+
+def explain(found: list[tuple[int, str, int, str]], queries: list[FileHashes], listed: list[FileHashes]) -> None:
+    """Each false match: the query picture (seed, kind, quality), what matched and how far, and the
+    listed picture whose own PDQ is nearest to the hash that matched (a nearer distance in the
+    match than to it: the list's row was one of its copies with bits flipped)."""
+    if not found:
+        return
+    quality = {int(q.path): q.pdq_quality for q in queries}
+    real = [f for f in listed if f.pdq and (f.pdq_quality or 0) >= 50]
+    codes = hex_to_bytes([f.pdq for f in real], 32)
+    pairs: Counter[tuple[str, str]] = Counter()
+    print(f"{'query':>8} {'kind':20} {'qual':>4}  {'matched by':24} {'dist':>4}  {'nearest listed':>14} "
+          f"{'kind':20} {'qual':>4} {'dist':>4}")
+    for seed, label, dist, h in sorted(found):
+        d = np.unpackbits(codes ^ hex_to_bytes([h], 32), axis=1).sum(axis=1)
+        j = int(np.argmin(d))
+        lk = kind_of(int(real[j].path))
+        pairs[kind_of(seed), lk] += 1
+        print(f"{seed:8} {kind_of(seed):20} {quality.get(seed) or 0:4}  {label:24} {dist:4}  {real[j].path:>14} "
+              f"{lk:20} {real[j].pdq_quality or 0:4} {int(d[j]):4}")
+    print("by (query kind, listed kind):", dict(pairs.most_common()))
+
+
 def hashed(start: int, n: int, workers: int, cache: Path, deadline: float, label: str,
-           shard: int = SHARD) -> list[FileHashes] | None:
+           shard: int = SHARD, full: bool = True) -> list[FileHashes] | None:
     """Pictures ``start``..``start+n`` hashed, from the shard cache or now; None if the deadline came first."""
     cache.mkdir(parents=True, exist_ok=True)
     shards = [(s, min(s + shard, start + n)) for s in range(start, start + n, shard)]
@@ -175,7 +232,7 @@ def hashed(start: int, n: int, workers: int, cache: Path, deadline: float, label
             pending = {}
             it = iter(todo)
             for sh in [next(it) for _ in range(min(workers * 2, len(todo)))]:
-                pending[pool.submit(_hash_range, sh)] = sh
+                pending[pool.submit(_hash_range, (*sh, full))] = sh
             while pending:
                 fut = next(as_completed(pending))
                 sh = pending.pop(fut)
@@ -185,7 +242,7 @@ def hashed(start: int, n: int, workers: int, cache: Path, deadline: float, label
                 print(f"  {label}: {done}/{len(shards)} shards ({rate:.0f} pictures/s)", flush=True)
                 nxt = next(it, None) if time.monotonic() < deadline else None
                 if nxt is not None:
-                    pending[pool.submit(_hash_range, nxt)] = nxt
+                    pending[pool.submit(_hash_range, (*nxt, full))] = nxt
         if done < len(shards):
             return None
     out: list[FileHashes] = []
@@ -227,6 +284,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tasman-bench-falsematch")
     ap.add_argument("--max-minutes", type=float, default=9.0, help="hashing time for this invocation")
     ap.add_argument("--shard", type=int, default=SHARD, help="pictures a cached shard (keep it when resuming)")
+    ap.add_argument("--keep-templates", action="store_true",
+                    help="keep the kinds in TEMPLATE_KINDS (one layout drawn many times) on both sides")
     ap.add_argument("--hypothesis-radius", type=int, default=None,
                     help="confirm hypotheses by their confident bits out to this radius (default: the matcher's "
                          "own, lowered for a long list)")
@@ -234,13 +293,13 @@ def main() -> None:
     deadline = time.monotonic() + args.max_minutes * 60
     print(f"{args.n} unrelated pictures vs a {args.list_size}-hash list ({args.listed} listed pictures); "
           f"{args.workers} processes; load average {os.getloadavg()[0]:.1f}", flush=True)
-    drawn = hashlib.sha1((inspect.getsource(sys.modules[__name__]).split("def _hash_range")[0]
-                          + Path(pictures2.__file__).read_text(encoding="utf-8")).encode()).hexdigest()[:8]
+    drawing = inspect.getsource(sys.modules[__name__]).split("\nSIZES = ")[1].split("def _hash_range")[0]
+    drawn = hashlib.sha1((drawing + Path(pictures2.__file__).read_text(encoding="utf-8")).encode()).hexdigest()[:8]
     version = hashlib.sha1(Path(hypotheses.__file__).read_bytes()).hexdigest()[:8]
     qcache = args.cache / f"queries-{drawn}-{version}"
     print(f"cache: {args.cache} (pictures drawn by version {drawn}, hypotheses.py {version})", flush=True)
     listed = hashed(LISTED_SEED0, args.listed, args.workers, args.cache / f"listed-{drawn}", deadline, "listed",
-                    args.shard)
+                    args.shard, full=False)
     if listed is not None and args.n == 0:
         print(f"{len(listed)} listed pictures hashed; --n 0 stops here")
         return
@@ -249,6 +308,15 @@ def main() -> None:
         print(f"hashing not finished in {args.max_minutes} min: run the same command again to go on "
               f"(cached in {args.cache})")
         return
+    left_out = (0, 0)
+    if not args.keep_templates:
+        kept_q = [q for q in queries if kind_of(int(q.path)) not in TEMPLATE_KINDS]
+        kept_l = [f for f in listed if kind_of(int(f.path)) not in TEMPLATE_KINDS]
+        left_out = (len(queries) - len(kept_q), len(listed) - len(kept_l))
+        queries, listed = kept_q, kept_l
+        print(f"left out as one layout drawn many times (see TEMPLATE_KINDS): {left_out[0]} queries and "
+              f"{left_out[1]} listed pictures of kinds {sorted(TEMPLATE_KINDS)}; {len(queries)} queries remain",
+              flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         listfile = Path(tmp) / "list.csv"
         real = write_list(listed, args.list_size, listfile)
@@ -267,7 +335,8 @@ def main() -> None:
     global _QUERIES
     _QUERIES = queries
     chunks = [(i, min(i + MATCH_CHUNK, len(queries))) for i in range(0, len(queries), MATCH_CHUNK)]
-    tag = f"match-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}-{_MATCHER.hypothesis_radius}"
+    tag = (f"match3-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}-{_MATCHER.hypothesis_radius}-"
+           f"{'all' if args.keep_templates else 'no-templates'}")
     todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}.pkl").exists()]
     t0 = time.monotonic()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
@@ -295,14 +364,16 @@ def main() -> None:
     false_files = 0
     near: dict[str, Counter[int]] = {}
     hashes_per: Counter[str] = Counter()
+    found: list[tuple[int, str, int, str]] = []
     confident: dict[str, Counter[int]] = {}
     for c in chunks:
-        k, f, nr, hp, conf = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
+        k, f, nr, hp, fd, conf = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
         for g, cnt in conf.items():
             confident.setdefault(g, Counter()).update(cnt)
         kinds.update(k)
         false_files += f
         hashes_per.update(hp)
+        found.extend(fd)
         for g, cnt in nr.items():
             near.setdefault(g, Counter()).update(cnt)
     pictures = sum(1 for q in queries if q.pdq)
@@ -312,6 +383,7 @@ def main() -> None:
           f"on average; a hypothesis of quality under 50 is dropped)")
     print(f"\nfalse matches as triage reports them: {false_files} of {len(queries)} pictures "
           f"(rate {false_files / len(queries):.2e}); by kind: {dict(kinds) or 'none'}")
+    explain(found, queries, listed)
     print(f"\nevery hypothesis hash queried (not only for pictures nothing else matched): how many lie within "
           f"d bits of a listed hash ({n_hyp} hashes; radius in use {HYPOTHESIS_THRESHOLD}):")
     radii = (16, 20, 24, 28, 31)
@@ -347,17 +419,29 @@ def _group(name: str) -> str:
     return "inpaint" if name.startswith("inpaint") else name
 
 
+Found = list[tuple[int, str, int, str]]         # (query seed, matched by, distance, the hash that matched)
+
+
 def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter[str], int, dict[str, Counter[int]],
-                                                                            Counter[str], dict[str, Counter[int]]]]:
+                                                                            Counter[str], Found,
+                                                                            dict[str, Counter[int]]]]:
     """One chunk of pictures: matched as triage matches them, then every hypothesis hash on its own."""
     one_blas_thread()
     files = _QUERIES[chunk[0]:chunk[1]]
     kinds: Counter[str] = Counter()
     matched = 0
+    by_path = {f.path: f for f in files}
+    found: Found = []
     for m in _MATCHER.match(files):
         v = str(m.detail.get("variant", ""))
-        kinds["crop region" if m.match_type == "crop" else "dihedral" if v in DIHEDRAL else v or "plain"] += 1
+        label = "crop region" if m.match_type == "crop" else "dihedral" if v in DIHEDRAL else v or "plain"
+        kinds[label] += 1
         matched += 1
+        f = by_path[m.path]
+        region = m.detail.get("query_region")
+        h = (f.pdq_variants[DIHEDRAL.index(v)] if v in DIHEDRAL and len(f.pdq_variants) == len(DIHEDRAL)
+             else dict(f.pdq_hypotheses).get(v) or (f.pdq_regions[region] if region is not None else f.pdq))
+        found.append((int(f.path), v if label == "dihedral" else label, m.distance, h or f.pdq or ""))
     names = [_group(n) for q in files for n, _ in q.pdq_hypotheses]
     hexes = [h for q in files for _, h in q.pdq_hypotheses]
     near: dict[str, Counter[int]] = {}
@@ -384,7 +468,7 @@ def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter
             best[q] = min(best.get(q, 999), d)
         for q, d in best.items():
             confident.setdefault(names[q], Counter())[d] += 1
-    return chunk, (kinds, matched, near, Counter(names), confident)
+    return chunk, (kinds, matched, near, Counter(names), found, confident)
 
 if __name__ == "__main__":
     main()
