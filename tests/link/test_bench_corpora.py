@@ -6,9 +6,7 @@ every imported record's parties and every person's country."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,17 +17,11 @@ from tasman.core.models import Record
 from tasman.core.workspace import Workspace
 from tasman.synth.corpus import make_corpus, read_countries, read_truth
 from tasman.synth.people import NATIONAL_MAIL, SITE_PLATFORMS
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.benchmods import load_bench
 
 
 def _corpus2() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_corpus2", BENCH / "corpus2.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_corpus2"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("corpus2")
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -97,12 +89,7 @@ def test_the_independent_corpus(run_cli: Any, tmp_path: Path, migrated_db_url: s
 
 
 def _bench_link() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_link", BENCH / "link.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["bench_link"] = bench
-    spec.loader.exec_module(bench)
-    return bench
+    return load_bench("link")
 
 
 def test_the_static_review_decides_with_the_truth() -> None:

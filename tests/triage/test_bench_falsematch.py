@@ -4,24 +4,17 @@ false match are the pictures' own."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.benchmods import load_bench
 
 
 def _falsematch() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_falsematch", BENCH / "falsematch.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_falsematch"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("falsematch")
 
 
 def test_kind_of_names_what_generate_draws(monkeypatch: pytest.MonkeyPatch) -> None:
