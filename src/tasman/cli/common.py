@@ -345,7 +345,10 @@ class TasmanGroup(click.Group):
             fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", int(ExitCode.INTERNAL))
         finally:
             if ctx.parent is None and isinstance(ctx.obj, State):
-                ctx.obj.close()
+                from tasman.core.interrupts import sigint_ignored
+
+                with sigint_ignored():    # a Ctrl-C while the connections close: no traceback, no "Aborted!"
+                    ctx.obj.close()
         return None
 
 

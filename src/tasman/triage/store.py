@@ -10,14 +10,11 @@ makes a killed run resumable without duplicates.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import signal
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit
 from tasman.core.db import short_lock_wait
+from tasman.core.interrupts import sigint_ignored
 from tasman.core.models import Artifact
 from tasman.core.timeutil import utcnow
 from tasman.core.workspace import Workspace
@@ -238,7 +236,7 @@ def mark_stopped(ws: Workspace, case_ref: str, run_id: int, files: int, exc: Bas
     still cannot be written the run keeps its 'running' status, which resumes exactly like an
     interrupted run (as after a kill), and the interrupt or error goes on."""
     status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-    with _ignoring_sigint():
+    with sigint_ignored():
         for attempt in (1, 2, 3):
             try:
                 with ws.session() as s, short_lock_wait(s, MARK_LOCK_WAIT):
@@ -255,19 +253,6 @@ def mark_stopped(ws: Workspace, case_ref: str, run_id: int, files: int, exc: Bas
                     return
                 ws.engine.dispose()
                 time.sleep(0.5 * attempt)
-
-
-@contextlib.contextmanager
-def _ignoring_sigint() -> Iterator[None]:
-    """SIGINT ignored for the block when this is the main thread (only it may set handlers)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def finish_run(session: Session, run_id: int, figures: dict[str, Any]) -> TriageRun:
