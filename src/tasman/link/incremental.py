@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -66,7 +67,7 @@ from tasman.link.resolve import (
 )
 from tasman.link.rules import deterministic_edges
 from tasman.link.settings import DETERMINISTIC, TF_SCALES, LinkSettings, apply_model, apply_priors
-from tasman.link.subjects import CHUNK, REF_FORMAT, _insert, next_ref_number, store_links
+from tasman.link.subjects import CHUNK, REF_FORMAT, insert_chunked, next_ref_number, store_links
 
 KEEP = -1  # the edges that hold a touched subject's current members together (taken first, never stored)
 MODES = ("auto", "incremental", "full")
@@ -466,8 +467,7 @@ def _write(session: Session, inp: IncrementalInput, run: LinkRun, res: Increment
         new_rows.append({"case_id": inp.case_id, "ref": REF_FORMAT.format(number), "name": d.name[:300],
                          "run_id": run.id, "status": "proposed", "identifiers": d.identifiers})
         number += 1
-    for i in range(0, len(new_rows), CHUNK):
-        _insert(session, subjects, new_rows[i:i + CHUNK])
+    insert_chunked(session, subjects, new_rows)
     if new_rows:
         refs = [r["ref"] for r in new_rows]
         by_ref: dict[str, int] = {}
@@ -495,17 +495,16 @@ def _write(session: Session, inp: IncrementalInput, run: LinkRun, res: Increment
         session.execute(update(members_t).where(members_t.c.subject_id == bindparam("old"))
                         .values(subject_id=bindparam("new")), moves)
     new_uids = set(inp.new.column("uid").to_pylist())
-    batch: list[dict[str, Any]] = []
-    for label, d in enumerate(res.subjects):
-        target = sid_of_new.get(label) or p.survivor.get(label)
-        for u in d.uids:
-            if u in new_uids:
-                rid, role = from_uid(u)
-                batch.append({"subject_id": target, "record_id": rid, "role": role})
-        if len(batch) >= CHUNK:
-            _insert(session, members_t, batch)
-            batch = []
-    _insert(session, members_t, batch)
+
+    def members() -> Iterator[dict[str, Any]]:
+        for label, d in enumerate(res.subjects):
+            target = sid_of_new.get(label) or p.survivor.get(label)
+            for u in d.uids:
+                if u in new_uids:
+                    rid, role = from_uid(u)
+                    yield {"subject_id": target, "record_id": rid, "role": role}
+
+    insert_chunked(session, members_t, members())
     # links: this run's are added to the earlier runs' (they still explain the stored subjects);
     # probable links: the earlier ones move to this run (the review queue reads the latest run's)
     earlier = select(LinkRun.id).where(LinkRun.case_id == inp.case_id, LinkRun.id != run.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,17 @@ def current_members(session: Session, case_id: int) -> dict[tuple[int, str], int
         select(SubjectRecord.record_id, SubjectRecord.role, SubjectRecord.subject_id)
         .join(Subject, Subject.id == SubjectRecord.subject_id).where(Subject.case_id == case_id))
     return {(r, role): s for r, role, s in rows}
+
+
+def insert_chunked(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """``rows`` inserted ``CHUNK`` at a time (``_insert``), never all held at once."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            _insert(session, table, batch)
+            batch = []
+    _insert(session, table, batch)
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -125,23 +136,21 @@ def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resoluti
     for rows in (updates, retired):
         for i in range(0, len(rows), CHUNK):
             session.execute(upd, rows[i:i + CHUNK])
-    for i in range(0, len(new_rows), CHUNK):
-        _insert(session, subjects, new_rows[i:i + CHUNK])
+    insert_chunked(session, subjects, new_rows)
     by_ref = {r: i for r, i in session.execute(select(subjects.c.ref, subjects.c.id)
                                                 .where(subjects.c.case_id == case_id))}
     new_iter = iter(new_rows)
-    batch: list[dict[str, Any]] = []
-    for i, d in enumerate(drafts):
-        sid = taken_cluster.get(i)
-        if sid is None:
-            sid = by_ref[next(new_iter)["ref"]]
-        for u in d.uids:
-            rid, role = from_uid(u)
-            batch.append({"subject_id": sid, "record_id": rid, "role": role})
-        if len(batch) >= CHUNK:
-            _insert(session, members_t, batch)
-            batch = []
-    _insert(session, members_t, batch)
+
+    def members() -> Iterator[dict[str, Any]]:
+        for i, d in enumerate(drafts):
+            sid = taken_cluster.get(i)
+            if sid is None:
+                sid = by_ref[next(new_iter)["ref"]]
+            for u in d.uids:
+                rid, role = from_uid(u)
+                yield {"subject_id": sid, "record_id": rid, "role": role}
+
+    insert_chunked(session, members_t, members())
     # links and probable links: only the latest run's are kept (earlier runs keep their settings and figures)
     earlier = select(LinkRun.id).where(LinkRun.case_id == case_id, LinkRun.id != run.id)
     session.execute(delete(links_t).where(links_t.c.run_id.in_(earlier)))
