@@ -28,13 +28,18 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+def _start(script: str, tmp_path: Path) -> subprocess.Popen[str]:
+    """``script`` run with this checkout's tasman, in a process group of its own."""
+    path = tmp_path / "script.py"
+    path.write_text(script)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    return subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, start_new_session=True)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
 def test_ctrl_c_reaches_workers_without_their_tracebacks(tmp_path: Path) -> None:
-    script = tmp_path / "interrupt.py"
-    script.write_text(SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True)
+    proc = _start(SCRIPT, tmp_path)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
         os.killpg(proc.pid, signal.SIGINT)          # as a terminal's Ctrl-C: the whole group
@@ -62,11 +67,7 @@ def test_a_pool_shut_down_before_its_first_task_lets_the_process_exit(tmp_path: 
     not wait for them for ever, and none is left behind or prints a traceback."""
     import psutil
 
-    script = tmp_path / "idle.py"
-    script.write_text(IDLE)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True)
+    proc = _start(IDLE, tmp_path)
     try:
         out, err = proc.communicate(timeout=120)
     finally:
