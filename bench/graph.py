@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -92,14 +90,8 @@ PARTS = r"""async rounds => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(root: Path) -> tuple[Any, threading.Thread, Any, str]:
-    import uvicorn
+def _app(root: Path) -> tuple[Any, Any]:
+    """The web app over a new workspace holding the 2,000-node case, and that workspace."""
     from argon2 import PasswordHasher
     from sqlalchemy import select
     from tests.serve.graph_data import add_subjects
@@ -119,16 +111,7 @@ def _serve(root: Path) -> tuple[Any, threading.Thread, Any, str]:
         accounts.add_member(s, "bench", CASE, "ana")
         nodes = add_subjects(s, s.scalars(select(Case).where(Case.ref == CASE)).one())
     assert nodes == 2000, nodes
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(ws, ServeSettings(start_worker=False)), host="127.0.0.1",
-                                        port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    return srv, thread, ws, f"http://127.0.0.1:{port}"
+    return create_app(ws, ServeSettings(start_worker=False)), ws
 
 
 def _browser_cpu() -> float:
@@ -179,6 +162,7 @@ def main() -> int:
                     "none, none and no edges (where the browser's time goes)")
     opts = ap.parse_args()
     from playwright.sync_api import sync_playwright
+    from tests.serve.localserver import serving
 
     base_js = opts.base.read_bytes() if opts.base else None
     variants = ["this"] + (["base"] if base_js is not None else [])
@@ -186,9 +170,9 @@ def main() -> int:
     cpus: dict[str, list[float]] = {v: [] for v in variants}
     clicked: dict[str, list[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="tasman-graph-") as tmp:
-        srv, thread, ws, url = _serve(Path(tmp))
+        app, ws = _app(Path(tmp))
         try:
-            with sync_playwright() as p:
+            with serving(app) as url, sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
                 for variant in variants:        # untimed: the server lays the case out, caches warm
                     ctx, page = _page(browser, url, base_js if variant == "base" else None)
@@ -219,8 +203,6 @@ def main() -> int:
                     ctx.close()
                 browser.close()
         finally:
-            srv.should_exit = True
-            thread.join(timeout=10)
             ws.close()
     failed = False
     for variant in variants:

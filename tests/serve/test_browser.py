@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from tasman.core.workspace import Workspace
 from tasman.serve.app import create_app
 from tasman.serve.settings import ServeSettings
 from tasman.synth.images import draw_picture
+from tests.serve.localserver import serving
 from tests.serve.triage_data import import_list, make_small_set
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,15 +34,8 @@ playwright_sync = pytest.importorskip("playwright.sync_api",
                                       reason="playwright is not installed (pip install -e .[dev])")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    import uvicorn
     from argon2 import PasswordHasher
 
     real_hasher = accounts._hasher
@@ -59,19 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             accounts.create_user(s, "setup", name, role, PASSWORD)
             tokens[name] = accounts.issue_token(s, "setup", name, scopes=accounts.SCOPES, password=PASSWORD).token
         accounts.add_member(s, "setup", "OTHER-1", "ana")
-    port = _free_port()
-    config = uvicorn.Config(create_app(ws, ServeSettings(start_worker=True)), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield {"url": f"http://127.0.0.1:{port}", "ws": ws, "tokens": tokens, "root": root}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(ws, ServeSettings(start_worker=True))) as url:
+        yield {"url": url, "ws": ws, "tokens": tokens, "root": root}
     ws.close()
     accounts._hasher = real_hasher
 
