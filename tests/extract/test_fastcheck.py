@@ -127,3 +127,20 @@ _EIP55 = ("0x52908400098527886E0F7030069857D2E4169EE7", "0x8617E340B3D01FA5F11F3
 def test_eip55_vectors(address: str) -> None:
     assert eip55(address[2:].lower()) == address
     assert eip55(address[2:].upper()) == address
+
+
+def test_eip55_on_whole_strings_agrees_with_the_letter_by_letter_rule() -> None:
+    """``eip55`` works on byte strings; EIP-55 as written (each hex letter upper-cased where the
+    Keccak-256 digest's hex digit at its place is 8 or more) on 5,000 random addresses."""
+    from Cryptodome.Hash import keccak
+
+    def by_letter(address: str) -> str:
+        lower = address.lower()
+        digest = keccak.new(data=lower.encode("ascii"), digest_bits=256).hexdigest()
+        return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(lower, digest, strict=False))
+
+    r = random.Random(55)
+    addresses = ["".join(r.choice("0123456789abcdefABCDEF") for _ in range(40)) for _ in range(5000)]
+    addresses += ["0" * 40, "f" * 40, "F" * 40, "9" * 40, "a" * 39 + "8"]
+    for a in addresses:
+        assert eip55(a) == by_letter(a), a

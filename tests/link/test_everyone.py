@@ -16,6 +16,7 @@ from tasman.core.models import Record
 from tasman.core.workspace import Workspace
 from tasman.evidence import create_case
 from tasman.link.models import LinkRun, ProbableLink, Subject
+from tasman.link.normalise import parties
 from tasman.link.run import link_case
 from tasman.link.views import export_subjects
 from tasman.records.importing import import_file
@@ -143,3 +144,67 @@ def test_a_tip_platform_that_cannot_be_one_is_reported(ws: Workspace, tmp_path: 
     with ws.session() as s:
         fields = s.scalar(select(Record.fields))
     assert "platform" not in fields and fields["identifiers"][0]["value"] == "unknown:bob_hill"
+
+
+def test_screen_names_and_platforms_of_an_order_list_are_typed_and_checked(ws: Workspace, tmp_path: Path) -> None:
+    """Issue 14's bad input, through an order list: a screen name that is an e-mail, a phone, a
+    URL or empty is typed as what it is (never a handle); a platform with control characters or
+    over 64 characters is refused on its row with a warning, the row kept."""
+    orders = tmp_path / "orders.csv"
+    with orders.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "name", "username", "platform", "country"])
+        w.writerows([
+            ["1", "Ann Hill", "Ann.Hill@Example.org", "forum", "Sweden"],
+            ["2", "Bob Hill", "070-123 45 67", "whatsapp", "Sweden"],
+            ["3", "Cy Hill", "https://forum.example.com/u/cy", "forum", "Sweden"],
+            ["4", "Di Hill", "", "forum", "Sweden"],
+            ["5", "Ed Hill", "ed_hill", "chat\x01room", "Sweden"],
+            ["6", "Flo Hill", "flo_hill", "y" * 65, "Sweden"],
+            ["7", "Gus Hill", "gus_hill", "Chat Room", "Sweden"],
+        ])
+    with ws.session() as s:
+        create_case(s, ws.actor, "C1")
+        rep = import_file(s, ws.actor, "C1", orders, "customers")
+    assert rep.imported == 7 and rep.skipped == 0
+    warned = [w for w in rep.warnings if "platform" in w]  # rows are the file's lines: the header is row 1
+    assert len(warned) == 2 and "row 6" in warned[0] and "control characters" in warned[0], warned
+    assert "row 7" in warned[1] and "longer than 64" in warned[1] and "refused" in warned[1], warned
+    with ws.session() as s:
+        fields = {sid: f for sid, f in s.execute(select(Record.source_id, Record.fields))}
+    assert "platform" not in fields["5"] and "platform" not in fields["6"]  # refused, the screen name kept
+    one = {sid: parties(int(sid), "customers", f)[0] for sid, f in fields.items()}
+    assert one["1"]["emails"] == ["ann.hill@example.org"] and one["1"]["site_handles"] is None
+    assert one["2"]["phones"] == ["+46701234567"] and one["2"]["handles"] is None
+    assert one["3"]["handles"] is None and one["3"]["site_handles"] is None  # a URL is no screen name
+    assert one["4"]["handles"] is None and one["4"]["site_handles"] is None
+    assert one["5"]["site_handles"] == ["unknown:ed_hill"] and one["6"]["site_handles"] == ["unknown:flo_hill"]
+    assert one["7"]["site_handles"] == ["chatroom:gus_hill"]
+
+
+def test_screen_names_of_a_tip_are_typed_as_what_they_are(ws: Workspace, tmp_path: Path) -> None:
+    tips = tmp_path / "tips.json"
+    reported = [
+        {"screen_name": "ann.hill@example.org", "esp_service": "forum"},
+        {"screen_name": "+46 70 123 45 67", "esp_service": "forum"},
+        {"screen_name": "https://t.me/bob_hill"},
+        {"screen_name": "https://forum.example.com/u/cy", "esp_service": "forum"},
+        {"screen_name": "   ", "esp_service": "forum", "name": "Di Hill"},
+    ]
+    tips.write_text(json.dumps([{"report_id": f"T{i}", "person_or_user_reported": p}
+                                for i, p in enumerate(reported, 1)]), encoding="utf-8")
+    with ws.session() as s:
+        create_case(s, ws.actor, "C1")
+        rep = import_file(s, ws.actor, "C1", tips, "tips")
+    assert rep.imported == 5
+    with ws.session() as s:
+        fields = {sid: f for sid, f in s.execute(select(Record.source_id, Record.fields))}
+    typed = {sid: [(i["type"], i.get("value")) for i in f.get("identifiers", [])] for sid, f in fields.items()}
+    assert typed == {"T1": [("email", "ann.hill@example.org")], "T2": [("phone", "+46701234567")],
+                     "T3": [("handle", "telegram:bob_hill")],
+                     "T4": [("url", "https://forum.example.com/u/cy")], "T5": []}
+    assert "username" not in fields["T5"]  # an empty screen name is none
+    one = {sid: parties(int(sid[1:]), "tips", f)[0] for sid, f in fields.items()}
+    assert one["T1"]["emails"] == ["ann.hill@example.org"] and one["T2"]["phones"] == ["+46701234567"]
+    assert one["T3"]["handles"] == ["telegram:bob_hill"]
+    assert all(one[t]["handles"] is None and one[t]["site_handles"] is None for t in ("T1", "T2", "T4", "T5"))

@@ -3,12 +3,17 @@ place evidence for linking; what the operator says is not."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 pytest.importorskip("tasman.extract.scan")
 
+from tasman.core.models import AuditEvent
+from tasman.core.workspace import Workspace
 from tasman.link.keys import uid
 from tasman.link.normalise import normalise_rows, parties
 from tasman.link.resolve import resolve
@@ -88,3 +93,71 @@ def test_a_given_name_field_beats_a_stated_one() -> None:
     (q,) = parties(1, "tips", {"city": "Lyon", "stated": [{"kind": "place", "value": "x", "name": "Kovecourt"},
                                                           "junk", {"kind": "name", "value": 5}]})
     assert q["city"] == "lyon" and q["name_key"] is None
+
+
+def write_stated_case(folder: Path) -> dict[str, Path]:
+    """An order, a chat whose counterpart says who and where they are, and a tip quoting its
+    reported user: neutral synthetic people."""
+    orders = folder / "orders.csv"
+    orders.write_text("id,name,email,city,country\n1,Marta Kowalska,mk@mail.example,Gdańsk,Poland\n",
+                      encoding="utf-8")
+    chats = folder / "chats.jsonl"
+    msgs = [("operator", "hi, where are you based?"), ("quietfox", "my name is Marta Kowalska"),
+            ("operator", "nice"), ("quietfox", "mieszkam w Gdańsku")]
+    chats.write_text(json.dumps({"session": "S-1", "platform": "chatroom", "counterpart": "quietfox", "messages": [
+        {"t": f"2024-03-01T10:0{i}:00Z", "from": who, "text": text} for i, (who, text) in enumerate(msgs)]}) + "\n",
+        encoding="utf-8")
+    tips = folder / "tips.json"
+    tips.write_text(json.dumps([{"report_id": "T1", "incident": {
+        "description": 'The user wrote: "my name is Jonas Berg, I live in Uppsala"'},
+        "person_or_user_reported": {"screen_name": "lakeview", "esp_service": "forum"}}]), encoding="utf-8")
+    return {"customers": orders, "chats": chats, "tips": tips}
+
+
+def test_subject_show_says_what_the_person_stated(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = ["-w", tmp_path / "ws"]
+    assert run_cli("init", tmp_path / "ws").exit_code == 0
+    assert run_cli(*w, "case", "create", "C1").exit_code == 0
+    for kind, path in write_stated_case(tmp_path).items():
+        assert run_cli(*w, "records", "import", path, "--case", "C1", "--kind", kind).exit_code == 0
+    assert run_cli(*w, "link", "--case", "C1").exit_code == 0
+
+    def shown() -> dict[str, dict[str, Any]]:
+        subjects = json.loads(run_cli(*w, "--json", "subject", "list", "--case", "C1").stdout)
+        return {m["party"]: d for s in subjects
+                for d in [json.loads(run_cli(*w, "--json", "subject", "show", s["ref"], "--case", "C1").stdout)]
+                for m in d["members"]}
+
+    by_party = shown()
+    if by_party["chats.jsonl#S-1"]["ref"] != by_party["orders.csv#1"]["ref"]:  # one person: the analyst says so
+        assert run_cli(*w, "subject", "merge", by_party["orders.csv#1"]["ref"], by_party["chats.jsonl#S-1"]["ref"],
+                       "--case", "C1").exit_code == 0
+        by_party = shown()
+    marta, jonas, order = by_party["chats.jsonl#S-1"], by_party["tips.json#T1"], by_party["orders.csv#1"]
+    assert order["ref"] == marta["ref"] and len(marta["members"]) == 2
+    assert marta["stated"] == [
+        {"party": "chats.jsonl#S-1", "kind": "name", "value": "Marta Kowalska", "raw": "Marta Kowalska",
+         "pattern": "en:my-name-is", "message": 1},
+        {"party": "chats.jsonl#S-1", "kind": "city", "value": "PL:gdansk", "raw": "Gdańsku", "name": "Gdańsk",
+         "country": "PL", "pattern": "pl:mieszkam-w", "message": 3}]
+    assert all("stated" not in m["fields"] for m in marta["members"])  # shown once, as facts
+    assert [(s["kind"], s["value"], s["where"], s["pattern"]) for s in jonas["stated"]] == [
+        ("name", "Jonas Berg", "incident.description", "en:my-name-is"),
+        ("city", "SE:uppsala", "incident.description", "en:live-in")]
+
+    text = run_cli(*w, "subject", "show", marta["ref"], "--case", "C1").stdout
+    assert "What they said about themselves" in text
+    rows = [line.split("\t") for line in text.splitlines() if line.startswith("chats.jsonl#S-1\t")]
+    assert ["chats.jsonl#S-1", "city", "PL:gdansk", "Gdańsku", "message 3", "pl:mieszkam-w"] in rows
+    assert "stated=" not in text  # not printed again among the record's fields
+    assert "incident.description" in run_cli(*w, "subject", "show", jonas["ref"], "--case", "C1").stdout
+
+    ws = Workspace.open(tmp_path / "ws")
+    try:
+        with ws.session() as s:
+            reads = [json.loads(e.details) for e in s.scalars(select(AuditEvent).where(
+                AuditEvent.action == "subject.show", AuditEvent.target == marta["ref"]))]
+    finally:
+        ws.close()
+    # every read audited, with what it showed: the JSON and the text read of the merged subject
+    assert reads[-2:] == [{"records": 2, "stated": 2}] * 2

@@ -92,3 +92,22 @@ def test_roles_api_and_a_stale_pair(make_client: Callable[..., Client], api: Cal
     assert r.status_code == 404 and "a later run replaced the queue" in r.json()["detail"]
     with ws.session() as s:
         assert s.scalar(select(func.count()).select_from(Decision)) == decided
+
+
+def test_a_stale_pair_posted_from_a_page_says_so_and_changes_nothing(
+        make_client: Callable[..., Client], api: Callable[[str], TestClient], ws: Workspace, tmp_path: Path) -> None:
+    _linked(ws, tmp_path)
+    old = api("ana").get(f"/api/v1/cases/{CASE}/link/review").json()[0]
+    with ws.session() as s:
+        run_link(s, "setup", CASE, settings=SETTINGS)  # a re-run: the queue is the new run's
+    with ws.session() as s:
+        decided = s.scalar(select(func.count()).select_from(Decision))
+        subjects = {r: sid for r, sid in s.execute(select(SubjectRecord.record_id, SubjectRecord.subject_id))}
+    ana = make_client("ana")
+    for headers in ({}, {"HX-Request": "true"}):
+        r = ana.post(f"/cases/{CASE}/link/review", {"pair": old["pair"], "verdict": "accept",
+                                                    "subject": old["subject_a"]}, headers=headers)
+        assert r.status_code == 404 and "a later run replaced the queue" in r.text, r.text
+    with ws.session() as s:
+        assert s.scalar(select(func.count()).select_from(Decision)) == decided
+        assert {r: sid for r, sid in s.execute(select(SubjectRecord.record_id, SubjectRecord.subject_id))} == subjects

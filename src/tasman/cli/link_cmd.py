@@ -207,7 +207,8 @@ def list_(case_ref: str, min_records: int, limit: int | None, include_retired: b
 @click.option("--case", "case_ref", required=True)
 @json_option
 def show(ref: str, case_ref: str) -> None:
-    """Show SUBJECT: its records and the links (with the fields that agreed) that join them."""
+    """Show SUBJECT: its records, the links (with the fields that agreed) that join them, and
+    what the person said about themselves in chats and quoted tips (with the pattern that read it)."""
     ws = state().ws()
     with ws.session() as s:
         data = show_subject(s, ws.actor, case_ref, ref).as_dict()
@@ -228,8 +229,20 @@ def show(ref: str, case_ref: str) -> None:
                 if f in ex.get("agreed", []))
             rows.append([lk["a"], lk["b"], lk["rule"], f"{lk['match_weight']:.1f}", why or ex.get("decision", "")])
         con.print(table("Why they are linked", ["record", "record", "rule", "weight", "agreed"], rows))
+        if data["stated"]:
+            con.print(table("What they said about themselves", ["record", "kind", "value", "as written", "where",
+                                                                "pattern"],
+                            [[st["party"], st["kind"], st["value"], st["raw"], _where(st), st["pattern"]]
+                             for st in data["stated"]]))
 
     emit(data, human)
+
+
+def _where(stated: dict[str, Any]) -> str:
+    """Where a stated fact was read: a chat's message (its index in the session, from 0) or a tip's field."""
+    if stated.get("message") is not None:
+        return f"message {stated['message']}"
+    return str(stated.get("where") or "")
 
 
 @subject.command("confirm")

@@ -63,7 +63,7 @@ def _plain_email(raw: str) -> Identifier | None:
     if (len(host) > 253 or "--" in host or "." not in host or not DOT_ATOM_TEXT_HOSTNAME.match(host)
             or not DOMAIN_NAME_REGEX.search(host)):
         return None
-    if any(len(label) > 63 for label in host.split(".")):
+    if max(map(len, host.split("."))) > 63:
         return None
     if host in _SPECIAL or host.endswith(_SPECIAL_SUFFIXES):
         return None
@@ -121,7 +121,7 @@ def ip(raw: str) -> Identifier | None:
     if not ENABLED:
         return clean_ip(raw)
     if _IPV4.match(raw):
-        a, b, c, d = (int(p) for p in raw.split("."))
+        a, b, c, d = map(int, raw.split("."))
         if a < 256 and b < 256 and c < 256 and d < 256 and (table := _scopes(4)) is not None:
             starts, scopes = table
             scope = scopes[bisect.bisect_right(starts, (a << 24) | (b << 16) | (c << 8) | d) - 1]

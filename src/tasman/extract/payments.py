@@ -131,18 +131,32 @@ def clean_btc(raw: str) -> Identifier | None:
 
 # ---- Ethereum --------------------------------------------------------------------------
 
-def _keccak_hex(text: str) -> str:
-    # bytes.hex(), not the hash object's hexdigest(): the same text, without its loop in Python
-    # over the digest's bytes (which cost three times the hash itself)
-    return keccak.new(data=text.encode("ascii"), digest_bits=256).digest().hex()
+def _keccak(data: bytes) -> bytes:
+    return keccak.new(data=data, digest_bits=256).digest()
+
+
+# a digest byte -> 0x20 where its high (first) or low (second) hex digit is 8 or more: the case
+# bit of the address letter at that digit's place; an address byte -> 0x20 for a letter a-f
+_HIGH_8 = bytes(0x20 if b & 0x80 else 0 for b in range(256))
+_LOW_8 = bytes(0x20 if b & 0x08 else 0 for b in range(256))
+_LETTER = bytes(0x20 if 0x61 <= b <= 0x66 else 0 for b in range(256))
 
 
 def eip55(address_hex: str) -> str:
     """The EIP-55 mixed-case checksum form of 40 hex digits (without ``0x``): a letter is upper-
-    cased where the hex digit of the Keccak-256 of the lower-case address is 8 or more."""
-    lower = address_hex.lower()
-    digest = _keccak_hex(lower)
-    return "0x" + "".join(c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest, strict=False))
+    cased where the hex digit of the Keccak-256 of the lower-case address is 8 or more.
+
+    Done on whole byte strings (translations and one integer AND), not letter by letter in
+    Python: hex digit ``i`` of the digest is the high half of byte ``i // 2`` for even ``i``,
+    the low half for odd ``i``; clearing bit 0x20 of an ASCII letter upper-cases it."""
+    lower = address_hex.lower().encode("ascii")
+    digest = _keccak(lower)[: (len(lower) + 1) // 2]
+    bits = bytearray(2 * len(digest))
+    bits[0::2] = digest.translate(_HIGH_8)
+    bits[1::2] = digest.translate(_LOW_8)
+    n = len(lower)
+    flip = int.from_bytes(bits[:n], "big") & int.from_bytes(lower.translate(_LETTER), "big")
+    return "0x" + (int.from_bytes(lower, "big") ^ flip).to_bytes(n, "big").decode("ascii")
 
 
 _ETH = re.compile(r"^0x[0-9a-fA-F]{40}$")

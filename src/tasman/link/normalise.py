@@ -34,6 +34,7 @@ from typing import Any
 import phonenumbers
 import pyarrow as pa
 
+from tasman.core.fields import SIDES, field, side_field
 from tasman.extract.identifiers import (
     PLATFORMS,
     UNKNOWN_PLATFORM,
@@ -234,13 +235,20 @@ def _opt(v: Any) -> str | None:
     return s or None
 
 
-def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str = "",
+_side_field = lru_cache(maxsize=256)(side_field)  # a million transfers ask for the same few names
+
+
+def _party(record_id: int, kind: str, side: str | None, f: dict[str, Any],
            force: bool = False) -> dict[str, Any] | None:
-    def g(name: str) -> str | None:
-        return _opt(f.get(prefix + name))
+    """The party of a record (``side`` None) or of one side of a transfer (``sender``,
+    ``beneficiary``): its fields are named by the vocabulary (``core.fields.side_field``), and
+    what belongs to the record as a whole (its ``stated`` facts, its ``identifiers``) is only a
+    one-person record's."""
+    def g(base: str) -> str | None:
+        return _opt(f.get(_side_field(side, base) if side else base))
 
     country = _country(c) if (c := g("country")) else None
-    said = _stated(f) if not prefix else {}
+    said = _stated(f) if side is None else {}
     if country is None and (sc := said.get("country")):
         country = sc
     named = bool(g("name") or g("first_name") or g("last_name"))
@@ -272,7 +280,7 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
             phones.add(value)
         elif kind_ == IdType.HANDLE:
             handles_any.add(value)
-    for item in (f.get("identifiers") or []) if not prefix else []:
+    for item in (f.get("identifiers") or []) if side is None else []:
         if not isinstance(item, dict):
             continue
         t, raw = item.get("type"), _opt(item.get("value")) or _opt(item.get("raw"))
@@ -304,8 +312,8 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
     loose = any(h.startswith(UNKNOWN_PLATFORM + ":") for h in site_handles)
     basis = _basis(tokens, bool(emails or phones or payrefs), bool(handles),
                    any(not h.startswith(UNKNOWN_PLATFORM + ":") for h in site_handles), loose)
-    if prefix and not force and basis == "nothing" and not any(
-            k.startswith(prefix) and f[k] not in (None, "") for k in f):
+    if side is not None and not force and basis == "nothing" and not any(
+            field(k).side == side and f[k] not in (None, "") for k in f):
         return None  # a transfer's side that is not given at all
     email_ccs = sorted({cc for e in emails if (cc := email_country(e))})
     forms = first_forms(first) if first else []
@@ -333,7 +341,7 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
     display = (g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x)
                or (said.get("name") if tokens else None) or None)
     return {
-        "uid": uid(record_id, role), "kind": kind, "display_name": display,
+        "uid": uid(record_id, side or ""), "kind": kind, "display_name": display,
         "first_name": first, "last_name": last, "first_forms": forms or None,
         "name_tokens": tokens or None, "name_key": key, "dob": dob, "street": street or None,
         "city": city or None, "postcode": postcode or None, "country": country,
@@ -388,14 +396,14 @@ def parties(record_id: int, kind: str, fields: dict[str, Any]) -> list[dict[str,
     """The normalised parties of one record: one for most kinds, sender and beneficiary for a transfer."""
     if kind == "transactions":
         out = []
-        for role in ("sender", "beneficiary"):
-            p = _party(record_id, kind, role, fields, prefix=f"{role}_")
+        for side in SIDES:
+            p = _party(record_id, kind, side, fields)
             if p is not None:
                 out.append(p)
         if not out:  # neither side given: the record is still someone's (its sender's)
-            out.append(_party(record_id, kind, "sender", fields, prefix="sender_", force=True) or {})
+            out.append(_party(record_id, kind, SIDES[0], fields, force=True) or {})
         return out
-    p = _party(record_id, kind, "", fields, force=True)
+    p = _party(record_id, kind, None, fields, force=True)
     return [p] if p is not None else []
 
 

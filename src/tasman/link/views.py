@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from tasman.core import audit, csvsafe
 from tasman.core.errors import InputError
+from tasman.core.fields import EXTRA, STATED
+from tasman.core.fields import field as field_of
 from tasman.core.models import Record
 from tasman.evidence.cases import get_case
 from tasman.link.decisions import get_subject
@@ -41,9 +43,28 @@ class SubjectDetail:
     summary: SubjectSummary
     members: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
+    # what the subject's records say the person stated about themselves (``stated_facts``)
+    stated: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.summary.as_dict(), "members": self.members, "links": self.links}
+        return {**self.summary.as_dict(), "members": self.members, "links": self.links, "stated": self.stated}
+
+
+STATED_KEYS = ("kind", "value", "raw", "name", "country", "pattern", "message", "where")
+
+
+def stated_facts(party: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """The facts a record says its person stated about themselves in free text (its ``stated``
+    list, ``tasman.extract.statements``: a chat counterpart's own lines, a tip's quote of the
+    reported user), each with the record (``party``), the words read (``raw``), the pattern that
+    read them and where: ``message`` (the message's index in its chat session, from 0) or
+    ``where`` (the tip's field). Entries that are not facts (no kind or value) are left out."""
+    out = []
+    for item in fields.get(STATED) or []:
+        if not isinstance(item, dict) or not item.get("kind") or item.get("value") in (None, ""):
+            continue
+        out.append({"party": party, **{k: item[k] for k in STATED_KEYS if item.get(k) not in (None, "")}})
+    return out
 
 
 def _summary(s: Subject, n: int) -> SubjectSummary:
@@ -77,12 +98,15 @@ def show_subject(session: Session, actor: str, case_ref: str, ref: str) -> Subje
                            .join(Record, Record.id == SubjectRecord.record_id)
                            .where(SubjectRecord.subject_id == s.id).order_by(Record.source, Record.source_id))
     members = []
+    stated: list[dict[str, Any]] = []
     labels: dict[tuple[int, str], str] = {}
     for rid, role, rec in rows:
         label = f"{rec.source}#{rec.source_id}" + (f":{role}" if role else "")
         labels[(rid, role)] = label
+        own = _party_fields(rec.fields, role)
         members.append({"party": label, "key": party_key(rid, role), "kind": rec.kind, "role": role,
-                        "fields": _party_fields(rec.fields, role)})
+                        "fields": {k: v for k, v in own.items() if k != STATED}})
+        stated += stated_facts(label, own)
     ids = [r for r, _ in labels]
     links = []
     if ids:
@@ -92,15 +116,17 @@ def show_subject(session: Session, actor: str, case_ref: str, ref: str) -> Subje
             if a in labels and b in labels:
                 links.append({"a": labels[a], "b": labels[b], "rule": lk.rule, "match_weight": lk.match_weight,
                               "probability": lk.probability, "explanation": lk.explanation})
-    audit.record(session, actor, "subject.show", case_ref=case_ref, target=ref, records=len(members))
-    return SubjectDetail(_summary(s, len(members)), members, links)
+    audit.record(session, actor, "subject.show", case_ref=case_ref, target=ref, records=len(members),
+                 stated=len(stated))
+    return SubjectDetail(_summary(s, len(members)), members, links, stated)
 
 
 def _party_fields(fields: dict[str, Any], role: str) -> dict[str, Any]:
+    """The fields of a member: the whole record but its ``extra``; of a transfer, its side's
+    fields (by the vocabulary, ``core.fields``) without the side's prefix, and the transfer's own."""
     if not role:
-        return {k: v for k, v in fields.items() if k not in ("extra",)}
-    prefix = f"{role}_"
-    out = {k[len(prefix):]: v for k, v in fields.items() if k.startswith(prefix)}
+        return {k: v for k, v in fields.items() if k not in (EXTRA,)}
+    out = {f.base: v for k, v in fields.items() if (f := field_of(k)).side == role}
     for k in ("record_id", "timestamp", "amount", "currency", "reference", "channel"):
         if k in fields:
             out[k] = fields[k]

@@ -162,9 +162,30 @@ class LinkOut(Doc):
     explanation: dict[str, Any]
 
 
+class StatedOut(Doc):
+    """What a record says its person stated about themselves in free text (a chat counterpart's
+    own line, a tip's quote of the reported user), as the extraction stage read it."""
+
+    party: str = Field(description="the record it is in: SOURCE#ID, as in members")
+    kind: str = Field(description="name, first_name, city (a gazetteer city), place (one it does not know) "
+                                  "or country")
+    value: str = Field(description="the name as written, a city's identifier (PL:poznan), a place's folded "
+                                   "name, a country's ISO code")
+    raw: str = Field(description="the words read in the text")
+    pattern: str = Field(description="the pattern that read them (en:my-name-is, pl:mieszkam-w...)")
+    name: str | None = Field(default=None, description="a place's name as written (read back from an "
+                                                       "inflected form)")
+    country: str | None = Field(default=None, description="a city's country")
+    message: int | None = Field(default=None, description="a chat's message it is in (index in the session, "
+                                                          "from 0)")
+    where: str | None = Field(default=None, description="the field of a tip it is in (incident.description)")
+
+
 class SubjectDetail(SubjectOut):
     members: list[PartyOut]
     links: list[LinkOut]
+    stated: list[StatedOut] = Field(default_factory=list,
+                                    description="what the person said about themselves, record by record")
 
 
 class DecisionIn(Doc):

@@ -22,7 +22,7 @@ from tasman.serve.deps import CaseCtx, api_case, page_case
 from tasman.serve.routes.common import API, ERRORS, WRITE_ERRORS, Offset, paging, see_other
 from tasman.serve.routes.jobs import PAGE_VIEWS, page_jobs
 from tasman.serve.routes.link_review import probable_section
-from tasman.serve.schemas import DecisionIn, DecisionOut, LinkOut, PartyOut, SubjectDetail, SubjectOut
+from tasman.serve.schemas import DecisionIn, DecisionOut, LinkOut, PartyOut, StatedOut, SubjectDetail, SubjectOut
 from tasman.serve.staleness import stale_notices
 from tasman.serve.web import render
 
@@ -37,7 +37,7 @@ def subject_out(s: SubjectSummary) -> SubjectOut:
 def subject_detail(ctx: CaseCtx, sref: str) -> SubjectDetail:
     d = show_subject(ctx.session, ctx.viewer.name, ctx.ref, sref)
     return SubjectDetail(**d.summary.as_dict(), members=[PartyOut(**m) for m in d.members],
-                         links=[LinkOut(**lk) for lk in d.links])
+                         links=[LinkOut(**lk) for lk in d.links], stated=[StatedOut(**st) for st in d.stated])
 
 
 def decide(ctx: CaseCtx, sref: str, body: DecisionIn) -> DecisionOut:
@@ -126,7 +126,9 @@ def get_subjects(ctx: CaseCtx = Depends(api_case)) -> list[SubjectOut]:
 
 @api.get("/cases/{ref}/subjects/{sref}", response_model=SubjectDetail, responses=ERRORS)
 def get_subject(sref: str, ctx: CaseCtx = Depends(api_case)) -> SubjectDetail:
-    """A subject with its records and the explanation of every link that joined them."""
+    """A subject with its records, the explanation of every link that joined them, and what the
+    person said about themselves in chats and quoted tips (each fact with its record, its message
+    or field, and the pattern that read it)."""
     return subject_detail(ctx, sref)
 
 
