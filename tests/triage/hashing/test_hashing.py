@@ -48,6 +48,23 @@ def test_crypto_hashes_in_one_read(tmp_path: Path, opts: HashOptions) -> None:
     assert h.size == len(data) and h.mime == "text/plain" and r.kind == "other" and not r.errors
 
 
+@pytest.mark.parametrize("big", [False, True])
+def test_a_picture_hashes_alike_from_a_file_and_from_a_readers_bytes(tmp_path: Path, opts: HashOptions,
+                                                                     big: bool) -> None:
+    """One read of a file (in one piece, or in chunks past the first 1 MiB) and a reader's bytes
+    hashed in place give the same digests and the same PDQ."""
+    rng = np.random.default_rng(3)
+    im = Image.fromarray(rng.integers(0, 255, (900, 700, 3), dtype=np.uint8)) if big else draw_picture(9, (640, 480))
+    data = encode(im, "PNG")
+    assert (len(data) > (1 << 20)) == big
+    p = tmp_path / "p.png"
+    p.write_bytes(data)
+    from_file = hash_item(WorkItem("p.png", len(data), file=str(p)), opts)
+    from_bytes = hash_item(WorkItem("p.png", len(data), data=data), opts)
+    assert from_file.hashes == from_bytes.hashes and not from_file.errors
+    assert from_file.hashes.sha256 == hashlib.sha256(data).hexdigest() and from_file.hashes.pdq
+
+
 def test_pdq_matches_the_reference_exactly_at_full_scale() -> None:
     rgb = np.asarray(draw_picture(5, (400, 300)))
     luma = (rgb[:, :, 0] * 0.299 + rgb[:, :, 1] * 0.587 + rgb[:, :, 2] * 0.114).astype(np.float32)
