@@ -500,17 +500,24 @@ def bench_steps(files: list[Path], rounds: int, sample: int, scratch: Path) -> N
     print(f"   whole worker: {old / whole:.2f}x less CPU than at the standard scale; Pillow full decode / worker "
           f"{pil / whole:.2f}x; threatexchange / worker {te / whole:.1f}x (per-round ratios: "
           + ", ".join(f"{p / w:.2f}x, {t / w:.1f}x" for p, t, w in rounds_of) + ")")
-    dist: dict[int, list[int]] = {8: [], 4: [], 2: [], 1: []}
-    for f, x in zip(jpgs, decoded, strict=True):
-        ref_hex, q = _ref_pdq(str(f))
+    dist: dict[str, list[int]] = {"1/8 first, all": [], "standard scale only, all": [],
+                                  "1/8 first, those moved to 1/8": [], "standard scale, the same pictures": []}
+    for item, x, st in zip(items, decoded, standard, strict=True):
+        ref_hex, q = _ref_pdq(item.path)
         if q >= 80:
-            mine = hash_item(WorkItem(str(f), f.stat().st_size, file=str(f)), opts).hashes.pdq
-            assert mine is not None
-            dist[x[3]].append((int(mine, 16) ^ int(ref_hex, 16)).bit_count())
-    print("   PDQ of the whole worker vs pdqhash.compute on the full-size decode (quality >= 80), by decode scale:")
-    for scale, d in dist.items():
-        if d:
-            print(f"     1/{scale}: {dist_stats(d)}")
+            mine = hash_item(item, opts).hashes.pdq
+            with standard_scale_only():
+                before = hash_item(item, opts).hashes.pdq
+            assert mine is not None and before is not None
+            d_new, d_old = ((int(h, 16) ^ int(ref_hex, 16)).bit_count() for h in (mine, before))
+            dist["1/8 first, all"].append(d_new)
+            dist["standard scale only, all"].append(d_old)
+            if x[3] == 8 and st[3] != 8:
+                dist["1/8 first, those moved to 1/8"].append(d_new)
+                dist["standard scale, the same pictures"].append(d_old)
+    print("   PDQ of the whole worker vs pdqhash.compute on the full-size decode (quality >= 80):")
+    for name, d in dist.items():
+        print(f"     {name}: {dist_stats(d)}")
 
 
 def main() -> None:
