@@ -14,7 +14,7 @@ screens, checkerboards: 14-34 bits at 1/8 where 1/4 gives 2-8). Such pictures sh
 (:func:`edge_ratio`), is about 1-2.5 for them and under 0.4 for smooth fields, landscapes and
 drawn scenes. So a 1/8 decode whose ratio is over ``EDGE_LIMIT`` is thrown away and the picture
 decoded again at its standard scale. The pictures kept at 1/8 move about 2 bits more than at
-1/4 (p99 8-10, max 12 bits from the reference, where 1/4 gave max 6-8), for a worker about 1.16x
+1/4 (p99 8-10, max 14 bits from the reference, where 1/4 gave max 6-8), for a worker about 1.16x
 cheaper (figures in docs/triage.md, ``bench/triage.py --steps``). Setting ``EIGHTH_MIN_SIDE``
 out of reach restores the standard scale for every picture.
 
