@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pdqhash
 import pytest
+import simplejpeg
 from PIL import Image
 
 from tasman.synth.images import draw_picture
 from tasman.synth.triage_set import jpeg
 from tasman.synth.video import make_video
 from tasman.triage.hashing import HashOptions, WorkItem, hamming, hash_item, pdq_from_luma
-from tasman.triage.hashing.pictures import choose_scale
+from tasman.triage.hashing.pictures import EDGE_LIMIT, choose_scale, edge_ratio, eighth_first
 from tests.triage.badinput import huge_png_header
 
 
@@ -47,6 +48,23 @@ def test_crypto_hashes_in_one_read(tmp_path: Path, opts: HashOptions) -> None:
     assert h.size == len(data) and h.mime == "text/plain" and r.kind == "other" and not r.errors
 
 
+@pytest.mark.parametrize("big", [False, True])
+def test_a_picture_hashes_alike_from_a_file_and_from_a_readers_bytes(tmp_path: Path, opts: HashOptions,
+                                                                     big: bool) -> None:
+    """One read of a file (in one piece, or in chunks past the first 1 MiB) and a reader's bytes
+    hashed in place give the same digests and the same PDQ."""
+    rng = np.random.default_rng(3)
+    im = Image.fromarray(rng.integers(0, 255, (900, 700, 3), dtype=np.uint8)) if big else draw_picture(9, (640, 480))
+    data = encode(im, "PNG")
+    assert (len(data) > (1 << 20)) == big
+    p = tmp_path / "p.png"
+    p.write_bytes(data)
+    from_file = hash_item(WorkItem("p.png", len(data), file=str(p)), opts)
+    from_bytes = hash_item(WorkItem("p.png", len(data), data=data), opts)
+    assert from_file.hashes == from_bytes.hashes and not from_file.errors
+    assert from_file.hashes.sha256 == hashlib.sha256(data).hexdigest() and from_file.hashes.pdq
+
+
 def test_pdq_matches_the_reference_exactly_at_full_scale() -> None:
     rgb = np.asarray(draw_picture(5, (400, 300)))
     luma = (rgb[:, :, 0] * 0.299 + rgb[:, :, 1] * 0.587 + rgb[:, :, 2] * 0.114).astype(np.float32)
@@ -58,14 +76,43 @@ def test_pdq_matches_the_reference_exactly_at_full_scale() -> None:
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_reduced_scale_pdq_stays_within_10_bits_of_full_decode(seed: int, opts: HashOptions) -> None:
-    data = jpeg(seed, (1152, 864), quality=90)                      # ~1 megapixel: decoded at 1/4
-    assert choose_scale(1152, 864) == 4
+    data = jpeg(seed, (1152, 864), quality=90)                      # ~1 megapixel, smooth: decoded at 1/8
+    assert choose_scale(1152, 864) == 4 and eighth_first(1152, 864, 160)
     ref_bits, ref_quality = pdqhash.compute(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
     r = run(data, "p.jpg", opts)
-    assert r.meta["scale"] == 4
+    assert r.meta["scale"] == 8
     assert r.hashes.pdq_quality is not None and abs(r.hashes.pdq_quality - ref_quality) <= 5
     if ref_quality >= 80:
         assert r.hashes.pdq is not None and hamming(r.hashes.pdq, ref_hex(ref_bits)) <= 10
+
+
+def page(seed: int, size: tuple[int, int]) -> Image.Image:
+    """A document-like page: rows of dark word-shaped blocks on white, edges inside every 8x8 block."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    arr = np.full((h, w), 245, dtype=np.uint8)
+    for top in range(40, h - 40, 22):
+        x = 40
+        while x < w - 80:
+            word = int(rng.integers(15, 70))
+            arr[top:top + 11, x:x + word] = int(rng.integers(10, 60))
+            x += word + int(rng.integers(6, 12))
+    return Image.fromarray(arr).convert("RGB")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sharp_pictures_are_decoded_again_at_the_standard_scale(seed: int, opts: HashOptions) -> None:
+    """Edges inside the 8x8 blocks make the 1/8 decode's edge ratio high: such a picture is
+    hashed from its standard-scale decode, and stays within 10 bits of the reference."""
+    data = encode(page(seed, (1152, 864)), "JPEG", quality=90)
+    eighth = simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=108, min_width=144)[:, :, 0]
+    assert edge_ratio(eighth) > EDGE_LIMIT
+    smooth = Image.open(io.BytesIO(jpeg(seed, (1152, 864)))).convert("L").reduce(8)   # a drawn scene
+    assert edge_ratio(np.asarray(smooth)) <= EDGE_LIMIT
+    ref_bits, _ = pdqhash.compute(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    r = run(data, "page.jpg", opts)
+    assert r.meta["scale"] == 4
+    assert r.hashes.pdq is not None and hamming(r.hashes.pdq, ref_hex(ref_bits)) <= 10
 
 
 @pytest.mark.parametrize("fmt,kw", [("PNG", {}), ("GIF", {}), ("BMP", {}), ("WEBP", {"quality": 95}),

@@ -4,14 +4,16 @@ import io
 
 import numpy as np
 import pytest
+import simplejpeg
 from PIL import Image, ImageDraw
 
 from tasman.synth.images import draw_picture
 from tasman.triage.hashing import HashOptions, WorkItem, hamming, hash_item, pdq_from_luma
+from tasman.triage.hashing.pdq import hashes_of_buffers
 from tasman.triage.hashing.pictures import decode_luma
-from tasman.triage.hashing.regions import caption_boxes, region_buffers, working_size
+from tasman.triage.hashing.regions import caption_boxes, region_buffers, resize_matrix, working_size
 from tasman.triage.hashing.regions import region_hashes as fast
-from tasman.triage.perceptual.regions import caption_band, working_copy
+from tasman.triage.perceptual.regions import RESAMPLE, caption_band, listed_region_hashes, working_copy
 from tasman.triage.perceptual.regions import region_hashes as reference
 
 
@@ -69,3 +71,29 @@ def test_the_runner_fills_pdq_regions(tmp_path) -> None:  # type: ignore[no-unty
     with_crop = hash_item(WorkItem("a.jpg", len(data), data=data), HashOptions(temp_dir=str(tmp_path)))
     without = hash_item(WorkItem("a.jpg", len(data), data=data), HashOptions(temp_dir=str(tmp_path), regions=False))
     assert len(with_crop.hashes.pdq_regions) >= 2 and without.hashes.pdq_regions == ()
+
+
+@pytest.mark.parametrize("n,m", [(1152, 256), (1153, 256), (867, 193), (4000, 256), (144, 256), (97, 256), (257, 256)])
+def test_resize_weights_are_pillows_own(n: int, m: int) -> None:
+    """The impulse rows read off the same weights as resizing a whole identity matrix would."""
+    eye = Image.fromarray(np.eye(n, dtype=np.float32)).resize((m, n), RESAMPLE, reducing_gap=2.0)
+    assert np.array_equal(resize_matrix.__wrapped__(n, m), np.asarray(eye, dtype=np.float64).T)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("scale", [4, 8])
+def test_regions_of_a_reduced_decode_follow_the_listed_side(seed: int, scale: int) -> None:
+    """The listed side hashes the whole picture's working copy; the query side, given the full
+    size, folds that working copy's resize over the decoded blocks and lands within a few bits
+    of it, where a 1/8 decode's own-size working copy lands far off."""
+    picture = captioned(seed, top=seed % 2 == 0).resize((1152, 864)) if seed == 3 else draw_picture(seed, (1152, 864))
+    buf = io.BytesIO()
+    picture.save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    listed = dict((n, h) for n, h, _ in listed_region_hashes(Image.open(io.BytesIO(data)).convert("RGB")))
+    luma = simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=864 // scale, min_width=1152 // scale)[:, :, 0]
+    folded = hashes_of_buffers(region_buffers(luma, full_size=(1152, 864), scale=scale)[:1])[0][0]
+    assert hamming(folded, listed[0]) <= 6
+    if scale == 8:
+        own_size = hashes_of_buffers(region_buffers(luma)[:1])[0][0]
+        assert hamming(own_size, listed[0]) > hamming(folded, listed[0])

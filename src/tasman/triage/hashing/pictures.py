@@ -1,9 +1,22 @@
 """Decoding pictures just enough for PDQ: JPEGs at reduced DCT scale and luma only, others
 decoded then box-reduced, both folded back onto PDQ's full-size filter (see ``pdq``).
 
-The scale is the smallest of 1/8, 1/4, 1/2 that keeps the short side at ``min_side`` pixels or
-more; at the default 160 a 1-megapixel JPEG decodes at 1/4 and its hashes stay within a few
-bits of ``pdqhash.compute`` on the full-size decode (figures in bench/triage.py).
+The standard scale is the smallest of 1/8, 1/4, 1/2 that keeps the short side at ``min_side``
+pixels or more; at the default 160 a 1-megapixel JPEG would decode at 1/4 and its hashes stay
+within a few bits of ``pdqhash.compute`` on the full-size decode (figures in bench/triage.py).
+
+A JPEG whose standard scale is finer than 1/8 but whose short side keeps ``EIGHTH_MIN_SIDE``
+pixels at 1/8 is first decoded at 1/8 (libjpeg-turbo's 1x1 IDCT: each pixel is its 8x8 block's
+DC term, no AC arithmetic). Folding PDQ's filter over 8x8 blocks is exact for pictures smooth
+within a block and drifts where sharp edges or fine texture sit inside blocks (documents, app
+screens, checkerboards: 14-34 bits at 1/8 where 1/4 gives 2-8). Such pictures show it in the
+1/8 picture itself: its mean absolute Laplacian, relative to its standard deviation
+(:func:`edge_ratio`), is about 1-2.5 for them and under 0.4 for smooth fields, landscapes and
+drawn scenes. So a 1/8 decode whose ratio is over ``EDGE_LIMIT`` is thrown away and the picture
+decoded again at its standard scale. The pictures kept at 1/8 move about 2 bits more than at
+1/4 (p99 8-10, max 14 bits from the reference, where 1/4 gave max 6-8), for a worker about 1.16x
+cheaper (figures in docs/triage.md, ``bench/triage.py --steps``). Setting ``EIGHTH_MIN_SIDE``
+out of reach restores the standard scale for every picture.
 
 JPEGs go through simplejpeg (libjpeg-turbo straight into a numpy array: the same pixels as
 Pillow's draft mode, without building a Pillow image, ~12% less decode time); anything it
@@ -27,7 +40,9 @@ from tasman.triage.hashing.pdq import confident_masks, distinct_hashes, pdq_from
 
 MIN_SIDE = 160
 SCALES = (8, 4, 2)
-RegionFn = Callable[[np.ndarray], np.ndarray]    # luma -> the crop stage's region buffers (k x 64 x 64)
+EIGHTH_MIN_SIDE = 64       # a JPEG is tried at 1/8 while its short side keeps this many pixels
+EDGE_LIMIT = 0.5           # ...and kept at 1/8 while its edge_ratio is at most this
+RegionFn = Callable[..., np.ndarray]    # (luma, full_size=(w, h), scale=s) -> region buffers (k x 64 x 64)
 REGION_MIN_QUALITY = 50
 _heif_registered = False
 
@@ -101,6 +116,30 @@ Decoded = tuple[np.ndarray, int, int, int, str]    # luma (uint8 rows x cols), f
 JPEG_SOI = b"\xff\xd8\xff"
 
 
+def edge_ratio(luma: np.ndarray) -> float:
+    """Mean absolute Laplacian of a luma plane over its standard deviation: how much of its
+    contrast sits in pixel-to-pixel edges. Contrast-free, as PDQ is (it thresholds at the median)."""
+    a = luma.astype(np.float32)
+    if min(a.shape) < 3:
+        return float("inf")
+    lap = 4 * a[1:-1, 1:-1] - a[:-2, 1:-1] - a[2:, 1:-1] - a[1:-1, :-2] - a[1:-1, 2:]
+    return float(np.abs(lap).mean() / max(float(a.std()), 1.0))
+
+
+def eighth_first(width: int, height: int, min_side: int) -> bool:
+    """Whether a JPEG of this size is tried at 1/8 before its standard scale (see the module doc)."""
+    return choose_scale(width, height, min_side) < 8 and min(width, height) // 8 >= EIGHTH_MIN_SIDE
+
+
+def _jpeg_luma(content: bytes, width: int, height: int, scale: int) -> np.ndarray | None:
+    luma = simplejpeg.decode_jpeg(content, colorspace="GRAY", min_height=-(-height // scale),
+                                  min_width=-(-width // scale))
+    rows, cols = luma.shape[:2]
+    if (cols, rows) != (-(-width // scale), -(-height // scale)):
+        return None
+    return luma.reshape(rows, cols)
+
+
 def _fast_jpeg(content: bytes, max_pixels: int, min_side: int) -> Decoded | None:
     """The luma plane of a plain JPEG at reduced DCT scale, or None to leave the file to Pillow."""
     if not content.startswith(JPEG_SOI):
@@ -110,15 +149,17 @@ def _fast_jpeg(content: bytes, max_pixels: int, min_side: int) -> Decoded | None
         height, width = int(h), int(w)
         if width * height > max_pixels or min(width, height) < 1:
             return None                          # Pillow words the refusal
+        if eighth_first(width, height, min_side):
+            luma = _jpeg_luma(content, width, height, 8)
+            if luma is not None and edge_ratio(luma) <= EDGE_LIMIT:
+                return luma, width, height, 8, "JPEG"
         scale = choose_scale(width, height, min_side)
-        luma = simplejpeg.decode_jpeg(content, colorspace="GRAY", min_height=-(-height // scale),
-                                      min_width=-(-width // scale))
+        luma = _jpeg_luma(content, width, height, scale)
     except ValueError:
         return None
-    rows, cols = luma.shape[:2]
-    if (cols, rows) != (-(-width // scale), -(-height // scale)):
+    if luma is None:
         return None
-    return luma.reshape(rows, cols), width, height, scale, "JPEG"
+    return luma, width, height, scale, "JPEG"
 
 
 def decode_luma(content: bytes, *, max_pixels: int, min_side: int = MIN_SIDE) -> Decoded:
@@ -182,7 +223,7 @@ def hash_picture(content: bytes, *, max_pixels: int, min_side: int = MIN_SIDE,
     """The picture's PDQ with its dihedral variants, the crop stage's region hashes (``regions``)
     and, with ``hypotheses``, the crop/overlay hypotheses (see ``hypotheses``), in one batch."""
     luma, width, height, scale, fmt = decode_luma(content, max_pixels=max_pixels, min_side=min_side)
-    extra = regions(luma) if regions is not None else None
+    extra = regions(luma, full_size=(width, height), scale=scale) if regions is not None else None
     luma32 = luma.astype(np.float32)
     names: tuple[str, ...] = ()
     buffers = np.zeros((0, 64, 64), dtype=np.float32)

@@ -9,14 +9,12 @@ file (the original, or a temporary copy in the workspace). Any failure is a one-
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from tasman.triage.filetypes import MAGIC_BYTES, mime_of
 from tasman.triage.hashing.crypto import CHUNK, MultiHash
@@ -108,22 +106,37 @@ def hash_item(item: WorkItem, opts: HashOptions) -> WorkResult:
     return replace(result, tag=item.tag) if item.tag else result
 
 
+def _read(item: WorkItem, opts: HashOptions) -> tuple[str, MultiHash, bytes | None]:
+    """(content type, the three digests, the bytes when a picture keeps them for decoding), from
+    one read. A reader's bytes (``item.data``) are hashed and decoded where they are, without a
+    copy; a file is read in one piece when it fits the first read (a right-sized one: most
+    pictures), else streamed in chunks, a picture's chunks kept and joined once."""
+    digest = MultiHash()
+    if item.data is not None:
+        data = item.data
+        mime = mime_of(data[:MAGIC_BYTES]) if data else "application/x-empty"
+        digest.update(data)
+        keep = opts.decode and is_picture(mime) and len(data) <= opts.max_picture_bytes
+        return mime, digest, data if keep else None
+    assert item.file is not None
+    kept: list[bytes] = []
+    with open(item.file, "rb") as fh:  # read-only
+        first = fh.read(item.size + 1 if 0 <= item.size < CHUNK else CHUNK)
+        mime = mime_of(first[:MAGIC_BYTES]) if first else "application/x-empty"
+        keep = opts.decode and is_picture(mime) and item.size <= opts.max_picture_bytes
+        chunk = first
+        while chunk:
+            digest.update(chunk)
+            if keep:
+                kept.append(chunk)
+            chunk = fh.read(CHUNK)
+    return mime, digest, (kept[0] if len(kept) == 1 else b"".join(kept)) if keep else None
+
+
 def _hash(item: WorkItem, opts: HashOptions) -> WorkResult:
     errors: list[str] = []
-    digest = MultiHash()
-    kept: list[bytes] = []
-    mime = "application/octet-stream"
     try:
-        with _source(item) as fh:
-            first = fh.read(CHUNK)
-            mime = mime_of(first[:MAGIC_BYTES]) if first else "application/x-empty"
-            keep = opts.decode and is_picture(mime) and item.size <= opts.max_picture_bytes
-            chunk = first
-            while chunk:
-                digest.update(chunk)
-                if keep:
-                    kept.append(chunk)
-                chunk = fh.read(CHUNK)
+        mime, digest, content = _read(item, opts)
     except OSError as exc:
         return WorkResult(FileHashes(item.path, item.size, deleted=item.deleted), "other",
                           (f"cannot read: {exc.strerror or exc}",))
@@ -134,12 +147,12 @@ def _hash(item: WorkItem, opts: HashOptions) -> WorkResult:
     if not opts.decode:
         return WorkResult(base, "other")
     if is_picture(mime):
-        if not kept:
+        if content is None:
             errors.append(f"picture of {item.size} bytes is over the {opts.max_picture_bytes}-byte limit; "
                           "not decoded")
             return WorkResult(base, "picture", tuple(errors))
         try:
-            pic = hash_picture(b"".join(kept), max_pixels=opts.max_pixels, min_side=opts.min_side,
+            pic = hash_picture(content, max_pixels=opts.max_pixels, min_side=opts.min_side,
                                regions=_region_fn(opts), hypotheses=opts.hypotheses)
         except PictureError as exc:
             errors.append(str(exc))
@@ -171,16 +184,6 @@ def _hash(item: WorkItem, opts: HashOptions) -> WorkResult:
 
 def hash_batch(items: Sequence[WorkItem], opts: HashOptions) -> list[WorkResult]:
     return [hash_item(item, opts) for item in items]
-
-
-@contextlib.contextmanager
-def _source(item: WorkItem) -> Iterator[BinaryIO]:
-    if item.data is not None:
-        yield io.BytesIO(item.data)
-    else:
-        assert item.file is not None
-        with open(item.file, "rb") as fh:  # read-only
-            yield fh
 
 
 @contextlib.contextmanager
