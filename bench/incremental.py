@@ -269,8 +269,9 @@ def main() -> int:
         before = groups(placed(ws, "BENCH"))
         added = copy_records(ws, "SRC", "BENCH", k, r)
         load_before = os.getloadavg()[0]
-        m_inc = metered(ws, "incremental", args.workers, args.profile / f"round-{r + 1}.pstats" if args.profile else None)
-        inc, t_inc, stages = m_inc["result"], m_inc["wall"], m_inc["stages"]
+        prof = args.profile / f"round-{r + 1}.pstats" if args.profile else None
+        m_inc = metered(ws, "incremental", args.workers, prof)
+        inc, t_inc = m_inc["result"], m_inc["wall"]
         p_inc = placed(ws, "BENCH")
         after = groups(p_inc)
         members = sum(after.get(ref) == m for ref, m in before.items()) / len(before)
