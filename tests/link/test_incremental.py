@@ -275,3 +275,27 @@ def test_cli_incremental_and_full(run_cli, tmp_path, db_url: str) -> None:  # ty
     assert out["mode"] == "incremental" and out["new_parties"] == 1 and out["stored"]["touched"] == 1
     r = run_cli(*w, "link", "--case", "C1", "--full")
     assert r.exit_code == 0 and "Run " in r.stdout
+
+
+def test_the_duckdb_backend_names_a_query_without_copying_it() -> None:
+    """``parties`` of an incremental run is a view over the stored and the new parties: a view and
+    a table of the same name replace each other, and a view reads what its tables hold now."""
+    import pyarrow as pa
+
+    from tasman.link.backends import open_backend
+
+    with open_backend("duckdb") as be:
+        be.load("a", pa.table({"uid": [1, 2]}))
+        be.load("b", pa.table({"uid": [3]}))
+        be.view("whole", "SELECT * FROM a UNION ALL SELECT * FROM b")
+        assert sorted(be.query("SELECT uid FROM whole").column("uid").to_pylist()) == [1, 2, 3]
+        be.load("b", pa.table({"uid": [4, 5]}))
+        assert sorted(be.query("SELECT uid FROM whole").column("uid").to_pylist()) == [1, 2, 4, 5]
+        be.load("whole", pa.table({"uid": [9]}))  # a table replaces the view
+        assert be.query("SELECT uid FROM whole").column("uid").to_pylist() == [9]
+        be.view("whole", "SELECT * FROM a")  # and a view the table
+        assert sorted(be.query("SELECT uid FROM whole").column("uid").to_pylist()) == [1, 2]
+        be.drop("whole")
+        be.drop("whole")  # nothing left: nothing happens
+        assert be.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'whole'"
+                        ).column("n").to_pylist() == [0]
