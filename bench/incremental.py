@@ -3,7 +3,7 @@ measured interleaved in the same run.
 
     PYTHONPATH=src python bench/incremental.py [--records 100000] [--new 1000] [--rounds 3]
                                                [--seed 7] [--workers 2] [--keep DIR]
-                                               [--profile DIR] [--db-url URL]
+                                               [--profile DIR] [--no-full] [--db-url URL]
 
 Generates the synthetic corpus (``tasman.synth.corpus``, without its field habits) of
 ``records + rounds x new`` records, imports it once into a SQLite workspace (case SRC), copies
@@ -27,8 +27,9 @@ per round and as medians with their spread, with the load average:
 Every link run (the base case's full link, each round's incremental and full run) is printed with
 its wall time and CPU seconds per stage and its peak resident memory, of the process and its
 workers (the base case's full link is the million-record figure of docs/link.md when
-``--records 1000000``). ``--profile DIR`` writes each incremental run's cProfile statistics there
-(``round-N.pstats``) and prints its 25 most expensive functions.
+``--records 1000000``). ``--profile DIR`` writes each incremental run's cProfile statistics (CPU
+time) there (``round-N.pstats``) and prints its 25 most expensive functions (the profiler's own
+cost inflates that run's figures). ``--no-full`` skips the rounds' full re-links (no F1 gap).
 
 The base case is expensive at a million records (generating, importing, linking: a quarter of an
 hour or more): with ``--keep DIR`` it is kept after its full link as a snapshot (``DIR/base``: the
