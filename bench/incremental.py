@@ -3,6 +3,7 @@ measured interleaved in the same run.
 
     PYTHONPATH=src python bench/incremental.py [--records 100000] [--new 1000] [--rounds 3]
                                                [--seed 7] [--workers 2] [--keep DIR]
+                                               [--profile DIR] [--no-full] [--db-url URL]
 
 Generates the synthetic corpus (``tasman.synth.corpus``, without its field habits) of
 ``records + rounds x new`` records, imports it once into a SQLite workspace (case SRC), copies
@@ -22,20 +23,40 @@ per round and as medians with their spread, with the load average:
   cluster, store);
 - pairwise F1 against the generator's truth of the incremental and of the full partition (target:
   within 0.005 of each other), and their agreement (pairwise F1 of one against the other).
+
+Every link run (the base case's full link, each round's incremental and full run) is printed with
+its wall time and CPU seconds per stage and its peak resident memory, of the process and its
+workers (the base case's full link is the million-record figure of docs/link.md when
+``--records 1000000``). ``--profile DIR`` writes each incremental run's cProfile statistics (CPU
+time) there (``round-N.pstats``) and prints its 25 most expensive functions (the profiler's own
+cost inflates that run's figures). ``--no-full`` skips the rounds' full re-links (no F1 gap).
+
+The base case is expensive at a million records (generating, importing, linking: a quarter of an
+hour or more): with ``--keep DIR`` it is kept after its full link as a snapshot (``DIR/base``: the
+workspace and the generator's truth), and a later run with the same ``--keep DIR`` and the same
+``--records --new --rounds --seed`` starts from a copy of it (SQLite workspaces only;
+``--db-url`` names another database, e.g. PostgreSQL, which is always built afresh).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
+import io
+import json
 import os
+import pstats
+import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import select, text
 
 from tasman.core.models import Record
@@ -45,6 +66,7 @@ from tasman.evidence.cases import get_case
 from tasman.link.evaluation import pairwise_scores
 from tasman.link.models import Subject, SubjectRecord
 from tasman.link.run import link_case
+from tasman.synth.corpus import read_truth
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from link import generate, import_all  # bench/ is not a package: its folder is on the path
@@ -52,22 +74,98 @@ from link import generate, import_all  # bench/ is not a package: its folder is 
 Party = tuple[str, str, str]
 
 
-class Stages:
-    """A stage hook for ``link_case`` that keeps each stage's wall time."""
+class Meter:
+    """Peak resident memory and CPU seconds of this process and its workers (the normalisation
+    pool's processes are children of the fork server, a child of this one), sampled in a thread:
+    a worker's CPU time is its last sample, so one that lives less than ``interval`` is missed."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float = 0.1) -> None:
+        self.proc = psutil.Process()
+        self.interval = interval
+        self.peak = 0
+        self.cpu_seen: dict[int, float] = {}  # descendant pid -> its CPU seconds when last sampled
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        rss = self.proc.memory_info().rss
+        for c in self.proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                rss += c.memory_info().rss
+                t = c.cpu_times()
+                self.cpu_seen[c.pid] = t.user + t.system
+        self.peak = max(self.peak, rss)
+
+    def cpu(self) -> float:
+        """CPU seconds so far: this process's and every descendant's seen."""
+        t = self.proc.cpu_times()
+        return t.user + t.system + sum(self.cpu_seen.values())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> Meter:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+class Stages:
+    """A stage hook for ``link_case`` that keeps each stage's wall time and CPU seconds (of the
+    process and its workers, from ``meter``), and the whole run's peak memory."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
         self.times: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Any:
-        t0 = time.perf_counter()
+        self.meter.sample()
+        t0, c0 = time.perf_counter(), self.meter.cpu()
         try:
             yield
         finally:
+            self.meter.sample()
             self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - t0
+            self.cpu[name] = self.cpu.get(name, 0.0) + self.meter.cpu() - c0
 
     def __str__(self) -> str:
-        return ", ".join(f"{k} {v:.1f} s" for k, v in self.times.items())
+        return ", ".join(f"{k} {v:.1f} s ({self.cpu[k]:.1f} CPU s)" for k, v in self.times.items())
+
+
+def metered(ws: Workspace, mode: str, workers: int, profile: Path | None = None) -> dict[str, Any]:
+    """One ``link_case`` run in ``mode``, with its wall time, CPU seconds and peak memory (the
+    process and its workers), per stage and in all; with ``profile``, cProfile's statistics."""
+    with Meter() as meter:
+        stages = Stages(meter)
+        t0, c0 = time.perf_counter(), meter.cpu()
+        prof = cProfile.Profile(time.process_time) if profile else None  # CPU time (all threads): load-proof
+        if prof:
+            prof.enable()
+        try:
+            res = link_case(ws, "BENCH", workers=workers, mode=mode, stage=stages)
+        finally:
+            if prof:
+                prof.disable()
+        wall, cpu = time.perf_counter() - t0, meter.cpu() - c0
+    if prof and profile:
+        prof.dump_stats(profile)
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
+        print(out.getvalue(), flush=True)
+    return {"result": res, "wall": wall, "cpu": cpu, "peak_mib": meter.peak / 2**20, "stages": stages}
+
+
+def describe(m: dict[str, Any]) -> str:
+    return (f"{m['wall']:.1f} s, {m['cpu']:.1f} CPU s, peak {m['peak_mib']:.0f} MiB; stages: {m['stages']}; "
+            f"{load()}")
 
 
 def load() -> str:
@@ -105,6 +203,46 @@ def groups(p: dict[Party, str]) -> dict[str, frozenset[Party]]:
 ROUNDS = 3
 
 
+def base_case(root: Path, args: argparse.Namespace, total: int, k: int) -> tuple[Workspace, dict[Party, str]]:
+    """The standing case linked in full, and the generator's truth: from ``root/base`` when an
+    earlier run with the same parameters left it there, else generated, imported, linked (and,
+    with ``--keep`` on SQLite, left there for the next run)."""
+    snap, ws_dir = root / "base", root / "ws"
+    params = {"records": args.records, "new": args.new, "rounds": args.rounds, "seed": args.seed}
+    state = snap / "state.json"
+    sqlite = not args.db_url
+    if args.keep and sqlite and state.is_file() and json.loads(state.read_text())["params"] == params:
+        shutil.rmtree(ws_dir, ignore_errors=True)
+        t0 = time.perf_counter()
+        shutil.copytree(snap / "ws", ws_dir)
+        info = json.loads(state.read_text())
+        print(f"  base case from {snap} (copied in {time.perf_counter() - t0:.1f} s): {info['base']}", flush=True)
+        return Workspace.open(ws_dir, actor="bench"), read_truth(snap / "truth.csv")
+    shutil.rmtree(ws_dir, ignore_errors=True)
+    gen = generate("synth", root / "corpus", total, args.seed, plain=True)
+    ws = Workspace.init(ws_dir, db_url=args.db_url, actor="bench")
+    with ws.session() as s:
+        create_case(s, ws.actor, "SRC")
+        create_case(s, ws.actor, "BENCH")
+    t0 = time.perf_counter()
+    import_all(ws, gen.files, case="SRC")
+    print(f"  import {time.perf_counter() - t0:.1f} s", flush=True)
+    base = copy_records(ws, "SRC", "BENCH", k, None)
+    m = metered(ws, "full", args.workers)
+    line = (f"{base} records, {m['result'].stats['parties']} parties, {m['result'].stats['subjects']} subjects, "
+            f"full link {describe(m)}")
+    print(f"  base case: {line}", flush=True)
+    if args.keep and sqlite:
+        ws.close()
+        shutil.rmtree(snap, ignore_errors=True)
+        snap.mkdir(parents=True)
+        shutil.copy2(root / "corpus" / "truth.csv", snap / "truth.csv")
+        shutil.copytree(ws_dir, snap / "ws")
+        state.write_text(json.dumps({"params": params, "base": line}))
+        ws = Workspace.open(ws_dir, actor="bench")
+    return ws, gen.truth
+
+
 def main() -> int:
     global ROUNDS
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -113,7 +251,11 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    ap.add_argument("--keep", type=Path, help="work in this folder and keep it (and the base case's snapshot)")
+    ap.add_argument("--profile", type=Path, help="write each incremental run's cProfile statistics in this folder")
+    ap.add_argument("--no-full", action="store_true",
+                    help="skip the rounds' full re-link (the peer): time and profile the incremental run alone")
+    ap.add_argument("--db-url", help="the workspace's database (default: SQLite in the work folder)")
     args = ap.parse_args()
     ROUNDS = args.rounds
     total = args.records + args.rounds * args.new
@@ -122,56 +264,58 @@ def main() -> int:
     root.mkdir(parents=True, exist_ok=True)
     print(f"incremental linking: {args.records} + {args.rounds} x {args.new} records, seed {args.seed}; {load()}",
           flush=True)
-    gen = generate("synth", root / "corpus", total, args.seed, plain=True)
-    ws = Workspace.init(root / "ws", actor="bench")
-    with ws.session() as s:
-        create_case(s, ws.actor, "SRC")
-        create_case(s, ws.actor, "BENCH")
-    t0 = time.perf_counter()
-    import_all(ws, gen.files, case="SRC")
-    print(f"  import {time.perf_counter() - t0:.1f} s", flush=True)
-    base = copy_records(ws, "SRC", "BENCH", k, None)
-    t0 = time.perf_counter()
-    first = link_case(ws, "BENCH", workers=args.workers, mode="full")
-    print(f"  base case: {base} records, {first.stats['subjects']} subjects, full link "
-          f"{time.perf_counter() - t0:.1f} s; {load()}", flush=True)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    ws, truth = base_case(root, args, total, k)
     rows: list[dict[str, Any]] = []
     for r in range(args.rounds):
         before = groups(placed(ws, "BENCH"))
         added = copy_records(ws, "SRC", "BENCH", k, r)
         load_before = os.getloadavg()[0]
-        t0 = time.perf_counter()
-        stages = Stages()
-        inc = link_case(ws, "BENCH", workers=args.workers, mode="incremental", stage=stages)
-        t_inc = time.perf_counter() - t0
+        prof = args.profile / f"round-{r + 1}.pstats" if args.profile else None
+        m_inc = metered(ws, "incremental", args.workers, prof)
+        inc, t_inc = m_inc["result"], m_inc["wall"]
         p_inc = placed(ws, "BENCH")
         after = groups(p_inc)
         members = sum(after.get(ref) == m for ref, m in before.items()) / len(before)
         refs = sum(ref in after and after[ref] >= m for ref, m in before.items()) / len(before)
-        t0 = time.perf_counter()
-        link_case(ws, "BENCH", workers=args.workers, mode="full")
-        t_full = time.perf_counter() - t0
+        if args.no_full:
+            f_inc = pairwise_scores(p_inc, {p: truth[p] for p in p_inc if p in truth}).as_dict()["f1"]
+            print(f"  round {r + 1}: +{added} records ({inc.stats['new_parties']} parties, "
+                  f"{inc.stats['stored']['touched']} subjects touched, cache {inc.stats['cache']}); incremental "
+                  f"{t_inc:.1f} s; refs unchanged {refs:.4f} (members too {members:.4f}); F1 incremental {f_inc:.4f}; "
+                  f"load before {load_before:.2f}\n    incremental: {describe(m_inc)}", flush=True)
+            continue
+        m_full = metered(ws, "full", args.workers)
+        t_full = m_full["wall"]
         p_full = placed(ws, "BENCH")
-        truth = {p: gen.truth[p] for p in p_full if p in gen.truth}
-        f_inc = pairwise_scores(p_inc, truth).as_dict()["f1"]
-        f_full = pairwise_scores(p_full, truth).as_dict()["f1"]
+        known = {p: truth[p] for p in p_full if p in truth}
+        f_inc = pairwise_scores(p_inc, known).as_dict()["f1"]
+        f_full = pairwise_scores(p_full, known).as_dict()["f1"]
         agree = pairwise_scores(p_inc, p_full).as_dict()["f1"]
         row = {"added": added, "new_parties": inc.stats["new_parties"], "incremental_s": t_inc, "full_s": t_full,
                "ratio": t_full / t_inc, "refs_unchanged": refs, "members_unchanged": members, "f1_incremental": f_inc,
                "f1_full": f_full, "agreement_f1": agree, "touched": inc.stats["stored"]["touched"],
-               "cache": inc.stats["cache"], "load": load_before}
+               "cache": inc.stats["cache"], "load": load_before, "incremental_cpu": m_inc["cpu"],
+               "full_cpu": m_full["cpu"]}
         rows.append(row)
         print(f"  round {r + 1}: +{added} records ({row['new_parties']} parties, {row['touched']} subjects touched, "
               f"cache {row['cache']}); incremental {t_inc:.1f} s, full {t_full:.1f} s (x{row['ratio']:.1f}); "
               f"refs unchanged {refs:.4f} (members too {members:.4f}); F1 incremental {f_inc:.4f}, full {f_full:.4f}, "
               f"agreement {agree:.4f}; load before {load_before:.2f}", flush=True)
-        print(f"    incremental stages: {stages}", flush=True)
+        print(f"    incremental: {describe(m_inc)}", flush=True)
+        print(f"    full: {describe(m_full)}", flush=True)
+
+    if not rows:  # --no-full
+        ws.close()
+        return 0
 
     def med(key: str) -> str:
         vals = [row[key] for row in rows]
         return f"{statistics.median(vals):.4g} (min {min(vals):.4g}, max {max(vals):.4g})"
 
-    print(f"medians over {len(rows)} rounds: incremental {med('incremental_s')} s; full {med('full_s')} s; "
+    print(f"medians over {len(rows)} rounds: incremental {med('incremental_s')} s ({med('incremental_cpu')} CPU s); "
+          f"full {med('full_s')} s ({med('full_cpu')} CPU s); "
           f"full/incremental x{med('ratio')}; refs unchanged {med('refs_unchanged')}; "
           f"F1 gap {statistics.median(abs(r['f1_incremental'] - r['f1_full']) for r in rows):.4f}; "
           f"agreement {med('agreement_f1')}; {load()}", flush=True)

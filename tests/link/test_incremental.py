@@ -11,6 +11,7 @@ from collections import defaultdict
 from itertools import combinations
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
@@ -213,10 +214,47 @@ def test_the_cache_is_rebuilt_when_it_does_not_hold_the_stored_parties(ws: Works
         case_id = read_input(s, "C1").case_id
         store_records(s, ws.actor, "C1", "customers", "shop.csv", [
             ("2", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
-    partycache.cache_path(ws.root, case_id).write_bytes(b"not parquet")
+    (partycache.cache_path(ws.root, case_id) / partycache.BASE).write_bytes(b"not parquet")
     res = link_case(ws, "C1", settings=FAST)
     assert res.stats["mode"] == "incremental" and res.stats["cache"] == "rebuilt"
     assert list(_subjects(ws, "C1").values()) == [frozenset({("shop.csv", "1", ""), ("shop.csv", "2", "")})]
+
+
+def test_an_incremental_run_appends_its_parties_to_the_cache(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    _case(ws, "C1")
+    with ws.session() as s:
+        store_records(s, ws.actor, "C1", "customers", "shop.csv", [
+            ("1", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+    link_case(ws, "C1", settings=FAST)
+    with ws.session() as s:
+        case_id = read_input(s, "C1").case_id
+    base = partycache.parts(ws.root, case_id)
+    assert [p.name for p in base] == [partycache.BASE]
+    written = base[0].stat().st_mtime_ns
+    monkeypatch.setattr(partycache, "MAX_PARTS", 3)
+    for n in (2, 3):  # each run adds a part holding only its new parties; the first part is not rewritten
+        with ws.session() as s:
+            store_records(s, ws.actor, "C1", "customers", "shop.csv", [
+                (str(n), {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+        res = link_case(ws, "C1", settings=FAST)
+        assert res.stats["mode"] == "incremental" and res.stats["cache"] == "used"
+        found = partycache.parts(ws.root, case_id)
+        assert len(found) == n and found[0].stat().st_mtime_ns == written
+        assert pq.read_table(found[-1]).num_rows == 1
+    with ws.session() as s:  # MAX_PARTS parts: written back as one, holding every party
+        store_records(s, ws.actor, "C1", "customers", "shop.csv", [
+            ("4", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+    assert link_case(ws, "C1", settings=FAST).stats["cache"] == "used"
+    found = partycache.parts(ws.root, case_id)
+    assert [p.name for p in found] == [partycache.BASE] and pq.read_table(found[0]).num_rows == 4
+    assert list(_subjects(ws, "C1").values()) == [frozenset({("shop.csv", str(n), "") for n in range(1, 5)})]
+    # a part missing (or one too many): the cache no longer holds the stored parties, and is rebuilt
+    with ws.session() as s:
+        store_records(s, ws.actor, "C1", "customers", "shop.csv", [
+            ("5", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+    partycache.write(ws.root, case_id, pq.read_table(found[0]).slice(0, 3))
+    assert link_case(ws, "C1", settings=FAST).stats["cache"] == "rebuilt"
+    assert pq.read_table(partycache.parts(ws.root, case_id)[0]).num_rows == 5
 
 
 def test_cli_incremental_and_full(run_cli, tmp_path, db_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -237,3 +275,27 @@ def test_cli_incremental_and_full(run_cli, tmp_path, db_url: str) -> None:  # ty
     assert out["mode"] == "incremental" and out["new_parties"] == 1 and out["stored"]["touched"] == 1
     r = run_cli(*w, "link", "--case", "C1", "--full")
     assert r.exit_code == 0 and "Run " in r.stdout
+
+
+def test_the_duckdb_backend_names_a_query_without_copying_it() -> None:
+    """``parties`` of an incremental run is a view over the stored and the new parties: a view and
+    a table of the same name replace each other, and a view reads what its tables hold now."""
+    import pyarrow as pa
+
+    from tasman.link.backends import open_backend
+
+    with open_backend("duckdb") as be:
+        be.load("a", pa.table({"uid": [1, 2]}))
+        be.load("b", pa.table({"uid": [3]}))
+        be.view("whole", "SELECT * FROM a UNION ALL SELECT * FROM b")
+        assert sorted(be.query("SELECT uid FROM whole").column("uid").to_pylist()) == [1, 2, 3]
+        be.load("b", pa.table({"uid": [4, 5]}))
+        assert sorted(be.query("SELECT uid FROM whole").column("uid").to_pylist()) == [1, 2, 4, 5]
+        be.load("whole", pa.table({"uid": [9]}))  # a table replaces the view
+        assert be.query("SELECT uid FROM whole").column("uid").to_pylist() == [9]
+        be.view("whole", "SELECT * FROM a")  # and a view the table
+        assert sorted(be.query("SELECT uid FROM whole").column("uid").to_pylist()) == [1, 2]
+        be.drop("whole")
+        be.drop("whole")  # nothing left: nothing happens
+        assert be.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'whole'"
+                        ).column("n").to_pylist() == [0]

@@ -17,6 +17,7 @@ split (or apart) across an earlier merge or confirm keeps the parts apart.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Container
 from typing import Any
 
 from sqlalchemy import select
@@ -186,7 +187,7 @@ def list_decisions(session: Session, case_id: int) -> list[Decision]:
     return list(session.scalars(select(Decision).where(Decision.case_id == case_id).order_by(Decision.id)))
 
 
-def compile_constraints(decisions: list[Decision], present: set[int] | None = None
+def compile_constraints(decisions: list[Decision], present: Container[int] | None = None
                         ) -> tuple[Constraints, dict[str, Any]]:
     """Decisions (oldest first) -> constraints for clustering, newest decisions first.
 

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster
 from tasman.link.decisions import compile_constraints, list_decisions
 from tasman.link.explain import explain_deterministic
-from tasman.link.keys import from_uid, uid
+from tasman.link.keys import ROLES, from_uid
 from tasman.link.models import Decision, LinkRun, ProbableLink, Subject, SubjectRecord
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import (
@@ -145,7 +146,8 @@ def plan(session: Session, case_ref: str, settings: LinkSettings, mode: str = "a
         return "full", "asked for"
     case = get_case(session, case_ref)
     reason = _why_not(session, case.id, case.ref, settings)
-    if reason is None and mode == "auto" and session.scalar(_new_records(case.id).limit(1)) is None:
+    newest = _new_records(case.id).order_by(Record.id.desc()).limit(1)  # added records come last: found at once
+    if reason is None and mode == "auto" and session.scalar(newest) is None:
         return "full", "no records added since the last run"
     if reason is None:
         return "incremental", "records added since the last run" if mode == "auto" else "asked for"
@@ -182,13 +184,7 @@ def read_input(session: Session, case_ref: str, root: Path | None, stage: StageH
     prev = previous_run(session, case.id)
     if prev is None:  # plan() checked; a run deleted since
         raise CannotIncrement(f"cannot link case {case.ref} incrementally: it was never linked")
-    rows = session.execute(select(SubjectRecord.record_id, SubjectRecord.role, SubjectRecord.subject_id)
-                           .join(Subject, Subject.id == SubjectRecord.subject_id).where(Subject.case_id == case.id)
-                           .execution_options(yield_per=50_000)).all()
-    m_uids = np.fromiter((uid(r, role) for r, role, _ in rows), dtype=np.int64, count=len(rows))
-    m_sids = np.fromiter((s for _, _, s in rows), dtype=np.int64, count=len(rows))
-    order = np.argsort(m_uids, kind="stable")
-    m_uids, m_sids = m_uids[order], m_sids[order]
+    m_uids, m_sids = _memberships(session, case.id)
     with stage("normalise"):
         old = partycache.read(root, case.id, m_uids)
         how = "used"
@@ -205,12 +201,45 @@ def read_input(session: Session, case_ref: str, root: Path | None, stage: StageH
             if old.num_rows != len(m_uids):
                 raise CannotIncrement(f"cannot link case {case.ref} incrementally: {len(m_uids) - old.num_rows} "
                                       "stored members are no longer parties of its records; run 'tasman link --full'")
-    present = set(m_uids.tolist())
-    present.update(new.column("uid").to_pylist())
+    present = _Present(m_uids, new.column("uid").to_numpy())
     decided = list_decisions(session, case.id)
     constraints, decision_stats = compile_constraints(decided, present)
     return IncrementalInput(case.id, case.ref, prev.id, dict(prev.settings["splink"]), old, new, m_uids, m_sids,
                             [d.id for d in decided], constraints, decision_stats, started, how)
+
+
+class _Present:
+    """``uid in present``: a stored party (``stored``, sorted) or a new one, without a set of a
+    million integers (``compile_constraints`` asks only about the decisions' parties)."""
+
+    def __init__(self, stored: np.ndarray, new: np.ndarray) -> None:
+        self.stored = stored
+        self.new = set(new.tolist())
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int):
+            return False
+        i = int(np.searchsorted(self.stored, value))
+        return (i < len(self.stored) and int(self.stored[i]) == value) or value in self.new
+
+
+def _memberships(session: Session, case_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every stored party of the case (its uid, sorted) and its subject's id: two integer columns,
+    the uid computed by the database (``keys.uid``), fetched as the driver's plain tuples (a
+    million ORM rows take seconds to make)."""
+    roles = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(ROLES) if r)
+    sql = (f"SELECT m.record_id * 4 + CASE m.role {roles} ELSE 0 END, m.subject_id "
+           f"FROM {SubjectRecord.__tablename__} m JOIN {Subject.__tablename__} s ON s.id = m.subject_id "
+           f"WHERE s.case_id = {int(case_id)}")
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    pairs = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows)).reshape(-1, 2)
+    order = np.argsort(pairs[:, 0], kind="stable")
+    return np.ascontiguousarray(pairs[order, 0]), np.ascontiguousarray(pairs[order, 1])
 
 
 # -- computing -----------------------------------------------------------------------------------
@@ -231,8 +260,9 @@ def _compute(be: Backend, inp: IncrementalInput, settings: LinkSettings, stage: 
     stats: dict[str, Any] = {"mode": "incremental", "previous_run": inp.previous_run, "cache": inp.cache,
                              "parties": inp.old.num_rows + new_n, "new_parties": new_n,
                              "threshold": settings.threshold, "review_threshold": settings.review_threshold}
-    be.load("parties", pa.concat_tables([inp.old, inp.new]))
+    be.load("old_parties", inp.old)  # each side loaded once; "parties" (the whole case) reads both
     be.load("new_parties", inp.new)
+    be.view("parties", "SELECT * FROM old_parties UNION ALL SELECT * FROM new_parties")
     be.load("old_members", pa.table({"uid": pa.array(inp.member_uids, pa.int64()),
                                      "sid": pa.array(inp.member_sids, pa.int64())}))
     splink_dict = apply_model(apply_priors(settings.splink_settings().create_settings_dict(be.dialect)), inp.model)
@@ -294,7 +324,6 @@ def _predict(be: Backend, settings: LinkSettings, splink_dict: dict[str, Any], n
         be.create("inc_pred", empty)
         return
     logging.getLogger("splink").setLevel(logging.ERROR)
-    be.create("old_parties", "SELECT * FROM parties WHERE uid NOT IN (SELECT uid FROM new_parties)")
     api = be.splink_api()
     linker = Linker(api.register("parties"), splink_dict, log_level=None)
     linker._intermediate_table_cache.invalidate_cache()  # the cache is the engine's: no earlier linker's tables
@@ -315,7 +344,6 @@ def _predict(be: Backend, settings: LinkSettings, splink_dict: dict[str, Any], n
     """)
     for df in (between, within):
         df.drop_table_from_database_and_remove_from_cache()
-    be.drop("old_parties")
     frequencies.drop(be, scaled)
 
 
@@ -402,9 +430,15 @@ class _Plan:
 
 
 def _plan(inp: IncrementalInput, res: IncrementalResolution) -> _Plan:
-    sid_of = dict(zip(inp.member_uids.tolist(), inp.member_sids.tolist(), strict=True))
-    size = Counter(inp.member_sids.tolist())
+    uids, sids = inp.member_uids, inp.member_sids
     p = _Plan({}, {}, set(), [])
+    held = np.fromiter((u for d in res.subjects for u in d.uids), dtype=np.int64)
+    at = np.minimum(np.searchsorted(uids, held), max(len(uids) - 1, 0))
+    stored = uids[at] == held if len(uids) else np.zeros(len(held), dtype=bool)
+    sid_of = dict(zip(held[stored].tolist(), sids[at[stored]].tolist(), strict=True))  # the clustered stored parties
+    reached = np.unique(sids[at[stored]])
+    counted, counts = np.unique(sids[np.isin(sids, reached)], return_counts=True)
+    size = dict(zip(counted.tolist(), counts.tolist(), strict=True))  # the members of the stored subjects reached
     for label, d in enumerate(res.subjects):
         olds = Counter(sid_of[u] for u in d.uids if u in sid_of)
         if not olds:
@@ -434,7 +468,7 @@ def store(session: Session, actor: str, inp: IncrementalInput, settings: LinkSet
                   started_at=inp.started_at)
     session.add(run)
     session.flush()
-    active_before = len(set(inp.member_sids.tolist()))
+    active_before = len(np.unique(inp.member_sids))
     stored = {"subjects": active_before - len(p.retired) + len(p.new), "kept_refs": active_before - len(p.retired),
               "new_refs": len(p.new), "retired": len(p.retired), "touched": len(p.touched),
               "unchanged": active_before - len(p.touched)}

@@ -235,7 +235,10 @@ def link_case(ws: Workspace, case_ref: str, settings: LinkSettings | None = None
                 ires = incremental.compute(iinp, settings, backend, stage)
                 with ws.session() as s:
                     run_id, stats = incremental.store(s, ws.actor, iinp, settings, ires, stage, why)
-                partycache.write(ws.root, iinp.case_id, pa.concat_tables([iinp.old, iinp.new]))
+                if iinp.cache == "used":  # the cache holds the stored parties: add the new ones to it
+                    partycache.append(ws.root, iinp.case_id, iinp.new, iinp.old)
+                else:
+                    partycache.write(ws.root, iinp.case_id, pa.concat_tables([iinp.old, iinp.new]))
                 return LinkResult(run_id=run_id, stats=stats)
             res = compute(inp, settings, backend, stage)
             with ws.session() as s:

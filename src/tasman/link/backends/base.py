@@ -29,6 +29,11 @@ class Backend(ABC):
         """Compute the query ``sql`` now and keep its result under ``name`` (replacing any
         earlier one), so later statements read the result rather than recompute it."""
 
+    def view(self, name: str, sql: str) -> None:
+        """Name the query ``sql`` (replacing any earlier table or view of that name), computed
+        where it is read: no copy of what it reads (an engine without cheap views computes it now)."""
+        self.create(name, sql)
+
     @abstractmethod
     def drop(self, name: str) -> None:
         """Forget the table ``name`` (nothing happens when there is none)."""

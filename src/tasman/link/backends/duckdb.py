@@ -29,14 +29,21 @@ class DuckDBBackend(Backend):
 
     def load(self, name: str, table: pa.Table) -> None:
         self.con.register("__tasman_incoming", table)
-        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM __tasman_incoming")
+        self.drop(name)  # a view of that name too
+        self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM __tasman_incoming")
         self.con.unregister("__tasman_incoming")
 
     def create(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 
+    def view(self, name: str, sql: str) -> None:
+        self.drop(name)
+        self.con.execute(f"CREATE VIEW {name} AS {sql}")
+
     def drop(self, name: str) -> None:
-        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        kind = self.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?",
+                                [name]).fetchone()
+        self.con.execute(f"DROP {'VIEW' if kind and kind[0] == 'VIEW' else 'TABLE'} IF EXISTS {name}")
 
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
