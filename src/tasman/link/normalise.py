@@ -74,7 +74,7 @@ SCHEMA = pa.schema([
     ("payrefs", pa.list_(pa.string())),
     ("site_handles", pa.list_(pa.string())), ("handle_names", pa.list_(pa.string())), ("handle_name", pa.string()),
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
-    ("alias_key", pa.string()),
+    ("alias_key", pa.string()), ("alias_first", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
     ("name_block", pa.string()), ("name_block_any", pa.string()),
     ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()), ("name_block_placeless", pa.string()),
@@ -348,6 +348,7 @@ def _party(record_id: int, kind: str, role: str, f: dict[str, Any], prefix: str 
         # what another's screen name or email must hold to be read as this party's whole name; its
         # frequency weighs that reading (a common name in a screen name says little)
         "alias_key": name_alias_key(first, last) if len(tokens) > 1 else None,
+        "alias_first": None,  # a first name and a last initial run together (link/runin.py)
         "email_countries": email_ccs or None,
         "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
         "name_block_any": any_key,

@@ -27,7 +27,8 @@ from tasman.core.errors import InputError
 #    keys; a nameless party's blocking keys read from each screen name and email apart
 # 5: a whole name inside the other's screen name or email weighed by how common the name is (term
 #    frequencies of ``alias_key``, relative to the average agreeing name), and compared only where
-#    the side with the screen name or email gives no full name
+#    the side with the screen name or email gives no full name; a first name and a last initial run
+#    together (``leticiav97``), read with the case's first names (``alias_first``)
 VERSION = 5
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
@@ -166,8 +167,10 @@ _NAME_KEYS = {
 
 
 def _meets(alias: str) -> str:
-    column = "alias_init" if alias == "alias_swap" else alias  # a first name and a last initial: same keys
-    return _crossed(f"array_contains({column}_{{a}}, {_NAME_KEYS[alias]})")
+    if alias == "alias_swap":  # a first name and a last initial: the same keys, or run together (runin.py)
+        return _crossed(f"array_contains(alias_init_{{a}}, {_NAME_KEYS[alias]}) OR "
+                        f"array_contains(alias_first_{{a}}, {_NAME_KEYS[alias]})")
+    return _crossed(f"array_contains({alias}_{{a}}, {_NAME_KEYS[alias]})")
 
 
 def handle_comparison() -> cl.CustomComparison:
