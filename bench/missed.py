@@ -128,6 +128,65 @@ def ceiling(rows: dict[int, dict[str, Any]], by_person: dict[str, list[int]]) ->
               f"{reach} of {total} true pairs reachable by a chain of evidence (recall at most {reach / total:.4f}); "
               f"parties sharing nothing with any other record of their person: {sum(alone.values())} "
               f"{dict(alone.most_common())}")
+        if not loose:
+            outside_evidence(rows, by_person)
+
+
+def _weak(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """What two parties share that :func:`evidence` does not count: the facts Tasman compares as
+    support (date of birth, place, street, postcode, an email provider's country), a first name in
+    the other's screen name or email, and near misses on identifiers (the same email local part at
+    another provider, a phone's last seven digits, screen names one inside the other)."""
+    out = []
+    for col in ("dob", "city", "postcode", "street"):
+        if a[col] and a[col] == b[col]:
+            out.append(f"same {col}")
+    if a["country"] and a["country"] == b["country"]:
+        out.append("same country")
+    for x, y in ((a, b), (b, a)):
+        if x["country"] and x["country"] in (y["email_countries"] or []):
+            out.append("email provider's country = other's country")
+            break
+    for named, other in ((a, b), (b, a)):
+        first = named["first_name"] or ""
+        if len(first) >= 3 and first[:4] in _alias_text(other):
+            out.append("first name in screen name or email")
+            break
+    la = {e.rpartition("@")[0] for e in a["emails"] or []}
+    lb = {e.rpartition("@")[0] for e in b["emails"] or []}
+    if la & lb:
+        out.append("email local part shared (other provider)")
+    ha = set(a["handle_names"] or []) | la
+    hb = set(b["handle_names"] or []) | lb
+    if any(len(x) >= 5 and len(y) >= 5 and (x in y or y in x) for x in ha for y in hb):
+        out.append("one screen name or email local part inside the other")
+    pa_ = {p[-7:] for p in a["phones"] or []}
+    if pa_ & {p[-7:] for p in b["phones"] or []}:
+        out.append("phone's last 7 digits shared")
+    return out
+
+
+def outside_evidence(rows: dict[int, dict[str, Any]], by_person: dict[str, list[int]]) -> None:
+    """The parties the strict ceiling leaves alone: what they share with their person's other
+    records that :func:`evidence` does not count (the best-supported other record of theirs)."""
+    facts: Counter[str] = Counter()
+    combos: Counter[str] = Counter()
+    n = 0
+    for us in by_person.values():
+        for u in us:
+            others = [v for v in us if v != u]
+            if not others or any(evidence(rows[u], rows[v]) for v in others):
+                continue
+            n += 1
+            best = max((_weak(rows[u], rows[v]) for v in others), key=len)
+            facts.update(set().union(*(_weak(rows[u], rows[v]) for v in others)))
+            combos[" + ".join(sorted(best)) or "nothing at all"] += 1
+    print(f"-- the {n} parties with no evidence to any record of their person (strict): what they share with them "
+          "that the ceiling does not count (a fact shared with any of them; then the best record's facts together)")
+    for k, c in facts.most_common():
+        print(f"  {c:6d}  {k}")
+    for k, c in combos.most_common(12):
+        print(f"  {c:6d}  best: {k}")
 
 
 def analyse(folder: Path, show: int) -> None:

@@ -78,12 +78,12 @@ def test_a_stored_correction_raises_the_weight_of_an_agreeing_value() -> None:
     table = normalise_rows(_namesakes())
     plain = resolve(table, LinkSettings(**UNTRAINED))
     model = dict(plain.splink_settings)
-    assert model[TF_SCALES] == {}  # untrained: nothing corrected
+    assert set(model[TF_SCALES]) == {"alias_key"}  # untrained: nothing corrected (the alias level's relative scale)
     rare, common = _pair(plain, 1, 2), _pair(plain, 10, 11)
     assert rare.explanation["fields"]["name"]["weight"] > common.explanation["fields"]["name"]["weight"]
     model[TF_SCALES] = {"name_key": 0.25}
     again = resolve(table, LinkSettings(**UNTRAINED), model=model)
-    assert again.splink_settings[TF_SCALES] == {"name_key": 0.25}
+    assert again.splink_settings[TF_SCALES]["name_key"] == 0.25
     gained = _pair(again, 1, 2).explanation["fields"]["name"]["weight"] - rare.explanation["fields"]["name"]["weight"]
     assert gained == pytest.approx(math.log2(4), abs=0.02)  # a quarter of the frequency: two bits
     assert _pair(again, 1, 2).probability > rare.probability
@@ -166,3 +166,47 @@ def test_blocking_keys_come_from_each_screen_name_and_email_apart() -> None:
     assert pair.explanation["fields"]["name_in_alias"]["level"] == \
         "first and last name in the other's screen name or email"
     assert _pair(res, 1, 3) is None
+
+
+# -- a name inside a screen name weighed by how common the name is ------------------------------------------
+
+def test_a_rare_name_in_a_screen_name_weighs_more_than_a_common_one() -> None:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Kees Broeters", "country": "BE"}),
+        (2, "chats", {"username": "kees_broeters7", "platform": "forum", "country": "BE"}),
+        (3, "chats", {"username": "jan_peeters7", "platform": "forum", "country": "BE"}),
+    ]
+    # a name four different people have, each once
+    rows += [(10 + i, "customers", {"name": "Jan Peeters", "country": "BE"}) for i in range(4)]
+    rows += [(20 + i, "customers", {"name": n, "country": "BE"}) for i, n in
+             enumerate(["Ann Claes", "Luc Wouters", "Els Maes", "Tom Jacobs", "Sien Goossens", "Bart Willems"])]
+    table = normalise_rows(rows)
+    parts = {r["uid"]: r for r in table.to_pylist()}
+    assert parts[uid(1)]["alias_key"] == "broe+kees" and parts[uid(2)]["alias_key"] is None
+    res = resolve(table, LinkSettings(**UNTRAINED))
+    rare, common = _pair(res, 1, 2), _pair(res, 3, 10)
+    level = "first and last name in the other's screen name or email"
+    assert rare.explanation["fields"]["name_in_alias"]["level"] == common.explanation["fields"]["name_in_alias"][
+        "level"] == level
+    # one person of fourteen holds the rare name, four the common one: two bits apart
+    weight = {k: p.explanation["fields"]["name_in_alias"]["weight"] for k, p in (("rare", rare), ("common", common))}
+    gap = weight["rare"] - weight["common"]
+    assert gap == pytest.approx(math.log2(4), abs=0.05)
+    assert rare.probability > common.probability
+
+
+def test_the_alias_comparison_is_for_a_side_without_a_full_name() -> None:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Kees Broeters", "country": "BE", "city": "Gent", "dob": "1980-01-01"}),
+        # named, with a screen name holding the other's name: the names are compared already
+        (2, "customers", {"name": "Jan Peeters", "username": "kees_broeters7", "platform": "forum", "country": "BE",
+                          "city": "Gent", "dob": "1980-01-01"}),
+        (3, "customers", {"name": "Kees", "username": "kees_broeters7", "platform": "forum", "country": "BE"}),
+    ]
+    rows += [(20 + i, "customers", {"name": n, "country": "BE"}) for i, n in
+             enumerate(["Ann Claes", "Luc Wouters", "Els Maes", "Tom Jacobs", "Sien Goossens", "Bart Willems"])]
+    res = resolve(normalise_rows(rows), LinkSettings(**UNTRAINED))
+    named = _pair(res, 1, 2).explanation["fields"]["name_in_alias"]  # blocked on date of birth and city
+    assert named["weight"] == 0 and named["level"] != "first and last name in the other's screen name or email"
+    first_only = _pair(res, 1, 3).explanation["fields"]["name_in_alias"]  # a first name alone: compared
+    assert first_only["level"] == "first and last name in the other's screen name or email" and first_only["weight"] > 0

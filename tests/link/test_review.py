@@ -271,3 +271,18 @@ def test_the_queue_orders_by_the_pairs_a_verdict_joins() -> None:
     # the largest expected value first, whatever the probability: 0.25 x 4 x 3 = 3 > 0.95 x 2 x 1
     big = sorted([pair(5, 0.95, 2, 1), pair(6, 0.25, 4, 3)], key=review.order_key)
     assert [p.id for p in big] == [6, 5]
+
+
+def test_subjects_of_different_countries_are_reviewed_last() -> None:
+    def pair(pid: int, p: float, n: int, ca: list[str], cb: list[str]) -> review.ReviewPair:
+        return review.ReviewPair(id=pid, run_id=1, probability=p, match_weight=0.0, record_a=pid, role_a="",
+                                 record_b=pid + 100, role_b="", subject_a=f"S-{pid}", subject_b=f"S-{pid + 100}",
+                                 countries_a=ca, countries_b=cb, changes_country=set(ca) != set(cb),
+                                 records_a=n, records_b=n)
+
+    pairs = [pair(1, 0.85, 6, ["PL"], ["DE"]),    # likely, large, but attributed to two countries
+             pair(2, 0.6, 1, ["PL"], []),         # likely, gives an unattributed subject its country
+             pair(3, 0.3, 2, ["PL"], ["PL"]),     # by expected value
+             pair(4, 0.2, 1, ["PL", "DE"], ["DE"])]  # a country in common: no disagreement
+    assert pairs[0].countries_disagree and not any(p.countries_disagree for p in pairs[1:])
+    assert [p.id for p in sorted(pairs, key=review.order_key)] == [2, 3, 4, 1]

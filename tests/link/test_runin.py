@@ -9,7 +9,7 @@ from typing import Any
 from tasman.link.keys import uid
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import resolve
-from tasman.link.runin import cuts
+from tasman.link.runin import cuts, first_and_initial
 from tasman.link.settings import LinkSettings
 
 WORDS = frozenset({"marta", "kowalska", "maria", "anna", "nowak", "milos"})
@@ -57,3 +57,21 @@ def test_a_chat_with_a_run_in_name_meets_the_order() -> None:
     # without the cut, the lone token is read as an initial and a surname ("arta"): never scored
     res2 = resolve(normalise_rows(_rows("bluefox77")), LinkSettings(min_parties_to_train=10**6))
     assert not [lk for lk in [*res2.links, *res2.probable] if {lk.a, lk.b} == {uid(1), uid(2)}]
+
+
+def test_a_first_name_and_a_last_initial_run_together() -> None:
+    assert first_and_initial("martak", frozenset({"marta"})) == ("marta", "k")
+    assert first_and_initial("martak", frozenset({"anna"})) is None   # no first name of the case
+    assert first_and_initial("annak", frozenset({"anna"})) == ("anna", "k")
+    assert first_and_initial("mark", frozenset({"mar"})) is None       # a first name of three letters: too short
+    chat = {r["uid"]: r for r in normalise_rows(_rows("martak87")).to_pylist()}[uid(2)]
+    assert chat["alias_first"] == ["mart+k"] and chat["alias_block1"] == "mart+k|PL"
+    res = resolve(normalise_rows(_rows("martak87")), LinkSettings(min_parties_to_train=10**6, threshold=0.999999999,
+                                                                  review_threshold=0.001))
+    found = [lk for lk in [*res.links, *res.probable] if {lk.a, lk.b} == {uid(1), uid(2)}]
+    assert found, "the screen name's first name and initial were not blocked against the order"
+    assert found[0].explanation["fields"]["name_in_alias"]["level"] == \
+        "first name and last initial in the other's screen name or email"
+    # a first name of the case before a letter is never read as a last name and an initial
+    named = {r["uid"]: r for r in normalise_rows(_rows("nowakj5")).to_pylist()}[uid(2)]
+    assert named["alias_first"] is None  # "nowak" is a last name here, not a first name

@@ -145,6 +145,13 @@ def block_keys(tokens: list[str], country: str | None, limit: int = 2) -> list[s
     return keys[:limit]
 
 
+def name_alias_key(first: str | None, last: str | None) -> str | None:
+    """A named party's key as a screen name or an email would hold its whole name (``kowa+mart``):
+    the value the alias comparison's top level meets, and whose frequency among the case's named
+    parties weighs it (``settings.alias_comparison``)."""
+    return f"{_p(last)}+{_p(first)}" if first and last else None
+
+
 def name_block_key(first: str | None, last: str | None, country: str | None, any_country: bool = False
                    ) -> str | None:
     """The key a named party meets a nameless party's :func:`block_keys` on: in its own country,

@@ -12,6 +12,13 @@ own correction (corrected ``u`` over sampled ``u``): the values keep their order
 and their average agrees with the corrected ``u`` again. A case of a million records, where the
 correction is negligible, keeps Splink's frequencies.
 
+A level that is no exact match (a name inside the other's screen name: ``settings._name_frequency``)
+is weighed on its own u, which is far below the frequency of any one name (most screen names hold
+no name at all). Its column's frequencies are scaled so that the level's weight moves by how
+common the value is against the average agreeing value, ``log2(sum(tf^2) / tf(v))``, around the
+level's own ``log2(m / u)`` (:func:`relative_scales`): a rare name weighs more than the level's
+average, a common one less, whatever the case's size.
+
 The tables are computed in the backend's SQL and handed to Splink
 (``register_term_frequency_lookup``) after training, before prediction.
 """
@@ -28,7 +35,7 @@ def scaled_tf_tables(be: Backend, scales: dict[str, float], parties: str = "part
     of the parties that hold the column, times ``scales[column]``. Returns the columns done."""
     done = []
     for col, scale in sorted(scales.items()):
-        if not 0 < scale < 1:
+        if scale <= 0 or scale == 1:
             continue
         be.create(f"__tasman_tf_{col}", f"""
             SELECT {col}, cast(count(*) AS double) * {float(scale)!r}
@@ -37,6 +44,29 @@ def scaled_tf_tables(be: Backend, scales: dict[str, float], parties: str = "part
         """)
         done.append(col)
     return done
+
+
+def relative_scales(linker: Any, be: Backend, parties: str = "parties") -> dict[str, float]:
+    """Per term-frequency column of a level weighed on its own u (Splink's
+    ``disable_tf_exact_match_detection``): ``u / sum(tf^2)``, the scale that makes Splink's
+    adjustment ``log2(u) - log2(scale * tf(v))`` equal to ``log2(sum(tf^2) / tf(v))``; ``sum(tf^2)``
+    is the frequency of the value two random holders agree on, on average. A column no party holds
+    (or a level without u) gets none."""
+    out: dict[str, float] = {}
+    for comp in linker._settings_obj.comparisons:
+        for level in comp.comparison_levels:
+            if not (getattr(level, "_has_tf_adjustments", False) and level.disable_tf_exact_match_detection):
+                continue
+            col, u = level._tf_adjustment_input_column_name, level.u_probability
+            if not u or col in out:
+                continue
+            got = be.query(f"""
+                SELECT sum(n * n) / (sum(n) * sum(n)) AS agree FROM (
+                    SELECT cast(count(*) AS double) AS n FROM {parties} WHERE {col} IS NOT NULL GROUP BY {col})
+            """).column("agree")[0].as_py()
+            if got:
+                out[col] = float(u) / float(got)
+    return out
 
 
 def register(linker: Any, be: Backend, columns: list[str]) -> None:

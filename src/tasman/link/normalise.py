@@ -51,6 +51,7 @@ from tasman.link.aliases import (
     alias_tokens,
     block_keys,
     email_country,
+    name_alias_key,
     name_block_key,
     not_own,
     only_own,
@@ -74,6 +75,7 @@ SCHEMA = pa.schema([
     ("payrefs", pa.list_(pa.string())),
     ("site_handles", pa.list_(pa.string())), ("handle_names", pa.list_(pa.string())), ("handle_name", pa.string()),
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
+    ("alias_key", pa.string()), ("alias_first", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
     ("name_block", pa.string()), ("name_block_any", pa.string()),
     ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()), ("name_block_placeless", pa.string()),
@@ -351,6 +353,10 @@ def _party(record_id: int, kind: str, side: str | None, f: dict[str, Any],
         "handle_name": names[0] if names else None,
         "alias_full": sorted(a_full) or None, "alias_init": sorted(a_init) or None,
         "alias_last": sorted(a_last) or None,
+        # what another's screen name or email must hold to be read as this party's whole name; its
+        # frequency weighs that reading (a common name in a screen name says little)
+        "alias_key": name_alias_key(first, last) if len(tokens) > 1 else None,
+        "alias_first": None,  # a first name and a last initial run together (link/runin.py)
         "email_countries": email_ccs or None,
         "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
         "name_block_any": any_key,

@@ -96,7 +96,10 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
             stats["training"] = train(linker, settings, n, len(labels), _load_labels(be, labels, settings)
                                       ) if model is None else {
                 "trained": False, "u": None, "m": [], "lambda": None, "notes": ["an earlier run's model, as it is"]}
-        scales = (stats["training"].get("tf_scales") if model is None else model.get(TF_SCALES)) or {}
+        scales = dict((stats["training"].get("tf_scales") if model is None else model.get(TF_SCALES)) or {})
+        for col, scale in frequencies.relative_scales(linker, be).items():  # from the model's u, as it is now
+            if model is None or col not in scales:
+                scales[col] = scale
         tf_columns = frequencies.scaled_tf_tables(be, scales)
         frequencies.register(linker, be, tf_columns)
         with stage("predict"):

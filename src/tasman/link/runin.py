@@ -19,11 +19,12 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tasman.link.aliases import alias_tokens, block_keys, token_keys
+from tasman.link.aliases import ANY_COUNTRY, alias_tokens, block_keys, token_keys
 
 MIN_TOKEN = 6   # a shorter run-in token is too likely to be cut by chance
 MIN_HEAD = 3    # a name token used as a dictionary word has at least this many letters
 MAX_CUTS = 3    # at most this many readings of one token
+MIN_FIRST = 4   # a first name read before a run-in last initial has at least this many letters
 
 
 def vocabulary(parties: pa.Table) -> tuple[frozenset[str], frozenset[str]]:
@@ -52,6 +53,21 @@ def cuts(token: str, words: frozenset[str], prefixes: frozenset[str]) -> list[tu
 def _union(old: list[str] | None, new: set[str]) -> list[str] | None:
     merged = set(old or []) | new
     return sorted(merged) or None
+
+
+def first_names(parties: pa.Table) -> frozenset[str]:
+    """The first names (four letters or more) of the case's parties that give a last name too."""
+    both = pc.and_(pc.is_valid(parties.column("first_name")), pc.is_valid(parties.column("last_name")))
+    names = pc.unique(pc.filter(parties.column("first_name"), both)).to_pylist()
+    return frozenset(n for n in names if n and len(n) >= MIN_FIRST and n.isalpha())
+
+
+def first_and_initial(token: str, firsts: frozenset[str]) -> tuple[str, str] | None:
+    """A token read as a first name of the case and a last initial run together (``leticiav``:
+    ``leticia`` + ``v``), the way many people make a screen name; else None. Only ever read as a
+    first name and an initial: ``obinnas`` is not "Obinna" as a last name with the initial S."""
+    head, tail = token[:-1], token[-1:]
+    return (head, tail) if len(token) > MIN_FIRST and tail.isalpha() and head in firsts else None
 
 
 def known_keys(parties: pa.Table) -> frozenset[str]:
@@ -91,11 +107,12 @@ def add_run_in_keys(parties: pa.Table) -> pa.Table:
     if not idx:
         return parties
     words, prefixes = vocabulary(parties)
+    firsts = first_names(parties)
     known = known_keys(parties)
     sub = parties.take(pa.array(idx, pa.int64())).select(
         ["handle_names", "emails", "country", "email_countries", "alias_full", "alias_init", "alias_last",
          "alias_block1", "alias_block2"]).to_pylist()
-    names = ("alias_full", "alias_init", "alias_last", "alias_block1", "alias_block2")
+    names = ("alias_full", "alias_init", "alias_last", "alias_first", "alias_block1", "alias_block2")
     changed: dict[str, dict[int, object]] = {c: {} for c in names}
     for i, row in zip(idx, sub, strict=True):
         texts = [*(row["handle_names"] or []), *(e.rpartition("@")[0] for e in row["emails"] or [])]
@@ -116,6 +133,10 @@ def add_run_in_keys(parties: pa.Table) -> pa.Table:
             changed["alias_full"][i] = _union(row["alias_full"], full)
             changed["alias_init"][i] = _union(row["alias_init"], init)
             changed["alias_last"][i] = _union(row["alias_last"], last)
+        initials = [fi for t in toks if (fi := first_and_initial(t, firsts))]
+        if initials:  # leticiav97: the first name and last initial key (leti+v), and its blocking key
+            changed["alias_first"][i] = sorted({f"{h[:4]}+{t}" for h, t in initials})
+            blocks += [f"{h[:4]}+{t}|{place or ANY_COUNTRY}" for h, t in initials]
         # the cut's keys first: a run-in token's own reading (initial and rest) is the weaker one
         old = [b for b in (row["alias_block1"], row["alias_block2"]) if b]
         apart = [b for text in texts if len(texts) > 1 for b in block_keys(alias_tokens([text]), place)]

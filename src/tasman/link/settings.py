@@ -25,7 +25,11 @@ from tasman.core.errors import InputError
 # 4: term frequencies corrected as u is (link/frequencies.py); a named party of no known place meets
 #    the nameless parties of every country; a party known by a first name alone gets alias blocking
 #    keys; a nameless party's blocking keys read from each screen name and email apart
-VERSION = 4
+# 5: a whole name inside the other's screen name or email weighed by how common the name is (term
+#    frequencies of ``alias_key``, relative to the average agreeing name), and compared only where
+#    the side with the screen name or email gives no full name; a first name and a last initial run
+#    together (``leticiav97``), read with the case's first names (``alias_first``)
+VERSION = 5
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
 # (``tasman.link.frequencies``); not Splink's, and not handed to it
@@ -163,8 +167,10 @@ _NAME_KEYS = {
 
 
 def _meets(alias: str) -> str:
-    column = "alias_init" if alias == "alias_swap" else alias  # a first name and a last initial: same keys
-    return _crossed(f"array_contains({column}_{{a}}, {_NAME_KEYS[alias]})")
+    if alias == "alias_swap":  # a first name and a last initial: the same keys, or run together (runin.py)
+        return _crossed(f"array_contains(alias_init_{{a}}, {_NAME_KEYS[alias]}) OR "
+                        f"array_contains(alias_first_{{a}}, {_NAME_KEYS[alias]})")
+    return _crossed(f"array_contains({alias}_{{a}}, {_NAME_KEYS[alias]})")
 
 
 def handle_comparison() -> cl.CustomComparison:
@@ -182,17 +188,33 @@ def handle_comparison() -> cl.CustomComparison:
     ])
 
 
+def _name_frequency(column: str) -> dict[str, Any]:
+    """A level weighed by how common the named side's name is (term frequencies of ``column``,
+    ``alias_key``: the four-letter prefixes of last and first name): a name
+    inside a screen name is evidence in proportion to how few of the case's people could have made
+    it (``garc+mari`` little, ``kowa+mart`` much). Only the named side holds the value, and Splink
+    takes the side that has one; the level's own u is the base (it is no exact match), and
+    ``frequencies.relative_scales`` makes the adjustment relative to the average agreeing name."""
+    return {"tf_adjustment_column": column, "disable_tf_exact_match_detection": True}
+
+
 def alias_comparison() -> cl.CustomComparison:
     """A name inside the other's screen name or email address (``mart_kowal77``, ``m.kowalska``
     against "Marta Kowalska"): four-letter prefixes of last and first name, or last name and
     initial, or first name and last initial (``marta_k``), or the last name alone
-    (``tasman.link.aliases``)."""
-    present = _crossed("alias_last_{a} IS NOT NULL AND last_name_{b} IS NOT NULL AND first_name_{b} IS NOT NULL")
+    (``tasman.link.aliases``). Only where the side with the screen name or email gives no full
+    name of its own (a chat known by its screen name, an email alone, a first name alone): between
+    two named parties the names are compared already, and a named party's other screen names
+    (``lucky.delta782``) would teach EM that a true pair's screen name seldom holds the name."""
+    present = _crossed("alias_last_{a} IS NOT NULL AND last_name_{a} IS NULL "
+                       "AND last_name_{b} IS NOT NULL AND first_name_{b} IS NOT NULL")
     return cl.CustomComparison(output_column_name="name_in_alias", comparison_levels=[
         cll.CustomLevel(f"NOT ({present})", base_dialect_str="duckdb").configure(
-            is_null_level=True, label_for_charts="no screen name or email against a name"),
+            is_null_level=True, label_for_charts="no screen name or email of a party without a full name "
+                                                 "against a full name"),
         cll.CustomLevel(_meets("alias_full"), base_dialect_str="duckdb").configure(
-            label_for_charts="first and last name in the other's screen name or email"),
+            label_for_charts="first and last name in the other's screen name or email",
+            **_name_frequency("alias_key")),
         cll.CustomLevel(_meets("alias_init"), base_dialect_str="duckdb").configure(
             label_for_charts="last name and initial in the other's screen name or email"),
         cll.CustomLevel(_meets("alias_swap"), base_dialect_str="duckdb").configure(
