@@ -301,6 +301,7 @@ class RayEngine(Engine):
         self._size(self.workers)
         self.pending: dict[Future[list[WorkResult]], _Task] = {}
         self.sent = 0
+        self.resent = 0                             # tasks the cluster lost (a node gone), sent again
         self.local: HashPool | None = None          # files too large to send
 
     def _size(self, cpus: int) -> None:
@@ -395,9 +396,15 @@ class RayEngine(Engine):
                 if isinstance(exc, TaskCancelledError) or task.tries > 1:
                     raise InputError(f"the Ray cluster lost work twice ({_one_line(exc)}); "
                                      "run the same command again to resume") from None
+                self.resent += 1
                 self._send(task.items, task.tries + 1)
                 continue
             yield from results
+
+    def figures(self) -> dict[str, float]:
+        """``ray_tasks_sent_again``: tasks the cluster lost for reasons other than a file (a node
+        gone: Ray's ``NodeDiedError``) and that were sent again."""
+        return {"ray_tasks_sent_again": self.resent}
 
     def describe(self) -> dict[str, object]:
         return {"engine": "ray", "workers": self.workers, "ray_address": self.address or "local",
