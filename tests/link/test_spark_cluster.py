@@ -122,7 +122,10 @@ def _executors(worker: subprocess.Popen[bytes]) -> list[psutil.Process]:
 
 def _checkpointed(folder: Path) -> bool:
     """Whether a reliable checkpoint has been written under ``folder`` (Spark's part files)."""
-    return folder.is_dir() and any(p.name.startswith("part-") for p in folder.rglob("*"))
+    try:
+        return any(p.name.startswith("part-") for p in folder.rglob("*"))
+    except OSError:                   # a folder of Spark's gone while it was read (a task's temporary one)
+        return False
 
 
 def _link(ws: Workspace, url: str, env: dict[str, str], out: Path, err: Path, *extra: str) -> subprocess.Popen[bytes]:
