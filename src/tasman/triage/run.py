@@ -123,7 +123,7 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
     stopped = False
     try:
         # the workers start while the run is being set up; a Ray cluster that cannot be used stops here
-        with make_engine(options.engine, options.workers, options.ray_address) as pool:
+        with make_engine(options.engine, options.workers, options.ray_address, options.ray_shared_storage) as pool:
             case_id, known = _known_evidence(ws, case_ref, paths)
             # the hash sets before any hashing: a wrong list name fails at once
             matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)

@@ -20,6 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tasman.core.errors import ExitCode
 from tasman.synth.images import write_pictures
 from tasman.synth.triage_set import TriageSet
 from tests.triage.run.test_cli_and_kill import SRC, STDERR, kill_group, stderr_of, wait_exit
@@ -153,3 +154,44 @@ def test_a_two_node_cluster_loses_a_node_mid_run_and_loses_nothing(  # type: ign
     assert _report(Path(data["outputs"]["report_json"])) == _report(Path(pool["outputs"]["report_json"]))
     params = json.loads(Path(data["outputs"]["report_json"]).read_text())["parameters"]
     assert params["engine"] == "ray" and params["ray_sends"] == "bytes" and params["ray_address"] == gcs
+
+
+@pytest.fixture
+def head_apart() -> Iterator[str]:
+    """A one-CPU head started apart, without authentication (joined with TASMAN_RAY_INSECURE=1):
+    its GCS address."""
+    with started_head() as (gcs, _client):
+        yield gcs
+
+
+def test_nodes_on_shared_storage_are_sent_paths_and_give_the_pools_results(  # type: ignore[no-untyped-def]
+        run_cli, head_apart: str, triage_set: TriageSet, tmp_path: Path) -> None:
+    """``--ray-shared-storage``: a cluster whose nodes see the evidence at the same paths (here, a
+    head started apart on this machine) is sent paths; the nodes' reads give the pool's rows and
+    the same custody hashes (a folder's manifest is made of the SHA-256s its nodes computed)."""
+    ws = tmp_path / "ws"
+    assert run_cli("init", ws).exit_code == 0
+    for case in ("SH-POOL", "SH-RAY"):               # two cases: each records its evidence's custody hash
+        assert run_cli("-w", ws, "case", "create", case).exit_code == 0
+    ev = [triage_set.items["folder"], triage_set.items["archive"]]
+    r = run_cli("-w", ws, "triage", *ev, "--case", "SH-POOL", "--out", tmp_path / "pool", "--workers", "2", "--json")
+    assert r.exit_code == 0, r.output
+    pool = json.loads(r.stdout)
+    gcs = head_apart
+    env = {**os.environ, "PYTHONPATH": str(SRC), "RAY_AUTH_MODE": "disabled", "TASMAN_RAY_INSECURE": "1"}
+    cmd = [sys.executable, "-c", "from tasman.cli.main import main; main()", "-w", str(ws), "triage", *map(str, ev),
+           "--case", "SH-RAY", "--out", str(tmp_path / "cluster"), "--json", "--engine", "ray", "--ray-address", gcs,
+           "--ray-shared-storage"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    report = json.loads(Path(data["outputs"]["report_json"]).read_text())
+    assert report["parameters"]["ray_sends"] == "paths" and report["parameters"]["ray_address"] == gcs
+    for name in OUTPUTS:
+        assert rows(Path(data["outputs"][name])) == rows(Path(pool["outputs"][name])), name
+    by_pool = json.loads(Path(pool["outputs"]["report_json"]).read_text())["evidence"]
+    assert [(e["name"], e["sha256"], e["files"]) for e in report["evidence"]] == \
+        [(e["name"], e["sha256"], e["files"]) for e in by_pool]
+    for bad in (("--ray-shared-storage",), ("--engine", "ray", "--ray-shared-storage")):     # no cluster named
+        r = run_cli("-w", ws, "triage", *ev, "--case", "SH-RAY", *bad)
+        assert r.exit_code == ExitCode.BAD_INPUT and "--ray-shared-storage is for a Ray cluster" in r.stderr, r.output
