@@ -73,6 +73,10 @@ class ByteSize(click.ParamType):
               help="With --engine ray: join a running cluster (auto, HOST:PORT or ray://HOST:PORT) with "
                    "Ray's token authentication and TLS (RAY_AUTH_MODE=token, RAY_USE_TLS=1 ...; or "
                    "TASMAN_RAY_INSECURE=1); without it a local Ray is started.")
+@click.option("--ray-shared-storage", is_flag=True,
+              help="With --ray-address: the evidence is at the same paths on every node (a shared mount), so "
+                   "the nodes read the files themselves (paths, not bytes); files inside archives and disk "
+                   "images still travel as bytes.")
 @click.option("--pdq-threshold", type=click.IntRange(0, 128), default=31, show_default=True,
               help="Largest PDQ Hamming distance (of 256 bits) that counts as a match.")
 @click.option("--min-quality", type=click.IntRange(0, 100), default=50, show_default=True,
@@ -99,9 +103,9 @@ class ByteSize(click.ParamType):
 @click.option("--own-custody-seconds", type=click.FloatRange(min=0), default=60.0, hidden=True)
 @json_option
 def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...], out_dir: Path | None,
-           workers: int | None, engine: str, ray_address: str | None, pdq_threshold: int, min_quality: int,
-           no_crop: bool, no_hypotheses: bool, hypothesis_threshold: int, no_video: bool, restart: bool,
-           strict: bool, max_inflated: int | None, max_members: int, max_depth: int, max_pixels: int,
+           workers: int | None, engine: str, ray_address: str | None, ray_shared_storage: bool, pdq_threshold: int,
+           min_quality: int, no_crop: bool, no_hypotheses: bool, hypothesis_threshold: int, no_video: bool,
+           restart: bool, strict: bool, max_inflated: int | None, max_members: int, max_depth: int, max_pixels: int,
            batch_files: int, own_custody_seconds: float) -> None:
     """Inventory, hash and match every file of EVIDENCE (folders, archives, disk images) for CASE.
 
@@ -116,7 +120,8 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
     options = TriageOptions(hashsets=hashsets, pdq_threshold=pdq_threshold, min_quality=min_quality,
                             crop=not no_crop, hypotheses=not no_hypotheses,
                             hypothesis_threshold=hypothesis_threshold, video=not no_video, workers=workers,
-                            engine=engine, ray_address=ray_address, restart=restart,
+                            engine=engine, ray_address=ray_address, ray_shared_storage=ray_shared_storage,
+                            restart=restart,
                             batch_files=batch_files, own_custody_seconds=own_custody_seconds, limits=limits)
     with _progress() as tick:
         result = run_triage(ws, case_ref, list(evidence), options, out_dir=out_dir, progress=tick)

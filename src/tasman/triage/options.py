@@ -32,6 +32,7 @@ class TriageOptions:
     workers: int | None = None              # None: all cores (a Ray cluster's CPUs); 0: hash in this process
     engine: str = "local"                   # local: a process pool here; ray: tasks on a Ray cluster
     ray_address: str | None = None          # engine ray: None starts a local Ray; auto, HOST:PORT, ray://HOST:PORT
+    ray_shared_storage: bool = False        # a cluster's nodes read the evidence at the same paths (paths, not bytes)
     min_side: int = 160                     # standard reduced-scale decode keeps this many pixels on the short side
                                             # (a smooth JPEG may go to 1/8: hashing.pictures.eighth_first)
     video: bool = True

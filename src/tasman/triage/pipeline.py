@@ -111,6 +111,10 @@ class Engine(ABC):
     def describe(self) -> dict[str, object]:
         """What a run records of the engine that hashed it (its parameters)."""
 
+    def figures(self) -> dict[str, float]:
+        """What the engine counted during the run, for the run's figures (none by default)."""
+        return {}
+
 
 class HashPool(Engine):
     """Worker processes for hashing, started as soon as the pool is made (so their start-up

@@ -15,7 +15,10 @@ What travels to the workers:
   (``WorkItem.data``), in chunks of at most ``SHIP_CHUNK_BYTES`` with a window outstanding
   sized from the cluster's CPUs (``in_flight_bytes``), because other nodes (and nodes the cluster adds later)
   cannot open this machine's paths. A file over ``SHIP_FILE_BYTES`` (a long video) is not sent:
-  it is hashed here by a local worker process while the cluster goes on with what it holds.
+  it is hashed here by a local worker process while the cluster goes on with what it holds;
+- a cluster given by address whose nodes see the evidence at the same paths (a shared mount:
+  ``ship=False``, the CLI's ``--ray-shared-storage``): the paths, as on one machine; the nodes
+  read the files, and their SHA-256s make the custody manifest as the pool's workers' do.
 
 A worker that dies on a file (a decoder crash) or is killed for memory costs only that file, as
 with the pool: its chunk is tried again one file per task, and a file that kills a worker on its
@@ -296,11 +299,13 @@ class RayEngine(Engine):
             raise
         self.ship = ship
         self.address = address
+        self.node_temp = ship or address is not None   # the nodes' own temporary folders, not this workspace
         self.fixed = workers is not None            # else the window follows the cluster's CPUs
         self.limit, self.window, self.sized = 0, 0, 0.0
         self._size(self.workers)
         self.pending: dict[Future[list[WorkResult]], _Task] = {}
         self.sent = 0
+        self.resent = 0                             # tasks the cluster lost (a node gone), sent again
         self.local: HashPool | None = None          # files too large to send
 
     def _size(self, cpus: int) -> None:
@@ -364,7 +369,7 @@ class RayEngine(Engine):
     def _send(self, items: list[WorkItem], tries: int = 1) -> None:
         assert self.opts is not None
         try:
-            ref = _remote_chunk.remote(self.fn, items, self.opts, self.ship)
+            ref = _remote_chunk.remote(self.fn, items, self.opts, self.node_temp)
         except ImportError as exc:                  # Ray Client: the cluster could not load the call
             raise _cannot_run(exc) from None
         sent = sum(len(i.data) for i in items if i.data is not None) if self.ship else 0
@@ -395,9 +400,15 @@ class RayEngine(Engine):
                 if isinstance(exc, TaskCancelledError) or task.tries > 1:
                     raise InputError(f"the Ray cluster lost work twice ({_one_line(exc)}); "
                                      "run the same command again to resume") from None
+                self.resent += 1
                 self._send(task.items, task.tries + 1)
                 continue
             yield from results
+
+    def figures(self) -> dict[str, float]:
+        """``ray_tasks_sent_again``: tasks the cluster lost for reasons other than a file (a node
+        gone: Ray's ``NodeDiedError``) and that were sent again."""
+        return {"ray_tasks_sent_again": self.resent}
 
     def describe(self) -> dict[str, object]:
         return {"engine": "ray", "workers": self.workers, "ray_address": self.address or "local",

@@ -123,7 +123,7 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
     stopped = False
     try:
         # the workers start while the run is being set up; a Ray cluster that cannot be used stops here
-        with make_engine(options.engine, options.workers, options.ray_address) as pool:
+        with make_engine(options.engine, options.workers, options.ray_address, options.ray_shared_storage) as pool:
             case_id, known = _known_evidence(ws, case_ref, paths)
             # the hash sets before any hashing: a wrong list name fails at once
             matcher = matcher if matcher is not None else default_matcher(ws, case_ref, options)
@@ -141,6 +141,7 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
             started = time.monotonic()
             try:
                 session.run(pool)
+                engine_figures = pool.figures()
             except BaseException as exc:
                 stopped = True
                 if session.handle is not None:
@@ -151,10 +152,11 @@ def run_triage(ws: Workspace, case_ref: str, evidence_paths: Sequence[Path], opt
             mark_stopped(ws, case_ref, session.handle.run_id, session.files, exc)
         raise
     assert session.handle is not None
-    return _finish(ws, case_ref, session.handle, session, time.monotonic() - started)
+    return _finish(ws, case_ref, session.handle, session, time.monotonic() - started, engine_figures)
 
 
-def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, seconds: float) -> TriageResult:
+def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, seconds: float,
+            engine_figures: dict[str, float]) -> TriageResult:
     run_id, resumed, target = handle.run_id, handle.resumed, handle.target
     target.mkdir(parents=True, exist_ok=True)
     paths = outputs.output_paths(target)
@@ -165,6 +167,7 @@ def _finish(ws: Workspace, case_ref: str, handle: RunHandle, runner: Session, se
             "skipped_as_done": runner.skipped,
             "files_per_second": round(runner.files / seconds, 1) if seconds > 0 else 0.0,
             "megabytes_per_second": round(runner.bytes / 1e6 / seconds, 2) if seconds > 0 else 0.0,
+            **engine_figures,
         })
         matched = outputs.matched_files(s, run_id)
         outputs.write_matches_csv(matched, paths["matches_csv"])
