@@ -1,0 +1,135 @@
+"""The hypotheses' compiled loops (``hypkernel``) against plain numpy doing the same work: the
+halving, the ten un-crops (each framing's banded operators applied one at a time) and the box
+finder (numpy's version as it was before it was compiled, kept here as the reference)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tasman.synth.edits import caption_box, corner_logo, crop, jpeg_bytes, watermark_bar
+from tasman.synth.images import draw_picture
+from tasman.triage.hashing import hypotheses as hyp
+from tasman.triage.hashing.hypkernel import halve
+from tasman.triage.hashing.pictures import decode_luma
+
+# -- the reference: numpy's box finder, as it was before ``hypkernel.edge_boxes`` ------------------
+
+
+def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
+    bounds = np.concatenate([[0], np.nonzero(np.abs(np.diff(row)) > hyp.FLAT_STEP)[0] + 1, [len(row)]])
+    lengths = np.diff(bounds)
+    long_enough = np.nonzero(lengths >= min_len)[0]
+    longest = long_enough[np.argsort(-lengths[long_enough], kind="stable")[:hyp.RUNS_PER_EDGE]]
+    return [(int(bounds[i]), int(bounds[i + 1])) for i in longest]
+
+
+def _edge_boxes(e: np.ndarray, edge: str) -> list[hyp.Box]:
+    rows, cols = e.shape
+    limit = int(rows * hyp.MAX_DEPTH)
+    out: list[hyp.Box] = []
+    for c0, c1 in _runs(e[1], max(4, int(cols * hyp.MIN_RUN))):
+        width = c1 - c0
+        off = (np.abs(e[:limit + 1, c0:c1] - e[1, c0:c1]) > hyp.BOX_TOLERANCE).sum(axis=1)
+        mostly = off <= (1 - hyp.MOSTLY) * width
+        if mostly.all():
+            continue
+        end = int(np.argmin(mostly))
+        clean = np.nonzero(off[:end] <= (1 - hyp.CLEAN) * width)[0]
+        if len(clean) and clean[-1] + 1 < end:
+            end = int(clean[-1]) + 1
+        if end < max(2, hyp.MIN_DEPTH * rows):
+            continue
+        if float(np.abs(e[end, c0:c1] - e[end - 2, c0:c1]).mean()) < hyp.MIN_STEP_OUT:
+            continue
+        past = min(end + 1, limit)
+        if off[past] < hyp.STRAIGHT * width:
+            continue
+        marks = float(off[:end].sum()) / (end * width)
+        out.append(hyp.Box(edge, past, max(0, c0 - 1), min(cols, c1 + 1), cols,
+                           hyp.TEXT_MARKS[0] <= marks <= hyp.TEXT_MARKS[1]))
+    return out
+
+
+def numpy_boxes(luma: np.ndarray) -> list[hyp.Box]:
+    a = np.asarray(luma, dtype=np.float32)
+    found = [b for edge in hyp.EDGES for b in _edge_boxes(hyp._oriented(a, edge), edge)]
+    found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
+    return found[:hyp.MAX_BOXES]
+
+
+# -- pictures -----------------------------------------------------------------------------------
+
+def _worked(im: Image.Image) -> np.ndarray:
+    """The luma the hypotheses work on: decoded as the runner decodes it, then reduced."""
+    luma, _w, _h, scale, _ = decode_luma(jpeg_bytes(im, 85), max_pixels=10**8)
+    return hyp.reduced(luma.astype(np.float32), scale)[0]
+
+
+def _pictures() -> list[np.ndarray]:
+    out = []
+    for seed in range(8):
+        im = draw_picture(600 + seed, (640, 480) if seed % 2 else (480, 720))
+        out += [_worked(im), _worked(caption_box(im, seed, "bottom" if seed % 2 else "top", 0.6, 0.15,
+                                                 ("left", "right", "middle")[seed % 3])),
+                _worked(corner_logo(im, seed, ("bottom-right", "top-left")[seed % 2])),
+                _worked(watermark_bar(im, seed, ("top", "bottom", "left", "right")[seed % 4])),
+                _worked(crop(im, 0.05))]
+    rng = np.random.default_rng(7)
+    flat = np.full((96, 128), 120, np.float32)                                  # no edge ever ends
+    stripes = np.repeat(rng.integers(0, 256, (96, 1)), 128, axis=1).astype(np.float32)
+    blocky = np.kron(rng.integers(0, 256, (12, 16)), np.ones((8, 8))).astype(np.float32)
+    return [*out, flat, stripes, blocky, stripes.T.copy()]
+
+
+PICTURES = _pictures()
+
+
+def test_the_compiled_box_finder_finds_numpy_s_boxes() -> None:
+    found = [hyp.find_boxes(a) for a in PICTURES]
+    assert found == [numpy_boxes(a) for a in PICTURES]
+    assert sum(len(f) for f in found) >= 20                  # the edited pictures do have boxes
+    assert {b.edge for f in found for b in f} == {"top", "bottom", "left", "right"}
+    assert any(b.text for f in found for b in f) and any(not b.text for f in found for b in f)
+
+
+@pytest.mark.parametrize("shape", [(7, 9), (8, 8), (64, 85), (131, 200)])
+def test_halving_is_the_mean_of_two_by_two_blocks(shape: tuple[int, int]) -> None:
+    a = np.random.default_rng(1).integers(0, 256, shape).astype(np.float32)
+    if a.shape[0] % 2:
+        a2 = np.concatenate([a, a[-1:]], axis=0)
+    else:
+        a2 = a
+    if a2.shape[1] % 2:
+        a2 = np.concatenate([a2, a2[:, -1:]], axis=1)
+    expected = (a2[0::2, 0::2] + a2[1::2, 0::2] + a2[0::2, 1::2] + a2[1::2, 1::2]) * 0.25
+    assert np.array_equal(halve(a), expected)
+
+
+def test_the_uncrops_are_each_framing_s_operators_applied_in_turn() -> None:
+    for a in PICTURES[::3]:
+        rows, cols = a.shape
+        s = 4
+        names, buffers = hyp.hypothesis_buffers(a, (cols * s, rows * s), s)
+        mean = float(a.mean())
+        for k, (kept, anchor) in enumerate(hyp.UNCROP):
+            av, ah = hyp._ANCHOR[anchor]
+            expected = hyp.uncrop_band(cols, s, kept, ah).cols(hyp.uncrop_band(rows, s, kept, av).rows(a - mean)) + mean
+            assert names[k] == f"uncrop:{kept:.2f}:{anchor}"
+            assert np.abs(buffers[k] - expected).max() < 1e-3
+        assert len(names) == len(buffers) == len(hyp.UNCROP) + len(hyp.find_boxes(a))
+
+
+def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:
+    """Importing ``hypkernel`` (the workers' fork server does) loads each loop for the argument
+    types the hypotheses pass: hashing pictures afterwards compiles nothing more."""
+    from tasman.triage.hashing import hypkernel
+
+    luma, width, height, scale, _ = decode_luma(jpeg_bytes(caption_box(draw_picture(5, (640, 480)), 5)),
+                                                max_pixels=10**8)
+    names, _ = hyp.hypothesis_buffers(luma.astype(np.float32), (width, height), scale)
+    assert any(n.startswith("inpaint:") for n in names)
+    hyp.find_boxes(luma)                                           # uint8, as a caller may hand it
+    for fn in (hypkernel.halve, hypkernel.uncrop, hypkernel.edge_boxes):
+        assert len(fn.signatures) == 1, fn
