@@ -71,12 +71,12 @@ MASK_BITS = 128            # each hypothesis's confident bits (``pdq.confident_m
 
 
 def _kernel() -> ModuleType:
-    """The compiled loops (``hypkernel``), imported at first use: numba's import and the loops'
+    """The compiled loops (``kernels``), imported at first use: numba's import and the loops'
     load cost ~0.8 CPU-seconds once a process (the triage workers' fork server pays it before
     they start), which the processes that import this module and hash no picture never pay."""
-    from tasman.triage.hashing import hypkernel
+    from tasman.triage.hashing import kernels
 
-    return hypkernel
+    return kernels
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _oriented(a: np.ndarray, edge: str) -> np.ndarray:
     return a.T[::-1]
 
 
-_EDGE_CODE = {"top": 0, "bottom": 1, "left": 2, "right": 3}     # ``hypkernel``'s codes
+_EDGE_CODE = {"top": 0, "bottom": 1, "left": 2, "right": 3}     # ``kernels``'s codes
 _EDGE_NAME = {code: edge for edge, code in _EDGE_CODE.items()}
 
 
@@ -139,7 +139,7 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
     :data:`MIN_DEPTH` deep, the mean step out of it is :data:`MIN_STEP_OUT` or more (a gradient
     has none) and the row past it differs from it in :data:`STRAIGHT` of its width (a straight
     inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour. One
-    compiled pass (``hypkernel.edge_boxes``) over the four edges."""
+    compiled pass (``kernels.edge_boxes``) over the four edges."""
     a = np.ascontiguousarray(luma, dtype=np.float32)
     found = [Box(_EDGE_NAME[edge], depth, c0, c1, length, bool(text))
              for edge, depth, c0, c1, length, text in _kernel().edge_boxes(
@@ -200,7 +200,7 @@ def uncrop_band(m: int, s: int, kept: float, anchor: float) -> Band:
 @dataclass(frozen=True)
 class UncropPlan:
     """The un-crops' banded operators for one reduced picture size, stacked for
-    ``hypkernel.uncrop``: the distinct row operators (one per kept share and vertical anchor), and
+    ``kernels.uncrop``: the distinct row operators (one per kept share and vertical anchor), and
     for each framing its row operator's place and its column operator."""
 
     names: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""The hypotheses' compiled loops (``hypkernel``) against plain numpy doing the same work: the
+"""The hypotheses' compiled loops (``kernels``) against plain numpy doing the same work: the
 halving, the ten un-crops (each framing's banded operators applied one at a time) and the box
 finder (numpy's version as it was before it was compiled, kept here as the reference)."""
 
@@ -11,10 +11,10 @@ from PIL import Image
 from tasman.synth.edits import caption_box, corner_logo, crop, jpeg_bytes, watermark_bar
 from tasman.synth.images import draw_picture
 from tasman.triage.hashing import hypotheses as hyp
-from tasman.triage.hashing.hypkernel import halve
+from tasman.triage.hashing.kernels import halve
 from tasman.triage.hashing.pictures import decode_luma
 
-# -- the reference: numpy's box finder, as it was before ``hypkernel.edge_boxes`` ------------------
+# -- the reference: numpy's box finder, as it was before ``kernels.edge_boxes`` ------------------
 
 
 def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
@@ -122,14 +122,35 @@ def test_the_uncrops_are_each_framing_s_operators_applied_in_turn() -> None:
 
 
 def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:
-    """Importing ``hypkernel`` (the workers' fork server does) loads each loop for the argument
+    """Importing ``kernels`` (the workers' fork server does) loads each loop for the argument
     types the hypotheses pass: hashing pictures afterwards compiles nothing more."""
-    from tasman.triage.hashing import hypkernel
+    from tasman.triage.hashing import kernels
 
     luma, width, height, scale, _ = decode_luma(jpeg_bytes(caption_box(draw_picture(5, (640, 480)), 5)),
                                                 max_pixels=10**8)
     names, _ = hyp.hypothesis_buffers(luma.astype(np.float32), (width, height), scale)
     assert any(n.startswith("inpaint:") for n in names)
     hyp.find_boxes(luma)                                           # uint8, as a caller may hand it
-    for fn in (hypkernel.halve, hypkernel.uncrop, hypkernel.edge_boxes):
+    for fn in (kernels.qualities, kernels.halve, kernels.uncrop, kernels.edge_boxes):
         assert len(fn.signatures) == 1, fn
+
+
+def test_the_compiled_quality_is_numpy_s_on_every_level() -> None:
+    """PDQ's quality (``pdq.qualities``, compiled) against numpy's formula, from 0 to 100."""
+    from tasman.triage.hashing.pdq import qualities
+
+    def numpy_qualities(buffers: np.ndarray) -> np.ndarray:
+        dv = np.floor(np.abs(buffers[:, :-1, :] - buffers[:, 1:, :]) * 100 / 255).sum(axis=(1, 2))
+        dh = np.floor(np.abs(buffers[:, :, :-1] - buffers[:, :, 1:]) * 100 / 255).sum(axis=(1, 2))
+        return np.minimum(100, (dv + dh).astype(np.int64) // 90)
+
+    rng = np.random.default_rng(3)
+    seen: set[int] = set()
+    for _ in range(400):
+        ramp = np.linspace(0, rng.uniform(0, 255), 64)[None, None, :]
+        noise = rng.random((4, 64, 64)) * 2.55 * 10 ** rng.uniform(-2, 1)
+        buffers = (noise + ramp).astype(np.float32)
+        ours = qualities(buffers)
+        assert np.array_equal(ours, numpy_qualities(buffers))
+        seen.update(ours.tolist())
+    assert {0, 50, 100} <= seen and len(seen) >= 80                # low, middling and full quality alike

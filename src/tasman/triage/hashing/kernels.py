@@ -1,14 +1,16 @@
 # mypy: ignore-errors
 # (numba compiles this module with its own typing: numpy scalars that mypy cannot follow)
-"""The compiled loops of the crop/overlay hypotheses (numba): halving the luma, the ten un-crops'
-banded products and the box finder, each one call a picture.
+"""The hashing's compiled loops (numba): PDQ's quality of a stack of buffers, and the crop/overlay
+hypotheses' halving of the luma, ten un-crops' banded products and box finder, each one call a
+picture.
 
 numpy's way of doing the same work was a few dozen small calls a picture (sixteen banded
-products, and a dozen calls per flat run on each edge for the box finder), each costing its call
-overhead on a picture of about 64 x 85 pixels: most of the hypotheses' cost. Here each is one
-pass of plain loops; the sums run in float32 as numpy's did, so buffers differ from numpy's only
-in the order of additions (a few 1e-5 grey levels), and the box finder's decisions are the same
-comparisons on the same values (the luma is whole grey levels halved, so every sum is exact).
+products, a dozen calls per flat run on each edge for the box finder, a dozen passes over the
+buffers for the quality), each costing its call overhead or a pass over memory on a picture of
+about 64 x 85 pixels: most of the hypotheses' cost. Here each is one pass of plain loops; the
+sums run in float32 as numpy's did, so buffers differ from numpy's only in the order of additions
+(a few 1e-5 grey levels), and the box finder's and the quality's decisions are the same
+operations on the same values (the luma is whole grey levels halved, so every sum is exact).
 
 Compiled on first use and cached on disk (``cache=True``, as ``perceptual.mihkernel``). Every
 setting comes in as an argument, so the cache never holds a stale constant of ``hypotheses``."""
@@ -17,6 +19,27 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def qualities(buffers):
+    """PDQ's quality of each 64x64 buffer (k x 64 x 64, float32): the sum of
+    ``floor(|u - v| * 100 / 255)`` over neighbouring values down and across, // 90, at most
+    100, in float32 arithmetic as ``pdq.qualities`` computes it with numpy."""
+    k, rows, cols = buffers.shape
+    out = np.empty(k, np.int64)
+    hundred = np.float32(100)
+    scale = np.float32(255)
+    for b in range(k):
+        total = 0                      # whole numbers: truncating a magnitude is its floor
+        for i in range(rows - 1):
+            for j in range(cols):
+                total += np.int32(abs(buffers[b, i, j] - buffers[b, i + 1, j]) * hundred / scale)
+        for i in range(rows):
+            for j in range(cols - 1):
+                total += np.int32(abs(buffers[b, i, j] - buffers[b, i, j + 1]) * hundred / scale)
+        out[b] = min(100, total // 90)
+    return out
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -183,6 +206,7 @@ def _warm() -> None:
     that a process importing this module (the triage workers' fork server: ``pipeline._PRELOAD``)
     has them loaded from numba's cache, or compiled, before its workers are forked."""
     a = np.zeros((9, 9), np.float32)
+    qualities(np.zeros((1, 64, 64), np.float32))
     halve(a)
     idx = np.zeros((1, 64, 2), np.int64)
     w = np.zeros((1, 64, 2), np.float32)
