@@ -131,7 +131,7 @@ def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:
     names, _ = hyp.hypothesis_buffers(luma.astype(np.float32), (width, height), scale)
     assert any(n.startswith("inpaint:") for n in names)
     hyp.find_boxes(luma)                                           # uint8, as a caller may hand it
-    for fn in (kernels.qualities, kernels.halve, kernels.uncrop, kernels.edge_boxes):
+    for fn in (kernels.tent_operator, kernels.qualities, kernels.halve, kernels.uncrop, kernels.edge_boxes):
         assert len(fn.signatures) == 1, fn
 
 
@@ -154,3 +154,32 @@ def test_the_compiled_quality_is_numpy_s_on_every_level() -> None:
         assert np.array_equal(ours, numpy_qualities(buffers))
         seen.update(ours.tolist())
     assert {0, 50, 100} <= seen and len(seen) >= 80                # low, middling and full quality alike
+
+
+def test_the_compiled_tent_is_numpy_s_to_the_last_bit() -> None:
+    """PDQ's axis operator (``pdq.axis_operator``, compiled) against numpy's scatter and cumsum,
+    as it was built before: the same float64 weights, the residues past each tent included."""
+    from tasman.triage.hashing.kernels import tent_operator
+
+    def numpy_operator(n: int) -> np.ndarray:
+        full = (n + 127) // 128
+        half = (full + 2) // 2
+        k = np.arange(n)
+        lo = np.maximum(0, k - (full - half))
+        hi = np.minimum(n - 1, k + half - 1)
+        cnt = (hi - lo + 1).astype(np.float64)
+        picks = ((np.arange(64) + 0.5) * n / 64).astype(np.int64)
+        first = np.zeros((64, n))
+        for r, c in enumerate(picks):
+            first[r, lo[c]:hi[c] + 1] = 1.0 / cnt[c]
+        weights = first / cnt
+        k_idx, r_idx = np.nonzero(weights.T)
+        w = weights.T[k_idx, r_idx]
+        diff = np.zeros((n + 1, 64))
+        np.add.at(diff, (lo[k_idx], r_idx), w)
+        np.add.at(diff, (hi[k_idx] + 1, r_idx), -w)
+        out: np.ndarray = np.cumsum(diff, axis=0)[:n].T
+        return out
+
+    for n in (*range(1, 200), 255, 256, 257, 640, 1000, 1152, 1296, 2049, 4000):
+        assert np.array_equal(tent_operator(n), numpy_operator(n)), n

@@ -214,9 +214,14 @@ class UncropPlan:
 def _stacked(bands: list[Band]) -> tuple[np.ndarray, np.ndarray]:
     """Bands of one output size stacked to one width (more pixels read at weight 0)."""
     k = max(b.idx.shape[1] for b in bands)
-    idx = np.stack([np.pad(b.idx, ((0, 0), (0, k - b.idx.shape[1])), mode="edge") for b in bands])
-    w = np.stack([np.pad(b.w, ((0, 0), (0, k - b.w.shape[1]))) for b in bands])
-    return idx.astype(np.int64), w.astype(np.float32)
+    idx = np.empty((len(bands), *bands[0].idx.shape[:1], k), np.int64)
+    w = np.zeros((len(bands), *bands[0].idx.shape[:1], k), np.float32)
+    for n, b in enumerate(bands):
+        width = b.idx.shape[1]
+        idx[n, :, :width] = b.idx
+        idx[n, :, width:] = b.idx[:, -1:]
+        w[n, :, :width] = b.w
+    return idx, w
 
 
 @lru_cache(maxsize=1024)

@@ -22,6 +22,38 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
+def tent_operator(n):
+    """``pdq.axis_operator(n)`` (64 x n, float64): PDQ's two box passes along ``n`` pixels and its
+    64-point decimation, each output's weights scattered as differences and summed down the
+    pixels in the order numpy's scatter (``np.add.at``) and running sum (``np.cumsum``) took,
+    so every weight is the same float, the residue past a tent included."""
+    full = (n + 127) // 128                        # computeJaroszFilterWindowSize(n, 64)
+    half = (full + 2) // 2
+    lo = np.empty(n, np.int64)
+    hi = np.empty(n, np.int64)
+    cnt = np.empty(n, np.float64)
+    for k in range(n):
+        lo[k] = max(0, k - (full - half))
+        hi[k] = min(n - 1, k + half - 1)
+        cnt[k] = hi[k] - lo[k] + 1
+    out = np.empty((64, n), np.float64)
+    diff = np.zeros(n + 1, np.float64)
+    for r in range(64):
+        c = np.int64((r + 0.5) * n / 64)
+        first = 1.0 / cnt[c]
+        diff[:] = 0.0
+        for k in range(lo[c], hi[c] + 1):
+            diff[lo[k]] += first / cnt[k]
+        for k in range(lo[c], hi[c] + 1):
+            diff[hi[k] + 1] += -(first / cnt[k])
+        total = 0.0
+        for j in range(n):
+            total += diff[j]
+            out[r, j] = total
+    return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
 def qualities(buffers):
     """PDQ's quality of each 64x64 buffer (k x 64 x 64, float32): the sum of
     ``floor(|u - v| * 100 / 255)`` over neighbouring values down and across, // 90, at most
@@ -207,6 +239,7 @@ def _warm() -> None:
     has them loaded from numba's cache, or compiled, before its workers are forked."""
     a = np.zeros((9, 9), np.float32)
     qualities(np.zeros((1, 64, 64), np.float32))
+    tent_operator(64)
     halve(a)
     idx = np.zeros((1, 64, 2), np.int64)
     w = np.zeros((1, 64, 2), np.float32)

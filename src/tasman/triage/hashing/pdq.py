@@ -25,24 +25,14 @@ MIN_HASHABLE_DIM = 5
 
 @lru_cache(maxsize=512)
 def axis_operator(n: int) -> np.ndarray:
-    """64 x n: PDQ's two box passes along an axis of ``n`` pixels, then its 64-point decimation."""
-    full = (n + 127) // 128                       # computeJaroszFilterWindowSize(n, 64)
-    half = (full + 2) // 2
-    k = np.arange(n)
-    lo = np.maximum(0, k - (full - half))
-    hi = np.minimum(n - 1, k + half - 1)
-    cnt = (hi - lo + 1).astype(np.float64)
-    picks = ((np.arange(64) + 0.5) * n / 64).astype(np.int64)
-    first = np.zeros((64, n))
-    for r, c in enumerate(picks):                  # one box pass: row ``c`` of the box matrix
-        first[r, lo[c]:hi[c] + 1] = 1.0 / cnt[c]
-    weights = first / cnt                          # second box pass, as a scatter of the
-    k_idx, r_idx = np.nonzero(weights.T)           # non-zero weights only (a few per row: the
-    w = weights.T[k_idx, r_idx]                    # same sums in the same order, 50x faster)
-    diff = np.zeros((n + 1, 64))
-    np.add.at(diff, (lo[k_idx], r_idx), w)
-    np.add.at(diff, (hi[k_idx] + 1, r_idx), -w)
-    result: np.ndarray = np.cumsum(diff, axis=0)[:n].T
+    """64 x n: PDQ's two box passes along an axis of ``n`` pixels, then its 64-point decimation.
+
+    Built for each picture size a worker meets (and, for the hypotheses, four more sizes each):
+    the compiled loop (``kernels.tent_operator``) gives numpy's scatter-and-cumsum's very floats
+    at a sixteenth of its cost (~0.08 ms at 1,000 pixels)."""
+    from tasman.triage.hashing import kernels
+
+    result: np.ndarray = kernels.tent_operator(n)
     return result
 
 
