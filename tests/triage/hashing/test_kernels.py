@@ -131,7 +131,8 @@ def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:
     names, _ = hyp.hypothesis_buffers(luma.astype(np.float32), (width, height), scale)
     assert any(n.startswith("inpaint:") for n in names)
     hyp.find_boxes(luma)                                           # uint8, as a caller may hand it
-    for fn in (kernels.tent_operator, kernels.qualities, kernels.halve, kernels.uncrop, kernels.edge_boxes):
+    for fn in (kernels.tent_operator, kernels.fold, kernels.qualities, kernels.halve, kernels.uncrop,
+               kernels.edge_boxes):
         assert len(fn.signatures) == 1, fn
 
 
@@ -183,3 +184,20 @@ def test_the_compiled_tent_is_numpy_s_to_the_last_bit() -> None:
 
     for n in (*range(1, 200), 255, 256, 257, 640, 1000, 1152, 1296, 2049, 4000):
         assert np.array_equal(tent_operator(n), numpy_operator(n)), n
+
+
+def test_the_compiled_fold_is_numpy_s_block_sums() -> None:
+    """``pdq.folded_operator`` (compiled) against numpy's zero-padded block sums, as it was built
+    before: the same float32 weights for every scale a decode or the hypotheses' halving gives."""
+    from tasman.triage.hashing.pdq import axis_operator, folded_operator
+
+    def numpy_fold(n: int, m: int, s: int) -> np.ndarray:
+        padded = np.zeros((64, m * s))
+        width = min(n, m * s)
+        padded[:, :width] = axis_operator(n)[:, :width]
+        return np.ascontiguousarray(padded.reshape(64, m, s).sum(axis=2), dtype=np.float32)
+
+    for s in (1, 2, 4, 8, 16, 32):
+        for m in range(33, 260, 17):
+            for n in {m * s, max(1, m * s - s // 2), m * s + 1}:
+                assert np.array_equal(folded_operator.__wrapped__(n, m, s), numpy_fold(n, m, s)), (n, m, s)

@@ -54,6 +54,21 @@ def tent_operator(n):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
+def fold(op, m, s):
+    """``op`` (64 x n, float64) folded onto ``m`` pixels of ``s`` each (float32, 64 x m): each
+    block's weights summed, the pixels past ``n`` counting as zero (``pdq.folded_operator``)."""
+    n = op.shape[1]
+    out = np.empty((op.shape[0], m), np.float32)
+    for r in range(op.shape[0]):
+        for j in range(m):
+            total = 0.0
+            for x in range(j * s, min(n, (j + 1) * s)):
+                total += op[r, x]
+            out[r, j] = total
+    return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
 def qualities(buffers):
     """PDQ's quality of each 64x64 buffer (k x 64 x 64, float32): the sum of
     ``floor(|u - v| * 100 / 255)`` over neighbouring values down and across, // 90, at most
@@ -239,7 +254,7 @@ def _warm() -> None:
     has them loaded from numba's cache, or compiled, before its workers are forked."""
     a = np.zeros((9, 9), np.float32)
     qualities(np.zeros((1, 64, 64), np.float32))
-    tent_operator(64)
+    fold(tent_operator(64), 8, 8)
     halve(a)
     idx = np.zeros((1, 64, 2), np.int64)
     w = np.zeros((1, 64, 2), np.float32)

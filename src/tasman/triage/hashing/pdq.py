@@ -38,12 +38,12 @@ def axis_operator(n: int) -> np.ndarray:
 
 @lru_cache(maxsize=512)
 def folded_operator(n: int, m: int, s: int) -> np.ndarray:
-    """The full-size operator for ``n`` pixels folded onto ``m`` decoded pixels of ``s`` each."""
-    op = axis_operator(n)
-    padded = np.zeros((64, m * s))
-    width = min(n, m * s)
-    padded[:, :width] = op[:, :width]
-    return np.ascontiguousarray(padded.reshape(64, m, s).sum(axis=2), dtype=np.float32)
+    """The full-size operator for ``n`` pixels folded onto ``m`` decoded pixels of ``s`` each
+    (float32; compiled: ``kernels.fold``, numpy's block sums' very floats)."""
+    from tasman.triage.hashing import kernels
+
+    out: np.ndarray = kernels.fold(axis_operator(n), m, s)
+    return out
 
 
 @dataclass(frozen=True)
