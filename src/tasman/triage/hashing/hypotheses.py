@@ -32,7 +32,7 @@ Everything is computed from the reduced-scale luma the runner already decoded, h
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
 operators (the padding folded into them: no padded copy is made), and hashed in the same batch
 as the picture's own PDQ (see ``pictures``). The halving, the ten un-crops' products and the box
-finder are compiled loops (``kernels``): about 0.65 CPU-ms a picture for all of them (figures in
+finder are compiled loops (``kernels``): about 0.7 CPU-ms a picture for all of them (figures in
 docs/triage.md). Pictures under :data:`MIN_SIDE` pixels a side get none (``skip_note``). The
 matcher queries these hashes only for files that nothing else matched, at its own, stricter
 radius (``MatchSettings.hypothesis_threshold``).
