@@ -21,7 +21,8 @@ from tasman.triage.hashing.worker import HashOptions, WorkItem, WorkResult, hash
 
 CHUNK_ITEMS = 64          # round trips to the workers are slow on a loaded machine: send work in bulk
 CHUNK_BYTES = 32 << 20    # ...but not so much that one chunk holds a worker for long
-_PRELOAD = ["tasman.triage.hashing.worker", "tasman.triage.hashing.regions"]
+_PRELOAD = ["tasman.triage.hashing.worker", "tasman.triage.hashing.regions",
+            "tasman.triage.hashing.kernels"]      # the hypotheses' compiled loops, loaded once for all workers
 
 
 def chunks(items: Iterable[WorkItem], max_items: int = CHUNK_ITEMS,

@@ -31,7 +31,8 @@ masked rule as themselves or in-painted, never un-cropped).
 Everything is computed from the reduced-scale luma the runner already decoded, halved to about
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
 operators (the padding folded into them: no padded copy is made), and hashed in the same batch
-as the picture's own PDQ (see ``pictures``): 2-3 CPU-ms a picture for all of them (figures in
+as the picture's own PDQ (see ``pictures``). The halving, the ten un-crops' products and the box
+finder are compiled loops (``kernels``): about 0.7 CPU-ms a picture for all of them (figures in
 docs/triage.md). Pictures under :data:`MIN_SIDE` pixels a side get none (``skip_note``). The
 matcher queries these hashes only for files that nothing else matched, at its own, stricter
 radius (``MatchSettings.hypothesis_threshold``).
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
 
 import numpy as np
 
@@ -67,6 +69,15 @@ STRAIGHT = 0.7             # share of the row past a box that differs from it (a
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
 FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
 MASK_BITS = 128            # each hypothesis's confident bits (``pdq.confident_masks``), for the masked distance
+
+
+def _kernel() -> ModuleType:
+    """The compiled loops (``kernels``), imported at first use: numba's import and the loops'
+    load cost ~0.8 CPU-seconds once a process (the triage workers' fork server pays it before
+    they start), which the processes that import this module and hash no picture never pay."""
+    from tasman.triage.hashing import kernels
+
+    return kernels
 
 
 @dataclass(frozen=True)
@@ -113,52 +124,29 @@ def _oriented(a: np.ndarray, edge: str) -> np.ndarray:
     return a.T[::-1]
 
 
-def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
-    """The :data:`RUNS_PER_EDGE` longest runs of neighbouring pixels at most :data:`FLAT_STEP`
-    apart that are ``min_len`` long or more."""
-    bounds = np.concatenate([[0], np.nonzero(np.abs(np.diff(row)) > FLAT_STEP)[0] + 1, [len(row)]])
-    lengths = np.diff(bounds)
-    long_enough = np.nonzero(lengths >= min_len)[0]
-    longest = long_enough[np.argsort(-lengths[long_enough], kind="stable")[:RUNS_PER_EDGE]]
-    return [(int(bounds[i]), int(bounds[i + 1])) for i in longest]
-
-
-def _edge_boxes(e: np.ndarray, edge: str) -> list[Box]:
-    rows, cols = e.shape
-    limit = int(rows * MAX_DEPTH)
-    runs = _runs(e[1], max(4, int(cols * MIN_RUN)))
-    if not runs:
-        return []
-    out: list[Box] = []
-    for c0, c1 in runs:
-        width = c1 - c0
-        # off the box: further than the tolerance from the edge row's own pixel in that column (a
-        # flat run's pixels are within a few grey levels of each other)
-        off = (np.abs(e[:limit + 1, c0:c1] - e[1, c0:c1]) > BOX_TOLERANCE).sum(axis=1)
-        mostly = off <= (1 - MOSTLY) * width
-        if mostly.all():
-            continue                           # no end in reach: flat content, not a box
-        end = int(np.argmin(mostly))
-        clean = np.nonzero(off[:end] <= (1 - CLEAN) * width)[0]
-        if len(clean) and clean[-1] + 1 < end:
-            end = int(clean[-1]) + 1           # the box's clean margin ends it (what follows may match its colour)
-        if end < max(2, MIN_DEPTH * rows):
-            continue
-        if float(np.abs(e[end, c0:c1] - e[end - 2, c0:c1]).mean()) < MIN_STEP_OUT:
-            continue                           # a slow change (a gradient), not a box's edge
-        past = min(end + 1, limit)
-        if off[past] < STRAIGHT * width:
-            continue                           # no straight inner edge: a drawn shape, not a box
-        marks = float(off[:end].sum()) / (end * width)
-        out.append(Box(edge, past, max(0, c0 - 1), min(cols, c1 + 1), cols,
-                       TEXT_MARKS[0] <= marks <= TEXT_MARKS[1]))
-    return out
+_EDGE_CODE = {"top": 0, "bottom": 1, "left": 2, "right": 3}     # ``kernels``'s codes
+_EDGE_NAME = {code: edge for edge, code in _EDGE_CODE.items()}
 
 
 def find_boxes(luma: np.ndarray) -> list[Box]:
-    """The largest flat or text-bearing boxes on the picture's edges (at most :data:`MAX_BOXES`)."""
-    a = np.asarray(luma, dtype=np.float32)
-    found = [b for edge in EDGES for b in _edge_boxes(_oriented(a, edge), edge)]
+    """The largest flat or text-bearing boxes on the picture's edges (at most :data:`MAX_BOXES`).
+
+    On each edge (seen with it as row 0): the :data:`RUNS_PER_EDGE` longest runs of row 1 whose
+    neighbours lie at most :data:`FLAT_STEP` apart, :data:`MIN_RUN` of the edge or longer; a run
+    is a box when, going inwards, the rows stay mostly (:data:`MOSTLY`) within
+    :data:`BOX_TOLERANCE` of its colour (text allowed) and then stop doing so within
+    :data:`MAX_DEPTH` (flat content that never ends is no box), the box ending at its last clean
+    row (:data:`CLEAN`) when a clean margin comes before that end; it is at least
+    :data:`MIN_DEPTH` deep, the mean step out of it is :data:`MIN_STEP_OUT` or more (a gradient
+    has none) and the row past it differs from it in :data:`STRAIGHT` of its width (a straight
+    inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour. One
+    compiled pass (``kernels.edge_boxes``) over the four edges."""
+    a = np.ascontiguousarray(luma, dtype=np.float32)
+    found = [Box(_EDGE_NAME[edge], depth, c0, c1, length, bool(text))
+             for edge, depth, c0, c1, length, text in _kernel().edge_boxes(
+                 a, np.array([_EDGE_CODE[e] for e in EDGES], np.int64), MAX_DEPTH, MIN_RUN, RUNS_PER_EDGE,
+                 float(FLAT_STEP), float(BOX_TOLERANCE), 1 - MOSTLY, 1 - CLEAN, MIN_DEPTH, float(MIN_STEP_OUT),
+                 STRAIGHT, TEXT_MARKS[0], TEXT_MARKS[1]).tolist()]
     found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
     return found[:MAX_BOXES]
 
@@ -210,16 +198,54 @@ def uncrop_band(m: int, s: int, kept: float, anchor: float) -> Band:
     return band_of(folded)
 
 
+@dataclass(frozen=True)
+class UncropPlan:
+    """The un-crops' banded operators for one reduced picture size, stacked for
+    ``kernels.uncrop``: the distinct row operators (one per kept share and vertical anchor), and
+    for each framing its row operator's place and its column operator."""
+
+    names: tuple[str, ...]
+    ridx: np.ndarray     # p x 64 x K, int64
+    rw: np.ndarray       # p x 64 x K, float32 (zero past a row's band)
+    pick: np.ndarray     # f: the row operator of each framing
+    cidx: np.ndarray     # f x 64 x K
+    cw: np.ndarray
+
+
+def _stacked(bands: list[Band]) -> tuple[np.ndarray, np.ndarray]:
+    """Bands of one output size stacked to one width (more pixels read at weight 0)."""
+    k = max(b.idx.shape[1] for b in bands)
+    idx = np.empty((len(bands), *bands[0].idx.shape[:1], k), np.int64)
+    w = np.zeros((len(bands), *bands[0].idx.shape[:1], k), np.float32)
+    for n, b in enumerate(bands):
+        width = b.idx.shape[1]
+        idx[n, :, :width] = b.idx
+        idx[n, :, width:] = b.idx[:, -1:]
+        w[n, :, :width] = b.w
+    return idx, w
+
+
+@lru_cache(maxsize=1024)
+def uncrop_plan(rows: int, cols: int, s: int, framings: tuple[tuple[float, str], ...]) -> UncropPlan:
+    """:class:`UncropPlan` of ``framings`` for a picture reduced to ``rows`` x ``cols`` pixels of
+    ``s`` full pixels each."""
+    keys: list[tuple[float, float]] = []
+    for kept, anchor in framings:
+        if (kept, _ANCHOR[anchor][0]) not in keys:
+            keys.append((kept, _ANCHOR[anchor][0]))
+    ridx, rw = _stacked([uncrop_band(rows, s, kept, av) for kept, av in keys])
+    cidx, cw = _stacked([uncrop_band(cols, s, kept, _ANCHOR[anchor][1]) for kept, anchor in framings])
+    pick = np.array([keys.index((kept, _ANCHOR[anchor][0])) for kept, anchor in framings], np.int64)
+    return UncropPlan(tuple(f"uncrop:{kept:.2f}:{anchor}" for kept, anchor in framings), ridx, rw, pick, cidx, cw)
+
+
 def reduced(a: np.ndarray, scale: int) -> tuple[np.ndarray, int]:
     """``a`` halved (2x2 means, an odd last row or column repeated) while its short side stays at
     :data:`WORK_SIDE` or more, with its new scale: hypotheses need no more detail than that, and
     cost a quarter per halving."""
+    a = np.ascontiguousarray(a, dtype=np.float32)
     while min(a.shape) >= 2 * WORK_SIDE:
-        if a.shape[0] % 2:
-            a = np.concatenate([a, a[-1:]], axis=0)
-        if a.shape[1] % 2:
-            a = np.concatenate([a, a[:, -1:]], axis=1)
-        a = (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]) * 0.25
+        a = _kernel().halve(a)
         scale *= 2
     return a, scale
 
@@ -234,18 +260,11 @@ def hypothesis_buffers(luma: np.ndarray, full_size: tuple[int, int], scale: int
         return (), np.zeros((0, 64, 64), dtype=np.float32)
     a, s = reduced(np.asarray(luma, dtype=np.float32), scale)
     rows, cols = a.shape
-    mean = float(a.mean())
-    centred = a - mean
-    names: list[str] = []
-    buffers: list[np.ndarray] = []
-    passes: dict[tuple[float, float], np.ndarray] = {}
-    for kept, anchor in UNCROP:
-        av, ah = _ANCHOR[anchor]
-        if (kept, av) not in passes:
-            passes[kept, av] = uncrop_band(rows, s, kept, av).rows(centred)
-        buffers.append(uncrop_band(cols, s, kept, ah).cols(passes[kept, av]) + mean)
-        names.append(f"uncrop:{kept:.2f}:{anchor}")
-    for box in find_boxes(a):
-        buffers.append(downsample(inpaint(a, box), (cols * s, rows * s), s))
-        names.append(box.name)
-    return tuple(names), np.stack(buffers).astype(np.float32)
+    mean = a.mean()
+    plan = uncrop_plan(rows, cols, s, UNCROP)
+    buffers = _kernel().uncrop(a - mean, np.float32(mean), plan.ridx, plan.rw, plan.pick, plan.cidx, plan.cw)
+    boxes = find_boxes(a)
+    if not boxes:
+        return plan.names, buffers
+    painted = [downsample(inpaint(a, box), (cols * s, rows * s), s) for box in boxes]
+    return (*plan.names, *(b.name for b in boxes)), np.concatenate([buffers, np.stack(painted).astype(np.float32)])

@@ -25,35 +25,25 @@ MIN_HASHABLE_DIM = 5
 
 @lru_cache(maxsize=512)
 def axis_operator(n: int) -> np.ndarray:
-    """64 x n: PDQ's two box passes along an axis of ``n`` pixels, then its 64-point decimation."""
-    full = (n + 127) // 128                       # computeJaroszFilterWindowSize(n, 64)
-    half = (full + 2) // 2
-    k = np.arange(n)
-    lo = np.maximum(0, k - (full - half))
-    hi = np.minimum(n - 1, k + half - 1)
-    cnt = (hi - lo + 1).astype(np.float64)
-    picks = ((np.arange(64) + 0.5) * n / 64).astype(np.int64)
-    first = np.zeros((64, n))
-    for r, c in enumerate(picks):                  # one box pass: row ``c`` of the box matrix
-        first[r, lo[c]:hi[c] + 1] = 1.0 / cnt[c]
-    weights = first / cnt                          # second box pass, as a scatter of the
-    k_idx, r_idx = np.nonzero(weights.T)           # non-zero weights only (a few per row: the
-    w = weights.T[k_idx, r_idx]                    # same sums in the same order, 50x faster)
-    diff = np.zeros((n + 1, 64))
-    np.add.at(diff, (lo[k_idx], r_idx), w)
-    np.add.at(diff, (hi[k_idx] + 1, r_idx), -w)
-    result: np.ndarray = np.cumsum(diff, axis=0)[:n].T
+    """64 x n: PDQ's two box passes along an axis of ``n`` pixels, then its 64-point decimation.
+
+    Built for each picture size a worker meets (and, for the hypotheses, four more sizes each):
+    the compiled loop (``kernels.tent_operator``) gives numpy's scatter-and-cumsum's very floats
+    at a sixteenth of its cost (~0.08 ms at 1,000 pixels)."""
+    from tasman.triage.hashing import kernels
+
+    result: np.ndarray = kernels.tent_operator(n)
     return result
 
 
 @lru_cache(maxsize=512)
 def folded_operator(n: int, m: int, s: int) -> np.ndarray:
-    """The full-size operator for ``n`` pixels folded onto ``m`` decoded pixels of ``s`` each."""
-    op = axis_operator(n)
-    padded = np.zeros((64, m * s))
-    width = min(n, m * s)
-    padded[:, :width] = op[:, :width]
-    return np.ascontiguousarray(padded.reshape(64, m, s).sum(axis=2), dtype=np.float32)
+    """The full-size operator for ``n`` pixels folded onto ``m`` decoded pixels of ``s`` each
+    (float32; compiled: ``kernels.fold``, numpy's block sums' very floats)."""
+    from tasman.triage.hashing import kernels
+
+    out: np.ndarray = kernels.fold(axis_operator(n), m, s)
+    return out
 
 
 @dataclass(frozen=True)
@@ -123,6 +113,7 @@ class PdqResult:
     variants: tuple[str, ...] = ()   # the eight dihedral hashes: original, rot90, rot180, rot270,
                                      # flipX, flipY, flip+1, flip-1 (the reference's order)
     extra: tuple[tuple[str, int], ...] = ()   # (hex, quality) of the extra buffers handed in
+    extra_masks: tuple[str, ...] = ()         # confident-bit masks of extra[mask_from:] (``mask_keep`` bits)
 
 
 def to_hex(dct16: np.ndarray) -> str:
@@ -142,20 +133,32 @@ def confident_masks(buffers: np.ndarray, keep: int) -> list[str]:
     """Hex masks (in :func:`to_hexes`'s bit order) of the ``keep`` bits of each buffer's hash
     (k x 64 x 64) whose DCT coefficient lies furthest from the median: the bits least likely to
     flip when the picture is disturbed (a guessed border, an in-painted box, recompression)."""
-    values = (_DCT @ buffers @ _DCT.T).reshape(len(buffers), 256)
+    return masks_of_dcts(_DCT @ buffers @ _DCT.T, keep)
+
+
+def masks_of_dcts(dcts: np.ndarray, keep: int) -> list[str]:
+    """:func:`confident_masks` of the buffers whose 16x16 DCTs are ``dcts`` (k x 16 x 16): the
+    ``keep`` coefficients furthest from the median, the first of equals first (as a stable sort
+    would rank them), without sorting: those beyond the ``keep``-th distance, then as many of
+    those at it as are wanted, in order."""
+    values = dcts.reshape(len(dcts), 256)
     median = np.partition(values, 127, axis=1)[:, 127:128]
-    order = np.argsort(-np.abs(values - median), axis=1, kind="stable")[:, :keep]
-    mask = np.zeros(values.shape, dtype=np.uint8)
-    np.put_along_axis(mask, order, 1, axis=1)
+    far = np.abs(values - median)
+    kth = -np.partition(-far, keep - 1, axis=1)[:, keep - 1:keep]
+    beyond = far > kth
+    at = far == kth
+    mask = beyond | (at & (np.cumsum(at, axis=1) <= keep - beyond.sum(axis=1, keepdims=True)))
     return [row.tobytes().hex() for row in np.packbits(mask[:, ::-1], axis=1)]
 
 
 def qualities(buffers: np.ndarray) -> np.ndarray:
     """The reference's gradient count of each 64x64 buffer (k x 64 x 64): sum of int((u - v) * 100 / 255)
-    magnitudes, / 90, capped at 100 (|trunc(x)| is floor(|x|), and taking |.| first is exact)."""
-    dv = np.floor(np.abs(buffers[:, :-1, :] - buffers[:, 1:, :]) * 100 / 255).sum(axis=(1, 2))
-    dh = np.floor(np.abs(buffers[:, :, :-1] - buffers[:, :, 1:]) * 100 / 255).sum(axis=(1, 2))
-    return np.minimum(100, (dv + dh).astype(np.int64) // 90)
+    magnitudes, / 90, capped at 100 (|trunc(x)| is floor(|x|), and taking |.| first is exact).
+    One compiled pass (``kernels.qualities``, imported at first use as ``hypotheses`` does)."""
+    from tasman.triage.hashing import kernels
+
+    out: np.ndarray = kernels.qualities(np.ascontiguousarray(buffers, dtype=np.float32))
+    return out
 
 
 def quality_of(a: np.ndarray) -> int:
@@ -185,11 +188,14 @@ def dihedral_dcts(b: np.ndarray) -> np.ndarray:
 
 
 def pdq_from_luma(luma: np.ndarray, full_size: tuple[int, int] | None = None, scale: int = 1,
-                  dihedral: bool = True, extra: np.ndarray | None = None) -> PdqResult:
+                  dihedral: bool = True, extra: np.ndarray | None = None, mask_from: int | None = None,
+                  mask_keep: int = 0) -> PdqResult:
     """PDQ of a luma plane (float32, rows x cols) decoded at ``1/scale`` of ``full_size`` (width, height).
 
     ``extra`` (k x 64 x 64 buffers, e.g. the crop stage's regions) are hashed in the same batch:
-    small numpy operations cost their call overhead, so one batch for all is markedly cheaper."""
+    small numpy operations cost their call overhead, so one batch for all is markedly cheaper.
+    With ``mask_from``, the extra buffers from that one on also get their :func:`confident_masks`
+    of ``mask_keep`` bits, from the same DCTs."""
     rows, cols = luma.shape
     width, height = full_size or (cols, rows)
     if width < MIN_HASHABLE_DIM or height < MIN_HASHABLE_DIM:
@@ -198,13 +204,15 @@ def pdq_from_luma(luma: np.ndarray, full_size: tuple[int, int] | None = None, sc
         a = luma.astype(np.float32)
     else:
         a = downsample(luma, (width, height), scale)
-    stack = a[None] if extra is None or not len(extra) else np.concatenate([a[None], extra.astype(np.float32)])
+    stack = a[None] if extra is None or not len(extra) else np.concatenate([a[None], extra], dtype=np.float32)
     dcts = _DCT @ stack @ _DCT.T
     quality = qualities(stack)
     firsts = dihedral_dcts(dcts[0]) if dihedral else dcts[:1]
     hexes = to_hexes(np.concatenate([firsts, dcts[1:]]))
     rest = zip(hexes[len(firsts):], (int(q) for q in quality[1:]), strict=True)
-    return PdqResult(hexes[0], int(quality[0]), tuple(hexes[:8]) if dihedral else (), tuple(rest))
+    masked = dcts[1 + mask_from:] if mask_from is not None else dcts[:0]
+    masks = tuple(masks_of_dcts(masked, mask_keep)) if len(masked) else ()
+    return PdqResult(hexes[0], int(quality[0]), tuple(hexes[:8]) if dihedral else (), tuple(rest), masks)
 
 
 def hamming(a: str, b: str) -> int:

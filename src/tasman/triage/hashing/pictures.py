@@ -36,7 +36,7 @@ import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
 from tasman.triage.hashing.hypotheses import MASK_BITS, hypothesis_buffers, skip_note
-from tasman.triage.hashing.pdq import confident_masks, distinct_hashes, pdq_from_luma
+from tasman.triage.hashing.pdq import distinct_hashes, pdq_from_luma
 
 MIN_SIDE = 160
 SCALES = (8, 4, 2)
@@ -238,11 +238,12 @@ def hash_picture(content: bytes, *, max_pixels: int, min_side: int = MIN_SIDE,
                           "the picture's own hashes stand"
             else:
                 extra = buffers if extra is None or not len(extra) else np.concatenate([extra, buffers])
-    result = pdq_from_luma(luma32, (width, height), scale, extra=extra)
-    split = len(result.extra) - len(names)
+    split = (0 if extra is None else len(extra)) - len(names)
+    result = pdq_from_luma(luma32, (width, height), scale, extra=extra, mask_from=split if names else None,
+                           mask_keep=MASK_BITS)
     found = distinct_hashes(result.extra[:split], REGION_MIN_QUALITY)
     kept = [k for k, (_, q) in enumerate(result.extra[split:]) if q >= REGION_MIN_QUALITY]
     guessed = tuple((names[k], result.extra[split + k][0]) for k in kept)
-    masks = tuple(confident_masks(buffers[kept], MASK_BITS)) if kept else ()
+    masks = tuple(result.extra_masks[k] for k in kept)
     return PictureHashes(result.hash, result.quality, result.variants, found, width, height, scale, fmt,
                          guessed, masks, note, warning)

@@ -1,0 +1,265 @@
+# mypy: ignore-errors
+# (numba compiles this module with its own typing: numpy scalars that mypy cannot follow)
+"""The hashing's compiled loops (numba): PDQ's quality of a stack of buffers, and the crop/overlay
+hypotheses' halving of the luma, ten un-crops' banded products and box finder, each one call a
+picture.
+
+numpy's way of doing the same work was a few dozen small calls a picture (sixteen banded
+products, a dozen calls per flat run on each edge for the box finder, a dozen passes over the
+buffers for the quality), each costing its call overhead or a pass over memory on a picture of
+about 64 x 85 pixels: most of the hypotheses' cost. Here each is one pass of plain loops; the
+sums run in float32 as numpy's did, so buffers differ from numpy's only in the order of additions
+(a few 1e-5 grey levels), and the box finder's and the quality's decisions are the same
+operations on the same values (the luma is whole grey levels halved, so every sum is exact).
+
+Compiled on first use and cached on disk (``cache=True``, as ``perceptual.mihkernel``). Every
+setting comes in as an argument, so the cache never holds a stale constant of ``hypotheses``."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def tent_operator(n):
+    """``pdq.axis_operator(n)`` (64 x n, float64): PDQ's two box passes along ``n`` pixels and its
+    64-point decimation, each output's weights scattered as differences and summed down the
+    pixels in the order numpy's scatter (``np.add.at``) and running sum (``np.cumsum``) took,
+    so every weight is the same float, the residue past a tent included."""
+    full = (n + 127) // 128                        # computeJaroszFilterWindowSize(n, 64)
+    half = (full + 2) // 2
+    lo = np.empty(n, np.int64)
+    hi = np.empty(n, np.int64)
+    cnt = np.empty(n, np.float64)
+    for k in range(n):
+        lo[k] = max(0, k - (full - half))
+        hi[k] = min(n - 1, k + half - 1)
+        cnt[k] = hi[k] - lo[k] + 1
+    out = np.empty((64, n), np.float64)
+    diff = np.zeros(n + 1, np.float64)
+    for r in range(64):
+        c = np.int64((r + 0.5) * n / 64)
+        first = 1.0 / cnt[c]
+        diff[:] = 0.0
+        for k in range(lo[c], hi[c] + 1):
+            diff[lo[k]] += first / cnt[k]
+        for k in range(lo[c], hi[c] + 1):
+            diff[hi[k] + 1] += -(first / cnt[k])
+        total = 0.0
+        for j in range(n):
+            total += diff[j]
+            out[r, j] = total
+    return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def fold(op, m, s):
+    """``op`` (64 x n, float64) folded onto ``m`` pixels of ``s`` each (float32, 64 x m): each
+    block's weights summed, the pixels past ``n`` counting as zero (``pdq.folded_operator``)."""
+    n = op.shape[1]
+    out = np.empty((op.shape[0], m), np.float32)
+    for r in range(op.shape[0]):
+        for j in range(m):
+            total = 0.0
+            for x in range(j * s, min(n, (j + 1) * s)):
+                total += op[r, x]
+            out[r, j] = total
+    return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def qualities(buffers):
+    """PDQ's quality of each 64x64 buffer (k x 64 x 64, float32): the sum of
+    ``floor(|u - v| * 100 / 255)`` over neighbouring values down and across, // 90, at most
+    100, in float32 arithmetic as ``pdq.qualities`` computes it with numpy."""
+    k, rows, cols = buffers.shape
+    out = np.empty(k, np.int64)
+    hundred = np.float32(100)
+    scale = np.float32(255)
+    for b in range(k):
+        total = 0                      # whole numbers: truncating a magnitude is its floor
+        for i in range(rows - 1):
+            for j in range(cols):
+                total += np.int32(abs(buffers[b, i, j] - buffers[b, i + 1, j]) * hundred / scale)
+        for i in range(rows):
+            for j in range(cols - 1):
+                total += np.int32(abs(buffers[b, i, j] - buffers[b, i, j + 1]) * hundred / scale)
+        out[b] = min(100, total // 90)
+    return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def halve(a):
+    """``a`` (float32) halved: means of 2 x 2 blocks, an odd last row or column repeated."""
+    rows, cols = a.shape
+    r2 = (rows + 1) // 2
+    c2 = (cols + 1) // 2
+    out = np.empty((r2, c2), np.float32)
+    quarter = np.float32(0.25)
+    for i in range(r2):
+        i0 = 2 * i
+        i1 = min(i0 + 1, rows - 1)
+        for j in range(c2):
+            j0 = 2 * j
+            j1 = min(j0 + 1, cols - 1)
+            out[i, j] = (a[i0, j0] + a[i1, j0] + a[i0, j1] + a[i1, j1]) * quarter
+    return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def uncrop(centred, mean, ridx, rw, pick, cidx, cw):
+    """The un-crop buffers (f x 64 x 64, float32): banded operator ``p`` (``ridx``, ``rw``:
+    p x 64 x K) down the rows of ``centred``, then operator ``f`` (``cidx``, ``cw``) along the
+    columns of row pass ``pick[f]``, plus ``mean``."""
+    cols = centred.shape[1]
+    passes, out_rows, kr = ridx.shape
+    tmp = np.empty((passes, cols, out_rows), np.float32)      # each row pass, transposed
+    acc = np.empty(cols, np.float32)
+    for p in range(passes):
+        for r in range(out_rows):
+            acc[:] = 0
+            for k in range(kr):
+                w = rw[p, r, k]
+                src = centred[ridx[p, r, k]]
+                for c in range(cols):
+                    acc[c] += w * src[c]
+            for c in range(cols):
+                tmp[p, c, r] = acc[c]
+    frames, out_cols, kc = cidx.shape
+    out = np.empty((frames, out_rows, out_cols), np.float32)
+    acc2 = np.empty(out_rows, np.float32)
+    for f in range(frames):
+        t = tmp[pick[f]]
+        for c in range(out_cols):
+            acc2[:] = 0
+            for k in range(kc):
+                w = cw[f, c, k]
+                src = t[cidx[f, c, k]]
+                for r in range(out_rows):
+                    acc2[r] += w * src[r]
+            for r in range(out_rows):
+                out[f, r, c] = acc2[r] + mean
+    return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _edge_rows(a, edge, n):
+    """The first ``n`` rows of ``a`` seen with ``edge`` (0 top, 1 bottom, 2 left, 3 right) as row 0."""
+    rows, cols = a.shape
+    length = cols if edge < 2 else rows
+    e = np.empty((n, length), np.float32)
+    for i in range(n):
+        for j in range(length):
+            if edge == 0:
+                e[i, j] = a[i, j]
+            elif edge == 1:
+                e[i, j] = a[rows - 1 - i, j]
+            elif edge == 2:
+                e[i, j] = a[j, i]
+            else:
+                e[i, j] = a[j, cols - 1 - i]
+    return e
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _off(e, i, c0, c1, tolerance):
+    """Pixels of row ``i`` in columns ``c0``..``c1`` further than ``tolerance`` from row 1's."""
+    n = 0
+    for j in range(c0, c1):
+        n += abs(e[i, j] - e[1, j]) > tolerance
+    return n
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance, mostly_off, clean_off,
+               min_depth, min_step_out, straight, marks_lo, marks_hi):
+    """The boxes on ``edges`` (codes as in :func:`_edge_rows`), k x 6 int64: edge, depth, c0, c1,
+    the edge's length, text (1 or 0); the rules and their settings are ``hypotheses.find_boxes``'s."""
+    out = np.empty((len(edges) * runs_per_edge, 6), np.int64)
+    n_out = 0
+    for edge in edges:
+        rows = a.shape[0] if edge < 2 else a.shape[1]
+        limit = int(rows * max_depth)
+        e = _edge_rows(a, edge, limit + 1)
+        cols = e.shape[1]
+        min_len = max(4, int(cols * min_run))
+        # the flat runs of row 1: neighbours at most flat_step apart
+        starts = np.empty(cols, np.int64)
+        ends = np.empty(cols, np.int64)
+        n_runs = 0
+        start = 0
+        for j in range(1, cols + 1):
+            if j == cols or abs(e[1, j] - e[1, j - 1]) > flat_step:
+                if j - start >= min_len:
+                    starts[n_runs] = start
+                    ends[n_runs] = j
+                    n_runs += 1
+                start = j
+        used = np.zeros(n_runs, np.bool_)
+        for _ in range(min(runs_per_edge, n_runs)):
+            best = -1                                # the longest run left, the first of equals
+            for k in range(n_runs):
+                if not used[k] and (best < 0 or ends[k] - starts[k] > ends[best] - starts[best]):
+                    best = k
+            used[best] = True
+            c0 = starts[best]
+            c1 = ends[best]
+            width = c1 - c0
+            off = np.empty(limit + 1, np.int64)
+            end = -1                                 # the first row not mostly the box's colour
+            for i in range(limit + 1):
+                off[i] = _off(e, i, c0, c1, tolerance)
+                if not off[i] <= mostly_off * width:
+                    end = i
+                    break
+            if end < 0:
+                continue                             # no end in reach: flat content, not a box
+            known = end + 1                          # off is known for rows 0..end
+            last_clean = -1
+            for i in range(end):
+                if off[i] <= clean_off * width:
+                    last_clean = i
+            if last_clean >= 0 and last_clean + 1 < end:
+                end = last_clean + 1                 # the box's clean margin ends it
+            if end < max(2.0, min_depth * rows):
+                continue
+            step = 0.0
+            for j in range(c0, c1):
+                step += abs(e[end, j] - e[end - 2, j])
+            if step / width < min_step_out:
+                continue                             # a slow change (a gradient), not a box's edge
+            past = min(end + 1, limit)
+            if past >= known:
+                off[past] = _off(e, past, c0, c1, tolerance)
+            if off[past] < straight * width:
+                continue                             # no straight inner edge: a drawn shape
+            total = 0
+            for i in range(end):
+                total += off[i]
+            marks = total / (end * width)
+            out[n_out, 0] = edge
+            out[n_out, 1] = past
+            out[n_out, 2] = max(0, c0 - 1)
+            out[n_out, 3] = min(cols, c1 + 1)
+            out[n_out, 4] = cols
+            out[n_out, 5] = 1 if marks_lo <= marks <= marks_hi else 0
+            n_out += 1
+    return out[:n_out]
+
+
+def _warm() -> None:
+    """Each loop run once on a small picture, with the argument types ``hypotheses`` passes, so
+    that a process importing this module (the triage workers' fork server: ``pipeline._PRELOAD``)
+    has them loaded from numba's cache, or compiled, before its workers are forked."""
+    a = np.zeros((9, 9), np.float32)
+    qualities(np.zeros((1, 64, 64), np.float32))
+    fold(tent_operator(64), 8, 8)
+    halve(a)
+    idx = np.zeros((1, 64, 2), np.int64)
+    w = np.zeros((1, 64, 2), np.float32)
+    uncrop(a, np.float32(0), idx, w, np.zeros(1, np.int64), idx, w)
+    edge_boxes(a, np.arange(4, dtype=np.int64), 0.35, 0.12, 3, 10.0, 24.0, 0.7, 0.03, 0.03, 14.0, 0.7, 0.02, 0.45)
+
+
+_warm()

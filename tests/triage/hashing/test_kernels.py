@@ -1,0 +1,203 @@
+"""The hypotheses' compiled loops (``kernels``) against plain numpy doing the same work: the
+halving, the ten un-crops (each framing's banded operators applied one at a time) and the box
+finder (numpy's version as it was before it was compiled, kept here as the reference)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tasman.synth.edits import caption_box, corner_logo, crop, jpeg_bytes, watermark_bar
+from tasman.synth.images import draw_picture
+from tasman.triage.hashing import hypotheses as hyp
+from tasman.triage.hashing.kernels import halve
+from tasman.triage.hashing.pictures import decode_luma
+
+# -- the reference: numpy's box finder, as it was before ``kernels.edge_boxes`` ------------------
+
+
+def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
+    bounds = np.concatenate([[0], np.nonzero(np.abs(np.diff(row)) > hyp.FLAT_STEP)[0] + 1, [len(row)]])
+    lengths = np.diff(bounds)
+    long_enough = np.nonzero(lengths >= min_len)[0]
+    longest = long_enough[np.argsort(-lengths[long_enough], kind="stable")[:hyp.RUNS_PER_EDGE]]
+    return [(int(bounds[i]), int(bounds[i + 1])) for i in longest]
+
+
+def _edge_boxes(e: np.ndarray, edge: str) -> list[hyp.Box]:
+    rows, cols = e.shape
+    limit = int(rows * hyp.MAX_DEPTH)
+    out: list[hyp.Box] = []
+    for c0, c1 in _runs(e[1], max(4, int(cols * hyp.MIN_RUN))):
+        width = c1 - c0
+        off = (np.abs(e[:limit + 1, c0:c1] - e[1, c0:c1]) > hyp.BOX_TOLERANCE).sum(axis=1)
+        mostly = off <= (1 - hyp.MOSTLY) * width
+        if mostly.all():
+            continue
+        end = int(np.argmin(mostly))
+        clean = np.nonzero(off[:end] <= (1 - hyp.CLEAN) * width)[0]
+        if len(clean) and clean[-1] + 1 < end:
+            end = int(clean[-1]) + 1
+        if end < max(2, hyp.MIN_DEPTH * rows):
+            continue
+        if float(np.abs(e[end, c0:c1] - e[end - 2, c0:c1]).mean()) < hyp.MIN_STEP_OUT:
+            continue
+        past = min(end + 1, limit)
+        if off[past] < hyp.STRAIGHT * width:
+            continue
+        marks = float(off[:end].sum()) / (end * width)
+        out.append(hyp.Box(edge, past, max(0, c0 - 1), min(cols, c1 + 1), cols,
+                           hyp.TEXT_MARKS[0] <= marks <= hyp.TEXT_MARKS[1]))
+    return out
+
+
+def numpy_boxes(luma: np.ndarray) -> list[hyp.Box]:
+    a = np.asarray(luma, dtype=np.float32)
+    found = [b for edge in hyp.EDGES for b in _edge_boxes(hyp._oriented(a, edge), edge)]
+    found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
+    return found[:hyp.MAX_BOXES]
+
+
+# -- pictures -----------------------------------------------------------------------------------
+
+def _worked(im: Image.Image) -> np.ndarray:
+    """The luma the hypotheses work on: decoded as the runner decodes it, then reduced."""
+    luma, _w, _h, scale, _ = decode_luma(jpeg_bytes(im, 85), max_pixels=10**8)
+    return hyp.reduced(luma.astype(np.float32), scale)[0]
+
+
+def _pictures() -> list[np.ndarray]:
+    out = []
+    for seed in range(8):
+        im = draw_picture(600 + seed, (640, 480) if seed % 2 else (480, 720))
+        out += [_worked(im), _worked(caption_box(im, seed, "bottom" if seed % 2 else "top", 0.6, 0.15,
+                                                 ("left", "right", "middle")[seed % 3])),
+                _worked(corner_logo(im, seed, ("bottom-right", "top-left")[seed % 2])),
+                _worked(watermark_bar(im, seed, ("top", "bottom", "left", "right")[seed % 4])),
+                _worked(crop(im, 0.05))]
+    rng = np.random.default_rng(7)
+    flat = np.full((96, 128), 120, np.float32)                                  # no edge ever ends
+    stripes = np.repeat(rng.integers(0, 256, (96, 1)), 128, axis=1).astype(np.float32)
+    blocky = np.kron(rng.integers(0, 256, (12, 16)), np.ones((8, 8))).astype(np.float32)
+    return [*out, flat, stripes, blocky, stripes.T.copy()]
+
+
+PICTURES = _pictures()
+
+
+def test_the_compiled_box_finder_finds_numpy_s_boxes() -> None:
+    found = [hyp.find_boxes(a) for a in PICTURES]
+    assert found == [numpy_boxes(a) for a in PICTURES]
+    assert sum(len(f) for f in found) >= 20                  # the edited pictures do have boxes
+    assert {b.edge for f in found for b in f} == {"top", "bottom", "left", "right"}
+    assert any(b.text for f in found for b in f) and any(not b.text for f in found for b in f)
+
+
+@pytest.mark.parametrize("shape", [(7, 9), (8, 8), (64, 85), (131, 200)])
+def test_halving_is_the_mean_of_two_by_two_blocks(shape: tuple[int, int]) -> None:
+    a = np.random.default_rng(1).integers(0, 256, shape).astype(np.float32)
+    if a.shape[0] % 2:
+        a2 = np.concatenate([a, a[-1:]], axis=0)
+    else:
+        a2 = a
+    if a2.shape[1] % 2:
+        a2 = np.concatenate([a2, a2[:, -1:]], axis=1)
+    expected = (a2[0::2, 0::2] + a2[1::2, 0::2] + a2[0::2, 1::2] + a2[1::2, 1::2]) * 0.25
+    assert np.array_equal(halve(a), expected)
+
+
+def test_the_uncrops_are_each_framing_s_operators_applied_in_turn() -> None:
+    for a in PICTURES[::3]:
+        rows, cols = a.shape
+        s = 4
+        names, buffers = hyp.hypothesis_buffers(a, (cols * s, rows * s), s)
+        mean = float(a.mean())
+        for k, (kept, anchor) in enumerate(hyp.UNCROP):
+            av, ah = hyp._ANCHOR[anchor]
+            expected = hyp.uncrop_band(cols, s, kept, ah).cols(hyp.uncrop_band(rows, s, kept, av).rows(a - mean)) + mean
+            assert names[k] == f"uncrop:{kept:.2f}:{anchor}"
+            assert np.abs(buffers[k] - expected).max() < 1e-3
+        assert len(names) == len(buffers) == len(hyp.UNCROP) + len(hyp.find_boxes(a))
+
+
+def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:
+    """Importing ``kernels`` (the workers' fork server does) loads each loop for the argument
+    types the hypotheses pass: hashing pictures afterwards compiles nothing more."""
+    from tasman.triage.hashing import kernels
+
+    luma, width, height, scale, _ = decode_luma(jpeg_bytes(caption_box(draw_picture(5, (640, 480)), 5)),
+                                                max_pixels=10**8)
+    names, _ = hyp.hypothesis_buffers(luma.astype(np.float32), (width, height), scale)
+    assert any(n.startswith("inpaint:") for n in names)
+    hyp.find_boxes(luma)                                           # uint8, as a caller may hand it
+    for fn in (kernels.tent_operator, kernels.fold, kernels.qualities, kernels.halve, kernels.uncrop,
+               kernels.edge_boxes):
+        assert len(fn.signatures) == 1, fn
+
+
+def test_the_compiled_quality_is_numpy_s_on_every_level() -> None:
+    """PDQ's quality (``pdq.qualities``, compiled) against numpy's formula, from 0 to 100."""
+    from tasman.triage.hashing.pdq import qualities
+
+    def numpy_qualities(buffers: np.ndarray) -> np.ndarray:
+        dv = np.floor(np.abs(buffers[:, :-1, :] - buffers[:, 1:, :]) * 100 / 255).sum(axis=(1, 2))
+        dh = np.floor(np.abs(buffers[:, :, :-1] - buffers[:, :, 1:]) * 100 / 255).sum(axis=(1, 2))
+        return np.minimum(100, (dv + dh).astype(np.int64) // 90)
+
+    rng = np.random.default_rng(3)
+    seen: set[int] = set()
+    for _ in range(400):
+        ramp = np.linspace(0, rng.uniform(0, 255), 64)[None, None, :]
+        noise = rng.random((4, 64, 64)) * 2.55 * 10 ** rng.uniform(-2, 1)
+        buffers = (noise + ramp).astype(np.float32)
+        ours = qualities(buffers)
+        assert np.array_equal(ours, numpy_qualities(buffers))
+        seen.update(ours.tolist())
+    assert {0, 50, 100} <= seen and len(seen) >= 80                # low, middling and full quality alike
+
+
+def test_the_compiled_tent_is_numpy_s_to_the_last_bit() -> None:
+    """PDQ's axis operator (``pdq.axis_operator``, compiled) against numpy's scatter and cumsum,
+    as it was built before: the same float64 weights, the residues past each tent included."""
+    from tasman.triage.hashing.kernels import tent_operator
+
+    def numpy_operator(n: int) -> np.ndarray:
+        full = (n + 127) // 128
+        half = (full + 2) // 2
+        k = np.arange(n)
+        lo = np.maximum(0, k - (full - half))
+        hi = np.minimum(n - 1, k + half - 1)
+        cnt = (hi - lo + 1).astype(np.float64)
+        picks = ((np.arange(64) + 0.5) * n / 64).astype(np.int64)
+        first = np.zeros((64, n))
+        for r, c in enumerate(picks):
+            first[r, lo[c]:hi[c] + 1] = 1.0 / cnt[c]
+        weights = first / cnt
+        k_idx, r_idx = np.nonzero(weights.T)
+        w = weights.T[k_idx, r_idx]
+        diff = np.zeros((n + 1, 64))
+        np.add.at(diff, (lo[k_idx], r_idx), w)
+        np.add.at(diff, (hi[k_idx] + 1, r_idx), -w)
+        out: np.ndarray = np.cumsum(diff, axis=0)[:n].T
+        return out
+
+    for n in (*range(1, 200), 255, 256, 257, 640, 1000, 1152, 1296, 2049, 4000):
+        assert np.array_equal(tent_operator(n), numpy_operator(n)), n
+
+
+def test_the_compiled_fold_is_numpy_s_block_sums() -> None:
+    """``pdq.folded_operator`` (compiled) against numpy's zero-padded block sums, as it was built
+    before: the same float32 weights for every scale a decode or the hypotheses' halving gives."""
+    from tasman.triage.hashing.pdq import axis_operator, folded_operator
+
+    def numpy_fold(n: int, m: int, s: int) -> np.ndarray:
+        padded = np.zeros((64, m * s))
+        width = min(n, m * s)
+        padded[:, :width] = axis_operator(n)[:, :width]
+        return np.ascontiguousarray(padded.reshape(64, m, s).sum(axis=2), dtype=np.float32)
+
+    for s in (1, 2, 4, 8, 16, 32):
+        for m in range(33, 260, 17):
+            for n in {m * s, max(1, m * s - s // 2), m * s + 1}:
+                assert np.array_equal(folded_operator.__wrapped__(n, m, s), numpy_fold(n, m, s)), (n, m, s)
