@@ -10,9 +10,20 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import Any, BinaryIO
 
-from tasman.triage.hashsets.base import MAX_LINE, Entry, HashSetFormat, clean_hex, clean_quality, head_lines
+from tasman.triage.hashsets.base import (
+    BATCH_SIZE,
+    MAX_LINE,
+    Batch,
+    Entry,
+    HashSetFormat,
+    clean_hex,
+    clean_quality,
+    entry_columns,
+    head_lines,
+)
 
 ALIASES = {
     "md5": ("md5", "md5hash", "hashmd5", "md5sum"),
@@ -73,6 +84,12 @@ class CsvFormat(HashSetFormat):
         return bool(fields & set(HASH_FIELDS)) or {"hash_type", "hash"} <= fields
 
     def parse(self, stream: BinaryIO) -> Iterator[Entry]:
+        for batch in self.batches(stream):
+            yield from map(Entry._make, zip(*batch, strict=True))
+
+    def batches(self, stream: BinaryIO, size: int = BATCH_SIZE) -> Iterator[Batch]:
+        """Rows ``size`` at a time, checked column by column (``Columns.batch``); a batch with
+        any row that needs more (spaces, ``0x``, a bad value, a missing hash) is read row by row."""
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
         first = text.readline(MAX_LINE + 1)
         if len(first) > MAX_LINE:
@@ -86,15 +103,21 @@ class CsvFormat(HashSetFormat):
         columns = Columns(fields, others)
         budget = _RowBudget()
         reader = csv.reader((budget.take(line) for line in _lines_without_nul(text, self.warn)), delimiter=delimiter)
+        number = 2                      # the line (row) number of a chunk's first row
         try:
-            yield from self._entries(reader, columns, budget)
+            for chunk in _chunks(reader, budget, size):
+                batch = columns.batch(chunk)
+                if batch is None:
+                    batch = entry_columns(list(self._entries(chunk, columns, number)))
+                if batch:
+                    yield batch
+                number += len(chunk)
         except csv.Error as exc:
             raise ValueError(f"line {reader.line_num + 1}: {exc}") from None
         text.detach()
 
-    def _entries(self, reader: Any, columns: Columns, budget: _RowBudget) -> Iterator[Entry]:
-        for number, row in enumerate(reader, 2):
-            budget.pending = 0
+    def _entries(self, rows: list[list[str]], columns: Columns, start: int) -> Iterator[Entry]:
+        for number, row in enumerate(rows, start):
             try:
                 entry = columns.entry(row)
             except ValueError as exc:
@@ -104,6 +127,36 @@ class CsvFormat(HashSetFormat):
                 yield entry
             elif any(v.strip() for v in row):
                 self.warn(f"line {number}", "no hash in this row")
+
+
+def _chunks(reader: Iterator[list[str]], budget: _RowBudget, size: int) -> Iterator[list[list[str]]]:
+    """The csv reader's rows in lists of ``size``, each row held to the row budget."""
+    chunk: list[list[str]] = []
+    for row in reader:
+        budget.pending = 0
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _hex_column(values: list[str], length: int) -> list[Any] | None:
+    """A column of hashes checked at C speed: every value ``length`` hex digits (lower-cased),
+    or every value empty (``[None, ...]``); None when any value needs ``clean_hex``'s care."""
+    n = len(values)
+    if not values[0] and values.count("") == n:
+        return [None] * n
+    if set(map(len, values)) != {length}:
+        return None
+    joined = "".join(values)
+    try:
+        if len(bytes.fromhex(joined)) * 2 != length * n:        # fromhex skips spaces: count what it read
+            return None
+    except ValueError:
+        return None
+    return values if joined.lower() == joined else list(map(str.lower, values))
 
 
 def _lines_without_nul(text: io.TextIOWrapper, warn: Callable[[str, str], None], start: int = 1) -> Iterator[str]:
@@ -145,6 +198,40 @@ class Columns:
         self.value = next((i for i, f in fields.items() if f == "hash"), None)
         self.others = list(others.items())
         self.width = max([*fields, *others, 0]) + 1
+
+    def batch(self, rows: list[list[str]]) -> Batch | None:
+        """``rows`` column-wise when every row is plain (all its hashes well-formed, a category,
+        no hash-type column), else None (read them with ``entry``, row by row)."""
+        n = len(rows)
+        if self.typed is not None or self.value is not None or min(map(len, rows)) < self.width:
+            return None
+        hashes: dict[str, list[Any]] = {}
+        for i, field, length, _ in self.hashes:
+            column = _hex_column(list(map(itemgetter(i), rows)), length)
+            if column is None:
+                return None
+            hashes[field] = column
+        if all(column.count(None) == n for column in hashes.values()):
+            return None                 # rows without a hash: each needs its warning
+        empty: list[Any] = [None] * n
+        quality: list[Any] = empty
+        if self.quality is not None:
+            raw = list(map(itemgetter(self.quality), rows))
+            try:
+                scores = {v: clean_quality(v) if v.strip() else None for v in set(raw)}
+            except ValueError:
+                return None
+            quality = list(map(scores.__getitem__, raw))
+        category: list[Any] = empty
+        if self.category is not None:
+            raw = list(map(itemgetter(self.category), rows))
+            labels = {v: v.strip() or None for v in set(raw)}
+            category = list(map(labels.__getitem__, raw))
+        extra: list[Any] = empty
+        if self.others:
+            extra = [{name: row[i].strip() for i, name in self.others if row[i].strip()} or None for row in rows]
+        return [hashes.get("md5", empty), hashes.get("sha1", empty), hashes.get("sha256", empty),
+                hashes.get("pdq", empty), quality, category, ["file"] * n, empty, empty, extra]
 
     def entry(self, row: list[str]) -> Entry | None:
         if len(row) < self.width:
