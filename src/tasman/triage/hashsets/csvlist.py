@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Any, BinaryIO
 
@@ -101,19 +102,20 @@ class CsvFormat(HashSetFormat):
             raise ValueError(f"the header {first.strip()[:120]!r} names no md5, sha1, sha256 or pdq column")
         others = {i: h.strip() for i, h in enumerate(header) if i not in fields and h.strip()}
         columns = Columns(fields, others)
-        budget = _RowBudget()
-        reader = csv.reader((budget.take(line) for line in _lines_without_nul(text, self.warn)), delimiter=delimiter)
-        number = 2                      # the line (row) number of a chunk's first row
-        try:
-            for chunk in _chunks(reader, budget, size):
-                batch = columns.batch(chunk)
-                if batch is None:
-                    batch = entry_columns(list(self._entries(chunk, columns, number)))
-                if batch:
-                    yield batch
-                number += len(chunk)
-        except csv.Error as exc:
-            raise ValueError(f"line {reader.line_num + 1}: {exc}") from None
+        source, budget = _Source(text, self.warn), _RowBudget()
+        number, before = 2, 0           # the row number of a chunk's first row; the lines of a reader before
+        for reader, chunks in _readers(source, budget, delimiter, size):
+            try:
+                for chunk in chunks:
+                    batch = columns.batch(chunk)
+                    if batch is None:
+                        batch = entry_columns(list(self._entries(chunk, columns, number)))
+                    if batch:
+                        yield batch
+                    number += len(chunk)
+            except csv.Error as exc:
+                raise ValueError(f"line {before + reader.line_num + 1}: {exc}") from None
+            before += reader.line_num
         text.detach()
 
     def _entries(self, rows: list[list[str]], columns: Columns, start: int) -> Iterator[Entry]:
@@ -127,6 +129,16 @@ class CsvFormat(HashSetFormat):
                 yield entry
             elif any(v.strip() for v in row):
                 self.warn(f"line {number}", "no hash in this row")
+
+
+def _readers(source: _Source, budget: _RowBudget, delimiter: str,
+             size: int) -> Iterator[tuple[Any, Iterator[list[list[str]]]]]:
+    """A csv reader over the plain lines and one over the rest, each with its rows in lists of
+    ``size`` (the rest's rows held to the row budget, one by one)."""
+    plain = csv.reader(source.plain(), delimiter=delimiter)
+    yield plain, iter(lambda: list(islice(plain, size)), [])
+    rest = csv.reader(source.rest(budget), delimiter=delimiter)
+    yield rest, _chunks(rest, budget, size)
 
 
 def _chunks(reader: Iterator[list[str]], budget: _RowBudget, size: int) -> Iterator[list[list[str]]]:
@@ -164,27 +176,55 @@ def _lines_without_nul(text: io.TextIOWrapper, warn: Callable[[str, str], None],
     line over ``MAX_LINE`` characters is never held whole: it is reported and passed on empty,
     so the csv reader's line numbers stay true. (A row is held to ``MAX_ROW`` characters by
     ``_RowBudget``: a quote left open ends the import with its line.)"""
+    return chain.from_iterable(_line_blocks(text, warn, start))
+
+
+def _line_blocks(text: io.TextIOWrapper, warn: Callable[[str, str], None], start: int = 1) -> Iterator[list[str]]:
+    """``_lines_without_nul``'s lines, a list for each megabyte read."""
     number = start                  # the lines read already (the header)
     rest, skipping = "", False
     while chunk := text.read(1 << 20):
         lines = (rest + chunk).replace("\0", "").splitlines(keepends=True)
         rest = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
-        for line in lines:
-            number += 1
-            if skipping:            # the end of a line too long to keep
-                skipping = False
-                yield "\n"
-            elif len(line) > MAX_LINE:
-                warn(f"line {number}", f"longer than {MAX_LINE:,} characters: skipped")
-                yield "\n"
-            else:
-                yield line
+        if skipping and lines:      # the end of a line too long to keep
+            skipping, lines[0] = False, "\n"
+        if max(map(len, lines), default=0) > MAX_LINE:
+            for i, line in enumerate(lines):
+                if len(line) > MAX_LINE:
+                    warn(f"line {number + i + 1}", f"longer than {MAX_LINE:,} characters: skipped")
+                    lines[i] = "\n"
+        number += len(lines)
+        yield lines
         if len(rest) > MAX_LINE:
             if not skipping:
                 warn(f"line {number + 1}", f"longer than {MAX_LINE:,} characters: skipped")
             rest, skipping = "", True
     if rest and not skipping:
-        yield rest
+        yield [rest]
+
+
+class _Source:
+    """A CSV list's lines for the csv reader in two parts. While no quote character has been met,
+    a row is one line, held to ``MAX_ROW`` by its length: those lines go to the reader a block at
+    a time (``plain``, no Python step per line). From the first block with a quote or a longer
+    line on, a row may run over lines, and each line is counted by the row budget (``rest``)."""
+
+    def __init__(self, text: io.TextIOWrapper, warn: Callable[[str, str], None]) -> None:
+        self.blocks = _line_blocks(text, warn)
+        self.held: list[str] = []
+
+    def plain(self) -> Iterator[str]:
+        return chain.from_iterable(self._plain_blocks())
+
+    def _plain_blocks(self) -> Iterator[list[str]]:
+        for lines in self.blocks:
+            if max(map(len, lines), default=0) > MAX_ROW or '"' in "".join(lines):
+                self.held = lines
+                return
+            yield lines
+
+    def rest(self, budget: _RowBudget) -> Iterator[str]:
+        return map(budget.take, chain(self.held, chain.from_iterable(self.blocks)))
 
 
 class Columns:
