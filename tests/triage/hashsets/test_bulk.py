@@ -9,6 +9,8 @@ import csv
 import io
 import json
 import random
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from tasman.triage.hashsets.base import Entry
 from tasman.triage.hashsets.bulk import COLUMNS, BulkWriter
 from tasman.triage.hashsets.csvlist import Columns, CsvFormat, _fields
 from tasman.triage.hashsets.models import HashSet, HashSetEntry
+from tasman.triage.hashsets.nsrl import NsrlFormat
 
 
 def row_by_row(data: str) -> tuple[list[Entry], list[tuple[str, str]]]:
@@ -131,3 +134,41 @@ def test_a_quote_left_open_after_the_first_megabyte_still_ends_the_import() -> N
                 pass
     finally:
         csv.field_size_limit(saved)
+
+
+def test_nsrl_batches_read_as_the_rows_do(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    path = tmp_path / "NSRLFile.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE FILE (sha256 TEXT, sha1 TEXT, md5 TEXT, file_name TEXT, file_size INTEGER)")
+    rows: list[tuple[object, ...]] = []
+    for i in range(3000):
+        h = rng.randbytes(68).hex().upper()
+        row: list[object] = [h[:64], h[64:104], h[104:136], f"f{i}.dll", i]
+        block = (i // 100) % 5
+        if block == 1 and i % 9 == 0:
+            row[2] = None               # no md5 in this row: a batch with gaps
+        elif block == 2 and i % 9 == 0:
+            row[1] = "XYZ"              # a bad sha1: the row is reported
+        elif block == 3 and i % 9 == 0:
+            row[:3] = [None, None, None]   # no hash: reported
+        elif block == 4 and i % 9 == 0:
+            row[2] = 12345              # not text
+        rows.append(tuple(row))
+        if i % 13 == 0:
+            rows.append((*row[:3], "other.dll", 7))   # the same file in another package: skipped
+    conn.executemany("INSERT INTO FILE VALUES (?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+    reference = NsrlFormat()            # the rows one by one, as the format reads a bad batch
+    reference._extra = ["file_name", "file_size"]
+    wanted = ["sha256", "sha1", "md5"]
+    expected = [e for n, r in enumerate(rows, 1) if n == 1 or r[:3] != rows[n - 2][:3]
+                if (e := reference._entry(n, wanted, r)) is not None]
+    parser = NsrlFormat()
+    with path.open("rb") as fh:
+        batches = list(parser.batches(fh, size=100))
+    got = [Entry._make(values) for batch in batches for values in zip(*batch, strict=True)]
+    assert got == expected and len(got) > 2700
+    assert parser.warnings == reference.warnings and parser.warning_count > 10
+    assert all(e.md5 is None or e.md5 == e.md5.lower() for e in got)

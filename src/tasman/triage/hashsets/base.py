@@ -74,6 +74,24 @@ def clean_hex(value: object, length: int, what: str) -> str:
     return text.lower()
 
 
+def hex_column(values: list[Any], length: int) -> list[Any] | None:
+    """A column of hashes checked at C speed: every value a string of ``length`` hex digits
+    (lower-cased), or every value empty or None (``[None, ...]``); None when any value needs
+    ``clean_hex``'s care, row by row."""
+    n = len(values)
+    if values.count("") + values.count(None) == n:
+        return [None] * n
+    if set(map(type, values)) != {str} or set(map(len, values)) != {length}:
+        return None
+    joined = "".join(values)
+    try:
+        if len(bytes.fromhex(joined)) * 2 != length * n:        # fromhex skips spaces: count what it read
+            return None
+    except ValueError:
+        return None
+    return values if joined.lower() == joined else list(map(str.lower, values))
+
+
 def clean_quality(value: object) -> int:
     try:
         q = int(float(str(value).strip()))

@@ -24,6 +24,7 @@ from tasman.triage.hashsets.base import (
     clean_quality,
     entry_columns,
     head_lines,
+    hex_column,
 )
 
 ALIASES = {
@@ -154,23 +155,6 @@ def _chunks(reader: Iterator[list[str]], budget: _RowBudget, size: int) -> Itera
         yield chunk
 
 
-def _hex_column(values: list[str], length: int) -> list[Any] | None:
-    """A column of hashes checked at C speed: every value ``length`` hex digits (lower-cased),
-    or every value empty (``[None, ...]``); None when any value needs ``clean_hex``'s care."""
-    n = len(values)
-    if not values[0] and values.count("") == n:
-        return [None] * n
-    if set(map(len, values)) != {length}:
-        return None
-    joined = "".join(values)
-    try:
-        if len(bytes.fromhex(joined)) * 2 != length * n:        # fromhex skips spaces: count what it read
-            return None
-    except ValueError:
-        return None
-    return values if joined.lower() == joined else list(map(str.lower, values))
-
-
 def _lines_without_nul(text: io.TextIOWrapper, warn: Callable[[str, str], None], start: int = 1) -> Iterator[str]:
     """Lines with NUL characters dropped (the csv module refuses them), a megabyte at a time. A
     line over ``MAX_LINE`` characters is never held whole: it is reported and passed on empty,
@@ -247,7 +231,7 @@ class Columns:
             return None
         hashes: dict[str, list[Any]] = {}
         for i, field, length, _ in self.hashes:
-            column = _hex_column(list(map(itemgetter(i), rows)), length)
+            column = hex_column(list(map(itemgetter(i), rows)), length)
             if column is None:
                 return None
             hashes[field] = column
