@@ -7,7 +7,9 @@ category), VICS JSON (``--format vics``) or an NSRL RDSv3-shaped SQLite ``FILE``
 (``--format nsrl``). Prints rows/s, the importer's CPU seconds (user + system; not the PostgreSQL
 server's), peak RSS and the load average per run (``--rounds`` rounds, median and spread).
 ``--kill-at F`` kills the first run with SIGKILL after F of the rows were committed, re-runs it and
-checks the row count (the resumable path).
+checks the row count (the resumable path). ``--peer SRC`` runs another checkout's ``src`` (e.g.
+main's) too, interleaved run for run; ``--list FILE`` imports a list made before (the generators
+take minutes at 30,000,000 rows).
 
     PYTHONPATH=src .venv/bin/python bench/bulkimport.py --rows 1000000 --rounds 3
     PYTHONPATH=src .venv/bin/python bench/bulkimport.py --rows 30000000 --rounds 1 --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -84,11 +86,11 @@ GENERATORS = {"csv": (gen_csv, "list.csv"), "vics": (gen_vics, "list.json"), "ns
 SRC = [str(ROOT / "src")]          # --src: another checkout's src to run instead (a peer build)
 
 
-def tasman(ws: Path, db: str | None, *args: str, timed: bool = False) -> subprocess.Popen[str]:
+def tasman(ws: Path, db: str | None, *args: str, timed: bool = False, src: str | None = None) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "tasman.cli.main", "-w", str(ws), *(["--db", db] if db else []), *args]
     if timed:
         cmd = ["/usr/bin/time", "-v", *cmd]
-    env = {**os.environ, "PYTHONPATH": SRC[0], "TASMAN_USER": "bench"}
+    env = {**os.environ, "PYTHONPATH": src or SRC[0], "TASMAN_USER": "bench"}
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -128,7 +130,7 @@ def count_rows(ws: Path, db: str | None) -> int:
 
 
 def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at: float | None,
-        tmp: Path) -> dict[str, float | int | str]:
+        tmp: Path, src: str | None = None) -> dict[str, float | int | str]:
     ws = tmp / f"ws-{uuid.uuid4().hex[:8]}"
     db, pgname = fresh_pg(admin) if store == "postgresql" and admin else (None, "")
     try:
@@ -137,7 +139,7 @@ def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at:
         killed, killed_s = 0.0, 0.0
         if kill_at is not None:
             t0 = time.perf_counter()
-            p = tasman(ws, db, *args)
+            p = tasman(ws, db, *args, src=src)
             deadline = time.monotonic() + 3600
             while p.poll() is None and time.monotonic() < deadline:
                 time.sleep(1.0)
@@ -148,7 +150,7 @@ def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at:
                     killed, killed_s = done, time.perf_counter() - t0
                     break
         start = time.perf_counter()
-        p = tasman(ws, db, *args, timed=True)
+        p = tasman(ws, db, *args, timed=True, src=src)
         _, err = p.communicate()
         seconds = time.perf_counter() - start
         if p.returncode:
@@ -192,25 +194,30 @@ def main() -> None:
     ap.add_argument("--stores", default="sqlite,postgresql")
     ap.add_argument("--kill-at", type=float, help="kill -9 the first run after this fraction, then re-run")
     ap.add_argument("--src", type=Path, help="run the tasman under this src folder (e.g. main's, as a peer)")
+    ap.add_argument("--peer", type=Path, help="also run this src folder (e.g. main's), interleaved with this one")
+    ap.add_argument("--list", type=Path, help="import this list (made by an earlier run's generator) instead")
     ap.add_argument("--tmp", type=Path, help="where to write the list and workspaces (default: a temp dir)")
     args = ap.parse_args()
     if args.src:
         SRC[0] = str(args.src.resolve())
     stores = [s for s in args.stores.split(",") if s == "sqlite" or (s == "postgresql" and args.pg)]
+    peer = str(args.peer.resolve()) if args.peer else None
     with tempfile.TemporaryDirectory(dir=args.tmp) as d:
         tmp = Path(d)
         gen, fname = GENERATORS[args.format]
-        path = tmp / fname
-        t0 = time.perf_counter()
-        gen(path, args.rows, 7)
-        print(f"generated {args.rows:,} {args.format} rows ({path.stat().st_size / 1e6:.0f} MB) in "
-              f"{time.perf_counter() - t0:.0f} s; load {os.getloadavg()}", flush=True)
-        results: dict[str, list[dict[str, float | int | str]]] = {s: [] for s in stores}
+        path = args.list or tmp / fname
+        if args.list is None:
+            t0 = time.perf_counter()
+            gen(path, args.rows, 7)
+            print(f"generated {args.rows:,} {args.format} rows ({path.stat().st_size / 1e6:.0f} MB) in "
+                  f"{time.perf_counter() - t0:.0f} s; load {os.getloadavg()}", flush=True)
+        runs = [(s, None) for s in stores] + [(s, peer) for s in stores if peer]
+        results: dict[str, list[dict[str, float | int | str]]] = {label(s, src): [] for s, src in runs}
         for r in range(args.rounds):
-            for store in stores:        # interleaved, so both see the same load
-                res = one(store, path, args.format, args.rows, args.pg, args.kill_at, tmp)
-                results[store].append(res)
-                print(f"round {r + 1} {store}: {res['seconds']:.1f} s, {res['rows_per_s']:,.0f} rows/s, "
+            for store, src in (runs if r % 2 == 0 else runs[::-1]):   # interleaved, so all see the same load
+                res = one(store, path, args.format, args.rows, args.pg, args.kill_at, tmp, src)
+                results[label(store, src)].append(res)
+                print(f"round {r + 1} {label(store, src)}: {res['seconds']:.1f} s, {res['rows_per_s']:,.0f} rows/s, "
                       f"CPU {res['cpu_s']:.1f} s ({res['rows_per_cpu_s']:,.0f} rows per CPU-second of the importer), "
                       f"peak RSS {res['peak_rss_mb']:.0f} MB, stored {res['stored']:,}"
                       + (f" (the re-run after a kill -9 at {res['killed_after']:,} rows, "
@@ -218,15 +225,19 @@ def main() -> None:
                       + f", load {res['load']:.1f}", flush=True)
                 if res["stored"] != args.rows:
                     print(f"  MISMATCH: {res['stored']:,} stored of {args.rows:,}", flush=True)
-        for store, rs in results.items():
+        for name, rs in results.items():
             secs = [float(x["seconds"]) for x in rs]
             rss = [float(x["peak_rss_mb"]) for x in rs]
-            med = statistics.median(secs)
-            cpu = statistics.median(float(x["cpu_s"]) for x in rs)
-            print(f"{store}: median {med:.1f} s ({args.rows / med:,.0f} rows/s), CPU median {cpu:.1f} s "
-                  f"({args.rows / cpu:,.0f} rows per CPU-second), "
+            cpus = [float(x["cpu_s"]) for x in rs]
+            med, cpu = statistics.median(secs), statistics.median(cpus)
+            print(f"{name}: median {med:.1f} s ({args.rows / med:,.0f} rows/s), CPU median {cpu:.1f} s "
+                  f"({args.rows / cpu:,.0f} rows per CPU-second; {min(cpus):.1f}-{max(cpus):.1f}), "
                   f"spread {min(secs):.1f}-{max(secs):.1f} s, peak RSS max {max(rss):.0f} MB, "
                   f"load {os.getloadavg()}")
+
+
+def label(store: str, src: str | None) -> str:
+    return f"{store} (peer {src})" if src else store
 
 
 if __name__ == "__main__":

@@ -1,9 +1,15 @@
 """Fast bulk inserts of hash-set entries in the caller's transaction: ``executemany`` on the
 SQLite connection, ``COPY ... FROM STDIN`` on PostgreSQL (an order of magnitude faster than ORM
-inserts for a million rows), a plain Core insert elsewhere."""
+inserts for a million rows), a plain Core insert elsewhere.
+
+Rows come column-wise. A column that is NULL in every row of a batch is left out of the
+statement, and a constant set-id or kind is written into it as a literal: each value bound costs
+the sqlite3 module about as much as SQLite's own insert, so a list of md5, sha1, PDQ and category
+binds 4 values a row instead of 11 (half the insert's CPU time)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -13,43 +19,60 @@ from sqlalchemy.orm import Session
 from tasman.triage.hashsets.models import HashSetEntry
 
 COLUMNS = ("hashset_id", "kind", "ref", "part", "md5", "sha1", "sha256", "pdq", "quality", "category", "extra")
-Row = tuple[Any, ...]
+INLINE = frozenset(("hashset_id", "kind"))         # constants written as SQL literals when they are plain
+PLAIN_WORD = re.compile(r"^[a-z]{1,8}$")
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` as a safe SQL literal (an int, or a short lower-case word), else None."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and PLAIN_WORD.match(value):
+        return f"'{value}'"
+    return None
 
 
 class BulkWriter:
-    def __init__(self, session: Session, chunk: int = 50_000) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.connection().dialect.name
-        self.chunk = chunk
-        self.rows: list[Row] = []
         self.written = 0
 
-    def add(self, row: Row) -> None:
-        rows = self.rows
-        rows.append(row)
-        if len(rows) >= self.chunk:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
+    def write(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Store the rows given as one sequence per name of ``COLUMNS``, all as long."""
+        n = len(columns[0])
+        if not n:
             return
+        names: list[str] = []
+        values: list[str] = []
+        bound: list[Sequence[Any]] = []
+        for name, col in zip(COLUMNS, columns, strict=True):
+            if col.count(None) == n:
+                continue                            # NULL in every row: the column's default
+            literal = _literal(col[0]) if name in INLINE and col.count(col[0]) == n else None
+            names.append(name)
+            values.append(literal or "?")
+            if literal is None:
+                bound.append(col)
+        if not bound:                               # keep one bound column, so that each row is a row
+            values[0], bound = "?", [columns[0]]
         table = HashSetEntry.__tablename__
-        cols = ", ".join(COLUMNS)
         # the session's connection now: a checkpoint commit may have handed the old one back
         dbapi: Any = self.session.connection().connection.driver_connection
+        rows: Iterator[tuple[Any, ...]] = zip(*bound, strict=True)
         if self.dialect == "sqlite":
-            marks = ", ".join("?" * len(COLUMNS))
             cur = dbapi.cursor()
-            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", self.rows)
+            cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})", rows)
             cur.close()
-        elif self.dialect == "postgresql":
-            with dbapi.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in self.rows:
+        elif self.dialect == "postgresql":       # COPY takes no literals: every named column is sent
+            sent = [col for name, col in zip(COLUMNS, columns, strict=True) if name in names]
+            with dbapi.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in zip(*sent, strict=True):
                     copy.write_row(row)
         else:  # pragma: no cover - other databases are refused by tasman.core.db
-            self.session.execute(insert(HashSetEntry), [dict(zip(COLUMNS, r, strict=True)) for r in self.rows])
-        self.written += len(self.rows)
-        self.rows = []
+            self.session.execute(insert(HashSetEntry),
+                                 [dict(zip(COLUMNS, r, strict=True)) for r in zip(*columns, strict=True)])
+        self.written += n
 
 
 def tune_for_bulk(session: Session) -> None:

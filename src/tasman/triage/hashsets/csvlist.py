@@ -10,9 +10,22 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from itertools import chain, islice
+from operator import itemgetter
 from typing import Any, BinaryIO
 
-from tasman.triage.hashsets.base import MAX_LINE, Entry, HashSetFormat, clean_hex, clean_quality, head_lines
+from tasman.triage.hashsets.base import (
+    BATCH_SIZE,
+    MAX_LINE,
+    Batch,
+    Entry,
+    HashSetFormat,
+    clean_hex,
+    clean_quality,
+    entry_columns,
+    head_lines,
+    hex_column,
+)
 
 ALIASES = {
     "md5": ("md5", "md5hash", "hashmd5", "md5sum"),
@@ -73,6 +86,12 @@ class CsvFormat(HashSetFormat):
         return bool(fields & set(HASH_FIELDS)) or {"hash_type", "hash"} <= fields
 
     def parse(self, stream: BinaryIO) -> Iterator[Entry]:
+        for batch in self.batches(stream):
+            yield from map(Entry._make, zip(*batch, strict=True))
+
+    def batches(self, stream: BinaryIO, size: int = BATCH_SIZE) -> Iterator[Batch]:
+        """Rows ``size`` at a time, checked column by column (``Columns.batch``); a batch with
+        any row that needs more (spaces, ``0x``, a bad value, a missing hash) is read row by row."""
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
         first = text.readline(MAX_LINE + 1)
         if len(first) > MAX_LINE:
@@ -84,17 +103,24 @@ class CsvFormat(HashSetFormat):
             raise ValueError(f"the header {first.strip()[:120]!r} names no md5, sha1, sha256 or pdq column")
         others = {i: h.strip() for i, h in enumerate(header) if i not in fields and h.strip()}
         columns = Columns(fields, others)
-        budget = _RowBudget()
-        reader = csv.reader((budget.take(line) for line in _lines_without_nul(text, self.warn)), delimiter=delimiter)
-        try:
-            yield from self._entries(reader, columns, budget)
-        except csv.Error as exc:
-            raise ValueError(f"line {reader.line_num + 1}: {exc}") from None
+        source, budget = _Source(text, self.warn), _RowBudget()
+        number, before = 2, 0           # the row number of a chunk's first row; the lines of a reader before
+        for reader, chunks in _readers(source, budget, delimiter, size):
+            try:
+                for chunk in chunks:
+                    batch = columns.batch(chunk)
+                    if batch is None:
+                        batch = entry_columns(list(self._entries(chunk, columns, number)))
+                    if batch:
+                        yield batch
+                    number += len(chunk)
+            except csv.Error as exc:
+                raise ValueError(f"line {before + reader.line_num + 1}: {exc}") from None
+            before += reader.line_num
         text.detach()
 
-    def _entries(self, reader: Any, columns: Columns, budget: _RowBudget) -> Iterator[Entry]:
-        for number, row in enumerate(reader, 2):
-            budget.pending = 0
+    def _entries(self, rows: list[list[str]], columns: Columns, start: int) -> Iterator[Entry]:
+        for number, row in enumerate(rows, start):
             try:
                 entry = columns.entry(row)
             except ValueError as exc:
@@ -106,32 +132,83 @@ class CsvFormat(HashSetFormat):
                 self.warn(f"line {number}", "no hash in this row")
 
 
+def _readers(source: _Source, budget: _RowBudget, delimiter: str,
+             size: int) -> Iterator[tuple[Any, Iterator[list[list[str]]]]]:
+    """A csv reader over the plain lines and one over the rest, each with its rows in lists of
+    ``size`` (the rest's rows held to the row budget, one by one)."""
+    plain = csv.reader(source.plain(), delimiter=delimiter)
+    yield plain, iter(lambda: list(islice(plain, size)), [])
+    rest = csv.reader(source.rest(budget), delimiter=delimiter)
+    yield rest, _chunks(rest, budget, size)
+
+
+def _chunks(reader: Iterator[list[str]], budget: _RowBudget, size: int) -> Iterator[list[list[str]]]:
+    """The csv reader's rows in lists of ``size``, each row held to the row budget."""
+    chunk: list[list[str]] = []
+    for row in reader:
+        budget.pending = 0
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _lines_without_nul(text: io.TextIOWrapper, warn: Callable[[str, str], None], start: int = 1) -> Iterator[str]:
     """Lines with NUL characters dropped (the csv module refuses them), a megabyte at a time. A
     line over ``MAX_LINE`` characters is never held whole: it is reported and passed on empty,
     so the csv reader's line numbers stay true. (A row is held to ``MAX_ROW`` characters by
     ``_RowBudget``: a quote left open ends the import with its line.)"""
+    return chain.from_iterable(_line_blocks(text, warn, start))
+
+
+def _line_blocks(text: io.TextIOWrapper, warn: Callable[[str, str], None], start: int = 1) -> Iterator[list[str]]:
+    """``_lines_without_nul``'s lines, a list for each megabyte read."""
     number = start                  # the lines read already (the header)
     rest, skipping = "", False
     while chunk := text.read(1 << 20):
         lines = (rest + chunk).replace("\0", "").splitlines(keepends=True)
         rest = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
-        for line in lines:
-            number += 1
-            if skipping:            # the end of a line too long to keep
-                skipping = False
-                yield "\n"
-            elif len(line) > MAX_LINE:
-                warn(f"line {number}", f"longer than {MAX_LINE:,} characters: skipped")
-                yield "\n"
-            else:
-                yield line
+        if skipping and lines:      # the end of a line too long to keep
+            skipping, lines[0] = False, "\n"
+        if max(map(len, lines), default=0) > MAX_LINE:
+            for i, line in enumerate(lines):
+                if len(line) > MAX_LINE:
+                    warn(f"line {number + i + 1}", f"longer than {MAX_LINE:,} characters: skipped")
+                    lines[i] = "\n"
+        number += len(lines)
+        yield lines
         if len(rest) > MAX_LINE:
             if not skipping:
                 warn(f"line {number + 1}", f"longer than {MAX_LINE:,} characters: skipped")
             rest, skipping = "", True
     if rest and not skipping:
-        yield rest
+        yield [rest]
+
+
+class _Source:
+    """A CSV list's lines for the csv reader in two parts. While no quote character has been met,
+    a row is one line, held to ``MAX_ROW`` by its length: those lines go to the reader a block at
+    a time (``plain``, no Python step per line). From the first block with a quote or a longer
+    line on, a row may run over lines, and each line is counted by the row budget (``rest``)."""
+
+    def __init__(self, text: io.TextIOWrapper, warn: Callable[[str, str], None]) -> None:
+        self.blocks = _line_blocks(text, warn)
+        self.held: list[str] = []
+
+    def plain(self) -> Iterator[str]:
+        return chain.from_iterable(self._plain_blocks())
+
+    def _plain_blocks(self) -> Iterator[list[str]]:
+        for lines in self.blocks:
+            if max(map(len, lines), default=0) > MAX_ROW or '"' in "".join(lines):
+                self.held = lines
+                return
+            yield lines
+
+    def rest(self, budget: _RowBudget) -> Iterator[str]:
+        return map(budget.take, chain(self.held, chain.from_iterable(self.blocks)))
 
 
 class Columns:
@@ -145,6 +222,40 @@ class Columns:
         self.value = next((i for i, f in fields.items() if f == "hash"), None)
         self.others = list(others.items())
         self.width = max([*fields, *others, 0]) + 1
+
+    def batch(self, rows: list[list[str]]) -> Batch | None:
+        """``rows`` column-wise when every row is plain (all its hashes well-formed, a category,
+        no hash-type column), else None (read them with ``entry``, row by row)."""
+        n = len(rows)
+        if self.typed is not None or self.value is not None or min(map(len, rows)) < self.width:
+            return None
+        hashes: dict[str, list[Any]] = {}
+        for i, field, length, _ in self.hashes:
+            column = hex_column(list(map(itemgetter(i), rows)), length)
+            if column is None:
+                return None
+            hashes[field] = column
+        if all(column.count(None) == n for column in hashes.values()):
+            return None                 # rows without a hash: each needs its warning
+        empty: list[Any] = [None] * n
+        quality: list[Any] = empty
+        if self.quality is not None:
+            raw = list(map(itemgetter(self.quality), rows))
+            try:
+                scores = {v: clean_quality(v) if v.strip() else None for v in set(raw)}
+            except ValueError:
+                return None
+            quality = list(map(scores.__getitem__, raw))
+        category: list[Any] = empty
+        if self.category is not None:
+            raw = list(map(itemgetter(self.category), rows))
+            labels = {v: v.strip() or None for v in set(raw)}
+            category = list(map(labels.__getitem__, raw))
+        extra: list[Any] = empty
+        if self.others:
+            extra = [{name: row[i].strip() for i, name in self.others if row[i].strip()} or None for row in rows]
+        return [hashes.get("md5", empty), hashes.get("sha1", empty), hashes.get("sha256", empty),
+                hashes.get("pdq", empty), quality, category, ["file"] * n, empty, empty, extra]
 
     def entry(self, row: list[str]) -> Entry | None:
         if len(row) < self.width:

@@ -19,9 +19,8 @@ import sqlite3
 import time
 import uuid
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -32,7 +31,8 @@ from sqlalchemy.orm import Session
 from tasman.core import audit
 from tasman.core.errors import InputError, LimitError, NotFoundError
 from tasman.core.safejson import DepthError
-from tasman.triage.hashsets import HEAD_BYTES, Entry, HashSetFormat, ParseWarning, detect_format, get_format
+from tasman.triage.hashsets import HEAD_BYTES, HashSetFormat, ParseWarning, detect_format, get_format
+from tasman.triage.hashsets.base import BATCH_SIZE, Batch, entry_batches
 from tasman.triage.hashsets.bulk import BulkWriter, stream_rows, tune_for_bulk
 from tasman.triage.hashsets.categories import keeps_source_label, resolve_scheme
 from tasman.triage.hashsets.models import HashSet, HashSetEntry
@@ -114,25 +114,47 @@ def resolve_format(path: Path, fmt: str | None) -> type[HashSetFormat]:
     return found
 
 
-def _rows(entries: Iterator[Entry], hashset_id: int, mapper: Callable[[Any], Any], lossy: bool, default: int | None,
-          parser: HashSetFormat, keys: array[int] | None) -> Iterator[tuple[Any, ...]]:
-    """Table rows from entries, with categories mapped to Project VIC (the import's hot loop);
-    ``keys`` collects a 64-bit hash of each row's identity when a re-import must count changes."""
-    dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
-    for number, (md5, sha1, sha256, pdq, quality, raw, kind, ref, part, extra) in enumerate(entries, 1):
-        category = default
-        if raw is not None:
+class _Rows:
+    """Table rows, column-wise, from batches of entries: categories mapped to Project VIC and
+    JSON ``extra`` written once per distinct value, not per row (the import's hot loop); ``keys``
+    collects a 64-bit hash of each row's identity when a re-import must count changes."""
+
+    def __init__(self, hashset_id: int, mapper: Callable[[Any], Any], lossy: bool, default: int | None,
+                 parser: HashSetFormat, keys: array[int] | None) -> None:
+        self.hashset_id, self.mapper, self.lossy, self.default = hashset_id, mapper, lossy, default
+        self.parser, self.keys = parser, keys
+        self.dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
+        self.seen = 0                   # entries taken so far (warnings name "entry N")
+
+    def columns(self, batch: Batch) -> list[Sequence[Any]]:
+        md5, sha1, sha256, pdq, quality, raw, kind, ref, part, extra = batch
+        n = len(md5)
+        try:
+            labels = set(raw)
+        except TypeError:               # a list or object where a label belongs (JSON): read as its text
+            raw = [r if r is None or isinstance(r, str | int | float) else str(r) for r in raw]
+            labels = set(raw)
+        mapped: dict[Any, int | None] = {None: self.default}
+        failed: dict[Any, str] = {}     # labels that map to nothing: stored without a category
+        for label in labels - {None}:
             try:
-                category = int(mapper(raw))
-                if lossy:
-                    extra = {**(extra or {}), "source_category": str(raw)}
+                mapped[label] = int(self.mapper(label))
             except ValueError as exc:
-                if str(raw).strip():
-                    parser.warn(f"entry {number}", f"{exc}; stored without a category")
-        if keys is not None:
-            keys.append(hash((kind, ref, part, md5, sha1, sha256, pdq, quality, category)))
-        yield (hashset_id, kind, ref, part, md5, sha1, sha256, pdq, quality, category,
-               dumps(extra) if extra else None)
+                mapped[label], failed[label] = self.default, str(exc)
+        category = list(map(mapped.__getitem__, raw))
+        if failed:
+            for i, label in enumerate(raw, self.seen + 1):
+                if label in failed and str(label).strip():
+                    self.parser.warn(f"entry {i}", f"{failed[label]}; stored without a category")
+        if self.lossy and raw.count(None) < n:
+            extra = [{**(e or {}), "source_category": str(label)} if label is not None and label not in failed else e
+                     for e, label in zip(extra, raw, strict=True)]
+        self.seen += n
+        if self.keys is not None:
+            self.keys.extend(map(hash, zip(kind, ref, part, md5, sha1, sha256, pdq, quality, category, strict=True)))
+        dumps = self.dumps
+        stored = [None] * n if extra.count(None) == n else [dumps(e) if e else None for e in extra]
+        return [[self.hashset_id] * n, kind, ref, part, md5, sha1, sha256, pdq, quality, category, stored]
 
 
 def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: str | None = None,
@@ -162,9 +184,10 @@ def import_hashset(session: Session, actor: str, path: Path, name: str, *, fmt: 
         resume = {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
                   "format": parser.name, "scheme": category_scheme, "default": default, "known_good": known_good,
                   "commit_every": max(1, int(commit_every))}
+    size = min(BATCH_SIZE, resume["commit_every"]) if resume is not None else BATCH_SIZE    # commits land on time
     with path.open("rb") as raw:
         reader = _HashingReader(raw, progress)
-        return _ingest(session, actor, name, parser, lambda: parser.parse(reader),  # type: ignore[arg-type]
+        return _ingest(session, actor, name, parser, lambda: parser.batches(reader, size),  # type: ignore[arg-type]
                        reader.finish, source=str(path), known_good=known_good, scheme_name=category_scheme,
                        mapper=mapper, default=default, resume=resume)
 
@@ -181,7 +204,8 @@ def build_hashset(session: Session, actor: str, folder: Path, name: str, *, cate
         raise NotFoundError(f"no folder {str(folder)!r}")
     category_scheme, mapper, _ = _scheme(category_scheme, category)     # refuses a bad label before any work
     source = FolderSource(folder, category)
-    return _ingest(session, actor, name, source, source.parse, lambda: "", source=str(folder), known_good=known_good,
+    return _ingest(session, actor, name, source, lambda: entry_batches(source.parse()), lambda: "", source=str(folder),
+                   known_good=known_good,
                    scheme_name=category_scheme, mapper=mapper, default=None)
 
 
@@ -195,7 +219,7 @@ def _scheme(name: str, category: str | int | None) -> tuple[str, Callable[[Any],
     return stored, mapper, None if default is None else int(default)
 
 
-def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entries: Callable[[], Iterator[Entry]],
+def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, batches: Callable[[], Iterator[Batch]],
             source_hash: Callable[[], str], *, source: str, known_good: bool | None, scheme_name: str,
             mapper: Callable[[Any], Any], default: int | None,
             resume: dict[str, Any] | None = None) -> ImportResult:
@@ -214,16 +238,20 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
     every = int(resume["commit_every"]) if resume is not None else 0
     total = 0
     try:
-        rows = _rows(entries(), staging_id, mapper, lossy, default, parser, new_keys)
-        if skip:        # stored by the interrupted run: parsed again (warnings, keys), not stored
-            total = sum(1 for _ in islice(rows, skip))
-            if total < skip:
-                raise ValueError(f"has {total:,} rows, fewer than the {skip:,} an interrupted import stored")
-        for row in rows:
-            writer.add(row)
-            total += 1
-            if every and total % every == 0:
-                _checkpoint(session, writer, staging_id, resume, total)
+        rows = _Rows(staging_id, mapper, lossy, default, parser, new_keys)
+        for batch in batches():
+            columns = rows.columns(batch)
+            n = len(columns[0])
+            start = max(0, min(n, skip - total))    # rows an interrupted run stored: parsed again, not stored
+            while start < n:
+                end = min(n, start + every - (total + start) % every) if every else n
+                writer.write([c[start:end] for c in columns] if (start, end) != (0, n) else columns)
+                if every and (total + end) % every == 0:
+                    _checkpoint(session, staging_id, resume, total + end)
+                start = end
+            total += n
+        if total < skip:
+            raise ValueError(f"has {total:,} rows, fewer than the {skip:,} an interrupted import stored")
     except DepthError as exc:
         _discard(session, staging_id, resume)
         raise LimitError(f"{source}: {exc}") from None
@@ -234,7 +262,6 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, entr
         _discard(session, staging_id, resume)
         raise InputError(f"{source}: cannot be read: {exc}") from None
     source_sha256 = source_hash()
-    writer.flush()
     if total == 0:
         _discard(session, staging_id, resume)
         first = f"; first problem: {parser.warnings[0].where}: {parser.warnings[0].message}" if parser.warnings else ""
@@ -289,10 +316,8 @@ def _staging(session: Session, name: str, resume: dict[str, Any] | None, *, pars
     return staging, 0
 
 
-def _checkpoint(session: Session, writer: BulkWriter, staging_id: int, resume: dict[str, Any] | None,
-                total: int) -> None:
+def _checkpoint(session: Session, staging_id: int, resume: dict[str, Any] | None, total: int) -> None:
     """Commit the rows so far with the progress that lets a re-run go on after them."""
-    writer.flush()
     session.execute(update(HashSet).where(HashSet.id == staging_id)
                     .values(entry_count=total, counts={"resume": {**(resume or {}), "rows": total}}))
     session.commit()
