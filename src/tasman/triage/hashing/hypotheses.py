@@ -16,7 +16,9 @@ guess is one more PDQ query:
   already loses most of the gain, and filling the border by reflection, a constant mean, a
   band's mean or other fades lands no nearer than this fade).
 * ``inpaint:EDGE-WHERE``: a flat or text-bearing box found on an edge (a partial-width caption,
-  a corner logo, a watermark bar) filled from its surroundings before hashing.
+  a corner logo, a watermark bar) filled from its surroundings before hashing. A box ends at its
+  clean margin followed by a straight inner edge that the box's colour does not come back from,
+  so the lines of text inside it, however dense, stay inside it (``_box_end``).
 
 Each hypothesis comes with a mask of its :data:`MASK_BITS` confident bits (``pdq.confident_masks``:
 those whose DCT coefficient lies furthest from the median). A guessed border or in-painted box
@@ -25,8 +27,9 @@ confident bits survive it far better (``bench/hypostudy.py --mask``: crops of dr
 whose best guess lies 40-50 bits from the original differ from it in 4-15 of their 128). The
 matcher lets an un-crop match further out (``MatchSettings.hypothesis_radius``) when its
 confident bits agree (``hypothesis_masked_threshold``); an in-paint, nearly the picture as it
-is, is held to the whole-hash threshold (``bench/falsematch.py``: look-alike pictures pass the
-masked rule as themselves or in-painted, never un-cropped).
+is, only when it also lies ``hypothesis_inpaint_gain`` bits nearer than the picture itself
+(``matcher.masked_rule``; ``bench/falsematch.py``: look-alike pictures pass the masked rule as
+themselves, and a box filled in them brings them no nearer).
 
 Everything is computed from the reduced-scale luma the runner already decoded, halved to about
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
@@ -39,6 +42,7 @@ radius (``MatchSettings.hypothesis_threshold``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -64,6 +68,7 @@ BOX_TOLERANCE = 24         # grey levels from the box's colour still counted as 
 MIN_STEP_OUT = 14          # mean grey-level step where the box ends (a gradient has none)
 EDGES = ("bottom", "top", "left", "right")
 STRAIGHT = 0.7             # share of the row past a box that differs from it (a straight edge)
+AFTER = 3                  # rows past a box's end that must not be the box's colour again (not a text line)
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
 FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
 MASK_BITS = 128            # each hypothesis's confident bits (``pdq.confident_masks``), for the masked distance
@@ -123,6 +128,33 @@ def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     return [(int(bounds[i]), int(bounds[i + 1])) for i in longest]
 
 
+def _box_end(off: np.ndarray, width: int, min_end: int) -> int | None:
+    """Where a box ends, from ``off`` (per row from the edge, the pixels of the run off the box's
+    colour): the first clean row (its margin) followed, within one mixed row and at ``min_end``
+    or deeper, by a straight
+    inner edge that the box's colour does not come back from (text lines between clean rows are
+    inside the box, however dense); failing that, the first row that is not mostly the box's
+    colour, cut back to the clean margin before it."""
+    clean = off <= (1 - CLEAN) * width
+    straight = off >= STRAIGHT * width
+    n = len(off)
+    for r in range(n - 1):
+        if not clean[r]:
+            continue
+        for end in (r + 1, r + 2):
+            if min_end <= end < n and straight[end] and not clean[end:end + AFTER].any() \
+                    and off[end:end + AFTER].mean() >= STRAIGHT * width:
+                return end
+    mostly = off <= (1 - MOSTLY) * width
+    if mostly.all():
+        return None
+    end = int(np.argmin(mostly))
+    margin = np.nonzero(clean[:end])[0]
+    if len(margin) and margin[-1] + 1 < end:
+        end = int(margin[-1]) + 1              # the box's clean margin ends it (what follows may match its colour)
+    return end
+
+
 def _edge_boxes(e: np.ndarray, edge: str) -> list[Box]:
     rows, cols = e.shape
     limit = int(rows * MAX_DEPTH)
@@ -135,13 +167,9 @@ def _edge_boxes(e: np.ndarray, edge: str) -> list[Box]:
         # off the box: further than the tolerance from the edge row's own pixel in that column (a
         # flat run's pixels are within a few grey levels of each other)
         off = (np.abs(e[:limit + 1, c0:c1] - e[1, c0:c1]) > BOX_TOLERANCE).sum(axis=1)
-        mostly = off <= (1 - MOSTLY) * width
-        if mostly.all():
+        end = _box_end(off, width, max(2, math.ceil(MIN_DEPTH * rows)))
+        if end is None:
             continue                           # no end in reach: flat content, not a box
-        end = int(np.argmin(mostly))
-        clean = np.nonzero(off[:end] <= (1 - CLEAN) * width)[0]
-        if len(clean) and clean[-1] + 1 < end:
-            end = int(clean[-1]) + 1           # the box's clean margin ends it (what follows may match its colour)
         if end < max(2, MIN_DEPTH * rows):
             continue
         if float(np.abs(e[end, c0:c1] - e[end - 2, c0:c1]).mean()) < MIN_STEP_OUT:
