@@ -152,6 +152,21 @@ def test_at_most_twelve_hypotheses_and_boxes_on_the_edges() -> None:
     assert filled[-box.depth:, :box.c1].std() < luma[-box.depth:, :box.c1].std()
 
 
+def test_a_box_with_dense_text_is_found_to_its_inner_edge() -> None:
+    """Lines of text that cover most of a row (a large font on a shallow caption box) stay inside
+    the box: it ends at its clean margin before the straight inner edge, not at the first text line."""
+    rng = np.random.default_rng(3)
+    luma = rng.choice([80.0, 120.0], size=(100, 126))              # a textured picture, no flat runs
+    luma[-16:, 30:90] = 210.0                                      # a caption box 16 rows deep, 60 wide
+    for row in (-12, -11, -10, -9, -7, -6):                        # two lines of text, 75% ink
+        ink = rng.random(60) < 0.75
+        luma[row, 30:90][ink] = 20.0
+    box = hypotheses.find_boxes(luma)[0]
+    assert box.edge == "bottom" and 16 <= box.depth <= 18 and box.c0 <= 30 and box.c1 >= 90
+    flat = np.full((100, 126), 150.0)                              # flat content: no box at all
+    assert hypotheses.find_boxes(flat) == []
+
+
 def test_dihedral_variants_are_named_as_the_worker_lists_them(ws: Workspace, tmp_path: Path) -> None:
     import_list(ws, partner_list(tmp_path / "list.csv", [CROPPED]))
     with ws.session() as s:

@@ -68,7 +68,8 @@ BOX_TOLERANCE = 24         # grey levels from the box's colour still counted as 
 MIN_STEP_OUT = 14          # mean grey-level step where the box ends (a gradient has none)
 EDGES = ("bottom", "top", "left", "right")
 STRAIGHT = 0.7             # share of the row past a box that differs from it (a straight edge)
-AFTER = 3                  # rows past a box's end that must not be the box's colour again (not a text line)
+AFTER = 3                  # rows past a box's end that differ from it; none as deep as the box is clean again
+                           # (a line of text inside the box is followed by the box's clean colour)
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
 FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
 MASK_BITS = 128            # each hypothesis's confident bits (``pdq.confident_masks``), for the masked distance
@@ -131,9 +132,9 @@ def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
 def _box_end(off: np.ndarray, width: int, min_end: int) -> int | None:
     """Where a box ends, from ``off`` (per row from the edge, the pixels of the run off the box's
     colour): the first clean row (its margin) followed, within one mixed row and at ``min_end``
-    or deeper, by a straight
-    inner edge that the box's colour does not come back from (text lines between clean rows are
-    inside the box, however dense); failing that, the first row that is not mostly the box's
+    or deeper, by a straight inner edge that the box's colour does not come back from cleanly
+    within as many rows as the box is deep (text lines between clean rows are inside the box,
+    however dense); failing that, the first row that is not mostly the box's
     colour, cut back to the clean margin before it."""
     clean = off <= (1 - CLEAN) * width
     straight = off >= STRAIGHT * width
@@ -142,7 +143,7 @@ def _box_end(off: np.ndarray, width: int, min_end: int) -> int | None:
         if not clean[r]:
             continue
         for end in (r + 1, r + 2):
-            if min_end <= end < n and straight[end] and not clean[end:end + AFTER].any() \
+            if min_end <= end < n and straight[end] and not clean[end:end + max(AFTER, end)].any() \
                     and off[end:end + AFTER].mean() >= STRAIGHT * width:
                 return end
     mostly = off <= (1 - MOSTLY) * width
