@@ -103,7 +103,8 @@ class ByteSize(click.ParamType):
 @json_option
 def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...], out_dir: Path | None,
            workers: int | None, engine: str, ray_address: str | None, pdq_threshold: int, min_quality: int,
-           low_quality_threshold: int, no_crop: bool, no_hypotheses: bool, hypothesis_threshold: int, no_video: bool, restart: bool,
+           low_quality_threshold: int, no_crop: bool, no_hypotheses: bool, hypothesis_threshold: int,
+           no_video: bool, restart: bool,
            strict: bool, max_inflated: int | None, max_members: int, max_depth: int, max_pixels: int,
            batch_files: int, own_custody_seconds: float) -> None:
     """Inventory, hash and match every file of EVIDENCE (folders, archives, disk images) for CASE.

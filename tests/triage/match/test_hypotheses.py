@@ -25,7 +25,7 @@ from tasman.triage.hashing.pictures import hash_picture
 from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import load_matcher
-from tasman.triage.match import settings
+from tasman.triage.match.settings import HYPOTHESIS_INPAINT_GAIN
 from tasman.triage.results import review_items
 from tasman.triage.run import TriageOptions, run_triage
 from tasman.triage.types import FileHashes
@@ -258,7 +258,7 @@ def test_an_inpaint_matches_by_its_confident_bits_only_when_it_explains_the_gap(
     listed = int(reference_pdq(original(41))[0], 16)
     mask = (1 << 128) - 1
     outside = sum(1 << b for b in range(128, 168))           # 40 flips, none among the confident bits
-    gain = settings.HYPOTHESIS_INPAINT_GAIN
+    gain = HYPOTHESIS_INPAINT_GAIN
 
     def query(name: str, plain_flips: int) -> FileHashes:
         own = listed ^ sum(1 << b for b in range(128, 128 + plain_flips))
