@@ -141,8 +141,8 @@ def main() -> None:
     n = args.n
     for gen in gens:
         flat = sum(1 for g, *_, q in done if g == gen and q < 50)
-        print(f"\n== {gen}: {flat} of {n} originals have a listed PDQ of quality under 50 (too flat for any PDQ "
-              "match, the peer's included): recall of those is 0 by design")
+        print(f"\n== {gen}: {flat} of {n} originals have a listed PDQ of quality under 50 (the peer never "
+              f"matches them; Tasman within {matcher.settings.low_quality_threshold} bits)")
         print(f"recall per edit ({n} pictures each; hypotheses at <= {HYPOTHESIS_THRESHOLD} bits, or <= "
               f"{matcher.hypothesis_radius} with their confident bits within {HYPOTHESIS_MASKED_THRESHOLD}; "
               "plain at <= 31):")

@@ -290,6 +290,10 @@ def main() -> None:
     ap.add_argument("--shard", type=int, default=SHARD, help="pictures a cached shard (keep it when resuming)")
     ap.add_argument("--keep-templates", action="store_true",
                     help="keep the kinds in TEMPLATE_KINDS (one layout drawn many times) on both sides")
+    ap.add_argument("--matches-only", action="store_true",
+                    help="report the false matches (per kind and hypothesis) alone: skip searching every "
+                         "hypothesis hash again for the distance tables (about half the matching time)")
+    ap.add_argument("--match-chunk", type=int, default=5000, help="pictures a cached matching chunk")
     ap.add_argument("--list-min-quality", type=int, default=0,
                     help="list only the pictures of this PDQ quality or more (50: as HMA hashes a list; the list "
                          "carries each hash's quality, and the matcher holds those under 50 to its "
@@ -346,11 +350,15 @@ def main() -> None:
           f"{time.monotonic() - t0:.0f} s", flush=True)
     global _QUERIES
     _QUERIES = queries
-    chunks = [(i, min(i + MATCH_CHUNK, len(queries))) for i in range(0, len(queries), MATCH_CHUNK)]
+    global _DIAGNOSE
+    _DIAGNOSE = not args.matches_only
+    step = args.match_chunk
+    chunks = [(i, min(i + step, len(queries))) for i in range(0, len(queries), step)]
     st = _MATCHER.settings
     tag = (f"match4-{args.list_size}-{args.listed}-q{args.list_min_quality}-{HYPOTHESIS_THRESHOLD}-"
            f"{_MATCHER.hypothesis_radius}-g{st.hypothesis_inpaint_gain}-lq{st.low_quality_threshold}-"
-           f"f{st.quality_floor}-{'all' if args.keep_templates else 'no-templates'}")
+           f"f{st.quality_floor}-{'all' if args.keep_templates else 'no-templates'}-c{step}"
+           f"{'-m' if args.matches_only else ''}")
     todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}.pkl").exists()]
     t0 = time.monotonic()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
@@ -367,7 +375,7 @@ def main() -> None:
                 chunk, result = r.get()
                 (qcache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
                 n += 1
-                print(f"  matched {n}/{len(todo)} chunks ({n * MATCH_CHUNK / (time.monotonic() - t0):.0f} "
+                print(f"  matched {n}/{len(todo)} chunks ({n * step / (time.monotonic() - t0):.0f} "
                       f"pictures/s)", flush=True)
                 if waiting and time.monotonic() < deadline:       # past it: finish what runs, start nothing
                     running.append(pool.apply_async(_match_chunk, (waiting.pop(0),)))
@@ -398,6 +406,9 @@ def main() -> None:
     print(f"\nfalse matches as triage reports them: {false_files} of {len(queries)} pictures "
           f"(rate {false_files / len(queries):.2e}); by kind: {dict(kinds) or 'none'}")
     explain(found, queries, listed)
+    if args.matches_only:
+        print(f"\n{n_hyp} hypothesis hashes; their distance tables were not measured (--matches-only)")
+        return
     print(f"\nevery hypothesis hash queried (not only for pictures nothing else matched): how many lie within "
           f"d bits of a listed hash ({n_hyp} hashes; radius in use {HYPOTHESIS_THRESHOLD}):")
     radii = (16, 20, 24, 28, 31)
@@ -426,7 +437,7 @@ def main() -> None:
 
 _MATCHER: Any = None
 _QUERIES: list[FileHashes] = []
-MATCH_CHUNK = 5000
+_DIAGNOSE = True
 
 
 def _group(name: str) -> str:
@@ -457,7 +468,7 @@ def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter
              else dict(f.pdq_hypotheses).get(v) or (f.pdq_regions[region] if region is not None else f.pdq))
         found.append((int(f.path), v if label == "dihedral" else label, m.distance, h or f.pdq or ""))
     names = [_group(n) for q in files for n, _ in q.pdq_hypotheses]
-    hexes = [h for q in files for _, h in q.pdq_hypotheses]
+    hexes = [h for q in files for _, h in q.pdq_hypotheses] if _DIAGNOSE else []
     near: dict[str, Counter[int]] = {}
     if hexes:
         qi, _, dist = _MATCHER._pdq.search(hex_to_bytes(hexes, 32))
