@@ -359,7 +359,7 @@ def main() -> None:
            f"{_MATCHER.hypothesis_radius}-g{st.hypothesis_inpaint_gain}-lq{st.low_quality_threshold}-"
            f"f{st.quality_floor}-{'all' if args.keep_templates else 'no-templates'}-c{step}"
            f"{'-m' if args.matches_only else ''}")
-    todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}.pkl").exists()]
+    todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}-{c[1]}.pkl").exists()]
     t0 = time.monotonic()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
         waiting = list(todo)
@@ -373,7 +373,7 @@ def main() -> None:
             for r in ready:
                 running.remove(r)
                 chunk, result = r.get()
-                (qcache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
+                (qcache / f"{tag}-{chunk[0]}-{chunk[1]}.pkl").write_bytes(pickle.dumps(result))
                 n += 1
                 print(f"  matched {n}/{len(todo)} chunks ({n * step / (time.monotonic() - t0):.0f} "
                       f"pictures/s)", flush=True)
@@ -389,7 +389,7 @@ def main() -> None:
     found: list[tuple[int, str, int, str]] = []
     confident: dict[str, Counter[int]] = {}
     for c in chunks:
-        k, f, nr, hp, fd, conf = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
+        k, f, nr, hp, fd, conf = pickle.loads((qcache / f"{tag}-{c[0]}-{c[1]}.pkl").read_bytes())
         for g, cnt in conf.items():
             confident.setdefault(g, Counter()).update(cnt)
         kinds.update(k)
