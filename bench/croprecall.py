@@ -42,8 +42,8 @@ from tasman.triage.hashing.pdq import hamming
 from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item, one_blas_thread
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import load_matcher
-from tasman.triage.match.matcher import MASKED
-from tasman.triage.match.settings import HYPOTHESIS_MASKED_THRESHOLD, HYPOTHESIS_THRESHOLD
+from tasman.triage.match.matcher import masked_rule
+from tasman.triage.match.settings import HYPOTHESIS_MASKED_THRESHOLD, HYPOTHESIS_THRESHOLD, MatchSettings
 from tasman.triage.types import FileHashes
 
 EDITS = (*HARD, *STANDARD)
@@ -75,10 +75,11 @@ def _job(args: tuple[str, int, tuple[int, int]]) -> tuple[str, str, str, list[tu
     return gen, row, own, out, quality
 
 
-def hypothesis_near(fh: FileHashes, name: str, own: str, radius: int) -> bool:
+def hypothesis_near(fh: FileHashes, name: str, own: str, radius: int, st: MatchSettings) -> bool:
     """Whether hypothesis ``name`` of ``fh`` passes the matcher's rule against its own original's
-    hash ``own`` (within the hypothesis threshold, or within ``radius`` with its confident bits
-    agreeing), so that a match to another listed picture is not counted."""
+    hash ``own`` (within the hypothesis threshold, or within ``radius`` by ``matcher.masked_rule``:
+    its confident bits agreeing, and for an in-paint nearer than the picture as it is), so that a
+    match to another listed picture is not counted."""
     names = [n for n, _ in fh.pdq_hypotheses]
     if name not in names:
         return False
@@ -86,10 +87,11 @@ def hypothesis_near(fh: FileHashes, name: str, own: str, radius: int) -> bool:
     d = hamming(fh.pdq_hypotheses[k][1], own)
     if d <= HYPOTHESIS_THRESHOLD:
         return True
-    if d > radius or not name.startswith(MASKED) or len(fh.pdq_hypothesis_masks) != len(names):
+    if d > radius or len(fh.pdq_hypothesis_masks) != len(names):
         return False
     q, o, m = (int(x, 16) for x in (fh.pdq_hypotheses[k][1], own, fh.pdq_hypothesis_masks[k]))
-    return ((q ^ o) & m).bit_count() * 256 <= HYPOTHESIS_MASKED_THRESHOLD * m.bit_count()
+    plain = hamming(fh.pdq, own) if fh.pdq else -1
+    return masked_rule(name, d, ((q ^ o) & m).bit_count(), m.bit_count(), plain, st)
 
 
 def main() -> None:
@@ -126,7 +128,7 @@ def main() -> None:
                 m = matched.get(fh.path)
                 if m is not None:
                     v = str(m.detail.get("variant", "")) if m.match_type == "perceptual" else m.match_type
-                    near = (":" in v and hypothesis_near(fh, v, own, matcher.hypothesis_radius)) or (
+                    near = (":" in v and hypothesis_near(fh, v, own, matcher.hypothesis_radius, matcher.settings)) or (
                         ":" not in v and m.match_type in ("perceptual", "exact")
                         and min(hamming(q, own) for q in (fh.pdq or "0" * 64, *fh.pdq_variants)) <= 31) or (
                         m.match_type == "crop")
@@ -139,8 +141,8 @@ def main() -> None:
     n = args.n
     for gen in gens:
         flat = sum(1 for g, *_, q in done if g == gen and q < 50)
-        print(f"\n== {gen}: {flat} of {n} originals have a listed PDQ of quality under 50 (too flat for any PDQ "
-              "match, the peer's included): recall of those is 0 by design")
+        print(f"\n== {gen}: {flat} of {n} originals have a listed PDQ of quality under 50 (the peer never "
+              f"matches them; Tasman within {matcher.settings.low_quality_threshold} bits)")
         print(f"recall per edit ({n} pictures each; hypotheses at <= {HYPOTHESIS_THRESHOLD} bits, or <= "
               f"{matcher.hypothesis_radius} with their confident bits within {HYPOTHESIS_MASKED_THRESHOLD}; "
               "plain at <= 31):")

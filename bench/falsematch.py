@@ -205,7 +205,7 @@ def explain(found: list[tuple[int, str, int, str]], queries: list[FileHashes], l
     if not found:
         return
     quality = {int(q.path): q.pdq_quality for q in queries}
-    real = [f for f in listed if f.pdq and (f.pdq_quality or 0) >= 50]
+    real = [f for f in listed if f.pdq]
     codes = hex_to_bytes([f.pdq for f in real], 32)
     pairs: Counter[tuple[str, str]] = Counter()
     print(f"{'query':>8} {'kind':20} {'qual':>4}  {'matched by':24} {'dist':>4}  {'nearest listed':>14} "
@@ -251,13 +251,17 @@ def hashed(start: int, n: int, workers: int, cache: Path, deadline: float, label
     return out
 
 
-def write_list(listed: list[FileHashes], size: int, path: Path) -> int:
-    """The listed pictures' PDQs, then copies with 8-48 random bits flipped up to ``size`` rows."""
+def write_list(listed: list[FileHashes], size: int, path: Path, min_quality: int = 0) -> int:
+    """The listed pictures' PDQs (of quality ``min_quality`` or more) with their quality, then
+    copies with 8-48 random bits flipped up to ``size`` rows (each with its picture's quality)."""
     rng = np.random.default_rng(7)
-    real = [f.pdq for f in listed if f.pdq and (f.pdq_quality or 0) >= 50]
+    kept = [f for f in listed if f.pdq and (f.pdq_quality or 0) >= min_quality]
+    real = [f.pdq for f in kept]
+    qualities = np.array([f.pdq_quality or 0 for f in kept])
     base = np.frombuffer(b"".join(bytes.fromhex(h) for h in real), dtype=np.uint8).reshape(-1, 32)
     fill = size - len(real)
-    picks = base[rng.integers(0, len(base), fill)].copy()
+    chosen = rng.integers(0, len(base), fill)
+    picks = base[chosen].copy()
     flips = rng.integers(8, 49, fill)
     bits = np.unpackbits(picks, axis=1)
     for k in range(8, 49):                      # flip k distinct random bits in the rows that drew k
@@ -267,11 +271,11 @@ def write_list(listed: list[FileHashes], size: int, path: Path) -> int:
             bits[rows[:, None], cols] ^= 1
     derived = np.packbits(bits, axis=1)
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write("pdq,category\n")
-        for h in real:
-            fh.write(f"{h},1\n")
-        for row in derived:
-            fh.write(f"{row.tobytes().hex()},1\n")
+        fh.write("pdq,quality,category\n")
+        for h, q in zip(real, qualities.tolist(), strict=True):
+            fh.write(f"{h},{q},1\n")
+        for row, q in zip(derived, qualities[chosen].tolist(), strict=True):
+            fh.write(f"{row.tobytes().hex()},{q},1\n")
     return len(real)
 
 
@@ -286,6 +290,16 @@ def main() -> None:
     ap.add_argument("--shard", type=int, default=SHARD, help="pictures a cached shard (keep it when resuming)")
     ap.add_argument("--keep-templates", action="store_true",
                     help="keep the kinds in TEMPLATE_KINDS (one layout drawn many times) on both sides")
+    ap.add_argument("--matches-only", action="store_true",
+                    help="report the false matches (per kind and hypothesis) alone: skip searching every "
+                         "hypothesis hash again for the distance tables (about half the matching time)")
+    ap.add_argument("--match-chunk", type=int, default=5000, help="pictures a cached matching chunk")
+    ap.add_argument("--list-min-quality", type=int, default=0,
+                    help="list only the pictures of this PDQ quality or more (50: as HMA hashes a list; the list "
+                         "carries each hash's quality, and the matcher holds those under 50 to its "
+                         "low-quality threshold)")
+    ap.add_argument("--low-quality-threshold", type=int, default=None,
+                    help="the matcher's distance where either side is under quality 50 (-1: no match, HMA's rule)")
     ap.add_argument("--hypothesis-radius", type=int, default=None,
                     help="confirm hypotheses by their confident bits out to this radius (default: the matcher's "
                          "own, lowered for a long list)")
@@ -319,7 +333,7 @@ def main() -> None:
               flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         listfile = Path(tmp) / "list.csv"
-        real = write_list(listed, args.list_size, listfile)
+        real = write_list(listed, args.list_size, listfile, args.list_min_quality)
         ws = Workspace.init(Path(tmp) / "ws", actor="bench")
         t0 = time.monotonic()
         with ws.session() as s:
@@ -328,16 +342,24 @@ def main() -> None:
             global _MATCHER
             _MATCHER = load_matcher(s, ["big"], **({} if args.hypothesis_radius is None else
                                                    {"hypothesis_radius": args.hypothesis_radius,
-                                                    "hypothesis_query_us": float("inf")}))
+                                                    "hypothesis_query_us": float("inf")}),
+                                    **({} if args.low_quality_threshold is None else
+                                       {"low_quality_threshold": args.low_quality_threshold}))
         ws.close()
     print(f"list: {real} picture hashes + {args.list_size - real} derived; imported and indexed in "
           f"{time.monotonic() - t0:.0f} s", flush=True)
     global _QUERIES
     _QUERIES = queries
-    chunks = [(i, min(i + MATCH_CHUNK, len(queries))) for i in range(0, len(queries), MATCH_CHUNK)]
-    tag = (f"match3-{args.list_size}-{args.listed}-{HYPOTHESIS_THRESHOLD}-{_MATCHER.hypothesis_radius}-"
-           f"{'all' if args.keep_templates else 'no-templates'}")
-    todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}.pkl").exists()]
+    global _DIAGNOSE
+    _DIAGNOSE = not args.matches_only
+    step = args.match_chunk
+    chunks = [(i, min(i + step, len(queries))) for i in range(0, len(queries), step)]
+    st = _MATCHER.settings
+    tag = (f"match4-{args.list_size}-{args.listed}-q{args.list_min_quality}-{HYPOTHESIS_THRESHOLD}-"
+           f"{_MATCHER.hypothesis_radius}-g{st.hypothesis_inpaint_gain}-lq{st.low_quality_threshold}-"
+           f"f{st.quality_floor}-{'all' if args.keep_templates else 'no-templates'}-c{step}"
+           f"{'-m' if args.matches_only else ''}")
+    todo = [c for c in chunks if not (qcache / f"{tag}-{c[0]}-{c[1]}.pkl").exists()]
     t0 = time.monotonic()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:   # children share the index
         waiting = list(todo)
@@ -351,9 +373,9 @@ def main() -> None:
             for r in ready:
                 running.remove(r)
                 chunk, result = r.get()
-                (qcache / f"{tag}-{chunk[0]}.pkl").write_bytes(pickle.dumps(result))
+                (qcache / f"{tag}-{chunk[0]}-{chunk[1]}.pkl").write_bytes(pickle.dumps(result))
                 n += 1
-                print(f"  matched {n}/{len(todo)} chunks ({n * MATCH_CHUNK / (time.monotonic() - t0):.0f} "
+                print(f"  matched {n}/{len(todo)} chunks ({n * step / (time.monotonic() - t0):.0f} "
                       f"pictures/s)", flush=True)
                 if waiting and time.monotonic() < deadline:       # past it: finish what runs, start nothing
                     running.append(pool.apply_async(_match_chunk, (waiting.pop(0),)))
@@ -367,7 +389,7 @@ def main() -> None:
     found: list[tuple[int, str, int, str]] = []
     confident: dict[str, Counter[int]] = {}
     for c in chunks:
-        k, f, nr, hp, fd, conf = pickle.loads((qcache / f"{tag}-{c[0]}.pkl").read_bytes())
+        k, f, nr, hp, fd, conf = pickle.loads((qcache / f"{tag}-{c[0]}-{c[1]}.pkl").read_bytes())
         for g, cnt in conf.items():
             confident.setdefault(g, Counter()).update(cnt)
         kinds.update(k)
@@ -384,6 +406,9 @@ def main() -> None:
     print(f"\nfalse matches as triage reports them: {false_files} of {len(queries)} pictures "
           f"(rate {false_files / len(queries):.2e}); by kind: {dict(kinds) or 'none'}")
     explain(found, queries, listed)
+    if args.matches_only:
+        print(f"\n{n_hyp} hypothesis hashes; their distance tables were not measured (--matches-only)")
+        return
     print(f"\nevery hypothesis hash queried (not only for pictures nothing else matched): how many lie within "
           f"d bits of a listed hash ({n_hyp} hashes; radius in use {HYPOTHESIS_THRESHOLD}):")
     radii = (16, 20, 24, 28, 31)
@@ -412,7 +437,7 @@ def main() -> None:
 
 _MATCHER: Any = None
 _QUERIES: list[FileHashes] = []
-MATCH_CHUNK = 5000
+_DIAGNOSE = True
 
 
 def _group(name: str) -> str:
@@ -443,7 +468,7 @@ def _match_chunk(chunk: tuple[int, int]) -> tuple[tuple[int, int], tuple[Counter
              else dict(f.pdq_hypotheses).get(v) or (f.pdq_regions[region] if region is not None else f.pdq))
         found.append((int(f.path), v if label == "dihedral" else label, m.distance, h or f.pdq or ""))
     names = [_group(n) for q in files for n, _ in q.pdq_hypotheses]
-    hexes = [h for q in files for _, h in q.pdq_hypotheses]
+    hexes = [h for q in files for _, h in q.pdq_hypotheses] if _DIAGNOSE else []
     near: dict[str, Counter[int]] = {}
     if hexes:
         qi, _, dist = _MATCHER._pdq.search(hex_to_bytes(hexes, 32))

@@ -80,7 +80,10 @@ class ByteSize(click.ParamType):
 @click.option("--pdq-threshold", type=click.IntRange(0, 128), default=31, show_default=True,
               help="Largest PDQ Hamming distance (of 256 bits) that counts as a match.")
 @click.option("--min-quality", type=click.IntRange(0, 100), default=50, show_default=True,
-              help="PDQ hashes of lower quality never claim a match.")
+              help="PDQ hashes of lower quality match only within --low-quality-threshold.")
+@click.option("--low-quality-threshold", type=click.IntRange(-1, 128), default=16, show_default=True,
+              help="Largest PDQ distance for a match where either side is under --min-quality (a blank "
+                   "picture, under quality 5, never matches); -1: such hashes never match (HMA's rule).")
 @click.option("--no-crop", is_flag=True, help="Skip the crop-tolerant stage.")
 @click.option("--no-hypotheses", is_flag=True,
               help="Skip the crop/overlay hypotheses (un-cropped and in-painted guesses at the original, "
@@ -104,8 +107,9 @@ class ByteSize(click.ParamType):
 @json_option
 def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...], out_dir: Path | None,
            workers: int | None, engine: str, ray_address: str | None, ray_shared_storage: bool, pdq_threshold: int,
-           min_quality: int, no_crop: bool, no_hypotheses: bool, hypothesis_threshold: int, no_video: bool,
-           restart: bool, strict: bool, max_inflated: int | None, max_members: int, max_depth: int, max_pixels: int,
+           min_quality: int, low_quality_threshold: int, no_crop: bool, no_hypotheses: bool,
+           hypothesis_threshold: int, no_video: bool, restart: bool, strict: bool, max_inflated: int | None,
+           max_members: int, max_depth: int, max_pixels: int,
            batch_files: int, own_custody_seconds: float) -> None:
     """Inventory, hash and match every file of EVIDENCE (folders, archives, disk images) for CASE.
 
@@ -118,6 +122,7 @@ def triage(evidence: tuple[Path, ...], case_ref: str, hashsets: tuple[str, ...],
     ws = state().ws()
     limits = Limits(max_inflated=max_inflated, max_members=max_members, max_depth=max_depth, max_pixels=max_pixels)
     options = TriageOptions(hashsets=hashsets, pdq_threshold=pdq_threshold, min_quality=min_quality,
+                            low_quality_threshold=low_quality_threshold,
                             crop=not no_crop, hypotheses=not no_hypotheses,
                             hypothesis_threshold=hypothesis_threshold, video=not no_video, workers=workers,
                             engine=engine, ray_address=ray_address, ray_shared_storage=ray_shared_storage,

@@ -26,6 +26,7 @@ class TriageOptions:
     hashsets: tuple[str, ...] = ()          # empty: every imported hash set
     pdq_threshold: int = 31
     min_quality: int = 50
+    low_quality_threshold: int = 16         # either side under min_quality: this distance at most (-1: no match)
     crop: bool = True
     hypotheses: bool = True                 # crop/overlay guesses at the original for pictures nothing matched
     hypothesis_threshold: int = 28          # their radius (bits), never looser than pdq_threshold
@@ -52,7 +53,8 @@ class TriageOptions:
 
     def parameters(self) -> dict[str, Any]:
         """What makes results comparable (and a run resumable): saved with the run."""
-        return {"pdq_threshold": self.pdq_threshold, "min_quality": self.min_quality, "crop": self.crop,
+        return {"pdq_threshold": self.pdq_threshold, "min_quality": self.min_quality,
+                "low_quality_threshold": self.low_quality_threshold, "crop": self.crop,
                 "hypotheses": self.hypotheses, "hypothesis_threshold": self.hypothesis_threshold,
                 "min_side": self.min_side, "video": self.video}
 

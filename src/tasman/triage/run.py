@@ -78,7 +78,8 @@ def default_matcher(ws: Workspace, case_ref: str, options: TriageOptions) -> Mat
 
     with ws.session() as s:
         matcher: MatcherLike = load_matcher(s, list(options.hashsets) or None, pdq_threshold=options.pdq_threshold,
-                                            min_quality=options.min_quality, crop=options.crop,
+                                            min_quality=options.min_quality,
+                                            low_quality_threshold=options.low_quality_threshold, crop=options.crop,
                                             hypotheses=options.hypotheses,
                                             hypothesis_threshold=options.hypothesis_threshold,
                                             actor=ws.actor, case_ref=case_ref, index_dir=ws.root / "index" / "pdq")

@@ -1,8 +1,11 @@
 """The hypotheses' compiled loops (``kernels``) against plain numpy doing the same work: the
 halving, the ten un-crops (each framing's banded operators applied one at a time) and the box
-finder (numpy's version as it was before it was compiled, kept here as the reference)."""
+finder (numpy's version, with the box end of ``hypotheses`` before it was compiled, kept here as the
+reference)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -25,6 +28,27 @@ def _runs(row: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     return [(int(bounds[i]), int(bounds[i + 1])) for i in longest]
 
 
+def _box_end(off: np.ndarray, width: int, min_end: int) -> int | None:
+    clean = off <= (1 - hyp.CLEAN) * width
+    straight = off >= hyp.STRAIGHT * width
+    n = len(off)
+    for r in range(n - 1):
+        if not clean[r]:
+            continue
+        for end in (r + 1, r + 2):
+            if min_end <= end < n and straight[end] and not clean[end:end + max(hyp.AFTER, end)].any() \
+                    and off[end:end + hyp.AFTER].mean() >= hyp.STRAIGHT * width:
+                return end
+    mostly = off <= (1 - hyp.MOSTLY) * width
+    if mostly.all():
+        return None
+    end = int(np.argmin(mostly))
+    margin = np.nonzero(clean[:end])[0]
+    if len(margin) and margin[-1] + 1 < end:
+        end = int(margin[-1]) + 1
+    return end
+
+
 def _edge_boxes(e: np.ndarray, edge: str) -> list[hyp.Box]:
     rows, cols = e.shape
     limit = int(rows * hyp.MAX_DEPTH)
@@ -32,13 +56,9 @@ def _edge_boxes(e: np.ndarray, edge: str) -> list[hyp.Box]:
     for c0, c1 in _runs(e[1], max(4, int(cols * hyp.MIN_RUN))):
         width = c1 - c0
         off = (np.abs(e[:limit + 1, c0:c1] - e[1, c0:c1]) > hyp.BOX_TOLERANCE).sum(axis=1)
-        mostly = off <= (1 - hyp.MOSTLY) * width
-        if mostly.all():
+        end = _box_end(off, width, max(2, math.ceil(hyp.MIN_DEPTH * rows)))
+        if end is None:
             continue
-        end = int(np.argmin(mostly))
-        clean = np.nonzero(off[:end] <= (1 - hyp.CLEAN) * width)[0]
-        if len(clean) and clean[-1] + 1 < end:
-            end = int(clean[-1]) + 1
         if end < max(2, hyp.MIN_DEPTH * rows):
             continue
         if float(np.abs(e[end, c0:c1] - e[end - 2, c0:c1]).mean()) < hyp.MIN_STEP_OUT:

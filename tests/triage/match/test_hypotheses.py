@@ -25,6 +25,7 @@ from tasman.triage.hashing.pictures import hash_picture
 from tasman.triage.hashing.worker import HashOptions, WorkItem, hash_item
 from tasman.triage.hashsets.store import import_hashset
 from tasman.triage.match import load_matcher
+from tasman.triage.match.settings import HYPOTHESIS_INPAINT_GAIN
 from tasman.triage.results import review_items
 from tasman.triage.run import TriageOptions, run_triage
 from tasman.triage.types import FileHashes
@@ -151,6 +152,21 @@ def test_at_most_twelve_hypotheses_and_boxes_on_the_edges() -> None:
     assert filled[-box.depth:, :box.c1].std() < luma[-box.depth:, :box.c1].std()
 
 
+def test_a_box_with_dense_text_is_found_to_its_inner_edge() -> None:
+    """Lines of text that cover most of a row (a large font on a shallow caption box) stay inside
+    the box: it ends at its clean margin before the straight inner edge, not at the first text line."""
+    rng = np.random.default_rng(3)
+    luma = rng.choice([80.0, 120.0], size=(100, 126))              # a textured picture, no flat runs
+    luma[-16:, 30:90] = 210.0                                      # a caption box 16 rows deep, 60 wide
+    for row in (-12, -11, -10, -9, -7, -6):                        # two lines of text, 75% ink
+        ink = rng.random(60) < 0.75
+        luma[row, 30:90][ink] = 20.0
+    box = hypotheses.find_boxes(luma)[0]
+    assert box.edge == "bottom" and 16 <= box.depth <= 18 and box.c0 <= 30 and box.c1 >= 90
+    flat = np.full((100, 126), 150.0)                              # flat content: no box at all
+    assert hypotheses.find_boxes(flat) == []
+
+
 def test_dihedral_variants_are_named_as_the_worker_lists_them(ws: Workspace, tmp_path: Path) -> None:
     import_list(ws, partner_list(tmp_path / "list.csv", [CROPPED]))
     with ws.session() as s:
@@ -233,22 +249,31 @@ def test_a_long_list_gets_a_smaller_hypothesis_radius() -> None:
     assert radii[-1] < radii[0] and min(radii) >= st.hypothesis_threshold
 
 
-def test_only_an_uncrop_matches_by_its_confident_bits(ws: Workspace, tmp_path: Path) -> None:
-    """An in-paint is nearly the picture as it is, and look-alike pictures pass the confident-bit
-    rule as themselves (bench/falsematch.py): 40 bits off with its confident bits all agreeing, an
-    un-crop matches and an in-paint does not."""
+def test_an_inpaint_matches_by_its_confident_bits_only_when_it_explains_the_gap(ws: Workspace, tmp_path: Path) -> None:
+    """Look-alike pictures pass the confident-bit rule as themselves (bench/falsematch.py), and an
+    in-paint is nearly the picture as it is: 40 bits off with its confident bits all agreeing, an
+    un-crop matches; an in-paint matches only when it lies HYPOTHESIS_INPAINT_GAIN bits or more
+    nearer the listed hash than the picture itself (the box it filled explains the gap)."""
     import_list(ws, partner_list(tmp_path / "list.csv", [41]))
     listed = int(reference_pdq(original(41))[0], 16)
     mask = (1 << 128) - 1
     outside = sum(1 << b for b in range(128, 168))           # 40 flips, none among the confident bits
+    gain = HYPOTHESIS_INPAINT_GAIN
 
-    def query(name: str) -> FileHashes:
-        return FileHashes(path="q.jpg", size=1, pdq="0" * 64, pdq_quality=100,
+    def query(name: str, plain_flips: int) -> FileHashes:
+        own = listed ^ sum(1 << b for b in range(128, 128 + plain_flips))
+        return FileHashes(path="q.jpg", size=1, pdq=f"{own:064x}", pdq_quality=100,
                           pdq_hypotheses=((name, f"{listed ^ outside:064x}"),), pdq_hypothesis_masks=(f"{mask:064x}",))
 
     with ws.session() as s:
         m = load_matcher(s)
-    assert m.match([query("inpaint:bottom-left")]) == []
-    got = m.match([query("uncrop:0.80:centre")])
+    assert m.match([query("inpaint:bottom-left", 40 + gain - 1)]) == []     # the picture itself nearly as near
+    got = m.match([query("inpaint:bottom-left", 40 + gain)])
+    assert [(x.detail["variant"], x.distance, x.detail["confident_distance"], x.detail["plain_distance"])
+            for x in got] == [("inpaint:bottom-left", 40, 0, 40 + gain)]
+    with ws.session() as s:
+        whole_only = load_matcher(s, hypothesis_inpaint_gain=257)
+    assert whole_only.match([query("inpaint:bottom-left", 120)]) == []
+    got = m.match([query("uncrop:0.80:centre", 40)])
     assert [(x.detail["variant"], x.distance, x.detail["confident_distance"]) for x in got] == [
         ("uncrop:0.80:centre", 40, 0)]

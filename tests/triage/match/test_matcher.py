@@ -93,9 +93,36 @@ def test_perceptual_threshold_quality_and_dihedral(ws: Workspace, tmp_path: Path
     assert got["rot.jpg"].detail["variant"] == "rotate270" and got["rot.jpg"].category == 1   # rotating back
     assert not strict.match(files[:1])
     h, q = pdq_hash(listed[0])
-    weak = FileHashes(path="weak.jpg", size=1, pdq=h, pdq_quality=40)      # its own quality is too low
-    assert not m.match([weak])
     assert m.match([FileHashes(path="same.jpg", size=1, pdq=h, pdq_quality=q)])[0].distance == 0
+
+
+def _flipped(h: str, bits: int) -> str:
+    return f"{int(h, 16) ^ ((1 << bits) - 1):064x}"
+
+
+def test_a_low_quality_picture_matches_only_near(ws: Workspace, tmp_path: Path) -> None:
+    """A picture (or listed hash) under PDQ quality 50 matches within low_quality_threshold (16)
+    bits only, never under quality_floor (5: a blank picture), and never at all with -1 (HMA's
+    rule); a listed hash under 50 takes no part in the hypotheses."""
+    good, flat_listed = pictures(range(10, 16))[:2]
+    h, q = pdq_hash(good)
+    g = pdq_hash(flat_listed)[0]
+    imported(ws, tmp_path, "pdq", f"{h},{q}\n{g},30\n{'f' * 64},3\n", category=1)
+    with ws.session() as s:
+        m = load_matcher(s)
+        hma = load_matcher(s, low_quality_threshold=-1)
+
+    def at(path: str, code: str, quality: int | None) -> FileHashes:
+        return FileHashes(path=path, size=1, pdq=code, pdq_quality=quality)
+
+    files = [at("weak-near.jpg", _flipped(h, 16), 40), at("weak-far.jpg", _flipped(h, 17), 40),
+             at("good-near-flat.jpg", _flipped(g, 16), 90), at("good-far-flat.jpg", _flipped(g, 20), 90),
+             at("blank.jpg", _flipped(h, 2), 4), at("blank-listed.jpg", "f" * 64, 100),
+             at("good.jpg", _flipped(h, 31), 90)]
+    got = {x.path: x.distance for x in m.match(files)}
+    assert got == {"weak-near.jpg": 16, "good-near-flat.jpg": 16, "good.jpg": 31}
+    assert {x.path for x in hma.match(files)} == {"good.jpg"}
+    assert m._hyp is not None and len(m._hyp[1]) == 1      # the hypotheses' index holds the good hash alone
 
 
 def test_video_rule(ws: Workspace, tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ guess is one more PDQ query:
   already loses most of the gain, and filling the border by reflection, a constant mean, a
   band's mean or other fades lands no nearer than this fade).
 * ``inpaint:EDGE-WHERE``: a flat or text-bearing box found on an edge (a partial-width caption,
-  a corner logo, a watermark bar) filled from its surroundings before hashing.
+  a corner logo, a watermark bar) filled from its surroundings before hashing. A box ends at its
+  clean margin followed by a straight inner edge that the box's colour does not come back from,
+  so the lines of text inside it, however dense, stay inside it (``_box_end``).
 
 Each hypothesis comes with a mask of its :data:`MASK_BITS` confident bits (``pdq.confident_masks``:
 those whose DCT coefficient lies furthest from the median). A guessed border or in-painted box
@@ -25,8 +27,9 @@ confident bits survive it far better (``bench/hypostudy.py --mask``: crops of dr
 whose best guess lies 40-50 bits from the original differ from it in 4-15 of their 128). The
 matcher lets an un-crop match further out (``MatchSettings.hypothesis_radius``) when its
 confident bits agree (``hypothesis_masked_threshold``); an in-paint, nearly the picture as it
-is, is held to the whole-hash threshold (``bench/falsematch.py``: look-alike pictures pass the
-masked rule as themselves or in-painted, never un-cropped).
+is, only when it also lies ``hypothesis_inpaint_gain`` bits nearer than the picture itself
+(``matcher.masked_rule``; ``bench/falsematch.py``: look-alike pictures pass the masked rule as
+themselves, and a box filled in them brings them no nearer).
 
 Everything is computed from the reduced-scale luma the runner already decoded, halved to about
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
@@ -66,6 +69,8 @@ BOX_TOLERANCE = 24         # grey levels from the box's colour still counted as 
 MIN_STEP_OUT = 14          # mean grey-level step where the box ends (a gradient has none)
 EDGES = ("bottom", "top", "left", "right")
 STRAIGHT = 0.7             # share of the row past a box that differs from it (a straight edge)
+AFTER = 3                  # rows past a box's end that differ from it; none as deep as the box is clean again
+                           # (a line of text inside the box is followed by the box's clean colour)
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
 FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
 MASK_BITS = 128            # each hypothesis's confident bits (``pdq.confident_masks``), for the masked distance
@@ -136,7 +141,9 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
     is a box when, going inwards, the rows stay mostly (:data:`MOSTLY`) within
     :data:`BOX_TOLERANCE` of its colour (text allowed) and then stop doing so within
     :data:`MAX_DEPTH` (flat content that never ends is no box), the box ending at its last clean
-    row (:data:`CLEAN`) when a clean margin comes before that end; it is at least
+    row (:data:`CLEAN`) when a clean margin comes before that end, or earlier at a clean margin
+    followed by a straight inner edge the box's colour does not come back from (:data:`AFTER`: the
+    lines of dense caption text stay inside the box); it is at least
     :data:`MIN_DEPTH` deep, the mean step out of it is :data:`MIN_STEP_OUT` or more (a gradient
     has none) and the row past it differs from it in :data:`STRAIGHT` of its width (a straight
     inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour. One
@@ -146,7 +153,7 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
              for edge, depth, c0, c1, length, text in _kernel().edge_boxes(
                  a, np.array([_EDGE_CODE[e] for e in EDGES], np.int64), MAX_DEPTH, MIN_RUN, RUNS_PER_EDGE,
                  float(FLAT_STEP), float(BOX_TOLERANCE), 1 - MOSTLY, 1 - CLEAN, MIN_DEPTH, float(MIN_STEP_OUT),
-                 STRAIGHT, TEXT_MARKS[0], TEXT_MARKS[1]).tolist()]
+                 STRAIGHT, TEXT_MARKS[0], TEXT_MARKS[1], AFTER).tolist()]
     found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
     return found[:MAX_BOXES]
 

@@ -172,8 +172,54 @@ def _off(e, i, c0, c1, tolerance):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
+def _box_end(off, width, min_end, clean_off, straight, mostly_off, after):
+    """Where a box ends (``hypotheses.find_boxes``), -1 for no end in reach; ``off`` holds, per row
+    from the edge, the run's pixels off the box's colour. The first clean row (its margin) followed,
+    within one mixed row and at ``min_end`` or deeper, by a straight inner edge that the box's
+    colour does not come back from cleanly within as many rows as the box is deep (text lines
+    between clean rows stay inside the box, however dense); failing that, the first row not mostly
+    the box's colour, cut back to the clean margin before it."""
+    n = off.shape[0]
+    for r in range(n - 1):
+        if not off[r] <= clean_off * width:
+            continue
+        for d in range(1, 3):
+            end = r + d
+            if end < min_end or end >= n or not off[end] >= straight * width:
+                continue
+            comes_back = False
+            for i in range(end, min(n, end + max(after, end))):
+                if off[i] <= clean_off * width:
+                    comes_back = True
+                    break
+            if comes_back:
+                continue
+            total = 0.0
+            k = 0
+            for i in range(end, min(n, end + after)):
+                total += off[i]
+                k += 1
+            if total / k >= straight * width:
+                return end
+    first = -1
+    for i in range(n):
+        if not off[i] <= mostly_off * width:
+            first = i
+            break
+    if first < 0:
+        return -1
+    last_clean = -1
+    for i in range(first):
+        if off[i] <= clean_off * width:
+            last_clean = i
+    if last_clean >= 0 and last_clean + 1 < first:
+        first = last_clean + 1                       # the box's clean margin ends it
+    return first
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
 def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance, mostly_off, clean_off,
-               min_depth, min_step_out, straight, marks_lo, marks_hi):
+               min_depth, min_step_out, straight, marks_lo, marks_hi, after):
     """The boxes on ``edges`` (codes as in :func:`_edge_rows`), k x 6 int64: edge, depth, c0, c1,
     the edge's length, text (1 or 0); the rules and their settings are ``hypotheses.find_boxes``'s."""
     out = np.empty((len(edges) * runs_per_edge, 6), np.int64)
@@ -207,21 +253,11 @@ def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance
             c1 = ends[best]
             width = c1 - c0
             off = np.empty(limit + 1, np.int64)
-            end = -1                                 # the first row not mostly the box's colour
             for i in range(limit + 1):
                 off[i] = _off(e, i, c0, c1, tolerance)
-                if not off[i] <= mostly_off * width:
-                    end = i
-                    break
+            end = _box_end(off, width, max(2, int(np.ceil(min_depth * rows))), clean_off, straight, mostly_off, after)
             if end < 0:
                 continue                             # no end in reach: flat content, not a box
-            known = end + 1                          # off is known for rows 0..end
-            last_clean = -1
-            for i in range(end):
-                if off[i] <= clean_off * width:
-                    last_clean = i
-            if last_clean >= 0 and last_clean + 1 < end:
-                end = last_clean + 1                 # the box's clean margin ends it
             if end < max(2.0, min_depth * rows):
                 continue
             step = 0.0
@@ -230,8 +266,6 @@ def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance
             if step / width < min_step_out:
                 continue                             # a slow change (a gradient), not a box's edge
             past = min(end + 1, limit)
-            if past >= known:
-                off[past] = _off(e, past, c0, c1, tolerance)
             if off[past] < straight * width:
                 continue                             # no straight inner edge: a drawn shape
             total = 0
@@ -259,7 +293,7 @@ def _warm() -> None:
     idx = np.zeros((1, 64, 2), np.int64)
     w = np.zeros((1, 64, 2), np.float32)
     uncrop(a, np.float32(0), idx, w, np.zeros(1, np.int64), idx, w)
-    edge_boxes(a, np.arange(4, dtype=np.int64), 0.35, 0.12, 3, 10.0, 24.0, 0.7, 0.03, 0.03, 14.0, 0.7, 0.02, 0.45)
+    edge_boxes(a, np.arange(4, dtype=np.int64), 0.35, 0.12, 3, 10.0, 24.0, 0.7, 0.03, 0.03, 14.0, 0.7, 0.02, 0.45, 3)
 
 
 _warm()

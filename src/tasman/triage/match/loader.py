@@ -41,6 +41,7 @@ class Loaded:
     hashes_of: np.ndarray                  # uint8 bit mask: 1 md5, 2 sha1, 4 sha256
     ref_of: list[str | None]
     part_of: np.ndarray                    # int32, -1 = none
+    quality_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))   # PDQ quality, -1 = not given
     exact: dict[str, tuple[list[str], list[int]]] = field(default_factory=dict)
     pdq: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros((0, 32), np.uint8),
                                                                        np.zeros(0, np.int64)))  # file + region
@@ -59,8 +60,12 @@ def select_sets(session: Session, names: Sequence[str] | None) -> list[HashSet]:
     return [by_name[n] for n in dict.fromkeys(names)]
 
 
-def load(session: Session, sets: list[HashSet], min_quality: int, partition: int = 200_000) -> Loaded:
-    """Column by column, a partition at a time (a per-row loop costs twice as much)."""
+def load(session: Session, sets: list[HashSet], min_quality: int, partition: int = 200_000,
+         still_floor: int | None = None) -> Loaded:
+    """Column by column, a partition at a time (a per-row loop costs twice as much). Video frames
+    of quality under ``min_quality`` are left out; pictures' PDQs under ``still_floor`` (by
+    default ``min_quality``): the matcher holds those between the two to a stricter distance."""
+    floor = min_quality if still_floor is None else min(still_floor, min_quality)
     index_of = {h.id: i for i, h in enumerate(sets)}
     info = [ListInfo(h.name, h.known_good, h.format, h.entry_count, h.source_sha256) for h in sets]
     set_of: list[np.ndarray] = []
@@ -68,6 +73,7 @@ def load(session: Session, sets: list[HashSet], min_quality: int, partition: int
     category_of: list[np.ndarray] = []
     hashes_of: list[np.ndarray] = []
     part_of: list[np.ndarray] = []
+    quality_of: list[np.ndarray] = []
     ref_of: list[str | None] = []
     exact: dict[str, tuple[list[str], list[int]]] = {k: ([], []) for k in ("md5", "sha1", "sha256")}
     pdq_codes: list[np.ndarray] = []
@@ -84,6 +90,7 @@ def load(session: Session, sets: list[HashSet], min_quality: int, partition: int
             kind_of.append(np.array([kind_code.get(k, 0) for k in kind], dtype=np.uint8))
             category_of.append(np.array([-1 if c is None else c for c in category], dtype=np.int8))
             part_of.append(np.array([-1 if x is None else x for x in num], dtype=np.int32))
+            quality_of.append(np.array([-1 if x is None else x for x in quality], dtype=np.int16))
             ref_of.extend(ref)
             mask = np.zeros(n, dtype=np.uint8)
             for bit, name, column in ((1, "md5", md5), (2, "sha1", sha1), (4, "sha256", sha256)):
@@ -94,10 +101,11 @@ def load(session: Session, sets: list[HashSet], min_quality: int, partition: int
                     exact[name][1].extend(base + i for i in where)
             hashes_of.append(mask)
             still: list[int] = []
-            for i in (i for i, v in enumerate(p) if v and (quality[i] is None or quality[i] >= min_quality)):
+            for i in (i for i, v in enumerate(p) if v and (quality[i] is None or quality[i] >= floor)):
                 if kind[i] == "frame":
-                    frames[0].append(p[i])
-                    frames[1].append(base + i)
+                    if quality[i] is None or quality[i] >= min_quality:
+                        frames[0].append(p[i])
+                        frames[1].append(base + i)
                 else:
                     still.append(i)
             pdq_codes.append(hex_to_bytes([p[i] for i in still], 32))
@@ -109,6 +117,7 @@ def load(session: Session, sets: list[HashSet], min_quality: int, partition: int
 
     return Loaded(sets=info, set_of=joined(set_of, np.int32), kind_of=joined(kind_of, np.uint8),
                   category_of=joined(category_of, np.int8), hashes_of=joined(hashes_of, np.uint8),
-                  ref_of=ref_of, part_of=joined(part_of, np.int32), exact=exact,
+                  ref_of=ref_of, part_of=joined(part_of, np.int32), quality_of=joined(quality_of, np.int16),
+                  exact=exact,
                   pdq=(np.concatenate(pdq_codes) if pdq_codes else np.zeros((0, 32), np.uint8),
                        joined(pdq_entries, np.int64)), frames=frames)

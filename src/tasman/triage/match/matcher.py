@@ -26,10 +26,13 @@ from tasman.triage.match.exact import HEX, ExactIndex
 from tasman.triage.match.indexcache import MIN_MAPPED, IndexCache
 from tasman.triage.match.loader import KINDS, ListInfo, Loaded, load, select_sets
 from tasman.triage.match.settings import (
+    HYPOTHESIS_INPAINT_GAIN,
     HYPOTHESIS_MASKED_THRESHOLD,
     HYPOTHESIS_QUERY_US,
     HYPOTHESIS_RADIUS,
     HYPOTHESIS_THRESHOLD,
+    LOW_QUALITY_THRESHOLD,
+    QUALITY_FLOOR,
     MatchSettings,
 )
 from tasman.triage.match.video import VideoIndex
@@ -43,8 +46,8 @@ HASH_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
 SEVERITY = {1: 0, 2: 1, 3: 2, 4: 3, 0: 4, -1: 5}     # which category wins when entries disagree
 Q_FULL, Q_VARIANT, Q_REGION = 0, 1, 2
 REGION = KINDS.index("region")
-MASKED = "uncrop:"         # the hypotheses the confident-bit rule applies to (bench/falsematch.py: an
-                           # in-paint or the picture itself lets look-alike pictures through)
+MASKED = "uncrop:"         # the hypotheses the confident-bit rule applies to as they are
+INPAINT = "inpaint:"       # ... and those it applies to only when they explain the gap (masked_rule)
 
 
 class Matcher:
@@ -74,7 +77,7 @@ class Matcher:
         self._hyp: tuple[PdqIndex, np.ndarray, np.ndarray] | None = None
         self.hypothesis_radius = settings.hypothesis_threshold
         if settings.hypotheses and len(codes):
-            whole = loaded.kind_of[loaded.pdq[1]] != REGION
+            whole = (loaded.kind_of[loaded.pdq[1]] != REGION) & ~_flat(loaded.quality_of[loaded.pdq[1]], settings)
             hc, he = loaded.pdq[0][whole], loaded.pdq[1][whole]
             self.hypothesis_radius = hypothesis_radius(len(hc), settings)
             if len(hc) and self.hypothesis_radius > settings.hypothesis_threshold:
@@ -147,7 +150,7 @@ class Matcher:
         owners: list[tuple[int, int, int]] = []     # (file, query kind, number)
         for i, f in enumerate(files):
             seen: set[str] = set()
-            if f.pdq and (f.pdq_quality is None or f.pdq_quality >= st.min_quality):
+            if f.pdq and pair_threshold(f.pdq_quality, None, st) >= 0:
                 # the eight dihedral forms in DIHEDRAL's order; the worker's list starts with the
                 # picture itself, a caller's may leave it out
                 forms = f.pdq_variants if len(f.pdq_variants) == len(DIHEDRAL) else (f.pdq, *f.pdq_variants)
@@ -176,14 +179,16 @@ class Matcher:
             entry = int(self._pdq_entries[pos])
             i, qkind, n = owners[q]
             listed_region = self._l.kind_of[entry] == REGION
+            listed_q = int(self._l.quality_of[entry]) if len(self._l.quality_of) else -1
             if qkind != Q_REGION and not listed_region:
-                if d > st.pdq_threshold:
+                if d > pair_threshold(files[i].pdq_quality, None if listed_q < 0 else listed_q, st):
                     continue
                 detail: dict[str, Any] = {"variant": DIHEDRAL[n]} if qkind == Q_VARIANT else {}
                 m = self._make(files[i], entry, "perceptual", "pdq", d, **detail)
             else:
-                if d > st.crop_threshold:
-                    continue
+                if d > st.crop_threshold or _flat(np.array([listed_q]), st)[0] or (
+                        qkind != Q_REGION and pair_threshold(files[i].pdq_quality, None, st) < st.pdq_threshold):
+                    continue                    # a flat picture or listed hash takes no part in the crop stage
                 detail = {"query_region": n if qkind == Q_REGION else None,
                           "listed_region": int(self._l.part_of[entry]) if listed_region else None}
                 m = self._make(files[i], entry, "crop", "pdq", d, **detail)
@@ -198,6 +203,7 @@ class Matcher:
         hexes: list[str] = []
         masks: list[str] = []
         owners: list[tuple[int, str]] = []
+        own: list[str] = []
         for i, f in enumerate(files):
             if i in matched or not f.pdq_hypotheses:
                 continue
@@ -210,6 +216,7 @@ class Matcher:
                     hexes.append(h)
                     masks.append(mask if len(mask) == 64 and HEX.fullmatch(mask) else "0" * 64)
                     owners.append((i, name))
+                    own.append(f.pdq if f.pdq and len(f.pdq) == 64 and HEX.fullmatch(f.pdq) else "")
         if not hexes:
             return
         queries = hex_to_bytes(hexes, 32)
@@ -222,22 +229,60 @@ class Matcher:
             entries = hyp_entries[li]
             qmask = hex_to_bytes(masks, 32)
             differ = np.bitwise_count((queries[qi] ^ codes[li]) & qmask[qi]).sum(axis=1)
-            confident = (differ, np.bitwise_count(qmask[qi]).sum(axis=1))
-        threshold = min(st.hypothesis_masked_threshold, st.hypothesis_threshold)   # never looser on those bits
+            plain = np.bitwise_count(hex_to_bytes([h or "0" * 64 for h in own], 32)[qi] ^ codes[li]).sum(
+                axis=1).astype(np.int64)
+            plain[~np.array([bool(own[q]) for q in qi.tolist()], dtype=bool)] = -1
+            confident = (differ, np.bitwise_count(qmask[qi]).sum(axis=1), plain)
         for n, (q, entry, d) in enumerate(zip(qi.tolist(), entries.tolist(), dist.tolist(), strict=True)):
             if self._l.kind_of[entry] == REGION:
                 continue
             detail: dict[str, Any] = {}
             i, name = owners[q]
             if d > st.hypothesis_threshold:
-                if confident is None or not name.startswith(MASKED):
+                if confident is None:
                     continue
-                differ_n, bits = int(confident[0][n]), int(confident[1][n])
-                if not bits or differ_n * 256 > threshold * bits:
+                differ_n, bits, plain_d = int(confident[0][n]), int(confident[1][n]), int(confident[2][n])
+                if not masked_rule(name, d, differ_n, bits, plain_d, st):
                     continue
                 detail = {"confident_distance": differ_n, "confident_bits": bits}
+                if name.startswith(INPAINT):
+                    detail["plain_distance"] = plain_d
             self._better(found, (i, int(self._l.set_of[entry])),
                          self._make(files[i], entry, "perceptual", "pdq", d, variant=name, **detail))
+
+
+def pair_threshold(query_quality: int | None, listed_quality: int | None, st: MatchSettings) -> int:
+    """The largest distance at which a picture of PDQ quality ``query_quality`` matches a listed
+    whole-picture hash of ``listed_quality`` (None: not known, taken as good): ``pdq_threshold``;
+    ``low_quality_threshold`` when either is under ``min_quality``; -1 (never) when either is under
+    ``quality_floor``, or under ``min_quality`` with ``low_quality_threshold`` -1 (HMA's rule)."""
+    qs = [q for q in (query_quality, listed_quality) if q is not None]
+    if all(q >= st.min_quality for q in qs):
+        return st.pdq_threshold
+    if st.low_quality_threshold < 0 or any(q < st.quality_floor for q in qs):
+        return -1
+    return min(st.low_quality_threshold, st.pdq_threshold)
+
+
+def _flat(quality: np.ndarray, st: MatchSettings) -> np.ndarray:
+    """Which listed qualities (-1: not given) are under ``min_quality``."""
+    return (quality >= 0) & (quality < st.min_quality)
+
+
+def masked_rule(name: str, distance: int, differ: int, bits: int, plain: int, st: MatchSettings) -> bool:
+    """Whether hypothesis ``name``, ``distance`` bits from a listed hash (within the hypothesis
+    radius, past ``hypothesis_threshold``), matches it by its confident bits: ``differ`` of its
+    ``bits`` confident bits differ, at most ``hypothesis_masked_threshold`` of 256 when scaled
+    (never more than ``hypothesis_threshold``). An un-crop needs nothing more. An in-paint must
+    also lie ``hypothesis_inpaint_gain`` bits or more nearer than the picture as it is (``plain``
+    bits from the same listed hash; -1 when the picture has no PDQ of its own): a look-alike
+    picture passes the confident-bit rule as itself, and filling a box of it leaves it about as far."""
+    threshold = min(st.hypothesis_masked_threshold, st.hypothesis_threshold)   # never looser on those bits
+    if not bits or differ * 256 > threshold * bits:
+        return False
+    if name.startswith(MASKED):
+        return True
+    return name.startswith(INPAINT) and plain >= 0 and distance + st.hypothesis_inpaint_gain <= plain
 
 
 def hypothesis_radius(n: int, settings: MatchSettings) -> int:
@@ -253,11 +298,13 @@ def hypothesis_radius(n: int, settings: MatchSettings) -> int:
 
 
 def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq_threshold: int = 31,
-                 min_quality: int = 50, crop: bool = True, crop_threshold: int | None = None,
+                 min_quality: int = 50, low_quality_threshold: int = LOW_QUALITY_THRESHOLD,
+                 quality_floor: int = QUALITY_FLOOR, crop: bool = True, crop_threshold: int | None = None,
                  hypotheses: bool = True, hypothesis_threshold: int = HYPOTHESIS_THRESHOLD,
                  hypothesis_radius: int = HYPOTHESIS_RADIUS,
                  hypothesis_masked_threshold: int = HYPOTHESIS_MASKED_THRESHOLD,
                  hypothesis_query_us: float = HYPOTHESIS_QUERY_US,
+                 hypothesis_inpaint_gain: int = HYPOTHESIS_INPAINT_GAIN,
                  video_query_pct: float = 80.0, video_index_pct: float = 0.0, index: str = "mih",
                  actor: str | None = None, case_ref: str | None = None, index_dir: Path | None = None) -> Matcher:
     """A matcher over the named hash sets (all of them when None); the use is audited. With
@@ -269,15 +316,18 @@ def load_matcher(session: Session, hashsets: Sequence[str] | None = None, *, pdq
     if not 0 <= hypothesis_radius <= 128:
         raise ValueError(f"hypothesis_radius {hypothesis_radius} is not between 0 and 128")
     hypothesis_threshold = min(hypothesis_threshold, pdq_threshold)    # never looser than a plain match
-    settings = MatchSettings(pdq_threshold=pdq_threshold, min_quality=min_quality, crop=crop,
+    settings = MatchSettings(pdq_threshold=pdq_threshold, min_quality=min_quality,
+                             low_quality_threshold=low_quality_threshold, quality_floor=quality_floor, crop=crop,
                              crop_threshold=pdq_threshold if crop_threshold is None else crop_threshold,
                              hypotheses=hypotheses, hypothesis_threshold=hypothesis_threshold,
                              hypothesis_radius=hypothesis_radius,
                              hypothesis_masked_threshold=hypothesis_masked_threshold,
                              hypothesis_query_us=hypothesis_query_us,
+                             hypothesis_inpaint_gain=hypothesis_inpaint_gain,
                              video_query_pct=video_query_pct, video_index_pct=video_index_pct, index=index)
     sets = select_sets(session, hashsets)
-    matcher = Matcher(load(session, sets, min_quality), settings, index_dir)
+    floor = quality_floor if low_quality_threshold >= 0 else min_quality
+    matcher = Matcher(load(session, sets, min_quality, still_floor=floor), settings, index_dir)
     audit.record(session, actor or default_actor(), "hashset.use", case_ref=case_ref,
                  target=",".join(s.name for s in sets),
                  hashsets=[{"name": s.name, "entries": s.entry_count, "sha256": s.source_sha256} for s in sets],
