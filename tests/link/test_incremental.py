@@ -204,16 +204,25 @@ def test_when_incremental_cannot_run(ws: Workspace) -> None:
     assert res.stats["new_parties"] == 0 and res.stats["stored"]["unchanged"] == 1
 
 
-def test_the_cache_is_rebuilt_when_it_does_not_hold_the_stored_parties(ws: Workspace) -> None:
-    _case(ws, "C1")
+def _alma(ws: Workspace, ref: str) -> None:
+    """One more order of the same customer (Alma Berg, one e-mail address) in case C1."""
     with ws.session() as s:
         store_records(s, ws.actor, "C1", "customers", "shop.csv", [
-            ("1", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+            (ref, {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+
+
+def _alma_linked(ws: Workspace) -> int:
+    """Case C1 with Alma Berg's first order, linked; its case id."""
+    _case(ws, "C1")
+    _alma(ws, "1")
     link_case(ws, "C1", settings=FAST)
     with ws.session() as s:
-        case_id = read_input(s, "C1").case_id
-        store_records(s, ws.actor, "C1", "customers", "shop.csv", [
-            ("2", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+        return read_input(s, "C1").case_id
+
+
+def test_the_cache_is_rebuilt_when_it_does_not_hold_the_stored_parties(ws: Workspace) -> None:
+    case_id = _alma_linked(ws)
+    _alma(ws, "2")
     (partycache.cache_path(ws.root, case_id) / partycache.BASE).write_bytes(b"not parquet")
     res = link_case(ws, "C1", settings=FAST)
     assert res.stats["mode"] == "incremental" and res.stats["cache"] == "rebuilt"
@@ -221,37 +230,25 @@ def test_the_cache_is_rebuilt_when_it_does_not_hold_the_stored_parties(ws: Works
 
 
 def test_an_incremental_run_appends_its_parties_to_the_cache(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    _case(ws, "C1")
-    with ws.session() as s:
-        store_records(s, ws.actor, "C1", "customers", "shop.csv", [
-            ("1", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
-    link_case(ws, "C1", settings=FAST)
-    with ws.session() as s:
-        case_id = read_input(s, "C1").case_id
+    case_id = _alma_linked(ws)
     base = partycache.parts(ws.root, case_id)
     assert [p.name for p in base] == [partycache.BASE]
     written = base[0].stat().st_mtime_ns
     monkeypatch.setattr(partycache, "MAX_PARTS", 3)
     for n in (2, 3):  # each run adds a part holding only its new parties; the first part is not rewritten
-        with ws.session() as s:
-            store_records(s, ws.actor, "C1", "customers", "shop.csv", [
-                (str(n), {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+        _alma(ws, str(n))
         res = link_case(ws, "C1", settings=FAST)
         assert res.stats["mode"] == "incremental" and res.stats["cache"] == "used"
         found = partycache.parts(ws.root, case_id)
         assert len(found) == n and found[0].stat().st_mtime_ns == written
         assert pq.read_table(found[-1]).num_rows == 1
-    with ws.session() as s:  # MAX_PARTS parts: written back as one, holding every party
-        store_records(s, ws.actor, "C1", "customers", "shop.csv", [
-            ("4", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+    _alma(ws, "4")  # MAX_PARTS parts: written back as one, holding every party
     assert link_case(ws, "C1", settings=FAST).stats["cache"] == "used"
     found = partycache.parts(ws.root, case_id)
     assert [p.name for p in found] == [partycache.BASE] and pq.read_table(found[0]).num_rows == 4
     assert list(_subjects(ws, "C1").values()) == [frozenset({("shop.csv", str(n), "") for n in range(1, 5)})]
     # a part missing (or one too many): the cache no longer holds the stored parties, and is rebuilt
-    with ws.session() as s:
-        store_records(s, ws.actor, "C1", "customers", "shop.csv", [
-            ("5", {"name": "Alma Berg", "email": "alma.berg@example.org"})])
+    _alma(ws, "5")
     partycache.write(ws.root, case_id, pq.read_table(found[0]).slice(0, 3))
     assert link_case(ws, "C1", settings=FAST).stats["cache"] == "rebuilt"
     assert pq.read_table(partycache.parts(ws.root, case_id)[0]).num_rows == 5
