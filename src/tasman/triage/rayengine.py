@@ -289,7 +289,17 @@ class RayEngine(Engine):
         if workers is not None and workers < 1:
             raise InputError("the Ray engine needs at least one worker (--workers 0 hashes in this process)")
         self.fn = fn
-        self.owned = connect(address, workers)
+        # Ray's driver prints the cluster's error messages (a node marked dead, ...) to stdout
+        # whatever ``log_to_driver`` says; while the engine runs they go to stderr, so that a
+        # command's stdout (``--json``) holds only its own output.
+        self._quiet = contextlib.ExitStack()
+        if sys.stdout is not sys.stderr:            # not already done by another engine
+            self._quiet.enter_context(contextlib.redirect_stdout(sys.stderr))
+        try:
+            self.owned = connect(address, workers)
+        except BaseException:
+            self._quiet.close()
+            raise
         try:
             self.workers = workers if workers is not None else int(ray.cluster_resources().get("CPU", 1))
             if ship is None:
@@ -442,7 +452,10 @@ class RayEngine(Engine):
                 return
 
     def _shutdown(self) -> None:
-        if self.owned:
-            self.owned = False
-            ray.shutdown()
+        try:
+            if self.owned:
+                self.owned = False
+                ray.shutdown()
+        finally:
+            self._quiet.close()                     # stdout back, after Ray's error listener stopped
 

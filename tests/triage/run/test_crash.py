@@ -26,7 +26,8 @@ def test_a_worker_dying_on_one_file_is_an_errors_row(ws: Workspace, tmp_path: Pa
     for i in range(12):
         (folder / ("boom.jpg" if i == 5 else f"f{i}.jpg")).write_bytes(jpeg(i, (64, 48)))
 
-    def engine(_engine: str = "local", workers: int | None = None, _address: str | None = None) -> Engine:
+    def engine(_engine: str = "local", workers: int | None = None, _address: str | None = None,
+               _shared_storage: bool = False) -> Engine:
         return HashPool(2, crashing_batch)                         # the workers are handed the test's decoder
 
     monkeypatch.setattr(triage_run, "make_engine", engine)

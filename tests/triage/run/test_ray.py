@@ -297,6 +297,20 @@ def test_the_window_in_flight_grows_with_the_clusters_cpus() -> None:
     assert rayengine.in_flight_bytes(256, 1 << 20) == chunk                            # never under one chunk
 
 
+def test_what_ray_prints_while_the_engine_runs_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    # Ray's driver prints the cluster's errors ("(raylet) The node ... has been marked dead") to
+    # whatever sys.stdout is when they arrive; a command's --json stdout must hold only its JSON
+    engine = RayEngine(ship=True)
+    try:
+        print("(raylet) a node was marked dead")
+    finally:
+        engine.close()
+    print("the command's own output")
+    out, err = capsys.readouterr()
+    assert "marked dead" in err and "marked dead" not in out
+    assert "the command's own output" in out
+
+
 def test_a_cluster_that_grows_during_the_run_gets_a_wider_window(monkeypatch: pytest.MonkeyPatch) -> None:
     engine = RayEngine(ship=True)
     try:
