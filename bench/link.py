@@ -5,7 +5,7 @@ beside a plain Splink run on the same records in the same process.
                                         [--workers 2] [--no-baseline] [--keep DIR] [--json OUT]
                                         [--backend spark [--spark-master URL]]
                                         [--corpus synth|alt|both] [--plain-synth] [--no-checks]
-                                        [--review-decisions 200] [--review-floor 0.05]
+                                        [--review-decisions 200] [--review-floor 0.05] [--sweep]
 
 Generates the synthetic corpus (src/tasman/synth/corpus.py), imports every file into a fresh
 SQLite workspace, links it with ``tasman.link.run.run_link`` and prints per stage the wall time
@@ -485,6 +485,67 @@ def run_review(ws: Workspace, case: str, records: dict[int, Party], placed: dict
     return {**simulate_review(queue, placed, truth, args.review_decisions), "source": source, "queue": len(queue)}
 
 
+SWEEP = (0.5, 0.8, 0.9, 0.95, 0.99)
+
+
+def threshold_sweep(ws: Workspace, truth: dict[Party, str], thresholds: tuple[float, ...] = SWEEP,
+                    case: str = "BENCH", retrain: bool = False) -> list[dict[str, Any]]:
+    """Pairwise precision, recall and F1 of the case's subjects clustered at each threshold, as a
+    run at that threshold clusters them (the deterministic links, then every pair scored at or
+    above it: connected components). The pairs are scored once, with the latest run's stored model
+    (``retrain``: trained again with this tree's settings, for a kept folder), down to the lowest
+    threshold; every party of the truth counts (one in no subject alone)."""
+    import numpy as np
+
+    from tasman.link.clustering import cluster
+
+    with ws.session() as s:
+        run = s.scalars(select(LinkRun).order_by(LinkRun.id.desc()).limit(1)).one()
+        model = None if retrain else run.settings.get("splink")
+        inp = read_input(s, case)
+        records = {rid: (src, sid) for rid, src, sid in s.execute(
+            select(Record.id, Record.source, Record.source_id).where(Record.case_id == inp.case_id))}
+    low = min(thresholds)
+    settings = LinkSettings(threshold=max(thresholds), review_threshold=low)
+    be = open_backend("duckdb")
+    try:
+        res = resolve(inp.parties, settings, inp.constraints, backend=be, model=model)
+        table = res.stats.get("predictions_table")
+        scored = be.query(f"SELECT least(uid_l, uid_r) AS a, greatest(uid_l, uid_r) AS b, match_probability AS p "
+                          f"FROM {table} ORDER BY p DESC") if table else None
+        det = be.query("SELECT a, b FROM det_edges")
+    finally:
+        be.close()
+    uids = np.sort(inp.parties.column("uid").to_numpy())
+    keys: dict[int, Party] = {}
+    for u in uids.tolist():
+        rid, role = from_uid(u)
+        keys[u] = (*records[rid], role)
+    da, db = det.column("a").to_numpy(), det.column("b").to_numpy()
+    out = []
+    for t in sorted(thresholds):
+        if scored is not None:
+            p = scored.column("p").to_numpy()
+            keep = p >= t
+            ea = np.concatenate([da, scored.column("a").to_numpy()[keep]])
+            eb = np.concatenate([db, scored.column("b").to_numpy()[keep]])
+        else:
+            ea, eb = da, db
+        c = cluster(uids, ea, eb)
+        placed = {keys[u]: str(lab) for u, lab in zip(uids.tolist(), c.labels.tolist(), strict=True)}
+        sc = all_party_scores(placed, truth)
+        out.append({"threshold": t, "precision": sc["precision"], "recall": sc["recall"], "f1": sc["f1"],
+                    "subjects": c.count})
+    return out
+
+
+def print_sweep(name: str, rows: list[dict[str, Any]]) -> None:
+    print(f"threshold sweep ({name}; every party; deterministic links plus pairs scored at or above):")
+    for r in rows:
+        print(f"  {r['threshold']:<6} precision {r['precision']:.4f}  recall {r['recall']:.4f}  F1 {r['f1']:.4f}  "
+              f"subjects {r['subjects']}")
+
+
 def run_checks(ws: Workspace, gen: Generated, args: argparse.Namespace) -> dict[str, Any]:
     placed, records, _ = placed_parties(ws)
     cov = coverage(gen, placed, records)
@@ -594,6 +655,9 @@ def bench_corpus(name: str, root: Path, args: argparse.Namespace) -> dict[str, A
               f"MiB; precision {base['precision']:.4f} recall {base['recall']:.4f} F1 {base['f1']:.4f}")
         print(f"  time ratio Tasman link / plain Splink: {link_total / seconds:.2f}; F1 {scores['f1']:.4f} vs "
               f"{base['f1']:.4f}")
+    if args.sweep:
+        figures["sweep"] = threshold_sweep(ws, truth)
+        print_sweep(name, figures["sweep"])
     if not args.no_checks:
         figures["checks"] = run_checks(ws, gen, args)
     ws.close()
@@ -618,6 +682,8 @@ def main() -> int:
                     help="the synth corpus without its field habits (as before issue 14)")
     ap.add_argument("--no-checks", action="store_true",
                     help="skip coverage, attribution and review-queue checks (e.g. at a million records)")
+    ap.add_argument("--sweep", action="store_true",
+                    help=f"also print precision, recall and F1 at the thresholds {', '.join(map(str, SWEEP))}")
     ap.add_argument("--review-decisions", type=int, default=200, help="review decisions simulated with the truth")
     ap.add_argument("--review-floor", type=float, default=0.05,
                     help="lowest probability of a computed review pair (when no queue is stored)")
