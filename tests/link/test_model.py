@@ -78,7 +78,8 @@ def test_a_stored_correction_raises_the_weight_of_an_agreeing_value() -> None:
     table = normalise_rows(_namesakes())
     plain = resolve(table, LinkSettings(**UNTRAINED))
     model = dict(plain.splink_settings)
-    assert set(model[TF_SCALES]) == {"alias_key"}  # untrained: nothing corrected (the alias level's relative scale)
+    # untrained: nothing corrected (the relative scales of the alias levels weighed by how common a name is)
+    assert set(model[TF_SCALES]) == {"alias_key", "first_name"}
     rare, common = _pair(plain, 1, 2), _pair(plain, 10, 11)
     assert rare.explanation["fields"]["name"]["weight"] > common.explanation["fields"]["name"]["weight"]
     model[TF_SCALES] = {"name_key": 0.25}

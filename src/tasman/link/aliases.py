@@ -175,3 +175,25 @@ def stated_first_keys(tokens: list[str], first: str, country: str | None) -> tup
     lasts = [t for t in sorted(tokens, key=len, reverse=True) if len(t) >= 4 and _p(t) != _p(given)]
     return (frozenset(f"{_p(t)}+{_p(given)}" for t in lasts),
             [f"{_p(t)}+{given[0]}|{place}" for t in lasts[:2]])
+
+
+MIN_GIVEN = 4  # a lone first name (in a screen name, or a first name alone) has at least this many letters
+
+
+def lone_given(first: str | None) -> str | None:
+    """A first name a person states alone ("I'm Marta"), folded: its first token, when it has
+    :data:`MIN_GIVEN` letters or more; else None."""
+    if not first:
+        return None
+    toks = _tokens(first)
+    return toks[0] if toks and len(toks[0]) >= MIN_GIVEN else None
+
+
+def given_keys(first: str | None, city: str | None, place: str | None) -> tuple[str | None, str | None]:
+    """The blocking keys of a lone first name in a place: ``(first|city, first|country)``
+    (``marta|gdansk``, ``marta|PL``), ``place`` the stated country, else the email provider's; a
+    named party's first name gives the same keys, which is what a nameless party's first name meets.
+    None where the name is shorter than :data:`MIN_GIVEN` letters or the place is unknown."""
+    if not first or len(first) < MIN_GIVEN:
+        return None, None
+    return (f"{first}|{city}" if city else None), (f"{first}|{place}" if place else None)

@@ -48,9 +48,12 @@ from tasman.extract.identifiers import (
 )
 from tasman.extract.screennames import screen_name
 from tasman.link.aliases import (
+    MIN_GIVEN,
     alias_tokens,
     block_keys,
     email_country,
+    given_keys,
+    lone_given,
     name_alias_key,
     name_block_key,
     not_own,
@@ -60,7 +63,7 @@ from tasman.link.aliases import (
 )
 from tasman.link.keys import uid
 from tasman.link.nicknames import first_forms
-from tasman.link.runin import add_run_in_keys
+from tasman.link.runin import add_given_keys, add_run_in_keys
 
 PARTICLES = frozenset({"de", "van", "der", "den", "da", "di", "du", "del", "della", "la", "le", "von", "dos",
                        "das", "do", "bin", "binti", "al", "el", "ter", "ten", "y", "e", "mc"})
@@ -75,11 +78,13 @@ SCHEMA = pa.schema([
     ("payrefs", pa.list_(pa.string())),
     ("site_handles", pa.list_(pa.string())), ("handle_names", pa.list_(pa.string())), ("handle_name", pa.string()),
     ("alias_full", pa.list_(pa.string())), ("alias_init", pa.list_(pa.string())), ("alias_last", pa.list_(pa.string())),
-    ("alias_key", pa.string()), ("alias_first", pa.list_(pa.string())),
+    ("alias_key", pa.string()), ("alias_first", pa.list_(pa.string())), ("alias_given", pa.list_(pa.string())),
     ("email_countries", pa.list_(pa.string())),
     ("name_block", pa.string()), ("name_block_any", pa.string()),
     ("name_block_swap", pa.string()), ("name_block_swap_any", pa.string()), ("name_block_placeless", pa.string()),
     ("alias_block1", pa.string()), ("alias_block2", pa.string()),
+    ("first_block_city", pa.string()), ("first_block_country", pa.string()),
+    ("given_block_city", pa.string()), ("given_block_country", pa.string()),
     ("basis", pa.string()),
 ])
 COLUMNS = [f.name for f in SCHEMA]
@@ -340,6 +345,13 @@ def _party(record_id: int, kind: str, side: str | None, f: dict[str, Any],
     swap = len(tokens) > 1 and len(first or "") >= 4  # a first name an alias key can hold (four letters)
     any_key = name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None
     placeless = any_key.partition("|")[0] if any_key and place is None else None
+    # a lone first name: a first-name-only party's own, or one a nameless party states ("I'm Marta");
+    # those inside a nameless party's screen names and emails are read with the case's first names
+    # (link/runin.py). Met with the same first name in the same place (aliases.given_keys).
+    lone: list[str] = [first] if len(tokens) == 1 and first and len(first) >= MIN_GIVEN else (
+        [gv] if not tokens and (gv := lone_given(said.get("first_name"))) else [])
+    first_city, first_country = given_keys(first if len(tokens) > 1 else None, city, place)
+    given_city, given_country = given_keys(lone[0] if lone else None, city, place)
     display = (g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x)
                or (said.get("name") if tokens else None) or None)
     return {
@@ -357,6 +369,7 @@ def _party(record_id: int, kind: str, side: str | None, f: dict[str, Any],
         # frequency weighs that reading (a common name in a screen name says little)
         "alias_key": name_alias_key(first, last) if len(tokens) > 1 else None,
         "alias_first": None,  # a first name and a last initial run together (link/runin.py)
+        "alias_given": lone or None,
         "email_countries": email_ccs or None,
         "name_block": name_block_key(first, last, place) if len(tokens) > 1 else None,
         "name_block_any": any_key,
@@ -365,6 +378,8 @@ def _party(record_id: int, kind: str, side: str | None, f: dict[str, Any],
         # a named party whose country nothing says meets the nameless parties of every country
         "name_block_placeless": placeless,
         "alias_block1": ablocks[0] if ablocks else None, "alias_block2": ablocks[1] if len(ablocks) > 1 else None,
+        "first_block_city": first_city, "first_block_country": first_country,
+        "given_block_city": given_city, "given_block_country": given_country,
         "basis": basis,
     }
 
@@ -453,7 +468,7 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
         batches.append(_batch(first))
         for part in _chunks(it, chunk):
             batches.append(_batch(part))
-        return add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA))
+        return add_given_keys(add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA)))
     from tasman.core.procs import ordered_map
 
     def all_chunks() -> Iterator[list[tuple[int, str, Any]]]:
@@ -461,7 +476,7 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
         yield from _chunks(it, chunk)
 
     batches.extend(ordered_map(_batch, all_chunks(), workers, preload=WORKER_PRELOAD))
-    return add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA))
+    return add_given_keys(add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA)))
 
 
 def _take(it: Iterator[tuple[int, str, Any]], n: int) -> Iterator[tuple[int, str, Any]]:

@@ -93,8 +93,8 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
         logging.getLogger("splink").setLevel(logging.ERROR)
         linker = Linker(be.splink_api().register("parties"), splink_dict, log_level=None)
         with stage("train"):
-            stats["training"] = train(linker, settings, n, len(labels), _load_labels(be, labels, settings)
-                                      ) if model is None else {
+            stats["training"] = train(linker, settings, n, len(labels), _load_labels(be, labels, settings),
+                                      be) if model is None else {
                 "trained": False, "u": None, "m": [], "lambda": None, "notes": ["an earlier run's model, as it is"]}
         scales = dict((stats["training"].get("tf_scales") if model is None else model.get(TF_SCALES)) or {})
         for col, scale in frequencies.relative_scales(linker, be).items():  # from the model's u, as it is now

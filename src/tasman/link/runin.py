@@ -19,7 +19,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tasman.link.aliases import ANY_COUNTRY, alias_tokens, block_keys, token_keys
+from tasman.link.aliases import ANY_COUNTRY, alias_tokens, block_keys, given_keys, token_keys
 
 MIN_TOKEN = 6   # a shorter run-in token is too likely to be cut by chance
 MIN_HEAD = 3    # a name token used as a dictionary word has at least this many letters
@@ -153,4 +153,70 @@ def add_run_in_keys(parties: pa.Table) -> pa.Table:
             values[i] = v
         parties = parties.set_column(parties.schema.get_field_index(name), parties.schema.field(name),
                                      pa.array(values, col.type))
+    return parties
+
+
+GIVEN_MAX = 20  # a first name and place that more named parties share than this is no blocking key
+
+
+def given_names(tokens: list[str], firsts: frozenset[str]) -> list[str]:
+    """The case's first names (:func:`first_names`) that begin a screen name's or an email's token,
+    the longest reading of each token (``milospepper`` -> ``milos``; ``marta_k88`` -> ``marta``),
+    in the tokens' order, each once."""
+    out: list[str] = []
+    for tok in tokens:
+        for k in range(len(tok), MIN_FIRST - 1, -1):
+            if tok[:k] in firsts:
+                if tok[:k] not in out:
+                    out.append(tok[:k])
+                break
+    return out
+
+
+def add_given_keys(parties: pa.Table) -> pa.Table:
+    """A lone first name with a place, as evidence and as a blocking key: the first names of the case
+    that a nameless party's screen names and emails begin with (``milospepper0`` beside the case's
+    "Milos Kovac") go into its ``alias_given`` (the alias comparison's level "first name in the
+    other's screen name or email"), and the first of them, with its city and its country (stated,
+    else the email provider's), into its ``given_block_city`` / ``given_block_country``, which meet
+    named parties' ``first_block_city`` / ``first_block_country``. A key that more than
+    :data:`GIVEN_MAX` named parties offer is dropped (a common first name in a country: too many
+    pairs for what one of them would say; a first name alone is weak evidence)."""
+    if parties.num_rows == 0:
+        return parties
+    nameless = pc.and_(pc.is_null(parties.column("name_tokens")),
+                       pc.or_(pc.is_valid(parties.column("handle_names")), pc.is_valid(parties.column("emails"))))
+    idx = pc.indices_nonzero(nameless).to_pylist()
+    firsts = first_names(parties)
+    cols: dict[str, list[object]] = {c: parties.column(c).to_pylist() for c in
+                                     ("alias_given", "given_block_city", "given_block_country")}
+    changed = False
+    if idx and firsts:
+        sub = parties.take(pa.array(idx, pa.int64())).select(
+            ["handle_names", "emails", "city", "country", "email_countries"]).to_pylist()
+        for i, row in zip(idx, sub, strict=True):
+            texts = [*(row["handle_names"] or []), *(e.rpartition("@")[0] for e in row["emails"] or [])]
+            found = given_names(alias_tokens(texts), firsts)
+            if not found:
+                continue
+            old = cols["alias_given"][i]
+            cols["alias_given"][i] = list(dict.fromkeys([*(old or []), *found]))
+            if not old:
+                place = row["country"] or ((row["email_countries"] or [None])[0])
+                cols["given_block_city"][i], cols["given_block_country"][i] = given_keys(found[0], row["city"], place)
+            changed = True
+    for side, named in (("given_block_city", "first_block_city"), ("given_block_country", "first_block_country")):
+        counts = pc.value_counts(pc.drop_null(parties.column(named))).to_pylist()
+        common = {c["values"] for c in counts if c["counts"] > GIVEN_MAX}
+        if common:
+            values = cols[side]
+            for i, v in enumerate(values):
+                if v in common:
+                    values[i] = None
+                    changed = True
+    if not changed:
+        return parties
+    for name, values in cols.items():
+        field = parties.schema.field(name)
+        parties = parties.set_column(parties.schema.get_field_index(name), field, pa.array(values, field.type))
     return parties

@@ -29,7 +29,10 @@ from tasman.core.errors import InputError
 #    frequencies of ``alias_key``, relative to the average agreeing name), and compared only where
 #    the side with the screen name or email gives no full name; a first name and a last initial run
 #    together (``leticiav97``), read with the case's first names (``alias_first``)
-VERSION = 5
+# 6: a lone first name (in a screen name or email, a first name given alone, one stated) met with the
+#    same first name: a level of name_in_alias (term-frequency weighted), and blocking on it with the
+#    same city or country (``given_block_*`` against ``first_block_*``)
+VERSION = 6
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
 # (``tasman.link.frequencies``); not Splink's, and not handed to it
@@ -198,6 +201,11 @@ def _name_frequency(column: str) -> dict[str, Any]:
     return {"tf_adjustment_column": column, "disable_tf_exact_match_detection": True}
 
 
+# the level of a lone first name (``alias_given``): its u is corrected for the place it implies
+# (``training.correct_given_u``)
+GIVEN_LEVEL = "first name alone in the other's screen name or email, or a first name given alone"
+
+
 def alias_comparison() -> cl.CustomComparison:
     """A name inside the other's screen name or email address (``mart_kowal77``, ``m.kowalska``
     against "Marta Kowalska"): four-letter prefixes of last and first name, or last name and
@@ -206,7 +214,7 @@ def alias_comparison() -> cl.CustomComparison:
     name of its own (a chat known by its screen name, an email alone, a first name alone): between
     two named parties the names are compared already, and a named party's other screen names
     (``lucky.delta782``) would teach EM that a true pair's screen name seldom holds the name."""
-    present = _crossed("alias_last_{a} IS NOT NULL AND last_name_{a} IS NULL "
+    present = _crossed("(alias_last_{a} IS NOT NULL OR alias_given_{a} IS NOT NULL) AND last_name_{a} IS NULL "
                        "AND last_name_{b} IS NOT NULL AND first_name_{b} IS NOT NULL")
     return cl.CustomComparison(output_column_name="name_in_alias", comparison_levels=[
         cll.CustomLevel(f"NOT ({present})", base_dialect_str="duckdb").configure(
@@ -221,6 +229,8 @@ def alias_comparison() -> cl.CustomComparison:
             label_for_charts="first name and last initial in the other's screen name or email"),
         cll.CustomLevel(_meets("alias_last"), base_dialect_str="duckdb").configure(
             label_for_charts="last name in the other's screen name or email"),
+        cll.CustomLevel(_crossed("array_contains(alias_given_{a}, first_name_{b})"), base_dialect_str="duckdb"
+                        ).configure(label_for_charts=GIVEN_LEVEL, **_name_frequency("first_name")),
         cll.ElseLevel().configure(label_for_charts="no name in the other's screen name or email"),
     ])
 
@@ -279,6 +289,8 @@ def blocking_rules() -> list[Any]:
         *(CustomRule(f"split_part({a}.alias_block{x}, '|', 1) = {b}.name_block_placeless", "duckdb")
           for x in (1, 2) for a, b in (("l", "r"), ("r", "l"))),
         block_on("handle_name"),
+        *(CustomRule(f"{a}.given_block_{place} = {b}.first_block_{place}", "duckdb")
+          for place in ("city", "country") for a, b in (("l", "r"), ("r", "l"))),
     ]
 
 
@@ -299,7 +311,7 @@ PRIORS: dict[str, tuple[list[float], list[float]]] = {
     "phones": ([0.7, 0.3], [0.00001, 0.99999]),
     "handles": ([0.5, 0.1, 0.1, 0.05, 0.25], [0.00001, 0.00001, 0.0002, 0.0003, 0.99948]),
     "payrefs": ([0.6, 0.4], [0.00001, 0.99999]),
-    "name_in_alias": ([0.4, 0.2, 0.05, 0.15, 0.2], [0.00005, 0.0003, 0.0005, 0.005, 0.99415]),
+    "name_in_alias": ([0.4, 0.2, 0.05, 0.15, 0.1, 0.1], [0.00005, 0.0003, 0.0005, 0.005, 0.01, 0.98415]),
 }
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from splink.internals.exceptions import SplinkException
 
-from tasman.link.settings import LinkSettings, em_blocking
+from tasman.link.backends.base import Backend
+from tasman.link.settings import GIVEN_LEVEL, LinkSettings, em_blocking
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,8 @@ def prior_lambda(parties: int, deterministic_pairs: int = 0, recall: float = 0.6
     return min(0.5, 2.0 / max(parties, 5))
 
 
-def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, labels_table: str = ""
-          ) -> dict[str, Any]:
+def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, labels_table: str = "",
+          backend: Backend | None = None) -> dict[str, Any]:
     """Estimate u and m on the case's own data (from ``settings.min_parties_to_train`` parties),
     then m again from analysts' "same person" verdicts (``labels`` of them in ``labels_table``,
     columns ``uid_l, uid_r``, loaded where the linker reads) when there are at least
@@ -44,6 +45,8 @@ def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, la
             scales: dict[str, float] = {}
             report["u_corrected"] = correct_u(linker, scales)
             report["tf_scales"] = scales
+            if backend is not None:
+                report["given_place_factor"] = correct_given_u(linker, backend)
     if labels >= settings.min_review_labels and labels_table:
         try:
             linker.training.estimate_m_from_pairwise_labels(labels_table)
@@ -116,3 +119,41 @@ def _estimate(linker: Any, settings: LinkSettings, parties: int, report: dict[st
             report["m"].append(rule)
         except (SplinkException, ValueError, ZeroDivisionError) as exc:
             report["notes"].append(f"EM blocked on {rule} failed ({exc}); kept earlier values")
+
+
+def given_place_factor(backend: Backend, parties: str = "parties") -> float:
+    """How much more often two named parties of the same first name are of one country than two
+    random named parties: ``P(same country | same first name) / P(same country)``, from the case's
+    own names (``sum n_fc^2 / sum n_f^2`` over ``sum n_c^2 / N^2``; at least 1)."""
+    got = backend.query(f"""
+        WITH named AS (SELECT first_name AS f, country AS c FROM {parties}
+                       WHERE first_name IS NOT NULL AND last_name IS NOT NULL AND country IS NOT NULL),
+             fc AS (SELECT cast(count(*) AS double) AS n FROM named GROUP BY f, c),
+             ff AS (SELECT cast(count(*) AS double) AS n FROM named GROUP BY f),
+             cc AS (SELECT cast(count(*) AS double) AS n FROM named GROUP BY c)
+        SELECT (SELECT sum(n * n) FROM fc) AS fc, (SELECT sum(n * n) FROM ff) AS ff,
+               (SELECT sum(n * n) FROM cc) AS cc, (SELECT count(*) FROM named) AS total
+    """).to_pylist()[0]
+    if not got["total"] or not got["ff"] or not got["cc"]:
+        return 1.0
+    return max(1.0, (got["fc"] / got["ff"]) / (got["cc"] / (float(got["total"]) ** 2)))
+
+
+def correct_given_u(linker: Any, backend: Backend, parties: str = "parties") -> float:
+    """The lone first name's level (:data:`settings.GIVEN_LEVEL`) is scored beside the location
+    comparison, which credits the same country or city; but first names go with countries (a Polish
+    first name is mostly held in Poland), so two different people who share one are far more often
+    of one country than two random people, and the product of the two Bayes factors counts the
+    country twice (on both corpora, a first name and the same city were one person about half as
+    often as the model said). Its u is multiplied by :func:`given_place_factor`: it becomes the
+    chance that a screen name holds the first name of a random person *of the same country*, which
+    is what the name adds once the place is credited. Returns the factor (1 where none applies)."""
+    factor = given_place_factor(backend, parties)
+    if factor <= 1.0:
+        return 1.0
+    for comp in linker._settings_obj.comparisons:
+        for level in comp.comparison_levels:
+            if level._label_for_charts == GIVEN_LEVEL and level.u_probability:
+                m = level.m_probability or 1.0
+                level.u_probability = min(float(level.u_probability) * factor, 0.999, float(m))
+    return round(factor, 3)

@@ -1,0 +1,97 @@
+"""A lone first name (inside a screen name or an email, a first name given alone, one stated) with
+the same place: read with the case's first names, blocked on with the city or the country,
+scored at its own level of the alias comparison, and its u corrected for the country a first
+name implies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from tasman.link.backends import open_backend
+from tasman.link.keys import uid
+from tasman.link.normalise import normalise_rows
+from tasman.link.resolve import resolve
+from tasman.link.runin import GIVEN_MAX, given_names
+from tasman.link.settings import GIVEN_LEVEL, LinkSettings
+from tasman.link.training import given_place_factor
+
+
+def _rows(handle: str, chat: dict[str, Any] | None = None) -> list[tuple[int, str, dict[str, Any]]]:
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "customers", {"name": "Milos Kovac", "city": "Novi Sad", "country": "RS"}),
+        (2, "chats", {"username": handle, "platform": "chatroom", "city": "Novi Sad", "country": "RS", **(chat or {})}),
+    ]
+    others = ["Jovan Petrovic", "Ana Ilic", "Marko Nikolic", "Jelena Pavlovic", "Stefan Djordjevic", "Ivana Ristic"]
+    rows += [(10 + i, "customers", {"name": n, "city": "Novi Sad", "country": "RS"}) for i, n in enumerate(others)]
+    return rows
+
+
+def _parties(rows: list[tuple[int, str, dict[str, Any]]]) -> dict[int, dict[str, Any]]:
+    return {r["uid"]: r for r in normalise_rows(rows).to_pylist()}
+
+
+def test_given_names_are_the_case_first_names_beginning_a_token() -> None:
+    firsts = frozenset({"milos", "marta", "anna", "annamaria"})
+    assert given_names(["milospepper"], firsts) == ["milos"]
+    assert given_names(["annamaria", "k"], firsts) == ["annamaria"]   # the longest reading
+    assert given_names(["pepper", "xmilos"], firsts) == []            # not at a token's start
+    assert given_names(["ann"], firsts | {"ann"}) == []               # fewer than four letters
+
+
+def test_a_first_name_in_a_screen_name_gets_keys_with_its_place() -> None:
+    rows = _parties(_rows("milospepper0"))
+    chat, order = rows[uid(2)], rows[uid(1)]
+    assert chat["alias_given"] == ["milos"]
+    assert (chat["given_block_city"], chat["given_block_country"]) == ("milos|novi sad", "milos|RS")
+    assert (order["first_block_city"], order["first_block_country"]) == ("milos|novi sad", "milos|RS")
+    assert order["alias_given"] is None and order["given_block_city"] is None  # a named party meets, never offers
+    plain = _parties(_rows("bluefox77"))[uid(2)]
+    assert plain["alias_given"] is None and plain["given_block_country"] is None
+    # a first name given alone, and one the person states ("I'm Milos"), are lone first names too
+    alone = _parties([(1, "customers", {"first_name": "Milos", "country": "RS"}),
+                      (2, "chats", {"username": "quietfox", "platform": "chatroom",
+                                    "stated": [{"kind": "first_name", "value": "Milos"}], "country": "RS"})])
+    assert alone[uid(1)]["alias_given"] == ["milos"] and alone[uid(1)]["given_block_country"] == "milos|RS"
+    assert alone[uid(2)]["alias_given"] == ["milos"] and alone[uid(2)]["given_block_country"] == "milos|RS"
+
+
+def test_a_first_name_many_named_parties_share_is_no_blocking_key() -> None:
+    rows = _rows("milospepper0", {"city": None})
+    rows += [(100 + i, "customers", {"name": f"Milos Surname{chr(97 + i % 26)}{i}", "country": "RS"})
+             for i in range(GIVEN_MAX)]
+    chat = _parties(rows)[uid(2)]
+    assert chat["alias_given"] == ["milos"]          # still compared
+    assert chat["given_block_country"] is None       # but 21 named parties offer "milos|RS": not blocked on
+    few = _parties(_rows("milospepper0", {"city": None}))[uid(2)]
+    assert few["given_block_country"] == "milos|RS" and few["given_block_city"] is None
+
+
+def test_a_lone_first_name_in_the_same_place_is_scored_at_its_level() -> None:
+    res = resolve(normalise_rows(_rows("milospepper0")), LinkSettings(min_parties_to_train=10**6))
+    found = [lk for lk in [*res.links, *res.probable] if {lk.a, lk.b} == {uid(1), uid(2)}]
+    assert found, "the first name and city were not blocked on"
+    assert found[0].explanation["fields"]["name_in_alias"]["level"] == GIVEN_LEVEL
+    assert found[0].probability < 0.99  # a first name is weak evidence: for review, never joined by itself
+    other = resolve(normalise_rows(_rows("milospepper0", {"city": None, "country": "HR"})),
+                    LinkSettings(min_parties_to_train=10**6))
+    assert not [lk for lk in [*other.links, *other.probable] if {lk.a, lk.b} == {uid(1), uid(2)}]
+
+
+def test_the_place_factor_measures_how_first_names_go_with_countries() -> None:
+    be = open_backend("duckdb")
+    try:
+        # each first name held in one country only: two people of one first name are of one country
+        tied = [("anna", "PL"), ("anna", "PL"), ("jan", "PL"), ("hans", "DE"), ("hans", "DE"), ("uwe", "DE")]
+        be.load("parties", pa.table({"first_name": [f for f, _ in tied], "last_name": ["x"] * len(tied),
+                                     "country": [c for _, c in tied]}))
+        assert given_place_factor(be) == pytest.approx(2.0)  # P(same country) is 1/2, given the name 1
+        # the same first names in both countries: the name says nothing of the place
+        mixed = [("anna", "PL"), ("anna", "DE"), ("hans", "PL"), ("hans", "DE")]
+        be.load("parties", pa.table({"first_name": [f for f, _ in mixed], "last_name": ["x"] * len(mixed),
+                                     "country": [c for _, c in mixed]}))
+        assert given_place_factor(be) == pytest.approx(1.0)
+    finally:
+        be.close()
