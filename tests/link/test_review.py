@@ -255,22 +255,28 @@ def test_the_queue_holds_one_pair_per_two_subjects() -> None:
     assert [p.id for p in review._one_per_subject_pair(pairs)] == [2, 3]  # the first of S-1/S-2, either way round
 
 
-def test_the_queue_orders_by_the_pairs_a_verdict_joins() -> None:
+def test_the_queue_orders_by_the_records_a_verdict_brings_together() -> None:
     def pair(pid: int, p: float, na: int, nb: int, country: bool = False) -> review.ReviewPair:
         return review.ReviewPair(id=pid, run_id=1, probability=p, match_weight=0.0, record_a=pid, role_a="",
                                  record_b=pid + 100, role_b="", subject_a=f"S-{pid}", subject_b=f"S-{pid + 100}",
                                  countries_a=[], countries_b=[], changes_country=country, records_a=na, records_b=nb)
 
-    # a likely merge (0.6) that would change a country first; then 0.4 x 3 x 2 = 2.4 record pairs
-    # expected, before 0.9 x 1 x 1, before an unlikely country change (0.3 x 1 x 1), which is
-    # not put first: more often than not two people
+    # a likely merge (0.6) that would change a country first; then 0.4 x (3 + 2) = 2.0 records
+    # expected, before 0.9 x (1 + 1), before an unlikely country change (0.3 x 2), which is not put
+    # first: more often than not two people
     pairs = sorted([pair(1, 0.9, 1, 1), pair(2, 0.4, 3, 2), pair(3, 0.3, 1, 1, country=True),
                     pair(4, 0.6, 1, 1, country=True)], key=review.order_key)
     assert [p.id for p in pairs] == [4, 2, 1, 3]
+    assert pairs[1].expected_records == pytest.approx(2.0)
     assert pairs[1].expected_pairs == pytest.approx(2.4)
-    # the largest expected value first, whatever the probability: 0.25 x 4 x 3 = 3 > 0.95 x 2 x 1
+    # two large subjects on a weak link (a common name: 0.25 x (4 + 3) = 1.75) come after a small
+    # likely match (0.95 x (2 + 1) = 2.85), though their cross pairs (0.25 x 12 = 3) outnumber it
     big = sorted([pair(5, 0.95, 2, 1), pair(6, 0.25, 4, 3)], key=review.order_key)
-    assert [p.id for p in big] == [6, 5]
+    assert [p.id for p in big] == [5, 6]
+    assert big[1].expected_pairs > big[0].expected_pairs
+    # size still counts among the likely: 0.8 x (6 + 5) = 8.8 before 0.99 x (1 + 1)
+    sized = sorted([pair(7, 0.99, 1, 1), pair(8, 0.8, 6, 5)], key=review.order_key)
+    assert [p.id for p in sized] == [8, 7]
 
 
 def test_subjects_of_different_countries_are_reviewed_last() -> None:

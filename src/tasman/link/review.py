@@ -4,8 +4,9 @@ their subjects are merged) or reject (different people: later runs keep the two 
 
 Guarantees: the queue holds only pairs of the latest run whose two sides are still in different
 subjects and whose subjects no verdict has settled yet, one per two subjects, ordered by what a
-verdict is worth (a merge that would change a subject's country first, then the record pairs an
-accepting verdict is expected to join: the probability times the two subjects' sizes); a verdict is
+verdict is worth (a merge that would change a subject's country first, then the records an
+accepting verdict is expected to bring together: the probability times the two subjects' sizes
+added); a verdict is
 one decision of ``tasman.link.decisions`` (replayed by every later run) plus its pair-level record
 (``PairReview``), stored with its audit entry in the caller's transaction; a pair a later run no
 longer holds, or one already settled, is refused and nothing changes. Every read is audited.
@@ -57,9 +58,21 @@ class ReviewPair:
 
     @property
     def expected_pairs(self) -> float:
-        """What an accepting verdict is expected to join: the probability times the pairs of
-        parties the merge of the two subjects makes (one verdict joins every cross pair)."""
+        """The pairs of parties an accepting verdict would join (one verdict joins every cross pair),
+        times the probability: what the verdict adds to pairwise recall if the probability held
+        for the two subjects (shown, not the order: see :attr:`expected_records`)."""
         return self.probability * self.records_a * self.records_b
+
+    @property
+    def expected_records(self) -> float:
+        """The queue's expected value: the records an accepting verdict would bring together (the
+        two subjects' sizes added), times the probability. Not the cross pairs (their product): the
+        probability is one record pair's, and between two large subjects the best of many scored
+        pairs is the one shown, so it overstates what is known of the two subjects; by the product,
+        two subjects of 14 and 4 records that share a common name at 0.13 came before a likely match
+        of two small ones at 0.99, and an analyst's first 200 verdicts went to such namesakes
+        (docs/link.md)."""
+        return self.probability * (self.records_a + self.records_b)
 
     @property
     def countries_disagree(self) -> bool:
@@ -181,15 +194,15 @@ LIKELY = 0.5  # a merge at least this probable is expected to happen: its countr
 
 def order_key(p: ReviewPair) -> tuple[bool, bool, float, float, int]:
     """A likely merge (probability at least :data:`LIKELY`) that would change a subject's country
-    first, then by expected value: the pairs of records an accepting verdict is expected to join
-    (:attr:`ReviewPair.expected_pairs`), then the more probable; the pair's id breaks ties. Two
+    first, then by expected value: the records an accepting verdict is expected to bring together
+    (:attr:`ReviewPair.expected_records`), then the more probable; the pair's id breaks ties. Two
     subjects attributed to different countries (:attr:`ReviewPair.countries_disagree`) come after
     all the others, however probable: the model scored two records and did not see the
     attributions, which are right for most persons, so such a pair is most often two people (on the
     4,000-record synth corpus, 30 of the queue's first 200 verdicts were rejections of such pairs
     scored 0.7 to 0.9; docs/link.md). A likely merge that gives an unattributed subject its country
     still comes first."""
-    return (p.countries_disagree, not (p.changes_country and p.probability >= LIKELY), -p.expected_pairs,
+    return (p.countries_disagree, not (p.changes_country and p.probability >= LIKELY), -p.expected_records,
             -p.probability, p.id)
 
 
