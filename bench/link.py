@@ -38,6 +38,11 @@ against targets, PASS or FAIL:
   ever attributed counts as wrong (``judge_persons``; the stricter figure by the subject holding
   most of each person is printed beside it).
 
+``--sweep`` also prints, per corpus, pairwise precision, recall and F1 over every party with the
+case clustered at the thresholds 0.5, 0.8, 0.9, 0.95 and 0.99 (``threshold_sweep``: the pairs
+scored once with the run's stored model, then connected components of the deterministic links
+and the pairs at or above each threshold, as a run at that threshold clusters them).
+
 The review queue is ``tasman.link.review``, worked as an analyst works it (attribution runs
 first, so the queue sees the subjects' countries): the first pair ``queue`` shows now is decided
 through ``review.decide`` by the truth of that pair alone, the queue is read again (a merged
