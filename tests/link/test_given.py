@@ -5,6 +5,7 @@ name implies."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pyarrow as pa
@@ -16,7 +17,7 @@ from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import resolve
 from tasman.link.runin import GIVEN_MAX, given_names
 from tasman.link.settings import GIVEN_LEVEL, LinkSettings
-from tasman.link.training import given_place_factor
+from tasman.link.training import correct_given_u, given_place_factor
 
 
 def _rows(handle: str, chat: dict[str, Any] | None = None) -> list[tuple[int, str, dict[str, Any]]]:
@@ -95,3 +96,29 @@ def test_the_place_factor_measures_how_first_names_go_with_countries() -> None:
         assert given_place_factor(be) == pytest.approx(1.0)
     finally:
         be.close()
+
+
+def test_the_first_name_levels_u_is_corrected_by_the_place_factor() -> None:
+    def level(label: str, m: float, u: float) -> SimpleNamespace:
+        return SimpleNamespace(_label_for_charts=label, m_probability=m, u_probability=u)
+
+    given = level(GIVEN_LEVEL, 0.3, 0.004)
+    swap = level("first name and last initial in the other's screen name or email", 0.1, 0.0002)
+    full = level("first and last name in the other's screen name or email", 0.5, 0.00007)
+    near = level(GIVEN_LEVEL, 0.006, 0.004)  # m below the corrected u (0.008): it never weighs against
+    linker = SimpleNamespace(_settings_obj=SimpleNamespace(
+        comparisons=[SimpleNamespace(comparison_levels=[full, swap, given]),
+                     SimpleNamespace(comparison_levels=[near])]))
+    be = open_backend("duckdb")
+    try:
+        tied = [("anna", "PL"), ("anna", "PL"), ("jan", "PL"), ("hans", "DE"), ("hans", "DE"), ("uwe", "DE")]
+        be.load("parties", pa.table({"first_name": [f for f, _ in tied], "last_name": ["x"] * len(tied),
+                                     "country": [c for _, c in tied]}))
+        assert correct_given_u(linker, be) == pytest.approx(2.0)
+    finally:
+        be.close()
+    assert given.u_probability == pytest.approx(0.008)
+    # the levels with a last name or its initial too are left as sampled (the initial's level
+    # corrected as well cost recall on synth: docs/link.md)
+    assert swap.u_probability == 0.0002 and full.u_probability == 0.00007
+    assert near.u_probability == pytest.approx(0.006)
