@@ -13,6 +13,7 @@ from typing import Any
 from splink.internals.exceptions import SplinkException
 
 from tasman.link.settings import LinkSettings, em_blocking
+from tasman.link.usample import estimate_u
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def _exact_tf_column(level: Any) -> str | None:
 def _estimate(linker: Any, settings: LinkSettings, parties: int, report: dict[str, Any]) -> None:
     try:
         pairs = min(settings.u_max_pairs, max(1e5, 60.0 * parties))  # enough to see the rarer levels
-        linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=settings.seed)
+        estimate_u(linker, pairs, settings.seed)  # Splink's estimate, in one pass (link/usample.py)
         report["u"] = "random sampling"
     except (SplinkException, ValueError) as exc:
         report["notes"].append(f"u not estimated ({exc}); priors kept")
