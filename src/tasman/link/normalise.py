@@ -107,16 +107,8 @@ def _email(raw: str) -> str | None:
     return ident.value.lower() if ident else None
 
 
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
-
-
-def _has_letter(raw: str) -> bool:
-    """``any(c.isalpha() for c in raw)``; in ASCII text the letters are ``A-Za-z``."""
-    return _ASCII_LETTER.search(raw) is not None if raw.isascii() else any(c.isalpha() for c in raw)
-
-
 def _phone(raw: str, region: str | None) -> str | None:
-    if _has_letter(raw):  # extensions, vanity numbers: the cleaner knows them
+    if any(c.isalpha() for c in raw):  # extensions, vanity numbers: the cleaner knows them
         ident = clean_phone(raw, region) or (clean_phone(raw, None) if region else None)
         return ident.value if ident else None
     return _phone_digits(re.sub(r"[^0-9+]", "", raw), region)
@@ -254,21 +246,16 @@ def _party(record_id: int, kind: str, side: str | None, f: dict[str, Any],
     ``beneficiary``): its fields are named by the vocabulary (``core.fields.side_field``), and
     what belongs to the record as a whole (its ``stated`` facts, its ``identifiers``) is only a
     one-person record's."""
-    get = f.get
-    if side:
-        def g(base: str) -> str | None:
-            return _opt(get(_side_field(side, base)))
-    else:
-        def g(base: str) -> str | None:
-            return _opt(get(base))
+    def g(base: str) -> str | None:
+        return _opt(f.get(_side_field(side, base) if side else base))
 
     country = _country(c) if (c := g("country")) else None
     said = _stated(f) if side is None else {}
     if country is None and (sc := said.get("country")):
         country = sc
-    name_, first_, last_ = g("name"), g("first_name"), g("last_name")  # each read once
-    named = bool(name_ or first_ or last_)
-    first, last, tokens, key = name_parts(name_ if named else said.get("name"), first_, last_)
+    named = bool(g("name") or g("first_name") or g("last_name"))
+    first, last, tokens, key = name_parts(g("name") if named else said.get("name"),
+                                          g("first_name"), g("last_name"))
     emails: set[str] = set()
     phones: set[str] = set()
     handles: set[str] = set()
@@ -353,7 +340,7 @@ def _party(record_id: int, kind: str, side: str | None, f: dict[str, Any],
     swap = len(tokens) > 1 and len(first or "") >= 4  # a first name an alias key can hold (four letters)
     any_key = name_block_key(first, last, None, any_country=True) if len(tokens) > 1 else None
     placeless = any_key.partition("|")[0] if any_key and place is None else None
-    display = (name_ or " ".join(x for x in (first_, last_) if x)
+    display = (g("name") or " ".join(x for x in (g("first_name"), g("last_name")) if x)
                or (said.get("name") if tokens else None) or None)
     return {
         "uid": uid(record_id, side or ""), "kind": kind, "display_name": display,
