@@ -63,22 +63,32 @@ def explain_probabilistic(row: dict[str, Any], labels: LevelLabels) -> dict[str,
 
 
 def explain_columns(cols: dict[str, list[Any]], labels: LevelLabels) -> list[dict[str, Any]]:
-    """:func:`explain_probabilistic` for a whole column-wise result (no per-row dictionaries)."""
+    """:func:`explain_probabilistic` for a whole column-wise result (no per-row dictionaries).
+
+    A field's part depends only on its two weights (the level's and the term-frequency
+    adjustment), and a field takes few distinct pairs of them (one per level, times the values'
+    frequencies): each pair's level, rounded weight and sign are worked out once per call."""
     n = len(cols["match_weight"])
     names = [name for name, levels in labels.levels.items() if levels and f"mw_{name}" in cols]
     zero = [0.0] * n
-    parts = [(name, cols[f"mw_{name}"], cols.get(f"mw_tf_adj_{name}") or zero) for name in names]
+    seen: dict[str, dict[tuple[float, float], tuple[str, float, bool]]] = {name: {} for name in names}
+    parts = [(name, cols[f"mw_{name}"], cols.get(f"mw_tf_adj_{name}") or zero, seen[name]) for name in names]
+    label = labels.label
     out = []
     for i in range(n):
         fields: dict[str, Any] = {}
         agreed: list[str] = []
-        for name, mws, tfs in parts:
+        for name, mws, tfs, memo in parts:
             base = mws[i]
             if base is None:
                 continue
-            weight = base + (tfs[i] or 0.0)
-            fields[name] = {"level": labels.label(name, base), "weight": round(weight, 2)}
-            if weight > 0:
+            key = (base, tfs[i] or 0.0)
+            known = memo.get(key)
+            if known is None:
+                weight = base + key[1]
+                known = memo[key] = (label(name, base), round(weight, 2), weight > 0)
+            fields[name] = {"level": known[0], "weight": known[1]}
+            if known[2]:
                 agreed.append(name)
         out.append({"match_weight": round(cols["match_weight"][i], 2),
                     "probability": round(cols["match_probability"][i], 6), "agreed": agreed, "fields": fields})

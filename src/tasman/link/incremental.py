@@ -325,7 +325,7 @@ def _predict(be: Backend, settings: LinkSettings, splink_dict: dict[str, Any], n
         return
     logging.getLogger("splink").setLevel(logging.ERROR)
     api = be.splink_api()
-    linker = Linker(api.register("parties"), splink_dict, log_level=None)
+    linker = Linker(api.register("parties"), splink_dict, log_level=None, validate_settings=False)  # as resolve
     linker._intermediate_table_cache.invalidate_cache()  # the cache is the engine's: no earlier linker's tables
     scaled = frequencies.scaled_tf_tables(be, scales or {})  # corrected as the full run's (frequencies.py)
     frequencies.register(linker, be, scaled)

@@ -106,9 +106,11 @@ def _exact_tf_column(level: Any) -> str | None:
 
 
 def _estimate(linker: Any, settings: LinkSettings, parties: int, report: dict[str, Any]) -> None:
+    from tasman.link.usample import estimate_u  # here, not above: keeps this change apart from the imports'
+
     try:
         pairs = min(settings.u_max_pairs, max(1e5, 60.0 * parties))  # enough to see the rarer levels
-        linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=settings.seed)
+        estimate_u(linker, pairs, settings.seed)  # Splink's estimate, in one pass (link/usample.py)
         report["u"] = "random sampling"
     except (SplinkException, ValueError) as exc:
         report["notes"].append(f"u not estimated ({exc}); priors kept")
