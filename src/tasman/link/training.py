@@ -14,6 +14,7 @@ from splink.internals.exceptions import SplinkException
 
 from tasman.link.backends.base import Backend
 from tasman.link.settings import GIVEN_LEVEL, LinkSettings, em_blocking
+from tasman.link.usample import estimate_u
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,6 @@ def _exact_tf_column(level: Any) -> str | None:
 
 
 def _estimate(linker: Any, settings: LinkSettings, parties: int, report: dict[str, Any]) -> None:
-    from tasman.link.usample import estimate_u  # here, not above: keeps this change apart from the imports'
-
     try:
         pairs = min(settings.u_max_pairs, max(1e5, 60.0 * parties))  # enough to see the rarer levels
         estimate_u(linker, pairs, settings.seed)  # Splink's estimate, in one pass (link/usample.py)

@@ -21,22 +21,29 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
-from splink.internals.estimate_u import (
-    _estimate_u_comparison_vector_sqls,
-    _MUCountsAccumulator,
-    _rows_needed_for_n_pairs,
-)
-from splink.internals.expectation_maximisation import compute_proportions_for_new_parameters
-from splink.internals.m_u_records_to_parameters import (
-    append_u_probability_to_comparison_level_trained_probabilities,
-    m_u_records_to_lookup_dict,
-)
-from splink.internals.misc import ascii_uid
-from splink.internals.pipeline import CTEPipeline
-from splink.internals.settings import Settings
-from splink.internals.unique_id_concat import _composite_unique_id_from_nodes_sql
-from splink.internals.vertically_concatenate import enqueue_df_concat
+# Splink's own pieces of its estimator; they are not public API, so a Splink that moved them
+# (the pin allows any 5.x) gets Splink's own estimate instead, never an import error.
+try:
+    from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
+    from splink.internals.estimate_u import (
+        _estimate_u_comparison_vector_sqls,
+        _MUCountsAccumulator,
+        _rows_needed_for_n_pairs,
+    )
+    from splink.internals.expectation_maximisation import compute_proportions_for_new_parameters
+    from splink.internals.m_u_records_to_parameters import (
+        append_u_probability_to_comparison_level_trained_probabilities,
+        m_u_records_to_lookup_dict,
+    )
+    from splink.internals.misc import ascii_uid
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.settings import Settings
+    from splink.internals.unique_id_concat import _composite_unique_id_from_nodes_sql
+    from splink.internals.vertically_concatenate import enqueue_df_concat
+except ImportError:  # pragma: no cover - depends on the installed Splink
+    SPLINK_PIECES = False
+else:
+    SPLINK_PIECES = True
 
 MIN_COUNT_PER_LEVEL = 100  # Splink's defaults
 NUM_CHUNKS = 10
@@ -54,7 +61,7 @@ def estimate_u(linker: Any, max_pairs: float, seed: int | None = None) -> None:
 
 
 def _supported(linker: Any) -> bool:
-    return (linker._sql_dialect_str == "duckdb" and linker._settings_obj._link_type == "dedupe_only"
+    return (SPLINK_PIECES and linker._sql_dialect_str == "duckdb" and linker._settings_obj._link_type == "dedupe_only"
             and len(linker._input_tables_dict) == 1)
 
 
