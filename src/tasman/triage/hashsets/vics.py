@@ -414,23 +414,24 @@ class VicsFormat(HashSetFormat):
         size = 0                        # the record's estimated size so far
         skipping = 0                    # containers open in a Media record skipped for its size
         candidate = False               # the record on ``stack`` is an object under value (a 1.x record?)
+        max_record, scalars, opening = MAX_RECORD, SCALARS, OPEN     # read once: the loop runs per event
         for event, value in ijson.basic_parse(counted, use_float=True):
             counted.mark = counted.pos
             if stack:
                 if event == "map_key":
                     size += 16 + len(value)
-                    if size <= MAX_RECORD and not (candidate and value == "Media"):
+                    if size <= max_record and not (candidate and value == "Media"):
                         key = value
                         continue
                 else:
                     size += 16 + len(value) if event == "string" else 16
-                    if size <= MAX_RECORD:
-                        if event in SCALARS:
+                    if size <= max_record:
+                        if event in scalars:
                             if in_map:
                                 top[key] = value
                             else:
                                 top.append(value)
-                        elif event in OPEN:
+                        elif event in opening:
                             if len(path) + len(stack) >= max_depth:
                                 raise DepthError(_too_deep(max_depth, counted.lines))
                             new: Any = {} if event == "start_map" else []
@@ -462,7 +463,7 @@ class VicsFormat(HashSetFormat):
                 # value that is a case object (a Media key) or over MAX_RECORD goes on as _Record.
                 if candidate:
                     outer = _Record.replay(len(path), stack, under)
-                    if size > MAX_RECORD:
+                    if size > max_record:
                         outer.builder = None
                     path.extend(_keys(stack, under, key))
                     candidate = False
