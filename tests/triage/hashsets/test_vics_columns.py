@@ -84,7 +84,10 @@ def test_a_batch_with_one_odd_record_goes_record_by_record(odd: Any) -> None:
     assert entries == expected
 
 
-def test_batches_name_each_bad_record_by_its_place_across_batches() -> None:
+@pytest.mark.parametrize("at_once", [5_000, 2])
+def test_batches_name_each_bad_record_by_its_place_across_batches(at_once: int,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vics, "RECORDS_AT_ONCE", at_once)      # 2: each batch is made of several parts
     good = [{"MD5": f"{i:032x}", "Category": 1} for i in range(25)]
     media: list[Any] = [*good]
     for at in (3, 11, 24):
@@ -92,7 +95,7 @@ def test_batches_name_each_bad_record_by_its_place_across_batches() -> None:
     data = json.dumps({"value": [{"Media": media[:12]}, {"Media": media[12:]}]}).encode()
     parser = VicsFormat()
     batches = list(parser.batches(io.BytesIO(data), size=5))
-    assert sum(len(b[0]) for b in batches) == 22
+    assert [len(b[0]) for b in batches] == [5, 5, 5, 5, 2] and all(len(set(map(len, b))) == 1 for b in batches)
     assert [w.where for w in parser.warnings] == ["Media[3]", "Media[11]", "Media[24]"]
     assert [m for b in batches for m in b[0]] == [f"{i:032x}" for i in range(25) if i not in (3, 11, 24)]
 

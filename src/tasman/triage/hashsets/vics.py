@@ -15,7 +15,7 @@ bytes is skipped with a warning."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from typing import Any, BinaryIO
 
 import ijson
@@ -29,6 +29,7 @@ KEEP = ("MediaID", "MediaSize", "MimeType", "Series", "PhotoDNA")
 ALT = {"sha256": ("sha256", 64), "sha-256": ("sha256", 64), "sha1": ("sha1", 40), "sha-1": ("sha1", 40),
        "md5": ("md5", 32), "pdq": ("pdq", 64)}
 MAX_RECORD = 4 << 20     # bytes of one Media record (or of a case object without its Media list)
+RECORDS_AT_ONCE = 5_000  # records built before they are converted (a batch is made of several such)
 MAX_TOKEN = 16 << 20     # bytes read without one complete JSON value: a string or number that long
 OPEN = frozenset(("start_map", "start_array"))
 CLOSE = frozenset(("end_map", "end_array"))
@@ -360,16 +361,23 @@ class VicsFormat(HashSetFormat):
         chunk: list[Any] = []
         try:
             while True:
-                chunk = []
-                chunk.extend(islice(records, size))     # kept as far as it got when the file breaks off
-                if not chunk:
+                parts: list[Batch] = []
+                rows = 0
+                while rows < size:      # records held a few thousand at a time: a full record is a few KB
+                    chunk = []
+                    chunk.extend(islice(records, min(RECORDS_AT_ONCE, size - rows)))   # kept if the file breaks off
+                    if not chunk:
+                        break
+                    batch = media_columns(chunk)
+                    if batch is None:
+                        batch = entry_columns(list(self._entries(chunk, counted.records - len(chunk))))
+                    chunk = []
+                    if batch:
+                        parts.append(batch)
+                        rows += len(batch[0])
+                if not parts:
                     break
-                batch = media_columns(chunk)
-                if batch is None:
-                    batch = entry_columns(list(self._entries(chunk, counted.records - len(chunk))))
-                chunk = []
-                if batch:
-                    yield batch
+                yield parts[0] if len(parts) == 1 else [list(chain.from_iterable(c)) for c in zip(*parts, strict=True)]
         except Exception as exc:
             for _ in self._entries(chunk, counted.records - len(chunk)):
                 pass                    # the warnings of the records read before it
