@@ -150,3 +150,23 @@ def test_bad_file_leaves_no_staging_and_rows_reported(ws: Workspace, tmp_path: P
         import_hashset(s, "tester", g, "z", resumable=True, commit_every=100)
     _, names = stored(ws)
     assert names == ["y"]
+
+
+def test_vics_import_resumes_exactly_with_its_bad_records_reported(ws: Workspace, tmp_path: Path) -> None:
+    rng = random.Random(5)
+    media: list[dict[str, object]] = [{"MediaID": i, "Category": i % 3 + 1, "MD5": rng.randbytes(16).hex(),
+                                       "SHA1": rng.randbytes(20).hex()} for i in range(30_000)]
+    for at in (7, 21_000):
+        media[at] = {"MediaID": at, "MD5": "not a hash"}
+    f = tmp_path / "l.json"
+    f.write_text(json.dumps({"@odata.context": "x", "value": [{"CaseID": "A", "Media": media[:12_000]},
+                                                                {"CaseID": "B", "Media": media[12_000:]}]}))
+    interrupted(ws, f, "v", f.stat().st_size * 2 // 3, fmt="vics")
+    md5s, _ = stored(ws)
+    assert 0 < len(md5s) < 29_998 and len(md5s) % 1000 == 0
+    with ws.session() as s:
+        r = import_hashset(s, "tester", f, "v", fmt="vics", resumable=True, commit_every=1000)
+    assert (r.entries, r.resumed_after, r.warning_count) == (29_998, len(md5s), 2)
+    assert [w.where for w in r.warnings] == ["Media[7]", "Media[21000]"]
+    md5s, names = stored(ws)
+    assert sorted(md5s) == sorted(str(m["MD5"]) for m in media if m["MD5"] != "not a hash") and names == ["v"]
