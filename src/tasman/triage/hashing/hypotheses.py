@@ -77,7 +77,7 @@ TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bear
 FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
 OMEGA = 1.85               # the membrane's over-relaxation (``kernels.membrane``)
 MEMBRANE_TOL = 0.02        # grey levels: the membrane stops when no pixel moves more
-MEMBRANE_SWEEPS = 20       # sweeps at most (from ``first_fill``): 400 found no more copies (``bench/hypostudy.py --fill``)
+MEMBRANE_SWEEPS = 20       # sweeps at most, from ``first_fill`` (400 found no more copies: docs/triage.md)
 MASK_BITS = 128            # each hypothesis's confident bits (``pdq.confident_masks``), for the masked distance
 
 
