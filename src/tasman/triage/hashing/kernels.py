@@ -317,7 +317,8 @@ def membrane(a, r0, r1, c0, c1, start, omega, tol, max_sweeps):
                 if j < cols - 1:
                     total += u[i, j + 1]
                     n += 1
-                step = omega * (total / n - u[i, j])
+                mean = total * 0.25 if n == 4 else total / n     # the same float: 4 is a power of 2
+                step = omega * (mean - u[i, j])
                 u[i, j] += step
                 if abs(step) > moved:
                     moved = abs(step)
