@@ -16,7 +16,14 @@ candidate set of hypotheses and radius: what chose ``hypotheses.UNCROP`` and the
 ``--cost`` times ``hash_picture`` in one process without hypotheses, with the branch point's six
 framings and with the shipped ten, interleaved.
 
-    PYTHONPATH=src .venv/bin/python bench/hypostudy.py [--n 40] [--workers 2] [--sets | --cost]
+``--fill`` compares ways of filling an overlay (caption boxes, corner logos, watermark bars): each
+overlaid copy is filled at its true box (known from the difference with its original, one working
+pixel of margin) and at the boxes ``find_boxes`` finds, by each fill, and the share of copies
+brought within 28 bits of their original, and the share the matcher's rule would accept (within
+28, or within 52 with its confident bits within 28 and 8 bits nearer than the copy itself;
+plain <= 31 counted at the found boxes), is printed per edit.
+
+    PYTHONPATH=src .venv/bin/python bench/hypostudy.py [--n 40] [--workers 2] [--sets | --cost | --fill]
 """
 
 from __future__ import annotations
@@ -225,6 +232,118 @@ def cost_report(n: int, rounds: int) -> None:
         print(f"  {label:16} median {np.median(runs):.2f} (spread {min(runs):.2f}-{max(runs):.2f})")
 
 
+def _fills() -> dict[str, object]:
+    """The fills compared by ``--fill``, each (luma, Box) -> filled luma."""
+    from tasman.triage.hashing import hypotheses as hyp
+    from tasman.triage.hashing.kernels import membrane
+
+    def converged(a: np.ndarray, box: object) -> np.ndarray:
+        r0, r1, c0, c1 = hyp.box_rect(box, a.shape)  # type: ignore[arg-type]
+        start = np.ascontiguousarray(hyp.first_fill(a, box)[r0:r1, c0:c1])  # type: ignore[arg-type]
+        out: np.ndarray = membrane(np.ascontiguousarray(a, np.float32), r0, r1, c0, c1, start, hyp.OMEGA, 0.001, 2000)
+        return out
+
+    def repeated(a: np.ndarray, box: object) -> np.ndarray:
+        out = np.array(a, np.float32)
+        e = hyp._oriented(out, box.edge)  # type: ignore[attr-defined]
+        e[:box.depth, box.c0:box.c1] = e[min(e.shape[0] - 1, box.depth), box.c0:box.c1]  # type: ignore[attr-defined]
+        return out
+
+    def ring(a: np.ndarray, box: object) -> np.ndarray:
+        out = np.array(a, np.float32)
+        r0, r1, c0, c1 = hyp.box_rect(box, a.shape)  # type: ignore[arg-type]
+        around = np.pad(out, 1, mode="edge")[r0:r1 + 2, c0:c1 + 2].copy()
+        around[1:-1, 1:-1] = np.nan
+        out[r0:r1, c0:c1] = np.nanmean(around)
+        return out
+
+    return {"first guess": hyp.first_fill, "membrane (shipped)": hyp.inpaint, "membrane converged": converged,
+            "row past repeated": repeated, "mean around": ring}
+
+
+def _true_box(before: Image.Image, after: Image.Image, shape: tuple[int, int]) -> object | None:
+    """The overlay's box in the working luma's frame (``shape``), from where ``after`` differs from
+    ``before``, one working pixel wider on its inner sides; None when nothing differs."""
+    from tasman.triage.hashing import hypotheses as hyp
+
+    diff = np.abs(np.asarray(after.convert("L"), np.float32) - np.asarray(before.convert("L"), np.float32)) > 8
+    ys, xs = np.nonzero(diff)
+    if not len(ys):
+        return None
+    h, w = diff.shape
+    rows, cols = shape
+    r0, r1 = max(0, int(ys.min() * rows / h) - 1), min(rows, int(np.ceil((ys.max() + 1) * rows / h)) + 1)
+    c0, c1 = max(0, int(xs.min() * cols / w) - 1), min(cols, int(np.ceil((xs.max() + 1) * cols / w)) + 1)
+    r0, c0 = (0 if r0 <= 1 else r0), (0 if c0 <= 1 else c0)
+    r1, c1 = (rows if r1 >= rows - 1 else r1), (cols if c1 >= cols - 1 else c1)
+    shallow = {"top": r1 / rows if r0 == 0 else 2.0, "bottom": (rows - r0) / rows if r1 == rows else 2.0,
+               "left": c1 / cols if c0 == 0 else 2.0, "right": (cols - c0) / cols if c1 == cols else 2.0}
+    edge = min(shallow, key=lambda e: shallow[e])
+    if shallow[edge] > 1:
+        return None
+    if edge == "top":
+        return hyp.Box(edge, r1, c0, c1, cols)
+    if edge == "bottom":
+        return hyp.Box(edge, rows - r0, c0, c1, cols)
+    if edge == "left":
+        return hyp.Box(edge, c1, r0, r1, rows)
+    return hyp.Box(edge, cols - c0, r0, r1, rows)
+
+
+def _fill_job(args: tuple[str, int]) -> list[tuple[str, str, str, str, int, bool]]:
+    """(generator, edit, 'true'/'found', fill, distance, passes the rule) for every overlay of one original."""
+    from tasman.synth.edits import HARD, edited
+    from tasman.triage.hashing import hypotheses as hyp
+    from tasman.triage.hashing.pdq import confident_masks
+
+    gen, seed = args
+    im: Image.Image = draw_picture(20_000 + seed, (640, 480)) if gen == "synth" else picture(90_000 + seed)
+    own, quality = reference_pdq(jpeg_bytes(im))
+    if quality < 50:
+        return []
+    out = []
+    for name in (e for e in HARD if not e.startswith("crop")):
+        after = edited(im, name, seed)
+        copy = jpeg_bytes(after, 85)
+        luma, _w, _h, scale, _ = decode_luma(copy, max_pixels=10**8, min_side=160)
+        a, s = reduced(luma.astype(np.float32), scale)
+        rows, cols = a.shape
+        plain = hamming(downsample_hash(a, s), own)
+        true = _true_box(im, after, a.shape)
+        for where, boxes in (("true", [true] if true is not None else []), ("found", hyp.find_boxes(a))):
+            for label, fill in _fills().items():
+                best, ok = 256, where == "found" and plain <= 31
+                for box in boxes:
+                    buf = downsample(fill(a, box).astype(np.float32), (cols * s, rows * s), s)[None]  # type: ignore[operator]
+                    hx = hashes_of_buffers(buf)[0][0]
+                    d = hamming(hx, own)
+                    mask = int(confident_masks(buf, 128)[0], 16)
+                    masked = ((int(hx, 16) ^ int(own, 16)) & mask).bit_count() * 2
+                    best = min(best, d)
+                    ok |= d <= 28 or (d <= 52 and masked <= 28 and plain - d >= 8)
+                out.append((gen, name, where, label, best, ok))
+    return out
+
+
+def fill_report(n: int, workers: int) -> None:
+    jobs = [(g, s) for g in ("synth", "pictures2") for s in range(n)]
+    with ProcessPoolExecutor(workers) as pool:
+        rows = [r for part in pool.map(_fill_job, jobs, chunksize=2) for r in part]
+    edits = ("caption-bottom", "caption-top", "logo", "bar")
+    for gen in ("synth", "pictures2"):
+        for where in ("true", "found"):
+            print(f"\n== {gen}, at the {where} box: share within 28 bits / share the rule accepts "
+                  f"(originals of quality >= 50 of {n})")
+            print(f"{'fill':20} " + " ".join(f"{e:>16}" for e in edits))
+            for label in _fills():
+                cells = []
+                for e in edits:
+                    got = [(d, ok) for g, ed, w, lb, d, ok in rows if (g, ed, w, lb) == (gen, e, where, label)]
+                    cells.append(f"{np.mean([d <= 28 for d, _ in got]):.2f} / {np.mean([ok for _, ok in got]):.2f}"
+                                 if got else "-")
+                print(f"{label:20} " + " ".join(f"{c:>16}" for c in cells))
+
+
 MASK_KS = (192, 160, 128, 96)
 
 
@@ -331,7 +450,11 @@ def main() -> None:
     ap.add_argument("--mask", action="store_true",
                     help="recall and false pairs of the masked (confident-bit) distance instead")
     ap.add_argument("--others", type=int, default=300, help="unrelated listed originals per generator for --mask")
+    ap.add_argument("--fill", action="store_true", help="ways of filling an overlay, at its true and found boxes")
     args = ap.parse_args()
+    if args.fill:
+        fill_report(args.n, args.workers)
+        return
     if args.mask:
         mask_report(args.n, args.others, args.workers)
         return

@@ -152,7 +152,7 @@ def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:
     assert any(n.startswith("inpaint:") for n in names)
     hyp.find_boxes(luma)                                           # uint8, as a caller may hand it
     for fn in (kernels.tent_operator, kernels.fold, kernels.qualities, kernels.halve, kernels.uncrop,
-               kernels.edge_boxes):
+               kernels.edge_boxes, kernels.membrane):
         assert len(fn.signatures) == 1, fn
 
 
@@ -221,3 +221,67 @@ def test_the_compiled_fold_is_numpy_s_block_sums() -> None:
         for m in range(33, 260, 17):
             for n in {m * s, max(1, m * s - s // 2), m * s + 1}:
                 assert np.array_equal(folded_operator.__wrapped__(n, m, s), numpy_fold(n, m, s)), (n, m, s)
+
+
+# -- the in-paint membrane ----------------------------------------------------------------------
+
+def numpy_membrane(a: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """The harmonic fill solved exactly: one equation a pixel of the box (its value times its
+    neighbours inside the picture, less each neighbour inside the box, equals the sum of its
+    neighbours outside the box), one dense solve."""
+    rows, cols = a.shape
+    h, w = r1 - r0, c1 - c0
+    system = np.zeros((h * w, h * w))
+    rhs = np.zeros(h * w)
+    for i in range(r0, r1):
+        for j in range(c0, c1):
+            k = (i - r0) * w + (j - c0)
+            for y, x in ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1)):
+                if not (0 <= y < rows and 0 <= x < cols):
+                    continue                                   # the picture's border: a mirror
+                system[k, k] += 1
+                if r0 <= y < r1 and c0 <= x < c1:
+                    system[k, (y - r0) * w + (x - c0)] -= 1
+                else:
+                    rhs[k] += a[y, x]
+    out = a.astype(np.float64)
+    out[r0:r1, c0:c1] = np.linalg.solve(system, rhs).reshape(h, w)
+    return out
+
+
+def _membrane_cases() -> list[tuple[np.ndarray, hyp.Box]]:
+    cases = [(a, box) for a in PICTURES[:40] for box in hyp.find_boxes(a)]
+    rng = np.random.default_rng(11)
+    smooth = np.cumsum(np.cumsum(rng.normal(0, 1, (70, 90)), axis=0), axis=1).astype(np.float32)
+    smooth = (smooth - smooth.min()) * (255 / np.ptp(smooth))
+    for box in (hyp.Box("top", 9, 0, 40, 90), hyp.Box("bottom", 12, 30, 90, 90),      # corner boxes,
+                hyp.Box("left", 15, 20, 50, 70), hyp.Box("right", 7, 0, 70, 70),       # a middle one,
+                hyp.Box("bottom", 20, 0, 90, 90)):                                     # a full strip
+        cases.append((smooth, box))
+    return cases
+
+
+def test_the_membrane_is_the_exact_harmonic_fill_and_touches_nothing_else() -> None:
+    """Swept to convergence, the compiled membrane is numpy's exact solution; the shipped fill
+    (``hypotheses.MEMBRANE_SWEEPS`` over-relaxed sweeps from ``first_fill``) changes nothing
+    outside the box and lies, over all boxes, nearer that solution than its first guess."""
+    from tasman.triage.hashing.kernels import membrane
+
+    cases = _membrane_cases()
+    assert len(cases) >= 20
+    first_off, shipped_off = [], []
+    for a, box in cases:
+        r0, r1, c0, c1 = hyp.box_rect(box, a.shape)
+        exact = numpy_membrane(a, r0, r1, c0, c1)
+        start = np.ascontiguousarray(hyp.first_fill(a, box)[r0:r1, c0:c1])
+        solved = membrane(a, r0, r1, c0, c1, start, hyp.OMEGA, 1e-6, 20_000)
+        assert np.abs(solved - exact).max() < 0.01, box
+        outside = np.ones(a.shape, bool)
+        outside[r0:r1, c0:c1] = False
+        shipped = hyp.inpaint(a, box)
+        assert np.array_equal(shipped[outside], a[outside]) and np.array_equal(solved[outside], a[outside])
+        first_off.append(np.abs(start - exact[r0:r1, c0:c1]).mean())
+        shipped_off.append(np.abs(shipped[r0:r1, c0:c1] - exact[r0:r1, c0:c1]).mean())
+    assert np.mean(shipped_off) < 0.5 * np.mean(first_off)
+    assert np.median(shipped_off) < 0.5 * np.median(first_off)
+

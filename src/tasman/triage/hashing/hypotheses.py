@@ -16,9 +16,11 @@ guess is one more PDQ query:
   already loses most of the gain, and filling the border by reflection, a constant mean, a
   band's mean or other fades lands no nearer than this fade).
 * ``inpaint:EDGE-WHERE``: a flat or text-bearing box found on an edge (a partial-width caption,
-  a corner logo, a watermark bar) filled from its surroundings before hashing. A box ends at its
-  clean margin followed by a straight inner edge that the box's colour does not come back from,
-  so the lines of text inside it, however dense, stay inside it (``_box_end``).
+  a corner logo, a watermark bar) filled from its surroundings before hashing, harmonically (a
+  membrane held by the pixels around the box: the smoothest fill, so the one that puts least into
+  PDQ's low DCT frequencies; ``inpaint``). A box ends at its clean margin followed by a straight
+  inner edge that the box's colour does not come back from, so the lines of text inside it,
+  however dense, stay inside it (``_box_end``).
 
 Each hypothesis comes with a mask of its :data:`MASK_BITS` confident bits (``pdq.confident_masks``:
 those whose DCT coefficient lies furthest from the median). A guessed border or in-painted box
@@ -34,9 +36,9 @@ themselves, and a box filled in them brings them no nearer).
 Everything is computed from the reduced-scale luma the runner already decoded, halved to about
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
 operators (the padding folded into them: no padded copy is made), and hashed in the same batch
-as the picture's own PDQ (see ``pictures``). The halving, the ten un-crops' products and the box
-finder are compiled loops (``kernels``): about 0.7 CPU-ms a picture for all of them (figures in
-docs/triage.md). Pictures under :data:`MIN_SIDE` pixels a side get none (``skip_note``). The
+as the picture's own PDQ (see ``pictures``). The halving, the ten un-crops' products, the box
+finder and the membrane are compiled loops (``kernels``): about 1 CPU-ms a picture for all of
+them (figures in docs/triage.md). Pictures under :data:`MIN_SIDE` pixels a side get none (``skip_note``). The
 matcher queries these hashes only for files that nothing else matched, at its own, stricter
 radius (``MatchSettings.hypothesis_threshold``).
 """
@@ -73,6 +75,9 @@ AFTER = 3                  # rows past a box's end that differ from it; none as 
                            # (a line of text inside the box is followed by the box's clean colour)
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
 FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
+OMEGA = 1.85               # the membrane's over-relaxation (``kernels.membrane``)
+MEMBRANE_TOL = 0.02        # grey levels: the membrane stops when no pixel moves more
+MEMBRANE_SWEEPS = 20       # sweeps at most, from ``first_fill`` (400 found no more copies: docs/triage.md)
 MASK_BITS = 128            # each hypothesis's confident bits (``pdq.confident_masks``), for the masked distance
 
 
@@ -158,9 +163,22 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
     return found[:MAX_BOXES]
 
 
-def inpaint(luma: np.ndarray, box: Box) -> np.ndarray:
-    """A copy of ``luma`` with ``box`` filled from its surroundings: each column from the row
-    just past the box, blended with each row interpolated between the pixels on either side."""
+def box_rect(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``box`` in the picture's own frame: rows ``r0``..``r1`` and columns ``c0``..``c1`` (exclusive)."""
+    rows, cols = shape
+    if box.edge == "top":
+        return 0, box.depth, box.c0, box.c1
+    if box.edge == "bottom":
+        return rows - box.depth, rows, box.c0, box.c1
+    if box.edge == "left":
+        return box.c0, box.c1, 0, box.depth
+    return box.c0, box.c1, cols - box.depth, cols
+
+
+def first_fill(luma: np.ndarray, box: Box) -> np.ndarray:
+    """A copy of ``luma`` with ``box`` filled by a quick guess (the membrane's start): each column
+    from the row just past the box, blended with each row interpolated between the pixels on
+    either side."""
     out = np.array(luma, dtype=np.float32)
     e = _oriented(out, box.edge)
     rows, cols = e.shape
@@ -178,6 +196,20 @@ def inpaint(luma: np.ndarray, box: Box) -> np.ndarray:
     assert lo is not None and hi is not None
     across = lo[:, None] * (1 - t[None, :]) + hi[:, None] * t[None, :]
     e[:d, c0:c1] = (vertical + across) / 2
+    return out
+
+
+def inpaint(luma: np.ndarray, box: Box) -> np.ndarray:
+    """A copy of ``luma`` with ``box`` filled harmonically from its surroundings (a membrane: each
+    filled pixel the mean of its neighbours, the pixels around the box held, the picture's own
+    border a mirror). Of the fills tried (this, the quick guess it starts from, the row past
+    the box repeated, the mean around it) it puts the fewest gradients into the box, which is
+    what PDQ's low DCT frequencies read, and lands nearest the original (``bench/hypostudy.py
+    --fill``; docs/triage.md). One compiled loop (``kernels.membrane``)."""
+    a = np.ascontiguousarray(luma, dtype=np.float32)
+    r0, r1, c0, c1 = box_rect(box, a.shape)
+    start = np.ascontiguousarray(first_fill(a, box)[r0:r1, c0:c1])
+    out: np.ndarray = _kernel().membrane(a, r0, r1, c0, c1, start, OMEGA, MEMBRANE_TOL, MEMBRANE_SWEEPS)
     return out
 
 

@@ -1,8 +1,8 @@
 # mypy: ignore-errors
 # (numba compiles this module with its own typing: numpy scalars that mypy cannot follow)
 """The hashing's compiled loops (numba): PDQ's quality of a stack of buffers, and the crop/overlay
-hypotheses' halving of the luma, ten un-crops' banded products and box finder, each one call a
-picture.
+hypotheses' halving of the luma, ten un-crops' banded products, box finder and in-paint membrane,
+each one call a picture (the membrane one call a box).
 
 numpy's way of doing the same work was a few dozen small calls a picture (sixteen banded
 products, a dozen calls per flat run on each edge for the box finder, a dozen passes over the
@@ -282,6 +282,54 @@ def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance
     return out[:n_out]
 
 
+@njit(cache=True, nogil=True, boundscheck=False)
+def membrane(a, r0, r1, c0, c1, start, omega, tol, max_sweeps):
+    """A copy of ``a`` (float32) with rows ``r0``..``r1``, columns ``c0``..``c1`` (exclusive)
+    filled harmonically: each filled pixel the mean of its four neighbours (those inside the
+    picture: the picture's border is a mirror), the pixels around the box held. Gauss-Seidel
+    sweeps over-relaxed by ``omega`` from ``start`` (the box's first guess, float32, its shape),
+    in float64, until no pixel moves more than ``tol`` or after ``max_sweeps``; the solution of
+    the same linear system as ``hypotheses``'s reference in tests/triage/hashing/test_kernels.py."""
+    rows, cols = a.shape
+    out = a.copy()
+    u = np.empty((rows, cols), np.float64)
+    for i in range(rows):
+        for j in range(cols):
+            u[i, j] = a[i, j]
+    for i in range(r0, r1):
+        for j in range(c0, c1):
+            u[i, j] = start[i - r0, j - c0]
+    for _ in range(max_sweeps):
+        moved = 0.0
+        for i in range(r0, r1):
+            for j in range(c0, c1):
+                total = 0.0
+                n = 0
+                if i > 0:
+                    total += u[i - 1, j]
+                    n += 1
+                if i < rows - 1:
+                    total += u[i + 1, j]
+                    n += 1
+                if j > 0:
+                    total += u[i, j - 1]
+                    n += 1
+                if j < cols - 1:
+                    total += u[i, j + 1]
+                    n += 1
+                mean = total * 0.25 if n == 4 else total / n     # the same float: 4 is a power of 2
+                step = omega * (mean - u[i, j])
+                u[i, j] += step
+                if abs(step) > moved:
+                    moved = abs(step)
+        if moved <= tol:
+            break
+    for i in range(r0, r1):
+        for j in range(c0, c1):
+            out[i, j] = u[i, j]
+    return out
+
+
 def _warm() -> None:
     """Each loop run once on a small picture, with the argument types ``hypotheses`` passes, so
     that a process importing this module (the triage workers' fork server: ``pipeline._PRELOAD``)
@@ -293,6 +341,7 @@ def _warm() -> None:
     idx = np.zeros((1, 64, 2), np.int64)
     w = np.zeros((1, 64, 2), np.float32)
     uncrop(a, np.float32(0), idx, w, np.zeros(1, np.int64), idx, w)
+    membrane(a, 0, 2, 1, 3, np.zeros((2, 2), np.float32), 1.8, 0.01, 10)
     edge_boxes(a, np.arange(4, dtype=np.int64), 0.35, 0.12, 3, 10.0, 24.0, 0.7, 0.03, 0.03, 14.0, 0.7, 0.02, 0.45, 3)
 
 
