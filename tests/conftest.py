@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,3 +116,23 @@ def run_cli(tmp_path: Path):  # type: ignore[no-untyped-def]
         return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def one_case_ontology() -> Iterator[None]:
+    """case_utils' ``case_validate.validate`` parses its bundled CASE/UCO ontology (14,000
+    triples, about a third of a small document's validation) at every call: here once per test
+    run. Its first validation adds the same deactivation flags a fresh parse gets each time, and
+    later ones change it no further, so each validation sees the graph a fresh parse gives."""
+    case_validate = pytest.importorskip("case_utils.case_validate")
+    with warnings.catch_warnings():   # case-utils reads it with importlib.resources' legacy calls
+        warnings.simplefilter("ignore", DeprecationWarning)
+        graph = case_validate.get_ontology_graph(None, None)
+
+    def parsed(case_version: str | None = None, supplemental_graphs: list[str] | None = None) -> object:
+        assert case_version is None and not supplemental_graphs, "only the bundled ontology is kept"
+        return graph
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(case_validate, "get_ontology_graph", parsed)
+        yield

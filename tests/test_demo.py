@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from tasman import demo
 from tasman.core.errors import InputError
 from tasman.demo import run_demo
 from tasman.report import CaseReport
 
 
-def test_demo_runs_and_reruns(tmp_path: Path) -> None:
+def test_demo_runs(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     first = run_demo(out)
     assert first.report.exists()
@@ -42,8 +43,25 @@ def test_demo_runs_and_reruns(tmp_path: Path) -> None:
     hits = [e for e in doc.money.timeline if e.kind == "triage"]
     assert hits and hits[0].ref == "uploads/Pictures/img_0002.jpg" and "file time" in hits[0].summary
     assert "uploads/Pictures/img_0002.jpg" in html
-    second = run_demo(out)  # re-running replaces an earlier demo folder
-    assert second.report.exists()
+
+
+def test_a_rerun_replaces_an_earlier_demo_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a second run does first, without running the whole demo again (a minute of the suite):
+    it empties the earlier demo's folder, marks it again, and only then generates anything."""
+    out = tmp_path / "demo"
+    (out / "workspace" / "out").mkdir(parents=True)
+    (out / "workspace" / "out" / "report.html").write_text("an earlier run's report", encoding="utf-8")
+    (out / demo.MARKER).write_text("made by tasman demo; safe to delete\n", encoding="utf-8")
+    seen: list[list[Path]] = []
+
+    def stop_here(folder: Path, **_kw: object) -> None:
+        seen.append(sorted(out.rglob("*")))
+        raise RuntimeError("stopped after the folder was prepared")
+
+    monkeypatch.setattr(demo, "make_corpus", stop_here)
+    with pytest.raises(RuntimeError, match="stopped after"):
+        run_demo(out)
+    assert seen == [[out / demo.MARKER]]          # the earlier run's files are gone, the marker is back
 
 
 def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ case_validate = pytest.importorskip("case_utils.case_validate")
 # pyshacl builds an rdflib ConjunctiveGraph and case-utils reads its ontologies with
 # importlib.resources' legacy calls: both deprecated upstream, neither ours to fix
 pytestmark = [pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore:.* is deprecated. Use files:DeprecationWarning")]
+              pytest.mark.filterwarnings("ignore:.* is deprecated. Use files:DeprecationWarning"),
+              pytest.mark.usefixtures("one_case_ontology")]
 
 VALUE_KEYS = ("uco-observable:addressValue", "uco-observable:phoneNumber", "uco-observable:accountIdentifier",
               "uco-observable:fullValue", "uco-observable:value")
