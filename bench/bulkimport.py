@@ -31,6 +31,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 100_000
@@ -47,45 +48,45 @@ def gen_csv(path: Path, rows: int, seed: int) -> None:
                              f"{blob[i * 136 + 72:i * 136 + 136]},{i % 3 + 1}\n" for i in range(n)))
 
 
-def gen_vics(path: Path, rows: int, seed: int) -> None:
+def _write_vics(path: Path, rows: int, seed: int, head: str, record: Any, upper: bool = False) -> None:
+    """One case of ``rows`` Media records, ``record(n, blob, i)`` each (``n``: the record's number;
+    ``blob``: its chunk's random hex, 72 digits a record), written a chunk at a time."""
     rng = random.Random(seed)
     with path.open("w") as fh:
-        fh.write('{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases",'
-                 '"value":[{"CaseNumber":"bench","Media":[')
+        fh.write(head)
         first = True
         for start in range(0, rows, CHUNK):
             n = min(CHUNK, rows - start)
             blob = rng.randbytes(n * 36).hex()
-            parts = [json.dumps({"MediaID": start + i, "Category": i % 3 + 1,
-                                 "MD5": blob[i * 72:i * 72 + 32], "SHA1": blob[i * 72 + 32:i * 72 + 72]})
-                     for i in range(n)]
-            fh.write(("" if first else ",") + ",".join(parts))
+            if upper:
+                blob = blob.upper()
+            fh.write(("" if first else ",") + ",".join(json.dumps(record(start + i, blob, i)) for i in range(n)))
             first = False
         fh.write("]}]}")
+
+
+def gen_vics(path: Path, rows: int, seed: int) -> None:
+    _write_vics(path, rows, seed,
+                '{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases",'
+                '"value":[{"CaseNumber":"bench","Media":[',
+                lambda n, blob, i: {"MediaID": n, "Category": i % 3 + 1,
+                                    "MD5": blob[i * 72:i * 72 + 32], "SHA1": blob[i * 72 + 32:i * 72 + 72]})
 
 
 def gen_vics2(path: Path, rows: int, seed: int) -> None:
     """VICS 2.0 Media records with every field of the published example (flags as strings and
     booleans, empty Series, Tags and Comments, one MediaFiles entry): about 30 parser events a
     record, three times ``gen_vics``'s."""
-    rng = random.Random(seed)
-    with path.open("w") as fh:
-        fh.write('{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata'
-                 '#Media","value":[{"CaseID":"bench","SourceApplicationName":"bench","Media":[')
-        first = True
-        for start in range(0, rows, CHUNK):
-            n = min(CHUNK, rows - start)
-            blob = rng.randbytes(n * 36).hex().upper()
-            parts = [json.dumps({"MediaID": start + i, "Category": i % 3 + 1, "MD5": blob[i * 72:i * 72 + 32],
-                                 "SHA1": blob[i * 72 + 32:i * 72 + 72], "MediaSize": 1000 + i % 5000,
-                                 "MimeType": "image/jpeg", "IsPrecategorized": "true",
-                                 "VictimIdentified": i % 2 == 0, "Series": "", "Tags": [], "Comments": "",
-                                 "MediaFiles": [{"FileName": f"file{start + i}.jpg", "FilePath": "C:\\x",
-                                                 "Deleted": False}]})
-                     for i in range(n)]
-            fh.write(("" if first else ",") + ",".join(parts))
-            first = False
-        fh.write("]}]}")
+    _write_vics(path, rows, seed,
+                '{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata'
+                '#Media","value":[{"CaseID":"bench","SourceApplicationName":"bench","Media":[',
+                lambda n, blob, i: {"MediaID": n, "Category": i % 3 + 1, "MD5": blob[i * 72:i * 72 + 32],
+                                    "SHA1": blob[i * 72 + 32:i * 72 + 72], "MediaSize": 1000 + i % 5000,
+                                    "MimeType": "image/jpeg", "IsPrecategorized": "true",
+                                    "VictimIdentified": i % 2 == 0, "Series": "", "Tags": [], "Comments": "",
+                                    "MediaFiles": [{"FileName": f"file{n}.jpg", "FilePath": "C:\\x",
+                                                    "Deleted": False}]},
+                upper=True)
 
 
 def gen_nsrl(path: Path, rows: int, seed: int) -> None:
