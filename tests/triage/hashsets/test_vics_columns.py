@@ -152,3 +152,48 @@ def test_warnings_of_records_read_before_the_file_breaks_off_are_kept() -> None:
     with pytest.raises(ValueError, match=r"truncated: .* after 3 complete Media records"):
         list(parser.parse(io.BytesIO(data[:-4])))
     assert [w.where for w in parser.warnings] == ["Media[0]"]
+
+
+@pytest.mark.parametrize("odd", [1.0, 0.0, 1, 0])
+def test_a_number_equal_to_a_boolean_is_judged_on_its_own(odd: float) -> None:
+    """True == 1 == 1.0 (and they hash alike): a flag's values are looked up by type and value,
+    so a 1.0 after a true is refused as media_entry refuses it, not read as the true before it."""
+    media = [{"MD5": A, "IsDistributed": True}, {"MD5": B, "IsDistributed": False}, {"MD5": C, "IsDistributed": odd}]
+    parser = VicsFormat()
+    entries = list(parser.parse(io.BytesIO(json.dumps({"value": [{"Media": media}]}).encode())))
+    expected, warned = [], []
+    for i, r in enumerate(media):
+        try:
+            expected.append(media_entry(r))
+        except ValueError:
+            warned.append(f"Media[{i}]")
+    assert entries == expected and [w.where for w in parser.warnings] == warned
+
+
+def test_shapes_with_long_keys_are_checked_but_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shapes found plain are remembered only when their keys are short: a hostile file's
+    records of thousands of long unknown keys cannot fill the process's memory across imports."""
+    monkeypatch.setattr(vics, "_PLAIN_SHAPES", set())
+    long = {"MD5": A, **{f"unknown-field-{i:04d}-" + "x" * 40: 1 for i in range(100)}}
+    assert media_columns([long]) is not None and not vics._PLAIN_SHAPES
+    assert media_columns([{"MD5": B, "Category": 1}]) is not None
+    assert sorted(vics._PLAIN_SHAPES) == [("MD5", "Category")]
+
+
+def test_records_are_converted_a_few_mib_of_the_file_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk of records ends when it holds RECORDS_AT_ONCE records or when more than
+    MAX_RECORD bytes of the file were read for it, so large records are not held by thousands."""
+    monkeypatch.setattr(vics, "MAX_RECORD", 20_000)
+    seen: list[int] = []
+    real = vics.media_columns
+
+    def counting(records: list[Any]) -> Any:
+        seen.append(len(records))
+        return real(records)
+
+    monkeypatch.setattr(vics, "media_columns", counting)
+    media = [{"MD5": f"{i:032x}", "Comments": "c" * 1_000} for i in range(600)]      # ~630 KB
+    parser = VicsFormat()
+    entries = list(parser.parse(io.BytesIO(json.dumps({"value": [{"Media": media}]}).encode())))
+    assert [e.md5 for e in entries] == [m["MD5"] for m in media] and parser.warning_count == 0
+    assert sum(seen) == 600 and len(seen) > 1 and max(seen) < 600

@@ -6,16 +6,19 @@ upper- or lower-case hex, missing optional fields, SHA-256 and PDQ under ``Alter
 Another scheme's grading kept as a ``Tags`` entry ``<scheme>:<label>`` (``caid:B``, as
 ``tasman export vics`` writes it) comes back as ``source_scheme`` and ``source_category``.
 
-A hostile export costs at most a few megabytes: the stream is read with ijson's prefix-free
+A hostile export's memory is bounded by the limits, not by its size: the stream is read with ijson's prefix-free
 ``basic_parse`` (its ``parse`` keeps a prefix string per open level, quadratic in the depth),
 nesting deeper than ``MAX_DEPTH`` ends the import with the line it was reached by, one value
 (a string or a number) over ``MAX_TOKEN`` bytes ends it too, and a record over ``MAX_RECORD``
-bytes is skipped with a warning."""
+bytes is skipped with a warning. Records are held until converted only a few thousand, or
+``MAX_RECORD`` bytes of the file, at a time (in Python a record of many empty lists can take some
+25 times its bytes, so a few hundred MB at worst), and the record shapes remembered across
+imports (``_PLAIN_SHAPES``) are only short ones."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import chain, islice, repeat
+from itertools import chain, repeat
 from typing import Any, BinaryIO
 
 import ijson
@@ -37,6 +40,7 @@ SCALARS = frozenset(("string", "number", "boolean", "null"))
 EMPTY: tuple[Any, ...] = (None, "", [])              # a KEEP field with one of these is left out of ``extra``
 FIELDS = frozenset(("MD5", "SHA1", "SHA256", "AlternativeHashes", "Category", "Tags", *KEEP, *FLAGS))
 LOWER_FIELDS = {f.lower(): f for f in FIELDS}
+SHAPE_CHARS = 1024           # a shape kept in _PLAIN_SHAPES has keys of at most this many characters in all
 _PLAIN_SHAPES: set[tuple[str, ...]] = set()     # records' key tuples found plain (``_plain_keys``)
 
 
@@ -162,8 +166,8 @@ def media_columns(records: list[Any]) -> Batch | None:
     for shape in shapes - _PLAIN_SHAPES:
         if not _plain_keys(shape):
             return None
-        if len(_PLAIN_SHAPES) < 4096:
-            _PLAIN_SHAPES.add(shape)
+        if len(_PLAIN_SHAPES) < 4096 and sum(map(len, shape)) <= SHAPE_CHARS:
+            _PLAIN_SHAPES.add(shape)    # a hostile file's many long keys are checked, never kept
     present = set().union(*shapes)
     none: list[Any] = [None] * n
 
@@ -205,10 +209,11 @@ def media_columns(records: list[Any]) -> Batch | None:
         if values is none:
             continue
         try:
-            flags = {v: as_bool(v) for v in set(values)}
+            typed = list(zip(map(type, values), values, strict=True))    # True, 1 and 1.0 are one set member
+            flags = {tv: as_bool(tv[1]) for tv in set(typed)}
         except (TypeError, ValueError):     # a list where a flag belongs, or not a boolean
             return None
-        parts.append((key, list(map(flags.__getitem__, values))))
+        parts.append((key, list(map(flags.__getitem__, typed))))
     names = [name for name, _ in parts]
     extra: list[dict[str, Any] | None]
     if not parts:
@@ -365,7 +370,11 @@ class VicsFormat(HashSetFormat):
                 rows = 0
                 while rows < size:      # records held a few thousand at a time: a full record is a few KB
                     chunk = []
-                    chunk.extend(islice(records, min(RECORDS_AT_ONCE, size - rows)))   # kept if the file breaks off
+                    start, most = counted.pos, min(RECORDS_AT_ONCE, size - rows)
+                    for record in records:      # kept in chunk if the file breaks off
+                        chunk.append(record)
+                        if len(chunk) >= most or counted.pos - start > MAX_RECORD:
+                            break               # a few thousand records, or a few MiB of a hostile file's
                     if not chunk:
                         break
                     batch = media_columns(chunk)
