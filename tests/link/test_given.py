@@ -88,12 +88,19 @@ def test_the_place_factor_measures_how_first_names_go_with_countries() -> None:
         tied = [("anna", "PL"), ("anna", "PL"), ("jan", "PL"), ("hans", "DE"), ("hans", "DE"), ("uwe", "DE")]
         be.load("parties", pa.table({"first_name": [f for f, _ in tied], "last_name": ["x"] * len(tied),
                                      "country": [c for _, c in tied]}))
-        assert given_place_factor(be) == pytest.approx(2.0)  # P(same country) is 1/2, given the name 1
+        # pairs of two different parties: 12 of 30 of one country, and each namesake pair is
+        assert given_place_factor(be) == pytest.approx(2.5)
         # the same first names in both countries: the name says nothing of the place
         mixed = [("anna", "PL"), ("anna", "DE"), ("hans", "PL"), ("hans", "DE")]
         be.load("parties", pa.table({"first_name": [f for f, _ in mixed], "last_name": ["x"] * len(mixed),
                                      "country": [c for _, c in mixed]}))
         assert given_place_factor(be) == pytest.approx(1.0)
+        # no two parties of one first name: nothing to measure (a party is not paired with itself,
+        # which would make this 1 / P(same country) = 5)
+        unique = [(f"name{i}", ["PL", "DE", "FR", "IT", "ES"][i % 5]) for i in range(50)]
+        be.load("parties", pa.table({"first_name": [f for f, _ in unique], "last_name": ["x"] * len(unique),
+                                     "country": [c for _, c in unique]}))
+        assert given_place_factor(be) == 1.0
     finally:
         be.close()
 
@@ -105,7 +112,7 @@ def test_the_first_name_levels_u_is_corrected_by_the_place_factor() -> None:
     given = level(GIVEN_LEVEL, 0.3, 0.004)
     swap = level("first name and last initial in the other's screen name or email", 0.1, 0.0002)
     full = level("first and last name in the other's screen name or email", 0.5, 0.00007)
-    near = level(GIVEN_LEVEL, 0.006, 0.004)  # m below the corrected u (0.008): it never weighs against
+    near = level(GIVEN_LEVEL, 0.006, 0.004)  # m below the corrected u (0.01): it never weighs against
     linker = SimpleNamespace(_settings_obj=SimpleNamespace(
         comparisons=[SimpleNamespace(comparison_levels=[full, swap, given]),
                      SimpleNamespace(comparison_levels=[near])]))
@@ -114,10 +121,10 @@ def test_the_first_name_levels_u_is_corrected_by_the_place_factor() -> None:
         tied = [("anna", "PL"), ("anna", "PL"), ("jan", "PL"), ("hans", "DE"), ("hans", "DE"), ("uwe", "DE")]
         be.load("parties", pa.table({"first_name": [f for f, _ in tied], "last_name": ["x"] * len(tied),
                                      "country": [c for _, c in tied]}))
-        assert correct_given_u(linker, be) == pytest.approx(2.0)
+        assert correct_given_u(linker, be) == pytest.approx(2.5)
     finally:
         be.close()
-    assert given.u_probability == pytest.approx(0.008)
+    assert given.u_probability == pytest.approx(0.01)
     # the levels with a last name or its initial too are left as sampled (the initial's level
     # corrected as well cost recall on synth: docs/link.md)
     assert swap.u_probability == 0.0002 and full.u_probability == 0.00007

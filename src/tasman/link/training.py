@@ -125,19 +125,22 @@ def _estimate(linker: Any, settings: LinkSettings, parties: int, report: dict[st
 def given_place_factor(backend: Backend, parties: str = "parties") -> float:
     """How much more often two named parties of the same first name are of one country than two
     random named parties: ``P(same country | same first name) / P(same country)``, from the case's
-    own names (``sum n_fc^2 / sum n_f^2`` over ``sum n_c^2 / N^2``; at least 1)."""
+    own names, over pairs of two different parties (``sum n_fc(n_fc-1) / sum n_f(n_f-1)`` over
+    ``sum n_c(n_c-1) / N(N-1)``; a party paired with itself would pull the first ratio towards 1
+    where few share a name). 1 where no two parties share a first name or a country; at least 1."""
     got = backend.query(f"""
         WITH named AS (SELECT first_name AS f, country AS c FROM {parties}
                        WHERE first_name IS NOT NULL AND last_name IS NOT NULL AND country IS NOT NULL),
              fc AS (SELECT cast(count(*) AS double) AS n FROM named GROUP BY f, c),
              ff AS (SELECT cast(count(*) AS double) AS n FROM named GROUP BY f),
              cc AS (SELECT cast(count(*) AS double) AS n FROM named GROUP BY c)
-        SELECT (SELECT sum(n * n) FROM fc) AS fc, (SELECT sum(n * n) FROM ff) AS ff,
-               (SELECT sum(n * n) FROM cc) AS cc, (SELECT count(*) FROM named) AS total
+        SELECT (SELECT sum(n * (n - 1)) FROM fc) AS fc, (SELECT sum(n * (n - 1)) FROM ff) AS ff,
+               (SELECT sum(n * (n - 1)) FROM cc) AS cc, (SELECT count(*) FROM named) AS total
     """).to_pylist()[0]
-    if not got["total"] or not got["ff"] or not got["cc"]:
+    total = float(got["total"] or 0)
+    if total < 2 or not got["ff"] or not got["cc"]:
         return 1.0
-    return max(1.0, (got["fc"] / got["ff"]) / (got["cc"] / (float(got["total"]) ** 2)))
+    return max(1.0, (got["fc"] / got["ff"]) / (got["cc"] / (total * (total - 1))))
 
 
 def correct_given_u(linker: Any, backend: Backend, parties: str = "parties") -> float:
