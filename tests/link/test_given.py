@@ -129,3 +129,22 @@ def test_the_first_name_levels_u_is_corrected_by_the_place_factor() -> None:
     # corrected as well cost recall on synth: docs/link.md)
     assert swap.u_probability == 0.0002 and full.u_probability == 0.00007
     assert near.u_probability == pytest.approx(0.006)
+
+
+def test_new_parties_are_read_with_the_stored_parties_names_as_a_full_run_reads_them() -> None:
+    """An incremental run normalises only the new records, with the stored parties as context: a
+    new chat's screen name is read with a stored customer's first name (and the run-in reading with
+    their last name), and a first name the stored parties already offer too often is no key."""
+    rows = [*_rows("milospepper0"), (3, "chats", {"username": "milosk", "platform": "chatroom", "country": "RS"})]
+    cols = ["uid", "alias_given", "given_block_city", "given_block_country", "alias_first", "alias_block1"]
+    together = [r for r in normalise_rows(rows).select(cols).to_pylist() if r["uid"] in (uid(2), uid(3))]
+    stored = normalise_rows([r for r in rows if r[0] not in (2, 3)])
+    apart = normalise_rows([r for r in rows if r[0] in (2, 3)], context=stored).select(cols).to_pylist()
+    assert apart == together and apart[0]["alias_given"] == ["milos"] and apart[1]["alias_first"] == ["milo+k"]
+    alone = normalise_rows([r for r in rows if r[0] in (2, 3)]).select(cols).to_pylist()
+    assert alone[0]["alias_given"] is None       # without the context nothing names a Milos
+    crowd = [(100 + i, "customers", {"name": f"Milos Surname{chr(97 + i % 26)}{i}", "country": "RS"})
+             for i in range(GIVEN_MAX)]
+    many = normalise_rows([r for r in rows if r[0] not in (2, 3)] + crowd)
+    new = normalise_rows([r for r in rows if r[0] == 2], context=many).to_pylist()[0]
+    assert new["alias_given"] == ["milos"] and new["given_block_country"] is None

@@ -190,7 +190,7 @@ def read_input(session: Session, case_ref: str, root: Path | None, stage: StageH
         how = "used"
         if old is not None:
             new = normalise_rows(((r[0], r[1], r[2]) for r in session.execute(
-                _new_records(case.id).order_by(Record.id))), workers=workers)
+                _new_records(case.id).order_by(Record.id))), workers=workers, context=old)
         else:
             how = "rebuilt"
             from tasman.link.run import load_parties  # one reader of the case's records

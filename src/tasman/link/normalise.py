@@ -453,13 +453,14 @@ WORKER_PRELOAD = ("tasman.link.normalise",)   # what the workers need: the clean
 
 
 def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = None,
-                   parallel_above: int = 50_000, chunk: int = 20_000) -> pa.Table:
+                   parallel_above: int = 50_000, chunk: int = 20_000, context: pa.Table | None = None) -> pa.Table:
     """A parties table from ``(record_id, kind, fields or fields-JSON)`` rows; big inputs are
     spread over worker processes (each with its own cleaner caches), one pool per call, started
     on the fork server with this module preloaded (``core.procs.ordered_map``): a worker never
     runs the CLI's ``__main__`` again. Batches keep the rows' order. Names run together in the
     screen names and emails of parties known by no name are read last, with the names of the
-    whole table (``tasman.link.runin``)."""
+    whole table, and of ``context`` where given (an incremental run's stored parties: new parties
+    are read with the whole case's names, as a full run reads them; ``tasman.link.runin``)."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     batches: list[pa.RecordBatch] = []
     it = iter(rows)
@@ -468,7 +469,7 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
         batches.append(_batch(first))
         for part in _chunks(it, chunk):
             batches.append(_batch(part))
-        return add_given_keys(add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA)))
+        return _keyed(pa.Table.from_batches(batches, schema=SCHEMA), context)
     from tasman.core.procs import ordered_map
 
     def all_chunks() -> Iterator[list[tuple[int, str, Any]]]:
@@ -476,7 +477,11 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
         yield from _chunks(it, chunk)
 
     batches.extend(ordered_map(_batch, all_chunks(), workers, preload=WORKER_PRELOAD))
-    return add_given_keys(add_run_in_keys(pa.Table.from_batches(batches, schema=SCHEMA)))
+    return _keyed(pa.Table.from_batches(batches, schema=SCHEMA), context)
+
+
+def _keyed(parties: pa.Table, context: pa.Table | None) -> pa.Table:
+    return add_given_keys(add_run_in_keys(parties, context), context)
 
 
 def _take(it: Iterator[tuple[int, str, Any]], n: int) -> Iterator[tuple[int, str, Any]]:

@@ -70,11 +70,14 @@ def first_and_initial(token: str, firsts: frozenset[str]) -> tuple[str, str] | N
     return (head, tail) if len(token) > MIN_FIRST and tail.isalpha() and head in firsts else None
 
 
+NAME_BLOCK_COLUMNS = ("name_block", "name_block_swap", "name_block_any", "name_block_swap_any")
+
+
 def known_keys(parties: pa.Table) -> frozenset[str]:
     """The blocking keys named parties offer (``kowa+m``: last name and initial, first name and last
     initial), without their country: what a nameless party's key can meet at all."""
     out: set[str] = set()
-    for col in ("name_block", "name_block_swap", "name_block_any", "name_block_swap_any"):
+    for col in NAME_BLOCK_COLUMNS:
         for key in pc.unique(parties.column(col)).to_pylist():
             if key:
                 out.add(key.partition("|")[0])
@@ -94,11 +97,20 @@ def ranked_blocks(keys: list[str], known: frozenset[str], limit: int = 2) -> lis
             )[:limit]
 
 
-def add_run_in_keys(parties: pa.Table) -> pa.Table:
+def _case(parties: pa.Table, context: pa.Table | None, columns: list[str]) -> pa.Table:
+    """The columns the case's names are read from: of ``parties``, and of ``context`` too (an
+    incremental run's stored parties, so new parties are read with the whole case's names)."""
+    if context is None or context.num_rows == 0:
+        return parties
+    return pa.concat_tables([context.select(columns), parties.select(columns)])
+
+
+def add_run_in_keys(parties: pa.Table, context: pa.Table | None = None) -> pa.Table:
     """The parties table with alias keys and blocking keys added for run-in names of the parties
     known by no name (others unchanged), and their two blocking keys chosen among those of each
     screen name and email apart (:func:`ranked_blocks`): the two longest tokens of all of them
-    together may come from two texts (a screen name's word and an email's surname)."""
+    together may come from two texts (a screen name's word and an email's surname). The case's
+    names are those of ``parties`` and ``context`` (the stored parties of an incremental run)."""
     if parties.num_rows == 0:
         return parties
     nameless = pc.and_(pc.is_null(parties.column("name_tokens")),
@@ -106,9 +118,10 @@ def add_run_in_keys(parties: pa.Table) -> pa.Table:
     idx = pc.indices_nonzero(nameless).to_pylist()
     if not idx:
         return parties
-    words, prefixes = vocabulary(parties)
-    firsts = first_names(parties)
-    known = known_keys(parties)
+    case = _case(parties, context, ["name_tokens", "first_name", "last_name", *NAME_BLOCK_COLUMNS])
+    words, prefixes = vocabulary(case)
+    firsts = first_names(case)
+    known = known_keys(case)
     sub = parties.take(pa.array(idx, pa.int64())).select(
         ["handle_names", "emails", "country", "email_countries", "alias_full", "alias_init", "alias_last",
          "alias_block1", "alias_block2"]).to_pylist()
@@ -173,7 +186,7 @@ def given_names(tokens: list[str], firsts: frozenset[str]) -> list[str]:
     return out
 
 
-def add_given_keys(parties: pa.Table) -> pa.Table:
+def add_given_keys(parties: pa.Table, context: pa.Table | None = None) -> pa.Table:
     """A lone first name with a place, as evidence and as a blocking key: the first names of the case
     that a nameless party's screen names and emails begin with (``milospepper0`` beside the case's
     "Milos Kovac") go into its ``alias_given`` (the alias comparison's level "first name in the
@@ -181,13 +194,16 @@ def add_given_keys(parties: pa.Table) -> pa.Table:
     else the email provider's), into its ``given_block_city`` / ``given_block_country``, which meet
     named parties' ``first_block_city`` / ``first_block_country``. A key that more than
     :data:`GIVEN_MAX` named parties offer is dropped (a common first name in a country: too many
-    pairs for what one of them would say; a first name alone is weak evidence)."""
+    pairs for what one of them would say; a first name alone is weak evidence). The case's first
+    names, and the named parties counted, are those of ``parties`` and ``context`` (the stored
+    parties of an incremental run)."""
     if parties.num_rows == 0:
         return parties
+    case = _case(parties, context, ["first_name", "last_name", "first_block_city", "first_block_country"])
     nameless = pc.and_(pc.is_null(parties.column("name_tokens")),
                        pc.or_(pc.is_valid(parties.column("handle_names")), pc.is_valid(parties.column("emails"))))
     idx = pc.indices_nonzero(nameless).to_pylist()
-    firsts = first_names(parties)
+    firsts = first_names(case)
     cols: dict[str, list[object]] = {c: parties.column(c).to_pylist() for c in
                                      ("alias_given", "given_block_city", "given_block_country")}
     changed = False
@@ -206,7 +222,7 @@ def add_given_keys(parties: pa.Table) -> pa.Table:
                 cols["given_block_city"][i], cols["given_block_country"][i] = given_keys(found[0], row["city"], place)
             changed = True
     for side, named in (("given_block_city", "first_block_city"), ("given_block_country", "first_block_country")):
-        counts = pc.value_counts(pc.drop_null(parties.column(named))).to_pylist()
+        counts = pc.value_counts(pc.drop_null(case.column(named))).to_pylist()
         common = {c["values"] for c in counts if c["counts"] > GIVEN_MAX}
         if common:
             values = cols[side]
