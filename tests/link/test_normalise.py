@@ -112,3 +112,26 @@ def test_normalising_on_workers_gives_the_rows_in_order_as_in_one_process() -> N
     assert spread.num_rows == alone.num_rows == 40
     assert spread.column("uid").to_pylist() == [uid(i, "") for i in range(1, 41)]
     assert spread.equals(alone)
+
+
+def test_a_party_is_normalised_the_same_whatever_the_process_hash_seed() -> None:
+    """A full re-link gives the same partition on the same data: no key may follow the order of a
+    Python set (string hashes, hence set order, change with each process's PYTHONHASHSEED)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json; from tasman.link.normalise import normalise_rows; "
+            "ids = [{'type': 'email', 'value': e} for e in ['fatima.peters@a.eg', 'bruno.costa@b.pt', "
+            "'lena.schmidt@c.de', 'omar.haddad@d.eg']]; "
+            "rows = [(1, 'chats', {'identifiers': ids, 'country': 'EG'})]; "
+            "print(json.dumps(normalise_rows(rows, workers=0).select(['alias_block1', 'alias_block2', "
+            "'alias_full', 'alias_last']).to_pylist()))")
+    seen = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        seen.add(out.stdout.strip())
+    assert len(seen) == 1, seen
+    assert json.loads(seen.pop())[0]["alias_block1"] is not None

@@ -324,7 +324,7 @@ def _party(record_id: int, kind: str, side: str | None, f: dict[str, Any],
         return None  # a transfer's side that is not given at all
     email_ccs = sorted({cc for e in emails if (cc := email_country(e))})
     forms = first_forms(first) if first else []
-    locals_ = [e.rpartition("@")[0] for e in emails]
+    locals_ = [e.rpartition("@")[0] for e in sorted(emails)]  # a set: its order is the process's hash seed's
     none: frozenset[str] = frozenset()
     a_full = a_init = a_last = none
     ablocks: list[str] = []
