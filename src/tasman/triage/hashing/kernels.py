@@ -107,37 +107,39 @@ def halve(a):
     return out
 
 
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _banded(src, idx, w, acc):
+    """``acc`` = sum over k of ``w[k]`` times row ``idx[k]`` of ``src``: one output line of a
+    banded operator."""
+    acc[:] = 0
+    for k in range(idx.shape[0]):
+        wk = w[k]
+        row = src[idx[k]]
+        for c in range(acc.shape[0]):
+            acc[c] += wk * row[c]
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def uncrop(centred, mean, ridx, rw, pick, cidx, cw):
     """The un-crop buffers (f x 64 x 64, float32): banded operator ``p`` (``ridx``, ``rw``:
     p x 64 x K) down the rows of ``centred``, then operator ``f`` (``cidx``, ``cw``) along the
     columns of row pass ``pick[f]``, plus ``mean``."""
     cols = centred.shape[1]
-    passes, out_rows, kr = ridx.shape
+    passes, out_rows, _ = ridx.shape
     tmp = np.empty((passes, cols, out_rows), np.float32)      # each row pass, transposed
     acc = np.empty(cols, np.float32)
     for p in range(passes):
         for r in range(out_rows):
-            acc[:] = 0
-            for k in range(kr):
-                w = rw[p, r, k]
-                src = centred[ridx[p, r, k]]
-                for c in range(cols):
-                    acc[c] += w * src[c]
+            _banded(centred, ridx[p, r], rw[p, r], acc)
             for c in range(cols):
                 tmp[p, c, r] = acc[c]
-    frames, out_cols, kc = cidx.shape
+    frames, out_cols, _ = cidx.shape
     out = np.empty((frames, out_rows, out_cols), np.float32)
     acc2 = np.empty(out_rows, np.float32)
     for f in range(frames):
         t = tmp[pick[f]]
         for c in range(out_cols):
-            acc2[:] = 0
-            for k in range(kc):
-                w = cw[f, c, k]
-                src = t[cidx[f, c, k]]
-                for r in range(out_rows):
-                    acc2[r] += w * src[r]
+            _banded(t, cidx[f, c], cw[f, c], acc2)
             for r in range(out_rows):
                 out[f, r, c] = acc2[r] + mean
     return out
