@@ -425,8 +425,13 @@ class RayEngine(Engine):
                 "ray_sends": "bytes" if self.ship else "paths"}
 
     def close(self, cancel: bool = False) -> None:
-        """Outstanding tasks are cancelled (their workers killed); a Ray started here is shut down."""
-        self._cancel([task.ref for task in self.pending.values()])
+        """Outstanding tasks are cancelled (their workers killed) on a cluster that outlives the
+        run; a Ray started here is shut down instead, which ends them all. It is not asked to
+        cancel first: a task that finishes while its cancellation is under way can make Ray's
+        driver abort the process ("Tried to complete task that was not pending"), which an
+        interrupted run (Ctrl-C reaches the workers too) made likely enough to be seen."""
+        if not self.owned:
+            self._cancel([task.ref for task in self.pending.values()])
         self.pending.clear()
         self.sent = 0
         if self.local is not None:
@@ -437,14 +442,13 @@ class RayEngine(Engine):
     def _cancel(self, refs: list[Any]) -> None:
         """Ray can miss a cancellation that arrives while a task waits for a worker (one starting
         again after a crash, say), so on a cluster that outlives the run it is asked again each
-        second until every task has ended, for ``CANCEL_SECONDS`` at most. A Ray started here is
-        shut down next, which ends everything in it."""
+        second until every task has ended, for ``CANCEL_SECONDS`` at most."""
         deadline = time.monotonic() + CANCEL_SECONDS
         while refs:
             for ref in refs:
                 with contextlib.suppress(Exception):      # best effort: the cluster may be gone already
                     ray.cancel(ref, force=True)
-            if self.owned or time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 return
             try:
                 _, refs = ray.wait(refs, num_returns=len(refs), timeout=1.0)
