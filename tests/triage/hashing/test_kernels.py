@@ -35,8 +35,12 @@ def _box_end(off: np.ndarray, width: int, min_end: int) -> int | None:
     for r in range(n - 1):
         if not clean[r]:
             continue
+        margin = r + 1 - (np.nonzero(~clean[:r + 1])[0].max() + 1 if (~clean[:r + 1]).any() else 0)
         for end in (r + 1, r + 2):
-            if min_end <= end < n and straight[end] and not clean[end:end + max(hyp.AFTER, hyp.BACK * end)].any() \
+            window = max(hyp.AFTER, end, int(hyp.BACK * margin))
+            if end == r + 2 and clean[r + 1]:
+                continue
+            if min_end <= end < n and straight[end] and not clean[end:end + window].any() \
                     and off[end:end + hyp.AFTER].mean() >= hyp.STRAIGHT * width:
                 return end
     mostly = off <= (1 - hyp.MOSTLY) * width

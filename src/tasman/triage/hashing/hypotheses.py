@@ -73,9 +73,9 @@ BOX_TOLERANCE = 24         # grey levels from the box's colour still counted as 
 MIN_STEP_OUT = 14          # mean grey-level step where the box ends (a gradient has none)
 EDGES = ("bottom", "top", "left", "right")
 STRAIGHT = 0.7             # share of the row past a box that differs from it (a straight edge)
-AFTER = 3                  # rows past a box's end that differ from it; none within BACK times as deep as the box
-BACK = 2                   # is clean again (a line of text inside the box, often deeper than the margin above
-                           # it, is followed by the box's clean colour)
+AFTER = 3                  # rows past a box's end that differ from it; none as deep as the box, nor BACK times
+BACK = 2                   # the clean margin before the end, is clean again (a line of text inside the box,
+                           # often deeper than the margin above it, is followed by the box's clean colour)
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
 TIGHT = 6                  # grey levels from a flat box's one colour (its flat core, tried when a run is no box)
 TIGHT_STEP = 12            # grey levels a column steps out of a flat core's box ...
@@ -154,8 +154,8 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
     of its colour (text allowed) and then stop doing so within :data:`MAX_DEPTH` (flat content
     that never ends is no box), the box ending at its last clean row (:data:`CLEAN`) when a clean
     margin comes before that end, or earlier at a clean margin followed by a straight inner edge
-    the box's colour does not come back from within :data:`BACK` times the box's depth
-    (:data:`AFTER`: the lines of dense caption text stay inside the box); it is at least
+    the box's colour does not come back from within the box's depth nor :data:`BACK` times that
+    margin (:data:`AFTER`: the lines of dense caption text stay inside the box); it is at least
     :data:`MIN_DEPTH` deep, the mean step out of it is :data:`MIN_STEP_OUT` or more (a gradient
     has none) and the row past it differs from it in :data:`STRAIGHT` of its width (a straight
     inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour.

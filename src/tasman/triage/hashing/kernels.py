@@ -178,20 +178,25 @@ def _box_end(off, width, min_end, clean_off, straight, mostly_off, after, back):
     """Where a box ends (``hypotheses.find_boxes``), -1 for no end in reach; ``off`` holds, per row
     from the edge, the run's pixels off the box's colour. The first clean row (its margin) followed,
     within one mixed row and at ``min_end`` or deeper, by a straight inner edge that the box's
-    colour does not come back from cleanly within ``back`` times as many rows as the box is deep
-    (text lines between clean rows stay inside the box, however dense, and a line of text is
-    often deeper than the margin above it); failing that, the first row not mostly the box's
-    colour, cut back to the clean margin before it."""
+    colour does not come back from cleanly within as many rows as the box is deep, nor within
+    ``back`` times the clean rows just before that edge (text lines between clean rows stay inside
+    the box, however dense, and a line of text is often deeper than the margin above it); failing
+    that, the first row not mostly the box's colour, cut back to the clean margin before it."""
     n = off.shape[0]
+    margin = 0
     for r in range(n - 1):
         if not off[r] <= clean_off * width:
+            margin = 0
             continue
+        margin += 1                                  # clean rows up to r
         for d in range(1, 3):
             end = r + d
             if end < min_end or end >= n or not off[end] >= straight * width:
                 continue
+            if d == 2 and off[r + 1] <= clean_off * width:
+                continue                             # not a mixed row: the next r, with its longer margin
             comes_back = False
-            for i in range(end, min(n, end + max(after, int(back * end)))):
+            for i in range(end, min(n, end + max(after, end, int(back * margin)))):
                 if off[i] <= clean_off * width:
                     comes_back = True
                     break
