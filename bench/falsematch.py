@@ -27,7 +27,8 @@ minutes more, and each invocation that matches imports the list again, ~2 minute
 the report comes once every shard is matched. ``--n`` smaller reuses the shards already hashed.
 The shards are kept apart per version of the drawing code (a digest of this file's generators,
 from ``SIZES`` to ``generate``, and of ``pictures2.py``), and the query shards also per version of
-``hashing/hypotheses.py``, so a change to either hashes again; the listed pictures are hashed for
+``hashing/hypotheses.py`` and ``hashing/kernels.py`` (the box finder's rules), so a change to either
+hashes again; the listed pictures are hashed for
 their PDQ alone (the list holds nothing else of them), and their shards kept across versions of
 the hypotheses. The matching is cached per list, hypothesis radius and ``--keep-templates``
 choice.
@@ -309,9 +310,11 @@ def main() -> None:
           f"{args.workers} processes; load average {os.getloadavg()[0]:.1f}", flush=True)
     drawing = inspect.getsource(sys.modules[__name__]).split("\nSIZES = ")[1].split("def _hash_range")[0]
     drawn = hashlib.sha1((drawing + Path(pictures2.__file__).read_text(encoding="utf-8")).encode()).hexdigest()[:8]
-    version = hashlib.sha1(Path(hypotheses.__file__).read_bytes()).hexdigest()[:8]
+    code = Path(hypotheses.__file__)                  # the hypotheses and their compiled loops (the box finder)
+    version = hashlib.sha1(code.read_bytes() + (code.parent / "kernels.py").read_bytes()).hexdigest()[:8]
     qcache = args.cache / f"queries-{drawn}-{version}"
-    print(f"cache: {args.cache} (pictures drawn by version {drawn}, hypotheses.py {version})", flush=True)
+    print(f"cache: {args.cache} (pictures drawn by version {drawn}, hypotheses.py and kernels.py {version})",
+          flush=True)
     listed = hashed(LISTED_SEED0, args.listed, args.workers, args.cache / f"listed-{drawn}", deadline, "listed",
                     args.shard, full=False)
     if listed is not None and args.n == 0:

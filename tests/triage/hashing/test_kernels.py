@@ -1,7 +1,7 @@
 """The hypotheses' compiled loops (``kernels``) against plain numpy doing the same work: the
 halving, the ten un-crops (each framing's banded operators applied one at a time) and the box
-finder (numpy's version, with the box end of ``hypotheses`` before it was compiled, kept here as the
-reference)."""
+finder (numpy's version, with the box end of ``hypotheses`` before it was compiled, and the flat
+core tried since, kept here as the reference)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,12 @@ def _box_end(off: np.ndarray, width: int, min_end: int) -> int | None:
     for r in range(n - 1):
         if not clean[r]:
             continue
+        margin = r + 1 - (np.nonzero(~clean[:r + 1])[0].max() + 1 if (~clean[:r + 1]).any() else 0)
         for end in (r + 1, r + 2):
-            if min_end <= end < n and straight[end] and not clean[end:end + max(hyp.AFTER, end)].any() \
+            window = max(hyp.AFTER, end, int(hyp.BACK * margin))
+            if end == r + 2 and clean[r + 1]:
+                continue
+            if min_end <= end < n and straight[end] and not clean[end:end + window].any() \
                     and off[end:end + hyp.AFTER].mean() >= hyp.STRAIGHT * width:
                 return end
     mostly = off <= (1 - hyp.MOSTLY) * width
@@ -49,24 +53,52 @@ def _box_end(off: np.ndarray, width: int, min_end: int) -> int | None:
     return end
 
 
+def _judged(e: np.ndarray, c0: int, c1: int, off: np.ndarray, core: bool) -> tuple[int, float] | None:
+    """(depth past the inner edge, marks) of the run ``c0``..``c1``, or None when it is no box."""
+    rows = e.shape[0]
+    limit = int(rows * hyp.MAX_DEPTH)
+    width = c1 - c0
+    end = _box_end(off, width, max(2, math.ceil(hyp.MIN_DEPTH * rows)))
+    if end is None or end < max(2, hyp.MIN_DEPTH * rows):
+        return None
+    steps = np.abs(e[end, c0:c1] - e[end - 2, c0:c1])
+    if core and (steps > hyp.TIGHT_STEP).sum() < hyp.STEP_SHARE * width:
+        return None
+    if not core and float(steps.mean()) < hyp.MIN_STEP_OUT:
+        return None
+    past = min(end + 1, limit)
+    if off[past] < hyp.STRAIGHT * width:
+        return None
+    return past, float(off[:end].sum()) / (end * width)
+
+
+def _flat_core(row: np.ndarray, c0: int, c1: int) -> tuple[float, int, int]:
+    colour = float(np.median(row[c0:c1]))
+    inside = np.concatenate([[False], np.abs(row[c0:c1] - colour) <= hyp.TIGHT, [False]]).astype(np.int8)
+    starts, ends = np.nonzero(np.diff(inside) == 1)[0], np.nonzero(np.diff(inside) == -1)[0]
+    if not len(starts):
+        return colour, c0, c0
+    k = int(np.argmax(ends - starts))
+    return colour, c0 + int(starts[k]), c0 + int(ends[k])
+
+
 def _edge_boxes(e: np.ndarray, edge: str) -> list[hyp.Box]:
     rows, cols = e.shape
     limit = int(rows * hyp.MAX_DEPTH)
+    min_len = max(4, int(min(rows, cols) * hyp.MIN_RUN))
     out: list[hyp.Box] = []
-    for c0, c1 in _runs(e[1], max(4, int(cols * hyp.MIN_RUN))):
-        width = c1 - c0
+    for c0, c1 in _runs(e[1], min_len):
         off = (np.abs(e[:limit + 1, c0:c1] - e[1, c0:c1]) > hyp.BOX_TOLERANCE).sum(axis=1)
-        end = _box_end(off, width, max(2, math.ceil(hyp.MIN_DEPTH * rows)))
-        if end is None:
-            continue
-        if end < max(2, hyp.MIN_DEPTH * rows):
-            continue
-        if float(np.abs(e[end, c0:c1] - e[end - 2, c0:c1]).mean()) < hyp.MIN_STEP_OUT:
-            continue
-        past = min(end + 1, limit)
-        if off[past] < hyp.STRAIGHT * width:
-            continue
-        marks = float(off[:end].sum()) / (end * width)
+        judged = _judged(e, c0, c1, off, core=False)
+        if judged is None:
+            colour, c0, c1 = _flat_core(e[1], c0, c1)
+            if c1 - c0 < min_len:
+                continue
+            off = (np.abs(e[:limit + 1, c0:c1] - colour) > hyp.TIGHT).sum(axis=1)
+            judged = _judged(e, c0, c1, off, core=True)
+            if judged is None:
+                continue
+        past, marks = judged
         out.append(hyp.Box(edge, past, max(0, c0 - 1), min(cols, c1 + 1), cols,
                            hyp.TEXT_MARKS[0] <= marks <= hyp.TEXT_MARKS[1]))
     return out

@@ -167,6 +167,63 @@ def test_a_box_with_dense_text_is_found_to_its_inner_edge() -> None:
     assert hypotheses.find_boxes(flat) == []
 
 
+def _textured(shape: tuple[int, int], seed: int) -> np.ndarray:
+    """Blocks of random greys two pixels wide: no flat run along any edge."""
+    rng = np.random.default_rng(seed)
+    return np.kron(rng.choice([40.0, 110.0, 180.0], size=(shape[0] // 2, shape[1] // 2)), np.ones((2, 2)))
+
+
+def test_a_flat_box_of_nearly_the_background_s_colour_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caption box on a smooth background that, at one end, runs into the box's colour without
+    a step (the row along the edge is one flat run from the background into the box, and the
+    background there lies under the box tolerance of it): found as its flat core, the columns of
+    the box's one colour, with the straight inner edge that the rest of the box has."""
+    rows, cols = np.mgrid[0:100, 0:120].astype(np.float64)
+    luma = 33.0 + 1.0 * cols + 0.6 * (99 - rows)                 # a smooth ramp, darkest at bottom left
+    luma[-16:, 30:90] = 70.0                                      # a box 16 rows deep, columns 30-89,
+    rng = np.random.default_rng(5)                                # 7 levels from the ramp at its left end
+    for row in (-11, -10, -9, -8, -7):                            # a line of text, 40% ink
+        ink = rng.random(60) < 0.4
+        luma[row, 30:90][ink] = 230.0
+    box = hypotheses.find_boxes(luma)[0]
+    assert box.edge == "bottom" and 16 <= box.depth <= 18 and 28 <= box.c0 <= 30 and 89 <= box.c1 <= 91
+    assert box.text
+    # the same picture under the loose rules alone (no core is ever a box): the run from the
+    # background into the box has no straight inner edge along 70% of it, so no box is found
+    monkeypatch.setattr(hypotheses, "STEP_SHARE", 2.0)
+    assert all(b.edge != "bottom" for b in hypotheses.find_boxes(luma))
+
+
+def test_a_corner_logo_on_the_long_edge_of_a_wide_picture_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A logo 14 pixels a side in the corner of a 70 x 210 picture covers 7% of the top edge: a
+    run is measured against the picture's short side (:data:`MIN_RUN` of 70), not the edge's
+    length, so it is looked at. Its word runs off the right edge, so only the top edge sees it."""
+    luma = _textured((70, 210), 2)
+    luma[:14, -14:] = 200.0
+    luma[5:9, -9:] = 20.0                                         # the word, to the picture's edge
+    box = hypotheses.find_boxes(luma)[0]
+    assert box.edge == "top" and 14 <= box.depth <= 16 and 195 <= box.c0 <= 197 and box.c1 == 210
+    monkeypatch.setattr(hypotheses, "MIN_RUN", 0.12 * 210 / 70)  # the share of the long edge, as before
+    assert hypotheses.find_boxes(luma) == []
+
+
+def test_a_line_of_text_deeper_than_the_box_s_margin_stays_inside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caption whose line of text (5 rows, 75% ink) is deeper than the clean margin above it
+    (3 rows): the box's colour comes back after the text within twice the margin, so the text is
+    inside the box, which ends at its straight inner edge 11 rows in (:data:`BACK`)."""
+    luma = _textured((100, 126), 4)
+    luma[-11:, 30:90] = 210.0
+    rng = np.random.default_rng(3)
+    for row in (-8, -7, -6, -5, -4):
+        ink = rng.random(60) < 0.75
+        luma[row, 30:90][ink] = 20.0
+    box = hypotheses.find_boxes(luma)[0]
+    assert box.edge == "bottom" and 11 <= box.depth <= 13 and box.c0 <= 30 and box.c1 >= 90
+    monkeypatch.setattr(hypotheses, "BACK", 1)                   # within as many rows as the box is deep
+    shallow = hypotheses.find_boxes(luma)[0]
+    assert shallow.edge == "bottom" and shallow.depth <= 5
+
+
 def test_dihedral_variants_are_named_as_the_worker_lists_them(ws: Workspace, tmp_path: Path) -> None:
     import_list(ws, partner_list(tmp_path / "list.csv", [CROPPED]))
     with ws.session() as s:

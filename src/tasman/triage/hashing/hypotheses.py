@@ -20,7 +20,9 @@ guess is one more PDQ query:
   membrane held by the pixels around the box: the smoothest fill, so the one that puts least into
   PDQ's low DCT frequencies; ``inpaint``). A box ends at its clean margin followed by a straight
   inner edge that the box's colour does not come back from, so the lines of text inside it,
-  however dense, stay inside it (``_box_end``).
+  however dense, stay inside it (``_box_end``); a run along the edge that is no box is judged
+  again as its flat core, the columns of its one colour (a box on a background of nearly its
+  colour: ``find_boxes``).
 
 Each hypothesis comes with a mask of its :data:`MASK_BITS` confident bits (``pdq.confident_masks``:
 those whose DCT coefficient lies furthest from the median). A guessed border or in-painted box
@@ -62,18 +64,22 @@ UNCROP: tuple[tuple[float, str], ...] = (
 MAX_BOXES = 2              # in-paint hypotheses per picture (the largest boxes found)
 MAX_DEPTH = 0.35           # a box reaches at most this share of the picture inwards
 MIN_DEPTH = 0.03
-RUNS_PER_EDGE = 3          # the longest flat runs of an edge looked at
+RUNS_PER_EDGE = 5          # the longest flat runs of an edge looked at
 CLEAN = 0.97               # share of a margin row in the box colour
 MOSTLY = 0.3               # share of a row in the box colour that keeps it in the box (text allowed)
-MIN_RUN = 0.12             # a box covers at least this share of its edge
+MIN_RUN = 0.12             # a box runs along its edge for at least this share of the picture's short side
 FLAT_STEP = 10             # grey levels between neighbours inside a flat run
 BOX_TOLERANCE = 24         # grey levels from the box's colour still counted as the box
 MIN_STEP_OUT = 14          # mean grey-level step where the box ends (a gradient has none)
 EDGES = ("bottom", "top", "left", "right")
 STRAIGHT = 0.7             # share of the row past a box that differs from it (a straight edge)
-AFTER = 3                  # rows past a box's end that differ from it; none as deep as the box is clean again
-                           # (a line of text inside the box is followed by the box's clean colour)
+AFTER = 3                  # rows past a box's end that differ from it; none as deep as the box, nor BACK times
+BACK = 2                   # the clean margin before the end, is clean again (a line of text inside the box,
+                           # often deeper than the margin above it, is followed by the box's clean colour)
 TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bears text
+TIGHT = 6                  # grey levels from a flat box's one colour (its flat core, tried when a run is no box)
+TIGHT_STEP = 12            # grey levels a column steps out of a flat core's box ...
+STEP_SHARE = 0.5           # ... on this share of its columns (the rest: a background of nearly its colour)
 FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
 OMEGA = 1.85               # the membrane's over-relaxation (``kernels.membrane``)
 MEMBRANE_TOL = 0.02        # grey levels: the membrane stops when no pixel moves more
@@ -142,23 +148,38 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
     """The largest flat or text-bearing boxes on the picture's edges (at most :data:`MAX_BOXES`).
 
     On each edge (seen with it as row 0): the :data:`RUNS_PER_EDGE` longest runs of row 1 whose
-    neighbours lie at most :data:`FLAT_STEP` apart, :data:`MIN_RUN` of the edge or longer; a run
-    is a box when, going inwards, the rows stay mostly (:data:`MOSTLY`) within
-    :data:`BOX_TOLERANCE` of its colour (text allowed) and then stop doing so within
-    :data:`MAX_DEPTH` (flat content that never ends is no box), the box ending at its last clean
-    row (:data:`CLEAN`) when a clean margin comes before that end, or earlier at a clean margin
-    followed by a straight inner edge the box's colour does not come back from (:data:`AFTER`: the
-    lines of dense caption text stay inside the box); it is at least
+    neighbours lie at most :data:`FLAT_STEP` apart, :data:`MIN_RUN` of the picture's short side or
+    longer (a corner logo on the long edge of a wide picture is short for that edge); a run is a
+    box when, going inwards, the rows stay mostly (:data:`MOSTLY`) within :data:`BOX_TOLERANCE`
+    of its colour (text allowed) and then stop doing so within :data:`MAX_DEPTH` (flat content
+    that never ends is no box), the box ending at its last clean row (:data:`CLEAN`) when a clean
+    margin comes before that end, or earlier at a clean margin followed by a straight inner edge
+    the box's colour does not come back from within the box's depth nor :data:`BACK` times that
+    margin (:data:`AFTER`: the lines of dense caption text stay inside the box); it is at least
     :data:`MIN_DEPTH` deep, the mean step out of it is :data:`MIN_STEP_OUT` or more (a gradient
     has none) and the row past it differs from it in :data:`STRAIGHT` of its width (a straight
-    inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour. One
-    compiled pass (``kernels.edge_boxes``) over the four edges."""
+    inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour.
+
+    A run that is no box by these rules is judged once more as its *flat core*: the longest
+    stretch of the run within :data:`TIGHT` of the run's median colour, every pixel judged
+    against that one colour within :data:`TIGHT` (not against row 1's pixel above it within
+    :data:`BOX_TOLERANCE`), by the same rules except the step out, which is a step of more than
+    :data:`TIGHT_STEP` on :data:`STEP_SHARE` of the core's columns. An overlay is one flat colour
+    with a straight inner edge. On a smooth background (a field, layered gradients, a
+    landscape's sky) the row along the edge can run on from the box into a background of nearly
+    its colour without a step over :data:`FLAT_STEP`; the loose rules then judge box and
+    background as one run, whose background part stays within :data:`BOX_TOLERANCE` of itself
+    past the box's inner edge, so no straight edge is seen along enough of the run. The core is
+    the box's columns (the background drifts off its one colour), and its inner edge is a step
+    along most of it even where the background under it is near its colour (figures in
+    docs/triage.md). One compiled pass (``kernels.edge_boxes``) over the four edges."""
     a = np.ascontiguousarray(luma, dtype=np.float32)
     found = [Box(_EDGE_NAME[edge], depth, c0, c1, length, bool(text))
              for edge, depth, c0, c1, length, text in _kernel().edge_boxes(
                  a, np.array([_EDGE_CODE[e] for e in EDGES], np.int64), MAX_DEPTH, MIN_RUN, RUNS_PER_EDGE,
                  float(FLAT_STEP), float(BOX_TOLERANCE), 1 - MOSTLY, 1 - CLEAN, MIN_DEPTH, float(MIN_STEP_OUT),
-                 STRAIGHT, TEXT_MARKS[0], TEXT_MARKS[1], AFTER).tolist()]
+                 STRAIGHT, TEXT_MARKS[0], TEXT_MARKS[1], AFTER, float(BACK), float(TIGHT), float(TIGHT_STEP),
+                 STEP_SHARE).tolist()]
     found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
     return found[:MAX_BOXES]
 

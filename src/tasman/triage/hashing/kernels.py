@@ -174,23 +174,29 @@ def _off(e, i, c0, c1, tolerance):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _box_end(off, width, min_end, clean_off, straight, mostly_off, after):
+def _box_end(off, width, min_end, clean_off, straight, mostly_off, after, back):
     """Where a box ends (``hypotheses.find_boxes``), -1 for no end in reach; ``off`` holds, per row
     from the edge, the run's pixels off the box's colour. The first clean row (its margin) followed,
     within one mixed row and at ``min_end`` or deeper, by a straight inner edge that the box's
-    colour does not come back from cleanly within as many rows as the box is deep (text lines
-    between clean rows stay inside the box, however dense); failing that, the first row not mostly
-    the box's colour, cut back to the clean margin before it."""
+    colour does not come back from cleanly within as many rows as the box is deep, nor within
+    ``back`` times the clean rows just before that edge (text lines between clean rows stay inside
+    the box, however dense, and a line of text is often deeper than the margin above it); failing
+    that, the first row not mostly the box's colour, cut back to the clean margin before it."""
     n = off.shape[0]
+    margin = 0
     for r in range(n - 1):
         if not off[r] <= clean_off * width:
+            margin = 0
             continue
+        margin += 1                                  # clean rows up to r
         for d in range(1, 3):
             end = r + d
             if end < min_end or end >= n or not off[end] >= straight * width:
                 continue
+            if d == 2 and off[r + 1] <= clean_off * width:
+                continue                             # not a mixed row: the next r, with its longer margin
             comes_back = False
-            for i in range(end, min(n, end + max(after, end))):
+            for i in range(end, min(n, end + max(after, end, int(back * margin)))):
                 if off[i] <= clean_off * width:
                     comes_back = True
                     break
@@ -220,10 +226,71 @@ def _box_end(off, width, min_end, clean_off, straight, mostly_off, after):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
+def _judged(e, c0, c1, off, rows, limit, min_depth, mostly_off, clean_off, straight, after, back, step_min,
+            step_share):
+    """(the box's depth past its inner edge, its marks' share) for the run ``c0``..``c1`` of row 1
+    whose pixels off the box's colour are counted per row in ``off``, or (-1, 0) when it is no box:
+    no end in reach, too shallow, no step out of it (``step_share`` 0: the mean step at least
+    ``step_min``, a gradient has none; else ``step_share`` of its columns stepping more than
+    ``step_min``), or no straight inner edge past it."""
+    width = c1 - c0
+    end = _box_end(off, width, max(2, int(np.ceil(min_depth * rows))), clean_off, straight, mostly_off, after,
+                   back)
+    if end < 0:
+        return -1, 0.0                               # no end in reach: flat content, not a box
+    if end < max(2.0, min_depth * rows):
+        return -1, 0.0
+    if step_share == 0.0:
+        step = 0.0
+        for j in range(c0, c1):
+            step += abs(e[end, j] - e[end - 2, j])
+        if step / width < step_min:
+            return -1, 0.0                           # a slow change (a gradient), not a box's edge
+    else:
+        stepping = 0
+        for j in range(c0, c1):
+            stepping += abs(e[end, j] - e[end - 2, j]) > step_min
+        if stepping < step_share * width:
+            return -1, 0.0
+    past = min(end + 1, limit)
+    if off[past] < straight * width:
+        return -1, 0.0                               # no straight inner edge: a drawn shape
+    total = 0
+    for i in range(end):
+        total += off[i]
+    return past, total / (end * width)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _flat_core(e, c0, c1, tight):
+    """(colour, k0, k1): the median of row 1's run ``c0``..``c1`` and the longest stretch of the
+    run within ``tight`` of it (the first of equals)."""
+    colour = np.median(e[1, c0:c1])
+    k0 = c0
+    k1 = c0
+    start = -1
+    for j in range(c0, c1 + 1):
+        inside = j < c1 and abs(e[1, j] - colour) <= tight
+        if inside and start < 0:
+            start = j
+        elif not inside and start >= 0:
+            if j - start > k1 - k0:
+                k0 = start
+                k1 = j
+            start = -1
+    return colour, k0, k1
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
 def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance, mostly_off, clean_off,
-               min_depth, min_step_out, straight, marks_lo, marks_hi, after):
+               min_depth, min_step_out, straight, marks_lo, marks_hi, after, back, tight, tight_step, step_share):
     """The boxes on ``edges`` (codes as in :func:`_edge_rows`), k x 6 int64: edge, depth, c0, c1,
-    the edge's length, text (1 or 0); the rules and their settings are ``hypotheses.find_boxes``'s."""
+    the edge's length, text (1 or 0); the rules and their settings are ``hypotheses.find_boxes``'s.
+    A run that is no box by those rules is judged once more as its flat core (``_flat_core``: the
+    columns within ``tight`` of its median colour), each pixel against that one colour within
+    ``tight``, its inner edge a step of more than ``tight_step`` on ``step_share`` of its columns:
+    a flat box whose colour is near the background's at one end. (Judging every run's core too,
+    and taking the larger box, found the same share of copies: docs/triage.md.)"""
     out = np.empty((len(edges) * runs_per_edge, 6), np.int64)
     n_out = 0
     for edge in edges:
@@ -231,7 +298,7 @@ def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance
         limit = int(rows * max_depth)
         e = _edge_rows(a, edge, limit + 1)
         cols = e.shape[1]
-        min_len = max(4, int(cols * min_run))
+        min_len = max(4, int(min(rows, cols) * min_run))      # of the short side: a corner logo on a long edge
         # the flat runs of row 1: neighbours at most flat_step apart
         starts = np.empty(cols, np.int64)
         ends = np.empty(cols, np.int64)
@@ -245,6 +312,7 @@ def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance
                     n_runs += 1
                 start = j
         used = np.zeros(n_runs, np.bool_)
+        off = np.empty(limit + 1, np.int64)
         for _ in range(min(runs_per_edge, n_runs)):
             best = -1                                # the longest run left, the first of equals
             for k in range(n_runs):
@@ -253,27 +321,25 @@ def edge_boxes(a, edges, max_depth, min_run, runs_per_edge, flat_step, tolerance
             used[best] = True
             c0 = starts[best]
             c1 = ends[best]
-            width = c1 - c0
-            off = np.empty(limit + 1, np.int64)
             for i in range(limit + 1):
                 off[i] = _off(e, i, c0, c1, tolerance)
-            end = _box_end(off, width, max(2, int(np.ceil(min_depth * rows))), clean_off, straight, mostly_off, after)
-            if end < 0:
-                continue                             # no end in reach: flat content, not a box
-            if end < max(2.0, min_depth * rows):
-                continue
-            step = 0.0
-            for j in range(c0, c1):
-                step += abs(e[end, j] - e[end - 2, j])
-            if step / width < min_step_out:
-                continue                             # a slow change (a gradient), not a box's edge
-            past = min(end + 1, limit)
-            if off[past] < straight * width:
-                continue                             # no straight inner edge: a drawn shape
-            total = 0
-            for i in range(end):
-                total += off[i]
-            marks = total / (end * width)
+            past, marks = _judged(e, c0, c1, off, rows, limit, min_depth, mostly_off, clean_off, straight, after,
+                                  back, min_step_out, 0.0)
+            if past < 0:                             # no box: perhaps its flat core is one
+                colour, k0, k1 = _flat_core(e, c0, c1, tight)
+                if k1 - k0 < min_len:
+                    continue
+                for i in range(limit + 1):
+                    n = 0
+                    for j in range(k0, k1):
+                        n += abs(e[i, j] - colour) > tight
+                    off[i] = n
+                past, marks = _judged(e, k0, k1, off, rows, limit, min_depth, mostly_off, clean_off, straight,
+                                      after, back, tight_step, step_share)
+                if past < 0:
+                    continue
+                c0 = k0
+                c1 = k1
             out[n_out, 0] = edge
             out[n_out, 1] = past
             out[n_out, 2] = max(0, c0 - 1)
@@ -344,7 +410,8 @@ def _warm() -> None:
     w = np.zeros((1, 64, 2), np.float32)
     uncrop(a, np.float32(0), idx, w, np.zeros(1, np.int64), idx, w)
     membrane(a, 0, 2, 1, 3, np.zeros((2, 2), np.float32), 1.8, 0.01, 10)
-    edge_boxes(a, np.arange(4, dtype=np.int64), 0.35, 0.12, 3, 10.0, 24.0, 0.7, 0.03, 0.03, 14.0, 0.7, 0.02, 0.45, 3)
+    edge_boxes(a, np.arange(4, dtype=np.int64), 0.35, 0.12, 3, 10.0, 24.0, 0.7, 0.03, 0.03, 14.0, 0.7, 0.02, 0.45, 3,
+               2.0, 6.0, 12.0, 0.5)
 
 
 _warm()
