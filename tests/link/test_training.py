@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pyarrow as pa
 import pytest
 
+from tasman.link import training
 from tasman.link.backends import open_backend
+from tasman.link.normalise import normalise_rows
+from tasman.link.resolve import resolve
+from tasman.link.settings import LinkSettings
 from tasman.link.training import SCREEN_NAMES, U_FLOOR, correct_u, screen_name_chance
+from tasman.records.importers import Options, importer_for
+from tasman.synth.corpus import make_corpus
+
+from .conftest import usable
 
 
 def _linker(lam: float, levels: list[SimpleNamespace]) -> SimpleNamespace:
@@ -92,3 +102,32 @@ def test_the_share_of_chance_screen_names_is_read_from_the_countries_they_state(
         assert got["pairs"] == 0 and got["share"] == 1.0
     finally:
         be.close()
+
+
+def test_a_trained_model_weighs_screen_names_by_the_share_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    """On a corpus with chats on sites' own platforms, training measures the share and the screen-name
+    comparison's agreeing levels get a lower u than the floor gave them; nothing else changes."""
+    corpus = make_corpus(tmp_path, records=500, seed=6, habits=True)
+    rows: list[tuple[int, str, dict[str, Any]]] = []
+    for _source, (kind, path) in usable(corpus).items():
+        for _sid, fields in importer_for(kind).parse(path, Options()).rows:
+            rows.append((len(rows) + 1, kind, fields))
+    parties = normalise_rows(rows)
+    settings = LinkSettings(min_parties_to_train=100)
+
+    def u_values(model: dict[str, Any]) -> dict[str, list[float]]:
+        return {c["output_column_name"]: [lv["u_probability"] for lv in c["comparison_levels"]
+                                          if not lv.get("is_null_level")] for c in model["comparisons"]}
+
+    measured = resolve(parties, settings)
+    chance = measured.stats["training"]["screen_name_chance"]
+    assert chance["pairs"] > 0 and chance["share"] < U_FLOOR
+    monkeypatch.setattr(training, "screen_name_chance", lambda backend, parties="parties": {
+        "pairs": 0.0, "differ": 0.0, "differ_random": 1.0, "share": 1.0})
+    floored = resolve(parties, settings)
+    got, before = u_values(measured.splink_settings), u_values(floored.splink_settings)
+    assert all(a < b for a, b in zip(got[SCREEN_NAMES][:-1], before[SCREEN_NAMES][:-1], strict=True))
+    assert got[SCREEN_NAMES][-1] == pytest.approx(before[SCREEN_NAMES][-1])  # "other screen names"
+    for name in got.keys() - {SCREEN_NAMES}:
+        assert got[name] == pytest.approx(before[name]), name
