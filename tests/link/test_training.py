@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
+import pyarrow as pa
 import pytest
 
-from tasman.link.training import U_FLOOR, correct_u
+from tasman.link import training
+from tasman.link.backends import open_backend
+from tasman.link.normalise import normalise_rows
+from tasman.link.resolve import resolve
+from tasman.link.settings import LinkSettings
+from tasman.link.training import SCREEN_NAMES, U_FLOOR, correct_u, screen_name_chance
+from tasman.records.importers import Options, importer_for
+from tasman.synth.corpus import make_corpus
+
+from .conftest import usable
 
 
 def _linker(lam: float, levels: list[SimpleNamespace]) -> SimpleNamespace:
@@ -28,3 +40,94 @@ def test_u_loses_the_matches_among_random_pairs() -> None:
 def test_nothing_changes_without_a_prior() -> None:
     level = SimpleNamespace(is_null_level=False, m_probability=0.5, u_probability=0.003)
     assert correct_u(_linker(0.0, [level])) == 0 and level.u_probability == 0.003
+
+
+def _comparison(name: str, levels: list[SimpleNamespace]) -> SimpleNamespace:
+    return SimpleNamespace(output_column_name=name, comparison_levels=levels)
+
+
+def test_a_measured_share_of_chance_agreements_replaces_the_floor_for_its_comparison() -> None:
+    def levels() -> list[SimpleNamespace]:
+        return [SimpleNamespace(is_null_level=True),
+                SimpleNamespace(is_null_level=False, m_probability=0.5, u_probability=0.0003),  # all matches
+                SimpleNamespace(is_null_level=False, m_probability=0.1, u_probability=0.0002),  # some chance
+                SimpleNamespace(is_null_level=False, m_probability=0.4, u_probability=0.9995)]  # else
+    handles, other = levels(), levels()
+    linker = SimpleNamespace(_settings_obj=SimpleNamespace(
+        _probability_two_random_records_match=0.001,
+        comparisons=[_comparison(SCREEN_NAMES, handles), _comparison("payrefs", other)]))
+    correct_u(linker, floors={SCREEN_NAMES: 0.01})
+    # the screen names' agreeing levels: the sampled value times the measured share, whatever lambda m says
+    assert handles[1].u_probability == pytest.approx(0.0003 * 0.01)
+    assert handles[2].u_probability == pytest.approx(0.0002 * 0.01)
+    # its "else" level, and every other comparison, corrected as before
+    assert handles[3].u_probability == pytest.approx((0.9995 - 0.001 * 0.4) / 0.999)
+    assert other[1].u_probability == pytest.approx(U_FLOOR * 0.0003)
+    assert other[2].u_probability == pytest.approx((0.0002 - 0.001 * 0.1) / 0.999)
+    # a share at or above the floor changes nothing: the correction stands
+    again = levels()
+    linker._settings_obj.comparisons = [_comparison(SCREEN_NAMES, again)]
+    correct_u(linker, floors={SCREEN_NAMES: 0.5})
+    assert again[1].u_probability == pytest.approx(U_FLOOR * 0.0003)
+
+
+def _screen_names(rows: list[tuple[list[str] | None, str | None]]) -> pa.Table:
+    return pa.table({"uid": list(range(len(rows))), "handle_names": [h for h, _ in rows],
+                     "country": [c for _, c in rows]}, schema=pa.schema([
+                         ("uid", pa.int64()), ("handle_names", pa.list_(pa.string())), ("country", pa.string())]))
+
+
+def test_the_share_of_chance_screen_names_is_read_from_the_countries_they_state() -> None:
+    countries = ["PL", "DE", "FR", "IT"]
+    be = open_backend("duckdb")
+    try:
+        # 20 screen names, each held by two parties of one country (and one party without a country,
+        # which says nothing): one person's records, nothing differs
+        one = [([f"name{i}"], countries[i % 4]) for i in range(20) for _ in range(2)] + [(["name0"], None)]
+        be.load("parties", _screen_names(one))
+        got = screen_name_chance(be)
+        assert got["pairs"] == 20 and got["differ"] == 0
+        assert got["differ_random"] == pytest.approx(0.75)
+        assert got["share"] == pytest.approx((1 / 22) / 0.75)  # add-one smoothed: never quite none
+        # the same screen names held in two countries each: as often as random people differ, or more
+        mixed = [([f"name{i}"], countries[(i + k) % 4]) for i in range(20) for k in range(2)]
+        be.load("parties", _screen_names(mixed))
+        assert screen_name_chance(be)["share"] == 1.0
+        # a party that lists a screen name twice is one holder of it
+        be.load("parties", _screen_names([(["a", "a"], "PL"), (["a"], "PL"), (None, "DE")]))
+        assert screen_name_chance(be)["pairs"] == 1
+        # screen names without a country measure nothing: the share is 1 and the floor stands
+        be.load("parties", _screen_names([(["a", "b"], None), (["a"], None), (None, "PL"), (None, "DE")]))
+        got = screen_name_chance(be)
+        assert got["pairs"] == 0 and got["share"] == 1.0
+    finally:
+        be.close()
+
+
+def test_a_trained_model_weighs_screen_names_by_the_share_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    """On a corpus with chats on sites' own platforms, training measures the share and the screen-name
+    comparison's agreeing levels get a lower u than the floor gave them; nothing else changes."""
+    corpus = make_corpus(tmp_path, records=500, seed=6, habits=True)
+    rows: list[tuple[int, str, dict[str, Any]]] = []
+    for _source, (kind, path) in usable(corpus).items():
+        for _sid, fields in importer_for(kind).parse(path, Options()).rows:
+            rows.append((len(rows) + 1, kind, fields))
+    parties = normalise_rows(rows)
+    settings = LinkSettings(min_parties_to_train=100)
+
+    def u_values(model: dict[str, Any]) -> dict[str, list[float]]:
+        return {c["output_column_name"]: [lv["u_probability"] for lv in c["comparison_levels"]
+                                          if not lv.get("is_null_level")] for c in model["comparisons"]}
+
+    measured = resolve(parties, settings)
+    chance = measured.stats["training"]["screen_name_chance"]
+    assert chance["pairs"] > 0 and chance["share"] < U_FLOOR
+    monkeypatch.setattr(training, "screen_name_chance", lambda backend, parties="parties": {
+        "pairs": 0.0, "differ": 0.0, "differ_random": 1.0, "share": 1.0})
+    floored = resolve(parties, settings)
+    got, before = u_values(measured.splink_settings), u_values(floored.splink_settings)
+    assert all(a < b for a, b in zip(got[SCREEN_NAMES][:-1], before[SCREEN_NAMES][:-1], strict=True))
+    assert got[SCREEN_NAMES][-1] == pytest.approx(before[SCREEN_NAMES][-1])  # "other screen names"
+    for name in got.keys() - {SCREEN_NAMES}:
+        assert got[name] == pytest.approx(before[name]), name

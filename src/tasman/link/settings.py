@@ -32,7 +32,9 @@ from tasman.core.errors import InputError
 # 6: a lone first name (in a screen name or email, a first name given alone, one stated) met with the
 #    same first name: a level of name_in_alias (term-frequency weighted), and blocking on it with the
 #    same city or country (``given_block_*`` against ``first_block_*``)
-VERSION = 6
+# 7: the screen-name levels' u from the share of the pairs sharing a screen name that state different
+#    countries (``training.screen_name_chance``), where it is below the u correction's floor
+VERSION = 7
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
 # (``tasman.link.frequencies``); not Splink's, and not handed to it
