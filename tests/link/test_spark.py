@@ -233,5 +233,5 @@ def test_trainings_own_queries_give_duckdbs_figures_on_spark(spark: Any, tmp_pat
             be.load("parties", parties)
             figures.append((screen_name_chance(be), given_place_factor(be)))
     (duck_chance, duck_factor), (spark_chance, spark_factor) = figures
-    assert duck_chance["pairs"] > 0 and duck_factor > 1     # both measured something
+    assert duck_chance["names"] > 0 and duck_factor > 1     # both measured something
     assert spark_chance == pytest.approx(duck_chance) and spark_factor == pytest.approx(duck_factor)

@@ -14,7 +14,7 @@ from tasman.link.backends import open_backend
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import resolve
 from tasman.link.settings import LinkSettings
-from tasman.link.training import SCREEN_NAMES, U_FLOOR, correct_u, screen_name_chance
+from tasman.link.training import SCREEN_NAMES, U_FLOOR, correct_u, screen_name_chance, wilson_upper
 from tasman.records.importers import Options, importer_for
 from tasman.synth.corpus import make_corpus
 
@@ -86,29 +86,52 @@ def test_the_share_of_chance_screen_names_is_read_from_the_countries_they_state(
         one = [([f"name{i}"], countries[i % 4]) for i in range(20) for _ in range(2)] + [(["name0"], None)]
         be.load("parties", _screen_names(one))
         got = screen_name_chance(be)
-        assert got["pairs"] == 20 and got["differ"] == 0
-        assert got["differ_random"] == pytest.approx(0.75)
-        assert got["share"] == pytest.approx((1 / 22) / 0.75)  # add-one smoothed: never quite none
+        assert got["names"] == 20 and got["differ"] == 0
+        assert got["expected"] == pytest.approx(20 * 0.75)  # strangers: 1 - 4 x 0.25^2 of pairs span two
+        assert got["share"] == pytest.approx(wilson_upper(0, 20) * 20 / 15)  # never quite none
+        assert 0 < got["share"] < U_FLOOR
         # the same screen names held in two countries each: as often as random people differ, or more
         mixed = [([f"name{i}"], countries[(i + k) % 4]) for i in range(20) for k in range(2)]
         be.load("parties", _screen_names(mixed))
         assert screen_name_chance(be)["share"] == 1.0
-        # a party that lists a screen name twice is one holder of it
+        # a party that lists a screen name twice is one holder of it; one name measures nothing
         be.load("parties", _screen_names([(["a", "a"], "PL"), (["a"], "PL"), (None, "DE")]))
-        assert screen_name_chance(be)["pairs"] == 1
-        # screen names without a country measure nothing: the share is 1 and the floor stands
-        be.load("parties", _screen_names([(["a", "b"], None), (["a"], None), (None, "PL"), (None, "DE")]))
         got = screen_name_chance(be)
-        assert got["pairs"] == 0 and got["share"] == 1.0
+        assert got["names"] == 1 and got["share"] == 1.0
+        # screen names without a country, or empty, measure nothing: the share is 1 and the floor stands
+        be.load("parties", _screen_names([(["a", "b"], None), (["a"], None), ([""], "PL"), ([""], "DE")]))
+        got = screen_name_chance(be)
+        assert got["names"] == 0 and got["share"] == 1.0
     finally:
         be.close()
+
+
+def test_one_prolific_holder_weighs_as_one_screen_name() -> None:
+    """A thousand records of one person under one name do not make every screen name look like
+    one person's: each name counts once, and the countries' shares are read per name."""
+    countries = ["PL", "DE", "FR", "IT"]
+    one = [([f"name{i}"], countries[i % 4]) for i in range(20) for _ in range(2)]
+    namesakes = [(["sk8rboi"], ("GB", "US")[i % 2]) for i in range(8)]     # eight people, one name
+    big = [(["mart_kowal77"], "PL")] * 1000
+    be = open_backend("duckdb")
+    try:
+        figures = []
+        for rows in (one, one + big, one + namesakes, one + namesakes + big):
+            be.load("parties", _screen_names(rows))
+            figures.append(screen_name_chance(be)["share"])
+    finally:
+        be.close()
+    alone, with_big, with_namesakes, both = figures
+    assert with_big == pytest.approx(alone, rel=0.1)            # the prolific person changes little
+    assert both == pytest.approx(with_namesakes, rel=0.1)
+    assert with_namesakes > 1.3 * alone                         # the namesakes count
 
 
 def test_a_trained_model_weighs_screen_names_by_the_share_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                                    ) -> None:
     """On a corpus with chats on sites' own platforms, training measures the share and the screen-name
     comparison's agreeing levels get a lower u than the floor gave them; nothing else changes."""
-    corpus = make_corpus(tmp_path, records=500, seed=6, habits=True)
+    corpus = make_corpus(tmp_path, records=1200, seed=6, habits=True)
     rows: list[tuple[int, str, dict[str, Any]]] = []
     for _source, (kind, path) in usable(corpus).items():
         for _sid, fields in importer_for(kind).parse(path, Options()).rows:
@@ -122,9 +145,9 @@ def test_a_trained_model_weighs_screen_names_by_the_share_measured(tmp_path: Pat
 
     measured = resolve(parties, settings)
     chance = measured.stats["training"]["screen_name_chance"]
-    assert chance["pairs"] > 0 and chance["share"] < U_FLOOR
+    assert chance["names"] > 0 and chance["share"] < U_FLOOR
     monkeypatch.setattr(training, "screen_name_chance", lambda backend, parties="parties": {
-        "pairs": 0.0, "differ": 0.0, "differ_random": 1.0, "share": 1.0})
+        "names": 0, "differ": 0, "expected": 0.0, "share": 1.0})
     floored = resolve(parties, settings)
     got, before = u_values(measured.splink_settings), u_values(floored.splink_settings)
     assert all(a < b for a, b in zip(got[SCREEN_NAMES][:-1], before[SCREEN_NAMES][:-1], strict=True))

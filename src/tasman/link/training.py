@@ -7,6 +7,8 @@ records hold too few pairs to estimate from, and a wrong estimate is worse than 
 
 from __future__ import annotations
 
+import math
+
 import logging
 from typing import Any
 
@@ -115,35 +117,55 @@ def correct_u(linker: Any, tf_scales: dict[str, float] | None = None, floors: di
 SCREEN_NAMES = "handles"  # the comparison of screen names (settings.handle_comparison)
 
 
+Z_UPPER = 1.645        # the share is read at its one-sided 95% upper bound (Wilson's score interval)
+
+
 def screen_name_chance(backend: Backend, parties: str = "parties") -> dict[str, float]:
-    """The share of the pairs sharing a screen name that are two different people, measured by the
-    countries they state: two people who share a screen name by chance state different countries as
-    often as two random people do (``1 - sum p_c^2`` over the parties' countries), one person seldom.
-    Of the pairs of parties sharing a screen name that both state a country, ``d`` differ
-    (add-one smoothed: ``(differ + 1) / (both + 2)``); the share is ``d / (1 - sum p_c^2)``, at most
-    1. A person who states two countries counts as a chance agreement (the share errs high).
+    """The share of screen-name agreements that are chance (two different people), measured by the
+    countries the holders state. Each screen name that two or more parties hold (all of them
+    stating a country) is one observation, however many parties hold it, so one person's thousand
+    records under one name weigh what one pair of namesakes does: of ``names`` such names,
+    ``differ`` are held in more than one country. Were every name's holders strangers to one another,
+    a name of ``k`` holders would span several countries with probability ``1 - sum q_c^k`` (``q_c``:
+    the share of country ``c`` among the screen names' countries, each name's counted once, so a
+    prolific holder's country does not crowd the others out); ``expected`` is
+    that summed over the names. The share is ``differ / expected``, with ``differ`` read at its
+    one-sided 95% upper bound (Wilson), so a case with few shared names cannot claim a small share
+    (with none differing, 14 names are needed to go below the floor of a fifth), and at most 1; no
+    shared name with countries measures nothing (1).
+    A person who states two countries counts as chance (the share errs high); namesakes of one
+    country (a name built from a first name) count as one person (it errs low).
 
     Random sampling cannot tell this apart: almost every pair sharing a screen name it draws is one
-    person's records (a sampled u below ``lambda m``), so :func:`correct_u` keeps a fifth of the sampled
-    value, which says one agreement in five is chance; on both benchmark corpora none of the pairs
-    sharing a screen name is (docs/link.md). Pairs are counted per value by group-bys (no
-    self-join: a screen name a thousand parties hold costs nothing more)."""
+    person's records (a sampled u below ``lambda m``), so :func:`correct_u` keeps a fifth of the
+    sampled value. Counted by group-bys (no self-join)."""
     got = backend.query(f"""
         WITH held AS (SELECT DISTINCT uid, h, country FROM (
                           SELECT uid, unnest(handle_names) AS h, country FROM {parties}
-                          WHERE handle_names IS NOT NULL AND country IS NOT NULL) AS held_names),
-             hv AS (SELECT cast(count(*) AS double) AS n FROM held GROUP BY h),
-             hc AS (SELECT cast(count(*) AS double) AS n FROM held GROUP BY h, country),
-             cc AS (SELECT cast(count(*) AS double) AS n FROM {parties} WHERE country IS NOT NULL GROUP BY country)
-        SELECT (SELECT sum(n * (n - 1) / 2) FROM hv) AS pairs, (SELECT sum(n * (n - 1) / 2) FROM hc) AS same,
-               (SELECT sum(n * n) FROM cc) AS cc2, (SELECT sum(n) FROM cc) AS total
+                          WHERE handle_names IS NOT NULL AND country IS NOT NULL) AS held_names
+                      WHERE h IS NOT NULL AND h <> ''),
+             names AS (SELECT h, count(DISTINCT uid) AS k, count(DISTINCT country) AS c FROM held
+                       GROUP BY h HAVING count(DISTINCT uid) > 1),
+             spread AS (SELECT DISTINCT h, country FROM held),
+             shares AS (SELECT country, cast(count(*) AS double) / (SELECT count(*) FROM spread) AS q
+                        FROM spread GROUP BY country),
+             spans AS (SELECT names.h, 1 - sum(power(shares.q, names.k)) AS e
+                       FROM names CROSS JOIN shares GROUP BY names.h)
+        SELECT (SELECT count(*) FROM names) AS names, (SELECT count(*) FROM names WHERE c > 1) AS differ,
+               (SELECT sum(e) FROM spans) AS expected
     """).to_pylist()[0]
-    pairs, same = float(got["pairs"] or 0), float(got["same"] or 0)
-    total = float(got["total"] or 0)
-    differ_random = 1.0 - float(got["cc2"] or 0) / (total * total) if total else 0.0
-    differ = (pairs - same + 1) / (pairs + 2)
-    share = min(1.0, differ / differ_random) if differ_random > 0 else 1.0
-    return {"pairs": pairs, "differ": pairs - same, "differ_random": round(differ_random, 4), "share": share}
+    names, differ = int(got["names"] or 0), int(got["differ"] or 0)
+    expected = float(got["expected"] or 0.0)
+    share = 1.0
+    if names and expected > 0:
+        share = min(1.0, wilson_upper(differ, names) * names / expected)
+    return {"names": names, "differ": differ, "expected": round(expected, 3), "share": share}
+
+
+def wilson_upper(hits: int, n: int, z: float = Z_UPPER) -> float:
+    """The upper end of Wilson's score interval for a proportion of ``hits`` in ``n``."""
+    p, z2 = hits / n, z * z
+    return min(1.0, (p + z2 / (2 * n) + z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / (1 + z2 / n))
 
 
 def _exact_tf_column(level: Any) -> str | None:
