@@ -41,7 +41,6 @@ import pyarrow.compute as pc
 COLUMN = "block_keys"
 
 
-
 def mate_sql(key: str) -> str:
     """SQL of a key's mate: its tag's two characters swapped (DuckDB, translated for Spark)."""
     return f"substr({key}, 2, 1) || substr({key}, 1, 1) || substr({key}, 3)"
