@@ -26,11 +26,13 @@ from corpus2 import read_key
 from tasman.core.models import Record
 from tasman.core.workspace import Workspace
 from tasman.link.backends import open_backend
+from tasman.link.blockkeys import COLUMN as BLOCK_KEYS
+from tasman.link.blockkeys import mate_sql
 from tasman.link.keys import uid
 from tasman.link.models import LinkRun, Subject, SubjectRecord
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import resolve
-from tasman.link.settings import LinkSettings, blocking_rules
+from tasman.link.settings import LinkSettings
 from tasman.synth.corpus import read_truth
 
 
@@ -220,12 +222,10 @@ def analyse(folder: Path, show: int) -> None:
     be.load("parties", parties)
     be.load("missed", pa.table({"a": pa.array([a for a, _ in missed], pa.int64()),
                                 "b": pa.array([b for _, b in missed], pa.int64())}))
-    blocked: set[tuple[int, int]] = set()
-    for rule in blocking_rules():
-        sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
-        got = be.query(f"SELECT m.a, m.b FROM missed m JOIN parties l ON l.uid = m.a JOIN parties r ON r.uid = m.b "
-                       f"WHERE ({sql}) OR ({sql.replace('l.', 'x.').replace('r.', 'l.').replace('x.', 'r.')})")
-        blocked |= set(zip(got.column("a").to_pylist(), got.column("b").to_pylist(), strict=True))
+    # blocked: a key of one is the mate of a key of the other (tasman.link.blockkeys; the one blocking rule)
+    got = be.query(f"SELECT m.a, m.b FROM missed m JOIN parties l ON l.uid = m.a JOIN parties r ON r.uid = m.b "
+                   f"WHERE list_has_any(l.{BLOCK_KEYS}, list_transform(r.{BLOCK_KEYS}, lambda k: {mate_sql('k')}))")
+    blocked = set(zip(got.column("a").to_pylist(), got.column("b").to_pylist(), strict=True))
     res = resolve(parties, LinkSettings(review_threshold=0.001), backend=be, model=model)
     pred = be.query(f"SELECT least(uid_l, uid_r) AS a, greatest(uid_l, uid_r) AS b, match_probability AS p "
                     f"FROM {res.stats['predictions_table']}")

@@ -15,7 +15,7 @@ from tasman.link.backends import open_backend
 from tasman.link.keys import uid
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import resolve
-from tasman.link.settings import TF_SCALES, LinkSettings, blocking_rules
+from tasman.link.settings import TF_SCALES, LinkSettings
 from tasman.link.training import U_FLOOR, correct_u
 
 UNTRAINED = {"min_parties_to_train": 10**6, "threshold": 0.999999999, "review_threshold": 0.001}
@@ -141,8 +141,8 @@ def test_a_named_party_of_no_place_meets_a_screen_name_of_a_country() -> None:
 def test_a_named_party_with_a_place_keeps_to_its_country() -> None:
     (p,) = normalise_rows([(1, "customers", {"name": "Marta Kowalska", "country": "PL"})]).to_pylist()
     assert p["name_block_placeless"] is None and p["name_block"] == "kowa+m|PL"
-    rules = [r.get_blocking_rule("duckdb").blocking_rule_sql for r in blocking_rules()]
-    assert "split_part(l.alias_block1, '|', 1) = r.name_block_placeless" in rules
+    # its key meets the nameless parties of its country only, not those of every country (``QP``)
+    assert "NA|kowa+m|PL" in p["block_keys"] and not any(k.startswith("QP|") for k in p["block_keys"])
 
 
 # -- a nameless party's two blocking keys: those a name of the case offers, each text apart ---------------

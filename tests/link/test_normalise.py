@@ -135,3 +135,23 @@ def test_a_party_is_normalised_the_same_whatever_the_process_hash_seed() -> None
         seen.add(out.stdout.strip())
     assert len(seen) == 1, seen
     assert json.loads(seen.pop())[0]["alias_block1"] is not None
+
+
+def test_the_collector_is_left_as_it_was_found() -> None:
+    """Normalising pauses the cyclic garbage collector for each batch of parties and gives it back
+    as it was: on when on, off when a caller had turned it off; also when a record fails."""
+    import gc
+
+    import pytest
+
+    rows = [(1, "customers", {"name": "Ann Bell", "email": "ann@example.org"})]
+    assert gc.isenabled()
+    assert normalise_rows(rows).num_rows == 1 and gc.isenabled()
+    with pytest.raises(ValueError):
+        normalise_rows([(1, "customers", "{not json")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert normalise_rows(rows).num_rows == 1 and not gc.isenabled()
+    finally:
+        gc.enable()

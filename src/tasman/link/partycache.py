@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tasman.link import aliases, nicknames, normalise
+from tasman.link import aliases, blockkeys, nicknames, normalise, runin
 
 META_KEY = b"tasman.link.parties"
 MAX_PARTS = 16  # an incremental run that finds this many parts writes them back as one
@@ -35,7 +35,7 @@ def fingerprint() -> str:
     """The normalisation code's identity: the source of the modules that make a party, and the
     table's schema. A change to either makes every cache stale."""
     h = hashlib.sha256(str(normalise.SCHEMA).encode())
-    for module in (normalise, aliases, nicknames):
+    for module in (normalise, aliases, nicknames, runin, blockkeys):
         path = getattr(module, "__file__", None)
         if path:
             h.update(Path(path).read_bytes())

@@ -18,6 +18,7 @@ from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
 from tasman.core.errors import InputError
+from tasman.link import blockkeys
 
 # 2: handles on any platform, names inside screen names and emails, email providers' countries;
 # 3: nameless parties of no known country blocked against any country, and against each other;
@@ -252,48 +253,21 @@ def comparisons() -> list[Any]:
     ]
 
 
-# a named party's keys (last name and initial, first name and last initial; in its country, or
-# against the nameless parties of no known country) and a nameless party's (tasman.link.aliases)
-NAME_BLOCKS = ("name_block", "name_block_swap", "name_block_any", "name_block_swap_any")
-ALIAS_BLOCKS = ("alias_block1", "alias_block2")
-
-
 def blocking_rules() -> list[Any]:
-    """Which pairs are scored at all: each rule is cheap to join and catches matches the
-    others miss (typos in one name, a missing date of birth, swapped order). The four
-    ``alias_block`` rules let a party known by no name (a chat's screen name, an email) meet the
-    named parties whose last name and initial its screen names or emails hold, in the same country: one side of each is
-    only the nameless parties, so named parties never meet each other there (a million records
-    would make tens of millions of pairs), and each is written both ways round, because Splink
-    scores a pair once, with the lower id on the left; a named party's first name and last
-    initial (``name_block_swap``) meet them too (``giuseppe_m69``, a name in swapped order). The
-    ``_any`` keys do the same for a nameless party whose country nothing says (its keys end in
-    ``|*``): it meets the named parties of any country with that last name and initial. The last
-    four bring two nameless parties together whose screen names or emails hold the same last name
-    and initial in any country (``fola_yusuf71`` and ``folake.yusuf``: the location comparison weighs the countries),
-    and four more a named party whose place nothing says (a tip's "Marta Kowalska" alone) to the
-    nameless parties of every country (``mart_kowal77`` in a Polish chat): its key then has no country
-    to agree on (``name_block_placeless`` = ``kowa+m``)."""
-    return [
-        block_on("name_key"),
-        block_on("last_name", "dob"),
-        block_on("first_name", "dob"),
-        block_on("last_name", "city"),
-        block_on("first_name", "city", "substr(last_name, 1, 1)"),
-        block_on("dob", "city"),
-        block_on("dob", "postcode"),
-        block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "city"),
-        block_on("substr(first_name, 1, 3)", "substr(last_name, 1, 3)", "substr(dob, 1, 4)"),
-        *(CustomRule(f"l.{a} = r.{b}", "duckdb") for named in NAME_BLOCKS for alias in ALIAS_BLOCKS
-          for a, b in ((alias, named), (named, alias))),
-        *(CustomRule(f"split_part(l.alias_block{x}, '|', 1) = split_part(r.alias_block{y}, '|', 1)", "duckdb")
-          for x, y in ((1, 1), (1, 2), (2, 1), (2, 2))),
-        *(CustomRule(f"split_part({a}.alias_block{x}, '|', 1) = {b}.name_block_placeless", "duckdb")
-          for x in (1, 2) for a, b in (("l", "r"), ("r", "l"))),
-        block_on("handle_name"),
-        *(CustomRule(f"{a}.given_block_{place} = {b}.first_block_{place}", "duckdb")
-          for place in ("city", "country") for a, b in (("l", "r"), ("r", "l"))),
-    ]
+    """Which pairs are scored at all: those sharing a cheap key (``tasman.link.blockkeys``, where
+    each kind of key is described), in one rule that explodes each party's ``block_keys`` and
+    joins a key with its mate. The keys stand for the rules Tasman blocked with before, one by one
+    (38 of them): the name key; last name and date of birth; first name and date of birth; last
+    name and city; first name, city and last initial; date of birth and city; date of birth and
+    postcode; the first three letters of first and last name with the city, or with the year of
+    birth; a nameless party's last name and initial (from its screen names or emails) against
+    named parties', in the same country or of none known, never two named parties; two nameless
+    parties' in any country; a named party of no known place against the nameless parties of
+    every country; the same screen name; a lone first name with its city or country against named
+    parties' first names there. One rule instead of 38: Splink excludes from each rule the pairs of
+    every rule before it (its cost grows with the square of the rules' number), and an exploding
+    rule's pairs are made distinct instead; the pairs are the same (``tests/link/test_blocking.py``)."""
+    return [CustomRule(blockkeys.RULE_SQL, "duckdb", arrays_to_explode=[blockkeys.COLUMN])]
 
 
 def em_blocking(rule: str) -> Any:
