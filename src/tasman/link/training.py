@@ -7,9 +7,8 @@ records hold too few pairs to estimate from, and a wrong estimate is worse than 
 
 from __future__ import annotations
 
-import math
-
 import logging
+import math
 from typing import Any
 
 from splink.internals.exceptions import SplinkException
