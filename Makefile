@@ -6,6 +6,10 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 DEPS := pyproject.toml scripts/setup.sh src/tasman/serve/frontend/package-lock.json
 
+# pytest's workers for `make test` (pytest-xdist; docs/development.md, "The test run"):
+# `make test PYTEST_WORKERS=0` runs the suite in one process
+PYTEST_WORKERS ?= 2
+
 .PHONY: demo test lint bench setup setup-test clean
 
 $(RUN_STAMP): $(DEPS)
@@ -26,7 +30,7 @@ test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench
