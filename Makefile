@@ -30,7 +30,7 @@ test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench

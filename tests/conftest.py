@@ -20,48 +20,6 @@ from tasman.core.workspace import Workspace
 PG_ENV = "TASMAN_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
-# `make test` runs the suite on two pytest-xdist workers (-n 2 --dist loadgroup): the tests of one
-# xdist_group run one after another on one worker, every other test on whichever worker is free.
-# A test that uses the session's local Ray or Spark joins that one's group, so that a run starts
-# one of each, not one per worker; the modules that start Ray or Spark processes of their own, or
-# a browser, carry the group in their pytestmark (docs/development.md, "The test run").
-XDIST_GROUPS = {"ray_local": "ray", "spark": "spark"}
-
-
-@pytest.hookimpl(trylast=True)      # after pytest-xdist's own hook: see _in_group
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            group = next((g for f, g in XDIST_GROUPS.items() if f in getattr(item, "fixturenames", ())), None)
-            if group is not None:
-                item.add_marker(pytest.mark.xdist_group(group))
-    if config.getoption("loadgroup", False):          # set on an xdist worker under --dist loadgroup
-        for item in items:
-            names = {str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                     for m in item.iter_markers("xdist_group")}
-            if names:
-                _in_group(item, "_".join(sorted(names)))
-
-
-def _in_group(item: pytest.Item, group: str) -> None:
-    """What pytest-xdist's worker does for --dist loadgroup: the scheduler reads a test's group
-    from the end of its node id ("...::test@ray"). pytest-xdist 3.8 writes ``item._nodeid``,
-    which pytest 9.2's structured node ids no longer read, so every group would be ignored in
-    silence (pytest-xdist issue 1386): the id is set here where xdist's did not take, and a
-    pytest on which neither takes stops the run instead of running the groups apart."""
-    suffix = f"@{group}"
-    if item.nodeid.endswith(suffix):
-        return
-    try:
-        from _pytest.nodeid import NodeId
-    except ImportError:                                  # pytest before 9.2
-        item._nodeid = item.nodeid + suffix  # type: ignore[attr-defined]
-    else:
-        item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
-    if not item.nodeid.endswith(suffix):
-        raise pytest.UsageError(f"--dist loadgroup cannot put {item.nodeid} in group {group!r} on this pytest "
-                                "(tests/conftest.py, _in_group); run with -n 0")
-
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,7 +30,7 @@ from .conftest import import_corpus, usable
 # With spark.io.encryption.enabled PySpark hands data to the JVM over a socket it never closes
 # (pyspark.core.context._serialize_to_jvm): its ResourceWarning is PySpark's, not ours.
 SPARK_SOCKET = "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings(SPARK_SOCKET), pytest.mark.xdist_group("spark")]
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings(SPARK_SOCKET)]
 PRIORS = LinkSettings(min_parties_to_train=10**6)
 WEIGHT_TOLERANCE = 0.011  # explanations round weights to 0.01: a last-bit difference may flip one rounding
 

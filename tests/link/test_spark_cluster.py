@@ -31,7 +31,7 @@ from .test_spark import SPARK_SOCKET
 
 pyspark = pytest.importorskip("pyspark", reason="the Spark backend's tests need pyspark")
 
-pytestmark = [pytest.mark.cluster, pytest.mark.filterwarnings(SPARK_SOCKET), pytest.mark.xdist_group("spark")]
+pytestmark = [pytest.mark.cluster, pytest.mark.filterwarnings(SPARK_SOCKET)]
 SRC = Path(__file__).resolve().parents[2] / "src"
 EXECUTOR = "org.apache.spark.executor.CoarseGrainedExecutorBackend"
 

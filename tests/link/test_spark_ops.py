@@ -29,7 +29,7 @@ pytest.importorskip("pyspark", reason="the Spark backend's tests need pyspark")
 from tasman.link.backends import spark as spark_mod
 from tasman.link.backends.spark import SparkBackend
 
-pytestmark = [pytest.mark.filterwarnings(SPARK_SOCKET), pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.filterwarnings(SPARK_SOCKET)
 TABLE = pa.table({"uid": list(range(50)), "name": [f"person {i % 7}" for i in range(50)]})
 
 

@@ -27,7 +27,6 @@ PASSWORD = "correct horse battery staple"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),     # one server and one Chromium per module, on one worker
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="Debian's chromium is not installed (scripts/setup.sh installs it)"),
 ]

@@ -40,7 +40,7 @@ from tests.triage.run.test_cli_and_kill import (
     wait_for_files,
 )
 
-pytestmark = [pytest.mark.usefixtures("ray_local"), pytest.mark.xdist_group("ray")]
+pytestmark = pytest.mark.usefixtures("ray_local")
 
 
 def rows(path: Path) -> list[dict[str, str]]:

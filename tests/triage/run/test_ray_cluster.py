@@ -27,7 +27,7 @@ from tests.triage.run.test_cli_and_kill import SRC, STDERR, kill_group, stderr_o
 from tests.triage.run.test_ray import rows, started_head
 from tests.triage.run.test_ray_secure import RAY_VARS, self_signed
 
-pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ray")]
+pytestmark = pytest.mark.cluster
 
 RAY = str(Path(sys.executable).parent / "ray")
 OUTPUTS = ("files_csv", "matches_csv", "errors_csv")

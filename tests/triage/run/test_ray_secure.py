@@ -134,7 +134,6 @@ def _refused(done: subprocess.CompletedProcess[str], words: str) -> None:
 
 
 @pytest.mark.usefixtures("ray_local")
-@pytest.mark.xdist_group("ray")
 def test_a_cluster_with_token_and_tls_accepts_its_token_and_refuses_others(  # type: ignore[no-untyped-def]
         run_cli, secure_head: tuple[str, dict[str, str]], triage_set: TriageSet, tmp_path: Path) -> None:
     address, shared = secure_head

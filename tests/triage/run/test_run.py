@@ -138,7 +138,7 @@ class Recording(FakeMatcher):
         return super().match(files)
 
 
-@pytest.mark.parametrize("engine", ["local", pytest.param("ray", marks=pytest.mark.xdist_group("ray"))])
+@pytest.mark.parametrize("engine", ["local", "ray"])
 def test_ctrl_c_keeps_finished_work_and_resumes(ws: Workspace, triage_set: TriageSet, engine: str,
                                                 request: pytest.FixtureRequest) -> None:
     with ws.session() as s:
