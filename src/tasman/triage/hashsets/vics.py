@@ -6,11 +6,16 @@ upper- or lower-case hex, missing optional fields, SHA-256 and PDQ under ``Alter
 Another scheme's grading kept as a ``Tags`` entry ``<scheme>:<label>`` (``caid:B``, as
 ``tasman export vics`` writes it) comes back as ``source_scheme`` and ``source_category``.
 
-A hostile export's memory is bounded by the limits, not by its size: the stream is read with ijson's prefix-free
-``basic_parse`` (its ``parse`` keeps a prefix string per open level, quadratic in the depth),
-nesting deeper than ``MAX_DEPTH`` ends the import with the line it was reached by, one value
-(a string or a number) over ``MAX_TOKEN`` bytes ends it too, and a record over ``MAX_RECORD``
-bytes is skipped with a warning. Records are held until converted only a few thousand, or
+A hostile export's memory is bounded by the limits, not by its size. Every byte is first read by
+a byte-level scan (``vicsscan``, compiled) before yajl sees it: nesting deeper than
+``MAX_DEPTH`` ends the import with the line it is on, one value (a string, a number, a run of
+white space) over ``MAX_TOKEN`` bytes ends it too. The scan finds the ``Media`` records; runs of
+them are built in C by ijson's ``items`` (whose prefixes cost nothing at the depth the scan
+allows), and a record over ``MAX_RECORD`` bytes is skipped with a warning, its bytes read by yajl
+only to check them. The rest of the file goes to ijson's prefix-free ``basic_parse`` and the
+event loop of ``_runs`` (its ``parse`` keeps a prefix string per open level, quadratic in the
+depth), which bounds the objects it builds by an estimate of their size. Records are held until
+converted only a few thousand, or
 ``MAX_RECORD`` bytes of the file, at a time (in Python a record of many empty lists can take some
 25 times its bytes, so a few hundred MB at worst), and the record shapes remembered across
 imports (``_PLAIN_SHAPES``) are only short ones."""
@@ -29,7 +34,18 @@ import numpy as np
 from tasman.core.safejson import MAX_DEPTH, DepthError
 from tasman.triage.hashsets.base import BATCH_SIZE, Batch, Entry, HashSetFormat, clean_hex, entry_columns, hex_column
 from tasman.triage.hashsets.categories import SCHEME_NAME, SCHEMES
-from tasman.triage.hashsets.vicsscan import BIG, ERR, ERR_POS, REC_BIG, REC_DEPTH, REC_START, TOO_DEEP, new_state, scan
+from tasman.triage.hashsets.vicsscan import (
+    BIG,
+    ERR,
+    ERR_POS,
+    REC_BIG,
+    REC_DEPTH,
+    REC_START,
+    SLOW,
+    TOO_DEEP,
+    new_state,
+    scan,
+)
 
 FLAGS = ("IsPrecategorized", "VictimIdentified", "OffenderIdentified", "IsDistributed", "SelfGenerated")
 KEEP = ("MediaID", "MediaSize", "MimeType", "Series", "PhotoDNA")
@@ -298,6 +314,21 @@ def _built(run: bytes) -> list[Any]:
     return list(records)
 
 
+def _one(record: bytes) -> Any:
+    """One record built from the parser's events (``_Record``: no prefixes, its size estimated as
+    the event loop estimates it), for a record whose keys would cost ijson's ``items`` too much."""
+    built = _Record(0)
+    events = ijson.sendable_list()
+    parser = ijson.basic_parse_coro(events, use_float=True)
+    for at in range(0, len(record), 1 << 16):
+        parser.send(record[at:at + (1 << 16)])
+        for event, value in events:
+            built.add(event, value)
+        del events[:]
+    parser.close()
+    return TooLarge() if built.builder is None else built.builder.value
+
+
 def _scanned(counted: _Counted, max_depth: int) -> Iterator[tuple[str, Any]]:
     """The parser's events for the file, but with each run of ``Media`` records found by the scan
     (``vicsscan``) handed out as one ``(RECORDS, [record, ...])`` event, the records built in C by
@@ -333,6 +364,8 @@ def _scanned(counted: _Counted, max_depth: int) -> Iterator[tuple[str, Any]]:
                 checker.close()
                 checker = None
                 records: list[Any] = [TooLarge()]
+            elif kind == SLOW:
+                records = [_one(buf[start - base:end - base])]
             else:
                 run = buf[start - base:end - base]
                 counted.run_bytes += end - start
