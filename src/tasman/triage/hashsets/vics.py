@@ -332,8 +332,9 @@ def _one(record: bytes) -> Any:
 def _scanned(counted: _Counted, max_depth: int) -> Iterator[tuple[str, Any]]:
     """The parser's events for the file, but with each run of ``Media`` records found by the scan
     (``vicsscan``) handed out as one ``(RECORDS, [record, ...])`` event, the records built in C by
-    ijson's ``items`` (a record over ``MAX_RECORD`` bytes as ``TooLarge``, its bytes never
-    parsed). The rest of the file (the *skeleton*: the case objects and their keys, 1.x records
+    ijson's ``items`` (a record over ``MAX_RECORD`` bytes as ``TooLarge``, its bytes only checked
+    by a parser of its own; a record whose keys would cost ``items`` too much built by ``_one``).
+    The rest of the file (the *skeleton*: the case objects and their keys, 1.x records
     directly under ``value``, anything in a file the scan gave up on) goes to ``basic_parse``
     event by event, each run replaced there by an empty string whose event is dropped. The scan
     bounds the depth and one value's length for every byte before yajl sees it; a record still
