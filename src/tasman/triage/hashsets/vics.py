@@ -6,26 +6,46 @@ upper- or lower-case hex, missing optional fields, SHA-256 and PDQ under ``Alter
 Another scheme's grading kept as a ``Tags`` entry ``<scheme>:<label>`` (``caid:B``, as
 ``tasman export vics`` writes it) comes back as ``source_scheme`` and ``source_category``.
 
-A hostile export's memory is bounded by the limits, not by its size: the stream is read with ijson's prefix-free
-``basic_parse`` (its ``parse`` keeps a prefix string per open level, quadratic in the depth),
-nesting deeper than ``MAX_DEPTH`` ends the import with the line it was reached by, one value
-(a string or a number) over ``MAX_TOKEN`` bytes ends it too, and a record over ``MAX_RECORD``
-bytes is skipped with a warning. Records are held until converted only a few thousand, or
+A hostile export's memory is bounded by the limits, not by its size. Every byte is first read by
+a byte-level scan (``vicsscan``, compiled) before yajl sees it: nesting deeper than
+``MAX_DEPTH`` ends the import with the line it is on, one value (a string, a number, a run of
+white space) over ``MAX_TOKEN`` bytes ends it too. The scan finds the ``Media`` records; runs of
+them are built in C by ijson's ``items`` (whose prefixes cost nothing at the depth the scan
+allows), and a record over ``MAX_RECORD`` bytes is skipped with a warning, its bytes read by yajl
+only to check them. The rest of the file goes to ijson's prefix-free ``basic_parse`` and the
+event loop of ``_runs`` (its ``parse`` keeps a prefix string per open level, quadratic in the
+depth), which bounds the objects it builds by an estimate of their size. Records are held until
+converted only a few thousand, or
 ``MAX_RECORD`` bytes of the file, at a time (in Python a record of many empty lists can take some
 25 times its bytes, so a few hundred MB at worst), and the record shapes remembered across
 imports (``_PLAIN_SHAPES``) are only short ones."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
-from itertools import chain, repeat
+from contextlib import suppress
+from itertools import chain, islice, repeat
 from typing import Any, BinaryIO
 
 import ijson
+import numpy as np
 
 from tasman.core.safejson import MAX_DEPTH, DepthError
 from tasman.triage.hashsets.base import BATCH_SIZE, Batch, Entry, HashSetFormat, clean_hex, entry_columns, hex_column
 from tasman.triage.hashsets.categories import SCHEME_NAME, SCHEMES
+from tasman.triage.hashsets.vicsscan import (
+    BIG,
+    ERR,
+    ERR_POS,
+    REC_BIG,
+    REC_DEPTH,
+    REC_START,
+    SLOW,
+    TOO_DEEP,
+    new_state,
+    scan,
+)
 
 FLAGS = ("IsPrecategorized", "VictimIdentified", "OffenderIdentified", "IsDistributed", "SelfGenerated")
 KEEP = ("MediaID", "MediaSize", "MimeType", "Series", "PhotoDNA")
@@ -34,6 +54,8 @@ ALT = {"sha256": ("sha256", 64), "sha-256": ("sha256", 64), "sha1": ("sha1", 40)
 MAX_RECORD = 4 << 20     # bytes of one Media record (or of a case object without its Media list)
 RECORDS_AT_ONCE = 5_000  # records built before they are converted (a batch is made of several such)
 MAX_TOKEN = 16 << 20     # bytes read without one complete JSON value: a string or number that long
+CHUNK = 1 << 20          # bytes read (and scanned) at a time
+RECORDS = "records"      # the pseudo-event that hands the slow loop a run of records built by ijson's items
 OPEN = frozenset(("start_map", "start_array"))
 CLOSE = frozenset(("end_map", "end_array"))
 SCALARS = frozenset(("string", "number", "boolean", "null"))
@@ -219,7 +241,10 @@ def media_columns(records: list[Any]) -> Batch | None:
     if not parts:
         extra = [None] * n
     elif all(values.count(None) + values.count("") + values.count([]) == 0 for _, values in parts):
-        extra = [dict(zip(names, row, strict=True)) for row in zip(*(v for _, v in parts), strict=True)]
+        if len(parts) == 1:
+            extra = [{names[0]: v} for v in parts[0][1]]
+        else:                           # dict(zip(names, row)) for each row, without a Python step a row
+            extra = list(map(dict, map(zip, repeat(names, n), zip(*(v for _, v in parts), strict=True))))
     else:
         extra = [{k: v for k, v in zip(names, row, strict=True) if v not in EMPTY} or None
                  for row in zip(*(v for _, v in parts), strict=True)]
@@ -235,12 +260,13 @@ def media_columns(records: list[Any]) -> Batch | None:
 
 
 class _Counted:
-    """The stream as ijson reads it: counts bytes and lines, and refuses to read on while one
-    value has taken more than ``MAX_TOKEN`` bytes (yajl would hold all of it)."""
+    """The stream as it is read: counts bytes and lines (one value's length is bounded by the
+    scan, ``_scanned``)."""
 
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
-        self.pos = self.mark = 0        # bytes read; bytes read when the last event came out
+        self.pos = 0                    # bytes read
+        self.run_bytes = 0              # bytes of the runs of records the scan handed out
         self.lines = 1
         self.records = 0                # records handed out (skipped ones too)
 
@@ -248,9 +274,146 @@ class _Counted:
         data = self.raw.read(n)
         self.pos += len(data)
         self.lines += data.count(b"\n")
-        if self.pos - self.mark > MAX_TOKEN:
-            raise ValueError(f"one JSON value is over {MAX_TOKEN >> 20} MiB by line {self.lines:,}: refused")
         return data
+
+
+class _Feed:
+    """The records' bytes as ijson's ``items`` reads them: an array opened once, each run of
+    records appended as it is found (``read`` hands out what is there, then nothing)."""
+
+    def __init__(self) -> None:
+        self.parts: deque[bytes] = deque([b"["])
+
+    def read(self, n: int = -1) -> bytes:
+        return self.parts.popleft() if n and self.parts else b""
+
+
+class _Dropped:
+    """A push parser's target that keeps nothing (a skipped record is read only to be checked)."""
+
+    def send(self, event: Any) -> None:
+        pass
+
+
+def _sent(parser: Any, events: list[Any], piece: bytes) -> Iterator[tuple[str, Any]]:
+    """The events of ``piece`` sent to a push parser; on a parse error, those before it first."""
+    try:
+        parser.send(piece)
+    finally:
+        yield from events
+        del events[:]
+
+
+def _built(run: bytes) -> list[Any]:
+    """The records of a run that yajl refused, up to the one it refused (ijson's ``items`` loses
+    those it had parsed from the same buffer): read again with the push parser, which keeps them."""
+    records = ijson.sendable_list()
+    parser = ijson.items_coro(records, "item", use_float=True)
+    with suppress(ijson.JSONError):
+        parser.send(b"[" + run)
+    return list(records)
+
+
+def _one(record: bytes) -> Any:
+    """One record built from the parser's events (``_Record``: no prefixes, its size estimated as
+    the event loop estimates it), for a record whose keys would cost ijson's ``items`` too much."""
+    built = _Record(0)
+    events = ijson.sendable_list()
+    parser = ijson.basic_parse_coro(events, use_float=True)
+    for at in range(0, len(record), 1 << 16):
+        parser.send(record[at:at + (1 << 16)])
+        for event, value in events:
+            built.add(event, value)
+        del events[:]
+    parser.close()
+    return TooLarge() if built.builder is None else built.builder.value
+
+
+def _scanned(counted: _Counted, max_depth: int) -> Iterator[tuple[str, Any]]:
+    """The parser's events for the file, but with each run of ``Media`` records found by the scan
+    (``vicsscan``) handed out as one ``(RECORDS, [record, ...])`` event, the records built in C by
+    ijson's ``items`` (a record over ``MAX_RECORD`` bytes as ``TooLarge``, its bytes only checked
+    by a parser of its own; a record whose keys would cost ``items`` too much built by ``_one``).
+    The rest of the file (the *skeleton*: the case objects and their keys, 1.x records
+    directly under ``value``, anything in a file the scan gave up on) goes to ``basic_parse``
+    event by event, each run replaced there by an empty string whose event is dropped. The scan
+    bounds the depth and one value's length for every byte before yajl sees it; a record still
+    open at the end of what was read is held (at most ``MAX_RECORD`` bytes) until it closes."""
+    max_token, max_record = MAX_TOKEN, MAX_RECORD
+    state, stack = new_state(max_depth)
+    found = np.empty((CHUNK // 2 + 4, 4), dtype=np.int64)
+    events = ijson.sendable_list()
+    skeleton = ijson.basic_parse_coro(events, use_float=True)
+    feed = _Feed()
+    built = ijson.items(feed, "item", use_float=True)
+    sep = b""                           # the comma before the next run in ``feed``
+    checker: Any = None                 # yajl reading a record over MAX_RECORD, its events dropped
+    carry = b""                         # an open record's bytes so far
+    base = cur = 0                      # the file offset of buf[0]; the skeleton has had the file up to cur
+    while True:
+        data = counted.read(CHUNK)
+        buf = carry + data if carry else data
+        n = scan(np.frombuffer(buf, dtype=np.uint8), len(carry), base, state, stack, found,
+                 max_depth, max_token, max_record)
+        for kind, start, end, count in found[:n].tolist():
+            if start > cur:
+                yield from _sent(skeleton, events, buf[cur - base:start - base])
+            if kind == BIG:                     # skipped, but still read by yajl: a broken file stays refused
+                if checker is None:
+                    checker = ijson.basic_parse_coro(_Dropped())
+                checker.send(buf[max(start - base, 0):end - base])
+                checker.close()
+                checker = None
+                records: list[Any] = [TooLarge()]
+            elif kind == SLOW:
+                records = [_one(buf[start - base:end - base])]
+            else:
+                run = buf[start - base:end - base]
+                counted.run_bytes += end - start
+                feed.parts.append(sep + run)
+                sep = b","
+                try:
+                    records = list(islice(built, count))
+                except ijson.JSONError:
+                    yield RECORDS, _built(run)  # the records before the one yajl refused
+                    raise
+            yield RECORDS, records
+            skeleton.send(b'""')                # the run's place in the skeleton: one event, dropped
+            del events[:]
+            cur = end
+        open_record = state[REC_DEPTH] >= 0
+        if state[ERR]:
+            pos = int(state[ERR_POS])
+            if not open_record and pos > cur:
+                yield from _sent(skeleton, events, buf[cur - base:pos - base])
+            line = counted.lines - buf.count(b"\n", pos - base)
+            if state[ERR] == TOO_DEEP:
+                raise DepthError(_too_deep(max_depth, line))
+            raise ValueError(f"one JSON value is over {max_token >> 20} MiB by line {line:,}: refused")
+        if open_record:
+            rec_start = int(state[REC_START])
+            if rec_start > cur:
+                yield from _sent(skeleton, events, buf[cur - base:rec_start - base])
+                cur = rec_start
+            if state[REC_BIG]:                  # its bytes checked and dropped as they come
+                if checker is None:
+                    checker = ijson.basic_parse_coro(_Dropped())
+                checker.send(buf[rec_start - base:] if rec_start >= base else buf)
+                carry, base = b"", base + len(buf)
+            else:
+                carry, base = buf[rec_start - base:], rec_start
+        else:
+            if len(buf) > cur - base:
+                yield from _sent(skeleton, events, buf[cur - base:])
+            carry, base = b"", base + len(buf)
+            cur = base
+        if not data:
+            break
+    if carry:                           # the file ends inside a record: yajl says how
+        parser = ijson.items_coro(ijson.sendable_list(), "item", use_float=True)
+        parser.send(b"[" + carry)       # a record yajl refuses ends it here
+    skeleton.close()
+    yield from events
 
 
 class _Record:
@@ -362,25 +525,27 @@ class VicsFormat(HashSetFormat):
         any record that needs more (another letter case, a bad hash, no hash, a record skipped
         for its size) is converted record by record, each bad one a warning."""
         counted = _Counted(stream)
-        records = self._records(counted)
-        chunk: list[Any] = []
+        runs = self._runs(counted)
+        held: list[Any] = []            # records read, not converted yet (their warnings if the file breaks off)
+        taken = 0                       # records converted so far: the number of held[0]
         try:
             while True:
                 parts: list[Batch] = []
                 rows = 0
                 while rows < size:      # records held a few thousand at a time: a full record is a few KB
-                    chunk = []
-                    start, most = counted.pos, min(RECORDS_AT_ONCE, size - rows)
-                    for record in records:      # kept in chunk if the file breaks off
-                        chunk.append(record)
-                        if len(chunk) >= most or counted.pos - start > MAX_RECORD:
-                            break               # a few thousand records, or a few MiB of a hostile file's
-                    if not chunk:
+                    start, most = counted.pos + counted.run_bytes, min(RECORDS_AT_ONCE, size - rows)
+                    while len(held) < most and counted.pos + counted.run_bytes - start <= MAX_RECORD:
+                        run = next(runs, None)      # a few thousand records, or a few MiB of a hostile file's
+                        if run is None:
+                            break
+                        held += run
+                    if not held:
                         break
+                    chunk, held = (held, []) if len(held) <= most else (held[:most], held[most:])
                     batch = media_columns(chunk)
                     if batch is None:
-                        batch = entry_columns(list(self._entries(chunk, counted.records - len(chunk))))
-                    chunk = []
+                        batch = entry_columns(list(self._entries(chunk, taken)))
+                    taken += len(chunk)
                     if batch:
                         parts.append(batch)
                         rows += len(batch[0])
@@ -388,7 +553,7 @@ class VicsFormat(HashSetFormat):
                     break
                 yield parts[0] if len(parts) == 1 else [list(chain.from_iterable(c)) for c in zip(*parts, strict=True)]
         except Exception as exc:
-            for _ in self._entries(chunk, counted.records - len(chunk)):
+            for _ in self._entries(held, taken):
                 pass                    # the warnings of the records read before it
             if isinstance(exc, ijson.JSONError):
                 raise _broken(counted, exc) from exc
@@ -409,8 +574,14 @@ class VicsFormat(HashSetFormat):
 
     @staticmethod
     def _records(stream: BinaryIO | _Counted, max_depth: int = MAX_DEPTH) -> Iterator[Any]:
-        """Media objects wherever they sit, building only one record at a time: a case object is
-        built without its ``Media`` list, whose records are built and handed out one by one.
+        """Media objects wherever they sit, one by one (``_runs``)."""
+        return chain.from_iterable(VicsFormat._runs(stream, max_depth))
+
+    @staticmethod
+    def _runs(stream: BinaryIO | _Counted, max_depth: int = MAX_DEPTH) -> Iterator[list[Any]]:
+        """Media objects wherever they sit, in lists: a run of records the scan found (built by
+        ijson's C ``items``), or one built here from the parser's events, one record at a time: a
+        case object is built without its ``Media`` list, whose records are built and handed out one by one.
 
         ``path`` holds one entry per open container outside the record being built: the current
         key of an object, ``None`` for an array (ijson's prefix, as a list). An event's prefix is
@@ -432,8 +603,11 @@ class VicsFormat(HashSetFormat):
         skipping = 0                    # containers open in a Media record skipped for its size
         candidate = False               # the record on ``stack`` is an object under value (a 1.x record?)
         max_record, scalars, opening = MAX_RECORD, SCALARS, OPEN     # read once: the loop runs per event
-        for event, value in ijson.basic_parse(counted, use_float=True):
-            counted.mark = counted.pos
+        for event, value in _scanned(counted, max_depth):
+            if event == RECORDS:        # a run of Media records built by ijson (never inside one built here)
+                counted.records += len(value)
+                yield value
+                continue
             if stack:
                 if event == "map_key":
                     size += 16 + len(value)
@@ -468,12 +642,12 @@ class VicsFormat(HashSetFormat):
                                 in_map = type(top) is dict
                             elif not candidate:
                                 counted.records += 1
-                                yield record
+                                yield [record]
                             else:
                                 candidate = False
                                 if any(_get(record, k) for k in ("MD5", "SHA1", "SHA256")):
                                     counted.records += 1
-                                    yield record       # a 1.x export with Media records directly under value
+                                    yield [record]     # a 1.x export with Media records directly under value
                         continue
                 # The record leaves the short way, and this event goes the long way below: a Media
                 # record over MAX_RECORD is skipped (its events only counted); an object under
@@ -498,7 +672,7 @@ class VicsFormat(HashSetFormat):
                     skipping -= 1
                     if not skipping:
                         counted.records += 1
-                        yield TooLarge()
+                        yield [TooLarge()]
                 continue
             if event in OPEN:
                 level = len(path)
@@ -531,10 +705,10 @@ class VicsFormat(HashSetFormat):
             if event == "end_map" and level == outer.level:
                 if outer.builder is None:
                     counted.records += 1
-                    yield TooLarge()
+                    yield [TooLarge()]
                 else:
                     obj = outer.builder.value
                     if isinstance(obj, dict) and any(_get(obj, k) for k in ("MD5", "SHA1", "SHA256")):
                         counted.records += 1
-                        yield obj      # a case object with hashes of its own: read as a record too
+                        yield [obj]    # a case object with hashes of its own: read as a record too
                 outer = None
