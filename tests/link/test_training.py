@@ -154,3 +154,12 @@ def test_a_trained_model_weighs_screen_names_by_the_share_measured(tmp_path: Pat
     assert got[SCREEN_NAMES][-1] == pytest.approx(before[SCREEN_NAMES][-1])  # "other screen names"
     for name in got.keys() - {SCREEN_NAMES}:
         assert got[name] == pytest.approx(before[name]), name
+
+
+def test_wilson_upper_bound() -> None:
+    assert wilson_upper(0, 20) == pytest.approx(1.645 ** 2 / (20 + 1.645 ** 2))   # none of n: z^2 / (n + z^2)
+    assert wilson_upper(5, 5) == 1.0
+    assert 0.5 < wilson_upper(10, 20) < 0.7
+    for hits, n in ((0, 0), (3, 2), (-1, 5)):
+        with pytest.raises(ValueError):
+            wilson_upper(hits, n)

@@ -124,14 +124,16 @@ def screen_name_chance(backend: Backend, parties: str = "parties") -> dict[str, 
     countries the holders state. Each screen name that two or more parties hold (all of them
     stating a country) is one observation, however many parties hold it, so one person's thousand
     records under one name weigh what one pair of namesakes does: of ``names`` such names,
-    ``differ`` are held in more than one country. Were every name's holders strangers to one another,
-    a name of ``k`` holders would span several countries with probability ``1 - sum q_c^k`` (``q_c``:
-    the share of country ``c`` among the screen names' countries, each name's counted once, so a
-    prolific holder's country does not crowd the others out); ``expected`` is
-    that summed over the names. The share is ``differ / expected``, with ``differ`` read at its
-    one-sided 95% upper bound (Wilson), so a case with few shared names cannot claim a small share
-    (with none differing, 14 names are needed to go below the floor of a fifth), and at most 1; no
-    shared name with countries measures nothing (1).
+    ``differ`` are held in more than one country. Were a name's holders two strangers, it would
+    span two countries with probability ``1 - sum q_c^2`` (``q_c``: the share of country ``c`` among
+    the screen names' countries, each name's counted once, so a prolific holder's country does not
+    crowd the others out); ``expected`` is that summed over the names, each name counted as a pair
+    whatever its holders (a name of many holders spans countries more often by chance, so this
+    errs towards a higher share, the safe side). The share is ``differ / expected``, with ``differ``
+    read at its one-sided 95% upper bound (Wilson), so a case with few shared names cannot claim a
+    small share (with none differing and a spread of 0.75 a name, 16 names are needed to go below
+    the floor of a fifth; more where one country dominates), and at most 1; no shared name with
+    countries measures nothing (1).
     A person who states two countries counts as chance (the share errs high); namesakes of one
     country (a name built from a first name) count as one person (it errs low).
 
@@ -148,7 +150,7 @@ def screen_name_chance(backend: Backend, parties: str = "parties") -> dict[str, 
              spread AS (SELECT DISTINCT h, country FROM held),
              shares AS (SELECT country, cast(count(*) AS double) / (SELECT count(*) FROM spread) AS q
                         FROM spread GROUP BY country),
-             spans AS (SELECT names.h, 1 - sum(power(shares.q, names.k)) AS e
+             spans AS (SELECT names.h, 1 - sum(power(shares.q, least(names.k, 2))) AS e
                        FROM names CROSS JOIN shares GROUP BY names.h)
         SELECT (SELECT count(*) FROM names) AS names, (SELECT count(*) FROM names WHERE c > 1) AS differ,
                (SELECT sum(e) FROM spans) AS expected
@@ -162,7 +164,11 @@ def screen_name_chance(backend: Backend, parties: str = "parties") -> dict[str, 
 
 
 def wilson_upper(hits: int, n: int, z: float = Z_UPPER) -> float:
-    """The upper end of Wilson's score interval for a proportion of ``hits`` in ``n``."""
+    """The upper end of Wilson's score interval for a proportion of ``hits`` in ``n`` (1 when all hit)."""
+    if n <= 0 or not 0 <= hits <= n:
+        raise ValueError(f"wilson_upper needs 0 <= hits <= n and n > 0, not {hits} of {n}")
+    if hits == n:
+        return 1.0
     p, z2 = hits / n, z * z
     return min(1.0, (p + z2 / (2 * n) + z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / (1 + z2 / n))
 
