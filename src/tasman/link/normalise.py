@@ -23,7 +23,6 @@ alone).
 
 from __future__ import annotations
 
-import gc
 import json
 import operator
 import os
@@ -36,6 +35,7 @@ import phonenumbers
 import pyarrow as pa
 
 from tasman.core.fields import SIDES, field, side_field
+from tasman.core.gcpause import collector_paused
 from tasman.extract.identifiers import (
     PLATFORMS,
     UNKNOWN_PLATFORM,
@@ -435,13 +435,10 @@ def parties(record_id: int, kind: str, fields: dict[str, Any]) -> list[dict[str,
 
 def _batch(rows: Iterable[tuple[int, str, Any]]) -> pa.RecordBatch:
     out: list[tuple[Any, ...]] = []
-    # tens of thousands of small dicts, lists and tuples, and no cycles among them: the cyclic
-    # collector, triggered by their allocation, would only traverse them, and every object of the
-    # process (the cleaners' caches included) in each full collection, again and again (about a
-    # sixth of normalisation's CPU time at 20,000 records); the rows are freed before it is back on
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # tens of thousands of small dicts, lists and tuples, and no cycles among them (about a sixth
+    # of normalisation's CPU time at 20,000 records went to the collector); the rows are freed
+    # before it is back on
+    with collector_paused():
         for rid, kind, fields in rows:
             f = json.loads(fields) if isinstance(fields, (str, bytes)) else fields
             out.extend(_ROW(p) for p in parties(int(rid), kind, f or {}))
@@ -450,9 +447,6 @@ def _batch(rows: Iterable[tuple[int, str, Any]]) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([pa.array(c, type=t.type) for c, t in zip(columns, PARTY_SCHEMA,
                                                                                      strict=True)],
                                           schema=PARTY_SCHEMA)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _chunks(rows: Iterable[tuple[int, str, Any]], size: int) -> Iterator[list[tuple[int, str, Any]]]:

@@ -13,6 +13,7 @@ import pyarrow as pa
 from splink import Linker
 from splink.internals.exceptions import SplinkException
 
+from tasman.core.gcpause import collector_paused
 from tasman.core.progress import StageHook, no_stage
 from tasman.link import frequencies
 from tasman.link.backends import Backend, open_backend
@@ -200,9 +201,10 @@ def _explained(be: Backend, predicted: str, pairs: str, splink_dict: dict[str, A
         FROM {predicted} p JOIN {pairs} c ON least(p.uid_l, p.uid_r) = c.a AND greatest(p.uid_l, p.uid_r) = c.b
         ORDER BY a, b
     """)
-    columns = {name: result.column(name).to_pylist() for name in result.column_names}
-    return [Link(a, b, rule, expl["match_weight"], expl["probability"], expl)
-            for a, b, expl in zip(columns["a"], columns["b"], explain_columns(columns, labels), strict=True)]
+    with collector_paused():                # a dict of dicts a link, no cycles among them
+        columns = {name: result.column(name).to_pylist() for name in result.column_names}
+        return [Link(a, b, rule, expl["match_weight"], expl["probability"], expl)
+                for a, b, expl in zip(columns["a"], columns["b"], explain_columns(columns, labels), strict=True)]
 
 
 def _probable(be: Backend, predicted: str, clusters: Clusters, splink_dict: dict[str, Any],
