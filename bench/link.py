@@ -1,7 +1,7 @@
 """Records import and entity resolution: quality against the truth, time and memory per stage,
 beside a plain Splink run on the same records in the same process.
 
-    PYTHONPATH=src python bench/link.py [--records 100000] [--seed 7] [--threshold 0.99]
+    PYTHONPATH=src python bench/link.py [--records 100000] [--seed 7] [--threshold 0.95]
                                         [--workers 2] [--no-baseline] [--keep DIR] [--json OUT]
                                         [--backend spark [--spark-master URL]]
                                         [--corpus synth|alt|both] [--plain-synth] [--no-checks]
@@ -673,7 +673,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=100_000, help="records per corpus")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--threshold", type=float, default=0.99)
+    ap.add_argument("--threshold", type=float, default=LinkSettings().threshold,
+                    help="the link threshold (default: Tasman's own, %(default)s)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--no-baseline", action="store_true", help="skip the plain Splink peer")
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")

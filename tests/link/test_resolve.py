@@ -49,7 +49,7 @@ def test_f1_on_a_small_corpus_with_priors(tmp_path: Path, seed: int) -> None:
     for lk in res.links:
         if lk.rule == "probabilistic":
             assert lk.explanation["agreed"] and lk.explanation["fields"]["name"]["level"]
-            assert lk.probability >= 0.99
+            assert lk.probability >= res.stats["threshold"]
         else:
             assert lk.explanation["shared"][0]["value"] and lk.weight == 99.0
 

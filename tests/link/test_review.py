@@ -201,7 +201,7 @@ def test_verdicts_are_labels_for_training(ws: Workspace, tmp_path: Path) -> None
 
 def test_review_threshold_is_checked() -> None:
     assert link_settings(review_threshold=0.8).review_threshold == 0.8
-    with pytest.raises(InputError, match=r"review threshold 0\.995 is above the threshold 0\.99"):
+    with pytest.raises(InputError, match=r"review threshold 0\.995 is above the threshold 0\.95"):
         link_settings(review_threshold=0.995)
     with pytest.raises(InputError, match="review threshold 0 must be a probability"):
         link_settings(review_threshold=0)

@@ -51,7 +51,7 @@ def test_link_stores_subjects_explanations_and_stable_refs(ws: Workspace, small_
         assert n_members == n_records + tx  # every party of every record is in exactly one subject
         run = s.get(LinkRun, first.run_id)
         assert run is not None and run.finished_at is not None and run.status == "finished"
-        assert run.settings["tasman"]["threshold"] == 0.99 and run.settings["splink"]["comparisons"]
+        assert run.settings["tasman"]["threshold"] == 0.95 and run.settings["splink"]["comparisons"]
         assert s.scalar(select(func.count()).select_from(RecordLink)) == first.stats["links"] > 0
     with ws.session() as s:
         second = run_link(s, ws.actor, "C1", settings=FAST)

@@ -144,18 +144,18 @@ def test_linking_over_the_api(api: Callable[[str], TestClient], ws: Workspace, c
                         ({"workers": 2}, "unknown link parameter 'workers': use threshold")):
         refused = api("ana").post(JOBS, json={"kind": "link", "params": params})
         assert (refused.status_code, refused.json()) == (422, {"detail": why}), params
-    started = api("ana").post(JOBS, json={"kind": "link", "params": {"threshold": 0.95}})
-    assert started.status_code == 202 and _last_job(ws).params == {"threshold": 0.95}
+    started = api("ana").post(JOBS, json={"kind": "link", "params": {"threshold": 0.97}})
+    assert started.status_code == 202 and _last_job(ws).params == {"threshold": 0.97}
     first = _finished(api, ws, started.json()["id"])["result"]
     subjects = api("aud").get(f"/api/v1/cases/{CASE}/subjects").json()
-    assert first["threshold"] == 0.95 and first["subjects"] == len(subjects) > 0
+    assert first["threshold"] == 0.97 and first["subjects"] == len(subjects) > 0
     assert first["stored"]["new_refs"] == len(subjects)
     assert sum(s["records"] for s in subjects) == first["parties"]
     assert ("ana", "link.run", CASE, f"run {first['run_id']}") in audit_actions(ws, "ana")
     again = api("ana").post(JOBS, json={"kind": "link"})
     second = _finished(api, ws, again.json()["id"])
     run = second["result"]["run_id"]
-    assert second["result"]["threshold"] == 0.99 and second["outcome"].startswith(f"link run {run}:")
+    assert second["result"]["threshold"] == 0.95 and second["outcome"].startswith(f"link run {run}:")
 
 
 def test_a_running_link_names_its_stage(api: Callable[[str], TestClient], ws: Workspace, corpus: Corpus) -> None:

@@ -18,7 +18,7 @@ from tasman.link.views import export_subjects, list_subjects, show_subject
 
 @click.group("link", cls=TasmanGroup, invoke_without_command=True)
 @click.option("--case", "case_ref", help="The case whose records to resolve.")
-@click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.99).")
+@click.option("--threshold", type=float, help="Match probability at which records are joined (default 0.95).")
 @click.option("--review-threshold", type=float, metavar="P",
               help="Pairs scored from P up to the threshold, left in two subjects, are kept as probable links "
                    "for review: 'tasman link review' (default 0.05).")

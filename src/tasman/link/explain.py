@@ -10,6 +10,12 @@ from typing import Any
 
 from tasman.link.settings import DETERMINISTIC
 
+# a prediction's column with the weight taken off for a country counted twice (``tasman.link.place``),
+# and how an explanation names it
+PLACE_COLUMN = "mw_place"
+PLACE_FIELD = "place"
+PLACE_LABEL = "the country the shared name already implies, counted once"
+
 
 class LevelLabels:
     """Each comparison's levels by match weight, to name the level of a scored pair.
@@ -74,6 +80,7 @@ def explain_columns(cols: dict[str, list[Any]], labels: LevelLabels) -> list[dic
     seen: dict[str, dict[tuple[float, float], tuple[str, float, bool]]] = {name: {} for name in names}
     parts = [(name, cols[f"mw_{name}"], cols.get(f"mw_tf_adj_{name}") or zero, seen[name]) for name in names]
     label = labels.label
+    place = cols.get(PLACE_COLUMN) or zero
     out = []
     for i in range(n):
         fields: dict[str, Any] = {}
@@ -90,6 +97,8 @@ def explain_columns(cols: dict[str, list[Any]], labels: LevelLabels) -> list[dic
             fields[name] = {"level": known[0], "weight": known[1]}
             if known[2]:
                 agreed.append(name)
+        if place[i]:
+            fields[PLACE_FIELD] = {"level": PLACE_LABEL, "weight": round(place[i], 2)}
         out.append({"match_weight": round(cols["match_weight"][i], 2),
                     "probability": round(cols["match_probability"][i], 6), "agreed": agreed, "fields": fields})
     return out

@@ -47,7 +47,7 @@ from tasman.core.models import AuditEvent, Record
 from tasman.core.progress import StageHook, no_stage
 from tasman.core.timeutil import utcnow
 from tasman.evidence.cases import get_case
-from tasman.link import frequencies, partycache
+from tasman.link import frequencies, partycache, place
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster
 from tasman.link.decisions import compile_constraints, list_decisions
@@ -270,6 +270,12 @@ def _compute(be: Backend, inp: IncrementalInput, settings: LinkSettings, stage: 
         stats["deterministic"] = _deterministic(be, settings)
     with stage("predict"):
         _predict(be, settings, splink_dict, new_n, inp.model.get(TF_SCALES))
+        if new_n:  # the country a shared name implies, counted once, as the full run that trained the model did
+            placed = place.correct(be, "inc_pred", "inc_pred_placed", splink_dict, inp.model.get(place.KEY),
+                                   min(settings.review_threshold, settings.threshold))
+            if placed != "inc_pred":
+                be.create("inc_pred", f"SELECT * FROM {placed}")
+                be.drop(placed)
     with stage("cluster"):
         clusters, links, touched = _cluster(be, inp, settings, splink_dict, stats)
         subjects = _subjects(be, clusters)

@@ -15,10 +15,10 @@ from splink.internals.exceptions import SplinkException
 
 from tasman.core.gcpause import collector_paused
 from tasman.core.progress import StageHook, no_stage
-from tasman.link import frequencies
+from tasman.link import frequencies, place
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
-from tasman.link.explain import explain_columns, explain_deterministic, level_labels
+from tasman.link.explain import PLACE_COLUMN, explain_columns, explain_deterministic, level_labels
 from tasman.link.normalise import BASIS
 from tasman.link.rules import deterministic_edges
 from tasman.link.settings import TF_SCALES, LinkSettings, apply_model, apply_priors
@@ -112,10 +112,18 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
                     warning_mode="never").physical_name
             except SplinkException as exc:  # pragma: no cover - defensive: keep the deterministic links
                 stats["predict_error"] = str(exc)
+            splink_dict = linker.misc.save_model_to_json()
+            splink_dict[TF_SCALES] = {c: scales[c] for c in tf_columns}  # kept with the model (apply_model skips it)
+            frequencies.drop(be, tf_columns)
+            measures = ((place.measure(be) if stats["training"].get("u") else None) if model is None
+                        else model.get(place.KEY))
+            if measures:
+                splink_dict[place.KEY] = measures  # kept with the model, as the term frequencies' scales are
+            if predicted:
+                predicted = place.correct(be, predicted, "predictions_placed", splink_dict, measures,
+                                          min(settings.review_threshold, settings.threshold))
         stats["predictions_table"] = predicted
-        splink_dict = linker.misc.save_model_to_json()
-        splink_dict[TF_SCALES] = {c: scales[c] for c in tf_columns}  # kept with the model (apply_model skips it)
-        frequencies.drop(be, tf_columns)
+        stats["place"] = {"measured": bool(measures), "same_country": (measures or {}).get("same_country")}
     stats["lambda"] = splink_dict["probability_two_random_records_match"]
     with stage("cluster"):
         clusters, links = _cluster(be, parties, predicted, constraints, splink_dict, stats, settings.threshold)
@@ -195,7 +203,8 @@ def _explained(be: Backend, predicted: str, pairs: str, splink_dict: dict[str, A
     present = set(be.query(f"SELECT * FROM {predicted} LIMIT 0").column_names)
     cols = ", ".join(["match_weight", "match_probability"]
                      + [f"mw_{c}" for c in labels]
-                     + [f"mw_tf_adj_{c}" for c in labels if f"mw_tf_adj_{c}" in present])
+                     + [f"mw_tf_adj_{c}" for c in labels if f"mw_tf_adj_{c}" in present]
+                     + [c for c in (PLACE_COLUMN,) if c in present])
     result = be.query(f"""
         SELECT least(p.uid_l, p.uid_r) AS a, greatest(p.uid_l, p.uid_r) AS b, {cols}
         FROM {predicted} p JOIN {pairs} c ON least(p.uid_l, p.uid_r) = c.a AND greatest(p.uid_l, p.uid_r) = c.b

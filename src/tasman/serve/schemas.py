@@ -297,7 +297,7 @@ class LinkParams(JobParams):
     problems: ClassVar[dict[str, str]] = {
         "threshold": "threshold must be a probability between 0 and 1 (exclusive)"}
     threshold: Annotated[float, BeforeValidator(_no_bool), Field(gt=0, lt=1)] | None = Field(
-        default=None, description="match probability at which records are joined (default 0.99)")
+        default=None, description="match probability at which records are joined (default 0.95)")
 
 
 def _job_schema(schema: dict[str, Any]) -> None:
