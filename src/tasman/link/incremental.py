@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
@@ -100,7 +100,7 @@ class IncrementalResolution:
     clusters: Clusters           # the new parties and the touched subjects' members
     subjects: list[SubjectDraft]  # one per cluster, in label order
     links: list[Link]
-    probable: list[Link]
+    probable: Sequence[Link]     # a LinkSet (tasman.link.linkset): explained while stored
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -401,7 +401,7 @@ def _cluster(be: Backend, inp: IncrementalInput, settings: LinkSettings, splink_
     return clusters, links, touched
 
 
-def _probable(be: Backend, splink_dict: dict[str, Any], settings: LinkSettings) -> list[Link]:
+def _probable(be: Backend, splink_dict: dict[str, Any], settings: LinkSettings) -> Sequence[Link]:
     """Scored pairs below the threshold whose two sides are in different subjects after the run
     (``members``: the clustered parties' labels; any other party is in its stored subject)."""
     if settings.review_threshold >= settings.threshold or not _count(be, "inc_pred"):

@@ -492,8 +492,12 @@ def normalise_rows(rows: Iterable[tuple[int, str, Any]], workers: int | None = N
 
 
 def _keyed(parties: pa.Table, context: pa.Table | None) -> pa.Table:
-    """The keys read with the case's names, then the blocking keys of every party (``blockkeys``)."""
-    return add_block_keys(add_given_keys(add_run_in_keys(parties, context), context))
+    """The keys read with the case's names, then the blocking keys of every party (``blockkeys``).
+    The collector is paused: the nameless parties' rows and keys are many small lists without
+    cycles, and in this process every full collection would traverse all that is alive (about a
+    third of the keys' CPU time at 200,000 records)."""
+    with collector_paused():
+        return add_block_keys(add_given_keys(add_run_in_keys(parties, context), context))
 
 
 def _take(it: Iterator[tuple[int, str, Any]], n: int) -> Iterator[tuple[int, str, Any]]:

@@ -5,6 +5,7 @@ and reports stage by stage (the benchmark times them)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,30 +14,19 @@ import pyarrow as pa
 from splink import Linker
 from splink.internals.exceptions import SplinkException
 
-from tasman.core.gcpause import collector_paused
 from tasman.core.progress import StageHook, no_stage
 from tasman.link import frequencies, place
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
-from tasman.link.explain import PLACE_COLUMN, explain_columns, explain_deterministic, level_labels
+from tasman.link.explain import PLACE_COLUMN, level_labels
+from tasman.link.linkset import DETERMINISTIC_WEIGHT, Link, LinkSet
 from tasman.link.normalise import BASIS
 from tasman.link.rules import deterministic_edges
 from tasman.link.settings import TF_SCALES, LinkSettings, apply_model, apply_priors
 from tasman.link.training import prior_lambda, train
 
-DETERMINISTIC_WEIGHT = 99.0  # stored as the match weight of a deterministic link (documented)
 TOGETHER, RULE, MODEL = 0, 1, 2
 PROBABLE = "probable"  # the rule of a probable link: scored below the threshold, left for review
-
-
-@dataclass
-class Link:
-    a: int
-    b: int
-    rule: str
-    weight: float
-    probability: float
-    explanation: dict[str, Any]
 
 
 @dataclass
@@ -49,13 +39,13 @@ class SubjectDraft:
 @dataclass
 class Resolution:
     clusters: Clusters
-    links: list[Link]
+    links: Sequence[Link]  # a LinkSet: explained while read (tasman.link.linkset)
     subjects: list[SubjectDraft]
     splink_settings: dict[str, Any]
     stats: dict[str, Any] = field(default_factory=dict)
     # pairs scored at or above the review threshold but below the link threshold, in different
     # subjects: probable links for an analyst (rule "probable", with their explanation)
-    probable: list[Link] = field(default_factory=list)
+    probable: Sequence[Link] = field(default_factory=list)
 
 
 def resolve(parties: pa.Table, settings: LinkSettings, constraints: Constraints | None = None,
@@ -138,7 +128,7 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
 
 
 def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints: Constraints,
-             splink_dict: dict[str, Any], stats: dict[str, Any], threshold: float) -> tuple[Clusters, list[Link]]:
+             splink_dict: dict[str, Any], stats: dict[str, Any], threshold: float) -> tuple[Clusters, LinkSet]:
     ta, tb = together_edges(constraints.together)
     be.load("together_edges", pa.table({"a": pa.array(ta, pa.int64()), "b": pa.array(tb, pa.int64()),
                                         "w": pa.array(range(len(ta), 0, -1), pa.float64())}))
@@ -160,19 +150,16 @@ def _cluster(be: Backend, parties: pa.Table, predicted: str | None, constraints:
     stats["edges"] = {"together": int((src == TOGETHER).sum()), "deterministic": int((src == RULE).sum()),
                       "model": int((src == MODEL).sum()), "refused_by_decisions": clusters.refused}
     chosen = np.asarray(clusters.chosen, dtype=np.int64)
-    links: list[Link] = []
     if len(chosen) == 0:
-        return clusters, links
+        return clusters, LinkSet()
     ca, cb, cs = edge_a[chosen], edge_b[chosen], src[chosen]
-    for a, b in zip(ca[cs == TOGETHER].tolist(), cb[cs == TOGETHER].tolist(), strict=True):
-        links.append(Link(a, b, "analyst decision", DETERMINISTIC_WEIGHT, 1.0, {"decision": "kept together"}))
+    links = LinkSet.listed([Link(a, b, "analyst decision", DETERMINISTIC_WEIGHT, 1.0, {"decision": "kept together"})
+                            for a, b in zip(ca[cs == TOGETHER].tolist(), cb[cs == TOGETHER].tolist(), strict=True)])
     sel = pa.table({"a": pa.array(ca[cs == RULE], pa.int64()), "b": pa.array(cb[cs == RULE], pa.int64())})
     be.load("chosen_rule", sel)
-    det = be.query("SELECT d.a, d.b, d.why FROM det_edges d JOIN chosen_rule c ON d.a = c.a AND d.b = c.b")
-    for a, b, why in zip(det.column("a").to_pylist(), det.column("b").to_pylist(), det.column("why").to_pylist(),
-                         strict=True):
-        rule, expl = explain_deterministic(why)
-        links.append(Link(a, b, rule, DETERMINISTIC_WEIGHT, 1.0, expl))
+    # the links are explained when read (stored), from these tables: not held as Python objects
+    links += LinkSet.deterministic(
+        be.query("SELECT d.a, d.b, d.why FROM det_edges d JOIN chosen_rule c ON d.a = c.a AND d.b = c.b ORDER BY 1, 2"))
     if predicted:
         sel = pa.table({"a": pa.array(ca[cs == MODEL], pa.int64()), "b": pa.array(cb[cs == MODEL], pa.int64())})
         be.load("chosen_model", sel)
@@ -197,8 +184,9 @@ def _deterministic_pairs(be: Backend, parties: pa.Table) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def _explained(be: Backend, predicted: str, pairs: str, splink_dict: dict[str, Any], rule: str) -> list[Link]:
-    """Links with their explanations for the pairs of table ``pairs(a, b)`` (a < b) in the predictions."""
+def _explained(be: Backend, predicted: str, pairs: str, splink_dict: dict[str, Any], rule: str) -> LinkSet:
+    """Links with their explanations for the pairs of table ``pairs(a, b)`` (a < b) in the predictions:
+    the weights their explanations are made of, read from the engine column-wise, explained when read."""
     labels = level_labels(splink_dict)
     present = set(be.query(f"SELECT * FROM {predicted} LIMIT 0").column_names)
     cols = ", ".join(["match_weight", "match_probability"]
@@ -210,18 +198,15 @@ def _explained(be: Backend, predicted: str, pairs: str, splink_dict: dict[str, A
         FROM {predicted} p JOIN {pairs} c ON least(p.uid_l, p.uid_r) = c.a AND greatest(p.uid_l, p.uid_r) = c.b
         ORDER BY a, b
     """)
-    with collector_paused():                # a dict of dicts a link, no cycles among them
-        columns = {name: result.column(name).to_pylist() for name in result.column_names}
-        return [Link(a, b, rule, expl["match_weight"], expl["probability"], expl)
-                for a, b, expl in zip(columns["a"], columns["b"], explain_columns(columns, labels), strict=True)]
+    return LinkSet.scored(result, labels, rule)
 
 
 def _probable(be: Backend, predicted: str, clusters: Clusters, splink_dict: dict[str, Any],
-              settings: LinkSettings) -> list[Link]:
+              settings: LinkSettings) -> LinkSet:
     """Pairs scored between the review threshold and the threshold whose parties the run left in
     different subjects (``members`` holds each party's subject label)."""
     if settings.review_threshold >= settings.threshold:
-        return []
+        return LinkSet()
     be.create("probable_pairs", f"""
         SELECT DISTINCT least(p.uid_l, p.uid_r) AS a, greatest(p.uid_l, p.uid_r) AS b
         FROM {predicted} p JOIN members ml ON ml.uid = p.uid_l JOIN members mr ON mr.uid = p.uid_r

@@ -16,6 +16,7 @@ meant is there to be met, and what a cut gives is evidence the comparison still 
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -158,15 +159,23 @@ def add_run_in_keys(parties: pa.Table, context: pa.Table | None = None) -> pa.Ta
             changed["alias_block1"][i] = ordered[0] if ordered else None
             changed["alias_block2"][i] = ordered[1] if len(ordered) > 1 else None
     for name in names:
-        if not changed[name]:
-            continue
-        col = parties.column(name)
-        values = col.to_pylist()
-        for i, v in changed[name].items():
-            values[i] = v
-        parties = parties.set_column(parties.schema.get_field_index(name), parties.schema.field(name),
-                                     pa.array(values, col.type))
+        if changed[name]:
+            field = parties.schema.field(name)
+            parties = parties.set_column(parties.schema.get_field_index(name), field,
+                                         _replaced(parties.column(name), changed[name]))
     return parties
+
+
+def _replaced(col: pa.ChunkedArray, values: dict[int, object]) -> pa.ChunkedArray:
+    """``col`` with the rows ``values`` names replaced by their values: the new values appended
+    and every row taken from where it now is, without the whole column in Python."""
+    n = len(col)
+    rows = np.fromiter(values, dtype=np.int64, count=len(values))
+    where = np.arange(n, dtype=np.int64)
+    where[rows] = n + np.arange(len(rows), dtype=np.int64)
+    extra = pa.chunked_array([pa.array(list(values.values()), col.type)])
+    both = pa.chunked_array([*col.chunks, *extra.chunks], col.type)
+    return pa.chunked_array([both.take(pa.array(where)).combine_chunks()], col.type)
 
 
 GIVEN_MAX = 20  # a first name and place that more named parties share than this is no blocking key

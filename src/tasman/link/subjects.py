@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tasman.core.models import Record
 from tasman.link.keys import from_uid
+from tasman.link.linkset import LinkSet
 from tasman.link.models import LinkRun, ProbableLink, RecordLink, Subject, SubjectRecord
 from tasman.link.resolve import Link, Resolution
 
@@ -159,22 +160,47 @@ def store_resolution(session: Session, case_id: int, run: LinkRun, res: Resoluti
     return stats
 
 
-def store_links(session: Session, run_id: int, links: Sequence[Link], probable: Sequence[Link]) -> None:
-    """A run's explained links and its probable links (the review queue), in chunks."""
+def store_links(session: Session, run_id: int, links: Iterable[Link], probable: Iterable[Link]) -> None:
+    """A run's explained links and its probable links (the review queue), ``CHUNK`` at a time: a
+    ``LinkSet`` explains each chunk as it is read, and the chunk goes once written. On SQLite the
+    explanations go as the JSON text the set writes (what the JSON type writes of them)."""
     links_t: Table = RecordLink.__table__  # type: ignore[assignment]
     probable_t: Table = ProbableLink.__table__  # type: ignore[assignment]
+    sqlite = session.get_bind().dialect.name == "sqlite"
     for table, chosen, rule in ((links_t, links, True), (probable_t, probable, False)):
-        for i in range(0, len(chosen), CHUNK):
-            rows = []
-            for lk in chosen[i:i + CHUNK]:
-                (ra, rla), (rb, rlb) = from_uid(lk.a), from_uid(lk.b)
-                row = {"run_id": run_id, "record_a": ra, "role_a": rla, "record_b": rb, "role_b": rlb,
-                       "match_weight": lk.weight, "probability": lk.probability, "explanation": lk.explanation}
-                if rule:
-                    row["rule"] = lk.rule[:120]
-                rows.append(row)
-            _insert(session, table, rows)
+        if sqlite:
+            _insert_stored(session, table, run_id, chosen if isinstance(chosen, LinkSet) else
+                           LinkSet.listed(list(chosen)), rule)
+        else:
+            insert_chunked(session, table, _link_rows(run_id, chosen, rule))
     session.flush()
+
+
+def _link_rows(run_id: int, links: Iterable[Link], rule: bool) -> Iterator[dict[str, Any]]:
+    for lk in links:
+        (ra, rla), (rb, rlb) = from_uid(lk.a), from_uid(lk.b)
+        row = {"run_id": run_id, "record_a": ra, "role_a": rla, "record_b": rb, "role_b": rlb,
+               "match_weight": lk.weight, "probability": lk.probability, "explanation": lk.explanation}
+        if rule:
+            row["rule"] = lk.rule[:120]
+        yield row
+
+
+def _insert_stored(session: Session, table: Table, run_id: int, links: LinkSet, rule: bool) -> None:
+    """SQLite: the links straight through the driver's executemany, ``CHUNK`` at a time (the
+    same rows, in the same order, as ``_link_rows`` through ``insert_chunked``)."""
+    cols = ["run_id", "record_a", "role_a", "record_b", "role_b", "match_weight", "probability", "explanation"]
+    if rule:
+        cols.append("rule")
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+    con = session.connection()
+    for batch in links.stored(CHUNK):
+        params = []
+        for a, b, name, weight, probability, text in batch:
+            (ra, rla), (rb, rlb) = from_uid(a), from_uid(b)
+            row: tuple[Any, ...] = (run_id, ra, rla, rb, rlb, weight, probability, text)
+            params.append((*row, name[:120]) if rule else row)
+        con.exec_driver_sql(sql, params)
 
 
 def case_records(session: Session, case_id: int) -> dict[int, tuple[str, str, str]]:
