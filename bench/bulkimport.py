@@ -47,8 +47,13 @@ def gen_csv(path: Path, rows: int, seed: int) -> None:
         for start in range(0, rows, CHUNK):
             n = min(CHUNK, rows - start)
             blob = rng.randbytes(n * 68).hex()
-            fh.write("".join(f"{blob[i * 136:i * 136 + 32]},{blob[i * 136 + 32:i * 136 + 72]},"
-                             f"{blob[i * 136 + 72:i * 136 + 136]},{i % 3 + 1}\n" for i in range(n)))
+            fh.write(
+                "".join(
+                    f"{blob[i * 136 : i * 136 + 32]},{blob[i * 136 + 32 : i * 136 + 72]},"
+                    f"{blob[i * 136 + 72 : i * 136 + 136]},{i % 3 + 1}\n"
+                    for i in range(n)
+                )
+            )
 
 
 def _write_vics(path: Path, rows: int, seed: int, head: str, record: Any, upper: bool = False) -> None:
@@ -69,27 +74,47 @@ def _write_vics(path: Path, rows: int, seed: int, head: str, record: Any, upper:
 
 
 def gen_vics(path: Path, rows: int, seed: int) -> None:
-    _write_vics(path, rows, seed,
-                '{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases",'
-                '"value":[{"CaseNumber":"bench","Media":[',
-                lambda n, blob, i: {"MediaID": n, "Category": i % 3 + 1,
-                                    "MD5": blob[i * 72:i * 72 + 32], "SHA1": blob[i * 72 + 32:i * 72 + 72]})
+    _write_vics(
+        path,
+        rows,
+        seed,
+        '{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases",'
+        '"value":[{"CaseNumber":"bench","Media":[',
+        lambda n, blob, i: {
+            "MediaID": n,
+            "Category": i % 3 + 1,
+            "MD5": blob[i * 72 : i * 72 + 32],
+            "SHA1": blob[i * 72 + 32 : i * 72 + 72],
+        },
+    )
 
 
 def gen_vics2(path: Path, rows: int, seed: int) -> None:
     """VICS 2.0 Media records with every field of the published example (flags as strings and
     booleans, empty Series, Tags and Comments, one MediaFiles entry): about 30 parser events a
     record, three times ``gen_vics``'s."""
-    _write_vics(path, rows, seed,
-                '{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata'
-                '#Media","value":[{"CaseID":"bench","SourceApplicationName":"bench","Media":[',
-                lambda n, blob, i: {"MediaID": n, "Category": i % 3 + 1, "MD5": blob[i * 72:i * 72 + 32],
-                                    "SHA1": blob[i * 72 + 32:i * 72 + 72], "MediaSize": 1000 + i % 5000,
-                                    "MimeType": "image/jpeg", "IsPrecategorized": "true",
-                                    "VictimIdentified": i % 2 == 0, "Series": "", "Tags": [], "Comments": "",
-                                    "MediaFiles": [{"FileName": f"file{n}.jpg", "FilePath": "C:\\x",
-                                                    "Deleted": False}]},
-                upper=True)
+    _write_vics(
+        path,
+        rows,
+        seed,
+        '{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata'
+        '#Media","value":[{"CaseID":"bench","SourceApplicationName":"bench","Media":[',
+        lambda n, blob, i: {
+            "MediaID": n,
+            "Category": i % 3 + 1,
+            "MD5": blob[i * 72 : i * 72 + 32],
+            "SHA1": blob[i * 72 + 32 : i * 72 + 72],
+            "MediaSize": 1000 + i % 5000,
+            "MimeType": "image/jpeg",
+            "IsPrecategorized": "true",
+            "VictimIdentified": i % 2 == 0,
+            "Series": "",
+            "Tags": [],
+            "Comments": "",
+            "MediaFiles": [{"FileName": f"file{n}.jpg", "FilePath": "C:\\x", "Deleted": False}],
+        },
+        upper=True,
+    )
 
 
 # NIST's RDSv3 minimal schema (the ``*_minimal.schema.sql`` shipped with each release): a ``FILE``
@@ -131,19 +156,21 @@ def gen_nsrl(path: Path, rows: int, seed: int, repeat: float = 0.1) -> None:
     conn.executescript(NSRL_SCHEMA)
     conn.execute("INSERT INTO VERSION VALUES ('bench', 'modern minimal', '2026-12-01', '2026-12-01', 'benchmark')")
     conn.executemany("INSERT INTO MFG VALUES (?, ?)", ((m, f"vendor {m}") for m in range(1, 51)))
-    conn.executemany("INSERT INTO OS VALUES (?, ?, ?, ?)", ((o, f"os {o}", f"{o % 7}.0", o % 50 + 1)
-                                                          for o in range(1, 101)))
-    conn.executemany("INSERT INTO PKG VALUES (?, ?, ?, ?, ?, 'English', 'Utility')",
-                     ((k, f"package {k}", f"{k % 9}.{k % 4}", k % 100 + 1, (k % 100) % 50 + 1)
-                      for k in range(1, NSRL_PACKAGES + 1)))
+    conn.executemany(
+        "INSERT INTO OS VALUES (?, ?, ?, ?)", ((o, f"os {o}", f"{o % 7}.0", o % 50 + 1) for o in range(1, 101))
+    )
+    conn.executemany(
+        "INSERT INTO PKG VALUES (?, ?, ?, ?, ?, 'English', 'Utility')",
+        ((k, f"package {k}", f"{k % 9}.{k % 4}", k % 100 + 1, (k % 100) % 50 + 1) for k in range(1, NSRL_PACKAGES + 1)),
+    )
     step = (1 << 64) / rows
     sql = "INSERT INTO FILE VALUES (?, ?, ?, ?, ?, ?, ?)"
     for start in range(0, rows, CHUNK):
         n = min(CHUNK, rows - start)
-        blob = rng.randbytes(n * 64).hex().upper()      # 48 + 40 + 32 + 8 digits a file
+        blob = rng.randbytes(n * 64).hex().upper()  # 48 + 40 + 32 + 8 digits a file
         out = []
         for i in range(n):
-            b = blob[i * 128:i * 128 + 128]
+            b = blob[i * 128 : i * 128 + 128]
             key = (f"{int((start + i) * step):016X}{b[:48]}", b[48:88], b[88:120], b[120:128])
             size = rng.randrange(1, 1 << 24)
             name = f"{NSRL_STEMS[i % 10]}{start + i}.{NSRL_EXTS[(i // 10) % 10]}"
@@ -156,12 +183,16 @@ def gen_nsrl(path: Path, rows: int, seed: int, repeat: float = 0.1) -> None:
     conn.close()
 
 
-GENERATORS = {"csv": (gen_csv, "list.csv"), "vics": (gen_vics, "list.json"), "vics2": (gen_vics2, "list.json"),
-              "nsrl": (gen_nsrl, "NSRLFile.db")}
-READ_AS = {"vics2": "vics"}        # the generator's name -> tasman's --format
+GENERATORS = {
+    "csv": (gen_csv, "list.csv"),
+    "vics": (gen_vics, "list.json"),
+    "vics2": (gen_vics2, "list.json"),
+    "nsrl": (gen_nsrl, "NSRLFile.db"),
+}
+READ_AS = {"vics2": "vics"}  # the generator's name -> tasman's --format
 
 
-SRC = [str(ROOT / "src")]          # --src: another checkout's src to run instead (a peer build)
+SRC = [str(ROOT / "src")]  # --src: another checkout's src to run instead (a peer build)
 
 
 def tasman(ws: Path, db: str | None, *args: str, timed: bool = False, src: str | None = None) -> subprocess.Popen[str]:
@@ -184,6 +215,7 @@ def fresh_pg(admin_url: str) -> tuple[str, str]:
     from sqlalchemy import create_engine, text
 
     from tasman.core.db import normalise_url
+
     name = f"tasman_bulk_{uuid.uuid4().hex[:10]}"
     admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -196,6 +228,7 @@ def drop_pg(admin_url: str, name: str) -> None:
     from sqlalchemy import create_engine, text
 
     from tasman.core.db import normalise_url
+
     admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -207,8 +240,16 @@ def count_rows(ws: Path, db: str | None) -> int:
     return sum(int(h["entries"]) for h in json.loads(out))
 
 
-def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at: float | None,
-        tmp: Path, src: str | None = None) -> dict[str, float | int | str]:
+def one(
+    store: str,
+    path: Path,
+    fmt: str,
+    rows: int,
+    admin: str | None,
+    kill_at: float | None,
+    tmp: Path,
+    src: str | None = None,
+) -> dict[str, float | int | str]:
     ws = tmp / f"ws-{uuid.uuid4().hex[:8]}"
     db, pgname = fresh_pg(admin) if store == "postgresql" and admin else (None, "")
     try:
@@ -236,9 +277,18 @@ def one(store: str, path: Path, fmt: str, rows: int, admin: str | None, kill_at:
         rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))  # type: ignore[union-attr]
         cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", err))
         stored = count_rows(ws, db)
-        return {"store": store, "seconds": seconds, "rows_per_s": (rows - killed) / seconds, "peak_rss_mb": rss / 1024,
-                "cpu_s": cpu, "rows_per_cpu_s": (rows - killed) / max(cpu, 1e-9),
-                "stored": stored, "killed_after": killed, "killed_s": killed_s, "load": os.getloadavg()[0]}
+        return {
+            "store": store,
+            "seconds": seconds,
+            "rows_per_s": (rows - killed) / seconds,
+            "peak_rss_mb": rss / 1024,
+            "cpu_s": cpu,
+            "rows_per_cpu_s": (rows - killed) / max(cpu, 1e-9),
+            "stored": stored,
+            "killed_after": killed,
+            "killed_s": killed_s,
+            "load": os.getloadavg()[0],
+        }
     finally:
         if pgname and admin:
             drop_pg(admin, pgname)
@@ -256,10 +306,11 @@ def progress_rows(ws: Path, db: str | None, store: str) -> int:
             finally:
                 conn.close()
         import psycopg
+
         with psycopg.connect(str(db).replace("postgresql+psycopg://", "postgresql://")) as pg:
             row = pg.execute(sql).fetchone()
             return int(row[0]) if row else 0
-    except Exception:       # not created yet
+    except Exception:  # not created yet
         return 0
 
 
@@ -268,16 +319,23 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--format", choices=sorted(GENERATORS), default="csv")
-    ap.add_argument("--pg", default=os.environ.get("TASMAN_TEST_DATABASE_URL"),
-                    help="PostgreSQL admin URL (a fresh database is made per run)")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("TASMAN_TEST_DATABASE_URL"),
+        help="PostgreSQL admin URL (a fresh database is made per run)",
+    )
     ap.add_argument("--stores", default="sqlite,postgresql")
     ap.add_argument("--kill-at", type=float, help="kill -9 the first run after this fraction, then re-run")
     ap.add_argument("--src", type=Path, help="run the tasman under this src folder (e.g. main's, as a peer)")
     ap.add_argument("--peer", type=Path, help="also run this src folder (e.g. main's), interleaved with this one")
     ap.add_argument("--list", type=Path, help="import this list (made by an earlier run's generator) instead")
     ap.add_argument("--tmp", type=Path, help="where to write the list and workspaces (default: a temp dir)")
-    ap.add_argument("--nsrl-repeat", type=float, default=0.1,
-                    help="--format nsrl: the share of files a second package ships too (one more FILE row each)")
+    ap.add_argument(
+        "--nsrl-repeat",
+        type=float,
+        default=0.1,
+        help="--format nsrl: the share of files a second package ships too (one more FILE row each)",
+    )
     args = ap.parse_args()
     if args.src:
         SRC[0] = str(args.src.resolve())
@@ -293,24 +351,36 @@ def main() -> None:
                 gen_nsrl(path, args.rows, 7, args.nsrl_repeat)
             else:
                 gen(path, args.rows, 7)
-            print(f"generated {args.rows:,} {args.format} rows ({path.stat().st_size / 1e6:.0f} MB) in "
-                  f"{time.perf_counter() - t0:.0f} s; load {os.getloadavg()}", flush=True)
+            print(
+                f"generated {args.rows:,} {args.format} rows ({path.stat().st_size / 1e6:.0f} MB) in "
+                f"{time.perf_counter() - t0:.0f} s; load {os.getloadavg()}",
+                flush=True,
+            )
         if args.format == "nsrl":
             with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-                print(f"{conn.execute('SELECT COUNT(*) FROM FILE').fetchone()[0]:,} FILE rows for "
-                      f"{args.rows:,} distinct files (the rates below count the files)", flush=True)
+                print(
+                    f"{conn.execute('SELECT COUNT(*) FROM FILE').fetchone()[0]:,} FILE rows for "
+                    f"{args.rows:,} distinct files (the rates below count the files)",
+                    flush=True,
+                )
         runs = [(s, None) for s in stores] + [(s, peer) for s in stores if peer]
         results: dict[str, list[dict[str, float | int | str]]] = {label(s, src): [] for s, src in runs}
         for r in range(args.rounds):
-            for store, src in (runs if r % 2 == 0 else runs[::-1]):   # interleaved, so all see the same load
+            for store, src in runs if r % 2 == 0 else runs[::-1]:  # interleaved, so all see the same load
                 res = one(store, path, args.format, args.rows, args.pg, args.kill_at, tmp, src)
                 results[label(store, src)].append(res)
-                print(f"round {r + 1} {label(store, src)}: {res['seconds']:.1f} s, {res['rows_per_s']:,.0f} rows/s, "
-                      f"CPU {res['cpu_s']:.1f} s ({res['rows_per_cpu_s']:,.0f} rows per CPU-second of the importer), "
-                      f"peak RSS {res['peak_rss_mb']:.0f} MB, stored {res['stored']:,}"
-                      + (f" (the re-run after a kill -9 at {res['killed_after']:,} rows, "
-                         f"{res['killed_s']:.0f} s in)" if args.kill_at else "")
-                      + f", load {res['load']:.1f}", flush=True)
+                print(
+                    f"round {r + 1} {label(store, src)}: {res['seconds']:.1f} s, {res['rows_per_s']:,.0f} rows/s, "
+                    f"CPU {res['cpu_s']:.1f} s ({res['rows_per_cpu_s']:,.0f} rows per CPU-second of the importer), "
+                    f"peak RSS {res['peak_rss_mb']:.0f} MB, stored {res['stored']:,}"
+                    + (
+                        f" (the re-run after a kill -9 at {res['killed_after']:,} rows, {res['killed_s']:.0f} s in)"
+                        if args.kill_at
+                        else ""
+                    )
+                    + f", load {res['load']:.1f}",
+                    flush=True,
+                )
                 if res["stored"] != args.rows:
                     print(f"  MISMATCH: {res['stored']:,} stored of {args.rows:,}", flush=True)
         for name, rs in results.items():
@@ -318,10 +388,12 @@ def main() -> None:
             rss = [float(x["peak_rss_mb"]) for x in rs]
             cpus = [float(x["cpu_s"]) for x in rs]
             med, cpu = statistics.median(secs), statistics.median(cpus)
-            print(f"{name}: median {med:.1f} s ({args.rows / med:,.0f} rows/s), CPU median {cpu:.1f} s "
-                  f"({args.rows / cpu:,.0f} rows per CPU-second; {min(cpus):.1f}-{max(cpus):.1f}), "
-                  f"spread {min(secs):.1f}-{max(secs):.1f} s, peak RSS max {max(rss):.0f} MB, "
-                  f"load {os.getloadavg()}")
+            print(
+                f"{name}: median {med:.1f} s ({args.rows / med:,.0f} rows/s), CPU median {cpu:.1f} s "
+                f"({args.rows / cpu:,.0f} rows per CPU-second; {min(cpus):.1f}-{max(cpus):.1f}), "
+                f"spread {min(secs):.1f}-{max(secs):.1f} s, peak RSS max {max(rss):.0f} MB, "
+                f"load {os.getloadavg()}"
+            )
 
 
 def label(store: str, src: str | None) -> str:
