@@ -68,6 +68,8 @@ def test_killed_import_resumes_exactly(ws: Workspace, tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     out = json.loads(again.stdout)
     assert out["entries"] == 150_000 and out["resumed_after"] == rows and not out["replaced"]
+    # counted as the rows are read: the rows the killed run stored count too
+    assert (out["counts"]["md5"], out["counts"]["sha1"], out["counts"]["pdq"]) == (150_000, 150_000, 0)
     md5s, names = stored(ws)
     assert names == ["big"]
     assert len(md5s) == 150_000 and sorted(md5s) == sorted(listed)

@@ -12,7 +12,7 @@ from tasman.core.errors import InputError, NotFoundError
 from tasman.core.models import AuditEvent
 from tasman.core.workspace import Workspace
 from tasman.triage.hashsets.models import HashSet, HashSetEntry
-from tasman.triage.hashsets.store import build_hashset, import_hashset, list_hashsets, remove_hashset
+from tasman.triage.hashsets.store import _counts, build_hashset, import_hashset, list_hashsets, remove_hashset
 from tests.evidence.test_store import _unlistable
 from tests.triage.hashsets.test_formats import MD5, PDQ, SHA1, caid_file, icse_file, make_rdsv3
 
@@ -44,6 +44,35 @@ def test_import_reimport_in_place_and_remove(ws: Workspace, tmp_path: Path) -> N
         assert s.scalars(select(HashSetEntry)).all() == []
         actions = s.scalars(select(AuditEvent.action).where(AuditEvent.target == "partner")).all()
     assert actions == ["hashset.import", "hashset.replace", "hashset.remove"]
+
+
+def stored_counts(ws: Workspace, name: str) -> dict[str, int]:
+    """The set's hashes a kind as the database counts them (what an exchange's fetch stores)."""
+    with ws.session() as s:
+        return _counts(s, s.scalar(select(HashSet.id).where(HashSet.name == name)))
+
+
+def test_counts_are_the_stored_rows(ws: Workspace, tmp_path: Path) -> None:
+    """The import counts hashes a kind as it writes the batches: the same as counting the stored
+    rows, for a list of plain files over several batches with gaps, and for videos and frames."""
+    lines = ["md5,sha1,pdq,category"]
+    for i in range(120_000):            # three batches; every 7th row without md5, every 5th without sha1
+        lines.append(f"{'' if i % 7 == 0 else f'{i:032x}'},{'' if i % 5 == 0 else f'{i:040x}'},"
+                     f"{f'{i:064x}' if i % 3 == 0 else ''},1")
+    plain = write(tmp_path / "plain.csv", "\n".join(lines) + "\n")
+    frames = "".join(f"{f},100,{PDQ},{f}.000\n" for f in range(3))
+    videos = write(tmp_path / "clips.vpdq", f"# video name=a md5={MD5} category=1\n{frames}"
+                                             f"# video name=b sha1={SHA1} category=1\n{frames}")
+    for path, name in ((plain, "plain"), (videos, "videos")):
+        with ws.session() as s:
+            r = import_hashset(s, ws.actor, path, name)
+        expected = stored_counts(ws, name)
+        assert r.counts == expected and sum(expected.values()) > 0, name
+        with ws.session() as s:
+            kept = s.scalar(select(HashSet.counts).where(HashSet.name == name))
+        assert kept == {**expected, "warnings": r.warning_count}
+    assert stored_counts(ws, "plain")["md5"] == 120_000 - 120_000 // 7 - 1
+    assert (stored_counts(ws, "videos")["video"], stored_counts(ws, "videos")["frame"]) == (2, 6)
 
 
 def test_failed_reimport_keeps_the_old_list(ws: Workspace, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import sqlite3
 import time
 import uuid
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,8 +250,10 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, batc
     total = 0
     try:
         rows = _Rows(staging_id, mapper, lossy, default, parser, new_keys)
+        counted = _Counts()
         for batch in batches():
             columns = rows.columns(batch)
+            counted.add(columns)
             n = len(columns[0])
             start = max(0, min(n, skip - total))    # rows an interrupted run stored: parsed again, not stored
             while start < n:
@@ -278,7 +281,7 @@ def _ingest(session: Session, actor: str, name: str, parser: HashSetFormat, batc
         raise InputError(f"no hashes found in {source!r} read as {parser.name}{first}")
     staging = session.get_one(HashSet, staging_id)
     old = session.get(HashSet, old_id) if old_id is not None else None
-    counts = _counts(session, staging.id)
+    counts = counted.counts
     added, removed = total, 0
     if old is not None and new_keys is not None:
         added, removed = _diff(session, new_keys, old.id)
@@ -345,7 +348,8 @@ def _discard(session: Session, staging_id: int, resume: dict[str, Any] | None) -
 
 
 def _counts(session: Session, hashset_id: int) -> dict[str, int]:
-    """Hashes a kind, counted by the database after the insert (cheaper than per row in Python)."""
+    """Hashes a kind of a stored set, counted by the database (an exchange's fetch, which adds to
+    and removes from a set in place; an import counts as it writes: ``_Counts``)."""
     counts = dict.fromkeys(("md5", "sha1", "sha256", "pdq", "video", "frame", "region"), 0)
     row = session.execute(text(
         "SELECT COUNT(md5), COUNT(sha1), COUNT(sha256), COUNT(pdq) FROM hashset_entries "
@@ -355,6 +359,35 @@ def _counts(session: Session, hashset_id: int) -> dict[str, int]:
                                         "AND kind <> 'file' GROUP BY kind"), {"h": hashset_id}):
         counts[str(kind)] = int(n)
     return counts
+
+
+class _Counts:
+    """Hashes a kind (md5, sha1, sha256 and PDQ of files and videos; entries of every other kind),
+    counted from each batch's columns as it is written: a few C-level ``count`` calls a batch of
+    plain files. (The database counted them after the insert before: two scans of the whole set,
+    about two and a half minutes of a 30,000,000-row import on PostgreSQL.) A resumed import
+    counts the rows an interrupted run stored as it parses them again, so the counts are the
+    whole list's either way."""
+
+    HASHES = (("md5", 4), ("sha1", 5), ("sha256", 6), ("pdq", 7))      # (name, column in _Rows.columns)
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(("md5", "sha1", "sha256", "pdq", "video", "frame", "region"), 0)
+
+    def add(self, columns: list[Sequence[Any]]) -> None:
+        kind, counts = columns[1], self.counts
+        n = len(kind)
+        if kind.count("file") == n:
+            for name, j in self.HASHES:
+                counts[name] += n - columns[j].count(None)
+            return
+        for k, m in Counter(kind).items():
+            if k != "file":
+                counts[str(k)] = counts.get(str(k), 0) + m
+        hashed = [i for i, k in enumerate(kind) if k in ("file", "video")]
+        for name, j in self.HASHES:
+            column = columns[j]
+            counts[name] += sum(column[i] is not None for i in hashed)
 
 
 def _diff(session: Session, new_keys: array[int], old_id: int) -> tuple[int, int]:
