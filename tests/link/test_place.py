@@ -21,38 +21,46 @@ from tasman.synth.corpus import make_corpus
 from .conftest import usable
 
 
-def _parties(rows: list[tuple[int, str | None, str | None]]) -> pa.Table:
+def _parties(rows: list[tuple[int, str | None, str | None, str | None]]) -> pa.Table:
     return pa.table({"uid": pa.array([r[0] for r in rows], pa.int64()),
-                     "last_name": pa.array([r[1] for r in rows], pa.string()),
-                     "country": pa.array([r[2] for r in rows], pa.string())})
+                     "first_name": pa.array([r[1] for r in rows], pa.string()),
+                     "last_name": pa.array([r[2] for r in rows], pa.string()),
+                     "country": pa.array([r[3] for r in rows], pa.string())})
 
 
 def test_measure_reads_country_shares_and_how_often_namesakes_share_a_country() -> None:
-    # 6 in IT (3 Rossi, 3 Bianchi), 2 in PL (Nowak, Rossi); one of no country
-    rows = [(1, "rossi", "IT"), (2, "rossi", "IT"), (3, "rossi", "IT"), (4, "bianchi", "IT"), (5, "bianchi", "IT"),
-            (6, "bianchi", "IT"), (7, "nowak", "PL"), (8, "rossi", "PL"), (9, "rossi", None)]
+    rows = [(1, "anna", "rossi", "IT"), (2, "anna", "rossi", "IT"),   # one person's two records
+            (3, "marco", "rossi", "IT"), (4, "luca", "rossi", "PL"), (5, "x", "bianchi", "IT"),
+            (6, "y", "bianchi", "IT"), (7, "z", "nowak", "PL"), (8, "w", "nowak", "PL"),
+            (9, "anna", "rossi", None)]
     with open_backend("duckdb") as be:
         be.load("parties", _parties(rows))
         got = place.measure(be)
     assert got is not None
-    assert got["bits"]["IT"] == pytest.approx(-math.log2(6 / 8), abs=1e-6)
-    assert got["bits"]["PL"] == pytest.approx(-math.log2(2 / 8), abs=1e-6)
-    assert got["default"] == pytest.approx(-math.log2((6 / 8) ** 2 + (2 / 8) ** 2), abs=1e-6)
-    # ordered pairs sharing a last name: rossi 4*3 + bianchi 3*2 = 18; of one country: 3*2 + 3*2 = 12
-    assert got["same_country"] == pytest.approx(12 / 18, abs=1e-6)
+    assert got["bits"]["IT"] == pytest.approx(-math.log2(5 / 8), abs=1e-6)
+    assert got["bits"]["PL"] == pytest.approx(-math.log2(3 / 8), abs=1e-6)
+    assert got["default"] == pytest.approx(-math.log2((5 / 8) ** 2 + (3 / 8) ** 2), abs=1e-6)
+    # ordered pairs sharing a last name under different first names: rossi 10 (anna x2 / marco /
+    # luca), bianchi 2, nowak 2; of one country: anna-marco 4, bianchi 2, nowak 2 (the two Annas,
+    # one person, do not count)
+    assert got["same_country"] == pytest.approx(8 / 14, abs=1e-6)
 
 
 def test_measure_needs_two_countries() -> None:
     with open_backend("duckdb") as be:
-        be.load("parties", _parties([(1, "rossi", "IT"), (2, "rossi", "IT")]))
+        be.load("parties", _parties([(1, "a", "rossi", "IT"), (2, "b", "rossi", "IT")]))
         assert place.measure(be) is None
 
 
 GIVEN_M, GIVEN_U = 0.08, 0.01
+CITY_M, CITY_U = 0.8, 0.01
 
 
 def _model() -> dict:
     return {"comparisons": [
+        {"output_column_name": "location", "comparison_levels": [
+            {"label_for_charts": "same city", "m_probability": CITY_M, "u_probability": CITY_U},
+            {"label_for_charts": "same country, city unknown", "m_probability": 0.2, "u_probability": 0.01}]},
         {"output_column_name": "name_in_alias", "comparison_levels": [
             {"label_for_charts": "first and last name in the other's screen name or email",
              "m_probability": 0.6, "u_probability": 1e-5},
@@ -67,18 +75,24 @@ def _predicted(rows: list[tuple[int, int, float, float, float, float, float]]) -
 
 
 def test_a_shared_name_and_place_lose_what_the_name_said_of_the_country() -> None:
-    measures = {"bits": {"IT": 3.0, "PL": 5.0}, "default": 4.0, "same_country": 0.5}   # log2 0.5 = -1
-    given = math.log2(GIVEN_M / GIVEN_U)
-    parties = _parties([(1, "rossi", "IT"), (2, "rossi", "IT"), (3, "nowak", "PL"), (4, "nowak", None),
-                        (5, None, None), (6, None, None), (7, "x", "IT"), (8, "y", "IT")])
+    measures = {"bits": {"IT": 3.0, "PL": 5.0, "XX": 0.5}, "default": 4.0, "same_country": 0.5}  # log2 0.5 = -1
+    given, city = math.log2(GIVEN_M / GIVEN_U), math.log2(CITY_M / CITY_U)
+    countries = {1: "IT", 2: "IT", 3: "PL", 7: "IT", 8: "IT", 10: "PL", 13: "XX", 14: "XX", 15: "IT", 16: "PL",
+                 17: "IT", 18: "IT"}
+    parties = _parties([(u, None, None, countries.get(u)) for u in range(1, 19)])
     rows = [
-        (1, 2, 12.0, 15.0, 9.0, 0.5, 0.0),    # same name, same city in IT: -(3 - 1) = -2
-        (3, 4, 12.0, 15.0, 1.5, 0.0, 0.0),    # PL (one side's country): 5 - 1 = 4, capped at the place's 1.5
-        (5, 6, 12.0, 0.0, 9.0, 0.0, 14.0),    # a name in a screen name, no country on either side: 4 - 1 = 3
-        (7, 8, 12.0, 2.0, -10.0, 0.0, 0.0),   # another country: nothing to take
-        (1, 7, 12.0, -6.0, 9.0, 0.0, 0.0),    # names disagree: nothing
-        (2, 8, 12.0, 0.0, 9.0, 0.0, given),   # the lone first name's level: corrected in its u already
-        (1, 8, 7.5, 15.0, 9.0, 0.0, 0.0),     # falls below the floor (p 0.99: 6.63 bits) once corrected
+        (1, 2, 12.0, 15.0, city, 0.5, 0.0),     # same name, same city in IT: -(3 - 1)
+        (3, 4, 12.0, 15.0, city, 0.0, 0.0),     # the country of the side that has one (PL): -(5 - 1)
+        (9, 10, 12.0, 15.0, city, 0.0, 0.0),    # the same, the country on the right only
+        (5, 6, 12.0, 0.0, 4.0, 0.0, 14.0),      # a name in a screen name, no country: -(4 - 1)
+        (17, 18, 12.0, 15.0, 4.0, 0.0, 0.0),    # same country, city unknown: one u for every country, -(4 - 1)
+        (11, 12, 12.0, 15.0, city, -4.0, 0.0),  # a common city: capped at the place's own weight, tf included
+        (13, 14, 12.0, 15.0, city, 0.0, 0.0),   # a country so common that P < q_c: nothing, never a gain
+        (15, 16, 12.0, 15.0, city, 0.0, 0.0),   # two countries stated: no one country's share, -(4 - 1)
+        (7, 8, 12.0, 2.0, -10.0, 0.0, 0.0),     # another country: nothing to take
+        (1, 7, 12.0, -6.0, city, 0.0, 0.0),     # names disagree: nothing
+        (2, 8, 12.0, 0.0, city, 0.0, given),    # the lone first name's level: corrected in its u already
+        (1, 8, 7.5, 15.0, city, 0.0, 0.0),      # falls below the floor (p 0.99: 6.63 bits) once corrected
     ]
     with open_backend("duckdb") as be:
         be.load("parties", parties)
@@ -86,18 +100,19 @@ def test_a_shared_name_and_place_lose_what_the_name_said_of_the_country() -> Non
         out = place.correct(be, "pred", "pred_placed", _model(), measures, floor=0.99)
         got = {(r["uid_l"], r["uid_r"]): r for r in be.query(f"SELECT * FROM {out}").to_pylist()}
     assert out == "pred_placed"
-    expected = {(1, 2): -2.0, (3, 4): -1.5, (5, 6): -3.0, (7, 8): 0.0, (1, 7): 0.0, (2, 8): 0.0}
+    expected = {(1, 2): -2.0, (3, 4): -4.0, (9, 10): -4.0, (5, 6): -3.0, (17, 18): -3.0, (11, 12): -(city - 4.0),
+                (13, 14): 0.0, (15, 16): -3.0, (7, 8): 0.0, (1, 7): 0.0, (2, 8): 0.0}
     assert set(got) == set(expected)                      # (1, 8) left out below the floor
     for pair, taken in expected.items():
         row = got[pair]
-        assert row[PLACE_COLUMN] == pytest.approx(taken)
+        assert row[PLACE_COLUMN] == pytest.approx(taken), pair
         assert row["match_weight"] == pytest.approx(12.0 + taken)
         assert row["match_probability"] == pytest.approx(2 ** row["match_weight"] / (1 + 2 ** row["match_weight"]))
 
 
 def test_without_measures_the_predictions_are_left_as_they_are() -> None:
     with open_backend("duckdb") as be:
-        be.load("parties", _parties([(1, "rossi", "IT"), (2, "rossi", "IT")]))
+        be.load("parties", _parties([(1, "a", "rossi", "IT"), (2, "b", "rossi", "IT")]))
         be.load("pred", _predicted([(1, 2, 12.0, 15.0, 9.0, 0.0, 0.0)]))
         assert place.correct(be, "pred", "pred_placed", _model(), None, floor=0.99) == "pred"
         assert be.query("SELECT match_weight FROM pred").column(0).to_pylist() == [12.0]
