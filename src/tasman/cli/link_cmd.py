@@ -12,6 +12,7 @@ from tasman.core.errors import InputError
 from tasman.link import decisions, review
 from tasman.link.backends import BACKENDS, open_backend
 from tasman.link.backends.spark import DEFAULT_CAPACITY_TIMEOUT, DEFAULT_MASTER
+from tasman.link.explain import PLACE_FIELD
 from tasman.link.run import link_case
 from tasman.link.views import export_subjects, list_subjects, show_subject
 
@@ -226,7 +227,7 @@ def show(ref: str, case_ref: str) -> None:
             ex = lk["explanation"]
             why = ", ".join(f"{s['field']}={s['value']}" for s in ex.get("shared", [])) or ", ".join(
                 f"{f} ({v['level']}, {v['weight']:+.1f})" for f, v in ex.get("fields", {}).items()
-                if f in ex.get("agreed", []))
+                if f in ex.get("agreed", []) or f == PLACE_FIELD)  # and what the place lost, if anything
             rows.append([lk["a"], lk["b"], lk["rule"], f"{lk['match_weight']:.1f}", why or ex.get("decision", "")])
         con.print(table("Why they are linked", ["record", "record", "rule", "weight", "agreed"], rows))
         if data["stated"]:

@@ -45,7 +45,9 @@ class ReviewPairOut(Doc):
     changes_country: bool = Field(description="a merge would change a subject's country")
     records_a: int = Field(description="records (parties) in each side's subject now")
     records_b: int
-    explanation: dict[str, Any] = Field(description="per comparison: level, weight (log2 Bayes factor), Bayes factor")
+    explanation: dict[str, Any] = Field(description="per comparison (and `place`: the weight taken off for a "
+                                                    "country the shared name already implied): level, weight "
+                                                    "(log2 Bayes factor), Bayes factor")
 
 
 class ReviewIn(Doc):
