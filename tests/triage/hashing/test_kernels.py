@@ -164,13 +164,16 @@ def test_the_uncrops_are_each_framing_s_operators_applied_in_turn() -> None:
         rows, cols = a.shape
         s = 4
         names, buffers = hyp.hypothesis_buffers(a, (cols * s, rows * s), s)
+        a = a.astype(np.float32)
         mean = float(a.mean())
-        for k, (kept, anchor) in enumerate(hyp.UNCROP):
-            av, ah = hyp._ANCHOR[anchor]
-            expected = hyp.uncrop_band(cols, s, kept, ah).cols(hyp.uncrop_band(rows, s, kept, av).rows(a - mean)) + mean
-            assert names[k] == f"uncrop:{kept:.2f}:{anchor}"
+        fr, fc = hyp.fade_lengths(a - np.float32(mean))
+        for k, (name, kr, av, kc, ah) in enumerate(hyp.framings()):
+            expected = hyp.uncrop_band(cols, s, kc, ah, fc).cols(
+                hyp.uncrop_band(rows, s, kr, av, fr).rows(a - mean)) + mean
+            assert names[k] == name
             assert np.abs(buffers[k] - expected).max() < 1e-3
-        assert len(names) == len(buffers) == len(hyp.UNCROP) + len(hyp.find_boxes(a))
+        assert [f"uncrop:{kept:.2f}:{anchor}" for kept, anchor in hyp.UNCROP] == list(names[:len(hyp.UNCROP)])
+        assert len(names) == len(buffers) == len(hyp.framings()) + len(hyp.find_boxes(a))
 
 
 def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:

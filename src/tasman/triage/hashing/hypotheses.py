@@ -61,6 +61,11 @@ CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 UNCROP: tuple[tuple[float, str], ...] = (
     (0.90, "centre"), (0.80, "centre"), *((0.90, c) for c in CORNERS), *((0.80, c) for c in CORNERS),
 )                          # chosen with bench/hypostudy.py --sets (docs/triage.md)
+TRIMS: tuple[tuple[str, float, float], ...] = (
+    ("h", 0.92, 0.5), ("w", 0.92, 0.5), ("h", 0.86, 0.25), ("h", 0.86, 0.75), ("w", 0.86, 0.25), ("w", 0.86, 0.75),
+)                          # one axis cut (h: the height, w: the width), kept share, place along it (0 start)
+_TRIM_PLACE = {("h", 0.25): "upper", ("h", 0.5): "centre", ("h", 0.75): "lower", ("w", 0.25): "left",
+               ("w", 0.5): "centre", ("w", 0.75): "right"}
 MAX_BOXES = 2              # in-paint hypotheses per picture (the largest boxes found)
 MAX_DEPTH = 0.35           # a box reaches at most this share of the picture inwards
 MIN_DEPTH = 0.03
@@ -80,7 +85,9 @@ TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bear
 TIGHT = 6                  # grey levels from a flat box's one colour (its flat core, tried when a run is no box)
 TIGHT_STEP = 12            # grey levels a column steps out of a flat core's box ...
 STEP_SHARE = 0.5           # ... on this share of its columns (the rest: a background of nearly its colour)
-FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
+FADE = 0.06                # a guessed border's fade length (share of its axis) when the picture gives none
+FADES = (0.03, 0.06, 0.12, 0.25, 0.5)   # the fade lengths a picture's own correlation length is rounded to
+FADE_LAG = 0.1             # the lag (share of the axis) at which that correlation is measured
 OMEGA = 1.85               # the membrane's over-relaxation (``kernels.membrane``)
 MEMBRANE_TOL = 0.02        # grey levels: the membrane stops when no pixel moves more
 MEMBRANE_SWEEPS = 20       # sweeps at most, from ``first_fill`` (400 found no more copies: docs/triage.md)
@@ -238,24 +245,66 @@ _ANCHOR = {"centre": (0.5, 0.5), "top-left": (0.0, 0.0), "top-right": (0.0, 1.0)
            "bottom-right": (1.0, 1.0)}     # (vertical, horizontal) place of the kept part
 
 
+def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
+    """(down the rows, along the columns): how far a guessed border keeps the edge's grey before
+    fading to the mean, each the picture's own correlation length along that axis, rounded (in
+    logarithm) to one of :data:`FADES`. The edge pixels replicated and fading by
+    ``exp(-distance / length)`` is the best linear guess of what lies past the edge for a picture
+    whose pixels are correlated as ``exp(-lag / length)`` (an Ornstein-Uhlenbeck field: only the
+    edge pixel tells of the pixels past it). So the length is measured, not fixed: the
+    correlation ``rho`` of the mean-centred picture with itself shifted by :data:`FADE_LAG` of the
+    axis gives ``length = -lag / log(rho)``. A smooth field or a landscape's sky keeps its edge far
+    into a lost border, drawn shapes on a gradient do not (``bench/hypostudy.py --fades``; figures in
+    docs/triage.md). A flat picture, or one that anti-correlates, gets :data:`FADE` and
+    :data:`FADES`' shortest."""
+    out = []
+    for x in (np.asarray(centred, np.float64).T, np.asarray(centred, np.float64)):   # lines along each axis
+        n = x.shape[1]
+        k = max(1, round(FADE_LAG * n))
+        u, v = x[:, :-k], x[:, k:]
+        energy = float(np.sqrt((u * u).sum() * (v * v).sum()))
+        if energy <= 0 or k >= n:
+            out.append(FADE)
+            continue
+        rho = float((u * v).sum()) / energy
+        length = -FADE_LAG / np.log(min(max(rho, 1e-3), 0.999))
+        out.append(min(FADES, key=lambda f: abs(np.log(f / length))))
+    return out[0], out[1]
+
+
 @lru_cache(maxsize=4096)
-def uncrop_band(m: int, s: int, kept: float, anchor: float) -> Band:
+def uncrop_band(m: int, s: int, kept: float, anchor: float, fade: float = FADE) -> Band:
     """PDQ's filter along an axis of the original a picture would be ``kept`` of, folded onto the
     picture's own ``m`` pixels of ``s`` full pixels each: the picture is placed at ``anchor`` (0
     start, 1 end) of ``m / kept`` pixels, the rest filled by its edge pixels fading by
-    ``exp(-distance / (FADE * m))`` (the mean grey, subtracted before and added after, fills the
-    rest). Padding is linear, so the padded picture is never made: the padded part of the
-    operator folds onto the edge pixels. Keyed by the reduced size only (the full size taken as
-    ``m * s``), so a run of pictures of many sizes builds few of them."""
+    ``exp(-distance / (fade * m))`` (the mean grey, subtracted before and added after, fills the
+    rest; ``fade`` from :func:`fade_lengths`). Padding is linear, so the padded picture is never
+    made: the padded part of the operator folds onto the edge pixels. Keyed by the reduced size
+    only (the full size taken as ``m * s``), so a run of pictures of many sizes builds few of them."""
     total = max(m, round(m / kept))
     offset = round(anchor * (total - m))
     op = folded_operator(total * s, total, s).astype(np.float64)
-    fade = np.exp(-np.arange(1, total + 1) / (FADE * m))
+    weight = np.exp(-np.arange(1, total + 1) / (fade * m))
     folded = op[:, offset:offset + m].copy()
     before, after = op[:, :offset], op[:, offset + m:]
-    folded[:, 0] += before @ fade[:offset][::-1]
-    folded[:, -1] += after @ fade[:after.shape[1]]
+    folded[:, 0] += before @ weight[:offset][::-1]
+    folded[:, -1] += after @ weight[:after.shape[1]]
     return band_of(folded)
+
+
+Framing = tuple[str, float, float, float, float]   # name, kept share and place down the rows, then along the columns
+
+
+def framings() -> tuple[Framing, ...]:
+    """Every un-crop framing: :data:`UNCROP` (the same share of both axes, centred or at a corner)
+    then :data:`TRIMS` (one axis only: ``uncrop:h0.86:upper`` is an original 1/0.86 times as tall,
+    the picture kept above its middle; ``uncrop:w0.92:centre`` one 1/0.92 times as wide)."""
+    out: list[Framing] = [(f"uncrop:{kept:.2f}:{anchor}", kept, _ANCHOR[anchor][0], kept, _ANCHOR[anchor][1])
+                          for kept, anchor in UNCROP]
+    for axis, kept, place in TRIMS:
+        name = f"uncrop:{axis}{kept:.2f}:{_TRIM_PLACE.get((axis, place), f'{place:.2f}')}"
+        out.append((name, kept, place, 1.0, 0.5) if axis == "h" else (name, 1.0, 0.5, kept, place))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -286,17 +335,19 @@ def _stacked(bands: list[Band]) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=1024)
-def uncrop_plan(rows: int, cols: int, s: int, framings: tuple[tuple[float, str], ...]) -> UncropPlan:
-    """:class:`UncropPlan` of ``framings`` for a picture reduced to ``rows`` x ``cols`` pixels of
-    ``s`` full pixels each."""
+def uncrop_plan(rows: int, cols: int, s: int, framings: tuple[Framing, ...],
+                fades: tuple[float, float] = (FADE, FADE)) -> UncropPlan:
+    """:class:`UncropPlan` of ``framings`` (:func:`framings`) for a picture reduced to ``rows`` x
+    ``cols`` pixels of ``s`` full pixels each, its borders fading over ``fades`` (down the rows,
+    along the columns: :func:`fade_lengths`)."""
     keys: list[tuple[float, float]] = []
-    for kept, anchor in framings:
-        if (kept, _ANCHOR[anchor][0]) not in keys:
-            keys.append((kept, _ANCHOR[anchor][0]))
-    ridx, rw = _stacked([uncrop_band(rows, s, kept, av) for kept, av in keys])
-    cidx, cw = _stacked([uncrop_band(cols, s, kept, _ANCHOR[anchor][1]) for kept, anchor in framings])
-    pick = np.array([keys.index((kept, _ANCHOR[anchor][0])) for kept, anchor in framings], np.int64)
-    return UncropPlan(tuple(f"uncrop:{kept:.2f}:{anchor}" for kept, anchor in framings), ridx, rw, pick, cidx, cw)
+    for _, kr, av, _, _ in framings:
+        if (kr, av) not in keys:
+            keys.append((kr, av))
+    ridx, rw = _stacked([uncrop_band(rows, s, kept, av, fades[0]) for kept, av in keys])
+    cidx, cw = _stacked([uncrop_band(cols, s, kc, ah, fades[1]) for _, _, _, kc, ah in framings])
+    pick = np.array([keys.index((kr, av)) for _, kr, av, _, _ in framings], np.int64)
+    return UncropPlan(tuple(f[0] for f in framings), ridx, rw, pick, cidx, cw)
 
 
 def reduced(a: np.ndarray, scale: int) -> tuple[np.ndarray, int]:
@@ -321,8 +372,9 @@ def hypothesis_buffers(luma: np.ndarray, full_size: tuple[int, int], scale: int
     a, s = reduced(np.asarray(luma, dtype=np.float32), scale)
     rows, cols = a.shape
     mean = a.mean()
-    plan = uncrop_plan(rows, cols, s, UNCROP)
-    buffers = _kernel().uncrop(a - mean, np.float32(mean), plan.ridx, plan.rw, plan.pick, plan.cidx, plan.cw)
+    centred = a - mean
+    plan = uncrop_plan(rows, cols, s, framings(), fade_lengths(centred))
+    buffers = _kernel().uncrop(centred, np.float32(mean), plan.ridx, plan.rw, plan.pick, plan.cidx, plan.cw)
     boxes = find_boxes(a)
     if not boxes:
         return plan.names, buffers
