@@ -13,8 +13,8 @@ triage's worker with a superset of un-crop framings, and recall (the copy's best
 bits of its own original, plain hashes at <= 31 always counted) is printed per edit for each
 candidate set of hypotheses and radius: what chose ``hypotheses.UNCROP`` and the radius.
 
-``--cost`` times ``hash_picture`` in one process without hypotheses, with the branch point's six
-framings and with the shipped ten, interleaved.
+``--cost`` times ``hash_picture`` in one process without hypotheses, with the ten framings of
+both axes alone and with the shipped sixteen (the one-axis trims too), interleaved.
 
 ``--fill`` compares ways of filling an overlay (caption boxes, corner logos, watermark bars): each
 overlaid copy is filled at its true box (known from the difference with its original, one working
@@ -227,32 +227,33 @@ def sets_report(n: int, workers: int) -> None:
 
 
 def cost_report(n: int, rounds: int) -> None:
-    """CPU-ms a picture of ``hash_picture`` without hypotheses, with the six framings of the branch
-    point and with the shipped ten, interleaved over ``rounds`` rounds in this one process."""
+    """CPU-ms a picture of ``hash_picture`` without hypotheses, with the ten framings alone (no
+    one-axis trims) and with the shipped sixteen, interleaved over ``rounds`` rounds in this one
+    process."""
     import time
 
     from tasman.triage.hashing import hypotheses
     from tasman.triage.hashing.pictures import hash_picture
 
     datas = [jpeg_bytes(draw_picture(30_000 + k, (1152, 864)) if k % 2 else picture(30_000 + k)) for k in range(n)]
-    shipped = hypotheses.UNCROP
-    six = tuple(f for f in shipped if f[0] == 0.90 or f[1] == "centre")
+    trims = hypotheses.TRIMS
 
-    def run(on: bool, framings: tuple[tuple[float, str], ...]) -> float:
-        hypotheses.UNCROP = framings
+    def run(on: bool, with_trims: tuple[tuple[str, float, float], ...]) -> float:
+        hypotheses.TRIMS = with_trims
         t = time.process_time()
         for d in datas:
             hash_picture(d, max_pixels=10**8, hypotheses=on)
         return (time.process_time() - t) / len(datas) * 1000
 
-    run(True, shipped), run(True, six), run(False, shipped)           # warm-up: operators built once
-    got: dict[str, list[float]] = {"no hypotheses": [], f"{len(six)} framings": [], f"{len(shipped)} framings": []}
+    run(True, trims), run(True, ()), run(False, trims)                # warm-up: operators built once
+    ten, all_ = len(hypotheses.UNCROP), len(hypotheses.UNCROP) + len(trims)
+    got: dict[str, list[float]] = {"no hypotheses": [], f"{ten} framings": [], f"{all_} framings": []}
     load = [os.getloadavg()[0]]
     for _ in range(rounds):
-        for runs, (on, fr) in zip(got.values(), ((False, shipped), (True, six), (True, shipped)), strict=True):
-            runs.append(run(on, fr))
+        for runs, (on, tr) in zip(got.values(), ((False, trims), (True, ()), (True, trims)), strict=True):
+            runs.append(run(on, tr))
     load.append(os.getloadavg()[0])
-    hypotheses.UNCROP = shipped
+    hypotheses.TRIMS = trims
     print(f"hash_picture, CPU-ms a picture ({n} pictures of both generators, {rounds} interleaved rounds, "
           f"load average {load[0]:.1f} -> {load[1]:.1f}):")
     for label, runs in got.items():

@@ -8,13 +8,21 @@ guess is one more PDQ query:
 
 * ``uncrop:F:ANCHOR``: the picture padded back out, to the size of an original of which it would
   keep ``F`` of each side, with the kept part at ``ANCHOR`` (``centre`` or a corner); the border
-  is its edge pixels replicated, fading into its mean grey. PDQ's low frequencies survive a
-  guessed border far better than the loss of the border itself (5% crops of drawn pictures:
-  a median of ~80 bits plain, ~24 guessed at the right framing), but only at that framing:
-  guessing 0.85 for a 0.90 crop is as far off as no guess. Ten framings: 0.90 and 0.80 of each
-  side, centred and at each corner (``bench/hypostudy.py``: a framing 0.02 off the true one
-  already loses most of the gain, and filling the border by reflection, a constant mean, a
-  band's mean or other fades lands no nearer than this fade).
+  is its edge pixels replicated, fading into its mean grey over the picture's own correlation
+  length along that axis (``fade_lengths``: a smooth field keeps its edge far into the border,
+  drawn shapes do not). PDQ's low frequencies survive a guessed border far better than the loss
+  of the border itself (5% crops of drawn pictures: a median of ~80 bits plain, ~24 guessed at
+  the right framing), but only at that framing: guessing 0.85 for a 0.90 crop is as far off as
+  no guess. Ten framings: 0.90 and 0.80 of each side, centred and at each corner
+  (``bench/hypostudy.py``: a framing 0.02 off the true one already loses most of the gain, and
+  filling the border by reflection, a constant mean, a band's mean or a fixed fade lands no
+  nearer than this fade).
+* ``uncrop:hF:PLACE`` / ``uncrop:wF:PLACE``: six trims of one axis only (an aspect-changing crop):
+  an original ``1/F`` times as tall (``h``) or wide (``w``), 0.92 centred and 0.86 with the
+  picture above or below (``upper``, ``lower``) or left or right of its middle. A crop whose
+  framing nobody chose lands on none of the ten (``bench/croprecall.py``'s ``crop-any``); a grid
+  that covers such crops needs hundreds of framings; these six are shaped after the first picks
+  of a greedy cover of random framings, made symmetric (docs/triage.md).
 * ``inpaint:EDGE-WHERE``: a flat or text-bearing box found on an edge (a partial-width caption,
   a corner logo, a watermark bar) filled from its surroundings before hashing, harmonically (a
   membrane held by the pixels around the box: the smoothest fill, so the one that puts least into
@@ -38,7 +46,7 @@ themselves, and a box filled in them brings them no nearer).
 Everything is computed from the reduced-scale luma the runner already decoded, halved to about
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
 operators (the padding folded into them: no padded copy is made), and hashed in the same batch
-as the picture's own PDQ (see ``pictures``). The halving, the ten un-crops' products, the box
+as the picture's own PDQ (see ``pictures``). The halving, the sixteen un-crops' products, the box
 finder and the membrane are compiled loops (``kernels``): about 1 CPU-ms a picture for all of
 them (figures in docs/triage.md). Pictures under :data:`MIN_SIDE` pixels a side get none (``skip_note``). The
 matcher queries these hashes only for files that nothing else matched, at its own, stricter
