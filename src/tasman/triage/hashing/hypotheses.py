@@ -266,15 +266,16 @@ def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
     docs/triage.md). A flat picture, or one that anti-correlates, gets :data:`FADE` and
     :data:`FADES`' shortest."""
     out = []
-    for x in (np.asarray(centred, np.float64).T, np.asarray(centred, np.float64)):   # lines along each axis
+    a = np.asarray(centred, np.float32)
+    for x in (a.T, a):                                    # lines along each axis
         n = x.shape[1]
         k = max(1, round(FADE_LAG * n))
         u, v = x[:, :-k], x[:, k:]
-        energy = float(np.sqrt((u * u).sum() * (v * v).sum()))
+        energy = float(np.sqrt(float(np.einsum("ij,ij->", u, u)) * float(np.einsum("ij,ij->", v, v))))
         if energy <= 0 or k >= n:
             out.append(FADE)
             continue
-        rho = float((u * v).sum()) / energy
+        rho = float(np.einsum("ij,ij->", u, v)) / energy
         length = -FADE_LAG / np.log(min(max(rho, 1e-3), 0.999))
         out.append(min(FADES, key=lambda f: abs(np.log(f / length))))
     return out[0], out[1]
