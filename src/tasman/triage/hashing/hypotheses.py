@@ -262,7 +262,7 @@ def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
     edge pixel tells of the pixels past it). So the length is measured, not fixed: the
     correlation ``rho`` of the mean-centred picture with itself shifted by :data:`FADE_LAG` of the
     axis gives ``length = -lag / log(rho)``. A smooth field or a landscape's sky keeps its edge far
-    into a lost border, drawn shapes on a gradient do not (``bench/hypostudy.py --fades``; figures in
+    into a lost border, drawn shapes on a gradient do not (``bench/hypostudy.py``, ``adaptive``; figures in
     docs/triage.md). A flat picture, or one that anti-correlates, gets :data:`FADE` and
     :data:`FADES`' shortest."""
     out = []
