@@ -23,7 +23,13 @@ brought within 28 bits of their original, and the share the matcher's rule would
 28, or within 52 with its confident bits within 28 and 8 bits nearer than the copy itself;
 plain <= 31 counted at the found boxes), is printed per edit.
 
-    PYTHONPATH=src .venv/bin/python bench/hypostudy.py [--n 40] [--workers 2] [--sets | --cost | --fill]
+``--grid``: crops of a framing drawn at random (``edits.any_crop``: what no set of framings was
+chosen for), each padded back out at every framing of a separable grid of 961; the share some
+framing finds (the ceiling), the share the shipped ten and sixteen find, and a greedy cover of
+framings chosen on seeds ``--first`` .. and measured on the next ``--n`` seeds too (what shaped
+``hypotheses.TRIMS``).
+
+    PYTHONPATH=src .venv/bin/python bench/hypostudy.py [--n 40] [--workers 2] [--sets | --cost | --fill | --grid]
 """
 
 from __future__ import annotations
@@ -47,7 +53,16 @@ from tasman.synth.edits import CROP_ANCHORS, crop, jpeg_bytes
 from tasman.synth.images import draw_picture
 from tasman.synth.triage_set import reference_pdq
 from tasman.triage.hashing.hypotheses import FADE, MASK_BITS, fade_lengths, reduced
-from tasman.triage.hashing.pdq import confident_masks, downsample, hamming, hashes_of_buffers
+from tasman.triage.hashing.pdq import (
+    _DCT,
+    confident_masks,
+    downsample,
+    folded_operator,
+    hamming,
+    hashes_of_buffers,
+    masks_of_dcts,
+    to_hexes,
+)
 from tasman.triage.hashing.pictures import decode_luma
 
 CROPS = (("crop5", 0.05, False), ("crop5-off", 0.05, True), ("crop10", 0.10, False), ("crop10-off", 0.10, True))
@@ -465,6 +480,104 @@ def mask_report(n: int, others: int, workers: int) -> None:
                       + " ".join(cells[len(edits):]))
 
 
+GRID_KEPT = (0.80, 0.83, 0.86, 0.89, 0.92, 0.95)
+GRID_PLACE = (0.0, 0.25, 0.5, 0.75, 1.0)
+GRID_AXIS = ((1.0, 0.5), *((k, a) for k in GRID_KEPT for a in GRID_PLACE))   # per axis: (kept, place)
+GRID_CROPS = 4                                 # random-framing crops an original
+
+
+def _axis_op(n: int, s: int, kept: float, place: float, fade: float) -> np.ndarray:
+    """64 x n: the un-crop's padding along an axis of ``n`` reduced pixels (``fade`` of it), then PDQ's filter."""
+    total = max(n, round(n / kept))
+    off = round(place * (total - n))
+    pad = np.zeros((total, n))
+    pad[off:off + n] = np.eye(n)
+    weight = np.exp(-np.arange(1, total + 1) / (fade * n))
+    pad[:off, 0] = weight[:off][::-1]
+    pad[off + n:, n - 1] = weight[:total - off - n]
+    return folded_operator(total * s, total, s).astype(np.float64) @ pad
+
+
+def _grid_job(args: tuple[str, int]) -> list[tuple[str, np.ndarray]]:
+    """(generator, passes) for each random-framing crop of one original of quality >= 50: whether
+    each framing of the grid (rows x columns of :data:`GRID_AXIS`) passes the rule at radius
+    :data:`RADIUS`."""
+    from tasman.synth.edits import any_crop
+
+    gen, seed = args
+    im: Image.Image = draw_picture(20_000 + seed, (640, 480)) if gen == "synth" else picture(90_000 + seed)
+    own, quality = reference_pdq(jpeg_bytes(im))
+    if quality < 50:
+        return []
+    o = int(own, 16)
+    rng = random.Random(seed * 31 + 7)
+    out = []
+    for _ in range(GRID_CROPS):
+        luma, _w, _h, scale, _ = decode_luma(jpeg_bytes(any_crop(im, rng), 85), max_pixels=10**8, min_side=160)
+        a, s = reduced(luma.astype(np.float32), scale)
+        c = (a - a.mean()).astype(np.float64)
+        fr, fc = fade_lengths(c)
+        rows = np.stack([_axis_op(c.shape[0], s, k, p, fr) for k, p in GRID_AXIS])
+        cols = np.stack([_axis_op(c.shape[1], s, k, p, fc) for k, p in GRID_AXIS])
+        bufs = np.einsum("ark,bck->abrc", rows @ c, cols).reshape(-1, 64, 64)    # the mean: DCT skips DC
+        dcts = (_DCT @ bufs @ _DCT.T).astype(np.float32)
+        ok = []
+        for h, m in zip(to_hexes(dcts), masks_of_dcts(dcts, MASK_BITS), strict=True):
+            q, mm = int(h, 16), int(m, 16)
+            d = (q ^ o).bit_count()
+            ok.append(d <= HYP_T or (d <= RADIUS[0] and ((q ^ o) & mm).bit_count() * 256 <= HYP_T * MASK_BITS))
+        out.append((gen, np.array(ok)))
+    return out
+
+
+def grid_report(n: int, first: int, workers: int, radius: int) -> None:
+    """Crops of a framing drawn at random (``edits.any_crop``), :data:`GRID_CROPS` an original of
+    seeds ``first`` .. ``first + n - 1`` (chosen on) and the next ``n`` (held out), each padded
+    back out at every framing of a separable grid (each axis whole, or kept
+    :data:`GRID_KEPT` at :data:`GRID_PLACE` along it: 961 framings), with the shipped fade: the
+    share some framing brings within the rule (the ceiling of any set of framings), the share
+    the shipped sets find, and a greedy cover chosen on the first seeds, measured on both."""
+    from tasman.triage.hashing.hypotheses import UNCROP, framings
+
+    def nearest(kept: float, place: float) -> tuple[float, float]:
+        return (1.0, 0.5) if kept >= 1 else (min(GRID_KEPT, key=lambda k: abs(k - kept)), place)
+
+    idx = {(r, c): i for i, (r, c) in enumerate((r, c) for r in GRID_AXIS for c in GRID_AXIS)}
+    ten = [idx[nearest(kr, av), nearest(kc, ah)] for _, kr, av, kc, ah in framings()[:len(UNCROP)]]
+    sixteen = [idx[nearest(kr, av), nearest(kc, ah)] for _, kr, av, kc, ah in framings()]
+    parts = {}
+    for label, lo in (("chosen on", first), ("held out", first + n)):
+        jobs = [(g, s) for g in ("synth", "pictures2") for s in range(lo, lo + n)]
+        with ProcessPoolExecutor(workers, initializer=RADIUS.__setitem__, initargs=(0, radius)) as pool:
+            rows = [r for part in pool.map(_grid_job, jobs, chunksize=2) for r in part]
+        parts[label] = (np.array([g for g, _ in rows]), np.stack([ok for _, ok in rows]), f"{lo}-{lo + n - 1}")
+    print(f"random-framing crops (edits.any_crop, {GRID_CROPS} an original of quality >= 50), the rule at radius "
+          f"{radius}; shares of copies found (all / synth / pictures2); 0.89 stands for 0.90 on the grid")
+
+    def share(label: str, cols: list[int]) -> str:
+        gens, ok, _ = parts[label]
+        hit = ok[:, cols].any(axis=1) if cols else ok.any(axis=1)
+        return f"{hit.mean():.2f} / {hit[gens == 'synth'].mean():.2f} / {hit[gens == 'pictures2'].mean():.2f}"
+
+    print(f"{'framings':40} " + " ".join(f"{lab + ' ' + parts[lab][2]:>24}" for lab in parts))
+    for name, cols in (("all 961 (the ceiling)", []), ("the ten", ten), ("the sixteen (shipped)", sixteen)):
+        print(f"{name:40} " + " ".join(f"{share(lab, cols):>24}" for lab in parts))
+    _, ok, _ = parts["chosen on"]
+    chosen: list[int] = []
+    covered = np.zeros(len(ok), bool)
+    names = [(r, c) for r in GRID_AXIS for c in GRID_AXIS]
+    for step in range(40):
+        gain = (ok & ~covered[:, None]).sum(axis=0)
+        j = int(gain.argmax())
+        if gain[j] == 0:
+            break
+        chosen.append(j)
+        covered |= ok[:, j]
+        if step + 1 in (1, 2, 4, 6, 10, 16, 20, 30, 40):
+            label = f"greedy {step + 1} (last {names[j]})"
+            print(f"{label:40} " + " ".join(f"{share(lab, chosen):>24}" for lab in parts))
+
+
 HYP_T = 28
 
 
@@ -483,7 +596,12 @@ def main() -> None:
                     help="recall and false pairs of the masked (confident-bit) distance instead")
     ap.add_argument("--others", type=int, default=300, help="unrelated listed originals per generator for --mask")
     ap.add_argument("--fill", action="store_true", help="ways of filling an overlay, at its true and found boxes")
+    ap.add_argument("--grid", action="store_true",
+                    help="random-framing crops against a grid of 961 framings (seeds --first.. and the next --n)")
     args = ap.parse_args()
+    if args.grid:
+        grid_report(args.n, args.first, args.workers, args.radius)
+        return
     if args.fill:
         fill_report(args.n, args.workers)
         return

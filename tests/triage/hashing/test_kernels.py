@@ -320,3 +320,24 @@ def test_the_membrane_is_the_exact_harmonic_fill_and_touches_nothing_else() -> N
     assert np.mean(shipped_off) < 0.5 * np.mean(first_off)
     assert np.median(shipped_off) < 0.5 * np.median(first_off)
 
+
+
+def test_an_uncrop_band_is_the_padded_operator_folded_at_every_fade() -> None:
+    """Each fade's band, built from the shape shared by all fades, is the padded filter folded
+    onto the picture's pixels, built whole: the band reads every pixel the filter does."""
+    from tasman.triage.hashing.pdq import folded_operator
+
+    for m, s, kept, anchor in ((64, 8, 0.80, 0.0), (85, 2, 0.86, 0.25), (97, 1, 0.92, 0.5), (127, 4, 1.0, 0.5),
+                               (65, 8, 0.90, 1.0)):
+        total = max(m, round(m / kept))
+        offset = round(anchor * (total - m))
+        op = folded_operator(total * s, total, s).astype(np.float64)
+        for fade in hyp.FADES:
+            weight = np.exp(-np.arange(1, total + 1) / (fade * m))
+            whole = op[:, offset:offset + m].copy()
+            whole[:, 0] += op[:, :offset] @ weight[:offset][::-1]
+            whole[:, -1] += op[:, offset + m:] @ weight[:total - offset - m]
+            band = hyp.uncrop_band(m, s, kept, anchor, fade)
+            dense = np.zeros((64, m))
+            np.add.at(dense, (np.arange(64)[:, None].repeat(band.idx.shape[1], axis=1), band.idx), band.w)
+            assert np.abs(dense - whole).max() <= 1e-6 * np.abs(whole).max()

@@ -281,6 +281,43 @@ def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
     return out[0], out[1]
 
 
+@dataclass(frozen=True)
+class _UncropParts:
+    """What :func:`uncrop_band` needs of one axis size, share and anchor whatever the fade: the
+    band (``idx``) and its weights without the border (``w``), where the border folds onto the
+    first and last pixel (``first``, ``last``: masks over ``idx``), and the filter's weights
+    over the border before and after the picture (``before``: 64 x offset, ``after``)."""
+
+    idx: np.ndarray
+    w: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+
+def _fade_weights(n: int, fade: float, m: int) -> np.ndarray:
+    return np.exp(-np.arange(1, n + 1) / (fade * m))
+
+
+@lru_cache(maxsize=2048)
+def _uncrop_parts(m: int, s: int, kept: float, anchor: float) -> _UncropParts:
+    total = max(m, round(m / kept))
+    offset = round(anchor * (total - m))
+    op = folded_operator(total * s, total, s).astype(np.float64)
+    inner = op[:, offset:offset + m]
+    before, after = op[:, :offset], op[:, offset + m:]
+    folded = inner.copy()        # the band's shape, at the longest fade: every fade reads the same pixels
+    folded[:, 0] += before @ _fade_weights(offset, max(FADES), m)[::-1]
+    folded[:, -1] += after @ _fade_weights(after.shape[1], max(FADES), m)
+    shape = band_of(folded)
+    inside = shape.w != 0
+    w = np.where(inside, np.take_along_axis(inner, shape.idx, axis=1), 0.0)
+    first = inside & (shape.idx == 0)
+    last = inside & (shape.idx == m - 1)
+    return _UncropParts(shape.idx, w, first, last, before, after)
+
+
 @lru_cache(maxsize=4096)
 def uncrop_band(m: int, s: int, kept: float, anchor: float, fade: float = FADE) -> Band:
     """PDQ's filter along an axis of the original a picture would be ``kept`` of, folded onto the
@@ -289,16 +326,14 @@ def uncrop_band(m: int, s: int, kept: float, anchor: float, fade: float = FADE) 
     ``exp(-distance / (fade * m))`` (the mean grey, subtracted before and added after, fills the
     rest; ``fade`` from :func:`fade_lengths`). Padding is linear, so the padded picture is never
     made: the padded part of the operator folds onto the edge pixels. Keyed by the reduced size
-    only (the full size taken as ``m * s``), so a run of pictures of many sizes builds few of them."""
-    total = max(m, round(m / kept))
-    offset = round(anchor * (total - m))
-    op = folded_operator(total * s, total, s).astype(np.float64)
-    weight = np.exp(-np.arange(1, total + 1) / (fade * m))
-    folded = op[:, offset:offset + m].copy()
-    before, after = op[:, :offset], op[:, offset + m:]
-    folded[:, 0] += before @ weight[:offset][::-1]
-    folded[:, -1] += after @ weight[:after.shape[1]]
-    return band_of(folded)
+    only (the full size taken as ``m * s``), so a run of pictures of many sizes builds few of them;
+    the band's shape is built once for every fade (``_uncrop_parts``), each fade adding only its
+    border's weights onto the edge pixels."""
+    p = _uncrop_parts(m, s, kept, anchor)
+    edge_before = p.before @ _fade_weights(p.before.shape[1], fade, m)[::-1]
+    edge_after = p.after @ _fade_weights(p.after.shape[1], fade, m)
+    w = p.w + p.first * edge_before[:, None] + p.last * edge_after[:, None]
+    return Band(p.idx, w.astype(np.float32))
 
 
 Framing = tuple[str, float, float, float, float]   # name, kept share and place down the rows, then along the columns
