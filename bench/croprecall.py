@@ -7,15 +7,18 @@ landscapes, smooth fields, layered gradients, documents, app screens and texture
 sizes and aspect ratios), writes their MD5/SHA-1 and one reference PDQ each to a CSV hash
 list and imports it (``import_hashset``, what ``tasman hashset import`` runs: no region hashes),
 then edits every picture every way (``tasman.synth.edits``: 5% and 10% crops centred and
-off-centre, partial-width caption boxes top and bottom, corner logos, watermark bars, and the
-standard resize / recompress / grey / blur / mirror / rotate), hashes each edited JPEG through
-triage's worker (``hash_item``: PDQ, dihedral, regions, hypotheses) and matches it with
+off-centre, a crop of a framing drawn at random (``crop-any``: 0.80-0.95 of each axis kept,
+anywhere along it, so no un-crop framing is favoured), partial-width caption boxes top and
+bottom, corner logos, watermark bars, and the standard resize / recompress / grey / blur /
+mirror / rotate), hashes each edited JPEG through triage's worker (``hash_item``: PDQ,
+dihedral, regions, hypotheses) and matches it with
 triage's matcher. A copy counts as found when it matches and its own original is within the
 radius of the query kind that matched (so a match to another listed picture is not counted).
 
-Recall is printed per edit for each generator (``--generator`` picks one or both).
+Recall is printed per edit for each generator (``--generator`` picks one or both); ``--first``
+moves the seeds to a range not used to choose settings.
 
-    PYTHONPATH=src .venv/bin/python bench/croprecall.py [--n 100] [--size 640x480] [--workers 2]
+    PYTHONPATH=src .venv/bin/python bench/croprecall.py [--n 100] [--first 0] [--size 640x480] [--workers 2]
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from tasman.triage.match.matcher import masked_rule
 from tasman.triage.match.settings import HYPOTHESIS_MASKED_THRESHOLD, HYPOTHESIS_THRESHOLD, MatchSettings
 from tasman.triage.types import FileHashes
 
-EDITS = (*HARD, *STANDARD)
+EDITS = (*HARD, "crop-any", *STANDARD)     # crop-any: a framing drawn at random (``edits.any_crop``)
 SEED0 = 20_000
 SEED2 = 90_000
 GENERATORS = ("synth", "pictures2")
@@ -98,6 +101,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=100,
                     help=f"listed originals per generator (each edited {len(EDITS)} ways)")
+    ap.add_argument("--first", type=int, default=0,
+                    help="the first original's seed: seeds --first .. --first + --n - 1 (e.g. 40 for a range "
+                         "not used to choose settings)")
     ap.add_argument("--generator", choices=(*GENERATORS, "both"), default="both")
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -105,9 +111,10 @@ def main() -> None:
     w, h = (int(v) for v in args.size.split("x"))
     gens = GENERATORS if args.generator == "both" else (args.generator,)
     t0 = time.monotonic()
-    print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f}; seeds {args.first}-{args.first + args.n - 1}", flush=True)
     with ProcessPoolExecutor(args.workers, initializer=one_blas_thread) as pool:
-        done = list(pool.map(_job, [(g, s, (w, h)) for g in gens for s in range(args.n)], chunksize=4))
+        done = list(pool.map(_job, [(g, s, (w, h)) for g in gens
+                                            for s in range(args.first, args.first + args.n)], chunksize=4))
     print(f"{args.n} originals x {len(gens)} generators x {len(EDITS)} edits hashed in {time.monotonic() - t0:.0f} s "
           f"({args.workers} processes)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -31,6 +31,19 @@ def crop(im: Image.Image, cut: float, anchor: str = "centre") -> Image.Image:
     return im.crop((left, top, right, bottom))
 
 
+def any_crop(im: Image.Image, rng: random.Random) -> Image.Image:
+    """A crop of a framing drawn from ``rng``, as a person crops by hand: each axis keeps a share
+    drawn from 0.80-0.95, placed anywhere along it (the cut split between its two sides at
+    random); in three crops of ten only one axis is cut. No framing of the un-crop hypotheses is
+    favoured: this measures them on crops whose offset and scale nobody chose for them."""
+    w, h = im.size
+    keep_w, keep_h = rng.uniform(0.80, 0.95), rng.uniform(0.80, 0.95)
+    if rng.random() < 0.3:
+        keep_w, keep_h = (1.0, keep_h) if rng.random() < 0.5 else (keep_w, 1.0)
+    left, top = rng.random() * (1 - keep_w) * w, rng.random() * (1 - keep_h) * h
+    return im.crop((round(left), round(top), round(left + keep_w * w), round(top + keep_h * h)))
+
+
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=max(8, size))
 
@@ -124,10 +137,13 @@ def edited(im: Image.Image, name: str, seed: int) -> Image.Image:
     """The edit called ``name`` (as the recall benchmark labels them) applied to ``im``.
 
     Names: ``crop5``/``crop10`` (centred), ``crop5-off``/``crop10-off`` (an off-centre corner
-    picked from ``seed``), ``caption-bottom``/``caption-top`` (a partial-width box at the left,
-    middle or right), ``logo`` (a corner picked from ``seed``), ``bar`` (a watermark bar on an
-    edge picked from ``seed``), and the :data:`STANDARD` names."""
+    picked from ``seed``), ``crop-any`` (:func:`any_crop`, a framing drawn from ``seed``),
+    ``caption-bottom``/``caption-top`` (a partial-width box at the left, middle or right),
+    ``logo`` (a corner picked from ``seed``), ``bar`` (a watermark bar on an edge picked from
+    ``seed``), and the :data:`STANDARD` names."""
     rng = random.Random(seed * 7919 + len(name))
+    if name == "crop-any":
+        return any_crop(im, rng)
     if name.startswith("crop"):
         cut = int(name[4:].split("-")[0]) / 100
         anchor = rng.choice(CROP_ANCHORS[1:]) if name.endswith("-off") else "centre"

@@ -164,13 +164,16 @@ def test_the_uncrops_are_each_framing_s_operators_applied_in_turn() -> None:
         rows, cols = a.shape
         s = 4
         names, buffers = hyp.hypothesis_buffers(a, (cols * s, rows * s), s)
+        a = a.astype(np.float32)
         mean = float(a.mean())
-        for k, (kept, anchor) in enumerate(hyp.UNCROP):
-            av, ah = hyp._ANCHOR[anchor]
-            expected = hyp.uncrop_band(cols, s, kept, ah).cols(hyp.uncrop_band(rows, s, kept, av).rows(a - mean)) + mean
-            assert names[k] == f"uncrop:{kept:.2f}:{anchor}"
+        fr, fc = hyp.fade_lengths(a - np.float32(mean))
+        for k, (name, kr, av, kc, ah) in enumerate(hyp.framings()):
+            expected = hyp.uncrop_band(cols, s, kc, ah, fc).cols(
+                hyp.uncrop_band(rows, s, kr, av, fr).rows(a - mean)) + mean
+            assert names[k] == name
             assert np.abs(buffers[k] - expected).max() < 1e-3
-        assert len(names) == len(buffers) == len(hyp.UNCROP) + len(hyp.find_boxes(a))
+        assert [f"uncrop:{kept:.2f}:{anchor}" for kept, anchor in hyp.UNCROP] == list(names[:len(hyp.UNCROP)])
+        assert len(names) == len(buffers) == len(hyp.framings()) + len(hyp.find_boxes(a))
 
 
 def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:
@@ -317,3 +320,24 @@ def test_the_membrane_is_the_exact_harmonic_fill_and_touches_nothing_else() -> N
     assert np.mean(shipped_off) < 0.5 * np.mean(first_off)
     assert np.median(shipped_off) < 0.5 * np.median(first_off)
 
+
+
+def test_an_uncrop_band_is_the_padded_operator_folded_at_every_fade() -> None:
+    """Each fade's band, built from the shape shared by all fades, is the padded filter folded
+    onto the picture's pixels, built whole: the band reads every pixel the filter does."""
+    from tasman.triage.hashing.pdq import folded_operator
+
+    for m, s, kept, anchor in ((64, 8, 0.80, 0.0), (85, 2, 0.86, 0.25), (97, 1, 0.92, 0.5), (127, 4, 1.0, 0.5),
+                               (65, 8, 0.90, 1.0)):
+        total = max(m, round(m / kept))
+        offset = round(anchor * (total - m))
+        op = folded_operator(total * s, total, s).astype(np.float64)
+        for fade in hyp.FADES:
+            weight = np.exp(-np.arange(1, total + 1) / (fade * m))
+            whole = op[:, offset:offset + m].copy()
+            whole[:, 0] += op[:, :offset] @ weight[:offset][::-1]
+            whole[:, -1] += op[:, offset + m:] @ weight[:total - offset - m]
+            band = hyp.uncrop_band(m, s, kept, anchor, fade)
+            dense = np.zeros((64, m))
+            np.add.at(dense, (np.arange(64)[:, None].repeat(band.idx.shape[1], axis=1), band.idx), band.w)
+            assert np.abs(dense - whole).max() <= 1e-6 * np.abs(whole).max()

@@ -138,12 +138,16 @@ def test_a_failing_hypothesis_is_a_warning_and_the_hashes_stand(tmp_path: Path, 
     assert len(r.errors) == 1 and r.errors[0].startswith("warning: crop/overlay hypotheses not computed")
 
 
-def test_at_most_twelve_hypotheses_and_boxes_on_the_edges() -> None:
+def test_at_most_eighteen_hypotheses_and_boxes_on_the_edges() -> None:
     capped = caption_box(draw_picture(CAPTIONED, SIZE), CAPTIONED, "bottom", 0.6, 0.15, "left")
     luma = np.asarray(capped.convert("L"), dtype=np.float32)
     names, buffers = hypotheses.hypothesis_buffers(luma, SIZE, 1)
-    assert len(names) == len(buffers) <= 12 and len(hypotheses.UNCROP) + hypotheses.MAX_BOXES <= 12
-    assert len(set(hypotheses.UNCROP)) == len(hypotheses.UNCROP) == 10
+    frames = hypotheses.framings()
+    assert len(names) == len(buffers) <= 18 and len(frames) + hypotheses.MAX_BOXES <= 18
+    assert len(set(hypotheses.UNCROP)) == len(hypotheses.UNCROP) == 10 and len(hypotheses.TRIMS) == 6
+    assert len({f[0] for f in frames}) == len({f[1:] for f in frames}) == len(frames) == 16
+    assert [f[0] for f in frames[10:]] == ["uncrop:h0.92:centre", "uncrop:w0.92:centre", "uncrop:h0.86:upper",
+                                           "uncrop:h0.86:lower", "uncrop:w0.86:left", "uncrop:w0.86:right"]
     box = hypotheses.find_boxes(luma)[0]
     assert (box.name, box.text) == ("inpaint:bottom-left", True)
     assert abs(box.depth - 0.15 * SIZE[1]) <= 3 and box.c0 == 0 and abs(box.c1 - 0.6 * SIZE[0]) <= 3
@@ -334,3 +338,36 @@ def test_an_inpaint_matches_by_its_confident_bits_only_when_it_explains_the_gap(
     got = m.match([query("uncrop:0.80:centre", 40)])
     assert [(x.detail["variant"], x.distance, x.detail["confident_distance"]) for x in got] == [
         ("uncrop:0.80:centre", 40, 0)]
+
+
+def test_a_border_fades_over_the_picture_s_own_correlation_length() -> None:
+    """A smooth ramp keeps its edge far into a guessed border, noise fades at once, a picture
+    smooth along one axis and noisy along the other gets one length each, and a flat picture
+    the default."""
+    rng = np.random.default_rng(0)
+    ramp = np.add.outer(np.linspace(-60, 60, 80), np.linspace(-40, 40, 120))
+    noise = rng.normal(0, 30, (80, 120))
+    stripes = np.broadcast_to(rng.normal(0, 30, 120), (80, 120))          # smooth down the rows only
+    assert hypotheses.fade_lengths(ramp) == (max(hypotheses.FADES), max(hypotheses.FADES))
+    assert hypotheses.fade_lengths(noise) == (min(hypotheses.FADES), min(hypotheses.FADES))
+    assert hypotheses.fade_lengths(stripes - stripes.mean()) == (max(hypotheses.FADES), min(hypotheses.FADES))
+    assert hypotheses.fade_lengths(np.zeros((80, 120))) == (hypotheses.FADE, hypotheses.FADE)
+
+
+def test_a_crop_of_one_axis_off_centre_is_guessed_by_a_trim() -> None:
+    """14% of the height cut, three quarters of it from the bottom (an aspect-changing crop): no
+    framing of both axes comes near, the trim that keeps the picture above the original's middle
+    does, and unrelated pictures' trims stay far from it."""
+    from tasman.triage.hashing.pdq import hamming
+
+    im = draw_picture(3, SIZE)
+    own = reference_pdq(jpeg_bytes(im))[0]
+    w, h = im.size
+    top = round(0.25 * 0.14 * h)
+    pic = hash_picture(jpeg_bytes(im.crop((0, top, w, top + round(0.86 * h)))), max_pixels=10**8, hypotheses=True)
+    dist = {name: hamming(hx, own) for name, hx in pic.hypotheses}
+    assert min(dist, key=lambda n: dist[n]) == "uncrop:h0.86:upper"
+    assert dist["uncrop:h0.86:upper"] <= 28 < min(d for n, d in dist.items() if ":h" not in n and ":w" not in n)
+    for seed in (300, 301, 302):
+        other = hash_picture(jpeg_bytes(draw_picture(seed, SIZE)), max_pixels=10**8, hypotheses=True)
+        assert min(hamming(hx, own) for _, hx in other.hypotheses) > 52

@@ -8,13 +8,21 @@ guess is one more PDQ query:
 
 * ``uncrop:F:ANCHOR``: the picture padded back out, to the size of an original of which it would
   keep ``F`` of each side, with the kept part at ``ANCHOR`` (``centre`` or a corner); the border
-  is its edge pixels replicated, fading into its mean grey. PDQ's low frequencies survive a
-  guessed border far better than the loss of the border itself (5% crops of drawn pictures:
-  a median of ~80 bits plain, ~24 guessed at the right framing), but only at that framing:
-  guessing 0.85 for a 0.90 crop is as far off as no guess. Ten framings: 0.90 and 0.80 of each
-  side, centred and at each corner (``bench/hypostudy.py``: a framing 0.02 off the true one
-  already loses most of the gain, and filling the border by reflection, a constant mean, a
-  band's mean or other fades lands no nearer than this fade).
+  is its edge pixels replicated, fading into its mean grey over the picture's own correlation
+  length along that axis (``fade_lengths``: a smooth field keeps its edge far into the border,
+  drawn shapes do not). PDQ's low frequencies survive a guessed border far better than the loss
+  of the border itself (5% crops of drawn pictures: a median of ~80 bits plain, ~24 guessed at
+  the right framing), but only at that framing: guessing 0.85 for a 0.90 crop is as far off as
+  no guess. Ten framings: 0.90 and 0.80 of each side, centred and at each corner
+  (``bench/hypostudy.py``: a framing 0.02 off the true one already loses most of the gain, and
+  filling the border by reflection, a constant mean, a band's mean or a fixed fade lands no
+  nearer than this fade).
+* ``uncrop:hF:PLACE`` / ``uncrop:wF:PLACE``: six trims of one axis only (an aspect-changing crop):
+  an original ``1/F`` times as tall (``h``) or wide (``w``), 0.92 centred and 0.86 with the
+  picture above or below (``upper``, ``lower``) or left or right of its middle. A crop whose
+  framing nobody chose lands on none of the ten (``bench/croprecall.py``'s ``crop-any``); a grid
+  that covers such crops needs hundreds of framings; these six are shaped after the first picks
+  of a greedy cover of random framings, made symmetric (docs/triage.md).
 * ``inpaint:EDGE-WHERE``: a flat or text-bearing box found on an edge (a partial-width caption,
   a corner logo, a watermark bar) filled from its surroundings before hashing, harmonically (a
   membrane held by the pixels around the box: the smoothest fill, so the one that puts least into
@@ -38,7 +46,7 @@ themselves, and a box filled in them brings them no nearer).
 Everything is computed from the reduced-scale luma the runner already decoded, halved to about
 :data:`WORK_SIDE` pixels on the short side (a guess needs no more detail), with PDQ's folded
 operators (the padding folded into them: no padded copy is made), and hashed in the same batch
-as the picture's own PDQ (see ``pictures``). The halving, the ten un-crops' products, the box
+as the picture's own PDQ (see ``pictures``). The halving, the sixteen un-crops' products, the box
 finder and the membrane are compiled loops (``kernels``): about 1 CPU-ms a picture for all of
 them (figures in docs/triage.md). Pictures under :data:`MIN_SIDE` pixels a side get none (``skip_note``). The
 matcher queries these hashes only for files that nothing else matched, at its own, stricter
@@ -61,6 +69,11 @@ CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 UNCROP: tuple[tuple[float, str], ...] = (
     (0.90, "centre"), (0.80, "centre"), *((0.90, c) for c in CORNERS), *((0.80, c) for c in CORNERS),
 )                          # chosen with bench/hypostudy.py --sets (docs/triage.md)
+TRIMS: tuple[tuple[str, float, float], ...] = (
+    ("h", 0.92, 0.5), ("w", 0.92, 0.5), ("h", 0.86, 0.25), ("h", 0.86, 0.75), ("w", 0.86, 0.25), ("w", 0.86, 0.75),
+)                          # one axis cut (h: the height, w: the width), kept share, place along it (0 start)
+_TRIM_PLACE = {("h", 0.25): "upper", ("h", 0.5): "centre", ("h", 0.75): "lower", ("w", 0.25): "left",
+               ("w", 0.5): "centre", ("w", 0.75): "right"}
 MAX_BOXES = 2              # in-paint hypotheses per picture (the largest boxes found)
 MAX_DEPTH = 0.35           # a box reaches at most this share of the picture inwards
 MIN_DEPTH = 0.03
@@ -80,7 +93,9 @@ TEXT_MARKS = (0.02, 0.45)  # share of a box's pixels off its colour when it bear
 TIGHT = 6                  # grey levels from a flat box's one colour (its flat core, tried when a run is no box)
 TIGHT_STEP = 12            # grey levels a column steps out of a flat core's box ...
 STEP_SHARE = 0.5           # ... on this share of its columns (the rest: a background of nearly its colour)
-FADE = 0.06                # a guessed border fades to the mean grey over this share of its axis
+FADE = 0.06                # a guessed border's fade length (share of its axis) when the picture gives none
+FADES = (0.03, 0.06, 0.12, 0.25, 0.5)   # the fade lengths a picture's own correlation length is rounded to
+FADE_LAG = 0.1             # the lag (share of the axis) at which that correlation is measured
 OMEGA = 1.85               # the membrane's over-relaxation (``kernels.membrane``)
 MEMBRANE_TOL = 0.02        # grey levels: the membrane stops when no pixel moves more
 MEMBRANE_SWEEPS = 20       # sweeps at most, from ``first_fill`` (400 found no more copies: docs/triage.md)
@@ -238,24 +253,102 @@ _ANCHOR = {"centre": (0.5, 0.5), "top-left": (0.0, 0.0), "top-right": (0.0, 1.0)
            "bottom-right": (1.0, 1.0)}     # (vertical, horizontal) place of the kept part
 
 
-@lru_cache(maxsize=4096)
-def uncrop_band(m: int, s: int, kept: float, anchor: float) -> Band:
-    """PDQ's filter along an axis of the original a picture would be ``kept`` of, folded onto the
-    picture's own ``m`` pixels of ``s`` full pixels each: the picture is placed at ``anchor`` (0
-    start, 1 end) of ``m / kept`` pixels, the rest filled by its edge pixels fading by
-    ``exp(-distance / (FADE * m))`` (the mean grey, subtracted before and added after, fills the
-    rest). Padding is linear, so the padded picture is never made: the padded part of the
-    operator folds onto the edge pixels. Keyed by the reduced size only (the full size taken as
-    ``m * s``), so a run of pictures of many sizes builds few of them."""
+def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
+    """(down the rows, along the columns): how far a guessed border keeps the edge's grey before
+    fading to the mean, each the picture's own correlation length along that axis, rounded (in
+    logarithm) to one of :data:`FADES`. The edge pixels replicated and fading by
+    ``exp(-distance / length)`` is the best linear guess of what lies past the edge for a picture
+    whose pixels are correlated as ``exp(-lag / length)`` (an Ornstein-Uhlenbeck field: only the
+    edge pixel tells of the pixels past it). So the length is measured, not fixed: the
+    correlation ``rho`` of the mean-centred picture with itself shifted by :data:`FADE_LAG` of the
+    axis gives ``length = -lag / log(rho)``. A smooth field or a landscape's sky keeps its edge far
+    into a lost border, drawn shapes on a gradient do not (``bench/hypostudy.py``, ``adaptive``; figures in
+    docs/triage.md). A flat picture, or one that anti-correlates, gets :data:`FADE` and
+    :data:`FADES`' shortest."""
+    out = []
+    a = np.asarray(centred, np.float32)
+    for x in (a.T, a):                                    # lines along each axis
+        n = x.shape[1]
+        k = max(1, round(FADE_LAG * n))
+        u, v = x[:, :-k], x[:, k:]
+        energy = float(np.sqrt(float(np.einsum("ij,ij->", u, u)) * float(np.einsum("ij,ij->", v, v))))
+        if energy <= 0 or k >= n:
+            out.append(FADE)
+            continue
+        rho = float(np.einsum("ij,ij->", u, v)) / energy
+        length = -FADE_LAG / np.log(min(max(rho, 1e-3), 0.999))
+        out.append(min(FADES, key=lambda f: abs(np.log(f / length))))
+    return out[0], out[1]
+
+
+@dataclass(frozen=True)
+class _UncropParts:
+    """What :func:`uncrop_band` needs of one axis size, share and anchor whatever the fade: the
+    band (``idx``) and its weights without the border (``w``), where the border folds onto the
+    first and last pixel (``first``, ``last``: masks over ``idx``), and the filter's weights
+    over the border before and after the picture (``before``: 64 x offset, ``after``)."""
+
+    idx: np.ndarray
+    w: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+
+def _fade_weights(n: int, fade: float, m: int) -> np.ndarray:
+    return np.exp(-np.arange(1, n + 1) / (fade * m))
+
+
+@lru_cache(maxsize=2048)
+def _uncrop_parts(m: int, s: int, kept: float, anchor: float) -> _UncropParts:
     total = max(m, round(m / kept))
     offset = round(anchor * (total - m))
     op = folded_operator(total * s, total, s).astype(np.float64)
-    fade = np.exp(-np.arange(1, total + 1) / (FADE * m))
-    folded = op[:, offset:offset + m].copy()
+    inner = op[:, offset:offset + m]
     before, after = op[:, :offset], op[:, offset + m:]
-    folded[:, 0] += before @ fade[:offset][::-1]
-    folded[:, -1] += after @ fade[:after.shape[1]]
-    return band_of(folded)
+    folded = inner.copy()        # the band's shape, at the longest fade: every fade reads the same pixels
+    folded[:, 0] += before @ _fade_weights(offset, max(FADES), m)[::-1]
+    folded[:, -1] += after @ _fade_weights(after.shape[1], max(FADES), m)
+    shape = band_of(folded)
+    inside = shape.w != 0
+    w = np.where(inside, np.take_along_axis(inner, shape.idx, axis=1), 0.0)
+    first = inside & (shape.idx == 0)
+    last = inside & (shape.idx == m - 1)
+    return _UncropParts(shape.idx, w, first, last, before, after)
+
+
+@lru_cache(maxsize=4096)
+def uncrop_band(m: int, s: int, kept: float, anchor: float, fade: float = FADE) -> Band:
+    """PDQ's filter along an axis of the original a picture would be ``kept`` of, folded onto the
+    picture's own ``m`` pixels of ``s`` full pixels each: the picture is placed at ``anchor`` (0
+    start, 1 end) of ``m / kept`` pixels, the rest filled by its edge pixels fading by
+    ``exp(-distance / (fade * m))`` (the mean grey, subtracted before and added after, fills the
+    rest; ``fade`` from :func:`fade_lengths`). Padding is linear, so the padded picture is never
+    made: the padded part of the operator folds onto the edge pixels. Keyed by the reduced size
+    only (the full size taken as ``m * s``), so a run of pictures of many sizes builds few of them;
+    the band's shape is built once for every fade (``_uncrop_parts``), each fade adding only its
+    border's weights onto the edge pixels."""
+    p = _uncrop_parts(m, s, kept, anchor)
+    edge_before = p.before @ _fade_weights(p.before.shape[1], fade, m)[::-1]
+    edge_after = p.after @ _fade_weights(p.after.shape[1], fade, m)
+    w = p.w + p.first * edge_before[:, None] + p.last * edge_after[:, None]
+    return Band(p.idx, w.astype(np.float32))
+
+
+Framing = tuple[str, float, float, float, float]   # name, kept share and place down the rows, then along the columns
+
+
+def framings() -> tuple[Framing, ...]:
+    """Every un-crop framing: :data:`UNCROP` (the same share of both axes, centred or at a corner)
+    then :data:`TRIMS` (one axis only: ``uncrop:h0.86:upper`` is an original 1/0.86 times as tall,
+    the picture kept above its middle; ``uncrop:w0.92:centre`` one 1/0.92 times as wide)."""
+    out: list[Framing] = [(f"uncrop:{kept:.2f}:{anchor}", kept, _ANCHOR[anchor][0], kept, _ANCHOR[anchor][1])
+                          for kept, anchor in UNCROP]
+    for axis, kept, place in TRIMS:
+        name = f"uncrop:{axis}{kept:.2f}:{_TRIM_PLACE.get((axis, place), f'{place:.2f}')}"
+        out.append((name, kept, place, 1.0, 0.5) if axis == "h" else (name, 1.0, 0.5, kept, place))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -286,17 +379,19 @@ def _stacked(bands: list[Band]) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=1024)
-def uncrop_plan(rows: int, cols: int, s: int, framings: tuple[tuple[float, str], ...]) -> UncropPlan:
-    """:class:`UncropPlan` of ``framings`` for a picture reduced to ``rows`` x ``cols`` pixels of
-    ``s`` full pixels each."""
+def uncrop_plan(rows: int, cols: int, s: int, framings: tuple[Framing, ...],
+                fades: tuple[float, float] = (FADE, FADE)) -> UncropPlan:
+    """:class:`UncropPlan` of ``framings`` (:func:`framings`) for a picture reduced to ``rows`` x
+    ``cols`` pixels of ``s`` full pixels each, its borders fading over ``fades`` (down the rows,
+    along the columns: :func:`fade_lengths`)."""
     keys: list[tuple[float, float]] = []
-    for kept, anchor in framings:
-        if (kept, _ANCHOR[anchor][0]) not in keys:
-            keys.append((kept, _ANCHOR[anchor][0]))
-    ridx, rw = _stacked([uncrop_band(rows, s, kept, av) for kept, av in keys])
-    cidx, cw = _stacked([uncrop_band(cols, s, kept, _ANCHOR[anchor][1]) for kept, anchor in framings])
-    pick = np.array([keys.index((kept, _ANCHOR[anchor][0])) for kept, anchor in framings], np.int64)
-    return UncropPlan(tuple(f"uncrop:{kept:.2f}:{anchor}" for kept, anchor in framings), ridx, rw, pick, cidx, cw)
+    for _, kr, av, _, _ in framings:
+        if (kr, av) not in keys:
+            keys.append((kr, av))
+    ridx, rw = _stacked([uncrop_band(rows, s, kept, av, fades[0]) for kept, av in keys])
+    cidx, cw = _stacked([uncrop_band(cols, s, kc, ah, fades[1]) for _, _, _, kc, ah in framings])
+    pick = np.array([keys.index((kr, av)) for _, kr, av, _, _ in framings], np.int64)
+    return UncropPlan(tuple(f[0] for f in framings), ridx, rw, pick, cidx, cw)
 
 
 def reduced(a: np.ndarray, scale: int) -> tuple[np.ndarray, int]:
@@ -321,8 +416,9 @@ def hypothesis_buffers(luma: np.ndarray, full_size: tuple[int, int], scale: int
     a, s = reduced(np.asarray(luma, dtype=np.float32), scale)
     rows, cols = a.shape
     mean = a.mean()
-    plan = uncrop_plan(rows, cols, s, UNCROP)
-    buffers = _kernel().uncrop(a - mean, np.float32(mean), plan.ridx, plan.rw, plan.pick, plan.cidx, plan.cw)
+    centred = a - mean
+    plan = uncrop_plan(rows, cols, s, framings(), fade_lengths(centred))
+    buffers = _kernel().uncrop(centred, np.float32(mean), plan.ridx, plan.rw, plan.pick, plan.cidx, plan.cw)
     boxes = find_boxes(a)
     if not boxes:
         return plan.names, buffers

@@ -1,7 +1,7 @@
 # mypy: ignore-errors
 # (numba compiles this module with its own typing: numpy scalars that mypy cannot follow)
 """The hashing's compiled loops (numba): PDQ's quality of a stack of buffers, and the crop/overlay
-hypotheses' halving of the luma, ten un-crops' banded products, box finder and in-paint membrane,
+hypotheses' halving of the luma, the un-crops' banded products, box finder and in-paint membrane,
 each one call a picture (the membrane one call a box).
 
 numpy's way of doing the same work was a few dozen small calls a picture (sixteen banded
