@@ -266,7 +266,7 @@ def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
     docs/triage.md). A flat picture, or one that anti-correlates, gets :data:`FADE` and
     :data:`FADES`' shortest."""
     out = []
-    a = np.asarray(centred, np.float32)
+    a = np.asarray(centred, np.float64)  # float64 sums: the same fade on every CPU and numpy build
     for x in (a.T, a):                                    # lines along each axis
         n = x.shape[1]
         k = max(1, round(FADE_LAG * n))
@@ -315,7 +315,8 @@ def _uncrop_parts(m: int, s: int, kept: float, anchor: float) -> _UncropParts:
     w = np.where(inside, np.take_along_axis(inner, shape.idx, axis=1), 0.0)
     first = inside & (shape.idx == 0)
     last = inside & (shape.idx == m - 1)
-    return _UncropParts(shape.idx, w, first, last, before, after)
+    # copies: a slice would keep the whole 64 x total operator alive in the cache (review)
+    return _UncropParts(shape.idx, w, first, last, before.copy(), after.copy())
 
 
 @lru_cache(maxsize=4096)
