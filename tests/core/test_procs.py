@@ -56,3 +56,19 @@ def test_the_pool_carries_on_after_a_death() -> None:
 def test_a_bug_is_raised_not_taken_for_a_crash() -> None:
     with pytest.raises(ValueError, match="a bug"):
         list(bounded_map(buggy, [[1], [2]], lambda i, why: i, 2))
+
+
+def test_a_pool_that_broke_between_two_batches_takes_the_next_one_too() -> None:
+    """A worker dies while nothing waits on the pool: the next hand-over finds the pool broken
+    (it used to raise BrokenProcessPool out of the run); the batch is run item by item instead."""
+    import time
+
+    with IsolatingPool(square_unless_hostile, lambda i, why: (i, -1), 2, in_flight=10) as pool:
+        got = list(pool.submit([13]))
+        deadline = time.monotonic() + 30
+        while not getattr(pool.pool, "_broken", False) and time.monotonic() < deadline:
+            time.sleep(0.05)                 # until the executor has noticed the death
+        assert getattr(pool.pool, "_broken", False)
+        got += list(pool.submit([2, 3]))     # refused by the broken executor, not raised
+        got += list(pool.drain())
+    assert sorted(got) == [(2, 4), (3, 9), (13, -1)]

@@ -202,7 +202,14 @@ class IsolatingPool(Generic[T, R]):
         if self.pool is None:
             self.pool = self._new(self.workers)
         items = list(batch)
-        self.pending[self.pool.submit(self.fn, items, *args)] = (items, args)
+        try:
+            fut = self.pool.submit(self.fn, items, *args)
+        except BrokenProcessPool as exc:
+            # a worker died after the last wait and the pool refuses new work: this batch was never
+            # handed over, so it is lost with the others and run item by item as they are
+            fut = Future()
+            fut.set_exception(exc)
+        self.pending[fut] = (items, args)
         while len(self.pending) >= self.in_flight:
             yield from self.next()
 
