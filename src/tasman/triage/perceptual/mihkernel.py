@@ -2,17 +2,30 @@
 # (numba compiles this module with its own typing: numpy scalars, intrinsics that mypy cannot follow)
 """The compiled search loop of :class:`~tasman.triage.perceptual.pdqindex.MihIndex` (numba).
 
-One pass a query over the index's flat arrays, in four tight loops so that the random reads of
-each (the ``starts`` of non-empty buckets, their positions in ``order``, the candidates' codes)
-are independent of one another and the CPU keeps many in flight: at 10,000,000 hashes a lookup
-is ~2,800 probes, ~1,800 non-empty buckets and ~3,000 candidates, each a read into a ~1 GiB index,
-so the time is memory latency. The bitmap test and the distance test write unconditionally and
-advance by the test's outcome (no branch to mispredict). numpy's path in ``pdqindex`` gives the
-same answers (the tests compare both with brute force); this one is 2-3x faster a CPU-second.
+Laid out for the cache, not for the order of the questions:
 
-Compiled on first use and cached on disk (``cache=True``; numba falls back to a per-user cache
-folder where the package's own is not writable). Arrays are passed read-only, so a memory-mapped
-index and an index built in memory share one compiled version per integer width."""
+- **Table by table.** Every query of the call is run against one table before the next, so the
+  reads of a pass stay within one table's arrays: its bitmap (1-2 MiB: it stays in the core's
+  L2) and, at 10,000,000 hashes, its ~40 MiB of ``starts`` and ``order`` (in the shared L3)
+  instead of the whole ~1 GiB index. Within a table the queries go in key order, so their reads
+  walk the table forwards. Hits are collected for all tables and sorted once at the end (a
+  neighbour close on several substrings is found on each of them and kept once).
+- **A bitmap word a probe.** A probe flips bits above a key's low 6 bits; the low 6 bits pick a
+  bucket within one 64-bit bitmap word, so every probe that flips the same high bits reads the
+  same word. ``reach[k, low]`` masks the buckets of a word within ``k`` flips of ``low``: one
+  read answers for up to 22 buckets (11 substrings at radius 31: 1,595 word reads a query for
+  2,843 bucket probes).
+- **Tight loops.** Each step (bitmap words, the non-empty buckets' ranks, their ranges in
+  ``order``, the candidates, the distance test) is its own loop over independent reads, so the
+  CPU keeps many in flight; the tests write unconditionally and advance a counter by their
+  outcome (no branch to mispredict), and a bucket's first entry is taken without a loop (most
+  buckets hold one).
+
+numpy's path in ``pdqindex`` gives the same answers in the same order (the tests compare both
+with brute force); ``bench/match.py`` times both. Compiled on first use and cached on disk
+(``cache=True``; numba falls back to a per-user cache folder where the package's own is not
+writable). Arrays are passed read-only, so a memory-mapped index and an index built in memory
+share one compiled version per integer width."""
 
 from __future__ import annotations
 
@@ -37,85 +50,127 @@ def _popcount(typingctx: Any, x: Any) -> Any:
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def mih_search(keys: np.ndarray, qwords: np.ndarray, table: np.ndarray, flips: np.ndarray, bases: np.ndarray,
-               bitmap: np.ndarray, rank: np.ndarray, starts: np.ndarray, order: np.ndarray, words: np.ndarray,
-               radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mih_search(keys: np.ndarray, qwords: np.ndarray, table: np.ndarray, high: np.ndarray, word0: np.ndarray,
+               budget: np.ndarray, reach: np.ndarray, bitmap: np.ndarray, rank: np.ndarray, starts: np.ndarray,
+               order: np.ndarray, words: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(query, listed, distance) of every pair within ``radius``, by query then listed position.
 
     ``keys`` (m, q) int64: each table's substring key of each query; ``qwords`` (q, 4) uint64:
-    the queries; ``table``, ``flips``, ``bases`` (probes,): each probe's table, the bits it flips
-    and where its table's buckets begin; the rest are the index's arrays (``words`` (n, 4) uint64)."""
+    the queries; ``table``, ``high``, ``word0``, ``budget`` (word probes,): each word probe's
+    table (ascending), the bits it flips above the key's low 6, its table's first bitmap word and
+    the flips left for the low 6 bits; ``reach`` (flips + 1, 64) uint64: ``reach[k, low]`` has
+    bit ``v`` set when ``v`` is within ``k`` flips of ``low``; the rest are the index's arrays
+    (``words`` (n, 4) uint64)."""
+    m = keys.shape[0]
     q = keys.shape[1]
-    width = flips.shape[0]
+    width = table.shape[0]
+    first = np.zeros(m + 1, np.int64)           # each table's word probes: first[t]..first[t + 1]
+    for p in range(width):
+        first[table[p] + 1] = p + 1
+    for t in range(1, m + 1):
+        first[t] = max(first[t], first[t - 1])
     cap = 1024
-    out_q = np.empty(cap, np.int64)
-    out_l = np.empty(cap, np.int64)
-    out_d = np.empty(cap, np.int32)
+    hit_q = np.empty(cap, np.int64)
+    hit_l = np.empty(cap, np.int64)
+    hit_d = np.empty(cap, np.int32)
     n_out = 0
-    lo = np.empty(width + 1, np.int64)
-    hi = np.empty(width + 1, np.int64)
+    at = np.empty(width + 1, np.int64)
+    found = np.empty(width + 1, np.uint64)
+    lo = np.empty(64 * width + 1, np.int64)
+    hi = np.empty(64 * width + 1, np.int64)
     cand = np.empty(4096, np.int64)
     dist = np.empty(4096, np.int32)
     one = np.uint64(1)
-    for i in range(q):
-        # 1: the bitmap says which probed buckets hold anything; their rank among the non-empty
-        n_buckets = 0
-        for p in range(width):
-            b = bases[p] + (keys[table[p], i] ^ flips[p])
-            w = bitmap[b >> 6]
-            bit = one << np.uint64(b & 63)
-            lo[n_buckets] = np.int64(rank[b >> 6]) + _popcount(w & (bit - one))
-            n_buckets += (w & bit) != 0
-        # 2: each non-empty bucket's range in ``order``
-        total = np.int64(0)
-        for k in range(n_buckets):
-            r = lo[k]
-            s = np.int64(starts[r])
-            e = np.int64(starts[r + 1])
-            lo[k] = s
-            hi[k] = e
-            total += e - s
-        if total > cand.shape[0]:
-            cand = np.empty(max(total, 2 * cand.shape[0]), np.int64)
-            dist = np.empty(cand.shape[0], np.int32)
-        # 3: the candidates' listed positions
-        n_cand = 0
-        for k in range(n_buckets):
-            for pos in range(lo[k], hi[k]):
-                cand[n_cand] = order[pos]
-                n_cand += 1
-        # 4: verify; the hits are written over the front of ``cand`` (never past the one read)
-        q0, q1, q2, q3 = qwords[i, 0], qwords[i, 1], qwords[i, 2], qwords[i, 3]
-        n_hit = 0
-        for k in range(n_cand):
-            c = cand[k]
-            d = _popcount(words[c, 0] ^ q0) + _popcount(words[c, 1] ^ q1) + \
-                _popcount(words[c, 2] ^ q2) + _popcount(words[c, 3] ^ q3)
-            cand[n_hit] = c
-            dist[n_hit] = d
-            n_hit += d <= radius
-        if n_hit == 0:
-            continue
-        # a neighbour close on several substrings is found several times: sorted, kept once
-        by = np.argsort(cand[:n_hit], kind="mergesort")
-        if n_out + n_hit > cap:
-            cap = max(2 * cap, n_out + n_hit)
-            grown_q = np.empty(cap, np.int64)
-            grown_q[:n_out] = out_q[:n_out]
-            out_q = grown_q
-            grown_l = np.empty(cap, np.int64)
-            grown_l[:n_out] = out_l[:n_out]
-            out_l = grown_l
-            grown_d = np.empty(cap, np.int32)
-            grown_d[:n_out] = out_d[:n_out]
-            out_d = grown_d
-        last = -1
-        for k in range(n_hit):
-            c = cand[by[k]]
-            if c != last:
-                out_q[n_out] = i
-                out_l[n_out] = c
-                out_d[n_out] = dist[by[k]]
+    for t in range(m):                          # every query against one table, then the next
+        p0, p1 = first[t], first[t + 1]
+        by_key = np.argsort(keys[t])            # queries in key order: their reads walk the table forwards
+        for j in range(q):
+            i = by_key[j]
+            key = keys[t, i]
+            key_high = key >> 6
+            key_low = key & 63
+            # 1: one bitmap word a probe, masked to the buckets within the flips left for the low bits
+            n_words = 0
+            for p in range(p0, p1):
+                w = word0[p] + (key_high ^ high[p])
+                bits = bitmap[w] & reach[budget[p], key_low]
+                at[n_words] = w
+                found[n_words] = bits
+                n_words += bits != 0
+            # 2: each non-empty probed bucket's rank among the non-empty ones
+            n_buckets = 0
+            for k in range(n_words):
+                w = at[k]
+                bits = found[k]
+                full = bitmap[w]
+                base = np.int64(rank[w])
+                while bits:
+                    lowest = bits & (~bits + one)
+                    lo[n_buckets] = base + _popcount(full & (lowest - one))
+                    n_buckets += 1
+                    bits ^= lowest
+            # 3: their ranges in ``order``, the candidates' listed positions
+            total = np.int64(0)
+            for k in range(n_buckets):
+                r = lo[k]
+                s = np.int64(starts[r])
+                e = np.int64(starts[r + 1])
+                lo[k] = s
+                hi[k] = e
+                total += e - s
+            if total > cand.shape[0]:
+                cand = np.empty(max(total, 2 * cand.shape[0]), np.int64)
+                dist = np.empty(cand.shape[0], np.int32)
+            for k in range(n_buckets):          # the first of each bucket (most hold one), then the rest
+                cand[k] = order[lo[k]]
+            n_cand = n_buckets
+            for k in range(n_buckets):
+                for pos in range(lo[k] + 1, hi[k]):
+                    cand[n_cand] = order[pos]
+                    n_cand += 1
+            # 4: verify; the hits are written over the front of ``cand`` (never past the one read)
+            q0, q1, q2, q3 = qwords[i, 0], qwords[i, 1], qwords[i, 2], qwords[i, 3]
+            n_hit = 0
+            for k in range(n_cand):
+                c = cand[k]
+                d = _popcount(words[c, 0] ^ q0) + _popcount(words[c, 1] ^ q1) + \
+                    _popcount(words[c, 2] ^ q2) + _popcount(words[c, 3] ^ q3)
+                cand[n_hit] = c
+                dist[n_hit] = d
+                n_hit += d <= radius
+            if n_out + n_hit > cap:
+                cap = max(2 * cap, n_out + n_hit)
+                grown_q = np.empty(cap, np.int64)
+                grown_q[:n_out] = hit_q[:n_out]
+                hit_q = grown_q
+                grown_l = np.empty(cap, np.int64)
+                grown_l[:n_out] = hit_l[:n_out]
+                hit_l = grown_l
+                grown_d = np.empty(cap, np.int32)
+                grown_d[:n_out] = hit_d[:n_out]
+                hit_d = grown_d
+            for k in range(n_hit):
+                hit_q[n_out] = i
+                hit_l[n_out] = cand[k]
+                hit_d[n_out] = dist[k]
                 n_out += 1
-                last = c
-    return out_q[:n_out], out_l[:n_out], out_d[:n_out]
+    # by query then listed position; a neighbour close on several substrings was found once a table
+    n = np.int64(words.shape[0])
+    pair = np.empty(n_out, np.int64)
+    for k in range(n_out):
+        pair[k] = hit_q[k] * n + hit_l[k]
+    by = np.argsort(pair)
+    out_q = np.empty(n_out, np.int64)
+    out_l = np.empty(n_out, np.int64)
+    out_d = np.empty(n_out, np.int32)
+    n_kept = 0
+    last = np.int64(-1)
+    for k in range(n_out):
+        x = by[k]
+        if pair[x] != last:
+            out_q[n_kept] = hit_q[x]
+            out_l[n_kept] = hit_l[x]
+            out_d[n_kept] = hit_d[x]
+            n_kept += 1
+            last = pair[x]
+    return out_q[:n_kept], out_l[:n_kept], out_d[:n_kept]

@@ -104,6 +104,31 @@ def _flip_masks(bits: int, flips: int) -> np.ndarray:
     return np.array(masks, dtype=np.int64)
 
 
+def word_probes(tables: list[Table]) -> tuple[np.ndarray, ...]:
+    """The compiled loop's probes, a bitmap word each (``mihkernel``): for every table (in
+    order) and every way of flipping up to ``flips`` of its bits above the low 6, the table,
+    those bits (as a word offset), the table's first bitmap word and the flips left for the low
+    6 bits; then ``reach`` (flips + 1, 64) uint64, bit ``v`` of ``reach[k, low]`` set when ``v``
+    is within ``k`` bits of ``low``. A 6-bit table is one word: one probe, every flip in ``reach``."""
+    table, high, word0, budget = [], [], [], []
+    first = 0
+    for j, t in enumerate(tables):
+        above = t.bits - 6
+        for h in range(min(t.flips, above) + 1):
+            for combo in itertools.combinations(range(above), h):
+                table.append(j)
+                high.append(sum(1 << b for b in combo))
+                word0.append(first)
+                budget.append(t.flips - h)
+        first += (1 << t.bits) // 64
+    flips = max((t.flips for t in tables), default=0)
+    near = np.bitwise_count(np.arange(64)[:, None] ^ np.arange(64)[None, :])     # (low, v) distance
+    reach = np.array([[sum(1 << v for v in np.flatnonzero(near[low] <= k).tolist()) for low in range(64)]
+                      for k in range(flips + 1)], dtype=np.uint64)
+    return (np.array(table, np.int64), np.array(high, np.int64), np.array(word0, np.int64),
+            np.array(budget, np.int64), reach)
+
+
 def substring_keys(codes: np.ndarray, tables: list[Table], chunk: int = 1 << 20) -> np.ndarray:
     """(len(tables), n) int64: each table's substring of each code as an integer key."""
     out = np.empty((len(tables), len(codes)), dtype=np.int64)
@@ -211,6 +236,8 @@ class MihIndex(PdqIndex):
         codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, 32)
         n = len(codes)
         tables = plan_for(substrings or choose_substrings(n, radius), radius)
+        if min(t.bits for t in tables) < 6:
+            raise ValueError(f"{substrings} substrings are under 6 bits each: use at most 42")
         self._setup(codes, radius, tables, *_build_tables(codes, tables))
 
     def _setup(self, codes: np.ndarray, radius: int, tables: list[Table], bitmap: np.ndarray, rank: np.ndarray,
@@ -226,12 +253,9 @@ class MihIndex(PdqIndex):
         flips = [_flip_masks(t.bits, t.flips) for t in tables]
         self._masks = [f + bases[j] for j, f in enumerate(flips)]
         self._width = sum(len(m) for m in self._masks)
-        # the compiled loop's view: each probe's table, flipped bits and first bucket; every
+        # the compiled loop's view: its word probes and reach masks (``word_probes``); every
         # array read-only (a mapped index and one built in memory share one compiled version)
-        self._probes = tuple(_read_only(a) for a in (
-            np.repeat(np.arange(len(tables), dtype=np.int64), [len(f) for f in flips]),
-            np.concatenate(flips) if flips else np.zeros(0, np.int64),
-            np.repeat(bases[:-1].astype(np.int64), [len(f) for f in flips])))
+        self._probes = tuple(_read_only(a) for a in word_probes(tables))
         self._arrays = tuple(_read_only(a) for a in (bitmap, rank, starts, order, self.words))
 
     def __len__(self) -> int:
