@@ -69,6 +69,12 @@ def mih_search(keys: np.ndarray, qwords: np.ndarray, table: np.ndarray, high: np
         first[table[p] + 1] = p + 1
     for t in range(1, m + 1):
         first[t] = max(first[t], first[t - 1])
+    most = 1                                    # the most buckets one table's probes can name
+    for t in range(m):
+        named = 0
+        for p in range(first[t], first[t + 1]):
+            named += _popcount(reach[budget[p], 0])
+        most = max(most, named)
     cap = 1024
     hit_q = np.empty(cap, np.int64)
     hit_l = np.empty(cap, np.int64)
@@ -76,8 +82,8 @@ def mih_search(keys: np.ndarray, qwords: np.ndarray, table: np.ndarray, high: np
     n_out = 0
     at = np.empty(width + 1, np.int64)
     found = np.empty(width + 1, np.uint64)
-    lo = np.empty(64 * width + 1, np.int64)
-    hi = np.empty(64 * width + 1, np.int64)
+    lo = np.empty(most, np.int64)
+    hi = np.empty(most, np.int64)
     cand = np.empty(4096, np.int64)
     dist = np.empty(4096, np.int32)
     one = np.uint64(1)
