@@ -17,7 +17,8 @@ from tasman.triage.perceptual.pdqindex import LiveIndex, MihIndex, _flip_masks, 
 pytest.importorskip("numba")
 
 
-def brute(codes: np.ndarray, queries: np.ndarray, radius: int, alive: np.ndarray | None = None) -> list[tuple[int, ...]]:
+def brute(codes: np.ndarray, queries: np.ndarray, radius: int,
+          alive: np.ndarray | None = None) -> list[tuple[int, ...]]:
     """Every (query, listed, distance) within radius, by query then listed position."""
     out = []
     for i, q in enumerate(queries):
