@@ -37,7 +37,11 @@ from tasman.link import blockkeys
 #    countries (``training.screen_name_chance``), where it is below the u correction's floor
 # 8: the country a shared name implies counted once (``tasman.link.place``: a shared name and the same
 #    place lose what the name already said of the country), and the default threshold 0.95
-VERSION = 8
+# 9: the u of a whole name shared (the same name; a full name in the other's screen name or email)
+#    from namesakes' birth years where the u correction cannot tell (``training.name_chance``); a
+#    screen name on another or no platform weighed by its frequency relative to the level's own u
+#    (as a name in a screen name is), not in place of it
+VERSION = 9
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
 # (``tasman.link.frequencies``); not Splink's, and not handed to it
