@@ -90,7 +90,9 @@ def test_a_measured_share_of_chance_names_replaces_the_floor_only_where_the_corr
         comparisons=[_comparison("name", [same, other, level("else", 0.1, 0.99)]),
                      _comparison("name_in_alias", [alias, level("else", 0.1, 0.99)])]))
     shares = {SAME_NAME_LEVEL: 0.004, FULL_ALIAS_LEVEL: 0.004}
-    correct_u(linker, shares=shares)
+    applied: list[str] = []
+    correct_u(linker, shares=shares, applied=applied)
+    assert applied == [SAME_NAME_LEVEL, FULL_ALIAS_LEVEL]
     assert same.u_probability == pytest.approx(0.0008 * 0.004)
     assert alias.u_probability == pytest.approx(0.0008 * 0.004)
     assert other.u_probability == pytest.approx(U_FLOOR * 0.0006)
@@ -98,7 +100,9 @@ def test_a_measured_share_of_chance_names_replaces_the_floor_only_where_the_corr
     resolvable = level(SAME_NAME_LEVEL, 0.75, 0.0008)
     linker._settings_obj._probability_two_random_records_match = 0.0001
     linker._settings_obj.comparisons = [_comparison("name", [resolvable, level("else", 0.1, 0.99)])]
-    correct_u(linker, shares=shares)
+    applied = []
+    correct_u(linker, shares=shares, applied=applied)
+    assert applied == []
     assert resolvable.u_probability == pytest.approx((0.0008 - 0.0001 * 0.75) / 0.9999)
     # a share measured as none at all keeps a thousandth; one above the floor raises u above it
     for share, want in ((0.0, SHARE_MIN), (0.5, 0.5)):

@@ -54,7 +54,10 @@ def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, la
                 names = name_chance(backend)
                 report["name_chance"] = names
                 shares = {SAME_NAME_LEVEL: names["share"], FULL_ALIAS_LEVEL: names["share"]}
-            report["u_corrected"] = correct_u(linker, scales, floors, shares)
+            applied: list[str] = []
+            report["u_corrected"] = correct_u(linker, scales, floors, shares, applied)
+            if backend is not None:
+                report["name_chance"]["used_for"] = applied
             report["tf_scales"] = scales
             if backend is not None:
                 report["given_place_factor"] = correct_given_u(linker, backend)
@@ -76,7 +79,7 @@ SHARE_MIN = 0.001  # nor does a measured share of chance agreements (about ten b
 
 
 def correct_u(linker: Any, tf_scales: dict[str, float] | None = None, floors: dict[str, float] | None = None,
-              shares: dict[str, float] | None = None) -> int:
+              shares: dict[str, float] | None = None, applied: list[str] | None = None) -> int:
     """Take the true matches out of the u estimated by random sampling.
 
     Random pairs are a mixture: a share lambda of them (the prior match probability) are the same
@@ -94,7 +97,8 @@ def correct_u(linker: Any, tf_scales: dict[str, float] | None = None, floors: di
     share of its agreements that are chance, measured otherwise (:func:`name_chance`), used where
     the correction cannot tell (it would go below the floor: nearly every sampled agreement is
     explained by one person's records, as for a whole name shared in a case of a few thousand
-    records) instead of the floor's fifth, never below :data:`SHARE_MIN` of the sampled value."""
+    records) instead of the floor's fifth, never below :data:`SHARE_MIN` of the sampled value; the
+    labels of the levels it was used for are appended to ``applied``."""
     obj = linker._settings_obj
     lam = float(obj._probability_two_random_records_match)
     if not 0 < lam < 1:
@@ -115,6 +119,8 @@ def correct_u(linker: Any, tf_scales: dict[str, float] | None = None, floors: di
                 corrected = u * share
             elif measured is not None and (u - lam * m) / (1 - lam) < U_FLOOR * u:
                 corrected = u * min(1.0, max(measured, SHARE_MIN))
+                if applied is not None:
+                    applied.append(level._label_for_charts)
             else:
                 corrected = max((u - lam * m) / (1 - lam), U_FLOOR * u)
             if tf_scales is not None and (col := _exact_tf_column(level)):
