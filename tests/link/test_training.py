@@ -157,6 +157,24 @@ def test_the_share_of_chance_names_is_read_from_the_birth_years_namesakes_give()
         be.close()
 
 
+def test_the_share_of_chance_name_prefixes_reads_its_own_column() -> None:
+    """Different names with the same prefixes (``mart+mari``) are two people more often than one
+    whole name is: the alias level's share is read from ``alias_key``, not ``name_key``."""
+    rows = [("maria martinez", "mart+mari", "1970-01-01"), ("maria martinez", "mart+mari", "1970-06-01"),
+            ("marie martefebvre", "mart+mari", "1990-01-01"), ("marie martefebvre", "mart+mari", "1990-02-02")]
+    table = pa.table({"uid": list(range(4)), "name_key": [r[0] for r in rows], "alias_key": [r[1] for r in rows],
+                      "dob": [r[2] for r in rows]})
+    be = open_backend("duckdb")
+    try:
+        be.load("parties", table)
+        whole, prefixes = name_chance(be), name_chance(be, column="alias_key")
+        assert (whole["pairs"], whole["differ"]) == (2, 0)
+        assert (prefixes["pairs"], prefixes["differ"]) == (6, 4)
+        assert prefixes["share"] > whole["share"]
+    finally:
+        be.close()
+
+
 def _screen_names(rows: list[tuple[list[str] | None, str | None]]) -> pa.Table:
     return pa.table({"uid": list(range(len(rows))), "handle_names": [h for h, _ in rows],
                      "country": [c for _, c in rows]}, schema=pa.schema([
