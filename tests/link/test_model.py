@@ -196,6 +196,31 @@ def test_a_rare_name_in_a_screen_name_weighs_more_than_a_common_one() -> None:
     assert rare.probability > common.probability
 
 
+def test_a_screen_name_on_no_known_platform_weighs_by_its_frequency_around_the_levels_own_weight() -> None:
+    """The level comes after the same account on a known platform and on one site, so its own u is
+    below the frequency of the screen names that reach it: the frequency moves the weight around the
+    level's log2(m / u) (rarer than the average agreeing name: more), never replaces that u."""
+    level = "same screen name, other or unknown platform"
+    rows: list[tuple[int, str, dict[str, Any]]] = [
+        (1, "chats", {"username": "skylark_77", "platform": "hobby forum"}),
+        (2, "tips", {"username": "skylark_77", "platform": "city board"}),
+    ]
+    rows += [(10 + i, "chats", {"username": "sunny", "platform": f"site {i}"}) for i in range(4)]
+    rows += [(20 + i, "chats", {"username": f"user_{i}x", "platform": "hobby forum"}) for i in range(8)]
+    res = resolve(normalise_rows(rows), LinkSettings(**UNTRAINED))
+    rare, common = _pair(res, 1, 2), _pair(res, 10, 11)
+    assert rare.explanation["fields"]["handles"]["level"] == common.explanation["fields"]["handles"]["level"] == level
+    levels = {lv.get("label_for_charts"): lv for c in res.splink_settings["comparisons"]
+              if c["output_column_name"] == "handles" for lv in c["comparison_levels"]}
+    own = math.log2(levels[level]["m_probability"] / levels[level]["u_probability"])
+    n, held = 14, {"skylark_77": 2, "sunny": 4}          # holders of each screen name among the 14 parties
+    agree = sum(k * k for k in list(held.values()) + [1] * 8) / n / n  # two random holders agree, on average
+    weight = {k: p.explanation["fields"]["handles"]["weight"] for k, p in (("rare", rare), ("common", common))}
+    assert weight["rare"] == pytest.approx(own + math.log2(agree / (2 / n)), abs=0.05)
+    assert weight["common"] == pytest.approx(own + math.log2(agree / (4 / n)), abs=0.05)
+    assert weight["rare"] > own > weight["common"]
+
+
 def test_the_alias_comparison_is_for_a_side_without_a_full_name() -> None:
     rows: list[tuple[int, str, dict[str, Any]]] = [
         (1, "customers", {"name": "Kees Broeters", "country": "BE", "city": "Gent", "dob": "1980-01-01"}),

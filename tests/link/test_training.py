@@ -13,8 +13,16 @@ from tasman.link import training
 from tasman.link.backends import open_backend
 from tasman.link.normalise import normalise_rows
 from tasman.link.resolve import resolve
-from tasman.link.settings import LinkSettings
-from tasman.link.training import SCREEN_NAMES, U_FLOOR, correct_u, screen_name_chance, wilson_upper
+from tasman.link.settings import FULL_ALIAS_LEVEL, SAME_NAME_LEVEL, LinkSettings
+from tasman.link.training import (
+    SCREEN_NAMES,
+    SHARE_MIN,
+    U_FLOOR,
+    correct_u,
+    name_chance,
+    screen_name_chance,
+    wilson_upper,
+)
 from tasman.records.importers import Options, importer_for
 from tasman.synth.corpus import make_corpus
 
@@ -69,6 +77,102 @@ def test_a_measured_share_of_chance_agreements_replaces_the_floor_for_its_compar
     linker._settings_obj.comparisons = [_comparison(SCREEN_NAMES, again)]
     correct_u(linker, floors={SCREEN_NAMES: 0.5})
     assert again[1].u_probability == pytest.approx(U_FLOOR * 0.0003)
+
+
+def test_a_measured_share_of_chance_names_replaces_the_floor_only_where_the_correction_cannot_tell() -> None:
+    def level(label: str, m: float, u: float) -> SimpleNamespace:
+        return SimpleNamespace(is_null_level=False, m_probability=m, u_probability=u, _label_for_charts=label)
+    same = level(SAME_NAME_LEVEL, 0.75, 0.0008)       # lambda m is all of it: the floor would hold a fifth
+    alias = level(FULL_ALIAS_LEVEL, 0.6, 0.0008)      # the same
+    other = level("two or more name parts shared", 0.5, 0.0006)  # no share measured for it: the floor
+    linker = SimpleNamespace(_settings_obj=SimpleNamespace(
+        _probability_two_random_records_match=0.0012,
+        comparisons=[_comparison("name", [same, other, level("else", 0.1, 0.99)]),
+                     _comparison("name_in_alias", [alias, level("else", 0.1, 0.99)])]))
+    shares = {SAME_NAME_LEVEL: 0.004, FULL_ALIAS_LEVEL: 0.004}
+    applied: list[str] = []
+    correct_u(linker, shares=shares, applied=applied)
+    assert applied == [SAME_NAME_LEVEL, FULL_ALIAS_LEVEL]
+    assert same.u_probability == pytest.approx(0.0008 * 0.004)
+    assert alias.u_probability == pytest.approx(0.0008 * 0.004)
+    assert other.u_probability == pytest.approx(U_FLOOR * 0.0006)
+    # where the correction can tell (a large case: lambda small), the share is not used
+    resolvable = level(SAME_NAME_LEVEL, 0.75, 0.0008)
+    linker._settings_obj._probability_two_random_records_match = 0.0001
+    linker._settings_obj.comparisons = [_comparison("name", [resolvable, level("else", 0.1, 0.99)])]
+    applied = []
+    correct_u(linker, shares=shares, applied=applied)
+    assert applied == []
+    assert resolvable.u_probability == pytest.approx((0.0008 - 0.0001 * 0.75) / 0.9999)
+    # a share measured as none at all keeps a thousandth; one above the floor raises u above it
+    for share, want in ((0.0, SHARE_MIN), (0.5, 0.5)):
+        again = level(SAME_NAME_LEVEL, 0.75, 0.0008)
+        linker._settings_obj._probability_two_random_records_match = 0.0012
+        linker._settings_obj.comparisons = [_comparison("name", [again, level("else", 0.1, 0.99)])]
+        correct_u(linker, shares={SAME_NAME_LEVEL: share})
+        assert again.u_probability == pytest.approx(0.0008 * want)
+
+
+def _named(rows: list[tuple[str | None, str | None]]) -> pa.Table:
+    return pa.table({"uid": list(range(len(rows))), "name_key": [n for n, _ in rows], "dob": [d for _, d in rows]},
+                    schema=pa.schema([("uid", pa.int64()), ("name_key", pa.string()), ("dob", pa.string())]))
+
+
+def _brute(rows: list[tuple[str | None, str | None]]) -> tuple[int, int, float]:
+    held = [(n, int(d[:4])) for n, d in rows if n and d]
+    pairs = [(a, b) for i, a in enumerate(held) for b in held[i + 1:]]
+    same = [(a, b) for a, b in pairs if a[0] == b[0]]
+    differ = sum(abs(a[1] - b[1]) > 1 for a, b in same)
+    expected = sum(abs(a[1] - b[1]) > 1 for a, b in pairs) / len(pairs)
+    return len(same), differ, expected
+
+
+def test_the_share_of_chance_names_is_read_from_the_birth_years_namesakes_give() -> None:
+    years = [1950 + 3 * i for i in range(15)]  # random people: mostly more than a year apart
+    be = open_backend("duckdb")
+    try:
+        # one person's records: the same name and year (a month apart, or a year: a typo in the day,
+        # the year next to it), and parties without a date of birth or a name (they say nothing)
+        one = [(f"name {i}", f"{y}-0{1 + k}-1{k}") for i, y in enumerate(years) for k in range(3)]
+        one += [(f"name {i}", f"{y + 1}-01-01") for i, y in enumerate(years)]
+        one += [("name 0", None), (None, "1970-01-01")]
+        be.load("parties", _named(one))
+        got = name_chance(be)
+        pairs, differ, expected = _brute(one)
+        assert (got["pairs"], got["differ"]) == (pairs, differ) == (15 * 6, 0)
+        assert got["expected"] == pytest.approx(expected, abs=1e-4)
+        assert got["share"] == pytest.approx(wilson_upper(0, pairs) / expected)
+        assert 0 < got["share"] < U_FLOOR
+        # namesakes: each name held by people born decades apart, as often as random people are
+        mixed = [(f"name {i}", f"{years[(i + k) % 15]}-05-05") for i in range(15) for k in range(3)]
+        be.load("parties", _named(mixed))
+        got = name_chance(be)
+        pairs, differ, expected = _brute(mixed)
+        assert (got["pairs"], got["differ"]) == (pairs, differ) and differ == pairs
+        assert got["share"] == 1.0
+        # no two parties of one name with a date of birth: nothing measured
+        be.load("parties", _named([("a", "1970-01-01"), ("b", "1980-01-01"), ("a", None)]))
+        assert name_chance(be) == {"pairs": 0, "differ": 0, "expected": 1.0, "share": 1.0}
+    finally:
+        be.close()
+
+
+def test_the_share_of_chance_name_prefixes_reads_its_own_column() -> None:
+    """Different names with the same prefixes (``mart+mari``) are two people more often than one
+    whole name is: the alias level's share is read from ``alias_key``, not ``name_key``."""
+    rows = [("maria martinez", "mart+mari", "1970-01-01"), ("maria martinez", "mart+mari", "1970-06-01"),
+            ("marie martefebvre", "mart+mari", "1990-01-01"), ("marie martefebvre", "mart+mari", "1990-02-02")]
+    table = pa.table({"uid": list(range(4)), "name_key": [r[0] for r in rows], "alias_key": [r[1] for r in rows],
+                      "dob": [r[2] for r in rows]})
+    be = open_backend("duckdb")
+    try:
+        be.load("parties", table)
+        whole, prefixes = name_chance(be), name_chance(be, column="alias_key")
+        assert (whole["pairs"], whole["differ"]) == (2, 0)
+        assert (prefixes["pairs"], prefixes["differ"]) == (6, 4)
+        assert prefixes["share"] > whole["share"]
+    finally:
+        be.close()
 
 
 def _screen_names(rows: list[tuple[list[str] | None, str | None]]) -> pa.Table:

@@ -37,7 +37,11 @@ from tasman.link import blockkeys
 #    countries (``training.screen_name_chance``), where it is below the u correction's floor
 # 8: the country a shared name implies counted once (``tasman.link.place``: a shared name and the same
 #    place lose what the name already said of the country), and the default threshold 0.95
-VERSION = 8
+# 9: the u of a whole name shared (the same name; a full name in the other's screen name or email)
+#    from namesakes' birth years where the u correction cannot tell (``training.name_chance``); a
+#    screen name on another or no platform weighed by its frequency relative to the level's own u
+#    (as a name in a screen name is), not in place of it
+VERSION = 9
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
 # (``tasman.link.frequencies``); not Splink's, and not handed to it
@@ -125,7 +129,8 @@ def name_comparison() -> cl.CustomComparison:
         output_column_name="name",
         comparison_levels=[
             cll.Or(cll.NullLevel("name_key"), cll.NullLevel("last_name")).configure(is_null_level=True),
-            cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key", label_for_charts="same name"),
+            cll.ExactMatchLevel("name_key").configure(tf_adjustment_column="name_key",
+                                                      label_for_charts=SAME_NAME_LEVEL),
             cll.ArrayIntersectLevel("name_tokens", 2).configure(label_for_charts="two or more name parts shared"),
             cll.Or(cll.And(_jw("first_name", 0.92), _jw("last_name", 0.92)), SwappedNamesLevel(0.92)
                    ).configure(label_for_charts="first and last name nearly the same (typo or swapped order)",
@@ -193,8 +198,8 @@ def handle_comparison() -> cl.CustomComparison:
         cll.NullLevel("handle_names").configure(is_null_level=True),
         cll.ArrayIntersectLevel("handles", 1).configure(label_for_charts="same handle on the same known platform"),
         cll.ArrayIntersectLevel("site_handles", 1).configure(label_for_charts="same screen name on the same site"),
-        cll.ExactMatchLevel("handle_name").configure(tf_adjustment_column="handle_name",
-                                                     label_for_charts="same screen name, other or unknown platform"),
+        cll.ExactMatchLevel("handle_name").configure(label_for_charts="same screen name, other or unknown platform",
+                                                     **_name_frequency("handle_name")),
         cll.ArrayIntersectLevel("handle_names", 1).configure(label_for_charts="one screen name shared"),
         cll.ElseLevel().configure(label_for_charts="other screen names"),
     ])
@@ -210,6 +215,11 @@ def _name_frequency(column: str) -> dict[str, Any]:
     return {"tf_adjustment_column": column, "disable_tf_exact_match_detection": True}
 
 
+# the levels of a whole name shared (the same name; a full name inside the other's screen name or
+# email): where the case is too small for the u correction to tell chance from one person's
+# records, their u comes from the birth years of namesakes (``training.name_chance``)
+SAME_NAME_LEVEL = "same name"
+FULL_ALIAS_LEVEL = "first and last name in the other's screen name or email"
 # the level of a lone first name (``alias_given``): its u is corrected for the place it implies
 # (``training.correct_given_u``)
 GIVEN_LEVEL = "first name alone in the other's screen name or email, or a first name given alone"
@@ -230,7 +240,7 @@ def alias_comparison() -> cl.CustomComparison:
             is_null_level=True, label_for_charts="no screen name or email of a party without a full name "
                                                  "against a full name"),
         cll.CustomLevel(_meets("alias_full"), base_dialect_str="duckdb").configure(
-            label_for_charts="first and last name in the other's screen name or email",
+            label_for_charts=FULL_ALIAS_LEVEL,
             **_name_frequency("alias_key")),
         cll.CustomLevel(_meets("alias_init"), base_dialect_str="duckdb").configure(
             label_for_charts="last name and initial in the other's screen name or email"),
