@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 from tasman.triage.perceptual.codes import hamming
-from tasman.triage.perceptual.pdqindex import LiveIndex, MihIndex, _flip_masks, plan_for, substring_keys, word_probes
+from tasman.triage.perceptual.pdqindex import (
+    LiveIndex,
+    MihIndex,
+    Table,
+    _flip_masks,
+    plan_for,
+    substring_keys,
+    word_probes,
+)
 
 pytest.importorskip("numba")
 
@@ -151,7 +159,7 @@ def test_substrings_under_six_bits_are_refused() -> None:
         MihIndex(np.zeros((10, 32), np.uint8), 31, 43)
 
 
-def moved_for_table(code: np.ndarray, tables: list, only: int, rng: np.random.Generator) -> np.ndarray:
+def moved_for_table(code: np.ndarray, tables: list[Table], only: int, rng: np.random.Generator) -> np.ndarray:
     """``code`` with ``t_i`` bits moved in table ``only`` and ``t_j + 1`` in every other table
     ``j`` (all of a table's bits where it has fewer): findable through table ``only`` alone."""
     bits = np.unpackbits(code)
@@ -161,7 +169,8 @@ def moved_for_table(code: np.ndarray, tables: list, only: int, rng: np.random.Ge
     return np.packbits(bits)
 
 
-@pytest.mark.parametrize(("radius", "substrings"), [(31, 11), (31, 14), (10, 11), (20, 12), (31, 16), (40, 13), (22, 23)])
+@pytest.mark.parametrize(("radius", "substrings"),
+                         [(31, 11), (31, 14), (10, 11), (20, 12), (31, 16), (40, 13), (22, 23)])
 def test_each_table_alone_finds_its_neighbours(radius: int, substrings: int) -> None:
     """For every table i, listed hashes reachable only through table i (pigeonhole-tight: at
     distance ``radius`` with table i exactly at its flip budget): a loop that skips any table, the
