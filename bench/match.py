@@ -5,12 +5,17 @@ and false matches on generated benign pictures, the crop stage, and hash-set imp
     PYTHONPATH=src .venv/bin/python bench/match.py --skip big pictures import     # MIH vs FAISS at 1M
     PYTHONPATH=src .venv/bin/python bench/match.py --skip index pictures import --big-multihash   # 10M file
     PYTHONPATH=src .venv/bin/python bench/match.py --list-size 100000 --big 1000000 --pictures 200 --import-rows 100000
+    PYTHONPATH=src .venv/bin/python bench/match.py --skip big pictures import --batch 1 16 256 0   # per call size
 
 Everything is measured in this run on the same data; index timings are interleaved over --rounds
 rounds (medians, min and max, the load average printed), single-threaded on both sides (numpy
 and FAISS with one OpenMP thread). Lists mix the dihedral PDQs of generated benign pictures, near
 copies of them and random hashes; lookups mix altered copies of listed pictures, listed hashes
 moved 0-31 bits and unrelated hashes, and recall is checked against FAISS IndexBinaryFlat.
+In the MIH vs FAISS timing, MIH answers all --queries lookups and FAISS (~60x slower) a random
+subset of --faiss-queries (600) of them: rates are per lookup; which side runs first alternates
+round by round. --batch sets the lookups a call (one or more sizes): the compiled loop's lead
+depends on it (a 1-query call gains nothing from walking each table once a call).
 """
 
 from __future__ import annotations
@@ -136,10 +141,15 @@ def load_average() -> str:
     return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, workers: int) -> None:
-    """Tasman's MIH against FAISS IndexBinaryMultiHash(256, 16, 16) nflip=1 on the same list and
-    lookups, timed interleaved (MIH, FAISS, MIH, ...) for ``rounds`` rounds; recall of both
-    against FAISS IndexBinaryFlat (brute force) on the FAISS lookups."""
+def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, workers: int,
+                batches: list[int] | None = None) -> None:
+    """Tasman's MIH against FAISS IndexBinaryMultiHash(256, 16, 16) nflip=1 on the same list,
+    timed interleaved for ``rounds`` rounds (which side runs first alternates round by round);
+    recall of both against FAISS IndexBinaryFlat (brute force) on the FAISS lookups. MIH answers
+    all ``q`` lookups, FAISS (~60x slower) a random subset of ``faiss_q`` of them (600 by
+    default): rates are per lookup. ``batches``: queries a call (each size timed on both sides;
+    0 or none: one call with every lookup). The compiled loop's gain over the previous one grows
+    with the call size (it walks each table once a call), so a 1-query call is slower per lookup."""
     import faiss
 
     faiss.omp_set_num_threads(1)
@@ -155,33 +165,44 @@ def bench_index(n: int, q: int, faiss_q: int, rounds: int, pictures: int, worker
     truth = brute_force(codes, sample)
     mih.search(queries[:1])         # numba's compiled loop loaded (or compiled) outside the timing
     peer.search(sample[:1])
-    mih_rate, peer_rate, ratios, mih_cpu, peer_cpu, cpu_ratios = [], [], [], [], [], []
+    sizes = [b if b > 0 else len(queries) for b in (batches or [0])]
+
+    def timed_calls(index: MihIndex | FaissIndex, lookups: np.ndarray, size: int) -> tuple[float, float]:
+        """Lookups a second and a CPU-second, ``size`` lookups a call."""
+        c = time.process_time()
+        wall = clock(lambda: [index.search(lookups[lo:lo + size]) for lo in range(0, len(lookups), size)])
+        return len(lookups) / wall, len(lookups) / (time.process_time() - c)
+
     print(f"\n== PDQ range search, radius {RADIUS}, {n:,} hashes ({pictures * 8:,} dihedral PDQs of generated "
-          f"pictures with 1-4 near copies each, a fifth in families of near copies, the rest random) ==")
-    for r in range(rounds):
-        c = time.process_time()
-        a = len(queries) / clock(lambda: mih.search(queries))
-        ac = len(queries) / (time.process_time() - c)
-        c = time.process_time()
-        b = len(sample) / clock(lambda: peer.search(sample))
-        bc = len(sample) / (time.process_time() - c)
-        mih_rate.append(a)
-        peer_rate.append(b)
-        ratios.append(a / b)
-        mih_cpu.append(ac)
-        peer_cpu.append(bc)
-        cpu_ratios.append(ac / bc)
-        print(f"  round {r + 1}: MIH {a:,.0f}/s ({ac:,.0f}/CPU-s), FAISS MultiHash {b:,.0f}/s ({bc:,.0f}/CPU-s), "
-              f"ratio {a / b:.1f}x (CPU {ac / bc:.1f}x)  ({load_average()})")
-    print(f"tasman MIH ({mih.m} substrings, flips {[t.flips for t in mih.tables]}): lookups/s {spread(mih_rate)}; "
-          f"recall vs brute force {'EQUAL' if pairs(mih.search(sample)) == truth else 'DIFFERENT'} "
+          f"pictures with 1-4 near copies each, a fifth in families of near copies, the rest random); "
+          f"MIH {len(queries):,} lookups, FAISS {len(sample):,} of them; calls of {sizes} lookups ==")
+    for size in sizes:
+        mih_rate, peer_rate, ratios, mih_cpu, peer_cpu, cpu_ratios = [], [], [], [], [], []
+        for r in range(rounds):
+            if r % 2 == 0:
+                a, ac = timed_calls(mih, queries, size)
+                b, bc = timed_calls(peer, sample, min(size, len(sample)))
+            else:
+                b, bc = timed_calls(peer, sample, min(size, len(sample)))
+                a, ac = timed_calls(mih, queries, size)
+            mih_rate.append(a)
+            peer_rate.append(b)
+            ratios.append(a / b)
+            mih_cpu.append(ac)
+            peer_cpu.append(bc)
+            cpu_ratios.append(ac / bc)
+            print(f"  {size} a call, round {r + 1} ({'MIH' if r % 2 == 0 else 'FAISS'} first): MIH {a:,.0f}/s "
+                  f"({ac:,.0f}/CPU-s), FAISS MultiHash {b:,.0f}/s ({bc:,.0f}/CPU-s), ratio {a / b:.1f}x "
+                  f"(CPU {ac / bc:.1f}x)  ({load_average()})")
+        print(f"{size} lookups a call: per CPU-second MIH {spread(mih_cpu)}, FAISS MultiHash {spread(peer_cpu)}; "
+              f"ratio MIH/MultiHash {spread(ratios, '.1f')}, per CPU-second {spread(cpu_ratios, '.1f')}  "
+              f"(target >= 20x)  ({load_average()})")
+    print(f"tasman MIH ({mih.m} substrings, flips {[t.flips for t in mih.tables]}): recall vs brute force "
+          f"{'EQUAL' if pairs(mih.search(sample)) == truth else 'DIFFERENT'} "
           f"({len(truth)} true pairs in {len(sample)} lookups); build {mih_build:.1f} s; {q} lookups")
-    print(f"FAISS IndexBinaryMultiHash(256,16,16) nflip=1: lookups/s {spread(peer_rate)}; recall vs brute force "
+    print(f"FAISS IndexBinaryMultiHash(256,16,16) nflip=1: recall vs brute force "
           f"{'EQUAL' if pairs(peer.search(sample)) == truth else 'DIFFERENT'}; build {peer_build:.1f} s; "
           f"{len(sample)} lookups")
-    print(f"per CPU-second: MIH {spread(mih_cpu)}, FAISS MultiHash {spread(peer_cpu)}")
-    print(f"ratio MIH/MultiHash {spread(ratios, '.1f')}, per CPU-second {spread(cpu_ratios, '.1f')}  "
-          f"(target >= 20x)  ({load_average()})")
 
 
 def _worker_lookups(folder: str, queries: np.ndarray, rounds: int,
@@ -543,6 +564,8 @@ def main() -> None:
     ap.add_argument("--index-pictures", type=int, default=1000,
                     help="generated pictures whose dihedral PDQs (and near copies) are in the index's list")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (medians and spread)")
+    ap.add_argument("--batch", type=int, nargs="+", default=[0], metavar="N",
+                    help="lookups a call in the MIH vs FAISS timing, one or more sizes (0: all in one call)")
     ap.add_argument("--big", type=int, default=10_000_000, help="hashes in the file-backed index (issue 19)")
     ap.add_argument("--big-flat-queries", type=int, default=200, help="lookups checked by brute force at --big")
     ap.add_argument("--big-multihash", action="store_true",
@@ -559,7 +582,8 @@ def main() -> None:
     ap.add_argument("--skip", nargs="*", default=[], choices=["index", "big", "pictures", "import"])
     args = ap.parse_args()
     if "index" not in args.skip:
-        bench_index(args.list_size, args.queries, args.faiss_queries, args.rounds, args.index_pictures, args.workers)
+        bench_index(args.list_size, args.queries, args.faiss_queries, args.rounds, args.index_pictures, args.workers,
+                    args.batch)
     if "big" not in args.skip:
         bench_big(args.big, args.queries, args.big_flat_queries, args.big_multihash, args.rounds,
                   args.index_pictures, args.workers)

@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 from tasman.triage.perceptual.codes import hamming
-from tasman.triage.perceptual.pdqindex import LiveIndex, MihIndex, _flip_masks, plan_for, substring_keys, word_probes
+from tasman.triage.perceptual.pdqindex import (
+    LiveIndex,
+    MihIndex,
+    Table,
+    _flip_masks,
+    plan_for,
+    substring_keys,
+    word_probes,
+)
 
 pytest.importorskip("numba")
 
@@ -149,3 +157,61 @@ def test_word_probes_cover_every_bucket_probe_once() -> None:
 def test_substrings_under_six_bits_are_refused() -> None:
     with pytest.raises(ValueError, match="under 6 bits"):
         MihIndex(np.zeros((10, 32), np.uint8), 31, 43)
+
+
+def moved_for_table(code: np.ndarray, tables: list[Table], only: int, rng: np.random.Generator) -> np.ndarray:
+    """``code`` with ``t_i`` bits moved in table ``only`` and ``t_j + 1`` in every other table
+    ``j`` (all of a table's bits where it has fewer): findable through table ``only`` alone."""
+    bits = np.unpackbits(code)
+    for j, t in enumerate(tables):
+        k = min(t.flips if j == only else t.flips + 1, t.bits)
+        bits[t.start + rng.choice(t.bits, k, replace=False)] ^= 1
+    return np.packbits(bits)
+
+
+@pytest.mark.parametrize(("radius", "substrings"),
+                         [(31, 11), (31, 14), (10, 11), (20, 12), (31, 16), (40, 13), (22, 23)])
+def test_each_table_alone_finds_its_neighbours(radius: int, substrings: int) -> None:
+    """For every table i, listed hashes reachable only through table i (pigeonhole-tight: at
+    distance ``radius`` with table i exactly at its flip budget): a loop that skips any table, the
+    last included, or that keeps a hit only where it was not first found, misses them."""
+    rng = np.random.default_rng(15)
+    n = 2000
+    queries = rng.integers(0, 256, (30, 32), dtype=np.uint8)
+    tables = plan_for(substrings, radius)
+    owner = [(int(rng.integers(0, len(queries))), i) for i in range(len(tables)) for _ in range(5)]
+    tight = np.array([moved_for_table(queries[q], tables, i, rng) for q, i in owner])
+    codes = np.concatenate([tight, rng.integers(0, 256, (n, 32), dtype=np.uint8)])
+    index = MihIndex(codes, radius, substrings)
+    assert index.tables == tables
+    got = both_paths(index, queries)
+    assert got == brute(codes, queries, radius)
+    found = {(q, j) for q, j, _ in got}
+    for j, (q, i) in enumerate(owner):
+        assert (q, j) in found, f"the neighbour only table {i} of {len(tables)} can find was missed"
+        assert int(hamming(codes[j:j + 1], queries[q:q + 1])[0]) <= radius
+
+
+def test_many_copies_many_queries_each_pair_once() -> None:
+    """A hash listed 3,000 times, queried 200 times and found on every table: each pair once,
+    in order (the loop keeps a hit only in its first table)."""
+    rng = np.random.default_rng(16)
+    codes = rng.integers(0, 256, (6000, 32), dtype=np.uint8)
+    codes[:3000] = codes[0]
+    queries = np.repeat(codes[:1], 200, axis=0)
+    qi, li, d = MihIndex(codes, 31).search(queries)
+    assert len(qi) == 200 * 3000
+    assert np.array_equal(qi, np.repeat(np.arange(200), 3000))
+    assert np.array_equal(li, np.tile(np.arange(3000), 200)) and not d.any()
+
+
+def test_bad_radius_and_too_few_substrings_are_refused() -> None:
+    codes = np.random.default_rng(17).integers(0, 256, (100, 32), dtype=np.uint8)
+    with pytest.raises(ValueError, match="negative"):
+        MihIndex(codes, -1)
+    with pytest.raises(ValueError, match="negative"):
+        MihIndex(codes, 31).search(codes[:2], -1)
+    for m in (1, 8, 9, 10):
+        with pytest.raises(ValueError, match="over 24 bits"):
+            MihIndex(codes, 31, m)
+    assert MihIndex(codes, 31, 11).m == 11

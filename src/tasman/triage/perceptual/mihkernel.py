@@ -8,8 +8,10 @@ Laid out for the cache, not for the order of the questions:
   reads of a pass stay within one table's arrays: its bitmap (1-2 MiB: it stays in the core's
   L2) and, at 10,000,000 hashes, its ~40 MiB of ``starts`` and ``order`` (in the shared L3)
   instead of the whole ~1 GiB index. Within a table the queries go in key order, so their reads
-  walk the table forwards. Hits are collected for all tables and sorted once at the end (a
-  neighbour close on several substrings is found on each of them and kept once).
+  walk the table forwards. A hit is kept only in the first table where it is a candidate (its
+  substring within that table's flips; checked with the tables' bit masks), so each pair is held
+  once and memory follows the output, not substrings x output; at the end the pairs are put in
+  query order (a counting sort) and each query's by listed position.
 - **A bitmap word a probe.** A probe flips bits above a key's low 6 bits; the low 6 bits pick a
   bucket within one 64-bit bitmap word, so every probe that flips the same high bits reads the
   same word. ``reach[k, low]`` masks the buckets of a word within ``k`` flips of ``low``: one
@@ -51,16 +53,18 @@ def _popcount(typingctx: Any, x: Any) -> Any:
 
 @njit(cache=True, nogil=True, boundscheck=False)
 def mih_search(keys: np.ndarray, qwords: np.ndarray, table: np.ndarray, high: np.ndarray, word0: np.ndarray,
-               budget: np.ndarray, reach: np.ndarray, bitmap: np.ndarray, rank: np.ndarray, starts: np.ndarray,
-               order: np.ndarray, words: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               budget: np.ndarray, reach: np.ndarray, masks: np.ndarray, flips: np.ndarray, bitmap: np.ndarray,
+               rank: np.ndarray, starts: np.ndarray, order: np.ndarray, words: np.ndarray,
+               radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(query, listed, distance) of every pair within ``radius``, by query then listed position.
 
     ``keys`` (m, q) int64: each table's substring key of each query; ``qwords`` (q, 4) uint64:
     the queries; ``table``, ``high``, ``word0``, ``budget`` (word probes,): each word probe's
     table (ascending), the bits it flips above the key's low 6, its table's first bitmap word and
     the flips left for the low 6 bits; ``reach`` (flips + 1, 64) uint64: ``reach[k, low]`` has
-    bit ``v`` set when ``v`` is within ``k`` flips of ``low``; the rest are the index's arrays
-    (``words`` (n, 4) uint64)."""
+    bit ``v`` set when ``v`` is within ``k`` flips of ``low``; ``masks`` (m, 4) uint64 and
+    ``flips`` (m,): each table's bits (in the words' layout) and flip budget; the rest are the
+    index's arrays (``words`` (n, 4) uint64)."""
     m = keys.shape[0]
     q = keys.shape[1]
     width = table.shape[0]
@@ -76,9 +80,9 @@ def mih_search(keys: np.ndarray, qwords: np.ndarray, table: np.ndarray, high: np
             named += _popcount(reach[budget[p], 0])
         most = max(most, named)
     cap = 1024
-    hit_q = np.empty(cap, np.int64)
-    hit_l = np.empty(cap, np.int64)
-    hit_d = np.empty(cap, np.int32)
+    hit_q = np.empty(cap, np.int64)             # a hit's query, and its listed position << 9 | distance
+    hit_ld = np.empty(cap, np.int64)
+    per_query = np.zeros(q + 1, np.int64)
     n_out = 0
     at = np.empty(width + 1, np.int64)
     found = np.empty(width + 1, np.uint64)
@@ -144,39 +148,53 @@ def mih_search(keys: np.ndarray, qwords: np.ndarray, table: np.ndarray, high: np
                 cand[n_hit] = c
                 dist[n_hit] = d
                 n_hit += d <= radius
-            if n_out + n_hit > cap:
-                cap = max(2 * cap, n_out + n_hit)
+            # 5: keep a hit only in the first table where it is a candidate (its substring within
+            # that table's flips): each pair is written once, so memory follows the output
+            n_first = 0
+            for k in range(n_hit):
+                c = cand[k]
+                x0, x1, x2, x3 = words[c, 0] ^ q0, words[c, 1] ^ q1, words[c, 2] ^ q2, words[c, 3] ^ q3
+                earlier = False
+                for u in range(t):
+                    near = _popcount(x0 & masks[u, 0]) + _popcount(x1 & masks[u, 1]) + \
+                        _popcount(x2 & masks[u, 2]) + _popcount(x3 & masks[u, 3])
+                    if near <= flips[u]:
+                        earlier = True
+                        break
+                cand[n_first] = c
+                dist[n_first] = dist[k]
+                n_first += not earlier
+            if n_out + n_first > cap:
+                cap = max(2 * cap, n_out + n_first)
                 grown_q = np.empty(cap, np.int64)
                 grown_q[:n_out] = hit_q[:n_out]
                 hit_q = grown_q
-                grown_l = np.empty(cap, np.int64)
-                grown_l[:n_out] = hit_l[:n_out]
-                hit_l = grown_l
-                grown_d = np.empty(cap, np.int32)
-                grown_d[:n_out] = hit_d[:n_out]
-                hit_d = grown_d
-            for k in range(n_hit):
+                grown_ld = np.empty(cap, np.int64)
+                grown_ld[:n_out] = hit_ld[:n_out]
+                hit_ld = grown_ld
+            for k in range(n_first):
                 hit_q[n_out] = i
-                hit_l[n_out] = cand[k]
-                hit_d[n_out] = dist[k]
+                hit_ld[n_out] = (cand[k] << 9) | dist[k]
                 n_out += 1
-    # by query then listed position; a neighbour close on several substrings was found once a table
-    n = np.int64(words.shape[0])
-    pair = np.empty(n_out, np.int64)
+            per_query[i + 1] += n_first
+    # by query (a counting sort), then by listed position within each query
+    for i in range(q):
+        per_query[i + 1] += per_query[i]
+    at_q = per_query[:q].copy()
+    ordered = np.empty(n_out, np.int64)
     for k in range(n_out):
-        pair[k] = hit_q[k] * n + hit_l[k]
-    by = np.argsort(pair)
+        i = hit_q[k]
+        ordered[at_q[i]] = hit_ld[k]
+        at_q[i] += 1
     out_q = np.empty(n_out, np.int64)
     out_l = np.empty(n_out, np.int64)
     out_d = np.empty(n_out, np.int32)
-    n_kept = 0
-    last = np.int64(-1)
-    for k in range(n_out):
-        x = by[k]
-        if pair[x] != last:
-            out_q[n_kept] = hit_q[x]
-            out_l[n_kept] = hit_l[x]
-            out_d[n_kept] = hit_d[x]
-            n_kept += 1
-            last = pair[x]
-    return out_q[:n_kept], out_l[:n_kept], out_d[:n_kept]
+    for i in range(q):
+        a, b = per_query[i], per_query[i + 1]
+        if b - a > 1:
+            ordered[a:b].sort()
+        for k in range(a, b):
+            out_q[k] = i
+            out_l[k] = ordered[k] >> 9
+            out_d[k] = ordered[k] & 511
+    return out_q, out_l, out_d

@@ -132,6 +132,17 @@ def word_probes(tables: list[Table]) -> tuple[np.ndarray, ...]:
             np.array(budget, np.int64), reach)
 
 
+def table_masks(tables: list[Table]) -> tuple[np.ndarray, np.ndarray]:
+    """Each table's bits as a mask over a code's four uint64 words, (m, 4) uint64, and its flips,
+    (m,) int64: ``popcount((listed ^ query) & mask)`` is the two substrings' distance (the compiled
+    loop keeps a hit only in the first table where that is within the flips)."""
+    masks = np.zeros((len(tables), 256), dtype=np.uint8)
+    for j, t in enumerate(tables):
+        masks[j, t.start:t.start + t.bits] = 1
+    return (np.packbits(masks, axis=1).view(np.uint64).reshape(-1, 4).copy(),
+            np.array([t.flips for t in tables], dtype=np.int64))
+
+
 def substring_keys(codes: np.ndarray, tables: list[Table], chunk: int = 1 << 20) -> np.ndarray:
     """(len(tables), n) int64: each table's substring of each code as an integer key."""
     out = np.empty((len(tables), len(codes)), dtype=np.int64)
@@ -238,9 +249,13 @@ class MihIndex(PdqIndex):
     def __init__(self, codes: np.ndarray, radius: int = 31, substrings: int | None = None) -> None:
         codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, 32)
         n = len(codes)
+        if radius < 0:
+            raise ValueError(f"radius {radius} is negative: use 0 or more")
         tables = plan_for(substrings or choose_substrings(n, radius), radius)
         if min(t.bits for t in tables) < 6:
             raise ValueError(f"{substrings} substrings are under 6 bits each: use at most 42")
+        if max(t.bits for t in tables) > MAX_BUCKET_BITS:
+            raise ValueError(f"{substrings} substrings are over {MAX_BUCKET_BITS} bits each: use at least 11")
         self._setup(codes, radius, tables, *_build_tables(codes, tables))
 
     def _setup(self, codes: np.ndarray, radius: int, tables: list[Table], bitmap: np.ndarray, rank: np.ndarray,
@@ -258,7 +273,7 @@ class MihIndex(PdqIndex):
         self._width = sum(len(m) for m in self._masks)
         # the compiled loop's view: its word probes and reach masks (``word_probes``); every
         # array read-only (a mapped index and one built in memory share one compiled version)
-        self._probes = tuple(_read_only(a) for a in word_probes(tables))
+        self._probes = tuple(_read_only(a) for a in word_probes(tables) + table_masks(tables))
         self._arrays = tuple(_read_only(a) for a in (bitmap, rank, starts, order, self.words))
 
     def __len__(self) -> int:
@@ -301,6 +316,8 @@ class MihIndex(PdqIndex):
         radius = self.radius if radius is None else radius
         if radius > self.radius:
             raise ValueError(f"radius {radius} exceeds the radius {self.radius} this index was built for")
+        if radius < 0:
+            raise ValueError(f"radius {radius} is negative: use 0 or more")
         queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, 32)
         if not len(queries) or not len(self.codes):
             return self.empty()
