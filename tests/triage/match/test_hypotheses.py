@@ -354,6 +354,29 @@ def test_a_border_fades_over_the_picture_s_own_correlation_length() -> None:
     assert hypotheses.fade_lengths(np.zeros((80, 120))) == (hypotheses.FADE, hypotheses.FADE)
 
 
+def _ar1_lines(rows: int, n: int, phi: float, seed: int) -> np.ndarray:
+    """``rows`` lines of ``n`` pixels whose pixels correlate as ``phi ** lag`` (an AR(1) field)."""
+    rng = np.random.default_rng(seed)
+    x = np.empty((rows, n))
+    x[:, 0] = rng.normal(0, 1, rows)
+    for j in range(1, n):
+        x[:, j] = phi * x[:, j - 1] + np.sqrt(1 - phi * phi) * rng.normal(0, 1, rows)
+    return x - x.mean()
+
+
+@pytest.mark.parametrize(("n", "phi", "fade"), [(45, 0.76, 0.06), (35, 0.74, 0.12)])
+def test_the_fade_is_the_correlation_length_at_the_lag_actually_taken(n: int, phi: float, fade: float) -> None:
+    """A field whose pixels correlate over ``-1 / log(phi)`` pixels (3.6 of 45: 0.081 of the axis;
+    3.3 of 35: 0.095) gets the fade that length rounds to. The lag is a tenth of the axis rounded
+    to whole pixels (4 of 45 and of 35): read as 0.1 of the axis, the first would get 0.12 and the
+    second 0.06."""
+    length = -1 / np.log(phi) / n
+    assert min(hypotheses.FADES, key=lambda f: abs(np.log(f / length))) == fade
+    lines = _ar1_lines(4000, n, phi, seed=n)
+    assert hypotheses.fade_lengths(lines)[1] == fade
+    assert hypotheses.fade_lengths(np.ascontiguousarray(lines.T))[0] == fade
+
+
 def test_a_crop_of_one_axis_off_centre_is_guessed_by_a_trim() -> None:
     """14% of the height cut, three quarters of it from the bottom (an aspect-changing crop): no
     framing of both axes comes near, the trim that keeps the picture above the original's middle
@@ -371,3 +394,23 @@ def test_a_crop_of_one_axis_off_centre_is_guessed_by_a_trim() -> None:
     for seed in (300, 301, 302):
         other = hash_picture(jpeg_bytes(draw_picture(seed, SIZE)), max_pixels=10**8, hypotheses=True)
         assert min(hamming(hx, own) for _, hx in other.hypotheses) > 52
+
+
+def test_a_crop_of_the_width_off_centre_is_guessed_by_a_trim() -> None:
+    """14% of the width cut, a quarter of it from the left and three quarters from the right: the
+    trim that keeps the picture right of the original's middle comes nearest, within the
+    hypotheses' threshold where no framing of both axes comes near, and unrelated pictures' width
+    trims stay far from it."""
+    from tasman.triage.hashing.pdq import hamming
+
+    im = draw_picture(3, SIZE)
+    own = reference_pdq(jpeg_bytes(im))[0]
+    w, h = im.size
+    left = round(0.75 * 0.14 * w)
+    pic = hash_picture(jpeg_bytes(im.crop((left, 0, left + round(0.86 * w), h))), max_pixels=10**8, hypotheses=True)
+    dist = {name: hamming(hx, own) for name, hx in pic.hypotheses}
+    assert min(dist, key=lambda n: dist[n]) == "uncrop:w0.86:right"
+    assert dist["uncrop:w0.86:right"] <= 28 < min(d for n, d in dist.items() if ":h" not in n and ":w" not in n)
+    for seed in (300, 301, 302):
+        other = hash_picture(jpeg_bytes(draw_picture(seed, SIZE)), max_pixels=10**8, hypotheses=True)
+        assert min(hamming(hx, own) for n, hx in other.hypotheses if ":w" in n) > 52

@@ -260,9 +260,11 @@ def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
     ``exp(-distance / length)`` is the best linear guess of what lies past the edge for a picture
     whose pixels are correlated as ``exp(-lag / length)`` (an Ornstein-Uhlenbeck field: only the
     edge pixel tells of the pixels past it). So the length is measured, not fixed: the
-    correlation ``rho`` of the mean-centred picture with itself shifted by :data:`FADE_LAG` of the
-    axis gives ``length = -lag / log(rho)``. A smooth field or a landscape's sky keeps its edge far
-    into a lost border, drawn shapes on a gradient do not (``bench/hypostudy.py``, ``adaptive``; figures in
+    correlation ``rho`` of the mean-centred picture with itself shifted by ``k`` pixels
+    (:data:`FADE_LAG` of the axis's ``n``, rounded to a whole pixel) gives
+    ``length = -(k / n) / log(rho)``, with the lag actually taken (on 45 pixels it is 4, 0.089 of
+    the axis, not 0.1). A smooth field or a landscape's sky keeps its edge far into a lost
+    border, drawn shapes on a gradient do not (``bench/hypostudy.py``, ``adaptive``; figures in
     docs/triage.md). A flat picture, or one that anti-correlates, gets :data:`FADE` and
     :data:`FADES`' shortest."""
     out = []
@@ -276,7 +278,7 @@ def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
             out.append(FADE)
             continue
         rho = float(np.einsum("ij,ij->", u, v)) / energy
-        length = -FADE_LAG / np.log(min(max(rho, 1e-3), 0.999))
+        length = -(k / n) / np.log(min(max(rho, 1e-3), 0.999))   # the lag taken, not FADE_LAG (rounded)
         out.append(min(FADES, key=lambda f: abs(np.log(f / length))))
     return out[0], out[1]
 
