@@ -13,7 +13,9 @@ reduced luma with the shipped border fill (``hypotheses.uncrop_plan``, ``kernels
 Printed per generator and edit, over originals of quality 50 or more (``--n`` seeds from
 ``--first``): the share of copies whose best shipped framing is within 28 bits of their own
 original (``fixed``), the share whose best is within each start radius (``start R``), and the
-share within 28 after the search from those (``steered R``); then, for the false-match side, the
+share within 28 after the search from those (``steered R``); in brackets, the shares the matcher's
+rule at a short list's radius (52: within 28, or within 52 with the confident bits agreeing)
+accepts from the sixteen, and from the sixteen or the searched framing; then, for the false-match side, the
 steered distances reached from (a) the nearest unrelated original of the same list, from any
 start distance, and (b) the copy's best shipped framing's own hash with R random bits flipped (a
 listed hash that is R bits away and unrelated to the picture's structure), and the CPU per search.
@@ -86,10 +88,25 @@ def distances(coefs: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.nda
 SHIPPED: list[Framing] = [(kr, av, kc, ah) for _, kr, av, kc, ah in hypotheses.framings()]
 
 
-def steer(pic: Reduced, target: np.ndarray, start: Framing) -> tuple[int, int]:
-    """(nearest whole-hash distance met, framings hashed) searching from ``start``."""
-    ham, soft = distances(pic.coefficients([start]), target)
-    best, best_soft, nearest, hashed = start, float(soft[0]), int(ham[0]), 1
+def rule(coefs: np.ndarray, target: np.ndarray, radius: int) -> bool:
+    """The matcher's rule for an un-crop: within 28 bits, or within ``radius`` with at most 28 of
+    256 (scaled) of its confident bits (``hypotheses.MASK_BITS``, ``pdq.masks_of_dcts``) differing."""
+    median = np.partition(coefs, 127)[127]
+    differ = (coefs > median) != target
+    d = int(differ.sum())
+    if d <= THRESHOLD:
+        return True
+    far = np.abs(coefs - median)
+    confident = np.argsort(-far, kind="stable")[:hypotheses.MASK_BITS]
+    return d <= radius and int(differ[confident].sum()) * 256 <= THRESHOLD * hypotheses.MASK_BITS
+
+
+def steer(pic: Reduced, target: np.ndarray, start: Framing) -> tuple[int, int, np.ndarray]:
+    """(nearest whole-hash distance met, framings hashed, that framing's coefficients) searching
+    from ``start``."""
+    coefs = pic.coefficients([start])
+    ham, soft = distances(coefs, target)
+    best, best_soft, nearest, hashed, at = start, float(soft[0]), int(ham[0]), 1, coefs[0]
     for dk, da in STEPS:
         for _ in range(6):
             around = []
@@ -98,14 +115,16 @@ def steer(pic: Reduced, target: np.ndarray, start: Framing) -> tuple[int, int]:
                     v = list(best)
                     v[i] = min(1.0, max(0.7 if i in (0, 2) else 0.0, v[i] + sign * d))
                     around.append((v[0], v[1], v[2], v[3]))
-            ham, soft = distances(pic.coefficients(around), target)
+            coefs = pic.coefficients(around)
+            ham, soft = distances(coefs, target)
             hashed += len(around)
-            nearest = min(nearest, int(ham.min()))
+            if int(ham.min()) < nearest:
+                nearest, at = int(ham.min()), coefs[int(np.argmin(ham))]
             k = int(np.argmin(soft))
             if soft[k] >= best_soft:
                 break
             best, best_soft = around[k], float(soft[k])
-    return nearest, hashed
+    return nearest, hashed, at
 
 
 def main() -> None:
@@ -131,6 +150,7 @@ def main() -> None:
         listed = {seed: bits_of(own) for seed, (_, own) in originals.items()}
         for edit in args.edits.split(","):
             fixed, started, steered = 0, dict.fromkeys(radii, 0), dict.fromkeys(radii, 0)
+            masked, fixed_rule = dict.fromkeys(radii, 0), 0
             unrelated: list[tuple[int, int]] = []
             flipped: dict[int, list[int]] = {r: [] for r in radii}
             cpu, searches, hashed = 0.0, 0, 0
@@ -140,14 +160,17 @@ def main() -> None:
                 ham, soft = distances(shipped, listed[seed])
                 d0, k0 = int(ham.min()), int(np.argmin(soft))
                 fixed += d0 <= THRESHOLD
+                fixed_rule += any(rule(c, listed[seed], 52) for c in shipped)
                 t0 = time.process_time()
-                got, n = steer(pic, listed[seed], SHIPPED[k0])
+                got, n, at = steer(pic, listed[seed], SHIPPED[k0])
                 cpu += time.process_time() - t0
                 searches, hashed = searches + 1, hashed + n
                 for r in radii:
                     if d0 <= r:
                         started[r] += 1
                         steered[r] += min(got, d0) <= THRESHOLD
+                        masked[r] += rule(at, listed[seed], 52) or any(
+                            rule(c, listed[seed], 52) for c in shipped[ham <= 52])
                 # (a) the nearest unrelated original of this list, whatever its start distance
                 other = min((int(distances(shipped, b)[0].min()), s) for s, b in listed.items() if s != seed)
                 _, osoft = distances(shipped, listed[other[1]])
@@ -159,8 +182,9 @@ def main() -> None:
                     t[rng.choice(256, r, replace=False)] ^= True
                     flipped[r].append(steer(pic, t, SHIPPED[int(np.argmin(ham))])[0])
             m = len(originals)
-            print(f"{gen:9} {edit:10} {m:2d} copies: fixed <= {THRESHOLD} {fixed / m:.2f}; " + "; ".join(
-                f"start {r} {started[r] / m:.2f} steered {steered[r] / m:.2f}" for r in radii), flush=True)
+            print(f"{gen:9} {edit:10} {m:2d} copies: fixed <= {THRESHOLD} {fixed / m:.2f} (rule {fixed_rule / m:.2f}); "
+                  + "; ".join(f"start {r} {started[r] / m:.2f} steered {steered[r] / m:.2f} (rule {masked[r] / m:.2f})"
+                              for r in radii), flush=True)
             u = np.array(unrelated)
             print(f"{'':9} {'':10} unrelated nearest: start {u[:, 0].min()}-{int(np.median(u[:, 0]))} (min-median), "
                   f"steered {u[:, 1].min()}-{int(np.median(u[:, 1]))}; "

@@ -138,12 +138,12 @@ def test_a_failing_hypothesis_is_a_warning_and_the_hashes_stand(tmp_path: Path, 
     assert len(r.errors) == 1 and r.errors[0].startswith("warning: crop/overlay hypotheses not computed")
 
 
-def test_at_most_eighteen_hypotheses_and_boxes_on_the_edges() -> None:
+def test_at_most_nineteen_hypotheses_and_boxes_on_the_edges() -> None:
     capped = caption_box(draw_picture(CAPTIONED, SIZE), CAPTIONED, "bottom", 0.6, 0.15, "left")
     luma = np.asarray(capped.convert("L"), dtype=np.float32)
     names, buffers = hypotheses.hypothesis_buffers(luma, SIZE, 1)
     frames = hypotheses.framings()
-    assert len(names) == len(buffers) <= 18 and len(frames) + hypotheses.MAX_BOXES <= 18
+    assert len(names) == len(buffers) <= 19 and len(frames) + hypotheses.MAX_BOXES == 19
     assert len(set(hypotheses.UNCROP)) == len(hypotheses.UNCROP) == 10 and len(hypotheses.TRIMS) == 6
     assert len({f[0] for f in frames}) == len({f[1:] for f in frames}) == len(frames) == 16
     assert [f[0] for f in frames[10:]] == ["uncrop:h0.92:centre", "uncrop:w0.92:centre", "uncrop:h0.86:upper",
@@ -154,6 +154,36 @@ def test_at_most_eighteen_hypotheses_and_boxes_on_the_edges() -> None:
     filled = hypotheses.inpaint(luma, box)
     assert np.array_equal(filled[:150], luma[:150])             # nothing outside the box changes
     assert filled[-box.depth:, :box.c1].std() < luma[-box.depth:, :box.c1].std()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 7])
+def test_three_overlays_get_three_in_paints_and_a_corner_box_counts_once(seed: int) -> None:
+    """A caption box at the bottom left, a logo in the top right corner and a bar on the left
+    edge: three boxes, one over each, though the logo is a run along two edges (seen from the
+    top and from the right: one box, the first found kept)."""
+    from tasman.synth.edits import corner_logo, watermark_bar
+
+    im = caption_box(draw_picture(seed, SIZE), seed, "bottom", 0.5, 0.15, "left")
+    im = corner_logo(im, seed, "top-right", 0.25)
+    im = watermark_bar(im, seed, "left", 0.10, 0.4)
+    luma = np.asarray(im.convert("L"), dtype=np.float32)
+    boxes = hypotheses.find_boxes(luma)
+    assert len(boxes) == hypotheses.MAX_BOXES == 3
+    w, h = SIZE
+    logo = (0, round(0.25 * h), w - round(0.25 * h), w)                 # rows r0..r1, columns c0..c1
+    caption = (h - round(0.15 * h), h, 0, round(0.5 * w))
+
+    def inside(rect: tuple[int, int, int, int], area: tuple[int, int, int, int]) -> float:
+        rows = max(0, min(rect[1], area[1]) - max(rect[0], area[0]))
+        cols = max(0, min(rect[3], area[3]) - max(rect[2], area[2]))
+        return rows * cols / ((rect[1] - rect[0]) * (rect[3] - rect[2]))
+
+    rects = [hypotheses.box_rect(b, luma.shape) for b in boxes]
+    assert sum(inside(r, logo) > 0.5 for r in rects) == 1
+    assert sum(inside(r, caption) > 0.5 for r in rects) == 1
+    assert sum(r[2] == 0 and r[3] <= 0.15 * w and inside(r, caption) < 0.5 for r in rects) == 1   # the bar
+    names, _ = hypotheses.hypothesis_buffers(luma, SIZE, 1)
+    assert len([n for n in names if n.startswith("inpaint:")]) == 3
 
 
 def test_a_box_with_dense_text_is_found_to_its_inner_edge() -> None:
