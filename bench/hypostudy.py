@@ -243,8 +243,8 @@ def sets_report(n: int, workers: int) -> None:
 
 def cost_report(n: int, rounds: int) -> None:
     """CPU-ms a picture of ``hash_picture`` without hypotheses, with the ten framings alone (no
-    one-axis trims) and with the shipped sixteen, interleaved over ``rounds`` rounds in this one
-    process."""
+    one-axis trims), with the shipped sixteen and two in-paints (``MAX_BOXES`` before the seventh
+    pass) and as shipped, interleaved over ``rounds`` rounds in this one process."""
     import time
 
     from tasman.triage.hashing import hypotheses
@@ -253,8 +253,10 @@ def cost_report(n: int, rounds: int) -> None:
     datas = [jpeg_bytes(draw_picture(30_000 + k, (1152, 864)) if k % 2 else picture(30_000 + k)) for k in range(n)]
     trims = hypotheses.TRIMS
 
-    def run(on: bool, with_trims: tuple[tuple[str, float, float], ...]) -> float:
-        hypotheses.TRIMS = with_trims
+    boxes = hypotheses.MAX_BOXES
+
+    def run(on: bool, with_trims: tuple[tuple[str, float, float], ...], max_boxes: int = boxes) -> float:
+        hypotheses.TRIMS, hypotheses.MAX_BOXES = with_trims, max_boxes
         t = time.process_time()
         for d in datas:
             hash_picture(d, max_pixels=10**8, hypotheses=on)
@@ -262,17 +264,19 @@ def cost_report(n: int, rounds: int) -> None:
 
     run(True, trims), run(True, ()), run(False, trims)                # warm-up: operators built once
     ten, all_ = len(hypotheses.UNCROP), len(hypotheses.UNCROP) + len(trims)
-    got: dict[str, list[float]] = {"no hypotheses": [], f"{ten} framings": [], f"{all_} framings": []}
+    got: dict[str, list[float]] = {"no hypotheses": [], f"{ten} framings": [], f"{all_} framings, 2 boxes": [],
+                                   f"{all_} framings, {boxes} boxes": []}
     load = [os.getloadavg()[0]]
     for _ in range(rounds):
-        for runs, (on, tr) in zip(got.values(), ((False, trims), (True, ()), (True, trims)), strict=True):
-            runs.append(run(on, tr))
+        for runs, args in zip(got.values(), ((False, trims), (True, ()), (True, trims, 2), (True, trims)),
+                              strict=True):
+            runs.append(run(*args))
     load.append(os.getloadavg()[0])
-    hypotheses.TRIMS = trims
+    hypotheses.TRIMS, hypotheses.MAX_BOXES = trims, boxes
     print(f"hash_picture, CPU-ms a picture ({n} pictures of both generators, {rounds} interleaved rounds, "
           f"load average {load[0]:.1f} -> {load[1]:.1f}):")
     for label, runs in got.items():
-        print(f"  {label:16} median {np.median(runs):.2f} (spread {min(runs):.2f}-{max(runs):.2f})")
+        print(f"  {label:26} median {np.median(runs):.2f} (spread {min(runs):.2f}-{max(runs):.2f})")
 
 
 def _fills() -> dict[str, object]:

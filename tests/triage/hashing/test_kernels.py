@@ -108,7 +108,11 @@ def numpy_boxes(luma: np.ndarray) -> list[hyp.Box]:
     a = np.asarray(luma, dtype=np.float32)
     found = [b for edge in hyp.EDGES for b in _edge_boxes(hyp._oriented(a, edge), edge)]
     found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
-    return found[:hyp.MAX_BOXES]
+    kept: list[hyp.Box] = []
+    for box in found:
+        if not any(hyp._overlap(box, k, a.shape) > hyp.SAME_BOX for k in kept):
+            kept.append(box)
+    return kept[:hyp.MAX_BOXES]
 
 
 # -- pictures -----------------------------------------------------------------------------------

@@ -138,12 +138,12 @@ def test_a_failing_hypothesis_is_a_warning_and_the_hashes_stand(tmp_path: Path, 
     assert len(r.errors) == 1 and r.errors[0].startswith("warning: crop/overlay hypotheses not computed")
 
 
-def test_at_most_eighteen_hypotheses_and_boxes_on_the_edges() -> None:
+def test_at_most_nineteen_hypotheses_and_boxes_on_the_edges() -> None:
     capped = caption_box(draw_picture(CAPTIONED, SIZE), CAPTIONED, "bottom", 0.6, 0.15, "left")
     luma = np.asarray(capped.convert("L"), dtype=np.float32)
     names, buffers = hypotheses.hypothesis_buffers(luma, SIZE, 1)
     frames = hypotheses.framings()
-    assert len(names) == len(buffers) <= 18 and len(frames) + hypotheses.MAX_BOXES <= 18
+    assert len(names) == len(buffers) <= 19 and len(frames) + hypotheses.MAX_BOXES == 19
     assert len(set(hypotheses.UNCROP)) == len(hypotheses.UNCROP) == 10 and len(hypotheses.TRIMS) == 6
     assert len({f[0] for f in frames}) == len({f[1:] for f in frames}) == len(frames) == 16
     assert [f[0] for f in frames[10:]] == ["uncrop:h0.92:centre", "uncrop:w0.92:centre", "uncrop:h0.86:upper",
@@ -154,6 +154,36 @@ def test_at_most_eighteen_hypotheses_and_boxes_on_the_edges() -> None:
     filled = hypotheses.inpaint(luma, box)
     assert np.array_equal(filled[:150], luma[:150])             # nothing outside the box changes
     assert filled[-box.depth:, :box.c1].std() < luma[-box.depth:, :box.c1].std()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 7])
+def test_three_overlays_get_three_in_paints_and_a_corner_box_counts_once(seed: int) -> None:
+    """A caption box at the bottom left, a logo in the top right corner and a bar on the left
+    edge: three boxes, one over each, though the logo is a run along two edges (seen from the
+    top and from the right: one box, the first found kept)."""
+    from tasman.synth.edits import corner_logo, watermark_bar
+
+    im = caption_box(draw_picture(seed, SIZE), seed, "bottom", 0.5, 0.15, "left")
+    im = corner_logo(im, seed, "top-right", 0.25)
+    im = watermark_bar(im, seed, "left", 0.10, 0.4)
+    luma = np.asarray(im.convert("L"), dtype=np.float32)
+    boxes = hypotheses.find_boxes(luma)
+    assert len(boxes) == hypotheses.MAX_BOXES == 3
+    w, h = SIZE
+    logo = (0, round(0.25 * h), w - round(0.25 * h), w)                 # rows r0..r1, columns c0..c1
+    caption = (h - round(0.15 * h), h, 0, round(0.5 * w))
+
+    def inside(rect: tuple[int, int, int, int], area: tuple[int, int, int, int]) -> float:
+        rows = max(0, min(rect[1], area[1]) - max(rect[0], area[0]))
+        cols = max(0, min(rect[3], area[3]) - max(rect[2], area[2]))
+        return rows * cols / ((rect[1] - rect[0]) * (rect[3] - rect[2]))
+
+    rects = [hypotheses.box_rect(b, luma.shape) for b in boxes]
+    assert sum(inside(r, logo) > 0.5 for r in rects) == 1
+    assert sum(inside(r, caption) > 0.5 for r in rects) == 1
+    assert sum(r[2] == 0 and r[3] <= 0.15 * w and inside(r, caption) < 0.5 for r in rects) == 1   # the bar
+    names, _ = hypotheses.hypothesis_buffers(luma, SIZE, 1)
+    assert len([n for n in names if n.startswith("inpaint:")]) == 3
 
 
 def test_a_box_with_dense_text_is_found_to_its_inner_edge() -> None:
@@ -354,6 +384,29 @@ def test_a_border_fades_over_the_picture_s_own_correlation_length() -> None:
     assert hypotheses.fade_lengths(np.zeros((80, 120))) == (hypotheses.FADE, hypotheses.FADE)
 
 
+def _ar1_lines(rows: int, n: int, phi: float, seed: int) -> np.ndarray:
+    """``rows`` lines of ``n`` pixels whose pixels correlate as ``phi ** lag`` (an AR(1) field)."""
+    rng = np.random.default_rng(seed)
+    x = np.empty((rows, n))
+    x[:, 0] = rng.normal(0, 1, rows)
+    for j in range(1, n):
+        x[:, j] = phi * x[:, j - 1] + np.sqrt(1 - phi * phi) * rng.normal(0, 1, rows)
+    return x - x.mean()
+
+
+@pytest.mark.parametrize(("n", "phi", "fade"), [(45, 0.76, 0.06), (35, 0.74, 0.12)])
+def test_the_fade_is_the_correlation_length_at_the_lag_actually_taken(n: int, phi: float, fade: float) -> None:
+    """A field whose pixels correlate over ``-1 / log(phi)`` pixels (3.6 of 45: 0.081 of the axis;
+    3.3 of 35: 0.095) gets the fade that length rounds to. The lag is a tenth of the axis rounded
+    to whole pixels (4 of 45 and of 35): read as 0.1 of the axis, the first would get 0.12 and the
+    second 0.06."""
+    length = -1 / np.log(phi) / n
+    assert min(hypotheses.FADES, key=lambda f: abs(np.log(f / length))) == fade
+    lines = _ar1_lines(4000, n, phi, seed=n)
+    assert hypotheses.fade_lengths(lines)[1] == fade
+    assert hypotheses.fade_lengths(np.ascontiguousarray(lines.T))[0] == fade
+
+
 def test_a_crop_of_one_axis_off_centre_is_guessed_by_a_trim() -> None:
     """14% of the height cut, three quarters of it from the bottom (an aspect-changing crop): no
     framing of both axes comes near, the trim that keeps the picture above the original's middle
@@ -371,3 +424,23 @@ def test_a_crop_of_one_axis_off_centre_is_guessed_by_a_trim() -> None:
     for seed in (300, 301, 302):
         other = hash_picture(jpeg_bytes(draw_picture(seed, SIZE)), max_pixels=10**8, hypotheses=True)
         assert min(hamming(hx, own) for _, hx in other.hypotheses) > 52
+
+
+def test_a_crop_of_the_width_off_centre_is_guessed_by_a_trim() -> None:
+    """14% of the width cut, a quarter of it from the left and three quarters from the right: the
+    trim that keeps the picture right of the original's middle comes nearest, within the
+    hypotheses' threshold where no framing of both axes comes near, and unrelated pictures' width
+    trims stay far from it."""
+    from tasman.triage.hashing.pdq import hamming
+
+    im = draw_picture(3, SIZE)
+    own = reference_pdq(jpeg_bytes(im))[0]
+    w, h = im.size
+    left = round(0.75 * 0.14 * w)
+    pic = hash_picture(jpeg_bytes(im.crop((left, 0, left + round(0.86 * w), h))), max_pixels=10**8, hypotheses=True)
+    dist = {name: hamming(hx, own) for name, hx in pic.hypotheses}
+    assert min(dist, key=lambda n: dist[n]) == "uncrop:w0.86:right"
+    assert dist["uncrop:w0.86:right"] <= 28 < min(d for n, d in dist.items() if ":h" not in n and ":w" not in n)
+    for seed in (300, 301, 302):
+        other = hash_picture(jpeg_bytes(draw_picture(seed, SIZE)), max_pixels=10**8, hypotheses=True)
+        assert min(hamming(hx, own) for n, hx in other.hypotheses if ":w" in n) > 52

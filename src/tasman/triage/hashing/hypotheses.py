@@ -74,7 +74,8 @@ TRIMS: tuple[tuple[str, float, float], ...] = (
 )                          # one axis cut (h: the height, w: the width), kept share, place along it (0 start)
 _TRIM_PLACE = {("h", 0.25): "upper", ("h", 0.5): "centre", ("h", 0.75): "lower", ("w", 0.25): "left",
                ("w", 0.5): "centre", ("w", 0.75): "right"}
-MAX_BOXES = 2              # in-paint hypotheses per picture (the largest boxes found)
+MAX_BOXES = 3              # in-paint hypotheses per picture (the largest boxes found; 2 before the seventh pass)
+SAME_BOX = 0.5             # boxes overlapping by more than this share of the smaller are one (the first kept)
 MAX_DEPTH = 0.35           # a box reaches at most this share of the picture inwards
 MIN_DEPTH = 0.03
 RUNS_PER_EDGE = 5          # the longest flat runs of an edge looked at
@@ -173,7 +174,9 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
     margin (:data:`AFTER`: the lines of dense caption text stay inside the box); it is at least
     :data:`MIN_DEPTH` deep, the mean step out of it is :data:`MIN_STEP_OUT` or more (a gradient
     has none) and the row past it differs from it in :data:`STRAIGHT` of its width (a straight
-    inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour.
+    inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour. Ranked
+    text-bearing first, then by area; a box that overlaps one ranked before it by more than
+    :data:`SAME_BOX` of the smaller is the same box (a corner logo is a run along both its edges).
 
     A run that is no box by these rules is judged once more as its *flat core*: the longest
     stretch of the run within :data:`TIGHT` of the run's median colour, every pixel judged
@@ -196,7 +199,20 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
                  STRAIGHT, TEXT_MARKS[0], TEXT_MARKS[1], AFTER, float(BACK), float(TIGHT), float(TIGHT_STEP),
                  STEP_SHARE).tolist()]
     found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
-    return found[:MAX_BOXES]
+    kept: list[Box] = []
+    for box in found:                      # a corner box seen from both its edges is one box
+        if not any(_overlap(box, k, a.shape) > SAME_BOX for k in kept):
+            kept.append(box)
+    return kept[:MAX_BOXES]
+
+
+def _overlap(a: Box, b: Box, shape: tuple[int, int]) -> float:
+    """The share of the smaller of boxes ``a`` and ``b`` that the other covers."""
+    ra, rb = box_rect(a, shape), box_rect(b, shape)
+    rows = max(0, min(ra[1], rb[1]) - max(ra[0], rb[0]))
+    cols = max(0, min(ra[3], rb[3]) - max(ra[2], rb[2]))
+    smaller = min((ra[1] - ra[0]) * (ra[3] - ra[2]), (rb[1] - rb[0]) * (rb[3] - rb[2]))
+    return rows * cols / smaller if smaller > 0 else 0.0
 
 
 def box_rect(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -260,9 +276,11 @@ def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
     ``exp(-distance / length)`` is the best linear guess of what lies past the edge for a picture
     whose pixels are correlated as ``exp(-lag / length)`` (an Ornstein-Uhlenbeck field: only the
     edge pixel tells of the pixels past it). So the length is measured, not fixed: the
-    correlation ``rho`` of the mean-centred picture with itself shifted by :data:`FADE_LAG` of the
-    axis gives ``length = -lag / log(rho)``. A smooth field or a landscape's sky keeps its edge far
-    into a lost border, drawn shapes on a gradient do not (``bench/hypostudy.py``, ``adaptive``; figures in
+    correlation ``rho`` of the mean-centred picture with itself shifted by ``k`` pixels
+    (:data:`FADE_LAG` of the axis's ``n``, rounded to a whole pixel) gives
+    ``length = -(k / n) / log(rho)``, with the lag actually taken (on 45 pixels it is 4, 0.089 of
+    the axis, not 0.1). A smooth field or a landscape's sky keeps its edge far into a lost
+    border, drawn shapes on a gradient do not (``bench/hypostudy.py``, ``adaptive``; figures in
     docs/triage.md). A flat picture, or one that anti-correlates, gets :data:`FADE` and
     :data:`FADES`' shortest."""
     out = []
@@ -276,7 +294,7 @@ def fade_lengths(centred: np.ndarray) -> tuple[float, float]:
             out.append(FADE)
             continue
         rho = float(np.einsum("ij,ij->", u, v)) / energy
-        length = -FADE_LAG / np.log(min(max(rho, 1e-3), 0.999))
+        length = -(k / n) / np.log(min(max(rho, 1e-3), 0.999))   # the lag taken, not FADE_LAG (rounded)
         out.append(min(FADES, key=lambda f: abs(np.log(f / length))))
     return out[0], out[1]
 

@@ -289,7 +289,7 @@ def hypothesis_radius(n: int, settings: MatchSettings) -> int:
     """The radius out to which hypotheses are confirmed by their confident bits, for a list of
     ``n`` PDQ hashes: ``settings.hypothesis_radius``, lowered for a long list until the index's
     cost model gives at most :data:`HYPOTHESIS_QUERY_US` a query (each picture nothing matched
-    asks up to eighteen; ``settings.hypothesis_query_us``), and never under ``hypothesis_threshold``."""
+    asks up to nineteen; ``settings.hypothesis_query_us``), and never under ``hypothesis_threshold``."""
     r = settings.hypothesis_radius
     while r > settings.hypothesis_threshold and estimate(max(n, 1), choose_substrings(max(n, 1), r), r) \
             > settings.hypothesis_query_us:
