@@ -220,18 +220,22 @@ def test_unreachable_master_or_no_java_is_one_line(ws: Workspace, run_cli, small
 
 def test_trainings_own_queries_give_duckdbs_figures_on_spark(spark: Any, tmp_path: Path) -> None:
     """The corrections training measures from the case with its own SQL (written for DuckDB,
-    translated for Spark by sqlglot): the screen names' chance share and the first names' place
-    factor come out the same on both engines."""
+    translated for Spark by sqlglot): the screen names' chance share, the first names' place
+    factor and the names' chance share (whole names and their prefixes) come out the same on both
+    engines."""
     from tasman.link.backends.duckdb import DuckDBBackend
     from tasman.link.backends.spark import SparkBackend
-    from tasman.link.training import given_place_factor, screen_name_chance
+    from tasman.link.training import given_place_factor, name_chance, screen_name_chance
 
     parties = _parties(make_corpus(tmp_path, records=400, seed=6))
     figures = []
     for backend in (DuckDBBackend(), SparkBackend(spark=spark)):
         with backend as be:
             be.load("parties", parties)
-            figures.append((screen_name_chance(be), given_place_factor(be)))
-    (duck_chance, duck_factor), (spark_chance, spark_factor) = figures
+            figures.append((screen_name_chance(be), given_place_factor(be),
+                            [name_chance(be), name_chance(be, column="alias_key")]))
+    (duck_chance, duck_factor, duck_names), (spark_chance, spark_factor, spark_names) = figures
     assert duck_chance["names"] > 0 and duck_factor > 1     # both measured something
+    assert all(n["names"] > 0 and n["pairs"] > 0 for n in duck_names)
     assert spark_chance == pytest.approx(duck_chance) and spark_factor == pytest.approx(duck_factor)
+    assert spark_names == [pytest.approx(n) for n in duck_names]

@@ -123,7 +123,9 @@ def _brute(rows: list[tuple[str | None, str | None]]) -> tuple[int, int, float]:
     pairs = [(a, b) for i, a in enumerate(held) for b in held[i + 1:]]
     same = [(a, b) for a, b in pairs if a[0] == b[0]]
     differ = sum(abs(a[1] - b[1]) > 1 for a, b in same)
-    expected = sum(abs(a[1] - b[1]) > 1 for a, b in pairs) / len(pairs)
+    cells = sorted(set(held))  # each name's year once
+    cell_pairs = [(a, b) for i, a in enumerate(cells) for b in cells[i + 1:]]
+    expected = sum(abs(a[1] - b[1]) > 1 for a, b in cell_pairs) / len(cell_pairs)
     return len(same), differ, expected
 
 
@@ -141,8 +143,19 @@ def test_the_share_of_chance_names_is_read_from_the_birth_years_namesakes_give()
         pairs, differ, expected = _brute(one)
         assert (got["pairs"], got["differ"]) == (pairs, differ) == (15 * 6, 0)
         assert got["expected"] == pytest.approx(expected, abs=1e-4)
-        assert got["share"] == pytest.approx(wilson_upper(0, pairs) / expected)
+        assert (got["names"], got["names_differ"]) == (15, 0)
+        assert got["share"] == pytest.approx(max(wilson_upper(0, 15), wilson_upper(0, pairs)) / expected)
         assert 0 < got["share"] < U_FLOOR
+        # one person's three hundred records under one name weigh what one name does: the names'
+        # reading keeps the namesakes' share that the pairs' reading (44,850 more pairs) drowns
+        namesakes = [(f"name {i}", f"{years[(i + k) % 15]}-05-05") for i in range(15) for k in range(2)]
+        namesakes += [("prolific", "1980-01-01")] * 300
+        be.load("parties", _named(namesakes))
+        got = name_chance(be)
+        assert (got["names"], got["names_differ"]) == (16, 15) and got["pairs"] == 15 + 300 * 299 // 2
+        assert got["expected"] > 0.8  # his one year counted once among the people's
+        assert got["share"] == 1.0
+        assert wilson_upper(got["differ"], got["pairs"]) / got["expected"] < 0.01
         # namesakes: each name held by people born decades apart, as often as random people are
         mixed = [(f"name {i}", f"{years[(i + k) % 15]}-05-05") for i in range(15) for k in range(3)]
         be.load("parties", _named(mixed))
@@ -152,7 +165,8 @@ def test_the_share_of_chance_names_is_read_from_the_birth_years_namesakes_give()
         assert got["share"] == 1.0
         # no two parties of one name with a date of birth: nothing measured
         be.load("parties", _named([("a", "1970-01-01"), ("b", "1980-01-01"), ("a", None)]))
-        assert name_chance(be) == {"pairs": 0, "differ": 0, "expected": 1.0, "share": 1.0}
+        assert name_chance(be) == {"names": 0, "names_differ": 0, "pairs": 0, "differ": 0, "expected": 1.0,
+                                   "share": 1.0}
     finally:
         be.close()
 
@@ -258,6 +272,44 @@ def test_a_trained_model_weighs_screen_names_by_the_share_measured(tmp_path: Pat
     assert got[SCREEN_NAMES][-1] == pytest.approx(before[SCREEN_NAMES][-1])  # "other screen names"
     for name in got.keys() - {SCREEN_NAMES}:
         assert got[name] == pytest.approx(before[name]), name
+
+
+def test_a_trained_model_takes_the_names_measured_share_where_the_floor_would_hold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a small corpus (several records a person) the correction cannot tell a whole name's chance
+    from one person's records: the same name takes the share measured on ``name_key``, a name inside
+    a screen name the share of ``alias_key``, and the same name's term frequencies follow."""
+    corpus = make_corpus(tmp_path, records=1200, seed=6, habits=True)
+    rows: list[tuple[int, str, dict[str, Any]]] = []
+    for _source, (kind, path) in usable(corpus).items():
+        for _sid, fields in importer_for(kind).parse(path, Options()).rows:
+            rows.append((len(rows) + 1, kind, fields))
+    parties = normalise_rows(rows)
+    settings = LinkSettings(min_parties_to_train=100)
+    measured = resolve(parties, settings)
+    report = measured.stats["training"]
+    shares = {SAME_NAME_LEVEL: report["name_chance"]["share"], FULL_ALIAS_LEVEL: report["name_key_chance"]["share"]}
+    assert report["shares_used_for"] and set(report["shares_used_for"]) <= set(shares)
+    assert all(share < U_FLOOR for share in shares.values())
+    assert shares[SAME_NAME_LEVEL] != shares[FULL_ALIAS_LEVEL]
+
+    # the same run with shares that say what the floor says
+    floor = {"names": 0, "names_differ": 0, "pairs": 0, "differ": 0, "expected": 0.0, "share": U_FLOOR}
+    monkeypatch.setattr(training, "name_chance", lambda backend, parties="parties", column="name_key": floor)
+    floored = resolve(parties, settings)
+    assert floored.stats["training"]["shares_used_for"] == report["shares_used_for"]
+
+    def u_of(model: dict[str, Any]) -> dict[str, float]:
+        return {lv["label_for_charts"]: lv["u_probability"] for c in model["comparisons"]
+                for lv in c["comparison_levels"] if not lv.get("is_null_level")}
+    got, before = u_of(measured.splink_settings), u_of(floored.splink_settings)
+    for label in report["shares_used_for"]:
+        assert got[label] / before[label] == pytest.approx(shares[label] / U_FLOOR, rel=1e-6), label
+    for label in got.keys() - set(report["shares_used_for"]):
+        assert got[label] == pytest.approx(before[label]), label
+    if SAME_NAME_LEVEL in report["shares_used_for"]:
+        assert report["tf_scales"]["name_key"] == pytest.approx(shares[SAME_NAME_LEVEL])
+        assert floored.stats["training"]["tf_scales"]["name_key"] == pytest.approx(U_FLOOR)
 
 
 def test_wilson_upper_bound() -> None:

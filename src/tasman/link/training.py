@@ -183,50 +183,62 @@ def screen_name_chance(backend: Backend, parties: str = "parties") -> dict[str, 
 
 
 def name_chance(backend: Backend, parties: str = "parties", column: str = "name_key") -> dict[str, float]:
-    """The share of same-name agreements that are chance (two different people), measured by the
-    birth years the namesakes give. Birth years are independent of names, so two different people
-    of one name are born more than a year apart as often as two random people of the case are
-    (``expected``: one minus the share of random pairs of birth years at most a year apart); one
-    person's records give one year (a typo in the year counts as two people: the share errs high).
-    Over the ``pairs`` of parties with the same name and both a date of birth, ``differ`` are more
-    than a year apart; the share is ``differ / expected`` with ``differ`` read at its one-sided 95%
-    upper bound (Wilson), at most 1; no such pair measures nothing (1).
+    """The share of a name's agreements that are chance (two different people), measured by the
+    birth years its holders give. Birth years are independent of names, so two different people of
+    one name are born more than a year apart as often as two random people of the case are
+    (``expected``: one minus the share of random pairs of birth years at most a year apart, each
+    name's year counted once, so one person's many records do not make the case look one age); one
+    person's records give one year (a typo in the year reads as two people: the share errs high).
+    Read two ways, and the larger taken (each errs low where the other does not):
+
+    - by names: each name two or more parties with a date of birth hold is one observation,
+      however many hold it (as :func:`screen_name_chance` counts screen names), so one person's
+      three hundred transfers weigh what one pair of namesakes does: of ``names``, ``names_differ``
+      span more than a year; but a name many namesakes hold counts once too (low in a large case);
+    - by pairs: of the ``pairs`` of parties of one name, ``differ`` more than a year apart, as u
+      itself counts pairs; but one prolific person's pairs drown everyone's namesakes.
+
+    Each is read at its one-sided 95% upper bound (Wilson) and divided by ``expected``; the share is
+    at most 1, and no name held twice measures nothing (1).
 
     ``column``: the name compared; ``alias_key`` (the four-letter prefixes of last and first name a
     name inside a screen name is matched on) measures that level's chance: a different person whose
     name has the same prefixes (``mart+mari``: Maria Martinez and Marie Martefebvre), far more often
-    than the same whole name (on a 20,000-record case 10.5% of agreeing pairs against 1.6%, as the
-    truth also said: 10.6% of the pairs at that level were two people).
+    than the same whole name.
 
     Random sampling cannot measure it in a small case: of the few thousand pairs sharing a name,
     a handful are namesakes, the rest one person's records, so the sampled u is almost all
     ``lambda m`` and :func:`correct_u` would keep a fifth of it (on the two benchmark corpora of
     4,000 records the true u of the same name was 1/94 and 1/2.6 of the model's). The parties with
     a date of birth stand for the rest (customers' and transfers' records more than chats').
-    Counted by group-bys on (name, year), with no join of the parties with themselves."""
+    Counted by group-bys, with no join of the parties with themselves."""
     got = backend.query(f"""
         WITH held AS (SELECT {column} AS v, cast(substr(dob, 1, 4) AS integer) AS y FROM {parties}
                       WHERE {column} IS NOT NULL AND dob IS NOT NULL),
              vy AS (SELECT v, y, cast(count(*) AS double) AS c FROM held GROUP BY v, y),
-             vv AS (SELECT v, sum(c) AS c FROM vy GROUP BY v),
-             yy AS (SELECT y, cast(count(*) AS double) AS c FROM held GROUP BY y)
-        SELECT (SELECT sum(c * (c - 1) / 2) FROM vv) AS pairs,
-               (SELECT sum(c * (c - 1) / 2) FROM vy) AS same_year,
-               (SELECT sum(a.c * b.c) FROM vy a JOIN vy b ON a.v = b.v AND b.y = a.y + 1) AS next_year,
-               (SELECT count(*) FROM held) AS holders,
-               (SELECT sum(c * (c - 1) / 2) FROM yy) AS all_same_year,
-               (SELECT sum(a.c * b.c) FROM yy a JOIN yy b ON b.y = a.y + 1) AS all_next_year
+             vv AS (SELECT v, sum(c) AS c, max(y) - min(y) AS span FROM vy GROUP BY v),
+             yy AS (SELECT y, cast(count(*) AS double) AS c FROM vy GROUP BY y)
+        SELECT (SELECT count(*) FROM vv WHERE c > 1) AS names,
+               (SELECT count(*) FROM vv WHERE c > 1 AND span > 1) AS names_differ,
+               (SELECT sum(c * (c - 1) / 2) FROM vv) AS pairs,
+               (SELECT sum(c * (c - 1) / 2) FROM vy) AS pairs_same_year,
+               (SELECT sum(a.c * b.c) FROM vy a JOIN vy b ON a.v = b.v AND b.y = a.y + 1) AS pairs_next_year,
+               (SELECT count(*) FROM vy) AS holders,
+               (SELECT sum(c * (c - 1) / 2) FROM yy) AS same_year,
+               (SELECT sum(a.c * b.c) FROM yy a JOIN yy b ON b.y = a.y + 1) AS next_year
     """).to_pylist()[0]
+    names, names_differ = int(got["names"] or 0), int(got["names_differ"] or 0)
     pairs = int(got["pairs"] or 0)
-    differ = pairs - int((got["same_year"] or 0) + (got["next_year"] or 0))
+    differ = pairs - int((got["pairs_same_year"] or 0) + (got["pairs_next_year"] or 0))
     holders = float(got["holders"] or 0)
     all_pairs = holders * (holders - 1) / 2
-    near = float((got["all_same_year"] or 0) + (got["all_next_year"] or 0))
+    near = float((got["same_year"] or 0) + (got["next_year"] or 0))
     expected = 1.0 - near / all_pairs if all_pairs > 0 else 0.0
     share = 1.0
-    if pairs > 0 and expected > 0:
-        share = min(1.0, wilson_upper(differ, pairs) / expected)
-    return {"pairs": pairs, "differ": differ, "expected": round(expected, 4), "share": share}
+    if names > 0 and expected > 0:
+        share = min(1.0, max(wilson_upper(names_differ, names), wilson_upper(differ, pairs)) / expected)
+    return {"names": names, "names_differ": names_differ, "pairs": pairs, "differ": differ,
+            "expected": round(expected, 4), "share": share}
 
 
 def wilson_upper(hits: int, n: int, z: float = Z_UPPER) -> float:
