@@ -141,3 +141,49 @@ def add_block_keys(parties: pa.Table) -> pa.Table:
     field = pa.field(COLUMN, pa.list_(pa.string()))
     idx = parties.schema.get_field_index(COLUMN)
     return parties.set_column(idx, field, column) if idx >= 0 else parties.append_column(field, column)
+
+
+def mates(keys: pa.Array) -> pa.Array:
+    """Each key's mate (:func:`mate_sql` in Arrow): its tag's two characters swapped."""
+    return pc.binary_join_element_wise(pc.utf8_slice_codeunits(keys, 1, 2), pc.utf8_slice_codeunits(keys, 0, 1),
+                                       pc.utf8_slice_codeunits(keys, 2), "")
+
+
+def capped(parties: pa.Table, limit: int, context: pa.Table | None = None) -> tuple[pa.Table, dict[str, int]]:
+    """The parties with every blocking key dropped whose mate more than ``limit`` parties hold
+    (counted over ``parties`` and ``context``, an incremental run's stored parties): a key that
+    meets that many parties joins a party to each of them, and being one of ``limit`` candidates
+    that agree on one name or place says too little to score them all (what one of them would
+    gain is at most what the key's term frequency says: about ``1/limit``). The pairs such a key
+    found are scored still where the two parties share a rarer key (the union of the rules is
+    taken over the keys left). Returns the table and what was dropped: ``keys`` (key
+    occurrences), ``values`` (distinct keys) and ``parties`` left without a key by it."""
+    none = {"keys": 0, "values": 0, "parties": 0}
+    if COLUMN not in parties.column_names or parties.num_rows == 0:
+        return parties, none
+    col = parties.column(COLUMN).combine_chunks()
+    flat = pc.list_flatten(col)
+    pool = [flat]
+    if context is not None and context.num_rows and COLUMN in context.column_names:
+        pool.append(pc.list_flatten(context.column(COLUMN).combine_chunks()))
+    counted = pc.value_counts(pa.concat_arrays(pool) if len(pool) > 1 else flat)
+    values, counts = counted.field("values"), counted.field("counts").to_numpy()
+    idx = pc.index_in(mates(flat), value_set=values).to_numpy(zero_copy_only=False)
+    met = np.zeros(len(flat), dtype=np.int64)
+    found = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(len(flat), bool)
+    met[found] = counts[idx[found].astype(np.int64)]
+    drop = met > int(limit)
+    if not drop.any():
+        return parties, none
+    parent = pc.list_parent_indices(col).to_numpy()
+    keep = ~drop
+    per = np.bincount(parent[keep], minlength=parties.num_rows)
+    had = np.asarray(pc.list_value_length(col).fill_null(0).to_numpy(zero_copy_only=False)) > 0
+    offsets = np.zeros(parties.num_rows + 1, dtype=np.int32)
+    np.cumsum(per, out=offsets[1:])
+    column = pa.ListArray.from_arrays(pa.array(offsets), flat.filter(pa.array(keep)), type=pa.list_(pa.string()),
+                                      mask=pa.array(per == 0))
+    stats = {"keys": int(drop.sum()), "values": len(pc.unique(flat.filter(pa.array(drop)))),
+             "parties": int((had & (per == 0)).sum())}
+    idx_col = parties.schema.get_field_index(COLUMN)
+    return parties.set_column(idx_col, parties.schema.field(COLUMN), column), stats
