@@ -37,7 +37,9 @@ from tasman.link import blockkeys
 #    countries (``training.screen_name_chance``), where it is below the u correction's floor
 # 8: the country a shared name implies counted once (``tasman.link.place``: a shared name and the same
 #    place lose what the name already said of the country), and the default threshold 0.95
-VERSION = 8
+# 9: a blocking key shared more widely than ``max_block_fanout`` is dropped before prediction
+#    (``blockkeys.capped``)
+VERSION = 9
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
 # (``tasman.link.frequencies``); not Splink's, and not handed to it
