@@ -77,7 +77,7 @@ class LinkSettings(BaseModel):
     max_group: int = 50       # an identifier shared by more parties than this is not evidence of identity
     # a blocking key whose mate more parties than this hold is dropped before prediction (its pairs
     # are scored only where a rarer key finds them too): ``tasman.link.blockkeys.capped``
-    max_block_fanout: int = Field(default=300, ge=1)
+    max_block_fanout: int = Field(default=100, ge=1)
     deterministic_recall: float = 0.6  # share of true pairs the rules are assumed to find (for the prior)
     seed: int = 42
     u_max_pairs: float = 2e6
