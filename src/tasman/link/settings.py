@@ -75,8 +75,9 @@ class LinkSettings(BaseModel):
     min_review_labels: int = 50
     deterministic: tuple[str, ...] = tuple(DETERMINISTIC)
     max_group: int = 50       # an identifier shared by more parties than this is not evidence of identity
-    # a blocking key whose mate more parties than this hold is dropped before prediction (its pairs
-    # are scored only where a rarer key finds them too): ``tasman.link.blockkeys.capped``
+    # a blocking key held, or met, by more parties than this is dropped before prediction (its pairs
+    # are scored only where a rarer key finds them too): ``tasman.link.blockkeys.capped``; at a
+    # million records 100 leaves recall as it was (docs/link.md, "Blocking fan-out capped")
     max_block_fanout: int = Field(default=100, ge=1)
     deterministic_recall: float = 0.6  # share of true pairs the rules are assumed to find (for the prior)
     seed: int = 42
