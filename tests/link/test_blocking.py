@@ -204,3 +204,54 @@ def test_a_keys_mate_is_its_tag_read_backwards(tag: str) -> None:
         mate = be.query("SELECT " + blockkeys.RULE_SQL.split(" = ", 1)[1].replace("r.block_keys", "k") + " AS m "
                         f"FROM (SELECT '{tag}|x|y' AS k)").column("m")[0].as_py()
     assert mate == f"{tag[::-1]}|x|y"
+
+
+def _key_pairs(parties: pa.Table, limit: int | None = None) -> set[tuple[int, int]]:
+    """Brute force: the pairs whose keys meet (a key and its mate), keys over ``limit`` left out
+    (a key counts when it or its mate is held by more than ``limit`` parties)."""
+    held: dict[str, list[int]] = {}
+    for u, keys in zip(parties.column("uid").to_pylist(), parties.column(blockkeys.COLUMN).to_pylist(), strict=True):
+        for k in keys or []:
+            held.setdefault(k, []).append(u)
+    pairs: set[tuple[int, int]] = set()
+    for k, us in held.items():
+        mate = k[1] + k[0] + k[2:]
+        them = held.get(mate, [])
+        if limit is not None and max(len(us), len(them)) > limit:
+            continue
+        pairs |= {(min(a, b), max(a, b)) for a in us for b in them if a != b}
+    return pairs
+
+
+def test_a_widely_shared_key_is_dropped_and_the_pairs_of_the_rest_stay(tmp_path: Path) -> None:
+    parties = normalise_rows([*_crafted(), *_corpus(tmp_path)])
+    assert _blocked(parties) == _key_pairs(parties)  # the brute force is the rule
+    counts = pc.value_counts(pc.list_flatten(parties.column(blockkeys.COLUMN))).field("counts").to_pylist()
+    limit = 3
+    assert max(counts) > limit  # some keys are over it
+    capped, dropped = blockkeys.capped(parties, limit)
+    assert dropped["keys"] > 0 and dropped["values"] > 0
+    kept = _blocked(capped)
+    assert kept == _key_pairs(parties, limit)
+    assert 0 < len(kept) < len(_key_pairs(parties))
+    # no key left meets more than the limit
+    left = pc.value_counts(pc.list_flatten(capped.column(blockkeys.COLUMN))).field("counts").to_pylist()
+    assert max(left) <= limit
+    # a limit above every count changes nothing (the same table back)
+    same, none = blockkeys.capped(parties, max(counts))
+    assert same is parties and none == {"keys": 0, "values": 0, "parties": 0}
+
+
+def test_an_incremental_cap_drops_the_pairs_a_full_run_drops(tmp_path: Path) -> None:
+    parties = normalise_rows([*_crafted(), *_corpus(tmp_path)])
+    new_mask = pa.array([u % 3 == 0 for u in parties.column("uid").to_pylist()])
+    old, new = parties.filter(pc.invert(new_mask)), parties.filter(new_mask)
+    new_uids = set(new.column("uid").to_pylist())
+    limit = 3
+    full, _ = blockkeys.capped(parties, limit)
+    expected = {p for p in _key_pairs(full) if p[0] in new_uids or p[1] in new_uids}
+    new_capped, dropped = blockkeys.capped(new, limit, context=old)
+    assert dropped["keys"] > 0
+    got = {p for p in _key_pairs(pa.concat_tables([old, new_capped]))
+           if p[0] in new_uids or p[1] in new_uids}
+    assert len(expected) > 50 and got == expected

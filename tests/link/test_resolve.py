@@ -71,3 +71,17 @@ def test_an_identifier_shared_too_widely_is_not_evidence() -> None:
     res = resolve(normalise_rows(rows), LinkSettings(max_group=5, min_parties_to_train=10**6))
     assert res.stats["deterministic"]["too_common"][0]["value"] == "orders@shop.example"
     assert res.clusters.count == 7
+
+
+def test_a_widely_shared_blocking_key_scores_fewer_pairs(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path, records=300, seed=1)
+    settings = LinkSettings(min_parties_to_train=10**6)
+    res, _ = _resolve(corpus, settings)
+    assert res.stats["blocking_capped"] == {"limit": settings.max_block_fanout, "keys": 0, "values": 0,
+                                            "parties": 0}  # nothing at this size
+    tight, _ = _resolve(corpus, settings.model_copy(update={"max_block_fanout": 2}))
+    capped = tight.stats["blocking_capped"]
+    assert capped["limit"] == 2 and capped["keys"] > 0 and capped["values"] > 0
+    # fewer pairs scored: no more probable links than before, and every rule link still made
+    assert len(tight.probable) < len(res.probable)
+    assert tight.stats["deterministic"] == res.stats["deterministic"]

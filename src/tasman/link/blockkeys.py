@@ -141,3 +141,63 @@ def add_block_keys(parties: pa.Table) -> pa.Table:
     field = pa.field(COLUMN, pa.list_(pa.string()))
     idx = parties.schema.get_field_index(COLUMN)
     return parties.set_column(idx, field, column) if idx >= 0 else parties.append_column(field, column)
+
+
+def mates(keys: pa.Array) -> pa.Array:
+    """Each key's mate (:func:`mate_sql` in Arrow): its tag's two characters swapped."""
+    return pc.binary_join_element_wise(pc.utf8_slice_codeunits(keys, 1, 2), pc.utf8_slice_codeunits(keys, 0, 1),
+                                       pc.utf8_slice_codeunits(keys, 2), "")
+
+
+def capped(parties: pa.Table, limit: int, context: pa.Table | None = None) -> tuple[pa.Table, dict[str, int]]:
+    """The parties with every blocking key dropped that meets more than ``limit`` parties, or
+    whose mates are met by more than ``limit`` (its own kind held that widely): a key shared that
+    widely joins each of its parties to hundreds of others, and being one of hundreds of
+    candidates that agree on a name's prefix and a country says too little to score them all
+    (what the key's value says of one pair is at most about ``1/limit``, the Splink users' cap on a
+    blocking key's fan-out). A pair such a key found is still scored where the two parties share
+    a rarer key. Counted over ``parties`` and ``context`` (an incremental run's stored parties,
+    whose own keys are left as they are: a pair needs both its keys, so dropping the new
+    parties' by the same counts drops exactly the pairs a full run would not score). Returns the
+    table and what was dropped: ``keys`` (occurrences), ``values`` (distinct keys) and
+    ``parties`` left without any key."""
+    none = {"keys": 0, "values": 0, "parties": 0}
+    if COLUMN not in parties.column_names or parties.num_rows == 0:
+        return parties, none
+    col = parties.column(COLUMN).combine_chunks()
+    flat = pc.list_flatten(col)
+    if len(flat) == 0:
+        return parties, none
+    mate = mates(flat)
+    pool = flat
+    if context is not None and context.num_rows and COLUMN in context.column_names:
+        # only the stored keys that a new key or its mate can be (the rest cannot change a count here)
+        other = pc.list_flatten(context.column(COLUMN).combine_chunks())
+        pool = pa.concat_arrays([flat, other.filter(pc.is_in(other, value_set=pa.concat_arrays([flat, mate])))])
+    counted = pc.value_counts(pool)
+    values, counts = counted.field("values"), counted.field("counts").to_numpy()
+    met = np.maximum(_lookup(flat, values, counts), _lookup(mate, values, counts))
+    drop = met > int(limit)
+    if not drop.any():
+        return parties, none
+    keep = ~drop
+    parent = pc.list_parent_indices(col).to_numpy()
+    per = np.bincount(parent[keep], minlength=parties.num_rows)
+    had = np.asarray(pc.list_value_length(col).fill_null(0).to_numpy(zero_copy_only=False)) > 0
+    offsets = np.zeros(parties.num_rows + 1, dtype=np.int32)
+    np.cumsum(per, out=offsets[1:])
+    column = pa.ListArray.from_arrays(pa.array(offsets), flat.filter(pa.array(keep)), type=pa.list_(pa.string()),
+                                      mask=pa.array(per == 0))
+    stats = {"keys": int(drop.sum()), "values": len(pc.unique(flat.filter(pa.array(drop)))),
+             "parties": int((had & (per == 0)).sum())}
+    idx = parties.schema.get_field_index(COLUMN)
+    return parties.set_column(idx, parties.schema.field(COLUMN), column), stats
+
+
+def _lookup(keys: pa.Array, values: pa.Array, counts: np.ndarray) -> np.ndarray:
+    """How often each of ``keys`` occurs (``values``/``counts`` from ``value_counts``; 0 if never)."""
+    idx = pc.index_in(keys, value_set=values)
+    out = np.zeros(len(keys), dtype=np.int64)
+    found = idx.is_valid().to_numpy(zero_copy_only=False)
+    out[found] = counts[idx.drop_null().to_numpy()]
+    return out

@@ -47,7 +47,7 @@ from tasman.core.models import AuditEvent, Record
 from tasman.core.progress import StageHook, no_stage
 from tasman.core.timeutil import utcnow
 from tasman.evidence.cases import get_case
-from tasman.link import frequencies, partycache, place
+from tasman.link import blockkeys, frequencies, partycache, place
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster
 from tasman.link.decisions import compile_constraints, list_decisions
@@ -261,7 +261,12 @@ def _compute(be: Backend, inp: IncrementalInput, settings: LinkSettings, stage: 
                              "parties": inp.old.num_rows + new_n, "new_parties": new_n,
                              "threshold": settings.threshold, "review_threshold": settings.review_threshold}
     be.load("old_parties", inp.old)  # each side loaded once; "parties" (the whole case) reads both
-    be.load("new_parties", inp.new)
+    # the new parties' blocking keys capped by the whole case's counts (the stored parties' keys
+    # stay: a pair needs both its keys), so the pairs scored are those a full run would score
+    new_keyed, capped = blockkeys.capped(inp.new, settings.max_block_fanout, context=inp.old)
+    stats["blocking_capped"] = {"limit": settings.max_block_fanout, **capped}
+    be.load("new_parties", new_keyed)
+    del new_keyed
     be.view("parties", "SELECT * FROM old_parties UNION ALL SELECT * FROM new_parties")
     be.load("old_members", pa.table({"uid": pa.array(inp.member_uids, pa.int64()),
                                      "sid": pa.array(inp.member_sids, pa.int64())}))

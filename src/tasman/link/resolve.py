@@ -15,7 +15,7 @@ from splink import Linker
 from splink.internals.exceptions import SplinkException
 
 from tasman.core.progress import StageHook, no_stage
-from tasman.link import frequencies, place
+from tasman.link import blockkeys, frequencies, place
 from tasman.link.backends import Backend, open_backend
 from tasman.link.clustering import Clusters, Constraints, cluster, together_edges
 from tasman.link.explain import PLACE_COLUMN, level_labels
@@ -70,7 +70,10 @@ def _resolve(be: Backend, parties: pa.Table, settings: LinkSettings, constraints
     n = parties.num_rows
     stats: dict[str, Any] = {"parties": n, "threshold": settings.threshold,
                              "review_threshold": settings.review_threshold}
-    be.load("parties", parties)
+    engine_parties, capped = blockkeys.capped(parties, settings.max_block_fanout)
+    stats["blocking_capped"] = {"limit": settings.max_block_fanout, **capped}
+    be.load("parties", engine_parties)
+    del engine_parties
     with stage("rules"):
         stats["deterministic"] = deterministic_edges(be, settings)
         det_pairs = _deterministic_pairs(be, parties)

@@ -41,7 +41,9 @@ from tasman.link import blockkeys
 #    from namesakes' birth years where the u correction cannot tell (``training.name_chance``); a
 #    screen name on another or no platform weighed by its frequency relative to the level's own u
 #    (as a name in a screen name is), not in place of it
-VERSION = 9
+# 10: a blocking key shared more widely than ``max_block_fanout`` is dropped before prediction
+#    (``blockkeys.capped``)
+VERSION = 10
 
 # the key of a stored model (``Resolution.splink_settings``) holding its term frequencies' corrections
 # (``tasman.link.frequencies``); not Splink's, and not handed to it
@@ -77,6 +79,10 @@ class LinkSettings(BaseModel):
     min_review_labels: int = 50
     deterministic: tuple[str, ...] = tuple(DETERMINISTIC)
     max_group: int = 50       # an identifier shared by more parties than this is not evidence of identity
+    # a blocking key held, or met, by more parties than this is dropped before prediction (its pairs
+    # are scored only where a rarer key finds them too): ``tasman.link.blockkeys.capped``; at a
+    # million records 100 leaves recall as it was (docs/link.md, "Blocking fan-out capped")
+    max_block_fanout: int = Field(default=100, ge=1)
     deterministic_recall: float = 0.6  # share of true pairs the rules are assumed to find (for the prior)
     seed: int = 42
     u_max_pairs: float = 2e6
