@@ -79,3 +79,37 @@ def test_a_pool_shut_down_before_its_first_task_lets_the_process_exit(tmp_path: 
     assert len(workers) == 2
     _, alive = psutil.wait_procs([psutil.Process(p) for p in workers if psutil.pid_exists(p)], timeout=30)
     assert not alive
+
+
+WAITING = textwrap.dedent("""
+    import sys, time
+    from tasman.core.procs import start_pool
+    if __name__ == "__main__":
+        pool = start_pool(2)
+        try:
+            assert list(pool.map(abs, [-1, -2, -3, -4])) == [1, 2, 3, 4]   # both workers up, now idle
+            print("started", flush=True)
+            time.sleep(60)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=True, cancel_futures=True)
+            print("interrupted", file=sys.stderr, flush=True)
+            sys.exit(130)
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_ctrl_c_reaching_workers_that_wait_for_a_task_prints_no_traceback(tmp_path: Path) -> None:
+    """Workers between tasks (blocked on the call queue) get the group's SIGINT too: they ignore it
+    and end when the caller shuts the pool down (the CI race: a worker idle at Ctrl-C printed
+    KeyboardInterrupt from ``call_queue.get``)."""
+    proc = _start(WAITING, tmp_path)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        os.killpg(proc.pid, signal.SIGINT)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130 and "interrupted" in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err

@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.context
 import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -107,14 +108,25 @@ def loaded_modules(batch: Sequence[Any], *_args: Any) -> list[list[str]]:
     return [sorted(sys.modules) for _ in batch]
 
 
+def _worker_start(initializer: Any = None) -> None:
+    """A worker's first step: SIGINT ignored (a terminal's Ctrl-C reaches the whole process group;
+    the caller handles it and shuts the pool down, and a worker waiting for its next task would
+    otherwise die printing a KeyboardInterrupt traceback of its own), then ``initializer``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer()
+
+
 def start_pool(workers: int, preload: Sequence[str] = (), initializer: Any = None) -> ProcessPoolExecutor:
     """A process pool on the fork server with its ``workers`` processes started now (without
-    waiting for them), each running ``initializer`` first.
+    waiting for them), each ignoring SIGINT (:func:`_worker_start`) and running ``initializer``
+    first.
 
     All of them are started here, while ``__main__`` is presented as one to skip: a pool that
     is not on ``fork`` otherwise starts a worker at a ``submit`` that finds none idle, which may
     come later, when the caller's ``__main__`` would be run again in it."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(preload), initializer=initializer)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(preload), initializer=_worker_start,
+                               initargs=(initializer,))
     with main_not_needed():
         launch = getattr(pool, "_launch_processes", None)   # CPython 3.11+: every worker at once,
         manage = getattr(pool, "_start_executor_manager_thread", None)
