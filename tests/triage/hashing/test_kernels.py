@@ -108,11 +108,25 @@ def numpy_boxes(luma: np.ndarray) -> list[hyp.Box]:
     a = np.asarray(luma, dtype=np.float32)
     found = [b for edge in hyp.EDGES for b in _edge_boxes(hyp._oriented(a, edge), edge)]
     found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
-    kept: list[hyp.Box] = []
-    for box in found:
-        if not any(hyp._overlap(box, k, a.shape) > hyp.SAME_BOX for k in kept):
-            kept.append(box)
-    return kept[:hyp.MAX_BOXES]
+    kept: list[tuple[hyp.Box, np.ndarray]] = []
+    for box in found:                  # the same box: more than SAME_BOX of its pixels in one kept
+        r0, r1, c0, c1 = hyp.box_rect(box, a.shape)
+        pixels = np.zeros(a.shape, bool)
+        pixels[r0:r1, c0:c1] = True
+        if not any((pixels & k).sum() > hyp.SAME_BOX * pixels.sum() for _, k in kept):
+            kept.append((box, pixels))
+    return [box for box, _ in kept[:hyp.MAX_BOXES]]
+
+
+def numpy_names(boxes: list[hyp.Box]) -> list[str]:
+    """In-paint names, each box's ``Box.name`` then ``-2``, ``-3`` for the second and third of a
+    name counted along the edge."""
+    out = []
+    for box in boxes:
+        alike = sorted((b.c0, b.c1, b.depth) for b in boxes if b.name == box.name)
+        n = alike.index((box.c0, box.c1, box.depth)) + 1
+        out.append(box.name if n == 1 else f"{box.name}-{n}")
+    return out
 
 
 # -- pictures -----------------------------------------------------------------------------------
@@ -145,6 +159,7 @@ PICTURES = _pictures()
 def test_the_compiled_box_finder_finds_numpy_s_boxes() -> None:
     found = [hyp.find_boxes(a) for a in PICTURES]
     assert found == [numpy_boxes(a) for a in PICTURES]
+    assert [list(hyp.box_names(f)) for f in found] == [numpy_names(f) for f in found]
     assert sum(len(f) for f in found) >= 20                  # the edited pictures do have boxes
     assert {b.edge for f in found for b in f} == {"top", "bottom", "left", "right"}
     assert any(b.text for f in found for b in f) and any(not b.text for f in found for b in f)
@@ -178,6 +193,7 @@ def test_the_uncrops_are_each_framing_s_operators_applied_in_turn() -> None:
             assert np.abs(buffers[k] - expected).max() < 1e-3
         assert [f"uncrop:{kept:.2f}:{anchor}" for kept, anchor in hyp.UNCROP] == list(names[:len(hyp.UNCROP)])
         assert len(names) == len(buffers) == len(hyp.framings()) + len(hyp.find_boxes(a))
+        assert list(names[len(hyp.framings()):]) == numpy_names(numpy_boxes(a)) and len(set(names)) == len(names)
 
 
 def test_the_warm_up_compiles_what_the_hypotheses_call() -> None:

@@ -186,6 +186,101 @@ def test_three_overlays_get_three_in_paints_and_a_corner_box_counts_once(seed: i
     assert len([n for n in names if n.startswith("inpaint:")]) == 3
 
 
+def test_two_boxes_in_one_third_of_an_edge_get_names_of_their_own() -> None:
+    """A caption box at the bottom left and a watermark bar at the bottom right: the bar is found
+    as two boxes in the bottom edge's right third (its text, its plain part), which ``Box.name``
+    calls alike; each in-paint gets a name of its own (matches.csv's ``variant`` names one hash),
+    the second along the edge ``-2``."""
+    from tasman.synth.edits import watermark_bar
+
+    im = caption_box(draw_picture(1081, (640, 200)), 81, "bottom", 0.48, 0.08, "left")
+    im = watermark_bar(im, 82, "bottom", 0.06, 0.29)
+    luma = np.asarray(im.convert("L"), dtype=np.float32)
+    boxes = hypotheses.find_boxes(hypotheses.reduced(luma, 1)[0])      # as the hypotheses see it
+    assert len({b.name for b in boxes}) < len(boxes) == 3               # the case: a name shared
+    names, buffers = hypotheses.hypothesis_buffers(luma, (640, 200), 1)
+    painted = [n for n in names if n.startswith("inpaint:")]
+    assert len(set(names)) == len(names) == len(buffers) and len(painted) == 3
+    assert painted == list(hypotheses.box_names(boxes))
+    right = sorted((b for b in boxes if b.name == "inpaint:bottom-right"), key=lambda b: b.c0)
+    assert [painted[boxes.index(b)] for b in right] == ["inpaint:bottom-right", "inpaint:bottom-right-2"]
+    again = hash_picture(jpeg_bytes(im), max_pixels=10**8, hypotheses=True)
+    assert len({n for n, _ in again.hypotheses}) == len(again.hypotheses)
+
+
+def test_box_names_count_along_the_edge_whatever_the_rank() -> None:
+    """Repeats are counted along the edge (by ``c0``), so a box's name does not change when a
+    copy ranks its boxes otherwise; names no other box shares are left as they are."""
+    a = hypotheses.Box("bottom", 8, 220, 250, 300, True)
+    b = hypotheses.Box("bottom", 12, 260, 300, 300)
+    c = hypotheses.Box("bottom", 5, 201, 215, 300)
+    d = hypotheses.Box("top", 20, 0, 60, 300)
+    want = {c: "inpaint:bottom-right", a: "inpaint:bottom-right-2", b: "inpaint:bottom-right-3",
+            d: "inpaint:top-left"}
+    for ranked in ([a, b, c, d], [d, c, b, a], [b, d, a, c]):
+        assert dict(zip(ranked, hypotheses.box_names(ranked), strict=True)) == want
+    assert hypotheses.box_names([d, a]) == ("inpaint:top-left", "inpaint:bottom-right")
+    assert hypotheses.box_names([]) == ()
+
+
+SHAPE = (48, 64)                     # rows, columns: not square, so a transposed frame is caught
+BIG = hypotheses.Box("bottom", 10, 0, 64, 64)                    # rows 38..48, every column: 640 px
+INNER = hypotheses.Box("bottom", 4, 10, 20, 64)                  # rows 44..48, columns 10..20: 40 px
+LOGO_TOP = hypotheses.Box("top", 12, 50, 64, 64)                 # a top-right logo from the top edge:
+LOGO_RIGHT = hypotheses.Box("right", 14, 0, 13, 48)              # rows 0..12 x 50..64, and from the right
+WIDE = hypotheses.Box("bottom", 10, 0, 50, 64)                   # rows 38..48, columns 0..50: 500 px
+NONE = hypotheses.Box("top", 0, 0, 64, 64)                       # no area
+
+
+def _pixels(box: hypotheses.Box) -> np.ndarray:
+    m = np.zeros(SHAPE, bool)
+    r0, r1, c0, c1 = hypotheses.box_rect(box, SHAPE)
+    m[r0:r1, c0:c1] = True
+    return m
+
+
+@pytest.mark.parametrize(("candidate", "kept", "share"), [
+    (BIG, BIG, 1.0),                                             # identical
+    (INNER, BIG, 1.0),                                           # the candidate inside the kept box
+    (BIG, INNER, 40 / 640),                                      # the kept box inside the candidate
+    (LOGO_TOP, LOGO_RIGHT, 1.0),                                 # a corner logo's two views
+    (LOGO_RIGHT, LOGO_TOP, 12 * 14 / (13 * 14)),
+    (WIDE, hypotheses.Box("bottom", 10, 25, 64, 64), 0.5),      # 25 of its 50 columns
+    (WIDE, hypotheses.Box("bottom", 10, 24, 64, 64), 0.52),
+    (WIDE, hypotheses.Box("bottom", 10, 26, 64, 64), 0.48),
+    (WIDE, hypotheses.Box("bottom", 5, 0, 64, 64), 0.5),        # 5 of its 10 rows
+    (WIDE, hypotheses.Box("bottom", 6, 20, 64, 64), 6 * 30 / 500),
+    (hypotheses.Box("top", 30, 0, 64, 64), hypotheses.Box("bottom", 30, 0, 64, 64), 12 / 30),
+    (hypotheses.Box("top", 16, 0, 64, 64), hypotheses.Box("bottom", 16, 0, 64, 64), 0.0),
+    (hypotheses.Box("left", 20, 0, 48, 48), hypotheses.Box("top", 12, 0, 64, 64), 12 / 48),
+    (NONE, BIG, 0.0), (BIG, NONE, 0.0), (NONE, NONE, 0.0),      # a box of no area covers and is nothing
+])
+def test_overlap_is_the_share_of_the_candidate_the_kept_box_covers(
+        candidate: hypotheses.Box, kept: hypotheses.Box, share: float) -> None:
+    got = hypotheses._overlap(candidate, kept, SHAPE)
+    assert got == pytest.approx(share, abs=1e-12)
+    area = _pixels(candidate).sum()                              # the same share counted in pixels
+    assert got == pytest.approx((_pixels(candidate) & _pixels(kept)).sum() / area if area else 0.0, abs=1e-12)
+
+
+def test_a_box_is_merged_into_one_ranked_before_it_by_more_than_half_of_its_own_area() -> None:
+    """A corner logo's second view goes; a larger box around a small text box ranked first stays
+    (most of it would be left unpainted); a share of exactly :data:`SAME_BOX` stays, a little
+    more goes; every box kept before is compared, not only the last."""
+    assert hypotheses.SAME_BOX == 0.5
+    merged = hypotheses.merged
+    assert merged([LOGO_TOP, LOGO_RIGHT], SHAPE) == [LOGO_TOP]
+    assert merged([LOGO_RIGHT, LOGO_TOP], SHAPE) == [LOGO_RIGHT]
+    text = hypotheses.Box("bottom", 4, 10, 20, 64, True)
+    assert merged([text, BIG], SHAPE) == [text, BIG]
+    assert merged([BIG, text], SHAPE) == [BIG]
+    for c0, kept_too in ((25, True), (24, False), (26, True)):
+        other = hypotheses.Box("bottom", 10, c0, 64, 64)
+        assert merged([other, WIDE], SHAPE) == ([other, WIDE] if kept_too else [other])
+    far = hypotheses.Box("top", 8, 0, 30, 64)
+    assert merged([BIG, far, INNER], SHAPE) == [BIG, far]
+
+
 def test_a_box_with_dense_text_is_found_to_its_inner_edge() -> None:
     """Lines of text that cover most of a row (a large font on a shallow caption box) stay inside
     the box: it ends at its clean margin before the straight inner edge, not at the first text line."""

@@ -30,7 +30,8 @@ guess is one more PDQ query:
   inner edge that the box's colour does not come back from, so the lines of text inside it,
   however dense, stay inside it (``_box_end``); a run along the edge that is no box is judged
   again as its flat core, the columns of its one colour (a box on a background of nearly its
-  colour: ``find_boxes``).
+  colour: ``find_boxes``). Of two boxes in one third of an edge, the second along it gets
+  ``-2`` after its name (``box_names``: a name is one hash).
 
 Each hypothesis comes with a mask of its :data:`MASK_BITS` confident bits (``pdq.confident_masks``:
 those whose DCT coefficient lies furthest from the median). A guessed border or in-painted box
@@ -75,7 +76,7 @@ TRIMS: tuple[tuple[str, float, float], ...] = (
 _TRIM_PLACE = {("h", 0.25): "upper", ("h", 0.5): "centre", ("h", 0.75): "lower", ("w", 0.25): "left",
                ("w", 0.5): "centre", ("w", 0.75): "right"}
 MAX_BOXES = 3              # in-paint hypotheses per picture (the largest boxes found; 2 before the seventh pass)
-SAME_BOX = 0.5             # boxes overlapping by more than this share of the smaller are one (the first kept)
+SAME_BOX = 0.5             # a box covered by one ranked before it on more than this share of its own area is that box
 MAX_DEPTH = 0.35           # a box reaches at most this share of the picture inwards
 MIN_DEPTH = 0.03
 RUNS_PER_EDGE = 5          # the longest flat runs of an edge looked at
@@ -175,8 +176,9 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
     :data:`MIN_DEPTH` deep, the mean step out of it is :data:`MIN_STEP_OUT` or more (a gradient
     has none) and the row past it differs from it in :data:`STRAIGHT` of its width (a straight
     inner edge). Text-bearing when :data:`TEXT_MARKS` of its pixels are off its colour. Ranked
-    text-bearing first, then by area; a box that overlaps one ranked before it by more than
-    :data:`SAME_BOX` of the smaller is the same box (a corner logo is a run along both its edges).
+    text-bearing first, then by area; a box of which more than :data:`SAME_BOX` of its own area
+    lies in one ranked before it is the same box (a corner logo is a run along both its edges;
+    ``merged``).
 
     A run that is no box by these rules is judged once more as its *flat core*: the longest
     stretch of the run within :data:`TIGHT` of the run's median colour, every pixel judged
@@ -199,20 +201,47 @@ def find_boxes(luma: np.ndarray) -> list[Box]:
                  STRAIGHT, TEXT_MARKS[0], TEXT_MARKS[1], AFTER, float(BACK), float(TIGHT), float(TIGHT_STEP),
                  STEP_SHARE).tolist()]
     found.sort(key=lambda b: (not b.text, -(b.depth * (b.c1 - b.c0)), b.edge, b.c0))
+    return merged(found, a.shape)[:MAX_BOXES]
+
+
+def merged(ranked: list[Box], shape: tuple[int, int]) -> list[Box]:
+    """``ranked`` less each box of which more than :data:`SAME_BOX` of its own area lies in a box
+    kept before it (``_overlap``): a corner logo seen from both its edges is one box, the first
+    kept. The share is of the later box, not of the smaller: a small text box ranked first does
+    not swallow a larger plain box around it (most of which it leaves unpainted; review of the
+    seventh pass)."""
     kept: list[Box] = []
-    for box in found:                      # a corner box seen from both its edges is one box
-        if not any(_overlap(box, k, a.shape) > SAME_BOX for k in kept):
+    for box in ranked:
+        if not any(_overlap(box, k, shape) > SAME_BOX for k in kept):
             kept.append(box)
-    return kept[:MAX_BOXES]
+    return kept
 
 
-def _overlap(a: Box, b: Box, shape: tuple[int, int]) -> float:
-    """The share of the smaller of boxes ``a`` and ``b`` that the other covers."""
-    ra, rb = box_rect(a, shape), box_rect(b, shape)
+def _overlap(candidate: Box, kept: Box, shape: tuple[int, int]) -> float:
+    """The share of ``candidate``'s area that ``kept`` covers (0 for a box of no area)."""
+    ra, rb = box_rect(candidate, shape), box_rect(kept, shape)
     rows = max(0, min(ra[1], rb[1]) - max(ra[0], rb[0]))
     cols = max(0, min(ra[3], rb[3]) - max(ra[2], rb[2]))
-    smaller = min((ra[1] - ra[0]) * (ra[3] - ra[2]), (rb[1] - rb[0]) * (rb[3] - rb[2]))
-    return rows * cols / smaller if smaller > 0 else 0.0
+    area = (ra[1] - ra[0]) * (ra[3] - ra[2])
+    return rows * cols / area if area > 0 else 0.0
+
+
+def box_names(boxes: list[Box]) -> tuple[str, ...]:
+    """The in-paint hypotheses' names of ``boxes``, unique within the picture: ``Box.name``, and
+    for boxes that share one (two boxes in one third of an edge: ``inpaint:bottom-right`` and
+    ``inpaint:bottom-right-2``) a suffix counted along the edge (by ``c0``, then ``c1``, then
+    depth), not by rank, so a box keeps its name when a re-saved copy ranks the two otherwise.
+    matches.csv's ``variant`` and the benches that key hypotheses by name need one name a hash."""
+    out = [b.name for b in boxes]
+    by_name: dict[str, list[int]] = {}
+    for i, name in enumerate(out):
+        by_name.setdefault(name, []).append(i)
+    for name, idx in by_name.items():
+        if len(idx) > 1:
+            ordered = sorted(idx, key=lambda i: (boxes[i].c0, boxes[i].c1, boxes[i].depth, i))
+            for n, i in enumerate(ordered[1:], start=2):
+                out[i] = f"{name}-{n}"
+    return tuple(out)
 
 
 def box_rect(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -442,4 +471,4 @@ def hypothesis_buffers(luma: np.ndarray, full_size: tuple[int, int], scale: int
     if not boxes:
         return plan.names, buffers
     painted = [downsample(inpaint(a, box), (cols * s, rows * s), s) for box in boxes]
-    return (*plan.names, *(b.name for b in boxes)), np.concatenate([buffers, np.stack(painted).astype(np.float32)])
+    return (*plan.names, *box_names(boxes)), np.concatenate([buffers, np.stack(painted).astype(np.float32)])
