@@ -208,16 +208,19 @@ def test_a_keys_mate_is_its_tag_read_backwards(tag: str) -> None:
 
 def _key_pairs(parties: pa.Table, limit: int | None = None) -> set[tuple[int, int]]:
     """Brute force: the pairs whose keys meet (a key and its mate), keys over ``limit`` left out
-    (a key counts when it or its mate is held by more than ``limit`` parties)."""
+    (a key counts when it or its mate is held by more than ``limit`` identities: parties with the
+    same keys are one)."""
     held: dict[str, list[int]] = {}
+    identities: dict[str, set[tuple[str, ...]]] = {}
     for u, keys in zip(parties.column("uid").to_pylist(), parties.column(blockkeys.COLUMN).to_pylist(), strict=True):
         for k in keys or []:
             held.setdefault(k, []).append(u)
+            identities.setdefault(k, set()).add(tuple(keys))
     pairs: set[tuple[int, int]] = set()
     for k, us in held.items():
         mate = k[1] + k[0] + k[2:]
         them = held.get(mate, [])
-        if limit is not None and max(len(us), len(them)) > limit:
+        if limit is not None and max(len(identities[k]), len(identities.get(mate, ()))) > limit:
             continue
         pairs |= {(min(a, b), max(a, b)) for a in us for b in them if a != b}
     return pairs
@@ -234,12 +237,33 @@ def test_a_widely_shared_key_is_dropped_and_the_pairs_of_the_rest_stay(tmp_path:
     kept = _blocked(capped)
     assert kept == _key_pairs(parties, limit)
     assert 0 < len(kept) < len(_key_pairs(parties))
-    # no key left meets more than the limit
-    left = pc.value_counts(pc.list_flatten(capped.column(blockkeys.COLUMN))).field("counts").to_pylist()
-    assert max(left) <= limit
+    # no key left meets more than the limit of identities
+    ids: dict[str, set[tuple[str, ...]]] = {}
+    for before, after in zip(parties.column(blockkeys.COLUMN).to_pylist(), capped.column(blockkeys.COLUMN).to_pylist(),
+                             strict=True):
+        for k in after or []:
+            ids.setdefault(k, set()).add(tuple(before))
+    assert max(len(v) for v in ids.values()) <= limit
     # a limit above every count changes nothing (the same table back)
     same, none = blockkeys.capped(parties, max(counts))
     assert same is parties and none == {"keys": 0, "values": 0, "parties": 0}
+
+
+def test_one_persons_identical_records_never_cap_their_own_keys() -> None:
+    """A hundred and twenty identical orders of one person are one identity on every key they hold:
+    none of them is dropped, so they still meet one another (the review's cliff: at 101 identical
+    records every key went, and each record became a subject of its own)."""
+    rows = [(i + 1, "customers", {"name": "Jan Kowalski", "dob": "1980-02-03", "city": "Gdansk", "country": "PL"})
+            for i in range(120)]
+    parties = normalise_rows(rows)
+    assert len(set(map(tuple, parties.column(blockkeys.COLUMN).to_pylist()))) == 1
+    same, none = blockkeys.capped(parties, 100)
+    assert same is parties and none == {"keys": 0, "values": 0, "parties": 0}
+    # a namesake born another year shares the name's keys: two identities, over a limit of one
+    rows.append((500, "customers", {"name": "Jan Kowalski", "dob": "1975-06-07", "city": "Gdansk", "country": "PL"}))
+    parties = normalise_rows(rows)
+    _capped, dropped = blockkeys.capped(parties, 1)
+    assert dropped["keys"] > 0
 
 
 def test_an_incremental_cap_drops_the_pairs_a_full_run_drops(tmp_path: Path) -> None:

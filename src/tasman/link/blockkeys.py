@@ -151,7 +151,8 @@ def mates(keys: pa.Array) -> pa.Array:
 
 def capped(parties: pa.Table, limit: int, context: pa.Table | None = None) -> tuple[pa.Table, dict[str, int]]:
     """The parties with every blocking key dropped that meets more than ``limit`` parties, or
-    whose mates are met by more than ``limit`` (its own kind held that widely): a key shared that
+    whose mates are met by more than ``limit`` (its own kind held that widely), parties with the
+    same keys counted once (:func:`_per_holder`): a key shared that
     widely joins each of its parties to hundreds of others, and being one of hundreds of
     candidates that agree on a name's prefix and a country says too little to score them all
     (what the key's value says of one pair is at most about ``1/limit``, the Splink users' cap on a
@@ -169,12 +170,18 @@ def capped(parties: pa.Table, limit: int, context: pa.Table | None = None) -> tu
     if len(flat) == 0:
         return parties, none
     mate = mates(flat)
+    lists = [col]
     pool = flat
+    holders = [pc.list_parent_indices(col)]
     if context is not None and context.num_rows and COLUMN in context.column_names:
         # only the stored keys that a new key or its mate can be (the rest cannot change a count here)
-        other = pc.list_flatten(context.column(COLUMN).combine_chunks())
-        pool = pa.concat_arrays([flat, other.filter(pc.is_in(other, value_set=pa.concat_arrays([flat, mate])))])
-    counted = pc.value_counts(pool)
+        ctx = context.column(COLUMN).combine_chunks()
+        other = pc.list_flatten(ctx)
+        wanted = pc.is_in(other, value_set=pa.concat_arrays([flat, mate]))
+        pool = pa.concat_arrays([flat, other.filter(wanted)])
+        lists.append(ctx)
+        holders.append(pc.add(pc.list_parent_indices(ctx), parties.num_rows).filter(wanted))
+    counted = pc.value_counts(_per_holder(pool, pa.concat_arrays(holders), lists))
     values, counts = counted.field("values"), counted.field("counts").to_numpy()
     met = np.maximum(_lookup(flat, values, counts), _lookup(mate, values, counts))
     drop = met > int(limit)
@@ -192,6 +199,20 @@ def capped(parties: pa.Table, limit: int, context: pa.Table | None = None) -> tu
              "parties": int((had & (per == 0)).sum())}
     idx = parties.schema.get_field_index(COLUMN)
     return parties.set_column(idx, parties.schema.field(COLUMN), column), stats
+
+
+def _per_holder(keys: pa.Array, holder: pa.Array, lists: list[pa.ListArray]) -> pa.Array:
+    """``keys`` (held by the parties ``holder`` indexes, over ``lists`` one after the other) once per
+    distinct holder: parties whose keys are all the same (one person's hundred identical orders)
+    are one holder, and a party holding a key twice (``NA|mart+m|ES`` from Martin Martinez's first
+    and last name) holds it once. A key's count is then how many different identities meet on it,
+    so one prolific person never caps his own keys (each of his records would otherwise be left
+    without a probabilistic partner)."""
+    joined = pc.binary_join(pa.chunked_array(lists).combine_chunks(), "\x1f")
+    identity = pc.dictionary_encode(joined.fill_null("")).indices
+    who = pc.take(identity, holder)
+    table = pa.table({"k": keys, "w": who}).group_by(["k", "w"]).aggregate([])
+    return table.column("k").combine_chunks()
 
 
 def _lookup(keys: pa.Array, values: pa.Array, counts: np.ndarray) -> np.ndarray:
