@@ -279,3 +279,16 @@ def test_an_incremental_cap_drops_the_pairs_a_full_run_drops(tmp_path: Path) -> 
     got = {p for p in _key_pairs(pa.concat_tables([old, new_capped]))
            if p[0] in new_uids or p[1] in new_uids}
     assert len(expected) > 50 and got == expected
+
+
+def test_the_run_report_says_what_the_cap_dropped() -> None:
+    from tasman.link.run import LinkResult
+
+    stats = {"stored": {"kept_refs": 0, "new_refs": 1, "retired": 0}, "parties": 3, "subjects": 3, "links": 0,
+             "threshold": 0.95, "deterministic": {}, "decisions": {"decisions": 0},
+             "blocking_capped": {"limit": 100, "keys": 2143785, "values": 13429, "parties": 413}}
+    notes = [line for line in LinkResult(1, stats).lines() if "blocking key" in str(line)]
+    assert notes == ["note: 13429 blocking keys held by more than 100 different parties not used to find candidate "
+                     "pairs (413 records left with no key; pairs that share a rarer key are still scored)"]
+    stats["blocking_capped"] = {"limit": 100, "keys": 0, "values": 0, "parties": 0}
+    assert not [line for line in LinkResult(1, stats).lines() if "blocking key" in str(line)]

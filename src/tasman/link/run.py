@@ -81,6 +81,11 @@ class LinkResult:
         if st.get("probable_links"):
             out.append(f"{plural(st['probable_links'], 'probable link')} (scored at or above "
                        f"{st['review_threshold']}, below the threshold) kept for review")
+        cap = st.get("blocking_capped") or {}
+        if cap.get("keys"):
+            out.append(f"note: {plural(cap['values'], 'blocking key')} held by more than {cap['limit']} different "
+                       f"parties not used to find candidate pairs ({plural(cap['parties'], 'record')} left with no "
+                       "key; pairs that share a rarer key are still scored)")
         for c in st["deterministic"].get("too_common", [])[:5]:
             out.append(f"note: {c['kind']} {c['value']!r} is shared by {plural(c['parties'], 'record')}: "
                        "not used to link")
