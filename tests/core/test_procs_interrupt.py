@@ -37,18 +37,25 @@ def _start(script: str, tmp_path: Path) -> subprocess.Popen[str]:
                             text=True, env=env, start_new_session=True)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
-def test_ctrl_c_reaches_workers_without_their_tracebacks(tmp_path: Path) -> None:
-    proc = _start(SCRIPT, tmp_path)
+def _interrupted(script: str, tmp_path: Path) -> tuple[int, str]:
+    """``script`` started, then, once it printed ``started``, SIGINT sent to its whole process group
+    (as a terminal's Ctrl-C); its exit status and stderr."""
+    proc = _start(script, tmp_path)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
-        os.killpg(proc.pid, signal.SIGINT)          # as a terminal's Ctrl-C: the whole group
+        os.killpg(proc.pid, signal.SIGINT)
         _out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == 130 and "interrupted" in err
+    return proc.returncode, err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_ctrl_c_reaches_workers_without_their_tracebacks(tmp_path: Path) -> None:
+    returncode, err = _interrupted(SCRIPT, tmp_path)
+    assert returncode == 130 and "interrupted" in err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
 
 
@@ -102,14 +109,6 @@ def test_ctrl_c_reaching_workers_that_wait_for_a_task_prints_no_traceback(tmp_pa
     """Workers between tasks (blocked on the call queue) get the group's SIGINT too: they ignore it
     and end when the caller shuts the pool down (the CI race: a worker idle at Ctrl-C printed
     KeyboardInterrupt from ``call_queue.get``)."""
-    proc = _start(WAITING, tmp_path)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
-        os.killpg(proc.pid, signal.SIGINT)
-        _out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert proc.returncode == 130 and "interrupted" in err
+    returncode, err = _interrupted(WAITING, tmp_path)
+    assert returncode == 130 and "interrupted" in err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err

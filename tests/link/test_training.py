@@ -245,16 +245,22 @@ def test_one_prolific_holder_weighs_as_one_screen_name() -> None:
     assert with_namesakes > 1.3 * alone                         # the namesakes count
 
 
-def test_a_trained_model_weighs_screen_names_by_the_share_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                                   ) -> None:
-    """On a corpus with chats on sites' own platforms, training measures the share and the screen-name
-    comparison's agreeing levels get a lower u than the floor gave them; nothing else changes."""
+def _habits_parties(tmp_path: Path) -> pa.Table:
+    """The parties of a 1,200-record synthetic corpus with its field habits (chats on sites' own
+    platforms, several records a person), imported as the CLI would."""
     corpus = make_corpus(tmp_path, records=1200, seed=6, habits=True)
     rows: list[tuple[int, str, dict[str, Any]]] = []
     for _source, (kind, path) in usable(corpus).items():
         for _sid, fields in importer_for(kind).parse(path, Options()).rows:
             rows.append((len(rows) + 1, kind, fields))
-    parties = normalise_rows(rows)
+    return normalise_rows(rows)
+
+
+def test_a_trained_model_weighs_screen_names_by_the_share_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    """On a corpus with chats on sites' own platforms, training measures the share and the screen-name
+    comparison's agreeing levels get a lower u than the floor gave them; nothing else changes."""
+    parties = _habits_parties(tmp_path)
     settings = LinkSettings(min_parties_to_train=100)
 
     def u_values(model: dict[str, Any]) -> dict[str, list[float]]:
@@ -279,12 +285,7 @@ def test_a_trained_model_takes_the_names_measured_share_where_the_floor_would_ho
     """On a small corpus (several records a person) the correction cannot tell a whole name's chance
     from one person's records: the same name takes the share measured on ``name_key``, a name inside
     a screen name the share of ``alias_key``, and the same name's term frequencies follow."""
-    corpus = make_corpus(tmp_path, records=1200, seed=6, habits=True)
-    rows: list[tuple[int, str, dict[str, Any]]] = []
-    for _source, (kind, path) in usable(corpus).items():
-        for _sid, fields in importer_for(kind).parse(path, Options()).rows:
-            rows.append((len(rows) + 1, kind, fields))
-    parties = normalise_rows(rows)
+    parties = _habits_parties(tmp_path)
     settings = LinkSettings(min_parties_to_train=100)
     measured = resolve(parties, settings)
     report = measured.stats["training"]
