@@ -170,9 +170,10 @@ def capped(parties: pa.Table, limit: int, context: pa.Table | None = None) -> tu
     if len(flat) == 0:
         return parties, none
     mate = mates(flat)
+    owner = pc.list_parent_indices(col)
     lists = [col]
     pool = flat
-    holders = [pc.list_parent_indices(col)]
+    holders = [owner]
     if context is not None and context.num_rows and COLUMN in context.column_names:
         # only the stored keys that a new key or its mate can be (the rest cannot change a count here)
         ctx = context.column(COLUMN).combine_chunks()
@@ -188,7 +189,7 @@ def capped(parties: pa.Table, limit: int, context: pa.Table | None = None) -> tu
     if not drop.any():
         return parties, none
     keep = ~drop
-    parent = pc.list_parent_indices(col).to_numpy()
+    parent = owner.to_numpy()
     per = np.bincount(parent[keep], minlength=parties.num_rows)
     had = np.asarray(pc.list_value_length(col).fill_null(0).to_numpy(zero_copy_only=False)) > 0
     offsets = np.zeros(parties.num_rows + 1, dtype=np.int32)

@@ -56,10 +56,9 @@ def train(linker: Any, settings: LinkSettings, parties: int, labels: int = 0, la
                 shares = {SAME_NAME_LEVEL: names["share"], FULL_ALIAS_LEVEL: keys["share"]}
             applied: list[str] = []
             report["u_corrected"] = correct_u(linker, scales, floors, shares, applied)
-            if backend is not None:
-                report["shares_used_for"] = applied
             report["tf_scales"] = scales
             if backend is not None:
+                report["shares_used_for"] = applied
                 report["given_place_factor"] = correct_given_u(linker, backend)
     if labels >= settings.min_review_labels and labels_table:
         try:
@@ -115,14 +114,15 @@ def correct_u(linker: Any, tf_scales: dict[str, float] | None = None, floors: di
                 continue
             share = floor if i < last else U_FLOOR
             measured = (shares or {}).get(getattr(level, "_label_for_charts", ""))
+            unmixed = (u - lam * m) / (1 - lam)
             if share < U_FLOOR:  # the share of chance agreements measured (below the floor): it is u's share
                 corrected = u * share
-            elif measured is not None and (u - lam * m) / (1 - lam) < U_FLOOR * u:
+            elif measured is not None and unmixed < U_FLOOR * u:
                 corrected = u * min(1.0, max(measured, SHARE_MIN))
                 if applied is not None:
                     applied.append(level._label_for_charts)
             else:
-                corrected = max((u - lam * m) / (1 - lam), U_FLOOR * u)
+                corrected = max(unmixed, U_FLOOR * u)
             if tf_scales is not None and (col := _exact_tf_column(level)):
                 tf_scales[col] = corrected / u
             if corrected != u:
